@@ -1,0 +1,62 @@
+/**
+ * Named domain errors. Each carries a stable `code` that handlers map to a
+ * Lambda error (errorType = the class name) via the one error mapper.
+ */
+export abstract class DomainError extends Error {
+  abstract readonly code: string;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** Bad input: the message names the field and the problem. Nothing was written. */
+export class ValidationError extends DomainError {
+  readonly code = 'VALIDATION';
+}
+
+export class UnknownTopicError extends DomainError {
+  readonly code = 'UNKNOWN_TOPIC_OR_PARTITION';
+}
+
+export class TopicExistsError extends DomainError {
+  readonly code = 'TOPIC_ALREADY_EXISTS';
+}
+
+/** Kafka's INVALID_REPLICATION_FACTOR: more replicas asked than live brokers. */
+export class InvalidReplicationFactorError extends DomainError {
+  readonly code = 'INVALID_REPLICATION_FACTOR';
+}
+
+/** A conditional write lost: the partition's leader epoch (or version) moved on. */
+export class StaleEpochError extends DomainError {
+  readonly code = 'FENCED_LEADER_EPOCH';
+}
+
+/** The request went to (or named) a broker that is not the partition's leader. */
+export class NotLeaderError extends DomainError {
+  readonly code = 'NOT_LEADER_OR_FOLLOWER';
+}
+
+export class PartitionOfflineError extends DomainError {
+  readonly code = 'LEADER_NOT_AVAILABLE';
+}
+
+/** Kafka's NOT_ENOUGH_REPLICAS: ISR smaller than min.insync.replicas. */
+export class NotEnoughReplicasError extends DomainError {
+  readonly code = 'NOT_ENOUGH_REPLICAS';
+}
+
+/** acks=all timed out waiting for the ISR: the write may or may not be committed later. */
+export class ReplicationTimeoutError extends DomainError {
+  readonly code = 'REQUEST_TIMED_OUT';
+}
+
+/** The offset is not below the high watermark / beyond the log. */
+export class OffsetOutOfRangeError extends DomainError {
+  readonly code = 'OFFSET_OUT_OF_RANGE';
+}
+
+export class BrokerNotRegisteredError extends DomainError {
+  readonly code = 'BROKER_NOT_AVAILABLE';
+}

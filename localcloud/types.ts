@@ -1,0 +1,97 @@
+/**
+ * Contracts between the embedded cloud's parts. The embedded cloud never imports
+ * functions/ or infra/: it deploys whatever a synthesized cloud assembly (cdk.out) holds.
+ */
+
+export interface FunctionSpec {
+  /** Physical function name (what `aws lambda invoke --function-name` takes). */
+  name: string;
+  /** CloudFormation logical id in the template. */
+  logicalId: string;
+  arn: string;
+  /** Absolute directory of the unpacked asset (cdk.out/asset.<hash>). */
+  codeDir: string;
+  /** "index.handler" style: file (without extension) inside codeDir, then the export name. */
+  handler: string;
+  runtime: string;
+  /** Resolved environment variables of the function (intrinsics already resolved). */
+  environment: Record<string, string>;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+export interface InvokeError {
+  errorType: string;
+  errorMessage: string;
+  trace?: string[];
+}
+
+export interface InvokeResult {
+  requestId: string;
+  /** The handler's JSON-serializable result (undefined → null). Absent when error is set. */
+  payload?: unknown;
+  /** Set when the handler threw, timed out, or could not be loaded (FunctionError: Unhandled). */
+  error?: InvokeError;
+  /** Everything the invocation wrote to console / stdout / stderr, START/END/REPORT lines included. */
+  logs: string;
+  durationMs: number;
+}
+
+export interface LambdaRuntime {
+  /** Add or replace (redeploy) a function. Replacing retires its warm workers. */
+  register(spec: FunctionSpec): void;
+  unregister(name: string): void;
+  get(nameOrArn: string): FunctionSpec | undefined;
+  list(): FunctionSpec[];
+  /** Synchronous (RequestResponse) invocation. Rejects only for an unknown function. */
+  invoke(nameOrArn: string, payload: unknown): Promise<InvokeResult>;
+  /** Terminate every worker. */
+  close(): Promise<void>;
+}
+
+export interface DynamoStreamSource {
+  kind: 'dynamodb';
+  /** Stream ARN as moto reports it (resolved from Fn::GetAtt Table.StreamArn). */
+  eventSourceArn: string;
+  tableName: string;
+}
+
+export interface SqsSource {
+  kind: 'sqs';
+  eventSourceArn: string;
+  queueUrl: string;
+}
+
+export interface EventSourceMappingSpec {
+  uuid: string;
+  functionName: string;
+  source: DynamoStreamSource | SqsSource;
+  batchSize: number;
+  maximumBatchingWindowInSeconds: number;
+  startingPosition?: 'TRIM_HORIZON' | 'LATEST';
+  /** -1 = infinite (AWS default for streams). */
+  maximumRetryAttempts: number;
+  /** -1 = infinite. */
+  maximumRecordAgeInSeconds: number;
+  bisectBatchOnFunctionError: boolean;
+  /** ARN of the on-failure destination (SQS queue) for stream sources. */
+  onFailureDestinationArn?: string;
+  reportBatchItemFailures: boolean;
+  /** Lambda filter criteria patterns (JSON strings), as in FilterCriteria.Filters[].Pattern. */
+  filterPatterns: string[];
+  enabled: boolean;
+}
+
+export interface ScheduleSpec {
+  name: string;
+  /** rate(1 minute) / rate(5 minutes) / cron(...) (cron may be rejected as unsupported). */
+  scheduleExpression: string;
+  targetFunctionNames: string[];
+  /** Optional constant input for the targets (Input property), parsed JSON. */
+  input?: unknown;
+}
+
+export interface TtlSpec {
+  tableName: string;
+  attributeName: string;
+}
