@@ -1,0 +1,93 @@
+/**
+ * Running conditional writes: the one place that decides whether an SDK error
+ * means "a condition was lost" (a domain outcome) or anything else (rethrown).
+ */
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  TransactWriteCommand,
+  type DynamoDBDocumentClient,
+  type NativeAttributeValue,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import { guardedBy, guardedUpdate, type Condition } from './conditions.js';
+
+/**
+ * Indexes of the writes whose condition failed: `[0]` for a single conditional
+ * write, the positions in `TransactItems` for a cancelled transaction. `null`
+ * when the error is anything else, including a transaction cancelled only for
+ * conflicts or throttling (those are retryable faults, not lost conditions).
+ */
+export function lostConditionIndexes(error: unknown): number[] | null {
+  if (error instanceof ConditionalCheckFailedException) return [0];
+  if (error instanceof TransactionCanceledException) {
+    const lost = (error.CancellationReasons ?? []).flatMap((reason, index) =>
+      reason.Code === 'ConditionalCheckFailed' ? [index] : [],
+    );
+    return lost.length > 0 ? lost : null;
+  }
+  return null;
+}
+
+export type ConditionalOutcome<T> = { held: true; result: T } | { held: false };
+
+/** Runs one conditional write: a lost condition resolves `{ held: false }`, any other error is rethrown. */
+export async function conditionally<T>(write: Promise<T>): Promise<ConditionalOutcome<T>> {
+  try {
+    return { held: true, result: await write };
+  } catch (error) {
+    if (lostConditionIndexes(error) !== null) return { held: false };
+    throw error;
+  }
+}
+
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type Item = Record<string, NativeAttributeValue>;
+
+/** One member of a transaction, with the named condition it is guarded by (if any). */
+export interface TransactWrite {
+  readonly item: TransactItem;
+  readonly condition?: Condition;
+}
+
+export const putIf = (TableName: string, Item: Item, condition: Condition): TransactWrite => ({
+  item: { Put: { TableName, Item, ...guardedBy(condition) } },
+  condition,
+});
+
+export const updateIf = (TableName: string, Key: Item, attributes: Item, condition: Condition): TransactWrite => ({
+  item: { Update: { TableName, Key, ...guardedUpdate(attributes, condition) } },
+  condition,
+});
+
+export const checkThat = (TableName: string, Key: Item, condition: Condition): TransactWrite => ({
+  item: { ConditionCheck: { TableName, Key, ...guardedBy(condition) } },
+  condition,
+});
+
+export const deleteItem = (TableName: string, Key: Item): TransactWrite => ({ item: { Delete: { TableName, Key } } });
+
+/** DynamoDB's limit on the members of one TransactWriteItems call. */
+export const MAX_TRANSACT_ITEMS = 100;
+
+/**
+ * One all-or-nothing TransactWriteItems. When conditions were lost, throws the
+ * error `onLost` builds from the lost conditions (the caller's named domain
+ * error); any other failure is rethrown untouched.
+ */
+export async function transactWrite(
+  client: DynamoDBDocumentClient,
+  writes: readonly TransactWrite[],
+  onLost: (lost: Condition[]) => Error,
+): Promise<void> {
+  try {
+    await client.send(new TransactWriteCommand({ TransactItems: writes.map((w) => w.item) }));
+  } catch (error) {
+    const lost = lostConditionIndexes(error);
+    if (lost === null) throw error;
+    throw onLost(lost.flatMap((index) => writes[index]?.condition ?? []));
+  }
+}
+
+/** "a and b" for error messages. */
+export const describeLost = (lost: readonly Condition[]): string =>
+  lost.length > 0 ? lost.map((c) => c.description).join('; ') : 'a condition';

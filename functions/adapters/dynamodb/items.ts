@@ -1,0 +1,179 @@
+/**
+ * Item <-> domain codecs for all three tables. Reads validate every field, so a
+ * malformed item (hand edit, older schema) fails loudly with the field's name
+ * instead of leaking `undefined` into leadership decisions. Used for SDK reads
+ * and for stream images alike.
+ */
+import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
+import type {
+  BrokerHeartbeat,
+  LeadershipReason,
+  LogRecord,
+  PartitionChange,
+  PartitionMetadata,
+  PartitionState,
+  ReplicaState,
+  TopicConfig,
+} from '../../domain/model.js';
+import { logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
+
+export type Item = Record<string, NativeAttributeValue>;
+
+/** A stored item does not have the shape this code writes. */
+export class MalformedItemError extends Error {
+  override readonly name = 'MalformedItemError';
+}
+
+type Fields = Record<string, unknown>;
+
+const fail = (field: string, expected: string, value: unknown): never => {
+  throw new MalformedItemError(`item field "${field}" should be ${expected}, got ${JSON.stringify(value)}`);
+};
+
+const asFields = (value: unknown, field: string): Fields =>
+  typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Fields) : fail(field, 'a map', value);
+
+const str = (item: Fields, field: string): string => {
+  const value = item[field];
+  return typeof value === 'string' ? value : fail(field, 'a string', value);
+};
+
+const num = (item: Fields, field: string): number => {
+  const value = item[field];
+  return typeof value === 'number' && Number.isFinite(value) ? value : fail(field, 'a number', value);
+};
+
+const bool = (item: Fields, field: string): boolean => {
+  const value = item[field];
+  return typeof value === 'boolean' ? value : fail(field, 'a boolean', value);
+};
+
+/** Absent and NULL both read as null: DocumentClient stores null as NULL, removeUndefinedValues drops undefined. */
+const strOrNull = (item: Fields, field: string): string | null => (item[field] == null ? null : str(item, field));
+
+const numOrNull = (item: Fields, field: string): number | null => (item[field] == null ? null : num(item, field));
+
+const strList = (item: Fields, field: string): string[] => {
+  const value = item[field];
+  return Array.isArray(value) && value.every((v): v is string => typeof v === 'string')
+    ? value
+    : fail(field, 'a list of strings', value);
+};
+
+const oneOf = <T extends string>(item: Fields, field: string, allowed: readonly T[]): T => {
+  const value = str(item, field);
+  return (allowed as readonly string[]).includes(value) ? (value as T) : fail(field, allowed.join('|'), value);
+};
+
+const PARTITION_STATES: readonly PartitionState[] = ['ONLINE', 'OFFLINE'];
+const LEADERSHIP_REASONS: readonly LeadershipReason[] = [
+  'CREATED',
+  'LEADER_FAILED',
+  'FOLLOWER_FAILED',
+  'UNCLEAN_ELECTION',
+  'LEADER_RETURNED',
+  'PREFERRED_LEADER',
+  'CONTROLLED_SHUTDOWN',
+  'ISR_EXPANDED',
+  'ISR_SHRUNK',
+];
+const LOG_COPIES: readonly LogRecord['copy'][] = ['leader', 'follower'];
+
+// ---- heartbeat table -------------------------------------------------------
+
+/** The heartbeat item is the BrokerHeartbeat itself; `brokerId` is the key, `expiresAt` the TTL attribute. */
+export const heartbeatItem = (hb: BrokerHeartbeat): Item => ({
+  brokerId: hb.brokerId,
+  incarnation: hb.incarnation,
+  lastHeartbeatAt: hb.lastHeartbeatAt,
+  deadlineMs: hb.deadlineMs,
+  expiresAt: hb.expiresAt,
+});
+
+export const heartbeatFromItem = (item: Fields): BrokerHeartbeat => ({
+  brokerId: str(item, 'brokerId'),
+  incarnation: num(item, 'incarnation'),
+  lastHeartbeatAt: num(item, 'lastHeartbeatAt'),
+  deadlineMs: num(item, 'deadlineMs'),
+  expiresAt: num(item, 'expiresAt'),
+});
+
+// ---- metadata table --------------------------------------------------------
+
+export const topicItem = (config: TopicConfig): Item => ({ ...topicKey(config.topic), ...config });
+
+export const topicFromItem = (item: Fields): TopicConfig => ({
+  topic: str(item, 'topic'),
+  partitions: num(item, 'partitions'),
+  replicationFactor: num(item, 'replicationFactor'),
+  minInsyncReplicas: num(item, 'minInsyncReplicas'),
+  uncleanLeaderElection: bool(item, 'uncleanLeaderElection'),
+  createdAt: num(item, 'createdAt'),
+});
+
+export const partitionItem = (p: PartitionMetadata): Item => ({ ...partitionKey(p.topic, p.partition), ...p });
+
+const changeFromFields = (change: Fields): PartitionChange => ({
+  reason: oneOf(change, 'reason', LEADERSHIP_REASONS),
+  previousLeader: strOrNull(change, 'previousLeader'),
+  causeBrokerId: strOrNull(change, 'causeBrokerId'),
+  causeIncarnation: numOrNull(change, 'causeIncarnation'),
+  unclean: bool(change, 'unclean'),
+  at: num(change, 'at'),
+});
+
+export const partitionFromItem = (item: Fields): PartitionMetadata => ({
+  topic: str(item, 'topic'),
+  partition: num(item, 'partition'),
+  replicas: strList(item, 'replicas'),
+  leader: strOrNull(item, 'leader'),
+  leaderEpoch: num(item, 'leaderEpoch'),
+  isr: strList(item, 'isr'),
+  state: oneOf(item, 'state', PARTITION_STATES),
+  highWatermark: num(item, 'highWatermark'),
+  version: num(item, 'version'),
+  lastChange: changeFromFields(asFields(item['lastChange'], 'lastChange')),
+});
+
+export const replicaStateItem = (r: ReplicaState): Item => ({
+  ...replicaStateKey(r.topic, r.partition, r.brokerId),
+  ...r,
+});
+
+export const replicaStateFromItem = (item: Fields): ReplicaState => ({
+  topic: str(item, 'topic'),
+  partition: num(item, 'partition'),
+  brokerId: str(item, 'brokerId'),
+  logEndOffset: num(item, 'logEndOffset'),
+  updatedAt: num(item, 'updatedAt'),
+});
+
+// ---- log table -------------------------------------------------------------
+
+/**
+ * The key attribute is named `replica` (the composite `<topic>#<partition>#<brokerId>`),
+ * so the record's own `replica` field (a broker id) is stored as `brokerId`.
+ */
+export const logItem = (record: LogRecord): Item => ({
+  ...logKey(record.topic, record.partition, record.replica, record.offset),
+  topic: record.topic,
+  partition: record.partition,
+  brokerId: record.replica,
+  leaderEpoch: record.leaderEpoch,
+  key: record.key,
+  value: record.value,
+  appendedAt: record.appendedAt,
+  copy: record.copy,
+});
+
+export const logRecordFromItem = (item: Fields): LogRecord => ({
+  topic: str(item, 'topic'),
+  partition: num(item, 'partition'),
+  replica: str(item, 'brokerId'),
+  offset: num(item, 'offset'),
+  leaderEpoch: num(item, 'leaderEpoch'),
+  key: strOrNull(item, 'key'),
+  value: str(item, 'value'),
+  appendedAt: num(item, 'appendedAt'),
+  copy: oneOf(item, 'copy', LOG_COPIES),
+});

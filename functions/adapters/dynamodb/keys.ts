@@ -1,0 +1,49 @@
+/**
+ * Key layout of the three tables, in one place so the stores, the log and the
+ * stream decoders cannot drift apart.
+ *
+ * Metadata table (pk + sk): a topic and everything about it share one partition
+ * key, so one Query fetches a topic's partitions or one partition's replica states.
+ * Partition numbers are zero-padded to 6 digits so sort-key order is numeric order.
+ */
+import type { BrokerId } from '../../domain/model.js';
+
+export interface MetadataKey {
+  pk: string;
+  sk: string;
+}
+
+export interface LogKey {
+  /** `<topic>#<partition>#<brokerId>`: one DynamoDB partition per replica's copy of the log. */
+  replica: string;
+  offset: number;
+}
+
+/** Sort key of a topic's configuration item. */
+export const TOPIC_CONFIG_SK = 'config';
+/** Sort-key prefix shared by every partition item. */
+export const PARTITION_SK_PREFIX = 'partition#';
+
+const padPartition = (partition: number): string => String(partition).padStart(6, '0');
+/** Partition key shared by a topic's config, partitions and replica states. */
+export const topicPk = (topic: string): string => `topic#${topic}`;
+
+export const topicKey = (topic: string): MetadataKey => ({ pk: topicPk(topic), sk: TOPIC_CONFIG_SK });
+
+export const partitionKey = (topic: string, partition: number): MetadataKey => ({
+  pk: topicPk(topic),
+  sk: `${PARTITION_SK_PREFIX}${padPartition(partition)}`,
+});
+
+/** Prefix of the replica-state sort keys of one partition (the broker id follows it). */
+export const replicaStateSkPrefix = (partition: number): string => `replica#${padPartition(partition)}#`;
+
+export const replicaStateKey = (topic: string, partition: number, brokerId: BrokerId): MetadataKey => ({
+  pk: topicPk(topic),
+  sk: `${replicaStateSkPrefix(partition)}${brokerId}`,
+});
+
+export const logKey = (topic: string, partition: number, brokerId: BrokerId, offset: number): LogKey => ({
+  replica: `${topic}#${partition}#${brokerId}`,
+  offset,
+});

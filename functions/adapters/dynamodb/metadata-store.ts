@@ -1,0 +1,182 @@
+/**
+ * MetadataStore over the metadata table (pk `topic#<topic>`, sk `config` |
+ * `partition#<6 digits>` | `replica#<6 digits>#<brokerId>`).
+ */
+import {
+  GetCommand,
+  UpdateCommand,
+  paginateQuery,
+  paginateScan,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+import { StaleEpochError, TopicExistsError } from '../../domain/errors.js';
+import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
+import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
+import {
+  allOf,
+  guardedUpdate,
+  highWatermarkBelow,
+  itemAbsent,
+  leaderEpochIs,
+  partitionVersionIs,
+} from './conditions.js';
+import { MAX_TRANSACT_ITEMS, conditionally, putIf, transactWrite, type TransactWrite } from './conditional-writes.js';
+import {
+  partitionFromItem,
+  partitionItem,
+  replicaStateFromItem,
+  replicaStateItem,
+  topicFromItem,
+  topicItem,
+  type Item,
+} from './items.js';
+import { PARTITION_SK_PREFIX, TOPIC_CONFIG_SK, partitionKey, replicaStateSkPrefix, topicKey, topicPk } from './keys.js';
+
+const metadataItemAbsent = itemAbsent('pk', 'topic metadata item');
+
+const sortByTopicAndPartition = (a: PartitionMetadata, b: PartitionMetadata): number =>
+  a.topic.localeCompare(b.topic) || a.partition - b.partition;
+
+export class DynamoMetadataStore implements MetadataStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getTopic(topic: string): Promise<TopicConfig | null> {
+    const item = await this.getItem(topicKey(topic));
+    return item ? topicFromItem(item) : null;
+  }
+
+  async listTopics(): Promise<TopicConfig[]> {
+    const items = await this.scanWhere('#sk = :sk', { ':sk': TOPIC_CONFIG_SK });
+    return items.map(topicFromItem).sort((a, b) => a.topic.localeCompare(b.topic));
+  }
+
+  /**
+   * Atomic for up to 100 items (1 + partitions + partitions x RF), which covers
+   * e.g. 24 partitions at RF 3. Larger topics are written in transactions of 100
+   * with the topic config in the LAST one, so a topic is only visible once all
+   * its partitions exist. Every item is created with attribute_not_exists, so an
+   * existing topic fails the first transaction and nothing is written.
+   */
+  async createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
+    const creates: TransactWrite[] = [
+      ...partitions.map(partitionItem),
+      ...replicas.map(replicaStateItem),
+      topicItem(config),
+    ].map((item) => putIf(this.tableName, item, metadataItemAbsent));
+    for (let start = 0; start < creates.length; start += MAX_TRANSACT_ITEMS) {
+      await transactWrite(
+        this.client,
+        creates.slice(start, start + MAX_TRANSACT_ITEMS),
+        () => new TopicExistsError(`Topic '${config.topic}' already exists.`),
+      );
+    }
+  }
+
+  async getPartition(topic: string, partition: number): Promise<PartitionMetadata | null> {
+    const item = await this.getItem(partitionKey(topic, partition));
+    return item ? partitionFromItem(item) : null;
+  }
+
+  async listPartitions(topic?: string): Promise<PartitionMetadata[]> {
+    const items =
+      topic === undefined
+        ? await this.scanWhere('begins_with(#sk, :sk)', { ':sk': PARTITION_SK_PREFIX })
+        : await this.queryTopic(topic, PARTITION_SK_PREFIX);
+    return items.map(partitionFromItem).sort(sortByTopicAndPartition);
+  }
+
+  async updateLeadership(
+    topic: string,
+    partition: number,
+    expectedVersion: number,
+    update: LeadershipUpdate,
+  ): Promise<PartitionMetadata> {
+    const outcome = await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: partitionKey(topic, partition),
+          // Only leadership attributes: the high watermark is advanced separately, by the leader's epoch.
+          ...guardedUpdate(
+            {
+              leader: update.leader,
+              leaderEpoch: update.leaderEpoch,
+              isr: update.isr,
+              state: update.state,
+              lastChange: update.lastChange,
+              version: expectedVersion + 1,
+            },
+            partitionVersionIs(expectedVersion),
+          ),
+          ReturnValues: 'ALL_NEW',
+        }),
+      ),
+    );
+    if (!outcome.held || !outcome.result.Attributes) {
+      throw new StaleEpochError(
+        `Partition ${topic}-${partition} changed concurrently: its version is no longer ${expectedVersion}.`,
+      );
+    }
+    return partitionFromItem(outcome.result.Attributes);
+  }
+
+  async advanceHighWatermark(topic: string, partition: number, leaderEpoch: number, hw: number): Promise<boolean> {
+    const outcome = await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: partitionKey(topic, partition),
+          ...guardedUpdate({ highWatermark: hw }, allOf(leaderEpochIs(leaderEpoch), highWatermarkBelow(hw))),
+        }),
+      ),
+    );
+    return outcome.held;
+  }
+
+  async getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]> {
+    const items = await this.queryTopic(topic, replicaStateSkPrefix(partition));
+    return items.map(replicaStateFromItem);
+  }
+
+  private async getItem(Key: Item): Promise<Item | undefined> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key, ConsistentRead: true }));
+    return Item;
+  }
+
+  /** One topic's items whose sort key starts with `skPrefix`, strongly consistent. */
+  private async queryTopic(topic: string, skPrefix: string): Promise<Item[]> {
+    const items: Item[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+        ExpressionAttributeValues: { ':pk': topicPk(topic), ':prefix': skPrefix },
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
+  }
+
+  /** Cross-topic listings: the metadata table is small (no log records live here), so a filtered Scan is fine. */
+  private async scanWhere(filter: string, values: Item): Promise<Item[]> {
+    const items: Item[] = [];
+    const pages = paginateScan(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        FilterExpression: filter,
+        ExpressionAttributeNames: { '#sk': 'sk' },
+        ExpressionAttributeValues: values,
+        ConsistentRead: true,
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items;
+  }
+}

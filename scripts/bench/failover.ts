@@ -1,0 +1,102 @@
+/**
+ * `npm run bench:failover`: repeated seed failovers on a fresh embedded cloud. Each run:
+ * brokers A-D heartbeat, a new 4x2 topic, records on partition 1, A is killed; measured
+ * from A's last acknowledged heartbeat to (1) the promotion write (the leadership event's
+ * time) and (2) the first consume of partition 1 served by B. Reports p50/p95/p99 and the
+ * excess over the session timeout as JSON in bench-results/failover.json.
+ *
+ *   npm run bench:failover -- --iterations 20 --session-timeout-ms 3000 --heartbeat-interval-ms 1000
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { startLocalCloud } from '../../localcloud/index.js';
+import { BrokerSimulator } from '../lib/broker-simulator.js';
+import { LeadershipClient } from '../lib/lambda-client.js';
+import { pollUntil } from '../lib/poll.js';
+import { asLeadershipOutputs } from '../lib/stack-outputs.js';
+import { repoRoot, synthesize } from '../lib/synth.js';
+import { summarize } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    iterations: { type: 'string', default: '10' },
+    'session-timeout-ms': { type: 'string', default: '3000' },
+    'heartbeat-interval-ms': { type: 'string', default: '1000' },
+    'ttl-period-ms': { type: 'string', default: '1000' },
+  },
+});
+const iterations = Number(args.iterations);
+const sessionTimeoutMs = Number(args['session-timeout-ms']);
+const heartbeatIntervalMs = Number(args['heartbeat-interval-ms']);
+const ttlPeriodMs = Number(args['ttl-period-ms']);
+for (const [name, value] of Object.entries({ iterations, sessionTimeoutMs, heartbeatIntervalMs })) {
+  if (!Number.isInteger(value) || value < 1) throw new Error(`${name} must be a positive integer, got ${value}`);
+}
+
+const stackName = 'PartitionLeadershipBench';
+const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.bench');
+await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
+const cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs });
+const outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
+const client = new LeadershipClient(outputs, { endpoint: cloud.endpoint });
+const sqs = new SQSClient({ endpoint: cloud.endpoint });
+const simulator = new BrokerSimulator(client, { heartbeatIntervalMs });
+
+const runs: Array<{ promotedMs: number; firstReadMs: number }> = [];
+try {
+  await simulator.start(['A', 'B', 'C', 'D']);
+  for (let iteration = 1; iteration <= iterations; iteration += 1) {
+    if (iteration > 1) await simulator.revive('A');
+    const topic = `bench-${iteration}`;
+    await client.createTopic({ topic, partitions: 4, replicationFactor: 2 });
+    await client.produce({ topic, partition: 1, records: Array.from({ length: 20 }, (_, index) => ({ value: `r${index}` })) });
+    const lastHeartbeatAt = await simulator.kill('A');
+    const firstReadAt = await pollUntil(
+      async () => {
+        const read = await client.consume({ topic, partition: 1, maxRecords: 100 }).catch(() => undefined);
+        return read?.leader === 'B' && read.records.length === 20 ? Date.now() : undefined;
+      },
+      { timeoutMs: sessionTimeoutMs * 5, intervalMs: 20, description: `a read of ${topic} partition 1 served by B` },
+    );
+    const promotedAt = await promotionTime(topic);
+    const run = { promotedMs: promotedAt - lastHeartbeatAt, firstReadMs: firstReadAt - lastHeartbeatAt };
+    runs.push(run);
+    console.log(`run ${iteration}/${iterations}: promoted after ${run.promotedMs} ms, first read from B after ${run.firstReadMs} ms`);
+  }
+} finally {
+  await simulator.stop();
+  client.close();
+  sqs.destroy();
+  await cloud.stop();
+}
+
+const firstRead = summarize(runs.map((run) => run.firstReadMs));
+const result = {
+  benchmark: 'failover',
+  at: new Date().toISOString(),
+  settings: { iterations, sessionTimeoutMs, heartbeatIntervalMs, ttlPeriodMs },
+  promotionMs: summarize(runs.map((run) => run.promotedMs)),
+  firstReadMs: firstRead,
+  excessOverSessionTimeoutMs: summarize(runs.map((run) => run.firstReadMs - sessionTimeoutMs)),
+  target: { excessP99Ms: 1000, met: firstRead.p99 - sessionTimeoutMs <= 1000 },
+  runs,
+};
+mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
+writeFileSync(join(repoRoot, 'bench-results', 'failover.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify({ ...result, runs: undefined }, null, 2));
+
+/** The promotion's own timestamp, from its leadership event on the FIFO queue. */
+async function promotionTime(topic: string): Promise<number> {
+  return pollUntil(
+    async () => {
+      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: outputs.LeadershipEventsQueueUrl, MaxNumberOfMessages: 10 }));
+      const event = Messages.map((message) => JSON.parse(message.Body ?? '{}') as { topic: string; partition: number; at: number }).find(
+        (candidate) => candidate.topic === topic && candidate.partition === 1,
+      );
+      return event?.at;
+    },
+    { timeoutMs: 10_000, description: `the leadership event of ${topic} partition 1` },
+  );
+}

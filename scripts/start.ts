@@ -1,0 +1,102 @@
+/**
+ * `npm start`: synthesizes the CDK app, brings up the embedded cloud on :4566, deploys
+ * the stack from cdk.out, plays the seed scenario (unless --no-demo) and stays up until
+ * Ctrl-C, which stops everything it started.
+ *
+ *   npm start -- --no-demo --port 4566 --session-timeout-ms 9000 --heartbeat-interval-ms 2000 --ttl-period-ms 1000
+ */
+import { parseArgs } from 'node:util';
+import { join } from 'node:path';
+import { startLocalCloud } from '../localcloud/index.js';
+import { asLeadershipOutputs } from './lib/stack-outputs.js';
+import { repoRoot, synthesize } from './lib/synth.js';
+import { formatTable } from './lib/format.js';
+import { playSeedScenario } from './lib/seed-demo.js';
+
+const stackName = 'PartitionLeadership';
+const { values: args } = parseArgs({
+  options: {
+    'no-demo': { type: 'boolean', default: false },
+    port: { type: 'string', default: process.env.LOCALCLOUD_PORT ?? '4566' },
+    'session-timeout-ms': { type: 'string', default: '9000' },
+    'heartbeat-interval-ms': { type: 'string', default: '2000' },
+    'ttl-period-ms': { type: 'string', default: '1000' },
+    verbose: { type: 'boolean', default: false },
+  },
+});
+
+const port = positiveInteger('port', args.port);
+const sessionTimeoutMs = positiveInteger('session-timeout-ms', args['session-timeout-ms']);
+const heartbeatIntervalMs = positiveInteger('heartbeat-interval-ms', args['heartbeat-interval-ms']);
+const ttlPeriodMs = positiveInteger('ttl-period-ms', args['ttl-period-ms'], { allowZero: true });
+if (heartbeatIntervalMs >= sessionTimeoutMs) fail(`--heartbeat-interval-ms (${heartbeatIntervalMs}) must be below --session-timeout-ms (${sessionTimeoutMs})`);
+
+const startedAt = Date.now();
+const step = (message: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(1).padStart(5)} s] ${message}`);
+
+step(`Synthesizing the CDK app (session timeout ${sessionTimeoutMs} ms) into cdk.out ...`);
+const assemblyDir = join(repoRoot, 'cdk.out');
+await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
+
+step(`Starting the embedded cloud on http://localhost:${port} and deploying cdk.out ...`);
+const cloud = await startLocalCloud({
+  port,
+  assemblyDir,
+  ttlPeriodMs,
+  outputsFile: join(repoRoot, 'cdk-outputs.json'),
+  logSink: args.verbose ? (line: string) => console.log(`  | ${line}`) : undefined,
+});
+
+let demo: Awaited<ReturnType<typeof playSeedScenario>> | undefined;
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping the embedded cloud ...`);
+  await demo?.stop().catch(() => undefined);
+  await cloud.stop();
+  console.log('Stopped. Nothing is left listening.');
+  process.exit(0);
+}
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+const stack = cloud.stacks.find((deployed) => deployed.stackName === stackName);
+const outputs = asLeadershipOutputs(stackName, stack?.outputs);
+step('Deployed. Running:');
+console.log(
+  formatTable(
+    Object.entries(outputs)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, value]) => [key, value]),
+  ),
+);
+console.log(`  TTL reaper period  ${ttlPeriodMs === 0 ? 'off' : `${ttlPeriodMs} ms`}`);
+
+if (!args['no-demo']) {
+  demo = await playSeedScenario({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, log: step });
+}
+
+console.log(`
+The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
+
+  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
+  aws --endpoint-url http://localhost:${port} lambda list-functions --query 'Functions[].FunctionName'
+  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.HeartbeatFunctionName} --payload '{"brokerId":"E"}' out.json && cat out.json
+  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.DescribeFunctionName} --payload '{}' out.json && cat out.json
+  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.ConsumeFunctionName} --payload '{"topic":"orders","partition":1}' out.json && cat out.json
+
+(awscli v2 needs --cli-binary-format raw-in-base64-out before --payload.)
+`);
+
+function positiveInteger(name: string, raw: string | undefined, options: { allowZero?: boolean } = {}): number {
+  const value = Number(raw);
+  const min = options.allowZero ? 0 : 1;
+  if (!Number.isInteger(value) || value < min) fail(`--${name} must be an integer >= ${min}, got "${raw}"`);
+  return value;
+}
+
+function fail(message: string): never {
+  console.error(`npm start: ${message}`);
+  process.exit(2);
+}

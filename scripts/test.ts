@@ -1,0 +1,74 @@
+/**
+ * `npm test`: unit + infra tests in parallel, then the end-to-end projects one after
+ * the other (they share two cores with moto), then one closing line that totals them:
+ * "tests: N passed, N failed, N skipped". Every phase runs even if an earlier one failed.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot } from './lib/synth.js';
+
+interface Phase {
+  name: string;
+  projects: string[];
+}
+
+const phases: Phase[] = [
+  { name: 'unit+infra', projects: ['unit', 'infra'] },
+  { name: 'e2e', projects: ['e2e'] },
+  { name: 'e2e-stack', projects: ['e2e-stack'] },
+];
+
+interface JsonReport {
+  numPassedTests: number;
+  numFailedTests: number;
+  numPendingTests: number;
+  numTodoTests: number;
+  numFailedTestSuites: number;
+}
+
+const resultsDir = join(repoRoot, '.localcloud', 'test-results');
+rmSync(resultsDir, { recursive: true, force: true });
+mkdirSync(resultsDir, { recursive: true });
+
+const extraArgs = process.argv.slice(2);
+const totals = { passed: 0, failed: 0, skipped: 0, failedPhases: [] as string[] };
+
+for (const phase of phases) {
+  const reportFile = join(resultsDir, `${phase.name}.json`);
+  console.log(`\n=== ${phase.name} ===`);
+  const exitCode = await runVitest([
+    'run',
+    ...phase.projects.flatMap((project) => ['--project', project]),
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${reportFile}`,
+    ...extraArgs,
+  ]);
+  const report = readReport(reportFile);
+  if (report) {
+    totals.passed += report.numPassedTests;
+    totals.failed += report.numFailedTests;
+    totals.skipped += report.numPendingTests + report.numTodoTests;
+  }
+  if (exitCode !== 0 || !report || report.numFailedTests > 0 || report.numFailedTestSuites > 0) totals.failedPhases.push(phase.name);
+}
+
+if (totals.failedPhases.length > 0) console.log(`\nFailed phases: ${totals.failedPhases.join(', ')}`);
+console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
+process.exit(totals.failedPhases.length > 0 ? 1 : 0);
+
+function runVitest(args: string[]): Promise<number> {
+  return new Promise((resolve) => {
+    const child = spawn(join(repoRoot, 'node_modules', '.bin', 'vitest'), args, { cwd: repoRoot, stdio: 'inherit' });
+    child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+function readReport(file: string): JsonReport | undefined {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as JsonReport;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,75 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startLocalCloud } from '../../../localcloud/index.js';
+import { synthesize, repoRoot } from '../../../scripts/lib/synth.js';
+import { asLeadershipOutputs, readOutputsFile, type LeadershipStackOutputs } from '../../../scripts/lib/stack-outputs.js';
+
+/** Session timeout the e2e stack is synthesized with: short, so failovers take seconds. */
+export const E2E_SESSION_TIMEOUT_MS = 3000;
+const stackName = process.env.STACK_NAME ?? 'PartitionLeadership';
+
+export interface StackTarget {
+  kind: 'embedded' | 'external';
+  description: string;
+  endpoint: string;
+  region: string;
+  outputs: LeadershipStackOutputs;
+  sessionTimeoutMs: number;
+  /** The synthesized assembly, for tests that start their own embedded cloud. */
+  assemblyDir?: string;
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    stackTarget: StackTarget;
+  }
+}
+
+/**
+ * Picks the target of the stack tests and says plainly which one ran:
+ * - AWS_ENDPOINT_URL set: a stack already deployed there (LocalStack via
+ *   `npm run deploy:localstack`, or AWS), outputs read from STACK_OUTPUTS_FILE;
+ * - otherwise the embedded cloud, started here on a random port with the TTL reaper
+ *   OFF, so every failover in these tests is detected without TTL deletion.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const region = process.env.AWS_REGION ?? 'us-east-1';
+  const external = process.env.AWS_ENDPOINT_URL;
+  if (external) {
+    const outputsFile = process.env.STACK_OUTPUTS_FILE ?? join(repoRoot, 'cdk-outputs.json');
+    const target: StackTarget = {
+      kind: 'external',
+      description: `external endpoint ${external} (stack ${stackName}, outputs from ${outputsFile})`,
+      endpoint: external,
+      region,
+      outputs: readOutputsFile(outputsFile, stackName),
+      sessionTimeoutMs: Number(process.env.SESSION_TIMEOUT_MS ?? 9000),
+    };
+    announce(target);
+    project.provide('stackTarget', target);
+    return async () => {};
+  }
+
+  const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.e2e');
+  mkdirSync(assemblyDir, { recursive: true });
+  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs: E2E_SESSION_TIMEOUT_MS, produceAckTimeoutMs: 15000 } });
+  const cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs: 0, region });
+  const stack = cloud.stacks.find((deployed) => deployed.stackName === stackName);
+  const target: StackTarget = {
+    kind: 'embedded',
+    description: `embedded local cloud at ${cloud.endpoint} (moto ${cloud.motoEndpoint}, TTL reaper off)`,
+    endpoint: cloud.endpoint,
+    region,
+    outputs: asLeadershipOutputs(stackName, stack?.outputs),
+    sessionTimeoutMs: E2E_SESSION_TIMEOUT_MS,
+    assemblyDir,
+  };
+  announce(target);
+  project.provide('stackTarget', target);
+  return () => cloud.stop();
+}
+
+function announce(target: StackTarget): void {
+  console.log(`\n[e2e-stack] target: ${target.description}\n`);
+}

@@ -1,0 +1,90 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { inject } from 'vitest';
+import { LeadershipClient, type PartitionView } from '../../../scripts/lib/lambda-client.js';
+import type { StackTarget } from './global-setup.js';
+
+const run = promisify(execFile);
+
+export function stackTarget(): StackTarget {
+  return inject('stackTarget');
+}
+
+export function leadershipClient(target: StackTarget): LeadershipClient {
+  return new LeadershipClient(target.outputs, { endpoint: target.endpoint, region: target.region });
+}
+
+/** A topic name no other test uses, so tests never see each other's partitions. */
+export function uniqueTopic(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`;
+}
+
+export function partitionOf(partitions: PartitionView[], partition: number): PartitionView {
+  const view = partitions.find((candidate) => candidate.Partition === partition);
+  if (!view) throw new Error(`partition ${partition} missing from describe output`);
+  return view;
+}
+
+/** `aws lambda invoke` with the real AWS CLI, as a user would type it. */
+export async function invokeWithAwsCli(target: StackTarget, functionName: string, payload: unknown): Promise<{ statusCode: number; functionError?: string; body: unknown }> {
+  const outFile = join(mkdtempSync(join(tmpdir(), 'invoke-')), 'out.json');
+  const { stdout } = await run(
+    'aws',
+    ['--endpoint-url', target.endpoint, '--region', target.region, 'lambda', 'invoke', '--function-name', functionName, '--payload', JSON.stringify(payload), outFile],
+    { env: { ...process.env, AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'test', AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'test' } },
+  );
+  const meta = JSON.parse(stdout) as { StatusCode: number; FunctionError?: string };
+  return { statusCode: meta.StatusCode, functionError: meta.FunctionError, body: JSON.parse(readFileSync(outFile, 'utf8')) as unknown };
+}
+
+export interface ReceivedLeadershipEvent {
+  topic: string;
+  partition: number;
+  previousLeader: string | null;
+  newLeader: string | null;
+  leaderEpoch: number;
+  isr: string[];
+  state: string;
+  reason: string;
+  unclean: boolean;
+  at: number;
+  messageGroupId?: string;
+}
+
+/** Receives (and deletes) every leadership event currently on the FIFO queue for one topic. */
+export async function drainLeadershipEvents(target: StackTarget, topic: string, sqs: SQSClient): Promise<ReceivedLeadershipEvent[]> {
+  const events: ReceivedLeadershipEvent[] = [];
+  for (let emptyReceives = 0; emptyReceives < 2; ) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: target.outputs.LeadershipEventsQueueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        MessageSystemAttributeNames: ['MessageGroupId'],
+      }),
+    );
+    if (Messages.length === 0) {
+      emptyReceives += 1;
+      continue;
+    }
+    for (const message of Messages) {
+      const event = JSON.parse(message.Body ?? '{}') as ReceivedLeadershipEvent;
+      if (event.topic === topic) events.push({ ...event, messageGroupId: message.Attributes?.MessageGroupId });
+    }
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: target.outputs.LeadershipEventsQueueUrl,
+        Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
+  }
+  return events;
+}
+
+export function sqsClient(target: StackTarget): SQSClient {
+  return new SQSClient({ endpoint: target.endpoint, region: target.region });
+}

@@ -1,0 +1,44 @@
+import { defineConfig } from 'vitest/config';
+
+/**
+ * Four projects: pure unit tests, CDK template assertions, end-to-end tests of the
+ * embedded cloud's parts (each starts its own moto_server), and end-to-end tests of the
+ * deployed stack (one shared target, started by test/e2e/stack/global-setup.ts).
+ * The end-to-end projects run their files one at a time: they share two cores with a
+ * single-threaded moto, and timing-sensitive failovers should not fight for them.
+ */
+export default defineConfig({
+  test: {
+    projects: [
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      {
+        test: {
+          name: 'infra',
+          include: ['test/infra/**/*.test.ts'],
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e',
+          include: ['test/e2e/**/*.test.ts'],
+          exclude: ['test/e2e/stack/**'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 180_000,
+        },
+      },
+      {
+        test: {
+          name: 'e2e-stack',
+          include: ['test/e2e/stack/**/*.test.ts'],
+          globalSetup: ['test/e2e/stack/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+    ],
+  },
+});
