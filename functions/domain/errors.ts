@@ -57,6 +57,16 @@ export class OffsetOutOfRangeError extends DomainError {
   readonly code = 'OFFSET_OUT_OF_RANGE';
 }
 
+/**
+ * A heartbeat named an incarnation other than the broker's still-live lease (or
+ * named none): a zombie or a duplicate broker must not take over a live lease.
+ * Kafka refuses such a registration (DUPLICATE_BROKER_REGISTRATION) until the
+ * old session expires.
+ */
+export class FencedBrokerError extends DomainError {
+  readonly code = 'FENCED_BROKER';
+}
+
 export class BrokerNotRegisteredError extends DomainError {
   readonly code = 'BROKER_NOT_AVAILABLE';
 }

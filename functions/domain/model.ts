@@ -112,4 +112,10 @@ export interface LeadershipEvent {
   reason: LeadershipReason;
   unclean: boolean;
   at: number;
+  /**
+   * The partition's metadata version after this change. Unlike leaderEpoch it
+   * moves on every ISR change too, so (topic, partition, version) names one
+   * change exactly: two ISR_EXPANDED at the same epoch are different events.
+   */
+  version: number;
 }

@@ -115,7 +115,12 @@ export interface PartitionLog {
 }
 
 export interface EventPublisher {
-  /** FIFO: message group = `${topic}-${partition}`, dedup id = `${topic}-${partition}-${leaderEpoch}-${reason}`. */
+  /**
+   * FIFO: message group = `${topic}-${partition}`, dedup id =
+   * `${topic}-${partition}-${leaderEpoch}-${reason}-${version}` (the version tells
+   * apart two ISR changes of one reason within one epoch; hash the id if it
+   * would exceed SQS's 128 characters, topic names may be 249 long).
+   */
   publish(events: LeadershipEvent[]): Promise<void>;
 }
 

@@ -88,6 +88,6 @@ export async function transactWrite(
   }
 }
 
-/** "a and b" for error messages. */
+/** The lost conditions' descriptions for an error message, each once. */
 export const describeLost = (lost: readonly Condition[]): string =>
-  lost.length > 0 ? lost.map((c) => c.description).join('; ') : 'a condition';
+  lost.length > 0 ? [...new Set(lost.map((c) => c.description))].join('; ') : 'an unnamed condition';

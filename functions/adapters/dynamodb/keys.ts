@@ -8,16 +8,17 @@
  */
 import type { BrokerId } from '../../domain/model.js';
 
-export interface MetadataKey {
+// Type aliases, not interfaces: only those are assignable to the SDK's `Record<string, ...>` key maps.
+export type MetadataKey = {
   pk: string;
   sk: string;
-}
+};
 
-export interface LogKey {
+export type LogKey = {
   /** `<topic>#<partition>#<brokerId>`: one DynamoDB partition per replica's copy of the log. */
   replica: string;
   offset: number;
-}
+};
 
 /** Sort key of a topic's configuration item. */
 export const TOPIC_CONFIG_SK = 'config';

@@ -115,12 +115,13 @@ export class DynamoMetadataStore implements MetadataStore {
         }),
       ),
     );
-    if (!outcome.held || !outcome.result.Attributes) {
+    if (!outcome.held) {
       throw new StaleEpochError(
         `Partition ${topic}-${partition} changed concurrently: its version is no longer ${expectedVersion}.`,
       );
     }
-    return partitionFromItem(outcome.result.Attributes);
+    // ALL_NEW always returns the item; an empty one fails the codec loudly rather than passing silently.
+    return partitionFromItem(outcome.result.Attributes ?? {});
   }
 
   async advanceHighWatermark(topic: string, partition: number, leaderEpoch: number, hw: number): Promise<boolean> {

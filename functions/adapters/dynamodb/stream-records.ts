@@ -1,0 +1,66 @@
+/**
+ * Decoders for the DynamoDB stream records the handlers receive, so handlers see
+ * domain types and hold no SDK code. Images are unmarshalled and then validated
+ * by the same codecs the adapters use for reads.
+ */
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
+import type { BrokerHeartbeat, LogRecord } from '../../domain/model.js';
+import { heartbeatFromItem, logRecordFromItem } from './items.js';
+
+/** The stream record lacks what its table's stream view type promises. */
+export class MalformedStreamRecordError extends Error {
+  override readonly name = 'MalformedStreamRecordError';
+}
+
+/** A heartbeat-table change, by what it means for the broker. */
+export type HeartbeatChange =
+  | { kind: 'registered'; sequenceNumber: string; heartbeat: BrokerHeartbeat }
+  | { kind: 'gone'; sequenceNumber: string; heartbeat: BrokerHeartbeat }
+  /** A renewal of a live lease (MODIFY): carries no leadership information. */
+  | { kind: 'renewed'; sequenceNumber: string };
+
+export interface LogStreamRecord {
+  sequenceNumber: string;
+  record: LogRecord;
+}
+
+/** Sequence numbers are what a partial batch response names; every stream record has one. */
+export const sequenceNumberOf = (record: DynamoDBRecord): string => {
+  const sequenceNumber = record.dynamodb?.SequenceNumber;
+  if (!sequenceNumber) throw new MalformedStreamRecordError(`Stream record ${record.eventID ?? '?'} has no SequenceNumber.`);
+  return sequenceNumber;
+};
+
+/** The heartbeat record's key, readable even when its image is malformed (every stream record carries Keys). */
+export const brokerIdOf = (record: DynamoDBRecord): string | undefined => record.dynamodb?.Keys?.['brokerId']?.S;
+
+const image = (record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<string, unknown> => {
+  const attributes: StreamRecord['NewImage'] = record.dynamodb?.[which];
+  if (!attributes) {
+    throw new MalformedStreamRecordError(`${record.eventName ?? 'Stream'} record ${record.eventID ?? '?'} has no ${which}.`);
+  }
+  // aws-lambda's and the SDK's AttributeValue describe the same wire shape under two type names.
+  return unmarshall(attributes as Record<string, AttributeValue>);
+};
+
+/** Heartbeat table stream (NEW_AND_OLD_IMAGES): INSERT = registered, REMOVE = gone, MODIFY = renewed. */
+export function decodeHeartbeatChange(record: DynamoDBRecord): HeartbeatChange {
+  const sequenceNumber = sequenceNumberOf(record);
+  switch (record.eventName) {
+    case 'INSERT':
+      return { kind: 'registered', sequenceNumber, heartbeat: heartbeatFromItem(image(record, 'NewImage')) };
+    case 'REMOVE':
+      return { kind: 'gone', sequenceNumber, heartbeat: heartbeatFromItem(image(record, 'OldImage')) };
+    case 'MODIFY':
+      return { kind: 'renewed', sequenceNumber };
+    default:
+      throw new MalformedStreamRecordError(`Stream record ${sequenceNumber} has unknown eventName ${String(record.eventName)}.`);
+  }
+}
+
+/** Log table stream (NEW_IMAGE): an inserted record. */
+export function decodeLogInsert(record: DynamoDBRecord): LogStreamRecord {
+  return { sequenceNumber: sequenceNumberOf(record), record: logRecordFromItem(image(record, 'NewImage')) };
+}

@@ -1,0 +1,65 @@
+/**
+ * In-memory implementations of every port, for unit tests and chaos runs:
+ * same conditions and named errors as the DynamoDB/SQS adapters, a clock that
+ * moves only when told, and the two table streams as drainable queues.
+ */
+import type { Deps, LeadershipSettings } from '../../ports/index.js';
+import { MemoryBrokerRegistry } from './broker-registry.js';
+import { ManualClock } from './clock.js';
+import { MemoryEventPublisher } from './event-publisher.js';
+import { MemoryMetadataStore } from './metadata-store.js';
+import { MemoryPartitionLog } from './partition-log.js';
+import { MemoryTables } from './tables.js';
+
+export { MemoryBrokerRegistry, type HeartbeatStreamRecord } from './broker-registry.js';
+export { ManualClock } from './clock.js';
+export { MemoryEventPublisher, deduplicationId } from './event-publisher.js';
+export { MemoryMetadataStore } from './metadata-store.js';
+export { MemoryPartitionLog } from './partition-log.js';
+
+/** Kafka's defaults where Kafka has one (broker.session.timeout.ms 9 s, request.timeout.ms 30 s). */
+export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
+  sessionTimeoutMs: 9_000,
+  produceAckTimeoutMs: 30_000,
+  produceAckPollMs: 50,
+};
+
+export interface MemoryDepsOptions {
+  /** Epoch ms the clock starts at. */
+  startAt?: number;
+  settings?: Partial<LeadershipSettings>;
+  /**
+   * Runs inside every deps.sleep, after the clock moved on: what "meanwhile"
+   * means in a test, e.g. let the replicator process the log stream while
+   * produce waits for acks.
+   */
+  whileSleeping?: (ms: number) => Promise<void> | void;
+}
+
+/** A full Deps whose parts keep their memory types, so tests can reach the clock, the streams and the counters. */
+export interface MemoryDeps extends Deps {
+  clock: ManualClock;
+  brokers: MemoryBrokerRegistry;
+  metadata: MemoryMetadataStore;
+  log: MemoryPartitionLog;
+  events: MemoryEventPublisher;
+}
+
+const DEFAULT_START = Date.UTC(2026, 0, 1);
+
+export function createMemoryDeps(options: MemoryDepsOptions = {}): MemoryDeps {
+  const tables = new MemoryTables();
+  const clock = new ManualClock(options.startAt ?? DEFAULT_START);
+  return {
+    clock,
+    brokers: new MemoryBrokerRegistry(tables),
+    metadata: new MemoryMetadataStore(tables),
+    log: new MemoryPartitionLog(tables, clock),
+    events: new MemoryEventPublisher(clock),
+    settings: { ...DEFAULT_MEMORY_SETTINGS, ...options.settings },
+    sleep: async (ms) => {
+      clock.advance(ms);
+      await options.whileSleeping?.(ms);
+    },
+  };
+}

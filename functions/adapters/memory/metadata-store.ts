@@ -1,0 +1,92 @@
+/**
+ * MetadataStore with the DynamoDB adapter's conditions: topic creation all or
+ * nothing, leadership writes conditional on the version, HW advances monotonic
+ * and fenced by the epoch.
+ */
+import { StaleEpochError, TopicExistsError, UnknownTopicError } from '../../domain/errors.js';
+import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
+import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
+import { copyOf, partitionKey, replicaKey, yieldToOtherCallers, type MemoryTables } from './tables.js';
+
+const byTopicAndPartition = (a: PartitionMetadata, b: PartitionMetadata): number =>
+  a.topic.localeCompare(b.topic) || a.partition - b.partition;
+
+export class MemoryMetadataStore implements MetadataStore {
+  /** Leadership writes refused because the version moved: how tests see that a race really happened. */
+  rejectedLeadershipWrites = 0;
+
+  constructor(private readonly tables: MemoryTables) {}
+
+  async getTopic(topic: string): Promise<TopicConfig | null> {
+    await yieldToOtherCallers();
+    const config = this.tables.topics.get(topic);
+    return config ? copyOf(config) : null;
+  }
+
+  async listTopics(): Promise<TopicConfig[]> {
+    await yieldToOtherCallers();
+    return [...this.tables.topics.values()].map(copyOf).sort((a, b) => a.topic.localeCompare(b.topic));
+  }
+
+  async createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
+    await yieldToOtherCallers();
+    if (this.tables.topics.has(config.topic)) throw new TopicExistsError(`Topic '${config.topic}' already exists.`);
+    this.tables.topics.set(config.topic, copyOf(config));
+    for (const partition of partitions) {
+      this.tables.partitions.set(partitionKey(partition.topic, partition.partition), copyOf(partition));
+    }
+    for (const state of replicas) {
+      this.tables.replicaStates.set(replicaKey(state.topic, state.partition, state.brokerId), copyOf(state));
+    }
+  }
+
+  async getPartition(topic: string, partition: number): Promise<PartitionMetadata | null> {
+    await yieldToOtherCallers();
+    const stored = this.tables.partitions.get(partitionKey(topic, partition));
+    return stored ? copyOf(stored) : null;
+  }
+
+  async listPartitions(topic?: string): Promise<PartitionMetadata[]> {
+    await yieldToOtherCallers();
+    return [...this.tables.partitions.values()]
+      .filter((p) => topic === undefined || p.topic === topic)
+      .map(copyOf)
+      .sort(byTopicAndPartition);
+  }
+
+  async updateLeadership(
+    topic: string,
+    partition: number,
+    expectedVersion: number,
+    update: LeadershipUpdate,
+  ): Promise<PartitionMetadata> {
+    await yieldToOtherCallers();
+    const key = partitionKey(topic, partition);
+    const stored = this.tables.partitions.get(key);
+    if (!stored) throw new UnknownTopicError(`No partition ${topic}-${partition}.`);
+    if (stored.version !== expectedVersion) {
+      this.rejectedLeadershipWrites += 1;
+      throw new StaleEpochError(
+        `Partition ${topic}-${partition} changed concurrently: its version is no longer ${expectedVersion}.`,
+      );
+    }
+    const written: PartitionMetadata = { ...stored, ...copyOf(update), version: expectedVersion + 1 };
+    this.tables.partitions.set(key, written);
+    return copyOf(written);
+  }
+
+  async advanceHighWatermark(topic: string, partition: number, leaderEpoch: number, hw: number): Promise<boolean> {
+    await yieldToOtherCallers();
+    const stored = this.tables.partitions.get(partitionKey(topic, partition));
+    if (!stored || stored.leaderEpoch !== leaderEpoch || stored.highWatermark >= hw) return false;
+    stored.highWatermark = hw;
+    return true;
+  }
+
+  async getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]> {
+    await yieldToOtherCallers();
+    return [...this.tables.replicaStates.values()]
+      .filter((state) => state.topic === topic && state.partition === partition)
+      .map(copyOf);
+  }
+}

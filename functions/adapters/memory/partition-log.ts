@@ -1,0 +1,119 @@
+/**
+ * PartitionLog with the DynamoDB adapter's conditions: a leader append checks
+ * leader, epoch and its LEO; a follower copy checks the epoch and its LEO; each
+ * is all or nothing. Also the log table's stream of leader appends, which drives
+ * replication in tests.
+ */
+import { StaleEpochError, UnknownTopicError, ValidationError } from '../../domain/errors.js';
+import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
+import type { BrokerId, LogRecord, ReplicaState } from '../../domain/model.js';
+import type { Clock, FollowerAppend, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import { copyOf, partitionKey, replicaKey, yieldToOtherCallers, type MemoryTables } from './tables.js';
+
+export class MemoryPartitionLog implements PartitionLog {
+  private leaderAppends: LogRecord[] = [];
+
+  constructor(
+    private readonly tables: MemoryTables,
+    private readonly clock: Clock,
+  ) {}
+
+  async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
+    await yieldToOtherCallers();
+    const { topic, partition, leader, leaderEpoch, startOffset } = append;
+    if (append.records.length > MAX_RECORDS_PER_WRITE) {
+      throw new ValidationError(`records: at most ${MAX_RECORDS_PER_WRITE} records per append.`);
+    }
+    const stored = this.tables.partitions.get(partitionKey(topic, partition));
+    if (!stored || stored.leader !== leader || stored.leaderEpoch !== leaderEpoch) {
+      throw new StaleEpochError(`Append to ${topic}-${partition} by leader ${leader} at epoch ${leaderEpoch} was fenced.`);
+    }
+    const state = this.replicaState(topic, partition, leader);
+    if (state.logEndOffset !== startOffset) {
+      throw new StaleEpochError(`Append to ${topic}-${partition} at offset ${startOffset} lost: the log end is ${state.logEndOffset}.`);
+    }
+    const records: LogRecord[] = append.records.map((record, i) => ({
+      topic,
+      partition,
+      replica: leader,
+      offset: startOffset + i,
+      leaderEpoch,
+      key: record.key,
+      value: record.value,
+      appendedAt: append.appendedAt,
+      copy: 'leader',
+    }));
+    this.write(state, records, append.appendedAt);
+    this.leaderAppends.push(...records.map(copyOf));
+    return records.map(copyOf);
+  }
+
+  async appendAsFollower(append: FollowerAppend): Promise<void> {
+    await yieldToOtherCallers();
+    const { topic, partition, follower, leaderEpoch } = append;
+    const first = append.records[0];
+    if (!first) return;
+    append.records.forEach((record, i) => {
+      if (record.topic !== topic || record.partition !== partition || record.offset !== first.offset + i) {
+        throw new Error(`Follower append to ${topic}-${partition} got a non-contiguous or foreign record at index ${i}.`);
+      }
+    });
+    const stored = this.tables.partitions.get(partitionKey(topic, partition));
+    if (!stored || stored.leaderEpoch !== leaderEpoch) {
+      throw new StaleEpochError(`Replication of ${topic}-${partition} to ${follower} at epoch ${leaderEpoch} was fenced.`);
+    }
+    const state = this.replicaState(topic, partition, follower);
+    if (state.logEndOffset !== first.offset) {
+      throw new StaleEpochError(
+        `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} lost: its log end is ${state.logEndOffset}.`,
+      );
+    }
+    const copies = append.records.map((record): LogRecord => ({ ...copyOf(record), replica: follower, copy: 'follower' }));
+    this.write(state, copies, this.clock.now());
+  }
+
+  async read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]> {
+    await yieldToOtherCallers();
+    const log = this.tables.replicaLog(topic, partition, replica);
+    return [...log.values()]
+      .filter((record) => record.offset >= fromOffset && record.offset < toOffset)
+      .sort((a, b) => a.offset - b.offset)
+      .map(copyOf);
+  }
+
+  /** Like the DynamoDB adapter: truncating at or above the log end is a no-op. */
+  async truncate(topic: string, partition: number, replica: BrokerId, fromOffset: number): Promise<void> {
+    await yieldToOtherCallers();
+    const state = this.replicaState(topic, partition, replica);
+    if (fromOffset >= state.logEndOffset) return;
+    const log = this.tables.replicaLog(topic, partition, replica);
+    for (const offset of [...log.keys()]) if (offset >= fromOffset) log.delete(offset);
+    state.logEndOffset = fromOffset;
+    state.updatedAt = this.clock.now();
+  }
+
+  /** The leader appends written since the last drain, in order: what the log table's stream would deliver. */
+  drainLeaderAppends(): LogRecord[] {
+    const drained = this.leaderAppends;
+    this.leaderAppends = [];
+    return drained;
+  }
+
+  /** One replica's whole copy of the log, for assertions. */
+  replicaRecords(topic: string, partition: number, replica: BrokerId): LogRecord[] {
+    return [...this.tables.replicaLog(topic, partition, replica).values()].sort((a, b) => a.offset - b.offset).map(copyOf);
+  }
+
+  private replicaState(topic: string, partition: number, brokerId: BrokerId): ReplicaState {
+    const state = this.tables.replicaStates.get(replicaKey(topic, partition, brokerId));
+    if (!state) throw new UnknownTopicError(`No replica ${brokerId} of partition ${topic}-${partition}.`);
+    return state;
+  }
+
+  private write(state: ReplicaState, records: readonly LogRecord[], at: number): void {
+    const log = this.tables.replicaLog(state.topic, state.partition, state.brokerId);
+    for (const record of records) log.set(record.offset, record);
+    state.logEndOffset += records.length;
+    state.updatedAt = at;
+  }
+}

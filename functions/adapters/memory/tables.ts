@@ -1,0 +1,42 @@
+/**
+ * The in-memory "tables" every memory adapter shares, as the DynamoDB adapters
+ * share the metadata table (the log checks epochs and moves LEOs in it).
+ *
+ * Every adapter method first yields to the event loop and then checks and writes
+ * synchronously: concurrent callers interleave between operations, like separate
+ * Lambda invocations, while each conditional write stays atomic, like DynamoDB's.
+ */
+import type {
+  BrokerHeartbeat,
+  BrokerId,
+  LogRecord,
+  PartitionMetadata,
+  ReplicaState,
+  TopicConfig,
+} from '../../domain/model.js';
+
+export class MemoryTables {
+  readonly heartbeats = new Map<BrokerId, BrokerHeartbeat>();
+  readonly topics = new Map<string, TopicConfig>();
+  readonly partitions = new Map<string, PartitionMetadata>();
+  readonly replicaStates = new Map<string, ReplicaState>();
+  /** One map per replica's copy of a partition's log, by offset. */
+  readonly logs = new Map<string, Map<number, LogRecord>>();
+
+  replicaLog(topic: string, partition: number, replica: BrokerId): Map<number, LogRecord> {
+    const key = replicaKey(topic, partition, replica);
+    const log = this.logs.get(key) ?? new Map<number, LogRecord>();
+    this.logs.set(key, log);
+    return log;
+  }
+}
+
+export const partitionKey = (topic: string, partition: number): string => `${topic}#${partition}`;
+
+export const replicaKey = (topic: string, partition: number, brokerId: BrokerId): string =>
+  `${topic}#${partition}#${brokerId}`;
+
+/** Callers get copies, never the stored objects: mutating a result must not change the "table". */
+export const copyOf = <T>(value: T): T => structuredClone(value);
+
+export const yieldToOtherCallers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

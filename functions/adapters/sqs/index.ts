@@ -1,0 +1,1 @@
+export { EventPublishError, SqsEventPublisher, deduplicationId, fitSqsId, messageGroupId } from './event-publisher.js';

@@ -1,0 +1,129 @@
+/**
+ * Reaction to a broker's (re)registration (an INSERT on the heartbeat stream):
+ * offline partitions it can lead come back, and replicas that fell out of sync
+ * catch up and rejoin the ISR.
+ */
+import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import { readCluster, type ClusterSnapshot } from './cluster.js';
+import { electLeader } from './election.js';
+import { StaleEpochError } from './errors.js';
+import { addToIsr, outOfSyncLiveReplicas } from './isr.js';
+import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
+import {
+  changeLeadership,
+  completeChange,
+  describeChange,
+  forEachPartition,
+  updateAfterElection,
+  type ChangeCause,
+} from './partition-change.js';
+import { isCausedBy, isOnline, type OnlinePartition } from './partitions.js';
+import { levelFollower } from './replica-sync.js';
+
+/** Idempotent like onBrokerGone: a repeated delivery finds nothing to do and re-publishes the last change it caused. */
+export async function onBrokerRegistered(deps: Deps, joined: BrokerHeartbeat): Promise<LeadershipEvent[]> {
+  const cluster = await readCluster(deps);
+  const hosted = cluster.partitions.filter((p) => p.replicas.includes(joined.brokerId));
+  const events = await forEachPartition(hosted, (partition) => restorePartition(deps, partition, joined, cluster));
+  return events.flat();
+}
+
+async function restorePartition(
+  deps: Deps,
+  partition: PartitionMetadata,
+  joined: BrokerHeartbeat,
+  cluster: ClusterSnapshot,
+): Promise<LeadershipEvent[]> {
+  const now = deps.clock.now();
+  const election = await changeLeadership(deps, partition, (current) => decideReturn(current, joined, cluster, now));
+  const events = election.changed ? [await completeChange(deps, election.partition, cluster.isAlive)] : [];
+  const rejoin = isOnline(election.partition)
+    ? await rejoinOutOfSyncReplicas(deps, election.partition, joined, cluster, now)
+    : { latest: election.partition, events: [] };
+  events.push(...rejoin.events);
+  if (events.length === 0 && isCausedBy(rejoin.latest.lastChange, joined)) {
+    events.push(await completeChange(deps, rejoin.latest, cluster.isAlive));
+  }
+  return events;
+}
+
+/**
+ * Every live replica outside the ISR, not only the one that joined: one that came
+ * back while the partition was offline had no leader to catch up from until now.
+ */
+async function rejoinOutOfSyncReplicas(
+  deps: Deps,
+  partition: OnlinePartition,
+  joined: BrokerHeartbeat,
+  cluster: ClusterSnapshot,
+  now: number,
+): Promise<{ latest: OnlinePartition; events: LeadershipEvent[] }> {
+  let latest = partition;
+  const events: LeadershipEvent[] = [];
+  for (const replica of outOfSyncLiveReplicas(partition.replicas, partition.isr, cluster.isAlive)) {
+    const rejoined = await catchUp(deps, latest, replica, joined, now);
+    if (rejoined) {
+      latest = rejoined;
+      events.push(await completeChange(deps, rejoined, cluster.isAlive));
+    }
+  }
+  return { latest, events };
+}
+
+/** An offline partition elects again now that one more broker is alive; the election's own rules decide who may lead. */
+function decideReturn(
+  partition: PartitionMetadata,
+  joined: BrokerHeartbeat,
+  cluster: ClusterSnapshot,
+  now: number,
+): LeadershipUpdate | null {
+  if (partition.state !== 'OFFLINE') return null;
+  const election = electLeader(partition, cluster.isAlive, cluster.uncleanAllowed(partition.topic));
+  return election.outcome === 'OFFLINE' ? null : updateAfterElection(partition, election, 'LEADER_RETURNED', joined, now);
+}
+
+/**
+ * KIP-101/279 catch-up: drop what the leader never had, copy what is missing,
+ * then rejoin the ISR. Returns the partition with the replica back in its ISR,
+ * or null when it lost a race (leadership moved, or another catch-up is copying):
+ * the trigger that won carries on.
+ */
+async function catchUp(
+  deps: Deps,
+  partition: OnlinePartition,
+  replica: BrokerId,
+  cause: ChangeCause,
+  now: number,
+): Promise<OnlinePartition | null> {
+  let replicaEnd: number;
+  try {
+    replicaEnd = await levelFollower(deps, partition, replica);
+  } catch (error) {
+    if (error instanceof StaleEpochError) return null;
+    throw error;
+  }
+  const outcome = await changeLeadership(deps, partition, (current) =>
+    decideRejoin(current, partition, replica, replicaEnd, cause, now),
+  );
+  return outcome.changed && isOnline(outcome.partition) ? outcome.partition : null;
+}
+
+function decideRejoin(
+  current: PartitionMetadata,
+  levelledWith: OnlinePartition,
+  replica: BrokerId,
+  replicaEnd: number,
+  cause: ChangeCause,
+  now: number,
+): LeadershipUpdate | null {
+  const sameLeadership = current.leader === levelledWith.leader && current.leaderEpoch === levelledWith.leaderEpoch;
+  // Kafka's admission rule: a follower joins the ISR only once it holds everything committed so far.
+  if (!sameLeadership || current.isr.includes(replica) || replicaEnd < current.highWatermark) return null;
+  return {
+    leader: current.leader,
+    leaderEpoch: current.leaderEpoch,
+    isr: addToIsr(current.isr, replica, current.replicas),
+    state: current.state,
+    lastChange: describeChange('ISR_EXPANDED', current.leader, cause, now),
+  };
+}

@@ -1,0 +1,68 @@
+/**
+ * The cluster as `kafka-topics --describe` and `kafka-broker-api-versions` would show it.
+ */
+import type { Deps } from '../ports/index.js';
+import { compareBrokerIds } from './assignment.js';
+import { isLeaseAlive } from './broker-lease.js';
+import type { BrokerId, PartitionMetadata, TopicConfig } from './model.js';
+import { requireTopic } from './lookup.js';
+import { parseDescribeRequest } from './requests.js';
+import { toPartitionView, type PartitionView } from './views.js';
+
+export interface TopicSummary {
+  topic: string;
+  partitionCount: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
+  partitions: PartitionView[];
+}
+
+export interface BrokerSummary {
+  brokerId: BrokerId;
+  incarnation: number;
+  lastHeartbeatAt: number;
+  deadlineMs: number;
+  alive: boolean;
+}
+
+export interface ClusterDescription {
+  topics: TopicSummary[];
+  brokers: BrokerSummary[];
+}
+
+export async function describe(deps: Deps, input: unknown): Promise<ClusterDescription> {
+  const { topic } = parseDescribeRequest(input);
+  const [topics, partitions, heartbeats] = await Promise.all([
+    topic === undefined ? deps.metadata.listTopics() : requireTopic(deps, topic).then((config) => [config]),
+    deps.metadata.listPartitions(topic),
+    deps.brokers.list(),
+  ]);
+  const now = deps.clock.now();
+  return {
+    topics: [...topics].sort((a, b) => a.topic.localeCompare(b.topic)).map((config) => summarize(config, partitions)),
+    brokers: heartbeats
+      .map((hb) => ({
+        brokerId: hb.brokerId,
+        incarnation: hb.incarnation,
+        lastHeartbeatAt: hb.lastHeartbeatAt,
+        deadlineMs: hb.deadlineMs,
+        alive: isLeaseAlive(hb, now),
+      }))
+      .sort((a, b) => compareBrokerIds(a.brokerId, b.brokerId)),
+  };
+}
+
+function summarize(config: TopicConfig, partitions: readonly PartitionMetadata[]): TopicSummary {
+  return {
+    topic: config.topic,
+    partitionCount: config.partitions,
+    replicationFactor: config.replicationFactor,
+    minInsyncReplicas: config.minInsyncReplicas,
+    uncleanLeaderElection: config.uncleanLeaderElection,
+    partitions: partitions
+      .filter((p) => p.topic === config.topic)
+      .sort((a, b) => a.partition - b.partition)
+      .map(toPartitionView),
+  };
+}

@@ -1,0 +1,108 @@
+/**
+ * Broker leases: registration, renewal, and the sweep that turns lapsed leases
+ * into REMOVE records on the heartbeat stream (what the failure detector reacts to).
+ */
+import type { Deps } from '../ports/index.js';
+import { isLeaseAlive, leaseFor } from './broker-lease.js';
+import { FencedBrokerError } from './errors.js';
+import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
+import type { BrokerHeartbeat, BrokerId } from './model.js';
+import { parseHeartbeatRequest, type HeartbeatRequest } from './requests.js';
+
+export interface HeartbeatResult {
+  brokerId: BrokerId;
+  /** The incarnation to send with the next heartbeat. */
+  incarnation: number;
+  deadlineMs: number;
+  expiresAt: number;
+  /** A new incarnation was registered: the broker must catch up before it may lead again. */
+  rejoined: boolean;
+  /** Other brokers whose lapsed leases this heartbeat deleted. */
+  sweptBrokers: BrokerId[];
+}
+
+export interface SweptBroker {
+  brokerId: BrokerId;
+  incarnation: number;
+}
+
+interface Lease {
+  heartbeat: BrokerHeartbeat;
+  rejoined: boolean;
+}
+
+/**
+ * Renews the broker's live lease, or registers a new incarnation when it has
+ * none. Then sweeps other brokers' lapsed leases: every live broker doing so
+ * bounds failure detection by the heartbeat interval, however lazily DynamoDB's
+ * TTL deletes.
+ */
+export async function heartbeat(deps: Deps, input: unknown): Promise<HeartbeatResult> {
+  const request = parseHeartbeatRequest(input);
+  const { heartbeat: lease, rejoined } = await holdLease(deps, request);
+  const swept = await deleteLapsedLeases(deps, deps.clock.now(), request.brokerId);
+  return {
+    brokerId: lease.brokerId,
+    incarnation: lease.incarnation,
+    deadlineMs: lease.deadlineMs,
+    expiresAt: lease.expiresAt,
+    rejoined,
+    sweptBrokers: swept.map((broker) => broker.brokerId),
+  };
+}
+
+/** The schedule's sweep: deletes every lapsed lease, so its REMOVE reaches the failure detector. */
+export async function sweepExpiredBrokers(deps: Deps): Promise<{ deleted: SweptBroker[] }> {
+  return { deleted: await deleteLapsedLeases(deps, deps.clock.now()) };
+}
+
+async function holdLease(deps: Deps, request: HeartbeatRequest): Promise<Lease> {
+  const { sessionTimeoutMs } = deps.settings;
+  for (let attempt = 1; attempt <= MAX_CONDITIONAL_ATTEMPTS; attempt++) {
+    const now = deps.clock.now();
+    const stored = await deps.brokers.get(request.brokerId);
+    if (stored && isLeaseAlive(stored, now)) {
+      if (stored.incarnation !== request.incarnation) throw fenced(request, stored);
+      const renewed = leaseFor(request.brokerId, stored.incarnation, now, sessionTimeoutMs);
+      if (await deps.brokers.renew(renewed, now)) return { heartbeat: renewed, rejoined: false };
+    } else {
+      const joined = leaseFor(request.brokerId, nextIncarnation(stored, request, now), now, sessionTimeoutMs);
+      // Delete, then insert: the stream then shows the old incarnation's REMOVE (failover) before the
+      // new one's INSERT (catch-up), never a MODIFY that would hide the change of incarnation.
+      if (stored) await deps.brokers.deleteIfExpired(stored.brokerId, stored.incarnation, now);
+      if (await deps.brokers.register(joined, null, now)) return { heartbeat: joined, rejoined: true };
+    }
+    // Lost a race: the lease lapsed under us or another heartbeat for this broker won. Look again.
+  }
+  throw new FencedBrokerError(
+    `broker "${request.brokerId}": another heartbeat for this broker kept winning the lease (${MAX_CONDITIONAL_ATTEMPTS} attempts)`,
+  );
+}
+
+/**
+ * One more than the lapsed incarnation; with none stored (swept, or first
+ * start), the clock, so incarnations keep growing across deletions. Never at or
+ * below what the broker says it had, so its old incarnation is always superseded.
+ */
+function nextIncarnation(stored: BrokerHeartbeat | null, request: HeartbeatRequest, now: number): number {
+  if (stored) return stored.incarnation + 1;
+  return Math.max(now, (request.incarnation ?? 0) + 1);
+}
+
+function fenced(request: HeartbeatRequest, live: BrokerHeartbeat): FencedBrokerError {
+  const claim = request.incarnation === undefined ? 'a heartbeat without an incarnation' : `incarnation ${request.incarnation}`;
+  return new FencedBrokerError(
+    `broker "${live.brokerId}" is alive as incarnation ${live.incarnation} until ${new Date(live.deadlineMs).toISOString()}; ` +
+      `${claim} may not take over its lease (a zombie or a duplicate broker) - retry after that lease expires`,
+  );
+}
+
+async function deleteLapsedLeases(deps: Deps, now: number, except?: BrokerId): Promise<SweptBroker[]> {
+  const lapsed = (await deps.brokers.list()).filter((hb) => hb.brokerId !== except && !isLeaseAlive(hb, now));
+  const deleted = await Promise.all(
+    lapsed.map(async ({ brokerId, incarnation }) =>
+      (await deps.brokers.deleteIfExpired(brokerId, incarnation, now)) ? [{ brokerId, incarnation }] : [],
+    ),
+  );
+  return deleted.flat();
+}

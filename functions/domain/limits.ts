@@ -1,0 +1,24 @@
+/**
+ * Limits shared by validation and the write paths, each with the reason it exists.
+ */
+
+/** A DynamoDB transaction holds 100 items; an append spends one on the LEO update and one on the epoch check. */
+export const MAX_RECORDS_PER_WRITE = 98;
+
+/**
+ * Key + value bytes of one record. 98 records of this size stay under the 4 MB
+ * a DynamoDB transaction may carry, so a full chunk is always writable.
+ */
+export const MAX_RECORD_BYTES = 32 * 1024;
+
+export const MAX_PARTITIONS = 1000;
+export const MAX_RECORDS_PER_PRODUCE = 500;
+export const MAX_RECORDS_PER_CONSUME = 1000;
+export const DEFAULT_RECORDS_PER_CONSUME = 100;
+
+/**
+ * How often a conditional write is re-decided after losing a race. Each loss
+ * means someone else changed the item, so a handful is plenty; past that the
+ * trigger (stream record, client) retries with fresh state.
+ */
+export const MAX_CONDITIONAL_ATTEMPTS = 5;

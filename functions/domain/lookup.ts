@@ -1,0 +1,54 @@
+/**
+ * Reading topics and partitions on behalf of a client request, turning absence
+ * and unusable states into the named errors the client can act on.
+ */
+import type { Deps } from '../ports/index.js';
+import { PartitionOfflineError, StaleEpochError, UnknownTopicError } from './errors.js';
+import type { PartitionMetadata, TopicConfig } from './model.js';
+import { isOnline, type OnlinePartition } from './partitions.js';
+import { partitionName } from './views.js';
+
+export async function requireTopic(deps: Deps, topic: string): Promise<TopicConfig> {
+  const config = await deps.metadata.getTopic(topic);
+  if (!config) throw new UnknownTopicError(`topic "${topic}" does not exist`);
+  return config;
+}
+
+/** Reads the topic only to explain a missing partition, keeping the topic read off the hot path. */
+async function unknownPartition(deps: Deps, topic: string, partition: number): Promise<never> {
+  const config = await requireTopic(deps, topic);
+  throw new UnknownTopicError(
+    `partition ${partition} does not exist: topic "${topic}" has partitions 1 to ${config.partitions}`,
+  );
+}
+
+export async function requirePartition(deps: Deps, topic: string, partition: number): Promise<PartitionMetadata> {
+  return (await deps.metadata.getPartition(topic, partition)) ?? unknownPartition(deps, topic, partition);
+}
+
+export interface LeaderRequest {
+  topic: string;
+  partition: number;
+  leaderEpoch?: number;
+}
+
+/**
+ * The partition's current leader, read strongly consistently. A client that
+ * named an epoch must name the current one (KIP-320): otherwise it is acting
+ * on a leader that may have been deposed, and must look the leader up again.
+ */
+export async function requireLeader(deps: Deps, request: LeaderRequest): Promise<OnlinePartition> {
+  const partition = await requirePartition(deps, request.topic, request.partition);
+  if (!isOnline(partition)) {
+    throw new PartitionOfflineError(
+      `partition ${partitionName(partition)} has no leader: none of its in-sync replicas [${partition.isr.join(', ')}] is alive`,
+    );
+  }
+  if (request.leaderEpoch !== undefined && request.leaderEpoch !== partition.leaderEpoch) {
+    throw new StaleEpochError(
+      `leader epoch ${request.leaderEpoch} is not current for ${partitionName(partition)}: ` +
+        `its leader is ${partition.leader} at epoch ${partition.leaderEpoch}`,
+    );
+  }
+  return partition;
+}

@@ -1,0 +1,147 @@
+/**
+ * How every leadership/ISR change is made: decide on a fresh read, write it
+ * conditionally on the version that was read, re-decide after losing a race;
+ * then bring the followers level, move the high watermark and publish.
+ */
+import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import type { Liveness } from './broker-lease.js';
+import { StaleEpochError } from './errors.js';
+import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
+import type { LeaderElection } from './election.js';
+import type {
+  BrokerHeartbeat,
+  BrokerId,
+  LeadershipEvent,
+  LeadershipReason,
+  PartitionChange,
+  PartitionMetadata,
+} from './model.js';
+import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
+import { requirePartition } from './lookup.js';
+import { advanceHighWatermark, levelFollower } from './replica-sync.js';
+import { toLeadershipEvent } from './views.js';
+
+/** What to write given the partition as it stands now; null when nothing should change. */
+export type LeadershipDecision = (current: PartitionMetadata) => LeadershipUpdate | null;
+
+export interface ChangeOutcome {
+  /** The partition after the write, or as last read when nothing was written. */
+  partition: PartitionMetadata;
+  changed: boolean;
+}
+
+/**
+ * Applies `decide` with optimistic concurrency. Losing the race is normal (two
+ * detectors, a detector and a catch-up): the loser re-reads and decides again,
+ * and usually finds there is nothing left to do, which is how racing triggers
+ * end up making exactly one change.
+ */
+export async function changeLeadership(
+  deps: Deps,
+  start: PartitionMetadata,
+  decide: LeadershipDecision,
+): Promise<ChangeOutcome> {
+  let current = start;
+  for (let attempt = 1; ; attempt++) {
+    const update = decide(current);
+    if (update === null) return { partition: current, changed: false };
+    try {
+      const written = await deps.metadata.updateLeadership(current.topic, current.partition, current.version, update);
+      return { partition: written, changed: true };
+    } catch (error) {
+      if (!(error instanceof StaleEpochError) || attempt >= MAX_CONDITIONAL_ATTEMPTS) throw error;
+      current = await requirePartition(deps, current.topic, current.partition);
+    }
+  }
+}
+
+/**
+ * Everything that follows a change, each step safe to repeat, so a trigger that
+ * is retried after a crash or a failed publish can simply run it again:
+ *  - live ISR followers are levelled with the (possibly new) leader, dropping a
+ *    suffix the new leader never had before it could be counted as replicated;
+ *  - the HW moves to the new ISR's minimum (a departed member no longer holds it back);
+ *  - the event is published (the FIFO queue drops a repeat).
+ */
+export async function completeChange(deps: Deps, partition: PartitionMetadata, isAlive: Liveness): Promise<LeadershipEvent> {
+  if (isOnline(partition)) {
+    await Promise.all(
+      inSyncFollowers(partition)
+        .filter(isAlive)
+        .map((follower) => levelIfUncontested(deps, partition, follower)),
+    );
+    await advanceHighWatermark(deps, partition);
+  }
+  const event = toLeadershipEvent(partition);
+  await deps.events.publish([event]);
+  return event;
+}
+
+/** A concurrent copy or a newer epoch means someone else is already moving this follower on. */
+async function levelIfUncontested(deps: Deps, partition: OnlinePartition, follower: BrokerId): Promise<void> {
+  try {
+    await levelFollower(deps, partition, follower);
+  } catch (error) {
+    if (!(error instanceof StaleEpochError)) throw error;
+  }
+}
+
+/** The broker incarnation whose departure or arrival caused a change; null for operator-driven changes. */
+export type ChangeCause = Pick<BrokerHeartbeat, 'brokerId' | 'incarnation'> | null;
+
+export function describeChange(
+  reason: LeadershipReason,
+  previousLeader: BrokerId | null,
+  cause: ChangeCause,
+  at: number,
+  unclean = false,
+): PartitionChange {
+  return {
+    reason,
+    previousLeader,
+    causeBrokerId: cause?.brokerId ?? null,
+    causeIncarnation: cause?.incarnation ?? null,
+    unclean,
+    at,
+  };
+}
+
+/** The write for an election's outcome. Every outcome bumps the epoch: an offline partition must fence its old leader too. */
+export function updateAfterElection(
+  partition: PartitionMetadata,
+  election: LeaderElection,
+  reason: LeadershipReason,
+  cause: ChangeCause,
+  at: number,
+): LeadershipUpdate {
+  const leaderEpoch = partition.leaderEpoch + 1;
+  const previousLeader = partition.leader;
+  switch (election.outcome) {
+    case 'CLEAN':
+      return { leader: election.leader, leaderEpoch, isr: election.isr, state: 'ONLINE', lastChange: describeChange(reason, previousLeader, cause, at) };
+    case 'UNCLEAN':
+      return {
+        leader: election.leader,
+        leaderEpoch,
+        isr: election.isr,
+        state: 'ONLINE',
+        lastChange: describeChange('UNCLEAN_ELECTION', previousLeader, cause, at, true),
+      };
+    case 'OFFLINE':
+      return { leader: null, leaderEpoch, isr: election.isr, state: 'OFFLINE', lastChange: describeChange(reason, previousLeader, cause, at) };
+  }
+}
+
+/**
+ * Runs `work` for every partition concurrently (they are independent) and, unlike
+ * Promise.all, waits for all of them before reporting the first failure: a Lambda
+ * must not return, and be frozen, while writes for other partitions are still in flight.
+ */
+export async function forEachPartition<P, R>(partitions: readonly P[], work: (partition: P) => Promise<R>): Promise<R[]> {
+  const results: R[] = [];
+  for (const settled of await Promise.allSettled(partitions.map(work))) {
+    if (settled.status === 'rejected') throw settled.reason;
+    results.push(settled.value);
+  }
+  return results;
+}

@@ -1,0 +1,173 @@
+/**
+ * Parsers for every use case's input. They need no I/O, so a handler can refuse
+ * a bad request before touching a table; the use cases call them first too, so
+ * nothing is ever written on bad input.
+ */
+import { ValidationError } from './errors.js';
+import type { BrokerId } from './model.js';
+import {
+  DEFAULT_RECORDS_PER_CONSUME,
+  MAX_PARTITIONS,
+  MAX_RECORD_BYTES,
+  MAX_RECORDS_PER_CONSUME,
+  MAX_RECORDS_PER_PRODUCE,
+} from './limits.js';
+import {
+  expectArray,
+  expectBoolean,
+  expectInteger,
+  expectObject,
+  expectString,
+  invalid,
+  optional,
+  type StringRule,
+} from './validation.js';
+
+/** Kafka's legal topic characters; '#' is excluded, which also keeps it free as a key separator. */
+const TOPIC_NAME: StringRule = {
+  pattern: /^[a-zA-Z0-9._-]{1,249}$/,
+  description: "1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'",
+};
+
+/** Broker ids end up inside table keys next to topic names, so they get the same alphabet. */
+const BROKER_ID: StringRule = {
+  pattern: /^[a-zA-Z0-9._-]{1,64}$/,
+  description: "1 to 64 characters of a-z, A-Z, 0-9, '.', '_' or '-'",
+};
+
+const POSITIVE = { min: 1 };
+const NON_NEGATIVE = { min: 0 };
+
+function expectTopicName(value: unknown): string {
+  const topic = expectString(value, 'topic', TOPIC_NAME);
+  // Kafka reserves these two: they would be ambiguous as directory names.
+  if (topic === '.' || topic === '..') throw invalid('topic', 'a name other than "." or ".."', topic);
+  return topic;
+}
+
+/** Partitions are numbered from 1; whether the topic has that many is checked once the topic is read. */
+const expectPartitionNumber = (value: unknown): number => expectInteger(value, 'partition', { min: 1, max: MAX_PARTITIONS });
+
+const expectLeaderEpoch = (value: unknown): number => expectInteger(value, 'leaderEpoch', NON_NEGATIVE);
+
+export interface HeartbeatRequest {
+  brokerId: BrokerId;
+  /** The incarnation the broker was given by its last heartbeat; absent on its first. */
+  incarnation?: number;
+}
+
+export function parseHeartbeatRequest(input: unknown): HeartbeatRequest {
+  const fields = expectObject(input, 'request');
+  return {
+    brokerId: expectString(fields.brokerId, 'brokerId', BROKER_ID),
+    incarnation: optional(fields.incarnation, (v) => expectInteger(v, 'incarnation', POSITIVE)),
+  };
+}
+
+export interface CreateTopicRequest {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
+}
+
+export function parseCreateTopicRequest(input: unknown): CreateTopicRequest {
+  const fields = expectObject(input, 'request');
+  const replicationFactor = expectInteger(fields.replicationFactor, 'replicationFactor', POSITIVE);
+  return {
+    topic: expectTopicName(fields.topic),
+    partitions: expectInteger(fields.partitions, 'partitions', { min: 1, max: MAX_PARTITIONS }),
+    replicationFactor,
+    minInsyncReplicas:
+      optional(fields.minInsyncReplicas, (v) =>
+        expectInteger(v, 'minInsyncReplicas', { min: 1, max: replicationFactor }),
+      ) ?? 1,
+    uncleanLeaderElection: optional(fields.uncleanLeaderElection, (v) => expectBoolean(v, 'uncleanLeaderElection')) ?? false,
+  };
+}
+
+/** describe and preferred-leader election act on one topic or, without one, on all. */
+export interface TopicFilterRequest {
+  topic?: string;
+}
+
+export function parseTopicFilterRequest(input: unknown): TopicFilterRequest {
+  // A bare invoke (no payload) means "everything".
+  if (input === undefined || input === null) return {};
+  const fields = expectObject(input, 'request');
+  return { topic: optional(fields.topic, expectTopicName) };
+}
+
+export const parseDescribeRequest = parseTopicFilterRequest;
+export const parsePreferredLeaderRequest = parseTopicFilterRequest;
+
+export interface ProducedRecord {
+  key: string | null;
+  value: string;
+}
+
+/**
+ * 'all' waits until every ISR member has the records (Kafka's acks=all / -1, its
+ * default since 3.0); 'leader' acknowledges once the leader wrote them (acks=1).
+ */
+export type Acks = 'all' | 'leader';
+
+export interface ProduceRequest {
+  topic: string;
+  partition: number;
+  records: ProducedRecord[];
+  /** The epoch the client believes current (KIP-320); a stale one is refused. */
+  leaderEpoch?: number;
+  acks: Acks;
+}
+
+function expectRecord(value: unknown, index: number): ProducedRecord {
+  const field = `records[${index}]`;
+  const fields = expectObject(value, field);
+  const key = optional(fields.key, (v) => expectString(v, `${field}.key`)) ?? null;
+  const recordValue = expectString(fields.value, `${field}.value`);
+  const bytes = Buffer.byteLength(recordValue) + (key === null ? 0 : Buffer.byteLength(key));
+  if (bytes > MAX_RECORD_BYTES) {
+    throw new ValidationError(`"${field}" must hold at most ${MAX_RECORD_BYTES} bytes of key and value, got ${bytes}`);
+  }
+  return { key, value: recordValue };
+}
+
+function expectAcks(value: unknown): Acks {
+  if (value === 'all' || value === -1) return 'all';
+  if (value === 1) return 'leader';
+  throw invalid('acks', `"all", -1 or 1`, value);
+}
+
+export function parseProduceRequest(input: unknown): ProduceRequest {
+  const fields = expectObject(input, 'request');
+  return {
+    topic: expectTopicName(fields.topic),
+    partition: expectPartitionNumber(fields.partition),
+    records: expectArray(fields.records, 'records', { min: 1, max: MAX_RECORDS_PER_PRODUCE }).map(expectRecord),
+    leaderEpoch: optional(fields.leaderEpoch, expectLeaderEpoch),
+    acks: optional(fields.acks, expectAcks) ?? 'all',
+  };
+}
+
+export interface ConsumeRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxRecords: number;
+  leaderEpoch?: number;
+}
+
+export function parseConsumeRequest(input: unknown): ConsumeRequest {
+  const fields = expectObject(input, 'request');
+  return {
+    topic: expectTopicName(fields.topic),
+    partition: expectPartitionNumber(fields.partition),
+    offset: optional(fields.offset, (v) => expectInteger(v, 'offset', NON_NEGATIVE)) ?? 0,
+    maxRecords:
+      optional(fields.maxRecords, (v) => expectInteger(v, 'maxRecords', { min: 1, max: MAX_RECORDS_PER_CONSUME })) ??
+      DEFAULT_RECORDS_PER_CONSUME,
+    leaderEpoch: optional(fields.leaderEpoch, expectLeaderEpoch),
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * How partitions look to the outside: the `kafka-topics --describe` row and the
+ * leadership event. Both are derived from the stored partition alone, which is
+ * what lets a retried detector re-publish exactly the event it published before.
+ */
+import type { BrokerId, LeadershipEvent, PartitionMetadata, PartitionState } from './model.js';
+
+export interface PartitionView {
+  Topic: string;
+  Partition: number;
+  Leader: BrokerId | null;
+  Replicas: BrokerId[];
+  Isr: BrokerId[];
+  LeaderEpoch: number;
+  HighWatermark: number;
+  State: PartitionState;
+}
+
+export function toPartitionView(partition: PartitionMetadata): PartitionView {
+  return {
+    Topic: partition.topic,
+    Partition: partition.partition,
+    Leader: partition.leader,
+    Replicas: [...partition.replicas],
+    Isr: [...partition.isr],
+    LeaderEpoch: partition.leaderEpoch,
+    HighWatermark: partition.highWatermark,
+    State: partition.state,
+  };
+}
+
+/** The event describing the partition's last change. */
+export function toLeadershipEvent(partition: PartitionMetadata): LeadershipEvent {
+  const change = partition.lastChange;
+  return {
+    topic: partition.topic,
+    partition: partition.partition,
+    previousLeader: change.previousLeader,
+    newLeader: partition.leader,
+    leaderEpoch: partition.leaderEpoch,
+    isr: [...partition.isr],
+    state: partition.state,
+    reason: change.reason,
+    unclean: change.unclean,
+    at: change.at,
+    version: partition.version,
+  };
+}
+
+/** "orders-1", the way Kafka names a topic-partition in logs and errors. */
+export const partitionName = (partition: Pick<PartitionMetadata, 'topic' | 'partition'>): string =>
+  `${partition.topic}-${partition.partition}`;

@@ -1,0 +1,46 @@
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { brokerIdOf, decodeHeartbeatChange, sequenceNumberOf } from '../adapters/dynamodb/index.js';
+import { onBrokerGone, onBrokerRegistered } from '../domain/index.js';
+import { loggable, logger, withInvocationLogging } from '../logger.js';
+import { wire } from '../wiring.js';
+
+const deps = wire(['brokers', 'metadata', 'log', 'events']);
+
+/**
+ * Heartbeat table stream (the event source mapping passes only INSERT and REMOVE).
+ *
+ * Records are handled one at a time, in shard order: a broker's REMOVE must be
+ * acted on before its next INSERT. On the first failure we stop and report that
+ * record; for a stream, Lambda then retries it and everything after it, which
+ * keeps per-broker order. Nothing is skipped after logging.
+ */
+export const handler = (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> =>
+  withInvocationLogging(context, {}, async () => {
+    for (const record of event.Records) {
+      logger.appendKeys({ brokerId: brokerIdOf(record) });
+      try {
+        await apply(record);
+      } catch (error) {
+        logger.error('heartbeat change failed; it and the rest of the batch will be retried', {
+          eventName: record.eventName,
+          error: loggable(error),
+        });
+        return { batchItemFailures: [{ itemIdentifier: sequenceNumberOf(record) }] };
+      }
+    }
+    return { batchItemFailures: [] };
+  });
+
+async function apply(record: DynamoDBRecord): Promise<void> {
+  const change = decodeHeartbeatChange(record);
+  if (change.kind === 'renewed') return;
+  const { heartbeat } = change;
+  logger.info('heartbeat stream record', { eventName: record.eventName, incarnation: heartbeat.incarnation });
+  const result =
+    change.kind === 'registered'
+      ? await onBrokerRegistered(deps, heartbeat)
+      : // Expiry is judged from the old image's deadline, not from userIdentity:
+        // LocalStack's TTL sweep and our own sweep delete without one.
+        await onBrokerGone(deps, heartbeat, heartbeat.deadlineMs < deps.clock.now() ? 'EXPIRED' : 'DEREGISTERED');
+  logger.info('heartbeat change applied', { result });
+}

@@ -1,0 +1,8 @@
+import { produce } from '../domain/index.js';
+import { wire } from '../wiring.js';
+import { invokeHandler } from './error-mapper.js';
+
+const deps = wire(['metadata', 'log']);
+
+/** Invoke with `{ topic, partition, records, leaderEpoch? }`: appends on the leader and waits for the ISR (acks=all). */
+export const handler = invokeHandler((payload) => produce(deps, payload));

@@ -1,0 +1,78 @@
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { decodeLogInsert, sequenceNumberOf, type LogStreamRecord } from '../adapters/dynamodb/index.js';
+import { replicate } from '../domain/index.js';
+import { loggable, logger, withInvocationLogging } from '../logger.js';
+import { wire } from '../wiring.js';
+
+const deps = wire(['brokers', 'metadata', 'log']);
+
+/** A failure point: the batch position (to find the earliest) and the sequence number Lambda resumes from. */
+interface Failure {
+  position: number;
+  sequenceNumber: string;
+}
+
+/**
+ * Log table stream (the event source mapping passes only INSERTs of leader copies).
+ *
+ * Partitions are independent, so each partition's run of records is replicated
+ * on its own; a failing partition does not hold back the others. For a stream,
+ * Lambda resumes from the lowest reported sequence number, so only the earliest
+ * failure (the first record of the earliest failing partition, or an
+ * undecodable record) is reported; records after it are redelivered, which the
+ * domain's LEO check makes harmless.
+ */
+export const handler = (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> =>
+  withInvocationLogging(context, {}, async () => {
+    const { runs, decodeFailure } = decodePartitionRuns(event);
+    const failures = await Promise.all(runs.map(replicateRun));
+    const earliest = [...failures, decodeFailure]
+      .filter((failure): failure is Failure => failure !== undefined)
+      .sort((a, b) => a.position - b.position)[0];
+    return { batchItemFailures: earliest ? [{ itemIdentifier: earliest.sequenceNumber }] : [] };
+  });
+
+interface PartitionRun {
+  position: number;
+  records: LogStreamRecord[];
+}
+
+/** Groups the batch by partition in shard order, up to the first record that cannot be decoded. */
+function decodePartitionRuns(event: DynamoDBStreamEvent): { runs: PartitionRun[]; decodeFailure?: Failure } {
+  const runs = new Map<string, PartitionRun>();
+  for (const [position, raw] of event.Records.entries()) {
+    let decoded: LogStreamRecord;
+    try {
+      decoded = decodeLogInsert(raw);
+    } catch (error) {
+      logger.error('undecodable log stream record', { error: loggable(error) });
+      return { runs: [...runs.values()], decodeFailure: { position, sequenceNumber: sequenceNumberOf(raw) } };
+    }
+    const key = `${decoded.record.topic}-${decoded.record.partition}`;
+    const run = runs.get(key) ?? { position, records: [] };
+    run.records.push(decoded);
+    runs.set(key, run);
+  }
+  return { runs: [...runs.values()] };
+}
+
+async function replicateRun(run: PartitionRun): Promise<Failure | undefined> {
+  const first = run.records[0]!;
+  const { topic, partition, leaderEpoch } = first.record;
+  try {
+    const result = await replicate(
+      deps,
+      run.records.map((r) => r.record),
+    );
+    logger.info('replicated', { topic, partition, leaderEpoch, count: run.records.length, result });
+    return undefined;
+  } catch (error) {
+    logger.error('replication failed; the partition will be redelivered from its first record', {
+      topic,
+      partition,
+      leaderEpoch,
+      error: loggable(error),
+    });
+    return { position: run.position, sequenceNumber: first.sequenceNumber };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The composition root: the only place that constructs SDK clients and
+ * adapters. Each handler calls `wire([...])` at module load (cold start) with
+ * the resources its use case touches; only their configuration (and the
+ * tunables every function carries) is read, so a missing variable fails the
+ * cold start with its name. A dependency that was
+ * not asked for throws on first use, naming itself, instead of running with an
+ * empty table name.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoBrokerRegistry, DynamoMetadataStore, DynamoPartitionLog } from './adapters/dynamodb/index.js';
+import { SqsEventPublisher } from './adapters/sqs/index.js';
+import {
+  ConfigError,
+  brokersTableConfig,
+  leadershipEventsConfig,
+  leadershipSettings,
+  metadataTableConfig,
+  partitionLogConfig,
+} from './config.js';
+import type { Clock, Deps } from './ports/index.js';
+
+/** The ports backed by AWS resources; the settings (tunables) are always read. */
+export type Dependency = 'brokers' | 'metadata' | 'log' | 'events';
+
+const systemClock: Clock = { now: () => Date.now() };
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+// One client per service per container, created on first need and reused by every invocation.
+let documentClient: DynamoDBDocumentClient | undefined;
+const dynamo = (): DynamoDBDocumentClient =>
+  (documentClient ??= DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+    // Optional domain fields (e.g. an absent key) are left out rather than rejected.
+    marshallOptions: { removeUndefinedValues: true },
+  }));
+
+let sqsClient: SQSClient | undefined;
+const sqs = (): SQSClient => (sqsClient ??= new SQSClient({}));
+
+/** Stands in for a dependency the function was not wired with; any use names the omission. */
+function notWired<T extends object>(dependency: Dependency): T {
+  return new Proxy({} as T, {
+    get(_target, property) {
+      // Symbols and `then` are probed by inspection and by `await`; they must not throw.
+      if (typeof property === 'symbol' || property === 'then') return undefined;
+      throw new ConfigError(
+        `Dependency '${dependency}' (${property}) is not wired for this function: add it to the handler's wire([...]) and to the function's grants in the stack.`,
+      );
+    },
+  });
+}
+
+export function wire(needs: readonly Dependency[]): Deps {
+  const needed = new Set(needs);
+  const build = <T extends object>(dependency: Dependency, create: () => T): T =>
+    needed.has(dependency) ? create() : notWired<T>(dependency);
+
+  return {
+    clock: systemClock,
+    sleep,
+    settings: leadershipSettings(),
+    brokers: build('brokers', () => new DynamoBrokerRegistry(dynamo(), brokersTableConfig().brokersTable)),
+    metadata: build('metadata', () => new DynamoMetadataStore(dynamo(), metadataTableConfig().metadataTable)),
+    log: build('log', () => new DynamoPartitionLog(dynamo(), partitionLogConfig(), systemClock)),
+    events: build('events', () => new SqsEventPublisher(sqs(), leadershipEventsConfig().queueUrl)),
+  };
+}

@@ -1,0 +1,20 @@
+/**
+ * CDK entry (cdk.json: `npx tsx infra/app.ts`). Context (-c key=value):
+ *   stackName            default "PartitionLeadership"
+ *   sessionTimeoutMs     default 9000  (Kafka's broker.session.timeout.ms)
+ *   produceAckTimeoutMs  default 10000 (acks=all wait before REQUEST_TIMED_OUT)
+ *   produceAckPollMs     default 50    (high-watermark poll interval during that wait)
+ *   logLevel             default INFO
+ */
+import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';
+import { readLeadershipContext } from './context.js';
+import { PartitionLeadershipStack } from './stacks/partition-leadership-stack.js';
+
+const app = new App();
+const { stackName, settings, logLevel } = readLeadershipContext(app);
+new PartitionLeadershipStack(app, stackName, {
+  settings,
+  logLevel,
+  // No BootstrapVersion rule: it breaks direct (non-change-set) deploys to moto.
+  synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+});

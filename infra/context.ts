@@ -1,0 +1,41 @@
+import type { App } from 'aws-cdk-lib';
+import type { LeadershipSettings } from '../functions/ports/index.js';
+
+export interface LeadershipContext {
+  stackName: string;
+  settings: LeadershipSettings;
+  logLevel: string;
+}
+
+const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
+
+/** `-c key=value` arrives as a string, cdk.json context as a number: both accepted, anything else refused by name. */
+function positiveInt(app: App, key: string, fallback: number): number {
+  const raw: unknown = app.node.tryGetContext(key) ?? fallback;
+  const value = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new Error(`Context ${key} must be a positive integer (milliseconds), got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
+function text(app: App, key: string, fallback: string): string {
+  const raw: unknown = app.node.tryGetContext(key) ?? fallback;
+  if (typeof raw !== 'string' || raw.trim() === '') throw new Error(`Context ${key} must be a non-empty string.`);
+  return raw.trim();
+}
+
+/** The app's context with defaults; a malformed value fails the synth naming its key. */
+export function readLeadershipContext(app: App): LeadershipContext {
+  const logLevel = text(app, 'logLevel', 'INFO').toUpperCase();
+  if (!LOG_LEVELS.includes(logLevel)) throw new Error(`Context logLevel must be one of ${LOG_LEVELS.join(', ')}.`);
+  return {
+    stackName: text(app, 'stackName', 'PartitionLeadership'),
+    logLevel,
+    settings: {
+      sessionTimeoutMs: positiveInt(app, 'sessionTimeoutMs', 9000),
+      produceAckTimeoutMs: positiveInt(app, 'produceAckTimeoutMs', 10000),
+      produceAckPollMs: positiveInt(app, 'produceAckPollMs', 50),
+    },
+  };
+}

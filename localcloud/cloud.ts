@@ -1,0 +1,156 @@
+/**
+ * The embedded local cloud, assembled: moto (data plane) behind the edge (:4566), the
+ * worker-thread Lambda runtime, and the emulators moto lacks (event source mappings,
+ * TTL deletion, schedules). Deploys any CDK app's cdk.out; stop() leaves nothing running.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { deployAssembly, type DeployedStack } from './deployer.js';
+import { Edge } from './edge.js';
+import { EventSourceMappings } from './event-source-mappings.js';
+import { lambdaApi } from './lambda-api.js';
+import type { LogSink } from './lambda-logs.js';
+import { startMoto } from './moto.js';
+import { WorkerLambdaRuntime } from './runtime.js';
+import { Scheduler } from './scheduler.js';
+import { TtlReaper } from './ttl-reaper.js';
+
+export interface LocalCloudOptions {
+  /** Port of the edge on 127.0.0.1. Default 4566; 0 picks a free one. */
+  port?: number;
+  /** A synthesized cloud assembly (cdk.out) to deploy at start. */
+  assemblyDir?: string;
+  /** Period of the TTL reaper's sweeps; 0 turns the reaper off. Default 1000. */
+  ttlPeriodMs?: number;
+  /** Poll period of the stream and queue event source mappings. */
+  pollIntervalMs?: number;
+  /** Receives every function log line, prefixed with the function name. */
+  logSink?: LogSink;
+  region?: string;
+  /** moto's default account, so ARNs made here match the ones moto returns. */
+  accountId?: string;
+  /** After each deploy, the stacks' outputs as `cdk deploy --outputs-file` writes them. */
+  outputsFile?: string;
+}
+
+type Stopper = () => Promise<void> | void;
+
+/** What startLocalCloud() wires together and hands to the LocalCloud it returns. */
+interface LocalCloudParts {
+  endpoint: string;
+  motoEndpoint: string;
+  region: string;
+  accountId: string;
+  runtime: WorkerLambdaRuntime;
+  esm: EventSourceMappings;
+  deployTo: (assemblyDir: string) => Promise<DeployedStack[]>;
+  outputsFile?: string;
+  /** In start order; run in reverse by stop(). */
+  stoppers: Stopper[];
+}
+
+export class LocalCloud {
+  /** The edge: the one endpoint clients and functions use. */
+  readonly endpoint: string;
+  readonly motoEndpoint: string;
+  readonly region: string;
+  readonly accountId: string;
+  readonly runtime: WorkerLambdaRuntime;
+  readonly esm: EventSourceMappings;
+  private deployed: DeployedStack[] = [];
+  private stopping?: Promise<void>;
+
+  /** Use startLocalCloud(). */
+  constructor(private readonly parts: LocalCloudParts) {
+    this.endpoint = parts.endpoint;
+    this.motoEndpoint = parts.motoEndpoint;
+    this.region = parts.region;
+    this.accountId = parts.accountId;
+    this.runtime = parts.runtime;
+    this.esm = parts.esm;
+  }
+
+  /** The stacks of the latest deploy. */
+  get stacks(): DeployedStack[] {
+    return this.deployed;
+  }
+
+  /** Deploys (or redeploys: changed code runs from the next invocation on) an assembly. */
+  async deploy(assemblyDir: string): Promise<DeployedStack[]> {
+    this.deployed = await this.parts.deployTo(assemblyDir);
+    if (this.parts.outputsFile) await writeOutputsFile(this.parts.outputsFile, this.deployed);
+    return this.deployed;
+  }
+
+  /** Stops pollers, sandboxes, the edge and moto, in that order. Idempotent. */
+  stop(): Promise<void> {
+    this.stopping ??= stopAll(this.parts.stoppers);
+    return this.stopping;
+  }
+}
+
+export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<LocalCloud> {
+  const region = options.region ?? 'us-east-1';
+  const accountId = options.accountId ?? '123456789012';
+  const stoppers: Stopper[] = [];
+  try {
+    const moto = await startMoto();
+    stoppers.push(() => moto.stop());
+    const edge = await Edge.start({ port: options.port ?? 4566, upstream: moto.endpoint });
+    stoppers.push(() => edge.close());
+    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink });
+    stoppers.push(() => runtime.close());
+    // The pollers talk to moto directly: they are internal, and the edge hop would only add latency.
+    const internal = { awsEndpoint: moto.endpoint, region };
+    const esm = new EventSourceMappings(runtime, { ...internal, pollIntervalMs: options.pollIntervalMs });
+    stoppers.push(() => esm.stop());
+    const ttl = new TtlReaper({ ...internal, periodMs: options.ttlPeriodMs });
+    stoppers.push(() => ttl.stop());
+    const scheduler = new Scheduler(runtime, { region, accountId });
+    stoppers.push(() => scheduler.stop());
+    edge.use(lambdaApi({ runtime, eventSourceMappings: esm, region, accountId }));
+
+    // Resources are created through the edge, so the URLs moto derives from the request's
+    // Host (queue URLs) name the public endpoint, not moto's private port.
+    const target = { runtime, awsEndpoint: edge.url, region, accountId, esm, scheduler, ttl };
+    const cloud = new LocalCloud({
+      endpoint: edge.url,
+      motoEndpoint: moto.endpoint,
+      region,
+      accountId,
+      runtime,
+      esm,
+      deployTo: (assemblyDir) => deployAssembly(assemblyDir, target),
+      outputsFile: options.outputsFile,
+      stoppers,
+    });
+    if (options.assemblyDir) await cloud.deploy(options.assemblyDir);
+    esm.start();
+    ttl.start(); // a no-op when the period is 0
+    scheduler.start();
+    return cloud;
+  } catch (error) {
+    // The start failure is the error worth reporting; a cleanup failure would only mask it.
+    await stopAll(stoppers).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Last started, first stopped; one failure does not keep the rest running. */
+async function stopAll(stoppers: Stopper[]): Promise<void> {
+  const failures: unknown[] = [];
+  for (const stop of [...stoppers].reverse()) {
+    try {
+      await stop();
+    } catch (error) {
+      failures.push(error);
+    }
+  }
+  if (failures.length > 0) throw new AggregateError(failures, 'the local cloud did not stop cleanly');
+}
+
+async function writeOutputsFile(file: string, stacks: DeployedStack[]): Promise<void> {
+  const outputs = Object.fromEntries(stacks.map((stack) => [stack.stackName, stack.outputs]));
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${JSON.stringify(outputs, null, 2)}\n`);
+}

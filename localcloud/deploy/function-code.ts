@@ -1,0 +1,63 @@
+/**
+ * Where a function's code lives on disk. CDK stages `Code.fromAsset` directories
+ * (and NodejsFunction bundles) unpacked as cdk.out/asset.<hash>; the template only
+ * names the S3 object key of the upload, which the asset manifest maps back.
+ */
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { shortHash } from '../shared/ids.js';
+import type { AssetIndex } from './assembly.js';
+import { TemplateError } from './errors.js';
+import type { PropertyReader } from './props.js';
+
+/** Extracted zip assets and inline code go under the OS temp dir, never into the assembly. */
+const cacheRoot = (kind: string): string => path.join(os.tmpdir(), 'localcloud', kind);
+
+function extractZip(zipFile: string): string {
+  const target = path.join(cacheRoot('zip-assets'), `${path.basename(zipFile, '.zip')}-${shortHash(zipFile)}`);
+  if (!fs.existsSync(target)) {
+    const partial = `${target}.partial-${process.pid}`;
+    try {
+      execFileSync('unzip', ['-q', '-o', zipFile, '-d', partial], { stdio: 'pipe' });
+    } catch (err) {
+      throw new TemplateError(
+        `Cannot unpack zip asset ${zipFile} (needs the "unzip" command): ${err instanceof Error ? err.message : String(err)}`,
+      );
+    }
+    // Rename last so a concurrent or interrupted extraction never leaves a half-filled cache entry.
+    fs.renameSync(partial, target);
+  }
+  return target;
+}
+
+/**
+ * `Code.fromInline` code (Code.ZipFile) is written as index.js next to a package.json
+ * that pins CommonJS: inline handlers use `exports.handler`, and a parent
+ * package.json with "type": "module" must not turn them into ES modules.
+ */
+function writeInlineCode(source: string, runtime: string): string {
+  const dir = path.join(cacheRoot('inline'), shortHash(`${runtime}\n${source}`, 16));
+  const file = runtime.startsWith('python') ? 'index.py' : 'index.js';
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, file), source);
+  fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "commonjs" }\n');
+  return dir;
+}
+
+/** The absolute directory holding the function's handler file. */
+export function resolveCodeDir(code: PropertyReader, runtime: string, assets: AssetIndex, where: string): string {
+  const inline = code.optString('ZipFile');
+  if (inline !== undefined) return writeInlineCode(inline, runtime);
+  if (code.has('ImageUri')) throw new TemplateError(`${where}: container image functions are not supported locally`);
+  const key = code.optString('S3Key');
+  if (key === undefined) throw new TemplateError(`${where}: Code has neither S3Key nor ZipFile`);
+  const asset = assets.get(key);
+  if (!asset) {
+    throw new TemplateError(`${where}: Code.S3Key ${key} is not a file asset of this cloud assembly`);
+  }
+  if (fs.statSync(asset.path, { throwIfNoEntry: false })?.isDirectory()) return asset.path;
+  if (asset.path.endsWith('.zip')) return extractZip(asset.path);
+  throw new TemplateError(`${where}: asset ${asset.path} is neither a directory nor a .zip file`);
+}

@@ -1,0 +1,227 @@
+/**
+ * CloudFormation intrinsic functions: a static scan (which intrinsics and which
+ * logical ids a value uses — run before anything is created, so an unknown
+ * intrinsic fails the deploy up front) and the resolution itself.
+ */
+import { Buffer } from 'node:buffer';
+import { TemplateError, UnknownIntrinsicError } from './errors.js';
+import { isRecord } from '../shared/guards.js';
+
+/** What `{"Ref": "AWS::NoValue"}` resolves to: the enclosing property or list element is dropped. */
+export const NO_VALUE: unique symbol = Symbol('AWS::NoValue');
+
+/** Where the values behind Ref, GetAtt, conditions, imports and mappings come from. */
+export interface ResolveScope {
+  /** Resources, parameters and pseudo parameters. */
+  ref(name: string, at: string): unknown;
+  getAtt(logicalId: string, attribute: string, at: string): unknown;
+  condition(name: string, at: string): boolean;
+  importValue(exportName: string, at: string): unknown;
+  findInMap(mapName: string, topKey: string, secondKey: string, at: string): unknown;
+  region: string;
+}
+
+const SUPPORTED = new Set([
+  'Ref',
+  'Fn::GetAtt',
+  'Fn::Join',
+  'Fn::Sub',
+  'Fn::Select',
+  'Fn::Split',
+  'Fn::If',
+  'Fn::Equals',
+  'Fn::Not',
+  'Fn::And',
+  'Fn::Or',
+  'Fn::ImportValue',
+  'Fn::FindInMap',
+  'Fn::Base64',
+  'Fn::GetAZs',
+]);
+
+/** The intrinsic an object denotes, if it is one: a single key "Ref" or "Fn::…". */
+function intrinsicOf(value: Record<string, unknown>): [string, unknown] | undefined {
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return undefined;
+  const [key] = keys;
+  return key === 'Ref' || key.startsWith('Fn::') ? [key, value[key]] : undefined;
+}
+
+/** `${Name}` / `${Res.Attr}` placeholders of an Fn::Sub string; `${!Literal}` is an escape. */
+function subPlaceholders(template: string): string[] {
+  return [...template.matchAll(/\$\{([^}]*)\}/g)].map((m) => m[1].trim()).filter((name) => !name.startsWith('!'));
+}
+
+/** A Sub placeholder or GetAtt string "Res.Attr.Path" → [logicalId, attribute]. */
+function splitAttribute(name: string): [string, string] {
+  const dot = name.indexOf('.');
+  return dot < 0 ? [name, ''] : [name.slice(0, dot), name.slice(dot + 1)];
+}
+
+/**
+ * Validates every intrinsic in `value` and returns the names it references
+ * (logical ids, parameters, pseudo parameters; the caller keeps what it knows).
+ */
+export function scanIntrinsics(value: unknown, at: string): Set<string> {
+  const refs = new Set<string>();
+  const walk = (node: unknown, where: string): void => {
+    if (Array.isArray(node)) {
+      node.forEach((item, i) => walk(item, `${where}[${i}]`));
+      return;
+    }
+    if (!isRecord(node)) return;
+    const intrinsic = intrinsicOf(node);
+    if (!intrinsic) {
+      for (const [key, child] of Object.entries(node)) walk(child, `${where}.${key}`);
+      return;
+    }
+    const [name, arg] = intrinsic;
+    if (!SUPPORTED.has(name)) throw new UnknownIntrinsicError(name, where);
+    if (name === 'Ref' && typeof arg === 'string') refs.add(arg);
+    if (name === 'Fn::GetAtt') {
+      const target = Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? splitAttribute(arg)[0] : undefined;
+      if (typeof target === 'string') refs.add(target);
+    }
+    if (name === 'Fn::Sub') {
+      const [template, vars] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
+      const local = isRecord(vars) ? new Set(Object.keys(vars)) : new Set<string>();
+      if (typeof template === 'string') {
+        for (const placeholder of subPlaceholders(template)) {
+          if (!local.has(placeholder)) refs.add(splitAttribute(placeholder)[0]);
+        }
+      }
+    }
+    walk(arg, `${where}.${name}`);
+  };
+  walk(value, at);
+  return refs;
+}
+
+function expectArray(arg: unknown, length: number | undefined, fn: string, at: string): unknown[] {
+  if (!Array.isArray(arg) || (length !== undefined && arg.length !== length)) {
+    throw new TemplateError(`${fn} at ${at} expects a list${length === undefined ? '' : ` of ${length}`}`);
+  }
+  return arg;
+}
+
+function asText(value: unknown, fn: string, at: string): string {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new TemplateError(`${fn} at ${at} needs a string, got ${JSON.stringify(value)}`);
+}
+
+function asBoolean(value: unknown, fn: string, at: string): boolean {
+  if (typeof value === 'boolean') return value;
+  if (value === 'true' || value === 'false') return value === 'true';
+  throw new TemplateError(`${fn} at ${at} needs a condition (boolean), got ${JSON.stringify(value)}`);
+}
+
+/** Resolves every intrinsic in `value`; AWS::NoValue removes properties and list elements. */
+export function resolveValue(value: unknown, scope: ResolveScope, at: string): unknown {
+  if (Array.isArray(value)) {
+    return value.map((item, i) => resolveValue(item, scope, `${at}[${i}]`)).filter((item) => item !== NO_VALUE);
+  }
+  if (!isRecord(value)) return value;
+  const intrinsic = intrinsicOf(value);
+  if (intrinsic) return resolveIntrinsic(intrinsic[0], intrinsic[1], scope, `${at}.${intrinsic[0]}`);
+  const out: Record<string, unknown> = {};
+  for (const [key, child] of Object.entries(value)) {
+    const resolved = resolveValue(child, scope, `${at}.${key}`);
+    if (resolved !== NO_VALUE) out[key] = resolved;
+  }
+  return out;
+}
+
+/** A condition operand: `{"Condition": "Name"}` or any boolean-valued intrinsic. */
+function resolveCondition(operand: unknown, scope: ResolveScope, at: string, fn: string): boolean {
+  if (isRecord(operand) && typeof operand.Condition === 'string' && Object.keys(operand).length === 1) {
+    return scope.condition(operand.Condition, at);
+  }
+  return asBoolean(resolveValue(operand, scope, at), fn, at);
+}
+
+function resolveSub(arg: unknown, scope: ResolveScope, at: string): string {
+  const [template, rawVars] = Array.isArray(arg) ? expectArray(arg, 2, 'Fn::Sub', at) : [arg, {}];
+  if (typeof template !== 'string') throw new TemplateError(`Fn::Sub at ${at} needs a template string`);
+  const vars = resolveValue(rawVars, scope, at);
+  if (!isRecord(vars)) throw new TemplateError(`Fn::Sub at ${at}: variables must be an object`);
+  return template.replace(/\$\{([^}]*)\}/g, (_whole, rawName: string) => {
+    const name = rawName.trim();
+    if (name.startsWith('!')) return `\${${name.slice(1)}}`;
+    if (name in vars) return asText(vars[name], 'Fn::Sub', at);
+    const [logicalId, attribute] = splitAttribute(name);
+    // "AWS::Region" has no dot; "Res.Attr" is a GetAtt.
+    const value = attribute === '' ? scope.ref(name, at) : scope.getAtt(logicalId, attribute, at);
+    return asText(value, 'Fn::Sub', at);
+  });
+}
+
+function resolveIntrinsic(fn: string, rawArg: unknown, scope: ResolveScope, at: string): unknown {
+  switch (fn) {
+    case 'Ref':
+      return scope.ref(asText(resolveValue(rawArg, scope, at), fn, at), at);
+    case 'Fn::GetAtt': {
+      const resolved = resolveValue(rawArg, scope, at);
+      const [logicalId, attribute] = Array.isArray(resolved)
+        ? expectArray(resolved, 2, fn, at).map((part) => asText(part, fn, at))
+        : splitAttribute(asText(resolved, fn, at));
+      return scope.getAtt(logicalId, attribute, at);
+    }
+    case 'Fn::Join': {
+      const [delimiter, list] = expectArray(rawArg, 2, fn, at);
+      const items = expectArray(resolveValue(list, scope, at), undefined, fn, at);
+      return items.map((item) => asText(item, fn, at)).join(asText(delimiter, fn, at));
+    }
+    case 'Fn::Sub':
+      return resolveSub(rawArg, scope, at);
+    case 'Fn::Select': {
+      const [index, list] = expectArray(resolveValue(rawArg, scope, at), 2, fn, at);
+      const items = expectArray(list, undefined, fn, at);
+      const i = Number(index);
+      if (!Number.isInteger(i) || i < 0 || i >= items.length) {
+        throw new TemplateError(`Fn::Select at ${at}: index ${String(index)} is out of range (${items.length} items)`);
+      }
+      return items[i];
+    }
+    case 'Fn::Split': {
+      const [delimiter, source] = expectArray(resolveValue(rawArg, scope, at), 2, fn, at);
+      return asText(source, fn, at).split(asText(delimiter, fn, at));
+    }
+    case 'Fn::If': {
+      const [condition, whenTrue, whenFalse] = expectArray(rawArg, 3, fn, at);
+      const chosen = scope.condition(asText(condition, fn, at), at) ? whenTrue : whenFalse;
+      return resolveValue(chosen, scope, at);
+    }
+    case 'Fn::Equals': {
+      const [a, b] = expectArray(resolveValue(rawArg, scope, at), 2, fn, at);
+      return JSON.stringify(a) === JSON.stringify(b);
+    }
+    case 'Fn::Not':
+      return !resolveCondition(expectArray(rawArg, 1, fn, at)[0], scope, at, fn);
+    case 'Fn::And':
+      return expectArray(rawArg, undefined, fn, at).every((operand) => resolveCondition(operand, scope, at, fn));
+    case 'Fn::Or':
+      return expectArray(rawArg, undefined, fn, at).some((operand) => resolveCondition(operand, scope, at, fn));
+    case 'Fn::ImportValue':
+      return scope.importValue(asText(resolveValue(rawArg, scope, at), fn, at), at);
+    case 'Fn::FindInMap': {
+      const [mapName, topKey, secondKey] = expectArray(resolveValue(rawArg, scope, at), 3, fn, at).map((part) =>
+        asText(part, fn, at),
+      );
+      return scope.findInMap(mapName, topKey, secondKey, at);
+    }
+    case 'Fn::Base64':
+      return Buffer.from(asText(resolveValue(rawArg, scope, at), fn, at)).toString('base64');
+    case 'Fn::GetAZs': {
+      const region = asText(resolveValue(rawArg, scope, at), fn, at) || scope.region;
+      return ['a', 'b', 'c'].map((zone) => `${region}${zone}`);
+    }
+    default:
+      throw new UnknownIntrinsicError(fn, at);
+  }
+}
+
+/** Evaluates a template Conditions entry (the value itself, not a reference to it). */
+export function evaluateCondition(definition: unknown, scope: ResolveScope, at: string): boolean {
+  return resolveCondition(definition, scope, at, 'Conditions');
+}

@@ -1,0 +1,69 @@
+/**
+ * AWS::Events::Rule with a ScheduleExpression → Scheduler.upsert. Event-pattern
+ * rules have nothing to match against locally (no event bus), so they are skipped
+ * with a warning rather than failing the deploy.
+ */
+import { functionNameOf, isLambdaFunctionArn } from '../../shared/arn.js';
+import type { ScheduleSpec } from '../../types.js';
+import { TemplateError } from '../errors.js';
+import { physicalName } from '../physical-name.js';
+import { describeResource, type ResourceProvisioner } from './types.js';
+
+const RULE_NAME_MAX = 64;
+
+function parseInput(text: string | undefined, where: string): unknown {
+  if (text === undefined) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new TemplateError(`${where}: target Input is not valid JSON: ${text}`);
+  }
+}
+
+export const eventsRule: ResourceProvisioner = {
+  async provision(ctx) {
+    const { props, target } = ctx;
+    const where = describeResource(ctx);
+    const name = props.optString('Name') ?? physicalName(ctx.stackName, ctx.logicalId, RULE_NAME_MAX);
+    const arn = `arn:${ctx.partition}:events:${target.region}:${target.accountId}:rule/${name}`;
+    const result = { physicalId: name, attributes: { Arn: arn } };
+    const scheduleExpression = props.optString('ScheduleExpression');
+    if (scheduleExpression === undefined) {
+      ctx.log.warn(`${where}: event-pattern rules are not emulated (no event bus); skipped`);
+      return result;
+    }
+    if ((props.optString('State') ?? 'ENABLED') !== 'ENABLED') {
+      ctx.log.debug(`${where}: rule is disabled; not scheduled`);
+      return result;
+    }
+
+    // A ScheduleSpec carries one input for all its targets: group targets by input.
+    const byInput = new Map<string, { input: unknown; functions: string[] }>();
+    for (const t of props.objectList('Targets')) {
+      const targetArn = t.string('Arn');
+      if (!isLambdaFunctionArn(targetArn)) {
+        ctx.log.warn(`${where}: target ${targetArn} is not a Lambda function; skipped`);
+        continue;
+      }
+      if (t.has('InputPath') || t.has('InputTransformer')) {
+        ctx.log.warn(`${where}: InputPath/InputTransformer are not emulated; the target gets the scheduled event`);
+      }
+      const input = parseInput(t.optString('Input'), where);
+      const key = JSON.stringify(input) ?? '';
+      const group = byInput.get(key) ?? { input, functions: [] };
+      group.functions.push(functionNameOf(targetArn));
+      byInput.set(key, group);
+    }
+    const groups = [...byInput.values()];
+    groups.forEach((group, i) => {
+      const spec: ScheduleSpec = {
+        name: groups.length === 1 ? name : `${name}#${i + 1}`,
+        scheduleExpression,
+        targetFunctionNames: group.functions,
+        ...(group.input === undefined ? {} : { input: group.input }),
+      };
+      target.scheduler.upsert(spec);
+    });
+    return result;
+  },
+};

@@ -1,0 +1,37 @@
+/** Which resource types the deployer creates, and which it knowingly skips. */
+import { dynamoDbTable } from './dynamodb-table.js';
+import { eventSourceMapping } from './event-source-mapping.js';
+import { eventsRule } from './events-rule.js';
+import { lambdaFunction } from './lambda-function.js';
+import { sqsQueue } from './sqs-queue.js';
+import type { ResourceProvisioner } from './types.js';
+
+const PROVISIONERS: ReadonlyMap<string, ResourceProvisioner> = new Map([
+  ['AWS::DynamoDB::Table', dynamoDbTable],
+  ['AWS::SQS::Queue', sqsQueue],
+  ['AWS::Lambda::Function', lambdaFunction],
+  ['AWS::Lambda::EventSourceMapping', eventSourceMapping],
+  ['AWS::Events::Rule', eventsRule],
+]);
+
+/**
+ * Control-plane-only resources: permissions, metadata, log groups. Nothing in the
+ * local data plane enforces or reads them, so skipping them changes no behaviour.
+ */
+const IGNORED_TYPES: ReadonlySet<string> = new Set([
+  'AWS::IAM::Role',
+  'AWS::IAM::Policy',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::Lambda::Permission',
+  'AWS::CDK::Metadata',
+  'AWS::Logs::LogGroup',
+  'AWS::SQS::QueuePolicy',
+]);
+
+export function provisionerFor(type: string): ResourceProvisioner | undefined {
+  return PROVISIONERS.get(type);
+}
+
+export function isIgnoredType(type: string): boolean {
+  return IGNORED_TYPES.has(type);
+}

@@ -1,0 +1,41 @@
+/** AWS::Lambda::Function → LambdaRuntime.register (a redeploy replaces the function). */
+import { resolveCodeDir } from '../function-code.js';
+import { TemplateError } from '../errors.js';
+import { physicalName } from '../physical-name.js';
+import type { FunctionSpec } from '../../types.js';
+import { describeResource, type ResourceProvisioner } from './types.js';
+
+const FUNCTION_NAME_MAX = 64;
+/** Lambda's defaults when the template leaves them out. */
+const DEFAULT_TIMEOUT_SECONDS = 3;
+const DEFAULT_MEMORY_MB = 128;
+
+export const lambdaFunction: ResourceProvisioner = {
+  async provision(ctx) {
+    const { props, target } = ctx;
+    const where = describeResource(ctx);
+    if (props.optString('PackageType') === 'Image') {
+      throw new TemplateError(`${where}: container image functions are not supported locally`);
+    }
+    if (props.stringList('Layers').length > 0) {
+      ctx.log.warn(`${where}: Layers are not mounted locally; the handler sees only its own code`);
+    }
+    const code = props.optObject('Code');
+    if (!code) throw new TemplateError(`${where}: property Code is required`);
+    const runtime = props.string('Runtime');
+    const name = props.optString('FunctionName') ?? physicalName(ctx.stackName, ctx.logicalId, FUNCTION_NAME_MAX);
+    const spec: FunctionSpec = {
+      name,
+      logicalId: ctx.logicalId,
+      arn: `arn:${ctx.partition}:lambda:${target.region}:${target.accountId}:function:${name}`,
+      codeDir: resolveCodeDir(code, runtime, ctx.assets, where),
+      handler: props.string('Handler'),
+      runtime,
+      environment: props.optObject('Environment')?.stringMap('Variables') ?? {},
+      timeoutSeconds: props.optNumber('Timeout') ?? DEFAULT_TIMEOUT_SECONDS,
+      memoryMb: props.optNumber('MemorySize') ?? DEFAULT_MEMORY_MB,
+    };
+    target.runtime.register(spec);
+    return { physicalId: name, attributes: { Arn: spec.arn } };
+  },
+};

@@ -1,0 +1,86 @@
+/** The subset of the CloudFormation template format the deployer reads. */
+import { isRecord } from '../shared/guards.js';
+import { AssemblyError } from './errors.js';
+
+export interface CfnResource {
+  Type: string;
+  Properties: Record<string, unknown>;
+  DependsOn: string[];
+  Condition?: string;
+}
+
+export interface CfnOutput {
+  Value: unknown;
+  Condition?: string;
+  ExportName?: unknown;
+}
+
+export interface CfnParameter {
+  Type: string;
+  Default?: unknown;
+}
+
+export interface CfnTemplate {
+  Resources: Record<string, CfnResource>;
+  Outputs: Record<string, CfnOutput>;
+  Parameters: Record<string, CfnParameter>;
+  Conditions: Record<string, unknown>;
+  Mappings: Record<string, unknown>;
+}
+
+
+function recordAt(parent: Record<string, unknown>, key: string, file: string): Record<string, unknown> {
+  const value = parent[key];
+  if (value === undefined) return {};
+  if (!isRecord(value)) throw new AssemblyError(`${file}: "${key}" must be an object`);
+  return value;
+}
+
+function parseResource(logicalId: string, raw: unknown, file: string): CfnResource {
+  if (!isRecord(raw) || typeof raw.Type !== 'string') {
+    throw new AssemblyError(`${file}: resource ${logicalId} has no Type`);
+  }
+  const dependsOn = raw.DependsOn === undefined ? [] : [raw.DependsOn].flat();
+  if (!dependsOn.every((d): d is string => typeof d === 'string')) {
+    throw new AssemblyError(`${file}: resource ${logicalId} has a non-string DependsOn`);
+  }
+  if (raw.Condition !== undefined && typeof raw.Condition !== 'string') {
+    throw new AssemblyError(`${file}: resource ${logicalId} has a non-string Condition`);
+  }
+  return {
+    Type: raw.Type,
+    Properties: recordAt(raw, 'Properties', file),
+    DependsOn: dependsOn,
+    Condition: raw.Condition,
+  };
+}
+
+export function parseTemplate(raw: unknown, file: string): CfnTemplate {
+  if (!isRecord(raw)) throw new AssemblyError(`${file}: a template must be a JSON object`);
+  const resources: Record<string, CfnResource> = {};
+  for (const [logicalId, resource] of Object.entries(recordAt(raw, 'Resources', file))) {
+    resources[logicalId] = parseResource(logicalId, resource, file);
+  }
+  const outputs: Record<string, CfnOutput> = {};
+  for (const [name, output] of Object.entries(recordAt(raw, 'Outputs', file))) {
+    if (!isRecord(output) || !('Value' in output)) throw new AssemblyError(`${file}: output ${name} has no Value`);
+    const exportName = isRecord(output.Export) ? output.Export.Name : undefined;
+    const condition = typeof output.Condition === 'string' ? output.Condition : undefined;
+    outputs[name] = { Value: output.Value, Condition: condition, ExportName: exportName };
+  }
+  const parameters: Record<string, CfnParameter> = {};
+  for (const [name, parameter] of Object.entries(recordAt(raw, 'Parameters', file))) {
+    if (!isRecord(parameter) || typeof parameter.Type !== 'string') {
+      throw new AssemblyError(`${file}: parameter ${name} has no Type`);
+    }
+    parameters[name] = { Type: parameter.Type, Default: parameter.Default };
+  }
+  // `Rules` (CDK's CheckBootstrapVersion) only guard real deployments: ignored here.
+  return {
+    Resources: resources,
+    Outputs: outputs,
+    Parameters: parameters,
+    Conditions: recordAt(raw, 'Conditions', file),
+    Mappings: recordAt(raw, 'Mappings', file),
+  };
+}

@@ -1,0 +1,154 @@
+/**
+ * Polls one shard of a DynamoDB stream for one mapping, strictly in order: the
+ * next batch is collected only after the previous one has settled.
+ *
+ * LATEST ("records written after the mapping started") is read from TRIM_HORIZON,
+ * skipping records created before the mapping's start time. A LATEST iterator would
+ * race with writes made right after start() (the iterator is only taken once the
+ * shard is discovered); the timestamp makes the boundary exact.
+ */
+import {
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  type GetShardIteratorCommandInput,
+} from '@aws-sdk/client-dynamodb-streams';
+import { isAwsError } from '../shared/aws-clients.js';
+import { delay } from '../shared/delay.js';
+import type { EventSourceMappingSpec } from '../types.js';
+import { collectBatch, type BatchSource } from './batching.js';
+import type { RecordPredicate } from './filter.js';
+import { retryDelayMs, type PollerDeps } from './poller.js';
+import { deliverStreamBatch } from './stream-delivery.js';
+import { toPendingStreamRecord, type PendingStreamRecord } from './stream-records.js';
+
+/** GetRecords' maximum; the buffer keeps whatever exceeds the batch for the next one. */
+const GET_RECORDS_LIMIT = 1000;
+
+export interface ShardPosition {
+  shardId: string;
+  /** Records created before this (epoch ms) count as already processed: LATEST. */
+  notBeforeMs?: number;
+}
+
+export class ShardPoller implements BatchSource<PendingStreamRecord> {
+  readonly buffer: PendingStreamRecord[] = [];
+  exhausted = false;
+  private iterator: string | undefined;
+  /** Last record read from the shard (buffered or filtered out). */
+  private lastReadSequence: string | undefined;
+  private consecutiveErrors = 0;
+
+  constructor(
+    private readonly spec: EventSourceMappingSpec,
+    private readonly deps: PollerDeps,
+    private readonly streamArn: string,
+    private readonly position: ShardPosition,
+    private readonly filter: RecordPredicate,
+    private readonly signal: AbortSignal,
+  ) {}
+
+  get shardId(): string {
+    return this.position.shardId;
+  }
+
+  private accepts(record: PendingStreamRecord): boolean {
+    const { notBeforeMs } = this.position;
+    return (notBeforeMs === undefined || record.createdAtMs >= notBeforeMs) && this.filter(record.event);
+  }
+
+  private get checkpointKey(): string {
+    return `${this.spec.uuid}|${this.shardId}`;
+  }
+
+  /** Resolves when the shard is closed and drained, or the poller is stopped. */
+  async run(): Promise<void> {
+    const window = this.spec.maximumBatchingWindowInSeconds * 1000;
+    while (!this.signal.aborted) {
+      const { batch, idle } = await collectBatch(this, {
+        batchSize: this.spec.batchSize,
+        windowMs: window,
+        pollIntervalMs: this.deps.pollIntervalMs,
+        signal: this.signal,
+      });
+      if (batch.length > 0 && !this.signal.aborted) {
+        await deliverStreamBatch(batch, {
+          spec: this.spec,
+          deps: this.deps,
+          shardId: this.shardId,
+          streamArn: this.streamArn,
+          signal: this.signal,
+        });
+        if (!this.signal.aborted) this.checkpoint(batch[batch.length - 1].sequenceNumber);
+      }
+      if (this.exhausted && this.buffer.length === 0) return;
+      if (batch.length === 0 && idle) await delay(this.deps.pollIntervalMs, this.signal);
+    }
+  }
+
+  private checkpoint(sequenceNumber: string): void {
+    // Records filtered out after the batch are processed too: nothing left in the buffer means all read ones are.
+    const settled = this.buffer.length === 0 && this.lastReadSequence ? this.lastReadSequence : sequenceNumber;
+    this.deps.checkpoints.set(this.checkpointKey, settled);
+  }
+
+  async fetch(): Promise<number> {
+    try {
+      this.iterator ??= await this.newIterator();
+      if (this.iterator === undefined) return 0;
+      const page = await this.deps.streams.send(
+        new GetRecordsCommand({ ShardIterator: this.iterator, Limit: GET_RECORDS_LIMIT }),
+      );
+      this.consecutiveErrors = 0;
+      this.iterator = page.NextShardIterator;
+      if (!this.iterator) this.exhausted = true;
+      const records = page.Records ?? [];
+      for (const raw of records) {
+        const record = toPendingStreamRecord(raw, this.streamArn, this.deps.region);
+        if (!record) continue;
+        this.lastReadSequence = record.sequenceNumber;
+        if (this.accepts(record)) this.buffer.push(record);
+      }
+      if (records.length > 0 && this.buffer.length === 0 && this.lastReadSequence) {
+        this.deps.checkpoints.set(this.checkpointKey, this.lastReadSequence);
+      }
+      return records.length;
+    } catch (err) {
+      await this.recover(err);
+      return 0;
+    }
+  }
+
+  /** Where to (re)start reading: after what was already read, else the shard's beginning. */
+  private async newIterator(): Promise<string | undefined> {
+    const resumeAfter = this.lastReadSequence ?? this.deps.checkpoints.get(this.checkpointKey);
+    const position: Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'SequenceNumber'> = resumeAfter
+      ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: resumeAfter }
+      : { ShardIteratorType: 'TRIM_HORIZON' };
+    const { ShardIterator } = await this.deps.streams.send(
+      new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: this.shardId, ...position }),
+    );
+    return ShardIterator;
+  }
+
+  private async recover(err: unknown): Promise<void> {
+    if (isAwsError(err, 'ExpiredIteratorException')) {
+      this.iterator = undefined; // re-acquired after lastReadSequence on the next fetch
+      return;
+    }
+    if (isAwsError(err, 'TrimmedDataAccessException')) {
+      this.deps.log.warn(`${this.shardId}: records were trimmed before they were read; continuing at the oldest one`);
+      this.iterator = undefined;
+      this.lastReadSequence = undefined;
+      this.deps.checkpoints.delete(this.checkpointKey);
+      return;
+    }
+    if (isAwsError(err, 'ResourceNotFoundException')) {
+      this.deps.log.warn(`${this.shardId} of ${this.streamArn} no longer exists; its poller stops`);
+      this.exhausted = true;
+      return;
+    }
+    this.consecutiveErrors += 1;
+    this.deps.log.error(`reading ${this.shardId} of ${this.streamArn} failed`, err);
+    await delay(retryDelayMs(this.consecutiveErrors, this.deps.pollIntervalMs), this.signal);
+  }
+}

@@ -1,0 +1,13 @@
+/** The embedded local AWS cloud: see README.md in this directory. */
+export { LocalCloud, startLocalCloud, type LocalCloudOptions } from './cloud.js';
+export { findFreePort, MotoNotInstalledError, MotoStartError, startMoto, type MotoOptions, type MotoServer } from './moto.js';
+export { FunctionNotFoundError, WorkerLambdaRuntime, type WorkerRuntimeOptions } from './runtime.js';
+export { PoolClosedError } from './sandbox-pool.js';
+export { Edge, EdgePortInUseError, type EdgeHandler, type EdgeOptions, type EdgeRoute } from './edge.js';
+export { lambdaApi, type EventSourceMappingCatalog, type LambdaApiOptions } from './lambda-api.js';
+export type { LogSink } from './lambda-logs.js';
+export { deployAssembly, type DeployedStack, type DeployTarget } from './deployer.js';
+export { EventSourceMappings } from './event-source-mappings.js';
+export { TtlReaper } from './ttl-reaper.js';
+export { Scheduler } from './scheduler.js';
+export type * from './types.js';

@@ -1,0 +1,188 @@
+/**
+ * The slice of the Lambda REST API (2015-03-31) the edge serves itself, because moto
+ * cannot run code: Invoke, and reading functions and event source mappings. Every other
+ * Lambda call falls through to moto.
+ */
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { pathToFileURL } from 'node:url';
+import type { EdgeHandler, EdgeRoute } from './edge.js';
+import { BodyTooLargeError, readBody, sendAwsError, sendBytes, sendJson } from './http-util.js';
+import { logTail } from './lambda-logs.js';
+import { eventSourceMappingConfiguration, functionConfiguration } from './lambda-shapes.js';
+import { functionNameOf } from './shared/arn.js';
+import type { EventSourceMappingSpec, LambdaRuntime } from './types.js';
+
+/** Lambda's limit for a synchronous invocation's request. */
+const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+const INVOCATION_TYPES = new Set(['RequestResponse', 'Event', 'DryRun']);
+const PAGE_SIZE = { functions: 50, eventSourceMappings: 100 };
+
+/** What the API needs of the event source mappings: reading only. */
+export interface EventSourceMappingCatalog {
+  list(): EventSourceMappingSpec[];
+  get(uuid: string): EventSourceMappingSpec | undefined;
+}
+
+export interface LambdaApiOptions {
+  runtime: LambdaRuntime;
+  eventSourceMappings?: EventSourceMappingCatalog;
+  region: string;
+  accountId: string;
+}
+
+interface ApiCall {
+  req: IncomingMessage;
+  res: ServerResponse;
+  url: URL;
+  /** The decoded path parameter (function name or ARN, mapping UUID), when the route has one. */
+  param: string;
+}
+
+type Action = (call: ApiCall) => Promise<void> | void;
+
+export function lambdaApi(options: LambdaApiOptions): EdgeRoute {
+  const api = new LambdaApi(options);
+  const routes: Array<[method: string, path: RegExp, action: Action]> = [
+    ['POST', /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/, (call) => api.invoke(call)],
+    ['GET', /^\/2015-03-31\/functions\/?$/, (call) => api.listFunctions(call)],
+    ['GET', /^\/2015-03-31\/functions\/([^/]+)\/?$/, (call) => api.getFunction(call)],
+    ['GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/, (call) => api.getFunctionConfiguration(call)],
+    ['GET', /^\/2015-03-31\/event-source-mappings\/?$/, (call) => api.listEventSourceMappings(call)],
+    ['GET', /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/, (call) => api.getEventSourceMapping(call)],
+  ];
+  return (method, url): EdgeHandler | undefined => {
+    for (const [routeMethod, path, action] of routes) {
+      const match = routeMethod === method ? path.exec(url.pathname) : null;
+      if (match) {
+        const param = decodeURIComponent(match[1] ?? '');
+        return async (req, res) => action({ req, res, url, param });
+      }
+    }
+    return undefined;
+  };
+}
+
+class LambdaApi {
+  constructor(private readonly options: LambdaApiOptions) {}
+
+  async invoke({ req, res, param }: ApiCall): Promise<void> {
+    const { runtime } = this.options;
+    const spec = runtime.get(param);
+    if (!spec) return this.functionNotFound(res, param);
+    const invocationType = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
+    if (!INVOCATION_TYPES.has(invocationType)) {
+      return sendAwsError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${invocationType}`);
+    }
+    const parsed = await readEvent(req, res);
+    if (!parsed) return;
+    const { event } = parsed;
+
+    if (invocationType === 'DryRun') {
+      res.writeHead(204).end(); // no body, so no Content-Length either (RFC 9110 §8.6)
+      return;
+    }
+    if (invocationType === 'Event') {
+      // Fire and forget, as Lambda's async queue does; the outcome shows in the function's log.
+      runtime.invoke(spec.name, event).catch(() => undefined);
+      return sendBytes(res, 202, '');
+    }
+    const result = await runtime.invoke(spec.name, event);
+    const headers: OutgoingHttpHeaders = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
+    if (result.error) headers['X-Amz-Function-Error'] = 'Unhandled';
+    if (headerValue(req, 'x-amz-log-type') === 'Tail') headers['X-Amz-Log-Result'] = logTail(result.logs);
+    sendBytes(res, 200, JSON.stringify(result.error ?? result.payload ?? null), headers);
+  }
+
+  listFunctions({ res, url }: ApiCall): void {
+    const all = this.options.runtime
+      .list()
+      .sort((a, b) => a.name.localeCompare(b.name))
+      .map(functionConfiguration);
+    const { page, nextMarker } = paginate(all, url, PAGE_SIZE.functions);
+    sendJson(res, 200, { Functions: page, ...(nextMarker && { NextMarker: nextMarker }) });
+  }
+
+  getFunction({ res, param }: ApiCall): void {
+    const spec = this.options.runtime.get(param);
+    if (!spec) return this.functionNotFound(res, param);
+    sendJson(res, 200, {
+      Configuration: functionConfiguration(spec),
+      // Not a download URL as in AWS: where the code runs from, which is what one wants locally.
+      Code: { RepositoryType: 'S3', Location: pathToFileURL(spec.codeDir).href },
+    });
+  }
+
+  getFunctionConfiguration({ res, param }: ApiCall): void {
+    const spec = this.options.runtime.get(param);
+    if (!spec) return this.functionNotFound(res, param);
+    sendJson(res, 200, functionConfiguration(spec));
+  }
+
+  listEventSourceMappings({ res, url }: ApiCall): void {
+    const functionName = url.searchParams.get('FunctionName');
+    const sourceArn = url.searchParams.get('EventSourceArn');
+    const matching = (this.options.eventSourceMappings?.list() ?? [])
+      .filter((spec) => !functionName || functionNameOf(spec.functionName) === functionNameOf(functionName))
+      .filter((spec) => !sourceArn || spec.source.eventSourceArn === sourceArn)
+      .map((spec) => this.renderMapping(spec));
+    const { page, nextMarker } = paginate(matching, url, PAGE_SIZE.eventSourceMappings);
+    sendJson(res, 200, { EventSourceMappings: page, ...(nextMarker && { NextMarker: nextMarker }) });
+  }
+
+  getEventSourceMapping({ res, param }: ApiCall): void {
+    const spec = this.options.eventSourceMappings?.get(param);
+    if (!spec) return sendAwsError(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
+    sendJson(res, 200, this.renderMapping(spec));
+  }
+
+  private renderMapping(spec: EventSourceMappingSpec): ReturnType<typeof eventSourceMappingConfiguration> {
+    const functionArn = this.options.runtime.get(spec.functionName)?.arn ?? this.arnOf(spec.functionName);
+    return eventSourceMappingConfiguration(spec, functionArn);
+  }
+
+  private functionNotFound(res: ServerResponse, nameOrArn: string): void {
+    sendAwsError(res, 404, 'ResourceNotFoundException', `Function not found: ${this.arnOf(nameOrArn)}`);
+  }
+
+  private arnOf(nameOrArn: string): string {
+    if (nameOrArn.startsWith('arn:')) return nameOrArn;
+    const { region, accountId } = this.options;
+    return `arn:aws:lambda:${region}:${accountId}:function:${functionNameOf(nameOrArn)}`;
+  }
+}
+
+/**
+ * The invocation payload as JSON; an empty body is `{}`, as in Lambda.
+ * Undefined when the payload is unacceptable: the error response is then sent already.
+ */
+async function readEvent(req: IncomingMessage, res: ServerResponse): Promise<{ event: unknown } | undefined> {
+  let body: Buffer;
+  try {
+    body = await readBody(req, MAX_PAYLOAD_BYTES);
+  } catch (error) {
+    if (!(error instanceof BodyTooLargeError)) throw error;
+    sendAwsError(res, 413, 'RequestTooLargeException', `Request must be smaller than ${MAX_PAYLOAD_BYTES} bytes for the InvokeFunction operation`);
+    return undefined;
+  }
+  if (body.length === 0) return { event: {} };
+  try {
+    return { event: JSON.parse(body.toString('utf8')) as unknown };
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    sendAwsError(res, 400, 'InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${reason}`);
+    return undefined;
+  }
+}
+
+function headerValue(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** Marker is the offset of the next page: the lists are small and sorted, so it stays meaningful. */
+function paginate<T>(items: T[], url: URL, cap: number): { page: T[]; nextMarker?: string } {
+  const start = Number.parseInt(url.searchParams.get('Marker') ?? '0', 10) || 0;
+  const requested = Number.parseInt(url.searchParams.get('MaxItems') ?? String(cap), 10) || cap;
+  const end = start + Math.min(Math.max(requested, 1), cap);
+  return end < items.length ? { page: items.slice(start, end), nextMarker: String(end) } : { page: items.slice(start) };
+}

@@ -1,0 +1,64 @@
+/**
+ * What a function sees of its sandbox: environment variables and the fixed part of the
+ * context object, as the Lambda Node.js runtime sets them up.
+ */
+import { randomBytes } from 'node:crypto';
+import type { FunctionSpec } from './types.js';
+import type { StaticContext } from './worker-protocol.js';
+
+export interface SandboxSettings {
+  region: string;
+  /** Where the function's AWS SDK calls go: the edge. */
+  awsEndpoint: string;
+}
+
+export function logGroupName(functionName: string): string {
+  return `/aws/lambda/${functionName}`;
+}
+
+/** One log stream per sandbox, named like Lambda's: 2026/11/25/[$LATEST]<32 hex>. */
+export function newLogStreamName(now = new Date()): string {
+  const day = now.toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
+}
+
+export function lambdaEnvironment(
+  spec: FunctionSpec,
+  settings: SandboxSettings,
+  logStreamName: string,
+): Record<string, string> {
+  return {
+    // Not Lambda's values, but without the host's PATH a handler could not spawn anything.
+    PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
+    LANG: 'en_US.UTF-8',
+    ...spec.environment,
+    // Reserved variables come last: Lambda does not let a function override them, and the
+    // endpoint and dummy credentials keep every SDK call inside the local cloud.
+    AWS_ENDPOINT_URL: settings.awsEndpoint,
+    AWS_ACCESS_KEY_ID: 'test',
+    AWS_SECRET_ACCESS_KEY: 'test',
+    AWS_REGION: settings.region,
+    AWS_DEFAULT_REGION: settings.region,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${spec.runtime}`,
+    AWS_LAMBDA_FUNCTION_NAME: spec.name,
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_LOG_GROUP_NAME: logGroupName(spec.name),
+    AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
+    LAMBDA_TASK_ROOT: spec.codeDir,
+    _HANDLER: spec.handler,
+    TZ: ':UTC',
+  };
+}
+
+export function staticContext(spec: FunctionSpec, logStreamName: string): StaticContext {
+  return {
+    functionName: spec.name,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: spec.arn,
+    memoryLimitInMB: String(spec.memoryMb),
+    logGroupName: logGroupName(spec.name),
+    logStreamName,
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * Forwards a request to the upstream AWS emulator (moto) unchanged: method, path and
+ * query, headers (Host included: moto builds queue URLs and the like from it, so they
+ * point back at the edge) and the body, streamed both ways.
+ */
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { sendAwsError } from './http-util.js';
+
+/**
+ * Connection-level headers belong to each hop, not to the message (RFC 9110 §7.6.1).
+ * `expect` is answered by the edge's own server, so forwarding it would ask twice.
+ */
+const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'expect',
+]);
+
+/** rawHeaders keep the client's spelling and order; only hop-by-hop pairs are dropped. */
+function endToEndHeaders(rawHeaders: string[]): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i] ?? '';
+    if (!HOP_BY_HOP.has(name.toLowerCase())) kept.push(name, rawHeaders[i + 1] ?? '');
+  }
+  return kept;
+}
+
+export class UpstreamProxy {
+  private readonly upstream: URL;
+  private readonly agent = new http.Agent({ keepAlive: true });
+
+  constructor(upstreamUrl: string) {
+    this.upstream = new URL(upstreamUrl);
+  }
+
+  forward(req: IncomingMessage, res: ServerResponse): void {
+    const upstreamReq = http.request(
+      {
+        protocol: this.upstream.protocol,
+        hostname: this.upstream.hostname,
+        port: this.upstream.port,
+        method: req.method,
+        path: req.url,
+        headers: endToEndHeaders(req.rawHeaders),
+        agent: this.agent,
+      },
+      (upstreamRes) => {
+        res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.rawHeaders));
+        upstreamRes.pipe(res);
+        upstreamRes.on('error', () => res.destroy());
+      },
+    );
+    upstreamReq.on('error', (error) => {
+      if (res.headersSent) res.destroy();
+      else sendAwsError(res, 502, 'ServiceUnavailableException', `upstream ${this.upstream.origin} failed: ${error.message}`);
+    });
+    // A client that goes away mid-request should not leave the upstream call running.
+    res.on('close', () => {
+      if (!res.writableFinished) upstreamReq.destroy();
+    });
+    req.pipe(upstreamReq);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * The Lambda service of the embedded cloud: a registry of functions, each backed by a pool
+ * of worker-thread sandboxes. Invocations return what Lambda would report: payload or
+ * error, the invocation's log with START/END/REPORT lines, and the handler's duration.
+ */
+import { randomUUID } from 'node:crypto';
+import type { SandboxSettings } from './lambda-env.js';
+import { endLine, InvocationLog, reportLine, startLine, type LogSink } from './lambda-logs.js';
+import { Sandbox, type SandboxOutcome } from './sandbox.js';
+import { SandboxPool } from './sandbox-pool.js';
+import { functionNameOf } from './shared/arn.js';
+import type { FunctionSpec, InvokeResult, LambdaRuntime } from './types.js';
+
+export interface WorkerRuntimeOptions extends SandboxSettings {
+  /** Receives every log line of every function, prefixed with `[function-name] `. */
+  logSink?: LogSink;
+  /** Sandboxes per function; further concurrent invocations queue. Default 10. */
+  maxConcurrencyPerFunction?: number;
+}
+
+export class FunctionNotFoundError extends Error {
+  override readonly name = 'FunctionNotFoundError';
+  constructor(readonly functionName: string) {
+    super(`Function not found: ${functionName}`);
+  }
+}
+
+interface Deployment {
+  spec: FunctionSpec;
+  pool: SandboxPool;
+}
+
+export class WorkerLambdaRuntime implements LambdaRuntime {
+  private readonly deployments = new Map<string, Deployment>();
+  /** Pools replaced by a redeploy, still finishing in-flight work; close() must reach them too. */
+  private readonly retired = new Set<SandboxPool>();
+  private codeVersion = 0;
+
+  constructor(private readonly options: WorkerRuntimeOptions) {}
+
+  register(spec: FunctionSpec): void {
+    const previous = this.deployments.get(spec.name);
+    this.deployments.set(spec.name, { spec, pool: this.createPool(spec) });
+    // In-flight invocations of the old code finish; the next one cold-starts the new code.
+    if (previous) this.retire(previous.pool);
+  }
+
+  unregister(name: string): void {
+    const deployment = this.deployments.get(name);
+    this.deployments.delete(name);
+    if (deployment) this.retire(deployment.pool);
+  }
+
+  get(nameOrArn: string): FunctionSpec | undefined {
+    return this.deployments.get(functionNameOf(nameOrArn))?.spec;
+  }
+
+  list(): FunctionSpec[] {
+    return [...this.deployments.values()].map((deployment) => deployment.spec);
+  }
+
+  async invoke(nameOrArn: string, payload: unknown): Promise<InvokeResult> {
+    const deployment = this.deployments.get(functionNameOf(nameOrArn));
+    if (!deployment) throw new FunctionNotFoundError(nameOrArn);
+    const { spec, pool } = deployment;
+    const requestId = randomUUID();
+    const log = new InvocationLog(this.echoFor(spec.name));
+    log.line(startLine(requestId));
+    const outcome = await pool.run({ requestId, event: payload, onLog: (text) => log.append(text) });
+    log.line(endLine(requestId));
+    log.line(reportLine(requestId, { ...outcome, memorySizeMb: spec.memoryMb }));
+    log.close();
+    return { requestId, ...resultOf(outcome), logs: log.text(), durationMs: outcome.durationMs };
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.deployments.values()].map((deployment) => deployment.pool).concat([...this.retired]);
+    this.deployments.clear();
+    this.retired.clear();
+    await Promise.all(pools.map((pool) => pool.close()));
+  }
+
+  private retire(pool: SandboxPool): void {
+    this.retired.add(pool);
+    void pool.retire();
+  }
+
+  private createPool(spec: FunctionSpec): SandboxPool {
+    const codeVersion = ++this.codeVersion;
+    const settings: SandboxSettings = { region: this.options.region, awsEndpoint: this.options.awsEndpoint };
+    const echo = this.echoFor(spec.name);
+    const onIdleLog = (text: string): void => {
+      if (echo) splitLines(text).forEach(echo);
+    };
+    return new SandboxPool(
+      () => new Sandbox(spec, settings, codeVersion, onIdleLog),
+      this.options.maxConcurrencyPerFunction ?? 10,
+    );
+  }
+
+  private echoFor(functionName: string): LogSink | undefined {
+    const sink = this.options.logSink;
+    return sink && ((line) => sink(`[${functionName}] ${line}`));
+  }
+}
+
+function resultOf(outcome: SandboxOutcome): Pick<InvokeResult, 'payload' | 'error'> {
+  return outcome.ok ? { payload: JSON.parse(outcome.payloadJson) as unknown } : { error: outcome.error };
+}
+
+function splitLines(text: string): string[] {
+  return text.split('\n').filter((line) => line.length > 0);
+}

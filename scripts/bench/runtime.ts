@@ -1,0 +1,202 @@
+/**
+ * `npm run bench:runtime`: what the embedded Lambda runtime costs.
+ *
+ * 1. Warm invoke overhead: round trip minus the handler's own duration, for a trivial
+ *    handler, measured three ways: through the edge with the SDK (what clients see),
+ *    through the edge with bare keep-alive HTTP (the edge alone), and in-process
+ *    (the worker hop alone). Target: SDK p50 < 5 ms.
+ * 2. Stream delivery: from a PutItem into a table with a stream to the handler receiving
+ *    the record through the event source mapping. Target: p99 < 500 ms.
+ *
+ * Writes bench-results/runtime.json and prints it.
+ *
+ *   npm run bench:runtime -- --invocations 2000 --stream-writes 200 --write-interval-ms 20 --poll-interval-ms 100
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
+import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fixtures/lambdas/function-specs.js';
+import { repoRoot } from '../lib/synth.js';
+import { summarize } from './stats.js';
+
+const { values: args } = parseArgs({
+  options: {
+    invocations: { type: 'string', default: '2000' },
+    'stream-writes': { type: 'string', default: '200' },
+    'write-interval-ms': { type: 'string', default: '20' },
+    'poll-interval-ms': { type: 'string' },
+  },
+});
+const settings = {
+  invocations: positiveInteger('invocations', args.invocations),
+  streamWrites: positiveInteger('stream-writes', args['stream-writes']),
+  writeIntervalMs: positiveInteger('write-interval-ms', args['write-interval-ms']),
+  pollIntervalMs: args['poll-interval-ms'] === undefined ? undefined : positiveInteger('poll-interval-ms', args['poll-interval-ms']),
+};
+const WARMUP = 200;
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+
+const cloud = await startLocalCloud({ port: 0, ttlPeriodMs: 0, pollIntervalMs: settings.pollIntervalMs });
+try {
+  const invoke = await benchInvoke(cloud);
+  const streamDeliveryMs = await benchStreamDelivery(cloud);
+  const result = {
+    benchmark: 'runtime',
+    at: new Date().toISOString(),
+    machine: { node: process.version, cpus: os.cpus().length },
+    settings: { ...settings, pollIntervalMs: settings.pollIntervalMs ?? 'EventSourceMappings default' },
+    ...invoke,
+    streamDeliveryMs,
+    targets: {
+      invokeOverheadP50Ms: { target: 5, measured: invoke.invokeOverheadMs.sdk.p50, met: invoke.invokeOverheadMs.sdk.p50 < 5 },
+      streamDeliveryP99Ms: { target: 500, measured: streamDeliveryMs.p99, met: streamDeliveryMs.p99 < 500 },
+    },
+  };
+  mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
+  writeFileSync(join(repoRoot, 'bench-results', 'runtime.json'), `${JSON.stringify(result, null, 2)}\n`);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await cloud.stop();
+}
+
+/** One invocation: its round trip and the handler's own share of it, in ms. */
+interface Sample {
+  roundTripMs: number;
+  handlerMs: number;
+}
+
+async function benchInvoke(cloud: LocalCloud) {
+  const functionName = 'bench-noop';
+  cloud.runtime.register(fixtureFunction(functionName, 'noop', { codeDir: BENCH_CODE_DIR }));
+  const lambda = new LambdaClient({ endpoint: cloud.endpoint, region: cloud.region, credentials });
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  try {
+    const coldStart = await timed(() => cloud.runtime.invoke(functionName, {}));
+    const ways: Record<'sdk' | 'http' | 'inProcess', () => Promise<number>> = {
+      sdk: async () => {
+        const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from('{}') }));
+        return handlerMsOf(Buffer.from(response.Payload ?? []).toString());
+      },
+      http: async () => handlerMsOf(await post(agent, `${cloud.endpoint}/2015-03-31/functions/${functionName}/invocations`, '{}')),
+      inProcess: async () => handlerMsOf(JSON.stringify((await cloud.runtime.invoke(functionName, {})).payload)),
+    };
+    const samples: Record<string, Sample[]> = {};
+    for (const [way, call] of Object.entries(ways)) {
+      for (let i = 0; i < WARMUP; i += 1) await call();
+      samples[way] = [];
+      for (let i = 0; i < settings.invocations; i += 1) {
+        const { ms, value } = await timed(call);
+        samples[way].push({ roundTripMs: ms, handlerMs: value });
+      }
+    }
+    const overhead = (way: string) => summarize((samples[way] ?? []).map((s) => round(s.roundTripMs - s.handlerMs)));
+    return {
+      coldStartMs: round(coldStart.ms),
+      invokeRoundTripMs: { sdk: summarize((samples.sdk ?? []).map((s) => round(s.roundTripMs))) },
+      invokeOverheadMs: { sdk: overhead('sdk'), http: overhead('http'), inProcess: overhead('inProcess') },
+    };
+  } finally {
+    lambda.destroy();
+    agent.destroy();
+  }
+}
+
+async function benchStreamDelivery(cloud: LocalCloud) {
+  const tableName = `bench-stream-${Date.now()}`;
+  const functionName = 'bench-stream-sink';
+  // Straight to moto: the table is the benchmark's setup, not what it measures.
+  const setup = new DynamoDBClient({ endpoint: cloud.motoEndpoint, region: cloud.region, credentials });
+  const writer = new DynamoDBClient({ endpoint: cloud.endpoint, region: cloud.region, credentials });
+  const deliveries = new BroadcastChannel(DELIVERY_CHANNEL);
+  const latencies: number[] = [];
+  deliveries.onmessage = (message: MessageEvent) => {
+    const delivery = message.data as { receivedAt: number; writtenAt: number[] };
+    for (const writtenAt of delivery.writtenAt) latencies.push(delivery.receivedAt - writtenAt);
+  };
+  try {
+    const { TableDescription } = await setup.send(
+      new CreateTableCommand({
+        TableName: tableName,
+        AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        BillingMode: 'PAY_PER_REQUEST',
+        StreamSpecification: { StreamEnabled: true, StreamViewType: 'NEW_IMAGE' },
+      }),
+    );
+    const streamArn = TableDescription?.LatestStreamArn;
+    if (!streamArn) throw new Error(`moto created ${tableName} without a stream`);
+    cloud.runtime.register(fixtureFunction(functionName, 'recordDelivery', { codeDir: BENCH_CODE_DIR }));
+    await cloud.runtime.invoke(functionName, { Records: [] }); // cold start outside the measurement
+    cloud.esm.upsert({
+      uuid: randomUUID(),
+      functionName,
+      source: { kind: 'dynamodb', eventSourceArn: streamArn, tableName },
+      batchSize: 100,
+      maximumBatchingWindowInSeconds: 0,
+      startingPosition: 'LATEST',
+      maximumRetryAttempts: -1,
+      maximumRecordAgeInSeconds: -1,
+      bisectBatchOnFunctionError: false,
+      reportBatchItemFailures: false,
+      filterPatterns: [],
+      enabled: true,
+    });
+    await sleep(1000); // let the poller take its position at the stream's end
+
+    for (let i = 0; i < settings.streamWrites; i += 1) {
+      const item = { pk: { S: `item-${i}` }, writtenAt: { N: String(Date.now()) } };
+      await writer.send(new PutItemCommand({ TableName: tableName, Item: item }));
+      await sleep(settings.writeIntervalMs);
+    }
+    const deadline = Date.now() + 30_000;
+    while (latencies.length < settings.streamWrites && Date.now() < deadline) await sleep(50);
+    if (latencies.length < settings.streamWrites) {
+      throw new Error(`only ${latencies.length} of ${settings.streamWrites} stream records reached the handler within 30 s`);
+    }
+    return summarize(latencies);
+  } finally {
+    deliveries.close();
+    setup.destroy();
+    writer.destroy();
+  }
+}
+
+async function timed<T>(call: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await call();
+  return { ms: performance.now() - started, value };
+}
+
+function handlerMsOf(payloadJson: string): number {
+  return (JSON.parse(payloadJson) as { handlerMs: number }).handlerMs;
+}
+
+function post(agent: http.Agent, url: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(url, { method: 'POST', agent, headers: { 'Content-Length': Buffer.byteLength(body) } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve(Buffer.concat(chunks).toString()));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}
+
+function positiveInteger(name: string, value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1) throw new Error(`--${name} must be a positive integer, got ${value}`);
+  return parsed;
+}

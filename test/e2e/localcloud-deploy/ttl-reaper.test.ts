@@ -1,0 +1,101 @@
+import { randomUUID } from 'node:crypto';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { EventSourceMappings } from '../../../localcloud/event-source-mappings.js';
+import { TtlReaper } from '../../../localcloud/ttl-reaper.js';
+import { FakeLambdaRuntime } from '../../unit/localcloud-deploy/helpers/fake-runtime.js';
+import { waitFor } from '../../unit/localcloud-deploy/helpers/wait-for.js';
+import { createStreamTable, n, REGION, s, testAws, type TestAws } from './helpers/aws.js';
+import { streamMapping } from './helpers/mappings.js';
+import { startMotoServer, type MotoProcess } from './helpers/moto.js';
+
+let moto: MotoProcess;
+let aws: TestAws;
+const stoppables: Array<{ stop(): Promise<void> }> = [];
+
+beforeAll(async () => {
+  moto = await startMotoServer();
+  aws = testAws(moto.endpoint);
+}, 30_000);
+
+afterEach(async () => {
+  await Promise.all(stoppables.splice(0).map((x) => x.stop()));
+});
+
+afterAll(async () => {
+  aws?.destroy();
+  await moto?.stop();
+});
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+async function tableWithItems(items: Record<string, number>): Promise<{ tableName: string; streamArn: string }> {
+  const tableName = `ttl-${randomUUID()}`;
+  const streamArn = await createStreamTable(aws, tableName);
+  for (const [pk, expiresAt] of Object.entries(items)) {
+    await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s(pk), expiresAt: n(expiresAt) } }));
+  }
+  return { tableName, streamArn };
+}
+
+const exists = async (tableName: string, pk: string): Promise<boolean> =>
+  (await aws.dynamodb.send(new GetItemCommand({ TableName: tableName, Key: { pk: s(pk) }, ConsistentRead: true })))
+    .Item !== undefined;
+
+describe('TtlReaper', () => {
+  it('deletes expired items, keeps live ones, and the delete reaches the stream as REMOVE with OldImage', async () => {
+    const { tableName, streamArn } = await tableWithItems({ expired: nowSeconds() - 10, live: nowSeconds() + 3600 });
+    const runtime = new FakeLambdaRuntime();
+    const esm = new EventSourceMappings(runtime, { awsEndpoint: moto.endpoint, region: REGION, pollIntervalMs: 20 });
+    esm.upsert(streamMapping('on-expiry', streamArn, tableName, { filterPatterns: ['{"eventName":["REMOVE"]}'] }));
+    esm.start();
+    stoppables.push(esm);
+    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 0 });
+    reaper.add({ tableName, attributeName: 'expiresAt' });
+
+    expect(await reaper.sweepOnce()).toBe(1);
+    expect(await exists(tableName, 'expired')).toBe(false);
+    expect(await exists(tableName, 'live')).toBe(true);
+
+    const [invocation] = await waitFor(() => runtime.invocations.length > 0 && runtime.invocations, 10_000, 'REMOVE');
+    const [record] = (invocation.payload as { Records: DynamoDBRecord[] }).Records;
+    expect(record.eventName).toBe('REMOVE');
+    expect(record.dynamodb?.OldImage).toMatchObject({ pk: { S: 'expired' } });
+    expect(await reaper.sweepOnce()).toBe(0);
+  });
+
+  it('ignores items without a numeric TTL attribute', async () => {
+    const { tableName } = await tableWithItems({});
+    await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s('none') } }));
+    await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s('text'), expiresAt: s('1') } }));
+    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 0 });
+    reaper.add({ tableName, attributeName: 'expiresAt' });
+    const errors = vi.spyOn(console, 'error');
+
+    expect(await reaper.sweepOnce()).toBe(0);
+    expect(errors).not.toHaveBeenCalled();
+    errors.mockRestore();
+    expect(await exists(tableName, 'none')).toBe(true);
+    expect(await exists(tableName, 'text')).toBe(true);
+  });
+
+  it('sweeps on its own every periodMs once started', async () => {
+    const { tableName } = await tableWithItems({ soon: nowSeconds() + 1 });
+    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 100 });
+    reaper.add({ tableName, attributeName: 'expiresAt' });
+    reaper.start();
+    stoppables.push(reaper);
+
+    await waitFor(async () => !(await exists(tableName, 'soon')), 10_000, 'the item to expire and be deleted');
+  });
+
+  it('keeps going when a registered table is missing', async () => {
+    const { tableName } = await tableWithItems({ expired: nowSeconds() - 1 });
+    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 0 });
+    reaper.add({ tableName: 'no-such-table', attributeName: 'expiresAt' });
+    reaper.add({ tableName, attributeName: 'expiresAt' });
+
+    expect(await reaper.sweepOnce()).toBe(1);
+  });
+});

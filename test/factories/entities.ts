@@ -1,0 +1,76 @@
+/**
+ * Entity factories: a valid default for every field, overridden per test, so a
+ * test states only what it is about.
+ */
+import type {
+  BrokerHeartbeat,
+  LogRecord,
+  PartitionChange,
+  PartitionMetadata,
+} from '../../functions/domain/model.js';
+
+export const T0 = Date.UTC(2026, 0, 1);
+
+export function aHeartbeat(overrides: Partial<BrokerHeartbeat> = {}): BrokerHeartbeat {
+  const lastHeartbeatAt = overrides.lastHeartbeatAt ?? T0;
+  const deadlineMs = overrides.deadlineMs ?? lastHeartbeatAt + 9_000;
+  return {
+    brokerId: 'A',
+    incarnation: 1,
+    lastHeartbeatAt,
+    deadlineMs,
+    expiresAt: Math.ceil(deadlineMs / 1000),
+    ...overrides,
+  };
+}
+
+export function aChange(overrides: Partial<PartitionChange> = {}): PartitionChange {
+  return {
+    reason: 'CREATED',
+    previousLeader: null,
+    causeBrokerId: null,
+    causeIncarnation: null,
+    unclean: false,
+    at: T0,
+    ...overrides,
+  };
+}
+
+/** orders-1 on [A, B, C], led by A, fully in sync. */
+export function aPartition(overrides: Partial<PartitionMetadata> = {}): PartitionMetadata {
+  const replicas = overrides.replicas ?? ['A', 'B', 'C'];
+  return {
+    topic: 'orders',
+    partition: 1,
+    replicas,
+    leader: replicas[0] ?? null,
+    leaderEpoch: 0,
+    isr: [...replicas],
+    state: 'ONLINE',
+    highWatermark: 0,
+    version: 0,
+    lastChange: aChange(),
+    ...overrides,
+  };
+}
+
+export function aLogRecord(overrides: Partial<LogRecord> = {}): LogRecord {
+  return {
+    topic: 'orders',
+    partition: 1,
+    replica: 'A',
+    offset: 0,
+    leaderEpoch: 0,
+    key: null,
+    value: 'v0',
+    appendedAt: T0,
+    copy: 'leader',
+    ...overrides,
+  };
+}
+
+/** A liveness test from a list of live brokers. */
+export const aliveOnly =
+  (...alive: string[]) =>
+  (brokerId: string): boolean =>
+    alive.includes(brokerId);

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { replicate } from '../../../functions/domain/index.js';
+import { ClusterHarness, HEARTBEAT_INTERVAL_MS } from '../../factories/cluster.js';
+
+async function rf3(): Promise<ClusterHarness> {
+  const cluster = new ClusterHarness();
+  await cluster.start('A', 'B', 'C');
+  await cluster.createTopic('orders', 2, 3);
+  return cluster;
+}
+
+describe('replicate', () => {
+  it('copies each partition of a batch to its live in-sync followers and advances the high watermark', async () => {
+    const cluster = await rf3();
+    await cluster.produceValues('orders', 1, ['a', 'b'], { acks: 1 });
+    await cluster.produceValues('orders', 2, ['c'], { acks: 1 });
+
+    const result = await replicate(cluster.deps, cluster.deps.log.drainLeaderAppends());
+
+    expect(result.partitions).toEqual([
+      { topic: 'orders', partition: 1, copied: { B: 2, C: 2 }, highWatermark: 2 },
+      { topic: 'orders', partition: 2, copied: { C: 1, A: 1 }, highWatermark: 1 },
+    ]);
+    expect(cluster.valuesOn('orders', 2, 'A')).toEqual(['c']);
+  });
+
+  it('is harmless when a batch is delivered again', async () => {
+    const cluster = await rf3();
+    await cluster.produceValues('orders', 1, ['a'], { acks: 1 });
+    const batch = cluster.deps.log.drainLeaderAppends();
+    await replicate(cluster.deps, batch);
+
+    const again = await replicate(cluster.deps, batch);
+
+    expect(again.partitions[0]).toMatchObject({ copied: { B: 0, C: 0 }, highWatermark: 1 });
+    expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['a']);
+  });
+
+  it('reads a gap from the leader when the batch starts after the follower\'s log end', async () => {
+    const cluster = await rf3();
+    await cluster.produceValues('orders', 1, ['lost-1', 'lost-2'], { acks: 1 });
+    cluster.deps.log.drainLeaderAppends();
+    await cluster.produceValues('orders', 1, ['next'], { acks: 1 });
+
+    await replicate(cluster.deps, cluster.deps.log.drainLeaderAppends());
+
+    expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['lost-1', 'lost-2', 'next']);
+    expect((await cluster.partition('orders', 1)).highWatermark).toBe(3);
+  });
+
+  it("ignores records from a deposed leader's replica", async () => {
+    const cluster = await rf3();
+    await cluster.produceValues('orders', 1, ['from-A'], { acks: 1 });
+    const deposed = cluster.deps.log.drainLeaderAppends();
+    await cluster.kill('A');
+
+    const result = await replicate(cluster.deps, deposed);
+
+    expect(result.partitions[0]).toMatchObject({ copied: {} });
+    expect(cluster.valuesOn('orders', 1, 'C')).toEqual([]);
+  });
+
+  it('skips a dead follower, which then holds the high watermark back until it leaves the ISR', async () => {
+    const cluster = await rf3();
+    cluster.stop('C');
+    await cluster.elapse(cluster.deps.settings.sessionTimeoutMs + HEARTBEAT_INTERVAL_MS);
+    await cluster.produceValues('orders', 1, ['a'], { acks: 1 });
+
+    const result = await replicate(cluster.deps, cluster.deps.log.drainLeaderAppends());
+
+    expect(result.partitions[0]).toMatchObject({ copied: { B: 1 }, highWatermark: 0 });
+  });
+
+  it('ignores follower copies in the stream', async () => {
+    const cluster = await rf3();
+    await cluster.produceValues('orders', 1, ['a']);
+    const followerCopies = cluster.deps.log.replicaRecords('orders', 1, 'B');
+    expect(await replicate(cluster.deps, followerCopies)).toEqual({ partitions: [] });
+  });
+});

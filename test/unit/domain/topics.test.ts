@@ -1,0 +1,110 @@
+import { describe as suite, expect, it } from 'vitest';
+import {
+  InvalidReplicationFactorError,
+  TopicExistsError,
+  UnknownTopicError,
+} from '../../../functions/domain/errors.js';
+import { describe } from '../../../functions/domain/index.js';
+import { ClusterHarness, HEARTBEAT_INTERVAL_MS, observableState } from '../../factories/cluster.js';
+
+suite('createTopic', () => {
+  it('assigns replicas over the live brokers, leaders at epoch 0 with a full ISR, and announces each partition', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A', 'B', 'C', 'D');
+
+    const created = await cluster.createTopic('orders', 4, 2);
+
+    expect(created).toMatchObject({ topic: 'orders', partitions: 4, replicationFactor: 2, minInsyncReplicas: 1, uncleanLeaderElection: false });
+    expect(created.assignments.map((p) => [p.Partition, p.Replicas, p.Leader, p.Isr])).toEqual([
+      [1, ['A', 'B'], 'A', ['A', 'B']],
+      [2, ['B', 'C'], 'B', ['B', 'C']],
+      [3, ['C', 'D'], 'C', ['C', 'D']],
+      [4, ['D', 'A'], 'D', ['D', 'A']],
+    ]);
+    expect(created.assignments[0]).toMatchObject({ LeaderEpoch: 0, HighWatermark: 0, State: 'ONLINE' });
+    expect(cluster.deps.events.delivered.map((e) => [e.partition, e.reason, e.newLeader])).toEqual([
+      [1, 'CREATED', 'A'],
+      [2, 'CREATED', 'B'],
+      [3, 'CREATED', 'C'],
+      [4, 'CREATED', 'D'],
+    ]);
+    expect(await cluster.deps.metadata.getReplicaStates('orders', 4)).toEqual([
+      expect.objectContaining({ brokerId: 'D', logEndOffset: 0 }),
+      expect.objectContaining({ brokerId: 'A', logEndOffset: 0 }),
+    ]);
+  });
+
+  it('leaves out brokers whose lease lapsed', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A', 'B', 'C');
+    cluster.stop('B');
+    await cluster.elapse(cluster.deps.settings.sessionTimeoutMs);
+    cluster.deps.clock.advance(HEARTBEAT_INTERVAL_MS);
+
+    const created = await cluster.createTopic('orders', 2, 2);
+
+    expect(created.assignments.map((p) => p.Replicas)).toEqual([
+      ['A', 'C'],
+      ['C', 'A'],
+    ]);
+  });
+
+  it('refuses more replicas than live brokers, naming both, and writes nothing', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A', 'B');
+    const before = await observableState(cluster.deps);
+
+    const creating = cluster.createTopic('orders', 1, 3);
+
+    await expect(creating).rejects.toThrow(InvalidReplicationFactorError);
+    await expect(creating).rejects.toThrow(/replication factor 3 .*\(2\)/);
+    expect(await observableState(cluster.deps)).toBe(before);
+  });
+
+  it('refuses an existing topic', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A');
+    await cluster.createTopic('orders', 1, 1);
+    await expect(cluster.createTopic('orders', 2, 1)).rejects.toThrow(TopicExistsError);
+    expect((await cluster.deps.metadata.getTopic('orders'))?.partitions).toBe(1);
+  });
+});
+
+suite('describe', () => {
+  it('shows topics with their partitions as kafka-topics --describe would, and the brokers with their liveness', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A', 'B');
+    await cluster.createTopic('payments', 1, 1, { minInsyncReplicas: 1, uncleanLeaderElection: true });
+    await cluster.createTopic('orders', 2, 2);
+    await cluster.kill('B');
+
+    const all = await describe(cluster.deps, {});
+
+    expect(all.topics.map((t) => [t.topic, t.partitionCount, t.replicationFactor, t.uncleanLeaderElection])).toEqual([
+      ['orders', 2, 2, false],
+      ['payments', 1, 1, true],
+    ]);
+    expect(all.topics[0]!.partitions[1]).toEqual({
+      Topic: 'orders',
+      Partition: 2,
+      Leader: 'A',
+      Replicas: ['B', 'A'],
+      Isr: ['A'],
+      LeaderEpoch: 1,
+      HighWatermark: 0,
+      State: 'ONLINE',
+    });
+    expect(all.brokers).toEqual([
+      expect.objectContaining({ brokerId: 'A', alive: true, incarnation: cluster.incarnationOf('A') }),
+    ]);
+
+    const one = await describe(cluster.deps, { topic: 'payments' });
+    expect(one.topics.map((t) => t.topic)).toEqual(['payments']);
+    expect(await describe(cluster.deps, undefined)).toEqual(all);
+  });
+
+  it('refuses an unknown topic', async () => {
+    const cluster = new ClusterHarness();
+    await expect(describe(cluster.deps, { topic: 'nope' })).rejects.toThrow(UnknownTopicError);
+  });
+});

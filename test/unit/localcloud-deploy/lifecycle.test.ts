@@ -1,0 +1,88 @@
+/** The emulators' configuration and lifecycle, without a data plane (nothing here reaches moto). */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { EventSourceMappings, FilterPatternError, InvalidEventSourceMappingError } from '../../../localcloud/event-source-mappings.js';
+import { TtlReaper } from '../../../localcloud/ttl-reaper.js';
+import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
+import { FakeLambdaRuntime } from './helpers/fake-runtime.js';
+
+const UNREACHABLE = { awsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' };
+
+const spec: EventSourceMappingSpec = {
+  uuid: 'm1',
+  functionName: 'f',
+  source: { kind: 'sqs', eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:q', queueUrl: 'http://x/123456789012/q' },
+  batchSize: 10,
+  maximumBatchingWindowInSeconds: 0,
+  maximumRetryAttempts: -1,
+  maximumRecordAgeInSeconds: -1,
+  bisectBatchOnFunctionError: false,
+  reportBatchItemFailures: false,
+  filterPatterns: [],
+  enabled: true,
+};
+
+afterEach(() => {
+  vi.useRealTimers();
+  vi.restoreAllMocks();
+});
+
+describe('EventSourceMappings registry', () => {
+  it('upserts, replaces, lists and removes mappings by uuid', () => {
+    const esm = new EventSourceMappings(new FakeLambdaRuntime(), UNREACHABLE);
+    esm.upsert(spec);
+    esm.upsert({ ...spec, batchSize: 5 });
+    expect(esm.list()).toEqual([{ ...spec, batchSize: 5 }]);
+    expect(esm.get('m1')?.batchSize).toBe(5);
+    esm.remove('m1');
+    expect(esm.list()).toEqual([]);
+  });
+
+  it.each([
+    [{ batchSize: 0 }, 'batchSize must be 1..10000'],
+    [{ maximumBatchingWindowInSeconds: 301 }, 'maximumBatchingWindowInSeconds must be 0..300'],
+    [{ onFailureDestinationArn: 'arn:aws:sns:us-east-1:1:topic' }, 'is not an SQS queue'],
+  ])('rejects %j', (override, problem) => {
+    const esm = new EventSourceMappings(new FakeLambdaRuntime(), UNREACHABLE);
+    expect(() => esm.upsert({ ...spec, ...override })).toThrow(InvalidEventSourceMappingError);
+    expect(() => esm.upsert({ ...spec, ...override })).toThrow(problem);
+  });
+
+  it('rejects an invalid filter pattern at upsert, as Lambda does at CreateEventSourceMapping', () => {
+    const esm = new EventSourceMappings(new FakeLambdaRuntime(), UNREACHABLE);
+    expect(() => esm.upsert({ ...spec, filterPatterns: ['{"a": "b"}'] })).toThrow(FilterPatternError);
+  });
+});
+
+describe('TtlReaper period', () => {
+  it('sweeps every periodMs once started, and stops sweeping after stop()', async () => {
+    vi.useFakeTimers();
+    const reaper = new TtlReaper({ ...UNREACHABLE, periodMs: 200 });
+    const sweep = vi.spyOn(reaper, 'sweepOnce').mockResolvedValue(0);
+    reaper.start();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sweep).toHaveBeenCalledTimes(5);
+    await reaper.stop();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(sweep).toHaveBeenCalledTimes(5);
+  });
+
+  it('defaults to one sweep a second', async () => {
+    vi.useFakeTimers();
+    const reaper = new TtlReaper(UNREACHABLE);
+    const sweep = vi.spyOn(reaper, 'sweepOnce').mockResolvedValue(0);
+    reaper.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(sweep).toHaveBeenCalledTimes(3);
+    await reaper.stop();
+  });
+
+  it.each([0, -1])('never sweeps on its own with periodMs %i', async (periodMs) => {
+    vi.useFakeTimers();
+    const reaper = new TtlReaper({ ...UNREACHABLE, periodMs });
+    const sweep = vi.spyOn(reaper, 'sweepOnce').mockResolvedValue(0);
+    reaper.start();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sweep).not.toHaveBeenCalled();
+    await reaper.stop();
+  });
+});

@@ -1,0 +1,323 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  GetEventSourceMappingCommand,
+  GetFunctionCommand,
+  GetFunctionConfigurationCommand,
+  InvokeCommand,
+  LambdaClient,
+  ListEventSourceMappingsCommand,
+  ListFunctionsCommand,
+  ResourceNotFoundException,
+} from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Edge } from '../../../localcloud/edge.js';
+import { lambdaApi, type EventSourceMappingCatalog } from '../../../localcloud/lambda-api.js';
+import { findFreePort } from '../../../localcloud/moto.js';
+import { WorkerLambdaRuntime } from '../../../localcloud/runtime.js';
+import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
+import { ACCOUNT_ID, fixtureFunction, REGION } from '../../fixtures/lambdas/function-specs.js';
+
+const STREAM_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/Heartbeats/stream/2026-11-25T00:00:00.000`;
+const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:events.fifo`;
+
+const mappings: EventSourceMappingSpec[] = [
+  {
+    uuid: '11111111-1111-5111-8111-111111111111',
+    functionName: 'echo',
+    source: { kind: 'dynamodb', eventSourceArn: STREAM_ARN, tableName: 'Heartbeats' },
+    batchSize: 10,
+    maximumBatchingWindowInSeconds: 0,
+    startingPosition: 'TRIM_HORIZON',
+    maximumRetryAttempts: 2,
+    maximumRecordAgeInSeconds: -1,
+    bisectBatchOnFunctionError: true,
+    onFailureDestinationArn: QUEUE_ARN,
+    reportBatchItemFailures: true,
+    filterPatterns: ['{"eventName":["REMOVE"]}'],
+    enabled: true,
+  },
+  {
+    uuid: '22222222-2222-5222-8222-222222222222',
+    functionName: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:failing`,
+    source: { kind: 'sqs', eventSourceArn: QUEUE_ARN, queueUrl: 'http://127.0.0.1:4566/123456789012/events.fifo' },
+    batchSize: 1,
+    maximumBatchingWindowInSeconds: 0,
+    maximumRetryAttempts: -1,
+    maximumRecordAgeInSeconds: -1,
+    bisectBatchOnFunctionError: false,
+    reportBatchItemFailures: false,
+    filterPatterns: [],
+    enabled: false,
+  },
+];
+const catalog: EventSourceMappingCatalog = {
+  list: () => mappings,
+  get: (uuid) => mappings.find((mapping) => mapping.uuid === uuid),
+};
+
+/** What the fake upstream saw of the last request it got. */
+interface Seen {
+  method?: string;
+  url?: string;
+  rawHeaders: string[];
+  body: Buffer;
+}
+
+describe('edge: Lambda API served locally, everything else proxied', () => {
+  let upstream: http.Server;
+  let seen: Seen;
+  let edge: Edge;
+  let runtime: WorkerLambdaRuntime;
+  let lambda: LambdaClient;
+
+  beforeAll(async () => {
+    upstream = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        seen = { method: req.method, url: req.url, rawHeaders: req.rawHeaders, body: Buffer.concat(chunks) };
+        res.writeHead(418, 'Teapot', { 'Content-Type': 'application/x-amz-json-1.0', 'X-Upstream': 'moto' });
+        res.end(Buffer.from([0x00, 0xff, 0x10, 0x7b]));
+      });
+    });
+    await new Promise<void>((resolve) => upstream.listen(0, '127.0.0.1', resolve));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+
+    edge = await Edge.start({ port: 0, upstream: upstreamUrl });
+    runtime = new WorkerLambdaRuntime({ region: REGION, awsEndpoint: edge.url });
+    runtime.register(fixtureFunction('echo', 'echo', { environment: { TABLE: 'T' } }));
+    runtime.register(fixtureFunction('failing', 'fail'));
+    runtime.register(fixtureFunction('logger', 'logs'));
+    edge.use(lambdaApi({ runtime, eventSourceMappings: catalog, region: REGION, accountId: ACCOUNT_ID }));
+    lambda = new LambdaClient({
+      endpoint: edge.url,
+      region: REGION,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+  });
+
+  afterAll(async () => {
+    lambda?.destroy();
+    await runtime?.close();
+    await edge?.close();
+    await new Promise((resolve) => upstream?.close(resolve));
+  });
+
+  describe('Invoke', () => {
+    it('returns the handler result with status 200 and the executed version', async () => {
+      const response = await lambda.send(
+        new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(JSON.stringify({ a: 1 })) }),
+      );
+
+      expect(response.StatusCode).toBe(200);
+      expect(response.FunctionError).toBeUndefined();
+      expect(response.ExecutedVersion).toBe('$LATEST');
+      expect(JSON.parse(Buffer.from(response.Payload ?? []).toString())).toMatchObject({ event: { a: 1 }, functionName: 'echo' });
+    });
+
+    it('accepts a full ARN, URL-encoded in the path', async () => {
+      const arn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:echo`;
+      const response = await lambda.send(new InvokeCommand({ FunctionName: arn, Payload: Buffer.from('"x"') }));
+
+      expect(JSON.parse(Buffer.from(response.Payload ?? []).toString())).toMatchObject({ event: 'x' });
+    });
+
+    it('reports a handler error as FunctionError Unhandled with the error as payload', async () => {
+      const response = await lambda.send(new InvokeCommand({ FunctionName: 'failing', Payload: Buffer.from('{"partition":3}') }));
+
+      expect(response.StatusCode).toBe(200);
+      expect(response.FunctionError).toBe('Unhandled');
+      const payload: unknown = JSON.parse(Buffer.from(response.Payload ?? []).toString());
+      expect(payload).toMatchObject({ errorType: 'PartitionNotFound', errorMessage: 'no partition 3', trace: expect.any(Array) });
+    });
+
+    it('returns the log tail, base64, when asked', async () => {
+      const response = await lambda.send(
+        new InvokeCommand({ FunctionName: 'logger', LogType: 'Tail', Payload: Buffer.from('{"tag":"tail-me"}') }),
+      );
+
+      const log = Buffer.from(response.LogResult ?? '', 'base64').toString();
+      expect(log).toMatch(/^START RequestId: \S+ Version: \$LATEST/);
+      expect(log).toContain('raw stdout tail-me');
+      expect(log).toMatch(/REPORT RequestId: \S+\tDuration:/);
+    });
+
+    it('answers 202 at once for an Event invocation and runs it in the background', async () => {
+      const started = Date.now();
+      const response = await lambda.send(
+        new InvokeCommand({ FunctionName: 'logger', InvocationType: 'Event', Payload: Buffer.from('{"tag":"async"}') }),
+      );
+
+      expect(response.StatusCode).toBe(202);
+      expect(Date.now() - started).toBeLessThan(1000);
+    });
+
+    it('answers 204 for a DryRun', async () => {
+      const response = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun' }));
+
+      expect(response.StatusCode).toBe(204);
+    });
+
+    it('passes {} for an empty payload', async () => {
+      const response = await lambda.send(new InvokeCommand({ FunctionName: 'echo' }));
+
+      expect(JSON.parse(Buffer.from(response.Payload ?? []).toString())).toMatchObject({ event: {} });
+    });
+
+    it('refuses a payload that is not JSON, as InvalidRequestContentException', async () => {
+      await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{not json') }))).rejects.toMatchObject({
+        name: 'InvalidRequestContentException',
+        $metadata: { httpStatusCode: 400 },
+        message: expect.stringContaining('Could not parse request body into json'),
+      });
+    });
+
+    it('answers ResourceNotFoundException for an unknown function, as AWS does', async () => {
+      const error: unknown = await lambda.send(new InvokeCommand({ FunctionName: 'nope', Payload: Buffer.from('{}') })).catch((e: unknown) => e);
+
+      expect(error).toBeInstanceOf(ResourceNotFoundException);
+      expect(error).toMatchObject({
+        $metadata: { httpStatusCode: 404 },
+        message: `Function not found: arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:nope`,
+      });
+    });
+
+    it('sends the raw not-found shape: x-amzn-errortype and {Type, message}', async () => {
+      const response = await fetch(`${edge.url}/2015-03-31/functions/nope/invocations`, { method: 'POST', body: '{}' });
+
+      expect(response.status).toBe(404);
+      expect(response.headers.get('x-amzn-errortype')).toBe('ResourceNotFoundException');
+      expect(await response.json()).toMatchObject({ Type: 'User', message: expect.stringContaining('Function not found: arn:aws:lambda:') });
+    });
+  });
+
+  describe('function and mapping reads', () => {
+    it('lists functions, with pagination', async () => {
+      const all = await lambda.send(new ListFunctionsCommand({}));
+      expect(all.Functions?.map((fn) => fn.FunctionName)).toEqual(['echo', 'failing', 'logger']);
+      expect(all.NextMarker).toBeUndefined();
+
+      const first = await lambda.send(new ListFunctionsCommand({ MaxItems: 2 }));
+      const rest = await lambda.send(new ListFunctionsCommand({ MaxItems: 2, Marker: first.NextMarker }));
+      expect([...(first.Functions ?? []), ...(rest.Functions ?? [])].map((fn) => fn.FunctionName)).toEqual(['echo', 'failing', 'logger']);
+    });
+
+    it('describes a function: GetFunction and GetFunctionConfiguration', async () => {
+      const { Configuration, Code } = await lambda.send(new GetFunctionCommand({ FunctionName: 'echo' }));
+      const configuration = await lambda.send(new GetFunctionConfigurationCommand({ FunctionName: 'echo' }));
+
+      const expected = {
+        FunctionName: 'echo',
+        FunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:echo`,
+        Runtime: 'nodejs20.x',
+        Handler: 'index.echo',
+        Timeout: 3,
+        MemorySize: 128,
+        Environment: { Variables: { TABLE: 'T' } },
+        State: 'Active',
+        LastUpdateStatus: 'Successful',
+      };
+      expect(Configuration).toMatchObject(expected);
+      expect(configuration).toMatchObject(expected);
+      expect(Code?.Location).toMatch(/^file:\/\/.*\/test\/fixtures\/lambdas\/basic$/);
+      await expect(lambda.send(new GetFunctionCommand({ FunctionName: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    });
+
+    it('lists event source mappings, filtered by function name or ARN', async () => {
+      const all = await lambda.send(new ListEventSourceMappingsCommand({}));
+      expect(all.EventSourceMappings?.map((mapping) => mapping.UUID)).toEqual(mappings.map((mapping) => mapping.uuid));
+
+      const byArn = await lambda.send(
+        new ListEventSourceMappingsCommand({ FunctionName: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:failing` }),
+      );
+      expect(byArn.EventSourceMappings?.map((mapping) => mapping.UUID)).toEqual([mappings[1]?.uuid]);
+      const bySource = await lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: STREAM_ARN }));
+      expect(bySource.EventSourceMappings?.map((mapping) => mapping.FunctionArn)).toEqual([
+        `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:echo`,
+      ]);
+    });
+
+    it('describes one event source mapping in the Lambda shape', async () => {
+      const stream = await lambda.send(new GetEventSourceMappingCommand({ UUID: mappings[0]?.uuid }));
+      const queue = await lambda.send(new GetEventSourceMappingCommand({ UUID: mappings[1]?.uuid }));
+
+      expect(stream).toMatchObject({
+        EventSourceArn: STREAM_ARN,
+        State: 'Enabled',
+        StartingPosition: 'TRIM_HORIZON',
+        BatchSize: 10,
+        MaximumRetryAttempts: 2,
+        BisectBatchOnFunctionError: true,
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+        FilterCriteria: { Filters: [{ Pattern: '{"eventName":["REMOVE"]}' }] },
+        DestinationConfig: { OnFailure: { Destination: QUEUE_ARN } },
+      });
+      expect(queue).toMatchObject({ EventSourceArn: QUEUE_ARN, State: 'Disabled', BatchSize: 1 });
+      expect(queue.StartingPosition).toBeUndefined();
+      await expect(lambda.send(new GetEventSourceMappingCommand({ UUID: 'nope' }))).rejects.toBeInstanceOf(ResourceNotFoundException);
+    });
+  });
+
+  describe('proxy', () => {
+    it('forwards anything else byte for byte: method, path, query, headers, body; and the answer back', async () => {
+      const body = Buffer.from([0x7b, 0x00, 0xfe, 0x7d]);
+      const response = await new Promise<{ status?: number; message?: string; headers: http.IncomingHttpHeaders; body: Buffer }>(
+        (resolve, reject) => {
+          const req = http.request(
+            `${edge.url}/some/path?x=1&y=%2F`,
+            { method: 'PUT', headers: { 'X-Amz-Target': 'DynamoDB_20120810.ListTables', Host: 'localhost:4566', 'Content-Length': body.length } },
+            (res) => {
+              const chunks: Buffer[] = [];
+              res.on('data', (chunk: Buffer) => chunks.push(chunk));
+              res.on('end', () => resolve({ status: res.statusCode, message: res.statusMessage, headers: res.headers, body: Buffer.concat(chunks) }));
+            },
+          );
+          req.on('error', reject);
+          req.end(body);
+        },
+      );
+
+      expect(seen.method).toBe('PUT');
+      expect(seen.url).toBe('/some/path?x=1&y=%2F');
+      expect(seen.rawHeaders).toEqual(expect.arrayContaining(['X-Amz-Target', 'DynamoDB_20120810.ListTables', 'Host', 'localhost:4566']));
+      expect(seen.body.equals(body)).toBe(true);
+      expect(response.status).toBe(418);
+      expect(response.message).toBe('Teapot');
+      expect(response.headers['x-upstream']).toBe('moto');
+      expect(response.body.equals(Buffer.from([0x00, 0xff, 0x10, 0x7b]))).toBe(true);
+    });
+
+    it('proxies Lambda calls it does not serve itself', async () => {
+      await fetch(`${edge.url}/2015-03-31/functions/echo/policy`, { method: 'GET' });
+
+      expect(seen.url).toBe('/2015-03-31/functions/echo/policy');
+    });
+  });
+});
+
+describe('edge lifecycle', () => {
+  it('answers 502 when the upstream is down, and frees its port on close()', async () => {
+    const deadUpstream = await findFreePort();
+    const edge = await Edge.start({ port: 0, upstream: `http://127.0.0.1:${deadUpstream}` });
+
+    const response = await fetch(`${edge.url}/`, { method: 'POST', body: 'x' });
+    expect(response.status).toBe(502);
+    await edge.close();
+
+    await expect(fetch(`${edge.url}/`)).rejects.toThrow();
+  });
+
+  it('says which port is taken', async () => {
+    const first = await Edge.start({ port: 0, upstream: 'http://127.0.0.1:1' });
+    try {
+      await expect(Edge.start({ port: first.port, upstream: 'http://127.0.0.1:1' })).rejects.toMatchObject({
+        name: 'EdgePortInUseError',
+        message: expect.stringContaining(`port ${first.port} is already in use`),
+      });
+    } finally {
+      await first.close();
+    }
+  });
+});
