@@ -1,7 +1,7 @@
 /**
  * Event source mappings of the embedded cloud: Lambda's pollers for DynamoDB
- * streams and SQS queues, run here against moto (a mapping created inside moto
- * would consume the stream synchronously; see docs in shared/notes/moto-spike.md).
+ * streams and SQS queues, run here against moto. (A mapping created inside moto
+ * would "invoke" synchronously on every write and leave the stream empty.)
  *
  * Mappings can be upserted before or after start(); an upsert of a running mapping
  * restarts its poller once the old one has stopped, resuming from its checkpoint.

@@ -22,6 +22,14 @@ export interface ConsumeResult {
   nextOffset: number;
 }
 
+const toConsumedRecord = ({ offset, leaderEpoch, key, value, appendedAt }: LogRecord): ConsumedRecord => ({
+  offset,
+  leaderEpoch,
+  key,
+  value,
+  appendedAt,
+});
+
 export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult> {
   const request = parseConsumeRequest(input);
   const partition = await requireLeader(deps, request);
@@ -39,7 +47,7 @@ export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult
     leader: partition.leader,
     leaderEpoch: partition.leaderEpoch,
     highWatermark,
-    records: records.map(({ offset, leaderEpoch, key, value, appendedAt }) => ({ offset, leaderEpoch, key, value, appendedAt })),
+    records: records.map(toConsumedRecord),
     // A log has no holes, so this is the offset after the last record; after an unclean election the leader
     // may not have reached the high watermark yet, and the consumer must not skip what it writes there next.
     nextOffset: request.offset + records.length,

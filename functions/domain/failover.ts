@@ -26,10 +26,15 @@ export type BrokerDeparture = 'EXPIRED' | 'DEREGISTERED';
  * race is re-decided on a fresh read, and a change this departure already made
  * is re-published rather than made again (its earlier publish may have failed).
  */
-export async function onBrokerGone(deps: Deps, gone: BrokerHeartbeat, departure: BrokerDeparture): Promise<LeadershipEvent[]> {
+export async function onBrokerGone(
+  deps: Deps,
+  gone: BrokerHeartbeat,
+  departure: BrokerDeparture,
+): Promise<LeadershipEvent[]> {
   const cluster = await readCluster(deps);
   const now = deps.clock.now();
-  // A broker back under a new incarnation is alive but not eligible: it must catch up before it may lead or count as in sync.
+  // A broker back under a new incarnation is alive but not eligible: it must catch up
+  // before it may lead or count as in sync.
   const isEligible: Liveness = (brokerId) => brokerId !== gone.brokerId && cluster.isAlive(brokerId);
 
   // A leader is always in its ISR, so the ISR test covers the partitions it led too.

@@ -75,7 +75,8 @@ async function holdLease(deps: Deps, request: HeartbeatRequest): Promise<Lease> 
     // Lost a race: the lease lapsed under us or another heartbeat for this broker won. Look again.
   }
   throw new FencedBrokerError(
-    `broker "${request.brokerId}": another heartbeat for this broker kept winning the lease (${MAX_CONDITIONAL_ATTEMPTS} attempts)`,
+    `broker "${request.brokerId}": another heartbeat for this broker kept winning the lease ` +
+      `(${MAX_CONDITIONAL_ATTEMPTS} attempts)`,
   );
 }
 
@@ -90,9 +91,11 @@ function nextIncarnation(stored: BrokerHeartbeat | null, request: HeartbeatReque
 }
 
 function fenced(request: HeartbeatRequest, live: BrokerHeartbeat): FencedBrokerError {
-  const claim = request.incarnation === undefined ? 'a heartbeat without an incarnation' : `incarnation ${request.incarnation}`;
+  const claim =
+    request.incarnation === undefined ? 'a heartbeat without an incarnation' : `incarnation ${request.incarnation}`;
   return new FencedBrokerError(
-    `broker "${live.brokerId}" is alive as incarnation ${live.incarnation} until ${new Date(live.deadlineMs).toISOString()}; ` +
+    `broker "${live.brokerId}" is alive as incarnation ${live.incarnation} ` +
+      `until ${new Date(live.deadlineMs).toISOString()}; ` +
       `${claim} may not take over its lease (a zombie or a duplicate broker) - retry after that lease expires`,
   );
 }

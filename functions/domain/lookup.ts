@@ -6,7 +6,7 @@ import type { Deps } from '../ports/index.js';
 import { PartitionOfflineError, StaleEpochError, UnknownTopicError } from './errors.js';
 import type { PartitionMetadata, TopicConfig } from './model.js';
 import { isOnline, type OnlinePartition } from './partitions.js';
-import { partitionName } from './views.js';
+import { brokerList, partitionName } from './views.js';
 
 export async function requireTopic(deps: Deps, topic: string): Promise<TopicConfig> {
   const config = await deps.metadata.getTopic(topic);
@@ -41,7 +41,8 @@ export async function requireLeader(deps: Deps, request: LeaderRequest): Promise
   const partition = await requirePartition(deps, request.topic, request.partition);
   if (!isOnline(partition)) {
     throw new PartitionOfflineError(
-      `partition ${partitionName(partition)} has no leader: none of its in-sync replicas [${partition.isr.join(', ')}] is alive`,
+      `partition ${partitionName(partition)} has no leader: ` +
+        `none of its in-sync replicas ${brokerList(partition.isr)} is alive`,
     );
   }
   if (request.leaderEpoch !== undefined && request.leaderEpoch !== partition.leaderEpoch) {

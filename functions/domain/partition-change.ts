@@ -106,7 +106,10 @@ export function describeChange(
   };
 }
 
-/** The write for an election's outcome. Every outcome bumps the epoch: an offline partition must fence its old leader too. */
+/**
+ * The write for an election's outcome. Every outcome bumps the epoch: an offline
+ * partition must fence its old leader too.
+ */
 export function updateAfterElection(
   partition: PartitionMetadata,
   election: LeaderElection,
@@ -114,21 +117,25 @@ export function updateAfterElection(
   cause: ChangeCause,
   at: number,
 ): LeadershipUpdate {
-  const leaderEpoch = partition.leaderEpoch + 1;
+  const common = { leaderEpoch: partition.leaderEpoch + 1, isr: election.isr };
   const previousLeader = partition.leader;
   switch (election.outcome) {
     case 'CLEAN':
-      return { leader: election.leader, leaderEpoch, isr: election.isr, state: 'ONLINE', lastChange: describeChange(reason, previousLeader, cause, at) };
+      return {
+        ...common,
+        leader: election.leader,
+        state: 'ONLINE',
+        lastChange: describeChange(reason, previousLeader, cause, at),
+      };
     case 'UNCLEAN':
       return {
+        ...common,
         leader: election.leader,
-        leaderEpoch,
-        isr: election.isr,
         state: 'ONLINE',
         lastChange: describeChange('UNCLEAN_ELECTION', previousLeader, cause, at, true),
       };
     case 'OFFLINE':
-      return { leader: null, leaderEpoch, isr: election.isr, state: 'OFFLINE', lastChange: describeChange(reason, previousLeader, cause, at) };
+      return { ...common, leader: null, state: 'OFFLINE', lastChange: describeChange(reason, previousLeader, cause, at) };
   }
 }
 

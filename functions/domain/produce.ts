@@ -10,7 +10,7 @@ import { requireLeader, requirePartition, requireTopic } from './lookup.js';
 import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
 import type { OnlinePartition } from './partitions.js';
 import { parseProduceRequest, type ProducedRecord } from './requests.js';
-import { partitionName } from './views.js';
+import { brokerList, partitionName } from './views.js';
 
 export interface ProduceResult {
   topic: string;
@@ -33,7 +33,7 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
   // Kafka applies min.insync.replicas to acks=all only: acks=1 never promised more than the leader's copy.
   if (request.acks === 'all' && partition.isr.length < config.minInsyncReplicas) {
     throw new NotEnoughReplicasError(
-      `partition ${partitionName(partition)} has ${partition.isr.length} in-sync replica(s) [${partition.isr.join(', ')}], ` +
+      `partition ${partitionName(partition)} has ${partition.isr.length} in-sync replica(s) ${brokerList(partition.isr)}, ` +
         `fewer than min.insync.replicas ${config.minInsyncReplicas}; nothing was written`,
     );
   }
@@ -60,7 +60,10 @@ async function appendAll(deps: Deps, partition: OnlinePartition, records: readon
   return appended;
 }
 
-/** Appends at the leader's current log end; a concurrent producer that took those offsets first means: retry at the new end. */
+/**
+ * Appends at the leader's current log end. A concurrent producer that took those
+ * offsets first means: retry at the new end.
+ */
 async function appendChunk(deps: Deps, partition: OnlinePartition, records: ProducedRecord[]): Promise<LogRecord[]> {
   for (let attempt = 1; ; attempt++) {
     const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
@@ -91,9 +94,9 @@ async function awaitCommit(deps: Deps, partition: OnlinePartition, target: numbe
     if (current.highWatermark >= target) return current.highWatermark;
     if (deps.clock.now() >= deadline) {
       throw new ReplicationTimeoutError(
-        `records up to offset ${target - 1} of ${partitionName(partition)} were written by ${partition.leader} but the ISR ` +
-          `[${current.isr.join(', ')}] did not confirm them within ${produceAckTimeoutMs} ms (high watermark ${current.highWatermark}); ` +
-          'they may still be committed later',
+        `records up to offset ${target - 1} of ${partitionName(partition)} were written by ${partition.leader}, ` +
+          `but the ISR ${brokerList(current.isr)} did not confirm them within ${produceAckTimeoutMs} ms ` +
+          `(high watermark ${current.highWatermark}); they may still be committed later`,
       );
     }
     await deps.sleep(produceAckPollMs);

@@ -76,7 +76,12 @@ export async function copyFromLeader(
   return next - from;
 }
 
-async function epochAt(deps: Deps, partition: OnlinePartition, replica: BrokerId, offset: number): Promise<number | undefined> {
+async function epochAt(
+  deps: Deps,
+  partition: OnlinePartition,
+  replica: BrokerId,
+  offset: number,
+): Promise<number | undefined> {
   const [record] = await deps.log.read(partition.topic, partition.partition, replica, offset, offset + 1);
   return record?.leaderEpoch;
 }

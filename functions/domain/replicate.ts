@@ -53,7 +53,12 @@ function byPartition(records: readonly LogRecord[]): PartitionBatch[] {
 
 async function replicatePartition(deps: Deps, batch: PartitionBatch, isAlive: Liveness): Promise<PartitionReplication> {
   const partition = await deps.metadata.getPartition(batch.topic, batch.partition);
-  const nothingDone = { topic: batch.topic, partition: batch.partition, copied: {}, highWatermark: partition?.highWatermark ?? 0 };
+  const nothingDone: PartitionReplication = {
+    topic: batch.topic,
+    partition: batch.partition,
+    copied: {},
+    highWatermark: partition?.highWatermark ?? 0,
+  };
   if (!partition || !isOnline(partition)) return nothingDone;
   // A deposed leader's records are fenced: only the current leader's copy of the log is the truth.
   const fromLeader = batch.records.filter((record) => record.replica === partition.leader);

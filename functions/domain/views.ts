@@ -47,6 +47,9 @@ export function toLeadershipEvent(partition: PartitionMetadata): LeadershipEvent
   };
 }
 
+/** "[A, B]", for broker lists in messages. */
+export const brokerList = (brokerIds: readonly BrokerId[]): string => `[${brokerIds.join(', ')}]`;
+
 /** "orders-1", the way Kafka names a topic-partition in logs and errors. */
 export const partitionName = (partition: Pick<PartitionMetadata, 'topic' | 'partition'>): string =>
   `${partition.topic}-${partition.partition}`;

@@ -4,9 +4,9 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { isRecord } from '../shared/guards.js';
 import { AssemblyError } from './errors.js';
 import { topologicalOrder } from './graph.js';
-import { isRecord } from '../shared/guards.js';
 import { parseTemplate, type CfnTemplate } from './template.js';
 
 export interface FileAsset {

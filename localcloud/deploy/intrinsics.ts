@@ -4,8 +4,8 @@
  * intrinsic fails the deploy up front) and the resolution itself.
  */
 import { Buffer } from 'node:buffer';
-import { TemplateError, UnknownIntrinsicError } from './errors.js';
 import { isRecord } from '../shared/guards.js';
+import { TemplateError, UnknownIntrinsicError } from './errors.js';
 
 /** What `{"Ref": "AWS::NoValue"}` resolves to: the enclosing property or list element is dropped. */
 export const NO_VALUE: unique symbol = Symbol('AWS::NoValue');

@@ -3,8 +3,8 @@
  * scalars ("10" and 10, "true" and true are both fine), so these accept both and
  * name the resource and property when the value is unusable.
  */
-import { TemplateError } from './errors.js';
 import { isRecord } from '../shared/guards.js';
+import { TemplateError } from './errors.js';
 
 export class PropertyReader {
   constructor(

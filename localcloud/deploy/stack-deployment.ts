@@ -2,6 +2,7 @@
  * One stack's deployment: validation of the whole template first (types,
  * intrinsics, references), then creation in dependency order, then outputs.
  */
+import { isRecord } from '../shared/guards.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { StackArtifact } from './assembly.js';
 import { DeployError, ResourceCreationError, TemplateError, UnsupportedResourceTypeError } from './errors.js';
@@ -12,7 +13,7 @@ import { isIgnoredType, provisionerFor } from './resources/index.js';
 import { placeholderResource } from './resources/ignored.js';
 import { describeResource, type DeployClients, type ProvisionedResource } from './resources/types.js';
 import type { DeployedStack, DeployTarget } from './target.js';
-import { isRecord } from '../shared/guards.js';
+import type { CfnTemplate } from './template.js';
 
 const PARTITION = 'aws';
 
@@ -52,18 +53,20 @@ export class StackDeployment implements ResolveScope {
     return this.stack.stackName;
   }
 
-  private get template() {
+  private get template(): CfnTemplate {
     return this.stack.template;
   }
 
   /** Throws before anything is created: unsupported types, unknown intrinsics, dangling references. */
   validate(): void {
     for (const [logicalId, resource] of Object.entries(this.template.Resources)) {
-      if (!provisionerFor(resource.Type) && !isIgnoredType(resource.Type)) {
+      const ignored = isIgnoredType(resource.Type);
+      if (!provisionerFor(resource.Type) && !ignored) {
         throw new UnsupportedResourceTypeError(resource.Type, logicalId, this.stackName);
       }
       const at = `stack ${this.stackName}, Resources.${logicalId}.Properties`;
-      const refs = scanIntrinsics(resource.Properties, at);
+      // Skipped resources' properties are never resolved, so whatever they use cannot fail the deploy.
+      const refs = ignored ? new Set<string>() : scanIntrinsics(resource.Properties, at);
       this.checkReferences(refs, at);
       for (const dep of resource.DependsOn) {
         if (!(dep in this.template.Resources)) {

@@ -20,10 +20,9 @@ export class FilterPatternError extends Error {
 
 export type RecordPredicate = (record: unknown) => boolean;
 
-/** Absent field: distinct from null, which is a value. */
+/** Passed to matchers for a missing field: distinct from null, which is a value. */
 const ABSENT = Symbol('absent');
-type FieldValue = unknown | typeof ABSENT;
-type Matcher = (value: FieldValue) => boolean;
+type Matcher = (value: unknown) => boolean;
 
 const NUMERIC_OPS: Record<string, (a: number, b: number) => boolean> = {
   '=': (a, b) => a === b,

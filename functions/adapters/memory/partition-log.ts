@@ -30,7 +30,9 @@ export class MemoryPartitionLog implements PartitionLog {
     }
     const state = this.replicaState(topic, partition, leader);
     if (state.logEndOffset !== startOffset) {
-      throw new StaleEpochError(`Append to ${topic}-${partition} at offset ${startOffset} lost: the log end is ${state.logEndOffset}.`);
+      throw new StaleEpochError(
+        `Append to ${topic}-${partition} at offset ${startOffset} lost: the log end is ${state.logEndOffset}.`,
+      );
     }
     const records: LogRecord[] = append.records.map((record, i) => ({
       topic,
@@ -65,14 +67,21 @@ export class MemoryPartitionLog implements PartitionLog {
     const state = this.replicaState(topic, partition, follower);
     if (state.logEndOffset !== first.offset) {
       throw new StaleEpochError(
-        `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} lost: its log end is ${state.logEndOffset}.`,
+        `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} lost: ` +
+          `its log end is ${state.logEndOffset}.`,
       );
     }
     const copies = append.records.map((record): LogRecord => ({ ...copyOf(record), replica: follower, copy: 'follower' }));
     this.write(state, copies, this.clock.now());
   }
 
-  async read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]> {
+  async read(
+    topic: string,
+    partition: number,
+    replica: BrokerId,
+    fromOffset: number,
+    toOffset: number,
+  ): Promise<LogRecord[]> {
     await yieldToOtherCallers();
     const log = this.tables.replicaLog(topic, partition, replica);
     return [...log.values()]

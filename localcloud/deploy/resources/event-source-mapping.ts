@@ -1,7 +1,9 @@
 /**
  * AWS::Lambda::EventSourceMapping → EventSourceMappings.upsert. The mapping is
  * never created inside moto (there it would consume the stream synchronously);
- * our own pollers run it. Defaults are Lambda's.
+ * our own pollers run it. Defaults are Lambda's. Scaling settings
+ * (ParallelizationFactor, ScalingConfig) are not emulated: one batch at a time per
+ * shard or queue, which keeps every ordering guarantee Lambda gives.
  */
 import { functionNameOf, parseArn, tableNameFromStreamArn } from '../../shared/arn.js';
 import { deterministicUuid } from '../../shared/ids.js';
@@ -37,6 +39,9 @@ export const eventSourceMapping: ResourceProvisioner = {
     const startingPosition = props.optEnum('StartingPosition', STARTING_POSITIONS);
     if (isStream && startingPosition === undefined) {
       throw new TemplateError(`${where}: a stream mapping needs StartingPosition TRIM_HORIZON or LATEST`);
+    }
+    if (props.has('TumblingWindowInSeconds')) {
+      ctx.log.warn(`${where}: TumblingWindowInSeconds is not emulated; batches carry no window state`);
     }
     const onFailure = props.optObject('DestinationConfig')?.optObject('OnFailure')?.optString('Destination');
     const spec: EventSourceMappingSpec = {
