@@ -4,8 +4,8 @@
 import type { Deps } from '../ports/index.js';
 import { compareBrokerIds } from './assignment.js';
 import { isLeaseAlive } from './broker-lease.js';
-import type { BrokerId, PartitionMetadata, TopicConfig } from './model.js';
 import { requireTopic } from './lookup.js';
+import type { BrokerId, PartitionMetadata, TopicConfig } from './model.js';
 import { parseDescribeRequest } from './requests.js';
 import { toPartitionView, type PartitionView } from './views.js';
 

@@ -5,9 +5,10 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
+import type { LeaderElection } from './election.js';
 import { StaleEpochError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
-import type { LeaderElection } from './election.js';
+import { requirePartition } from './lookup.js';
 import type {
   BrokerHeartbeat,
   BrokerId,
@@ -17,7 +18,6 @@ import type {
   PartitionMetadata,
 } from './model.js';
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
-import { requirePartition } from './lookup.js';
 import { advanceHighWatermark, levelFollower } from './replica-sync.js';
 import { toLeadershipEvent } from './views.js';
 
@@ -58,8 +58,8 @@ export async function changeLeadership(
 /**
  * Everything that follows a change, each step safe to repeat, so a trigger that
  * is retried after a crash or a failed publish can simply run it again:
- *  - live ISR followers are levelled with the (possibly new) leader, dropping a
- *    suffix the new leader never had before it could be counted as replicated;
+ *  - live ISR followers are levelled with the (possibly new) leader: a suffix the
+ *    new leader never had is dropped before the HW could count it as replicated;
  *  - the HW moves to the new ISR's minimum (a departed member no longer holds it back);
  *  - the event is published (the FIFO queue drops a repeat).
  */

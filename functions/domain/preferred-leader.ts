@@ -7,8 +7,8 @@ import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
 import { readCluster } from './cluster.js';
 import { preferredLeaderMove } from './election.js';
-import type { LeadershipEvent, PartitionMetadata } from './model.js';
 import { requireTopic } from './lookup.js';
+import type { LeadershipEvent, PartitionMetadata } from './model.js';
 import { changeLeadership, completeChange, describeChange, forEachPartition } from './partition-change.js';
 import { parsePreferredLeaderRequest } from './requests.js';
 

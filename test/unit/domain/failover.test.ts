@@ -4,7 +4,13 @@ import {
   PartitionOfflineError,
   StaleEpochError,
 } from '../../../functions/domain/errors.js';
-import { consume, electPreferredLeaders, onBrokerGone, sweepExpiredBrokers } from '../../../functions/domain/index.js';
+import {
+  consume,
+  electPreferredLeaders,
+  onBrokerGone,
+  onBrokerRegistered,
+  sweepExpiredBrokers,
+} from '../../../functions/domain/index.js';
 import type { BrokerHeartbeat } from '../../../functions/domain/model.js';
 import { ClusterHarness, HEARTBEAT_INTERVAL_MS } from '../../factories/cluster.js';
 
@@ -191,6 +197,24 @@ describe('failure detector delivery', () => {
     expect(await cluster.deps.metadata.listPartitions()).toEqual(before);
   });
 
+  it('changes nothing on a duplicate INSERT, re-publishing what it caused', async () => {
+    const cluster = await seedCluster();
+    await cluster.kill('A');
+    await cluster.revive('A');
+    const joined = (await cluster.deps.brokers.get('A'))!;
+    const before = await cluster.deps.metadata.listPartitions();
+    const delivered = cluster.deps.events.delivered.length;
+
+    const again = await onBrokerRegistered(cluster.deps, joined);
+
+    expect(again.map((e) => [e.partition, e.reason])).toEqual([
+      [1, 'ISR_EXPANDED'],
+      [4, 'ISR_EXPANDED'],
+    ]);
+    expect(await cluster.deps.metadata.listPartitions()).toEqual(before);
+    expect(cluster.deps.events.delivered).toHaveLength(delivered);
+  });
+
   it('calls a deregistration a controlled shutdown', async () => {
     const cluster = await seedCluster();
     cluster.stop('A');
@@ -232,6 +256,21 @@ describe('failover with three replicas', () => {
     expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['v1', 'v2', 'v3', 'w4']);
   });
 
+  it('lets a replica that returned while the partition was offline catch up once it is back online', async () => {
+    const cluster = await rf3Cluster();
+    await cluster.kill('B', 'C');
+    await cluster.kill('A');
+    expect(await cluster.revive('C')).toEqual([]);
+
+    const events = await cluster.revive('A');
+
+    expect(events.map((e) => [e.reason, e.newLeader, e.isr])).toEqual([
+      ['LEADER_RETURNED', 'A', ['A']],
+      ['ISR_EXPANDED', 'A', ['A', 'C']],
+    ]);
+    expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['v1', 'v2', 'v3']);
+  });
+
   it('advances the high watermark once a dead follower stops holding it back', async () => {
     const cluster = await rf3Cluster();
     cluster.stop('C');
@@ -264,7 +303,25 @@ describe('failover with three replicas', () => {
     const events = await cluster.revive('C');
 
     expect(events[0]).toMatchObject({ reason: 'UNCLEAN_ELECTION', unclean: true, newLeader: 'C', isr: ['C'] });
-    // The high watermark never goes back, even though C lacks offset 3.
-    expect(await cluster.partition('orders', 1)).toMatchObject({ leader: 'C', highWatermark: 4 });
+    expect(await cluster.partition('orders', 1)).toMatchObject({ leader: 'C', isr: ['C'] });
+  });
+
+  it('never moves the high watermark back, not even when an unclean leader has less', async () => {
+    const cluster = await rf3Cluster({ uncleanLeaderElection: true });
+    const seen = [(await cluster.partition('orders', 1)).highWatermark];
+    const observe = async () => void seen.push((await cluster.partition('orders', 1)).highWatermark);
+
+    await cluster.kill('B', 'C');
+    await observe();
+    await cluster.produceValues('orders', 1, ['only-on-A']);
+    await observe();
+    await cluster.kill('A');
+    await cluster.revive('C');
+    await observe();
+    await cluster.produceValues('orders', 1, ['c4', 'c5']);
+    await observe();
+
+    expect(seen).toEqual([3, 3, 4, 4, 5]);
+    expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['v1', 'v2', 'v3', 'c4', 'c5']);
   });
 });

@@ -53,6 +53,13 @@ describe('heartbeat', () => {
     expect(stream[1]).toMatchObject({ newImage: { incarnation: incarnation + 1 } });
   });
 
+  it('registers the next incarnation for a broker that restarted without one after its lease lapsed', async () => {
+    const deps = setup();
+    const { incarnation } = await heartbeat(deps, { brokerId: 'A' });
+    deps.clock.advance(SESSION_MS + 1);
+    expect(await heartbeat(deps, { brokerId: 'A' })).toMatchObject({ incarnation: incarnation + 1, rejoined: true });
+  });
+
   it('keeps the lease alive up to and including its deadline', async () => {
     const deps = setup();
     const { incarnation } = await heartbeat(deps, { brokerId: 'A' });
