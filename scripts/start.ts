@@ -12,7 +12,9 @@ import { asLeadershipOutputs } from './lib/stack-outputs.js';
 import { repoRoot, synthesize } from './lib/synth.js';
 import { formatTable } from './lib/format.js';
 import { playSeedScenario } from './lib/seed-demo.js';
+import { useDummyCredentialsIfUnset } from './lib/local-env.js';
 
+useDummyCredentialsIfUnset();
 const stackName = 'PartitionLeadership';
 const { values: args } = parseArgs({
   options: {

@@ -18,7 +18,9 @@ import { pollUntil } from '../lib/poll.js';
 import { asLeadershipOutputs } from '../lib/stack-outputs.js';
 import { repoRoot, synthesize } from '../lib/synth.js';
 import { summarize } from './stats.js';
+import { useDummyCredentialsIfUnset } from '../lib/local-env.js';
 
+useDummyCredentialsIfUnset();
 const { values: args } = parseArgs({
   options: {
     iterations: { type: 'string', default: '10' },

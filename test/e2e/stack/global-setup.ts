@@ -4,6 +4,7 @@ import type { TestProject } from 'vitest/node';
 import { startLocalCloud } from '../../../localcloud/index.js';
 import { synthesize, repoRoot } from '../../../scripts/lib/synth.js';
 import { asLeadershipOutputs, readOutputsFile, type LeadershipStackOutputs } from '../../../scripts/lib/stack-outputs.js';
+import { useDummyCredentialsIfUnset } from '../../../scripts/lib/local-env.js';
 
 /** Session timeout the e2e stack is synthesized with: short, so failovers take seconds. */
 export const E2E_SESSION_TIMEOUT_MS = 3000;
@@ -34,6 +35,7 @@ declare module 'vitest' {
  *   OFF, so every failover in these tests is detected without TTL deletion.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  useDummyCredentialsIfUnset();
   const region = process.env.AWS_REGION ?? 'us-east-1';
   const external = process.env.AWS_ENDPOINT_URL;
   if (external) {
