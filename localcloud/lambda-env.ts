@@ -31,6 +31,9 @@ export function lambdaEnvironment(
     // Not Lambda's values, but without the host's PATH a handler could not spawn anything.
     PATH: process.env.PATH ?? '/usr/local/bin:/usr/bin:/bin',
     LANG: 'en_US.UTF-8',
+    // The function declares a newer Node runtime than this host's Node 20; the SDK's
+    // warning about it would otherwise open every cold start's log.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     ...spec.environment,
     // Reserved variables come last: Lambda does not let a function override them, and the
     // endpoint and dummy credentials keep every SDK call inside the local cloud.

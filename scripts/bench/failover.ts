@@ -10,10 +10,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalCloud } from '../../localcloud/index.js';
 import { BrokerSimulator } from '../lib/broker-simulator.js';
 import { LeadershipClient } from '../lib/lambda-client.js';
+import { drainLeadershipEvents } from '../lib/leadership-events.js';
 import { pollUntil } from '../lib/poll.js';
 import { asLeadershipOutputs } from '../lib/stack-outputs.js';
 import { repoRoot, synthesize } from '../lib/synth.js';
@@ -93,11 +94,8 @@ console.log(JSON.stringify({ ...result, runs: undefined }, null, 2));
 async function promotionTime(topic: string): Promise<number> {
   return pollUntil(
     async () => {
-      const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: outputs.LeadershipEventsQueueUrl, MaxNumberOfMessages: 10 }));
-      const event = Messages.map((message) => JSON.parse(message.Body ?? '{}') as { topic: string; partition: number; at: number }).find(
-        (candidate) => candidate.topic === topic && candidate.partition === 1,
-      );
-      return event?.at;
+      const events = await drainLeadershipEvents(sqs, outputs.LeadershipEventsQueueUrl);
+      return events.find((event) => event.topic === topic && event.partition === 1 && event.newLeader === 'B')?.at;
     },
     { timeoutMs: 10_000, description: `the leadership event of ${topic} partition 1` },
   );

@@ -1,7 +1,8 @@
-import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { BrokerSimulator } from './broker-simulator.js';
 import { formatPartitions, seconds } from './format.js';
 import { LeadershipClient } from './lambda-client.js';
+import { drainLeadershipEvents } from './leadership-events.js';
 import { pollUntil } from './poll.js';
 import type { LeadershipStackOutputs } from './stack-outputs.js';
 
@@ -51,7 +52,8 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
     description: 'partition 1 to be led by B',
   });
   const promotedSeen = Date.now();
-  const event = await firstLeadershipEvent(sqs, options.outputs.LeadershipEventsQueueUrl, 1);
+  const events = (await drainLeadershipEvents(sqs, options.outputs.LeadershipEventsQueueUrl)).filter((candidate) => candidate.reason !== 'CREATED');
+  const event = events.find((candidate) => candidate.partition === 1 && candidate.newLeader === 'B');
   if (event) {
     log(`Detected and promoted: partition 1 -> ${event.newLeader} (epoch ${event.leaderEpoch}, ISR [${event.isr.join(',')}], ${event.reason}) ` +
         `${seconds(event.at - lastHeartbeatAt)} after A's last heartbeat (session timeout ${seconds(sessionTimeoutMs)}, excess ${seconds(event.at - lastHeartbeatAt - sessionTimeoutMs)}).`);
@@ -62,7 +64,10 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
       `offsets 0-${read.nextOffset - 1}, none missing: first read served ${seconds(firstReadAt - lastHeartbeatAt)} after A's last heartbeat ` +
       `(${promotedSeen - lastHeartbeatAt} ms until describe showed B).`);
   console.log(formatPartitions((await client.describe(topic)).topics[0]!.partitions));
-  log('The leadership events are on the FIFO queue (one message group per partition).');
+  log(`Leadership events consumed from the FIFO queue (message group = topic-partition):`);
+  for (const change of events) {
+    console.log(`  ${change.messageGroupId}: ${change.reason} leader ${change.previousLeader ?? 'none'} -> ${change.newLeader ?? 'none'}, epoch ${change.leaderEpoch}, ISR [${change.isr.join(',')}]${change.unclean ? ' (UNCLEAN)' : ''}`);
+  }
 
   return {
     async stop() {
@@ -71,22 +76,4 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
       sqs.destroy();
     },
   };
-}
-
-interface LeadershipEventBody {
-  topic: string;
-  partition: number;
-  newLeader: string | null;
-  leaderEpoch: number;
-  isr: string[];
-  reason: string;
-  at: number;
-}
-
-/** Peeks at the queue (visibility timeout 0 leaves the message there for others). */
-async function firstLeadershipEvent(sqs: SQSClient, queueUrl: string, partition: number): Promise<LeadershipEventBody | undefined> {
-  const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0 }));
-  return Messages.map((message) => JSON.parse(message.Body ?? '{}') as LeadershipEventBody).find(
-    (event) => event.topic === topic && event.partition === partition,
-  );
 }

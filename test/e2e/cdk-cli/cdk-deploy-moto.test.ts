@@ -8,6 +8,7 @@ import { startMoto, type MotoServer } from '../../../localcloud/index.js';
 import { repoRoot, synthesize } from '../../../scripts/lib/synth.js';
 
 const run = promisify(execFile);
+const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /**
  * Control-plane smoke test of the CLI deploy path: the real `cdk bootstrap` and
@@ -28,8 +29,8 @@ describe('real CDK CLI deploy of the stack into moto', () => {
       ...process.env,
       AWS_ENDPOINT_URL: endpoint,
       AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: 'test',
-      AWS_SECRET_ACCESS_KEY: 'test',
+      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
       AWS_REGION: 'us-east-1',
       AWS_DEFAULT_REGION: 'us-east-1',
       CDK_DISABLE_VERSION_CHECK: 'true',
@@ -51,13 +52,13 @@ describe('real CDK CLI deploy of the stack into moto', () => {
       maxBuffer: 16 * 1024 * 1024,
     });
 
-    const cloudformation = new CloudFormationClient({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1' });
+    const cloudformation = new CloudFormationClient({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1', credentials });
     const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
     expect(Stacks[0]?.StackStatus).toBe('CREATE_COMPLETE');
     const outputs = Object.fromEntries((Stacks[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
     expect(outputs).toMatchObject({ LeadershipEventsQueueUrl: expect.stringContaining('.fifo') });
 
-    const dynamodb = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1' });
+    const dynamodb = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1', credentials });
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: outputs.BrokersTableName }));
     expect(Table?.StreamSpecification).toMatchObject({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
     cloudformation.destroy();

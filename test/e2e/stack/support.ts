@@ -3,9 +3,10 @@ import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { LeadershipClient, type PartitionView } from '../../../scripts/lib/lambda-client.js';
+import { drainLeadershipEvents as drainQueue, type LeadershipEventMessage } from '../../../scripts/lib/leadership-events.js';
 import type { StackTarget } from './global-setup.js';
 
 const run = promisify(execFile);
@@ -41,48 +42,10 @@ export async function invokeWithAwsCli(target: StackTarget, functionName: string
   return { statusCode: meta.StatusCode, functionError: meta.FunctionError, body: JSON.parse(readFileSync(outFile, 'utf8')) as unknown };
 }
 
-export interface ReceivedLeadershipEvent {
-  topic: string;
-  partition: number;
-  previousLeader: string | null;
-  newLeader: string | null;
-  leaderEpoch: number;
-  isr: string[];
-  state: string;
-  reason: string;
-  unclean: boolean;
-  at: number;
-  messageGroupId?: string;
-}
-
-/** Receives (and deletes) every leadership event currently on the FIFO queue for one topic. */
-export async function drainLeadershipEvents(target: StackTarget, topic: string, sqs: SQSClient): Promise<ReceivedLeadershipEvent[]> {
-  const events: ReceivedLeadershipEvent[] = [];
-  for (let emptyReceives = 0; emptyReceives < 2; ) {
-    const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: target.outputs.LeadershipEventsQueueUrl,
-        MaxNumberOfMessages: 10,
-        WaitTimeSeconds: 0,
-        MessageSystemAttributeNames: ['MessageGroupId'],
-      }),
-    );
-    if (Messages.length === 0) {
-      emptyReceives += 1;
-      continue;
-    }
-    for (const message of Messages) {
-      const event = JSON.parse(message.Body ?? '{}') as ReceivedLeadershipEvent;
-      if (event.topic === topic) events.push({ ...event, messageGroupId: message.Attributes?.MessageGroupId });
-    }
-    await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: target.outputs.LeadershipEventsQueueUrl,
-        Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
-      }),
-    );
-  }
-  return events;
+/** Receives (and deletes) every leadership event on the FIFO queue, keeping one topic's. */
+export async function drainLeadershipEvents(target: StackTarget, topic: string, sqs: SQSClient): Promise<LeadershipEventMessage[]> {
+  const events = await drainQueue(sqs, target.outputs.LeadershipEventsQueueUrl);
+  return events.filter((event) => event.topic === topic);
 }
 
 export function sqsClient(target: StackTarget): SQSClient {

@@ -1,0 +1,45 @@
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+
+/** A leadership-change event as the failure detector publishes it on the FIFO queue. */
+export interface LeadershipEventMessage {
+  topic: string;
+  partition: number;
+  previousLeader: string | null;
+  newLeader: string | null;
+  leaderEpoch: number;
+  isr: string[];
+  state: 'ONLINE' | 'OFFLINE';
+  reason: string;
+  unclean: boolean;
+  at: number;
+  /** The SQS message group (topic-partition), from the message's attributes. */
+  messageGroupId?: string;
+}
+
+/**
+ * Receives and deletes everything on the queue until two receives come back empty.
+ * Deleting matters on a FIFO queue: an undeleted message holds back the rest of its
+ * message group (its partition's later events).
+ */
+export async function drainLeadershipEvents(sqs: SQSClient, queueUrl: string): Promise<LeadershipEventMessage[]> {
+  const events: LeadershipEventMessage[] = [];
+  for (let emptyReceives = 0; emptyReceives < 2; ) {
+    const { Messages = [] } = await sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0, MessageSystemAttributeNames: ['MessageGroupId'] }),
+    );
+    if (Messages.length === 0) {
+      emptyReceives += 1;
+      continue;
+    }
+    for (const message of Messages) {
+      events.push({ ...(JSON.parse(message.Body ?? '{}') as LeadershipEventMessage), messageGroupId: message.Attributes?.MessageGroupId });
+    }
+    await sqs.send(
+      new DeleteMessageBatchCommand({
+        QueueUrl: queueUrl,
+        Entries: Messages.map((message, index) => ({ Id: String(index), ReceiptHandle: message.ReceiptHandle! })),
+      }),
+    );
+  }
+  return events;
+}
