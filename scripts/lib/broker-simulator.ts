@@ -8,7 +8,10 @@ interface SimulatedBroker {
   status: BrokerStatus;
   incarnation?: number;
   lastAckedHeartbeatAt?: number;
+  /** The lease deadline the judge (the heartbeat function) set with the last accepted heartbeat. */
+  leaseDeadlineMs?: number;
   timer?: NodeJS.Timeout;
+  jitterTimer?: NodeJS.Timeout;
   inFlight: boolean;
 }
 
@@ -16,6 +19,19 @@ export interface BrokerSimulatorOptions {
   heartbeatIntervalMs: number;
   onHeartbeat?: (brokerId: string, response: HeartbeatResponse) => void;
   onError?: (brokerId: string, error: Error) => void;
+  /**
+   * Start each broker's heartbeat schedule at a random point of the interval (default
+   * true), as independent brokers do. Brokers in lockstep would all sweep lapsed peers
+   * at the same instant, leaving the rest of the interval without a sweep.
+   */
+  staggerHeartbeats?: boolean;
+}
+
+export interface KilledBroker {
+  /** When the simulator received the broker's last accepted heartbeat (its clock). */
+  lastAckedHeartbeatAt: number;
+  /** The deadline that heartbeat set: the broker counts as dead from here on. */
+  leaseDeadlineMs: number;
 }
 
 /**
@@ -42,8 +58,18 @@ export class BrokerSimulator {
     broker.status = 'running';
     this.brokers.set(id, broker);
     await this.beat(broker);
+    this.stopSchedule(broker);
+    const interval = this.options.heartbeatIntervalMs;
+    const offset = this.options.staggerHeartbeats === false ? 0 : Math.floor(Math.random() * interval);
+    broker.jitterTimer = setTimeout(() => {
+      void this.beat(broker);
+      broker.timer = setInterval(() => void this.beat(broker), interval);
+    }, offset);
+  }
+
+  private stopSchedule(broker: SimulatedBroker): void {
+    clearTimeout(broker.jitterTimer);
     clearInterval(broker.timer);
-    broker.timer = setInterval(() => void this.beat(broker), this.options.heartbeatIntervalMs);
   }
 
   private async beat(broker: SimulatedBroker): Promise<void> {
@@ -51,10 +77,10 @@ export class BrokerSimulator {
     broker.inFlight = true;
     try {
       const response = await this.heartbeatOrRejoin(broker);
-      // A kill that raced this heartbeat wins: the broker is dead from the kill on.
-      if (broker.status !== 'running') return;
+      // Recorded even if a kill raced it: the lease it renewed is what the judge goes by.
       broker.incarnation = response.incarnation;
       broker.lastAckedHeartbeatAt = Date.now();
+      broker.leaseDeadlineMs = response.deadlineMs;
       this.options.onHeartbeat?.(broker.id, response);
     } catch (error) {
       this.options.onError?.(broker.id, error as Error);
@@ -75,19 +101,22 @@ export class BrokerSimulator {
     }
   }
 
-  /** Stops the broker's heartbeats for good; returns when its last heartbeat was acknowledged. */
-  async kill(id: string): Promise<number> {
+  /** Stops the broker's heartbeats for good; says when its last one was accepted and its lease lapses. */
+  async kill(id: string): Promise<KilledBroker> {
     const broker = this.require(id);
     broker.status = 'dead';
-    clearInterval(broker.timer);
+    this.stopSchedule(broker);
     await pollUntil(() => !broker.inFlight, { timeoutMs: 30_000, intervalMs: 5, description: `broker ${id}'s last heartbeat to settle` });
-    return broker.lastAckedHeartbeatAt ?? Date.now();
+    if (broker.lastAckedHeartbeatAt === undefined || broker.leaseDeadlineMs === undefined) {
+      throw new Error(`broker "${id}" was killed before any of its heartbeats was accepted`);
+    }
+    return { lastAckedHeartbeatAt: broker.lastAckedHeartbeatAt, leaseDeadlineMs: broker.leaseDeadlineMs };
   }
 
   pause(id: string): void {
     const broker = this.require(id);
     broker.status = 'paused';
-    clearInterval(broker.timer);
+    this.stopSchedule(broker);
   }
 
   /** Resumes a paused broker with its old incarnation (the zombie case). */
@@ -103,18 +132,10 @@ export class BrokerSimulator {
     return this.run(id);
   }
 
-  lastAckedHeartbeatAt(id: string): number | undefined {
-    return this.brokers.get(id)?.lastAckedHeartbeatAt;
-  }
-
-  incarnation(id: string): number | undefined {
-    return this.brokers.get(id)?.incarnation;
-  }
-
   async stop(): Promise<void> {
     for (const broker of this.brokers.values()) {
       broker.status = 'dead';
-      clearInterval(broker.timer);
+      this.stopSchedule(broker);
     }
     await pollUntil(() => [...this.brokers.values()].every((broker) => !broker.inFlight), {
       timeoutMs: 30_000,

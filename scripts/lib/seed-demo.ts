@@ -44,7 +44,8 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
     log(`Produced ${records.length} records to partition ${partition} via leader ${ack.leader}: offsets ${ack.baseOffset}-${ack.lastOffset} acknowledged by the whole ISR (high watermark ${ack.highWatermark}).`);
   }
 
-  const lastHeartbeatAt = await simulator.kill('A');
+  const { leaseDeadlineMs } = await simulator.kill('A');
+  const lastHeartbeatAt = leaseDeadlineMs - sessionTimeoutMs;
   log(`Broker A dies (its last heartbeat was acknowledged ${Date.now() - lastHeartbeatAt} ms ago). Waiting for its lease to lapse ...`);
   await pollUntil(async () => (await client.describe(topic)).topics[0]!.partitions.find((view) => view.Partition === 1)?.Leader === 'B', {
     timeoutMs: sessionTimeoutMs * 4,
