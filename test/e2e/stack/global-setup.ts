@@ -5,6 +5,7 @@ import { startLocalCloud } from '../../../localcloud/index.js';
 import { synthesize, repoRoot } from '../../../scripts/lib/synth.js';
 import { asLeadershipOutputs, readOutputsFile, type LeadershipStackOutputs } from '../../../scripts/lib/stack-outputs.js';
 import { useDummyCredentialsIfUnset } from '../../../scripts/lib/local-env.js';
+import { deployWithCdkLocal } from '../../../scripts/lib/cdklocal.js';
 
 /** Session timeout the e2e stack is synthesized with: short, so failovers take seconds. */
 export const E2E_SESSION_TIMEOUT_MS = 3000;
@@ -29,6 +30,9 @@ declare module 'vitest' {
 
 /**
  * Picks the target of the stack tests and says plainly which one ran:
+ * - E2E_TARGET=localstack-container (needs a Docker engine, which the project machines
+ *   lack, and `npm i -D @testcontainers/localstack@12.1.0`): starts LocalStack, deploys
+ *   with cdklocal, tests against it;
  * - AWS_ENDPOINT_URL set: a stack already deployed there (LocalStack via
  *   `npm run deploy:localstack`, or AWS), outputs read from STACK_OUTPUTS_FILE;
  * - otherwise the embedded cloud, started here on a random port with the TTL reaper
@@ -37,6 +41,12 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   useDummyCredentialsIfUnset();
   const region = process.env.AWS_REGION ?? 'us-east-1';
+  if (process.env.E2E_TARGET === 'localstack-container') {
+    const { target, stop } = await startLocalStackContainer(region);
+    announce(target);
+    project.provide('stackTarget', target);
+    return stop;
+  }
   const external = process.env.AWS_ENDPOINT_URL;
   if (external) {
     const outputsFile = process.env.STACK_OUTPUTS_FILE ?? join(repoRoot, 'cdk-outputs.json');
@@ -70,6 +80,32 @@ export default async function setup(project: TestProject): Promise<() => Promise
   announce(target);
   project.provide('stackTarget', target);
   return () => cloud.stop();
+}
+
+/** The package is optional (no Docker here), hence the import by a name TypeScript does not resolve. */
+async function startLocalStackContainer(region: string): Promise<{ target: StackTarget; stop: () => Promise<void> }> {
+  const packageName = '@testcontainers/localstack';
+  type Container = { getConnectionUri(): string; stop(): Promise<unknown> };
+  let module: { LocalstackContainer: new (image: string) => { start(): Promise<Container> } };
+  try {
+    module = (await import(packageName)) as typeof module;
+  } catch {
+    throw new Error(`E2E_TARGET=localstack-container needs ${packageName} (npm i -D ${packageName}@12.1.0) and a Docker engine`);
+  }
+  const container = await new module.LocalstackContainer('localstack/localstack:4').start();
+  const endpoint = container.getConnectionUri();
+  const outputsFile = join(repoRoot, '.localcloud', 'localstack-outputs.json');
+  deployWithCdkLocal({ endpoint, outputsFile, extraArgs: ['-c', `stackName=${stackName}`, '-c', `sessionTimeoutMs=${E2E_SESSION_TIMEOUT_MS}`] });
+  process.env.AWS_ENDPOINT_URL = endpoint;
+  const target: StackTarget = {
+    kind: 'external',
+    description: `LocalStack container at ${endpoint} (started by @testcontainers/localstack, deployed with cdklocal)`,
+    endpoint,
+    region,
+    outputs: readOutputsFile(outputsFile, stackName),
+    sessionTimeoutMs: E2E_SESSION_TIMEOUT_MS,
+  };
+  return { target, stop: async () => void (await container.stop()) };
 }
 
 function announce(target: StackTarget): void {
