@@ -6,6 +6,7 @@ import { compareBrokerIds } from './assignment.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { requireTopic } from './lookup.js';
 import type { BrokerId, PartitionMetadata, TopicConfig } from './model.js';
+import { byTopic } from './partitions.js';
 import { parseDescribeRequest } from './requests.js';
 import { toPartitionView, type PartitionView } from './views.js';
 
@@ -40,7 +41,7 @@ export async function describe(deps: Deps, input: unknown): Promise<ClusterDescr
   ]);
   const now = deps.clock.now();
   return {
-    topics: [...topics].sort((a, b) => a.topic.localeCompare(b.topic)).map((config) => summarize(config, partitions)),
+    topics: [...topics].sort(byTopic).map((config) => summarize(config, partitions)),
     brokers: heartbeats
       .map((hb) => ({
         brokerId: hb.brokerId,

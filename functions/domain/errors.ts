@@ -70,3 +70,13 @@ export class FencedBrokerError extends DomainError {
 export class BrokerNotRegisteredError extends DomainError {
   readonly code = 'BROKER_NOT_AVAILABLE';
 }
+
+// ---- refusals of a MetadataStore, worded alike by every adapter (DynamoDB, memory)
+
+/** MetadataStore.createTopic: the topic exists already. */
+export const topicAlreadyStored = (topic: string): TopicExistsError =>
+  new TopicExistsError(`Topic '${topic}' already exists.`);
+
+/** MetadataStore.updateLeadership: the partition is no longer at the expected version. */
+export const partitionVersionMoved = (topic: string, partition: number, expectedVersion: number): StaleEpochError =>
+  new StaleEpochError(`Partition ${topic}-${partition} changed concurrently: its version is no longer ${expectedVersion}.`);

@@ -3,6 +3,13 @@
  */
 import type { BrokerHeartbeat, BrokerId, PartitionChange, PartitionMetadata } from './model.js';
 
+/** Listing order: by topic name. */
+export const byTopic = (a: { topic: string }, b: { topic: string }): number => a.topic.localeCompare(b.topic);
+
+/** Listing order: by topic name, then partition number. */
+export const byTopicAndPartition = (a: PartitionMetadata, b: PartitionMetadata): number =>
+  byTopic(a, b) || a.partition - b.partition;
+
 export type OnlinePartition = PartitionMetadata & { leader: BrokerId; state: 'ONLINE' };
 
 export const isOnline = (partition: PartitionMetadata): partition is OnlinePartition =>

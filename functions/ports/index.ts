@@ -48,20 +48,22 @@ export interface LeadershipUpdate {
 
 export interface MetadataStore {
   getTopic(topic: string): Promise<TopicConfig | null>;
+  /** Sorted by topic name (domain/partitions byTopic). */
   listTopics(): Promise<TopicConfig[]>;
   /**
    * Create the topic, its partitions and one ReplicaState (logEndOffset 0) per replica.
-   * Throws TopicExistsError if the topic exists; writes nothing then.
+   * Throws TopicExistsError (domain/errors topicAlreadyStored) if the topic exists; writes nothing then.
    */
   createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void>;
   /** Strongly consistent. */
   getPartition(topic: string, partition: number): Promise<PartitionMetadata | null>;
-  /** All partitions, or those of one topic. */
+  /** All partitions, or those of one topic; sorted by topic, then partition (domain/partitions byTopicAndPartition). */
   listPartitions(topic?: string): Promise<PartitionMetadata[]>;
   /**
    * Conditional write of a leader/ISR/state change: applies only if the stored
    * partition still has `expectedVersion`; sets version = expectedVersion + 1.
-   * Never touches highWatermark. Throws StaleEpochError when the condition fails.
+   * Never touches highWatermark. Throws StaleEpochError (domain/errors partitionVersionMoved)
+   * when the condition fails.
    */
   updateLeadership(topic: string, partition: number, expectedVersion: number, update: LeadershipUpdate): Promise<PartitionMetadata>;
   /**

@@ -8,7 +8,7 @@ import { delay } from '../shared/delay.js';
 import { describeError } from '../shared/log.js';
 import type { DynamoStreamSource, EventSourceMappingSpec } from '../types.js';
 import type { RecordPredicate } from './filter.js';
-import type { MappingPoller, PollerDeps } from './poller.js';
+import { MappingLoop, type PollerDeps } from './poller.js';
 import { ShardPoller } from './shard-poller.js';
 
 /** How often new shards are looked for; shards split rarely (roughly every 4 h on AWS). */
@@ -20,10 +20,8 @@ interface RunningShard {
   done: Promise<void>;
 }
 
-export class DynamoStreamPoller implements MappingPoller {
-  private readonly abort = new AbortController();
+export class DynamoStreamPoller extends MappingLoop {
   private readonly shards = new Map<string, RunningShard>();
-  private readonly loop: Promise<void>;
   private lastDescribeError: string | undefined;
 
   constructor(
@@ -33,21 +31,13 @@ export class DynamoStreamPoller implements MappingPoller {
     private readonly filter: RecordPredicate,
     /** When the mapping started (LATEST boundary for the shards that exist at that time). */
     private readonly startedAtMs: number,
-    /** Resolves when a previous poller of the same mapping has stopped (no overlap on redeploy). */
     previousStopped: Promise<void>,
   ) {
-    this.loop = previousStopped
-      .then(() => this.run())
-      .catch((err: unknown) => deps.log.error(`mapping ${spec.uuid} stopped on an unexpected error`, err));
+    super(spec.uuid, deps.log, previousStopped);
   }
 
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.abort.signal;
+  protected override async run(): Promise<void> {
+    const signal = this.signal;
     let initialShards = true;
     while (!signal.aborted) {
       const shards = await this.describeShards();
@@ -76,7 +66,7 @@ export class DynamoStreamPoller implements MappingPoller {
         this.source.eventSourceArn,
         { shardId, ...(latest ? { notBeforeMs: this.startedAtMs } : {}) },
         this.filter,
-        this.abort.signal,
+        this.signal,
       );
       const running: RunningShard = { poller, finished: false, done: Promise.resolve() };
       running.done = poller

@@ -1,8 +1,10 @@
 /** What every event source poller shares: dependencies, lifecycle, invocation, backoff. */
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { delay } from '../shared/delay.js';
 import type { Logger } from '../shared/log.js';
-import type { InvokeResult, LambdaRuntime } from '../types.js';
+import type { EventSourceMappingSpec, InvokeResult, LambdaRuntime } from '../types.js';
+import { collectBatch, type BatchSource } from './batching.js';
 import type { OnFailureDestination } from './on-failure.js';
 
 export interface PollerDeps {
@@ -24,6 +26,62 @@ export interface PollerDeps {
 export interface MappingPoller {
   /** Stops polling; resolves once the in-flight invocation (if any) has settled. */
   stop(): Promise<void>;
+}
+
+/**
+ * The lifecycle of a mapping's poller: `run` starts once the mapping's previous poller
+ * has stopped (no overlap on redeploy), and goes on until stop() aborts `signal`.
+ */
+export abstract class MappingLoop implements MappingPoller {
+  private readonly abort = new AbortController();
+  private readonly loop: Promise<void>;
+
+  constructor(mappingUuid: string, log: Logger, previousStopped: Promise<void>) {
+    // A then-callback runs in a later microtask: the subclass is fully constructed by then.
+    this.loop = previousStopped
+      .then(() => this.run())
+      .catch((err: unknown) => log.error(`mapping ${mappingUuid} stopped on an unexpected error`, err));
+  }
+
+  protected get signal(): AbortSignal {
+    return this.abort.signal;
+  }
+
+  /** Polls until `signal` aborts; a rejection is logged, and stops this poller only. */
+  protected abstract run(): Promise<void>;
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+}
+
+/**
+ * Lambda's loop over one ordered source (a shard, a queue): collect a batch, deliver it,
+ * and collect the next only once it has settled; wait a poll interval while the source
+ * is idle. Returns when `signal` aborts, or once the source is exhausted and drained.
+ * A batch collected when `signal` aborts is not delivered: SQS messages reappear after
+ * their visibility timeout, a shard resumes from its checkpoint.
+ */
+export async function pollBatches<T>(
+  source: BatchSource<T>,
+  spec: Pick<EventSourceMappingSpec, 'batchSize' | 'maximumBatchingWindowInSeconds'>,
+  deps: Pick<PollerDeps, 'pollIntervalMs'>,
+  signal: AbortSignal,
+  deliver: (batch: T[]) => Promise<void>,
+): Promise<void> {
+  const batching = {
+    batchSize: spec.batchSize,
+    windowMs: spec.maximumBatchingWindowInSeconds * 1000,
+    pollIntervalMs: deps.pollIntervalMs,
+    signal,
+  };
+  while (!signal.aborted) {
+    const { batch, idle } = await collectBatch(source, batching);
+    if (batch.length > 0 && !signal.aborted) await deliver(batch);
+    if (source.exhausted && source.buffer.length === 0) return;
+    if (batch.length === 0 && idle) await delay(deps.pollIntervalMs, signal);
+  }
 }
 
 /** Longest wait between retries of a failing batch, so an endlessly failing record costs ~1 invoke/s. */

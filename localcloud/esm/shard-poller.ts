@@ -15,9 +15,9 @@ import {
 import { isAwsError } from '../shared/aws-clients.js';
 import { delay } from '../shared/delay.js';
 import type { EventSourceMappingSpec } from '../types.js';
-import { collectBatch, type BatchSource } from './batching.js';
+import type { BatchSource } from './batching.js';
 import type { RecordPredicate } from './filter.js';
-import { retryDelayMs, type PollerDeps } from './poller.js';
+import { pollBatches, retryDelayMs, type PollerDeps } from './poller.js';
 import { deliverStreamBatch } from './stream-delivery.js';
 import { toPendingStreamRecord, type PendingStreamRecord } from './stream-records.js';
 
@@ -61,28 +61,17 @@ export class ShardPoller implements BatchSource<PendingStreamRecord> {
   }
 
   /** Resolves when the shard is closed and drained, or the poller is stopped. */
-  async run(): Promise<void> {
-    const window = this.spec.maximumBatchingWindowInSeconds * 1000;
-    while (!this.signal.aborted) {
-      const { batch, idle } = await collectBatch(this, {
-        batchSize: this.spec.batchSize,
-        windowMs: window,
-        pollIntervalMs: this.deps.pollIntervalMs,
+  run(): Promise<void> {
+    return pollBatches(this, this.spec, this.deps, this.signal, async (batch) => {
+      await deliverStreamBatch(batch, {
+        spec: this.spec,
+        deps: this.deps,
+        shardId: this.shardId,
+        streamArn: this.streamArn,
         signal: this.signal,
       });
-      if (batch.length > 0 && !this.signal.aborted) {
-        await deliverStreamBatch(batch, {
-          spec: this.spec,
-          deps: this.deps,
-          shardId: this.shardId,
-          streamArn: this.streamArn,
-          signal: this.signal,
-        });
-        if (!this.signal.aborted) this.checkpoint(batch[batch.length - 1].sequenceNumber);
-      }
-      if (this.exhausted && this.buffer.length === 0) return;
-      if (batch.length === 0 && idle) await delay(this.deps.pollIntervalMs, this.signal);
-    }
+      if (!this.signal.aborted) this.checkpoint(batch[batch.length - 1].sequenceNumber);
+    });
   }
 
   private checkpoint(sequenceNumber: string): void {

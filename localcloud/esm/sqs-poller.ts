@@ -13,19 +13,17 @@ import type { SQSRecord } from 'aws-lambda';
 import { delay } from '../shared/delay.js';
 import type { EventSourceMappingSpec, SqsSource } from '../types.js';
 import { classifyBatchResult } from './batch-response.js';
-import { collectBatch, type BatchSource } from './batching.js';
+import type { BatchSource } from './batching.js';
 import type { RecordPredicate } from './filter.js';
-import { invokeFunction, retryDelayMs, type MappingPoller, type PollerDeps } from './poller.js';
+import { invokeFunction, MappingLoop, pollBatches, retryDelayMs, type PollerDeps } from './poller.js';
 import { sqsFilterView, toSqsRecord } from './sqs-records.js';
 
 /** ReceiveMessage and DeleteMessageBatch both take at most 10 messages. */
 const SQS_MAX_MESSAGES = 10;
 
-export class SqsPoller implements MappingPoller, BatchSource<SQSRecord> {
+export class SqsPoller extends MappingLoop implements BatchSource<SQSRecord> {
   readonly buffer: SQSRecord[] = [];
   readonly exhausted = false;
-  private readonly abort = new AbortController();
-  private readonly loop: Promise<void>;
   private consecutiveErrors = 0;
 
   constructor(
@@ -35,29 +33,11 @@ export class SqsPoller implements MappingPoller, BatchSource<SQSRecord> {
     private readonly filter: RecordPredicate,
     previousStopped: Promise<void>,
   ) {
-    this.loop = previousStopped
-      .then(() => this.run())
-      .catch((err: unknown) => deps.log.error(`mapping ${spec.uuid} stopped on an unexpected error`, err));
+    super(spec.uuid, deps.log, previousStopped);
   }
 
-  async stop(): Promise<void> {
-    this.abort.abort();
-    await this.loop;
-  }
-
-  private async run(): Promise<void> {
-    const signal = this.abort.signal;
-    while (!signal.aborted) {
-      const { batch, idle } = await collectBatch(this, {
-        batchSize: this.spec.batchSize,
-        windowMs: this.spec.maximumBatchingWindowInSeconds * 1000,
-        pollIntervalMs: this.deps.pollIntervalMs,
-        signal,
-      });
-      // Stopped mid-collection: the received messages reappear after their visibility timeout.
-      if (batch.length > 0 && !signal.aborted) await this.deliver(batch);
-      else if (idle) await delay(this.deps.pollIntervalMs, signal);
-    }
+  protected override run(): Promise<void> {
+    return pollBatches(this, this.spec, this.deps, this.signal, (batch) => this.deliver(batch));
   }
 
   async fetch(wanted: number): Promise<number> {
@@ -82,7 +62,7 @@ export class SqsPoller implements MappingPoller, BatchSource<SQSRecord> {
     } catch (err) {
       this.consecutiveErrors += 1;
       this.deps.log.error(`receiving from ${this.source.queueUrl} failed`, err);
-      await delay(retryDelayMs(this.consecutiveErrors, this.deps.pollIntervalMs), this.abort.signal);
+      await delay(retryDelayMs(this.consecutiveErrors, this.deps.pollIntervalMs), this.signal);
       return 0;
     }
   }

@@ -2,6 +2,10 @@
  * Client configuration for the local AWS data plane (moto). Credentials are dummies:
  * moto accepts any signature, and we must never pick up a developer's real profile.
  */
+
+/** The dummy credentials of every local client (SDK or CLI); moto maps keys it did not issue to its default account. */
+export const LOCAL_CREDENTIALS = { accessKeyId: 'localcloud', secretAccessKey: 'localcloud' } as const;
+
 export interface AwsEndpointOptions {
   awsEndpoint: string;
   region: string;
@@ -18,7 +22,7 @@ export function localClientConfig(opts: AwsEndpointOptions): LocalClientConfig {
   return {
     endpoint: opts.awsEndpoint,
     region: opts.region,
-    credentials: { accessKeyId: 'localcloud', secretAccessKey: 'localcloud' },
+    credentials: { ...LOCAL_CREDENTIALS },
     maxAttempts: 3,
   };
 }

@@ -26,8 +26,12 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
   const { log, sessionTimeoutMs } = options;
   const client = new LeadershipClient(options.outputs, { endpoint: options.endpoint });
   const sqs = new SQSClient({ endpoint: options.endpoint });
+  let sweptA: { by: string; at: number } | undefined;
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    onHeartbeat: (brokerId, response) => {
+      if (!sweptA && response.sweptBrokers.includes('A')) sweptA = { by: brokerId, at: Date.now() };
+    },
     onError: (brokerId, error) => log(`heartbeat of ${brokerId} failed: ${error.message}`),
   });
 
@@ -46,24 +50,31 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
 
   const { leaseDeadlineMs } = await simulator.kill('A');
   const lastHeartbeatAt = leaseDeadlineMs - sessionTimeoutMs;
-  log(`Broker A dies (its last heartbeat was acknowledged ${Date.now() - lastHeartbeatAt} ms ago). Waiting for its lease to lapse ...`);
-  await pollUntil(async () => (await client.describe(topic)).topics[0]!.partitions.find((view) => view.Partition === 1)?.Leader === 'B', {
-    timeoutMs: sessionTimeoutMs * 4,
-    intervalMs: 50,
-    description: 'partition 1 to be led by B',
-  });
-  const promotedSeen = Date.now();
-  const events = (await drainLeadershipEvents(sqs, options.outputs.LeadershipEventsQueueUrl)).filter((candidate) => candidate.reason !== 'CREATED');
-  const event = events.find((candidate) => candidate.partition === 1 && candidate.newLeader === 'B');
-  if (event) {
-    log(`Detected and promoted: partition 1 -> ${event.newLeader} (epoch ${event.leaderEpoch}, ISR [${event.isr.join(',')}], ${event.reason}) ` +
-        `${seconds(event.at - lastHeartbeatAt)} after A's last heartbeat (session timeout ${seconds(sessionTimeoutMs)}, excess ${seconds(event.at - lastHeartbeatAt - sessionTimeoutMs)}).`);
-  }
-  const read = await client.consume({ topic, partition: 1, offset: 0, maxRecords: 100 });
+  const sinceLastHeartbeat = (at: number) => `${seconds(at - lastHeartbeatAt)} after A's last heartbeat`;
+  log(`Broker A dies. Its last heartbeat was accepted ${Date.now() - lastHeartbeatAt} ms ago; its lease lapses ${seconds(sessionTimeoutMs)} after it.`);
+
+  // The consumer looks the leader up before every read, as a Kafka client refreshes metadata.
+  const read = await pollUntil(
+    async () => {
+      const attempt = await client.consume({ topic, partition: 1, offset: 0, maxRecords: 100 });
+      return attempt.leader === 'B' ? attempt : undefined;
+    },
+    { timeoutMs: sessionTimeoutMs * 4, intervalMs: 50, description: 'partition 1 to be served by B' },
+  );
   const firstReadAt = Date.now();
-  log(`A consumer of partition 1 looked the leader up and read ${read.records.length} records from ${read.leader} (epoch ${read.leaderEpoch}), ` +
-      `offsets 0-${read.nextOffset - 1}, none missing: first read served ${seconds(firstReadAt - lastHeartbeatAt)} after A's last heartbeat ` +
-      `(${promotedSeen - lastHeartbeatAt} ms until describe showed B).`);
+  if (sweptA) {
+    log(`Detected: broker ${sweptA.by}'s heartbeat found A's lease lapsed and deleted it ${sinceLastHeartbeat(sweptA.at)} (REMOVE on the heartbeat stream).`);
+  } else {
+    log(`Detected: A's lapsed lease was deleted by the TTL reaper or the sweep schedule (REMOVE on the heartbeat stream).`);
+  }
+  const events = (await drainLeadershipEvents(sqs, options.outputs.LeadershipEventsQueueUrl)).filter((candidate) => candidate.reason !== 'CREATED');
+  const promotion = events.find((candidate) => candidate.partition === 1 && candidate.newLeader === 'B');
+  if (promotion) {
+    log(`Promoted: partition 1 -> ${promotion.newLeader}, epoch ${promotion.leaderEpoch}, ISR [${promotion.isr.join(',')}] (${promotion.reason}), ` +
+        `one conditional write ${sinceLastHeartbeat(promotion.at)} (excess over the session timeout ${seconds(promotion.at - leaseDeadlineMs)}).`);
+  }
+  log(`First read served by the new leader: ${read.records.length} records from ${read.leader} (epoch ${read.leaderEpoch}), offsets 0-${read.nextOffset - 1}, ` +
+      `none missing, high watermark ${read.highWatermark}, ${sinceLastHeartbeat(firstReadAt)}.`);
   console.log(formatPartitions((await client.describe(topic)).topics[0]!.partitions));
   log(`Leadership events consumed from the FIFO queue (message group = topic-partition):`);
   for (const change of events) {

@@ -9,8 +9,9 @@ import {
   paginateScan,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
-import { StaleEpochError, TopicExistsError } from '../../domain/errors.js';
+import { partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
+import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
 import {
   allOf,
@@ -34,9 +35,6 @@ import { PARTITION_SK_PREFIX, TOPIC_CONFIG_SK, partitionKey, replicaStateSkPrefi
 
 const metadataItemAbsent = itemAbsent('pk', 'topic metadata item');
 
-const sortByTopicAndPartition = (a: PartitionMetadata, b: PartitionMetadata): number =>
-  a.topic.localeCompare(b.topic) || a.partition - b.partition;
-
 export class DynamoMetadataStore implements MetadataStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -50,7 +48,7 @@ export class DynamoMetadataStore implements MetadataStore {
 
   async listTopics(): Promise<TopicConfig[]> {
     const items = await this.scanWhere('#sk = :sk', { ':sk': TOPIC_CONFIG_SK });
-    return items.map(topicFromItem).sort((a, b) => a.topic.localeCompare(b.topic));
+    return items.map(topicFromItem).sort(byTopic);
   }
 
   /**
@@ -70,7 +68,7 @@ export class DynamoMetadataStore implements MetadataStore {
       await transactWrite(
         this.client,
         creates.slice(start, start + MAX_TRANSACT_ITEMS),
-        () => new TopicExistsError(`Topic '${config.topic}' already exists.`),
+        () => topicAlreadyStored(config.topic),
       );
     }
   }
@@ -85,7 +83,7 @@ export class DynamoMetadataStore implements MetadataStore {
       topic === undefined
         ? await this.scanWhere('begins_with(#sk, :sk)', { ':sk': PARTITION_SK_PREFIX })
         : await this.queryTopic(topic, PARTITION_SK_PREFIX);
-    return items.map(partitionFromItem).sort(sortByTopicAndPartition);
+    return items.map(partitionFromItem).sort(byTopicAndPartition);
   }
 
   async updateLeadership(
@@ -116,9 +114,7 @@ export class DynamoMetadataStore implements MetadataStore {
       ),
     );
     if (!outcome.held) {
-      throw new StaleEpochError(
-        `Partition ${topic}-${partition} changed concurrently: its version is no longer ${expectedVersion}.`,
-      );
+      throw partitionVersionMoved(topic, partition, expectedVersion);
     }
     // ALL_NEW always returns the item; an empty one fails the codec loudly rather than passing silently.
     return partitionFromItem(outcome.result.Attributes ?? {});

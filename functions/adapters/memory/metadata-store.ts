@@ -3,13 +3,11 @@
  * nothing, leadership writes conditional on the version, HW advances monotonic
  * and fenced by the epoch.
  */
-import { StaleEpochError, TopicExistsError, UnknownTopicError } from '../../domain/errors.js';
+import { UnknownTopicError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
+import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, yieldToOtherCallers, type MemoryTables } from './tables.js';
-
-const byTopicAndPartition = (a: PartitionMetadata, b: PartitionMetadata): number =>
-  a.topic.localeCompare(b.topic) || a.partition - b.partition;
 
 export class MemoryMetadataStore implements MetadataStore {
   /** Leadership writes refused because the version moved: how tests see that a race really happened. */
@@ -25,12 +23,12 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async listTopics(): Promise<TopicConfig[]> {
     await yieldToOtherCallers();
-    return [...this.tables.topics.values()].map(copyOf).sort((a, b) => a.topic.localeCompare(b.topic));
+    return [...this.tables.topics.values()].map(copyOf).sort(byTopic);
   }
 
   async createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
     await yieldToOtherCallers();
-    if (this.tables.topics.has(config.topic)) throw new TopicExistsError(`Topic '${config.topic}' already exists.`);
+    if (this.tables.topics.has(config.topic)) throw topicAlreadyStored(config.topic);
     this.tables.topics.set(config.topic, copyOf(config));
     for (const partition of partitions) {
       this.tables.partitions.set(partitionKey(partition.topic, partition.partition), copyOf(partition));
@@ -66,9 +64,7 @@ export class MemoryMetadataStore implements MetadataStore {
     if (!stored) throw new UnknownTopicError(`No partition ${topic}-${partition}.`);
     if (stored.version !== expectedVersion) {
       this.rejectedLeadershipWrites += 1;
-      throw new StaleEpochError(
-        `Partition ${topic}-${partition} changed concurrently: its version is no longer ${expectedVersion}.`,
-      );
+      throw partitionVersionMoved(topic, partition, expectedVersion);
     }
     const written: PartitionMetadata = { ...stored, ...copyOf(update), version: expectedVersion + 1 };
     this.tables.partitions.set(key, written);

@@ -4,21 +4,11 @@
  * StaleEpochError / TopicExistsError). Tables are created with the same keys
  * and stream settings as infra/constructs/leadership-tables.ts.
  */
-import {
-  CreateTableCommand,
-  DescribeTableCommand,
-  DynamoDBClient,
-  type CreateTableCommandInput,
-} from '@aws-sdk/client-dynamodb';
-import {
-  DescribeStreamCommand,
-  DynamoDBStreamsClient,
-  GetRecordsCommand,
-  GetShardIteratorCommand,
-} from '@aws-sdk/client-dynamodb-streams';
+import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   DynamoBrokerRegistry,
   DynamoMetadataStore,
@@ -35,7 +25,7 @@ import type {
   TopicConfig,
 } from '../../../functions/domain/model.js';
 import type { LeadershipUpdate } from '../../../functions/ports/index.js';
-import { startMotoServer, type MotoServer } from './moto-server.js';
+import { useMoto } from '../../support/moto.js';
 
 const TABLES = { brokers: 'it-brokers', metadata: 'it-metadata', log: 'it-log' };
 const LOG_TOPIC = 'events';
@@ -75,9 +65,7 @@ const tableDefinitions: CreateTableCommandInput[] = [
   },
 ];
 
-let moto: MotoServer;
-let dynamodb: DynamoDBClient;
-let streams: DynamoDBStreamsClient;
+const aws = useMoto();
 let documents: DynamoDBDocumentClient;
 let brokers: DynamoBrokerRegistry;
 let metadata: DynamoMetadataStore;
@@ -86,21 +74,12 @@ let clockNow = 1_000_000;
 const clock = { now: () => clockNow };
 
 beforeAll(async () => {
-  moto = await startMotoServer();
-  dynamodb = new DynamoDBClient(moto.clientConfig);
-  streams = new DynamoDBStreamsClient(moto.clientConfig);
-  documents = DynamoDBDocumentClient.from(dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-  for (const definition of tableDefinitions) await dynamodb.send(new CreateTableCommand(definition));
+  documents = DynamoDBDocumentClient.from(aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+  for (const definition of tableDefinitions) await aws.dynamodb.send(new CreateTableCommand(definition));
   brokers = new DynamoBrokerRegistry(documents, TABLES.brokers);
   metadata = new DynamoMetadataStore(documents, TABLES.metadata);
   log = new DynamoPartitionLog(documents, { logTable: TABLES.log, metadataTable: TABLES.metadata }, clock);
 }, 30_000);
-
-afterAll(async () => {
-  dynamodb?.destroy();
-  streams?.destroy();
-  await moto?.stop();
-});
 
 const heartbeatOf = (brokerId: string, incarnation: number, lastHeartbeatAt: number, sessionMs = 9000): BrokerHeartbeat => ({
   brokerId,
@@ -372,14 +351,14 @@ describe('DynamoPartitionLog', () => {
 
 describe('stream record decoding of real stream images', () => {
   async function streamRecords(table: string): Promise<DynamoDBRecord[]> {
-    const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: table }));
-    const { StreamDescription } = await streams.send(new DescribeStreamCommand({ StreamArn: Table?.LatestStreamArn }));
+    const { Table } = await aws.dynamodb.send(new DescribeTableCommand({ TableName: table }));
+    const { StreamDescription } = await aws.streams.send(new DescribeStreamCommand({ StreamArn: Table?.LatestStreamArn }));
     const records: DynamoDBRecord[] = [];
     for (const shard of StreamDescription?.Shards ?? []) {
-      const { ShardIterator } = await streams.send(
+      const { ShardIterator } = await aws.streams.send(
         new GetShardIteratorCommand({ StreamArn: Table?.LatestStreamArn, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
       );
-      const { Records = [] } = await streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }));
+      const { Records = [] } = await aws.streams.send(new GetRecordsCommand({ ShardIterator, Limit: 1000 }));
       // The Lambda event carries the same record shape as GetRecords (dates aside).
       records.push(
         ...Records.map((r) => ({

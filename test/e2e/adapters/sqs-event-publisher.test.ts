@@ -6,22 +6,18 @@ import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   ReceiveMessageCommand,
-  SQSClient,
   type Message,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsEventPublisher } from '../../../functions/adapters/sqs/index.js';
 import type { LeadershipEvent } from '../../../functions/domain/model.js';
-import { startMotoServer, type MotoServer } from './moto-server.js';
+import { useMoto } from '../../support/moto.js';
 
-let moto: MotoServer;
-let sqs: SQSClient;
+const aws = useMoto();
 let queueUrl: string;
 
 beforeAll(async () => {
-  moto = await startMotoServer();
-  sqs = new SQSClient(moto.clientConfig);
-  const created = await sqs.send(
+  const created = await aws.sqs.send(
     new CreateQueueCommand({
       QueueName: 'it-leadership-events.fifo',
       Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'false' },
@@ -29,11 +25,6 @@ beforeAll(async () => {
   );
   queueUrl = created.QueueUrl ?? '';
 }, 30_000);
-
-afterAll(async () => {
-  sqs?.destroy();
-  await moto?.stop();
-});
 
 const event = (partition: number, leaderEpoch: number): LeadershipEvent => ({
   topic: 'orders',
@@ -52,12 +43,12 @@ const event = (partition: number, leaderEpoch: number): LeadershipEvent => ({
 async function drain(): Promise<Message[]> {
   const received: Message[] = [];
   for (;;) {
-    const { Messages = [] } = await sqs.send(
+    const { Messages = [] } = await aws.sqs.send(
       new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['All'] }),
     );
     if (Messages.length === 0) return received;
     received.push(...Messages);
-    await sqs.send(
+    await aws.sqs.send(
       new DeleteMessageBatchCommand({
         QueueUrl: queueUrl,
         Entries: Messages.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
@@ -68,7 +59,7 @@ async function drain(): Promise<Message[]> {
 
 describe('SqsEventPublisher on a FIFO queue', () => {
   it('publishes more than one batch, per-partition groups in order, bodies as the events', async () => {
-    const publisher = new SqsEventPublisher(sqs, queueUrl);
+    const publisher = new SqsEventPublisher(aws.sqs, queueUrl);
     const events = [1, 2, 3].flatMap((partition) => [1, 2, 3, 4].map((epoch) => event(partition, epoch)));
     await publisher.publish(events);
     const received = await drain();
@@ -83,7 +74,7 @@ describe('SqsEventPublisher on a FIFO queue', () => {
   });
 
   it('deduplicates a re-published change (same topic, partition, epoch, reason, version)', async () => {
-    const publisher = new SqsEventPublisher(sqs, queueUrl);
+    const publisher = new SqsEventPublisher(aws.sqs, queueUrl);
     await publisher.publish([event(9, 1)]);
     await publisher.publish([event(9, 1), event(9, 2)]);
     const received = await drain();
@@ -91,7 +82,7 @@ describe('SqsEventPublisher on a FIFO queue', () => {
   });
 
   it('delivers two changes of one reason within one epoch (the version tells them apart)', async () => {
-    const publisher = new SqsEventPublisher(sqs, queueUrl);
+    const publisher = new SqsEventPublisher(aws.sqs, queueUrl);
     const shrunk = { ...event(8, 3), reason: 'ISR_SHRUNK' as const };
     await publisher.publish([{ ...shrunk, version: 5 }, { ...shrunk, version: 6 }]);
     const received = await drain();

@@ -6,9 +6,9 @@ import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type MotoServer } from '../../../localcloud/index.js';
 import { repoRoot, synthesize } from '../../../scripts/lib/synth.js';
+import { REGION, TEST_CREDENTIALS_ENV, testClientConfig } from '../../support/aws.js';
 
 const run = promisify(execFile);
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 /**
  * Control-plane smoke test of the CLI deploy path: the real `cdk bootstrap` and
@@ -20,19 +20,19 @@ describe('real CDK CLI deploy of the stack into moto', () => {
   const stackName = 'PartitionLeadershipCli';
   const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.cli');
   let moto: MotoServer;
+  let endpoint: string;
   let env: NodeJS.ProcessEnv;
 
   beforeAll(async () => {
     moto = await startMoto();
-    const endpoint = `http://localhost:${moto.port}`;
+    endpoint = `http://localhost:${moto.port}`;
     env = {
       ...process.env,
       AWS_ENDPOINT_URL: endpoint,
       AWS_ENDPOINT_URL_S3: endpoint,
-      AWS_ACCESS_KEY_ID: credentials.accessKeyId,
-      AWS_SECRET_ACCESS_KEY: credentials.secretAccessKey,
-      AWS_REGION: 'us-east-1',
-      AWS_DEFAULT_REGION: 'us-east-1',
+      ...TEST_CREDENTIALS_ENV,
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
       CDK_DISABLE_VERSION_CHECK: 'true',
       CDK_CLI_NOTICES: 'false',
     };
@@ -52,13 +52,13 @@ describe('real CDK CLI deploy of the stack into moto', () => {
       maxBuffer: 16 * 1024 * 1024,
     });
 
-    const cloudformation = new CloudFormationClient({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1', credentials });
+    const cloudformation = new CloudFormationClient(testClientConfig(endpoint));
     const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
     expect(Stacks[0]?.StackStatus).toBe('CREATE_COMPLETE');
     const outputs = Object.fromEntries((Stacks[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
     expect(outputs).toMatchObject({ LeadershipEventsQueueUrl: expect.stringContaining('.fifo') });
 
-    const dynamodb = new DynamoDBClient({ endpoint: env.AWS_ENDPOINT_URL, region: 'us-east-1', credentials });
+    const dynamodb = new DynamoDBClient(testClientConfig(endpoint));
     const { Table } = await dynamodb.send(new DescribeTableCommand({ TableName: outputs.BrokersTableName }));
     expect(Table?.StreamSpecification).toMatchObject({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
     cloudformation.destroy();

@@ -21,17 +21,16 @@ import {
   FIXTURE_STACK,
   synthFixture,
 } from '../../fixtures/cdk-app/app.js';
-import { ACCOUNT, n, queueAttribute, REGION, s, testAws, type TestAws } from './helpers/aws.js';
+import { ACCOUNT_ID, n, queueAttribute, REGION, s } from '../../support/aws.js';
+import { useMoto } from '../../support/moto.js';
 import { writeAssembly } from './helpers/assembly.js';
-import { startMotoServer, type MotoProcess } from './helpers/moto.js';
 import { testTarget, type TestTarget } from './helpers/target.js';
 
 const TABLE = `${FIXTURE_STACK}-Heartbeats740CD8B8`;
 const FUNCTION = `${FIXTURE_STACK}-Worker11F36D0F`;
 const RULE = `${FIXTURE_STACK}-Tick6513F4AE`;
 
-let moto: MotoProcess;
-let aws: TestAws;
+const aws = useMoto();
 let target: TestTarget;
 let tmp: string;
 let assemblyDir: string;
@@ -39,10 +38,8 @@ let deployed: DeployedStack[];
 
 beforeAll(async () => {
   tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'localcloud-deploy-'));
-  moto = await startMotoServer();
-  aws = testAws(moto.endpoint);
   assemblyDir = synthFixture(path.join(tmp, 'cdk.out'));
-  target = testTarget(moto.endpoint);
+  target = testTarget(aws.endpoint);
   deployed = await deployAssembly(assemblyDir, target);
 }, 60_000);
 
@@ -50,8 +47,6 @@ afterAll(async () => {
   await target?.esm.stop();
   await target?.scheduler.stop();
   await target?.ttl.stop();
-  aws?.destroy();
-  await moto?.stop();
   fs.rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -93,7 +88,7 @@ describe('deployAssembly of the fixture CDK app', () => {
     expect(await queueAttribute(aws, workUrl, 'VisibilityTimeout')).toBe('10');
     const redrive: unknown = JSON.parse(await queueAttribute(aws, workUrl, 'RedrivePolicy'));
     expect(redrive).toMatchObject({
-      deadLetterTargetArn: expect.stringMatching(new RegExp(`^arn:aws:sqs:${REGION}:${ACCOUNT}:${FIXTURE_STACK}-WorkDlq`)),
+      deadLetterTargetArn: expect.stringMatching(new RegExp(`^arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${FIXTURE_STACK}-WorkDlq`)),
       maxReceiveCount: 3,
     });
     const { QueueUrl: fifoUrl } = await aws.sqs.send(new GetQueueUrlCommand({ QueueName: FIXTURE_FIFO_QUEUE_NAME }));
@@ -106,7 +101,7 @@ describe('deployAssembly of the fixture CDK app', () => {
     expect(fn).toMatchObject({
       name: FUNCTION,
       logicalId: 'Worker11F36D0F',
-      arn: `arn:aws:lambda:${REGION}:${ACCOUNT}:function:${FUNCTION}`,
+      arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:${FUNCTION}`,
       handler: 'index.handler',
       runtime: 'nodejs22.x',
       timeoutSeconds: 10,
@@ -116,9 +111,9 @@ describe('deployAssembly of the fixture CDK app', () => {
     const workQueueUrl = stack(FIXTURE_STACK).outputs.WorkQueueUrl;
     expect(fn?.environment).toEqual({
       TABLE_NAME: TABLE,
-      TABLE_ARN: `arn:aws:dynamodb:${REGION}:${ACCOUNT}:table/${TABLE}`,
+      TABLE_ARN: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/${TABLE}`,
       WORK_QUEUE_URL: workQueueUrl,
-      FIFO_QUEUE_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT}:${FIXTURE_FIFO_QUEUE_NAME}`,
+      FIFO_QUEUE_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${FIXTURE_FIFO_QUEUE_NAME}`,
       JOINED: `${TABLE}:${REGION}`,
       SUBBED: `${FIXTURE_STACK}/${FIXTURE_FIFO_QUEUE_NAME}`,
     });

@@ -1,29 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { EventSourceMappings } from '../../../localcloud/event-source-mappings.js';
 import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
-import { FakeLambdaRuntime } from '../../unit/localcloud-deploy/helpers/fake-runtime.js';
-import { waitFor } from '../../unit/localcloud-deploy/helpers/wait-for.js';
-import { createQueue, queueAttribute, receiveAll, REGION, testAws, type TestAws } from './helpers/aws.js';
-import { sqsMapping } from './helpers/mappings.js';
-import { startMotoServer, type MotoProcess } from './helpers/moto.js';
+import { createQueue, queueAttribute, receiveAll, REGION } from '../../support/aws.js';
+import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
+import { sqsMapping } from '../../support/mappings.js';
+import { useMoto } from '../../support/moto.js';
+import { waitFor } from '../../support/wait-for.js';
 
-let moto: MotoProcess;
-let aws: TestAws;
+const aws = useMoto();
 let runtime: FakeLambdaRuntime;
 let esm: EventSourceMappings;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  aws = testAws(moto.endpoint);
-}, 30_000);
-
-afterAll(async () => {
-  aws?.destroy();
-  await moto?.stop();
-});
 
 afterEach(async () => {
   await esm?.stop();
@@ -39,7 +28,7 @@ async function setup(
   const functionName = `fn-${randomUUID()}`;
   runtime = new FakeLambdaRuntime();
   if (handler) runtime.on(functionName, (payload) => handler(recordsOf(payload)));
-  esm = new EventSourceMappings(runtime, { awsEndpoint: moto.endpoint, region: REGION, pollIntervalMs: 20 });
+  esm = new EventSourceMappings(runtime, { awsEndpoint: aws.endpoint, region: REGION, pollIntervalMs: 20 });
   esm.upsert(sqsMapping(functionName, queue, overrides));
   esm.start();
   const records = () => runtime.invocationsOf(functionName).flatMap((i) => recordsOf(i.payload));

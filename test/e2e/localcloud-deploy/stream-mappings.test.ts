@@ -1,29 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { EventSourceMappings } from '../../../localcloud/event-source-mappings.js';
 import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
-import { FakeLambdaRuntime, sleep } from '../../unit/localcloud-deploy/helpers/fake-runtime.js';
-import { waitFor } from '../../unit/localcloud-deploy/helpers/wait-for.js';
-import { createQueue, createStreamTable, receiveAll, REGION, s, testAws, type TestAws } from './helpers/aws.js';
-import { streamMapping } from './helpers/mappings.js';
-import { startMotoServer, type MotoProcess } from './helpers/moto.js';
+import { createQueue, createStreamTable, receiveAll, REGION, s } from '../../support/aws.js';
+import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
+import { streamMapping } from '../../support/mappings.js';
+import { useMoto } from '../../support/moto.js';
+import { sleep, waitFor } from '../../support/wait-for.js';
 
-let moto: MotoProcess;
-let aws: TestAws;
+const aws = useMoto();
 let runtime: FakeLambdaRuntime;
 let esm: EventSourceMappings;
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  aws = testAws(moto.endpoint);
-}, 30_000);
-
-afterAll(async () => {
-  aws?.destroy();
-  await moto?.stop();
-});
 
 afterEach(async () => {
   await esm?.stop();
@@ -36,7 +25,7 @@ async function setup(overrides: Partial<EventSourceMappingSpec> = {}, handler?: 
   const functionName = `fn-${randomUUID()}`;
   runtime = new FakeLambdaRuntime();
   if (handler) runtime.on(functionName, (payload) => handler(recordsOf(payload)));
-  esm = new EventSourceMappings(runtime, { awsEndpoint: moto.endpoint, region: REGION, pollIntervalMs: 20 });
+  esm = new EventSourceMappings(runtime, { awsEndpoint: aws.endpoint, region: REGION, pollIntervalMs: 20 });
   const spec = streamMapping(functionName, streamArn, tableName, overrides);
   esm.upsert(spec);
   esm.start();
@@ -229,7 +218,7 @@ describe('DynamoDB stream mappings', () => {
     const streamArn = await createStreamTable(aws, tableName);
     await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s('before') } }));
     runtime = new FakeLambdaRuntime();
-    esm = new EventSourceMappings(runtime, { awsEndpoint: moto.endpoint, region: REGION, pollIntervalMs: 20 });
+    esm = new EventSourceMappings(runtime, { awsEndpoint: aws.endpoint, region: REGION, pollIntervalMs: 20 });
     esm.upsert(streamMapping('fn', streamArn, tableName, { startingPosition: 'LATEST' }));
     esm.start();
     await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s('after') } }));

@@ -1,31 +1,20 @@
 import { randomUUID } from 'node:crypto';
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventSourceMappings } from '../../../localcloud/event-source-mappings.js';
 import { TtlReaper } from '../../../localcloud/ttl-reaper.js';
-import { FakeLambdaRuntime } from '../../unit/localcloud-deploy/helpers/fake-runtime.js';
-import { waitFor } from '../../unit/localcloud-deploy/helpers/wait-for.js';
-import { createStreamTable, n, REGION, s, testAws, type TestAws } from './helpers/aws.js';
-import { streamMapping } from './helpers/mappings.js';
-import { startMotoServer, type MotoProcess } from './helpers/moto.js';
+import { createStreamTable, n, REGION, s } from '../../support/aws.js';
+import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
+import { streamMapping } from '../../support/mappings.js';
+import { useMoto } from '../../support/moto.js';
+import { waitFor } from '../../support/wait-for.js';
 
-let moto: MotoProcess;
-let aws: TestAws;
+const aws = useMoto();
 const stoppables: Array<{ stop(): Promise<void> }> = [];
-
-beforeAll(async () => {
-  moto = await startMotoServer();
-  aws = testAws(moto.endpoint);
-}, 30_000);
 
 afterEach(async () => {
   await Promise.all(stoppables.splice(0).map((x) => x.stop()));
-});
-
-afterAll(async () => {
-  aws?.destroy();
-  await moto?.stop();
 });
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
@@ -47,11 +36,11 @@ describe('TtlReaper', () => {
   it('deletes expired items, keeps live ones, and the delete reaches the stream as REMOVE with OldImage', async () => {
     const { tableName, streamArn } = await tableWithItems({ expired: nowSeconds() - 10, live: nowSeconds() + 3600 });
     const runtime = new FakeLambdaRuntime();
-    const esm = new EventSourceMappings(runtime, { awsEndpoint: moto.endpoint, region: REGION, pollIntervalMs: 20 });
+    const esm = new EventSourceMappings(runtime, { awsEndpoint: aws.endpoint, region: REGION, pollIntervalMs: 20 });
     esm.upsert(streamMapping('on-expiry', streamArn, tableName, { filterPatterns: ['{"eventName":["REMOVE"]}'] }));
     esm.start();
     stoppables.push(esm);
-    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 0 });
+    const reaper = new TtlReaper({ awsEndpoint: aws.endpoint, region: REGION, periodMs: 0 });
     reaper.add({ tableName, attributeName: 'expiresAt' });
 
     expect(await reaper.sweepOnce()).toBe(1);
@@ -69,7 +58,7 @@ describe('TtlReaper', () => {
     const { tableName } = await tableWithItems({});
     await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s('none') } }));
     await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s('text'), expiresAt: s('1') } }));
-    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 0 });
+    const reaper = new TtlReaper({ awsEndpoint: aws.endpoint, region: REGION, periodMs: 0 });
     reaper.add({ tableName, attributeName: 'expiresAt' });
     const errors = vi.spyOn(console, 'error');
 
@@ -82,7 +71,7 @@ describe('TtlReaper', () => {
 
   it('sweeps on its own every periodMs once started', async () => {
     const { tableName } = await tableWithItems({ soon: nowSeconds() + 1 });
-    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 100 });
+    const reaper = new TtlReaper({ awsEndpoint: aws.endpoint, region: REGION, periodMs: 100 });
     reaper.add({ tableName, attributeName: 'expiresAt' });
     reaper.start();
     stoppables.push(reaper);
@@ -92,7 +81,7 @@ describe('TtlReaper', () => {
 
   it('keeps going when a registered table is missing', async () => {
     const { tableName } = await tableWithItems({ expired: nowSeconds() - 1 });
-    const reaper = new TtlReaper({ awsEndpoint: moto.endpoint, region: REGION, periodMs: 0 });
+    const reaper = new TtlReaper({ awsEndpoint: aws.endpoint, region: REGION, periodMs: 0 });
     reaper.add({ tableName: 'no-such-table', attributeName: 'expiresAt' });
     reaper.add({ tableName, attributeName: 'expiresAt' });
 

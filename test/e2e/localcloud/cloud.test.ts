@@ -13,9 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
 import { EdgePortInUseError } from '../../../localcloud/edge.js';
 import { FIXTURE_STACK, synthFixture } from '../../fixtures/cdk-app/app.js';
-import { REGION } from '../../fixtures/lambdas/function-specs.js';
-
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
+import { testClientConfig } from '../../support/aws.js';
 
 describe('startLocalCloud', () => {
   let workDir: string;
@@ -31,7 +29,7 @@ describe('startLocalCloud', () => {
     assemblyDir = synthFixture(path.join(workDir, 'cdk.out'));
     outputsFile = path.join(workDir, 'outputs', 'cdk-outputs.json');
     cloud = await startLocalCloud({ port: 0, assemblyDir, outputsFile, ttlPeriodMs: 0, logSink: (line) => logLines.push(line) });
-    lambda = new LambdaClient({ endpoint: cloud.endpoint, region: REGION, credentials });
+    lambda = new LambdaClient(testClientConfig(cloud.endpoint));
     outputs = cloud.stacks.find((stack) => stack.stackName === FIXTURE_STACK)?.outputs ?? {};
   });
 
@@ -67,7 +65,7 @@ describe('startLocalCloud', () => {
   });
 
   it('runs the function from its stream event source mapping', async () => {
-    const dynamodb = new DynamoDBClient({ endpoint: cloud.endpoint, region: REGION, credentials });
+    const dynamodb = new DynamoDBClient(testClientConfig(cloud.endpoint));
     const reports = (): number => logLines.filter((line) => line.startsWith(`[${outputs.FunctionName}] REPORT RequestId:`)).length;
     const reportsBefore = reports();
     try {

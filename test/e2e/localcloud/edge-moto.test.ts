@@ -7,33 +7,22 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { CreateTableCommand, DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
-import { CreateQueueCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateTableCommand, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Edge } from '../../../localcloud/edge.js';
 import { lambdaApi } from '../../../localcloud/lambda-api.js';
 import { startMoto, type MotoServer } from '../../../localcloud/moto.js';
 import { WorkerLambdaRuntime } from '../../../localcloud/runtime.js';
-import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
-import { ACCOUNT_ID, fixtureFunction, REGION } from '../../fixtures/lambdas/function-specs.js';
+import { fixtureFunction } from '../../fixtures/lambdas/function-specs.js';
+import { ACCOUNT_ID, REGION, TEST_CREDENTIALS_ENV, testAws } from '../../support/aws.js';
+import { streamMapping } from '../../support/mappings.js';
 
 const run = promisify(execFile);
-const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
-
-const mapping: EventSourceMappingSpec = {
+const mapping = streamMapping('echo', `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/T/stream/x`, 'T', {
   uuid: '33333333-3333-5333-8333-333333333333',
-  functionName: 'echo',
-  source: { kind: 'dynamodb', eventSourceArn: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/T/stream/x`, tableName: 'T' },
-  batchSize: 100,
-  maximumBatchingWindowInSeconds: 0,
   startingPosition: 'LATEST',
-  maximumRetryAttempts: -1,
-  maximumRecordAgeInSeconds: -1,
-  bisectBatchOnFunctionError: false,
-  reportBatchItemFailures: false,
-  filterPatterns: [],
-  enabled: true,
-};
+});
 
 describe('edge + moto, with the AWS CLI and the SDK', () => {
   let moto: MotoServer;
@@ -45,7 +34,7 @@ describe('edge + moto, with the AWS CLI and the SDK', () => {
   const aws = async (...args: string[]): Promise<string> => {
     const { stdout } = await run('aws', ['--endpoint-url', edge.url, '--output', 'json', ...args], {
       cwd: workDir,
-      env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: REGION },
+      env: { ...process.env, ...TEST_CREDENTIALS_ENV, AWS_DEFAULT_REGION: REGION },
     });
     return stdout;
   };
@@ -127,8 +116,7 @@ describe('edge + moto, with the AWS CLI and the SDK', () => {
     });
 
     it('the SDK works through the edge, and moto builds URLs that point back at the edge', async () => {
-      const dynamodb = new DynamoDBClient({ endpoint: edge.url, region: REGION, credentials });
-      const sqs = new SQSClient({ endpoint: edge.url, region: REGION, credentials });
+      const { dynamodb, sqs, destroy } = testAws(edge.url);
       try {
         await dynamodb.send(
           new CreateTableCommand({
@@ -142,8 +130,7 @@ describe('edge + moto, with the AWS CLI and the SDK', () => {
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'via-edge' }));
         expect(QueueUrl).toBe(`${edge.url}/${ACCOUNT_ID}/via-edge`);
       } finally {
-        dynamodb.destroy();
-        sqs.destroy();
+        destroy();
       }
     });
 

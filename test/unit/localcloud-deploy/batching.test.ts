@@ -1,18 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { collectBatch, type BatchSource } from '../../../localcloud/esm/batching.js';
-
-/** A source that yields scripted arrivals, one fetch at a time. */
-class ScriptedSource implements BatchSource<number> {
-  readonly buffer: number[] = [];
-  exhausted = false;
-  fetches = 0;
-  constructor(private readonly arrivals: number[][]) {}
-  async fetch(): Promise<number> {
-    const next = this.arrivals[this.fetches++] ?? [];
-    this.buffer.push(...next);
-    return next.length;
-  }
-}
+import { collectBatch } from '../../../localcloud/esm/batching.js';
+import { ScriptedSource } from '../../support/scripted-source.js';
 
 const options = (batchSize: number, windowMs: number) => ({
   batchSize,

@@ -2,24 +2,16 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventSourceMappings, FilterPatternError, InvalidEventSourceMappingError } from '../../../localcloud/event-source-mappings.js';
 import { TtlReaper } from '../../../localcloud/ttl-reaper.js';
-import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
-import { FakeLambdaRuntime } from './helpers/fake-runtime.js';
+import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
+import { sqsMapping } from '../../support/mappings.js';
 
 const UNREACHABLE = { awsEndpoint: 'http://127.0.0.1:9', region: 'us-east-1' };
 
-const spec: EventSourceMappingSpec = {
-  uuid: 'm1',
-  functionName: 'f',
-  source: { kind: 'sqs', eventSourceArn: 'arn:aws:sqs:us-east-1:123456789012:q', queueUrl: 'http://x/123456789012/q' },
-  batchSize: 10,
-  maximumBatchingWindowInSeconds: 0,
-  maximumRetryAttempts: -1,
-  maximumRecordAgeInSeconds: -1,
-  bisectBatchOnFunctionError: false,
-  reportBatchItemFailures: false,
-  filterPatterns: [],
-  enabled: true,
-};
+const spec = sqsMapping(
+  'f',
+  { url: 'http://x/123456789012/q', arn: 'arn:aws:sqs:us-east-1:123456789012:q' },
+  { uuid: 'm1' },
+);
 
 afterEach(() => {
   vi.useRealTimers();

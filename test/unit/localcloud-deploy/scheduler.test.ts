@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ScheduleExpressionError, Scheduler, UnknownScheduleError } from '../../../localcloud/scheduler.js';
-import { FakeLambdaRuntime } from './helpers/fake-runtime.js';
+import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
 
 afterEach(() => {
   vi.useRealTimers();

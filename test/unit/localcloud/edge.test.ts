@@ -16,40 +16,28 @@ import { lambdaApi, type EventSourceMappingCatalog } from '../../../localcloud/l
 import { findFreePort } from '../../../localcloud/moto.js';
 import { WorkerLambdaRuntime } from '../../../localcloud/runtime.js';
 import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
-import { ACCOUNT_ID, fixtureFunction, REGION } from '../../fixtures/lambdas/function-specs.js';
+import { fixtureFunction } from '../../fixtures/lambdas/function-specs.js';
+import { ACCOUNT_ID, REGION, testClientConfig } from '../../support/aws.js';
+import { sqsMapping, streamMapping } from '../../support/mappings.js';
 
 const STREAM_ARN = `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/Heartbeats/stream/2026-11-25T00:00:00.000`;
 const QUEUE_ARN = `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:events.fifo`;
 
 const mappings: EventSourceMappingSpec[] = [
-  {
+  streamMapping('echo', STREAM_ARN, 'Heartbeats', {
     uuid: '11111111-1111-5111-8111-111111111111',
-    functionName: 'echo',
-    source: { kind: 'dynamodb', eventSourceArn: STREAM_ARN, tableName: 'Heartbeats' },
     batchSize: 10,
-    maximumBatchingWindowInSeconds: 0,
-    startingPosition: 'TRIM_HORIZON',
     maximumRetryAttempts: 2,
-    maximumRecordAgeInSeconds: -1,
     bisectBatchOnFunctionError: true,
     onFailureDestinationArn: QUEUE_ARN,
     reportBatchItemFailures: true,
     filterPatterns: ['{"eventName":["REMOVE"]}'],
-    enabled: true,
-  },
-  {
-    uuid: '22222222-2222-5222-8222-222222222222',
-    functionName: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:failing`,
-    source: { kind: 'sqs', eventSourceArn: QUEUE_ARN, queueUrl: 'http://127.0.0.1:4566/123456789012/events.fifo' },
-    batchSize: 1,
-    maximumBatchingWindowInSeconds: 0,
-    maximumRetryAttempts: -1,
-    maximumRecordAgeInSeconds: -1,
-    bisectBatchOnFunctionError: false,
-    reportBatchItemFailures: false,
-    filterPatterns: [],
-    enabled: false,
-  },
+  }),
+  sqsMapping(
+    `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:failing`,
+    { url: 'http://127.0.0.1:4566/123456789012/events.fifo', arn: QUEUE_ARN },
+    { uuid: '22222222-2222-5222-8222-222222222222', batchSize: 1, enabled: false },
+  ),
 ];
 const catalog: EventSourceMappingCatalog = {
   list: () => mappings,
@@ -90,12 +78,7 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
     runtime.register(fixtureFunction('failing', 'fail'));
     runtime.register(fixtureFunction('logger', 'logs'));
     edge.use(lambdaApi({ runtime, eventSourceMappings: catalog, region: REGION, accountId: ACCOUNT_ID }));
-    lambda = new LambdaClient({
-      endpoint: edge.url,
-      region: REGION,
-      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      maxAttempts: 1,
-    });
+    lambda = new LambdaClient(testClientConfig(edge.url, { maxAttempts: 1 }));
   });
 
   afterAll(async () => {

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { FunctionNotFoundError, WorkerLambdaRuntime } from '../../../localcloud/runtime.js';
-import { COMMONJS_CODE_DIR, fixtureFunction, REGION } from '../../fixtures/lambdas/function-specs.js';
+import { COMMONJS_CODE_DIR, fixtureFunction } from '../../fixtures/lambdas/function-specs.js';
+import { REGION } from '../../support/aws.js';
 
 const EDGE = 'http://127.0.0.1:4566';
 

@@ -3,8 +3,8 @@ import { EventSourceMappings } from '../../../../localcloud/event-source-mapping
 import type { DeployTarget } from '../../../../localcloud/deployer.js';
 import { Scheduler } from '../../../../localcloud/scheduler.js';
 import { TtlReaper } from '../../../../localcloud/ttl-reaper.js';
-import { FakeLambdaRuntime } from '../../../unit/localcloud-deploy/helpers/fake-runtime.js';
-import { ACCOUNT, REGION } from './aws.js';
+import { ACCOUNT_ID, REGION } from '../../../support/aws.js';
+import { FakeLambdaRuntime } from '../../../support/fake-runtime.js';
 
 export interface TestTarget extends DeployTarget {
   runtime: FakeLambdaRuntime;
@@ -16,9 +16,9 @@ export function testTarget(awsEndpoint: string): TestTarget {
     runtime,
     awsEndpoint,
     region: REGION,
-    accountId: ACCOUNT,
+    accountId: ACCOUNT_ID,
     esm: new EventSourceMappings(runtime, { awsEndpoint, region: REGION }),
-    scheduler: new Scheduler(runtime, { region: REGION, accountId: ACCOUNT }),
+    scheduler: new Scheduler(runtime, { region: REGION, accountId: ACCOUNT_ID }),
     ttl: new TtlReaper({ awsEndpoint, region: REGION }),
   };
 }

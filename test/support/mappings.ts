@@ -1,6 +1,18 @@
-/** Building event source mapping specs for the tests, with Lambda's defaults. */
+/** Event source mapping specs for tests, with Lambda's defaults; a test overrides what it is about. */
 import { randomUUID } from 'node:crypto';
-import type { EventSourceMappingSpec } from '../../../../localcloud/types.js';
+import type { EventSourceMappingSpec } from '../../localcloud/types.js';
+
+/** Lambda's defaults whatever the source (the batch size and the starting position depend on it). */
+const lambdaDefaults = () => ({
+  uuid: randomUUID(),
+  maximumBatchingWindowInSeconds: 0,
+  maximumRetryAttempts: -1,
+  maximumRecordAgeInSeconds: -1,
+  bisectBatchOnFunctionError: false,
+  reportBatchItemFailures: false,
+  filterPatterns: [],
+  enabled: true,
+});
 
 export function streamMapping(
   functionName: string,
@@ -9,18 +21,11 @@ export function streamMapping(
   overrides: Partial<EventSourceMappingSpec> = {},
 ): EventSourceMappingSpec {
   return {
-    uuid: randomUUID(),
+    ...lambdaDefaults(),
     functionName,
     source: { kind: 'dynamodb', eventSourceArn, tableName },
     batchSize: 100,
-    maximumBatchingWindowInSeconds: 0,
     startingPosition: 'TRIM_HORIZON',
-    maximumRetryAttempts: -1,
-    maximumRecordAgeInSeconds: -1,
-    bisectBatchOnFunctionError: false,
-    reportBatchItemFailures: false,
-    filterPatterns: [],
-    enabled: true,
     ...overrides,
   };
 }
@@ -31,17 +36,10 @@ export function sqsMapping(
   overrides: Partial<EventSourceMappingSpec> = {},
 ): EventSourceMappingSpec {
   return {
-    uuid: randomUUID(),
+    ...lambdaDefaults(),
     functionName,
     source: { kind: 'sqs', eventSourceArn: queue.arn, queueUrl: queue.url },
     batchSize: 10,
-    maximumBatchingWindowInSeconds: 0,
-    maximumRetryAttempts: -1,
-    maximumRecordAgeInSeconds: -1,
-    bisectBatchOnFunctionError: false,
-    reportBatchItemFailures: false,
-    filterPatterns: [],
-    enabled: true,
     ...overrides,
   };
 }

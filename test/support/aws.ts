@@ -1,10 +1,15 @@
-/** SDK clients and small data-plane helpers for the tests, pointed at the test's moto. */
+/**
+ * AWS SDK clients for tests, pointed at a local endpoint (a test's moto, or the edge),
+ * and small data-plane helpers. Credentials are the embedded cloud's dummies
+ * (localClientConfig): a test never picks up a developer's profile or process.env.
+ */
 import {
   CreateTableCommand,
   DescribeTableCommand,
   DynamoDBClient,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import {
   CreateQueueCommand,
   GetQueueAttributesCommand,
@@ -13,26 +18,44 @@ import {
   type Message,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
-import { localClientConfig } from '../../../../localcloud/shared/aws-clients.js';
+import { LOCAL_CREDENTIALS, localClientConfig, type LocalClientConfig } from '../../localcloud/shared/aws-clients.js';
 
 export const REGION = 'us-east-1';
-export const ACCOUNT = '123456789012';
+/** moto's default account, which it uses for any access key it has not issued itself. */
+export const ACCOUNT_ID = '123456789012';
 
-export interface TestAws {
-  dynamodb: DynamoDBClient;
-  sqs: SQSClient;
-  destroy(): void;
+/** SDK client configuration for `endpoint`, with the local dummy credentials. */
+export function testClientConfig(endpoint: string, overrides: Partial<LocalClientConfig> = {}): LocalClientConfig {
+  return { ...localClientConfig({ awsEndpoint: endpoint, region: REGION }), ...overrides };
 }
 
-export function testAws(endpoint: string): TestAws {
-  const config = localClientConfig({ awsEndpoint: endpoint, region: REGION });
+/** The same dummy credentials, as environment variables for a CLI run as a child process (aws, cdk). */
+export const TEST_CREDENTIALS_ENV = {
+  AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+};
+
+export interface TestAws {
+  endpoint: string;
+  dynamodb: DynamoDBClient;
+  streams: DynamoDBStreamsClient;
+  sqs: SQSClient;
+}
+
+/** Clients on `endpoint`; the caller destroys them. */
+export function testAws(endpoint: string): TestAws & { destroy(): void } {
+  const config = testClientConfig(endpoint);
   const dynamodb = new DynamoDBClient(config);
+  const streams = new DynamoDBStreamsClient(config);
   const sqs = new SQSClient(config);
   return {
+    endpoint,
     dynamodb,
+    streams,
     sqs,
     destroy: () => {
       dynamodb.destroy();
+      streams.destroy();
       sqs.destroy();
     },
   };

@@ -1,3 +1,7 @@
+/** Waiting in tests: on observable state (waitFor), or a plain delay where the delay is the point (a slow handler). */
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
 /**
  * Polls `probe` until it returns a value other than undefined/false (or stops
  * throwing), up to `timeoutMs`. Tests wait on observable state, never on a guessed sleep.
@@ -22,6 +26,6 @@ export async function waitFor<T>(
       const detail = lastError instanceof Error ? `: ${lastError.message}` : '';
       throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}${detail}`);
     }
-    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    await sleep(intervalMs);
   }
 }

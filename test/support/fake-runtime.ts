@@ -3,7 +3,7 @@
  * scripts per function (a payload, a thrown error → FunctionError, or a delay).
  */
 import { randomUUID } from 'node:crypto';
-import type { FunctionSpec, InvokeResult, LambdaRuntime } from '../../../../localcloud/types.js';
+import type { FunctionSpec, InvokeResult, LambdaRuntime } from '../../localcloud/types.js';
 
 export interface Invocation {
   functionName: string;
@@ -73,5 +73,3 @@ export class FakeLambdaRuntime implements LambdaRuntime {
 
   async close(): Promise<void> {}
 }
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,14 @@
+/** A BatchSource double for the pollers' batching: yields scripted arrivals, one fetch at a time. */
+import type { BatchSource } from '../../localcloud/esm/batching.js';
+
+export class ScriptedSource implements BatchSource<number> {
+  readonly buffer: number[] = [];
+  exhausted = false;
+  fetches = 0;
+  constructor(private readonly arrivals: number[][]) {}
+  async fetch(): Promise<number> {
+    const next = this.arrivals[this.fetches++] ?? [];
+    this.buffer.push(...next);
+    return next.length;
+  }
+}
