@@ -146,6 +146,9 @@ async function waitUntilServing(endpoint: string, timeoutMs: number): Promise<bo
 
 async function stopProcess(child: ChildProcess, exited: Promise<number | null>): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) {
+    // The child is unref'd so that it never keeps this process alive by itself; while we
+    // wait for its exit it must, or Node could end with this promise still pending.
+    child.ref();
     signalGroup(child, 'SIGTERM');
     const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), STOP_GRACE_MS);
     await exited;
