@@ -15,7 +15,7 @@ import {
   forEachPartition,
   updateAfterElection,
 } from './partition-change.js';
-import { isCausedBy } from './partitions.js';
+import { isCausedBy, placedAfterLapse } from './partitions.js';
 
 /** EXPIRED: the lease lapsed (a failure). DEREGISTERED: the lease was deleted while live (a shutdown). */
 export type BrokerDeparture = 'EXPIRED' | 'DEREGISTERED';
@@ -37,8 +37,12 @@ export async function onBrokerGone(
   // before it may lead or count as in sync.
   const isEligible: Liveness = (brokerId) => brokerId !== gone.brokerId && cluster.isAlive(brokerId);
 
-  // A leader is always in its ISR, so the ISR test covers the partitions it led too.
-  const touched = cluster.partitions.filter((p) => p.isr.includes(gone.brokerId) || isCausedBy(p.lastChange, gone));
+  // A leader is always in its ISR, so the ISR test covers the partitions it led too. The
+  // detector can lag behind direct reads of the broker table: a topic created after this
+  // incarnation lapsed may already have placed the broker's next incarnation.
+  const touched = cluster.partitions.filter(
+    (p) => (p.isr.includes(gone.brokerId) && !placedAfterLapse(p, gone)) || isCausedBy(p.lastChange, gone),
+  );
   const events = await forEachPartition(touched, async (partition) => {
       const outcome = await changeLeadership(deps, partition, (current) =>
         decideAfterDeparture(current, gone, departure, isEligible, cluster.uncleanAllowed(current.topic), now),

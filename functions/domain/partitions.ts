@@ -22,3 +22,16 @@ export const inSyncFollowers = (partition: OnlinePartition): BrokerId[] =>
 /** Whether this change was made because of this broker incarnation's departure or arrival. */
 export const isCausedBy = (change: PartitionChange, broker: Pick<BrokerHeartbeat, 'brokerId' | 'incarnation'>): boolean =>
   change.causeBrokerId === broker.brokerId && change.causeIncarnation === broker.incarnation;
+
+/**
+ * Whether the broker's place in this partition was given after `gone` (one incarnation of
+ * it) had already lapsed: the partition was created, or the broker re-admitted to its ISR
+ * after catching up, later than that incarnation's deadline. The place then belongs to a
+ * later incarnation, and the old one's REMOVE, however late the stream delivers it, must
+ * not take it away.
+ */
+export const placedAfterLapse = (partition: PartitionMetadata, gone: BrokerHeartbeat): boolean => {
+  const change = partition.lastChange;
+  if (change.at <= gone.deadlineMs) return false;
+  return change.reason === 'CREATED' || (change.reason === 'ISR_EXPANDED' && change.causeBrokerId === gone.brokerId);
+};

@@ -197,6 +197,22 @@ describe('failure detector delivery', () => {
     expect(await cluster.deps.metadata.listPartitions()).toEqual(before);
   });
 
+  it('leaves alone a topic that placed the next incarnation before the old one\'s REMOVE arrived', async () => {
+    const cluster = await seedCluster();
+    const gone = await expireWithoutDetector(cluster, 'A');
+    // A restarts as a new incarnation and a topic is created on it, all before the
+    // (lagging) failure detector gets to the old incarnation's REMOVE.
+    cluster.deps.clock.advance(HEARTBEAT_INTERVAL_MS);
+    await cluster.revive('A');
+    await cluster.createTopic('later', 4, 2);
+    const before = await cluster.deps.metadata.listPartitions('later');
+
+    await onBrokerGone(cluster.deps, gone, 'EXPIRED');
+
+    expect(await cluster.deps.metadata.listPartitions('later')).toEqual(before);
+    expect((await cluster.partition('orders', 1)).leader).toBe('B');
+  });
+
   it('changes nothing on a duplicate INSERT, re-publishing what it caused', async () => {
     const cluster = await seedCluster();
     await cluster.kill('A');
