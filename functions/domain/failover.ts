@@ -43,13 +43,18 @@ export async function onBrokerGone(
   const touched = cluster.partitions.filter(
     (p) => (p.isr.includes(gone.brokerId) && !placedAfterLapse(p, gone)) || isCausedBy(p.lastChange, gone),
   );
-  const events = await forEachPartition(touched, async (partition) => {
-      const outcome = await changeLeadership(deps, partition, (current) =>
-        decideAfterDeparture(current, gone, departure, isEligible, cluster.uncleanAllowed(current.topic), now),
-      );
-      const ours = outcome.changed || isCausedBy(outcome.partition.lastChange, gone);
-      return ours ? [await completeChange(deps, outcome.partition, isEligible)] : [];
-  });
+  const handle = async (partition: PartitionMetadata): Promise<LeadershipEvent[]> => {
+    const outcome = await changeLeadership(deps, partition, (current) =>
+      decideAfterDeparture(current, gone, departure, isEligible, cluster.uncleanAllowed(current.topic), now),
+    );
+    const ours = outcome.changed || isCausedBy(outcome.partition.lastChange, gone);
+    return ours ? [await completeChange(deps, outcome.partition, isEligible)] : [];
+  };
+  // Partitions without a leader are unavailable until elected; the ISR shrinks only cost
+  // durability. Elect first, so a broker in many ISRs does not delay its own failover.
+  const led = touched.filter((p) => p.leader === gone.brokerId);
+  const followed = touched.filter((p) => p.leader !== gone.brokerId);
+  const events = await forEachPartition([led, followed], handle);
   return events.flat();
 }
 
