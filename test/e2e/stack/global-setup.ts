@@ -7,8 +7,12 @@ import { asLeadershipOutputs, readOutputsFile, type LeadershipStackOutputs } fro
 import { useDummyCredentialsIfUnset } from '../../../scripts/lib/local-env.js';
 import { deployWithCdkLocal } from '../../../scripts/lib/cdklocal.js';
 
-/** Session timeout the e2e stack is synthesized with: short, so failovers take seconds. */
-export const E2E_SESSION_TIMEOUT_MS = 3000;
+/**
+ * Session timeout the e2e stack is synthesized with: short, so failovers take seconds, yet
+ * long enough that a stall of the emulator on a busy 2-core CI machine does not make a
+ * healthy broker's lease lapse.
+ */
+export const E2E_SESSION_TIMEOUT_MS = 6000;
 const stackName = process.env.STACK_NAME ?? 'PartitionLeadership';
 
 export interface StackTarget {
