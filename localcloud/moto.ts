@@ -6,7 +6,8 @@
  * (the pyenv shim execs, other launchers may fork). The process is also killed when
  * this process exits, and on SIGINT/SIGTERM/SIGHUP when nobody else handles them.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { accessSync, constants } from 'node:fs';
 import { createServer, type Socket } from 'node:net';
 import path from 'node:path';
@@ -50,12 +51,13 @@ const START_ATTEMPTS = 3;
 export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> {
   const command = options.command ?? 'moto_server';
   const executable = findExecutable(command);
+  const launcher = options.command ? [executable] : (patchedLauncher() ?? [executable]);
   const host = options.host ?? '127.0.0.1';
   // A picked port can be taken before moto binds it: retry with another one.
   for (let attempt = 1; ; attempt += 1) {
     const port = options.port ?? (await findFreePort(host));
     try {
-      return await launch(executable, host, port, options.startTimeoutMs ?? 30_000);
+      return await launch(launcher, host, port, options.startTimeoutMs ?? 30_000);
     } catch (error) {
       const retry = error instanceof PortTakenError && options.port === undefined && attempt < START_ATTEMPTS;
       if (!retry) throw error;
@@ -93,8 +95,23 @@ function findExecutable(command: string): string {
   throw new MotoNotInstalledError(command);
 }
 
-async function launch(executable: string, host: string, port: number, timeoutMs: number): Promise<MotoServer> {
-  const child = spawn(executable, ['-H', host, '-p', String(port)], {
+/**
+ * moto_server with the fix in moto_server_patched.py (one rollback snapshot per table per
+ * transaction), when a python3 that has moto is on PATH; null means plain moto_server.
+ */
+let patchedLauncherMemo: string[] | null | undefined;
+function patchedLauncher(): string[] | null {
+  if (patchedLauncherMemo === undefined) {
+    const script = fileURLToPath(new URL('./moto_server_patched.py', import.meta.url));
+    const probe = spawnSync('python3', ['-c', 'import moto.dynamodb.models, moto.server'], { stdio: 'ignore' });
+    patchedLauncherMemo = probe.status === 0 ? ['python3', script] : null;
+  }
+  return patchedLauncherMemo;
+}
+
+async function launch(launcher: string[], host: string, port: number, timeoutMs: number): Promise<MotoServer> {
+  const [program, ...programArgs] = launcher as [string, ...string[]];
+  const child = spawn(program, [...programArgs, '-H', host, '-p', String(port)], {
     detached: true,
     // moto logs every request on stderr: keep only the tail, for error messages.
     stdio: ['ignore', 'ignore', 'pipe'],
