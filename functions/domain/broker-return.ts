@@ -24,7 +24,7 @@ import { levelFollower } from './replica-sync.js';
 export async function onBrokerRegistered(deps: Deps, joined: BrokerHeartbeat): Promise<LeadershipEvent[]> {
   const cluster = await readCluster(deps);
   const hosted = cluster.partitions.filter((p) => p.replicas.includes(joined.brokerId));
-  const events = await forEachPartition([hosted], (partition) => restorePartition(deps, partition, joined, cluster));
+  const events = await forEachPartition(hosted, (partition) => restorePartition(deps, partition, joined, cluster));
   return events.flat();
 }
 

@@ -3,7 +3,7 @@
  * partitions get a new leader, and the ISRs it was in let go of it.
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
-import type { Liveness } from './broker-lease.js';
+import { livenessAt, type Liveness } from './broker-lease.js';
 import { readCluster } from './cluster.js';
 import { electLeader } from './election.js';
 import { removeFromIsr } from './isr.js';
@@ -12,10 +12,11 @@ import {
   changeLeadership,
   completeChange,
   describeChange,
-  forEachPartition,
   updateAfterElection,
+  valuesOrFirstFailure,
 } from './partition-change.js';
 import { isCausedBy, placedAfterLapse } from './partitions.js';
+import { partitionName } from './views.js';
 
 /** EXPIRED: the lease lapsed (a failure). DEREGISTERED: the lease was deleted while live (a shutdown). */
 export type BrokerDeparture = 'EXPIRED' | 'DEREGISTERED';
@@ -31,31 +32,40 @@ export async function onBrokerGone(
   gone: BrokerHeartbeat,
   departure: BrokerDeparture,
 ): Promise<LeadershipEvent[]> {
-  const cluster = await readCluster(deps);
+  const [heartbeats, led] = await Promise.all([deps.brokers.list(), deps.metadata.listPartitionsLedBy(gone.brokerId)]);
   const now = deps.clock.now();
   // A broker back under a new incarnation is alive but not eligible: it must catch up
   // before it may lead or count as in sync.
-  const isEligible: Liveness = (brokerId) => brokerId !== gone.brokerId && cluster.isAlive(brokerId);
-
-  // A leader is always in its ISR, so the ISR test covers the partitions it led too. The
-  // detector can lag behind direct reads of the broker table: a topic created after this
-  // incarnation lapsed may already have placed the broker's next incarnation.
-  const touched = cluster.partitions.filter(
-    (p) => (p.isr.includes(gone.brokerId) && !placedAfterLapse(p, gone)) || isCausedBy(p.lastChange, gone),
-  );
-  const handle = async (partition: PartitionMetadata): Promise<LeadershipEvent[]> => {
+  const isAlive = livenessAt(heartbeats, now);
+  const isEligible: Liveness = (brokerId) => brokerId !== gone.brokerId && isAlive(brokerId);
+  // The detector can lag behind direct reads of the broker table: a topic created after
+  // this incarnation lapsed may already have placed the broker's next incarnation.
+  const concernsGone = (p: PartitionMetadata) =>
+    (p.isr.includes(gone.brokerId) && !placedAfterLapse(p, gone)) || isCausedBy(p.lastChange, gone);
+  const handle = async (partition: PartitionMetadata, uncleanAllowed: boolean): Promise<LeadershipEvent[]> => {
     const outcome = await changeLeadership(deps, partition, (current) =>
-      decideAfterDeparture(current, gone, departure, isEligible, cluster.uncleanAllowed(current.topic), now),
+      decideAfterDeparture(current, gone, departure, isEligible, uncleanAllowed, now),
     );
     const ours = outcome.changed || isCausedBy(outcome.partition.lastChange, gone);
     return ours ? [await completeChange(deps, outcome.partition, isEligible)] : [];
   };
-  // Partitions without a leader are unavailable until elected; the ISR shrinks only cost
-  // durability. Elect first, so a broker in many ISRs does not delay its own failover.
-  const led = touched.filter((p) => p.leader === gone.brokerId);
-  const followed = touched.filter((p) => p.leader !== gone.brokerId);
-  const events = await forEachPartition([led, followed], handle);
-  return events.flat();
+
+  // Partitions without a leader are unavailable until elected; ISR shrinks only cost
+  // durability. So the partitions the broker led are elected first, found through the
+  // leader index (one query, however large the cluster), and the full listing follows.
+  const electing = led.filter(concernsGone);
+  const unclean = await topicsAllowingUncleanElection(deps, electing);
+  const elections = await Promise.allSettled(electing.map((p) => handle(p, unclean.has(p.topic))));
+  const elected = new Set(electing.map(partitionName));
+  const cluster = await readCluster(deps);
+  const rest = cluster.partitions.filter((p) => concernsGone(p) && !elected.has(partitionName(p)));
+  const others = await Promise.allSettled(rest.map((p) => handle(p, cluster.uncleanAllowed(p.topic))));
+  return valuesOrFirstFailure([...elections, ...others]).flat();
+}
+
+async function topicsAllowingUncleanElection(deps: Deps, partitions: readonly PartitionMetadata[]): Promise<Set<string>> {
+  const topics = await Promise.all([...new Set(partitions.map((p) => p.topic))].map((topic) => deps.metadata.getTopic(topic)));
+  return new Set(topics.filter((config) => config?.uncleanLeaderElection).map((config) => config!.topic));
 }
 
 function decideAfterDeparture(

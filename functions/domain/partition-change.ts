@@ -143,11 +143,12 @@ export function updateAfterElection(
  * Runs `work` for every partition concurrently (they are independent) and, unlike
  * Promise.all, waits for all of them before reporting the first failure: a Lambda
  * must not return, and be frozen, while writes for other partitions are still in flight.
- * With several waves, each starts when the one before has settled, failed or not.
  */
-export async function forEachPartition<P, R>(waves: ReadonlyArray<readonly P[]>, work: (partition: P) => Promise<R>): Promise<R[]> {
-  const settled: Array<PromiseSettledResult<R>> = [];
-  for (const wave of waves) settled.push(...(await Promise.allSettled(wave.map(work))));
+export async function forEachPartition<P, R>(partitions: readonly P[], work: (partition: P) => Promise<R>): Promise<R[]> {
+  return valuesOrFirstFailure(await Promise.allSettled(partitions.map(work)));
+}
+
+export function valuesOrFirstFailure<R>(settled: ReadonlyArray<PromiseSettledResult<R>>): R[] {
   const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure) throw failure.reason;
   return settled.map((result) => (result as PromiseFulfilledResult<R>).value);

@@ -17,7 +17,7 @@ export async function electPreferredLeaders(deps: Deps, input: unknown): Promise
   if (topic !== undefined) await requireTopic(deps, topic);
   const cluster = await readCluster(deps, topic);
   const now = deps.clock.now();
-  const events = await forEachPartition([cluster.partitions], async (partition) => {
+  const events = await forEachPartition(cluster.partitions, async (partition) => {
     const outcome = await changeLeadership(deps, partition, (current) => decidePreferred(current, cluster.isAlive, now));
     return outcome.changed ? [await completeChange(deps, outcome.partition, cluster.isAlive)] : [];
   });

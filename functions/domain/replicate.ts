@@ -37,7 +37,7 @@ export async function replicate(deps: Deps, records: LogRecord[]): Promise<Repli
   const batches = byPartition(records.filter((record) => record.copy === 'leader'));
   if (batches.length === 0) return { partitions: [] };
   const isAlive = livenessAt(await deps.brokers.list(), deps.clock.now());
-  return { partitions: await forEachPartition([batches], (batch) => replicatePartition(deps, batch, isAlive)) };
+  return { partitions: await forEachPartition(batches, (batch) => replicatePartition(deps, batch, isAlive)) };
 }
 
 function byPartition(records: readonly LogRecord[]): PartitionBatch[] {

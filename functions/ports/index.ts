@@ -60,6 +60,11 @@ export interface MetadataStore {
   /** All partitions, or those of one topic; sorted by topic, then partition (domain/partitions byTopicAndPartition). */
   listPartitions(topic?: string): Promise<PartitionMetadata[]>;
   /**
+   * The partitions whose leader is this broker, in listing order. May lag a just-made
+   * election (an index read): callers needing completeness follow with listPartitions.
+   */
+  listPartitionsLedBy(brokerId: BrokerId): Promise<PartitionMetadata[]>;
+  /**
    * Conditional write of a leader/ISR/state change: applies only if the stored
    * partition still has `expectedVersion`; sets version = expectedVersion + 1.
    * Never touches highWatermark. Throws StaleEpochError (domain/errors partitionVersionMoved)

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
+import { LEADER_INDEX } from '../../functions/adapters/dynamodb/keys.js';
 
 export interface LeadershipTablesProps {
   /**
@@ -48,6 +49,11 @@ export class LeadershipTables extends Construct {
       ...common,
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+    });
+    this.metadata.addGlobalSecondaryIndex({
+      indexName: LEADER_INDEX.indexName,
+      partitionKey: { name: LEADER_INDEX.keyAttribute, type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
     });
     this.log = new dynamodb.Table(this, 'Log', {
       ...common,

@@ -56,15 +56,23 @@ describe('tables', () => {
     });
   });
 
-  it('metadata: pk + sk strings, no stream', () => {
+  it('metadata: pk + sk strings, no stream, a sparse ByLeader index for failover', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'sk', KeyType: 'RANGE' },
       ],
-      AttributeDefinitions: [
+      AttributeDefinitions: Match.arrayWith([
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'sk', AttributeType: 'S' },
+        { AttributeName: 'leaderKey', AttributeType: 'S' },
+      ]),
+      GlobalSecondaryIndexes: [
+        Match.objectLike({
+          IndexName: 'ByLeader',
+          KeySchema: [{ AttributeName: 'leaderKey', KeyType: 'HASH' }],
+          Projection: { ProjectionType: 'ALL' },
+        }),
       ],
       BillingMode: 'PAY_PER_REQUEST',
       StreamSpecification: Match.absent(),

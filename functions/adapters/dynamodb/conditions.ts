@@ -115,15 +115,20 @@ export const guardedBy = (condition: Condition): ExpressionParts & { ConditionEx
 });
 
 /** An `UpdateExpression` that SETs each attribute; placeholders are prefixed so they never clash with a condition's. */
+/** Sets the attributes; one given as `undefined` is removed instead (a sparse index key that no longer applies). */
 export const setAttributes = (
   attributes: Record<string, NativeAttributeValue>,
 ): ExpressionParts & { UpdateExpression: string } => {
   const entries = Object.entries(attributes);
+  const set = entries.filter(([, value]) => value !== undefined);
+  const removed = entries.filter(([, value]) => value === undefined);
+  const clauses = [`SET ${set.map(([name]) => `#set_${name} = :set_${name}`).join(', ')}`];
+  if (removed.length > 0) clauses.push(`REMOVE ${removed.map(([name]) => `#set_${name}`).join(', ')}`);
   return {
-    UpdateExpression: `SET ${entries.map(([name]) => `#set_${name} = :set_${name}`).join(', ')}`,
+    UpdateExpression: clauses.join(' '),
     ...placeholders(
       Object.fromEntries(entries.map(([name]) => [`#set_${name}`, name])),
-      Object.fromEntries(entries.map(([name, value]) => [`:set_${name}`, value])),
+      Object.fromEntries(set.map(([name, value]) => [`:set_${name}`, value])),
     ),
   };
 };

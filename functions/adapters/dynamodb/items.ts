@@ -15,7 +15,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
-import { logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
+import { LEADER_INDEX, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
 
 export type Item = Record<string, NativeAttributeValue>;
 
@@ -111,7 +111,11 @@ export const topicFromItem = (item: Fields): TopicConfig => ({
   createdAt: num(item, 'createdAt'),
 });
 
-export const partitionItem = (p: PartitionMetadata): Item => ({ ...partitionKey(p.topic, p.partition), ...p });
+export const partitionItem = (p: PartitionMetadata): Item => ({
+  ...partitionKey(p.topic, p.partition),
+  ...p,
+  ...(p.leader === null ? {} : { [LEADER_INDEX.keyAttribute]: p.leader }),
+});
 
 const changeFromFields = (change: Fields): PartitionChange => ({
   reason: oneOf(change, 'reason', LEADERSHIP_REASONS),

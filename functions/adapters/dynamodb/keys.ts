@@ -20,6 +20,13 @@ export type LogKey = {
   offset: number;
 };
 
+/**
+ * Sparse index of partition items by their current leader: a failover finds the
+ * partitions a dead broker led with one Query, however large the cluster. Only a
+ * partition with a leader carries the key attribute.
+ */
+export const LEADER_INDEX = { indexName: 'ByLeader', keyAttribute: 'leaderKey' } as const;
+
 /** Sort key of a topic's configuration item. */
 export const TOPIC_CONFIG_SK = 'config';
 /** Sort-key prefix shared by every partition item. */

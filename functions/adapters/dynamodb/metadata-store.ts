@@ -31,7 +31,7 @@ import {
   topicItem,
   type Item,
 } from './items.js';
-import { PARTITION_SK_PREFIX, TOPIC_CONFIG_SK, partitionKey, replicaStateSkPrefix, topicKey, topicPk } from './keys.js';
+import { LEADER_INDEX, PARTITION_SK_PREFIX, TOPIC_CONFIG_SK, partitionKey, replicaStateSkPrefix, topicKey, topicPk } from './keys.js';
 
 const metadataItemAbsent = itemAbsent('pk', 'topic metadata item');
 
@@ -86,6 +86,26 @@ export class DynamoMetadataStore implements MetadataStore {
     return items.map(partitionFromItem).sort(byTopicAndPartition);
   }
 
+  /**
+   * A GSI read, so eventually consistent: a leader elected a moment ago may be missing.
+   * The failure detector uses it to elect first and follows with a full listing.
+   */
+  async listPartitionsLedBy(brokerId: string): Promise<PartitionMetadata[]> {
+    const items: Item[] = [];
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tableName,
+        IndexName: LEADER_INDEX.indexName,
+        KeyConditionExpression: '#leaderKey = :brokerId',
+        ExpressionAttributeNames: { '#leaderKey': LEADER_INDEX.keyAttribute },
+        ExpressionAttributeValues: { ':brokerId': brokerId },
+      },
+    );
+    for await (const page of pages) items.push(...(page.Items ?? []));
+    return items.map(partitionFromItem).sort(byTopicAndPartition);
+  }
+
   async updateLeadership(
     topic: string,
     partition: number,
@@ -106,6 +126,7 @@ export class DynamoMetadataStore implements MetadataStore {
               state: update.state,
               lastChange: update.lastChange,
               version: expectedVersion + 1,
+              [LEADER_INDEX.keyAttribute]: update.leader ?? undefined,
             },
             partitionVersionIs(expectedVersion),
           ),

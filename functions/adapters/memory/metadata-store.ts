@@ -52,6 +52,10 @@ export class MemoryMetadataStore implements MetadataStore {
       .sort(byTopicAndPartition);
   }
 
+  async listPartitionsLedBy(brokerId: string): Promise<PartitionMetadata[]> {
+    return (await this.listPartitions()).filter((p) => p.leader === brokerId);
+  }
+
   async updateLeadership(
     topic: string,
     partition: number,

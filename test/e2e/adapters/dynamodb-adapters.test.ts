@@ -24,6 +24,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../../../functions/domain/model.js';
+import { LEADER_INDEX } from '../../../functions/adapters/dynamodb/keys.js';
 import type { LeadershipUpdate } from '../../../functions/ports/index.js';
 import { useMoto } from '../../support/moto.js';
 
@@ -48,6 +49,14 @@ const tableDefinitions: CreateTableCommandInput[] = [
     AttributeDefinitions: [
       { AttributeName: 'pk', AttributeType: 'S' },
       { AttributeName: 'sk', AttributeType: 'S' },
+      { AttributeName: LEADER_INDEX.keyAttribute, AttributeType: 'S' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: LEADER_INDEX.indexName,
+        KeySchema: [{ AttributeName: LEADER_INDEX.keyAttribute, KeyType: 'HASH' }],
+        Projection: { ProjectionType: 'ALL' },
+      },
     ],
   },
   {
@@ -219,8 +228,13 @@ describe('DynamoMetadataStore', () => {
     await expect(metadata.updateLeadership('ghost', 1, 0, update)).rejects.toThrow(StaleEpochError);
     expect((await metadata.getPartition('orders', 1))?.leader).toBe('B');
 
+    expect((await metadata.listPartitionsLedBy('B')).map((p) => [p.topic, p.partition])).toContainEqual(['orders', 1]);
+    expect((await metadata.listPartitionsLedBy('A')).map((p) => [p.topic, p.partition])).not.toContainEqual(['orders', 1]);
+
     const offline = await metadata.updateLeadership('orders', 1, 1, { ...update, leader: null, isr: [], state: 'OFFLINE' });
     expect(offline).toMatchObject({ leader: null, isr: [], state: 'OFFLINE', version: 2 });
+    // A partition without a leader leaves the sparse leader index.
+    expect((await metadata.listPartitionsLedBy('B')).map((p) => [p.topic, p.partition])).not.toContainEqual(['orders', 1]);
   });
 
   it('advances the high watermark monotonically and only under the current epoch', async () => {

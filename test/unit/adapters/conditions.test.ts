@@ -69,6 +69,14 @@ describe('update expressions', () => {
     });
   });
 
+  it('setAttributes REMOVEs an attribute given as undefined (a sparse index key that no longer applies)', () => {
+    expect(setAttributes({ leader: null, leaderKey: undefined })).toEqual({
+      UpdateExpression: 'SET #set_leader = :set_leader REMOVE #set_leaderKey',
+      ExpressionAttributeNames: { '#set_leader': 'leader', '#set_leaderKey': 'leaderKey' },
+      ExpressionAttributeValues: { ':set_leader': null },
+    });
+  });
+
   it('guardedUpdate merges the update and the condition, even on the same attribute', () => {
     const update = guardedUpdate({ highWatermark: 7 }, highWatermarkBelow(7));
     expect(update).toEqual({
