@@ -5,7 +5,7 @@
 import type { Deps } from '../ports/index.js';
 import { isLeaseAlive, leaseFor } from './broker-lease.js';
 import { FencedBrokerError } from './errors.js';
-import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
+import { MAX_CONDITIONAL_ATTEMPTS, SWEEP_LOOKAHEAD_MS } from './limits.js';
 import type { BrokerHeartbeat, BrokerId } from './model.js';
 import { parseHeartbeatRequest, type HeartbeatRequest } from './requests.js';
 
@@ -101,11 +101,14 @@ function fenced(request: HeartbeatRequest, live: BrokerHeartbeat): FencedBrokerE
 }
 
 async function deleteLapsedLeases(deps: Deps, now: number, except?: BrokerId): Promise<SweptBroker[]> {
-  const lapsed = (await deps.brokers.list()).filter((hb) => hb.brokerId !== except && !isLeaseAlive(hb, now));
+  const peers = (await deps.brokers.list()).filter((hb) => hb.brokerId !== except);
+  const lapsing = peers.filter((hb) => hb.deadlineMs < now + SWEEP_LOOKAHEAD_MS);
   const deleted = await Promise.all(
-    lapsed.map(async ({ brokerId, incarnation }) =>
-      (await deps.brokers.deleteIfExpired(brokerId, incarnation, now)) ? [{ brokerId, incarnation }] : [],
-    ),
+    lapsing.map(async (peer) => {
+      if (isLeaseAlive(peer, now)) await deps.sleep(peer.deadlineMs + 1 - now);
+      const { brokerId, incarnation } = peer;
+      return (await deps.brokers.deleteIfExpired(brokerId, incarnation, deps.clock.now())) ? [{ brokerId, incarnation }] : [];
+    }),
   );
   return deleted.flat();
 }

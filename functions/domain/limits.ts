@@ -22,3 +22,11 @@ export const DEFAULT_RECORDS_PER_CONSUME = 100;
  * trigger (stream record, client) retries with fresh state.
  */
 export const MAX_CONDITIONAL_ATTEMPTS = 5;
+
+/**
+ * A sweep also waits out a peer lease that lapses this soon, then deletes it: the peer
+ * has already missed heartbeats (a live one's deadline is a whole session away), and
+ * the wait takes up to a heartbeat interval off its detection. A renewal meanwhile
+ * moves the deadline and the conditional delete leaves the lease alone.
+ */
+export const SWEEP_LOOKAHEAD_MS = 500;

@@ -102,6 +102,33 @@ describe('heartbeat', () => {
     expect(await deps.brokers.get('B')).toBeNull();
   });
 
+  it('waits out a peer lease about to lapse, then sweeps it', async () => {
+    const deps = setup();
+    await heartbeat(deps, { brokerId: 'B' });
+    const a = await heartbeat(deps, { brokerId: 'A' });
+    // B has missed heartbeats: its lease lapses within the sweep's lookahead.
+    deps.clock.advance(SESSION_MS - 200);
+    const result = await heartbeat(deps, { brokerId: 'A', incarnation: a.incarnation });
+    expect(result.sweptBrokers).toEqual(['B']);
+    expect(await deps.brokers.get('B')).toBeNull();
+  });
+
+  it('leaves a peer lease that is written again while the sweep waits for it to lapse', async () => {
+    let renewC = async () => {};
+    const deps = createMemoryDeps({ startAt: T0, settings: { sessionTimeoutMs: SESSION_MS }, whileSleeping: () => renewC() });
+    const c = await heartbeat(deps, { brokerId: 'C' });
+    const a = await heartbeat(deps, { brokerId: 'A' });
+    deps.clock.advance(SESSION_MS - 200);
+    renewC = async () => {
+      renewC = async () => {};
+      await heartbeat(deps, { brokerId: 'C', incarnation: c.incarnation });
+    };
+    const result = await heartbeat(deps, { brokerId: 'A', incarnation: a.incarnation });
+    // The sweep's delete is conditional on what it saw: C's lease, renewed meanwhile, stays.
+    expect(result.sweptBrokers).toEqual([]);
+    expect(await deps.brokers.get('C')).not.toBeNull();
+  });
+
   it.each([
     [undefined, /"request" must be an object/],
     [{}, /"brokerId" must be a string/],
