@@ -8,6 +8,7 @@ import {
   paginateQuery,
   paginateScan,
   type DynamoDBDocumentClient,
+  type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import { partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
@@ -91,18 +92,12 @@ export class DynamoMetadataStore implements MetadataStore {
    * The failure detector uses it to elect first and follows with a full listing.
    */
   async listPartitionsLedBy(brokerId: string): Promise<PartitionMetadata[]> {
-    const items: Item[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.tableName,
-        IndexName: LEADER_INDEX.indexName,
-        KeyConditionExpression: '#leaderKey = :brokerId',
-        ExpressionAttributeNames: { '#leaderKey': LEADER_INDEX.keyAttribute },
-        ExpressionAttributeValues: { ':brokerId': brokerId },
-      },
-    );
-    for await (const page of pages) items.push(...(page.Items ?? []));
+    const items = await this.queryAll({
+      IndexName: LEADER_INDEX.indexName,
+      KeyConditionExpression: '#leaderKey = :brokerId',
+      ExpressionAttributeNames: { '#leaderKey': LEADER_INDEX.keyAttribute },
+      ExpressionAttributeValues: { ':brokerId': brokerId },
+    });
     return items.map(partitionFromItem).sort(byTopicAndPartition);
   }
 
@@ -165,18 +160,19 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   /** One topic's items whose sort key starts with `skPrefix`, strongly consistent. */
-  private async queryTopic(topic: string, skPrefix: string): Promise<Item[]> {
+  private queryTopic(topic: string, skPrefix: string): Promise<Item[]> {
+    return this.queryAll({
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+      ExpressionAttributeValues: { ':pk': topicPk(topic), ':prefix': skPrefix },
+      ConsistentRead: true,
+    });
+  }
+
+  /** Every page of a Query on this table (or one of its indexes). */
+  private async queryAll(query: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
     const items: Item[] = [];
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.tableName,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-        ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
-        ExpressionAttributeValues: { ':pk': topicPk(topic), ':prefix': skPrefix },
-        ConsistentRead: true,
-      },
-    );
+    const pages = paginateQuery({ client: this.client }, { TableName: this.tableName, ...query });
     for await (const page of pages) items.push(...(page.Items ?? []));
     return items;
   }
