@@ -12,7 +12,6 @@
  *
  *   npm run bench:runtime -- --invocations 2000 --stream-writes 200 --write-interval-ms 20 --poll-interval-ms 100
  */
-import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
@@ -23,6 +22,7 @@ import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/cli
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
 import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fixtures/lambdas/function-specs.js';
+import { streamMapping } from '../../test/support/mappings.js';
 import { repoRoot } from '../lib/synth.js';
 import { summarize } from './stats.js';
 
@@ -134,20 +134,7 @@ async function benchStreamDelivery(cloud: LocalCloud) {
     if (!streamArn) throw new Error(`moto created ${tableName} without a stream`);
     cloud.runtime.register(fixtureFunction(functionName, 'recordDelivery', { codeDir: BENCH_CODE_DIR }));
     await cloud.runtime.invoke(functionName, { Records: [] }); // cold start outside the measurement
-    cloud.esm.upsert({
-      uuid: randomUUID(),
-      functionName,
-      source: { kind: 'dynamodb', eventSourceArn: streamArn, tableName },
-      batchSize: 100,
-      maximumBatchingWindowInSeconds: 0,
-      startingPosition: 'LATEST',
-      maximumRetryAttempts: -1,
-      maximumRecordAgeInSeconds: -1,
-      bisectBatchOnFunctionError: false,
-      reportBatchItemFailures: false,
-      filterPatterns: [],
-      enabled: true,
-    });
+    cloud.esm.upsert(streamMapping(functionName, streamArn, tableName, { startingPosition: 'LATEST' }));
     await sleep(1000); // let the poller take its position at the stream's end
 
     for (let i = 0; i < settings.streamWrites; i += 1) {
