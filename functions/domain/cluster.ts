@@ -4,7 +4,7 @@
  */
 import type { Deps } from '../ports/index.js';
 import { livenessAt, type Liveness } from './broker-lease.js';
-import type { PartitionMetadata } from './model.js';
+import type { BrokerHeartbeat, PartitionMetadata } from './model.js';
 
 export interface ClusterSnapshot {
   partitions: PartitionMetadata[];
@@ -12,16 +12,17 @@ export interface ClusterSnapshot {
   uncleanAllowed: (topic: string) => boolean;
 }
 
-export async function readCluster(deps: Deps, topic?: string): Promise<ClusterSnapshot> {
-  const [heartbeats, topics, partitions] = await Promise.all([
-    deps.brokers.list(),
+/** `heartbeats`, when the caller has just read them, spares a second read of the broker table. */
+export async function readCluster(deps: Deps, topic?: string, heartbeats?: BrokerHeartbeat[]): Promise<ClusterSnapshot> {
+  const [leases, topics, partitions] = await Promise.all([
+    heartbeats ?? deps.brokers.list(),
     deps.metadata.listTopics(),
     deps.metadata.listPartitions(topic),
   ]);
   const uncleanTopics = new Set(topics.filter((config) => config.uncleanLeaderElection).map((config) => config.topic));
   return {
     partitions,
-    isAlive: livenessAt(heartbeats, deps.clock.now()),
+    isAlive: livenessAt(leases, deps.clock.now()),
     uncleanAllowed: (name) => uncleanTopics.has(name),
   };
 }

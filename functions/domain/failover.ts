@@ -57,7 +57,7 @@ export async function onBrokerGone(
   const unclean = await topicsAllowingUncleanElection(deps, electing);
   const elections = await Promise.allSettled(electing.map((p) => handle(p, unclean.has(p.topic))));
   const elected = new Set(electing.map(partitionName));
-  const cluster = await readCluster(deps);
+  const cluster = await readCluster(deps, undefined, heartbeats);
   const rest = cluster.partitions.filter((p) => concernsGone(p) && !elected.has(partitionName(p)));
   const others = await Promise.allSettled(rest.map((p) => handle(p, cluster.uncleanAllowed(p.topic))));
   return valuesOrFirstFailure([...elections, ...others]).flat();
