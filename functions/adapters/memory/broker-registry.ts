@@ -4,7 +4,7 @@
  */
 import type { BrokerHeartbeat, BrokerId } from '../../domain/model.js';
 import type { BrokerRegistry } from '../../ports/index.js';
-import { copyOf, yieldToOtherCallers, type MemoryTables } from './tables.js';
+import { copyOf, type MemoryTables } from './tables.js';
 
 export type HeartbeatStreamRecord =
   | { eventName: 'INSERT'; newImage: BrokerHeartbeat }
@@ -17,18 +17,18 @@ export class MemoryBrokerRegistry implements BrokerRegistry {
   constructor(private readonly tables: MemoryTables) {}
 
   async get(brokerId: BrokerId): Promise<BrokerHeartbeat | null> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('brokers.get');
     const stored = this.tables.heartbeats.get(brokerId);
     return stored ? copyOf(stored) : null;
   }
 
   async list(): Promise<BrokerHeartbeat[]> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('brokers.list');
     return [...this.tables.heartbeats.values()].map(copyOf);
   }
 
   async renew(next: BrokerHeartbeat, now: number): Promise<boolean> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('brokers.renew');
     const stored = this.tables.heartbeats.get(next.brokerId);
     if (!stored || stored.incarnation !== next.incarnation || stored.deadlineMs < now) return false;
     this.put(next);
@@ -36,7 +36,7 @@ export class MemoryBrokerRegistry implements BrokerRegistry {
   }
 
   async register(next: BrokerHeartbeat, previous: BrokerHeartbeat | null, now: number): Promise<boolean> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('brokers.register');
     const stored = this.tables.heartbeats.get(next.brokerId);
     const allowed =
       previous === null
@@ -48,7 +48,7 @@ export class MemoryBrokerRegistry implements BrokerRegistry {
   }
 
   async deleteIfExpired(brokerId: BrokerId, incarnation: number, now: number): Promise<boolean> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('brokers.deleteIfExpired');
     const stored = this.tables.heartbeats.get(brokerId);
     if (!stored || stored.incarnation !== incarnation || stored.deadlineMs >= now) return false;
     this.tables.heartbeats.delete(brokerId);

@@ -4,7 +4,7 @@
  */
 import type { LeadershipEvent } from '../../domain/model.js';
 import type { Clock, EventPublisher } from '../../ports/index.js';
-import { copyOf, yieldToOtherCallers } from './tables.js';
+import { copyOf, yieldToOtherCallers, type YieldPoint } from './tables.js';
 
 const DEDUPLICATION_WINDOW_MS = 5 * 60 * 1000;
 
@@ -19,7 +19,10 @@ export class MemoryEventPublisher implements EventPublisher {
   private readonly seenAt = new Map<string, number>();
   private failuresToInject = 0;
 
-  constructor(private readonly clock: Clock) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly yieldPoint: YieldPoint = yieldToOtherCallers,
+  ) {}
 
   /** Makes the next `times` publish calls throw, as SQS does when it is unreachable. */
   failNextPublish(times = 1): void {
@@ -27,7 +30,7 @@ export class MemoryEventPublisher implements EventPublisher {
   }
 
   async publish(events: LeadershipEvent[]): Promise<void> {
-    await yieldToOtherCallers();
+    await this.yieldPoint('events.publish');
     if (this.failuresToInject > 0) {
       this.failuresToInject -= 1;
       throw new Error('injected failure: the leadership-events queue is unreachable');

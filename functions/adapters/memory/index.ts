@@ -9,13 +9,14 @@ import { ManualClock } from './clock.js';
 import { MemoryEventPublisher } from './event-publisher.js';
 import { MemoryMetadataStore } from './metadata-store.js';
 import { MemoryPartitionLog } from './partition-log.js';
-import { MemoryTables } from './tables.js';
+import { MemoryTables, type YieldPoint } from './tables.js';
 
 export { MemoryBrokerRegistry, type HeartbeatStreamRecord } from './broker-registry.js';
 export { ManualClock } from './clock.js';
 export { MemoryEventPublisher, deduplicationId } from './event-publisher.js';
 export { MemoryMetadataStore } from './metadata-store.js';
 export { MemoryPartitionLog } from './partition-log.js';
+export { MemoryTables, type YieldPoint } from './tables.js';
 
 /** Kafka's defaults where Kafka has one (broker.session.timeout.ms 9 s, request.timeout.ms 30 s). */
 export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
@@ -34,6 +35,8 @@ export interface MemoryDepsOptions {
    * produce waits for acks.
    */
   whileSleeping?: (ms: number) => Promise<void> | void;
+  /** Runs before every store operation; the simulation's scheduler goes here. */
+  yieldPoint?: YieldPoint;
 }
 
 /** A full Deps whose parts keep their memory types, so tests can reach the clock, the streams and the counters. */
@@ -48,14 +51,14 @@ export interface MemoryDeps extends Deps {
 const DEFAULT_START = Date.UTC(2026, 0, 1);
 
 export function createMemoryDeps(options: MemoryDepsOptions = {}): MemoryDeps {
-  const tables = new MemoryTables();
+  const tables = new MemoryTables(options.yieldPoint);
   const clock = new ManualClock(options.startAt ?? DEFAULT_START);
   return {
     clock,
     brokers: new MemoryBrokerRegistry(tables),
     metadata: new MemoryMetadataStore(tables),
     log: new MemoryPartitionLog(tables, clock),
-    events: new MemoryEventPublisher(clock),
+    events: new MemoryEventPublisher(clock, options.yieldPoint),
     settings: { ...DEFAULT_MEMORY_SETTINGS, ...options.settings },
     sleep: async (ms) => {
       clock.advance(ms);

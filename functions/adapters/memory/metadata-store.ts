@@ -7,7 +7,7 @@ import { UnknownTopicError, partitionVersionMoved, topicAlreadyStored } from '..
 import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
-import { copyOf, partitionKey, replicaKey, yieldToOtherCallers, type MemoryTables } from './tables.js';
+import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
 export class MemoryMetadataStore implements MetadataStore {
   /** Leadership writes refused because the version moved: how tests see that a race really happened. */
@@ -16,18 +16,18 @@ export class MemoryMetadataStore implements MetadataStore {
   constructor(private readonly tables: MemoryTables) {}
 
   async getTopic(topic: string): Promise<TopicConfig | null> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.getTopic');
     const config = this.tables.topics.get(topic);
     return config ? copyOf(config) : null;
   }
 
   async listTopics(): Promise<TopicConfig[]> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.listTopics');
     return [...this.tables.topics.values()].map(copyOf).sort(byTopic);
   }
 
   async createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.createTopic');
     if (this.tables.topics.has(config.topic)) throw topicAlreadyStored(config.topic);
     this.tables.topics.set(config.topic, copyOf(config));
     for (const partition of partitions) {
@@ -39,13 +39,13 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async getPartition(topic: string, partition: number): Promise<PartitionMetadata | null> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.getPartition');
     const stored = this.tables.partitions.get(partitionKey(topic, partition));
     return stored ? copyOf(stored) : null;
   }
 
   async listPartitions(topic?: string): Promise<PartitionMetadata[]> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.listPartitions');
     return [...this.tables.partitions.values()]
       .filter((p) => topic === undefined || p.topic === topic)
       .map(copyOf)
@@ -62,7 +62,7 @@ export class MemoryMetadataStore implements MetadataStore {
     expectedVersion: number,
     update: LeadershipUpdate,
   ): Promise<PartitionMetadata> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.updateLeadership');
     const key = partitionKey(topic, partition);
     const stored = this.tables.partitions.get(key);
     if (!stored) throw new UnknownTopicError(`No partition ${topic}-${partition}.`);
@@ -76,7 +76,7 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async advanceHighWatermark(topic: string, partition: number, leaderEpoch: number, hw: number): Promise<boolean> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.advanceHighWatermark');
     const stored = this.tables.partitions.get(partitionKey(topic, partition));
     if (!stored || stored.leaderEpoch !== leaderEpoch || stored.highWatermark >= hw) return false;
     stored.highWatermark = hw;
@@ -84,7 +84,7 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   async getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('metadata.getReplicaStates');
     return [...this.tables.replicaStates.values()]
       .filter((state) => state.topic === topic && state.partition === partition)
       .map(copyOf);

@@ -8,7 +8,7 @@ import { StaleEpochError, UnknownTopicError, ValidationError } from '../../domai
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import type { BrokerId, LogRecord, ReplicaState } from '../../domain/model.js';
 import type { Clock, FollowerAppend, LeaderAppend, PartitionLog } from '../../ports/index.js';
-import { copyOf, partitionKey, replicaKey, yieldToOtherCallers, type MemoryTables } from './tables.js';
+import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
 export class MemoryPartitionLog implements PartitionLog {
   private leaderAppends: LogRecord[] = [];
@@ -19,7 +19,7 @@ export class MemoryPartitionLog implements PartitionLog {
   ) {}
 
   async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('log.appendAsLeader');
     const { topic, partition, leader, leaderEpoch, startOffset } = append;
     if (append.records.length > MAX_RECORDS_PER_WRITE) {
       throw new ValidationError(`records: at most ${MAX_RECORDS_PER_WRITE} records per append.`);
@@ -51,7 +51,7 @@ export class MemoryPartitionLog implements PartitionLog {
   }
 
   async appendAsFollower(append: FollowerAppend): Promise<void> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('log.appendAsFollower');
     const { topic, partition, follower, leaderEpoch } = append;
     const first = append.records[0];
     if (!first) return;
@@ -82,7 +82,7 @@ export class MemoryPartitionLog implements PartitionLog {
     fromOffset: number,
     toOffset: number,
   ): Promise<LogRecord[]> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('log.read');
     const log = this.tables.replicaLog(topic, partition, replica);
     return [...log.values()]
       .filter((record) => record.offset >= fromOffset && record.offset < toOffset)
@@ -92,7 +92,7 @@ export class MemoryPartitionLog implements PartitionLog {
 
   /** Like the DynamoDB adapter: truncating at or above the log end is a no-op. */
   async truncate(topic: string, partition: number, replica: BrokerId, fromOffset: number): Promise<void> {
-    await yieldToOtherCallers();
+    await this.tables.yieldPoint('log.truncate');
     const state = this.replicaState(topic, partition, replica);
     if (fromOffset >= state.logEndOffset) return;
     const log = this.tables.replicaLog(topic, partition, replica);

@@ -15,7 +15,16 @@ import type {
   TopicConfig,
 } from '../../domain/model.js';
 
+/**
+ * Where every store operation lets other callers run before it checks and writes
+ * atomically. Tests keep the default; the simulation passes its scheduler, which
+ * decides who runs next (and may make the operation fail, as a crashed Lambda would).
+ */
+export type YieldPoint = (operation: string) => Promise<void>;
+
 export class MemoryTables {
+  constructor(readonly yieldPoint: YieldPoint = yieldToOtherCallers) {}
+
   readonly heartbeats = new Map<BrokerId, BrokerHeartbeat>();
   readonly topics = new Map<string, TopicConfig>();
   readonly partitions = new Map<string, PartitionMetadata>();
