@@ -1,0 +1,181 @@
+/**
+ * Jepsen's Kafka categories over a recorded history. Pure: a history in,
+ * violations out (each kind reported once per partition and offset/epoch).
+ */
+import type { History, Violation } from './history.js';
+
+export function check(history: History): Violation[] {
+  return [
+    ...lostAcknowledgements(history),
+    ...changedValues(history),
+    ...nonMonotonicConsumption(history),
+    ...staleEpochWrites(history),
+    ...twoLeadersInOneEpoch(history),
+    ...ackedBelowMinInsync(history),
+    ...notLiveAfterHeal(history),
+  ];
+}
+
+/** (1) An acknowledged record that the final log, or a consumer, shows as something else or nothing. */
+function lostAcknowledgements(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const finals = new Map(history.final.map((p) => [p.partition, p]));
+  const readValues = new Map<string, Array<{ value: string; consumer: string; step: number }>>();
+  for (const read of history.reads) {
+    for (const record of read.records) {
+      const key = `${read.partition}@${record.offset}`;
+      const seen = readValues.get(key) ?? [];
+      seen.push({ value: record.value, consumer: read.consumer, step: read.step });
+      readValues.set(key, seen);
+    }
+  }
+  for (const ack of history.acks) {
+    if (!history.lossCheckedAcks.includes(ack.acks)) continue;
+    const final = finals.get(ack.partition);
+    ack.values.forEach((value, i) => {
+      const offset = ack.baseOffset + i;
+      const where = `${value} acked (acks=${ack.acks}) at ${ack.partition}@${offset} by ${ack.leader} epoch ${ack.leaderEpoch} (step ${ack.step})`;
+      const lost = (detail: string, step: number) =>
+        violations.push({ kind: 'acknowledged record lost', partition: ack.partition, detail: `${where}: ${detail}`, step });
+      if (final) {
+        if (final.highWatermark <= offset) lost(`final high watermark is ${final.highWatermark}`, history.endStep);
+        else {
+          const stored = final.log.find((r) => r.offset === offset);
+          if (!stored) lost(`final read of leader ${final.leader} has nothing there`, history.endStep);
+          else if (stored.value !== value) lost(`final read of leader ${final.leader} shows ${stored.value}`, history.endStep);
+        }
+      }
+      const other = readValues.get(`${ack.partition}@${offset}`)?.find((read) => read.value !== value);
+      if (other) lost(`${other.consumer} read ${other.value} there (step ${other.step})`, other.step);
+    });
+  }
+  return violations;
+}
+
+/** (2) Two reads of one offset (consumer reads, and the final read below the HW) with different values. */
+function changedValues(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const first = new Map<string, { value: string; who: string; step: number }>();
+  const reported = new Set<string>();
+  const see = (partition: string, offset: number, value: string, who: string, step: number) => {
+    const key = `${partition}@${offset}`;
+    const earlier = first.get(key);
+    if (!earlier) {
+      first.set(key, { value, who, step });
+      return;
+    }
+    if (earlier.value === value || reported.has(key)) return;
+    reported.add(key);
+    violations.push({
+      kind: 'value changed',
+      partition,
+      detail: `${key}: ${earlier.who} read ${earlier.value} (step ${earlier.step}), ${who} read ${value} (step ${step})`,
+      step,
+    });
+  };
+  for (const read of history.reads) for (const r of read.records) see(read.partition, r.offset, r.value, read.consumer, read.step);
+  for (const final of history.final) for (const r of final.log) see(final.partition, r.offset, r.value, 'final read', history.endStep);
+  return violations;
+}
+
+/** (3) A consumer session whose records are not contiguous from where it asked, or go backwards. */
+function nonMonotonicConsumption(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const last = new Map<string, number>();
+  for (const read of history.reads) {
+    const session = `${read.consumer}/${read.session}/${read.partition}`;
+    const bad = (detail: string) =>
+      violations.push({ kind: 'non-monotonic consumption', partition: read.partition, detail: `${read.consumer}: ${detail}`, step: read.step });
+    const offsets = read.records.map((r) => r.offset);
+    if (offsets.some((offset, i) => offset !== read.offset + i)) {
+      bad(`asked from ${read.offset}, got offsets [${offsets.join(', ')}] (step ${read.step})`);
+      continue;
+    }
+    const previous = last.get(session);
+    if (offsets.length > 0 && previous !== undefined && offsets[0]! <= previous) {
+      bad(`read offset ${offsets[0]} after already reading ${previous} (step ${read.step})`);
+    }
+    if (offsets.length > 0) last.set(session, offsets[offsets.length - 1]!);
+  }
+  return violations;
+}
+
+/** (4) A leader append that committed while the metadata table named another leader or epoch. */
+function staleEpochWrites(history: History): Violation[] {
+  const seen = new Set<string>();
+  const violations: Violation[] = [];
+  for (const append of history.appends) {
+    if (append.tableLeader === append.replica && append.tableEpoch === append.leaderEpoch) continue;
+    const key = `${append.partition}/${append.replica}/${append.leaderEpoch}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    violations.push({
+      kind: 'stale-epoch write accepted',
+      partition: append.partition,
+      detail:
+        `${append.replica} appended offsets [${append.offsets.join(', ')}] at epoch ${append.leaderEpoch} ` +
+        `while the table said leader ${append.tableLeader ?? 'none'} epoch ${append.tableEpoch} (step ${append.step})`,
+      step: append.step,
+    });
+  }
+  return violations;
+}
+
+/** (5) Two different replicas accepting leader appends in one epoch. */
+function twoLeadersInOneEpoch(history: History): Violation[] {
+  const leaders = new Map<string, { replica: string; step: number }>();
+  const reported = new Set<string>();
+  const violations: Violation[] = [];
+  for (const append of history.appends) {
+    const key = `${append.partition}#${append.leaderEpoch}`;
+    const earlier = leaders.get(key);
+    if (!earlier) leaders.set(key, { replica: append.replica, step: append.step });
+    else if (earlier.replica !== append.replica && !reported.has(key)) {
+      reported.add(key);
+      violations.push({
+        kind: 'two leaders in one epoch',
+        partition: append.partition,
+        detail: `epoch ${append.leaderEpoch}: ${earlier.replica} appended (step ${earlier.step}) and so did ${append.replica} (step ${append.step})`,
+        step: append.step,
+      });
+    }
+  }
+  return violations;
+}
+
+/** (6) acks=all answered while the ISR was below min.insync.replicas. */
+function ackedBelowMinInsync(history: History): Violation[] {
+  return history.acks
+    .filter((ack) => ack.acks === 'all' && ack.isrAtReturn.length < ack.minInsync)
+    .map((ack) => ({
+      kind: 'acked below min.insync' as const,
+      partition: ack.partition,
+      detail:
+        `${ack.values.join(',')} acked at ${ack.partition}@${ack.baseOffset} with ISR [${ack.isrAtReturn.join(', ')}] ` +
+        `< min.insync.replicas ${ack.minInsync} (step ${ack.step})`,
+      step: ack.step,
+    }));
+}
+
+/** (7) After the heal phase: offline with a live eligible replica, or a high watermark behind the leader's log end. */
+function notLiveAfterHeal(history: History): Violation[] {
+  const violations: Violation[] = [];
+  for (const final of history.final) {
+    if (final.state !== 'ONLINE' && final.liveEligibleReplica !== null) {
+      violations.push({
+        kind: 'not live after heal',
+        partition: final.partition,
+        detail: `${final.partition} is ${final.state} although ${final.liveEligibleReplica} is alive and eligible`,
+        step: history.endStep,
+      });
+    } else if (final.state === 'ONLINE' && final.highWatermark < final.leaderLogEnd) {
+      violations.push({
+        kind: 'not live after heal',
+        partition: final.partition,
+        detail: `${final.partition}: high watermark ${final.highWatermark} < leader ${final.leader}'s log end ${final.leaderLogEnd}`,
+        step: history.endStep,
+      });
+    }
+  }
+  return violations;
+}

@@ -1,0 +1,536 @@
+/**
+ * One simulation run: the real domain over the memory stores, driven by the
+ * seeded scheduler, with faults, a heal phase, final reads and the checker.
+ * A pure function of (seed, params, options).
+ */
+import { createMemoryDeps, type HeartbeatStreamRecord, type MemoryPartitionLog } from '../../functions/adapters/memory/index.js';
+import * as domain from '../../functions/domain/index.js';
+import { OffsetOutOfRangeError } from '../../functions/domain/errors.js';
+import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
+import type { Deps } from '../../functions/ports/index.js';
+import { check } from './checker.js';
+import { emptyHistory, type FinalPartition, type History, type Violation } from './history.js';
+import { Prng } from './prng.js';
+import { CrashError, Scheduler, type Task } from './scheduler.js';
+import { RecordingLog, tablesOf, UnfencedPartitionLog } from './stores.js';
+
+export interface SimParams {
+  brokers: number;
+  rf: number;
+  acks: 'all' | '1';
+  unclean: boolean;
+  minInsync: number;
+  steps: number;
+}
+
+export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300 };
+
+export interface SimOptions {
+  /** false: leader appends skip the leader/epoch check (test-only store), to prove the checker notices. */
+  fencing?: boolean;
+  /** Keep the whole trace (determinism tests); otherwise only its tail. */
+  fullTrace?: boolean;
+}
+
+export const FAULT_NAMES = [
+  'kill',
+  'return',
+  'pause',
+  'crash',
+  'duplicate',
+  'delay',
+  'redeliver',
+  'outage',
+  'drop',
+  'race',
+] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+export type FaultCounts = Record<FaultName, number>;
+
+export interface SimResult {
+  seed: number;
+  params: SimParams;
+  violations: Violation[];
+  trace: string[];
+  faults: FaultCounts;
+  stats: { steps: number; acks: number; reads: number; virtualMs: number; healed: boolean; reconciler: boolean };
+}
+
+const TOPIC = 't';
+const SESSION_TIMEOUT_MS = 6_000;
+const HEARTBEAT_MS = 1_500;
+const SWEEP_MS = 3_000;
+const RECONCILE_MS = 4_000;
+const MAX_RETRIES = 2;
+const PRODUCERS = 3;
+const CONSUMERS = 2;
+const TRACE_TAIL = 40;
+
+// The reconciler joins the domain's API later; once there, it runs on its schedule.
+const reconcile = (domain as Record<string, unknown>)['reconcile'] as ((deps: Deps) => Promise<unknown>) | undefined;
+
+interface Broker {
+  id: BrokerId;
+  running: boolean;
+  incarnation?: number;
+  /** Bumped on death/return so a stale heartbeat timer chain stops. */
+  generation: number;
+  heartbeating: boolean;
+}
+
+interface StreamItem<R> {
+  record: R;
+  attempts: number;
+}
+
+interface Shard<R> {
+  key: string;
+  queue: Array<StreamItem<R>>;
+  busy: boolean;
+  blockedUntil: number;
+  /** Remaining invocations that fail at their first store operation (an outage of the function). */
+  outage: number;
+}
+
+export async function runSimulation(seed: number, params: SimParams, options: SimOptions = {}): Promise<SimResult> {
+  const rng = new Prng(seed);
+  const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
+  const history: History = emptyHistory(params.acks === '1' ? ['all', '1'] : ['all']);
+  let faultsOn = true;
+  let describe = (): string => '';
+  const memory = createMemoryDeps({
+    settings: { sessionTimeoutMs: SESSION_TIMEOUT_MS, produceAckTimeoutMs: 4_000, produceAckPollMs: 100 },
+    yieldPoint: (operation) => scheduler.yieldPoint(operation),
+  });
+  const scheduler: Scheduler = new Scheduler(memory.clock, rng, {
+    maxLatencyMs: 120,
+    timerBias: 0.3,
+    describeState: () => describe(),
+    keepFullTrace: options.fullTrace ?? false,
+    traceTail: TRACE_TAIL,
+  });
+  const tables = tablesOf(memory);
+  const memLog: MemoryPartitionLog = options.fencing === false ? new UnfencedPartitionLog(tables, memory.clock) : memory.log;
+  const deps: Deps = {
+    ...memory,
+    log: new RecordingLog(memLog, tables, (seen) => {
+      history.appends.push({
+        partition: `${seen.append.topic}-${seen.append.partition}`,
+        replica: seen.append.leader,
+        leaderEpoch: seen.append.leaderEpoch,
+        offsets: seen.records.map((r) => r.offset),
+        tableLeader: seen.tableLeader,
+        tableEpoch: seen.tableEpoch,
+        step: scheduler.steps,
+      });
+    }),
+    sleep: (ms) => scheduler.sleep(ms),
+  };
+
+  const brokers: Broker[] = Array.from({ length: params.brokers }, (_, i) => ({
+    id: String.fromCharCode(65 + i),
+    running: true,
+    generation: 0,
+    heartbeating: false,
+  }));
+  const partitionCount = rng.between(1, 3);
+  const partitions = Array.from({ length: partitionCount }, (_, i) => i + 1);
+  const now = () => memory.clock.now();
+
+  describe = () => {
+    const parts = partitions.map((p) => {
+      const m = tables.partitions.get(`${TOPIC}#${p}`);
+      if (!m) return `p${p}:-`;
+      const leo = (b: BrokerId) => tables.replicaStates.get(`${TOPIC}#${p}#${b}`)?.logEndOffset ?? 0;
+      return `p${p}:${m.leader ?? '∅'}@${m.leaderEpoch}[${m.isr.join('')}]hw${m.highWatermark}/${m.replicas.map(leo).join(',')}`;
+    });
+    const alive = brokers.map((b) => {
+      const hb = tables.heartbeats.get(b.id);
+      const lease = hb ? (hb.deadlineMs >= now() ? '+' : '~') : '-';
+      return `${b.id}${lease}${b.running ? '' : '!'}`;
+    });
+    return `${parts.join(' ')} ${alive.join('')}`;
+  };
+
+  // ---- crashes at gates
+  const crashOnce = new Set<Task>();
+  scheduler.crashPolicy = (task) => {
+    if (crashOnce.has(task)) {
+      crashOnce.delete(task);
+      return true;
+    }
+    if (!faultsOn || task.kind === 'setup' || task.kind === 'heartbeat') return false;
+    if (rng.chance(0.006)) {
+      faults.crash++;
+      return true;
+    }
+    return false;
+  };
+
+  // ---- brokers
+  const startHeartbeat = async (broker: Broker): Promise<void> => {
+    if (!broker.running || broker.heartbeating) return;
+    broker.heartbeating = true;
+    await scheduler.spawn(
+      `hb:${broker.id}`,
+      'heartbeat',
+      () => domain.heartbeat(deps, { brokerId: broker.id, incarnation: broker.incarnation }),
+      (outcome) => {
+        broker.heartbeating = false;
+        if (outcome.ok) broker.incarnation = outcome.value.incarnation;
+      },
+    );
+  };
+  const scheduleHeartbeats = (broker: Broker, delay: number): void => {
+    const generation = broker.generation;
+    scheduler.after(delay, `hb-timer:${broker.id}`, async () => {
+      if (!broker.running || broker.generation !== generation) return;
+      scheduleHeartbeats(broker, HEARTBEAT_MS + rng.between(-300, 300));
+      await startHeartbeat(broker);
+    });
+  };
+
+  // ---- streams
+  const heartbeatShards = new Map<string, Shard<HeartbeatStreamRecord>>();
+  const logShards = new Map<string, Shard<LogRecord>>();
+  const shardOf = <R>(shards: Map<string, Shard<R>>, key: string): Shard<R> => {
+    let shard = shards.get(key);
+    if (!shard) {
+      shard = { key, queue: [], busy: false, blockedUntil: 0, outage: 0 };
+      shards.set(key, shard);
+    }
+    return shard;
+  };
+  const drainStores = (): void => {
+    for (const record of memory.brokers.drainStream()) {
+      const image = record.eventName === 'INSERT' ? record.newImage : record.oldImage;
+      if (record.eventName === 'MODIFY') continue; // the event source mapping filters MODIFY out
+      shardOf(heartbeatShards, image.brokerId).queue.push({ record, attempts: 0 });
+    }
+    for (const record of memLog.drainLeaderAppends()) {
+      shardOf(logShards, `${record.topic}-${record.partition}`).queue.push({ record, attempts: 0 });
+    }
+  };
+
+  const applyHeartbeatChange = async (record: HeartbeatStreamRecord): Promise<void> => {
+    if (record.eventName === 'INSERT') await domain.onBrokerRegistered(deps, record.newImage);
+    else if (record.eventName === 'REMOVE') {
+      const gone = record.oldImage;
+      await domain.onBrokerGone(deps, gone, gone.deadlineMs < now() ? 'EXPIRED' : 'DEREGISTERED');
+    }
+  };
+
+  /** Lambda's stream retry: a failed batch comes back (whole, or from the reported record); after MAX_RETRIES it goes to the DLQ. */
+  const dispatch = async <R>(
+    kind: 'detector' | 'replicate',
+    shard: Shard<R>,
+    maxBatch: number,
+    describeRecord: (record: R) => string,
+    work: (records: R[], progress: { index: number }) => Promise<unknown>,
+  ): Promise<void> => {
+    if (shard.busy || shard.queue.length === 0 || shard.blockedUntil > now()) return;
+    if (faultsOn && rng.chance(0.02)) {
+      faults.delay++;
+      shard.blockedUntil = now() + rng.between(500, 5_000);
+      scheduler.record(`${kind}:${shard.key}`, `DELAYED until +${shard.blockedUntil - now()}ms`);
+      return;
+    }
+    const items = shard.queue.splice(0, maxBatch);
+    const records = items.map((item) => item.record);
+    if (faultsOn && rng.chance(0.03)) {
+      faults.duplicate++;
+      const i = rng.int(records.length);
+      records.splice(i, 0, records[i]!);
+    }
+    if (faultsOn && shard.outage === 0 && rng.chance(0.01)) {
+      faults.outage++;
+      shard.outage = rng.between(1, 4);
+    }
+    const failing = shard.outage > 0;
+    if (failing) shard.outage--;
+    shard.busy = true;
+    const progress = { index: 0 };
+    const name = `${kind}:${shard.key}[${records.map(describeRecord).join(' ')}]`;
+    const task = await scheduler.spawn(name, kind, () => work(records, progress), (outcome) => {
+      shard.busy = false;
+      if (outcome.ok) {
+        if (faultsOn && rng.chance(0.03)) {
+          faults.redeliver++;
+          shard.queue.unshift(...items.map((item) => ({ ...item })));
+        }
+        return;
+      }
+      // A crashed invocation reports nothing: the whole batch comes back. A handled failure reports
+      // its record (the detector) or its partition's first record (replicate): from there on.
+      const whole = outcome.error instanceof CrashError || kind === 'replicate';
+      const back = whole ? items : items.slice(Math.min(progress.index, items.length - 1));
+      const attempts = Math.max(...back.map((item) => item.attempts)) + 1;
+      if (attempts > MAX_RETRIES) {
+        faults.drop++;
+        scheduler.record(name, `DROPPED to the DLQ after ${attempts} attempts`);
+        return;
+      }
+      shard.queue.unshift(...back.map((item) => ({ ...item, attempts })));
+      shard.blockedUntil = now() + rng.between(100, 1_000);
+    });
+    if (failing) crashOnce.add(task);
+    if (kind === 'detector' && faultsOn && rng.chance(0.04)) {
+      faults.race++;
+      await scheduler.spawn(`${name}#twin`, kind, () => work(records, { index: 0 }));
+    }
+  };
+
+  const pollStreams = async (): Promise<void> => {
+    drainStores();
+    for (const shard of heartbeatShards.values()) {
+      await dispatch(
+        'detector',
+        shard,
+        4,
+        (r) => `${r.eventName === 'INSERT' ? '+' : '-'}${'newImage' in r ? r.newImage.incarnation % 1000 : r.oldImage.incarnation % 1000}`,
+        async (records, progress) => {
+          for (const [i, record] of records.entries()) {
+            progress.index = i;
+            await applyHeartbeatChange(record);
+          }
+        },
+      );
+    }
+    for (const shard of logShards.values()) {
+      await dispatch('replicate', shard, 20, (r) => `${r.replica}${r.offset}e${r.leaderEpoch}`, (records) => domain.replicate(deps, records));
+    }
+  };
+  const schedulePolls = (): void => {
+    scheduler.after(rng.between(100, 500), 'poll', async () => {
+      schedulePolls();
+      await pollStreams();
+    });
+  };
+
+  // ---- sweep and reconciler
+  let sweeping = false;
+  const scheduleSweep = (): void => {
+    scheduler.after(SWEEP_MS + rng.between(-500, 500), 'sweep-timer', async () => {
+      scheduleSweep();
+      if (sweeping) return;
+      sweeping = true;
+      await scheduler.spawn('sweep', 'sweep', () => domain.sweepExpiredBrokers(deps), () => (sweeping = false));
+    });
+  };
+  let reconciling = false;
+  const scheduleReconcile = (): void => {
+    if (!reconcile) return;
+    scheduler.after(RECONCILE_MS + rng.between(-1_000, 1_000), 'reconcile-timer', async () => {
+      scheduleReconcile();
+      if (reconciling) return;
+      reconciling = true;
+      await scheduler.spawn('reconcile', 'reconcile', () => reconcile(deps), () => (reconciling = false));
+    });
+  };
+
+  // ---- clients
+  let clientsOn = true;
+  const schedulePartitionState = (p: number) => tables.partitions.get(`${TOPIC}#${p}`);
+  const scheduleProducer = (index: number, state: { sent: number; busy: boolean }): void => {
+    scheduler.after(rng.between(200, 2_000), `producer-timer:p${index}`, async () => {
+      if (!clientsOn) return;
+      scheduleProducer(index, state);
+      if (state.busy) return;
+      state.busy = true;
+      const partition = rng.pick(partitions);
+      const values = Array.from({ length: rng.between(1, 3) }, () => `p${index}-${state.sent++}`);
+      await scheduler.spawn(
+        `produce:p${index}:${TOPIC}-${partition}:${values.join(',')}`,
+        'produce',
+        () => domain.produce(deps, { topic: TOPIC, partition, records: values.map((value) => ({ value })), acks: params.acks === 'all' ? 'all' : 1 }),
+        (outcome) => {
+          state.busy = false;
+          if (!outcome.ok) return;
+          const result = outcome.value;
+          history.acks.push({
+            producer: `p${index}`,
+            partition: `${TOPIC}-${partition}`,
+            acks: params.acks,
+            leader: result.leader,
+            leaderEpoch: result.leaderEpoch,
+            baseOffset: result.baseOffset,
+            values,
+            isrAtReturn: [...(schedulePartitionState(partition)?.isr ?? [])],
+            minInsync: params.minInsync,
+            step: scheduler.steps,
+          });
+          scheduler.record(`produce:p${index}`, `ACK ${values.join(',')} @${result.baseOffset} e${result.leaderEpoch}`);
+        },
+      );
+    });
+  };
+  const scheduleConsumer = (index: number, state: { offset: number; session: number; busy: boolean }, partition: number): void => {
+    scheduler.after(rng.between(300, 1_500), `consumer-timer:c${index}`, async () => {
+      if (!clientsOn) return;
+      scheduleConsumer(index, state, partition);
+      if (state.busy) return;
+      state.busy = true;
+      const offset = state.offset;
+      const session = state.session;
+      await scheduler.spawn(
+        `consume:c${index}:${TOPIC}-${partition}@${offset}`,
+        'consume',
+        () => domain.consume(deps, { topic: TOPIC, partition, offset, maxRecords: rng.between(1, 8) }),
+        (outcome) => {
+          state.busy = false;
+          if (!outcome.ok) {
+            // auto.offset.reset=earliest: a position past the HW (it went back) starts a new session from 0.
+            if (outcome.error instanceof OffsetOutOfRangeError && state.session === session) {
+              state.offset = 0;
+              state.session++;
+            }
+            return;
+          }
+          const result = outcome.value;
+          history.reads.push({
+            consumer: `c${index}`,
+            session,
+            partition: `${TOPIC}-${partition}`,
+            offset,
+            records: result.records.map((r) => ({ offset: r.offset, value: r.value })),
+            step: scheduler.steps,
+          });
+          if (state.session === session) state.offset = result.nextOffset;
+        },
+      );
+    });
+  };
+
+  // ---- setup: brokers register, the topic is created (no faults yet)
+  faultsOn = false;
+  for (const broker of brokers) await startHeartbeat(broker);
+  while (!scheduler.idle()) await scheduler.step();
+  await scheduler.spawn('create-topic', 'setup', () =>
+    domain.createTopic(deps, {
+      topic: TOPIC,
+      partitions: partitionCount,
+      replicationFactor: params.rf,
+      minInsyncReplicas: params.minInsync,
+      uncleanLeaderElection: params.unclean,
+    }),
+  );
+  while (!scheduler.idle()) await scheduler.step();
+  faultsOn = true;
+
+  for (const broker of brokers) scheduleHeartbeats(broker, rng.between(0, HEARTBEAT_MS));
+  schedulePolls();
+  scheduleSweep();
+  scheduleReconcile();
+  for (let i = 0; i < PRODUCERS; i++) scheduleProducer(i, { sent: 0, busy: false });
+  for (let i = 0; i < CONSUMERS; i++) {
+    scheduleConsumer(i, { offset: 0, session: 0, busy: false }, partitions[i % partitions.length]!);
+  }
+
+  // ---- activity with faults
+  const stepsAtStart = scheduler.steps;
+  while (scheduler.steps - stepsAtStart < params.steps) {
+    if (rng.chance(0.012)) injectBrokerFault();
+    if (!(await scheduler.step())) break;
+  }
+
+  function injectBrokerFault(): void {
+    const choice = rng.int(3);
+    const running = brokers.filter((b) => b.running);
+    const stopped = brokers.filter((b) => !b.running);
+    if (choice === 0 && running.length > 1) {
+      const broker = rng.pick(running);
+      broker.running = false;
+      broker.generation++;
+      faults.kill++;
+      scheduler.record(`broker:${broker.id}`, 'KILLED (stops heartbeating)');
+    } else if (choice === 1 && stopped.length > 0) {
+      reviveBroker(rng.pick(stopped));
+      faults.return++;
+    } else {
+      const candidates = scheduler.liveTasks().filter((t) => !t.crashed && t.pausedUntil <= now());
+      if (candidates.length === 0) return;
+      scheduler.pause(rng.pick(candidates), now() + rng.between(1_000, 12_000));
+      faults.pause++;
+    }
+  }
+  function reviveBroker(broker: Broker): void {
+    broker.running = true;
+    broker.generation++;
+    scheduler.record(`broker:${broker.id}`, `RETURNS (heartbeats with old incarnation ${broker.incarnation ?? '-'})`);
+    scheduleHeartbeats(broker, 0);
+  }
+
+  // ---- heal: everyone alive, no faults, no new clients; run until quiescent or the bound passes
+  faultsOn = false;
+  clientsOn = false;
+  crashOnce.clear();
+  scheduler.unpauseAll();
+  for (const shard of [...heartbeatShards.values(), ...logShards.values()]) {
+    shard.outage = 0;
+  }
+  for (const broker of brokers) if (!broker.running) reviveBroker(broker);
+  scheduler.record('heal', 'HEAL begins');
+  const healEnd = now() + SESSION_TIMEOUT_MS * 4 + 30_000;
+  let healed = false;
+  while (now() < healEnd) {
+    if (scheduler.steps % 16 === 0 && quiescent()) {
+      healed = true;
+      break;
+    }
+    if (!(await scheduler.step())) break;
+  }
+  if (!healed) healed = quiescent();
+  scheduler.record('heal', healed ? 'quiescent' : 'heal bound reached');
+
+  function quiescent(): boolean {
+    drainStores();
+    const streamsIdle = [...heartbeatShards.values(), ...logShards.values()].every((s) => s.queue.length === 0 && !s.busy);
+    const busy = scheduler.liveTasks().some((t) => t.kind !== 'heartbeat' && t.kind !== 'sweep');
+    if (!streamsIdle || busy) return false;
+    const allAlive = brokers.every((b) => (tables.heartbeats.get(b.id)?.deadlineMs ?? -1) >= now());
+    return allAlive && finalState().every((p) => p.state === 'ONLINE' && p.highWatermark >= p.leaderLogEnd);
+  }
+
+  function finalState(): FinalPartition[] {
+    return partitions.map((p) => {
+      const m = tables.partitions.get(`${TOPIC}#${p}`)!;
+      const leo = (b: BrokerId) => tables.replicaStates.get(`${TOPIC}#${p}#${b}`)?.logEndOffset ?? 0;
+      const alive = (b: BrokerId) => (tables.heartbeats.get(b)?.deadlineMs ?? -1) >= now();
+      const eligible = (params.unclean ? m.replicas : m.isr).filter(alive);
+      const log = m.leader
+        ? memLog
+            .replicaRecords(TOPIC, p, m.leader)
+            .filter((r) => r.offset < m.highWatermark)
+            .map((r) => ({ offset: r.offset, value: r.value }))
+        : [];
+      return {
+        partition: `${TOPIC}-${p}`,
+        state: m.state,
+        leader: m.leader,
+        highWatermark: m.highWatermark,
+        leaderLogEnd: m.leader ? leo(m.leader) : 0,
+        log,
+        liveEligibleReplica: eligible[0] ?? null,
+      };
+    });
+  }
+
+  history.final = finalState();
+  history.endStep = scheduler.steps;
+  const violations = check(history);
+  return {
+    seed,
+    params,
+    violations,
+    trace: options.fullTrace ? scheduler.trace : scheduler.trace.slice(-TRACE_TAIL),
+    faults,
+    stats: {
+      steps: scheduler.steps,
+      acks: history.acks.length,
+      reads: history.reads.length,
+      virtualMs: now() - Date.UTC(2026, 0, 1),
+      healed,
+      reconciler: reconcile !== undefined,
+    },
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Store wrappers of the simulation: one that records every leader append
+ * against the metadata table at the moment it committed (checker kinds 4/5),
+ * and a test-only log without fencing, to prove the checker notices.
+ */
+import {
+  MemoryPartitionLog,
+  type MemoryDeps,
+  type MemoryTables,
+} from '../../functions/adapters/memory/index.js';
+import { StaleEpochError } from '../../functions/domain/errors.js';
+import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
+import type { FollowerAppend, LeaderAppend, PartitionLog } from '../../functions/ports/index.js';
+
+/** The tables behind a createMemoryDeps result (the stores keep them in a TypeScript-private field). */
+export function tablesOf(deps: MemoryDeps): MemoryTables {
+  return (deps.brokers as unknown as { tables: MemoryTables }).tables;
+}
+
+const key = (topic: string, partition: number) => `${topic}#${partition}`;
+
+export interface ObservedAppend {
+  append: LeaderAppend;
+  records: LogRecord[];
+  tableLeader: BrokerId | null;
+  tableEpoch: number;
+}
+
+/** Delegates to the real log; after each successful leader append, reads the tables before anyone else can run. */
+export class RecordingLog implements PartitionLog {
+  constructor(
+    private readonly inner: PartitionLog,
+    private readonly tables: MemoryTables,
+    private readonly observe: (seen: ObservedAppend) => void,
+  ) {}
+
+  async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
+    const records = await this.inner.appendAsLeader(append);
+    // Same microtask run as the store's atomic write: every other task is parked at a gate.
+    const stored = this.tables.partitions.get(key(append.topic, append.partition));
+    this.observe({ append, records, tableLeader: stored?.leader ?? null, tableEpoch: stored?.leaderEpoch ?? -1 });
+    return records;
+  }
+
+  appendAsFollower(append: FollowerAppend): Promise<void> {
+    return this.inner.appendAsFollower(append);
+  }
+
+  read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]> {
+    return this.inner.read(topic, partition, replica, fromOffset, toOffset);
+  }
+
+  truncate(topic: string, partition: number, replica: BrokerId, fromOffset: number): Promise<void> {
+    return this.inner.truncate(topic, partition, replica, fromOffset);
+  }
+}
+
+/**
+ * TEST ONLY: a MemoryPartitionLog whose leader appends skip the leader/epoch
+ * check (the offset check stays). A deposed leader's writes then succeed, which
+ * the checker must report.
+ */
+export class UnfencedPartitionLog extends MemoryPartitionLog {
+  constructor(
+    private readonly memTables: MemoryTables,
+    private readonly memClock: { now(): number },
+  ) {
+    super(memTables, memClock);
+  }
+
+  override async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
+    await this.memTables.yieldPoint('log.appendAsLeader');
+    const { topic, partition, leader, leaderEpoch, startOffset } = append;
+    const state = this.memTables.replicaStates.get(`${topic}#${partition}#${leader}`);
+    if (!state || state.logEndOffset !== startOffset) {
+      throw new StaleEpochError(`Append to ${topic}-${partition} at offset ${startOffset} lost.`);
+    }
+    const records: LogRecord[] = append.records.map((record, i) => ({
+      topic,
+      partition,
+      replica: leader,
+      offset: startOffset + i,
+      leaderEpoch,
+      key: record.key,
+      value: record.value,
+      appendedAt: append.appendedAt,
+      copy: 'leader',
+    }));
+    const log = this.memTables.replicaLog(topic, partition, leader);
+    for (const record of records) log.set(record.offset, structuredClone(record));
+    state.logEndOffset += records.length;
+    state.updatedAt = this.memClock.now();
+    (this as unknown as { leaderAppends: LogRecord[] }).leaderAppends.push(...records.map((r) => structuredClone(r)));
+    return records.map((r) => structuredClone(r));
+  }
+}
