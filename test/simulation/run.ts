@@ -92,6 +92,15 @@ interface Shard<R> {
   outage: number;
 }
 
+const ROUTINE = / (hb:\w+ (start|brokers\.(get|renew|list))|sweep (start|brokers\.list)|[^ ]+ wake) \|/;
+const stepOf = (line: string): number => Number(/^#(\d+)/.exec(line)?.[1] ?? 0);
+
+/** The last TRACE_TAIL lines up to the first violation, without routine lease renewals (they would fill the tail). */
+function traceBefore(trace: readonly string[], violations: readonly Violation[]): string[] {
+  const until = violations.length > 0 ? Math.min(...violations.map((v) => v.step)) : Infinity;
+  return trace.filter((line) => stepOf(line) <= until && !ROUTINE.test(line)).slice(-TRACE_TAIL);
+}
+
 export async function runSimulation(seed: number, params: SimParams, options: SimOptions = {}): Promise<SimResult> {
   const rng = new Prng(seed);
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
@@ -106,7 +115,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     maxLatencyMs: 120,
     timerBias: 0.3,
     describeState: () => describe(),
-    keepFullTrace: options.fullTrace ?? false,
+    keepFullTrace: true,
     traceTail: TRACE_TAIL,
   });
   const tables = tablesOf(memory);
@@ -522,7 +531,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     seed,
     params,
     violations,
-    trace: options.fullTrace ? scheduler.trace : scheduler.trace.slice(-TRACE_TAIL),
+    trace: options.fullTrace ? scheduler.trace : traceBefore(scheduler.trace, violations),
     faults,
     stats: {
       steps: scheduler.steps,
