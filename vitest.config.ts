@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Four projects: pure unit tests, CDK template assertions, end-to-end tests of the
+ * Five projects: pure unit tests, the deterministic simulation, CDK template assertions, end-to-end tests of the
  * embedded cloud's parts (each starts its own moto_server), and end-to-end tests of the
  * deployed stack (one shared target, started by test/e2e/stack/global-setup.ts).
  * The end-to-end projects run their files one at a time: they share two cores with a
@@ -11,6 +11,8 @@ export default defineConfig({
   test: {
     projects: [
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      // The deterministic simulation (test/simulation): seeded runs of the real domain over the memory stores.
+      { test: { name: 'simulation', include: ['test/simulation/**/*.test.ts'], testTimeout: 120_000 } },
       {
         test: {
           name: 'infra',

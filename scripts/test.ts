@@ -1,5 +1,5 @@
 /**
- * `npm test`: unit + infra tests in parallel, then the end-to-end projects one after
+ * `npm test`: unit, simulation and infra tests in parallel, then the end-to-end projects one after
  * the other (they share two cores with moto), then one closing line that totals them:
  * "tests: N passed, N failed, N skipped". Every phase runs even if an earlier one failed.
  */
@@ -14,7 +14,7 @@ interface Phase {
 }
 
 const phases: Phase[] = [
-  { name: 'unit+infra', projects: ['unit', 'infra'] },
+  { name: 'unit+infra', projects: ['unit', 'simulation', 'infra'] },
   { name: 'e2e', projects: ['e2e'] },
   { name: 'e2e-stack', projects: ['e2e-stack'] },
 ];

@@ -1,0 +1,19 @@
+/**
+ * The simulation must be able to fail: in the modes where Kafka itself loses
+ * data, and with fencing switched off by a test-only store, it has to find it.
+ */
+import { expect, test } from 'vitest';
+import { DEFAULT_PARAMS } from './run.js';
+import { runSeedRange } from './seed-range.js';
+
+test('acks=1 with unclean election: acknowledged records get lost (or change value)', async () => {
+  const { violations } = await runSeedRange(1, 100, { ...DEFAULT_PARAMS, acks: '1', unclean: true, minInsync: 1 });
+  const kinds = new Set(violations.map((v) => v.kind));
+  expect(kinds.has('acknowledged record lost') || kinds.has('value changed')).toBe(true);
+}, 120_000);
+
+test('without leader/epoch fencing on leader appends, stale-epoch writes are reported', async () => {
+  const { violations } = await runSeedRange(1, 500, DEFAULT_PARAMS, { fencing: false });
+  const kinds = new Set(violations.map((v) => v.kind));
+  expect(kinds.has('stale-epoch write accepted') || kinds.has('two leaders in one epoch')).toBe(true);
+}, 120_000);
