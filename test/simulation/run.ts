@@ -53,7 +53,7 @@ export interface SimResult {
   violations: Violation[];
   trace: string[];
   faults: FaultCounts;
-  stats: { steps: number; acks: number; reads: number; virtualMs: number; healed: boolean; reconciler: boolean };
+  stats: { steps: number; acks: number; reads: number; virtualMs: number; healed: boolean; reconciler: boolean; elections: number };
 }
 
 const TOPIC = 't';
@@ -63,7 +63,7 @@ const SWEEP_MS = 3_000;
 const RECONCILE_MS = 4_000;
 const MAX_RETRIES = 2;
 const PRODUCERS = 3;
-const CONSUMERS = 2;
+const CONSUMERS = 3;
 const TRACE_TAIL = 40;
 
 // The reconciler joins the domain's API later; once there, it runs on its schedule.
@@ -438,16 +438,20 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   // ---- activity with faults
   const stepsAtStart = scheduler.steps;
   while (scheduler.steps - stepsAtStart < params.steps) {
-    if (rng.chance(0.012)) injectBrokerFault();
+    if (rng.chance(0.025)) injectBrokerFault();
     if (!(await scheduler.step())) break;
   }
 
   function injectBrokerFault(): void {
-    const choice = rng.int(3);
+    const roll = rng.next();
+    const choice = roll < 0.4 ? 0 : roll < 0.7 ? 1 : 2;
     const running = brokers.filter((b) => b.running);
     const stopped = brokers.filter((b) => !b.running);
     if (choice === 0 && running.length > 1) {
-      const broker = rng.pick(running);
+      // Half the time a partition's current leader: leader failures are where the protocol is tested hardest.
+      const leader = tables.partitions.get(`${TOPIC}#${rng.pick(partitions)}`)?.leader;
+      const leading = running.find((b) => b.id === leader);
+      const broker = leading && rng.chance(0.5) ? leading : rng.pick(running);
       broker.running = false;
       broker.generation++;
       faults.kill++;
@@ -540,6 +544,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       virtualMs: now() - Date.UTC(2026, 0, 1),
       healed,
       reconciler: reconcile !== undefined,
+      elections: partitions.reduce((sum, p) => sum + (tables.partitions.get(`${TOPIC}#${p}`)?.leaderEpoch ?? 0), 0),
     },
   };
 }
