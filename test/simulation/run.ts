@@ -30,7 +30,18 @@ export interface SimOptions {
   fencing?: boolean;
   /** Keep the whole trace (determinism tests); otherwise only its tail. */
   fullTrace?: boolean;
+  /** Timing knobs (tuning experiments); the defaults are what the tests and the CLI use. */
+  timing?: Partial<Timing>;
 }
+
+export interface Timing {
+  sessionTimeoutMs: number;
+  heartbeatMs: number;
+  maxLatencyMs: number;
+  brokerFaultChance: number;
+}
+
+export const DEFAULT_TIMING: Timing = { sessionTimeoutMs: 6_000, heartbeatMs: 1_500, maxLatencyMs: 300, brokerFaultChance: 0.03 };
 
 export const FAULT_NAMES = [
   'kill',
@@ -57,14 +68,13 @@ export interface SimResult {
 }
 
 const TOPIC = 't';
-const SESSION_TIMEOUT_MS = 6_000;
-const HEARTBEAT_MS = 1_500;
 const SWEEP_MS = 3_000;
 const RECONCILE_MS = 4_000;
 const MAX_RETRIES = 2;
 const PRODUCERS = 3;
 const CONSUMERS = 3;
 const TRACE_TAIL = 40;
+const HEAL_LATENCY_MS = 10;
 
 // The reconciler joins the domain's API later; once there, it runs on its schedule.
 const reconcile = (domain as Record<string, unknown>)['reconcile'] as ((deps: Deps) => Promise<unknown>) | undefined;
@@ -103,6 +113,9 @@ function traceBefore(trace: readonly string[], violations: readonly Violation[])
 
 export async function runSimulation(seed: number, params: SimParams, options: SimOptions = {}): Promise<SimResult> {
   const rng = new Prng(seed);
+  const timing: Timing = { ...DEFAULT_TIMING, ...options.timing };
+  const SESSION_TIMEOUT_MS = timing.sessionTimeoutMs;
+  const HEARTBEAT_MS = timing.heartbeatMs;
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
   const history: History = emptyHistory(params.acks === '1' ? ['all', '1'] : ['all']);
   let faultsOn = true;
@@ -112,7 +125,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     yieldPoint: (operation) => scheduler.yieldPoint(operation),
   });
   const scheduler: Scheduler = new Scheduler(memory.clock, rng, {
-    maxLatencyMs: 120,
+    maxLatencyMs: timing.maxLatencyMs,
     timerBias: 0.3,
     describeState: () => describe(),
     keepFullTrace: true,
@@ -194,7 +207,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     const generation = broker.generation;
     scheduler.after(delay, `hb-timer:${broker.id}`, async () => {
       if (!broker.running || broker.generation !== generation) return;
-      scheduleHeartbeats(broker, HEARTBEAT_MS + rng.between(-300, 300));
+      scheduleHeartbeats(broker, HEARTBEAT_MS + rng.between(-HEARTBEAT_MS / 5, HEARTBEAT_MS / 5));
       await startHeartbeat(broker);
     });
   };
@@ -438,7 +451,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   // ---- activity with faults
   const stepsAtStart = scheduler.steps;
   while (scheduler.steps - stepsAtStart < params.steps) {
-    if (rng.chance(0.025)) injectBrokerFault();
+    if (rng.chance(timing.brokerFaultChance)) injectBrokerFault();
     if (!(await scheduler.step())) break;
   }
 
@@ -478,6 +491,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   clientsOn = false;
   crashOnce.clear();
   scheduler.unpauseAll();
+  scheduler.setMaxLatency(HEAL_LATENCY_MS);
   for (const shard of [...heartbeatShards.values(), ...logShards.values()]) {
     shard.outage = 0;
   }

@@ -125,6 +125,11 @@ export class Scheduler {
     return this.clock.now();
   }
 
+  /** The heal phase runs on a healthy network: store operations get fast again. */
+  setMaxLatency(ms: number): void {
+    this.options.maxLatencyMs = ms;
+  }
+
   /** Starts a task: it runs to its first gate. `onDone` runs synchronously when it settles (bookkeeping only). */
   async spawn<T>(name: string, kind: TaskKind, work: () => Promise<T>, onDone?: (outcome: Outcome<T>) => void): Promise<Task> {
     const task: Task = {
