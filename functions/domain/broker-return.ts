@@ -15,9 +15,10 @@ import {
   describeChange,
   electionUpdate,
   forEachPartition,
+  levelInSyncFollowers,
   type ChangeCause,
 } from './partition-change.js';
-import { isCausedBy, isOnline, type OnlinePartition } from './partitions.js';
+import { inSyncFollowers, isCausedBy, isOnline, type OnlinePartition } from './partitions.js';
 import { syncFollower } from './replica-sync.js';
 
 /** Idempotent like onBrokerGone: a repeated delivery finds nothing to do and re-publishes the last change it caused. */
@@ -43,6 +44,9 @@ async function restorePartition(
   events.push(...rejoin.events);
   if (events.length === 0 && isCausedBy(rejoin.latest.lastChange, joined)) {
     events.push(await completeChange(deps, rejoin.latest, cluster.isAlive));
+  } else if (events.length === 0 && isOnline(rejoin.latest) && inSyncFollowers(rejoin.latest).includes(joined.brokerId)) {
+    // An in-sync follower back from a lapse holds the HW until it is matched in the current epoch: do it now.
+    await levelInSyncFollowers(deps, rejoin.latest, cluster.isAlive);
   }
   return events;
 }
