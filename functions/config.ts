@@ -19,6 +19,7 @@ export const ENV = {
   sessionTimeoutMs: 'SESSION_TIMEOUT_MS',
   produceAckTimeoutMs: 'PRODUCE_ACK_TIMEOUT_MS',
   produceAckPollMs: 'PRODUCE_ACK_POLL_MS',
+  replicaLagMaxMs: 'REPLICA_LAG_MAX_MS',
 } as const;
 
 /** A function was deployed without a variable its wiring needs, or with a malformed one. */
@@ -63,4 +64,5 @@ export const leadershipSettings = (env?: Env): LeadershipSettings => ({
   sessionTimeoutMs: requirePositiveInt(ENV.sessionTimeoutMs, env),
   produceAckTimeoutMs: requirePositiveInt(ENV.produceAckTimeoutMs, env),
   produceAckPollMs: requirePositiveInt(ENV.produceAckPollMs, env),
+  replicaLagMaxMs: requirePositiveInt(ENV.replicaLagMaxMs, env),
 });

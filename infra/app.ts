@@ -4,6 +4,7 @@
  *   sessionTimeoutMs     default 9000  (Kafka's broker.session.timeout.ms)
  *   produceAckTimeoutMs  default 10000 (acks=all wait before REQUEST_TIMED_OUT)
  *   produceAckPollMs     default 50    (high-watermark poll interval during that wait)
+ *   replicaLagMaxMs      default 30000 (Kafka's replica.lag.time.max.ms: a lagging follower leaves the ISR)
  *   logLevel             default INFO
  */
 import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';

@@ -36,6 +36,7 @@ export function readLeadershipContext(app: App): LeadershipContext {
       sessionTimeoutMs: positiveInt(app, 'sessionTimeoutMs', 9000),
       produceAckTimeoutMs: positiveInt(app, 'produceAckTimeoutMs', 10000),
       produceAckPollMs: positiveInt(app, 'produceAckPollMs', 50),
+      replicaLagMaxMs: positiveInt(app, 'replicaLagMaxMs', 30000),
     },
   };
 }

@@ -6,19 +6,20 @@
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { readCluster, type ClusterSnapshot } from './cluster.js';
 import { electLeader } from './election.js';
-import { StaleEpochError } from './errors.js';
+import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
 import { addToIsr, outOfSyncLiveReplicas } from './isr.js';
 import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
 import {
   changeLeadership,
   completeChange,
   describeChange,
+  electionUpdate,
   forEachPartition,
-  updateAfterElection,
+  levelInSyncFollowers,
   type ChangeCause,
 } from './partition-change.js';
-import { isCausedBy, isOnline, type OnlinePartition } from './partitions.js';
-import { levelFollower } from './replica-sync.js';
+import { inSyncFollowers, isCausedBy, isOnline, type OnlinePartition } from './partitions.js';
+import { syncFollower } from './replica-sync.js';
 
 /** Idempotent like onBrokerGone: a repeated delivery finds nothing to do and re-publishes the last change it caused. */
 export async function onBrokerRegistered(deps: Deps, joined: BrokerHeartbeat): Promise<LeadershipEvent[]> {
@@ -35,7 +36,7 @@ async function restorePartition(
   cluster: ClusterSnapshot,
 ): Promise<LeadershipEvent[]> {
   const now = deps.clock.now();
-  const election = await changeLeadership(deps, partition, (current) => decideReturn(current, joined, cluster, now));
+  const election = await changeLeadership(deps, partition, (current) => decideReturn(deps, current, joined, cluster, now));
   const events = election.changed ? [await completeChange(deps, election.partition, cluster.isAlive)] : [];
   const rejoin = isOnline(election.partition)
     ? await rejoinOutOfSyncReplicas(deps, election.partition, joined, cluster, now)
@@ -43,6 +44,9 @@ async function restorePartition(
   events.push(...rejoin.events);
   if (events.length === 0 && isCausedBy(rejoin.latest.lastChange, joined)) {
     events.push(await completeChange(deps, rejoin.latest, cluster.isAlive));
+  } else if (events.length === 0 && isOnline(rejoin.latest) && inSyncFollowers(rejoin.latest).includes(joined.brokerId)) {
+    // An in-sync follower back from a lapse holds the HW until it is matched in the current epoch: do it now.
+    await levelInSyncFollowers(deps, rejoin.latest, cluster.isAlive);
   }
   return events;
 }
@@ -51,17 +55,17 @@ async function restorePartition(
  * Every live replica outside the ISR, not only the one that joined: one that came
  * back while the partition was offline had no leader to catch up from until now.
  */
-async function rejoinOutOfSyncReplicas(
+export async function rejoinOutOfSyncReplicas(
   deps: Deps,
   partition: OnlinePartition,
-  joined: BrokerHeartbeat,
-  cluster: ClusterSnapshot,
+  cause: ChangeCause,
+  cluster: Pick<ClusterSnapshot, 'isAlive'>,
   now: number,
 ): Promise<{ latest: OnlinePartition; events: LeadershipEvent[] }> {
   let latest = partition;
   const events: LeadershipEvent[] = [];
   for (const replica of outOfSyncLiveReplicas(partition.replicas, partition.isr, cluster.isAlive)) {
-    const rejoined = await catchUp(deps, latest, replica, joined, now);
+    const rejoined = await catchUp(deps, latest, replica, cause, now);
     if (rejoined) {
       latest = rejoined;
       events.push(await completeChange(deps, rejoined, cluster.isAlive));
@@ -71,22 +75,26 @@ async function rejoinOutOfSyncReplicas(
 }
 
 /** An offline partition elects again now that one more broker is alive; the election's own rules decide who may lead. */
-function decideReturn(
+async function decideReturn(
+  deps: Deps,
   partition: PartitionMetadata,
   joined: BrokerHeartbeat,
   cluster: ClusterSnapshot,
   now: number,
-): LeadershipUpdate | null {
+): Promise<LeadershipUpdate | null> {
   if (partition.state !== 'OFFLINE') return null;
   const election = electLeader(partition, cluster.isAlive, cluster.uncleanAllowed(partition.topic));
-  return election.outcome === 'OFFLINE' ? null : updateAfterElection(partition, election, 'LEADER_RETURNED', joined, now);
+  return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, partition, election, 'LEADER_RETURNED', joined, now);
 }
 
 /**
- * KIP-101/279 catch-up: drop what the leader never had, copy what is missing,
- * then rejoin the ISR. Returns the partition with the replica back in its ISR,
- * or null when it lost a race (leadership moved, or another catch-up is copying):
- * the trigger that won carries on.
+ * KIP-101/279 catch-up: match the replica with the leader in its epoch (dropping
+ * what the leader never had), copy what is missing, then rejoin the ISR, which
+ * is written only if the HW has not moved past the log end the replica reached.
+ * A leader that keeps appending can outrun one pass, so it goes round again.
+ * Returns the partition with the replica back in its ISR, or null when
+ * leadership moved or the races did not settle: the next trigger (or the
+ * reconciler) carries on.
  */
 async function catchUp(
   deps: Deps,
@@ -95,28 +103,29 @@ async function catchUp(
   cause: ChangeCause,
   now: number,
 ): Promise<OnlinePartition | null> {
-  let replicaEnd: number;
-  try {
-    replicaEnd = await levelFollower(deps, partition, replica);
-  } catch (error) {
-    if (error instanceof StaleEpochError) return null;
-    throw error;
+  for (let attempt = 1; attempt <= MAX_CONDITIONAL_ATTEMPTS; attempt++) {
+    const replicaEnd = await syncFollower(deps, partition, replica);
+    if (replicaEnd === null) return null;
+    const outcome = await changeLeadership(deps, partition, (current) =>
+      decideRejoin(current, partition, replica, replicaEnd, cause, now),
+    );
+    if (outcome.changed) return isOnline(outcome.partition) ? outcome.partition : null;
+    const current = outcome.partition;
+    const sameLeadership = current.leader === partition.leader && current.leaderEpoch === partition.leaderEpoch;
+    if (!sameLeadership || current.isr.includes(replica)) return null;
   }
-  const outcome = await changeLeadership(deps, partition, (current) =>
-    decideRejoin(current, partition, replica, replicaEnd, cause, now),
-  );
-  return outcome.changed && isOnline(outcome.partition) ? outcome.partition : null;
+  return null;
 }
 
 function decideRejoin(
   current: PartitionMetadata,
-  levelledWith: OnlinePartition,
+  matchedWith: OnlinePartition,
   replica: BrokerId,
   replicaEnd: number,
   cause: ChangeCause,
   now: number,
 ): LeadershipUpdate | null {
-  const sameLeadership = current.leader === levelledWith.leader && current.leaderEpoch === levelledWith.leaderEpoch;
+  const sameLeadership = current.leader === matchedWith.leader && current.leaderEpoch === matchedWith.leaderEpoch;
   // Kafka's admission rule: a follower joins the ISR only once it holds everything committed so far.
   if (!sameLeadership || current.isr.includes(replica) || replicaEnd < current.highWatermark) return null;
   return {
@@ -125,5 +134,6 @@ function decideRejoin(
     isr: addToIsr(current.isr, replica, current.replicas),
     state: current.state,
     lastChange: describeChange('ISR_EXPANDED', current.leader, cause, now),
+    highWatermarkAtMost: replicaEnd,
   };
 }

@@ -75,5 +75,7 @@ const emptyReplicaStates = (partition: PartitionMetadata, now: number): ReplicaS
     partition: partition.partition,
     brokerId,
     logEndOffset: 0,
+    // Empty logs agree: every replica starts matched with its leader in epoch 0.
+    matchedEpoch: 0,
     updatedAt: now,
   }));

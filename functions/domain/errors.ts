@@ -47,6 +47,19 @@ export class NotEnoughReplicasError extends DomainError {
   readonly code = 'NOT_ENOUGH_REPLICAS';
 }
 
+/**
+ * Kafka's NOT_ENOUGH_REPLICAS_AFTER_APPEND: the records were appended, but the ISR
+ * fell below min.insync.replicas before they were committed, so they are not acknowledged.
+ */
+export class NotEnoughReplicasAfterAppendError extends DomainError {
+  readonly code = 'NOT_ENOUGH_REPLICAS_AFTER_APPEND';
+}
+
+/** Kafka's CONCURRENT_TRANSACTIONS, retriable: other producers kept winning the race for the partition's log end. */
+export class ConcurrentAppendError extends DomainError {
+  readonly code = 'CONCURRENT_TRANSACTIONS';
+}
+
 /** acks=all timed out waiting for the ISR: the write may or may not be committed later. */
 export class ReplicationTimeoutError extends DomainError {
   readonly code = 'REQUEST_TIMED_OUT';

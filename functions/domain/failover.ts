@@ -12,7 +12,7 @@ import {
   changeLeadership,
   completeChange,
   describeChange,
-  updateAfterElection,
+  electionUpdate,
   valuesOrFirstFailure,
 } from './partition-change.js';
 import { isCausedBy, placedAfterLapse } from './partitions.js';
@@ -44,7 +44,7 @@ export async function onBrokerGone(
     (p.isr.includes(gone.brokerId) && !placedAfterLapse(p, gone)) || isCausedBy(p.lastChange, gone);
   const handle = async (partition: PartitionMetadata, uncleanAllowed: boolean): Promise<LeadershipEvent[]> => {
     const outcome = await changeLeadership(deps, partition, (current) =>
-      decideAfterDeparture(current, gone, departure, isEligible, uncleanAllowed, now),
+      decideAfterDeparture(deps, current, gone, departure, isEligible, uncleanAllowed, now),
     );
     const ours = outcome.changed || isCausedBy(outcome.partition.lastChange, gone);
     return ours ? [await completeChange(deps, outcome.partition, isEligible)] : [];
@@ -68,18 +68,19 @@ async function topicsAllowingUncleanElection(deps: Deps, partitions: readonly Pa
   return new Set(topics.filter((config) => config?.uncleanLeaderElection).map((config) => config!.topic));
 }
 
-function decideAfterDeparture(
+async function decideAfterDeparture(
+  deps: Deps,
   partition: PartitionMetadata,
   gone: BrokerHeartbeat,
   departure: BrokerDeparture,
   isEligible: Liveness,
   uncleanAllowed: boolean,
   now: number,
-): LeadershipUpdate | null {
+): Promise<LeadershipUpdate | null> {
   if (partition.leader === gone.brokerId) {
     const election = electLeader(partition, isEligible, uncleanAllowed);
     const reason = departure === 'EXPIRED' ? 'LEADER_FAILED' : 'CONTROLLED_SHUTDOWN';
-    return updateAfterElection(partition, election, reason, gone, now);
+    return electionUpdate(deps, partition, election, reason, gone, now);
   }
   // An offline partition keeps every ISR member it had: any of them may bring it back with all committed records.
   if (partition.leader !== null && partition.isr.includes(gone.brokerId)) {

@@ -12,6 +12,7 @@ export {
 } from './describe.js';
 export { onBrokerGone, type BrokerDeparture } from './failover.js';
 export { onBrokerRegistered } from './broker-return.js';
+export { reconcile, type ReconcileResult } from './reconcile.js';
 export { electPreferredLeaders } from './preferred-leader.js';
 export { produce, type ProduceResult } from './produce.js';
 export { replicate, type PartitionReplication, type ReplicateResult } from './replicate.js';

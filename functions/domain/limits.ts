@@ -24,6 +24,15 @@ export const DEFAULT_RECORDS_PER_CONSUME = 100;
 export const MAX_CONDITIONAL_ATTEMPTS = 5;
 
 /**
+ * Producers to one partition race for its log end (the append is conditional on
+ * it). Losing is normal under load and costs one round trip, so an append tries
+ * this often, backing off a little more each time, before it gives up with a
+ * retriable error.
+ */
+export const MAX_APPEND_ATTEMPTS = 20;
+export const APPEND_RETRY_BACKOFF_MS = 5;
+
+/**
  * A sweep also waits out a peer lease that lapses this soon, then deletes it: the peer
  * has already missed heartbeats (a live one's deadline is a whole session away), and
  * the wait takes up to a heartbeat interval off its detection. A renewal meanwhile

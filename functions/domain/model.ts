@@ -81,6 +81,13 @@ export interface ReplicaState {
   brokerId: BrokerId;
   /** Log end offset: the next offset this replica will write. */
   logEndOffset: number;
+  /**
+   * The leader epoch in which this replica's log was last checked against its leader's
+   * and cut back to where the two agree (Kafka's diverging-epoch fetch). While that
+   * epoch lasts the log is a prefix of the leader's, so only then may it receive copies
+   * and count toward the high watermark. The leader's own log is the truth in its epoch.
+   */
+  matchedEpoch: number;
   updatedAt: number;
 }
 

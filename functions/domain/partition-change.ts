@@ -18,11 +18,12 @@ import type {
   PartitionMetadata,
 } from './model.js';
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
-import { advanceHighWatermark, levelFollower } from './replica-sync.js';
+import { logEndOffsetOf } from './high-watermark.js';
+import { advanceHighWatermark, syncFollower } from './replica-sync.js';
 import { toLeadershipEvent } from './views.js';
 
-/** What to write given the partition as it stands now; null when nothing should change. */
-export type LeadershipDecision = (current: PartitionMetadata) => LeadershipUpdate | null;
+/** What to write given the partition as it stands now; null when nothing should change. May read more state first. */
+export type LeadershipDecision = (current: PartitionMetadata) => LeadershipUpdate | null | Promise<LeadershipUpdate | null>;
 
 export interface ChangeOutcome {
   /** The partition after the write, or as last read when nothing was written. */
@@ -43,7 +44,7 @@ export async function changeLeadership(
 ): Promise<ChangeOutcome> {
   let current = start;
   for (let attempt = 1; ; attempt++) {
-    const update = decide(current);
+    const update = await decide(current);
     if (update === null) return { partition: current, changed: false };
     try {
       const written = await deps.metadata.updateLeadership(current.topic, current.partition, current.version, update);
@@ -58,32 +59,27 @@ export async function changeLeadership(
 /**
  * Everything that follows a change, each step safe to repeat, so a trigger that
  * is retried after a crash or a failed publish can simply run it again:
- *  - live ISR followers are levelled with the (possibly new) leader: a suffix the
- *    new leader never had is dropped before the HW could count it as replicated;
+ *  - live ISR followers are matched with the (possibly new) leader and brought
+ *    level: a suffix the new leader never had is dropped, and only then does the
+ *    HW count the follower (a lost race is left to whoever won it);
  *  - the HW moves to the new ISR's minimum (a departed member no longer holds it back);
  *  - the event is published (the FIFO queue drops a repeat).
  */
 export async function completeChange(deps: Deps, partition: PartitionMetadata, isAlive: Liveness): Promise<LeadershipEvent> {
-  if (isOnline(partition)) {
-    await Promise.all(
-      inSyncFollowers(partition)
-        .filter(isAlive)
-        .map((follower) => levelIfUncontested(deps, partition, follower)),
-    );
-    await advanceHighWatermark(deps, partition);
-  }
+  if (isOnline(partition)) await levelInSyncFollowers(deps, partition, isAlive);
   const event = toLeadershipEvent(partition);
   await deps.events.publish([event]);
   return event;
 }
 
-/** A concurrent copy or a newer epoch means someone else is already moving this follower on. */
-async function levelIfUncontested(deps: Deps, partition: OnlinePartition, follower: BrokerId): Promise<void> {
-  try {
-    await levelFollower(deps, partition, follower);
-  } catch (error) {
-    if (!(error instanceof StaleEpochError)) throw error;
-  }
+/** Brings every live in-sync follower level with the leader, then moves the HW as far as they allow. */
+export async function levelInSyncFollowers(deps: Deps, partition: OnlinePartition, isAlive: Liveness): Promise<number> {
+  await Promise.all(
+    inSyncFollowers(partition)
+      .filter(isAlive)
+      .map((follower) => syncFollower(deps, partition, follower)),
+  );
+  return advanceHighWatermark(deps, partition);
 }
 
 /** The broker incarnation whose departure or arrival caused a change; null for operator-driven changes. */
@@ -104,6 +100,25 @@ export function describeChange(
     unclean,
     at,
   };
+}
+
+/**
+ * The write for an election's outcome (see updateAfterElection). An unclean
+ * leader may lack records below the HW, so the HW comes down to its log end:
+ * consumers are never promised offsets the new leader's log does not hold.
+ */
+export async function electionUpdate(
+  deps: Deps,
+  partition: PartitionMetadata,
+  election: LeaderElection,
+  reason: LeadershipReason,
+  cause: ChangeCause,
+  at: number,
+): Promise<LeadershipUpdate> {
+  const update = updateAfterElection(partition, election, reason, cause, at);
+  if (election.outcome !== 'UNCLEAN') return update;
+  const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+  return { ...update, highWatermark: Math.min(partition.highWatermark, logEndOffsetOf(states, election.leader)) };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * Small facts about a partition that several use cases ask.
  */
+import type { FollowerMatch } from '../ports/index.js';
 import type { BrokerHeartbeat, BrokerId, PartitionChange, PartitionMetadata } from './model.js';
 
 /** Listing order: by topic name. */
@@ -35,3 +36,12 @@ export const placedAfterLapse = (partition: PartitionMetadata, gone: BrokerHeart
   if (change.at <= gone.deadlineMs) return false;
   return change.reason === 'CREATED' || (change.reason === 'ISR_EXPANDED' && change.causeBrokerId === gone.brokerId);
 };
+
+/** A caller bug, not a race: a follower cannot be "truncated" to beyond its own log end. */
+export function requireTruncationWithinLog(match: FollowerMatch): void {
+  if (!Number.isSafeInteger(match.truncateTo) || match.truncateTo < 0 || match.truncateTo > match.expectedLogEnd) {
+    throw new Error(
+      `Matching ${match.topic}-${match.partition} on ${match.follower}: offset ${match.truncateTo} is not within its log (end ${match.expectedLogEnd}).`,
+    );
+  }
+}

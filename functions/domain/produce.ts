@@ -3,9 +3,16 @@
  * acks=all wait until the whole ISR has the records (the high watermark passed them).
  */
 import type { Deps } from '../ports/index.js';
-import { NotEnoughReplicasError, NotLeaderError, ReplicationTimeoutError, StaleEpochError } from './errors.js';
+import {
+  ConcurrentAppendError,
+  NotEnoughReplicasAfterAppendError,
+  NotEnoughReplicasError,
+  NotLeaderError,
+  ReplicationTimeoutError,
+  StaleEpochError,
+} from './errors.js';
 import { logEndOffsetOf } from './high-watermark.js';
-import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
+import { APPEND_RETRY_BACKOFF_MS, MAX_APPEND_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { requireLeader, requirePartition, requireTopic } from './lookup.js';
 import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
 import type { OnlinePartition } from './partitions.js';
@@ -40,7 +47,9 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
   const appended = await appendAll(deps, partition, request.records);
   const lastOffset = appended[appended.length - 1]!.offset;
   const highWatermark =
-    request.acks === 'all' ? await awaitCommit(deps, partition, lastOffset + 1) : partition.highWatermark;
+    request.acks === 'all'
+      ? await awaitCommit(deps, partition, lastOffset + 1, config.minInsyncReplicas)
+      : partition.highWatermark;
   return {
     topic: partition.topic,
     partition: partition.partition,
@@ -66,6 +75,7 @@ async function appendAll(deps: Deps, partition: OnlinePartition, records: readon
  */
 async function appendChunk(deps: Deps, partition: OnlinePartition, records: ProducedRecord[]): Promise<LogRecord[]> {
   for (let attempt = 1; ; attempt++) {
+    if (attempt > 1) await deps.sleep(APPEND_RETRY_BACKOFF_MS * (attempt - 1));
     const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
     try {
       return await deps.log.appendAsLeader({
@@ -78,20 +88,38 @@ async function appendChunk(deps: Deps, partition: OnlinePartition, records: Prod
         appendedAt: deps.clock.now(),
       });
     } catch (error) {
-      if (!(error instanceof StaleEpochError) || attempt >= MAX_CONDITIONAL_ATTEMPTS) throw error;
+      if (!(error instanceof StaleEpochError)) throw error;
       // The same error covers a lost offset race and a lost leadership; only the first is worth retrying.
       await requireSameLeadership(deps, partition);
+      if (attempt >= MAX_APPEND_ATTEMPTS) {
+        throw new ConcurrentAppendError(
+          `${MAX_APPEND_ATTEMPTS} appends to ${partitionName(partition)} in a row lost the race for the log end to ` +
+            `other producers; nothing of this batch was written - retry`,
+        );
+      }
     }
   }
 }
 
-/** Polls the partition until the high watermark passes `target`, as long as the leadership the records went to lasts. */
-async function awaitCommit(deps: Deps, partition: OnlinePartition, target: number): Promise<number> {
+/**
+ * Polls the partition until the high watermark passes `target`, as long as the
+ * leadership the records went to lasts. Like Kafka's delayed produce, the ISR is
+ * judged when the records are committed: one that shrank below min.insync.replicas
+ * meanwhile is NOT_ENOUGH_REPLICAS_AFTER_APPEND, not success.
+ */
+async function awaitCommit(deps: Deps, partition: OnlinePartition, target: number, minInsyncReplicas: number): Promise<number> {
   const { produceAckTimeoutMs, produceAckPollMs } = deps.settings;
   const deadline = deps.clock.now() + produceAckTimeoutMs;
   for (;;) {
     const current = await requireSameLeadership(deps, partition);
-    if (current.highWatermark >= target) return current.highWatermark;
+    if (current.highWatermark >= target) {
+      if (current.isr.length >= minInsyncReplicas) return current.highWatermark;
+      throw new NotEnoughReplicasAfterAppendError(
+        `records up to offset ${target - 1} of ${partitionName(partition)} were written, but the ISR ` +
+          `${brokerList(current.isr)} shrank below min.insync.replicas ${minInsyncReplicas} before they were committed; ` +
+          `they are not acknowledged (a retry may write them twice)`,
+      );
+    }
     if (deps.clock.now() >= deadline) {
       throw new ReplicationTimeoutError(
         `records up to offset ${target - 1} of ${partitionName(partition)} were written by ${partition.leader}, ` +

@@ -1,14 +1,26 @@
 /**
  * Moving data from a leader's copy of the log to a follower's, and keeping the
- * high watermark in step. Shared by stream replication, failover and the
- * catch-up of a returning broker.
+ * high watermark in step. Shared by stream replication, failover, catch-up and
+ * the reconciler.
+ *
+ * The protocol, in Kafka's terms (KIP-101/279, Raft's log matching):
+ *  - A follower's state belongs to a leader epoch. Before it may receive copies in
+ *    epoch E, its log is compared with the leader's and cut back to where they
+ *    agree; that write marks it matched in E. Within E the leader's log only grows
+ *    and the follower only receives the leader's records at its own log end, so it
+ *    stays a prefix of the leader's log until the epoch ends.
+ *  - Every write (copy, cut, HW advance) is conditional on the leadership it was
+ *    computed under: a deposed leader's helpers cannot touch the log any more.
+ *  - The HW counts a follower's log end only once it is matched in the current
+ *    epoch, and advances only at the partition version (leader, epoch, ISR) it was
+ *    computed from.
  */
 import type { Deps } from '../ports/index.js';
 import { StaleEpochError } from './errors.js';
-import { highWatermarkOf, logEndOffsetOf } from './high-watermark.js';
-import { MAX_RECORDS_PER_WRITE } from './limits.js';
-import type { BrokerId, LogRecord } from './model.js';
-import type { OnlinePartition } from './partitions.js';
+import { highWatermarkOf, logEndOffsetOf, replicaStateOf } from './high-watermark.js';
+import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
+import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
+import { isOnline, type OnlinePartition } from './partitions.js';
 
 /** Leader records already in hand (from the log stream), by offset. */
 export type KnownRecords = ReadonlyMap<number, LogRecord>;
@@ -40,48 +52,37 @@ async function leaderRecords(
 }
 
 /**
- * Copies the leader's records [from, to) to the follower, at most one DynamoDB
- * transaction's worth per write, and returns how many it copied. Stops early,
- * without error, where the leader's log ends or where a write is fenced
- * (leadership moved, or a concurrent copy got there first): whoever moved the
- * partition on is responsible for the rest.
+ * Copies the leader's records [from, to) to a follower matched in this epoch, at
+ * most one transaction's worth per write. Returns the follower's log end after
+ * the copy (short of `to` where the leader's log ends). A fenced write throws
+ * StaleEpochError: the caller re-reads and decides whether to go on.
  */
-export async function copyFromLeader(
+async function copyFromLeader(
   deps: Deps,
   partition: OnlinePartition,
   follower: BrokerId,
   from: number,
   to: number,
-  known: KnownRecords = NONE_KNOWN,
+  known: KnownRecords,
 ): Promise<number> {
   let next = from;
   while (next < to) {
     const end = Math.min(next + MAX_RECORDS_PER_WRITE, to);
     const records = contiguousFrom(next, await leaderRecords(deps, partition, next, end, known));
     if (records.length === 0) break;
-    try {
-      await deps.log.appendAsFollower({
-        topic: partition.topic,
-        partition: partition.partition,
-        follower,
-        leaderEpoch: partition.leaderEpoch,
-        records,
-      });
-    } catch (error) {
-      if (error instanceof StaleEpochError) break;
-      throw error;
-    }
+    await deps.log.appendAsFollower({
+      topic: partition.topic,
+      partition: partition.partition,
+      follower,
+      leaderEpoch: partition.leaderEpoch,
+      records,
+    });
     next += records.length;
   }
-  return next - from;
+  return next;
 }
 
-async function epochAt(
-  deps: Deps,
-  partition: OnlinePartition,
-  replica: BrokerId,
-  offset: number,
-): Promise<number | undefined> {
+async function epochAt(deps: Deps, partition: OnlinePartition, replica: BrokerId, offset: number): Promise<number | undefined> {
   const [record] = await deps.log.read(partition.topic, partition.partition, replica, offset, offset + 1);
   return record?.leaderEpoch;
 }
@@ -89,10 +90,11 @@ async function epochAt(
 /**
  * KIP-101/279: how much of the follower's log the leader also has. Two logs
  * holding a record of the same epoch at an offset hold the same records up to it
- * (one leader per epoch, followers only ever copy contiguous prefixes), so
- * "agrees below offset o" is true up to the divergence point and false after it:
- * a binary search finds it in O(log n) single-record reads. The common case, a
- * follower that is a prefix of the leader, costs one comparison.
+ * (one leader per epoch, and every log only ever grows by a leader's records at
+ * a point where it matched that leader's log), so "agrees below offset o" is true
+ * up to the divergence point and false after it: a binary search finds it in
+ * O(log n) single-record reads. A follower that is a prefix of the leader costs
+ * one comparison.
  */
 async function matchingPrefixLength(
   deps: Deps,
@@ -120,34 +122,77 @@ async function matchingPrefixLength(
   return agreed;
 }
 
-/**
- * Makes the follower's log a copy of the leader's: first drops any suffix the
- * leader never had (records a deposed leader replicated but never committed; a
- * new leader writes different records at those offsets), then copies what is
- * missing. Returns the follower's log end offset afterwards.
- */
-export async function levelFollower(deps: Deps, partition: OnlinePartition, follower: BrokerId): Promise<number> {
-  const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
-  const leaderEnd = logEndOffsetOf(states, partition.leader);
-  const followerEnd = logEndOffsetOf(states, follower);
-  const matching = await matchingPrefixLength(deps, partition, follower, followerEnd, leaderEnd);
-  if (matching < followerEnd) await deps.log.truncate(partition.topic, partition.partition, follower, matching);
-  return matching + (await copyFromLeader(deps, partition, follower, matching, leaderEnd));
+/** The partition as it stands, if the same leader still leads it in the same epoch; null once leadership moved. */
+async function sameLeadership(deps: Deps, partition: OnlinePartition): Promise<OnlinePartition | null> {
+  const current = await deps.metadata.getPartition(partition.topic, partition.partition);
+  const same =
+    current !== null && isOnline(current) && current.leader === partition.leader && current.leaderEpoch === partition.leaderEpoch;
+  return same ? current : null;
 }
 
 /**
- * Raises the HW to the smallest log end offset in the ISR, read fresh. The store
- * refuses to lower it and refuses a deposed epoch. Returns the HW as far as this
+ * Brings a follower level with the leader's log end as read at the start: matches
+ * it in this epoch first if nobody has (cutting off what the leader never had),
+ * then copies what it lacks. A lost race (a concurrent copier, a concurrent match)
+ * is re-read and carried on from where the follower now is, so a fenced copy is
+ * never simply dropped. Returns the follower's log end, or null when leadership
+ * moved on (the new leader's triggers take over) or the races did not settle.
+ */
+export async function syncFollower(
+  deps: Deps,
+  partition: OnlinePartition,
+  follower: BrokerId,
+  known: KnownRecords = NONE_KNOWN,
+): Promise<number | null> {
+  for (let attempt = 1; attempt <= MAX_CONDITIONAL_ATTEMPTS; attempt++) {
+    const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+    const leaderEnd = logEndOffsetOf(states, partition.leader);
+    const state = replicaStateOf(states, follower);
+    if (!state) return null;
+    try {
+      let followerEnd = state.logEndOffset;
+      if (state.matchedEpoch !== partition.leaderEpoch) {
+        const agreed = await matchingPrefixLength(deps, partition, follower, followerEnd, leaderEnd);
+        await deps.log.matchFollower({
+          topic: partition.topic,
+          partition: partition.partition,
+          follower,
+          leader: partition.leader,
+          leaderEpoch: partition.leaderEpoch,
+          expectedLogEnd: followerEnd,
+          truncateTo: agreed,
+        });
+        followerEnd = agreed;
+      }
+      const reached = await copyFromLeader(deps, partition, follower, followerEnd, leaderEnd, known);
+      if (reached >= leaderEnd) return reached;
+    } catch (error) {
+      if (!(error instanceof StaleEpochError)) throw error;
+      if ((await sameLeadership(deps, partition)) === null) return null;
+    }
+  }
+  return null;
+}
+
+/**
+ * Raises the HW to the smallest log end in the ISR (followers counted only once
+ * matched in this epoch), conditional on the partition version it was computed
+ * at, so an ISR that changed meanwhile is never judged by an old membership. A
+ * lost race is re-read while the leadership lasts. Returns the HW as far as this
  * call knows.
  */
-export async function advanceHighWatermark(deps: Deps, partition: OnlinePartition): Promise<number> {
-  const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
-  const highWatermark = highWatermarkOf(partition.isr, states);
-  const advanced = await deps.metadata.advanceHighWatermark(
-    partition.topic,
-    partition.partition,
-    partition.leaderEpoch,
-    highWatermark,
-  );
-  return advanced ? highWatermark : partition.highWatermark;
+export async function advanceHighWatermark(deps: Deps, start: OnlinePartition): Promise<number> {
+  let partition: PartitionMetadata = start;
+  for (let attempt = 1; attempt <= MAX_CONDITIONAL_ATTEMPTS; attempt++) {
+    const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+    const highWatermark = highWatermarkOf(partition, states);
+    if (highWatermark === null || highWatermark <= partition.highWatermark) return partition.highWatermark;
+    if (await deps.metadata.advanceHighWatermark(partition.topic, partition.partition, partition.version, highWatermark)) {
+      return highWatermark;
+    }
+    const current = await sameLeadership(deps, start);
+    if (current === null) return partition.highWatermark;
+    partition = current;
+  }
+  return partition.highWatermark;
 }

@@ -4,18 +4,17 @@
  */
 import type { Deps } from '../ports/index.js';
 import { livenessAt, type Liveness } from './broker-lease.js';
-import { logEndOffsetOf } from './high-watermark.js';
 import type { BrokerId, LogRecord } from './model.js';
 import { forEachPartition } from './partition-change.js';
 import { inSyncFollowers, isOnline } from './partitions.js';
-import { advanceHighWatermark, copyFromLeader, type KnownRecords } from './replica-sync.js';
+import { advanceHighWatermark, syncFollower, type KnownRecords } from './replica-sync.js';
 import { partitionName } from './views.js';
 
 export interface PartitionReplication {
   topic: string;
   partition: number;
-  /** Records copied per follower by this call. */
-  copied: Record<BrokerId, number>;
+  /** Each live in-sync follower's log end after this call; null where leadership moved on meanwhile. */
+  followerLogEnds: Record<BrokerId, number | null>;
   highWatermark: number;
 }
 
@@ -31,7 +30,8 @@ interface PartitionBatch {
 
 /**
  * Safe to redeliver: a follower only receives the records from its own log end
- * offset on, so a record it already has is never written twice.
+ * offset on, so a record it already has is never written twice. A follower not
+ * yet matched in the leader's epoch is matched first (syncFollower).
  */
 export async function replicate(deps: Deps, records: LogRecord[]): Promise<ReplicateResult> {
   const batches = byPartition(records.filter((record) => record.copy === 'leader'));
@@ -56,7 +56,7 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, isAlive: Li
   const nothingDone: PartitionReplication = {
     topic: batch.topic,
     partition: batch.partition,
-    copied: {},
+    followerLogEnds: {},
     highWatermark: partition?.highWatermark ?? 0,
   };
   if (!partition || !isOnline(partition)) return nothingDone;
@@ -65,19 +65,13 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, isAlive: Li
   if (fromLeader.length === 0) return nothingDone;
 
   const known = currentEpochRecords(fromLeader, partition.leaderEpoch);
-  const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
-  const leaderEnd = logEndOffsetOf(states, partition.leader);
-  // A dead follower cannot receive data; it holds the HW back until the failure detector drops it from the ISR.
+  // A dead follower cannot receive data; it holds the HW back until it is dropped from the ISR.
   const followers = inSyncFollowers(partition).filter(isAlive);
-  const counts = await Promise.all(
-    followers.map((follower) =>
-      copyFromLeader(deps, partition, follower, logEndOffsetOf(states, follower), leaderEnd, known),
-    ),
-  );
+  const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, known)));
   return {
     topic: partition.topic,
     partition: partition.partition,
-    copied: Object.fromEntries(followers.map((follower, i) => [follower, counts[i]!])),
+    followerLogEnds: Object.fromEntries(followers.map((follower, i) => [follower, ends[i]!])),
     highWatermark: await advanceHighWatermark(deps, partition),
   };
 }

@@ -44,6 +44,18 @@ export interface LeadershipUpdate {
   isr: BrokerId[];
   state: PartitionState;
   lastChange: PartitionChange;
+  /**
+   * Sets the high watermark, which otherwise only advances. Only an unclean election
+   * does this: its leader may lack committed records, and consumers must not be
+   * promised offsets its log does not hold.
+   */
+  highWatermark?: number;
+  /**
+   * Applies only if the stored high watermark is at most this: an ISR admission is
+   * decided against the HW the joining replica reached, and must not land after the HW
+   * moved past it.
+   */
+  highWatermarkAtMost?: number;
 }
 
 export interface MetadataStore {
@@ -66,16 +78,18 @@ export interface MetadataStore {
   listPartitionsLedBy(brokerId: BrokerId): Promise<PartitionMetadata[]>;
   /**
    * Conditional write of a leader/ISR/state change: applies only if the stored
-   * partition still has `expectedVersion`; sets version = expectedVersion + 1.
-   * Never touches highWatermark. Throws StaleEpochError (domain/errors partitionVersionMoved)
-   * when the condition fails.
+   * partition still has `expectedVersion` (and, when given, a high watermark at most
+   * `highWatermarkAtMost`); sets version = expectedVersion + 1. Touches highWatermark
+   * only when `update.highWatermark` is given. Throws StaleEpochError (domain/errors
+   * partitionVersionMoved) when a condition fails.
    */
   updateLeadership(topic: string, partition: number, expectedVersion: number, update: LeadershipUpdate): Promise<PartitionMetadata>;
   /**
-   * Monotonic: sets highWatermark = hw only if leaderEpoch is still `leaderEpoch` and
-   * the stored highWatermark < hw. Returns whether it wrote.
+   * Monotonic: sets highWatermark = hw only if the partition is still at
+   * `expectedVersion` (the leader, epoch and ISR the HW was computed from) and the
+   * stored highWatermark < hw. Returns whether it wrote.
    */
-  advanceHighWatermark(topic: string, partition: number, leaderEpoch: number, hw: number): Promise<boolean>;
+  advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean>;
   getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]>;
 }
 
@@ -94,10 +108,24 @@ export interface FollowerAppend {
   topic: string;
   partition: number;
   follower: BrokerId;
-  /** The partition's current leader epoch: the copy is fenced if it moved on. */
+  /** The partition's current leader epoch: the copy is fenced if it moved on, or if the follower was not matched in it. */
   leaderEpoch: number;
   /** Leader-appended records, contiguous from the follower's log end offset. */
   records: LogRecord[];
+}
+
+/** Cutting a follower's log back to where it agrees with the leader's, which makes it matched in this epoch. */
+export interface FollowerMatch {
+  topic: string;
+  partition: number;
+  follower: BrokerId;
+  /** The leader the follower was compared with, and its epoch: the write is fenced on both. */
+  leader: BrokerId;
+  leaderEpoch: number;
+  /** The follower's log end as it was when the two logs were compared; the write is refused if it moved. */
+  expectedLogEnd: number;
+  /** The first offset at which the follower's log does not agree with the leader's (its new log end). */
+  truncateTo: number;
 }
 
 export interface PartitionLog {
@@ -110,15 +138,25 @@ export interface PartitionLog {
    */
   appendAsLeader(append: LeaderAppend): Promise<LogRecord[]>;
   /**
-   * One atomic write per call: copies into the follower's replica, advances its
-   * logEndOffset (conditional on it equalling records[0].offset) and checks the
-   * partition's leaderEpoch. Throws StaleEpochError when either condition fails.
+   * One atomic write per call: copies into the follower's replica and advances its
+   * logEndOffset, only if the partition's leaderEpoch is `leaderEpoch`, the follower
+   * was matched in that epoch (so its log is a prefix of the leader's), and its
+   * logEndOffset equals records[0].offset. Throws StaleEpochError when a condition fails.
    */
   appendAsFollower(append: FollowerAppend): Promise<void>;
   /** Records of one replica with fromOffset <= offset < toOffset, in offset order (missing ones skipped). */
   read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]>;
-  /** Delete the replica's records with offset >= fromOffset and set its logEndOffset to fromOffset. */
-  truncate(topic: string, partition: number, replica: BrokerId, fromOffset: number): Promise<void>;
+  /**
+   * Deletes the follower's records from `truncateTo` on, sets its logEndOffset to
+   * `truncateTo` and its matchedEpoch to `leaderEpoch`. Every write of it is fenced:
+   * the partition is still led by `leader` at `leaderEpoch`, the follower is not yet
+   * matched in that epoch and its log end is still `expectedLogEnd` (so the comparison
+   * saw the log as it is), and an ISR member is never cut below the high watermark.
+   * May take several transactions (deletes from the top down, the match last); a crash
+   * between them leaves a shorter, still unmatched log. Throws StaleEpochError when a
+   * condition fails.
+   */
+  matchFollower(match: FollowerMatch): Promise<void>;
 }
 
 export interface EventPublisher {
@@ -138,6 +176,11 @@ export interface LeadershipSettings {
   produceAckTimeoutMs: number;
   /** Poll interval while waiting for the high watermark. */
   produceAckPollMs: number;
+  /**
+   * Kafka's replica.lag.time.max.ms: an in-sync follower that has lacked a leader
+   * record for longer than this leaves the ISR (the reconciler applies it).
+   */
+  replicaLagMaxMs: number;
 }
 
 export interface Deps {

@@ -57,6 +57,7 @@ export class LeadershipFunction extends NodejsFunction {
         [ENV.sessionTimeoutMs]: String(props.settings.sessionTimeoutMs),
         [ENV.produceAckTimeoutMs]: String(props.settings.produceAckTimeoutMs),
         [ENV.produceAckPollMs]: String(props.settings.produceAckPollMs),
+        [ENV.replicaLagMaxMs]: String(props.settings.replicaLagMaxMs),
       },
       bundling: {
         forceDockerBundling: false,

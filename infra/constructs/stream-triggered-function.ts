@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -26,11 +27,14 @@ export interface StreamTriggeredFunctionProps extends LeadershipFunctionProps {
  * A function fed by a DynamoDB stream, with the defaults that keep a poison
  * record from blocking its shard for 24 h: partial batch responses, bisect on
  * error, bounded retries and an SQS on-failure destination (which receives the
- * batch's shard/sequence range, to inspect or replay).
+ * batch's shard/sequence range, to inspect or replay). A record in the DLQ is a
+ * change nobody acted on (the reconciler repairs its effect), so the DLQ has an
+ * alarm that fires on the first message.
  */
 export class StreamTriggeredFunction extends Construct {
   readonly fn: LeadershipFunction;
   readonly dlq: sqs.Queue;
+  readonly dlqAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: StreamTriggeredFunctionProps) {
     super(scope, id);
@@ -50,5 +54,13 @@ export class StreamTriggeredFunction extends Construct {
         filters,
       }),
     );
+    this.dlqAlarm = new cloudwatch.Alarm(this, 'DlqAlarm', {
+      alarmDescription: `Stream records of ${id} were given up on and sent to its dead-letter queue.`,
+      metric: this.dlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 }

@@ -96,6 +96,22 @@ export class PartitionLeadershipStack extends Stack {
       targets: [new targets.LambdaFunction(sweep, { retryAttempts: 0 })],
     });
 
+    const reconcile = invoked('Reconcile', {
+      handlerFile: 'reconcile',
+      description:
+        'Repairs what no stream record may be left to do: elects for dead leaders, shrinks and expands ISRs, finishes replication (schedule).',
+      timeout: Duration.seconds(50),
+    });
+    useTable(reconcile, tables.brokers, ENV.brokersTable, 'read');
+    useTable(reconcile, tables.metadata, ENV.metadataTable, 'readWrite');
+    useTable(reconcile, tables.log, ENV.logTable, 'readWrite');
+    useQueue(reconcile, leadershipEvents, ENV.leadershipEventsQueueUrl);
+    new events.Rule(this, 'ReconcileSchedule', {
+      description: 'Runs the partition reconciler.',
+      schedule: events.Schedule.rate(Duration.minutes(1)),
+      targets: [new targets.LambdaFunction(reconcile, { retryAttempts: 0 })],
+    });
+
     const failureDetector = new StreamTriggeredFunction(this, 'FailureDetector', {
       ...functionDefaults,
       handlerFile: 'failure-detector',
@@ -140,6 +156,7 @@ export class PartitionLeadershipStack extends Stack {
       FailureDetectorFunctionName: failureDetector.fn.functionName,
       ReplicateFunctionName: replicate.fn.functionName,
       SweepFunctionName: sweep.functionName,
+      ReconcileFunctionName: reconcile.functionName,
       BrokersTableName: tables.brokers.tableName,
       MetadataTableName: tables.metadata.tableName,
       LogTableName: tables.log.tableName,

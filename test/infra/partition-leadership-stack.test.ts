@@ -109,13 +109,14 @@ describe('functions', () => {
     SESSION_TIMEOUT_MS: '3000',
     PRODUCE_ACK_TIMEOUT_MS: '15000',
     PRODUCE_ACK_POLL_MS: '50',
+    REPLICA_LAG_MAX_MS: '30000',
     POWERTOOLS_SERVICE_NAME: 'partition-leadership',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   };
 
   it('all run Node 22 with 256 MB, ESM bundles exporting `handler`', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(8);
+    expect(functions).toHaveLength(9);
     for (const fn of functions) {
       expect(fn).toMatchObject({ Properties: { Runtime: 'nodejs22.x', MemorySize: 256, Handler: 'index.handler' } });
     }
@@ -130,6 +131,7 @@ describe('functions', () => {
     ['sweep', /^Deletes expired heartbeats/, { BROKERS_TABLE: 'brokerId' }],
     ['failure-detector', /^Elects new leaders/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk', LOG_TABLE: 'replica', LEADERSHIP_EVENTS_QUEUE_URL: 'queue' }],
     ['replicate', /^Copies leader appends/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk', LOG_TABLE: 'replica' }],
+    ['reconcile', /^Repairs what no stream record/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk', LOG_TABLE: 'replica', LEADERSHIP_EVENTS_QUEUE_URL: 'queue' }],
   ];
 
   it.each(expectations)('%s gets exactly the variables of the resources it uses, plus the settings', (_name, description, resources) => {
@@ -239,6 +241,32 @@ describe('sweep schedule', () => {
   });
 });
 
+describe('reconcile schedule', () => {
+  it('invokes the reconciler every minute, without retries', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(/^Repairs what no stream record/), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+    });
+  });
+});
+
+describe('dead-letter queue alarms', () => {
+  it.each([['FailureDetector'], ['Replicate']])('%s: fires on the first message in its DLQ', (construct) => {
+    const dlqId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith(`${construct}Dlq`));
+    expect(dlqId).toBeDefined();
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlqId, 'QueueName'] } }],
+      Statistic: 'Maximum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'notBreaching',
+    });
+  });
+});
+
 describe('outputs', () => {
   it.each([
     ['HeartbeatFunctionName', /^Broker heartbeat/],
@@ -249,6 +277,7 @@ describe('outputs', () => {
     ['FailureDetectorFunctionName', /^Elects new leaders/],
     ['ReplicateFunctionName', /^Copies leader appends/],
     ['SweepFunctionName', /^Deletes expired heartbeats/],
+    ['ReconcileFunctionName', /^Repairs what no stream record/],
   ])('%s names its function', (output, description) => {
     template.hasOutput(output, { Value: ref(functionId(description)) });
   });
@@ -272,7 +301,7 @@ describe('context', () => {
     expect(readLeadershipContext(new App())).toEqual({
       stackName: 'PartitionLeadership',
       logLevel: 'INFO',
-      settings: { sessionTimeoutMs: 9000, produceAckTimeoutMs: 10000, produceAckPollMs: 50 },
+      settings: { sessionTimeoutMs: 9000, produceAckTimeoutMs: 10000, produceAckPollMs: 50, replicaLagMaxMs: 30000 },
     });
   });
 });

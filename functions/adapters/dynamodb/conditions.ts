@@ -91,6 +91,38 @@ export const highWatermarkBelow = (hw: number): Condition => ({
   values: { ':newHighWatermark': hw },
 });
 
+/** ISR admission: the HW has not moved past the log end the joining replica reached. */
+export const highWatermarkAtMost = (hw: number): Condition => ({
+  description: `high watermark at most ${hw}`,
+  expr: '#highWatermark <= :highWatermarkLimit',
+  names: { '#highWatermark': 'highWatermark' },
+  values: { ':highWatermarkLimit': hw },
+});
+
+/** An in-sync replica always holds every record below the HW: cutting its log below it would lose committed records. */
+export const notInSyncBelowHighWatermark = (replica: BrokerId, truncateTo: number): Condition => ({
+  description: `${replica} is not an in-sync replica, or the high watermark is at most ${truncateTo}`,
+  expr: '(NOT contains(#isr, :truncatedReplica)) OR #highWatermark <= :truncateTo',
+  names: { '#isr': 'isr', '#highWatermark': 'highWatermark' },
+  values: { ':truncatedReplica': replica, ':truncateTo': truncateTo },
+});
+
+/** The follower's log was checked against the leader's in this epoch: it is a prefix of the leader's. */
+export const matchedInEpoch = (leaderEpoch: number): Condition => ({
+  description: `replica matched in leader epoch ${leaderEpoch}`,
+  expr: '#matchedEpoch = :matchedEpoch',
+  names: { '#matchedEpoch': 'matchedEpoch' },
+  values: { ':matchedEpoch': leaderEpoch },
+});
+
+/** Nobody has matched the follower in this epoch yet: a second, stale comparison must not cut a matched log. */
+export const notMatchedInEpoch = (leaderEpoch: number): Condition => ({
+  description: `replica not yet matched in leader epoch ${leaderEpoch}`,
+  expr: '#matchedEpoch < :matchingEpoch',
+  names: { '#matchedEpoch': 'matchedEpoch' },
+  values: { ':matchingEpoch': leaderEpoch },
+});
+
 /** A replica's log end offset is where the writer believes it is (no lost or doubled append). */
 export const logEndOffsetIs = (logEndOffset: number): Condition => ({
   description: `log end offset is ${logEndOffset}`,

@@ -149,6 +149,7 @@ export const replicaStateFromItem = (item: Fields): ReplicaState => ({
   partition: num(item, 'partition'),
   brokerId: str(item, 'brokerId'),
   logEndOffset: num(item, 'logEndOffset'),
+  matchedEpoch: num(item, 'matchedEpoch'),
   updatedAt: num(item, 'updatedAt'),
 });
 

@@ -17,9 +17,9 @@ import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
 import {
   allOf,
   guardedUpdate,
+  highWatermarkAtMost,
   highWatermarkBelow,
   itemAbsent,
-  leaderEpochIs,
   partitionVersionIs,
 } from './conditions.js';
 import { MAX_TRANSACT_ITEMS, conditionally, putIf, transactWrite, type TransactWrite } from './conditional-writes.js';
@@ -122,8 +122,12 @@ export class DynamoMetadataStore implements MetadataStore {
               lastChange: update.lastChange,
               version: expectedVersion + 1,
               [LEADER_INDEX.keyAttribute]: update.leader ?? undefined,
+              // Otherwise the HW is the replication path's, advanced by version; only an unclean election sets it.
+              ...(update.highWatermark === undefined ? {} : { highWatermark: update.highWatermark }),
             },
-            partitionVersionIs(expectedVersion),
+            update.highWatermarkAtMost === undefined
+              ? partitionVersionIs(expectedVersion)
+              : allOf(partitionVersionIs(expectedVersion), highWatermarkAtMost(update.highWatermarkAtMost)),
           ),
           ReturnValues: 'ALL_NEW',
         }),
@@ -136,13 +140,13 @@ export class DynamoMetadataStore implements MetadataStore {
     return partitionFromItem(outcome.result.Attributes ?? {});
   }
 
-  async advanceHighWatermark(topic: string, partition: number, leaderEpoch: number, hw: number): Promise<boolean> {
+  async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {
     const outcome = await conditionally(
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: partitionKey(topic, partition),
-          ...guardedUpdate({ highWatermark: hw }, allOf(leaderEpochIs(leaderEpoch), highWatermarkBelow(hw))),
+          ...guardedUpdate({ highWatermark: hw }, allOf(partitionVersionIs(expectedVersion), highWatermarkBelow(hw))),
         }),
       ),
     );

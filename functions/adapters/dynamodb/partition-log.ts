@@ -4,15 +4,27 @@
  * its log end offset (LEO) lives in the metadata table's ReplicaState item.
  *
  * Invariant kept by every write here: a replica has no record at or above its
- * LEO. Appends write records + LEO in one transaction; truncation deletes from
- * the top down, lowering the LEO in the same transaction.
+ * LEO. Appends write records + LEO in one transaction; a follower's match deletes
+ * from the top down, lowering the LEO in the same transaction. Every write is
+ * fenced by a check on the partition item in the same transaction.
  */
 import { setTimeout as delay } from 'node:timers/promises';
-import { BatchGetCommand, GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { StaleEpochError, UnknownTopicError, ValidationError } from '../../domain/errors.js';
+import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import type { BrokerId, LogRecord } from '../../domain/model.js';
-import type { Clock, FollowerAppend, LeaderAppend, PartitionLog } from '../../ports/index.js';
-import { allOf, itemAbsent, leaderEpochIs, leaderIs, logEndOffsetIs } from './conditions.js';
+import { requireTruncationWithinLog } from '../../domain/partitions.js';
+import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import {
+  allOf,
+  itemAbsent,
+  leaderEpochIs,
+  leaderIs,
+  logEndOffsetIs,
+  matchedInEpoch,
+  notInSyncBelowHighWatermark,
+  notMatchedInEpoch,
+  type Condition,
+} from './conditions.js';
 import {
   MAX_TRANSACT_ITEMS,
   checkThat,
@@ -23,7 +35,7 @@ import {
   updateIf,
   type TransactWrite,
 } from './conditional-writes.js';
-import { logItem, logRecordFromItem, replicaStateFromItem, type Item } from './items.js';
+import { logItem, logRecordFromItem, type Item } from './items.js';
 import { logKey, partitionKey, replicaStateKey } from './keys.js';
 
 export interface PartitionLogTables {
@@ -109,7 +121,7 @@ export class DynamoPartitionLog implements PartitionLog {
       this.client,
       [
         ...this.recordPuts(copies),
-        this.advanceLogEndOffset(topic, partition, follower, first.offset, copies.length, this.clock.now()),
+        this.advanceLogEndOffset(topic, partition, follower, first.offset, copies.length, this.clock.now(), matchedInEpoch(leaderEpoch)),
         checkThat(this.tables.metadataTable, partitionKey(topic, partition), leaderEpochIs(leaderEpoch)),
       ],
       (lost) =>
@@ -130,34 +142,41 @@ export class DynamoPartitionLog implements PartitionLog {
   }
 
   /**
-   * Removes the replica's records from `fromOffset` up to its LEO, top-down in
-   * transactions of 99 deletes + the LEO update, so a crash halfway leaves a
-   * shorter but valid log and a retry just continues. `fromOffset` at or above
-   * the LEO is a no-op (there is nothing above the LEO to remove).
+   * Deletes top-down in transactions of at most 98 deletes, each with the fencing
+   * check on the partition and a conditional LEO update, so a crash halfway leaves
+   * a shorter, still unmatched log; the last transaction also marks the match.
    */
-  async truncate(topic: string, partition: number, replica: BrokerId, fromOffset: number): Promise<void> {
-    let logEndOffset = await this.logEndOffsetOf(topic, partition, replica);
-    while (logEndOffset > fromOffset) {
-      const lowered = Math.max(fromOffset, logEndOffset - (MAX_TRANSACT_ITEMS - 1));
-      const top = logEndOffset;
+  async matchFollower(match: FollowerMatch): Promise<void> {
+    const { topic, partition, follower, leader, leaderEpoch, truncateTo } = match;
+    requireTruncationWithinLog(match);
+    const fencing = checkThat(
+      this.tables.metadataTable,
+      partitionKey(topic, partition),
+      allOf(leaderIs(leader), leaderEpochIs(leaderEpoch), notInSyncBelowHighWatermark(follower, truncateTo)),
+    );
+    let top = match.expectedLogEnd;
+    do {
+      const lowered = Math.max(truncateTo, top - (MAX_TRANSACT_ITEMS - 2));
+      const last = lowered === truncateTo;
       await transactWrite(
         this.client,
         [
-          ...range(lowered, top).map((offset) => deleteItem(this.tables.logTable, logKey(topic, partition, replica, offset))),
+          ...range(lowered, top).map((offset) => deleteItem(this.tables.logTable, logKey(topic, partition, follower, offset))),
           updateIf(
             this.tables.metadataTable,
-            replicaStateKey(topic, partition, replica),
-            { logEndOffset: lowered, updatedAt: this.clock.now() },
-            logEndOffsetIs(top),
+            replicaStateKey(topic, partition, follower),
+            { logEndOffset: lowered, updatedAt: this.clock.now(), ...(last ? { matchedEpoch: leaderEpoch } : {}) },
+            allOf(logEndOffsetIs(top), notMatchedInEpoch(leaderEpoch)),
           ),
+          fencing,
         ],
         (lost) =>
           new StaleEpochError(
-            `Truncation of ${topic}-${partition} on ${replica} to offset ${fromOffset} raced another write; no longer true: ${describeLost(lost)}.`,
+            `Matching ${topic}-${partition} on ${follower} with ${leader} (epoch ${leaderEpoch}) at offset ${truncateTo} refused; no longer true: ${describeLost(lost)}.`,
           ),
       );
-      logEndOffset = lowered;
-    }
+      top = lowered;
+    } while (top > truncateTo);
   }
 
   private recordPuts(records: readonly LogRecord[]): TransactWrite[] {
@@ -172,25 +191,14 @@ export class DynamoPartitionLog implements PartitionLog {
     from: number,
     count: number,
     at: number,
+    ...alsoRequired: Condition[]
   ): TransactWrite {
     return updateIf(
       this.tables.metadataTable,
       replicaStateKey(topic, partition, brokerId),
       { logEndOffset: from + count, updatedAt: at },
-      logEndOffsetIs(from),
+      allOf(logEndOffsetIs(from), ...alsoRequired),
     );
-  }
-
-  private async logEndOffsetOf(topic: string, partition: number, replica: BrokerId): Promise<number> {
-    const { Item } = await this.client.send(
-      new GetCommand({
-        TableName: this.tables.metadataTable,
-        Key: replicaStateKey(topic, partition, replica),
-        ConsistentRead: true,
-      }),
-    );
-    if (!Item) throw new UnknownTopicError(`No replica ${replica} of partition ${topic}-${partition}.`);
-    return replicaStateFromItem(Item).logEndOffset;
   }
 
   /** One BatchGetItem of up to 100 keys, re-requesting UnprocessedKeys with exponential backoff. */

@@ -18,11 +18,12 @@ export { MemoryMetadataStore } from './metadata-store.js';
 export { MemoryPartitionLog } from './partition-log.js';
 export { MemoryTables, type YieldPoint } from './tables.js';
 
-/** Kafka's defaults where Kafka has one (broker.session.timeout.ms 9 s, request.timeout.ms 30 s). */
+/** Kafka's defaults where Kafka has one (broker.session.timeout.ms 9 s, request.timeout.ms 30 s, replica.lag.time.max.ms 30 s). */
 export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
   sessionTimeoutMs: 9_000,
   produceAckTimeoutMs: 30_000,
   produceAckPollMs: 50,
+  replicaLagMaxMs: 30_000,
 };
 
 export interface MemoryDepsOptions {

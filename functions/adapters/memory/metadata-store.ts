@@ -1,7 +1,7 @@
 /**
  * MetadataStore with the DynamoDB adapter's conditions: topic creation all or
- * nothing, leadership writes conditional on the version, HW advances monotonic
- * and fenced by the epoch.
+ * nothing, leadership writes conditional on the version (and an admission on the
+ * HW), HW advances monotonic and conditional on the version they were computed at.
  */
 import { UnknownTopicError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
@@ -66,19 +66,26 @@ export class MemoryMetadataStore implements MetadataStore {
     const key = partitionKey(topic, partition);
     const stored = this.tables.partitions.get(key);
     if (!stored) throw new UnknownTopicError(`No partition ${topic}-${partition}.`);
-    if (stored.version !== expectedVersion) {
+    const { highWatermarkAtMost, highWatermark, ...leadership } = copyOf(update);
+    const hwAllows = highWatermarkAtMost === undefined || stored.highWatermark <= highWatermarkAtMost;
+    if (stored.version !== expectedVersion || !hwAllows) {
       this.rejectedLeadershipWrites += 1;
       throw partitionVersionMoved(topic, partition, expectedVersion);
     }
-    const written: PartitionMetadata = { ...stored, ...copyOf(update), version: expectedVersion + 1 };
+    const written: PartitionMetadata = {
+      ...stored,
+      ...leadership,
+      highWatermark: highWatermark ?? stored.highWatermark,
+      version: expectedVersion + 1,
+    };
     this.tables.partitions.set(key, written);
     return copyOf(written);
   }
 
-  async advanceHighWatermark(topic: string, partition: number, leaderEpoch: number, hw: number): Promise<boolean> {
+  async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {
     await this.tables.yieldPoint('metadata.advanceHighWatermark');
     const stored = this.tables.partitions.get(partitionKey(topic, partition));
-    if (!stored || stored.leaderEpoch !== leaderEpoch || stored.highWatermark >= hw) return false;
+    if (!stored || stored.version !== expectedVersion || stored.highWatermark >= hw) return false;
     stored.highWatermark = hw;
     return true;
   }

@@ -5,9 +5,10 @@
  * replication in tests.
  */
 import { StaleEpochError, UnknownTopicError, ValidationError } from '../../domain/errors.js';
+import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
-import type { BrokerId, LogRecord, ReplicaState } from '../../domain/model.js';
-import type { Clock, FollowerAppend, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ReplicaState } from '../../domain/model.js';
+import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
 export class MemoryPartitionLog implements PartitionLog {
@@ -65,6 +66,12 @@ export class MemoryPartitionLog implements PartitionLog {
       throw new StaleEpochError(`Replication of ${topic}-${partition} to ${follower} at epoch ${leaderEpoch} was fenced.`);
     }
     const state = this.replicaState(topic, partition, follower);
+    if (state.matchedEpoch !== leaderEpoch) {
+      throw new StaleEpochError(
+        `Replication of ${topic}-${partition} to ${follower} at epoch ${leaderEpoch} refused: ` +
+          `its log was last matched in epoch ${state.matchedEpoch}.`,
+      );
+    }
     if (state.logEndOffset !== first.offset) {
       throw new StaleEpochError(
         `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} lost: ` +
@@ -90,14 +97,22 @@ export class MemoryPartitionLog implements PartitionLog {
       .map(copyOf);
   }
 
-  /** Like the DynamoDB adapter: truncating at or above the log end is a no-op. */
-  async truncate(topic: string, partition: number, replica: BrokerId, fromOffset: number): Promise<void> {
-    await this.tables.yieldPoint('log.truncate');
-    const state = this.replicaState(topic, partition, replica);
-    if (fromOffset >= state.logEndOffset) return;
-    const log = this.tables.replicaLog(topic, partition, replica);
-    for (const offset of [...log.keys()]) if (offset >= fromOffset) log.delete(offset);
-    state.logEndOffset = fromOffset;
+  async matchFollower(match: FollowerMatch): Promise<void> {
+    await this.tables.yieldPoint('log.matchFollower');
+    const { topic, partition, follower, leader, leaderEpoch, truncateTo } = match;
+    requireTruncationWithinLog(match);
+    const stored = this.tables.partitions.get(partitionKey(topic, partition));
+    const state = this.replicaState(topic, partition, follower);
+    const refusal = matchRefusal(match, stored, state);
+    if (refusal) {
+      throw new StaleEpochError(
+        `Matching ${topic}-${partition} on ${follower} with ${leader} (epoch ${leaderEpoch}) at offset ${truncateTo} refused: ${refusal}.`,
+      );
+    }
+    const log = this.tables.replicaLog(topic, partition, follower);
+    for (const offset of [...log.keys()]) if (offset >= truncateTo) log.delete(offset);
+    state.logEndOffset = truncateTo;
+    state.matchedEpoch = leaderEpoch;
     state.updatedAt = this.clock.now();
   }
 
@@ -126,3 +141,17 @@ export class MemoryPartitionLog implements PartitionLog {
     state.updatedAt = at;
   }
 }
+
+/** The conditions of PartitionLog.matchFollower, as the DynamoDB adapter words them; undefined when all hold. */
+function matchRefusal(match: FollowerMatch, stored: PartitionMetadata | undefined, state: ReplicaState): string | undefined {
+  if (!stored || stored.leader !== match.leader || stored.leaderEpoch !== match.leaderEpoch) {
+    return `the partition is no longer led by ${match.leader} at epoch ${match.leaderEpoch}`;
+  }
+  if (state.matchedEpoch >= match.leaderEpoch) return `the follower was already matched in epoch ${state.matchedEpoch}`;
+  if (state.logEndOffset !== match.expectedLogEnd) return `its log end is ${state.logEndOffset}, not ${match.expectedLogEnd}`;
+  if (stored.isr.includes(match.follower) && stored.highWatermark > match.truncateTo) {
+    return `an in-sync replica may not lose records below the high watermark ${stored.highWatermark}`;
+  }
+  return undefined;
+}
+

@@ -15,7 +15,7 @@ const PROVISIONERS: ReadonlyMap<string, ResourceProvisioner> = new Map([
 ]);
 
 /**
- * Control-plane-only resources: permissions, metadata, log groups. Nothing in the
+ * Control-plane-only resources: permissions, metadata, log groups, alarms. Nothing in the
  * local data plane enforces or reads them, so skipping them changes no behaviour.
  */
 const IGNORED_TYPES: ReadonlySet<string> = new Set([
@@ -26,6 +26,7 @@ const IGNORED_TYPES: ReadonlySet<string> = new Set([
   'AWS::CDK::Metadata',
   'AWS::Logs::LogGroup',
   'AWS::SQS::QueuePolicy',
+  'AWS::CloudWatch::Alarm',
 ]);
 
 export function provisionerFor(type: string): ResourceProvisioner | undefined {

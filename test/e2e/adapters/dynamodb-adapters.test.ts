@@ -17,7 +17,7 @@ import {
   decodeHeartbeatChange,
   decodeLogInsert,
 } from '../../../functions/adapters/dynamodb/index.js';
-import { StaleEpochError, TopicExistsError, UnknownTopicError, ValidationError } from '../../../functions/domain/errors.js';
+import { StaleEpochError, TopicExistsError, ValidationError } from '../../../functions/domain/errors.js';
 import type {
   BrokerHeartbeat,
   PartitionMetadata,
@@ -121,7 +121,7 @@ function topicFixture(topic: string, partitions: number, replicas: string[]) {
     lastChange: { reason: 'CREATED', previousLeader: null, causeBrokerId: null, causeIncarnation: null, unclean: false, at: 1 },
   }));
   const replicaStates: ReplicaState[] = partitionItems.flatMap((p) =>
-    replicas.map((brokerId) => ({ topic, partition: p.partition, brokerId, logEndOffset: 0, updatedAt: 1 })),
+    replicas.map((brokerId) => ({ topic, partition: p.partition, brokerId, logEndOffset: 0, matchedEpoch: 0, updatedAt: 1 })),
   );
   return { config, partitions: partitionItems, replicas: replicaStates };
 }
@@ -237,11 +237,11 @@ describe('DynamoMetadataStore', () => {
     expect((await metadata.listPartitionsLedBy('B')).map((p) => [p.topic, p.partition])).not.toContainEqual(['orders', 1]);
   });
 
-  it('advances the high watermark monotonically and only under the current epoch', async () => {
+  it('advances the high watermark monotonically and only at the partition version it was computed at', async () => {
     expect(await metadata.advanceHighWatermark('orders', 2, 0, 3)).toBe(true);
     expect(await metadata.advanceHighWatermark('orders', 2, 0, 3)).toBe(false); // not below
     expect(await metadata.advanceHighWatermark('orders', 2, 0, 2)).toBe(false); // backwards
-    expect(await metadata.advanceHighWatermark('orders', 2, 7, 9)).toBe(false); // stale epoch
+    expect(await metadata.advanceHighWatermark('orders', 2, 7, 9)).toBe(false); // stale version
     expect(await metadata.advanceHighWatermark('orders', 2, 0, 4)).toBe(true);
     expect((await metadata.getPartition('orders', 2))?.highWatermark).toBe(4);
   });
@@ -347,19 +347,29 @@ describe('DynamoPartitionLog', () => {
     expect(await log.read(topic, 2, 'F', 0, 50)).toEqual([]);
   });
 
-  it('truncates top-down (more than one transaction), lowering the LEO; at or above the LEO it is a no-op', async () => {
+  it('matches a follower top-down (more than one transaction), lowering the LEO and marking the epoch, fenced throughout', async () => {
     const before = (await leoOf(topic, 1, 'F')) ?? 0;
     expect(before).toBeGreaterThan(150);
-    await log.truncate(topic, 1, 'F', before + 5);
-    expect(await leoOf(topic, 1, 'F')).toBe(before);
-    await log.truncate(topic, 1, 'F', 2);
+    const match = { topic, partition: 1, follower: 'F', leader: 'L', leaderEpoch: 0, expectedLogEnd: before, truncateTo: 2 };
+    await expect(log.matchFollower(match)).rejects.toThrow(/replica not yet matched in leader epoch 0/);
+    await metadata.updateLeadership(topic, 1, 0, {
+      leader: 'L',
+      leaderEpoch: 1,
+      isr: ['L', 'F'],
+      state: 'ONLINE',
+      lastChange: { reason: 'PREFERRED_LEADER', previousLeader: 'L', causeBrokerId: null, causeIncarnation: null, unclean: false, at: 3 },
+    });
+    await expect(log.matchFollower({ ...match, leaderEpoch: 1, expectedLogEnd: before - 1 })).rejects.toThrow(/log end offset is/);
+    await expect(log.matchFollower({ ...match, leaderEpoch: 1, leader: 'F' })).rejects.toThrow(/leader is F/);
+    await log.matchFollower({ ...match, leaderEpoch: 1 });
     expect(await leoOf(topic, 1, 'F')).toBe(2);
+    expect((await metadata.getReplicaStates(topic, 1)).find((s) => s.brokerId === 'F')?.matchedEpoch).toBe(1);
     expect((await log.read(topic, 1, 'F', 0, before)).map((r) => r.offset)).toEqual([0, 1]);
-    // The follower can append again from its new LEO.
+    // The matched follower takes copies again from its new LEO, in the epoch it was matched in.
     const leaderRecords = await log.read(topic, 1, 'L', 2, 4);
-    await log.appendAsFollower({ topic, partition: 1, follower: 'F', leaderEpoch: 0, records: leaderRecords });
+    await expect(log.appendAsFollower({ topic, partition: 1, follower: 'F', leaderEpoch: 0, records: leaderRecords })).rejects.toThrow(StaleEpochError);
+    await log.appendAsFollower({ topic, partition: 1, follower: 'F', leaderEpoch: 1, records: leaderRecords });
     expect(await leoOf(topic, 1, 'F')).toBe(4);
-    await expect(log.truncate(topic, 1, 'nobody', 0)).rejects.toThrow(UnknownTopicError);
   }, 30_000);
 });
 

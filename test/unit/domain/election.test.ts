@@ -83,19 +83,30 @@ describe('ISR rules', () => {
 });
 
 describe('highWatermarkOf', () => {
-  const states = [
-    { topic: 'orders', partition: 1, brokerId: 'A', logEndOffset: 10, updatedAt: 0 },
-    { topic: 'orders', partition: 1, brokerId: 'B', logEndOffset: 7, updatedAt: 0 },
-    { topic: 'orders', partition: 1, brokerId: 'C', logEndOffset: 2, updatedAt: 0 },
-  ];
+  const state = (brokerId: string, logEndOffset: number, matchedEpoch = 3) => ({
+    topic: 'orders',
+    partition: 1,
+    brokerId,
+    logEndOffset,
+    matchedEpoch,
+    updatedAt: 0,
+  });
+  const states = [state('A', 10), state('B', 7), state('C', 2)];
+  const led = (isr: string[]) => ({ isr, leader: 'A', leaderEpoch: 3 });
 
   it('is the smallest log end offset in the ISR; replicas outside it do not count', () => {
-    expect(highWatermarkOf(['A', 'B', 'C'], states)).toBe(2);
-    expect(highWatermarkOf(['A', 'B'], states)).toBe(7);
-    expect(highWatermarkOf(['A'], states)).toBe(10);
+    expect(highWatermarkOf(led(['A', 'B', 'C']), states)).toBe(2);
+    expect(highWatermarkOf(led(['A', 'B']), states)).toBe(7);
+    expect(highWatermarkOf(led(['A']), states)).toBe(10);
   });
 
   it('counts a member without a replica state as having nothing', () => {
-    expect(highWatermarkOf(['A', 'Z'], states)).toBe(0);
+    expect(highWatermarkOf(led(['A', 'Z']), states)).toBe(0);
+  });
+
+  it('is unknown while an in-sync follower is not matched in the leader epoch; the leader itself always counts', () => {
+    const unmatched = [state('A', 10, 1), state('B', 12, 2), state('C', 2)];
+    expect(highWatermarkOf(led(['A', 'B']), unmatched)).toBeNull();
+    expect(highWatermarkOf(led(['A', 'C']), unmatched)).toBe(2);
   });
 });

@@ -15,6 +15,7 @@ async function withPartition(partition: PartitionMetadata = aPartition({ replica
     partition: partition.partition,
     brokerId,
     logEndOffset: 0,
+    matchedEpoch: 0,
     updatedAt: T0,
   }));
   const config = {
@@ -112,7 +113,7 @@ describe('MemoryPartitionLog', () => {
     expect(deps.log.drainLeaderAppends()).toHaveLength(1);
   });
 
-  it('fences a follower copy by epoch and by the follower log end offset', async () => {
+  it('fences a follower copy by epoch, by the epoch the follower was matched in and by its log end offset', async () => {
     const deps = await withPartition();
     const records = [...(await deps.log.appendAsLeader(append(0))), ...(await deps.log.appendAsLeader(append(1)))];
     const copy = (leaderEpoch: number, from: number) => ({
@@ -126,20 +127,36 @@ describe('MemoryPartitionLog', () => {
     await expect(deps.log.appendAsFollower(copy(1, 0))).rejects.toThrow(StaleEpochError);
     await expect(deps.log.appendAsFollower(copy(0, 1))).rejects.toThrow(StaleEpochError);
     await deps.log.appendAsFollower(copy(0, 0));
+    expect(await deps.metadata.getReplicaStates('orders', 1)).toContainEqual(expect.objectContaining({ brokerId: 'B', logEndOffset: 2 }));
     expect(deps.log.replicaRecords('orders', 1, 'B')).toEqual(records.map((r) => ({ ...r, replica: 'B', copy: 'follower' })));
   });
 
-  it('truncates from an offset and lowers the log end; at or above the log end it does nothing', async () => {
-    const deps = await withPartition();
+  it('matches a follower: cuts its log back and marks it matched, fenced by leadership, epoch, log end and HW', async () => {
+    const deps = await withPartition(aPartition({ replicas: ['A', 'B'], isr: ['A'] }));
     await deps.log.appendAsLeader(append(0));
     await deps.log.appendAsLeader(append(1));
-    await deps.log.truncate('orders', 1, 'A', 5);
-    await deps.log.truncate('orders', 1, 'A', 1);
+    const match = { topic: 'orders', partition: 1, follower: 'A', leader: 'B', leaderEpoch: 0, expectedLogEnd: 2, truncateTo: 1 };
+
+    await expect(deps.log.matchFollower(match)).rejects.toThrow(/no longer led by B/);
+    await deps.metadata.updateLeadership('orders', 1, 0, {
+      leader: 'B',
+      leaderEpoch: 1,
+      isr: ['B'],
+      state: 'ONLINE',
+      lastChange: aChange(),
+    });
+    await expect(deps.log.matchFollower({ ...match, leaderEpoch: 1, expectedLogEnd: 1, truncateTo: 0 })).rejects.toThrow(/log end is 2/);
+    await expect(deps.log.matchFollower(match)).rejects.toThrow(/no longer led by B at epoch 0/);
+    await deps.log.matchFollower({ ...match, leaderEpoch: 1 });
     expect(deps.log.replicaRecords('orders', 1, 'A').map((r) => r.offset)).toEqual([0]);
     expect(await deps.metadata.getReplicaStates('orders', 1)).toContainEqual(
-      expect.objectContaining({ brokerId: 'A', logEndOffset: 1 }),
+      expect.objectContaining({ brokerId: 'A', logEndOffset: 1, matchedEpoch: 1 }),
+    );
+    await expect(deps.log.matchFollower({ ...match, leaderEpoch: 1, expectedLogEnd: 1, truncateTo: 0 })).rejects.toThrow(
+      /already matched in epoch 1/,
     );
   });
+
 });
 
 describe('MemoryEventPublisher', () => {

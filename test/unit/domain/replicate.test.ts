@@ -18,8 +18,8 @@ describe('replicate', () => {
     const result = await replicate(cluster.deps, cluster.deps.log.drainLeaderAppends());
 
     expect(result.partitions).toEqual([
-      { topic: 'orders', partition: 1, copied: { B: 2, C: 2 }, highWatermark: 2 },
-      { topic: 'orders', partition: 2, copied: { C: 1, A: 1 }, highWatermark: 1 },
+      { topic: 'orders', partition: 1, followerLogEnds: { B: 2, C: 2 }, highWatermark: 2 },
+      { topic: 'orders', partition: 2, followerLogEnds: { C: 1, A: 1 }, highWatermark: 1 },
     ]);
     expect(cluster.valuesOn('orders', 2, 'A')).toEqual(['c']);
   });
@@ -32,7 +32,7 @@ describe('replicate', () => {
 
     const again = await replicate(cluster.deps, batch);
 
-    expect(again.partitions[0]).toMatchObject({ copied: { B: 0, C: 0 }, highWatermark: 1 });
+    expect(again.partitions[0]).toMatchObject({ followerLogEnds: { B: 1, C: 1 }, highWatermark: 1 });
     expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['a']);
   });
 
@@ -56,7 +56,7 @@ describe('replicate', () => {
 
     const result = await replicate(cluster.deps, deposed);
 
-    expect(result.partitions[0]).toMatchObject({ copied: {} });
+    expect(result.partitions[0]).toMatchObject({ followerLogEnds: {} });
     expect(cluster.valuesOn('orders', 1, 'C')).toEqual([]);
   });
 
@@ -68,7 +68,7 @@ describe('replicate', () => {
 
     const result = await replicate(cluster.deps, cluster.deps.log.drainLeaderAppends());
 
-    expect(result.partitions[0]).toMatchObject({ copied: { B: 1 }, highWatermark: 0 });
+    expect(result.partitions[0]).toMatchObject({ followerLogEnds: { B: 1 }, highWatermark: 0 });
   });
 
   it('ignores follower copies in the stream', async () => {

@@ -20,6 +20,7 @@ const complete = {
   SESSION_TIMEOUT_MS: '9000',
   PRODUCE_ACK_TIMEOUT_MS: '3000',
   PRODUCE_ACK_POLL_MS: '25',
+  REPLICA_LAG_MAX_MS: '30000',
 };
 
 const without = (name: string): Record<string, string> =>
@@ -79,7 +80,12 @@ describe('the per-dependency readers', () => {
     expect(metadataTableConfig(complete)).toEqual({ metadataTable: 'metadata' });
     expect(partitionLogConfig(complete)).toEqual({ logTable: 'log', metadataTable: 'metadata' });
     expect(leadershipEventsConfig(complete)).toEqual({ queueUrl: complete.LEADERSHIP_EVENTS_QUEUE_URL });
-    expect(leadershipSettings(complete)).toEqual({ sessionTimeoutMs: 9000, produceAckTimeoutMs: 3000, produceAckPollMs: 25 });
+    expect(leadershipSettings(complete)).toEqual({
+      sessionTimeoutMs: 9000,
+      produceAckTimeoutMs: 3000,
+      produceAckPollMs: 25,
+      replicaLagMaxMs: 30000,
+    });
   });
 
   it('need only their own variables', () => {
@@ -96,12 +102,13 @@ describe('the per-dependency readers', () => {
     [ENV.sessionTimeoutMs, leadershipSettings],
     [ENV.produceAckTimeoutMs, leadershipSettings],
     [ENV.produceAckPollMs, leadershipSettings],
+    [ENV.replicaLagMaxMs, leadershipSettings],
   ])('a missing %s fails with its name', (name, read) => {
     expect(() => read(without(name))).toThrow(ConfigError);
     expect(() => read(without(name))).toThrow(`Environment variable ${name} is required but not set.`);
   });
 
-  it.each([ENV.sessionTimeoutMs, ENV.produceAckTimeoutMs, ENV.produceAckPollMs])('a malformed %s fails with its name', (name) => {
+  it.each([ENV.sessionTimeoutMs, ENV.produceAckTimeoutMs, ENV.produceAckPollMs, ENV.replicaLagMaxMs])('a malformed %s fails with its name', (name) => {
     expect(() => leadershipSettings({ ...complete, [name]: 'soon' })).toThrow(
       `Environment variable ${name} must be a positive integer, got "soon".`,
     );

@@ -1,0 +1,139 @@
+/**
+ * The reconciler: on a schedule, every partition is brought to where the stream
+ * triggers would have brought it, so that no single stream record (dropped to a
+ * DLQ, a crash between two writes, a race lost by everyone) can leave a
+ * partition stuck. It needs nothing but the tables:
+ *  - a partition led by a broker without a live lease gets a new leader (or goes
+ *    OFFLINE), and an OFFLINE one comes back once an eligible replica is alive;
+ *  - dead followers leave the ISR, and so do followers that have lacked a leader
+ *    record for longer than replica.lag.time.max.ms (Kafka's ISR shrink by lag);
+ *  - live in-sync followers are brought level and the HW is moved on, which
+ *    finishes a replication that stopped halfway;
+ *  - live replicas outside the ISR catch up and rejoin it.
+ * Every write is the same conditional write the triggers make, so the reconciler
+ * racing them changes nothing twice.
+ */
+import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import { rejoinOutOfSyncReplicas } from './broker-return.js';
+import { readCluster, type ClusterSnapshot } from './cluster.js';
+import { electLeader } from './election.js';
+import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
+import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
+import {
+  changeLeadership,
+  completeChange,
+  describeChange,
+  electionUpdate,
+  forEachPartition,
+  levelInSyncFollowers,
+  type ChangeCause,
+} from './partition-change.js';
+import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
+
+export interface ReconcileResult {
+  partitions: number;
+  /** The changes this run made, as published on the leadership-events queue. */
+  events: LeadershipEvent[];
+}
+
+export async function reconcile(deps: Deps): Promise<ReconcileResult> {
+  const heartbeats = await deps.brokers.list();
+  const cluster = await readCluster(deps, undefined, heartbeats);
+  const leases = new Map(heartbeats.map((hb) => [hb.brokerId, hb]));
+  const now = deps.clock.now();
+  const events = await forEachPartition(cluster.partitions, (partition) =>
+    reconcilePartition(deps, partition, cluster, leases, now),
+  );
+  return { partitions: cluster.partitions.length, events: events.flat() };
+}
+
+async function reconcilePartition(
+  deps: Deps,
+  partition: PartitionMetadata,
+  cluster: ClusterSnapshot,
+  leases: ReadonlyMap<BrokerId, BrokerHeartbeat>,
+  now: number,
+): Promise<LeadershipEvent[]> {
+  const events: LeadershipEvent[] = [];
+  const outcome = await changeLeadership(deps, partition, (current) => decideReconciled(deps, current, cluster, leases, now));
+  const latest = outcome.partition;
+  if (outcome.changed) events.push(await completeChange(deps, latest, cluster.isAlive));
+  else if (isOnline(latest)) await levelInSyncFollowers(deps, latest, cluster.isAlive);
+  if (isOnline(latest)) {
+    const rejoin = await rejoinOutOfSyncReplicas(deps, latest, null, cluster, now);
+    events.push(...rejoin.events);
+  }
+  return events;
+}
+
+/** The broker incarnation to name as a change's cause: the lapsed lease, if its item is still stored. */
+const causeOf = (leases: ReadonlyMap<BrokerId, BrokerHeartbeat>, brokerId: BrokerId): ChangeCause => {
+  const lease = leases.get(brokerId);
+  return lease ? { brokerId, incarnation: lease.incarnation } : null;
+};
+
+async function decideReconciled(
+  deps: Deps,
+  current: PartitionMetadata,
+  cluster: ClusterSnapshot,
+  leases: ReadonlyMap<BrokerId, BrokerHeartbeat>,
+  now: number,
+): Promise<LeadershipUpdate | null> {
+  const uncleanAllowed = cluster.uncleanAllowed(current.topic);
+  if (!isOnline(current)) {
+    const election = electLeader(current, cluster.isAlive, uncleanAllowed);
+    return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, current, election, 'LEADER_RETURNED', null, now);
+  }
+  if (!cluster.isAlive(current.leader)) {
+    const election = electLeader(current, cluster.isAlive, uncleanAllowed);
+    return electionUpdate(deps, current, election, 'LEADER_FAILED', causeOf(leases, current.leader), now);
+  }
+  const dead = inSyncFollowers(current).filter((id) => !cluster.isAlive(id));
+  const lagging = await laggingFollowers(deps, current, dead, now);
+  const leaving = [...dead, ...lagging];
+  if (leaving.length === 0) return null;
+  return {
+    leader: current.leader,
+    leaderEpoch: current.leaderEpoch,
+    isr: current.isr.filter((id) => !leaving.includes(id)),
+    state: current.state,
+    lastChange: describeChange(
+      dead.length > 0 ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK',
+      current.leader,
+      causeOf(leases, leaving[0]!),
+      now,
+    ),
+  };
+}
+
+/**
+ * Followers that have lacked a leader record for longer than replica.lag.time.max.ms:
+ * the age of the oldest record they miss, counted at the earliest from the
+ * partition's last change (a new leader gives its followers a fresh start, as
+ * Kafka's makeLeader does).
+ */
+async function laggingFollowers(
+  deps: Deps,
+  partition: OnlinePartition,
+  exclude: readonly BrokerId[],
+  now: number,
+): Promise<BrokerId[]> {
+  const { replicaLagMaxMs } = deps.settings;
+  if (now - partition.lastChange.at <= replicaLagMaxMs) return [];
+  const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+  const leaderEnd = logEndOffsetOf(states, partition.leader);
+  const candidates = inSyncFollowers(partition).filter((id) => !exclude.includes(id));
+  const verdicts = await Promise.all(
+    candidates.map(async (follower) => {
+      const state = replicaStateOf(states, follower);
+      const matched = state !== undefined && state.matchedEpoch === partition.leaderEpoch;
+      const end = state?.logEndOffset ?? 0;
+      if (matched && end >= leaderEnd) return false;
+      const firstMissing = Math.min(end, leaderEnd);
+      const [missing] = await deps.log.read(partition.topic, partition.partition, partition.leader, firstMissing, firstMissing + 1);
+      const behindSince = Math.max(missing?.appendedAt ?? partition.lastChange.at, partition.lastChange.at);
+      return now - behindSince > replicaLagMaxMs;
+    }),
+  );
+  return candidates.filter((_, i) => verdicts[i]);
+}
