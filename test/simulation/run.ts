@@ -12,7 +12,7 @@ import { check } from './checker.js';
 import { emptyHistory, type FinalPartition, type History, type Violation } from './history.js';
 import { Prng } from './prng.js';
 import { CrashError, Scheduler, type Task } from './scheduler.js';
-import { RecordingLog, tablesOf, UnfencedPartitionLog } from './stores.js';
+import { recordingLog, tablesOf, UnfencedPartitionLog } from './stores.js';
 
 export interface SimParams {
   brokers: number;
@@ -64,7 +64,7 @@ export interface SimResult {
   violations: Violation[];
   trace: string[];
   faults: FaultCounts;
-  stats: { steps: number; acks: number; reads: number; virtualMs: number; healed: boolean; reconciler: boolean; elections: number };
+  stats: { steps: number; acks: number; reads: number; virtualMs: number; healed: boolean; elections: number };
 }
 
 const TOPIC = 't';
@@ -76,8 +76,6 @@ const CONSUMERS = 3;
 const TRACE_TAIL = 40;
 const HEAL_LATENCY_MS = 10;
 
-// The reconciler joins the domain's API later; once there, it runs on its schedule.
-const reconcile = (domain as Record<string, unknown>)['reconcile'] as ((deps: Deps) => Promise<unknown>) | undefined;
 
 interface Broker {
   id: BrokerId;
@@ -121,7 +119,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   let faultsOn = true;
   let describe = (): string => '';
   const memory = createMemoryDeps({
-    settings: { sessionTimeoutMs: SESSION_TIMEOUT_MS, produceAckTimeoutMs: 4_000, produceAckPollMs: 100 },
+    settings: { sessionTimeoutMs: SESSION_TIMEOUT_MS, produceAckTimeoutMs: 4_000, produceAckPollMs: 100, replicaLagMaxMs: SESSION_TIMEOUT_MS * 3 },
     yieldPoint: (operation) => scheduler.yieldPoint(operation),
   });
   const scheduler: Scheduler = new Scheduler(memory.clock, rng, {
@@ -135,7 +133,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const memLog: MemoryPartitionLog = options.fencing === false ? new UnfencedPartitionLog(tables, memory.clock) : memory.log;
   const deps: Deps = {
     ...memory,
-    log: new RecordingLog(memLog, tables, (seen) => {
+    log: recordingLog(memLog, tables, (seen) => {
       history.appends.push({
         partition: `${seen.append.topic}-${seen.append.partition}`,
         replica: seen.append.leader,
@@ -341,12 +339,11 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   };
   let reconciling = false;
   const scheduleReconcile = (): void => {
-    if (!reconcile) return;
     scheduler.after(RECONCILE_MS + rng.between(-1_000, 1_000), 'reconcile-timer', async () => {
       scheduleReconcile();
       if (reconciling) return;
       reconciling = true;
-      await scheduler.spawn('reconcile', 'reconcile', () => reconcile(deps), () => (reconciling = false));
+      await scheduler.spawn('reconcile', 'reconcile', () => domain.reconcile(deps), () => (reconciling = false));
     });
   };
 
@@ -557,7 +554,6 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       reads: history.reads.length,
       virtualMs: now() - Date.UTC(2026, 0, 1),
       healed,
-      reconciler: reconcile !== undefined,
       elections: partitions.reduce((sum, p) => sum + (tables.partitions.get(`${TOPIC}#${p}`)?.leaderEpoch ?? 0), 0),
     },
   };

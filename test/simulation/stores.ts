@@ -10,7 +10,7 @@ import {
 } from '../../functions/adapters/memory/index.js';
 import { StaleEpochError } from '../../functions/domain/errors.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
-import type { FollowerAppend, LeaderAppend, PartitionLog } from '../../functions/ports/index.js';
+import type { LeaderAppend, PartitionLog } from '../../functions/ports/index.js';
 
 /** The tables behind a createMemoryDeps result (the stores keep them in a TypeScript-private field). */
 export function tablesOf(deps: MemoryDeps): MemoryTables {
@@ -26,33 +26,26 @@ export interface ObservedAppend {
   tableEpoch: number;
 }
 
-/** Delegates to the real log; after each successful leader append, reads the tables before anyone else can run. */
-export class RecordingLog implements PartitionLog {
-  constructor(
-    private readonly inner: PartitionLog,
-    private readonly tables: MemoryTables,
-    private readonly observe: (seen: ObservedAppend) => void,
-  ) {}
-
-  async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
-    const records = await this.inner.appendAsLeader(append);
+/**
+ * The real log behind a proxy: every operation passes through untouched; after
+ * each successful leader append the tables are read before anyone else can run.
+ * (A proxy, so the wrapper follows the PartitionLog port as it changes.)
+ */
+export function recordingLog(inner: PartitionLog, tables: MemoryTables, observe: (seen: ObservedAppend) => void): PartitionLog {
+  const appendAsLeader = async (append: LeaderAppend): Promise<LogRecord[]> => {
+    const records = await inner.appendAsLeader(append);
     // Same microtask run as the store's atomic write: every other task is parked at a gate.
-    const stored = this.tables.partitions.get(key(append.topic, append.partition));
-    this.observe({ append, records, tableLeader: stored?.leader ?? null, tableEpoch: stored?.leaderEpoch ?? -1 });
+    const stored = tables.partitions.get(key(append.topic, append.partition));
+    observe({ append, records, tableLeader: stored?.leader ?? null, tableEpoch: stored?.leaderEpoch ?? -1 });
     return records;
-  }
-
-  appendAsFollower(append: FollowerAppend): Promise<void> {
-    return this.inner.appendAsFollower(append);
-  }
-
-  read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]> {
-    return this.inner.read(topic, partition, replica, fromOffset, toOffset);
-  }
-
-  truncate(topic: string, partition: number, replica: BrokerId, fromOffset: number): Promise<void> {
-    return this.inner.truncate(topic, partition, replica, fromOffset);
-  }
+  };
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === 'appendAsLeader') return appendAsLeader;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 /**
