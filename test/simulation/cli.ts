@@ -85,7 +85,7 @@ export function formatFailure(result: SimResult): string {
     lines.push(`  ${kind} (${details.length}):`);
     for (const detail of details.slice(0, 3)) lines.push(`    ${detail}`);
   }
-  lines.push(`  last ${result.trace.length} scheduler steps:`);
+  lines.push(`  ${result.trace.length} scheduler steps:`);
   for (const line of result.trace) lines.push(`    ${line}`);
   return lines.join('\n');
 }
@@ -109,7 +109,8 @@ export async function runSeeds(
   const faults = Object.fromEntries(FAULT_NAMES.map((n) => [n, 0])) as FaultCounts;
   const summary: SimSummary = { seeds: command.seeds, failedSeeds: [], violations: 0, byKind: {}, faults, seedsPerSecond: 0 };
   for (let seed = command.firstSeed; seed < command.firstSeed + command.seeds; seed++) {
-    const result = await runSimulation(seed, command.params, options);
+    // --verbose prints a failing seed's whole trace, not only the steps before its first violation.
+    const result = await runSimulation(seed, command.params, { fullTrace: command.verbose, ...options });
     for (const name of FAULT_NAMES) faults[name] += result.faults[name];
     if (command.verbose) {
       print(
