@@ -3,14 +3,14 @@
  * nothing, leadership writes conditional on the version (and an admission on the
  * HW), HW advances monotonic and conditional on the version they were computed at.
  */
-import { UnknownTopicError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
+import { partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
 export class MemoryMetadataStore implements MetadataStore {
-  /** Leadership writes refused because the version moved: how tests see that a race really happened. */
+  /** Leadership writes refused by a lost condition (version moved, HW past the limit, no such partition): how tests see that a race really happened. */
   rejectedLeadershipWrites = 0;
 
   constructor(private readonly tables: MemoryTables) {}
@@ -65,10 +65,10 @@ export class MemoryMetadataStore implements MetadataStore {
     await this.tables.yieldPoint('metadata.updateLeadership');
     const key = partitionKey(topic, partition);
     const stored = this.tables.partitions.get(key);
-    if (!stored) throw new UnknownTopicError(`No partition ${topic}-${partition}.`);
     const { highWatermarkAtMost, highWatermark, ...leadership } = copyOf(update);
-    const hwAllows = highWatermarkAtMost === undefined || stored.highWatermark <= highWatermarkAtMost;
-    if (stored.version !== expectedVersion || !hwAllows) {
+    // A missing partition fails the version condition, as DynamoDB's conditional update on an absent item does.
+    const hwAllows = highWatermarkAtMost === undefined || (stored !== undefined && stored.highWatermark <= highWatermarkAtMost);
+    if (!stored || stored.version !== expectedVersion || !hwAllows) {
       this.rejectedLeadershipWrites += 1;
       throw partitionVersionMoved(topic, partition, expectedVersion);
     }
@@ -94,6 +94,8 @@ export class MemoryMetadataStore implements MetadataStore {
     await this.tables.yieldPoint('metadata.getReplicaStates');
     return [...this.tables.replicaStates.values()]
       .filter((state) => state.topic === topic && state.partition === partition)
+      // DynamoDB's Query returns them in sort-key order, which ends in the broker id.
+      .sort((a, b) => (a.brokerId < b.brokerId ? -1 : a.brokerId > b.brokerId ? 1 : 0))
       .map(copyOf);
   }
 }

@@ -4,12 +4,19 @@
  * is all or nothing. Also the log table's stream of leader appends, which drives
  * replication in tests.
  */
-import { StaleEpochError, UnknownTopicError, ValidationError } from '../../domain/errors.js';
+import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ReplicaState } from '../../domain/model.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
+
+/** Each append is one DynamoDB transaction there (records + LEO update + epoch check): callers split longer runs. */
+const requireOneTransaction = (count: number): void => {
+  if (count > MAX_RECORDS_PER_WRITE) {
+    throw new ValidationError(`records: at most ${MAX_RECORDS_PER_WRITE} per append (one DynamoDB transaction), got ${count}.`);
+  }
+};
 
 export class MemoryPartitionLog implements PartitionLog {
   private leaderAppends: LogRecord[] = [];
@@ -22,9 +29,9 @@ export class MemoryPartitionLog implements PartitionLog {
   async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
     await this.tables.yieldPoint('log.appendAsLeader');
     const { topic, partition, leader, leaderEpoch, startOffset } = append;
-    if (append.records.length > MAX_RECORDS_PER_WRITE) {
-      throw new ValidationError(`records: at most ${MAX_RECORDS_PER_WRITE} records per append.`);
-    }
+    requireOneTransaction(append.records.length);
+    // DynamoDB's adapter sends no transaction for nothing, so an empty append is neither fenced nor written.
+    if (append.records.length === 0) return [];
     const stored = this.tables.partitions.get(partitionKey(topic, partition));
     if (!stored || stored.leader !== leader || stored.leaderEpoch !== leaderEpoch) {
       throw new StaleEpochError(`Append to ${topic}-${partition} by leader ${leader} at epoch ${leaderEpoch} was fenced.`);
@@ -54,6 +61,7 @@ export class MemoryPartitionLog implements PartitionLog {
   async appendAsFollower(append: FollowerAppend): Promise<void> {
     await this.tables.yieldPoint('log.appendAsFollower');
     const { topic, partition, follower, leaderEpoch } = append;
+    requireOneTransaction(append.records.length);
     const first = append.records[0];
     if (!first) return;
     append.records.forEach((record, i) => {
@@ -130,7 +138,8 @@ export class MemoryPartitionLog implements PartitionLog {
 
   private replicaState(topic: string, partition: number, brokerId: BrokerId): ReplicaState {
     const state = this.tables.replicaStates.get(replicaKey(topic, partition, brokerId));
-    if (!state) throw new UnknownTopicError(`No replica ${brokerId} of partition ${topic}-${partition}.`);
+    // DynamoDB's conditional update of an absent replica-state item fails its condition: a fenced write, not an unknown topic.
+    if (!state) throw new StaleEpochError(`${brokerId} holds no replica of partition ${topic}-${partition}: the write was fenced.`);
     return state;
   }
 

@@ -28,9 +28,10 @@ suite('createTopic', () => {
       [3, 'CREATED', 'C'],
       [4, 'CREATED', 'D'],
     ]);
+    // In broker-id order, not assignment order: DynamoDB's Query returns them by sort key, and so must the memory store.
     expect(await cluster.deps.metadata.getReplicaStates('orders', 4)).toEqual([
-      expect.objectContaining({ brokerId: 'D', logEndOffset: 0 }),
       expect.objectContaining({ brokerId: 'A', logEndOffset: 0 }),
+      expect.objectContaining({ brokerId: 'D', logEndOffset: 0 }),
     ]);
   });
 

@@ -1,0 +1,514 @@
+/**
+ * One contract for the three stores (BrokerRegistry, MetadataStore, PartitionLog),
+ * run against the memory adapters (test/unit/adapters/memory-store-contract.test.ts)
+ * and the DynamoDB adapters (test/e2e/adapters/dynamodb-store-contract.test.ts).
+ *
+ * Why: the domain tests and the deterministic simulation run on the memory stores,
+ * so they prove something about production only if those stores refuse exactly what
+ * DynamoDB's conditions and transactions refuse, with the same named outcome
+ * (false / StaleEpochError / TopicExistsError / a plain Error for a caller bug).
+ *
+ * `open` may hand every test the same stores (DynamoDB keeps its tables for the whole
+ * file), so every test uses its own topic and broker names and never asserts on
+ * another test's data: global listings are filtered to the test's own names.
+ */
+import { beforeEach, describe, expect, it } from 'vitest';
+import { StaleEpochError, TopicExistsError, ValidationError } from '../../functions/domain/errors.js';
+import { MAX_RECORDS_PER_WRITE } from '../../functions/domain/limits.js';
+import type {
+  BrokerHeartbeat,
+  LogRecord,
+  PartitionMetadata,
+  ReplicaState,
+  TopicConfig,
+} from '../../functions/domain/model.js';
+import type { BrokerRegistry, LeadershipUpdate, MetadataStore, PartitionLog } from '../../functions/ports/index.js';
+
+/** A heartbeat-table change as the failure detector sees it (DynamoDB's decodeHeartbeatChange without the sequence number). */
+export type ContractHeartbeatChange =
+  | { kind: 'registered'; heartbeat: BrokerHeartbeat }
+  | { kind: 'gone'; heartbeat: BrokerHeartbeat }
+  | { kind: 'renewed' };
+
+export interface ContractStreams {
+  /** Heartbeat-table changes since the last call, in order. */
+  heartbeatChanges(): Promise<ContractHeartbeatChange[]>;
+  /** Log-table inserts of leader copies since the last call, in order: what the replicate handler is given. */
+  leaderAppends(): Promise<LogRecord[]>;
+}
+
+export interface ContractStores {
+  brokers: BrokerRegistry;
+  metadata: MetadataStore;
+  log: PartitionLog;
+  /** The clock the log stamps follower writes with (ReplicaState.updatedAt). */
+  clock: { set(ms: number): void };
+  /** Required: both adapter sets have the two table streams, and their shapes are part of what must agree. */
+  streams: ContractStreams;
+}
+
+const T0 = 1_000_000;
+
+/** Names unique within the test file, so tests sharing one set of tables never see each other's items. */
+let nameCounter = 0;
+const fresh = (prefix: string): string => `${prefix}-${++nameCounter}`;
+
+const heartbeatOf = (brokerId: string, incarnation: number, lastHeartbeatAt: number, sessionMs = 9_000): BrokerHeartbeat => ({
+  brokerId,
+  incarnation,
+  lastHeartbeatAt,
+  deadlineMs: lastHeartbeatAt + sessionMs,
+  expiresAt: Math.ceil((lastHeartbeatAt + sessionMs) / 1000),
+});
+
+const change = (reason: PartitionMetadata['lastChange']['reason'] = 'CREATED'): PartitionMetadata['lastChange'] => ({
+  reason,
+  previousLeader: null,
+  causeBrokerId: null,
+  causeIncarnation: null,
+  unclean: false,
+  at: T0,
+});
+
+/** A topic of `partitions` partitions (numbered from 1), each on `replicas`, led by replicas[0] at epoch 0, all in sync. */
+function topicFixture(topic: string, partitions: number, replicas: string[], overrides: Partial<PartitionMetadata> = {}) {
+  const config: TopicConfig = {
+    topic,
+    partitions,
+    replicationFactor: replicas.length,
+    minInsyncReplicas: 1,
+    uncleanLeaderElection: false,
+    createdAt: T0,
+  };
+  const partitionItems: PartitionMetadata[] = Array.from({ length: partitions }, (_, i) => ({
+    topic,
+    partition: i + 1,
+    replicas,
+    leader: replicas[0] ?? null,
+    leaderEpoch: 0,
+    isr: [...replicas],
+    state: 'ONLINE',
+    highWatermark: 0,
+    version: 0,
+    lastChange: change(),
+    ...overrides,
+  }));
+  const replicaStates: ReplicaState[] = partitionItems.flatMap((p) =>
+    replicas.map((brokerId) => ({ topic, partition: p.partition, brokerId, logEndOffset: 0, matchedEpoch: 0, updatedAt: T0 })),
+  );
+  return { config, partitions: partitionItems, replicas: replicaStates };
+}
+
+const values = (n: number, prefix = 'v') =>
+  Array.from({ length: n }, (_, i) => ({ key: i % 2 ? `k${i}` : null, value: `${prefix}${i}` }));
+
+const sortedBy = <T>(items: T[], key: (item: T) => string): T[] =>
+  [...items].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
+
+export function describeStoreContract(name: string, open: () => Promise<ContractStores>): void {
+  describe(`store contract: ${name}`, () => {
+    let stores: ContractStores;
+    beforeEach(async () => {
+      stores = await open();
+      stores.clock.set(T0);
+    });
+
+    async function createTopic(topic: string, partitions: number, replicas: string[], overrides: Partial<PartitionMetadata> = {}) {
+      const fixture = topicFixture(topic, partitions, replicas, overrides);
+      await stores.metadata.createTopic(fixture.config, fixture.partitions, fixture.replicas);
+      return fixture;
+    }
+
+    async function stateOf(topic: string, partition: number, brokerId: string): Promise<ReplicaState | undefined> {
+      return (await stores.metadata.getReplicaStates(topic, partition)).find((s) => s.brokerId === brokerId);
+    }
+
+    const moveLeadership = (topic: string, partition: number, expectedVersion: number, update: Partial<LeadershipUpdate> & { leader: string | null; leaderEpoch: number; isr: string[] }) =>
+      stores.metadata.updateLeadership(topic, partition, expectedVersion, { state: 'ONLINE', lastChange: change('LEADER_FAILED'), ...update });
+
+    describe('BrokerRegistry', () => {
+      it('registers a new broker once: a second first registration loses', async () => {
+        const id = fresh('b');
+        const hb = heartbeatOf(id, 1, T0);
+        expect(await stores.brokers.register(hb, null, T0)).toBe(true);
+        expect(await stores.brokers.register(heartbeatOf(id, 2, T0), null, T0)).toBe(false);
+        expect(await stores.brokers.get(id)).toEqual(hb);
+        expect(await stores.brokers.get(fresh('nobody'))).toBeNull();
+      });
+
+      it('renews only the same incarnation while its lease is live (deadline >= now), writing nothing otherwise', async () => {
+        const id = fresh('b');
+        await stores.brokers.register(heartbeatOf(id, 1, T0), null, T0); // deadline T0 + 9000
+        expect(await stores.brokers.renew(heartbeatOf(id, 1, T0 + 9_000), T0 + 9_000)).toBe(true); // at the deadline: live
+        expect(await stores.brokers.renew(heartbeatOf(id, 2, T0 + 10_000), T0 + 10_000)).toBe(false); // other incarnation
+        expect(await stores.brokers.renew(heartbeatOf(id, 1, T0 + 18_001), T0 + 18_001)).toBe(false); // lapsed at T0 + 18_000
+        expect(await stores.brokers.renew(heartbeatOf(fresh('absent'), 1, T0), T0)).toBe(false); // no item
+        expect(await stores.brokers.get(id)).toEqual(heartbeatOf(id, 1, T0 + 9_000));
+      });
+
+      it('re-registers over exactly the lapsed incarnation, never over a live one or a different one', async () => {
+        const id = fresh('b');
+        const first = heartbeatOf(id, 1, T0); // deadline T0 + 9000
+        await stores.brokers.register(first, null, T0);
+        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 9_000), first, T0 + 9_000)).toBe(false); // still live
+        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), heartbeatOf(id, 7, 0), T0 + 20_000)).toBe(false); // wrong previous
+        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), null, T0 + 20_000)).toBe(false); // "absent" but it exists, lapsed or not
+        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), first, T0 + 20_000)).toBe(true);
+        expect(await stores.brokers.get(id)).toEqual(heartbeatOf(id, 2, T0 + 20_000));
+        const ghost = fresh('ghost');
+        expect(await stores.brokers.register(heartbeatOf(ghost, 2, T0), heartbeatOf(ghost, 1, 0), T0 + 20_000)).toBe(false); // previous gone
+        expect(await stores.brokers.get(ghost)).toBeNull();
+      });
+
+      it('deletes only the expired incarnation named (deadline < now)', async () => {
+        const id = fresh('b');
+        await stores.brokers.register(heartbeatOf(id, 3, T0), null, T0); // deadline T0 + 9000
+        expect(await stores.brokers.deleteIfExpired(id, 3, T0 + 9_000)).toBe(false); // at the deadline: still live
+        expect(await stores.brokers.deleteIfExpired(id, 2, T0 + 20_000)).toBe(false); // other incarnation
+        expect(await stores.brokers.deleteIfExpired(fresh('absent'), 1, T0 + 20_000)).toBe(false); // no item
+        expect(await stores.brokers.get(id)).not.toBeNull();
+        expect(await stores.brokers.deleteIfExpired(id, 3, T0 + 9_001)).toBe(true);
+        expect(await stores.brokers.get(id)).toBeNull();
+        expect(await stores.brokers.deleteIfExpired(id, 3, T0 + 9_001)).toBe(false); // already gone
+      });
+
+      it('lists every stored heartbeat, expired or not', async () => {
+        const live = heartbeatOf(fresh('b'), 1, T0);
+        const lapsed = heartbeatOf(fresh('b'), 1, 0);
+        await stores.brokers.register(live, null, T0);
+        await stores.brokers.register(lapsed, null, 0);
+        const ours = (await stores.brokers.list()).filter((hb) => [live.brokerId, lapsed.brokerId].includes(hb.brokerId));
+        expect(sortedBy(ours, (hb) => hb.brokerId)).toEqual(sortedBy([live, lapsed], (hb) => hb.brokerId));
+      });
+
+      it('streams a lease as registered, renewed (any overwrite, a re-registration too) and gone', async () => {
+        const { streams } = stores;
+        await streams.heartbeatChanges(); // what earlier tests wrote
+        const id = fresh('b');
+        const first = heartbeatOf(id, 1, T0);
+        await stores.brokers.register(first, null, T0);
+        await stores.brokers.renew(heartbeatOf(id, 1, T0 + 1_000), T0 + 1_000);
+        await stores.brokers.renew(heartbeatOf(id, 2, T0 + 1_000), T0 + 1_000); // refused: no record
+        await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), heartbeatOf(id, 1, T0 + 1_000), T0 + 20_000);
+        await stores.brokers.deleteIfExpired(id, 2, T0 + 20_000); // refused (live): no record
+        await stores.brokers.deleteIfExpired(id, 2, T0 + 40_000);
+        expect(await streams.heartbeatChanges()).toEqual([
+          { kind: 'registered', heartbeat: first },
+          { kind: 'renewed' },
+          { kind: 'renewed' },
+          { kind: 'gone', heartbeat: heartbeatOf(id, 2, T0 + 20_000) },
+        ]);
+      });
+    });
+
+    describe('MetadataStore', () => {
+      it('creates a topic with its partitions and replica states, and reads them back', async () => {
+        const topic = fresh('orders');
+        // Replicas out of name order: replica states still come back ordered by broker id (the table's sort key).
+        const fixture = await createTopic(topic, 2, ['B', 'A']);
+        expect(await stores.metadata.getTopic(topic)).toEqual(fixture.config);
+        expect(await stores.metadata.getTopic(fresh('ghost'))).toBeNull();
+        expect(await stores.metadata.getPartition(topic, 2)).toEqual(fixture.partitions[1]);
+        expect(await stores.metadata.getPartition(topic, 3)).toBeNull();
+        expect(await stores.metadata.listPartitions(topic)).toEqual(fixture.partitions);
+        expect(await stores.metadata.listPartitions(fresh('ghost'))).toEqual([]);
+        expect(await stores.metadata.getReplicaStates(topic, 1)).toEqual(
+          sortedBy(fixture.replicas.filter((r) => r.partition === 1), (r) => r.brokerId),
+        );
+        expect(await stores.metadata.getReplicaStates(topic, 3)).toEqual([]);
+      });
+
+      it('lists topics by name and partitions by topic then number', async () => {
+        const second = fresh('zz');
+        const first = fresh('aa');
+        await createTopic(second, 1, ['A']);
+        await createTopic(first, 2, ['A']);
+        const ours = [first, second];
+        expect((await stores.metadata.listTopics()).map((t) => t.topic).filter((t) => ours.includes(t))).toEqual(ours);
+        const partitions = (await stores.metadata.listPartitions()).filter((p) => ours.includes(p.topic));
+        expect(partitions.map((p) => [p.topic, p.partition])).toEqual([[first, 1], [first, 2], [second, 1]]);
+      });
+
+      it('refuses an existing topic with TopicExistsError and writes nothing of the second attempt', async () => {
+        const topic = fresh('orders');
+        const fixture = await createTopic(topic, 2, ['A', 'B']);
+        const again = topicFixture(topic, 3, ['C']);
+        await expect(stores.metadata.createTopic(again.config, again.partitions, again.replicas)).rejects.toThrow(TopicExistsError);
+        expect(await stores.metadata.getTopic(topic)).toEqual(fixture.config);
+        expect(await stores.metadata.listPartitions(topic)).toEqual(fixture.partitions);
+        expect(await stores.metadata.getReplicaStates(topic, 1)).toEqual(fixture.replicas.filter((r) => r.partition === 1));
+      });
+
+      it('updates leadership only at the expected version, bumping it and keeping the high watermark', async () => {
+        const topic = fresh('orders');
+        const [created] = (await createTopic(topic, 1, ['A', 'B'])).partitions;
+        expect(await stores.metadata.advanceHighWatermark(topic, 1, 0, 5)).toBe(true);
+        const update: LeadershipUpdate = {
+          leader: 'B',
+          leaderEpoch: 1,
+          isr: ['B'],
+          state: 'ONLINE',
+          lastChange: { reason: 'LEADER_FAILED', previousLeader: 'A', causeBrokerId: 'A', causeIncarnation: 1, unclean: false, at: T0 + 1 },
+        };
+        const updated = await stores.metadata.updateLeadership(topic, 1, 0, update);
+        expect(updated).toEqual({ ...created, ...update, version: 1, highWatermark: 5 });
+        expect(await stores.metadata.getPartition(topic, 1)).toEqual(updated);
+
+        const stale = stores.metadata.updateLeadership(topic, 1, 0, { ...update, leader: 'A', leaderEpoch: 2 });
+        await expect(stale).rejects.toThrow(StaleEpochError);
+        await expect(stale).rejects.toThrow(/version is no longer 0/);
+        expect(await stores.metadata.getPartition(topic, 1)).toEqual(updated);
+      });
+
+      it('refuses a leadership write to a partition that does not exist with StaleEpochError, creating nothing', async () => {
+        const topic = fresh('ghost');
+        const update: LeadershipUpdate = { leader: 'B', leaderEpoch: 1, isr: ['B'], state: 'ONLINE', lastChange: change('LEADER_FAILED') };
+        // DynamoDB's version condition fails on an absent item: the same refusal as a moved version.
+        await expect(stores.metadata.updateLeadership(topic, 1, 0, update)).rejects.toThrow(StaleEpochError);
+        expect(await stores.metadata.getPartition(topic, 1)).toBeNull();
+      });
+
+      it('applies an ISR admission only while the high watermark is at most the given one', async () => {
+        const topic = fresh('orders');
+        await createTopic(topic, 1, ['A', 'B'], { isr: ['A'] });
+        await stores.metadata.advanceHighWatermark(topic, 1, 0, 5);
+        const admission = { leader: 'A', leaderEpoch: 0, isr: ['A', 'B'], lastChange: change('ISR_EXPANDED') };
+        await expect(moveLeadership(topic, 1, 0, { ...admission, highWatermarkAtMost: 4 })).rejects.toThrow(StaleEpochError);
+        expect(await stores.metadata.getPartition(topic, 1)).toMatchObject({ isr: ['A'], version: 0, highWatermark: 5 });
+        expect(await moveLeadership(topic, 1, 0, { ...admission, highWatermarkAtMost: 5 })).toMatchObject({
+          isr: ['A', 'B'],
+          version: 1,
+          highWatermark: 5,
+        });
+      });
+
+      it('sets the high watermark only when the update carries one, lower included (an unclean election)', async () => {
+        const topic = fresh('orders');
+        await createTopic(topic, 1, ['A', 'B']);
+        await stores.metadata.advanceHighWatermark(topic, 1, 0, 7);
+        const unclean = await moveLeadership(topic, 1, 0, { leader: 'B', leaderEpoch: 1, isr: ['B'], highWatermark: 2, lastChange: change('UNCLEAN_ELECTION') });
+        expect(unclean).toMatchObject({ leader: 'B', highWatermark: 2, version: 1 });
+        expect(await moveLeadership(topic, 1, 1, { leader: 'B', leaderEpoch: 1, isr: ['B', 'A'] })).toMatchObject({ highWatermark: 2, version: 2 });
+        expect((await stores.metadata.getPartition(topic, 1))?.highWatermark).toBe(2);
+      });
+
+      it('lists the partitions a broker leads, following leadership changes, and none once leaderless', async () => {
+        const topic = fresh('orders');
+        const [a, b] = [fresh('A'), fresh('B')];
+        await createTopic(topic, 2, [a, b]);
+        const ledBy = async (broker: string) =>
+          (await stores.metadata.listPartitionsLedBy(broker)).filter((p) => p.topic === topic).map((p) => p.partition);
+        expect(await ledBy(a)).toEqual([1, 2]);
+        const moved = await moveLeadership(topic, 2, 0, { leader: b, leaderEpoch: 1, isr: [b] });
+        expect(await ledBy(a)).toEqual([1]);
+        expect(await stores.metadata.listPartitionsLedBy(b)).toEqual([moved]);
+        await moveLeadership(topic, 2, 1, { leader: null, leaderEpoch: 1, isr: [], state: 'OFFLINE' });
+        expect(await ledBy(b)).toEqual([]);
+      });
+
+      it('advances the high watermark monotonically, only at the version it was computed at', async () => {
+        const topic = fresh('orders');
+        await createTopic(topic, 1, ['A', 'B']);
+        expect(await stores.metadata.advanceHighWatermark(topic, 1, 0, 3)).toBe(true);
+        expect(await stores.metadata.advanceHighWatermark(topic, 1, 0, 3)).toBe(false); // not above
+        expect(await stores.metadata.advanceHighWatermark(topic, 1, 0, 2)).toBe(false); // backwards
+        expect(await stores.metadata.advanceHighWatermark(topic, 1, 7, 9)).toBe(false); // other version
+        expect(await stores.metadata.advanceHighWatermark(fresh('ghost'), 1, 0, 9)).toBe(false); // no partition
+        await moveLeadership(topic, 1, 0, { leader: 'A', leaderEpoch: 0, isr: ['A'], lastChange: change('ISR_SHRUNK') });
+        expect(await stores.metadata.advanceHighWatermark(topic, 1, 0, 4)).toBe(false); // computed before the ISR changed
+        expect(await stores.metadata.advanceHighWatermark(topic, 1, 1, 4)).toBe(true);
+        expect(await stores.metadata.getPartition(topic, 1)).toMatchObject({ highWatermark: 4, version: 1 });
+      });
+    });
+
+    describe('PartitionLog', () => {
+      let topic: string;
+      beforeEach(async () => {
+        topic = fresh('events');
+        await createTopic(topic, 1, ['L', 'F']);
+      });
+      const leaderAppend = (startOffset: number, records = values(1, `at${startOffset}-`), overrides: { leader?: string; leaderEpoch?: number } = {}) => ({
+        topic,
+        partition: 1,
+        leader: 'L',
+        leaderEpoch: 0,
+        startOffset,
+        records,
+        appendedAt: T0 + 42,
+        ...overrides,
+      });
+      const followerAppend = (records: LogRecord[], leaderEpoch = 0, follower = 'F') => ({ topic, partition: 1, follower, leaderEpoch, records });
+
+      it('appends as leader: records at the offsets, the LEO moved, stamped with appendedAt', async () => {
+        const appended = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
+        expect(appended).toEqual(
+          values(3).map((r, offset) => ({ topic, partition: 1, replica: 'L', offset, leaderEpoch: 0, ...r, appendedAt: T0 + 42, copy: 'leader' })),
+        );
+        expect(await stores.log.read(topic, 1, 'L', 0, 10)).toEqual(appended);
+        expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 3, updatedAt: T0 + 42 });
+      });
+
+      it('fences a leader append whose leader, epoch or log end moved, or whose partition does not exist: StaleEpochError, nothing written', async () => {
+        await stores.log.appendAsLeader(leaderAppend(0, values(2)));
+        await expect(stores.log.appendAsLeader(leaderAppend(2, undefined, { leader: 'F' }))).rejects.toThrow(StaleEpochError);
+        await expect(stores.log.appendAsLeader(leaderAppend(2, undefined, { leaderEpoch: 1 }))).rejects.toThrow(StaleEpochError);
+        await expect(stores.log.appendAsLeader(leaderAppend(1))).rejects.toThrow(StaleEpochError); // behind the LEO
+        await expect(stores.log.appendAsLeader(leaderAppend(3))).rejects.toThrow(StaleEpochError); // would leave a hole
+        await expect(stores.log.appendAsLeader({ ...leaderAppend(0), topic: fresh('ghost') })).rejects.toThrow(StaleEpochError);
+        expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 2 });
+        expect((await stores.log.read(topic, 1, 'L', 0, 10)).map((r) => r.value)).toEqual(['v0', 'v1']);
+      });
+
+      it('fences the loser of two appends at the same offset (sequential, so DynamoDB sees no transaction conflict)', async () => {
+        const won = await stores.log.appendAsLeader(leaderAppend(0, values(2, 'first')));
+        await expect(stores.log.appendAsLeader(leaderAppend(0, values(1, 'second')))).rejects.toThrow(StaleEpochError);
+        expect(await stores.log.read(topic, 1, 'L', 0, 10)).toEqual(won);
+      });
+
+      it('fences an append by a broker that holds no replica of the partition', async () => {
+        await moveLeadership(topic, 1, 0, { leader: 'X', leaderEpoch: 1, isr: ['X'] });
+        // Leader and epoch hold; the missing replica state fails DynamoDB's LEO condition.
+        await expect(stores.log.appendAsLeader(leaderAppend(0, undefined, { leader: 'X', leaderEpoch: 1 }))).rejects.toThrow(StaleEpochError);
+        expect(await stores.log.read(topic, 1, 'X', 0, 10)).toEqual([]);
+      });
+
+      it('writes nothing for an empty leader append, and checks nothing either (no transaction is sent)', async () => {
+        expect(await stores.log.appendAsLeader(leaderAppend(0, []))).toEqual([]);
+        expect(await stores.log.appendAsLeader(leaderAppend(5, [], { leader: 'F', leaderEpoch: 9 }))).toEqual([]);
+        expect(await stateOf(topic, 1, 'L')).toEqual({ topic, partition: 1, brokerId: 'L', logEndOffset: 0, matchedEpoch: 0, updatedAt: T0 });
+      });
+
+      it('refuses more records than one transaction holds, on either append, with a ValidationError', async () => {
+        const tooMany = values(MAX_RECORDS_PER_WRITE + 1);
+        await expect(stores.log.appendAsLeader(leaderAppend(0, tooMany))).rejects.toThrow(ValidationError);
+        const records = tooMany.map((r, offset): LogRecord => ({ topic, partition: 1, replica: 'L', offset, leaderEpoch: 0, ...r, appendedAt: T0, copy: 'leader' }));
+        await expect(stores.log.appendAsFollower(followerAppend(records))).rejects.toThrow(ValidationError);
+        expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 0 });
+      });
+
+      it('copies to a follower at its log end, in the epoch it was matched in, stamped by the clock', async () => {
+        const records = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
+        stores.clock.set(T0 + 777);
+        await stores.log.appendAsFollower(followerAppend(records.slice(0, 2)));
+        await stores.log.appendAsFollower(followerAppend(records.slice(2)));
+        expect(await stores.log.read(topic, 1, 'F', 0, 10)).toEqual(records.map((r) => ({ ...r, replica: 'F', copy: 'follower' })));
+        expect(await stateOf(topic, 1, 'F')).toEqual({ topic, partition: 1, brokerId: 'F', logEndOffset: 3, matchedEpoch: 0, updatedAt: T0 + 777 });
+      });
+
+      it('fences a follower copy whose epoch moved, whose follower is unmatched in it, or not at its log end', async () => {
+        const records = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
+        await stores.log.appendAsFollower(followerAppend(records.slice(0, 1)));
+        await expect(stores.log.appendAsFollower(followerAppend(records.slice(1), 1))).rejects.toThrow(StaleEpochError); // epoch is 0
+        await expect(stores.log.appendAsFollower(followerAppend(records.slice(0)))).rejects.toThrow(StaleEpochError); // duplicate
+        await expect(stores.log.appendAsFollower(followerAppend(records.slice(2)))).rejects.toThrow(StaleEpochError); // hole
+        await expect(stores.log.appendAsFollower(followerAppend(records.slice(0), 0, 'X'))).rejects.toThrow(StaleEpochError); // no replica
+        // A new epoch: F was matched in 0, so it may not copy in 1 until it is matched again.
+        await moveLeadership(topic, 1, 0, { leader: 'L', leaderEpoch: 1, isr: ['L', 'F'] });
+        await expect(stores.log.appendAsFollower(followerAppend(records.slice(1), 1))).rejects.toThrow(StaleEpochError);
+        await expect(stores.log.appendAsFollower(followerAppend(records.slice(1), 0))).rejects.toThrow(StaleEpochError);
+        expect(await stateOf(topic, 1, 'F')).toMatchObject({ logEndOffset: 1, matchedEpoch: 0 });
+        expect((await stores.log.read(topic, 1, 'F', 0, 10)).map((r) => r.offset)).toEqual([0]);
+      });
+
+      it('refuses a non-contiguous or foreign follower copy as a caller bug (a plain Error), and an empty one is a no-op', async () => {
+        const records = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
+        const gap = stores.log.appendAsFollower(followerAppend([records[0]!, records[2]!]));
+        await expect(gap).rejects.toThrow(/non-contiguous/);
+        await expect(gap).rejects.not.toBeInstanceOf(StaleEpochError);
+        await expect(stores.log.appendAsFollower(followerAppend([{ ...records[0]!, topic: fresh('other') }]))).rejects.toThrow(/foreign/);
+        await expect(stores.log.appendAsFollower(followerAppend([], 9))).resolves.toBeUndefined();
+        expect(await stateOf(topic, 1, 'F')).toMatchObject({ logEndOffset: 0 });
+      });
+
+      it('reads one replica\'s records in [from, to), skipping offsets it does not hold', async () => {
+        await stores.log.appendAsLeader(leaderAppend(0, values(5)));
+        expect((await stores.log.read(topic, 1, 'L', 1, 4)).map((r) => r.offset)).toEqual([1, 2, 3]);
+        expect((await stores.log.read(topic, 1, 'L', 3, 50)).map((r) => r.offset)).toEqual([3, 4]);
+        expect(await stores.log.read(topic, 1, 'L', 2, 2)).toEqual([]);
+        expect(await stores.log.read(topic, 1, 'L', 4, 1)).toEqual([]);
+        expect(await stores.log.read(topic, 1, 'F', 0, 5)).toEqual([]);
+        expect(await stores.log.read(fresh('ghost'), 1, 'L', 0, 5)).toEqual([]);
+      });
+
+      describe('matchFollower', () => {
+        /** L led epoch 0 and wrote 4 records, F copied them all; then F leads epoch 1 with `isr`, and L must be matched. */
+        async function deposedLeader(isr: string[], highWatermark: number) {
+          const records = await stores.log.appendAsLeader(leaderAppend(0, values(4)));
+          await stores.log.appendAsFollower(followerAppend(records));
+          await stores.metadata.advanceHighWatermark(topic, 1, 0, highWatermark);
+          await moveLeadership(topic, 1, 0, { leader: 'F', leaderEpoch: 1, isr });
+          return { topic, partition: 1, follower: 'L', leader: 'F', leaderEpoch: 1, expectedLogEnd: 4, truncateTo: 2 };
+        }
+
+        it('cuts the log back to truncateTo and marks the follower matched in the epoch; it may then copy again', async () => {
+          const match = await deposedLeader(['F'], 2);
+          stores.clock.set(T0 + 900);
+          await stores.log.matchFollower(match);
+          expect((await stores.log.read(topic, 1, 'L', 0, 10)).map((r) => r.offset)).toEqual([0, 1]);
+          expect(await stateOf(topic, 1, 'L')).toEqual({ topic, partition: 1, brokerId: 'L', logEndOffset: 2, matchedEpoch: 1, updatedAt: T0 + 900 });
+          const leaders = await stores.log.read(topic, 1, 'F', 2, 4);
+          await stores.log.appendAsFollower(followerAppend(leaders, 1, 'L'));
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 4 });
+        });
+
+        it('matches without cutting when the logs agree to the end', async () => {
+          const match = await deposedLeader(['F'], 0);
+          await stores.log.matchFollower({ ...match, truncateTo: 4 });
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 4, matchedEpoch: 1 });
+          expect(await stores.log.read(topic, 1, 'L', 0, 10)).toHaveLength(4);
+        });
+
+        it('is fenced by the leader, the epoch, an earlier match in the epoch and a moved log end: StaleEpochError, nothing cut', async () => {
+          const match = await deposedLeader(['F'], 0);
+          await expect(stores.log.matchFollower({ ...match, leader: 'L' })).rejects.toThrow(StaleEpochError);
+          await expect(stores.log.matchFollower({ ...match, leaderEpoch: 0, leader: 'L' })).rejects.toThrow(StaleEpochError);
+          await expect(stores.log.matchFollower({ ...match, leaderEpoch: 2 })).rejects.toThrow(StaleEpochError);
+          await expect(stores.log.matchFollower({ ...match, expectedLogEnd: 3 })).rejects.toThrow(StaleEpochError);
+          await expect(stores.log.matchFollower({ ...match, follower: 'X' })).rejects.toThrow(StaleEpochError); // no replica
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 4, matchedEpoch: 0 });
+          expect(await stores.log.read(topic, 1, 'L', 0, 10)).toHaveLength(4);
+          await stores.log.matchFollower(match);
+          // A second, stale comparison in the same epoch must not cut the matched log again.
+          await expect(stores.log.matchFollower({ ...match, expectedLogEnd: 2, truncateTo: 1 })).rejects.toThrow(StaleEpochError);
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 2, matchedEpoch: 1 });
+        });
+
+        it('never cuts an in-sync replica below the high watermark, but does cut one outside the ISR', async () => {
+          const inSync = await deposedLeader(['F', 'L'], 3);
+          await expect(stores.log.matchFollower(inSync)).rejects.toThrow(StaleEpochError);
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 4, matchedEpoch: 0 });
+          await stores.log.matchFollower({ ...inSync, truncateTo: 3 }); // at the HW: allowed
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 3, matchedEpoch: 1 });
+        });
+
+        it('cuts a replica outside the ISR below the high watermark', async () => {
+          const outside = await deposedLeader(['F'], 3);
+          await stores.log.matchFollower({ ...outside, truncateTo: 1 });
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 1, matchedEpoch: 1 });
+        });
+
+        it('refuses a truncation outside the log as a caller bug (a plain Error), before any write', async () => {
+          const match = await deposedLeader(['F'], 0);
+          for (const truncateTo of [5, -1, 1.5]) {
+            const refused = stores.log.matchFollower({ ...match, truncateTo });
+            await expect(refused).rejects.toThrow(/not within its log/);
+            await expect(refused).rejects.not.toBeInstanceOf(StaleEpochError);
+          }
+          expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 4, matchedEpoch: 0 });
+        });
+      });
+
+      it('streams the leader appends, in order, and not the follower copies or a match\'s deletes', async () => {
+        const { streams } = stores;
+        await streams.leaderAppends(); // what earlier tests wrote
+        const first = await stores.log.appendAsLeader(leaderAppend(0, values(2)));
+        const second = await stores.log.appendAsLeader(leaderAppend(2, values(1, 'w')));
+        await expect(stores.log.appendAsLeader(leaderAppend(0, values(1)))).rejects.toThrow(StaleEpochError); // fenced: nothing streamed
+        await stores.log.appendAsFollower(followerAppend(first));
+        await moveLeadership(topic, 1, 0, { leader: 'F', leaderEpoch: 1, isr: ['F'] });
+        await stores.log.matchFollower({ topic, partition: 1, follower: 'L', leader: 'F', leaderEpoch: 1, expectedLogEnd: 3, truncateTo: 2 });
+        expect(await streams.leaderAppends()).toEqual([...first, ...second]);
+      });
+    });
+  });
+}
