@@ -45,6 +45,7 @@ export const DEFAULT_TIMING: Timing = { sessionTimeoutMs: 6_000, heartbeatMs: 1_
 
 export const FAULT_NAMES = [
   'kill',
+  'shutdown',
   'return',
   'pause',
   'crash',
@@ -464,8 +465,15 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       const broker = leading && rng.chance(0.5) ? leading : rng.pick(running);
       broker.running = false;
       broker.generation++;
-      faults.kill++;
-      scheduler.record(`broker:${broker.id}`, 'KILLED (stops heartbeating)');
+      if (rng.chance(0.2)) {
+        // A controlled shutdown: the broker deletes its own live lease (a REMOVE with a future deadline: DEREGISTERED).
+        faults.shutdown++;
+        memory.brokers.deregister(broker.id);
+        scheduler.record(`broker:${broker.id}`, 'SHUT DOWN (deregistered its live lease)');
+      } else {
+        faults.kill++;
+        scheduler.record(`broker:${broker.id}`, 'KILLED (stops heartbeating)');
+      }
     } else if (choice === 1 && stopped.length > 0) {
       reviveBroker(rng.pick(stopped));
       faults.return++;
