@@ -41,7 +41,8 @@ function lostAcknowledgements(history: History): Violation[] {
         if (final.highWatermark <= offset) lost(`final high watermark is ${final.highWatermark}`, history.endStep);
         else {
           const stored = final.log.find((r) => r.offset === offset);
-          if (!stored) lost(`final read of leader ${final.leader} has nothing there`, history.endStep);
+          if (!final.leader) lost(`the partition ended ${final.state} without a leader to read from`, history.endStep);
+          else if (!stored) lost(`final read of leader ${final.leader} has nothing there`, history.endStep);
           else if (stored.value !== value) lost(`final read of leader ${final.leader} shows ${stored.value}`, history.endStep);
         }
       }
