@@ -12,7 +12,7 @@ import { check } from './checker.js';
 import { emptyHistory, type FinalPartition, type History, type Violation } from './history.js';
 import { Prng } from './prng.js';
 import { CrashError, Scheduler, type Task } from './scheduler.js';
-import { recordingLog, tablesOf, UnfencedPartitionLog } from './stores.js';
+import { recordingLog, UnfencedPartitionLog } from './stores.js';
 
 export interface SimParams {
   brokers: number;
@@ -130,7 +130,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     keepFullTrace: true,
     traceTail: TRACE_TAIL,
   });
-  const tables = tablesOf(memory);
+  const tables = memory.tables;
   const memLog: MemoryPartitionLog = options.fencing === false ? new UnfencedPartitionLog(tables, memory.clock) : memory.log;
   const deps: Deps = {
     ...memory,

@@ -5,17 +5,11 @@
  */
 import {
   MemoryPartitionLog,
-  type MemoryDeps,
   type MemoryTables,
 } from '../../functions/adapters/memory/index.js';
 import { StaleEpochError } from '../../functions/domain/errors.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
 import type { LeaderAppend, PartitionLog } from '../../functions/ports/index.js';
-
-/** The tables behind a createMemoryDeps result (the stores keep them in a TypeScript-private field). */
-export function tablesOf(deps: MemoryDeps): MemoryTables {
-  return (deps.brokers as unknown as { tables: MemoryTables }).tables;
-}
 
 const key = (topic: string, partition: number) => `${topic}#${partition}`;
 
@@ -83,7 +77,7 @@ export class UnfencedPartitionLog extends MemoryPartitionLog {
     for (const record of records) log.set(record.offset, structuredClone(record));
     state.logEndOffset += records.length;
     state.updatedAt = this.memClock.now();
-    (this as unknown as { leaderAppends: LogRecord[] }).leaderAppends.push(...records.map((r) => structuredClone(r)));
+    this.leaderAppends.push(...records.map((r) => structuredClone(r)));
     return records.map((r) => structuredClone(r));
   }
 }

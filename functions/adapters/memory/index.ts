@@ -42,6 +42,8 @@ export interface MemoryDepsOptions {
 
 /** A full Deps whose parts keep their memory types, so tests can reach the clock, the streams and the counters. */
 export interface MemoryDeps extends Deps {
+  /** What every store reads and writes: for checks that must see the state between two operations. */
+  tables: MemoryTables;
   clock: ManualClock;
   brokers: MemoryBrokerRegistry;
   metadata: MemoryMetadataStore;
@@ -55,6 +57,7 @@ export function createMemoryDeps(options: MemoryDepsOptions = {}): MemoryDeps {
   const tables = new MemoryTables(options.yieldPoint);
   const clock = new ManualClock(options.startAt ?? DEFAULT_START);
   return {
+    tables,
     clock,
     brokers: new MemoryBrokerRegistry(tables),
     metadata: new MemoryMetadataStore(tables),

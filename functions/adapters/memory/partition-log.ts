@@ -19,7 +19,8 @@ const requireOneTransaction = (count: number): void => {
 };
 
 export class MemoryPartitionLog implements PartitionLog {
-  private leaderAppends: LogRecord[] = [];
+  /** The log table's stream of leader appends (protected: a test-only unfenced log adds to it). */
+  protected leaderAppends: LogRecord[] = [];
 
   constructor(
     private readonly tables: MemoryTables,
