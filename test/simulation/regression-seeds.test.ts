@@ -1,0 +1,26 @@
+/**
+ * Seeds on which the simulation (at sim commit 6e306ab) found violations of the
+ * protocol as it was at e404e35, before the fenced protocol: acknowledged records
+ * lost, values changed, acks=all below min.insync.replicas, partitions not live
+ * after the heal. The scenarios themselves are pinned by safety-findings.test.ts;
+ * these keep the seeds, with their parameters, in every run (outside the default
+ * configuration the 2,000-seed run does not cover them).
+ */
+import { expect, test } from 'vitest';
+import { describeParams } from './cli.js';
+import { DEFAULT_PARAMS, runSimulation, type SimParams } from './run.js';
+
+const found: Array<[Partial<SimParams>, number[]]> = [
+  [{}, [1, 21, 499, 808, 1007, 1163, 1488, 1872, 1875, 1877, 1983]],
+  [{ minInsync: 1 }, [122, 137, 277, 673, 958, 1315, 1832, 1875]],
+  [{ rf: 2, minInsync: 1 }, [172, 217, 513, 713, 1334, 1338]],
+  [{ brokers: 5 }, [340, 1557]],
+];
+
+test.each(found)('%o: seeds %j stay clean', async (overrides, seeds) => {
+  const params = { ...DEFAULT_PARAMS, ...overrides };
+  for (const seed of seeds) {
+    const { violations } = await runSimulation(seed, params);
+    expect(violations, `npm run sim -- --seed ${seed} ${describeParams(params)}`).toEqual([]);
+  }
+}, 60_000);
