@@ -1,11 +1,11 @@
 /**
  * The composition root: the only place that constructs SDK clients and
- * adapters. Each handler calls `wire([...])` at module load (cold start) with
- * the resources its use case touches; only their configuration (and the
- * tunables every function carries) is read, so a missing variable fails the
- * cold start with its name. A dependency that was
- * not asked for throws on first use, naming itself, instead of running with an
- * empty table name.
+ * adapters. Each handler calls `wire(FUNCTIONS.<name>)` at module load (cold
+ * start) with its entry of the function table, the same entry the stack grants
+ * and sets variables from; only the configuration of the resources it uses (and
+ * the tunables every function carries) is read, so a missing variable fails the
+ * cold start with its name. A dependency the entry does not use throws on first
+ * use, naming itself, instead of running with an empty table name.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -20,10 +20,8 @@ import {
   metadataTableConfig,
   partitionLogConfig,
 } from './config.js';
+import { dependenciesOf, type Dependency, type FunctionSpec } from './function-table.js';
 import type { Clock, Deps } from './ports/index.js';
-
-/** The ports backed by AWS resources; the settings (tunables) are always read. */
-export type Dependency = 'brokers' | 'metadata' | 'log' | 'events';
 
 const systemClock: Clock = { now: () => Date.now() };
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -46,14 +44,14 @@ function notWired<T extends object>(dependency: Dependency): T {
       // Symbols and `then` are probed by inspection and by `await`; they must not throw.
       if (typeof property === 'symbol' || property === 'then') return undefined;
       throw new ConfigError(
-        `Dependency '${dependency}' (${property}) is not wired for this function: add it to the handler's wire([...]) and to the function's grants in the stack.`,
+        `Dependency '${dependency}' (${property}) is not wired for this function: add it to the function's \`uses\` in functions/function-table.ts.`,
       );
     },
   });
 }
 
-export function wire(needs: readonly Dependency[]): Deps {
-  const needed = new Set(needs);
+export function wire(spec: Pick<FunctionSpec, 'uses'>): Deps {
+  const needed = new Set(dependenciesOf(spec));
   const build = <T extends object>(dependency: Dependency, create: () => T): T =>
     needed.has(dependency) ? create() : notWired<T>(dependency);
 

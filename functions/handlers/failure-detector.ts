@@ -2,9 +2,10 @@ import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEven
 import { brokerIdOf, decodeHeartbeatChange, sequenceNumberOf } from '../adapters/dynamodb/index.js';
 import { onBrokerGone, onBrokerRegistered } from '../domain/index.js';
 import { loggable, logger, withInvocationLogging } from '../logger.js';
+import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
 
-const deps = wire(['brokers', 'metadata', 'log', 'events']);
+const deps = wire(FUNCTIONS.failureDetector);
 
 /**
  * Heartbeat table stream (the event source mapping passes only INSERT and REMOVE).

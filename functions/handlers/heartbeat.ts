@@ -1,8 +1,9 @@
 import { heartbeat } from '../domain/index.js';
+import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
 import { invokeHandler } from './error-mapper.js';
 
-const deps = wire(['brokers']);
+const deps = wire(FUNCTIONS.heartbeat);
 
 /** Invoke with `{ brokerId, incarnation? }`: registers the broker or renews its lease. */
 export const handler = invokeHandler((payload) => heartbeat(deps, payload));

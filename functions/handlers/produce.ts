@@ -1,8 +1,9 @@
 import { produce } from '../domain/index.js';
+import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
 import { invokeHandler } from './error-mapper.js';
 
-const deps = wire(['metadata', 'log']);
+const deps = wire(FUNCTIONS.produce);
 
 /** Invoke with `{ topic, partition, records, leaderEpoch? }`: appends on the leader and waits for the ISR (acks=all). */
 export const handler = invokeHandler((payload) => produce(deps, payload));

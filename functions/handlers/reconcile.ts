@@ -1,8 +1,9 @@
 import { reconcile } from '../domain/index.js';
+import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
 import { invokeHandler } from './error-mapper.js';
 
-const deps = wire(['brokers', 'metadata', 'log', 'events']);
+const deps = wire(FUNCTIONS.reconcile);
 
 /**
  * EventBridge schedule (rate(1 minute)), or invoke with `{}`: brings every

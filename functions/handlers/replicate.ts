@@ -2,9 +2,10 @@ import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-la
 import { decodeLogInsert, sequenceNumberOf, type LogStreamRecord } from '../adapters/dynamodb/index.js';
 import { replicate } from '../domain/index.js';
 import { loggable, logger, withInvocationLogging } from '../logger.js';
+import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
 
-const deps = wire(['brokers', 'metadata', 'log']);
+const deps = wire(FUNCTIONS.replicate);
 
 /** A failure point: the batch position (to find the earliest) and the sequence number Lambda resumes from. */
 interface Failure {

@@ -1,8 +1,9 @@
 import { sweepExpiredBrokers } from '../domain/index.js';
+import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
 import { invokeHandler } from './error-mapper.js';
 
-const deps = wire(['brokers']);
+const deps = wire(FUNCTIONS.sweep);
 
 /**
  * EventBridge schedule (rate(1 minute)); the event carries nothing the sweep needs.

@@ -6,8 +6,7 @@
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-
-export type TableAccess = 'read' | 'readWrite';
+import type { TableAccess } from '../../functions/function-table.js';
 
 export function useTable(fn: lambda.Function, table: dynamodb.ITable, envName: string, access: TableAccess): void {
   if (access === 'read') table.grantReadData(fn);

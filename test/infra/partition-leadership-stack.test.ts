@@ -5,8 +5,19 @@
 import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import {
+  DEPENDENCIES,
+  DEPENDENCY_ENV,
+  FUNCTIONS,
+  FUNCTION_SPECS,
+  dependenciesOf,
+  type Dependency,
+  type FunctionSpec,
+  type StreamFilter,
+} from '../../functions/function-table.js';
 import { readLeadershipContext } from '../../infra/context.js';
 import { PartitionLeadershipStack } from '../../infra/stacks/partition-leadership-stack.js';
+import { asLeadershipOutputs } from '../../scripts/lib/stack-outputs.js';
 
 const STACK_NAME = 'LeadershipUnderTest';
 let template: Template;
@@ -29,17 +40,28 @@ function logicalIdOf(type: string, props: Record<string, unknown>): string {
   return ids[0]!;
 }
 
-const functionId = (handlerDescription: RegExp): string => {
-  const matches = Object.entries(template.findResources('AWS::Lambda::Function')).filter(([, resource]) =>
-    handlerDescription.test(String((resource as { Properties: { Description?: string } }).Properties.Description)),
-  );
-  expect(matches).toHaveLength(1);
-  return matches[0]![0];
-};
+/** The logical id of the one function carrying the table entry's description. */
+const functionId = (spec: Pick<FunctionSpec, 'description'>): string => logicalIdOf('AWS::Lambda::Function', { Description: spec.description });
+
+const functionProps = <P>(spec: FunctionSpec): P =>
+  (template.findResources('AWS::Lambda::Function')[functionId(spec)] as { Properties: P }).Properties;
 
 const ref = (logicalId: string) => ({ Ref: logicalId });
 const tableId = (partitionKey: string) =>
   logicalIdOf('AWS::DynamoDB::Table', { KeySchema: Match.arrayWith([{ AttributeName: partitionKey, KeyType: 'HASH' }]) });
+const queueId = () => logicalIdOf('AWS::SQS::Queue', { FifoQueue: true });
+
+/** Each dependency's resource, found by its own shape in the template (not by anything the stack names). */
+const resourceId = (dependency: Dependency): string =>
+  ({ brokers: () => tableId('brokerId'), metadata: () => tableId('pk'), log: () => tableId('replica'), events: queueId })[dependency]();
+
+/** The entries with a trigger of `kind`, as [name, entry] rows for it.each. */
+function entriesTriggeredBy<K extends FunctionSpec['trigger']['kind']>(kind: K) {
+  return Object.entries(FUNCTIONS as Record<string, FunctionSpec>)
+    .filter(([, spec]) => spec.trigger.kind === kind)
+    .map(([name, spec]) => [name, spec as FunctionSpec & { trigger: Extract<FunctionSpec['trigger'], { kind: K }> }] as const);
+}
+const ENTRIES = Object.entries(FUNCTIONS as Record<string, FunctionSpec>);
 
 describe('tables', () => {
   it('brokers: brokerId key, TTL on expiresAt, NEW_AND_OLD_IMAGES stream, on demand, destroyed with the stack', () => {
@@ -114,40 +136,31 @@ describe('functions', () => {
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   };
 
-  it('all run Node 22 with 256 MB, ESM bundles exporting `handler`', () => {
+  it('all run Node 22 with 256 MB, ESM bundles exporting `handler`, one per table entry', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(functions).toHaveLength(9);
+    expect(functions).toHaveLength(FUNCTION_SPECS.length);
     for (const fn of functions) {
       expect(fn).toMatchObject({ Properties: { Runtime: 'nodejs22.x', MemorySize: 256, Handler: 'index.handler' } });
     }
   });
 
-  const expectations: Array<[string, RegExp, Record<string, string>]> = [
-    ['heartbeat', /^Broker heartbeat/, { BROKERS_TABLE: 'brokerId' }],
-    ['create-topic', /^Creates a topic/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk', LEADERSHIP_EVENTS_QUEUE_URL: 'queue' }],
-    ['describe', /^Describes/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk' }],
-    ['produce', /^Appends records/, { METADATA_TABLE: 'pk', LOG_TABLE: 'replica' }],
-    ['consume', /^Reads a partition/, { METADATA_TABLE: 'pk', LOG_TABLE: 'replica' }],
-    ['sweep', /^Deletes expired heartbeats/, { BROKERS_TABLE: 'brokerId' }],
-    ['failure-detector', /^Elects new leaders/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk', LOG_TABLE: 'replica', LEADERSHIP_EVENTS_QUEUE_URL: 'queue' }],
-    ['replicate', /^Copies leader appends/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk', LOG_TABLE: 'replica' }],
-    ['reconcile', /^Repairs what no stream record/, { BROKERS_TABLE: 'brokerId', METADATA_TABLE: 'pk', LOG_TABLE: 'replica', LEADERSHIP_EVENTS_QUEUE_URL: 'queue' }],
-  ];
-
-  it.each(expectations)('%s gets exactly the variables of the resources it uses, plus the settings', (_name, description, resources) => {
-    const queueId = logicalIdOf('AWS::SQS::Queue', { FifoQueue: true });
+  it.each(ENTRIES)('%s gets exactly the variables of the resources it uses, plus the settings', (_name, spec) => {
     const expectedEnv = Object.fromEntries(
-      Object.entries(resources).map(([variable, key]) => [variable, key === 'queue' ? ref(queueId) : ref(tableId(key))]),
+      dependenciesOf(spec).map((dependency) => [DEPENDENCY_ENV[dependency], ref(resourceId(dependency))]),
     );
-    const fn = template.findResources('AWS::Lambda::Function')[functionId(description)] as {
-      Properties: { Environment: { Variables: Record<string, unknown> } };
-    };
-    expect(fn.Properties.Environment.Variables).toEqual({ ...settingsEnv, ...expectedEnv });
+    const { Environment } = functionProps<{ Environment: { Variables: Record<string, unknown> } }>(spec);
+    expect(Environment.Variables).toEqual({ ...settingsEnv, ...expectedEnv });
+  });
+
+  it.each(ENTRIES.filter(([, spec]) => 'seconds' in spec.timeout))('%s has the timeout of its entry', (_name, spec) => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: spec.description,
+      Timeout: (spec.timeout as { seconds: number }).seconds,
+    });
   });
 
   it('produce outlives its acks=all wait', () => {
-    const fn = template.findResources('AWS::Lambda::Function')[functionId(/^Appends records/)] as { Properties: { Timeout: number } };
-    expect(fn.Properties.Timeout).toBeGreaterThan(15);
+    expect(functionProps<{ Timeout: number }>(FUNCTIONS.produce).Timeout).toBeGreaterThan(15);
   });
 });
 
@@ -155,11 +168,8 @@ describe('IAM grants', () => {
   type Statement = { Action: string | string[]; Resource: unknown };
 
   /** The DynamoDB/SQS actions a function's role is allowed on the resource with `logicalId`. */
-  function actionsOn(description: RegExp, logicalId: string): string[] {
-    const fn = template.findResources('AWS::Lambda::Function')[functionId(description)] as {
-      Properties: { Role: { 'Fn::GetAtt': [string, string] } };
-    };
-    const roleId = fn.Properties.Role['Fn::GetAtt'][0];
+  function actionsOn(spec: FunctionSpec, logicalId: string): string[] {
+    const roleId = functionProps<{ Role: { 'Fn::GetAtt': [string, string] } }>(spec).Role['Fn::GetAtt'][0];
     return Object.values(template.findResources('AWS::IAM::Policy'))
       .map((policy) => (policy as { Properties: { Roles: unknown; PolicyDocument: { Statement: Statement[] } } }).Properties)
       .filter((policy) => JSON.stringify(policy.Roles).includes(roleId))
@@ -168,90 +178,118 @@ describe('IAM grants', () => {
       .flatMap((statement) => [statement.Action].flat());
   }
   const WRITES = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem'];
-  const queueId = () => logicalIdOf('AWS::SQS::Queue', { FifoQueue: true });
+
+  it.each(ENTRIES)('%s is granted exactly the access its entry declares, and nothing on what it does not use', (_name, spec) => {
+    for (const dependency of DEPENDENCIES) {
+      const actions = actionsOn(spec, resourceId(dependency));
+      const access = spec.uses[dependency];
+      if (access === undefined) expect(actions, dependency).toEqual([]);
+      else if (access === 'send') expect(actions, dependency).toContain('sqs:SendMessage');
+      else if (access === 'readWrite') expect(actions, dependency).toEqual(expect.arrayContaining(['dynamodb:GetItem', ...WRITES]));
+      else {
+        expect(actions, dependency).toContain('dynamodb:GetItem');
+        expect(actions, dependency).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+      }
+    }
+  });
 
   it('heartbeat writes heartbeats and touches nothing else', () => {
-    expect(actionsOn(/^Broker heartbeat/, tableId('brokerId'))).toEqual(expect.arrayContaining(WRITES));
-    expect(actionsOn(/^Broker heartbeat/, tableId('pk'))).toEqual([]);
-    expect(actionsOn(/^Broker heartbeat/, queueId())).toEqual([]);
+    expect(actionsOn(FUNCTIONS.heartbeat, tableId('brokerId'))).toEqual(expect.arrayContaining(WRITES));
+    expect(actionsOn(FUNCTIONS.heartbeat, tableId('pk'))).toEqual([]);
+    expect(actionsOn(FUNCTIONS.heartbeat, queueId())).toEqual([]);
   });
 
   it('consume only reads: exact-key BatchGetItem on the log, nothing written', () => {
-    expect(actionsOn(/^Reads a partition/, tableId('replica'))).toContain('dynamodb:BatchGetItem');
+    expect(actionsOn(FUNCTIONS.consume, tableId('replica'))).toContain('dynamodb:BatchGetItem');
     for (const key of ['replica', 'pk']) {
-      expect(actionsOn(/^Reads a partition/, tableId(key))).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+      expect(actionsOn(FUNCTIONS.consume, tableId(key))).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     }
   });
 
   it('the failure detector reads heartbeats, writes leadership (transactions included) and publishes events', () => {
-    expect(actionsOn(/^Elects new leaders/, tableId('brokerId'))).not.toContain('dynamodb:PutItem');
-    expect(actionsOn(/^Elects new leaders/, tableId('pk'))).toEqual(expect.arrayContaining([...WRITES, 'dynamodb:ConditionCheckItem']));
-    expect(actionsOn(/^Elects new leaders/, queueId())).toContain('sqs:SendMessage');
+    expect(actionsOn(FUNCTIONS.failureDetector, tableId('brokerId'))).not.toContain('dynamodb:PutItem');
+    expect(actionsOn(FUNCTIONS.failureDetector, tableId('pk'))).toEqual(expect.arrayContaining([...WRITES, 'dynamodb:ConditionCheckItem']));
+    expect(actionsOn(FUNCTIONS.failureDetector, queueId())).toContain('sqs:SendMessage');
   });
 
   it('produce may append to the log and check the partition in the same transaction', () => {
-    expect(actionsOn(/^Appends records/, tableId('replica'))).toEqual(expect.arrayContaining(WRITES));
-    expect(actionsOn(/^Appends records/, tableId('pk'))).toEqual(expect.arrayContaining(['dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem']));
+    expect(actionsOn(FUNCTIONS.produce, tableId('replica'))).toEqual(expect.arrayContaining(WRITES));
+    expect(actionsOn(FUNCTIONS.produce, tableId('pk'))).toEqual(expect.arrayContaining(['dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem']));
   });
 });
 
 describe('stream triggers', () => {
-  it('heartbeat stream -> failure detector: INSERT and REMOVE only, 60 s max age, bisect, partial failures, DLQ', () => {
+  /** The Lambda event pattern a table filter stands for, written out independently of the stack's translation. */
+  const pattern = (filter: StreamFilter) =>
+    JSON.stringify({
+      eventName: filter.eventNames,
+      ...(filter.newImageEquals && {
+        dynamodb: { NewImage: Object.fromEntries(Object.entries(filter.newImageEquals).map(([name, value]) => [name, { S: [value] }])) },
+      }),
+    });
+  const streamKey = { brokers: 'brokerId', log: 'replica' } as const;
+
+  it.each(entriesTriggeredBy('stream'))('%s: its table stream, filtered, from the oldest record, bisect, partial failures, DLQ', (_name, spec) => {
+    const { trigger } = spec;
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: ref(functionId(/^Elects new leaders/)),
-      EventSourceArn: { 'Fn::GetAtt': [tableId('brokerId'), 'StreamArn'] },
+      FunctionName: ref(functionId(spec)),
+      EventSourceArn: { 'Fn::GetAtt': [tableId(streamKey[trigger.table]), 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 100,
+      BatchSize: trigger.batchSize,
       BisectBatchOnFunctionError: true,
-      MaximumRecordAgeInSeconds: 60,
-      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: trigger.maxRecordAgeSeconds ?? Match.absent(),
+      MaximumRetryAttempts: trigger.retryAttempts,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FailureDetectorDlq'), 'Arn'] } } },
-      FilterCriteria: { Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT', 'REMOVE'] }) }] },
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp(`^${spec.id}Dlq`), 'Arn'] } } },
+      FilterCriteria: { Filters: trigger.filters.map((filter) => ({ Pattern: pattern(filter) })) },
     });
   });
 
-  it('log stream -> replicate: only INSERTs of leader copies, bisect, partial failures, DLQ', () => {
-    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
-      FunctionName: ref(functionId(/^Copies leader appends/)),
-      EventSourceArn: { 'Fn::GetAtt': [tableId('replica'), 'StreamArn'] },
-      StartingPosition: 'TRIM_HORIZON',
-      BisectBatchOnFunctionError: true,
-      FunctionResponseTypes: ['ReportBatchItemFailures'],
-      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [Match.stringLikeRegexp('^ReplicateDlq'), 'Arn'] } } },
-      FilterCriteria: {
-        Filters: [{ Pattern: JSON.stringify({ eventName: ['INSERT'], dynamodb: { NewImage: { copy: { S: ['leader'] } } } }) }],
-      },
-    });
+  it('one mapping per stream entry, none for the rest', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::EventSourceMapping'))).toHaveLength(entriesTriggeredBy('stream').length);
+  });
+
+  it('the failure detector hears of brokers registering and going (INSERT, REMOVE), not of renewals, within 60 s', () => {
+    const { trigger } = FUNCTIONS.failureDetector;
+    expect(trigger.table).toBe('brokers');
+    expect(trigger.filters.flatMap((filter) => filter.eventNames).sort()).toEqual(['INSERT', 'REMOVE']);
+    expect(trigger.maxRecordAgeSeconds).toBe(60);
+  });
+
+  it("replicate hears only of INSERTs of leader copies on the log (the followers' copies are INSERTs too)", () => {
+    const { trigger } = FUNCTIONS.replicate;
+    expect(trigger.table).toBe('log');
+    expect(trigger.filters).toEqual([expect.objectContaining({ eventNames: ['INSERT'], newImageEquals: { copy: 'leader' } })]);
   });
 });
 
-describe('sweep schedule', () => {
-  it('invokes the sweep every minute, without retries', () => {
+describe('schedules', () => {
+  it.each(entriesTriggeredBy('schedule'))('%s runs by its rate, without retries', (_name, spec) => {
+    const { rateMinutes } = spec.trigger;
     template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
+      ScheduleExpression: `rate(${rateMinutes} ${rateMinutes === 1 ? 'minute' : 'minutes'})`,
       State: 'ENABLED',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(/^Deletes expired heartbeats/), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(spec), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
     });
     template.hasResourceProperties('AWS::Lambda::Permission', {
       Action: 'lambda:InvokeFunction',
       Principal: 'events.amazonaws.com',
-      FunctionName: { 'Fn::GetAtt': [functionId(/^Deletes expired heartbeats/), 'Arn'] },
+      FunctionName: { 'Fn::GetAtt': [functionId(spec), 'Arn'] },
     });
   });
-});
 
-describe('reconcile schedule', () => {
-  it('invokes the reconciler every minute, without retries', () => {
-    template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(/^Repairs what no stream record/), 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0 } })],
-    });
+  it('one rule per schedule entry, none for the rest', () => {
+    expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(entriesTriggeredBy('schedule').length);
+  });
+
+  it('the sweep and the reconciler run every minute', () => {
+    expect(FUNCTIONS.sweep.trigger).toMatchObject({ kind: 'schedule', rateMinutes: 1 });
+    expect(FUNCTIONS.reconcile.trigger).toMatchObject({ kind: 'schedule', rateMinutes: 1 });
   });
 });
 
 describe('dead-letter queue alarms', () => {
-  it.each([['FailureDetector'], ['Replicate']])('%s: fires on the first message in its DLQ', (construct) => {
+  it.each(entriesTriggeredBy('stream'))('%s: fires on the first message in its DLQ', (_name, { id: construct }) => {
     const dlqId = Object.keys(template.findResources('AWS::SQS::Queue')).find((id) => id.startsWith(`${construct}Dlq`));
     expect(dlqId).toBeDefined();
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -268,27 +306,24 @@ describe('dead-letter queue alarms', () => {
 });
 
 describe('outputs', () => {
-  it.each([
-    ['HeartbeatFunctionName', /^Broker heartbeat/],
-    ['CreateTopicFunctionName', /^Creates a topic/],
-    ['DescribeFunctionName', /^Describes/],
-    ['ProduceFunctionName', /^Appends records/],
-    ['ConsumeFunctionName', /^Reads a partition/],
-    ['FailureDetectorFunctionName', /^Elects new leaders/],
-    ['ReplicateFunctionName', /^Copies leader appends/],
-    ['SweepFunctionName', /^Deletes expired heartbeats/],
-    ['ReconcileFunctionName', /^Repairs what no stream record/],
-  ])('%s names its function', (output, description) => {
-    template.hasOutput(output, { Value: ref(functionId(description)) });
+  it.each(ENTRIES)('%s: its output names its function', (_name, spec) => {
+    template.hasOutput(spec.output, { Value: ref(functionId(spec)) });
+  });
+
+  it.each(entriesTriggeredBy('stream'))('%s: its DLQ output gives its DLQ URL', (_name, spec) => {
+    template.hasOutput(spec.trigger.dlqOutput, { Value: { Ref: Match.stringLikeRegexp(`^${spec.id}Dlq`) } });
+  });
+
+  it('has every output the scripts and end-to-end tests read', () => {
+    const outputs = Object.fromEntries(Object.keys(template.findOutputs('*')).map((name) => [name, name]));
+    expect(() => asLeadershipOutputs(STACK_NAME, outputs)).not.toThrow();
   });
 
   it('names the tables and gives the queue URLs', () => {
     template.hasOutput('BrokersTableName', { Value: ref(tableId('brokerId')) });
     template.hasOutput('MetadataTableName', { Value: ref(tableId('pk')) });
     template.hasOutput('LogTableName', { Value: ref(tableId('replica')) });
-    template.hasOutput('LeadershipEventsQueueUrl', { Value: ref(logicalIdOf('AWS::SQS::Queue', { FifoQueue: true })) });
-    template.hasOutput('FailureDetectorDlqUrl', { Value: { Ref: Match.stringLikeRegexp('^FailureDetectorDlq') } });
-    template.hasOutput('ReplicateDlqUrl', { Value: { Ref: Match.stringLikeRegexp('^ReplicateDlq') } });
+    template.hasOutput('LeadershipEventsQueueUrl', { Value: ref(queueId()) });
   });
 });
 

@@ -1,0 +1,206 @@
+/**
+ * Every Lambda function of the system, declared once: the stack deploys each
+ * entry (function, grants, variables, trigger, output) and each handler wires
+ * the dependencies its entry uses, so what a function may touch and what it is
+ * built with cannot drift apart. Adding a function is an entry here plus its
+ * handler and domain code.
+ *
+ * Plain data only: this module is bundled into every Lambda, so it must not
+ * import aws-cdk-lib (infra/ translates it into constructs).
+ */
+import { ENV } from './config.js';
+import type { LeadershipSettings } from './ports/index.js';
+
+export type TableAccess = 'read' | 'readWrite';
+
+/** The AWS resources behind the ports, with the access a function is granted; the settings are always given. */
+export interface Uses {
+  readonly brokers?: TableAccess;
+  readonly metadata?: TableAccess;
+  readonly log?: TableAccess;
+  /** Send-only: the functions publish; whoever consumes the events gets its own grant. */
+  readonly events?: 'send';
+}
+
+export type Dependency = keyof Uses;
+
+/** In this order, so grants and variables come out the same however an entry lists them. */
+export const DEPENDENCIES: readonly Dependency[] = ['brokers', 'metadata', 'log', 'events'];
+
+/** The variable through which a dependency's resource reaches the function's wiring (see config.ts). */
+export const DEPENDENCY_ENV: Readonly<Record<Dependency, string>> = {
+  brokers: ENV.brokersTable,
+  metadata: ENV.metadataTable,
+  log: ENV.logTable,
+  events: ENV.leadershipEventsQueueUrl,
+};
+
+/** The tables that have a stream. */
+export type StreamTable = 'brokers' | 'log';
+
+export type StreamEventName = 'INSERT' | 'MODIFY' | 'REMOVE';
+
+/** One Lambda event filter over stream records; a record must match every field given. */
+export interface StreamFilter {
+  readonly eventNames: readonly StreamEventName[];
+  /** String attributes the record's new image must hold with exactly these values. */
+  readonly newImageEquals?: Readonly<Record<string, string>>;
+}
+
+export type Trigger =
+  | { readonly kind: 'invoke' }
+  | {
+      readonly kind: 'schedule';
+      readonly rateMinutes: number;
+      readonly ruleDescription: string;
+    }
+  | {
+      readonly kind: 'stream';
+      readonly table: StreamTable;
+      /** Records that match none are never delivered (nor billed). */
+      readonly filters: readonly StreamFilter[];
+      readonly batchSize: number;
+      /** Older records go to the DLQ unprocessed; absent: bounded by retryAttempts alone. */
+      readonly maxRecordAgeSeconds?: number;
+      readonly retryAttempts: number;
+      /** The CloudFormation output giving the DLQ's URL. */
+      readonly dlqOutput: string;
+    };
+
+export type Timeout =
+  | { readonly seconds: number }
+  /** A setting in milliseconds, rounded up to seconds, plus a margin: resolved by the stack from its settings. */
+  | { readonly outlives: keyof LeadershipSettings; readonly bySeconds: number };
+
+export interface FunctionSpec {
+  /**
+   * The construct id in the stack. Logical ids, and with them the names the
+   * local cloud and the e2e tests find, derive from it: renaming it replaces the function.
+   */
+  readonly id: string;
+  /** Under functions/handlers/, without extension; it exports `handler`. */
+  readonly handlerFile: string;
+  /** Shown in the console; says which trigger drives the function. */
+  readonly description: string;
+  readonly uses: Uses;
+  readonly trigger: Trigger;
+  readonly timeout: Timeout;
+  /** The CloudFormation output giving the function's name. */
+  readonly output: string;
+}
+
+const invoke: Trigger = { kind: 'invoke' };
+
+export const FUNCTIONS = {
+  heartbeat: {
+    id: 'Heartbeat',
+    handlerFile: 'heartbeat',
+    description: 'Broker heartbeat: registers a broker or renews its lease (invoke).',
+    uses: { brokers: 'readWrite' },
+    trigger: invoke,
+    timeout: { seconds: 10 },
+    output: 'HeartbeatFunctionName',
+  },
+  createTopic: {
+    id: 'CreateTopic',
+    handlerFile: 'create-topic',
+    description: 'Creates a topic and assigns its partitions to live brokers (invoke).',
+    uses: { brokers: 'read', metadata: 'readWrite', events: 'send' },
+    trigger: invoke,
+    timeout: { seconds: 30 },
+    output: 'CreateTopicFunctionName',
+  },
+  describe: {
+    id: 'Describe',
+    handlerFile: 'describe',
+    description: 'Describes topics, partitions (leader, ISR, epoch, HW) and brokers (invoke).',
+    uses: { brokers: 'read', metadata: 'read' },
+    trigger: invoke,
+    timeout: { seconds: 10 },
+    output: 'DescribeFunctionName',
+  },
+  produce: {
+    id: 'Produce',
+    handlerFile: 'produce',
+    description: 'Appends records on the partition leader and waits for the ISR, acks=all (invoke).',
+    uses: { metadata: 'readWrite', log: 'readWrite' },
+    trigger: invoke,
+    // Must outlive the acks=all wait, so a timeout is reported as REQUEST_TIMED_OUT, not as a Lambda timeout.
+    timeout: { outlives: 'produceAckTimeoutMs', bySeconds: 10 },
+    output: 'ProduceFunctionName',
+  },
+  consume: {
+    id: 'Consume',
+    handlerFile: 'consume',
+    description: 'Reads a partition from its leader below the high watermark (invoke).',
+    uses: { metadata: 'read', log: 'read' },
+    trigger: invoke,
+    timeout: { seconds: 10 },
+    output: 'ConsumeFunctionName',
+  },
+  sweep: {
+    id: 'Sweep',
+    handlerFile: 'sweep',
+    description: 'Deletes expired heartbeats every minute; TTL deletion alone can take days (schedule).',
+    uses: { brokers: 'readWrite' },
+    trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the expired-heartbeat sweep.' },
+    timeout: { seconds: 50 },
+    output: 'SweepFunctionName',
+  },
+  reconcile: {
+    id: 'Reconcile',
+    handlerFile: 'reconcile',
+    description:
+      'Repairs what no stream record may be left to do: elects for dead leaders, shrinks and expands ISRs, finishes replication (schedule).',
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the partition reconciler.' },
+    timeout: { seconds: 50 },
+    output: 'ReconcileFunctionName',
+  },
+  failureDetector: {
+    id: 'FailureDetector',
+    handlerFile: 'failure-detector',
+    description: 'Elects new leaders when a broker is gone, restores it when it returns (heartbeat stream).',
+    // The log is written because after an election the followers are levelled with the new leader (truncate + copy), as in Kafka.
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    trigger: {
+      kind: 'stream',
+      table: 'brokers',
+      // Renewals (MODIFY) carry no leadership information: filtered out before they cost an invocation.
+      filters: [{ eventNames: ['INSERT', 'REMOVE'] }],
+      batchSize: 100,
+      // A heartbeat change older than this has been overtaken by newer ones (and by the sweep).
+      maxRecordAgeSeconds: 60,
+      retryAttempts: 5,
+      dlqOutput: 'FailureDetectorDlqUrl',
+    },
+    timeout: { seconds: 60 },
+    output: 'FailureDetectorFunctionName',
+  },
+  replicate: {
+    id: 'Replicate',
+    handlerFile: 'replicate',
+    description: 'Copies leader appends to the followers and advances the high watermark (log stream).',
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
+    trigger: {
+      kind: 'stream',
+      table: 'log',
+      // Only the leader's appends: the followers' copies are themselves INSERTs on this stream.
+      filters: [{ eventNames: ['INSERT'], newImageEquals: { copy: 'leader' } }],
+      batchSize: 100,
+      retryAttempts: 5,
+      dlqOutput: 'ReplicateDlqUrl',
+    },
+    timeout: { seconds: 60 },
+    output: 'ReplicateFunctionName',
+  },
+} as const satisfies Record<string, FunctionSpec>;
+
+export type FunctionName = keyof typeof FUNCTIONS;
+
+/** The entries in declaration order, typed as the general spec (for code that treats every function alike). */
+export const FUNCTION_SPECS: readonly FunctionSpec[] = Object.values(FUNCTIONS);
+
+/** The dependencies an entry uses, in the canonical order. */
+export const dependenciesOf = (spec: Pick<FunctionSpec, 'uses'>): Dependency[] =>
+  DEPENDENCIES.filter((dependency) => spec.uses[dependency] !== undefined);

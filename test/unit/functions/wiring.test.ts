@@ -1,0 +1,50 @@
+/**
+ * Wiring from the function table: the variables the stack sets for an entry (those of its `uses`,
+ * plus the settings) are all its cold start reads, and a dependency outside `uses` names the table.
+ */
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ConfigError, ENV } from '../../../functions/config.js';
+import { DEPENDENCY_ENV, FUNCTIONS, dependenciesOf, type FunctionSpec } from '../../../functions/function-table.js';
+import { wire } from '../../../functions/wiring.js';
+
+const settingsEnv = {
+  [ENV.sessionTimeoutMs]: '9000',
+  [ENV.produceAckTimeoutMs]: '3000',
+  [ENV.produceAckPollMs]: '25',
+  [ENV.replicaLagMaxMs]: '30000',
+};
+
+/** Exactly the environment the stack gives the entry's function (see test/infra). */
+function stubEnvOf(spec: FunctionSpec): void {
+  for (const name of [...Object.values(DEPENDENCY_ENV), ...Object.keys(settingsEnv)]) vi.stubEnv(name, undefined);
+  for (const [name, value] of Object.entries(settingsEnv)) vi.stubEnv(name, value);
+  for (const dependency of dependenciesOf(spec)) vi.stubEnv(DEPENDENCY_ENV[dependency], `${dependency}-resource`);
+}
+
+afterEach(() => {
+  vi.unstubAllEnvs();
+});
+
+describe('wire(entry)', () => {
+  it.each(Object.entries(FUNCTIONS as Record<string, FunctionSpec>))(
+    '%s cold-starts with only the variables of its uses and the settings',
+    (_name, spec) => {
+      stubEnvOf(spec);
+      expect(() => wire(spec)).not.toThrow();
+    },
+  );
+
+  it('a dependency outside the entry’s uses throws on use, pointing at the function table', () => {
+    stubEnvOf(FUNCTIONS.heartbeat);
+    const deps = wire(FUNCTIONS.heartbeat);
+    expect(deps.brokers).toBeDefined();
+    expect(() => deps.metadata.getTopic).toThrow(ConfigError);
+    expect(() => deps.metadata.getTopic).toThrow(/'metadata'.*functions\/function-table\.ts/);
+  });
+
+  it('a used dependency whose variable is missing fails the cold start, naming the variable', () => {
+    stubEnvOf(FUNCTIONS.consume);
+    vi.stubEnv(ENV.logTable, undefined);
+    expect(() => wire(FUNCTIONS.consume)).toThrow(ENV.logTable);
+  });
+});
