@@ -36,8 +36,8 @@ export function assignReplicas(brokerIds: readonly BrokerId[], partitions: numbe
     const shift = FIRST_REPLICA_SHIFT + Math.floor(p / n);
     const followers = Array.from(
       { length: replicationFactor - 1 },
-      (_, j) => brokers[(first + 1 + ((shift + j) % (n - 1))) % n]!,
+      (_, j) => brokers[(first + 1 + ((shift + j) % (n - 1))) % n],
     );
-    return [brokers[first]!, ...followers];
+    return [brokers[first], ...followers];
   });
 }

@@ -47,7 +47,7 @@ export async function createTopic(deps: Deps, input: unknown): Promise<TopicDesc
 const topicExists = (topic: string) => new TopicExistsError(`topic "${topic}" already exists`);
 
 function newPartition(topic: string, partition: number, replicas: BrokerId[], now: number): PartitionMetadata {
-  const leader = replicas[0]!;
+  const leader = replicas[0];
   return {
     topic,
     partition,

@@ -45,7 +45,7 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
     );
   }
   const appended = await appendAll(deps, partition, request.records);
-  const lastOffset = appended[appended.length - 1]!.offset;
+  const lastOffset = appended[appended.length - 1].offset;
   const highWatermark =
     request.acks === 'all'
       ? await awaitCommit(deps, partition, lastOffset + 1, config.minInsyncReplicas)
@@ -55,7 +55,7 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
     partition: partition.partition,
     leader: partition.leader,
     leaderEpoch: partition.leaderEpoch,
-    baseOffset: appended[0]!.offset,
+    baseOffset: appended[0].offset,
     lastOffset,
     highWatermark,
   };

@@ -100,7 +100,7 @@ async function decideReconciled(
     lastChange: describeChange(
       dead.length > 0 ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK',
       current.leader,
-      causeOf(leases, leaving[0]!),
+      causeOf(leases, leaving[0]),
       now,
     ),
   };

@@ -28,7 +28,9 @@ function describeValue(value: unknown): string {
   }
   if (Array.isArray(value)) return `an array of ${value.length}`;
   if (typeof value === 'object' && value !== null) return 'an object';
-  return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (value === null) return 'null';
+  return `a ${typeof value}`;
 }
 
 export function invalid(field: string, requirement: string, value: unknown): ValidationError {

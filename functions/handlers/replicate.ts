@@ -58,7 +58,7 @@ function decodePartitionRuns(event: DynamoDBStreamEvent): { runs: PartitionRun[]
 }
 
 async function replicateRun(run: PartitionRun): Promise<Failure | undefined> {
-  const first = run.records[0]!;
+  const first = run.records[0];
   const { topic, partition, leaderEpoch } = first.record;
   try {
     const result = await replicate(

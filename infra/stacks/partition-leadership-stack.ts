@@ -120,7 +120,11 @@ function filterCriteria(filter: StreamFilter): Record<string, unknown> {
     ...(newImage && {
       dynamodb: {
         NewImage: Object.fromEntries(
-          Object.entries(newImage).map(([attribute, value]) => [attribute, { S: lambda.FilterRule.isEqual(value) }]),
+          Object.entries(newImage).map(([attribute, value]) => {
+            // FilterRule's helpers are typed `any`; the pattern they build is plain JSON.
+            const equals: unknown = lambda.FilterRule.isEqual(value);
+            return [attribute, { S: equals }];
+          }),
         ),
       },
     }),

@@ -40,7 +40,7 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
 
   await client.createTopic({ topic, partitions: 4, replicationFactor: 2 });
   log(`Created topic "${topic}": 4 partitions, replication factor 2, assigned round-robin as Kafka does:`);
-  console.log(formatPartitions((await client.describe(topic)).topics[0]!.partitions));
+  console.log(formatPartitions((await client.describe(topic)).topics[0].partitions));
 
   for (const partition of [1, 2, 3, 4]) {
     const records = Array.from({ length: recordsPerPartition }, (_, index) => ({ key: `customer-${index % 3}`, value: `order ${partition}-${index}` }));
@@ -75,7 +75,7 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
   }
   log(`First read served by the new leader: ${read.records.length} records from ${read.leader} (epoch ${read.leaderEpoch}), offsets 0-${read.nextOffset - 1}, ` +
       `none missing, high watermark ${read.highWatermark}, ${sinceLastHeartbeat(firstReadAt)}.`);
-  console.log(formatPartitions((await client.describe(topic)).topics[0]!.partitions));
+  console.log(formatPartitions((await client.describe(topic)).topics[0].partitions));
   log(`Leadership events consumed from the FIFO queue (message group = topic-partition):`);
   for (const change of events) {
     console.log(`  ${change.messageGroupId}: ${change.reason} leader ${change.previousLeader ?? 'none'} -> ${change.newLeader ?? 'none'}, epoch ${change.leaderEpoch}, ISR [${change.isr.join(',')}]${change.unclean ? ' (UNCLEAN)' : ''}`);

@@ -42,7 +42,9 @@ export function readOutputsFile(file: string, stackName: string): LeadershipStac
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8')) as Record<string, Record<string, string>>;
   } catch (error) {
-    throw new Error(`Cannot read stack outputs from ${file} (deploy first, e.g. npm run deploy:localstack): ${(error as Error).message}`);
+    throw new Error(`Cannot read stack outputs from ${file} (deploy first, e.g. npm run deploy:localstack): ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   return asLeadershipOutputs(stackName, parsed[stackName]);
 }

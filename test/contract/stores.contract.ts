@@ -412,10 +412,10 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
 
       it('refuses a non-contiguous or foreign follower copy as a caller bug (a plain Error), and an empty one is a no-op', async () => {
         const records = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
-        const gap = stores.log.appendAsFollower(followerAppend([records[0]!, records[2]!]));
+        const gap = stores.log.appendAsFollower(followerAppend([records[0], records[2]]));
         await expect(gap).rejects.toThrow(/non-contiguous/);
         await expect(gap).rejects.not.toBeInstanceOf(StaleEpochError);
-        await expect(stores.log.appendAsFollower(followerAppend([{ ...records[0]!, topic: fresh('other') }]))).rejects.toThrow(/foreign/);
+        await expect(stores.log.appendAsFollower(followerAppend([{ ...records[0], topic: fresh('other') }]))).rejects.toThrow(/foreign/);
         await expect(stores.log.appendAsFollower(followerAppend([], 9))).resolves.toBeUndefined();
         expect(await stateOf(topic, 1, 'F')).toMatchObject({ logEndOffset: 0 });
       });

@@ -37,7 +37,7 @@ beforeAll(() => {
 function logicalIdOf(type: string, props: Record<string, unknown>): string {
   const ids = Object.keys(template.findResources(type, { Properties: Match.objectLike(props) }));
   expect(ids, `exactly one ${type} matching ${JSON.stringify(props)}`).toHaveLength(1);
-  return ids[0]!;
+  return ids[0];
 }
 
 /** The logical id of the one function carrying the table entry's description. */

@@ -66,7 +66,7 @@ describe('checker', () => {
     ]);
     const replaced = history({ final: [final({ log: [{ offset: 0, value: 'v0' }, { offset: 1, value: 'x' }] })] });
     expect(kinds(replaced)).toContain('acknowledged record lost');
-    expect(check(replaced)[0]!.detail).toContain('shows x');
+    expect(check(replaced)[0].detail).toContain('shows x');
     expect(kinds(history({ final: [final({ log: [{ offset: 0, value: 'v0' }] })] }))).toEqual(['acknowledged record lost']);
   });
 
@@ -90,7 +90,7 @@ describe('checker', () => {
       reads: [read(), read({ consumer: 'c1', records: [{ offset: 0, value: 'v0' }, { offset: 1, value: 'changed' }] })],
     });
     expect(kinds(h)).toEqual(['value changed']); // reported once per offset, though the final read differs too
-    expect(check(h)[0]!.detail).toContain('t-1@1');
+    expect(check(h)[0].detail).toContain('t-1@1');
   });
 
   test('(3) non-contiguous or backwards consumption in one session', () => {

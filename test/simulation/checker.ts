@@ -93,10 +93,10 @@ function nonMonotonicConsumption(history: History): Violation[] {
       continue;
     }
     const previous = last.get(session);
-    if (offsets.length > 0 && previous !== undefined && offsets[0]! <= previous) {
+    if (offsets.length > 0 && previous !== undefined && offsets[0] <= previous) {
       bad(`read offset ${offsets[0]} after already reading ${previous} (step ${read.step})`);
     }
-    if (offsets.length > 0) last.set(session, offsets[offsets.length - 1]!);
+    if (offsets.length > 0) last.set(session, offsets[offsets.length - 1]);
   }
   return violations;
 }

@@ -39,7 +39,7 @@ export function parseSimArgs(argv: readonly string[]): SimCommand {
   const values = new Map<string, string>();
   const switches = new Set<string>();
   for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
+    const arg = argv[i];
     const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     if ((SWITCHES as readonly string[]).includes(flag)) {
       if (inline !== undefined) throw new UsageError(`${flag}: takes no value`);

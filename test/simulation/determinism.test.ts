@@ -25,7 +25,7 @@ describe('a run is a pure function of its seed', () => {
     await runSeeds({ params, firstSeed: 1, seeds: 5, verbose: false }, (line) => inRange.push(line));
     const failing = inRange.filter((line) => line.startsWith('FAIL seed '));
     expect(failing.length).toBeGreaterThan(0);
-    const seed = Number(/^FAIL seed (\d+)/.exec(failing[0]!)![1]);
+    const seed = Number(/^FAIL seed (\d+)/.exec(failing[0])![1]);
     const replay: string[] = [];
     await runSeeds(parseSimArgs(['--seed', String(seed), '--acks', '1', '--unclean']), (line) => replay.push(line));
     expect(replay[0]).toEqual(failing[0]);

@@ -35,6 +35,6 @@ export class Prng {
 
   pick<T>(items: readonly T[]): T {
     if (items.length === 0) throw new Error('pick from an empty list');
-    return items[this.int(items.length)]!;
+    return items[this.int(items.length)];
   }
 }

@@ -261,7 +261,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     if (faultsOn && rng.chance(0.03)) {
       faults.duplicate++;
       const i = rng.int(records.length);
-      records.splice(i, 0, records[i]!);
+      records.splice(i, 0, records[i]);
     }
     if (faultsOn && shard.outage === 0 && rng.chance(0.01)) {
       faults.outage++;
@@ -443,7 +443,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   scheduleReconcile();
   for (let i = 0; i < PRODUCERS; i++) scheduleProducer(i, { sent: 0, busy: false });
   for (let i = 0; i < CONSUMERS; i++) {
-    scheduleConsumer(i, { offset: 0, session: 0, busy: false }, partitions[i % partitions.length]!);
+    scheduleConsumer(i, { offset: 0, session: 0, busy: false }, partitions[i % partitions.length]);
   }
 
   // ---- activity with faults

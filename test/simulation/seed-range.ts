@@ -21,7 +21,7 @@ export async function runSeedRange(
     if (result.violations.length > 0) {
       const kinds = [...new Set(result.violations.map((v) => v.kind))].join(', ');
       outcome.failures.push(
-        `seed ${seed} (${kinds}): ${result.violations[0]!.detail} — replay: npm run sim -- --seed ${seed} ${describeParams(params)}`,
+        `seed ${seed} (${kinds}): ${result.violations[0].detail} — replay: npm run sim -- --seed ${seed} ${describeParams(params)}`,
       );
     }
   }

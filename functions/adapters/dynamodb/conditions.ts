@@ -136,8 +136,8 @@ export const logEndOffsetIs = (logEndOffset: number): Condition => ({
 export const allOf = (...conditions: Condition[]): Condition => ({
   description: conditions.map((c) => c.description).join(' and '),
   expr: conditions.map((c) => `(${c.expr})`).join(' AND '),
-  names: Object.assign({}, ...conditions.map((c) => c.names)),
-  values: Object.assign({}, ...conditions.map((c) => c.values)),
+  names: Object.fromEntries(conditions.flatMap((c) => Object.entries(c.names))),
+  values: Object.fromEntries(conditions.flatMap((c) => Object.entries(c.values))),
 });
 
 /** The `ConditionExpression` + placeholders of a write guarded by `condition`. */

@@ -20,7 +20,7 @@ describe('seed scenario: brokers A-D, topic 4x2, A dies', () => {
 
   const partitionsNow = async () => {
     const description: DescribeResponse = await client.describe(topic);
-    return description.topics[0]!.partitions;
+    return description.topics[0].partitions;
   };
 
   beforeAll(async () => {

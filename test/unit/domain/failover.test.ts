@@ -34,7 +34,7 @@ async function expireWithoutDetector(cluster: ClusterHarness, brokerId: string):
   await sweepExpiredBrokers(cluster.deps);
   const removes = cluster.deps.brokers.drainStream().filter((r) => r.eventName === 'REMOVE');
   expect(removes).toHaveLength(1);
-  return removes[0]!.eventName === 'REMOVE' ? removes[0]!.oldImage : expect.fail('no REMOVE');
+  return removes[0].eventName === 'REMOVE' ? removes[0].oldImage : expect.fail('no REMOVE');
 }
 
 describe('failover of the seed scenario', () => {

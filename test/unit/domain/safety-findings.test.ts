@@ -147,7 +147,7 @@ describe('finding 3: a truncation computed under a deposed leader cannot touch t
       (match) => match.follower === 'C',
     );
     // Detector 1 elects B at epoch 1 and is about to cut C back to B's log.
-    const detector1 = onBrokerGone(cluster.deps, goneA!, 'EXPIRED');
+    const detector1 = onBrokerGone(cluster.deps, goneA, 'EXPIRED');
     await hold.reached;
     await cluster.kill('B');
     expect(await cluster.partition('orders', 1)).toMatchObject({ leader: 'C', leaderEpoch: 2 });

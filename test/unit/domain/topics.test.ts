@@ -85,7 +85,7 @@ suite('describe', () => {
       ['orders', 2, 2, false],
       ['payments', 1, 1, true],
     ]);
-    expect(all.topics[0]!.partitions[1]).toEqual({
+    expect(all.topics[0].partitions[1]).toEqual({
       Topic: 'orders',
       Partition: 2,
       Leader: 'A',

@@ -1,0 +1,18 @@
+// @ts-check
+/**
+ * typescript-eslint's type-aware recommended rules over every TypeScript file of the
+ * project (product, local cloud, scripts, tests). `npm test` runs it first.
+ */
+import js from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['node_modules/', 'cdk.out/', '.localcloud/', 'bench-results/', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+  },
+);
