@@ -1,6 +1,7 @@
 /**
  * The single front door of the local cloud, like LocalStack's :4566: routes it serves
- * itself (the Lambda API) are tried first; everything else goes to moto unchanged.
+ * itself (the Lambda API) are tried first; DynamoDB and DynamoDB Streams requests go to
+ * DynamoDB Local, everything else to moto, unchanged.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,8 +18,23 @@ export interface EdgeOptions {
   /** Default 4566 (LocalStack's port, so existing tooling finds it); 0 picks a free one. */
   port?: number;
   host?: string;
-  /** Base URL of moto, which serves whatever no route claims. */
+  /** Base URL of moto, which serves whatever no route claims and is not DynamoDB. */
   upstream: string;
+  /** Base URL of the DynamoDB (+ Streams) data plane; default: `upstream`. */
+  dynamodb?: string;
+}
+
+/**
+ * Which service a request is for, by the headers alone (the body streams through): the
+ * JSON protocol's X-Amz-Target (`DynamoDB_20120810.PutItem`, `DynamoDBStreams_20120810.GetRecords`),
+ * else the SigV4 credential scope (`Credential=AKID/20261201/us-east-1/dynamodb/aws4_request`).
+ * Streams are signed with the service name `dynamodb` too.
+ */
+export function isDynamoDbRequest(headers: IncomingMessage['headers']): boolean {
+  const target = headers['x-amz-target'];
+  if (typeof target === 'string') return target.startsWith('DynamoDB_20120810.') || target.startsWith('DynamoDBStreams_20120810.');
+  const authorization = headers.authorization;
+  return typeof authorization === 'string' && /Credential=[^/,\s]+\/[^/]+\/[^/]+\/dynamodb\/aws4_request/.test(authorization);
 }
 
 export class EdgePortInUseError extends Error {
@@ -35,18 +51,20 @@ export class Edge {
   private readonly routes: EdgeRoute[] = [];
   private readonly server = http.createServer((req, res) => this.dispatch(req, res));
   private readonly proxy: UpstreamProxy;
+  private readonly dynamodbProxy: UpstreamProxy;
   private address = { host: '', port: 0 };
 
-  private constructor(upstream: string) {
+  private constructor(upstream: string, dynamodb: string) {
     this.proxy = new UpstreamProxy(upstream);
+    this.dynamodbProxy = dynamodb === upstream ? this.proxy : new UpstreamProxy(dynamodb);
   }
 
   static async start(options: EdgeOptions): Promise<Edge> {
-    const edge = new Edge(options.upstream);
+    const edge = new Edge(options.upstream, options.dynamodb ?? options.upstream);
     try {
       await edge.listen(options.host ?? '127.0.0.1', options.port ?? 4566);
     } catch (error) {
-      edge.proxy.close();
+      edge.closeProxies();
       throw error;
     }
     return edge;
@@ -69,8 +87,13 @@ export class Edge {
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     // Keep-alive connections would otherwise hold the port until their idle timeout.
     this.server.closeAllConnections();
-    this.proxy.close();
+    this.closeProxies();
     await closed;
+  }
+
+  private closeProxies(): void {
+    this.proxy.close();
+    this.dynamodbProxy.close();
   }
 
   private listen(host: string, port: number): Promise<void> {
@@ -98,6 +121,6 @@ export class Edge {
       });
       return;
     }
-    this.proxy.forward(req, res);
+    (isDynamoDbRequest(req.headers) ? this.dynamodbProxy : this.proxy).forward(req, res);
   }
 }

@@ -26,7 +26,7 @@ import type {
 } from '../../../functions/domain/model.js';
 import { LEADER_INDEX } from '../../../functions/adapters/dynamodb/keys.js';
 import type { LeadershipUpdate } from '../../../functions/ports/index.js';
-import { useMoto } from '../../support/moto.js';
+import { useDataPlane } from '../../support/data-plane.js';
 
 const TABLES = { brokers: 'it-brokers', metadata: 'it-metadata', log: 'it-log' };
 const LOG_TOPIC = 'events';
@@ -74,7 +74,7 @@ const tableDefinitions: CreateTableCommandInput[] = [
   },
 ];
 
-const aws = useMoto();
+const aws = useDataPlane();
 let documents: DynamoDBDocumentClient;
 let brokers: DynamoBrokerRegistry;
 let metadata: DynamoMetadataStore;

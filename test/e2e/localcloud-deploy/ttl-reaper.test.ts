@@ -7,10 +7,10 @@ import { TtlReaper } from '../../../localcloud/ttl-reaper.js';
 import { createStreamTable, n, REGION, s } from '../../support/aws.js';
 import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
 import { streamMapping } from '../../support/mappings.js';
-import { useMoto } from '../../support/moto.js';
+import { useDataPlane } from '../../support/data-plane.js';
 import { waitFor } from '../../support/wait-for.js';
 
-const aws = useMoto();
+const aws = useDataPlane();
 const stoppables: Array<{ stop(): Promise<void> }> = [];
 
 afterEach(async () => {
