@@ -5,7 +5,8 @@
  * the data plane alone.
  */
 import { startDynamoDbLocal, type DynamoDbLocalOptions } from './dynamodb-local.js';
-import { Edge } from './edge.js';
+import { Edge, EdgePortInUseError } from './edge.js';
+import { isPortTaken } from './managed-process.js';
 import { startMoto, type MotoOptions } from './moto.js';
 
 export interface DataPlaneOptions {
@@ -26,6 +27,8 @@ export interface DataPlane {
 }
 
 export async function startDataPlane(options: DataPlaneOptions = {}): Promise<DataPlane> {
+  // A taken edge port is the likeliest failure (another `npm start`): say so before starting anything.
+  if (options.port && (await isPortTaken(options.port))) throw new EdgePortInUseError(options.port);
   // Both at once: the JVM's start is the longer one. Whichever started is stopped on failure.
   const [moto, dynamodb] = await Promise.allSettled([startMoto(options.moto), startDynamoDbLocal(options.dynamodb)]);
   const servers = [moto, dynamodb].flatMap((server) => (server.status === 'fulfilled' ? [server.value] : []));

@@ -121,8 +121,8 @@ async function benchInvoke(cloud: LocalCloud) {
 async function benchStreamDelivery(cloud: LocalCloud) {
   const tableName = `bench-stream-${Date.now()}`;
   const functionName = 'bench-stream-sink';
-  // Straight to moto: the table is the benchmark's setup, not what it measures.
-  const setup = new DynamoDBClient({ endpoint: cloud.motoEndpoint, region: cloud.region, credentials });
+  // Straight to the data plane (DynamoDB Local): the table is the benchmark's setup, not what it measures.
+  const setup = new DynamoDBClient({ endpoint: cloud.dynamodbEndpoint, region: cloud.region, credentials });
   const writer = new DynamoDBClient({ endpoint: cloud.endpoint, region: cloud.region, credentials });
   const deliveries = new BroadcastChannel(DELIVERY_CHANNEL);
   const latencies: number[] = [];
@@ -141,7 +141,7 @@ async function benchStreamDelivery(cloud: LocalCloud) {
       }),
     );
     const streamArn = TableDescription?.LatestStreamArn;
-    if (!streamArn) throw new Error(`moto created ${tableName} without a stream`);
+    if (!streamArn) throw new Error(`${tableName} was created without a stream`);
     cloud.runtime.register(fixtureFunction(functionName, 'recordDelivery', { codeDir: BENCH_CODE_DIR }));
     await cloud.runtime.invoke(functionName, { Records: [] }); // cold start outside the measurement
     cloud.esm.upsert(streamMapping(functionName, streamArn, tableName, { startingPosition: 'LATEST' }));
