@@ -11,6 +11,7 @@ import { EventSourceMappings } from './event-source-mappings.js';
 import { lambdaApi } from './lambda-api.js';
 import type { LogSink } from './lambda-logs.js';
 import { startDataPlane } from './data-plane.js';
+import { callerEndpoint } from './shared/caller.js';
 import { WorkerLambdaRuntime } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { TtlReaper } from './ttl-reaper.js';
@@ -106,10 +107,14 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stoppers.push(() => runtime.close());
     // The pollers and the reaper go through the edge like every client: it sends their
     // stream and table calls to DynamoDB Local and their queue calls to moto.
-    const internal = { awsEndpoint: edge.url, region };
-    const esm = new EventSourceMappings(runtime, { ...internal, pollIntervalMs: options.pollIntervalMs });
+    // Each names itself, so that it gets its own share of DynamoDB Local.
+    const esm = new EventSourceMappings(runtime, {
+      awsEndpoint: callerEndpoint(edge.url, 'event-source-mappings'),
+      region,
+      pollIntervalMs: options.pollIntervalMs,
+    });
     stoppers.push(() => esm.stop());
-    const ttl = new TtlReaper({ ...internal, periodMs: options.ttlPeriodMs });
+    const ttl = new TtlReaper({ awsEndpoint: callerEndpoint(edge.url, 'ttl-reaper'), region, periodMs: options.ttlPeriodMs });
     stoppers.push(() => ttl.stop());
     const scheduler = new Scheduler(runtime, { region, accountId });
     stoppers.push(() => scheduler.stop());
