@@ -48,7 +48,7 @@ export function toPendingStreamRecord(
   const createdAtMs = creationTimeMs(data.ApproximateCreationDateTime, readAtMs);
   const event: DynamoDBRecord = {
     eventID: record.eventID,
-    eventName: record.eventName,
+    eventName: eventNameOf(record),
     eventVersion: '1.1',
     eventSource: 'aws:dynamodb',
     // The mapping's region: DynamoDB Local names its own pseudo-region ("ddblocal") here.
@@ -80,4 +80,18 @@ export function creationTimeMs(approximate: Date | undefined, readAtMs: number):
   if (!approximate) return readAtMs;
   const ms = approximate.getTime();
   return ms % 60_000 === 0 ? Math.max(ms, Math.min(readAtMs, ms + 59_999)) : ms;
+}
+
+/**
+ * INSERT, MODIFY or REMOVE. DynamoDB Local 3.3 names the removal of an item whose TTL
+ * attribute has passed (on a table with TTL enabled) "UNKNOWN_TO_SDK_VERSION", its Java
+ * SDK's name for an enum value it lacks; AWS sends REMOVE. An unknown name is read from
+ * the images: no new image is a removal.
+ */
+export function eventNameOf(record: SdkStreamRecord): DynamoDBRecord['eventName'] {
+  const name = record.eventName;
+  if (name === 'INSERT' || name === 'MODIFY' || name === 'REMOVE') return name;
+  const data = record.dynamodb;
+  if (!data?.NewImage) return 'REMOVE';
+  return data.OldImage ? 'MODIFY' : 'INSERT';
 }

@@ -1,0 +1,69 @@
+import { describe, expect, it } from 'vitest';
+import { isDynamoDbRequest } from '../../../localcloud/edge.js';
+import { FairShare } from '../../../localcloud/fair-share.js';
+import { callerEndpoint, callerOf } from '../../../localcloud/shared/caller.js';
+
+describe('FairShare', () => {
+  /** Submits a request that stays in flight until its `finish` is called. */
+  function submitter(share: FairShare, started: string[]) {
+    const finishers = new Map<string, () => void>();
+    const submit = (caller: string, id: string) =>
+      share.submit(caller, (done) => {
+        started.push(id);
+        finishers.set(id, done);
+      });
+    return { submit, finish: (id: string) => finishers.get(id)?.() };
+  }
+
+  it('runs at most maxInFlight at once, then serves the waiting callers round-robin, each in FIFO order', () => {
+    const started: string[] = [];
+    const share = new FairShare(1);
+    const { submit, finish } = submitter(share, started);
+    submit('produce', 'p0');
+    for (let i = 1; i <= 4; i += 1) submit('produce', `p${i}`);
+    submit('heartbeat', 'h0');
+    submit('heartbeat', 'h1');
+    expect(started).toEqual(['p0']);
+    expect(share.waiting).toBe(6);
+
+    for (const id of ['p0', 'p1', 'h0', 'p2', 'h1', 'p3']) finish(id);
+
+    // The heartbeat waited for one produce request, not for the produce backlog.
+    expect(started).toEqual(['p0', 'p1', 'h0', 'p2', 'h1', 'p3', 'p4']);
+    expect(share.waiting).toBe(0);
+  });
+
+  it('drops a request abandoned while waiting, and ignores a second done()', () => {
+    const started: string[] = [];
+    const share = new FairShare(1);
+    const { submit, finish } = submitter(share, started);
+    submit('a', 'a0');
+    const cancel = submit('b', 'b0');
+    submit('c', 'c0');
+    cancel();
+    finish('a0');
+    finish('a0');
+    expect(started).toEqual(['a0', 'c0']);
+  });
+});
+
+describe('routing by service and caller', () => {
+  it('recognizes DynamoDB and DynamoDB Streams by X-Amz-Target, else by the SigV4 scope', () => {
+    expect(isDynamoDbRequest({ 'x-amz-target': 'DynamoDB_20120810.PutItem' })).toBe(true);
+    expect(isDynamoDbRequest({ 'x-amz-target': 'DynamoDBStreams_20120810.GetRecords' })).toBe(true);
+    expect(isDynamoDbRequest({ 'x-amz-target': 'AmazonSQS.SendMessage' })).toBe(false);
+    const scope = (service: string) => `AWS4-HMAC-SHA256 Credential=AKID/20261201/us-east-1/${service}/aws4_request, SignedHeaders=host, Signature=00`;
+    expect(isDynamoDbRequest({ authorization: scope('dynamodb') })).toBe(true);
+    expect(isDynamoDbRequest({ authorization: scope('sqs') })).toBe(false);
+    expect(isDynamoDbRequest({})).toBe(false);
+  });
+
+  it('strips a caller prefix and names the caller; unnamed requests share one caller', () => {
+    const endpoint = callerEndpoint('http://127.0.0.1:4566/', 'lambda:my fn');
+    const prefix = new URL(endpoint).pathname;
+    expect(callerOf(`${prefix}/`)).toEqual({ caller: 'lambda:my fn', url: '/' });
+    expect(callerOf(`${prefix}/2015-03-31/functions?x=1`)).toEqual({ caller: 'lambda:my fn', url: '/2015-03-31/functions?x=1' });
+    expect(callerOf(`${prefix}?x=1`)).toEqual({ caller: 'lambda:my fn', url: '/?x=1' });
+    expect(callerOf('/queue/1')).toEqual({ caller: 'clients', url: '/queue/1' });
+  });
+});
