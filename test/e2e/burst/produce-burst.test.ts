@@ -67,6 +67,8 @@ describe(`a burst of ${PRODUCERS} x ${PRODUCES_EACH} produces to one RF 2 partit
     });
     await simulator.start(['x', 'y']);
     await admin.createTopic({ topic: TOPIC, partitions: 1, replicationFactor: 2 });
+    // A running cluster: both brokers in their steady heartbeat rhythm before producers arrive.
+    await pollUntil(() => brokers.samples.length >= 6, { timeoutMs: 10_000, intervalMs: 50, description: 'three heartbeats per broker' });
   });
 
   afterAll(async () => {
