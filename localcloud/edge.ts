@@ -32,7 +32,7 @@ export interface EdgeOptions {
   upstream: string;
   /** Base URL of the DynamoDB (+ Streams) data plane; default: `upstream`. */
   dynamodb?: string;
-  /** DynamoDB requests forwarded at once, shared round-robin between callers. Default 1. */
+  /** DynamoDB requests forwarded at once, shared fairly between callers (fair-share.ts). Default 1. */
   dynamodbMaxInFlight?: number;
 }
 

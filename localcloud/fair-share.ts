@@ -3,18 +3,29 @@
  * requests from one in-memory database, a few milliseconds each: a burst of one function
  * (ten produce sandboxes polling for their acknowledgement) would otherwise fill its queue,
  * and another function's requests (a broker's heartbeat) would wait behind all of it —
- * something real DynamoDB, with its per-partition capacity, never does. Here at most
- * `maxInFlight` requests are at the emulator at once, and the waiting ones are served
- * round-robin by caller (one FIFO per caller), so a caller waits for at most one
- * request of each other busy caller, not for their whole backlog.
+ * something real DynamoDB, with its per-partition capacity, never does.
+ *
+ * Here at most `maxInFlight` requests are at the emulator at once. The waiting ones are
+ * served by virtual time, as a fair-share CPU scheduler does: each caller's clock counts
+ * the requests it was served, a caller that has been idle starts again at the current
+ * time (no banked credit), and the caller with the earliest clock goes next (FIFO within
+ * a caller). A light caller (a heartbeat's few requests) thus waits for the requests in
+ * flight, not for heavy callers' backlogs.
  */
 
 type Start = () => void;
 
+interface Caller {
+  queue: Start[];
+  /** Requests served, on the shared virtual clock. */
+  vtime: number;
+}
+
 export class FairShare {
   private inFlight = 0;
-  /** Callers with waiting requests, in round-robin order; each with its FIFO. */
-  private readonly queues = new Map<string, Start[]>();
+  /** Virtual time of the request served last. */
+  private clock = 0;
+  private readonly callers = new Map<string, Caller>();
 
   constructor(private readonly maxInFlight: number) {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new Error(`maxInFlight must be a positive integer, got ${maxInFlight}`);
@@ -23,7 +34,7 @@ export class FairShare {
   /** Requests waiting for their turn, over all callers. */
   get waiting(): number {
     let count = 0;
-    for (const queue of this.queues.values()) count += queue.length;
+    for (const caller of this.callers.values()) count += caller.queue.length;
     return count;
   }
 
@@ -32,41 +43,46 @@ export class FairShare {
    * exactly once, when the request is over (answered, failed or abandoned). Returns a
    * cancel function for a request that is abandoned while it still waits.
    */
-  submit(caller: string, start: (done: () => void) => void): () => void {
+  submit(callerName: string, start: (done: () => void) => void): () => void {
+    const caller = this.callers.get(callerName) ?? { queue: [], vtime: this.clock };
+    this.callers.set(callerName, caller);
+    if (caller.queue.length === 0) caller.vtime = Math.max(caller.vtime, this.clock); // back from idle: no banked credit
     let finished = false;
-    const done = () => {
-      if (finished) return;
-      finished = true;
-      this.inFlight -= 1;
-      this.next();
-    };
     const run: Start = () => {
       this.inFlight += 1;
-      start(done);
+      start(() => {
+        if (finished) return;
+        finished = true;
+        this.inFlight -= 1;
+        this.next();
+      });
     };
-    if (this.inFlight < this.maxInFlight && this.queues.size === 0) {
-      run();
+    if (this.inFlight < this.maxInFlight && this.waiting === 0) {
+      this.serve(caller, run);
       return () => undefined;
     }
-    const queue = this.queues.get(caller) ?? [];
-    queue.push(run);
-    this.queues.set(caller, queue);
+    caller.queue.push(run);
     return () => {
-      const index = queue.indexOf(run);
-      if (index < 0) return;
-      queue.splice(index, 1);
-      if (queue.length === 0 && this.queues.get(caller) === queue) this.queues.delete(caller);
+      const index = caller.queue.indexOf(run);
+      if (index >= 0) caller.queue.splice(index, 1);
     };
   }
 
+  private serve(caller: Caller, run: Start): void {
+    this.clock = caller.vtime;
+    caller.vtime += 1;
+    run();
+  }
+
   private next(): void {
-    while (this.inFlight < this.maxInFlight && this.queues.size > 0) {
-      // The first caller in line gets one request through, then goes to the back of the line.
-      const [caller, queue] = this.queues.entries().next().value as [string, Start[]];
-      this.queues.delete(caller);
-      const run = queue.shift();
-      if (queue.length > 0) this.queues.set(caller, queue);
-      run?.();
+    while (this.inFlight < this.maxInFlight) {
+      let earliest: Caller | undefined;
+      for (const caller of this.callers.values()) {
+        if (caller.queue.length > 0 && (!earliest || caller.vtime < earliest.vtime)) earliest = caller;
+      }
+      const run = earliest?.queue.shift();
+      if (!earliest || !run) return;
+      this.serve(earliest, run);
     }
   }
 }

@@ -15,7 +15,7 @@ describe('FairShare', () => {
     return { submit, finish: (id: string) => finishers.get(id)?.() };
   }
 
-  it('runs at most maxInFlight at once, then serves the waiting callers round-robin, each in FIFO order', () => {
+  it('runs at most maxInFlight at once; a light caller waits for the request in flight, not for a heavy caller\'s backlog', () => {
     const started: string[] = [];
     const share = new FairShare(1);
     const { submit, finish } = submitter(share, started);
@@ -26,11 +26,24 @@ describe('FairShare', () => {
     expect(started).toEqual(['p0']);
     expect(share.waiting).toBe(6);
 
-    for (const id of ['p0', 'p1', 'h0', 'p2', 'h1', 'p3']) finish(id);
+    for (const id of ['p0', 'h0', 'p1', 'h1', 'p2', 'p3']) finish(id);
 
-    // The heartbeat waited for one produce request, not for the produce backlog.
-    expect(started).toEqual(['p0', 'p1', 'h0', 'p2', 'h1', 'p3', 'p4']);
+    // Each caller in FIFO order; the heartbeats shared the turns from their arrival on.
+    expect(started).toEqual(['p0', 'h0', 'p1', 'h1', 'p2', 'p3', 'p4']);
     expect(share.waiting).toBe(0);
+  });
+
+  it('gives a caller back from idle no banked credit', () => {
+    const started: string[] = [];
+    const share = new FairShare(1);
+    const { submit, finish } = submitter(share, started);
+    submit('a', 'a0');
+    finish('a0');
+    for (let i = 1; i <= 3; i += 1) submit('a', `a${i}`); // a1 runs, a2 a3 wait
+    submit('b', 'b0');
+    submit('b', 'b1');
+    for (const id of ['a1', 'b0', 'a2', 'b1']) finish(id);
+    expect(started).toEqual(['a0', 'a1', 'b0', 'a2', 'b1', 'a3']);
   });
 
   it('drops a request abandoned while waiting, and ignores a second done()', () => {
