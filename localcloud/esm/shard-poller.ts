@@ -125,7 +125,10 @@ export class ShardPoller implements BatchSource<PendingStreamRecord> {
       return;
     }
     if (isAwsError(err, 'TrimmedDataAccessException')) {
-      this.deps.log.warn(`${this.shardId}: records were trimmed before they were read; continuing at the oldest one`);
+      // DynamoDB Local also says so to a TRIM_HORIZON iterator taken while the shard was
+      // still empty: taking a new one then skips nothing, and is not worth a warning.
+      const hadPosition = this.lastReadSequence !== undefined || this.deps.checkpoints.has(this.checkpointKey);
+      if (hadPosition) this.deps.log.warn(`${this.shardId}: records were trimmed before they were read; continuing at the oldest one`);
       this.iterator = undefined;
       this.lastReadSequence = undefined;
       this.deps.checkpoints.delete(this.checkpointKey);
