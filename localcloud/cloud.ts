@@ -1,16 +1,17 @@
 /**
- * The embedded local cloud, assembled: moto (data plane) behind the edge (:4566), the
- * worker-thread Lambda runtime, and the emulators moto lacks (event source mappings,
- * TTL deletion, schedules). Deploys any CDK app's cdk.out; stop() leaves nothing running.
+ * The embedded local cloud, assembled: the data plane (DynamoDB Local for DynamoDB and
+ * its streams, moto for SQS, S3 and the rest) behind the edge (:4566), the worker-thread
+ * Lambda runtime, and the emulators both lack (event source mappings, TTL deletion,
+ * schedules). Deploys any CDK app's cdk.out; stop() leaves nothing running.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { deployAssembly, type DeployedStack } from './deployer.js';
-import { Edge } from './edge.js';
 import { EventSourceMappings } from './event-source-mappings.js';
 import { lambdaApi } from './lambda-api.js';
 import type { LogSink } from './lambda-logs.js';
-import { startMoto } from './moto.js';
+import { startDataPlane } from './data-plane.js';
+import { callerEndpoint } from './shared/caller.js';
 import { WorkerLambdaRuntime } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { TtlReaper } from './ttl-reaper.js';
@@ -39,6 +40,7 @@ type Stopper = () => Promise<void> | void;
 interface LocalCloudParts {
   endpoint: string;
   motoEndpoint: string;
+  dynamodbEndpoint: string;
   region: string;
   accountId: string;
   runtime: WorkerLambdaRuntime;
@@ -52,7 +54,10 @@ interface LocalCloudParts {
 export class LocalCloud {
   /** The edge: the one endpoint clients and functions use. */
   readonly endpoint: string;
+  /** moto's private endpoint (SQS, S3...). */
   readonly motoEndpoint: string;
+  /** DynamoDB Local's private endpoint (DynamoDB, DynamoDB Streams). */
+  readonly dynamodbEndpoint: string;
   readonly region: string;
   readonly accountId: string;
   readonly runtime: WorkerLambdaRuntime;
@@ -64,6 +69,7 @@ export class LocalCloud {
   constructor(private readonly parts: LocalCloudParts) {
     this.endpoint = parts.endpoint;
     this.motoEndpoint = parts.motoEndpoint;
+    this.dynamodbEndpoint = parts.dynamodbEndpoint;
     this.region = parts.region;
     this.accountId = parts.accountId;
     this.runtime = parts.runtime;
@@ -82,7 +88,7 @@ export class LocalCloud {
     return this.deployed;
   }
 
-  /** Stops pollers, sandboxes, the edge and moto, in that order. Idempotent. */
+  /** Stops pollers, sandboxes, the edge, DynamoDB Local and moto, in that order. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= stopAll(this.parts.stoppers);
     return this.stopping;
@@ -94,17 +100,21 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const accountId = options.accountId ?? '123456789012';
   const stoppers: Stopper[] = [];
   try {
-    const moto = await startMoto();
-    stoppers.push(() => moto.stop());
-    const edge = await Edge.start({ port: options.port ?? 4566, upstream: moto.endpoint });
-    stoppers.push(() => edge.close());
+    const dataPlane = await startDataPlane({ port: options.port ?? 4566 });
+    stoppers.push(() => dataPlane.stop());
+    const { edge } = dataPlane;
     const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink });
     stoppers.push(() => runtime.close());
-    // The pollers talk to moto directly: they are internal, and the edge hop would only add latency.
-    const internal = { awsEndpoint: moto.endpoint, region };
-    const esm = new EventSourceMappings(runtime, { ...internal, pollIntervalMs: options.pollIntervalMs });
+    // The pollers and the reaper go through the edge like every client: it sends their
+    // stream and table calls to DynamoDB Local and their queue calls to moto.
+    // Each names itself, so that it gets its own share of DynamoDB Local.
+    const esm = new EventSourceMappings(runtime, {
+      awsEndpoint: callerEndpoint(edge.url, 'event-source-mappings'),
+      region,
+      pollIntervalMs: options.pollIntervalMs,
+    });
     stoppers.push(() => esm.stop());
-    const ttl = new TtlReaper({ ...internal, periodMs: options.ttlPeriodMs });
+    const ttl = new TtlReaper({ awsEndpoint: callerEndpoint(edge.url, 'ttl-reaper'), region, periodMs: options.ttlPeriodMs });
     stoppers.push(() => ttl.stop());
     const scheduler = new Scheduler(runtime, { region, accountId });
     stoppers.push(() => scheduler.stop());
@@ -115,7 +125,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const target = { runtime, awsEndpoint: edge.url, region, accountId, esm, scheduler, ttl };
     const cloud = new LocalCloud({
       endpoint: edge.url,
-      motoEndpoint: moto.endpoint,
+      motoEndpoint: dataPlane.motoEndpoint,
+      dynamodbEndpoint: dataPlane.dynamodbEndpoint,
       region,
       accountId,
       runtime,

@@ -58,8 +58,6 @@ export class EventSourceMappings {
   private readonly pollers = new Map<string, MappingPoller>();
   /** Stops in progress per mapping; a successor poller waits for them (no overlapping pollers). */
   private readonly stopping = new Map<string, Promise<void>>();
-  /** When each mapping first started: the LATEST boundary, kept across poller restarts. */
-  private readonly startedAt = new Map<string, number>();
   private readonly streams: DynamoDBStreamsClient;
   private readonly sqs: SQSClient;
   private readonly deps: PollerDeps;
@@ -93,7 +91,6 @@ export class EventSourceMappings {
 
   remove(uuid: string): void {
     this.specs.delete(uuid);
-    this.startedAt.delete(uuid);
     void this.stopPoller(uuid);
   }
 
@@ -138,11 +135,9 @@ export class EventSourceMappings {
     const entry = this.specs.get(uuid);
     if (!entry || !entry.spec.enabled) return;
     const { spec, filter } = entry;
-    const startedAt = this.startedAt.get(uuid) ?? Date.now();
-    this.startedAt.set(uuid, startedAt);
     const poller =
       spec.source.kind === 'dynamodb'
-        ? new DynamoStreamPoller(spec, spec.source, this.deps, filter, startedAt, previousStopped)
+        ? new DynamoStreamPoller(spec, spec.source, this.deps, filter, previousStopped)
         : new SqsPoller(spec, spec.source, this.deps, filter, previousStopped);
     this.pollers.set(uuid, poller);
   }

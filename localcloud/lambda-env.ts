@@ -3,6 +3,7 @@
  * context object, as the Lambda Node.js runtime sets them up.
  */
 import { randomBytes } from 'node:crypto';
+import { callerEndpoint } from './shared/caller.js';
 import type { FunctionSpec } from './types.js';
 import type { StaticContext } from './worker-protocol.js';
 
@@ -38,6 +39,10 @@ export function lambdaEnvironment(
     // Reserved variables come last: Lambda does not let a function override them, and the
     // endpoint and dummy credentials keep every SDK call inside the local cloud.
     AWS_ENDPOINT_URL: settings.awsEndpoint,
+    // DynamoDB calls name their function to the edge, which shares DynamoDB Local fairly
+    // between functions (see fair-share.ts): one function's burst cannot starve another.
+    AWS_ENDPOINT_URL_DYNAMODB: callerEndpoint(settings.awsEndpoint, `lambda:${spec.name}`),
+    AWS_ENDPOINT_URL_DYNAMODB_STREAMS: callerEndpoint(settings.awsEndpoint, `lambda:${spec.name}`),
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: settings.region,

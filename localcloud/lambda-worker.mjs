@@ -118,6 +118,8 @@ const loading = loadHandler().then(
   (handler) => ({ handler, initDurationMs: performance.now() - initStarted }),
   (error) => ({ error }),
 );
+// The pool limits how many sandboxes of a function initialize at once; it learns here that this one is done.
+void loading.then(() => port.postMessage({ type: 'initialized' }));
 
 // ---- invocations
 function toInvokeError(error) {

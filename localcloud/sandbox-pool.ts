@@ -2,6 +2,11 @@
  * The execution environments of one version of one function. A warm idle sandbox is
  * reused; when all are busy a new one starts (a cold start), up to a concurrency cap,
  * beyond which invocations wait their turn instead of being throttled.
+ *
+ * At most `maxConcurrentInits` sandboxes of the function import their code at once: a
+ * module import is pure CPU, and ten at once (a produce burst) left a 2-core machine's
+ * other functions (the brokers' heartbeats) waiting up to half a second. Invocations
+ * beyond that wait for the next sandbox to finish its init, or for a warm one.
  */
 import type { Sandbox, SandboxInvocation, SandboxOutcome } from './sandbox.js';
 
@@ -12,14 +17,17 @@ export class PoolClosedError extends Error {
 export class SandboxPool {
   private idle: Sandbox[] = [];
   private readonly busy = new Set<Sandbox>();
+  /** Sandboxes still importing their code. */
+  private initializing = 0;
   private waiters: Array<{ resolve: (sandbox: Sandbox) => void; reject: (error: Error) => void }> = [];
   /** Replaced by a redeploy: finish what is queued, keep nothing warm. */
   private retired = false;
   private closed = false;
 
   constructor(
-    private readonly createSandbox: () => Sandbox,
+    private readonly newSandbox: () => Sandbox,
     private readonly maxConcurrency: number,
+    private readonly maxConcurrentInits = 2,
   ) {}
 
   get size(): number {
@@ -55,8 +63,29 @@ export class SandboxPool {
     if (this.closed) return Promise.reject(new PoolClosedError('the Lambda runtime was closed'));
     const warm = this.takeIdle();
     if (warm) return Promise.resolve(this.markBusy(warm));
-    if (this.busy.size < this.maxConcurrency) return Promise.resolve(this.markBusy(this.createSandbox()));
+    if (this.canStartAnother()) return Promise.resolve(this.markBusy(this.createSandbox()));
     return new Promise((resolve, reject) => this.waiters.push({ resolve, reject }));
+  }
+
+  private canStartAnother(): boolean {
+    return this.busy.size < this.maxConcurrency && this.initializing < this.maxConcurrentInits;
+  }
+
+  private createSandbox(): Sandbox {
+    const sandbox = this.newSandbox();
+    this.initializing += 1;
+    void sandbox.initialized.then(() => {
+      this.initializing -= 1;
+      this.startForWaiters();
+    });
+    return sandbox;
+  }
+
+  /** Cold-starts sandboxes for waiting invocations while the caps allow. */
+  private startForWaiters(): void {
+    while (!this.closed && this.waiters.length > 0 && this.canStartAnother()) {
+      this.waiters.shift()?.resolve(this.markBusy(this.createSandbox()));
+    }
   }
 
   private release(sandbox: Sandbox): void {

@@ -44,6 +44,11 @@ export class Sandbox {
   private readonly worker: Worker;
   private running?: Running;
   private dead = false;
+  private markInitialized!: () => void;
+  /** Resolves once the module import is over (or the worker died): the cold start's CPU is spent. */
+  readonly initialized = new Promise<void>((resolve) => {
+    this.markInitialized = resolve;
+  });
 
   constructor(
     private readonly spec: FunctionSpec,
@@ -108,6 +113,7 @@ export class Sandbox {
   /** Ends the worker; an invocation still running ends with Runtime.ExitError. */
   async terminate(): Promise<void> {
     this.dead = true;
+    this.markInitialized();
     await this.worker.terminate();
   }
 
@@ -133,6 +139,10 @@ export class Sandbox {
   private onMessage(message: WorkerMessage): void {
     if (message.type === 'log') {
       this.log(message.text);
+      return;
+    }
+    if (message.type === 'initialized') {
+      this.markInitialized();
       return;
     }
     // A late answer from an invocation that already timed out is dropped.
@@ -164,11 +174,13 @@ export class Sandbox {
   /** An exception nobody caught (e.g. thrown from a timer): the worker is gone. */
   private onCrash(error: Error): void {
     this.dead = true;
+    this.markInitialized();
     this.fail({ errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') });
   }
 
   private onExit(code: number): void {
     this.dead = true;
+    this.markInitialized();
     const requestId = this.running?.requestId ?? '';
     this.fail({
       errorType: 'Runtime.ExitError',

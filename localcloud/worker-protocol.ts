@@ -61,4 +61,9 @@ export interface DoneFailed extends DoneBase {
   initFailed: boolean;
 }
 
-export type WorkerMessage = LogMessage | DoneOk | DoneFailed;
+/** The module import (init) is over, successful or not. */
+export interface InitializedMessage {
+  type: 'initialized';
+}
+
+export type WorkerMessage = LogMessage | InitializedMessage | DoneOk | DoneFailed;

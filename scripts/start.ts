@@ -47,7 +47,10 @@ const cloud = await startLocalCloud({
   ttlPeriodMs,
   outputsFile: join(repoRoot, 'cdk-outputs.json'),
   logSink: args.verbose ? (line: string) => console.log(`  | ${line}`) : undefined,
-});
+}).catch((error: unknown) =>
+  // Java missing or too old, moto_server missing, a port taken: the message says what to do.
+  fail(error instanceof Error ? error.message : String(error)),
+);
 
 let demo: Awaited<ReturnType<typeof playSeedScenario>> | undefined;
 let stopping = false;

@@ -29,8 +29,6 @@ export class DynamoStreamPoller extends MappingLoop {
     private readonly source: DynamoStreamSource,
     private readonly deps: PollerDeps,
     private readonly filter: RecordPredicate,
-    /** When the mapping started (LATEST boundary for the shards that exist at that time). */
-    private readonly startedAtMs: number,
     previousStopped: Promise<void>,
   ) {
     super(spec.uuid, deps.log, previousStopped);
@@ -64,7 +62,7 @@ export class DynamoStreamPoller extends MappingLoop {
         this.spec,
         this.deps,
         this.source.eventSourceArn,
-        { shardId, ...(latest ? { notBeforeMs: this.startedAtMs } : {}) },
+        { shardId, latest },
         this.filter,
         this.signal,
       );

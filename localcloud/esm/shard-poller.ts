@@ -2,10 +2,10 @@
  * Polls one shard of a DynamoDB stream for one mapping, strictly in order: the
  * next batch is collected only after the previous one has settled.
  *
- * LATEST ("records written after the mapping started") is read from TRIM_HORIZON,
- * skipping records created before the mapping's start time. A LATEST iterator would
- * race with writes made right after start() (the iterator is only taken once the
- * shard is discovered); the timestamp makes the boundary exact.
+ * LATEST starts at the shard's end as of when the poller first takes its iterator, as
+ * on AWS: records written between the mapping's creation and that moment are not
+ * delivered. (A boundary by creation time cannot be exact here: DynamoDB Local gives
+ * creation times to the minute.)
  */
 import {
   GetRecordsCommand,
@@ -26,8 +26,8 @@ const GET_RECORDS_LIMIT = 1000;
 
 export interface ShardPosition {
   shardId: string;
-  /** Records created before this (epoch ms) count as already processed: LATEST. */
-  notBeforeMs?: number;
+  /** Start at the shard's end (LATEST) rather than its beginning, unless resuming from a checkpoint. */
+  latest?: boolean;
 }
 
 export class ShardPoller implements BatchSource<PendingStreamRecord> {
@@ -52,8 +52,7 @@ export class ShardPoller implements BatchSource<PendingStreamRecord> {
   }
 
   private accepts(record: PendingStreamRecord): boolean {
-    const { notBeforeMs } = this.position;
-    return (notBeforeMs === undefined || record.createdAtMs >= notBeforeMs) && this.filter(record.event);
+    return this.filter(record.event);
   }
 
   private get checkpointKey(): string {
@@ -91,8 +90,9 @@ export class ShardPoller implements BatchSource<PendingStreamRecord> {
       this.iterator = page.NextShardIterator;
       if (!this.iterator) this.exhausted = true;
       const records = page.Records ?? [];
+      const readAtMs = Date.now();
       for (const raw of records) {
-        const record = toPendingStreamRecord(raw, this.streamArn, this.deps.region);
+        const record = toPendingStreamRecord(raw, this.streamArn, this.deps.region, readAtMs);
         if (!record) continue;
         this.lastReadSequence = record.sequenceNumber;
         if (this.accepts(record)) this.buffer.push(record);
@@ -107,12 +107,12 @@ export class ShardPoller implements BatchSource<PendingStreamRecord> {
     }
   }
 
-  /** Where to (re)start reading: after what was already read, else the shard's beginning. */
+  /** Where to (re)start reading: after what was already read, else the shard's beginning (or end: LATEST). */
   private async newIterator(): Promise<string | undefined> {
     const resumeAfter = this.lastReadSequence ?? this.deps.checkpoints.get(this.checkpointKey);
     const position: Pick<GetShardIteratorCommandInput, 'ShardIteratorType' | 'SequenceNumber'> = resumeAfter
       ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: resumeAfter }
-      : { ShardIteratorType: 'TRIM_HORIZON' };
+      : { ShardIteratorType: this.position.latest ? 'LATEST' : 'TRIM_HORIZON' };
     const { ShardIterator } = await this.deps.streams.send(
       new GetShardIteratorCommand({ StreamArn: this.streamArn, ShardId: this.shardId, ...position }),
     );
@@ -125,7 +125,10 @@ export class ShardPoller implements BatchSource<PendingStreamRecord> {
       return;
     }
     if (isAwsError(err, 'TrimmedDataAccessException')) {
-      this.deps.log.warn(`${this.shardId}: records were trimmed before they were read; continuing at the oldest one`);
+      // DynamoDB Local also says so to a TRIM_HORIZON iterator taken while the shard was
+      // still empty: taking a new one then skips nothing, and is not worth a warning.
+      const hadPosition = this.lastReadSequence !== undefined || this.deps.checkpoints.has(this.checkpointKey);
+      if (hadPosition) this.deps.log.warn(`${this.shardId}: records were trimmed before they were read; continuing at the oldest one`);
       this.iterator = undefined;
       this.lastReadSequence = undefined;
       this.deps.checkpoints.delete(this.checkpointKey);

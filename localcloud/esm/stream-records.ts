@@ -40,16 +40,19 @@ export function toPendingStreamRecord(
   record: SdkStreamRecord,
   streamArn: string,
   region: string,
+  /** When the poller read the record: bounds a coarse creation time (see creationTimeMs). */
+  readAtMs = Date.now(),
 ): PendingStreamRecord | undefined {
   const data = record.dynamodb;
   if (!data?.SequenceNumber) return undefined;
-  const createdAtMs = data.ApproximateCreationDateTime?.getTime() ?? Date.now();
+  const createdAtMs = creationTimeMs(data.ApproximateCreationDateTime, readAtMs);
   const event: DynamoDBRecord = {
     eventID: record.eventID,
-    eventName: record.eventName,
+    eventName: eventNameOf(record),
     eventVersion: '1.1',
     eventSource: 'aws:dynamodb',
-    awsRegion: record.awsRegion ?? region,
+    // The mapping's region: DynamoDB Local names its own pseudo-region ("ddblocal") here.
+    awsRegion: region,
     dynamodb: {
       ApproximateCreationDateTime: Math.floor(createdAtMs / 1000),
       ...(data.Keys ? { Keys: toEventImage(data.Keys) } : {}),
@@ -65,4 +68,30 @@ export function toPendingStreamRecord(
       : {}),
   };
   return { sequenceNumber: data.SequenceNumber, createdAtMs, event };
+}
+
+/**
+ * A record's creation time in ms. AWS and moto give it to the second; DynamoDB Local
+ * rounds it down to the minute, which would make every record look up to 60 s old
+ * (maximumRecordAgeInSeconds). A whole-minute time is therefore taken as "some time in
+ * that minute, no later than when the poller read it".
+ */
+export function creationTimeMs(approximate: Date | undefined, readAtMs: number): number {
+  if (!approximate) return readAtMs;
+  const ms = approximate.getTime();
+  return ms % 60_000 === 0 ? Math.max(ms, Math.min(readAtMs, ms + 59_999)) : ms;
+}
+
+/**
+ * INSERT, MODIFY or REMOVE. DynamoDB Local 3.3 names the removal of an item whose TTL
+ * attribute has passed (on a table with TTL enabled) "UNKNOWN_TO_SDK_VERSION", its Java
+ * SDK's name for an enum value it lacks; AWS sends REMOVE. An unknown name is read from
+ * the images: no new image is a removal.
+ */
+export function eventNameOf(record: SdkStreamRecord): DynamoDBRecord['eventName'] {
+  const name = record.eventName;
+  if (name === 'INSERT' || name === 'MODIFY' || name === 'REMOVE') return name;
+  const data = record.dynamodb;
+  if (!data?.NewImage) return 'REMOVE';
+  return data.OldImage ? 'MODIFY' : 'INSERT';
 }

@@ -7,6 +7,9 @@
  *    (the worker hop alone). Target: SDK p50 < 5 ms.
  * 2. Stream delivery: from a PutItem into a table with a stream to the handler receiving
  *    the record through the event source mapping. Target: p99 < 500 ms.
+ * 3. The data plane's raw rates through the edge (what the functions reach): PutItem/s
+ *    sequential and with 16 in flight, and contended conditional TransactWriteItems/s
+ *    (8 clients appending to one counter). Every other ratio is bounded by these.
  *
  * Writes bench-results/runtime.json and prints it.
  *
@@ -18,11 +21,12 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
 import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fixtures/lambdas/function-specs.js';
 import { streamMapping } from '../../test/support/mappings.js';
+import { contendedAppends, createLoadTable, putItemRate } from '../lib/data-plane-load.js';
 import { repoRoot } from '../lib/synth.js';
 import { summarize } from './stats.js';
 
@@ -32,12 +36,16 @@ const { values: args } = parseArgs({
     'stream-writes': { type: 'string', default: '200' },
     'write-interval-ms': { type: 'string', default: '20' },
     'poll-interval-ms': { type: 'string' },
+    'data-plane-puts': { type: 'string', default: '1000' },
+    'contended-appends': { type: 'string', default: '40' },
   },
 });
 const settings = {
   invocations: positiveInteger('invocations', args.invocations),
   streamWrites: positiveInteger('stream-writes', args['stream-writes']),
   writeIntervalMs: positiveInteger('write-interval-ms', args['write-interval-ms']),
+  dataPlanePuts: positiveInteger('data-plane-puts', args['data-plane-puts']),
+  contendedAppendsPerClient: positiveInteger('contended-appends', args['contended-appends']),
   pollIntervalMs: args['poll-interval-ms'] === undefined ? undefined : positiveInteger('poll-interval-ms', args['poll-interval-ms']),
 };
 const WARMUP = 200;
@@ -47,6 +55,7 @@ const cloud = await startLocalCloud({ port: 0, ttlPeriodMs: 0, pollIntervalMs: s
 try {
   const invoke = await benchInvoke(cloud);
   const streamDeliveryMs = await benchStreamDelivery(cloud);
+  const dataPlane = await benchDataPlane(cloud);
   const result = {
     benchmark: 'runtime',
     at: new Date().toISOString(),
@@ -54,6 +63,7 @@ try {
     settings: { ...settings, pollIntervalMs: settings.pollIntervalMs ?? 'EventSourceMappings default' },
     ...invoke,
     streamDeliveryMs,
+    dataPlane,
     targets: {
       invokeOverheadP50Ms: { target: 5, measured: invoke.invokeOverheadMs.sdk.p50, met: invoke.invokeOverheadMs.sdk.p50 < 5 },
       streamDeliveryP99Ms: { target: 500, measured: streamDeliveryMs.p99, met: streamDeliveryMs.p99 < 500 },
@@ -111,8 +121,8 @@ async function benchInvoke(cloud: LocalCloud) {
 async function benchStreamDelivery(cloud: LocalCloud) {
   const tableName = `bench-stream-${Date.now()}`;
   const functionName = 'bench-stream-sink';
-  // Straight to moto: the table is the benchmark's setup, not what it measures.
-  const setup = new DynamoDBClient({ endpoint: cloud.motoEndpoint, region: cloud.region, credentials });
+  // Straight to the data plane (DynamoDB Local): the table is the benchmark's setup, not what it measures.
+  const setup = new DynamoDBClient({ endpoint: cloud.dynamodbEndpoint, region: cloud.region, credentials });
   const writer = new DynamoDBClient({ endpoint: cloud.endpoint, region: cloud.region, credentials });
   const deliveries = new BroadcastChannel(DELIVERY_CHANNEL);
   const latencies: number[] = [];
@@ -131,7 +141,7 @@ async function benchStreamDelivery(cloud: LocalCloud) {
       }),
     );
     const streamArn = TableDescription?.LatestStreamArn;
-    if (!streamArn) throw new Error(`moto created ${tableName} without a stream`);
+    if (!streamArn) throw new Error(`${tableName} was created without a stream`);
     cloud.runtime.register(fixtureFunction(functionName, 'recordDelivery', { codeDir: BENCH_CODE_DIR }));
     await cloud.runtime.invoke(functionName, { Records: [] }); // cold start outside the measurement
     cloud.esm.upsert(streamMapping(functionName, streamArn, tableName, { startingPosition: 'LATEST' }));
@@ -152,6 +162,36 @@ async function benchStreamDelivery(cloud: LocalCloud) {
     deliveries.close();
     setup.destroy();
     writer.destroy();
+  }
+}
+
+/** Raw DynamoDB rates through the edge; the contended run gives up after 120 s (moto could take far longer). */
+async function benchDataPlane(cloud: LocalCloud) {
+  const config = { endpoint: cloud.endpoint, region: cloud.region, credentials };
+  const client = new DynamoDBClient(config);
+  const tableName = `bench-data-plane-${Date.now()}`;
+  try {
+    await createLoadTable(client, tableName);
+    await putItemRate(client, tableName, 200, 1, 'warmup');
+    const putItemSequential = await putItemRate(client, tableName, settings.dataPlanePuts, 1, 'seq');
+    const putItem16InFlight = await putItemRate(client, tableName, settings.dataPlanePuts, 16, 'par');
+    const contended = await contendedAppends(config, tableName, 'contended', 8, settings.contendedAppendsPerClient, Date.now() + 120_000, true);
+    const { Count } = await client.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND n >= :zero',
+        ExpressionAttributeValues: { ':pk': { S: 'contended' }, ':zero': { N: '0' } },
+        Select: 'COUNT',
+        ConsistentRead: true,
+      }),
+    );
+    return {
+      endpoint: 'edge',
+      putItemPerSecond: { sequential: putItemSequential.perSecond, inFlight16: putItem16InFlight.perSecond },
+      contendedTransactWriteItems: { ...contended, items: Count ?? 0, agree: contended.succeeded === contended.counter && contended.counter === Count },
+    };
+  } finally {
+    client.destroy();
   }
 }
 

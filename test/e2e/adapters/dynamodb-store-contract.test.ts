@@ -1,6 +1,6 @@
 /**
  * The store contract on the DynamoDB adapters, against the local DynamoDB that
- * test/support provides (useMoto): the reference behaviour the memory stores must
+ * test/support provides (useDataPlane: DynamoDB Local): the reference behaviour the memory stores must
  * match (test/unit/adapters/memory-store-contract.test.ts runs the same contract).
  *
  * The tables live for the whole file; the contract uses fresh names in every test.
@@ -17,9 +17,9 @@ import {
 } from '../../../functions/adapters/dynamodb/index.js';
 import { describeStoreContract, type ContractHeartbeatChange, type ContractStores } from '../../contract/stores.contract.js';
 import { LEADERSHIP_TABLES as TABLES, createLeadershipTables, streamRecords } from '../../support/leadership-tables.js';
-import { useMoto } from '../../support/moto.js';
+import { useDataPlane } from '../../support/data-plane.js';
 
-const aws = useMoto();
+const aws = useDataPlane();
 let stores: ContractStores;
 
 /** The records of `table`'s stream not handed out before: what a poller would deliver next. */

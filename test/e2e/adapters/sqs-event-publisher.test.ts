@@ -11,9 +11,9 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsEventPublisher } from '../../../functions/adapters/sqs/index.js';
 import type { LeadershipEvent } from '../../../functions/domain/model.js';
-import { useMoto } from '../../support/moto.js';
+import { useDataPlane } from '../../support/data-plane.js';
 
-const aws = useMoto();
+const aws = useDataPlane();
 let queueUrl: string;
 
 beforeAll(async () => {

@@ -22,7 +22,7 @@ import {
   synthFixture,
 } from '../../fixtures/cdk-app/app.js';
 import { ACCOUNT_ID, n, queueAttribute, REGION, s } from '../../support/aws.js';
-import { useMoto } from '../../support/moto.js';
+import { useDataPlane } from '../../support/data-plane.js';
 import { writeAssembly } from './helpers/assembly.js';
 import { testTarget, type TestTarget } from './helpers/target.js';
 
@@ -30,7 +30,7 @@ const TABLE = `${FIXTURE_STACK}-Heartbeats740CD8B8`;
 const FUNCTION = `${FIXTURE_STACK}-Worker11F36D0F`;
 const RULE = `${FIXTURE_STACK}-Tick6513F4AE`;
 
-const aws = useMoto();
+const aws = useDataPlane();
 let target: TestTarget;
 let tmp: string;
 let assemblyDir: string;
@@ -96,7 +96,7 @@ describe('deployAssembly of the fixture CDK app', () => {
     expect(await queueAttribute(aws, fifoUrl ?? '', 'ContentBasedDeduplication')).toBe('true');
   });
 
-  it('registers the function with its asset directory and resolved environment', () => {
+  it('registers the function with its asset directory and resolved environment', async () => {
     const fn = target.runtime.get(FUNCTION);
     expect(fn).toMatchObject({
       name: FUNCTION,
@@ -111,7 +111,8 @@ describe('deployAssembly of the fixture CDK app', () => {
     const workQueueUrl = stack(FIXTURE_STACK).outputs.WorkQueueUrl;
     expect(fn?.environment).toEqual({
       TABLE_NAME: TABLE,
-      TABLE_ARN: `arn:aws:dynamodb:${REGION}:${ACCOUNT_ID}:table/${TABLE}`,
+      // The data plane's own ARN: DynamoDB Local names region "ddblocal" and account 000000000000.
+      TABLE_ARN: (await aws.dynamodb.send(new DescribeTableCommand({ TableName: TABLE }))).Table?.TableArn,
       WORK_QUEUE_URL: workQueueUrl,
       FIFO_QUEUE_ARN: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:${FIXTURE_FIFO_QUEUE_NAME}`,
       JOINED: `${TABLE}:${REGION}`,

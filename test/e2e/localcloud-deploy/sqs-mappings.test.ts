@@ -7,10 +7,10 @@ import type { EventSourceMappingSpec } from '../../../localcloud/types.js';
 import { createQueue, queueAttribute, receiveAll, REGION } from '../../support/aws.js';
 import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
 import { sqsMapping } from '../../support/mappings.js';
-import { useMoto } from '../../support/moto.js';
+import { useDataPlane } from '../../support/data-plane.js';
 import { waitFor } from '../../support/wait-for.js';
 
-const aws = useMoto();
+const aws = useDataPlane();
 let runtime: FakeLambdaRuntime;
 let esm: EventSourceMappings;
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand, UpdateTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { EventSourceMappings } from '../../../localcloud/event-source-mappings.js';
@@ -7,10 +7,10 @@ import { TtlReaper } from '../../../localcloud/ttl-reaper.js';
 import { createStreamTable, n, REGION, s } from '../../support/aws.js';
 import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
 import { streamMapping } from '../../support/mappings.js';
-import { useMoto } from '../../support/moto.js';
+import { useDataPlane } from '../../support/data-plane.js';
 import { waitFor } from '../../support/wait-for.js';
 
-const aws = useMoto();
+const aws = useDataPlane();
 const stoppables: Array<{ stop(): Promise<void> }> = [];
 
 afterEach(async () => {
@@ -22,6 +22,11 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 async function tableWithItems(items: Record<string, number>): Promise<{ tableName: string; streamArn: string }> {
   const tableName = `ttl-${randomUUID()}`;
   const streamArn = await createStreamTable(aws, tableName);
+  // TTL on, as the deployer sets it: DynamoDB Local then labels the removal of an expired
+  // item oddly on the stream, and the poller must still deliver it as REMOVE.
+  await aws.dynamodb.send(
+    new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: 'expiresAt' } }),
+  );
   for (const [pk, expiresAt] of Object.entries(items)) {
     await aws.dynamodb.send(new PutItemCommand({ TableName: tableName, Item: { pk: s(pk), expiresAt: n(expiresAt) } }));
   }

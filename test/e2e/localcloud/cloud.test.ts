@@ -1,5 +1,5 @@
 /**
- * The whole embedded cloud: moto, edge, runtime and pollers, deploying a synthesized CDK
+ * The whole embedded cloud: DynamoDB Local, moto, edge, runtime and pollers, deploying a synthesized CDK
  * app (test/fixtures/cdk-app), redeploying changed code, and stopping without a trace.
  */
 import { spawnSync } from 'node:child_process';
@@ -91,34 +91,35 @@ describe('startLocalCloud', () => {
     expect(JSON.parse(Buffer.from(response.Payload ?? []).toString())).toEqual({ redeployed: true, event: 2 });
   });
 
-  it('stop() leaves nothing listening: neither the edge nor moto', async () => {
-    const ports = [new URL(cloud.endpoint).port, new URL(cloud.motoEndpoint).port].map(Number);
-    expect(await Promise.all(ports.map(canConnect))).toEqual([true, true]);
+  it('stop() leaves nothing listening: neither the edge nor DynamoDB Local nor moto', async () => {
+    const ports = [cloud.endpoint, cloud.dynamodbEndpoint, cloud.motoEndpoint].map((url) => Number(new URL(url).port));
+    expect(await Promise.all(ports.map(canConnect))).toEqual([true, true, true]);
 
     await cloud.stop();
 
-    expect(await Promise.all(ports.map(canConnect))).toEqual([false, false]);
+    expect(await Promise.all(ports.map(canConnect))).toEqual([false, false, false]);
+    expect(dataPlaneChildren()).toEqual([]);
   });
 });
 
 describe('startLocalCloud on a taken port', () => {
-  it('fails with EdgePortInUseError and stops the moto it had started', async () => {
+  it('fails with EdgePortInUseError and stops the moto and DynamoDB Local it had started', async () => {
     const blocker = net.createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const { port } = blocker.address() as net.AddressInfo;
     try {
       await expect(startLocalCloud({ port })).rejects.toBeInstanceOf(EdgePortInUseError);
-      expect(motoChildren()).toEqual([]);
+      expect(dataPlaneChildren()).toEqual([]);
     } finally {
       await new Promise((resolve) => blocker.close(resolve));
     }
   });
 });
 
-/** moto_server processes started by this test process and still running. */
-function motoChildren(): string[] {
+/** moto_server and DynamoDB Local processes started by this test process and still running. */
+function dataPlaneChildren(): string[] {
   const children = spawnSync('ps', ['-o', 'pid=,stat=,args=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout;
-  return children.split('\n').filter((line) => line.includes('moto_server') && !/^\s*\d+\s+Z/.test(line));
+  return children.split('\n').filter((line) => /moto_server|DynamoDBLocal\.jar/.test(line) && !/^\s*\d+\s+Z/.test(line));
 }
 
 function canConnect(port: number): Promise<boolean> {

