@@ -149,7 +149,7 @@ export class Scheduler {
     try {
       promise = work();
     } catch (error) {
-      promise = Promise.reject(error);
+      promise = Promise.reject(error instanceof Error ? error : new Error(String(error)));
     }
     promise.then(
       (value) => {

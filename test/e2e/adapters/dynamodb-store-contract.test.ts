@@ -61,4 +61,4 @@ beforeAll(async () => {
   };
 }, 30_000);
 
-describeStoreContract('DynamoDB', async () => stores);
+describeStoreContract('DynamoDB', () => Promise.resolve(stores));

@@ -80,7 +80,9 @@ describe('transactWrite', () => {
 
   it('sends the members in order, each with its condition', async () => {
     const sent: unknown[] = [];
-    const client = { send: async (command: { input: unknown }) => void sent.push(command.input) } as unknown as DynamoDBDocumentClient;
+    const client = {
+      send: (command: { input: unknown }) => Promise.resolve(void sent.push(command.input)),
+    } as unknown as DynamoDBDocumentClient;
     await transactWrite(client, writes, () => new StaleEpochError('no'));
     expect(sent).toEqual([{ TransactItems: writes.map((w) => w.item) }]);
     expect(writes[2]?.item.ConditionCheck?.ConditionExpression).toBe('#leaderEpoch = :expectedLeaderEpoch');

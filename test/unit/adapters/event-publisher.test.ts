@@ -21,13 +21,13 @@ const event = (partition: number, leaderEpoch = 1): LeadershipEvent => ({
 function fakeSqs(refuseIds: string[] = []) {
   const batches: NonNullable<SendMessageBatchCommand['input']['Entries']>[] = [];
   const client = {
-    send: async (command: SendMessageBatchCommand) => {
+    send: (command: SendMessageBatchCommand) => {
       const entries = command.input.Entries ?? [];
       batches.push(entries);
-      return {
+      return Promise.resolve({
         Successful: [],
         Failed: entries.filter((e) => refuseIds.includes(e.Id ?? '')).map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
-      };
+      });
     },
   } as unknown as SQSClient;
   return { client, batches };

@@ -20,16 +20,16 @@ const asChange = (record: HeartbeatStreamRecord): ContractHeartbeatChange => {
 };
 
 // Fresh stores per test: nothing carries over, as nothing may in the DynamoDB run either.
-describeStoreContract('memory', async () => {
+describeStoreContract('memory', () => {
   const deps = createMemoryDeps();
-  return {
+  return Promise.resolve({
     brokers: deps.brokers,
     metadata: deps.metadata,
     log: deps.log,
     clock: { set: (ms) => deps.clock.advance(ms - deps.clock.now()) },
     streams: {
-      heartbeatChanges: async () => deps.brokers.drainStream().map(asChange),
-      leaderAppends: async () => deps.log.drainLeaderAppends(),
+      heartbeatChanges: () => Promise.resolve(deps.brokers.drainStream().map(asChange)),
+      leaderAppends: () => Promise.resolve(deps.log.drainLeaderAppends()),
     },
-  };
+  });
 });

@@ -22,15 +22,15 @@ type Key = { replica: string; offset: number };
 function fakeDynamo(existing: Set<number>, throttled: number) {
   const requests: Key[][] = [];
   const client = {
-    send: async (command: BatchGetCommand) => {
+    send: (command: BatchGetCommand) => {
       const keys = (command.input.RequestItems?.['log']?.Keys ?? []) as Key[];
       requests.push(keys);
       const retry = requests.length === 1 ? keys.slice(0, throttled) : [];
       const served = keys.filter((k) => !retry.includes(k) && existing.has(k.offset));
-      return {
+      return Promise.resolve({
         Responses: { log: served.map((k) => logItem(stored(k.offset))) },
         UnprocessedKeys: retry.length > 0 ? { log: { Keys: retry } } : {},
-      };
+      });
     },
   } as unknown as DynamoDBDocumentClient;
   return { client, requests };
