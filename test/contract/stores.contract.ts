@@ -13,6 +13,7 @@
  * another test's data: global listings are filtered to the test's own names.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
+import { leaseOf } from '../factories/entities.js';
 import { StaleEpochError, TopicExistsError, ValidationError } from '../../functions/domain/errors.js';
 import { MAX_RECORDS_PER_WRITE } from '../../functions/domain/limits.js';
 import type {
@@ -53,13 +54,6 @@ const T0 = 1_000_000;
 let nameCounter = 0;
 const fresh = (prefix: string): string => `${prefix}-${++nameCounter}`;
 
-const heartbeatOf = (brokerId: string, incarnation: number, lastHeartbeatAt: number, sessionMs = 9_000): BrokerHeartbeat => ({
-  brokerId,
-  incarnation,
-  lastHeartbeatAt,
-  deadlineMs: lastHeartbeatAt + sessionMs,
-  expiresAt: Math.ceil((lastHeartbeatAt + sessionMs) / 1000),
-});
 
 const change = (reason: PartitionMetadata['lastChange']['reason'] = 'CREATED'): PartitionMetadata['lastChange'] => ({
   reason,
@@ -129,40 +123,40 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
     describe('BrokerRegistry', () => {
       it('registers a new broker once: a second first registration loses', async () => {
         const id = fresh('b');
-        const hb = heartbeatOf(id, 1, T0);
+        const hb = leaseOf(id, 1, T0);
         expect(await stores.brokers.register(hb, null, T0)).toBe(true);
-        expect(await stores.brokers.register(heartbeatOf(id, 2, T0), null, T0)).toBe(false);
+        expect(await stores.brokers.register(leaseOf(id, 2, T0), null, T0)).toBe(false);
         expect(await stores.brokers.get(id)).toEqual(hb);
         expect(await stores.brokers.get(fresh('nobody'))).toBeNull();
       });
 
       it('renews only the same incarnation while its lease is live (deadline >= now), writing nothing otherwise', async () => {
         const id = fresh('b');
-        await stores.brokers.register(heartbeatOf(id, 1, T0), null, T0); // deadline T0 + 9000
-        expect(await stores.brokers.renew(heartbeatOf(id, 1, T0 + 9_000), T0 + 9_000)).toBe(true); // at the deadline: live
-        expect(await stores.brokers.renew(heartbeatOf(id, 2, T0 + 10_000), T0 + 10_000)).toBe(false); // other incarnation
-        expect(await stores.brokers.renew(heartbeatOf(id, 1, T0 + 18_001), T0 + 18_001)).toBe(false); // lapsed at T0 + 18_000
-        expect(await stores.brokers.renew(heartbeatOf(fresh('absent'), 1, T0), T0)).toBe(false); // no item
-        expect(await stores.brokers.get(id)).toEqual(heartbeatOf(id, 1, T0 + 9_000));
+        await stores.brokers.register(leaseOf(id, 1, T0), null, T0); // deadline T0 + 9000
+        expect(await stores.brokers.renew(leaseOf(id, 1, T0 + 9_000), T0 + 9_000)).toBe(true); // at the deadline: live
+        expect(await stores.brokers.renew(leaseOf(id, 2, T0 + 10_000), T0 + 10_000)).toBe(false); // other incarnation
+        expect(await stores.brokers.renew(leaseOf(id, 1, T0 + 18_001), T0 + 18_001)).toBe(false); // lapsed at T0 + 18_000
+        expect(await stores.brokers.renew(leaseOf(fresh('absent'), 1, T0), T0)).toBe(false); // no item
+        expect(await stores.brokers.get(id)).toEqual(leaseOf(id, 1, T0 + 9_000));
       });
 
       it('re-registers over exactly the lapsed incarnation, never over a live one or a different one', async () => {
         const id = fresh('b');
-        const first = heartbeatOf(id, 1, T0); // deadline T0 + 9000
+        const first = leaseOf(id, 1, T0); // deadline T0 + 9000
         await stores.brokers.register(first, null, T0);
-        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 9_000), first, T0 + 9_000)).toBe(false); // still live
-        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), heartbeatOf(id, 7, 0), T0 + 20_000)).toBe(false); // wrong previous
-        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), null, T0 + 20_000)).toBe(false); // "absent" but it exists, lapsed or not
-        expect(await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), first, T0 + 20_000)).toBe(true);
-        expect(await stores.brokers.get(id)).toEqual(heartbeatOf(id, 2, T0 + 20_000));
+        expect(await stores.brokers.register(leaseOf(id, 2, T0 + 9_000), first, T0 + 9_000)).toBe(false); // still live
+        expect(await stores.brokers.register(leaseOf(id, 2, T0 + 20_000), leaseOf(id, 7, 0), T0 + 20_000)).toBe(false); // wrong previous
+        expect(await stores.brokers.register(leaseOf(id, 2, T0 + 20_000), null, T0 + 20_000)).toBe(false); // "absent" but it exists, lapsed or not
+        expect(await stores.brokers.register(leaseOf(id, 2, T0 + 20_000), first, T0 + 20_000)).toBe(true);
+        expect(await stores.brokers.get(id)).toEqual(leaseOf(id, 2, T0 + 20_000));
         const ghost = fresh('ghost');
-        expect(await stores.brokers.register(heartbeatOf(ghost, 2, T0), heartbeatOf(ghost, 1, 0), T0 + 20_000)).toBe(false); // previous gone
+        expect(await stores.brokers.register(leaseOf(ghost, 2, T0), leaseOf(ghost, 1, 0), T0 + 20_000)).toBe(false); // previous gone
         expect(await stores.brokers.get(ghost)).toBeNull();
       });
 
       it('deletes only the expired incarnation named (deadline < now)', async () => {
         const id = fresh('b');
-        await stores.brokers.register(heartbeatOf(id, 3, T0), null, T0); // deadline T0 + 9000
+        await stores.brokers.register(leaseOf(id, 3, T0), null, T0); // deadline T0 + 9000
         expect(await stores.brokers.deleteIfExpired(id, 3, T0 + 9_000)).toBe(false); // at the deadline: still live
         expect(await stores.brokers.deleteIfExpired(id, 2, T0 + 20_000)).toBe(false); // other incarnation
         expect(await stores.brokers.deleteIfExpired(fresh('absent'), 1, T0 + 20_000)).toBe(false); // no item
@@ -173,8 +167,8 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       });
 
       it('lists every stored heartbeat, expired or not', async () => {
-        const live = heartbeatOf(fresh('b'), 1, T0);
-        const lapsed = heartbeatOf(fresh('b'), 1, 0);
+        const live = leaseOf(fresh('b'), 1, T0);
+        const lapsed = leaseOf(fresh('b'), 1, 0);
         await stores.brokers.register(live, null, T0);
         await stores.brokers.register(lapsed, null, 0);
         const ours = (await stores.brokers.list()).filter((hb) => [live.brokerId, lapsed.brokerId].includes(hb.brokerId));
@@ -185,18 +179,18 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         const { streams } = stores;
         await streams.heartbeatChanges(); // what earlier tests wrote
         const id = fresh('b');
-        const first = heartbeatOf(id, 1, T0);
+        const first = leaseOf(id, 1, T0);
         await stores.brokers.register(first, null, T0);
-        await stores.brokers.renew(heartbeatOf(id, 1, T0 + 1_000), T0 + 1_000);
-        await stores.brokers.renew(heartbeatOf(id, 2, T0 + 1_000), T0 + 1_000); // refused: no record
-        await stores.brokers.register(heartbeatOf(id, 2, T0 + 20_000), heartbeatOf(id, 1, T0 + 1_000), T0 + 20_000);
+        await stores.brokers.renew(leaseOf(id, 1, T0 + 1_000), T0 + 1_000);
+        await stores.brokers.renew(leaseOf(id, 2, T0 + 1_000), T0 + 1_000); // refused: no record
+        await stores.brokers.register(leaseOf(id, 2, T0 + 20_000), leaseOf(id, 1, T0 + 1_000), T0 + 20_000);
         await stores.brokers.deleteIfExpired(id, 2, T0 + 20_000); // refused (live): no record
         await stores.brokers.deleteIfExpired(id, 2, T0 + 40_000);
         expect(await streams.heartbeatChanges()).toEqual([
           { kind: 'registered', heartbeat: first },
           { kind: 'renewed' },
           { kind: 'renewed' },
-          { kind: 'gone', heartbeat: heartbeatOf(id, 2, T0 + 20_000) },
+          { kind: 'gone', heartbeat: leaseOf(id, 2, T0 + 20_000) },
         ]);
       });
     });

@@ -24,6 +24,15 @@ export function aHeartbeat(overrides: Partial<BrokerHeartbeat> = {}): BrokerHear
   };
 }
 
+/** A lease renewed at `lastHeartbeatAt` for `sessionMs` (Kafka's 9 s by default), as leaseFor writes it. */
+export const leaseOf = (brokerId: string, incarnation: number, lastHeartbeatAt: number, sessionMs = 9_000): BrokerHeartbeat => ({
+  brokerId,
+  incarnation,
+  lastHeartbeatAt,
+  deadlineMs: lastHeartbeatAt + sessionMs,
+  expiresAt: Math.ceil((lastHeartbeatAt + sessionMs) / 1000),
+});
+
 export function aChange(overrides: Partial<PartitionChange> = {}): PartitionChange {
   return {
     reason: 'CREATED',

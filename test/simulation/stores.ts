@@ -7,7 +7,6 @@ import {
   MemoryPartitionLog,
   type MemoryTables,
 } from '../../functions/adapters/memory/index.js';
-import { StaleEpochError } from '../../functions/domain/errors.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
 import type { LeaderAppend, PartitionLog } from '../../functions/ports/index.js';
 
@@ -48,36 +47,5 @@ export function recordingLog(inner: PartitionLog, tables: MemoryTables, observe:
  * the checker must report.
  */
 export class UnfencedPartitionLog extends MemoryPartitionLog {
-  constructor(
-    private readonly memTables: MemoryTables,
-    private readonly memClock: { now(): number },
-  ) {
-    super(memTables, memClock);
-  }
-
-  override async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
-    await this.memTables.yieldPoint('log.appendAsLeader');
-    const { topic, partition, leader, leaderEpoch, startOffset } = append;
-    const state = this.memTables.replicaStates.get(`${topic}#${partition}#${leader}`);
-    if (!state || state.logEndOffset !== startOffset) {
-      throw new StaleEpochError(`Append to ${topic}-${partition} at offset ${startOffset} lost.`);
-    }
-    const records: LogRecord[] = append.records.map((record, i) => ({
-      topic,
-      partition,
-      replica: leader,
-      offset: startOffset + i,
-      leaderEpoch,
-      key: record.key,
-      value: record.value,
-      appendedAt: append.appendedAt,
-      copy: 'leader',
-    }));
-    const log = this.memTables.replicaLog(topic, partition, leader);
-    for (const record of records) log.set(record.offset, structuredClone(record));
-    state.logEndOffset += records.length;
-    state.updatedAt = this.memClock.now();
-    this.leaderAppends.push(...records.map((r) => structuredClone(r)));
-    return records.map((r) => structuredClone(r));
-  }
+  protected override fenceLeaderAppend(): void {}
 }

@@ -19,8 +19,7 @@ const requireOneTransaction = (count: number): void => {
 };
 
 export class MemoryPartitionLog implements PartitionLog {
-  /** The log table's stream of leader appends (protected: a test-only unfenced log adds to it). */
-  protected leaderAppends: LogRecord[] = [];
+  private leaderAppends: LogRecord[] = [];
 
   constructor(
     private readonly tables: MemoryTables,
@@ -33,10 +32,7 @@ export class MemoryPartitionLog implements PartitionLog {
     requireOneTransaction(append.records.length);
     // DynamoDB's adapter sends no transaction for nothing, so an empty append is neither fenced nor written.
     if (append.records.length === 0) return [];
-    const stored = this.tables.partitions.get(partitionKey(topic, partition));
-    if (!stored || stored.leader !== leader || stored.leaderEpoch !== leaderEpoch) {
-      throw new StaleEpochError(`Append to ${topic}-${partition} by leader ${leader} at epoch ${leaderEpoch} was fenced.`);
-    }
+    this.fenceLeaderAppend(append, this.tables.partitions.get(partitionKey(topic, partition)));
     const state = this.replicaState(topic, partition, leader);
     if (state.logEndOffset !== startOffset) {
       throw new StaleEpochError(
@@ -57,6 +53,17 @@ export class MemoryPartitionLog implements PartitionLog {
     this.write(state, records, append.appendedAt);
     this.leaderAppends.push(...records.map(copyOf));
     return records.map(copyOf);
+  }
+
+  /**
+   * The leader/epoch check of a leader append (protected so that the simulation can
+   * prove its checker notices when a test-only subclass leaves it out).
+   */
+  protected fenceLeaderAppend(append: LeaderAppend, stored: PartitionMetadata | undefined): void {
+    const { topic, partition, leader, leaderEpoch } = append;
+    if (!stored || stored.leader !== leader || stored.leaderEpoch !== leaderEpoch) {
+      throw new StaleEpochError(`Append to ${topic}-${partition} by leader ${leader} at epoch ${leaderEpoch} was fenced.`);
+    }
   }
 
   async appendAsFollower(append: FollowerAppend): Promise<void> {

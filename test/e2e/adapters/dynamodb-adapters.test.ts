@@ -9,6 +9,7 @@
  */
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { leaseOf } from '../../factories/entities.js';
 import {
   DynamoBrokerRegistry,
   DynamoMetadataStore,
@@ -19,7 +20,6 @@ import {
 } from '../../../functions/adapters/dynamodb/index.js';
 import { StaleEpochError } from '../../../functions/domain/errors.js';
 import type {
-  BrokerHeartbeat,
   PartitionMetadata,
   ReplicaState,
   TopicConfig,
@@ -44,13 +44,6 @@ beforeAll(async () => {
   log = new DynamoPartitionLog(documents, { logTable: TABLES.log, metadataTable: TABLES.metadata }, clock);
 }, 30_000);
 
-const heartbeatOf = (brokerId: string, incarnation: number, lastHeartbeatAt: number, sessionMs = 9000): BrokerHeartbeat => ({
-  brokerId,
-  incarnation,
-  lastHeartbeatAt,
-  deadlineMs: lastHeartbeatAt + sessionMs,
-  expiresAt: Math.ceil((lastHeartbeatAt + sessionMs) / 1000),
-});
 
 /** A topic with `partitions` partitions on `replicas` (same assignment each), led by replicas[0]. */
 function topicFixture(topic: string, partitions: number, replicas: string[]) {
@@ -176,9 +169,9 @@ describe('DynamoPartitionLog', () => {
 
 describe('stream record decoding of real stream images', () => {
   it('decodes heartbeat INSERT / MODIFY / REMOVE into registered / renewed / gone', async () => {
-    await brokers.register(heartbeatOf('b-gone', 3, 1000), null, 1000);
+    await brokers.register(leaseOf('b-gone', 3, 1000), null, 1000);
     // A renewal that changed nothing would leave no stream record (as on AWS): this one moves the deadline.
-    const renewed = heartbeatOf('b-gone', 3, 2000); // deadline 11_000
+    const renewed = leaseOf('b-gone', 3, 2000); // deadline 11_000
     await brokers.renew(renewed, 2000);
     await brokers.deleteIfExpired('b-gone', 3, 20_000);
     const changes = (await streamRecords(aws, TABLES.brokers)).map(decodeHeartbeatChange);
