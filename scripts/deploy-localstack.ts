@@ -7,8 +7,8 @@
  *   AWS_ENDPOINT_URL=http://localhost:4566 npm test
  */
 import { join } from 'node:path';
-import { deployWithCdkLocal } from './lib/cdklocal.js';
-import { repoRoot } from './lib/synth.js';
+import { deployWithCdkLocal } from '../tools/cdklocal.js';
+import { repoRoot } from '../tools/synth.js';
 
 const endpoint = process.env.AWS_ENDPOINT_URL;
 if (!endpoint) {

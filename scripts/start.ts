@@ -8,11 +8,11 @@
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { startLocalCloud } from '../localcloud/index.js';
-import { asLeadershipOutputs } from './lib/stack-outputs.js';
-import { repoRoot, synthesize } from './lib/synth.js';
+import { asLeadershipOutputs } from '../client/stack-outputs.js';
+import { repoRoot, synthesize } from '../tools/synth.js';
 import { formatTable } from './lib/format.js';
 import { playSeedScenario } from './lib/seed-demo.js';
-import { useDummyCredentialsIfUnset } from './lib/local-env.js';
+import { useDummyCredentialsIfUnset } from '../tools/local-env.js';
 
 useDummyCredentialsIfUnset();
 const stackName = 'PartitionLeadership';

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from './lib/synth.js';
+import { repoRoot } from '../tools/synth.js';
 
 interface Phase {
   name: string;

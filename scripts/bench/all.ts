@@ -1,7 +1,7 @@
 /** `npm run bench`: every benchmark, one after the other (they would fight over moto otherwise). */
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { repoRoot } from '../lib/synth.js';
+import { repoRoot } from '../../tools/synth.js';
 
 let failed = false;
 for (const script of ['runtime.ts', 'failover.ts']) {

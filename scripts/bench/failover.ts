@@ -14,14 +14,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalCloud } from '../../localcloud/index.js';
-import { BrokerSimulator } from '../lib/broker-simulator.js';
-import { LeadershipClient } from '../lib/lambda-client.js';
-import { drainLeadershipEvents } from '../lib/leadership-events.js';
-import { pollUntil } from '../lib/poll.js';
-import { asLeadershipOutputs } from '../lib/stack-outputs.js';
-import { repoRoot, synthesize } from '../lib/synth.js';
-import { summarize } from './stats.js';
-import { useDummyCredentialsIfUnset } from '../lib/local-env.js';
+import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { LeadershipClient } from '../../client/lambda-client.js';
+import { drainLeadershipEvents } from '../../client/leadership-events.js';
+import { pollUntil } from '../../client/poll.js';
+import { asLeadershipOutputs } from '../../client/stack-outputs.js';
+import { repoRoot, synthesize } from '../../tools/synth.js';
+import { summarize } from '../../test/support/stats.js';
+import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
 
 useDummyCredentialsIfUnset();
 const { values: args } = parseArgs({

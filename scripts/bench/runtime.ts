@@ -26,9 +26,9 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
 import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fixtures/lambdas/function-specs.js';
 import { streamMapping } from '../../test/support/mappings.js';
-import { contendedAppends, createLoadTable, putItemRate } from '../lib/data-plane-load.js';
-import { repoRoot } from '../lib/synth.js';
-import { summarize } from './stats.js';
+import { contendedAppends, createLoadTable, putItemRate } from '../../test/support/data-plane-load.js';
+import { repoRoot } from '../../tools/synth.js';
+import { summarize } from '../../test/support/stats.js';
 
 const { values: args } = parseArgs({
   options: {

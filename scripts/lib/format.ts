@@ -1,4 +1,4 @@
-import type { PartitionView } from './lambda-client.js';
+import type { PartitionView } from '../../client/lambda-client.js';
 
 /** The `kafka-topics --describe` layout, one line per partition. */
 export function formatPartitions(partitions: PartitionView[]): string {

@@ -1,10 +1,10 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { BrokerSimulator } from './broker-simulator.js';
+import { BrokerSimulator } from '../../client/broker-simulator.js';
 import { formatPartitions, seconds } from './format.js';
-import { LeadershipClient } from './lambda-client.js';
-import { drainLeadershipEvents } from './leadership-events.js';
-import { pollUntil } from './poll.js';
-import type { LeadershipStackOutputs } from './stack-outputs.js';
+import { LeadershipClient } from '../../client/lambda-client.js';
+import { drainLeadershipEvents } from '../../client/leadership-events.js';
+import { pollUntil } from '../../client/poll.js';
+import type { LeadershipStackOutputs } from '../../client/stack-outputs.js';
 
 export interface SeedDemoOptions {
   endpoint: string;

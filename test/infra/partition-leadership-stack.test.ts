@@ -17,7 +17,7 @@ import {
 } from '../../functions/function-table.js';
 import { readLeadershipContext } from '../../infra/context.js';
 import { PartitionLeadershipStack } from '../../infra/stacks/partition-leadership-stack.js';
-import { asLeadershipOutputs } from '../../scripts/lib/stack-outputs.js';
+import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 
 const STACK_NAME = 'LeadershipUnderTest';
 let template: Template;

@@ -5,7 +5,7 @@ import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-clo
 import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startMoto, type MotoServer } from '../../../localcloud/index.js';
-import { repoRoot, synthesize } from '../../../scripts/lib/synth.js';
+import { repoRoot, synthesize } from '../../../tools/synth.js';
 import { REGION, TEST_CREDENTIALS_ENV, testClientConfig } from '../../support/aws.js';
 
 const run = promisify(execFile);

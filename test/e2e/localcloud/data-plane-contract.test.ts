@@ -16,7 +16,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { describe, expect, it } from 'vitest';
-import { contendedAppends, createLoadTable } from '../../../scripts/lib/data-plane-load.js';
+import { contendedAppends, createLoadTable } from '../../support/data-plane-load.js';
 import { testClientConfig } from '../../support/aws.js';
 import { useDataPlane } from '../../support/data-plane.js';
 import { waitFor } from '../../support/wait-for.js';

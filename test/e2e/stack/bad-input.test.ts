@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../scripts/lib/broker-simulator.js';
-import { RemoteFunctionError } from '../../../scripts/lib/lambda-client.js';
+import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { RemoteFunctionError } from '../../../client/lambda-client.js';
 import { invokeWithAwsCli, leadershipClient, stackTarget, uniqueTopic } from './support.js';
 
 /** Every function refuses bad input with an error naming the problem, and writes nothing. */

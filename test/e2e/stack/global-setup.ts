@@ -2,10 +2,10 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startLocalCloud } from '../../../localcloud/index.js';
-import { synthesize, repoRoot } from '../../../scripts/lib/synth.js';
-import { asLeadershipOutputs, readOutputsFile, type LeadershipStackOutputs } from '../../../scripts/lib/stack-outputs.js';
-import { useDummyCredentialsIfUnset } from '../../../scripts/lib/local-env.js';
-import { deployWithCdkLocal } from '../../../scripts/lib/cdklocal.js';
+import { synthesize, repoRoot } from '../../../tools/synth.js';
+import { asLeadershipOutputs, readOutputsFile, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
+import { useDummyCredentialsIfUnset } from '../../../tools/local-env.js';
+import { deployWithCdkLocal } from '../../../tools/cdklocal.js';
 
 /**
  * Session timeout the e2e stack is synthesized with: short, so failovers take seconds, yet

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../scripts/lib/broker-simulator.js';
-import { RemoteFunctionError, type DescribeResponse } from '../../../scripts/lib/lambda-client.js';
-import { pollUntil } from '../../../scripts/lib/poll.js';
+import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { RemoteFunctionError, type DescribeResponse } from '../../../client/lambda-client.js';
+import { pollUntil } from '../../../client/poll.js';
 import { drainLeadershipEvents, invokeWithAwsCli, leadershipClient, partitionOf, sqsClient, stackTarget, uniqueTopic } from './support.js';
 
 /**

@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
-import { LeadershipClient, type PartitionView } from '../../../scripts/lib/lambda-client.js';
-import { drainLeadershipEvents as drainQueue, type LeadershipEventMessage } from '../../../scripts/lib/leadership-events.js';
+import { LeadershipClient, type PartitionView } from '../../../client/lambda-client.js';
+import { drainLeadershipEvents as drainQueue, type LeadershipEventMessage } from '../../../client/leadership-events.js';
 import type { StackTarget } from './global-setup.js';
 
 const run = promisify(execFile);

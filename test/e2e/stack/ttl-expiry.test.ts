@@ -1,8 +1,8 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/index.js';
-import { pollUntil } from '../../../scripts/lib/poll.js';
-import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../scripts/lib/stack-outputs.js';
+import { pollUntil } from '../../../client/poll.js';
+import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 import { stackTarget } from './support.js';
 
 /**
