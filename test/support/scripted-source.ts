@@ -6,9 +6,9 @@ export class ScriptedSource implements BatchSource<number> {
   exhausted = false;
   fetches = 0;
   constructor(private readonly arrivals: number[][]) {}
-  async fetch(): Promise<number> {
+  fetch(): Promise<number> {
     const next = this.arrivals[this.fetches++] ?? [];
     this.buffer.push(...next);
-    return next.length;
+    return Promise.resolve(next.length);
   }
 }

@@ -55,7 +55,9 @@ describe('real CDK CLI deploy of the stack into moto', () => {
     const cloudformation = new CloudFormationClient(testClientConfig(endpoint));
     const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
     expect(Stacks[0]?.StackStatus).toBe('CREATE_COMPLETE');
-    const outputs = Object.fromEntries((Stacks[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]));
+    const outputs: Record<string, string | undefined> = Object.fromEntries(
+      (Stacks[0]?.Outputs ?? []).map((output) => [output.OutputKey, output.OutputValue]),
+    );
     expect(outputs).toMatchObject({ LeadershipEventsQueueUrl: expect.stringContaining('.fifo') });
 
     const dynamodb = new DynamoDBClient(testClientConfig(endpoint));
