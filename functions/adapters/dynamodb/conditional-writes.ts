@@ -70,9 +70,28 @@ export const deleteItem = (TableName: string, Key: Item): TransactWrite => ({ it
 export const MAX_TRANSACT_ITEMS = 100;
 
 /**
- * One all-or-nothing TransactWriteItems. When conditions were lost, throws the
- * error `onLost` builds from the lost conditions (the caller's named domain
- * error); any other failure is rethrown untouched.
+ * What a transaction cancelled only because another transaction was writing the
+ * same items (TransactionConflict) lost: a race like a failed condition, which every
+ * caller already answers by reading again and deciding again.
+ */
+const NO_CONCURRENT_TRANSACTION: Condition = {
+  description: 'no concurrent transaction on the same items (TransactionConflict)',
+  expr: '',
+  names: {},
+  values: {},
+};
+
+function cancelledByConflictOnly(error: unknown): boolean {
+  if (!(error instanceof TransactionCanceledException)) return false;
+  const codes = (error.CancellationReasons ?? []).map((reason) => reason.Code ?? 'None').filter((code) => code !== 'None');
+  return codes.length > 0 && codes.every((code) => code === 'TransactionConflict');
+}
+
+/**
+ * One all-or-nothing TransactWriteItems. When conditions were lost, or the
+ * transaction lost a race with another one on the same items, throws the error
+ * `onLost` builds from what was lost (the caller's named domain error); any other
+ * failure (throttling, validation, the network) is rethrown untouched.
  */
 export async function transactWrite(
   client: DynamoDBDocumentClient,
@@ -82,6 +101,7 @@ export async function transactWrite(
   try {
     await client.send(new TransactWriteCommand({ TransactItems: writes.map((w) => w.item) }));
   } catch (error) {
+    if (cancelledByConflictOnly(error)) throw onLost([NO_CONCURRENT_TRANSACTION]);
     const lost = lostConditionIndexes(error);
     if (lost === null) throw error;
     throw onLost(lost.flatMap((index) => writes[index]?.condition ?? []));

@@ -73,9 +73,16 @@ describe('transactWrite', () => {
     await expect(attempt).rejects.toThrow('fenced: log end offset is 0; leader epoch is 2');
   });
 
-  it('rethrows a conflict-cancelled transaction as it is', async () => {
+  it('turns a transaction that lost a race with another one into the caller-named error', async () => {
     const conflict = cancelled('TransactionConflict', 'None', 'None');
-    await expect(transactWrite(failingClient(conflict), writes, () => new StaleEpochError('no'))).rejects.toBe(conflict);
+    const attempt = transactWrite(failingClient(conflict), writes, (lost) => new StaleEpochError(`raced: ${describeLost(lost)}`));
+    await expect(attempt).rejects.toThrow(StaleEpochError);
+    await expect(attempt).rejects.toThrow('raced: no concurrent transaction on the same items (TransactionConflict)');
+  });
+
+  it('rethrows a transaction cancelled for throttling as it is', async () => {
+    const throttled = cancelled('ThrottlingError', 'None', 'None');
+    await expect(transactWrite(failingClient(throttled), writes, () => new StaleEpochError('no'))).rejects.toBe(throttled);
   });
 
   it('sends the members in order, each with its condition', async () => {
