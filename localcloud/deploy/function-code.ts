@@ -64,9 +64,8 @@ function extractZip(zipFile: string): string {
  */
 function writeInlineCode(source: string, runtime: string): string {
   const dir = path.join(cacheRoot('inline'), shortHash(`${runtime}\n${source}`, 16));
-  const file = runtime.startsWith('python') ? 'index.py' : 'index.js';
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, file), source);
+  fs.writeFileSync(path.join(dir, 'index.js'), source);
   fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "commonjs" }\n');
   return dir;
 }
@@ -75,7 +74,6 @@ function writeInlineCode(source: string, runtime: string): string {
 export function resolveCodeDir(code: PropertyReader, runtime: string, assets: AssetIndex, where: string): string {
   const inline = code.optString('ZipFile');
   if (inline !== undefined) return writeInlineCode(inline, runtime);
-  if (code.has('ImageUri')) throw new TemplateError(`${where}: container image functions are not supported locally`);
   const key = code.optString('S3Key');
   if (key === undefined) throw new TemplateError(`${where}: Code has neither S3Key nor ZipFile`);
   const asset = assets.get(key);
