@@ -1,7 +1,8 @@
 /**
  * The slice of the Lambda REST API (2015-03-31) the edge serves itself, because moto
- * cannot run code: Invoke, and reading functions and event source mappings. Every other
- * Lambda call falls through to moto.
+ * cannot run code: synchronous Invoke, ListFunctions, GetFunction and
+ * ListEventSourceMappings, the calls this project's scripts, README and tests make.
+ * Every other Lambda call falls through to moto.
  */
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
@@ -14,13 +15,11 @@ import type { EventSourceMappingSpec, LambdaRuntime } from './types.js';
 
 /** Lambda's limit for a synchronous invocation's request. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
-const INVOCATION_TYPES = new Set(['RequestResponse', 'Event', 'DryRun']);
 const PAGE_SIZE = { functions: 50, eventSourceMappings: 100 };
 
-/** What the API needs of the event source mappings: reading only. */
+/** What the API needs of the event source mappings: listing only. */
 export interface EventSourceMappingCatalog {
   list(): EventSourceMappingSpec[];
-  get(uuid: string): EventSourceMappingSpec | undefined;
 }
 
 export interface LambdaApiOptions {
@@ -46,9 +45,7 @@ export function lambdaApi(options: LambdaApiOptions): EdgeRoute {
     ['POST', /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/, (call) => api.invoke(call)],
     ['GET', /^\/2015-03-31\/functions\/?$/, (call) => api.listFunctions(call)],
     ['GET', /^\/2015-03-31\/functions\/([^/]+)\/?$/, (call) => api.getFunction(call)],
-    ['GET', /^\/2015-03-31\/functions\/([^/]+)\/configuration\/?$/, (call) => api.getFunctionConfiguration(call)],
     ['GET', /^\/2015-03-31\/event-source-mappings\/?$/, (call) => api.listEventSourceMappings(call)],
-    ['GET', /^\/2015-03-31\/event-source-mappings\/([^/]+)\/?$/, (call) => api.getEventSourceMapping(call)],
   ];
   return (method, url): EdgeHandler | undefined => {
     for (const [routeMethod, path, action] of routes) {
@@ -70,23 +67,12 @@ class LambdaApi {
     const spec = runtime.get(param);
     if (!spec) return this.functionNotFound(res, param);
     const invocationType = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
-    if (!INVOCATION_TYPES.has(invocationType)) {
-      return sendAwsError(res, 400, 'InvalidParameterValueException', `Unsupported invocation type ${invocationType}`);
+    if (invocationType !== 'RequestResponse') {
+      return sendAwsError(res, 400, 'InvalidParameterValueException', `Invocation type ${invocationType} is not emulated locally (RequestResponse only)`);
     }
     const parsed = await readEvent(req, res);
     if (!parsed) return;
-    const { event } = parsed;
-
-    if (invocationType === 'DryRun') {
-      res.writeHead(204).end(); // no body, so no Content-Length either (RFC 9110 §8.6)
-      return;
-    }
-    if (invocationType === 'Event') {
-      // Fire and forget, as Lambda's async queue does; the outcome shows in the function's log.
-      runtime.invoke(spec.name, event).catch(() => undefined);
-      return sendBytes(res, 202, '');
-    }
-    const result = await runtime.invoke(spec.name, event);
+    const result = await runtime.invoke(spec.name, parsed.event);
     const headers: OutgoingHttpHeaders = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
     if (result.error) headers['X-Amz-Function-Error'] = 'Unhandled';
     if (headerValue(req, 'x-amz-log-type') === 'Tail') headers['X-Amz-Log-Result'] = logTail(result.logs);
@@ -112,12 +98,6 @@ class LambdaApi {
     });
   }
 
-  getFunctionConfiguration({ res, param }: ApiCall): void {
-    const spec = this.options.runtime.get(param);
-    if (!spec) return this.functionNotFound(res, param);
-    sendJson(res, 200, functionConfiguration(spec));
-  }
-
   listEventSourceMappings({ res, url }: ApiCall): void {
     const functionName = url.searchParams.get('FunctionName');
     const sourceArn = url.searchParams.get('EventSourceArn');
@@ -127,12 +107,6 @@ class LambdaApi {
       .map((spec) => this.renderMapping(spec));
     const { page, nextMarker } = paginate(matching, url, PAGE_SIZE.eventSourceMappings);
     sendJson(res, 200, { EventSourceMappings: page, ...(nextMarker && { NextMarker: nextMarker }) });
-  }
-
-  getEventSourceMapping({ res, param }: ApiCall): void {
-    const spec = this.options.eventSourceMappings?.get(param);
-    if (!spec) return sendAwsError(res, 404, 'ResourceNotFoundException', 'The resource you requested does not exist.');
-    sendJson(res, 200, this.renderMapping(spec));
   }
 
   private renderMapping(spec: EventSourceMappingSpec): ReturnType<typeof eventSourceMappingConfiguration> {

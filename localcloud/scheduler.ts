@@ -1,6 +1,6 @@
 /**
  * EventBridge schedules for the embedded cloud: each rule's targets are invoked on
- * its rate(...) or cron(...) schedule (cron: minimal, UTC; see schedule/expression.ts),
+ * its rate(...) schedule (see schedule/expression.ts),
  * with the rule's constant Input, or else an EventBridge "Scheduled Event". Like
  * EventBridge, invocations are asynchronous: a failure is logged, never retried.
  * A rate's first firing is one period after start (EventBridge: "within a period").
@@ -11,9 +11,6 @@ import { parseScheduleExpression, type Schedule } from './schedule/expression.js
 import type { InvokeResult, LambdaRuntime, ScheduleSpec } from './types.js';
 
 export { ScheduleExpressionError } from './schedule/expression.js';
-
-/** setTimeout's ceiling (~24.8 days); a later cron firing re-arms in steps. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class UnknownScheduleError extends Error {
   constructor(name: string) {
@@ -84,28 +81,13 @@ export class Scheduler {
   }
 
   private arm(entry: Entry): void {
-    const { schedule } = entry;
-    if (schedule.kind === 'rate') {
-      entry.timer = setInterval(() => void this.fire(entry).catch(() => undefined), schedule.periodMs);
-      entry.timer.unref();
-      return;
-    }
-    const next = schedule.next(new Date());
-    if (!next) return;
-    const wait = next.getTime() - Date.now();
-    entry.timer = setTimeout(
-      () => {
-        if (wait <= MAX_TIMER_MS) void this.fire(entry).catch(() => undefined);
-        if (this.running && this.entries.get(entry.spec.name) === entry) this.arm(entry);
-      },
-      Math.min(Math.max(wait, 0), MAX_TIMER_MS),
-    );
+    entry.timer = setInterval(() => void this.fire(entry).catch(() => undefined), entry.schedule.periodMs);
     entry.timer.unref();
   }
 
   private disarm(name: string): void {
     const entry = this.entries.get(name);
-    if (entry?.timer) clearTimeout(entry.timer); // clearTimeout clears intervals too
+    if (entry?.timer) clearInterval(entry.timer);
     if (entry) entry.timer = undefined;
   }
 

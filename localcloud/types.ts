@@ -84,7 +84,7 @@ export interface EventSourceMappingSpec {
 
 export interface ScheduleSpec {
   name: string;
-  /** rate(1 minute) / rate(5 minutes) / cron(...) (cron may be rejected as unsupported). */
+  /** rate(1 minute) / rate(5 minutes) / rate(1 hour); cron(...) is rejected. */
   scheduleExpression: string;
   targetFunctionNames: string[];
   /** Optional constant input for the targets (Input property), parsed JSON. */

@@ -3,10 +3,10 @@
  * (and NodejsFunction bundles) unpacked as cdk.out/asset.<hash>; the template only
  * names the S3 object key of the upload, which the asset manifest maps back.
  */
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { unzipSync } from 'fflate';
 import { shortHash } from '../shared/ids.js';
 import type { AssetIndex } from './assembly.js';
 import { TemplateError } from './errors.js';
@@ -15,16 +15,41 @@ import type { PropertyReader } from './props.js';
 /** Extracted zip assets and inline code go under the OS temp dir, never into the assembly. */
 const cacheRoot = (kind: string): string => path.join(os.tmpdir(), 'localcloud', kind);
 
+/**
+ * Writes every entry under `dir`. An entry whose name would land outside it
+ * (`../x`, an absolute path: "zip slip") fails the whole extraction.
+ */
+export function unpackZip(zipFile: string, dir: string): void {
+  let entries: Record<string, Uint8Array>;
+  try {
+    entries = unzipSync(fs.readFileSync(zipFile));
+  } catch (err) {
+    throw new TemplateError(`Cannot unpack zip asset ${zipFile}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const root = path.resolve(dir);
+  for (const [name, data] of Object.entries(entries)) {
+    const target = path.resolve(root, name);
+    if (target !== root && !target.startsWith(root + path.sep)) {
+      throw new TemplateError(`Zip asset ${zipFile}: entry "${name}" would be written outside ${root}`);
+    }
+    if (name.endsWith('/')) {
+      fs.mkdirSync(target, { recursive: true });
+      continue;
+    }
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    fs.writeFileSync(target, data);
+  }
+}
+
 function extractZip(zipFile: string): string {
   const target = path.join(cacheRoot('zip-assets'), `${path.basename(zipFile, '.zip')}-${shortHash(zipFile)}`);
   if (!fs.existsSync(target)) {
     const partial = `${target}.partial-${process.pid}`;
     try {
-      execFileSync('unzip', ['-q', '-o', zipFile, '-d', partial], { stdio: 'pipe' });
+      unpackZip(zipFile, partial);
     } catch (err) {
-      throw new TemplateError(
-        `Cannot unpack zip asset ${zipFile} (needs the "unzip" command): ${err instanceof Error ? err.message : String(err)}`,
-      );
+      fs.rmSync(partial, { recursive: true, force: true });
+      throw err;
     }
     // Rename last so a concurrent or interrupted extraction never leaves a half-filled cache entry.
     fs.renameSync(partial, target);
@@ -39,9 +64,8 @@ function extractZip(zipFile: string): string {
  */
 function writeInlineCode(source: string, runtime: string): string {
   const dir = path.join(cacheRoot('inline'), shortHash(`${runtime}\n${source}`, 16));
-  const file = runtime.startsWith('python') ? 'index.py' : 'index.js';
   fs.mkdirSync(dir, { recursive: true });
-  fs.writeFileSync(path.join(dir, file), source);
+  fs.writeFileSync(path.join(dir, 'index.js'), source);
   fs.writeFileSync(path.join(dir, 'package.json'), '{ "type": "commonjs" }\n');
   return dir;
 }
@@ -50,7 +74,6 @@ function writeInlineCode(source: string, runtime: string): string {
 export function resolveCodeDir(code: PropertyReader, runtime: string, assets: AssetIndex, where: string): string {
   const inline = code.optString('ZipFile');
   if (inline !== undefined) return writeInlineCode(inline, runtime);
-  if (code.has('ImageUri')) throw new TemplateError(`${where}: container image functions are not supported locally`);
   const key = code.optString('S3Key');
   if (key === undefined) throw new TemplateError(`${where}: Code has neither S3Key nor ZipFile`);
   const asset = assets.get(key);

@@ -1,11 +1,11 @@
-/** Dependency ordering shared by stacks (artifact dependencies) and resources (Ref/GetAtt/DependsOn). */
+/** Dependency ordering of a stack's resources (Ref/GetAtt/DependsOn). */
 import { TemplateError } from './errors.js';
 
 /**
  * Kahn's algorithm, stable: among nodes whose dependencies are satisfied, the one
  * listed first comes first, so a template deploys in its own order where it can.
- * Dependencies on ids outside `nodes` are ignored (parameters, pseudo parameters,
- * other assemblies' artifacts): resolving those is someone else's error to report.
+ * Dependencies on ids outside `nodes` are ignored (parameters, pseudo parameters):
+ * resolving those is someone else's error to report.
  */
 export function topologicalOrder(
   nodes: readonly string[],

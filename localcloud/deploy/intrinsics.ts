@@ -1,24 +1,19 @@
 /**
  * CloudFormation intrinsic functions: a static scan (which intrinsics and which
  * logical ids a value uses — run before anything is created, so an unknown
- * intrinsic fails the deploy up front) and the resolution itself.
+ * intrinsic fails the deploy up front) and the resolution itself. Only the
+ * intrinsics this project's templates use are here (localcloud/README.md lists
+ * them); any other fails the deploy as unknown rather than resolving wrongly.
  */
-import { Buffer } from 'node:buffer';
 import { isRecord } from '../shared/guards.js';
 import { TemplateError, UnknownIntrinsicError } from './errors.js';
 
-/** What `{"Ref": "AWS::NoValue"}` resolves to: the enclosing property or list element is dropped. */
-export const NO_VALUE: unique symbol = Symbol('AWS::NoValue');
-
-/** Where the values behind Ref, GetAtt, conditions, imports and mappings come from. */
+/** Where the values behind Ref, GetAtt and imports come from. */
 export interface ResolveScope {
-  /** Resources, parameters and pseudo parameters. */
+  /** Resources and pseudo parameters. */
   ref(name: string, at: string): unknown;
   getAtt(logicalId: string, attribute: string, at: string): unknown;
-  condition(name: string, at: string): boolean;
   importValue(exportName: string, at: string): unknown;
-  findInMap(mapName: string, topKey: string, secondKey: string, at: string): unknown;
-  region: string;
 }
 
 const SUPPORTED = new Set([
@@ -28,15 +23,9 @@ const SUPPORTED = new Set([
   'Fn::Sub',
   'Fn::Select',
   'Fn::Split',
-  'Fn::If',
   'Fn::Equals',
-  'Fn::Not',
-  'Fn::And',
   'Fn::Or',
   'Fn::ImportValue',
-  'Fn::FindInMap',
-  'Fn::Base64',
-  'Fn::GetAZs',
 ]);
 
 /** The intrinsic an object denotes, if it is one: a single key "Ref" or "Fn::…". */
@@ -116,28 +105,15 @@ function asBoolean(value: unknown, fn: string, at: string): boolean {
   throw new TemplateError(`${fn} at ${at} needs a condition (boolean), got ${JSON.stringify(value)}`);
 }
 
-/** Resolves every intrinsic in `value`; AWS::NoValue removes properties and list elements. */
+/** Resolves every intrinsic in `value`. */
 export function resolveValue(value: unknown, scope: ResolveScope, at: string): unknown {
-  if (Array.isArray(value)) {
-    return value.map((item, i) => resolveValue(item, scope, `${at}[${i}]`)).filter((item) => item !== NO_VALUE);
-  }
+  if (Array.isArray(value)) return value.map((item, i) => resolveValue(item, scope, `${at}[${i}]`));
   if (!isRecord(value)) return value;
   const intrinsic = intrinsicOf(value);
   if (intrinsic) return resolveIntrinsic(intrinsic[0], intrinsic[1], scope, `${at}.${intrinsic[0]}`);
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) {
-    const resolved = resolveValue(child, scope, `${at}.${key}`);
-    if (resolved !== NO_VALUE) out[key] = resolved;
-  }
+  for (const [key, child] of Object.entries(value)) out[key] = resolveValue(child, scope, `${at}.${key}`);
   return out;
-}
-
-/** A condition operand: `{"Condition": "Name"}` or any boolean-valued intrinsic. */
-function resolveCondition(operand: unknown, scope: ResolveScope, at: string, fn: string): boolean {
-  if (isRecord(operand) && typeof operand.Condition === 'string' && Object.keys(operand).length === 1) {
-    return scope.condition(operand.Condition, at);
-  }
-  return asBoolean(resolveValue(operand, scope, at), fn, at);
 }
 
 function resolveSub(arg: unknown, scope: ResolveScope, at: string): string {
@@ -187,35 +163,14 @@ function resolveIntrinsic(fn: string, rawArg: unknown, scope: ResolveScope, at: 
       const [delimiter, source] = expectArray(resolveValue(rawArg, scope, at), 2, fn, at);
       return asText(source, fn, at).split(asText(delimiter, fn, at));
     }
-    case 'Fn::If': {
-      const [condition, whenTrue, whenFalse] = expectArray(rawArg, 3, fn, at);
-      const chosen = scope.condition(asText(condition, fn, at), at) ? whenTrue : whenFalse;
-      return resolveValue(chosen, scope, at);
-    }
     case 'Fn::Equals': {
       const [a, b] = expectArray(resolveValue(rawArg, scope, at), 2, fn, at);
       return JSON.stringify(a) === JSON.stringify(b);
     }
-    case 'Fn::Not':
-      return !resolveCondition(expectArray(rawArg, 1, fn, at)[0], scope, at, fn);
-    case 'Fn::And':
-      return expectArray(rawArg, undefined, fn, at).every((operand) => resolveCondition(operand, scope, at, fn));
     case 'Fn::Or':
-      return expectArray(rawArg, undefined, fn, at).some((operand) => resolveCondition(operand, scope, at, fn));
+      return expectArray(rawArg, undefined, fn, at).some((operand) => asBoolean(resolveValue(operand, scope, at), fn, at));
     case 'Fn::ImportValue':
       return scope.importValue(asText(resolveValue(rawArg, scope, at), fn, at), at);
-    case 'Fn::FindInMap': {
-      const [mapName, topKey, secondKey] = expectArray(resolveValue(rawArg, scope, at), 3, fn, at).map((part) =>
-        asText(part, fn, at),
-      );
-      return scope.findInMap(mapName, topKey, secondKey, at);
-    }
-    case 'Fn::Base64':
-      return Buffer.from(asText(resolveValue(rawArg, scope, at), fn, at)).toString('base64');
-    case 'Fn::GetAZs': {
-      const region = asText(resolveValue(rawArg, scope, at), fn, at) || scope.region;
-      return ['a', 'b', 'c'].map((zone) => `${region}${zone}`);
-    }
     default:
       throw new UnknownIntrinsicError(fn, at);
   }
@@ -223,5 +178,5 @@ function resolveIntrinsic(fn: string, rawArg: unknown, scope: ResolveScope, at: 
 
 /** Evaluates a template Conditions entry (the value itself, not a reference to it). */
 export function evaluateCondition(definition: unknown, scope: ResolveScope, at: string): boolean {
-  return resolveCondition(definition, scope, at, 'Conditions');
+  return asBoolean(resolveValue(definition, scope, at), 'Conditions', at);
 }

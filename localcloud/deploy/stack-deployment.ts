@@ -1,13 +1,15 @@
 /**
  * One stack's deployment: validation of the whole template first (types,
  * intrinsics, references), then creation in dependency order, then outputs.
+ * Template parameters are not read: nothing here can pass them, and a Ref to one
+ * fails validation.
  */
 import { isRecord } from '../shared/guards.js';
 import { createLogger, type Logger } from '../shared/log.js';
 import type { StackArtifact } from './assembly.js';
 import { DeployError, ResourceCreationError, TemplateError, UnsupportedResourceTypeError } from './errors.js';
 import { topologicalOrder } from './graph.js';
-import { evaluateCondition, NO_VALUE, resolveValue, scanIntrinsics, type ResolveScope } from './intrinsics.js';
+import { evaluateCondition, resolveValue, scanIntrinsics, type ResolveScope } from './intrinsics.js';
 import { PropertyReader } from './props.js';
 import { isIgnoredType, provisionerFor } from './resources/index.js';
 import { placeholderResource } from './resources/ignored.js';
@@ -43,10 +45,6 @@ export class StackDeployment implements ResolveScope {
     private readonly assembly: AssemblyContext,
   ) {
     this.log = createLogger(`deploy:${stack.stackName}`);
-  }
-
-  get region(): string {
-    return this.assembly.target.region;
   }
 
   private get stackName(): string {
@@ -87,8 +85,8 @@ export class StackDeployment implements ResolveScope {
 
   private checkReferences(refs: Set<string>, at: string): void {
     for (const ref of refs) {
-      const known = ref in this.template.Resources || ref in this.template.Parameters || ref.startsWith('AWS::');
-      if (!known) throw new TemplateError(`${at} references ${ref}, which is neither a resource nor a parameter`);
+      const known = ref in this.template.Resources || this.pseudoParameter(ref) !== undefined;
+      if (!known) throw new TemplateError(`${at} references ${ref}, which is neither a resource nor a supported pseudo parameter`);
     }
   }
 
@@ -145,7 +143,6 @@ export class StackDeployment implements ResolveScope {
     const outputs: Record<string, string> = {};
     for (const [name, output] of Object.entries(this.template.Outputs)) {
       const at = `stack ${this.stackName}, Outputs.${name}`;
-      if (output.Condition !== undefined && !this.condition(output.Condition, at)) continue;
       const value = outputText(resolveValue(output.Value, this, at));
       outputs[name] = value;
       if (output.ExportName !== undefined) {
@@ -155,6 +152,14 @@ export class StackDeployment implements ResolveScope {
     return outputs;
   }
 
+  private condition(name: string, at: string): boolean {
+    const cached = this.conditions.get(name);
+    if (cached !== undefined) return cached;
+    if (!(name in this.template.Conditions)) throw new TemplateError(`${at}: unknown condition ${name}`);
+    const value = evaluateCondition(this.template.Conditions[name], this, `stack ${this.stackName}, Conditions.${name}`);
+    this.conditions.set(name, value);
+    return value;
+  }
   // ResolveScope
 
   ref(name: string, at: string): unknown {
@@ -162,13 +167,6 @@ export class StackDeployment implements ResolveScope {
     if (pseudo !== undefined) return pseudo;
     const resource = this.provisioned.get(name);
     if (resource) return resource.physicalId;
-    const parameter = this.template.Parameters[name];
-    if (parameter) {
-      if (parameter.Default === undefined) {
-        throw new TemplateError(`${at}: parameter ${name} has no Default (parameters cannot be passed locally)`);
-      }
-      return parameter.Default;
-    }
     throw this.unavailable(name, at);
   }
 
@@ -186,14 +184,6 @@ export class StackDeployment implements ResolveScope {
     return value;
   }
 
-  condition(name: string, at: string): boolean {
-    const cached = this.conditions.get(name);
-    if (cached !== undefined) return cached;
-    if (!(name in this.template.Conditions)) throw new TemplateError(`${at}: unknown condition ${name}`);
-    const value = evaluateCondition(this.template.Conditions[name], this, `stack ${this.stackName}, Conditions.${name}`);
-    this.conditions.set(name, value);
-    return value;
-  }
 
   importValue(exportName: string, at: string): unknown {
     const value = this.assembly.exports.get(exportName);
@@ -203,15 +193,7 @@ export class StackDeployment implements ResolveScope {
     return value;
   }
 
-  findInMap(mapName: string, topKey: string, secondKey: string, at: string): unknown {
-    const map = this.template.Mappings[mapName];
-    const top = isRecord(map) ? map[topKey] : undefined;
-    const value = isRecord(top) ? top[secondKey] : undefined;
-    if (value === undefined) throw new TemplateError(`${at}: Fn::FindInMap ${mapName}.${topKey}.${secondKey} not found`);
-    return value;
-  }
-
-  private pseudoParameter(name: string): unknown {
+  private pseudoParameter(name: string): string | undefined {
     const { region, accountId } = this.assembly.target;
     switch (name) {
       case 'AWS::Region':
@@ -220,16 +202,8 @@ export class StackDeployment implements ResolveScope {
         return accountId;
       case 'AWS::StackName':
         return this.stackName;
-      case 'AWS::StackId':
-        return `arn:${PARTITION}:cloudformation:${region}:${accountId}:stack/${this.stackName}/localcloud`;
       case 'AWS::Partition':
         return PARTITION;
-      case 'AWS::URLSuffix':
-        return 'amazonaws.com';
-      case 'AWS::NotificationARNs':
-        return [];
-      case 'AWS::NoValue':
-        return NO_VALUE;
       default:
         return undefined;
     }
@@ -240,6 +214,6 @@ export class StackDeployment implements ResolveScope {
     if (resource?.Condition !== undefined) {
       return new TemplateError(`${at} references ${name}, which is not created (condition ${resource.Condition} is false)`);
     }
-    return new TemplateError(`${at} references ${name}, which is not a resource, parameter or pseudo parameter`);
+    return new TemplateError(`${at} references ${name}, which is not a resource or pseudo parameter`);
   }
 }

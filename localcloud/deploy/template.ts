@@ -11,23 +11,14 @@ export interface CfnResource {
 
 export interface CfnOutput {
   Value: unknown;
-  Condition?: string;
   ExportName?: unknown;
-}
-
-export interface CfnParameter {
-  Type: string;
-  Default?: unknown;
 }
 
 export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
   Outputs: Record<string, CfnOutput>;
-  Parameters: Record<string, CfnParameter>;
   Conditions: Record<string, unknown>;
-  Mappings: Record<string, unknown>;
 }
-
 
 function recordAt(parent: Record<string, unknown>, key: string, file: string): Record<string, unknown> {
   const value = parent[key];
@@ -65,22 +56,8 @@ export function parseTemplate(raw: unknown, file: string): CfnTemplate {
   for (const [name, output] of Object.entries(recordAt(raw, 'Outputs', file))) {
     if (!isRecord(output) || !('Value' in output)) throw new AssemblyError(`${file}: output ${name} has no Value`);
     const exportName = isRecord(output.Export) ? output.Export.Name : undefined;
-    const condition = typeof output.Condition === 'string' ? output.Condition : undefined;
-    outputs[name] = { Value: output.Value, Condition: condition, ExportName: exportName };
+    outputs[name] = { Value: output.Value, ExportName: exportName };
   }
-  const parameters: Record<string, CfnParameter> = {};
-  for (const [name, parameter] of Object.entries(recordAt(raw, 'Parameters', file))) {
-    if (!isRecord(parameter) || typeof parameter.Type !== 'string') {
-      throw new AssemblyError(`${file}: parameter ${name} has no Type`);
-    }
-    parameters[name] = { Type: parameter.Type, Default: parameter.Default };
-  }
-  // `Rules` (CDK's CheckBootstrapVersion) only guard real deployments: ignored here.
-  return {
-    Resources: resources,
-    Outputs: outputs,
-    Parameters: parameters,
-    Conditions: recordAt(raw, 'Conditions', file),
-    Mappings: recordAt(raw, 'Mappings', file),
-  };
+  // `Parameters` and `Rules` (CDK's BootstrapVersion and its check) only serve real deployments: ignored here.
+  return { Resources: resources, Outputs: outputs, Conditions: recordAt(raw, 'Conditions', file) };
 }

@@ -40,9 +40,6 @@ export const eventSourceMapping: ResourceProvisioner = {
     if (isStream && startingPosition === undefined) {
       throw new TemplateError(`${where}: a stream mapping needs StartingPosition TRIM_HORIZON or LATEST`);
     }
-    if (props.has('TumblingWindowInSeconds')) {
-      ctx.log.warn(`${where}: TumblingWindowInSeconds is not emulated; batches carry no window state`);
-    }
     const onFailure = props.optObject('DestinationConfig')?.optObject('OnFailure')?.optString('Destination');
     const spec: EventSourceMappingSpec = {
       uuid: deterministicUuid(`${ctx.stackName}/${ctx.logicalId}`),

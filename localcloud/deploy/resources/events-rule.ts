@@ -1,7 +1,7 @@
 /**
- * AWS::Events::Rule with a ScheduleExpression → Scheduler.upsert. Event-pattern
- * rules have nothing to match against locally (no event bus), so they are skipped
- * with a warning rather than failing the deploy.
+ * AWS::Events::Rule with a ScheduleExpression and Lambda targets → Scheduler.upsert.
+ * Event-pattern rules (no event bus here) and other target kinds fail the deploy:
+ * this project has none, and skipping them would hide a missing behaviour.
  */
 import { functionNameOf, isLambdaFunctionArn } from '../../shared/arn.js';
 import type { ScheduleSpec } from '../../types.js';
@@ -29,8 +29,7 @@ export const eventsRule: ResourceProvisioner = {
     const result = { physicalId: name, attributes: { Arn: arn } };
     const scheduleExpression = props.optString('ScheduleExpression');
     if (scheduleExpression === undefined) {
-      ctx.log.warn(`${where}: event-pattern rules are not emulated (no event bus); skipped`);
-      return result;
+      throw new TemplateError(`${where}: only schedule rules are emulated (no event bus for an EventPattern)`);
     }
     if ((props.optString('State') ?? 'ENABLED') !== 'ENABLED') {
       ctx.log.debug(`${where}: rule is disabled; not scheduled`);
@@ -42,11 +41,7 @@ export const eventsRule: ResourceProvisioner = {
     for (const t of props.objectList('Targets')) {
       const targetArn = t.string('Arn');
       if (!isLambdaFunctionArn(targetArn)) {
-        ctx.log.warn(`${where}: target ${targetArn} is not a Lambda function; skipped`);
-        continue;
-      }
-      if (t.has('InputPath') || t.has('InputTransformer')) {
-        ctx.log.warn(`${where}: InputPath/InputTransformer are not emulated; the target gets the scheduled event`);
+        throw new TemplateError(`${where}: target ${targetArn} is not a Lambda function; only Lambda targets are emulated`);
       }
       const input = parseInput(t.optString('Input'), where);
       const key = JSON.stringify(input) ?? '';

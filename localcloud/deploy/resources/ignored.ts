@@ -8,7 +8,6 @@ import type { ProvisionedResource } from './types.js';
 const IAM_KINDS: Record<string, string> = {
   'AWS::IAM::Role': 'role',
   'AWS::IAM::Policy': 'policy',
-  'AWS::IAM::ManagedPolicy': 'policy',
 };
 
 export function placeholderResource(

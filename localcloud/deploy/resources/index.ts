@@ -15,16 +15,15 @@ const PROVISIONERS: ReadonlyMap<string, ResourceProvisioner> = new Map([
 ]);
 
 /**
- * Control-plane-only resources: permissions, metadata, log groups, alarms. Nothing in the
- * local data plane enforces or reads them, so skipping them changes no behaviour.
+ * Control-plane-only resources of this project's templates: permissions, metadata, alarms.
+ * Nothing in the local data plane enforces or reads them, so skipping them changes no
+ * behaviour. Another type fails the deploy as unsupported, so that skipping it is a decision.
  */
 const IGNORED_TYPES: ReadonlySet<string> = new Set([
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
-  'AWS::IAM::ManagedPolicy',
   'AWS::Lambda::Permission',
   'AWS::CDK::Metadata',
-  'AWS::Logs::LogGroup',
   'AWS::SQS::QueuePolicy',
   'AWS::CloudWatch::Alarm',
 ]);

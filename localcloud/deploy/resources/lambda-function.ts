@@ -17,9 +17,6 @@ export const lambdaFunction: ResourceProvisioner = {
     if (props.optString('PackageType') === 'Image') {
       throw new TemplateError(`${where}: container image functions are not supported locally`);
     }
-    if (props.stringList('Layers').length > 0) {
-      ctx.log.warn(`${where}: Layers are not mounted locally; the handler sees only its own code`);
-    }
     const code = props.optObject('Code');
     if (!code) throw new TemplateError(`${where}: property Code is required`);
     const runtime = props.string('Runtime');

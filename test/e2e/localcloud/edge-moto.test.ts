@@ -49,7 +49,7 @@ describe('edge + moto, with the AWS CLI and the SDK', () => {
     runtime.register(fixtureFunction('echo', 'echo', { environment: { STAGE: 'local' } }));
     runtime.register(fixtureFunction('failing', 'fail'));
     runtime.register(fixtureFunction('tables', 'listTables'));
-    edge.use(lambdaApi({ runtime, eventSourceMappings: { list: () => [mapping], get: () => mapping }, region: REGION, accountId: ACCOUNT_ID }));
+    edge.use(lambdaApi({ runtime, eventSourceMappings: { list: () => [mapping] }, region: REGION, accountId: ACCOUNT_ID }));
   });
 
   afterAll(async () => {

@@ -1,25 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { TemplateError, UnknownIntrinsicError } from '../../../localcloud/deploy/errors.js';
-import { NO_VALUE, resolveValue, scanIntrinsics, type ResolveScope } from '../../../localcloud/deploy/intrinsics.js';
+import { evaluateCondition, resolveValue, scanIntrinsics, type ResolveScope } from '../../../localcloud/deploy/intrinsics.js';
 
 const refs: Record<string, unknown> = {
   'AWS::Region': 'eu-west-1',
   'AWS::AccountId': '111122223333',
-  'AWS::NoValue': NO_VALUE,
   Table: 'my-table',
   Env: 'prod',
 };
 
 const scope: ResolveScope = {
-  region: 'eu-west-1',
   ref: (name) => {
     if (name in refs) return refs[name];
     throw new TemplateError(`no ${name}`);
   },
   getAtt: (id, attr) => `${id}.${attr}-value`,
-  condition: (name) => name === 'IsProd',
   importValue: (name) => `imported:${name}`,
-  findInMap: (map, top, second) => `${map}/${top}/${second}`,
 };
 
 const resolve = (value: unknown) => resolveValue(value, scope, 'here');
@@ -45,24 +41,16 @@ describe('intrinsic functions', () => {
     expect(resolve({ 'Fn::Sub': ['${Name}@${AWS::Region}', { Name: { Ref: 'Env' } }] })).toBe('prod@eu-west-1');
   });
 
-  it('resolves Fn::If with conditions, and AWS::NoValue removes the property or element', () => {
-    expect(resolve({ 'Fn::If': ['IsProd', 'big', 'small'] })).toBe('big');
-    expect(resolve({ 'Fn::If': ['IsDev', 'big', 'small'] })).toBe('small');
-    expect(resolve({ a: 1, b: { 'Fn::If': ['IsDev', 2, { Ref: 'AWS::NoValue' }] } })).toEqual({ a: 1 });
-    expect(resolve(['x', { Ref: 'AWS::NoValue' }])).toEqual(['x']);
-  });
-
-  it('evaluates condition functions', () => {
+  it('evaluates Fn::Equals and Fn::Or, the condition functions of CDK templates', () => {
     expect(resolve({ 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] })).toBe(true);
-    expect(resolve({ 'Fn::And': [{ Condition: 'IsProd' }, { 'Fn::Not': [{ Condition: 'IsDev' }] }] })).toBe(true);
-    expect(resolve({ 'Fn::Or': [{ Condition: 'IsDev' }, { 'Fn::Equals': ['a', 'b'] }] })).toBe(false);
+    expect(resolve({ 'Fn::Or': [{ 'Fn::Equals': ['a', 'b'] }, { 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'eu-west-1'] }] })).toBe(true);
+    expect(resolve({ 'Fn::Or': [{ 'Fn::Equals': ['a', 'b'] }] })).toBe(false);
+    expect(evaluateCondition({ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] }, scope, 'here')).toBe(false);
+    expect(() => evaluateCondition({ Ref: 'Table' }, scope, 'here')).toThrow(TemplateError);
   });
 
-  it('resolves Fn::ImportValue, Fn::FindInMap, Fn::Base64 and Fn::GetAZs', () => {
+  it('resolves Fn::ImportValue', () => {
     expect(resolve({ 'Fn::ImportValue': 'Stack:Export' })).toBe('imported:Stack:Export');
-    expect(resolve({ 'Fn::FindInMap': ['M', 'a', 'b'] })).toBe('M/a/b');
-    expect(resolve({ 'Fn::Base64': 'hi' })).toBe('aGk=');
-    expect(resolve({ 'Fn::GetAZs': '' })).toEqual(['eu-west-1a', 'eu-west-1b', 'eu-west-1c']);
   });
 
   it('leaves ordinary objects and scalars alone', () => {
@@ -85,6 +73,12 @@ describe('scanIntrinsics', () => {
       'here',
     );
     expect([...refs].sort()).toEqual(['AWS::Region', 'Fn', 'Queue', 'Table']);
+  });
+
+  it('rejects, as unknown, intrinsics no template of this project uses', () => {
+    for (const fn of ['Fn::If', 'Fn::Not', 'Fn::And', 'Fn::FindInMap', 'Fn::Base64', 'Fn::GetAZs']) {
+      expect(() => scanIntrinsics({ P: { [fn]: [] } }, 'here')).toThrow(new UnknownIntrinsicError(fn, 'here.P'));
+    }
   });
 
   it('names an unknown intrinsic and its location', () => {

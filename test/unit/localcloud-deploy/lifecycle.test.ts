@@ -39,6 +39,17 @@ describe('EventSourceMappings registry', () => {
     expect(() => esm.upsert({ ...spec, ...override })).toThrow(problem);
   });
 
+  it('starts no poller for a disabled mapping, and one once it is enabled', async () => {
+    const esm = new EventSourceMappings(new FakeLambdaRuntime(), UNREACHABLE);
+    const pollers = (esm as unknown as { pollers: Map<string, unknown> }).pollers;
+    esm.upsert({ ...spec, enabled: false });
+    esm.start();
+    expect(pollers.size).toBe(0);
+    esm.upsert(spec);
+    expect(pollers.size).toBe(1);
+    await esm.stop();
+  });
+
   it('rejects an invalid filter pattern at upsert, as Lambda does at CreateEventSourceMapping', () => {
     const esm = new EventSourceMappings(new FakeLambdaRuntime(), UNREACHABLE);
     expect(() => esm.upsert({ ...spec, filterPatterns: ['{"a": "b"}'] })).toThrow(FilterPatternError);

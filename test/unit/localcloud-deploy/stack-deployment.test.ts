@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import type { StackArtifact } from '../../../localcloud/deploy/assembly.js';
+import { TemplateError, UnsupportedResourceTypeError } from '../../../localcloud/deploy/errors.js';
+import type { DeployClients } from '../../../localcloud/deploy/resources/types.js';
+import { StackDeployment } from '../../../localcloud/deploy/stack-deployment.js';
+import type { DeployTarget } from '../../../localcloud/deploy/target.js';
+import { parseTemplate } from '../../../localcloud/deploy/template.js';
+
+/** Only skipped (control-plane) types below: nothing reaches the target or the clients. */
+const target = { region: 'eu-west-1', accountId: '111122223333' } as DeployTarget;
+const clients = {} as DeployClients;
+
+function deployment(stackName: string, template: unknown, exports = new Map<string, string>()): StackDeployment {
+  const stack: StackArtifact = {
+    artifactId: stackName,
+    stackName,
+    templateFile: `${stackName}.template.json`,
+    template: parseTemplate(template, `${stackName}.template.json`),
+    assets: new Map(),
+  };
+  return new StackDeployment(stack, { target, clients, exports });
+}
+
+async function deploy(stackName: string, template: unknown, exports?: Map<string, string>) {
+  const d = deployment(stackName, template, exports);
+  d.validate();
+  return d.deploy();
+}
+
+describe('StackDeployment', () => {
+  it('resolves the pseudo parameters AWS::Region, AWS::AccountId, AWS::Partition and AWS::StackName', async () => {
+    const { outputs } = await deploy('S', {
+      Resources: {},
+      Outputs: {
+        All: { Value: { 'Fn::Sub': '${AWS::Partition}:${AWS::Region}:${AWS::AccountId}:${AWS::StackName}' } },
+        Region: { Value: { Ref: 'AWS::Region' } },
+      },
+    });
+    expect(outputs).toEqual({ All: 'aws:eu-west-1:111122223333:S', Region: 'eu-west-1' });
+  });
+
+  it('rejects, before creating anything, a pseudo parameter it does not provide and a Ref to a template parameter', () => {
+    const noValue = deployment('S', { Resources: {}, Outputs: { O: { Value: { Ref: 'AWS::NoValue' } } } });
+    expect(() => noValue.validate()).toThrow(
+      new TemplateError('stack S, Outputs.O references AWS::NoValue, which is neither a resource nor a supported pseudo parameter'),
+    );
+    const parameter = deployment('S', {
+      Parameters: { Size: { Type: 'Number', Default: 3 } },
+      Resources: {},
+      Outputs: { O: { Value: { Ref: 'Size' } } },
+    });
+    expect(() => parameter.validate()).toThrow(/references Size, which is neither a resource nor a supported pseudo parameter/);
+  });
+
+  it('skips the control-plane types, giving them identities others can Ref and GetAtt', async () => {
+    const skipped = [
+      'AWS::IAM::Role',
+      'AWS::IAM::Policy',
+      'AWS::Lambda::Permission',
+      'AWS::CDK::Metadata',
+      'AWS::SQS::QueuePolicy',
+      'AWS::CloudWatch::Alarm',
+    ];
+    const resources = Object.fromEntries(skipped.map((type, i) => [`R${i}`, { Type: type, Properties: { X: { 'Fn::Frobnicate': 1 } } }]));
+    const { outputs, resources: deployed } = await deploy('S', {
+      Resources: resources,
+      Outputs: { RoleArn: { Value: { 'Fn::GetAtt': ['R0', 'Arn'] } }, AlarmRef: { Value: { Ref: 'R5' } } },
+    });
+    expect(deployed.map((r) => r.type)).toEqual(skipped);
+    expect(outputs.RoleArn).toBe('arn:aws:iam::111122223333:role/S-R0');
+    expect(outputs.AlarmRef).toBe('S-R5');
+  });
+
+  it('rejects a control-plane type no template of this project has', () => {
+    const d = deployment('S', { Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: {} } } });
+    expect(() => d.validate()).toThrow(UnsupportedResourceTypeError);
+  });
+
+  it('skips a resource whose Condition (Fn::Or of Fn::Equals, as CDK writes CDKMetadataAvailable) is false', async () => {
+    const template = (region: string) => ({
+      Conditions: {
+        Available: { 'Fn::Or': [{ 'Fn::Equals': [{ Ref: 'AWS::Region' }, region] }, { 'Fn::Equals': ['a', 'b'] }] },
+      },
+      Resources: { CDKMetadata: { Type: 'AWS::CDK::Metadata', Condition: 'Available', Properties: {} } },
+    });
+    expect((await deploy('S', template('eu-west-1'))).resources).toHaveLength(1);
+    expect((await deploy('S', template('us-east-1'))).resources).toHaveLength(0);
+  });
+
+  it('exports outputs and resolves Fn::ImportValue of a stack deployed earlier', async () => {
+    const exports = new Map<string, string>();
+    await deploy('First', { Resources: {}, Outputs: { O: { Value: 'shared', Export: { Name: 'First:O' } } } }, exports);
+    const { outputs } = await deploy('Second', { Resources: {}, Outputs: { I: { Value: { 'Fn::ImportValue': 'First:O' } } } }, exports);
+    expect(outputs.I).toBe('shared');
+  });
+});
