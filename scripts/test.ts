@@ -1,7 +1,8 @@
 /**
- * `npm test`: unit, simulation and infra tests in parallel, then the end-to-end projects one after
- * the other (they share two cores with moto), then one closing line that totals them:
- * "tests: N passed, N failed, N skipped". Every phase runs even if an earlier one failed.
+ * `npm test`: the linter (`npm run lint`), then unit, simulation and infra tests in parallel,
+ * then the end-to-end projects one after the other (they share two cores with the data
+ * planes), then one closing line that totals them: "tests: N passed, N failed, N skipped".
+ * Every phase runs even if an earlier one failed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
@@ -34,6 +35,10 @@ mkdirSync(resultsDir, { recursive: true });
 const extraArgs = process.argv.slice(2);
 const totals = { passed: 0, failed: 0, skipped: 0, failedPhases: [] as string[] };
 
+console.log('\n=== lint ===');
+if ((await run(join(repoRoot, 'node_modules', '.bin', 'eslint'), ['.'])) === 0) console.log('lint: no problems');
+else totals.failedPhases.push('lint');
+
 for (const phase of phases) {
   const reportFile = join(resultsDir, `${phase.name}.json`);
   console.log(`\n=== ${phase.name} ===`);
@@ -59,10 +64,14 @@ console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals
 process.exit(totals.failedPhases.length > 0 ? 1 : 0);
 
 function runVitest(args: string[]): Promise<number> {
+  return run(join(repoRoot, 'node_modules', '.bin', 'vitest'), args);
+}
+
+function run(command: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {
     // The SDK warns that releases after January 2027 need Node 22; the lock file pins older ones.
     const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    const child = spawn(join(repoRoot, 'node_modules', '.bin', 'vitest'), args, { cwd: repoRoot, stdio: 'inherit', env });
+    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
   });
 }

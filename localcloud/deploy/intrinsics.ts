@@ -68,11 +68,12 @@ export function scanIntrinsics(value: unknown, at: string): Set<string> {
     if (!SUPPORTED.has(name)) throw new UnknownIntrinsicError(name, where);
     if (name === 'Ref' && typeof arg === 'string') refs.add(arg);
     if (name === 'Fn::GetAtt') {
-      const target = Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? splitAttribute(arg)[0] : undefined;
+      const target: unknown = Array.isArray(arg) ? arg[0] : typeof arg === 'string' ? splitAttribute(arg)[0] : undefined;
       if (typeof target === 'string') refs.add(target);
     }
     if (name === 'Fn::Sub') {
-      const [template, vars] = Array.isArray(arg) ? [arg[0], arg[1]] : [arg, undefined];
+      const parts: unknown[] = Array.isArray(arg) ? arg : [arg];
+      const [template, vars] = parts;
       const local = isRecord(vars) ? new Set(Object.keys(vars)) : new Set<string>();
       if (typeof template === 'string') {
         for (const placeholder of subPlaceholders(template)) {

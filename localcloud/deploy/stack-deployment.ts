@@ -30,7 +30,8 @@ export interface AssemblyContext {
 function outputText(value: unknown): string {
   if (typeof value === 'string') return value;
   if (Array.isArray(value)) return value.map(outputText).join(',');
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return JSON.stringify(value) ?? '';
 }
 
 export class StackDeployment implements ResolveScope {

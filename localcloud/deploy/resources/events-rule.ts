@@ -7,7 +7,7 @@ import { functionNameOf, isLambdaFunctionArn } from '../../shared/arn.js';
 import type { ScheduleSpec } from '../../types.js';
 import { TemplateError } from '../errors.js';
 import { physicalName } from '../physical-name.js';
-import { describeResource, type ResourceProvisioner } from './types.js';
+import { describeResource, type ProvisionContext, type ProvisionedResource, type ResourceProvisioner } from './types.js';
 
 const RULE_NAME_MAX = 64;
 
@@ -21,44 +21,49 @@ function parseInput(text: string | undefined, where: string): unknown {
 }
 
 export const eventsRule: ResourceProvisioner = {
-  async provision(ctx) {
-    const { props, target } = ctx;
-    const where = describeResource(ctx);
-    const name = props.optString('Name') ?? physicalName(ctx.stackName, ctx.logicalId, RULE_NAME_MAX);
-    const arn = `arn:${ctx.partition}:events:${target.region}:${target.accountId}:rule/${name}`;
-    const result = { physicalId: name, attributes: { Arn: arn } };
-    const scheduleExpression = props.optString('ScheduleExpression');
-    if (scheduleExpression === undefined) {
-      throw new TemplateError(`${where}: only schedule rules are emulated (no event bus for an EventPattern)`);
-    }
-    if ((props.optString('State') ?? 'ENABLED') !== 'ENABLED') {
-      ctx.log.debug(`${where}: rule is disabled; not scheduled`);
-      return result;
-    }
-
-    // A ScheduleSpec carries one input for all its targets: group targets by input.
-    const byInput = new Map<string, { input: unknown; functions: string[] }>();
-    for (const t of props.objectList('Targets')) {
-      const targetArn = t.string('Arn');
-      if (!isLambdaFunctionArn(targetArn)) {
-        throw new TemplateError(`${where}: target ${targetArn} is not a Lambda function; only Lambda targets are emulated`);
-      }
-      const input = parseInput(t.optString('Input'), where);
-      const key = JSON.stringify(input) ?? '';
-      const group = byInput.get(key) ?? { input, functions: [] };
-      group.functions.push(functionNameOf(targetArn));
-      byInput.set(key, group);
-    }
-    const groups = [...byInput.values()];
-    groups.forEach((group, i) => {
-      const spec: ScheduleSpec = {
-        name: groups.length === 1 ? name : `${name}#${i + 1}`,
-        scheduleExpression,
-        targetFunctionNames: group.functions,
-        ...(group.input === undefined ? {} : { input: group.input }),
-      };
-      target.scheduler.upsert(spec);
-    });
-    return result;
+  // Synchronous inside (the schedule is kept in memory); wrapped so that a refusal is a rejection.
+  provision(ctx) {
+    return new Promise((resolve) => resolve(scheduleRule(ctx)));
   },
 };
+
+function scheduleRule(ctx: ProvisionContext): ProvisionedResource {
+  const { props, target } = ctx;
+  const where = describeResource(ctx);
+  const name = props.optString('Name') ?? physicalName(ctx.stackName, ctx.logicalId, RULE_NAME_MAX);
+  const arn = `arn:${ctx.partition}:events:${target.region}:${target.accountId}:rule/${name}`;
+  const result = { physicalId: name, attributes: { Arn: arn } };
+  const scheduleExpression = props.optString('ScheduleExpression');
+  if (scheduleExpression === undefined) {
+    throw new TemplateError(`${where}: only schedule rules are emulated (no event bus for an EventPattern)`);
+  }
+  if ((props.optString('State') ?? 'ENABLED') !== 'ENABLED') {
+    ctx.log.debug(`${where}: rule is disabled; not scheduled`);
+    return result;
+  }
+
+  // A ScheduleSpec carries one input for all its targets: group targets by input.
+  const byInput = new Map<string, { input: unknown; functions: string[] }>();
+  for (const t of props.objectList('Targets')) {
+    const targetArn = t.string('Arn');
+    if (!isLambdaFunctionArn(targetArn)) {
+      throw new TemplateError(`${where}: target ${targetArn} is not a Lambda function; only Lambda targets are emulated`);
+    }
+    const input = parseInput(t.optString('Input'), where);
+    const key = JSON.stringify(input) ?? '';
+    const group = byInput.get(key) ?? { input, functions: [] };
+    group.functions.push(functionNameOf(targetArn));
+    byInput.set(key, group);
+  }
+  const groups = [...byInput.values()];
+  groups.forEach((group, i) => {
+    const spec: ScheduleSpec = {
+      name: groups.length === 1 ? name : `${name}#${i + 1}`,
+      scheduleExpression,
+      targetFunctionNames: group.functions,
+      ...(group.input === undefined ? {} : { input: group.input }),
+    };
+    target.scheduler.upsert(spec);
+  });
+  return result;
+}

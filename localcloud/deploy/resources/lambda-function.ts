@@ -3,7 +3,7 @@ import { resolveCodeDir } from '../function-code.js';
 import { TemplateError } from '../errors.js';
 import { physicalName } from '../physical-name.js';
 import type { FunctionSpec } from '../../types.js';
-import { describeResource, type ResourceProvisioner } from './types.js';
+import { describeResource, type ProvisionContext, type ProvisionedResource, type ResourceProvisioner } from './types.js';
 
 const FUNCTION_NAME_MAX = 64;
 /** Lambda's defaults when the template leaves them out. */
@@ -11,28 +11,33 @@ const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_MEMORY_MB = 128;
 
 export const lambdaFunction: ResourceProvisioner = {
-  async provision(ctx) {
-    const { props, target } = ctx;
-    const where = describeResource(ctx);
-    if (props.optString('PackageType') === 'Image') {
-      throw new TemplateError(`${where}: container image functions are not supported locally`);
-    }
-    const code = props.optObject('Code');
-    if (!code) throw new TemplateError(`${where}: property Code is required`);
-    const runtime = props.string('Runtime');
-    const name = props.optString('FunctionName') ?? physicalName(ctx.stackName, ctx.logicalId, FUNCTION_NAME_MAX);
-    const spec: FunctionSpec = {
-      name,
-      logicalId: ctx.logicalId,
-      arn: `arn:${ctx.partition}:lambda:${target.region}:${target.accountId}:function:${name}`,
-      codeDir: resolveCodeDir(code, runtime, ctx.assets, where),
-      handler: props.string('Handler'),
-      runtime,
-      environment: props.optObject('Environment')?.stringMap('Variables') ?? {},
-      timeoutSeconds: props.optNumber('Timeout') ?? DEFAULT_TIMEOUT_SECONDS,
-      memoryMb: props.optNumber('MemorySize') ?? DEFAULT_MEMORY_MB,
-    };
-    target.runtime.register(spec);
-    return { physicalId: name, attributes: { Arn: spec.arn } };
+  // Synchronous inside (the runtime registers the function in memory); wrapped so that a refusal is a rejection.
+  provision(ctx) {
+    return new Promise((resolve) => resolve(registerFunction(ctx)));
   },
 };
+
+function registerFunction(ctx: ProvisionContext): ProvisionedResource {
+  const { props, target } = ctx;
+  const where = describeResource(ctx);
+  if (props.optString('PackageType') === 'Image') {
+    throw new TemplateError(`${where}: container image functions are not supported locally`);
+  }
+  const code = props.optObject('Code');
+  if (!code) throw new TemplateError(`${where}: property Code is required`);
+  const runtime = props.string('Runtime');
+  const name = props.optString('FunctionName') ?? physicalName(ctx.stackName, ctx.logicalId, FUNCTION_NAME_MAX);
+  const spec: FunctionSpec = {
+    name,
+    logicalId: ctx.logicalId,
+    arn: `arn:${ctx.partition}:lambda:${target.region}:${target.accountId}:function:${name}`,
+    codeDir: resolveCodeDir(code, runtime, ctx.assets, where),
+    handler: props.string('Handler'),
+    runtime,
+    environment: props.optObject('Environment')?.stringMap('Variables') ?? {},
+    timeoutSeconds: props.optNumber('Timeout') ?? DEFAULT_TIMEOUT_SECONDS,
+    memoryMb: props.optNumber('MemorySize') ?? DEFAULT_MEMORY_MB,
+  };
+  target.runtime.register(spec);
+  return { physicalId: name, attributes: { Arn: spec.arn } };
+}

@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const recordsOf = (payload: unknown): SQSRecord[] => (payload as { Records: SQSRecord[] }).Records;
 
-async function setup(
+function setup(
   queue: { url: string; arn: string },
   overrides: Partial<EventSourceMappingSpec> = {},
   handler?: (records: SQSRecord[]) => unknown,
@@ -56,7 +56,7 @@ describe('SQS mappings', () => {
       }),
     );
     await send(queue.url, 'world');
-    const { records } = await setup(queue);
+    const { records } = setup(queue);
 
     await waitFor(() => records().length === 2, 10_000, 'two records');
     await waitFor(async () => (await messagesLeft(queue.url)) === 0, 10_000, 'the deletes');
@@ -78,7 +78,7 @@ describe('SQS mappings', () => {
   it('deletes only the successes of a partial batch response; the failure comes back', async () => {
     const queue = await createQueue(aws, `q-${randomUUID()}`, { VisibilityTimeout: '1' });
     for (const body of ['m1', 'm2', 'm3']) await send(queue.url, body);
-    const { records } = await setup(queue, { reportBatchItemFailures: true }, (batch) => ({
+    const { records } = setup(queue, { reportBatchItemFailures: true }, (batch) => ({
       batchItemFailures: batch.filter((r) => r.body === 'm2').map((r) => ({ itemIdentifier: r.messageId })),
     }));
 
@@ -95,7 +95,7 @@ describe('SQS mappings', () => {
       RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.arn, maxReceiveCount: 2 }),
     });
     await send(queue.url, 'doomed');
-    const { records } = await setup(queue, {}, () => {
+    const { records } = setup(queue, {}, () => {
       throw new Error('always fails');
     });
 
@@ -117,7 +117,7 @@ describe('SQS mappings', () => {
       await send(queue.url, `a${i}`, { MessageGroupId: 'a' });
       await send(queue.url, `b${i}`, { MessageGroupId: 'b' });
     }
-    const { records } = await setup(queue, { batchSize: 4 });
+    const { records } = setup(queue, { batchSize: 4 });
 
     await waitFor(() => records().length === 12, 15_000, 'all 12 messages');
     const group = (g: string) => records().filter((r) => r.attributes.MessageGroupId === g).map((r) => r.body);
@@ -130,7 +130,7 @@ describe('SQS mappings', () => {
     await send(queue.url, JSON.stringify({ type: 'skip' }));
     await send(queue.url, 'not json');
     await send(queue.url, JSON.stringify({ type: 'keep' }));
-    const { records } = await setup(queue, { filterPatterns: [JSON.stringify({ body: { type: ['keep'] } })] });
+    const { records } = setup(queue, { filterPatterns: [JSON.stringify({ body: { type: ['keep'] } })] });
 
     await waitFor(() => records().length === 1, 10_000, 'the kept message');
     await waitFor(async () => (await messagesLeft(queue.url)) === 0, 10_000, 'the filtered ones deleted');

@@ -116,7 +116,8 @@ describe('edge + moto, with the AWS CLI and the SDK', () => {
     });
 
     it('the SDK works through the edge, and moto builds URLs that point back at the edge', async () => {
-      const { dynamodb, sqs, destroy } = testAws(edge.url);
+      const aws = testAws(edge.url);
+      const { dynamodb, sqs } = aws;
       try {
         await dynamodb.send(
           new CreateTableCommand({
@@ -130,7 +131,7 @@ describe('edge + moto, with the AWS CLI and the SDK', () => {
         const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'via-edge' }));
         expect(QueueUrl).toBe(`${edge.url}/${ACCOUNT_ID}/via-edge`);
       } finally {
-        destroy();
+        aws.destroy();
       }
     });
 

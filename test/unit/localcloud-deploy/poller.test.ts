@@ -32,9 +32,10 @@ describe('pollBatches', () => {
   it('returns once an exhausted source is drained', async () => {
     const source = new ScriptedSource([[1, 2, 3]]);
     const delivered: number[][] = [];
-    const loop = pollBatches(source, spec, deps, new AbortController().signal, async (batch) => {
+    const loop = pollBatches(source, spec, deps, new AbortController().signal, (batch) => {
       delivered.push(batch);
       source.exhausted = true;
+      return Promise.resolve();
     });
 
     await loop;
@@ -44,7 +45,7 @@ describe('pollBatches', () => {
   it('waits a poll interval while the source is idle, and stops when aborted', async () => {
     const source = new ScriptedSource([]);
     const stop = new AbortController();
-    const deliver = vi.fn(async () => undefined);
+    const deliver = vi.fn(() => Promise.resolve(undefined));
     const loop = pollBatches(source, spec, { pollIntervalMs: 20 }, stop.signal, deliver);
 
     await sleep(70);
@@ -59,12 +60,12 @@ describe('pollBatches', () => {
   it('does not deliver a batch collected as it was stopped', async () => {
     const stop = new AbortController();
     const source = new ScriptedSource([[1]]);
-    source.fetch = async () => {
+    source.fetch = () => {
       source.buffer.push(1);
       stop.abort();
-      return 1;
+      return Promise.resolve(1);
     };
-    const deliver = vi.fn(async () => undefined);
+    const deliver = vi.fn(() => Promise.resolve(undefined));
 
     await pollBatches(source, spec, deps, stop.signal, deliver);
 
@@ -97,7 +98,7 @@ class TestLoop extends MappingLoop {
 describe('MappingLoop', () => {
   it('starts only once the previous poller of the mapping has stopped', async () => {
     let previousStopped!: () => void;
-    const loop = new TestLoop(silentLog(), new Promise<void>((resolve) => (previousStopped = resolve)), async () => undefined);
+    const loop = new TestLoop(silentLog(), new Promise<void>((resolve) => (previousStopped = resolve)), () => Promise.resolve());
 
     await sleep(10);
     expect(loop.runs).toBe(0);
@@ -121,9 +122,7 @@ describe('MappingLoop', () => {
 
   it('logs a crash of run with the mapping, and stops cleanly afterwards', async () => {
     const log = silentLog();
-    const loop = new TestLoop(log, Promise.resolve(), async () => {
-      throw new Error('boom');
-    });
+    const loop = new TestLoop(log, Promise.resolve(), () => Promise.reject(new Error('boom')));
 
     await expect(loop.stop()).resolves.toBeUndefined();
     expect(log.error).toHaveBeenCalledWith('mapping m1 stopped on an unexpected error', expect.objectContaining({ message: 'boom' }));
