@@ -42,8 +42,9 @@ Verbs:
   topics list                                 topic names, partition counts, replication factors
   produce         --topic T --partition N [--key-separator S] [--acks all|1] [--batch-size N]
                   one record per line of stdin; with --key-separator, "key<S>value" (split at the first S)
-  consume         --topic T [--partition N] [--offset N] [--follow] [--max-records N] [--poll-interval-ms N]
-                  prints "offset<TAB>key<TAB>value" (key "null" when absent); all partitions without --partition;
+  consume         --topic T [--partition N [--offset N]] [--follow] [--max-records N] [--poll-interval-ms N]
+                  prints "offset<TAB>key<TAB>value" (key "null" when absent); without --partition every
+                  partition from offset 0, each line prefixed with its partition;
                   stops at the high watermark, or keeps polling with --follow (Ctrl-C ends it)
   brokers list                                live brokers, incarnations, lease deadlines
 
@@ -162,6 +163,8 @@ function commandOf(verb: string, values: Values): Command {
       };
     }
     case 'consume':
+      // As kafka-console-consumer: an offset means one partition's offset.
+      if (values.offset !== undefined && values.partition === undefined) throw new UsageError('--offset needs --partition');
       return {
         verb,
         topic: required(values.topic, 'topic'),

@@ -22,10 +22,10 @@ describe('CLI argument parser', () => {
       acks: 1,
       batchSize: 100,
     });
-    expect(parseCli(['consume', '--topic', 't', '--offset', '5', '--follow']).command).toEqual({
+    expect(parseCli(['consume', '--topic', 't', '--partition', '3', '--offset', '5', '--follow']).command).toEqual({
       verb: 'consume',
       topic: 't',
-      partition: undefined,
+      partition: 3,
       offset: 5,
       follow: true,
       maxRecords: undefined,
@@ -62,8 +62,9 @@ describe('CLI argument parser', () => {
     [['produce', '--topic', 't', '--partition', '1', '--acks', '2'], /--acks must be all, -1 or 1/],
     [['produce', '--topic', 't', '--partition', '1', '--key-separator', ''], /--key-separator must not be empty/],
     [['produce', '--topic', 't', '--partition', '1', '--follow'], /produce takes no --follow/],
-    [['consume', '--topic', 't', '--offset=-1'], /--offset must be an integer >= 0/],
+    [['consume', '--topic', 't', '--partition', '1', '--offset=-1'], /--offset must be an integer >= 0/],
     [['consume', '--topic', 't', '--offset', '-1'], /--offset' argument is ambiguous/],
+    [['consume', '--topic', 't', '--offset', '3'], /--offset needs --partition/],
     [['consume', '--topic', 't', '--max-records', '5000'], /--max-records must be an integer from 1 to 1000/],
     [['topics', 'create', '--topic', 't', '--partitions', '2'], /--replication-factor is required/],
     [['topics', 'list', '--timeout-ms', 'soon'], /--timeout-ms must be an integer/],
