@@ -95,9 +95,11 @@ The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
 
 Or with the project's CLI (npm run cli -- --help):
 
+  npm run cli -- brokers run --broker E --broker F     # in another terminal: brokers heartbeating until Ctrl-C
+  npm run cli -- topics create --topic payments --partitions 2 --replication-factor 2
   npm run cli -- topics describe
-  printf 'k1:hello\\nk2:world\\n' | npm run cli -- produce --topic orders --partition 1 --key-separator :
-  npm run cli -- consume --topic orders --partition 1 --offset 0
+  printf 'k1:hello\\nk2:world\\n' | npm run cli -- produce --topic payments --partition 1 --key-separator :
+  npm run cli -- consume --topic payments --partition 1 --offset 0
 `);
 
 function positiveInteger(name: string, raw: string | undefined, options: { allowZero?: boolean } = {}): number {

@@ -27,7 +27,8 @@ export type Command =
   | { verb: 'topics list' }
   | { verb: 'produce'; topic: string; partition: number; keySeparator?: string; acks: 'all' | 1; batchSize: number }
   | { verb: 'consume'; topic: string; partition?: number; offset: number; follow: boolean; maxRecords?: number; pollIntervalMs: number }
-  | { verb: 'brokers list' };
+  | { verb: 'brokers list' }
+  | { verb: 'brokers run'; brokers: string[]; heartbeatIntervalMs: number };
 
 export interface ParsedCli {
   command: Command;
@@ -47,6 +48,9 @@ Verbs:
                   partition from offset 0, each line prefixed with its partition;
                   stops at the high watermark, or keeps polling with --follow (Ctrl-C ends it)
   brokers list                                live brokers, incarnations, lease deadlines
+  brokers run     --broker ID [--broker ID ...] [--heartbeat-interval-ms N]
+                  simulated brokers heartbeating through the heartbeat function until Ctrl-C
+                  (what npm start -- --no-demo leaves to you)
 
 Connection (every verb):
   --endpoint URL       Lambda endpoint (default $AWS_ENDPOINT_URL, else http://localhost:4566)
@@ -66,6 +70,7 @@ const verbFlags: Record<string, readonly string[]> = {
   produce: ['topic', 'partition', 'key-separator', 'acks', 'batch-size'],
   consume: ['topic', 'partition', 'offset', 'follow', 'max-records', 'poll-interval-ms'],
   'brokers list': [],
+  'brokers run': ['broker', 'heartbeat-interval-ms'],
 };
 
 const options = {
@@ -88,6 +93,8 @@ const options = {
   follow: { type: 'boolean' },
   'max-records': { type: 'string' },
   'poll-interval-ms': { type: 'string' },
+  broker: { type: 'string', multiple: true },
+  'heartbeat-interval-ms': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>['values'];
@@ -174,6 +181,11 @@ function commandOf(verb: string, values: Values): Command {
         maxRecords: integer(values['max-records'], 'max-records', 1, 1000),
         pollIntervalMs: integer(values['poll-interval-ms'], 'poll-interval-ms', 1) ?? 500,
       };
+    case 'brokers run': {
+      const brokers = values.broker ?? [];
+      if (brokers.length === 0 || brokers.some((id) => id === '')) throw new UsageError('--broker ID is required (repeat it for more brokers)');
+      return { verb, brokers, heartbeatIntervalMs: integer(values['heartbeat-interval-ms'], 'heartbeat-interval-ms', 1) ?? 2000 };
+    }
     default:
       throw new UsageError(`unknown verb "${verb}"`);
   }

@@ -4,6 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
+import { BrokerSimulator } from '../broker-simulator.js';
 import { Consumer } from '../consumer.js';
 import { LeadershipClient, RemoteFunctionError, type PartitionView } from '../lambda-client.js';
 import { Producer, type ProducerRecord } from '../producer.js';
@@ -102,6 +103,17 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
       }
       return;
     }
+    case 'brokers run': {
+      const simulator = new BrokerSimulator(client, {
+        heartbeatIntervalMs: command.heartbeatIntervalMs,
+        onError: (brokerId, error) => io.err(`heartbeat of ${brokerId} failed: ${error.message}`),
+      });
+      await simulator.start(command.brokers);
+      io.out(`Brokers ${command.brokers.join(', ')} heartbeating every ${command.heartbeatIntervalMs} ms; Ctrl-C stops them (their leases then lapse).`);
+      await aborted(io.signal);
+      await simulator.stop();
+      return;
+    }
     case 'produce':
       return produce(command, client, connection, io);
     case 'consume':
@@ -157,6 +169,7 @@ async function consume(command: Extract<Command, { verb: 'consume' }>, client: L
 }
 
 function aborted(signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
 }
 

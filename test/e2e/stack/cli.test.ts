@@ -3,7 +3,6 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
 import { pollUntil } from '../../../client/poll.js';
 import { repoRoot } from '../../../tools/synth.js';
 import { leadershipClient, stackTarget, uniqueTopic, waitForLiveBrokers } from './support.js';
@@ -18,7 +17,7 @@ interface CliRun {
 describe('CLI round trip on the deployed stack', () => {
   const target = stackTarget();
   const client = leadershipClient(target);
-  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)) });
+  let brokersProcess: ReturnType<typeof start> | undefined;
   const topic = uniqueTopic('cli');
   const outputsFile = join(mkdtempSync(join(tmpdir(), 'cli-outputs-')), 'outputs.json');
   const connection = ['--endpoint', target.endpoint, '--outputs', outputsFile, '--stack', 'Stack', '--region', target.region];
@@ -43,12 +42,20 @@ describe('CLI round trip on the deployed stack', () => {
 
   beforeAll(async () => {
     writeFileSync(outputsFile, JSON.stringify({ Stack: target.outputs }));
-    await simulator.start(['cli-1', 'cli-2']);
+    // The brokers, too, come from the CLI: `brokers run` heartbeats until SIGINT.
+    brokersProcess = start(['brokers', 'run', '--broker', 'cli-1', '--broker', 'cli-2', '--heartbeat-interval-ms', String(Math.floor(target.sessionTimeoutMs / 6)), ...connection]);
+    brokersProcess.child.stdin.end();
     await waitForLiveBrokers(client, ['cli-1', 'cli-2'], target.sessionTimeoutMs * 8);
+    const announced = brokersProcess.run;
+    await pollUntil(() => /Brokers cli-1, cli-2 heartbeating every \d+ ms/.test(announced.stdout), { timeoutMs: 10_000, description: 'brokers run to announce its brokers' });
   });
 
   afterAll(async () => {
-    await simulator.stop();
+    if (brokersProcess) {
+      brokersProcess.child.kill('SIGINT');
+      const ended = await brokersProcess.done;
+      expect(ended.code, ended.stderr).toBe(0);
+    }
     client.close();
   });
 

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { parseCli, USAGE, UsageError } from '../../../client/cli/args.js';
 import { runCli } from '../../../client/cli/run.js';
 import { LeadershipClient } from '../../../client/lambda-client.js';
@@ -14,6 +14,7 @@ describe('CLI argument parser', () => {
     expect(parseCli(['topics', 'describe']).command).toEqual({ verb: 'topics describe', topic: undefined });
     expect(parseCli(['topics', 'list']).command).toEqual({ verb: 'topics list' });
     expect(parseCli(['brokers', 'list']).command).toEqual({ verb: 'brokers list' });
+    expect(parseCli(['brokers', 'run', '--broker', 'A', '--broker', 'B']).command).toEqual({ verb: 'brokers run', brokers: ['A', 'B'], heartbeatIntervalMs: 2000 });
     expect(parseCli(['produce', '--topic', 't', '--partition', '2', '--key-separator', ':', '--acks', '1']).command).toEqual({
       verb: 'produce',
       topic: 't',
@@ -50,6 +51,7 @@ describe('CLI argument parser', () => {
     [[], /a verb is required/],
     [['frobnicate'], /unknown verb "frobnicate"/],
     [['topics'], /"topics" needs a sub-command: topics create, topics describe, topics list/],
+    [['brokers'], /"brokers" needs a sub-command: brokers list, brokers run/],
     [['topics', 'delete'], /unknown verb "topics delete"/],
     [['topics', 'list', 'extra'], /unexpected argument "extra"/],
     [['topics', 'list', '--bogus'], /Unknown option '--bogus'/],
@@ -69,6 +71,8 @@ describe('CLI argument parser', () => {
     [['topics', 'create', '--topic', 't', '--partitions', '2'], /--replication-factor is required/],
     [['topics', 'list', '--timeout-ms', 'soon'], /--timeout-ms must be an integer/],
     [['consume', '--topic'], /argument missing/],
+    [['brokers', 'run'], /--broker ID is required/],
+    [['brokers', 'run', '--broker', 'A', '--heartbeat-interval-ms', '0'], /--heartbeat-interval-ms must be an integer >= 1/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(UsageError);
     expect(() => parseCli(argv)).toThrow(message);
@@ -76,7 +80,7 @@ describe('CLI argument parser', () => {
 });
 
 describe('CLI commands (fake Lambda)', () => {
-  async function cli(argv: string[], stdin = '', lambda = new FakeLambda('orders', 2)) {
+  async function cli(argv: string[], stdin = '', lambda = new FakeLambda('orders', 2), signal?: AbortSignal) {
     const out: string[] = [];
     const err: string[] = [];
     const code = await runCli(argv, {
@@ -84,6 +88,7 @@ describe('CLI commands (fake Lambda)', () => {
       out: (line) => out.push(line),
       err: (line) => err.push(line),
       env: {},
+      signal,
       connect: () => new LeadershipClient(fakeOutputs, { transport: lambda.transport }),
     });
     return { code, out, err, lambda };
@@ -133,6 +138,19 @@ describe('CLI commands (fake Lambda)', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.out[0]).toMatch(/^Usage: npm run cli -- <verb>/);
+  });
+
+  it('runs simulated brokers until the signal ends them', async () => {
+    const controller = new AbortController();
+    const lambda = new FakeLambda('orders', 1);
+    const running = cli(['brokers', 'run', '--broker', 'A', '--broker', 'B', '--heartbeat-interval-ms', '10'], '', lambda, controller.signal);
+    await vi.waitFor(() => expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length).toBeGreaterThanOrEqual(4));
+    controller.abort();
+    const result = await running;
+    expect(result).toMatchObject({ code: 0, err: [], out: ['Brokers A, B heartbeating every 10 ms; Ctrl-C stops them (their leases then lapse).'] });
+    const calls = lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length).toBe(calls);
   });
 
   it('reports a missing outputs file as a usage problem', async () => {

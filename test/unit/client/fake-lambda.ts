@@ -99,6 +99,8 @@ export class FakeLambda {
         const records = state.records.slice(offset, end).map((record, index) => ({ offset: offset + index, appendedAt: 0, ...record }));
         return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, highWatermark: state.records.length, records, nextOffset: offset + records.length };
       }
+      case fakeOutputs.HeartbeatFunctionName:
+        return { brokerId: payload.brokerId, incarnation: 1, deadlineMs: 6000, expiresAt: 6, rejoined: false, sweptBrokers: [] };
       case fakeOutputs.CreateTopicFunctionName:
         return { topic: payload.topic, partitions: payload.partitions, replicationFactor: payload.replicationFactor, minInsyncReplicas: 1, uncleanLeaderElection: false, assignments: this.describe(this.topic).topics[0].partitions };
       default:
