@@ -13,28 +13,55 @@ export class RemoteFunctionError extends Error {
   }
 }
 
+/** What a Lambda Invoke answers: the payload text and, when the handler failed, its FunctionError. */
+export interface InvokeOutcome {
+  payload: string;
+  functionError?: string;
+}
+
+/**
+ * Carries one invocation. The default one is the AWS SDK's Lambda Invoke; unit tests pass
+ * a fake (no network). A transport throws for faults of the Lambda API or the network.
+ */
+export type LambdaTransport = (functionName: string, payload: string) => Promise<InvokeOutcome>;
+
+export interface LeadershipClientOptions {
+  endpoint?: string;
+  region?: string;
+  /** Replaces the AWS SDK Lambda client (tests). */
+  transport?: LambdaTransport;
+}
+
 /** Invokes the project's functions by their deployed names (endpoint from AWS_ENDPOINT_URL or explicit). */
 export class LeadershipClient {
-  private readonly lambda: LambdaClient;
+  private readonly lambda?: LambdaClient;
+  private readonly transport: LambdaTransport;
 
   constructor(
-    private readonly outputs: LeadershipStackOutputs,
-    options: { endpoint?: string; region?: string } = {},
+    readonly outputs: LeadershipStackOutputs,
+    options: LeadershipClientOptions = {},
   ) {
-    this.lambda = new LambdaClient({
-      region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
-      ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-      maxAttempts: 1,
-    });
+    if (options.transport) {
+      this.transport = options.transport;
+    } else {
+      const lambda = new LambdaClient({
+        region: options.region ?? process.env.AWS_REGION ?? 'us-east-1',
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        maxAttempts: 1,
+      });
+      this.lambda = lambda;
+      this.transport = async (functionName, payload) => {
+        const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(payload) }));
+        return { payload: response.Payload ? Buffer.from(response.Payload).toString('utf8') : 'null', functionError: response.FunctionError };
+      };
+    }
   }
 
   async invoke<T>(functionName: string, payload: unknown): Promise<T> {
-    const response = await this.lambda.send(
-      new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(JSON.stringify(payload)) }),
-    );
-    const text = response.Payload ? Buffer.from(response.Payload).toString('utf8') : 'null';
+    const response = await this.transport(functionName, JSON.stringify(payload));
+    const text = response.payload;
     const body = JSON.parse(text === '' ? 'null' : text) as unknown;
-    if (response.FunctionError) {
+    if (response.functionError) {
       const error = (body ?? {}) as { errorType?: string; errorMessage?: string };
       throw new RemoteFunctionError(functionName, error.errorType ?? 'Unhandled', error.errorMessage ?? text);
     }
@@ -45,12 +72,13 @@ export class LeadershipClient {
     return this.invoke<HeartbeatResponse>(this.outputs.HeartbeatFunctionName, { brokerId, incarnation });
   }
   createTopic(request: { topic: string; partitions: number; replicationFactor: number; minInsyncReplicas?: number; uncleanLeaderElection?: boolean }) {
-    return this.invoke<unknown>(this.outputs.CreateTopicFunctionName, request);
+    return this.invoke<CreateTopicResponse>(this.outputs.CreateTopicFunctionName, request);
   }
   describe(topic?: string) {
     return this.invoke<DescribeResponse>(this.outputs.DescribeFunctionName, topic ? { topic } : {});
   }
-  produce(request: { topic: string; partition: number; records: Array<{ key?: string | null; value: string }>; leaderEpoch?: number }) {
+  /** `acks`: "all" (default; -1 alike) or 1 (the leader's write only). */
+  produce(request: { topic: string; partition: number; records: Array<{ key?: string | null; value: string }>; leaderEpoch?: number; acks?: 'all' | -1 | 1 }) {
     return this.invoke<ProduceResponse>(this.outputs.ProduceFunctionName, request);
   }
   consume(request: { topic: string; partition: number; offset?: number; maxRecords?: number; leaderEpoch?: number }) {
@@ -58,7 +86,7 @@ export class LeadershipClient {
   }
 
   close(): void {
-    this.lambda.destroy();
+    this.lambda?.destroy();
   }
 }
 
@@ -105,4 +133,13 @@ export interface ConsumeResponse {
   highWatermark: number;
   records: Array<{ offset: number; leaderEpoch: number; key: string | null; value: string; appendedAt: number }>;
   nextOffset: number;
+}
+
+export interface CreateTopicResponse {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
+  assignments: PartitionView[];
 }

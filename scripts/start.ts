@@ -92,6 +92,14 @@ The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
   aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.ConsumeFunctionName} --payload '{"topic":"orders","partition":1}' out.json && cat out.json
 
 (awscli v2 needs --cli-binary-format raw-in-base64-out before --payload.)
+
+Or with the project's CLI (npm run cli -- --help):
+
+  npm run cli -- brokers run --broker E --broker F     # in another terminal: brokers heartbeating until Ctrl-C
+  npm run cli -- topics create --topic payments --partitions 2 --replication-factor 2
+  npm run cli -- topics describe
+  printf 'k1:hello\\nk2:world\\n' | npm run cli -- produce --topic payments --partition 1 --key-separator :
+  npm run cli -- consume --topic payments --partition 1 --offset 0
 `);
 
 function positiveInteger(name: string, raw: string | undefined, options: { allowZero?: boolean } = {}): number {

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { inject } from 'vitest';
 import { LeadershipClient, type PartitionView } from '../../../client/lambda-client.js';
+import { pollUntil } from '../../../client/poll.js';
 import { drainLeadershipEvents as drainQueue, type LeadershipEventMessage } from '../../../client/leadership-events.js';
 import type { StackTarget } from './global-setup.js';
 
@@ -50,4 +51,18 @@ export async function drainLeadershipEvents(target: StackTarget, topic: string, 
 
 export function sqsClient(target: StackTarget): SQSClient {
   return new SQSClient({ endpoint: target.endpoint, region: target.region });
+}
+
+/**
+ * Waits until the live brokers are exactly `brokerIds`: brokers of an earlier test file may
+ * still hold leases, and a topic created now would be assigned to them too.
+ */
+export async function waitForLiveBrokers(client: LeadershipClient, brokerIds: string[], timeoutMs: number): Promise<void> {
+  await pollUntil(
+    async () => {
+      const live = (await client.describe()).brokers.filter((broker) => broker.alive).map((broker) => broker.brokerId);
+      return live.length === brokerIds.length && brokerIds.every((id) => live.includes(id));
+    },
+    { timeoutMs, intervalMs: 200, description: `the live brokers to be exactly ${brokerIds.join(', ')}` },
+  );
 }

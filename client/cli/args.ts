@@ -1,0 +1,206 @@
+/**
+ * The CLI's argument parser: verbs, their flags, the connection flags, usage text. Pure: it
+ * reads nothing but argv and the environment it is given, so it is unit tested as it is.
+ */
+import { parseArgs } from 'node:util';
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+export interface Connection {
+  endpoint: string;
+  outputsFile: string;
+  stack: string;
+  region: string;
+  /** The overall deadline of each produce or fetch, retries included. */
+  timeoutMs: number;
+}
+
+export type Command =
+  | { verb: 'help'; text: string }
+  | { verb: 'topics create'; topic: string; partitions: number; replicationFactor: number; minInsyncReplicas?: number; uncleanLeaderElection: boolean }
+  | { verb: 'topics describe'; topic?: string }
+  | { verb: 'topics list' }
+  | { verb: 'produce'; topic: string; partition: number; keySeparator?: string; acks: 'all' | 1; batchSize: number }
+  | { verb: 'consume'; topic: string; partition?: number; offset: number; follow: boolean; maxRecords?: number; pollIntervalMs: number }
+  | { verb: 'brokers list' }
+  | { verb: 'brokers run'; brokers: string[]; heartbeatIntervalMs: number };
+
+export interface ParsedCli {
+  command: Command;
+  connection: Connection;
+}
+
+export const USAGE = `Usage: npm run cli -- <verb> [flags]
+
+Verbs:
+  topics create   --topic T --partitions N --replication-factor N [--min-insync-replicas N] [--unclean-leader-election]
+  topics describe [--topic T]                 partitions with leader, replicas, ISR, leader epoch, high watermark
+  topics list                                 topic names, partition counts, replication factors
+  produce         --topic T --partition N [--key-separator S] [--acks all|1] [--batch-size N]
+                  one record per line of stdin; with --key-separator, "key<S>value" (split at the first S)
+  consume         --topic T [--partition N [--offset N]] [--follow] [--max-records N] [--poll-interval-ms N]
+                  prints "offset<TAB>key<TAB>value" (key "null" when absent); without --partition every
+                  partition from offset 0, each line prefixed with its partition;
+                  stops at the high watermark, or keeps polling with --follow (Ctrl-C ends it)
+  brokers list                                live brokers, incarnations, lease deadlines
+  brokers run     --broker ID [--broker ID ...] [--heartbeat-interval-ms N]
+                  simulated brokers heartbeating through the heartbeat function until Ctrl-C
+                  (what npm start -- --no-demo leaves to you)
+
+Connection (every verb):
+  --endpoint URL       Lambda endpoint (default $AWS_ENDPOINT_URL, else http://localhost:4566)
+  --outputs FILE       stack outputs from cdk deploy --outputs-file (default cdk-outputs.json)
+  --stack NAME         the stack in that file (default $STACK_NAME, else PartitionLeadership)
+  --region R           (default $AWS_REGION, else us-east-1)
+  --timeout-ms N       overall deadline of a produce or fetch, retries included (default 30000)
+  --help               this text
+
+Exit codes: 0 done, 1 the call failed (the error is printed), 2 bad arguments.`;
+
+const connectionFlags = ['endpoint', 'outputs', 'stack', 'region', 'timeout-ms', 'help'] as const;
+const verbFlags: Record<string, readonly string[]> = {
+  'topics create': ['topic', 'partitions', 'replication-factor', 'min-insync-replicas', 'unclean-leader-election'],
+  'topics describe': ['topic'],
+  'topics list': [],
+  produce: ['topic', 'partition', 'key-separator', 'acks', 'batch-size'],
+  consume: ['topic', 'partition', 'offset', 'follow', 'max-records', 'poll-interval-ms'],
+  'brokers list': [],
+  'brokers run': ['broker', 'heartbeat-interval-ms'],
+};
+
+const options = {
+  endpoint: { type: 'string' },
+  outputs: { type: 'string' },
+  stack: { type: 'string' },
+  region: { type: 'string' },
+  'timeout-ms': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+  topic: { type: 'string' },
+  partitions: { type: 'string' },
+  partition: { type: 'string' },
+  'replication-factor': { type: 'string' },
+  'min-insync-replicas': { type: 'string' },
+  'unclean-leader-election': { type: 'boolean' },
+  'key-separator': { type: 'string' },
+  acks: { type: 'string' },
+  'batch-size': { type: 'string' },
+  offset: { type: 'string' },
+  follow: { type: 'boolean' },
+  'max-records': { type: 'string' },
+  'poll-interval-ms': { type: 'string' },
+  broker: { type: 'string', multiple: true },
+  'heartbeat-interval-ms': { type: 'string' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>['values'];
+
+export function parseCli(argv: string[], env: Record<string, string | undefined> = {}): ParsedCli {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError((error as Error).message.split('\n')[0]);
+  }
+  const { values, positionals } = parsed;
+  const connection: Connection = {
+    endpoint: values.endpoint ?? env.AWS_ENDPOINT_URL ?? 'http://localhost:4566',
+    outputsFile: values.outputs ?? 'cdk-outputs.json',
+    stack: values.stack ?? env.STACK_NAME ?? 'PartitionLeadership',
+    region: values.region ?? env.AWS_REGION ?? 'us-east-1',
+    timeoutMs: integer(values['timeout-ms'], 'timeout-ms', 1) ?? 30_000,
+  };
+  if (values.help) return { command: { verb: 'help', text: USAGE }, connection };
+
+  const verb = verbOf(positionals);
+  const allowed = new Set<string>([...connectionFlags, ...verbFlags[verb]]);
+  for (const [flag, value] of Object.entries(values)) {
+    if (value !== undefined && !allowed.has(flag)) throw new UsageError(`${verb} takes no --${flag}`);
+  }
+  return { command: commandOf(verb, values), connection };
+}
+
+function verbOf(positionals: string[]): string {
+  if (positionals.length === 0) throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list');
+  const [first, second, ...rest] = positionals;
+  const twoWords = first === 'topics' || first === 'brokers';
+  const verb = twoWords ? `${first} ${second ?? ''}`.trim() : first;
+  const extra = twoWords ? rest : positionals.slice(1);
+  if (!(verb in verbFlags)) {
+    throw new UsageError(
+      twoWords && second === undefined ? `"${first}" needs a sub-command: ${Object.keys(verbFlags).filter((name) => name.startsWith(first)).join(', ')}` : `unknown verb "${verb}"`,
+    );
+  }
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}" after ${verb}`);
+  return verb;
+}
+
+function commandOf(verb: string, values: Values): Command {
+  switch (verb) {
+    case 'topics create':
+      return {
+        verb,
+        topic: required(values.topic, 'topic'),
+        partitions: required(integer(values.partitions, 'partitions', 1), 'partitions'),
+        replicationFactor: required(integer(values['replication-factor'], 'replication-factor', 1), 'replication-factor'),
+        minInsyncReplicas: integer(values['min-insync-replicas'], 'min-insync-replicas', 1),
+        uncleanLeaderElection: values['unclean-leader-election'] ?? false,
+      };
+    case 'topics describe':
+      return { verb, topic: values.topic };
+    case 'topics list':
+    case 'brokers list':
+      return { verb };
+    case 'produce': {
+      const acks = values.acks ?? 'all';
+      if (acks !== 'all' && acks !== '-1' && acks !== '1') throw new UsageError(`--acks must be all, -1 or 1, got "${acks}"`);
+      const keySeparator = values['key-separator'];
+      if (keySeparator === '') throw new UsageError('--key-separator must not be empty');
+      return {
+        verb,
+        topic: required(values.topic, 'topic'),
+        partition: required(integer(values.partition, 'partition', 1), 'partition'),
+        keySeparator,
+        acks: acks === '1' ? 1 : 'all',
+        batchSize: integer(values['batch-size'], 'batch-size', 1, 500) ?? 100,
+      };
+    }
+    case 'consume':
+      // As kafka-console-consumer: an offset means one partition's offset.
+      if (values.offset !== undefined && values.partition === undefined) throw new UsageError('--offset needs --partition');
+      return {
+        verb,
+        topic: required(values.topic, 'topic'),
+        partition: integer(values.partition, 'partition', 1),
+        offset: integer(values.offset, 'offset', 0) ?? 0,
+        follow: values.follow ?? false,
+        maxRecords: integer(values['max-records'], 'max-records', 1, 1000),
+        pollIntervalMs: integer(values['poll-interval-ms'], 'poll-interval-ms', 1) ?? 500,
+      };
+    case 'brokers run': {
+      const brokers = values.broker ?? [];
+      if (brokers.length === 0 || brokers.some((id) => id === '')) throw new UsageError('--broker ID is required (repeat it for more brokers)');
+      return { verb, brokers, heartbeatIntervalMs: integer(values['heartbeat-interval-ms'], 'heartbeat-interval-ms', 1) ?? 2000 };
+    }
+    default:
+      throw new UsageError(`unknown verb "${verb}"`);
+  }
+}
+
+function required<T>(value: T | undefined, flag: string): T {
+  if (value === undefined || value === '') throw new UsageError(`--${flag} is required`);
+  return value;
+}
+
+function integer(raw: string | undefined, flag: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${flag} must be an integer ${max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`}, got "${raw}"`);
+  }
+  return value;
+}

@@ -1,0 +1,182 @@
+/**
+ * The CLI's verbs on top of the client: admin calls through LeadershipClient, produce
+ * through Producer, consume through Consumer. `scripts/cli.ts` is its entry point.
+ */
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { BrokerSimulator } from '../broker-simulator.js';
+import { Consumer } from '../consumer.js';
+import { LeadershipClient, RemoteFunctionError, type PartitionView } from '../lambda-client.js';
+import { Producer, type ProducerRecord } from '../producer.js';
+import { ClientError, ClientTimeoutError, systemClock } from '../retry.js';
+import { readOutputsFile } from '../stack-outputs.js';
+import { parseCli, UsageError, type Command, type Connection } from './args.js';
+
+export interface CliIo {
+  stdin: Readable;
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: Record<string, string | undefined>;
+  /** Ends `consume --follow` (the entry point aborts it on SIGINT/SIGTERM). */
+  signal?: AbortSignal;
+  /** Builds the client (tests pass one with a fake transport). */
+  connect?: (connection: Connection) => LeadershipClient;
+}
+
+/** Runs one CLI invocation; resolves to the exit code (0 done, 1 the call failed, 2 bad arguments). */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let parsed: ReturnType<typeof parseCli>;
+  try {
+    parsed = parseCli(argv, io.env);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    io.err(`cli: ${error.message}`);
+    io.err('Run "npm run cli -- --help" for usage.');
+    return 2;
+  }
+  const { command, connection } = parsed;
+  if (command.verb === 'help') {
+    io.out(command.text);
+    return 0;
+  }
+  let client: LeadershipClient;
+  try {
+    client = (io.connect ?? defaultConnect)(connection);
+  } catch (error) {
+    io.err(`cli: ${(error as Error).message}`);
+    return 2;
+  }
+  try {
+    await execute(command, client, connection, io);
+    return 0;
+  } catch (error) {
+    io.err(`cli: ${describeError(error)}`);
+    return error instanceof ClientError ? 2 : 1;
+  } finally {
+    client.close();
+  }
+}
+
+function defaultConnect(connection: Connection): LeadershipClient {
+  const outputs = readOutputsFile(connection.outputsFile, connection.stack);
+  return new LeadershipClient(outputs, { endpoint: connection.endpoint, region: connection.region });
+}
+
+function describeError(error: unknown): string {
+  if (error instanceof RemoteFunctionError || error instanceof ClientTimeoutError || error instanceof ClientError) return error.message;
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}
+
+async function execute(command: Exclude<Command, { verb: 'help' }>, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
+  switch (command.verb) {
+    case 'topics create': {
+      const created = await client.createTopic({
+        topic: command.topic,
+        partitions: command.partitions,
+        replicationFactor: command.replicationFactor,
+        ...(command.minInsyncReplicas === undefined ? {} : { minInsyncReplicas: command.minInsyncReplicas }),
+        uncleanLeaderElection: command.uncleanLeaderElection,
+      });
+      io.out(`Created topic "${created.topic}": ${created.partitions} partition(s), replication factor ${created.replicationFactor}, min.insync.replicas ${created.minInsyncReplicas}.`);
+      for (const line of partitionLines(created.assignments)) io.out(line);
+      return;
+    }
+    case 'topics describe': {
+      const description = await client.describe(command.topic);
+      for (const topic of description.topics) {
+        io.out(`Topic: ${topic.topic}\tPartitionCount: ${topic.partitionCount}\tReplicationFactor: ${topic.replicationFactor}`);
+        for (const line of partitionLines(topic.partitions)) io.out(line);
+      }
+      return;
+    }
+    case 'topics list': {
+      const description = await client.describe();
+      for (const topic of description.topics) io.out(`${topic.topic}\tpartitions ${topic.partitionCount}\treplication factor ${topic.replicationFactor}`);
+      return;
+    }
+    case 'brokers list': {
+      const { brokers } = await client.describe();
+      const now = Date.now();
+      for (const broker of brokers) {
+        const lease = broker.alive ? `lease ends in ${broker.deadlineMs - now} ms` : `lease lapsed ${now - broker.deadlineMs} ms ago`;
+        io.out(`${broker.brokerId}\tincarnation ${broker.incarnation}\t${broker.alive ? 'alive' : 'dead'}\t${lease}`);
+      }
+      return;
+    }
+    case 'brokers run': {
+      const simulator = new BrokerSimulator(client, {
+        heartbeatIntervalMs: command.heartbeatIntervalMs,
+        onError: (brokerId, error) => io.err(`heartbeat of ${brokerId} failed: ${error.message}`),
+      });
+      await simulator.start(command.brokers);
+      io.out(`Brokers ${command.brokers.join(', ')} heartbeating every ${command.heartbeatIntervalMs} ms; Ctrl-C stops them (their leases then lapse).`);
+      await aborted(io.signal);
+      await simulator.stop();
+      return;
+    }
+    case 'produce':
+      return produce(command, client, connection, io);
+    case 'consume':
+      return consume(command, client, connection, io);
+  }
+}
+
+async function produce(command: Extract<Command, { verb: 'produce' }>, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
+  const producer = new Producer(client, { deliveryTimeoutMs: connection.timeoutMs });
+  let batch: ProducerRecord[] = [];
+  let lineNumber = 0;
+  let total = 0;
+  const flush = async () => {
+    if (batch.length === 0) return;
+    const ack = await producer.send(command.topic, command.partition, batch, { acks: command.acks });
+    io.out(`Produced ${batch.length} record(s) to ${command.topic}-${command.partition} at offsets ${ack.baseOffset}-${ack.lastOffset} (leader ${ack.leader}, epoch ${ack.leaderEpoch}).`);
+    total += batch.length;
+    batch = [];
+  };
+  for await (const line of createInterface({ input: io.stdin, crlfDelay: Infinity })) {
+    lineNumber += 1;
+    batch.push(recordOf(line, lineNumber, command.keySeparator));
+    if (batch.length >= command.batchSize) await flush();
+  }
+  await flush();
+  if (total === 0) io.err('cli: no lines on stdin, nothing produced');
+}
+
+function recordOf(line: string, lineNumber: number, separator: string | undefined): ProducerRecord {
+  if (separator === undefined) return { value: line };
+  const at = line.indexOf(separator);
+  if (at < 0) throw new ClientError(`line ${lineNumber} has no key separator "${separator}": ${JSON.stringify(line)}`);
+  return { key: line.slice(0, at), value: line.slice(at + separator.length) };
+}
+
+async function consume(command: Extract<Command, { verb: 'consume' }>, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
+  const consumer = new Consumer(client, { defaultApiTimeoutMs: connection.timeoutMs, maxPollRecords: command.maxRecords });
+  const partitions =
+    command.partition !== undefined
+      ? [command.partition]
+      : (await client.describe(command.topic)).topics[0].partitions.map((view) => view.Partition);
+  consumer.assign(partitions.map((partition) => ({ topic: command.topic, partition, offset: command.offset })));
+  const labelled = partitions.length > 1;
+  while (!io.signal?.aborted) {
+    const records = await consumer.poll();
+    for (const record of records) {
+      io.out(`${labelled ? `${record.partition}\t` : ''}${record.offset}\t${record.key ?? 'null'}\t${record.value}`);
+    }
+    if (records.length > 0) continue;
+    if (!command.follow) return;
+    await Promise.race([systemClock.sleep(command.pollIntervalMs), aborted(io.signal)]);
+  }
+}
+
+function aborted(signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal?.addEventListener('abort', () => resolve(), { once: true }));
+}
+
+function partitionLines(partitions: PartitionView[]): string[] {
+  return partitions.map(
+    (view) =>
+      `\tTopic: ${view.Topic}\tPartition: ${view.Partition}\tLeader: ${view.Leader ?? 'none'}\tReplicas: ${view.Replicas.join(',')}\t` +
+      `Isr: ${view.Isr.join(',')}\tLeaderEpoch: ${view.LeaderEpoch}\tHighWatermark: ${view.HighWatermark}\t${view.State}`,
+  );
+}

@@ -1,0 +1,67 @@
+import type { LeadershipClient, PartitionView } from './lambda-client.js';
+import { RemoteFunctionError } from './lambda-client.js';
+
+export interface PartitionLeadership {
+  topic: string;
+  partition: number;
+  leader: string | null;
+  leaderEpoch: number;
+  state: 'ONLINE' | 'OFFLINE';
+}
+
+/**
+ * The client's view of who leads each partition (Kafka's metadata cache), filled from the
+ * describe function one topic at a time, dropped for a partition whenever a call on it
+ * fails retriably, and advanced by what produce and consume answers report.
+ */
+export class MetadataCache {
+  private readonly partitions = new Map<string, PartitionLeadership>();
+  /** How many times describe was called: the unit tests count refreshes. */
+  refreshes = 0;
+
+  constructor(private readonly client: LeadershipClient) {}
+
+  /** The cached leadership of a partition, described afresh when not cached. */
+  async leadership(topic: string, partition: number): Promise<PartitionLeadership> {
+    const cached = this.partitions.get(key(topic, partition));
+    if (cached) return cached;
+    await this.refresh(topic);
+    const fresh = this.partitions.get(key(topic, partition));
+    if (!fresh) {
+      // Worded as the functions word it, so callers treat both alike (not retriable).
+      throw new RemoteFunctionError(this.client.outputs.DescribeFunctionName, 'UnknownTopicError', `partition ${partition} does not exist in topic "${topic}"`);
+    }
+    return fresh;
+  }
+
+  async refresh(topic: string): Promise<void> {
+    this.refreshes += 1;
+    const description = await this.client.describe(topic);
+    for (const described of description.topics) {
+      for (const view of described.partitions) this.remember(view);
+    }
+  }
+
+  invalidate(topic: string, partition: number): void {
+    this.partitions.delete(key(topic, partition));
+  }
+
+  /** A newer epoch learned from an answer replaces the cached one; an older one never does. */
+  observe(topic: string, partition: number, leader: string, leaderEpoch: number): void {
+    const cached = this.partitions.get(key(topic, partition));
+    if (cached && cached.leaderEpoch > leaderEpoch) return;
+    this.partitions.set(key(topic, partition), { topic, partition, leader, leaderEpoch, state: 'ONLINE' });
+  }
+
+  private remember(view: PartitionView): void {
+    this.partitions.set(key(view.Topic, view.Partition), {
+      topic: view.Topic,
+      partition: view.Partition,
+      leader: view.Leader,
+      leaderEpoch: view.LeaderEpoch,
+      state: view.State,
+    });
+  }
+}
+
+const key = (topic: string, partition: number) => `${topic}#${partition}`;

@@ -1,0 +1,162 @@
+import { Readable } from 'node:stream';
+import { describe, expect, it, vi } from 'vitest';
+import { parseCli, USAGE, UsageError } from '../../../client/cli/args.js';
+import { runCli } from '../../../client/cli/run.js';
+import { LeadershipClient } from '../../../client/lambda-client.js';
+import { FakeLambda, fakeOutputs } from './fake-lambda.js';
+
+describe('CLI argument parser', () => {
+  it('parses every verb with its flags, and the connection flags with their defaults', () => {
+    expect(parseCli(['topics', 'create', '--topic', 'orders', '--partitions', '4', '--replication-factor', '2'])).toEqual({
+      command: { verb: 'topics create', topic: 'orders', partitions: 4, replicationFactor: 2, minInsyncReplicas: undefined, uncleanLeaderElection: false },
+      connection: { endpoint: 'http://localhost:4566', outputsFile: 'cdk-outputs.json', stack: 'PartitionLeadership', region: 'us-east-1', timeoutMs: 30_000 },
+    });
+    expect(parseCli(['topics', 'describe']).command).toEqual({ verb: 'topics describe', topic: undefined });
+    expect(parseCli(['topics', 'list']).command).toEqual({ verb: 'topics list' });
+    expect(parseCli(['brokers', 'list']).command).toEqual({ verb: 'brokers list' });
+    expect(parseCli(['brokers', 'run', '--broker', 'A', '--broker', 'B']).command).toEqual({ verb: 'brokers run', brokers: ['A', 'B'], heartbeatIntervalMs: 2000 });
+    expect(parseCli(['produce', '--topic', 't', '--partition', '2', '--key-separator', ':', '--acks', '1']).command).toEqual({
+      verb: 'produce',
+      topic: 't',
+      partition: 2,
+      keySeparator: ':',
+      acks: 1,
+      batchSize: 100,
+    });
+    expect(parseCli(['consume', '--topic', 't', '--partition', '3', '--offset', '5', '--follow']).command).toEqual({
+      verb: 'consume',
+      topic: 't',
+      partition: 3,
+      offset: 5,
+      follow: true,
+      maxRecords: undefined,
+      pollIntervalMs: 500,
+    });
+    const connection = parseCli(['topics', 'list', '--endpoint', 'http://x:1', '--outputs', 'o.json', '--stack', 'S', '--timeout-ms', '100']).connection;
+    expect(connection).toMatchObject({ endpoint: 'http://x:1', outputsFile: 'o.json', stack: 'S', timeoutMs: 100 });
+  });
+
+  it('takes the endpoint, stack and region from the environment when no flag names them', () => {
+    const { connection } = parseCli(['topics', 'list'], { AWS_ENDPOINT_URL: 'http://env:4566', STACK_NAME: 'Other', AWS_REGION: 'eu-west-1' });
+    expect(connection).toMatchObject({ endpoint: 'http://env:4566', stack: 'Other', region: 'eu-west-1' });
+    expect(parseCli(['topics', 'list', '--endpoint', 'http://flag:1'], { AWS_ENDPOINT_URL: 'http://env:4566' }).connection.endpoint).toBe('http://flag:1');
+  });
+
+  it('answers --help with the usage text, whatever the verb', () => {
+    expect(parseCli(['--help']).command).toEqual({ verb: 'help', text: USAGE });
+    expect(parseCli(['produce', '-h']).command.verb).toBe('help');
+  });
+
+  it.each([
+    [[], /a verb is required/],
+    [['frobnicate'], /unknown verb "frobnicate"/],
+    [['topics'], /"topics" needs a sub-command: topics create, topics describe, topics list/],
+    [['brokers'], /"brokers" needs a sub-command: brokers list, brokers run/],
+    [['topics', 'delete'], /unknown verb "topics delete"/],
+    [['topics', 'list', 'extra'], /unexpected argument "extra"/],
+    [['topics', 'list', '--bogus'], /Unknown option '--bogus'/],
+    [['topics', 'list', '--topic', 't'], /topics list takes no --topic/],
+    [['produce', '--partition', '1'], /--topic is required/],
+    [['produce', '--topic', 't'], /--partition is required/],
+    [['produce', '--topic', 't', '--partition', 'one'], /--partition must be an integer >= 1, got "one"/],
+    [['produce', '--topic', 't', '--partition', '1.5'], /--partition must be an integer/],
+    [['produce', '--topic', 't', '--partition', '0'], /--partition must be an integer >= 1/],
+    [['produce', '--topic', 't', '--partition', '1', '--acks', '2'], /--acks must be all, -1 or 1/],
+    [['produce', '--topic', 't', '--partition', '1', '--key-separator', ''], /--key-separator must not be empty/],
+    [['produce', '--topic', 't', '--partition', '1', '--follow'], /produce takes no --follow/],
+    [['consume', '--topic', 't', '--partition', '1', '--offset=-1'], /--offset must be an integer >= 0/],
+    [['consume', '--topic', 't', '--offset', '-1'], /--offset' argument is ambiguous/],
+    [['consume', '--topic', 't', '--offset', '3'], /--offset needs --partition/],
+    [['consume', '--topic', 't', '--max-records', '5000'], /--max-records must be an integer from 1 to 1000/],
+    [['topics', 'create', '--topic', 't', '--partitions', '2'], /--replication-factor is required/],
+    [['topics', 'list', '--timeout-ms', 'soon'], /--timeout-ms must be an integer/],
+    [['consume', '--topic'], /argument missing/],
+    [['brokers', 'run'], /--broker ID is required/],
+    [['brokers', 'run', '--broker', 'A', '--heartbeat-interval-ms', '0'], /--heartbeat-interval-ms must be an integer >= 1/],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseCli(argv)).toThrow(UsageError);
+    expect(() => parseCli(argv)).toThrow(message);
+  });
+});
+
+describe('CLI commands (fake Lambda)', () => {
+  async function cli(argv: string[], stdin = '', lambda = new FakeLambda('orders', 2), signal?: AbortSignal) {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await runCli(argv, {
+      stdin: Readable.from([stdin]),
+      out: (line) => out.push(line),
+      err: (line) => err.push(line),
+      env: {},
+      signal,
+      connect: () => new LeadershipClient(fakeOutputs, { transport: lambda.transport }),
+    });
+    return { code, out, err, lambda };
+  }
+
+  it('produces stdin lines, one record each, split at the key separator, and consumes them back', async () => {
+    const produced = await cli(['produce', '--topic', 'orders', '--partition', '2', '--key-separator', ':', '--batch-size', '2'], 'k1:v1\nk2:v:2\n:empty key\n');
+    expect(produced.code).toBe(0);
+    expect(produced.out).toEqual([
+      'Produced 2 record(s) to orders-2 at offsets 0-1 (leader A, epoch 0).',
+      'Produced 1 record(s) to orders-2 at offsets 2-2 (leader A, epoch 0).',
+    ]);
+    const consumed = await cli(['consume', '--topic', 'orders', '--partition', '2', '--offset', '1'], '', produced.lambda);
+    expect(consumed).toMatchObject({ code: 0, out: ['1\tk2\tv:2', '2\t\tempty key'] });
+  });
+
+  it('produces whole lines as values without a key separator; consume prints a missing key as null and labels partitions when reading all', async () => {
+    const lambda = new FakeLambda('orders', 2);
+    await cli(['produce', '--topic', 'orders', '--partition', '1'], 'a:b\nc\n', lambda);
+    const consumed = await cli(['consume', '--topic', 'orders'], '', lambda);
+    expect(consumed.out).toEqual(['1\t0\tnull\ta:b', '1\t1\tnull\tc']);
+  });
+
+  it('refuses a line without the key separator (exit 2), after sending the complete batches before it', async () => {
+    const result = await cli(['produce', '--topic', 'orders', '--partition', '1', '--key-separator', '=', '--batch-size', '1'], 'a=1\nno separator\n');
+    expect(result.code).toBe(2);
+    expect(result.err).toEqual(['cli: line 2 has no key separator "=": "no separator"']);
+    expect(result.lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['1']);
+  });
+
+  it('prints topics, partitions and brokers', async () => {
+    const described = await cli(['topics', 'describe', '--topic', 'orders']);
+    expect(described.out[0]).toBe('Topic: orders\tPartitionCount: 2\tReplicationFactor: 2');
+    expect(described.out[1]).toMatch(/Partition: 1\tLeader: A\tReplicas: A,B\tIsr: A\tLeaderEpoch: 0\tHighWatermark: 0\tONLINE/);
+    expect((await cli(['topics', 'list'])).out).toEqual(['orders\tpartitions 2\treplication factor 2']);
+    expect((await cli(['brokers', 'list'])).out[0]).toMatch(/^A\tincarnation 1\talive/);
+    const created = await cli(['topics', 'create', '--topic', 'orders', '--partitions', '2', '--replication-factor', '2']);
+    expect(created.out[0]).toBe('Created topic "orders": 2 partition(s), replication factor 2, min.insync.replicas 1.');
+  });
+
+  it('exits 1 naming the function error; 2 with usage advice on bad arguments; 0 with usage on --help', async () => {
+    const unknown = await cli(['consume', '--topic', 'ghosts', '--partition', '1']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err[0]).toMatch(/^cli: describe-fn: UnknownTopicError: /);
+    const bad = await cli(['produce', '--topic', 'orders', '--partition', 'x']);
+    expect(bad).toMatchObject({ code: 2, err: ['cli: --partition must be an integer >= 1, got "x"', 'Run "npm run cli -- --help" for usage.'] });
+    const help = await cli(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.out[0]).toMatch(/^Usage: npm run cli -- <verb>/);
+  });
+
+  it('runs simulated brokers until the signal ends them', async () => {
+    const controller = new AbortController();
+    const lambda = new FakeLambda('orders', 1);
+    const running = cli(['brokers', 'run', '--broker', 'A', '--broker', 'B', '--heartbeat-interval-ms', '10'], '', lambda, controller.signal);
+    await vi.waitFor(() => expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length).toBeGreaterThanOrEqual(4));
+    controller.abort();
+    const result = await running;
+    expect(result).toMatchObject({ code: 0, err: [], out: ['Brokers A, B heartbeating every 10 ms; Ctrl-C stops them (their leases then lapse).'] });
+    const calls = lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length).toBe(calls);
+  });
+
+  it('reports a missing outputs file as a usage problem', async () => {
+    const err: string[] = [];
+    const code = await runCli(['topics', 'list', '--outputs', '/nonexistent/outputs.json'], { stdin: Readable.from(['']), out: () => undefined, err: (line) => err.push(line), env: {} });
+    expect(code).toBe(2);
+    expect(err[0]).toMatch(/Cannot read stack outputs from \/nonexistent\/outputs.json/);
+  });
+});

@@ -1,0 +1,172 @@
+import type { DescribeResponse, InvokeOutcome, LambdaTransport } from '../../../client/lambda-client.js';
+import type { Clock } from '../../../client/retry.js';
+import type { LeadershipStackOutputs } from '../../../client/stack-outputs.js';
+
+export const fakeOutputs = {
+  HeartbeatFunctionName: 'heartbeat-fn',
+  CreateTopicFunctionName: 'create-topic-fn',
+  DescribeFunctionName: 'describe-fn',
+  ProduceFunctionName: 'produce-fn',
+  ConsumeFunctionName: 'consume-fn',
+  FailureDetectorFunctionName: 'failure-detector-fn',
+  ReplicateFunctionName: 'replicate-fn',
+  SweepFunctionName: 'sweep-fn',
+  BrokersTableName: 'brokers',
+  MetadataTableName: 'metadata',
+  LogTableName: 'log',
+  LeadershipEventsQueueUrl: 'http://queue',
+} satisfies LeadershipStackOutputs;
+
+interface FakePartition {
+  leader: string | null;
+  leaderEpoch: number;
+  records: Array<{ key: string | null; value: string; leaderEpoch: number }>;
+}
+
+/** What the next call to a function does instead of its normal answer. */
+export type Fault = { errorType: string; message?: string } | { throws: Error } | { afterAppend: { errorType: string } };
+
+/**
+ * A fake Lambda API over one in-memory topic: describe, produce (epoch-checked, as the
+ * functions check it) and consume (below the high watermark = every appended record).
+ * Faults are queued per function; every call is recorded. No network.
+ */
+export class FakeLambda {
+  readonly calls: Array<{ functionName: string; payload: Record<string, unknown> }> = [];
+  private readonly faults = new Map<string, Fault[]>();
+  readonly partitions = new Map<number, FakePartition>();
+
+  constructor(
+    readonly topic: string,
+    partitionCount: number,
+    leader = 'A',
+  ) {
+    for (let partition = 1; partition <= partitionCount; partition += 1) this.partitions.set(partition, { leader, leaderEpoch: 0, records: [] });
+  }
+
+  failNext(functionName: string, ...faults: Fault[]): void {
+    this.faults.set(functionName, [...(this.faults.get(functionName) ?? []), ...faults]);
+  }
+
+  /** A failover: a new leader, epoch + 1 (null = offline, epoch + 1 too). */
+  elect(partition: number, leader: string | null): void {
+    const state = this.partitions.get(partition)!;
+    state.leader = leader;
+    state.leaderEpoch += 1;
+  }
+
+  append(partition: number, ...values: string[]): void {
+    const state = this.partitions.get(partition)!;
+    for (const value of values) state.records.push({ key: null, value, leaderEpoch: state.leaderEpoch });
+  }
+
+  callsTo(functionName: string) {
+    return this.calls.filter((call) => call.functionName === functionName);
+  }
+
+  readonly transport: LambdaTransport = (functionName, payloadText) => {
+    const payload = JSON.parse(payloadText) as Record<string, unknown>;
+    this.calls.push({ functionName, payload });
+    const fault = this.faults.get(functionName)?.shift();
+    if (fault && 'throws' in fault) return Promise.reject(fault.throws);
+    if (fault && 'errorType' in fault) return Promise.resolve(failure(fault.errorType, fault.message ?? 'injected'));
+    try {
+      const result = this.handle(functionName, payload);
+      if (fault && 'afterAppend' in fault) return Promise.resolve(failure(fault.afterAppend.errorType, 'after append'));
+      return Promise.resolve({ payload: JSON.stringify(result) });
+    } catch (error) {
+      const named = error as Error;
+      return Promise.resolve(failure(named.name, named.message));
+    }
+  };
+
+  private handle(functionName: string, payload: Record<string, unknown>): unknown {
+    switch (functionName) {
+      case fakeOutputs.DescribeFunctionName:
+        return this.describe(payload.topic as string | undefined);
+      case fakeOutputs.ProduceFunctionName: {
+        const state = this.requireLeader(payload);
+        const records = payload.records as Array<{ key?: string | null; value: string }>;
+        const baseOffset = state.records.length;
+        for (const record of records) state.records.push({ key: record.key ?? null, value: record.value, leaderEpoch: state.leaderEpoch });
+        return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, baseOffset, lastOffset: state.records.length - 1, highWatermark: state.records.length };
+      }
+      case fakeOutputs.ConsumeFunctionName: {
+        const state = this.requireLeader(payload);
+        const offset = (payload.offset as number | undefined) ?? 0;
+        if (offset > state.records.length) throw named('OffsetOutOfRangeError', `offset ${offset} is beyond the high watermark ${state.records.length}`);
+        const end = Math.min(state.records.length, offset + ((payload.maxRecords as number | undefined) ?? 100));
+        const records = state.records.slice(offset, end).map((record, index) => ({ offset: offset + index, appendedAt: 0, ...record }));
+        return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, highWatermark: state.records.length, records, nextOffset: offset + records.length };
+      }
+      case fakeOutputs.HeartbeatFunctionName:
+        return { brokerId: payload.brokerId, incarnation: 1, deadlineMs: 6000, expiresAt: 6, rejoined: false, sweptBrokers: [] };
+      case fakeOutputs.CreateTopicFunctionName:
+        return { topic: payload.topic, partitions: payload.partitions, replicationFactor: payload.replicationFactor, minInsyncReplicas: 1, uncleanLeaderElection: false, assignments: this.describe(this.topic).topics[0].partitions };
+      default:
+        throw named('ResourceNotFoundException', `Function not found: ${functionName}`);
+    }
+  }
+
+  private requireLeader(payload: Record<string, unknown>): FakePartition {
+    if (payload.topic !== this.topic) throw named('UnknownTopicError', `topic "${String(payload.topic)}" does not exist`);
+    if (typeof payload.partition !== 'number') throw named('ValidationError', '"partition" must be an integer');
+    const state = this.partitions.get(payload.partition);
+    if (!state) throw named('UnknownTopicError', `partition ${payload.partition} does not exist`);
+    if (state.leader === null) throw named('PartitionOfflineError', 'no leader');
+    if (payload.leaderEpoch !== undefined && payload.leaderEpoch !== state.leaderEpoch) throw named('StaleEpochError', `leader epoch ${JSON.stringify(payload.leaderEpoch)} is not current`);
+    return state;
+  }
+
+  describe(topic?: string): DescribeResponse {
+    if (topic !== undefined && topic !== this.topic) throw named('UnknownTopicError', `topic "${topic}" does not exist`);
+    return {
+      topics: [
+        {
+          topic: this.topic,
+          partitionCount: this.partitions.size,
+          replicationFactor: 2,
+          partitions: [...this.partitions].map(([partition, state]) => ({
+            Topic: this.topic,
+            Partition: partition,
+            Leader: state.leader,
+            Replicas: ['A', 'B'],
+            Isr: state.leader ? [state.leader] : ['A'],
+            LeaderEpoch: state.leaderEpoch,
+            HighWatermark: state.records.length,
+            State: state.leader ? 'ONLINE' : 'OFFLINE',
+          })),
+        },
+      ],
+      brokers: [{ brokerId: 'A', incarnation: 1, lastHeartbeatAt: 0, deadlineMs: 6000, alive: true }],
+    };
+  }
+}
+
+function failure(errorType: string, errorMessage: string): InvokeOutcome {
+  return { functionError: 'Unhandled', payload: JSON.stringify({ errorType, errorMessage }) };
+}
+
+function named(name: string, message: string): Error {
+  const error = new Error(message);
+  error.name = name;
+  return error;
+}
+
+/** A virtual clock: sleeping advances it, instantly. */
+export class FakeClock implements Clock {
+  time = 1_000_000;
+  readonly sleeps: number[] = [];
+  now(): number {
+    return this.time;
+  }
+  sleep(ms: number): Promise<void> {
+    this.sleeps.push(ms);
+    this.time += ms;
+    return Promise.resolve();
+  }
+}
+
+export function networkError(code: string): Error {
+  return Object.assign(new Error(`connect ${code} 127.0.0.1:4566`), { code });
+}

@@ -1,0 +1,299 @@
+import { describe, expect, it } from 'vitest';
+import { Consumer } from '../../../client/consumer.js';
+import { LeadershipClient, RemoteFunctionError } from '../../../client/lambda-client.js';
+import { Producer } from '../../../client/producer.js';
+import { backoffMs, ClientError, ClientTimeoutError, isRetriable, RETRIABLE_ERROR_TYPES } from '../../../client/retry.js';
+import { FakeClock, FakeLambda, fakeOutputs, networkError } from './fake-lambda.js';
+
+const { DescribeFunctionName: DESCRIBE, ProduceFunctionName: PRODUCE, ConsumeFunctionName: CONSUME } = fakeOutputs;
+
+function setup(partitions = 1) {
+  const lambda = new FakeLambda('orders', partitions);
+  const client = new LeadershipClient(fakeOutputs, { transport: lambda.transport });
+  const clock = new FakeClock();
+  // random 0.5 = no jitter: the backoffs are exactly 100, 200, 400, 800, 1000, ...
+  const retry = { clock, random: () => 0.5 };
+  return { lambda, client, clock, retry };
+}
+
+function remote(errorType: string): RemoteFunctionError {
+  return new RemoteFunctionError('fn', errorType, 'x');
+}
+
+describe('retry classification', () => {
+  it('retries the retriable function errors, including the future epoch errors, and Lambda/network faults', () => {
+    for (const errorType of [
+      'NotLeaderError',
+      'StaleEpochError',
+      'PartitionOfflineError',
+      'ReplicationTimeoutError',
+      'ConcurrentAppendError',
+      'NotEnoughReplicasError',
+      'NotEnoughReplicasAfterAppendError',
+      'FencedLeaderEpochError',
+      'UnknownLeaderEpochError',
+      'Sandbox.Timedout',
+      'ThrottlingException',
+    ]) {
+      expect(isRetriable(remote(errorType)), errorType).toBe(true);
+    }
+    expect(isRetriable(networkError('ECONNREFUSED'))).toBe(true);
+    expect(isRetriable(networkError('ECONNRESET'))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('busy'), { name: 'TooManyRequestsException' }))).toBe(true);
+    expect(isRetriable(Object.assign(new Error('5xx'), { $metadata: { httpStatusCode: 503 } }))).toBe(true);
+    expect(isRetriable(new TypeError('fetch failed', { cause: networkError('ECONNREFUSED') }))).toBe(true);
+  });
+
+  it('does not retry final errors: bad input, unknown topic or function, unknown errorTypes', () => {
+    for (const errorType of ['ValidationError', 'UnknownTopicError', 'TopicExistsError', 'InvalidReplicationFactorError', 'OffsetOutOfRangeError', 'SomethingNew']) {
+      expect(isRetriable(remote(errorType)), errorType).toBe(false);
+    }
+    expect(isRetriable(Object.assign(new Error('no such function'), { name: 'ResourceNotFoundException', $metadata: { httpStatusCode: 404 } }))).toBe(false);
+    expect(isRetriable(new SyntaxError('Unexpected token'))).toBe(false);
+    expect(isRetriable('a string')).toBe(false);
+  });
+
+  it('keeps the retriable domain errors in one list', () => {
+    expect([...RETRIABLE_ERROR_TYPES]).toContain('FencedLeaderEpochError');
+  });
+
+  it('backs off exponentially from retry.backoff.ms to retry.backoff.max.ms, with +-20 % jitter', () => {
+    const exact = { random: () => 0.5 };
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffMs(attempt, exact))).toEqual([100, 200, 400, 800, 1000, 1000]);
+    expect(backoffMs(1, { random: () => 0 })).toBe(80);
+    expect(backoffMs(2, { random: () => 0.999999 })).toBe(240);
+    expect(backoffMs(9, { random: () => 0.999999 })).toBe(1000);
+    expect(backoffMs(3, { retryBackoffMs: 10, retryBackoffMaxMs: 25, random: () => 0.5 })).toBe(25);
+  });
+});
+
+describe('Producer', () => {
+  it('describes a partition once, caches its leader epoch and names it on every produce', async () => {
+    const { lambda, client, retry } = setup();
+    const producer = new Producer(client, retry);
+    const first = await producer.send('orders', 1, [{ key: 'k', value: 'a' }]);
+    const second = await producer.send('orders', 1, [{ value: 'b' }, { value: 'c' }], { acks: 1 });
+    expect(first).toMatchObject({ baseOffset: 0, lastOffset: 0, leader: 'A', leaderEpoch: 0 });
+    expect(second).toMatchObject({ baseOffset: 1, lastOffset: 2 });
+    expect(lambda.callsTo(DESCRIBE)).toHaveLength(1);
+    expect(lambda.callsTo(PRODUCE).map((call) => [call.payload.leaderEpoch, call.payload.acks])).toEqual([
+      [0, 'all'],
+      [0, 1],
+    ]);
+  });
+
+  it('follows a leader change: StaleEpochError drops the metadata, describes again and resends under the new epoch', async () => {
+    const { lambda, client, clock, retry } = setup();
+    const producer = new Producer(client, retry);
+    await producer.send('orders', 1, [{ value: 'before' }]);
+    lambda.elect(1, 'B');
+    const ack = await producer.send('orders', 1, [{ value: 'after' }]);
+    expect(ack).toMatchObject({ leader: 'B', leaderEpoch: 1, baseOffset: 1 });
+    expect(lambda.callsTo(PRODUCE).map((call) => call.payload.leaderEpoch)).toEqual([0, 0, 1]);
+    expect(lambda.callsTo(DESCRIBE)).toHaveLength(2);
+    expect(clock.sleeps).toEqual([100]);
+  });
+
+  it('retries every retriable error and fault with growing backoff, then succeeds', async () => {
+    const { lambda, client, clock, retry } = setup();
+    const retries: string[] = [];
+    const producer = new Producer(client, { ...retry, onRetry: ({ error }) => retries.push((error as Error).message) });
+    lambda.failNext(
+      PRODUCE,
+      { errorType: 'NotLeaderError' },
+      { errorType: 'PartitionOfflineError' },
+      { errorType: 'NotEnoughReplicasError' },
+      { errorType: 'ConcurrentAppendError' },
+      { errorType: 'Sandbox.Timedout' },
+      { throws: networkError('ECONNRESET') },
+      { errorType: 'FencedLeaderEpochError' },
+    );
+    lambda.failNext(DESCRIBE, { throws: Object.assign(new Error('Rate exceeded'), { name: 'TooManyRequestsException' }) });
+    const ack = await producer.send('orders', 1, [{ value: 'v' }]);
+    expect(ack.baseOffset).toBe(0);
+    expect(retries).toHaveLength(8);
+    expect(clock.sleeps).toEqual([100, 200, 400, 800, 1000, 1000, 1000, 1000]);
+    // Metadata was dropped after each retriable error: one describe per attempt.
+    expect(lambda.callsTo(DESCRIBE)).toHaveLength(9);
+  });
+
+  it('surfaces a final error at once, without retrying', async () => {
+    const { lambda, client, clock, retry } = setup();
+    const producer = new Producer(client, retry);
+    lambda.failNext(PRODUCE, { errorType: 'ValidationError', message: '"records[0].value" must be a string' });
+    await expect(producer.send('orders', 1, [{ value: 'x' }])).rejects.toMatchObject({ name: 'RemoteFunctionError', errorType: 'ValidationError' });
+    await expect(producer.send('ghosts', 1, [{ value: 'x' }])).rejects.toMatchObject({ errorType: 'UnknownTopicError' });
+    await expect(producer.send('orders', 7, [{ value: 'x' }])).rejects.toMatchObject({ errorType: 'UnknownTopicError' });
+    expect(lambda.callsTo(PRODUCE)).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('gives up at delivery.timeout.ms with the last error, never sleeping past the deadline', async () => {
+    const { lambda, client, clock, retry } = setup();
+    lambda.elect(1, null);
+    const producer = new Producer(client, { ...retry, deliveryTimeoutMs: 5000 });
+    const startedAt = clock.now();
+    const error = (await producer.send('orders', 1, [{ value: 'x' }]).catch((thrown: unknown) => thrown)) as ClientTimeoutError;
+    expect(error).toBeInstanceOf(ClientTimeoutError);
+    expect(error.message).toMatch(/produce to orders-1: gave up after 5000 ms/);
+    expect((error.lastError as RemoteFunctionError).errorType).toBe('PartitionOfflineError');
+    expect(clock.now() - startedAt).toBeLessThanOrEqual(5000);
+    expect(clock.sleeps).toEqual([100, 200, 400, 800, 1000, 1000, 1000]);
+    // Offline in the metadata: the producer waits for a leader instead of invoking produce.
+    expect(lambda.callsTo(PRODUCE)).toHaveLength(0);
+  });
+
+  it('defaults to Kafka\'s delivery.timeout.ms of 120 s', async () => {
+    const { lambda, client, clock, retry } = setup();
+    lambda.elect(1, null);
+    const startedAt = clock.now();
+    await expect(new Producer(client, retry).send('orders', 1, [{ value: 'x' }])).rejects.toBeInstanceOf(ClientTimeoutError);
+    expect(clock.now() - startedAt).toBeGreaterThan(118_000);
+    expect(clock.now() - startedAt).toBeLessThanOrEqual(120_000);
+  });
+
+  it('may append twice when an appended attempt is answered with a retriable error (no idempotence yet)', async () => {
+    const { lambda, client, retry } = setup();
+    lambda.failNext(PRODUCE, { afterAppend: { errorType: 'ReplicationTimeoutError' } });
+    const ack = await new Producer(client, retry).send('orders', 1, [{ value: 'once?' }]);
+    expect(ack.baseOffset).toBe(1);
+    expect(lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['once?', 'once?']);
+  });
+});
+
+describe('Consumer', () => {
+  it('returns records in offset order from its position and advances the position past them', async () => {
+    const { lambda, client, retry } = setup(2);
+    lambda.append(1, 'a', 'b', 'c');
+    lambda.append(2, 'x');
+    const consumer = new Consumer(client, { ...retry, maxPollRecords: 2 });
+    consumer.assign([
+      { topic: 'orders', partition: 1, offset: 1 },
+      { topic: 'orders', partition: 2 },
+    ]);
+    const first = await consumer.poll();
+    expect(first.map((record) => [record.partition, record.offset, record.value])).toEqual([
+      [1, 1, 'b'],
+      [1, 2, 'c'],
+      [2, 0, 'x'],
+    ]);
+    expect(consumer.position('orders', 1)).toBe(3);
+    expect(await consumer.poll()).toEqual([]);
+    lambda.append(1, 'd');
+    expect((await consumer.poll()).map((record) => record.value)).toEqual(['d']);
+    expect(lambda.callsTo(CONSUME).map((call) => call.payload.leaderEpoch)).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('reads on through a failover without a gap or a duplicate', async () => {
+    const { lambda, client, clock, retry } = setup();
+    let retries = 0;
+    const consumer = new Consumer(client, {
+      ...retry,
+      maxPollRecords: 3,
+      // The partition is offline for three attempts, then B is elected with what A committed plus more.
+      onRetry: () => {
+        retries += 1;
+        if (retries === 3) {
+          lambda.elect(1, 'B');
+          lambda.append(1, '4', '5');
+        }
+      },
+    });
+    consumer.assign([{ topic: 'orders', partition: 1 }]);
+    const seen: number[] = [];
+    lambda.append(1, '0', '1', '2', '3');
+    seen.push(...(await consumer.poll()).map((record) => record.offset));
+    lambda.elect(1, null);
+    for (let polls = 0; polls < 3; polls += 1) seen.push(...(await consumer.poll()).map((record) => record.offset));
+    expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
+    expect(consumer.position('orders', 1)).toBe(6);
+    expect(clock.sleeps).toEqual([100, 200, 400]);
+    expect(lambda.callsTo(CONSUME).map((call) => [call.payload.offset, call.payload.leaderEpoch ?? 'none'])).toEqual([
+      [0, 0],
+      [3, 0], // StaleEpochError: epoch 1 is offline
+      [3, 'none'], // offline in the metadata: asked without an epoch, PartitionOfflineError
+      [3, 'none'],
+      [3, 2], // B at epoch 2: offsets 3-5
+      [6, 2],
+      [6, 2],
+    ]);
+  });
+
+  it('surfaces a partition offline for longer than default.api.timeout.ms as ClientTimeoutError', async () => {
+    const { lambda, client, clock, retry } = setup();
+    lambda.elect(1, null);
+    const consumer = new Consumer(client, { ...retry, defaultApiTimeoutMs: 3000 });
+    consumer.assign([{ topic: 'orders', partition: 1 }]);
+    const startedAt = clock.now();
+    await expect(consumer.poll()).rejects.toThrow(/consume from orders-1 at offset 0: gave up after 3000 ms .*PartitionOfflineError/);
+    expect(clock.now() - startedAt).toBeLessThanOrEqual(3000);
+  });
+
+  it('refreshes a stale epoch and retries the same offset', async () => {
+    const { lambda, client, retry } = setup();
+    lambda.append(1, 'a');
+    const consumer = new Consumer(client, retry);
+    consumer.assign([{ topic: 'orders', partition: 1 }]);
+    await consumer.poll();
+    lambda.elect(1, 'B');
+    lambda.append(1, 'b');
+    const records = await consumer.poll();
+    expect(records.map((record) => [record.offset, record.value])).toEqual([[1, 'b']]);
+    expect(lambda.callsTo(CONSUME).map((call) => [call.payload.offset, call.payload.leaderEpoch])).toEqual([
+      [0, 0],
+      [1, 0],
+      [1, 1],
+    ]);
+  });
+
+  it('advances no position when a poll fails, so the next poll repeats nothing and skips nothing', async () => {
+    const { lambda, client, retry } = setup(2);
+    lambda.append(1, 'a');
+    lambda.append(2, 'x');
+    const consumer = new Consumer(client, retry);
+    consumer.assign([
+      { topic: 'orders', partition: 1 },
+      { topic: 'orders', partition: 2 },
+    ]);
+    await consumer.poll(); // fills the metadata cache
+    lambda.append(1, 'b');
+    lambda.failNext(CONSUME, { errorType: 'ReplicationTimeoutError' }, { errorType: 'ValidationError' });
+    // Partition 1 retries and succeeds, partition 2 fails for good: the poll throws, positions stay.
+    await expect(consumer.poll()).rejects.toMatchObject({ errorType: 'ValidationError' });
+    expect(consumer.position('orders', 1)).toBe(1);
+    expect((await consumer.poll()).map((record) => record.value)).toEqual(['b']);
+  });
+
+  it('refuses an answer with a hole in its offsets', async () => {
+    const { lambda, client, retry } = setup();
+    lambda.append(1, 'a', 'b');
+    const consumer = new Consumer(client, retry);
+    consumer.assign([{ topic: 'orders', partition: 1 }]);
+    const transport = lambda.transport;
+    const holey = new Consumer(
+      new LeadershipClient(fakeOutputs, {
+        transport: async (fn, payload) => {
+          const outcome = await transport(fn, payload);
+          if (fn !== CONSUME) return outcome;
+          const body = JSON.parse(outcome.payload) as { records: Array<{ offset: number }> };
+          body.records[1].offset = 5;
+          return { payload: JSON.stringify(body) };
+        },
+      }),
+      retry,
+    );
+    holey.assign([{ topic: 'orders', partition: 1 }]);
+    await expect(holey.poll()).rejects.toBeInstanceOf(ClientError);
+    expect(holey.position('orders', 1)).toBe(0);
+  });
+
+  it('refuses bad assignments and unassigned partitions', () => {
+    const { client } = setup();
+    const consumer = new Consumer(client);
+    expect(() => consumer.assign([{ topic: 'orders', partition: 0 }])).toThrow(ClientError);
+    expect(() => consumer.assign([{ topic: 'orders', partition: 1, offset: -1 }])).toThrow(/offset/);
+    expect(() => consumer.assign([{ topic: 'orders', partition: 1 }, { topic: 'orders', partition: 1 }])).toThrow(/twice/);
+    expect(() => consumer.position('orders', 1)).toThrow(/not assigned/);
+    return expect(consumer.poll()).rejects.toThrow(/no partitions assigned/);
+  });
+});
