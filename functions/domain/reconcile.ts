@@ -84,9 +84,17 @@ async function decideReconciled(
     const election = electLeader(current, cluster.isAlive, uncleanAllowed);
     return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, current, election, 'LEADER_RETURNED', null, now);
   }
-  if (!cluster.isAlive(current.leader)) {
+  if (!cluster.hasLiveLease(current.leader)) {
     const election = electLeader(current, cluster.isAlive, uncleanAllowed);
     return electionUpdate(deps, current, election, 'LEADER_FAILED', causeOf(leases, current.leader), now);
+  }
+  if (!cluster.isAlive(current.leader)) {
+    // A leader in a controlled shutdown (one that stopped halfway, or raced a catch-up): only a clean move,
+    // as the shutdown itself makes; without an eligible in-sync replica it keeps leading until its lease ends.
+    const election = electLeader(current, cluster.isAlive, false);
+    if (election.outcome === 'CLEAN') {
+      return electionUpdate(deps, current, election, 'CONTROLLED_SHUTDOWN', causeOf(leases, current.leader), now);
+    }
   }
   const dead = inSyncFollowers(current).filter((id) => !cluster.isAlive(id));
   const lagging = await laggingFollowers(deps, current, dead, now);
