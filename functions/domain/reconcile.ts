@@ -5,6 +5,8 @@
  * partition stuck. It needs nothing but the tables:
  *  - a partition led by a broker without a live lease gets a new leader (or goes
  *    OFFLINE), and an OFFLINE one comes back once an eligible replica is alive;
+ *  - a partition led by a broker in a controlled shutdown moves to an eligible in-sync
+ *    replica if there is one (finishing a shutdown that stopped halfway), never uncleanly;
  *  - dead followers leave the ISR, and so do followers that have lacked a leader
  *    record for longer than replica.lag.time.max.ms (Kafka's ISR shrink by lag);
  *  - live in-sync followers are brought level and the HW is moved on, which

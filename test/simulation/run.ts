@@ -69,7 +69,16 @@ export interface SimResult {
   violations: Violation[];
   trace: string[];
   faults: FaultCounts;
-  stats: { steps: number; acks: number; reads: number; virtualMs: number; healed: boolean; elections: number };
+  stats: {
+    steps: number;
+    acks: number;
+    reads: number;
+    virtualMs: number;
+    healed: boolean;
+    elections: number;
+    /** Consumers that found, through OffsetsForLeaderEpoch, their position truncated away (unclean elections only). */
+    truncations: number;
+  };
 }
 
 const TOPIC = 't';
@@ -95,6 +104,18 @@ interface Broker {
   heartbeating: boolean;
   /** A controlled shutdown is running: the broker keeps heartbeating until it ends. */
   shuttingDown: boolean;
+}
+
+interface ConsumerState {
+  offset: number;
+  session: number;
+  busy: boolean;
+  /** The leader epoch the consumer believes current (sent as currentLeaderEpoch). */
+  epoch?: number;
+  /** The epoch of the last record it read in this session. */
+  lastRecordEpoch?: number;
+  /** After a leader change: the epoch whose end on the new leader must be checked before fetching on. */
+  validate?: number;
 }
 
 interface StreamItem<R> {
@@ -128,6 +149,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
   const history: History = emptyHistory(params.acks === '1' ? ['all', '1'] : ['all']);
   let faultsOn = true;
+  let truncations = 0;
   let describe = (): string => '';
   const memory = createMemoryDeps({
     settings: {
@@ -429,7 +451,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   };
   const scheduleConsumer = (
     index: number,
-    state: { offset: number; session: number; busy: boolean; epoch?: number },
+    state: ConsumerState,
     partition: number,
   ): void => {
     scheduler.after(rng.between(300, 1_500), `consumer-timer:c${index}`, async () => {
@@ -437,6 +459,10 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       scheduleConsumer(index, state, partition);
       if (state.busy) return;
       state.busy = true;
+      if (state.validate !== undefined) {
+        await validatePosition(index, state, partition, state.validate);
+        return;
+      }
       const offset = state.offset;
       const session = state.session;
       // KIP-320: the consumer sends the epoch it last saw; without one (first fetch, after a refresh) it learns it.
@@ -452,6 +478,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
             if (outcome.error instanceof StaleEpochError || outcome.error instanceof UnknownLeaderEpochError) {
               faults.fenced++;
               state.epoch = undefined;
+              // Kafka's consumer validates its position after a leader change (KIP-320).
+              state.validate = state.lastRecordEpoch;
               return;
             }
             // auto.offset.reset=earliest: a position past the HW (it went back) starts a new session from 0.
@@ -471,10 +499,46 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
             step: scheduler.steps,
           });
           if (state.session === session) state.offset = result.nextOffset;
+          if (state.epoch !== undefined && result.leaderEpoch !== state.epoch) state.validate = state.lastRecordEpoch;
           state.epoch = result.leaderEpoch;
+          const last = result.records[result.records.length - 1];
+          if (last && state.session === session) state.lastRecordEpoch = last.leaderEpoch;
         },
       );
     });
+  };
+
+  /**
+   * KIP-320 position validation: where did the epoch of the last record read end on the
+   * current leader? Below the position means the log was truncated under the consumer
+   * (only an unclean election may do that): it resets there, in a new session.
+   */
+  const validatePosition = async (index: number, state: ConsumerState, partition: number, epoch: number | undefined): Promise<void> => {
+    if (epoch === undefined) {
+      state.validate = undefined;
+      state.busy = false;
+      return;
+    }
+    const session = state.session;
+    await scheduler.spawn(
+      `validate:c${index}:${TOPIC}-${partition}e${epoch}`,
+      'consume',
+      () => domain.offsetsForLeaderEpoch(deps, { topic: TOPIC, partition, offsetsForLeaderEpoch: epoch, currentLeaderEpoch: state.epoch }),
+      (outcome) => {
+        state.busy = false;
+        if (!outcome.ok) {
+          if (outcome.error instanceof StaleEpochError || outcome.error instanceof UnknownLeaderEpochError) state.epoch = undefined;
+          return;
+        }
+        state.validate = undefined;
+        if (state.session !== session || outcome.value.endOffset >= state.offset) return;
+        truncations++;
+        scheduler.record(`consume:c${index}`, `TRUNCATION detected: epoch ${epoch} ends at ${outcome.value.endOffset} < position ${state.offset}`);
+        state.offset = outcome.value.endOffset;
+        state.session++;
+        state.lastRecordEpoch = undefined;
+      },
+    );
   };
 
   // ---- setup: brokers register, the topic is created (no faults yet)
@@ -672,6 +736,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       virtualMs: now() - Date.UTC(2026, 0, 1),
       healed,
       elections: partitions.reduce((sum, p) => sum + (tables.partitions.get(`${TOPIC}#${p}`)?.leaderEpoch ?? 0), 0),
+      truncations,
     },
   };
 }

@@ -16,6 +16,7 @@ import {
   autoRebalance,
   consume,
   controlledShutdown,
+  describe as describeCluster,
   electPreferredLeaders,
   heartbeat,
   leaderImbalance,
@@ -198,6 +199,9 @@ describe('controlled shutdown', () => {
     expect(await cluster.deps.brokers.markShuttingDown('B', incarnation)).toBe(true);
     await heartbeat(cluster.deps, { brokerId: 'B', incarnation });
     expect(await cluster.deps.brokers.get('B')).toMatchObject({ shuttingDown: true });
+    const { brokers } = await describeCluster(cluster.deps, {});
+    expect(brokers.find((b) => b.brokerId === 'B')).toMatchObject({ alive: true, shuttingDown: true });
+    expect(brokers.find((b) => b.brokerId === 'A')).not.toHaveProperty('shuttingDown');
     await cluster.kill('A'); // p1 [A,B,C]: B is next in assignment order, but shutting down: C
     expect(await cluster.partition('orders', 1)).toMatchObject({ leader: 'C', leaderEpoch: 1 });
     expect(await electPreferredLeaders(cluster.deps, { topic: 'orders', partitions: [2] })).toEqual([]);
