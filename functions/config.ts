@@ -20,6 +20,9 @@ export const ENV = {
   produceAckTimeoutMs: 'PRODUCE_ACK_TIMEOUT_MS',
   produceAckPollMs: 'PRODUCE_ACK_POLL_MS',
   replicaLagMaxMs: 'REPLICA_LAG_MAX_MS',
+  autoLeaderRebalanceEnable: 'AUTO_LEADER_REBALANCE_ENABLE',
+  leaderImbalancePerBrokerPercentage: 'LEADER_IMBALANCE_PER_BROKER_PERCENTAGE',
+  leaderImbalanceCheckIntervalSeconds: 'LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS',
 } as const;
 
 /** A function was deployed without a variable its wiring needs, or with a malformed one. */
@@ -46,6 +49,23 @@ export function requirePositiveInt(name: string, env: Env = process.env): number
   return value;
 }
 
+/** "true" or "false"; throws naming the variable otherwise. */
+export function requireBoolean(name: string, env: Env = process.env): boolean {
+  const raw = requireEnv(name, env);
+  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`Environment variable ${name} must be "true" or "false", got "${raw}".`);
+  return raw === 'true';
+}
+
+/** An integer percentage, 0 to 100; throws naming the variable otherwise. */
+export function requirePercentage(name: string, env: Env = process.env): number {
+  const raw = requireEnv(name, env);
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0 || value > 100) {
+    throw new ConfigError(`Environment variable ${name} must be an integer from 0 to 100, got "${raw}".`);
+  }
+  return value;
+}
+
 export const brokersTableConfig = (env?: Env) => ({ brokersTable: requireEnv(ENV.brokersTable, env) });
 
 export const metadataTableConfig = (env?: Env) => ({ metadataTable: requireEnv(ENV.metadataTable, env) });
@@ -65,4 +85,7 @@ export const leadershipSettings = (env?: Env): LeadershipSettings => ({
   produceAckTimeoutMs: requirePositiveInt(ENV.produceAckTimeoutMs, env),
   produceAckPollMs: requirePositiveInt(ENV.produceAckPollMs, env),
   replicaLagMaxMs: requirePositiveInt(ENV.replicaLagMaxMs, env),
+  autoLeaderRebalanceEnable: requireBoolean(ENV.autoLeaderRebalanceEnable, env),
+  leaderImbalancePerBrokerPercentage: requirePercentage(ENV.leaderImbalancePerBrokerPercentage, env),
+  leaderImbalanceCheckIntervalSeconds: requirePositiveInt(ENV.leaderImbalanceCheckIntervalSeconds, env),
 });

@@ -9,7 +9,7 @@
  * import aws-cdk-lib (infra/ translates it into constructs).
  */
 import { ENV } from './config.js';
-import type { LeadershipSettings } from './ports/index.js';
+import type { LeadershipSettings, NumericSetting } from './ports/index.js';
 
 export type TableAccess = 'read' | 'readWrite';
 
@@ -51,7 +51,12 @@ export type Trigger =
   | { readonly kind: 'invoke' }
   | {
       readonly kind: 'schedule';
+      /** The rate; with `rateSetting`, its default (the setting decides). */
       readonly rateMinutes: number;
+      /** A setting in seconds (whole minutes) that gives the rate, resolved by the stack from its settings. */
+      readonly rateSetting?: 'leaderImbalanceCheckIntervalSeconds';
+      /** A boolean setting that switches the schedule (the rule) off; the function also does nothing then. */
+      readonly enabledSetting?: 'autoLeaderRebalanceEnable';
       readonly ruleDescription: string;
     }
   | {
@@ -70,7 +75,7 @@ export type Trigger =
 export type Timeout =
   | { readonly seconds: number }
   /** A setting in milliseconds, rounded up to seconds, plus a margin: resolved by the stack from its settings. */
-  | { readonly outlives: keyof LeadershipSettings; readonly bySeconds: number };
+  | { readonly outlives: NumericSetting; readonly bySeconds: number };
 
 export interface FunctionSpec {
   /**
@@ -157,6 +162,42 @@ export const FUNCTIONS = {
     timeout: { seconds: 50 },
     output: 'ReconcileFunctionName',
   },
+  controlledShutdown: {
+    id: 'ControlledShutdown',
+    handlerFile: 'controlled-shutdown',
+    description:
+      "A broker's controlled shutdown: moves its leaderships, leaves its ISRs, deletes its lease (invoke).",
+    // The log is written because a new leader's followers are levelled with it (truncate + copy), as after any election.
+    uses: { brokers: 'readWrite', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    trigger: invoke,
+    timeout: { seconds: 60 },
+    output: 'ControlledShutdownFunctionName',
+  },
+  electLeaders: {
+    id: 'ElectLeaders',
+    handlerFile: 'elect-leaders',
+    description: 'Preferred-leader election for every partition, a topic, or some of its partitions (invoke).',
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    trigger: invoke,
+    timeout: { seconds: 60 },
+    output: 'ElectLeadersFunctionName',
+  },
+  autoRebalance: {
+    id: 'AutoRebalance',
+    handlerFile: 'auto-rebalance',
+    description:
+      'Moves leadership back to preferred replicas where a broker is imbalanced beyond leader.imbalance.per.broker.percentage (schedule).',
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    trigger: {
+      kind: 'schedule',
+      rateMinutes: 5,
+      rateSetting: 'leaderImbalanceCheckIntervalSeconds',
+      enabledSetting: 'autoLeaderRebalanceEnable',
+      ruleDescription: 'Runs the automatic preferred-leader rebalance.',
+    },
+    timeout: { seconds: 60 },
+    output: 'AutoRebalanceFunctionName',
+  },
   failureDetector: {
     id: 'FailureDetector',
     handlerFile: 'failure-detector',
@@ -204,3 +245,13 @@ export const FUNCTION_SPECS: readonly FunctionSpec[] = Object.values(FUNCTIONS);
 /** The dependencies an entry uses, in the canonical order. */
 export const dependenciesOf = (spec: Pick<FunctionSpec, 'uses'>): Dependency[] =>
   DEPENDENCIES.filter((dependency) => spec.uses[dependency] !== undefined);
+
+type ScheduleTrigger = Extract<Trigger, { kind: 'schedule' }>;
+
+/** A schedule's rate in minutes under these settings. */
+export const scheduleRateMinutes = (trigger: ScheduleTrigger, settings: LeadershipSettings): number =>
+  trigger.rateSetting === undefined ? trigger.rateMinutes : Math.max(1, Math.round(settings[trigger.rateSetting] / 60));
+
+/** Whether a schedule's rule is enabled under these settings. */
+export const scheduleEnabled = (trigger: ScheduleTrigger, settings: LeadershipSettings): boolean =>
+  trigger.enabledSetting === undefined ? true : settings[trigger.enabledSetting];

@@ -19,6 +19,32 @@ function positiveInt(app: App, key: string, fallback: number): number {
   return value;
 }
 
+function percentage(app: App, key: string, fallback: number): number {
+  const raw: unknown = app.node.tryGetContext(key) ?? fallback;
+  const value = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 100) {
+    throw new Error(`Context ${key} must be an integer percentage from 0 to 100, got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
+function flag(app: App, key: string, fallback: boolean): boolean {
+  const raw: unknown = app.node.tryGetContext(key) ?? fallback;
+  if (raw === true || raw === 'true') return true;
+  if (raw === false || raw === 'false') return false;
+  throw new Error(`Context ${key} must be true or false, got ${JSON.stringify(raw)}.`);
+}
+
+/** EventBridge rates are whole minutes. */
+function wholeMinutesInSeconds(app: App, key: string, fallback: number): number {
+  const raw: unknown = app.node.tryGetContext(key) ?? fallback;
+  const value = typeof raw === 'string' ? Number(raw) : raw;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 60 || value % 60 !== 0) {
+    throw new Error(`Context ${key} must be a whole number of minutes in seconds (60, 120, ...), got ${JSON.stringify(raw)}.`);
+  }
+  return value;
+}
+
 function text(app: App, key: string, fallback: string): string {
   const raw: unknown = app.node.tryGetContext(key) ?? fallback;
   if (typeof raw !== 'string' || raw.trim() === '') throw new Error(`Context ${key} must be a non-empty string.`);
@@ -37,6 +63,11 @@ export function readLeadershipContext(app: App): LeadershipContext {
       produceAckTimeoutMs: positiveInt(app, 'produceAckTimeoutMs', 10000),
       produceAckPollMs: positiveInt(app, 'produceAckPollMs', 50),
       replicaLagMaxMs: positiveInt(app, 'replicaLagMaxMs', 30000),
+      // Kafka's defaults: auto.leader.rebalance.enable true, leader.imbalance.per.broker.percentage 10,
+      // leader.imbalance.check.interval.seconds 300.
+      autoLeaderRebalanceEnable: flag(app, 'autoLeaderRebalanceEnable', true),
+      leaderImbalancePerBrokerPercentage: percentage(app, 'leaderImbalancePerBrokerPercentage', 10),
+      leaderImbalanceCheckIntervalSeconds: wholeMinutesInSeconds(app, 'leaderImbalanceCheckIntervalSeconds', 300),
     },
   };
 }

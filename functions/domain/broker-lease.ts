@@ -25,3 +25,16 @@ export function livenessAt(heartbeats: readonly BrokerHeartbeat[], now: number):
   const alive = new Set(heartbeats.filter((hb) => isLeaseAlive(hb, now)).map((hb) => hb.brokerId));
   return (brokerId) => alive.has(brokerId);
 }
+
+/** Whether the broker may be elected or admitted to an ISR: its lease is live and it is not in a controlled shutdown. */
+export const isLeaseEligible = (heartbeat: BrokerHeartbeat, now: number): boolean =>
+  isLeaseAlive(heartbeat, now) && heartbeat.shuttingDown !== true;
+
+/**
+ * The liveness that elections and ISR admission use (Kafka's fenced or
+ * controlled-shutdown brokers are not acceptable leaders): live and not shutting down.
+ */
+export function eligibilityAt(heartbeats: readonly BrokerHeartbeat[], now: number): Liveness {
+  const eligible = new Set(heartbeats.filter((hb) => isLeaseEligible(hb, now)).map((hb) => hb.brokerId));
+  return (brokerId) => eligible.has(brokerId);
+}

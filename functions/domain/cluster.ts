@@ -3,12 +3,15 @@
  * trigger so that every partition it touches is judged against the same cluster.
  */
 import type { Deps } from '../ports/index.js';
-import { livenessAt, type Liveness } from './broker-lease.js';
+import { eligibilityAt, livenessAt, type Liveness } from './broker-lease.js';
 import type { BrokerHeartbeat, PartitionMetadata } from './model.js';
 
 export interface ClusterSnapshot {
   partitions: PartitionMetadata[];
+  /** Alive and eligible: lease live and not in a controlled shutdown (what elections and ISR admission use). */
   isAlive: Liveness;
+  /** Lease live, shutting down or not: a leader that answers this still holds its partitions. */
+  hasLiveLease: Liveness;
   uncleanAllowed: (topic: string) => boolean;
 }
 
@@ -19,10 +22,12 @@ export async function readCluster(deps: Deps, topic?: string, heartbeats?: Broke
     deps.metadata.listTopics(),
     deps.metadata.listPartitions(topic),
   ]);
+  const now = deps.clock.now();
   const uncleanTopics = new Set(topics.filter((config) => config.uncleanLeaderElection).map((config) => config.topic));
   return {
     partitions,
-    isAlive: livenessAt(leases, deps.clock.now()),
+    isAlive: eligibilityAt(leases, now),
+    hasLiveLease: livenessAt(leases, now),
     uncleanAllowed: (name) => uncleanTopics.has(name),
   };
 }

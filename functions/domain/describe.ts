@@ -25,6 +25,8 @@ export interface BrokerSummary {
   lastHeartbeatAt: number;
   deadlineMs: number;
   alive: boolean;
+  /** Present (true) while a controlled shutdown runs: alive, but no longer eligible to lead or join an ISR. */
+  shuttingDown?: true;
 }
 
 export interface ClusterDescription {
@@ -49,6 +51,7 @@ export async function describe(deps: Deps, input: unknown): Promise<ClusterDescr
         lastHeartbeatAt: hb.lastHeartbeatAt,
         deadlineMs: hb.deadlineMs,
         alive: isLeaseAlive(hb, now),
+        ...(hb.shuttingDown ? { shuttingDown: true as const } : {}),
       }))
       .sort((a, b) => compareBrokerIds(a.brokerId, b.brokerId)),
   };

@@ -33,6 +33,21 @@ export class StaleEpochError extends DomainError {
   readonly code = 'FENCED_LEADER_EPOCH';
 }
 
+/**
+ * KIP-320: the request named a leader epoch older than the partition's. The
+ * client's metadata is stale: it must look the leader up again and retry.
+ * A StaleEpochError, so code that handled the old refusal still does.
+ */
+export class FencedLeaderEpochError extends StaleEpochError {}
+
+/**
+ * KIP-320: the request named a leader epoch newer than the partition's (the client
+ * saw metadata this store has not reached, or made one up): retry after a refresh.
+ */
+export class UnknownLeaderEpochError extends DomainError {
+  readonly code = 'UNKNOWN_LEADER_EPOCH';
+}
+
 /** The request went to (or named) a broker that is not the partition's leader. */
 export class NotLeaderError extends DomainError {
   readonly code = 'NOT_LEADER_OR_FOLLOWER';

@@ -3,7 +3,7 @@
  * partitions get a new leader, and the ISRs it was in let go of it.
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
-import { livenessAt, type Liveness } from './broker-lease.js';
+import { eligibilityAt, type Liveness } from './broker-lease.js';
 import { readCluster } from './cluster.js';
 import { electLeader } from './election.js';
 import { removeFromIsr } from './isr.js';
@@ -36,7 +36,8 @@ export async function onBrokerGone(
   const now = deps.clock.now();
   // A broker back under a new incarnation is alive but not eligible: it must catch up
   // before it may lead or count as in sync.
-  const isAlive = livenessAt(heartbeats, now);
+  // A broker in a controlled shutdown is alive but not eligible either.
+  const isAlive = eligibilityAt(heartbeats, now);
   const isEligible: Liveness = (brokerId) => brokerId !== gone.brokerId && isAlive(brokerId);
   // The detector can lag behind direct reads of the broker table: a topic created after
   // this incarnation lapsed may already have placed the broker's next incarnation.

@@ -63,7 +63,9 @@ async function holdLease(deps: Deps, request: HeartbeatRequest): Promise<Lease> 
     const stored = await deps.brokers.get(request.brokerId);
     if (stored && isLeaseAlive(stored, now)) {
       if (stored.incarnation !== request.incarnation) throw fenced(request, stored);
-      const renewed = leaseFor(request.brokerId, stored.incarnation, now, sessionTimeoutMs);
+      const fresh = leaseFor(request.brokerId, stored.incarnation, now, sessionTimeoutMs);
+      // A controlled shutdown in progress outlives the renewals that keep its lease until it deregisters.
+      const renewed: BrokerHeartbeat = stored.shuttingDown ? { ...fresh, shuttingDown: true } : fresh;
       if (await deps.brokers.renew(renewed, now)) return { heartbeat: renewed, rejoined: false };
     } else {
       const joined = leaseFor(request.brokerId, nextIncarnation(stored, request, now), now, sessionTimeoutMs);

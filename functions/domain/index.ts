@@ -13,14 +13,31 @@ export {
 export { onBrokerGone, type BrokerDeparture } from './failover.js';
 export { onBrokerRegistered } from './broker-return.js';
 export { reconcile, type ReconcileResult } from './reconcile.js';
-export { electPreferredLeaders } from './preferred-leader.js';
+export {
+  autoRebalance,
+  electPreferredLeaders,
+  leaderImbalance,
+  type AutoRebalanceResult,
+  type BrokerImbalance,
+} from './preferred-leader.js';
+export { controlledShutdown, type ControlledShutdownResult } from './controlled-shutdown.js';
 export { produce, type ProduceResult } from './produce.js';
 export { replicate, type PartitionReplication, type ReplicateResult } from './replicate.js';
-export { consume, type ConsumedRecord, type ConsumeResult } from './consume.js';
+export {
+  consume,
+  offsetsForLeaderEpoch,
+  serveConsumer,
+  type ConsumedRecord,
+  type ConsumeResult,
+  type OffsetsForLeaderEpochResult,
+} from './consume.js';
 
 export {
+  isOffsetsForLeaderEpochRequest,
   parseConsumeRequest,
+  parseControlledShutdownRequest,
   parseCreateTopicRequest,
+  parseOffsetsForLeaderEpochRequest,
   parseDescribeRequest,
   parseHeartbeatRequest,
   parsePreferredLeaderRequest,
@@ -28,6 +45,9 @@ export {
   parseTopicFilterRequest,
   type Acks,
   type ConsumeRequest,
+  type ControlledShutdownRequest,
+  type OffsetsForLeaderEpochRequest,
+  type PreferredLeaderRequest,
   type CreateTopicRequest,
   type HeartbeatRequest,
   type ProduceRequest,
@@ -39,7 +59,7 @@ export { assignReplicas, compareBrokerIds } from './assignment.js';
 export { electLeader, preferredLeaderMove, type LeaderElection } from './election.js';
 export { addToIsr, outOfSyncLiveReplicas, removeFromIsr } from './isr.js';
 export { highWatermarkOf, logEndOffsetOf } from './high-watermark.js';
-export { isLeaseAlive, leaseFor, type Liveness } from './broker-lease.js';
+export { eligibilityAt, isLeaseAlive, isLeaseEligible, leaseFor, livenessAt, type Liveness } from './broker-lease.js';
 export { toLeadershipEvent, toPartitionView, type PartitionView } from './views.js';
 export * from './errors.js';
 export type * from './model.js';

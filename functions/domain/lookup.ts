@@ -3,7 +3,7 @@
  * and unusable states into the named errors the client can act on.
  */
 import type { Deps } from '../ports/index.js';
-import { PartitionOfflineError, StaleEpochError, UnknownTopicError } from './errors.js';
+import { FencedLeaderEpochError, PartitionOfflineError, UnknownLeaderEpochError, UnknownTopicError } from './errors.js';
 import type { PartitionMetadata, TopicConfig } from './model.js';
 import { isOnline, type OnlinePartition } from './partitions.js';
 import { brokerList, partitionName } from './views.js';
@@ -29,7 +29,7 @@ export async function requirePartition(deps: Deps, topic: string, partition: num
 export interface LeaderRequest {
   topic: string;
   partition: number;
-  leaderEpoch?: number;
+  currentLeaderEpoch?: number;
 }
 
 /**
@@ -45,11 +45,20 @@ export async function requireLeader(deps: Deps, request: LeaderRequest): Promise
         `none of its in-sync replicas ${brokerList(partition.isr)} is alive`,
     );
   }
-  if (request.leaderEpoch !== undefined && request.leaderEpoch !== partition.leaderEpoch) {
-    throw new StaleEpochError(
-      `leader epoch ${request.leaderEpoch} is not current for ${partitionName(partition)}: ` +
-        `its leader is ${partition.leader} at epoch ${partition.leaderEpoch}`,
-    );
-  }
+  requireCurrentEpoch(partition, request.currentLeaderEpoch);
   return partition;
+}
+
+/**
+ * KIP-320 fencing: an epoch below the partition's is FENCED_LEADER_EPOCH (the
+ * client's leader was deposed), one above it UNKNOWN_LEADER_EPOCH (the client is
+ * ahead of this store); either way the client refreshes its metadata and retries.
+ */
+export function requireCurrentEpoch(partition: PartitionMetadata, currentLeaderEpoch: number | undefined): void {
+  if (currentLeaderEpoch === undefined || currentLeaderEpoch === partition.leaderEpoch) return;
+  const where = `${partitionName(partition)}: its leader is ${partition.leader ?? 'nobody'} at epoch ${partition.leaderEpoch}`;
+  if (currentLeaderEpoch < partition.leaderEpoch) {
+    throw new FencedLeaderEpochError(`leader epoch ${currentLeaderEpoch} is fenced for ${where}; look the leader up again`);
+  }
+  throw new UnknownLeaderEpochError(`leader epoch ${currentLeaderEpoch} is newer than ${where}; refresh and retry`);
 }

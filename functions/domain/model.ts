@@ -18,6 +18,12 @@ export interface BrokerHeartbeat {
   deadlineMs: number;
   /** Epoch seconds, the DynamoDB TTL attribute (ceil(deadlineMs / 1000)). */
   expiresAt: number;
+  /**
+   * Set (true) by a controlled shutdown before it moves anything: the broker stays
+   * alive for its lease but may no longer be elected leader or admitted to an ISR.
+   * Absent otherwise; renewals carry it over.
+   */
+  shuttingDown?: true;
 }
 
 export interface TopicConfig {

@@ -5,6 +5,8 @@
  * partition stuck. It needs nothing but the tables:
  *  - a partition led by a broker without a live lease gets a new leader (or goes
  *    OFFLINE), and an OFFLINE one comes back once an eligible replica is alive;
+ *  - a partition led by a broker in a controlled shutdown moves to an eligible in-sync
+ *    replica if there is one (finishing a shutdown that stopped halfway), never uncleanly;
  *  - dead followers leave the ISR, and so do followers that have lacked a leader
  *    record for longer than replica.lag.time.max.ms (Kafka's ISR shrink by lag);
  *  - live in-sync followers are brought level and the HW is moved on, which
@@ -84,9 +86,17 @@ async function decideReconciled(
     const election = electLeader(current, cluster.isAlive, uncleanAllowed);
     return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, current, election, 'LEADER_RETURNED', null, now);
   }
-  if (!cluster.isAlive(current.leader)) {
+  if (!cluster.hasLiveLease(current.leader)) {
     const election = electLeader(current, cluster.isAlive, uncleanAllowed);
     return electionUpdate(deps, current, election, 'LEADER_FAILED', causeOf(leases, current.leader), now);
+  }
+  if (!cluster.isAlive(current.leader)) {
+    // A leader in a controlled shutdown (one that stopped halfway, or raced a catch-up): only a clean move,
+    // as the shutdown itself makes; without an eligible in-sync replica it keeps leading until its lease ends.
+    const election = electLeader(current, cluster.isAlive, false);
+    if (election.outcome === 'CLEAN') {
+      return electionUpdate(deps, current, election, 'CONTROLLED_SHUTDOWN', causeOf(leases, current.leader), now);
+    }
   }
   const dead = inSyncFollowers(current).filter((id) => !cluster.isAlive(id));
   const lagging = await laggingFollowers(deps, current, dead, now);

@@ -48,7 +48,22 @@ function expectTopicName(value: unknown): string {
 /** Partitions are numbered from 1; whether the topic has that many is checked once the topic is read. */
 const expectPartitionNumber = (value: unknown): number => expectInteger(value, 'partition', { min: 1, max: MAX_PARTITIONS });
 
-const expectLeaderEpoch = (value: unknown): number => expectInteger(value, 'leaderEpoch', NON_NEGATIVE);
+const epochIn = (field: string) => (value: unknown): number => expectInteger(value, field, NON_NEGATIVE);
+
+/**
+ * KIP-320's currentLeaderEpoch, also accepted under its older name `leaderEpoch`;
+ * both given must agree. Each is checked under its own name.
+ */
+function expectCurrentLeaderEpoch(fields: Readonly<Record<string, unknown>>): number | undefined {
+  const current = optional(fields.currentLeaderEpoch, epochIn('currentLeaderEpoch'));
+  const alias = optional(fields.leaderEpoch, epochIn('leaderEpoch'));
+  if (current !== undefined && alias !== undefined && current !== alias) {
+    throw new ValidationError(
+      `"currentLeaderEpoch" (${current}) and its alias "leaderEpoch" (${alias}) disagree; send one of them`,
+    );
+  }
+  return current ?? alias;
+}
 
 export interface HeartbeatRequest {
   brokerId: BrokerId;
@@ -100,7 +115,65 @@ export function parseTopicFilterRequest(input: unknown): TopicFilterRequest {
 }
 
 export const parseDescribeRequest = parseTopicFilterRequest;
-export const parsePreferredLeaderRequest = parseTopicFilterRequest;
+
+/** Preferred-leader election: every partition, one topic's, or some partitions of one topic. */
+export interface PreferredLeaderRequest {
+  topic?: string;
+  partitions?: number[];
+}
+
+export function parsePreferredLeaderRequest(input: unknown): PreferredLeaderRequest {
+  if (input === undefined || input === null) return {};
+  const fields = expectObject(input, 'request');
+  const topic = optional(fields.topic, expectTopicName);
+  const partitions = optional(fields.partitions, (v) =>
+    expectArray(v, 'partitions', { min: 1, max: MAX_PARTITIONS }).map((p, i) =>
+      expectInteger(p, `partitions[${i}]`, { min: 1, max: MAX_PARTITIONS }),
+    ),
+  );
+  if (partitions !== undefined && topic === undefined) {
+    throw invalid('topic', 'given when "partitions" is (partition numbers belong to one topic)', undefined);
+  }
+  return { topic, ...(partitions === undefined ? {} : { partitions: [...new Set(partitions)] }) };
+}
+
+export interface ControlledShutdownRequest {
+  brokerId: BrokerId;
+  /** The incarnation the broker's last heartbeat returned: only that incarnation may shut itself down. */
+  incarnation: number;
+}
+
+export function parseControlledShutdownRequest(input: unknown): ControlledShutdownRequest {
+  const fields = expectObject(input, 'request');
+  return {
+    brokerId: expectString(fields.brokerId, 'brokerId', BROKER_ID),
+    incarnation: expectInteger(fields.incarnation, 'incarnation', POSITIVE),
+  };
+}
+
+/** KIP-320's OffsetsForLeaderEpoch for one partition. */
+export interface OffsetsForLeaderEpochRequest {
+  topic: string;
+  partition: number;
+  /** The epoch whose end offset on the current leader is asked for. */
+  leaderEpoch: number;
+  /** The epoch the client believes current, fenced like a fetch's. */
+  currentLeaderEpoch?: number;
+}
+
+export function parseOffsetsForLeaderEpochRequest(input: unknown): OffsetsForLeaderEpochRequest {
+  const fields = expectObject(input, 'request');
+  return {
+    topic: expectTopicName(fields.topic),
+    partition: expectPartitionNumber(fields.partition),
+    leaderEpoch: epochIn('offsetsForLeaderEpoch')(fields.offsetsForLeaderEpoch),
+    currentLeaderEpoch: optional(fields.currentLeaderEpoch, epochIn('currentLeaderEpoch')),
+  };
+}
+
+/** A consume request that asks for an epoch's end offset rather than records. */
+export const isOffsetsForLeaderEpochRequest = (input: unknown): boolean =>
+  typeof input === 'object' && input !== null && !Array.isArray(input) && 'offsetsForLeaderEpoch' in input;
 
 export interface ProducedRecord {
   key: string | null;
@@ -117,8 +190,8 @@ export interface ProduceRequest {
   topic: string;
   partition: number;
   records: ProducedRecord[];
-  /** The epoch the client believes current (KIP-320); a stale one is refused. */
-  leaderEpoch?: number;
+  /** The epoch the client believes current (KIP-320's currentLeaderEpoch, alias leaderEpoch); a stale one is refused. */
+  currentLeaderEpoch?: number;
   acks: Acks;
 }
 
@@ -146,7 +219,7 @@ export function parseProduceRequest(input: unknown): ProduceRequest {
     topic: expectTopicName(fields.topic),
     partition: expectPartitionNumber(fields.partition),
     records: expectArray(fields.records, 'records', { min: 1, max: MAX_RECORDS_PER_PRODUCE }).map(expectRecord),
-    leaderEpoch: optional(fields.leaderEpoch, expectLeaderEpoch),
+    currentLeaderEpoch: expectCurrentLeaderEpoch(fields),
     acks: optional(fields.acks, expectAcks) ?? 'all',
   };
 }
@@ -156,7 +229,8 @@ export interface ConsumeRequest {
   partition: number;
   offset: number;
   maxRecords: number;
-  leaderEpoch?: number;
+  /** KIP-320: the epoch the consumer believes current (alias leaderEpoch); a stale or unknown one is refused. */
+  currentLeaderEpoch?: number;
 }
 
 export function parseConsumeRequest(input: unknown): ConsumeRequest {
@@ -168,6 +242,6 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
     maxRecords:
       optional(fields.maxRecords, (v) => expectInteger(v, 'maxRecords', { min: 1, max: MAX_RECORDS_PER_CONSUME })) ??
       DEFAULT_RECORDS_PER_CONSUME,
-    leaderEpoch: optional(fields.leaderEpoch, expectLeaderEpoch),
+    currentLeaderEpoch: expectCurrentLeaderEpoch(fields),
   };
 }

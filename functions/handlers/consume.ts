@@ -1,9 +1,13 @@
-import { consume } from '../domain/index.js';
+import { serveConsumer } from '../domain/index.js';
 import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
 import { invokeHandler } from './error-mapper.js';
 
 const deps = wire(FUNCTIONS.consume);
 
-/** Invoke with `{ topic, partition, offset?, maxRecords?, leaderEpoch? }`: reads from the leader below the high watermark. */
-export const handler = invokeHandler((payload) => consume(deps, payload));
+/**
+ * Invoke with `{ topic, partition, offset?, maxRecords?, currentLeaderEpoch? }`: reads from the leader below the
+ * high watermark; or with `{ topic, partition, offsetsForLeaderEpoch, currentLeaderEpoch? }`: where that epoch
+ * ends on the leader's log (KIP-320, truncation detection).
+ */
+export const handler = invokeHandler((payload) => serveConsumer(deps, payload));

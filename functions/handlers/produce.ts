@@ -5,5 +5,5 @@ import { invokeHandler } from './error-mapper.js';
 
 const deps = wire(FUNCTIONS.produce);
 
-/** Invoke with `{ topic, partition, records, leaderEpoch? }`: appends on the leader and waits for the ISR (acks=all). */
+/** Invoke with `{ topic, partition, records, acks?, currentLeaderEpoch? (alias leaderEpoch) }`: appends on the leader and waits for the ISR (acks=all). */
 export const handler = invokeHandler((payload) => produce(deps, payload));

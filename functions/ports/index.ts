@@ -24,8 +24,10 @@ export interface BrokerRegistry {
   /** Every stored heartbeat, expired or not. */
   list(): Promise<BrokerHeartbeat[]>;
   /**
-   * Renew a live lease: succeeds only if the stored item has this incarnation and
-   * deadlineMs >= now. Returns false (writes nothing) when that condition fails.
+   * Renew a live lease: succeeds only if the stored item has this incarnation,
+   * deadlineMs >= now, and the same `shuttingDown` flag as `next` (so a renewal never
+   * clears a shutdown that started after it read the lease). Returns false (writes
+   * nothing) when a condition fails.
    */
   renew(next: BrokerHeartbeat, now: number): Promise<boolean>;
   /**
@@ -36,6 +38,16 @@ export interface BrokerRegistry {
   register(next: BrokerHeartbeat, previous: BrokerHeartbeat | null, now: number): Promise<boolean>;
   /** Delete the heartbeat only if it is still this incarnation and expired. Returns whether it deleted. */
   deleteIfExpired(brokerId: BrokerId, incarnation: number, now: number): Promise<boolean>;
+  /**
+   * Controlled shutdown, first write: sets `shuttingDown` on the stored heartbeat only
+   * if it is this incarnation. Returns false (writes nothing) otherwise.
+   */
+  markShuttingDown(brokerId: BrokerId, incarnation: number): Promise<boolean>;
+  /**
+   * Controlled shutdown, last write: deletes the heartbeat (live or not) only if it is
+   * this incarnation, so the stream shows a REMOVE. Returns whether it deleted.
+   */
+  deregister(brokerId: BrokerId, incarnation: number): Promise<boolean>;
 }
 
 export interface LeadershipUpdate {
@@ -181,7 +193,22 @@ export interface LeadershipSettings {
    * record for longer than this leaves the ISR (the reconciler applies it).
    */
   replicaLagMaxMs: number;
+  /** Kafka's auto.leader.rebalance.enable: whether the scheduled preferred-leader rebalance acts at all. */
+  autoLeaderRebalanceEnable: boolean;
+  /**
+   * Kafka's leader.imbalance.per.broker.percentage: a broker's partitions (those it is
+   * the preferred replica of) may be led elsewhere up to this share before the
+   * scheduled rebalance moves them back.
+   */
+  leaderImbalancePerBrokerPercentage: number;
+  /** Kafka's leader.imbalance.check.interval.seconds: how often the rebalance runs (whole minutes). */
+  leaderImbalanceCheckIntervalSeconds: number;
 }
+
+/** The settings that are numbers (durations, counts): what a timeout may be derived from. */
+export type NumericSetting = {
+  [K in keyof LeadershipSettings]: LeadershipSettings[K] extends number ? K : never;
+}[keyof LeadershipSettings];
 
 export interface Deps {
   clock: Clock;

@@ -58,6 +58,9 @@ export class LeadershipFunction extends NodejsFunction {
         [ENV.produceAckTimeoutMs]: String(props.settings.produceAckTimeoutMs),
         [ENV.produceAckPollMs]: String(props.settings.produceAckPollMs),
         [ENV.replicaLagMaxMs]: String(props.settings.replicaLagMaxMs),
+        [ENV.autoLeaderRebalanceEnable]: String(props.settings.autoLeaderRebalanceEnable),
+        [ENV.leaderImbalancePerBrokerPercentage]: String(props.settings.leaderImbalancePerBrokerPercentage),
+        [ENV.leaderImbalanceCheckIntervalSeconds]: String(props.settings.leaderImbalanceCheckIntervalSeconds),
       },
       bundling: {
         forceDockerBundling: false,

@@ -7,6 +7,8 @@ import type { Construct } from 'constructs';
 import {
   DEPENDENCY_ENV,
   FUNCTION_SPECS,
+  scheduleEnabled,
+  scheduleRateMinutes,
   dependenciesOf,
   type FunctionSpec,
   type StreamFilter,
@@ -86,7 +88,8 @@ export class PartitionLeadershipStack extends Stack {
         // Named after the function, so the rules keep the logical ids they were deployed with (SweepSchedule, ...).
         new events.Rule(this, `${spec.id}Schedule`, {
           description: trigger.ruleDescription,
-          schedule: events.Schedule.rate(Duration.minutes(trigger.rateMinutes)),
+          schedule: events.Schedule.rate(Duration.minutes(scheduleRateMinutes(trigger, fnProps.settings))),
+          enabled: scheduleEnabled(trigger, fnProps.settings),
           // No retries: a failed run is superseded by the next scheduled one.
           targets: [new targets.LambdaFunction(fn, { retryAttempts: 0 })],
         });

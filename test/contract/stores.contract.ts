@@ -166,6 +166,31 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.brokers.deleteIfExpired(id, 3, T0 + 9_001)).toBe(false); // already gone
       });
 
+      it('marks a shutdown on exactly the incarnation named, and renewals carry it or lose', async () => {
+        const id = fresh('b');
+        await stores.brokers.register(leaseOf(id, 4, T0), null, T0);
+        expect(await stores.brokers.markShuttingDown(id, 3)).toBe(false); // other incarnation
+        expect(await stores.brokers.markShuttingDown(fresh('absent'), 1)).toBe(false); // no item (and none created)
+        expect(await stores.brokers.renew(leaseOf(id, 4, T0 + 1_000), T0 + 1_000)).toBe(true); // no flag yet: renews
+        expect(await stores.brokers.markShuttingDown(id, 4)).toBe(true);
+        expect(await stores.brokers.get(id)).toEqual({ ...leaseOf(id, 4, T0 + 1_000), shuttingDown: true });
+        // A renewal that read the lease before the flag would clear it: refused.
+        expect(await stores.brokers.renew(leaseOf(id, 4, T0 + 2_000), T0 + 2_000)).toBe(false);
+        expect(await stores.brokers.renew({ ...leaseOf(id, 4, T0 + 2_000), shuttingDown: true }, T0 + 2_000)).toBe(true);
+        expect(await stores.brokers.get(id)).toEqual({ ...leaseOf(id, 4, T0 + 2_000), shuttingDown: true });
+      });
+
+      it('deregisters exactly the incarnation named, live or not, once', async () => {
+        const id = fresh('b');
+        await stores.brokers.register(leaseOf(id, 5, T0), null, T0); // live until T0 + 9000
+        expect(await stores.brokers.deregister(id, 4)).toBe(false); // other incarnation
+        expect(await stores.brokers.deregister(fresh('absent'), 1)).toBe(false);
+        expect(await stores.brokers.get(id)).not.toBeNull();
+        expect(await stores.brokers.deregister(id, 5)).toBe(true);
+        expect(await stores.brokers.get(id)).toBeNull();
+        expect(await stores.brokers.deregister(id, 5)).toBe(false); // already gone
+      });
+
       it('lists every stored heartbeat, expired or not', async () => {
         const live = leaseOf(fresh('b'), 1, T0);
         const lapsed = leaseOf(fresh('b'), 1, 0);

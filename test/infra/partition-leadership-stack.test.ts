@@ -11,20 +11,26 @@ import {
   FUNCTIONS,
   FUNCTION_SPECS,
   dependenciesOf,
+  scheduleEnabled,
+  scheduleRateMinutes,
   type Dependency,
   type FunctionSpec,
   type StreamFilter,
 } from '../../functions/function-table.js';
+import type { LeadershipSettings } from '../../functions/ports/index.js';
 import { readLeadershipContext } from '../../infra/context.js';
 import { PartitionLeadershipStack } from '../../infra/stacks/partition-leadership-stack.js';
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 
 const STACK_NAME = 'LeadershipUnderTest';
 let template: Template;
+let settings: LeadershipSettings;
 
 beforeAll(() => {
   const app = new App({ context: { stackName: STACK_NAME, sessionTimeoutMs: '3000', produceAckTimeoutMs: 15000, logLevel: 'debug' } });
-  const { stackName, settings, logLevel } = readLeadershipContext(app);
+  const context = readLeadershipContext(app);
+  const { stackName, logLevel } = context;
+  settings = context.settings;
   const stack = new PartitionLeadershipStack(app, stackName, {
     settings,
     logLevel,
@@ -132,6 +138,9 @@ describe('functions', () => {
     PRODUCE_ACK_TIMEOUT_MS: '15000',
     PRODUCE_ACK_POLL_MS: '50',
     REPLICA_LAG_MAX_MS: '30000',
+    AUTO_LEADER_REBALANCE_ENABLE: 'true',
+    LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
+    LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '300',
     POWERTOOLS_SERVICE_NAME: 'partition-leadership',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   };
@@ -265,7 +274,7 @@ describe('stream triggers', () => {
 
 describe('schedules', () => {
   it.each(entriesTriggeredBy('schedule'))('%s runs by its rate, without retries', (_name, spec) => {
-    const { rateMinutes } = spec.trigger;
+    const rateMinutes = scheduleRateMinutes(spec.trigger, settings);
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: `rate(${rateMinutes} ${rateMinutes === 1 ? 'minute' : 'minutes'})`,
       State: 'ENABLED',
@@ -285,6 +294,18 @@ describe('schedules', () => {
   it('the sweep and the reconciler run every minute', () => {
     expect(FUNCTIONS.sweep.trigger).toMatchObject({ kind: 'schedule', rateMinutes: 1 });
     expect(FUNCTIONS.reconcile.trigger).toMatchObject({ kind: 'schedule', rateMinutes: 1 });
+  });
+
+  it('the automatic rebalance runs every leader.imbalance.check.interval.seconds (Kafka: 300 s), and can be switched off', () => {
+    const trigger = FUNCTIONS.autoRebalance.trigger;
+    expect(scheduleRateMinutes(trigger, settings)).toBe(5);
+    expect(scheduleRateMinutes(trigger, { ...settings, leaderImbalanceCheckIntervalSeconds: 120 })).toBe(2);
+    expect(scheduleEnabled(trigger, { ...settings, autoLeaderRebalanceEnable: false })).toBe(false);
+    const off = readLeadershipContext(new App({ context: { autoLeaderRebalanceEnable: 'false', leaderImbalanceCheckIntervalSeconds: 600 } }));
+    expect(off.settings).toMatchObject({ autoLeaderRebalanceEnable: false, leaderImbalanceCheckIntervalSeconds: 600 });
+    expect(() => readLeadershipContext(new App({ context: { leaderImbalanceCheckIntervalSeconds: 90 } }))).toThrow(
+      /leaderImbalanceCheckIntervalSeconds/,
+    );
   });
 });
 
@@ -336,7 +357,15 @@ describe('context', () => {
     expect(readLeadershipContext(new App())).toEqual({
       stackName: 'PartitionLeadership',
       logLevel: 'INFO',
-      settings: { sessionTimeoutMs: 9000, produceAckTimeoutMs: 10000, produceAckPollMs: 50, replicaLagMaxMs: 30000 },
+      settings: {
+        sessionTimeoutMs: 9000,
+        produceAckTimeoutMs: 10000,
+        produceAckPollMs: 50,
+        replicaLagMaxMs: 30000,
+        autoLeaderRebalanceEnable: true,
+        leaderImbalancePerBrokerPercentage: 10,
+        leaderImbalanceCheckIntervalSeconds: 300,
+      },
     });
   });
 });

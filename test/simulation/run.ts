@@ -5,7 +5,7 @@
  */
 import { createMemoryDeps, type HeartbeatStreamRecord, type MemoryPartitionLog } from '../../functions/adapters/memory/index.js';
 import * as domain from '../../functions/domain/index.js';
-import { OffsetOutOfRangeError } from '../../functions/domain/errors.js';
+import { OffsetOutOfRangeError, StaleEpochError, UnknownLeaderEpochError } from '../../functions/domain/errors.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
 import type { Deps } from '../../functions/ports/index.js';
 import { check } from './checker.js';
@@ -46,6 +46,10 @@ export const DEFAULT_TIMING: Timing = { sessionTimeoutMs: 6_000, heartbeatMs: 1_
 export const FAULT_NAMES = [
   'kill',
   'shutdown',
+  'deregister',
+  'elect',
+  'rebalance',
+  'fenced',
   'return',
   'pause',
   'crash',
@@ -65,12 +69,25 @@ export interface SimResult {
   violations: Violation[];
   trace: string[];
   faults: FaultCounts;
-  stats: { steps: number; acks: number; reads: number; virtualMs: number; healed: boolean; elections: number };
+  stats: {
+    steps: number;
+    acks: number;
+    reads: number;
+    virtualMs: number;
+    healed: boolean;
+    elections: number;
+    /** Consumers that found, through OffsetsForLeaderEpoch, their position truncated away (unclean elections only). */
+    truncations: number;
+  };
 }
 
 const TOPIC = 't';
 const SWEEP_MS = 3_000;
 const RECONCILE_MS = 4_000;
+/** The scheduled preferred-leader rebalance (leader.imbalance.check.interval, scaled down like the other timers). */
+const REBALANCE_MS = 7_000;
+/** Chance per broker fault roll of an operator's on-demand preferred-leader election instead. */
+const ELECT_CHANCE = 0.15;
 const MAX_RETRIES = 2;
 const PRODUCERS = 3;
 const CONSUMERS = 3;
@@ -85,6 +102,20 @@ interface Broker {
   /** Bumped on death/return so a stale heartbeat timer chain stops. */
   generation: number;
   heartbeating: boolean;
+  /** A controlled shutdown is running: the broker keeps heartbeating until it ends. */
+  shuttingDown: boolean;
+}
+
+interface ConsumerState {
+  offset: number;
+  session: number;
+  busy: boolean;
+  /** The leader epoch the consumer believes current (sent as currentLeaderEpoch). */
+  epoch?: number;
+  /** The epoch of the last record it read in this session. */
+  lastRecordEpoch?: number;
+  /** After a leader change: the epoch whose end on the new leader must be checked before fetching on. */
+  validate?: number;
 }
 
 interface StreamItem<R> {
@@ -118,9 +149,18 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
   const history: History = emptyHistory(params.acks === '1' ? ['all', '1'] : ['all']);
   let faultsOn = true;
+  let truncations = 0;
   let describe = (): string => '';
   const memory = createMemoryDeps({
-    settings: { sessionTimeoutMs: SESSION_TIMEOUT_MS, produceAckTimeoutMs: 4_000, produceAckPollMs: 100, replicaLagMaxMs: SESSION_TIMEOUT_MS * 3 },
+    settings: {
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      produceAckTimeoutMs: 4_000,
+      produceAckPollMs: 100,
+      replicaLagMaxMs: SESSION_TIMEOUT_MS * 3,
+      autoLeaderRebalanceEnable: true,
+      leaderImbalancePerBrokerPercentage: 10,
+      leaderImbalanceCheckIntervalSeconds: 300,
+    },
     yieldPoint: (operation) => scheduler.yieldPoint(operation),
   });
   const scheduler: Scheduler = new Scheduler(memory.clock, rng, {
@@ -153,6 +193,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     running: true,
     generation: 0,
     heartbeating: false,
+    shuttingDown: false,
   }));
   const partitionCount = rng.between(1, 3);
   const partitions = Array.from({ length: partitionCount }, (_, i) => i + 1);
@@ -348,10 +389,21 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     });
   };
 
+  let rebalancing = false;
+  const scheduleRebalance = (): void => {
+    scheduler.after(REBALANCE_MS + rng.between(-1_000, 1_000), 'rebalance-timer', async () => {
+      scheduleRebalance();
+      if (rebalancing) return;
+      rebalancing = true;
+      faults.rebalance++;
+      await scheduler.spawn('rebalance', 'elect', () => domain.autoRebalance(deps), () => (rebalancing = false));
+    });
+  };
+
   // ---- clients
   let clientsOn = true;
   const schedulePartitionState = (p: number) => tables.partitions.get(`${TOPIC}#${p}`);
-  const scheduleProducer = (index: number, state: { sent: number; busy: boolean }): void => {
+  const scheduleProducer = (index: number, state: { sent: number; busy: boolean; epochs: Map<number, number> }): void => {
     scheduler.after(rng.between(200, 2_000), `producer-timer:p${index}`, async () => {
       if (!clientsOn) return;
       scheduleProducer(index, state);
@@ -362,11 +414,24 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       await scheduler.spawn(
         `produce:p${index}:${TOPIC}-${partition}:${values.join(',')}`,
         'produce',
-        () => domain.produce(deps, { topic: TOPIC, partition, records: values.map((value) => ({ value })), acks: params.acks === 'all' ? 'all' : 1 }),
+        () =>
+          domain.produce(deps, {
+            topic: TOPIC,
+            partition,
+            records: values.map((value) => ({ value })),
+            acks: params.acks === 'all' ? 'all' : 1,
+            currentLeaderEpoch: state.epochs.get(partition),
+          }),
         (outcome) => {
           state.busy = false;
-          if (!outcome.ok) return;
+          if (!outcome.ok) {
+            if (outcome.error instanceof StaleEpochError || outcome.error instanceof UnknownLeaderEpochError) {
+              state.epochs.delete(partition);
+            }
+            return;
+          }
           const result = outcome.value;
+          state.epochs.set(partition, result.leaderEpoch);
           history.acks.push({
             producer: `p${index}`,
             partition: `${TOPIC}-${partition}`,
@@ -384,21 +449,39 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       );
     });
   };
-  const scheduleConsumer = (index: number, state: { offset: number; session: number; busy: boolean }, partition: number): void => {
+  const scheduleConsumer = (
+    index: number,
+    state: ConsumerState,
+    partition: number,
+  ): void => {
     scheduler.after(rng.between(300, 1_500), `consumer-timer:c${index}`, async () => {
       if (!clientsOn) return;
       scheduleConsumer(index, state, partition);
       if (state.busy) return;
       state.busy = true;
+      if (state.validate !== undefined) {
+        await validatePosition(index, state, partition, state.validate);
+        return;
+      }
       const offset = state.offset;
       const session = state.session;
+      // KIP-320: the consumer sends the epoch it last saw; without one (first fetch, after a refresh) it learns it.
+      const currentLeaderEpoch = state.epoch;
       await scheduler.spawn(
-        `consume:c${index}:${TOPIC}-${partition}@${offset}`,
+        `consume:c${index}:${TOPIC}-${partition}@${offset}${currentLeaderEpoch === undefined ? '' : `e${currentLeaderEpoch}`}`,
         'consume',
-        () => domain.consume(deps, { topic: TOPIC, partition, offset, maxRecords: rng.between(1, 8) }),
+        () => domain.consume(deps, { topic: TOPIC, partition, offset, maxRecords: rng.between(1, 8), currentLeaderEpoch }),
         (outcome) => {
           state.busy = false;
           if (!outcome.ok) {
+            // FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH: refresh the metadata (here: forget the epoch) and retry.
+            if (outcome.error instanceof StaleEpochError || outcome.error instanceof UnknownLeaderEpochError) {
+              faults.fenced++;
+              state.epoch = undefined;
+              // Kafka's consumer validates its position after a leader change (KIP-320).
+              state.validate = state.lastRecordEpoch;
+              return;
+            }
             // auto.offset.reset=earliest: a position past the HW (it went back) starts a new session from 0.
             if (outcome.error instanceof OffsetOutOfRangeError && state.session === session) {
               state.offset = 0;
@@ -416,9 +499,46 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
             step: scheduler.steps,
           });
           if (state.session === session) state.offset = result.nextOffset;
+          if (state.epoch !== undefined && result.leaderEpoch !== state.epoch) state.validate = state.lastRecordEpoch;
+          state.epoch = result.leaderEpoch;
+          const last = result.records[result.records.length - 1];
+          if (last && state.session === session) state.lastRecordEpoch = last.leaderEpoch;
         },
       );
     });
+  };
+
+  /**
+   * KIP-320 position validation: where did the epoch of the last record read end on the
+   * current leader? Below the position means the log was truncated under the consumer
+   * (only an unclean election may do that): it resets there, in a new session.
+   */
+  const validatePosition = async (index: number, state: ConsumerState, partition: number, epoch: number | undefined): Promise<void> => {
+    if (epoch === undefined) {
+      state.validate = undefined;
+      state.busy = false;
+      return;
+    }
+    const session = state.session;
+    await scheduler.spawn(
+      `validate:c${index}:${TOPIC}-${partition}e${epoch}`,
+      'consume',
+      () => domain.offsetsForLeaderEpoch(deps, { topic: TOPIC, partition, offsetsForLeaderEpoch: epoch, currentLeaderEpoch: state.epoch }),
+      (outcome) => {
+        state.busy = false;
+        if (!outcome.ok) {
+          if (outcome.error instanceof StaleEpochError || outcome.error instanceof UnknownLeaderEpochError) state.epoch = undefined;
+          return;
+        }
+        state.validate = undefined;
+        if (state.session !== session || outcome.value.endOffset >= state.offset) return;
+        truncations++;
+        scheduler.record(`consume:c${index}`, `TRUNCATION detected: epoch ${epoch} ends at ${outcome.value.endOffset} < position ${state.offset}`);
+        state.offset = outcome.value.endOffset;
+        state.session++;
+        state.lastRecordEpoch = undefined;
+      },
+    );
   };
 
   // ---- setup: brokers register, the topic is created (no faults yet)
@@ -441,7 +561,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   schedulePolls();
   scheduleSweep();
   scheduleReconcile();
-  for (let i = 0; i < PRODUCERS; i++) scheduleProducer(i, { sent: 0, busy: false });
+  scheduleRebalance();
+  for (let i = 0; i < PRODUCERS; i++) scheduleProducer(i, { sent: 0, busy: false, epochs: new Map() });
   for (let i = 0; i < CONSUMERS; i++) {
     scheduleConsumer(i, { offset: 0, session: 0, busy: false }, partitions[i % partitions.length]);
   }
@@ -454,22 +575,35 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   }
 
   function injectBrokerFault(): void {
+    if (rng.chance(ELECT_CHANCE)) {
+      electOnDemand();
+      return;
+    }
     const roll = rng.next();
     const choice = roll < 0.4 ? 0 : roll < 0.7 ? 1 : 2;
-    const running = brokers.filter((b) => b.running);
+    const running = brokers.filter((b) => b.running && !b.shuttingDown);
     const stopped = brokers.filter((b) => !b.running);
     if (choice === 0 && running.length > 1) {
       // Half the time a partition's current leader: leader failures are where the protocol is tested hardest.
       const leader = tables.partitions.get(`${TOPIC}#${rng.pick(partitions)}`)?.leader;
       const leading = running.find((b) => b.id === leader);
       const broker = leading && rng.chance(0.5) ? leading : rng.pick(running);
+      const shutdownRoll = rng.next();
+      const leaseLive = (tables.heartbeats.get(broker.id)?.deadlineMs ?? -1) >= now();
+      if (shutdownRoll < 0.3 && broker.incarnation !== undefined && leaseLive) {
+        controlledShutdownOf(broker, broker.incarnation);
+        return;
+      }
       broker.running = false;
       broker.generation++;
-      if (rng.chance(0.2)) {
-        // A controlled shutdown: the broker deletes its own live lease (a REMOVE with a future deadline: DEREGISTERED).
-        faults.shutdown++;
-        memory.brokers.deregister(broker.id);
-        scheduler.record(`broker:${broker.id}`, 'SHUT DOWN (deregistered its live lease)');
+      if (shutdownRoll < 0.4) {
+        // A broker deleting its own live lease without the controlled shutdown (a REMOVE with a future deadline).
+        faults.deregister++;
+        const incarnation = broker.incarnation ?? -1;
+        scheduler.record(`broker:${broker.id}`, 'SHUT DOWN (deregisters its live lease)');
+        scheduler.after(0, `deregister-timer:${broker.id}`, async () => {
+          await scheduler.spawn(`deregister:${broker.id}`, 'shutdown', () => memory.brokers.deregister(broker.id, incarnation));
+        });
       } else {
         faults.kill++;
         scheduler.record(`broker:${broker.id}`, 'KILLED (stops heartbeating)');
@@ -484,6 +618,45 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       faults.pause++;
     }
   }
+  /**
+   * Kafka's controlled shutdown: the broker keeps heartbeating while the controller moves its
+   * leaderships and ISR places away, then stops; if the shutdown fails (a crash), it stops anyway.
+   */
+  function controlledShutdownOf(broker: Broker, incarnation: number): void {
+    faults.shutdown++;
+    broker.shuttingDown = true;
+    scheduler.record(`broker:${broker.id}`, `CONTROLLED SHUTDOWN begins (incarnation ${incarnation % 1000})`);
+    scheduler.after(0, `shutdown-timer:${broker.id}`, async () => {
+      await scheduler.spawn(
+        `shutdown:${broker.id}`,
+        'shutdown',
+        () => domain.controlledShutdown(deps, { brokerId: broker.id, incarnation }),
+        (outcome) => {
+          broker.shuttingDown = false;
+          broker.running = false;
+          broker.generation++;
+          const detail = outcome.ok
+            ? `moved [${outcome.value.movedLeaderships.join(' ')}] left [${outcome.value.leftIsrs.join(' ')}] ` +
+              `kept [${outcome.value.remainingLeaderships.join(' ')}]`
+            : `failed (${outcome.error instanceof Error ? outcome.error.name : 'error'})`;
+          scheduler.record(`broker:${broker.id}`, `SHUT DOWN ${detail}`);
+          // A shutdown that ends during the heal: the broker comes back like every other.
+          if (!faultsOn) reviveBroker(broker);
+        },
+      );
+    });
+  }
+
+  /** An operator's kafka-leader-election: every partition, or some. */
+  function electOnDemand(): void {
+    faults.elect++;
+    const some = partitions.filter(() => rng.chance(0.5));
+    const request = some.length > 0 && rng.chance(0.5) ? { topic: TOPIC, partitions: some } : rng.chance(0.5) ? { topic: TOPIC } : {};
+    scheduler.after(0, 'elect-timer', async () => {
+      await scheduler.spawn(`elect:${JSON.stringify(request)}`, 'elect', () => domain.electPreferredLeaders(deps, request));
+    });
+  }
+
   function reviveBroker(broker: Broker): void {
     broker.running = true;
     broker.generation++;
@@ -563,6 +736,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       virtualMs: now() - Date.UTC(2026, 0, 1),
       healed,
       elections: partitions.reduce((sum, p) => sum + (tables.partitions.get(`${TOPIC}#${p}`)?.leaderEpoch ?? 0), 0),
+      truncations,
     },
   };
 }

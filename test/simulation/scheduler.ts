@@ -18,7 +18,17 @@ export class CrashError extends Error {
   }
 }
 
-export type TaskKind = 'setup' | 'heartbeat' | 'detector' | 'replicate' | 'sweep' | 'reconcile' | 'produce' | 'consume';
+export type TaskKind =
+  | 'setup'
+  | 'heartbeat'
+  | 'detector'
+  | 'replicate'
+  | 'sweep'
+  | 'reconcile'
+  | 'produce'
+  | 'consume'
+  | 'shutdown'
+  | 'elect';
 
 export interface Task {
   readonly id: number;

@@ -7,12 +7,23 @@ import {
   DeleteCommand,
   GetCommand,
   PutCommand,
+  UpdateCommand,
   paginateScan,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
 import type { BrokerHeartbeat, BrokerId } from '../../domain/model.js';
 import type { BrokerRegistry } from '../../ports/index.js';
-import { allOf, guardedBy, incarnationIs, itemAbsent, leaseExpiredAt, leaseLiveAt, type Condition } from './conditions.js';
+import {
+  allOf,
+  guardedBy,
+  guardedUpdate,
+  incarnationIs,
+  itemAbsent,
+  leaseExpiredAt,
+  leaseLiveAt,
+  shuttingDownIs,
+  type Condition,
+} from './conditions.js';
 import { conditionally } from './conditional-writes.js';
 import { heartbeatFromItem, heartbeatItem } from './items.js';
 
@@ -47,7 +58,7 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
   }
 
   async renew(next: BrokerHeartbeat, now: number): Promise<boolean> {
-    return this.putIf(next, liveLeaseOf(next.incarnation, now));
+    return this.putIf(next, allOf(liveLeaseOf(next.incarnation, now), shuttingDownIs(next.shuttingDown === true)));
   }
 
   async register(next: BrokerHeartbeat, previous: BrokerHeartbeat | null, now: number): Promise<boolean> {
@@ -59,6 +70,26 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
       this.client.send(
         new DeleteCommand({ TableName: this.tableName, Key: { brokerId }, ...guardedBy(lapsedLeaseOf(incarnation, now)) }),
       ),
+    );
+    return outcome.held;
+  }
+
+  async markShuttingDown(brokerId: BrokerId, incarnation: number): Promise<boolean> {
+    const outcome = await conditionally(
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { brokerId },
+          ...guardedUpdate({ shuttingDown: true }, incarnationIs(incarnation)),
+        }),
+      ),
+    );
+    return outcome.held;
+  }
+
+  async deregister(brokerId: BrokerId, incarnation: number): Promise<boolean> {
+    const outcome = await conditionally(
+      this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { brokerId }, ...guardedBy(incarnationIs(incarnation)) })),
     );
     return outcome.held;
   }

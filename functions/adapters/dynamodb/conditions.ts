@@ -51,6 +51,22 @@ export const leaseLiveAt = (now: number): Condition => ({
   values: { ':liveAt': now },
 });
 
+/** The lease carries the controlled-shutdown flag (true), or does not (false). */
+export const shuttingDownIs = (shuttingDown: boolean): Condition =>
+  shuttingDown
+    ? {
+        description: 'broker is shutting down',
+        expr: '#shuttingDown = :shuttingDown',
+        names: { '#shuttingDown': 'shuttingDown' },
+        values: { ':shuttingDown': true },
+      }
+    : {
+        description: 'broker is not shutting down',
+        expr: 'attribute_not_exists(#shuttingDown)',
+        names: { '#shuttingDown': 'shuttingDown' },
+        values: {},
+      };
+
 export const leaseExpiredAt = (now: number): Condition => ({
   description: `lease expired before ${now}`,
   expr: '#deadlineMs < :expiredAt',

@@ -88,7 +88,14 @@ export const heartbeatItem = (hb: BrokerHeartbeat): Item => ({
   lastHeartbeatAt: hb.lastHeartbeatAt,
   deadlineMs: hb.deadlineMs,
   expiresAt: hb.expiresAt,
+  ...(hb.shuttingDown ? { shuttingDown: true } : {}),
 });
+
+/** Only ever written as true; absent means not shutting down. */
+const shuttingDownFromItem = (item: Fields): { shuttingDown?: true } => {
+  if (item.shuttingDown == null) return {};
+  return item.shuttingDown === true ? { shuttingDown: true } : fail('shuttingDown', 'true or absent', item.shuttingDown);
+};
 
 export const heartbeatFromItem = (item: Fields): BrokerHeartbeat => ({
   brokerId: str(item, 'brokerId'),
@@ -96,6 +103,7 @@ export const heartbeatFromItem = (item: Fields): BrokerHeartbeat => ({
   lastHeartbeatAt: num(item, 'lastHeartbeatAt'),
   deadlineMs: num(item, 'deadlineMs'),
   expiresAt: num(item, 'expiresAt'),
+  ...shuttingDownFromItem(item),
 });
 
 // ---- metadata table --------------------------------------------------------

@@ -31,6 +31,7 @@ export class MemoryBrokerRegistry implements BrokerRegistry {
     await this.tables.yieldPoint('brokers.renew');
     const stored = this.tables.heartbeats.get(next.brokerId);
     if (!stored || stored.incarnation !== next.incarnation || stored.deadlineMs < now) return false;
+    if ((stored.shuttingDown ?? false) !== (next.shuttingDown ?? false)) return false;
     this.put(next);
     return true;
   }
@@ -56,12 +57,22 @@ export class MemoryBrokerRegistry implements BrokerRegistry {
     return true;
   }
 
-  /** A broker deleting its own lease on shutdown (the stream's REMOVE of a live lease). */
-  deregister(brokerId: BrokerId): void {
+  async markShuttingDown(brokerId: BrokerId, incarnation: number): Promise<boolean> {
+    await this.tables.yieldPoint('brokers.markShuttingDown');
     const stored = this.tables.heartbeats.get(brokerId);
-    if (!stored) return;
+    if (!stored || stored.incarnation !== incarnation) return false;
+    this.put({ ...stored, shuttingDown: true });
+    return true;
+  }
+
+  /** A broker deleting its own lease on shutdown (the stream's REMOVE of a live lease). */
+  async deregister(brokerId: BrokerId, incarnation: number): Promise<boolean> {
+    await this.tables.yieldPoint('brokers.deregister');
+    const stored = this.tables.heartbeats.get(brokerId);
+    if (!stored || stored.incarnation !== incarnation) return false;
     this.tables.heartbeats.delete(brokerId);
     this.stream.push({ eventName: 'REMOVE', oldImage: copyOf(stored) });
+    return true;
   }
 
   /** The stream records written since the last drain, in order. */

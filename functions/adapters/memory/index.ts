@@ -24,6 +24,9 @@ export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
   produceAckTimeoutMs: 30_000,
   produceAckPollMs: 50,
   replicaLagMaxMs: 30_000,
+  autoLeaderRebalanceEnable: true,
+  leaderImbalancePerBrokerPercentage: 10,
+  leaderImbalanceCheckIntervalSeconds: 300,
 };
 
 export interface MemoryDepsOptions {

@@ -107,7 +107,7 @@ describe('seed scenario: brokers A-D, topic 4x2, A dies', () => {
     expect(ack).toMatchObject({ leader: 'B', leaderEpoch: 1, baseOffset: acked.get(1)!.length });
     acked.get(1)!.push('p1-after-failover');
     await expect(client.produce({ topic, partition: 1, leaderEpoch: 0, records: [{ value: 'zombie write' }] })).rejects.toMatchObject({
-      errorType: 'StaleEpochError',
+      errorType: 'FencedLeaderEpochError',
     });
   });
 

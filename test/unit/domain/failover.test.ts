@@ -234,7 +234,7 @@ describe('failure detector delivery', () => {
   it('calls a deregistration a controlled shutdown', async () => {
     const cluster = await seedCluster();
     cluster.stop('A');
-    cluster.deps.brokers.deregister('A');
+    await cluster.deps.brokers.deregister('A', cluster.incarnationOf('A'));
 
     const events = await cluster.runFailureDetector();
 

@@ -54,7 +54,7 @@ describe('MemoryBrokerRegistry (memory-only behaviour)', () => {
     const deps = createMemoryDeps({ startAt: T0 });
     const lease = aHeartbeat();
     await deps.brokers.register(lease, null, T0);
-    deps.brokers.deregister('A');
+    expect(await deps.brokers.deregister('A', lease.incarnation)).toBe(true);
     expect(await deps.brokers.get('A')).toBeNull();
     expect(deps.brokers.drainStream()).toEqual([
       { eventName: 'INSERT', newImage: lease },

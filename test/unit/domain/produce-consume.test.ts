@@ -3,7 +3,7 @@ import {
   NotLeaderError,
   OffsetOutOfRangeError,
   ReplicationTimeoutError,
-  StaleEpochError,
+  UnknownLeaderEpochError,
 } from '../../../functions/domain/errors.js';
 import { consume, produce } from '../../../functions/domain/index.js';
 import { ClusterHarness } from '../../factories/cluster.js';
@@ -76,9 +76,9 @@ describe('produce', () => {
     expect(cluster.valuesOn('orders', 1, 'A').sort()).toEqual(['x1', 'x2', 'y1', 'y2']);
   });
 
-  it('refuses a stale leader epoch (KIP-320) and accepts the current one', async () => {
+  it('refuses a leader epoch it does not know (KIP-320) and accepts the current one', async () => {
     const cluster = await twoReplicaTopic();
-    await expect(cluster.produceValues('orders', 1, ['a'], { leaderEpoch: 3 })).rejects.toThrow(StaleEpochError);
+    await expect(cluster.produceValues('orders', 1, ['a'], { leaderEpoch: 3 })).rejects.toThrow(UnknownLeaderEpochError);
     await expect(cluster.produceValues('orders', 1, ['a'], { leaderEpoch: 0 })).resolves.toMatchObject({ baseOffset: 0 });
   });
 
@@ -119,10 +119,10 @@ describe('consume', () => {
     expect(await consume(cluster.deps, { topic: 'orders', partition: 1, offset: 4 })).toMatchObject({ records: [], nextOffset: 4 });
   });
 
-  it('refuses an offset beyond the high watermark, and a stale epoch', async () => {
+  it('refuses an offset beyond the high watermark, and an epoch it does not know', async () => {
     const cluster = await twoReplicaTopic();
     await cluster.produceValues('orders', 1, ['a']);
     await expect(consume(cluster.deps, { topic: 'orders', partition: 1, offset: 2 })).rejects.toThrow(OffsetOutOfRangeError);
-    await expect(consume(cluster.deps, { topic: 'orders', partition: 1, leaderEpoch: 1 })).rejects.toThrow(StaleEpochError);
+    await expect(consume(cluster.deps, { topic: 'orders', partition: 1, leaderEpoch: 1 })).rejects.toThrow(UnknownLeaderEpochError);
   });
 });

@@ -21,6 +21,9 @@ const complete = {
   PRODUCE_ACK_TIMEOUT_MS: '3000',
   PRODUCE_ACK_POLL_MS: '25',
   REPLICA_LAG_MAX_MS: '30000',
+  AUTO_LEADER_REBALANCE_ENABLE: 'true',
+  LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
+  LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '300',
 };
 
 const without = (name: string): Record<string, string> =>
@@ -85,7 +88,19 @@ describe('the per-dependency readers', () => {
       produceAckTimeoutMs: 3000,
       produceAckPollMs: 25,
       replicaLagMaxMs: 30000,
+      autoLeaderRebalanceEnable: true,
+      leaderImbalancePerBrokerPercentage: 10,
+      leaderImbalanceCheckIntervalSeconds: 300,
     });
+  });
+
+  it('reads the rebalance switch and percentage strictly, naming the variable', () => {
+    expect(leadershipSettings({ ...complete, AUTO_LEADER_REBALANCE_ENABLE: 'false' }).autoLeaderRebalanceEnable).toBe(false);
+    expect(() => leadershipSettings({ ...complete, AUTO_LEADER_REBALANCE_ENABLE: 'yes' })).toThrow(/AUTO_LEADER_REBALANCE_ENABLE/);
+    expect(leadershipSettings({ ...complete, LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '0' }).leaderImbalancePerBrokerPercentage).toBe(0);
+    expect(() => leadershipSettings({ ...complete, LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '101' })).toThrow(
+      /LEADER_IMBALANCE_PER_BROKER_PERCENTAGE/,
+    );
   });
 
   it('need only their own variables', () => {
@@ -103,6 +118,9 @@ describe('the per-dependency readers', () => {
     [ENV.produceAckTimeoutMs, leadershipSettings],
     [ENV.produceAckPollMs, leadershipSettings],
     [ENV.replicaLagMaxMs, leadershipSettings],
+    [ENV.autoLeaderRebalanceEnable, leadershipSettings],
+    [ENV.leaderImbalancePerBrokerPercentage, leadershipSettings],
+    [ENV.leaderImbalanceCheckIntervalSeconds, leadershipSettings],
   ])('a missing %s fails with its name', (name, read) => {
     expect(() => read(without(name))).toThrow(ConfigError);
     expect(() => read(without(name))).toThrow(`Environment variable ${name} is required but not set.`);

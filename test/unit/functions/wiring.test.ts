@@ -12,6 +12,9 @@ const settingsEnv = {
   [ENV.produceAckTimeoutMs]: '3000',
   [ENV.produceAckPollMs]: '25',
   [ENV.replicaLagMaxMs]: '30000',
+  [ENV.autoLeaderRebalanceEnable]: 'true',
+  [ENV.leaderImbalancePerBrokerPercentage]: '10',
+  [ENV.leaderImbalanceCheckIntervalSeconds]: '300',
 };
 
 /** Exactly the environment the stack gives the entry's function (see test/infra). */

@@ -1,0 +1,153 @@
+/**
+ * Controlled shutdown (Kafka's ControlledShutdown request): before a broker stops,
+ * its leaderships move to replicas that stay, it leaves the ISRs it is in, and
+ * then its lease is deleted, so a planned stop costs no offline partition and no
+ * failover wait.
+ *
+ * The order is what makes it safe. The broker is first marked shutting down on its
+ * own lease (conditional on its incarnation): from then on no election, failover,
+ * rebalance or ISR admission picks it. Every partition move is the ordinary
+ * conditional leadership write (changeLeadership) followed by completeChange, so
+ * the new leader's followers are matched with it before they count toward the HW.
+ * Every step is safe to repeat: a shutdown that crashes halfway is run again, or
+ * finished by the reconciler (which moves a shutting-down leader cleanly) and the
+ * failure detector (when the lease goes).
+ */
+import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import { eligibilityAt, isLeaseAlive, type Liveness } from './broker-lease.js';
+import { electLeader } from './election.js';
+import { BrokerNotRegisteredError, FencedBrokerError } from './errors.js';
+import { removeFromIsr } from './isr.js';
+import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
+import {
+  changeLeadership,
+  completeChange,
+  describeChange,
+  electionUpdate,
+  forEachPartition,
+} from './partition-change.js';
+import { parseControlledShutdownRequest } from './requests.js';
+import { partitionName } from './views.js';
+
+export interface ControlledShutdownResult {
+  brokerId: BrokerId;
+  incarnation: number;
+  /** Partitions whose leadership moved to another replica. */
+  movedLeaderships: string[];
+  /** Partitions whose ISR the broker left. */
+  leftIsrs: string[];
+  /**
+   * Partitions the broker still leads: no other replica was alive and in the ISR.
+   * As in Kafka, they stay led by it until it dies, which deleting its lease now means:
+   * the failure detector elects for them as for a failed leader (offline, or unclean if allowed).
+   */
+  remainingLeaderships: string[];
+  /** Whether the lease was deleted (false: the incarnation lapsed or was replaced meanwhile). */
+  deregistered: boolean;
+  /** The leadership changes made, as published on the leadership-events queue. */
+  events: LeadershipEvent[];
+}
+
+export async function controlledShutdown(deps: Deps, input: unknown): Promise<ControlledShutdownResult> {
+  const request = parseControlledShutdownRequest(input);
+  const lease = await requireOwnLease(deps, request.brokerId, request.incarnation);
+  if (!(await deps.brokers.markShuttingDown(lease.brokerId, lease.incarnation))) {
+    // The lease changed between the read and the write: report it as it is now.
+    await requireOwnLease(deps, request.brokerId, request.incarnation);
+    throw new FencedBrokerError(`broker "${request.brokerId}" incarnation ${request.incarnation} changed during its shutdown`);
+  }
+  const cause = { brokerId: lease.brokerId, incarnation: lease.incarnation };
+  const [heartbeats, partitions] = await Promise.all([deps.brokers.list(), deps.metadata.listPartitions()]);
+  const now = deps.clock.now();
+  // The broker's own lease now carries the flag, so it is not eligible under this snapshot.
+  const eligible = eligibilityAt(heartbeats, now);
+  const isEligible: Liveness = (id) => id !== lease.brokerId && eligible(id);
+
+  const moved: string[] = [];
+  const left: string[] = [];
+  const remaining: string[] = [];
+  const led = partitions.filter((p) => p.leader === lease.brokerId);
+  // Leaderships first: a partition without its leader is unavailable, an ISR member costs only durability.
+  const leadershipEvents = await forEachPartition(led, async (partition) => {
+    const outcome = await changeLeadership(deps, partition, (current) => decideMove(deps, current, lease.brokerId, isEligible, cause, now));
+    if (!outcome.changed) {
+      if (outcome.partition.leader === lease.brokerId) remaining.push(partitionName(partition));
+      return [];
+    }
+    moved.push(partitionName(partition));
+    return [await completeChange(deps, outcome.partition, isEligible)];
+  });
+  // Re-read: the moves above took the broker out of those partitions' ISRs, and others may have changed meanwhile.
+  const following = (await deps.metadata.listPartitions()).filter(
+    (p) => p.leader !== null && p.leader !== lease.brokerId && p.isr.includes(lease.brokerId),
+  );
+  const isrEvents = await forEachPartition(following, async (partition) => {
+    const outcome = await changeLeadership(deps, partition, (current) => decideLeave(current, lease.brokerId, cause, now));
+    if (!outcome.changed) return [];
+    left.push(partitionName(partition));
+    return [await completeChange(deps, outcome.partition, isEligible)];
+  });
+  const deregistered = await deps.brokers.deregister(lease.brokerId, lease.incarnation);
+  return {
+    brokerId: lease.brokerId,
+    incarnation: lease.incarnation,
+    movedLeaderships: moved.sort(),
+    leftIsrs: left.sort(),
+    remainingLeaderships: remaining.sort(),
+    deregistered,
+    events: [...leadershipEvents.flat(), ...isrEvents.flat()],
+  };
+}
+
+/** The broker's live lease, exactly this incarnation; otherwise a refusal that writes nothing. */
+async function requireOwnLease(deps: Deps, brokerId: BrokerId, incarnation: number): Promise<BrokerHeartbeat> {
+  const stored = await deps.brokers.get(brokerId);
+  if (!stored || !isLeaseAlive(stored, deps.clock.now())) {
+    throw new BrokerNotRegisteredError(`broker "${brokerId}" has no live lease: there is nothing to shut down`);
+  }
+  if (stored.incarnation !== incarnation) {
+    throw new FencedBrokerError(
+      `broker "${brokerId}" is alive as incarnation ${stored.incarnation}, not ${incarnation}: ` +
+        `only the incarnation that holds the lease may shut it down`,
+    );
+  }
+  return stored;
+}
+
+/**
+ * Kafka's controlled-shutdown election: the first replica in assignment order that
+ * is alive, in the ISR and not shutting down. None: the broker keeps leading (null).
+ * The broker leaves the ISR with its leadership (electLeader drops the old leader).
+ */
+async function decideMove(
+  deps: Deps,
+  current: PartitionMetadata,
+  brokerId: BrokerId,
+  isEligible: Liveness,
+  cause: { brokerId: BrokerId; incarnation: number },
+  now: number,
+): Promise<LeadershipUpdate | null> {
+  if (current.leader !== brokerId || current.state !== 'ONLINE') return null;
+  const election = electLeader(current, isEligible, false);
+  if (election.outcome !== 'CLEAN') return null;
+  return electionUpdate(deps, current, election, 'CONTROLLED_SHUTDOWN', cause, now);
+}
+
+/** A follower's leaving: the leader and its epoch stay (only the version moves); the last ISR member is kept. */
+function decideLeave(
+  current: PartitionMetadata,
+  brokerId: BrokerId,
+  cause: { brokerId: BrokerId; incarnation: number },
+  now: number,
+): LeadershipUpdate | null {
+  if (current.leader === null || current.leader === brokerId || !current.isr.includes(brokerId)) return null;
+  const isr = removeFromIsr(current.isr, brokerId);
+  if (isr.length === current.isr.length) return null;
+  return {
+    leader: current.leader,
+    leaderEpoch: current.leaderEpoch,
+    isr,
+    state: current.state,
+    lastChange: describeChange('ISR_SHRUNK', current.leader, cause, now),
+  };
+}

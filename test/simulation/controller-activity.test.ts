@@ -1,0 +1,35 @@
+/**
+ * The issue-9 activities happen in the simulation, and KIP-320 position validation
+ * finds truncation exactly where it may exist: only after unclean elections.
+ */
+import { expect, test } from 'vitest';
+import { DEFAULT_PARAMS, runSimulation, type SimParams } from './run.js';
+
+async function totals(params: SimParams, seeds: number) {
+  const sum = { shutdown: 0, elect: 0, rebalance: 0, fenced: 0, truncations: 0, violations: 0 };
+  for (let seed = 1; seed <= seeds; seed++) {
+    const result = await runSimulation(seed, params);
+    sum.shutdown += result.faults.shutdown;
+    sum.elect += result.faults.elect;
+    sum.rebalance += result.faults.rebalance;
+    sum.fenced += result.faults.fenced;
+    sum.truncations += result.stats.truncations;
+    sum.violations += result.violations.length;
+  }
+  return sum;
+}
+
+test('controlled shutdowns, preferred elections and fenced clients run, and no clean run truncates a consumer', async () => {
+  const sum = await totals(DEFAULT_PARAMS, 100);
+  expect(sum.violations).toBe(0);
+  expect(sum.shutdown).toBeGreaterThan(0);
+  expect(sum.elect).toBeGreaterThan(0);
+  expect(sum.rebalance).toBeGreaterThan(0);
+  expect(sum.fenced).toBeGreaterThan(0);
+  expect(sum.truncations).toBe(0);
+}, 120_000);
+
+test('with unclean elections allowed, consumers detect truncation through OffsetsForLeaderEpoch', async () => {
+  const sum = await totals({ ...DEFAULT_PARAMS, acks: '1', unclean: true, minInsync: 1 }, 300);
+  expect(sum.truncations).toBeGreaterThan(0);
+}, 120_000);
