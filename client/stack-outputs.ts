@@ -10,6 +10,10 @@ export interface LeadershipStackOutputs {
   FailureDetectorFunctionName: string;
   ReplicateFunctionName: string;
   SweepFunctionName: string;
+  ReconcileFunctionName: string;
+  ControlledShutdownFunctionName: string;
+  ElectLeadersFunctionName: string;
+  AutoRebalanceFunctionName: string;
   BrokersTableName: string;
   MetadataTableName: string;
   LogTableName: string;
@@ -23,6 +27,8 @@ const requiredKeys: Array<keyof LeadershipStackOutputs> = [
   'DescribeFunctionName',
   'ProduceFunctionName',
   'ConsumeFunctionName',
+  'ControlledShutdownFunctionName',
+  'ElectLeadersFunctionName',
   'BrokersTableName',
   'MetadataTableName',
   'LogTableName',

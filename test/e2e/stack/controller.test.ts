@@ -18,8 +18,7 @@ describe('controller functions on the deployed stack', () => {
   });
   const brokers = ['cs-1', 'cs-2', 'cs-3'];
   const topic = uniqueTopic('controller');
-  // The new functions' outputs, beyond the ones the client knows by name.
-  const outputs = target.outputs as unknown as Record<string, string>;
+  const { outputs } = target;
   const shutDown = new Set<string>();
 
   const partitionsNow = async () => {
