@@ -85,9 +85,34 @@ export class LeadershipClient {
     return this.invoke<ConsumeResponse>(this.outputs.ConsumeFunctionName, request);
   }
 
+  /** The broker hands its leaderships over, leaves the ISRs and deletes its lease (Kafka's controlled shutdown). */
+  controlledShutdown(brokerId: string, incarnation: number) {
+    return this.invoke<ControlledShutdownResponse>(this.outputs.ControlledShutdownFunctionName, { brokerId, incarnation });
+  }
+  /** Preferred-leader election (kafka-leader-election --election-type PREFERRED). */
+  electLeaders(request: { topic?: string; partitions?: number[] }) {
+    return this.invoke<LeadershipEventResponse[]>(this.outputs.ElectLeadersFunctionName, request);
+  }
+
   close(): void {
     this.lambda?.destroy();
   }
+}
+
+export interface ControlledShutdownResponse {
+  movedLeaderships: string[];
+  leftIsrs: string[];
+  remainingLeaderships: string[];
+  deregistered: boolean;
+}
+
+export interface LeadershipEventResponse {
+  topic: string;
+  partition: number;
+  previousLeader: string | null;
+  newLeader: string | null;
+  leaderEpoch: number;
+  reason: string;
 }
 
 export interface HeartbeatResponse {

@@ -28,7 +28,9 @@ export type Command =
   | { verb: 'produce'; topic: string; partition: number; keySeparator?: string; acks: 'all' | 1; batchSize: number }
   | { verb: 'consume'; topic: string; partition?: number; offset: number; follow: boolean; maxRecords?: number; pollIntervalMs: number }
   | { verb: 'brokers list' }
-  | { verb: 'brokers run'; brokers: string[]; heartbeatIntervalMs: number };
+  | { verb: 'brokers run'; brokers: string[]; heartbeatIntervalMs: number }
+  | { verb: 'brokers shutdown'; broker: string; incarnation: number }
+  | { verb: 'elect-leaders'; topic?: string; partitions?: number[] };
 
 export interface ParsedCli {
   command: Command;
@@ -51,6 +53,12 @@ Verbs:
   brokers run     --broker ID [--broker ID ...] [--heartbeat-interval-ms N]
                   simulated brokers heartbeating through the heartbeat function until Ctrl-C
                   (what npm start -- --no-demo leaves to you)
+  brokers shutdown --broker ID --incarnation N
+                  controlled shutdown: its leaderships move to in-sync replicas, it leaves the ISRs,
+                  its lease is deleted (the incarnation is the one brokers list shows)
+  elect-leaders   [--topic T [--partition N ...]]
+                  preferred-leader election (replicas[0], only if alive and in the ISR), as
+                  kafka-leader-election --election-type PREFERRED
 
 Connection (every verb):
   --endpoint URL       Lambda endpoint (default $AWS_ENDPOINT_URL, else http://localhost:4566)
@@ -71,6 +79,8 @@ const verbFlags: Record<string, readonly string[]> = {
   consume: ['topic', 'partition', 'offset', 'follow', 'max-records', 'poll-interval-ms'],
   'brokers list': [],
   'brokers run': ['broker', 'heartbeat-interval-ms'],
+  'brokers shutdown': ['broker', 'incarnation'],
+  'elect-leaders': ['topic', 'partition'],
 };
 
 const options = {
@@ -82,7 +92,7 @@ const options = {
   help: { type: 'boolean', short: 'h' },
   topic: { type: 'string' },
   partitions: { type: 'string' },
-  partition: { type: 'string' },
+  partition: { type: 'string', multiple: true },
   'replication-factor': { type: 'string' },
   'min-insync-replicas': { type: 'string' },
   'unclean-leader-election': { type: 'boolean' },
@@ -95,6 +105,7 @@ const options = {
   'poll-interval-ms': { type: 'string' },
   broker: { type: 'string', multiple: true },
   'heartbeat-interval-ms': { type: 'string' },
+  incarnation: { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>['values'];
@@ -125,7 +136,9 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 }
 
 function verbOf(positionals: string[]): string {
-  if (positionals.length === 0) throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list');
+  if (positionals.length === 0) {
+    throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list|run|shutdown, elect-leaders');
+  }
   const [first, second, ...rest] = positionals;
   const twoWords = first === 'topics' || first === 'brokers';
   const verb = twoWords ? `${first} ${second ?? ''}`.trim() : first;
@@ -163,7 +176,7 @@ function commandOf(verb: string, values: Values): Command {
       return {
         verb,
         topic: required(values.topic, 'topic'),
-        partition: required(integer(values.partition, 'partition', 1), 'partition'),
+        partition: required(integer(single(values.partition, 'partition'), 'partition', 1), 'partition'),
         keySeparator,
         acks: acks === '1' ? 1 : 'all',
         batchSize: integer(values['batch-size'], 'batch-size', 1, 500) ?? 100,
@@ -175,7 +188,7 @@ function commandOf(verb: string, values: Values): Command {
       return {
         verb,
         topic: required(values.topic, 'topic'),
-        partition: integer(values.partition, 'partition', 1),
+        partition: integer(single(values.partition, 'partition'), 'partition', 1),
         offset: integer(values.offset, 'offset', 0) ?? 0,
         follow: values.follow ?? false,
         maxRecords: integer(values['max-records'], 'max-records', 1, 1000),
@@ -186,9 +199,29 @@ function commandOf(verb: string, values: Values): Command {
       if (brokers.length === 0 || brokers.some((id) => id === '')) throw new UsageError('--broker ID is required (repeat it for more brokers)');
       return { verb, brokers, heartbeatIntervalMs: integer(values['heartbeat-interval-ms'], 'heartbeat-interval-ms', 1) ?? 2000 };
     }
+    case 'brokers shutdown': {
+      const brokers = values.broker ?? [];
+      if (brokers.length !== 1 || brokers[0] === '') throw new UsageError('--broker ID is required, once');
+      return {
+        verb,
+        broker: brokers[0],
+        incarnation: required(integer(values.incarnation, 'incarnation', 0), 'incarnation'),
+      };
+    }
+    case 'elect-leaders': {
+      if (values.partition !== undefined && values.topic === undefined) throw new UsageError('--partition needs --topic');
+      const partitions = values.partition?.map((raw) => integer(raw, 'partition', 1)!);
+      return { verb, topic: values.topic, partitions };
+    }
     default:
       throw new UsageError(`unknown verb "${verb}"`);
   }
+}
+
+/** A flag that may be given once only (the parser collects repeats for the verbs that take several). */
+function single(raw: string[] | undefined, flag: string): string | undefined {
+  if (raw !== undefined && raw.length > 1) throw new UsageError(`--${flag} may be given once`);
+  return raw?.[0];
 }
 
 function required<T>(value: T | undefined, flag: string): T {

@@ -114,6 +114,22 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
       await simulator.stop();
       return;
     }
+    case 'brokers shutdown': {
+      const result = await client.controlledShutdown(command.broker, command.incarnation);
+      io.out(`Broker ${command.broker} shut down: leaderships moved ${list(result.movedLeaderships)}, ISRs left ${list(result.leftIsrs)}.`);
+      if (result.remainingLeaderships.length > 0) {
+        io.out(`No other in-sync replica could take ${list(result.remainingLeaderships)}: they fail over when the lease is gone.`);
+      }
+      return;
+    }
+    case 'elect-leaders': {
+      const events = await client.electLeaders({ topic: command.topic, partitions: command.partitions });
+      if (events.length === 0) io.out('No partition moved: every leader is its preferred replica, or that replica is not alive and in sync.');
+      for (const event of events) {
+        io.out(`${event.topic}-${event.partition}: leader ${event.previousLeader ?? 'none'} -> ${event.newLeader ?? 'none'} (epoch ${event.leaderEpoch})`);
+      }
+      return;
+    }
     case 'produce':
       return produce(command, client, connection, io);
     case 'consume':
@@ -180,3 +196,5 @@ function partitionLines(partitions: PartitionView[]): string[] {
       `Isr: ${view.Isr.join(',')}\tLeaderEpoch: ${view.LeaderEpoch}\tHighWatermark: ${view.HighWatermark}\t${view.State}`,
   );
 }
+
+const list = (names: readonly string[]): string => (names.length === 0 ? 'none' : names.join(', '));

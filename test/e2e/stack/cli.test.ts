@@ -116,5 +116,26 @@ describe('CLI round trip on the deployed stack', () => {
     const help = await cli(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: npm run cli -- <verb>/);
+    const electGhost = await cli(['elect-leaders', '--topic', uniqueTopic('ghost'), ...connection]);
+    expect(electGhost.code).toBe(1);
+    expect(electGhost.stderr).toMatch(/UnknownTopicError/);
+    const shutdownNobody = await cli(['brokers', 'shutdown', '--broker', 'cli-nobody', '--incarnation', '1', ...connection]);
+    expect(shutdownNobody.code).toBe(1);
+    expect(shutdownNobody.stderr).toMatch(/BrokerNotRegisteredError/);
+  });
+
+  it('runs a preferred-leader election, and shuts a broker down in a controlled way', async () => {
+    const elected = await cli(['elect-leaders', '--topic', topic, ...connection]);
+    expect(elected).toMatchObject({ code: 0, stderr: '' });
+
+    const listed = await cli(['brokers', 'list', ...connection]);
+    const incarnation = /^cli-2\tincarnation (\d+)\talive/m.exec(listed.stdout)?.[1];
+    expect(incarnation, listed.stdout).toBeDefined();
+    const shutdown = await cli(['brokers', 'shutdown', '--broker', 'cli-2', '--incarnation', incarnation!, ...connection]);
+    expect(shutdown.stderr).toBe('');
+    expect(shutdown.code).toBe(0);
+    expect(shutdown.stdout).toMatch(/^Broker cli-2 shut down: leaderships moved .*, ISRs left .*\./m);
+    const described = await cli(['topics', 'describe', '--topic', topic, ...connection]);
+    expect(described.stdout).not.toMatch(/Leader: cli-2\t/);
   });
 });

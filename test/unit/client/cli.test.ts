@@ -15,6 +15,13 @@ describe('CLI argument parser', () => {
     expect(parseCli(['topics', 'list']).command).toEqual({ verb: 'topics list' });
     expect(parseCli(['brokers', 'list']).command).toEqual({ verb: 'brokers list' });
     expect(parseCli(['brokers', 'run', '--broker', 'A', '--broker', 'B']).command).toEqual({ verb: 'brokers run', brokers: ['A', 'B'], heartbeatIntervalMs: 2000 });
+    expect(parseCli(['brokers', 'shutdown', '--broker', 'A', '--incarnation', '7']).command).toEqual({ verb: 'brokers shutdown', broker: 'A', incarnation: 7 });
+    expect(parseCli(['elect-leaders']).command).toEqual({ verb: 'elect-leaders', topic: undefined, partitions: undefined });
+    expect(parseCli(['elect-leaders', '--topic', 't', '--partition', '1', '--partition', '3']).command).toEqual({
+      verb: 'elect-leaders',
+      topic: 't',
+      partitions: [1, 3],
+    });
     expect(parseCli(['produce', '--topic', 't', '--partition', '2', '--key-separator', ':', '--acks', '1']).command).toEqual({
       verb: 'produce',
       topic: 't',
@@ -51,7 +58,13 @@ describe('CLI argument parser', () => {
     [[], /a verb is required/],
     [['frobnicate'], /unknown verb "frobnicate"/],
     [['topics'], /"topics" needs a sub-command: topics create, topics describe, topics list/],
-    [['brokers'], /"brokers" needs a sub-command: brokers list, brokers run/],
+    [['brokers'], /"brokers" needs a sub-command: brokers list, brokers run, brokers shutdown/],
+    [['brokers', 'shutdown', '--broker', 'A'], /--incarnation is required/],
+    [['brokers', 'shutdown', '--incarnation', '1'], /--broker ID is required, once/],
+    [['brokers', 'shutdown', '--broker', 'A', '--broker', 'B', '--incarnation', '1'], /--broker ID is required, once/],
+    [['elect-leaders', '--partition', '1'], /--partition needs --topic/],
+    [['elect-leaders', '--topic', 't', '--partition', 'x'], /--partition must be an integer >= 1/],
+    [['produce', '--topic', 't', '--partition', '1', '--partition', '2'], /--partition may be given once/],
     [['topics', 'delete'], /unknown verb "topics delete"/],
     [['topics', 'list', 'extra'], /unexpected argument "extra"/],
     [['topics', 'list', '--bogus'], /Unknown option '--bogus'/],
