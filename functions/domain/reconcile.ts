@@ -16,6 +16,7 @@
  * racing them changes nothing twice.
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import { isLeaseAlive } from './broker-lease.js';
 import { rejoinOutOfSyncReplicas } from './broker-return.js';
 import { readCluster, type ClusterSnapshot } from './cluster.js';
 import { electLeader } from './election.js';
@@ -46,7 +47,24 @@ export async function reconcile(deps: Deps): Promise<ReconcileResult> {
   const events = await forEachPartition(cluster.partitions, (partition) =>
     reconcilePartition(deps, partition, cluster, leases, now),
   );
+  await finishAbandonedShutdowns(deps, heartbeats, now);
   return { partitions: cluster.partitions.length, events: events.flat() };
+}
+
+/**
+ * A controlled shutdown whose Lambda stopped before deleting the lease, while the broker
+ * kept heartbeating, would leave the broker marked for good: never again eligible, so an
+ * OFFLINE partition whose last in-sync replica it is could never come back. Once such a
+ * broker leads nothing (the moves are done, or there was nothing to move) its lease is
+ * deleted as the shutdown would have done: the failure detector takes it out of the ISRs,
+ * and if the broker is still running its next heartbeat registers it afresh, eligible.
+ */
+async function finishAbandonedShutdowns(deps: Deps, heartbeats: readonly BrokerHeartbeat[], now: number): Promise<void> {
+  const marked = heartbeats.filter((hb) => hb.shuttingDown === true && isLeaseAlive(hb, now));
+  await forEachPartition(marked, async (lease) => {
+    if ((await deps.metadata.listPartitionsLedBy(lease.brokerId)).length > 0) return;
+    await deps.brokers.deregister(lease.brokerId, lease.incarnation);
+  });
 }
 
 async function reconcilePartition(

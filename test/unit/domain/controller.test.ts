@@ -209,6 +209,25 @@ describe('controlled shutdown', () => {
     await reconcile(cluster.deps);
     expect(await cluster.partition('orders', 2)).toMatchObject({ leader: 'C', lastChange: { reason: 'CONTROLLED_SHUTDOWN' } });
   });
+
+  it('ends a shutdown abandoned after the mark while the broker keeps running, so an OFFLINE partition it alone can lead comes back', async () => {
+    const cluster = await threeBrokers();
+    await cluster.kill('A', 'B');
+    await cluster.kill('C');
+    expect(await cluster.partition('orders', 1)).toMatchObject({ state: 'OFFLINE', isr: ['C'] });
+    // C restarts, and asks for a controlled shutdown whose Lambda dies right after the mark.
+    await cluster.heartbeat('C');
+    expect(await cluster.deps.brokers.markShuttingDown('C', cluster.incarnationOf('C'))).toBe(true);
+    await cluster.runFailureDetector();
+    expect(await cluster.partition('orders', 1)).toMatchObject({ state: 'OFFLINE' });
+
+    await reconcile(cluster.deps);
+    expect(await cluster.deps.brokers.get('C')).toBeNull();
+    await cluster.revive('C'); // still running: its next heartbeat registers it afresh, eligible
+
+    expect(await cluster.partition('orders', 1)).toMatchObject({ state: 'ONLINE', leader: 'C', isr: ['C'] });
+    expect((await consume(cluster.deps, { topic: 'orders', partition: 1 })).records.map((r) => r.value)).toEqual(['a1', 'b1']);
+  });
 });
 
 describe('preferred-leader election on demand', () => {
