@@ -13,7 +13,7 @@
  * another test's data: global listings are filtered to the test's own names.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
-import { leaseOf } from '../factories/entities.js';
+import { aTopicFixture, leaseOf } from '../factories/entities.js';
 import { StaleEpochError, TopicExistsError, ValidationError } from '../../functions/domain/errors.js';
 import { MAX_RECORDS_PER_WRITE } from '../../functions/domain/limits.js';
 import type {
@@ -21,7 +21,6 @@ import type {
   LogRecord,
   PartitionMetadata,
   ReplicaState,
-  TopicConfig,
 } from '../../functions/domain/model.js';
 import type { BrokerRegistry, LeadershipUpdate, MetadataStore, PartitionLog } from '../../functions/ports/index.js';
 
@@ -64,34 +63,8 @@ const change = (reason: PartitionMetadata['lastChange']['reason'] = 'CREATED'): 
   at: T0,
 });
 
-/** A topic of `partitions` partitions (numbered from 1), each on `replicas`, led by replicas[0] at epoch 0, all in sync. */
-function topicFixture(topic: string, partitions: number, replicas: string[], overrides: Partial<PartitionMetadata> = {}) {
-  const config: TopicConfig = {
-    topic,
-    partitions,
-    replicationFactor: replicas.length,
-    minInsyncReplicas: 1,
-    uncleanLeaderElection: false,
-    createdAt: T0,
-  };
-  const partitionItems: PartitionMetadata[] = Array.from({ length: partitions }, (_, i) => ({
-    topic,
-    partition: i + 1,
-    replicas,
-    leader: replicas[0] ?? null,
-    leaderEpoch: 0,
-    isr: [...replicas],
-    state: 'ONLINE',
-    highWatermark: 0,
-    version: 0,
-    lastChange: change(),
-    ...overrides,
-  }));
-  const replicaStates: ReplicaState[] = partitionItems.flatMap((p) =>
-    replicas.map((brokerId) => ({ topic, partition: p.partition, brokerId, logEndOffset: 0, matchedEpoch: 0, updatedAt: T0 })),
-  );
-  return { config, partitions: partitionItems, replicas: replicaStates };
-}
+const topicFixture = (topic: string, partitions: number, replicas: string[], overrides: Partial<PartitionMetadata> = {}) =>
+  aTopicFixture(topic, partitions, replicas, { at: T0, overrides });
 
 const values = (n: number, prefix = 'v') =>
   Array.from({ length: n }, (_, i) => ({ key: i % 2 ? `k${i}` : null, value: `${prefix}${i}` }));

@@ -7,6 +7,8 @@ import type {
   LogRecord,
   PartitionChange,
   PartitionMetadata,
+  ReplicaState,
+  TopicConfig,
 } from '../../functions/domain/model.js';
 
 export const T0 = Date.UTC(2026, 0, 1);
@@ -83,3 +85,30 @@ export const aliveOnly =
   (...alive: string[]) =>
   (brokerId: string): boolean =>
     alive.includes(brokerId);
+
+/**
+ * What MetadataStore.createTopic takes for a topic of `partitions` partitions (numbered
+ * from 1), each on `replicas`, led by replicas[0] at epoch 0, all in sync, empty logs.
+ */
+export function aTopicFixture(
+  topic: string,
+  partitions: number,
+  replicas: string[],
+  { at = T0, overrides = {} }: { at?: number; overrides?: Partial<PartitionMetadata> } = {},
+): { config: TopicConfig; partitions: PartitionMetadata[]; replicas: ReplicaState[] } {
+  const config: TopicConfig = {
+    topic,
+    partitions,
+    replicationFactor: replicas.length,
+    minInsyncReplicas: 1,
+    uncleanLeaderElection: false,
+    createdAt: at,
+  };
+  const partitionItems = Array.from({ length: partitions }, (_, i) =>
+    aPartition({ topic, partition: i + 1, replicas, lastChange: aChange({ at }), ...overrides }),
+  );
+  const replicaStates: ReplicaState[] = partitionItems.flatMap((p) =>
+    replicas.map((brokerId) => ({ topic, partition: p.partition, brokerId, logEndOffset: 0, matchedEpoch: 0, updatedAt: at })),
+  );
+  return { config, partitions: partitionItems, replicas: replicaStates };
+}

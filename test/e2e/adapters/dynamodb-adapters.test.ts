@@ -9,7 +9,7 @@
  */
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { leaseOf } from '../../factories/entities.js';
+import { aTopicFixture, leaseOf } from '../../factories/entities.js';
 import {
   DynamoBrokerRegistry,
   DynamoMetadataStore,
@@ -19,11 +19,6 @@ import {
   decodeLogInsert,
 } from '../../../functions/adapters/dynamodb/index.js';
 import { StaleEpochError } from '../../../functions/domain/errors.js';
-import type {
-  PartitionMetadata,
-  ReplicaState,
-  TopicConfig,
-} from '../../../functions/domain/model.js';
 import { LEADERSHIP_TABLES as TABLES, createLeadershipTables, streamRecords } from '../../support/leadership-tables.js';
 import { useDataPlane } from '../../support/data-plane.js';
 
@@ -45,33 +40,7 @@ beforeAll(async () => {
 }, 30_000);
 
 
-/** A topic with `partitions` partitions on `replicas` (same assignment each), led by replicas[0]. */
-function topicFixture(topic: string, partitions: number, replicas: string[]) {
-  const config: TopicConfig = {
-    topic,
-    partitions,
-    replicationFactor: replicas.length,
-    minInsyncReplicas: 1,
-    uncleanLeaderElection: false,
-    createdAt: 1,
-  };
-  const partitionItems: PartitionMetadata[] = Array.from({ length: partitions }, (_, i) => ({
-    topic,
-    partition: i + 1,
-    replicas,
-    leader: replicas[0] ?? null,
-    leaderEpoch: 0,
-    isr: replicas,
-    state: 'ONLINE',
-    highWatermark: 0,
-    version: 0,
-    lastChange: { reason: 'CREATED', previousLeader: null, causeBrokerId: null, causeIncarnation: null, unclean: false, at: 1 },
-  }));
-  const replicaStates: ReplicaState[] = partitionItems.flatMap((p) =>
-    replicas.map((brokerId) => ({ topic, partition: p.partition, brokerId, logEndOffset: 0, matchedEpoch: 0, updatedAt: 1 })),
-  );
-  return { config, partitions: partitionItems, replicas: replicaStates };
-}
+const topicFixture = (topic: string, partitions: number, replicas: string[]) => aTopicFixture(topic, partitions, replicas, { at: 1 });
 
 async function createTopic(topic: string, partitions: number, replicas: string[]) {
   const fixture = topicFixture(topic, partitions, replicas);
