@@ -2,7 +2,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerSimulator } from '../../../client/broker-simulator.js';
 import { RemoteFunctionError, type DescribeResponse } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
-import { drainLeadershipEvents, invokeWithAwsCli, leadershipClient, partitionOf, sqsClient, stackTarget, uniqueTopic } from './support.js';
+import {
+  drainLeadershipEvents,
+  invokeWithAwsCli,
+  leadershipClient,
+  partitionOf,
+  sqsClient,
+  stackTarget,
+  uniqueTopic,
+  waitForLiveBrokers,
+} from './support.js';
 
 /**
  * The product's reference scenario, end to end on the deployed stack:
@@ -25,6 +34,8 @@ describe('seed scenario: brokers A-D, topic 4x2, A dies', () => {
 
   beforeAll(async () => {
     await simulator.start(['A', 'B', 'C', 'D']);
+    // Round-robin assignment over the live brokers: another test file's brokers must have lapsed first.
+    await waitForLiveBrokers(client, ['A', 'B', 'C', 'D'], 3 * target.sessionTimeoutMs);
   });
 
   afterAll(async () => {
