@@ -369,36 +369,32 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     });
   };
 
-  // ---- sweep and reconciler
-  let sweeping = false;
-  const scheduleSweep = (): void => {
-    scheduler.after(SWEEP_MS + rng.between(-500, 500), 'sweep-timer', async () => {
-      scheduleSweep();
-      if (sweeping) return;
-      sweeping = true;
-      await scheduler.spawn('sweep', 'sweep', () => domain.sweepExpiredBrokers(deps), () => (sweeping = false));
-    });
+  // ---- sweep, reconciler and auto-rebalance: schedules with jitter, one run of each at a time
+  const scheduleRepeating = (
+    name: string,
+    periodMs: number,
+    jitterMs: number,
+    kind: Parameters<typeof scheduler.spawn>[1],
+    work: () => Promise<unknown>,
+    onStart: () => void = () => undefined,
+  ): (() => void) => {
+    let running = false;
+    const schedule = (): void => {
+      scheduler.after(periodMs + rng.between(-jitterMs, jitterMs), `${name}-timer`, async () => {
+        schedule();
+        if (running) return;
+        running = true;
+        onStart();
+        await scheduler.spawn(name, kind, work, () => (running = false));
+      });
+    };
+    return schedule;
   };
-  let reconciling = false;
-  const scheduleReconcile = (): void => {
-    scheduler.after(RECONCILE_MS + rng.between(-1_000, 1_000), 'reconcile-timer', async () => {
-      scheduleReconcile();
-      if (reconciling) return;
-      reconciling = true;
-      await scheduler.spawn('reconcile', 'reconcile', () => domain.reconcile(deps), () => (reconciling = false));
-    });
-  };
-
-  let rebalancing = false;
-  const scheduleRebalance = (): void => {
-    scheduler.after(REBALANCE_MS + rng.between(-1_000, 1_000), 'rebalance-timer', async () => {
-      scheduleRebalance();
-      if (rebalancing) return;
-      rebalancing = true;
-      faults.rebalance++;
-      await scheduler.spawn('rebalance', 'elect', () => domain.autoRebalance(deps), () => (rebalancing = false));
-    });
-  };
+  const scheduleSweep = scheduleRepeating('sweep', SWEEP_MS, 500, 'sweep', () => domain.sweepExpiredBrokers(deps));
+  const scheduleReconcile = scheduleRepeating('reconcile', RECONCILE_MS, 1_000, 'reconcile', () => domain.reconcile(deps));
+  const scheduleRebalance = scheduleRepeating('rebalance', REBALANCE_MS, 1_000, 'elect', () => domain.autoRebalance(deps), () => {
+    faults.rebalance++;
+  });
 
   // ---- clients
   let clientsOn = true;
