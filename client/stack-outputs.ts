@@ -6,6 +6,7 @@ export interface LeadershipStackOutputs {
   CreateTopicFunctionName: string;
   DescribeFunctionName: string;
   ProduceFunctionName: string;
+  InitProducerIdFunctionName: string;
   ConsumeFunctionName: string;
   FailureDetectorFunctionName: string;
   ReplicateFunctionName: string;
@@ -26,6 +27,7 @@ const requiredKeys: Array<keyof LeadershipStackOutputs> = [
   'CreateTopicFunctionName',
   'DescribeFunctionName',
   'ProduceFunctionName',
+  'InitProducerIdFunctionName',
   'ConsumeFunctionName',
   'ControlledShutdownFunctionName',
   'ElectLeadersFunctionName',

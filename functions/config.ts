@@ -21,6 +21,7 @@ export const ENV = {
   produceAckPollMs: 'PRODUCE_ACK_POLL_MS',
   replicaLagMaxMs: 'REPLICA_LAG_MAX_MS',
   autoLeaderRebalanceEnable: 'AUTO_LEADER_REBALANCE_ENABLE',
+  replicateOnProduce: 'REPLICATE_ON_PRODUCE',
   leaderImbalancePerBrokerPercentage: 'LEADER_IMBALANCE_PER_BROKER_PERCENTAGE',
   leaderImbalanceCheckIntervalSeconds: 'LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS',
 } as const;
@@ -86,6 +87,7 @@ export const leadershipSettings = (env?: Env): LeadershipSettings => ({
   produceAckPollMs: requirePositiveInt(ENV.produceAckPollMs, env),
   replicaLagMaxMs: requirePositiveInt(ENV.replicaLagMaxMs, env),
   autoLeaderRebalanceEnable: requireBoolean(ENV.autoLeaderRebalanceEnable, env),
+  replicateOnProduce: requireBoolean(ENV.replicateOnProduce, env),
   leaderImbalancePerBrokerPercentage: requirePercentage(ENV.leaderImbalancePerBrokerPercentage, env),
   leaderImbalanceCheckIntervalSeconds: requirePositiveInt(ENV.leaderImbalanceCheckIntervalSeconds, env),
 });

@@ -127,12 +127,22 @@ export const FUNCTIONS = {
   produce: {
     id: 'Produce',
     handlerFile: 'produce',
-    description: 'Appends records on the partition leader and waits for the ISR, acks=all (invoke).',
-    uses: { metadata: 'readWrite', log: 'readWrite' },
+    description: 'Appends records on the partition leader (idempotent producers deduplicated) and, for acks=all, replicates to the ISR before answering (invoke).',
+    // The heartbeats are read because acks=all copies only to live followers (a dead one cannot fetch).
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
     trigger: invoke,
     // Must outlive the acks=all wait, so a timeout is reported as REQUEST_TIMED_OUT, not as a Lambda timeout.
     timeout: { outlives: 'produceAckTimeoutMs', bySeconds: 10 },
     output: 'ProduceFunctionName',
+  },
+  initProducerId: {
+    id: 'InitProducerId',
+    handlerFile: 'init-producer-id',
+    description: "Hands an idempotent producer its producer id and epoch (Kafka's InitProducerId) (invoke).",
+    uses: { metadata: 'readWrite' },
+    trigger: invoke,
+    timeout: { seconds: 10 },
+    output: 'InitProducerIdFunctionName',
   },
   consume: {
     id: 'Consume',

@@ -66,6 +66,7 @@ export function readLeadershipContext(app: App): LeadershipContext {
       // Kafka's defaults: auto.leader.rebalance.enable true, leader.imbalance.per.broker.percentage 10,
       // leader.imbalance.check.interval.seconds 300.
       autoLeaderRebalanceEnable: flag(app, 'autoLeaderRebalanceEnable', true),
+      replicateOnProduce: flag(app, 'replicateOnProduce', true),
       leaderImbalancePerBrokerPercentage: percentage(app, 'leaderImbalancePerBrokerPercentage', 10),
       leaderImbalanceCheckIntervalSeconds: wholeMinutesInSeconds(app, 'leaderImbalanceCheckIntervalSeconds', 300),
     },

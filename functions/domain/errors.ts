@@ -99,6 +99,33 @@ export class BrokerNotRegisteredError extends DomainError {
   readonly code = 'BROKER_NOT_AVAILABLE';
 }
 
+/**
+ * Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER: an idempotent producer's batch does not
+ * continue its last sequence in the leader's log (a gap, or a new epoch not starting
+ * at 0). Nothing was written; not retriable as it is.
+ */
+export class OutOfOrderSequenceError extends DomainError {
+  readonly code = 'OUT_OF_ORDER_SEQUENCE_NUMBER';
+}
+
+/**
+ * Kafka's DUPLICATE_SEQUENCE_NUMBER: the batch was written before, but so long ago
+ * that its offsets are no longer remembered. Nothing was written again.
+ */
+export class DuplicateSequenceError extends DomainError {
+  readonly code = 'DUPLICATE_SEQUENCE_NUMBER';
+}
+
+/** Kafka's INVALID_PRODUCER_EPOCH / PRODUCER_FENCED: a newer epoch of this producer id has written. */
+export class InvalidProducerEpochError extends DomainError {
+  readonly code = 'INVALID_PRODUCER_EPOCH';
+}
+
+/** Kafka's UNKNOWN_PRODUCER_ID: no InitProducerId ever handed this id out. */
+export class UnknownProducerIdError extends DomainError {
+  readonly code = 'UNKNOWN_PRODUCER_ID';
+}
+
 // ---- refusals of a MetadataStore, worded alike by every adapter (DynamoDB, memory)
 
 /** MetadataStore.createTopic: the topic exists already. */

@@ -39,3 +39,21 @@ export const APPEND_RETRY_BACKOFF_MS = 5;
  * moves the deadline and the conditional delete leaves the lease alone.
  */
 export const SWEEP_LOOKAHEAD_MS = 500;
+
+/**
+ * Runs of sequences kept per idempotent producer and replica. A truncation only ever
+ * removes uncommitted records, and a producer has few batches in flight (Kafka allows
+ * 5), so keeping more runs than that leaves its last committed run to continue from.
+ */
+export const MAX_RUNS_PER_PRODUCER = 8;
+
+/**
+ * Producers remembered per replica (the state lives in one DynamoDB item of at most
+ * 400 KB). Past this the longest-idle one is forgotten, as Kafka expires producer ids
+ * (producer.id.expiration.ms): its next batch must start a new epoch at sequence 0.
+ */
+export const MAX_PRODUCERS_PER_REPLICA = 200;
+
+/** Kafka's sequence numbers and producer epochs are a signed int32 and int16. */
+export const MAX_SEQUENCE = 2 ** 31 - 1;
+export const MAX_PRODUCER_EPOCH = 2 ** 15 - 1;

@@ -95,6 +95,39 @@ export interface ReplicaState {
    */
   matchedEpoch: number;
   updatedAt: number;
+  /**
+   * The idempotent producers whose records this replica's log holds (Kafka's producer
+   * state), folded from its records; absent when none. Entries may describe records
+   * above the log end (a match cut the log in several writes): readers clip them to
+   * `logEndOffset` (domain/idempotence clipToLogEnd).
+   */
+  producers?: ProducerStates;
+}
+
+/** Consecutive records of one producer: sequences and offsets both ascending by one. */
+export interface SequenceRun {
+  firstSequence: number;
+  firstOffset: number;
+  count: number;
+}
+
+/** What a replica knows of one idempotent producer: its epoch and its latest runs of records. */
+export interface ProducerState {
+  producerEpoch: number;
+  /** Oldest first; the last run ends at the producer's last sequence in this log. */
+  runs: SequenceRun[];
+  /** appendedAt of its last record, for evicting the longest-idle producer. */
+  lastAppendedAt: number;
+}
+
+/** By producer id (as a string: it is a map key in DynamoDB). */
+export type ProducerStates = Record<string, ProducerState>;
+
+/** Kafka's idempotence fields of a record: who wrote it, in which producer epoch, with which sequence. */
+export interface ProducerStamp {
+  producerId: number;
+  producerEpoch: number;
+  sequence: number;
 }
 
 export interface LogRecord {
@@ -111,6 +144,8 @@ export interface LogRecord {
   appendedAt: number;
   /** 'leader' for the leader's append, 'follower' for a replicated copy. */
   copy: 'leader' | 'follower';
+  /** Present when an idempotent producer wrote it; copies carry it, so every replica can rebuild the producer state. */
+  producer?: ProducerStamp;
 }
 
 /** Published on the leadership-events FIFO queue, one per partition change. */

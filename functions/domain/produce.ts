@@ -10,13 +10,17 @@ import {
   NotLeaderError,
   ReplicationTimeoutError,
   StaleEpochError,
+  UnknownProducerIdError,
 } from './errors.js';
-import { logEndOffsetOf } from './high-watermark.js';
+import { isLeaseAlive } from './broker-lease.js';
+import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
+import { clipToLogEnd, decideSequence, stampsOf, withRecords, type IdempotentBatch } from './idempotence.js';
 import { APPEND_RETRY_BACKOFF_MS, MAX_APPEND_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { requireLeader, requirePartition, requireTopic } from './lookup.js';
-import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
-import type { OnlinePartition } from './partitions.js';
-import { parseProduceRequest, type ProducedRecord } from './requests.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ProducerStamp } from './model.js';
+import { inSyncFollowers, type OnlinePartition } from './partitions.js';
+import { advanceHighWatermark, syncFollower } from './replica-sync.js';
+import { parseProduceRequest, type ProduceRequest, type ProducedRecord } from './requests.js';
 import { brokerList, partitionName } from './views.js';
 
 export interface ProduceResult {
@@ -27,12 +31,31 @@ export interface ProduceResult {
   baseOffset: number;
   lastOffset: number;
   highWatermark: number;
+  /**
+   * True when an idempotent producer's batch was in the log already (a retry of a
+   * batch whose answer was lost): the offsets are those of the original append,
+   * and nothing was written again.
+   */
+  duplicate?: true;
+}
+
+/** One chunk's outcome: where its records are, and whether this call wrote them. */
+interface ChunkOutcome {
+  records: LogRecord[];
+  baseOffset: number;
+  lastOffset: number;
+  duplicate: boolean;
 }
 
 /**
  * Requests of more than 98 records are written as several appends: each is
  * atomic and contiguous, but another producer's records may land between them,
- * and a failure midway leaves the earlier ones written (like separate Kafka batches).
+ * and a failure midway leaves the earlier ones written (like separate Kafka batches;
+ * an idempotent producer's retry then finds those chunks as duplicates).
+ *
+ * acks=all replicates in the request itself: the leader's records are copied to the
+ * live in-sync followers and the HW advanced before the answer, through the same
+ * fenced steps as the log-stream replication (which stays as the repair path).
  */
 export async function produce(deps: Deps, input: unknown): Promise<ProduceResult> {
   const request = parseProduceRequest(input);
@@ -44,49 +67,82 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
         `fewer than min.insync.replicas ${config.minInsyncReplicas}; nothing was written`,
     );
   }
-  const appended = await appendAll(deps, partition, request.records);
-  const lastOffset = appended[appended.length - 1].offset;
-  const highWatermark =
-    request.acks === 'all'
-      ? await awaitCommit(deps, partition, lastOffset + 1, config.minInsyncReplicas)
-      : partition.highWatermark;
+  const chunks = await appendAll(deps, partition, request);
+  const last = chunks[chunks.length - 1]!;
+  let highWatermark = partition.highWatermark;
+  if (request.acks === 'all') {
+    if (deps.settings.replicateOnProduce) await replicateNow(deps, partition, chunks.flatMap((chunk) => chunk.records));
+    highWatermark = await awaitCommit(deps, partition, last.lastOffset + 1, config.minInsyncReplicas);
+  }
   return {
     topic: partition.topic,
     partition: partition.partition,
     leader: partition.leader,
     leaderEpoch: partition.leaderEpoch,
-    baseOffset: appended[0].offset,
-    lastOffset,
+    baseOffset: chunks[0]!.baseOffset,
+    lastOffset: last.lastOffset,
     highWatermark,
+    ...(chunks.every((chunk) => chunk.duplicate) ? { duplicate: true as const } : {}),
   };
 }
 
-async function appendAll(deps: Deps, partition: OnlinePartition, records: readonly ProducedRecord[]): Promise<LogRecord[]> {
-  const appended: LogRecord[] = [];
+async function appendAll(deps: Deps, partition: OnlinePartition, request: ProduceRequest): Promise<ChunkOutcome[]> {
+  const outcomes: ChunkOutcome[] = [];
+  const { records, idempotence } = request;
   for (let start = 0; start < records.length; start += MAX_RECORDS_PER_WRITE) {
-    appended.push(...(await appendChunk(deps, partition, records.slice(start, start + MAX_RECORDS_PER_WRITE))));
+    const chunk = records.slice(start, start + MAX_RECORDS_PER_WRITE);
+    const batch = idempotence ? { ...idempotence, baseSequence: idempotence.baseSequence + start } : undefined;
+    outcomes.push(await appendChunk(deps, partition, chunk, batch));
   }
-  return appended;
+  return outcomes;
 }
 
 /**
  * Appends at the leader's current log end. A concurrent producer that took those
- * offsets first means: retry at the new end.
+ * offsets first means: retry at the new end. An idempotent batch is checked against
+ * the producer state read with that log end, and the new state is written with the
+ * records, so the check and the append are one atomic decision.
  */
-async function appendChunk(deps: Deps, partition: OnlinePartition, records: ProducedRecord[]): Promise<LogRecord[]> {
+async function appendChunk(
+  deps: Deps,
+  partition: OnlinePartition,
+  records: ProducedRecord[],
+  batch: IdempotentBatch | undefined,
+): Promise<ChunkOutcome> {
+  let producerIdKnown = false;
   for (let attempt = 1; ; attempt++) {
     if (attempt > 1) await deps.sleep(APPEND_RETRY_BACKOFF_MS * (attempt - 1));
     const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+    const logEnd = logEndOffsetOf(states, partition.leader);
+    const producersNow = clipToLogEnd(replicaStateOf(states, partition.leader)?.producers, logEnd);
+    let stamped: Array<ProducedRecord & { producer?: ProducerStamp }> = records;
+    if (batch) {
+      const decision = decideSequence(producersNow, batch, records.length, `${partitionName(partition)} (leader ${partition.leader})`);
+      if (decision.kind === 'duplicate') return await duplicateOf(deps, partition, decision.baseOffset, records.length);
+      if (decision.firstOfProducer && !producerIdKnown) {
+        producerIdKnown = await deps.metadata.isProducerIdAllocated(batch.producerId);
+        if (!producerIdKnown) {
+          throw new UnknownProducerIdError(
+            `producer id ${batch.producerId} was never handed out by InitProducerId; nothing was written`,
+          );
+        }
+      }
+      const stamps = stampsOf(batch, records.length);
+      stamped = records.map((record, i) => ({ ...record, producer: stamps[i] }));
+    }
+    const appendedAt = deps.clock.now();
     try {
-      return await deps.log.appendAsLeader({
+      const appended = await deps.log.appendAsLeader({
         topic: partition.topic,
         partition: partition.partition,
         leader: partition.leader,
         leaderEpoch: partition.leaderEpoch,
-        startOffset: logEndOffsetOf(states, partition.leader),
-        records,
-        appendedAt: deps.clock.now(),
+        startOffset: logEnd,
+        records: stamped,
+        appendedAt,
+        ...(batch ? { producers: withRecords(producersNow, stamped.map((record, i) => asLogRecord(partition, logEnd + i, record, appendedAt))) } : {}),
       });
+      return { records: appended, baseOffset: appended[0]!.offset, lastOffset: appended[appended.length - 1]!.offset, duplicate: false };
     } catch (error) {
       if (!(error instanceof StaleEpochError)) throw error;
       // The same error covers a lost offset race and a lost leadership; only the first is worth retrying.
@@ -99,6 +155,50 @@ async function appendChunk(deps: Deps, partition: OnlinePartition, records: Prod
       }
     }
   }
+}
+
+/** The leader's record as appendAsLeader will write it, for folding into the producer state before the write. */
+const asLogRecord = (
+  partition: OnlinePartition,
+  offset: number,
+  record: ProducedRecord & { producer?: ProducerStamp },
+  appendedAt: number,
+): LogRecord => ({
+  topic: partition.topic,
+  partition: partition.partition,
+  replica: partition.leader,
+  offset,
+  leaderEpoch: partition.leaderEpoch,
+  key: record.key,
+  value: record.value,
+  appendedAt,
+  copy: 'leader',
+  ...(record.producer ? { producer: record.producer } : {}),
+});
+
+/** A batch already in the leader's log: its records as stored, so acks=all can still wait for (and drive) their replication. */
+async function duplicateOf(deps: Deps, partition: OnlinePartition, baseOffset: number, count: number): Promise<ChunkOutcome> {
+  const records = await deps.log.read(partition.topic, partition.partition, partition.leader, baseOffset, baseOffset + count);
+  return { records, baseOffset, lastOffset: baseOffset + count - 1, duplicate: true };
+}
+
+/**
+ * Copies the leader's records to every live in-sync follower and advances the HW, as
+ * the stream-triggered replicate would a moment later. Every step is fenced on the
+ * leadership the records went to; a lost race or a move is left to awaitCommit's
+ * checks and to the stream.
+ */
+async function replicateNow(deps: Deps, partition: OnlinePartition, records: readonly LogRecord[]): Promise<void> {
+  const followers = inSyncFollowers(partition);
+  if (followers.length > 0) {
+    const now = deps.clock.now();
+    const leases = await Promise.all(followers.map((follower) => deps.brokers.get(follower)));
+    // A dead follower cannot fetch: it holds the HW back until the ISR drops it, as in Kafka.
+    const live = followers.filter((_, i) => leases[i] !== null && isLeaseAlive(leases[i]!, now));
+    const known = new Map(records.filter((record) => record.leaderEpoch === partition.leaderEpoch).map((record) => [record.offset, record]));
+    await Promise.all(live.map((follower) => syncFollower(deps, partition, follower, known)));
+  }
+  await advanceHighWatermark(deps, partition);
 }
 
 /**

@@ -19,7 +19,8 @@ import type { Deps } from '../ports/index.js';
 import { StaleEpochError } from './errors.js';
 import { highWatermarkOf, logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
-import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
+import { clipToLogEnd, withRecords } from './idempotence.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates } from './model.js';
 import { isOnline, type OnlinePartition } from './partitions.js';
 
 /** Leader records already in hand (from the log stream), by offset. */
@@ -64,18 +65,23 @@ async function copyFromLeader(
   from: number,
   to: number,
   known: KnownRecords,
+  producersAtFrom: ProducerStates,
 ): Promise<number> {
   let next = from;
+  let producers = producersAtFrom;
   while (next < to) {
     const end = Math.min(next + MAX_RECORDS_PER_WRITE, to);
     const records = contiguousFrom(next, await leaderRecords(deps, partition, next, end, known));
     if (records.length === 0) break;
+    // The follower's producer state moves with its log, so it can dedupe retries once it leads.
+    producers = withRecords(producers, records);
     await deps.log.appendAsFollower({
       topic: partition.topic,
       partition: partition.partition,
       follower,
       leaderEpoch: partition.leaderEpoch,
       records,
+      producers,
     });
     next += records.length;
   }
@@ -161,10 +167,12 @@ export async function syncFollower(
           leaderEpoch: partition.leaderEpoch,
           expectedLogEnd: followerEnd,
           truncateTo: agreed,
+          producers: clipToLogEnd(state.producers, agreed),
         });
         followerEnd = agreed;
       }
-      const reached = await copyFromLeader(deps, partition, follower, followerEnd, leaderEnd, known);
+      const producers = clipToLogEnd(state.producers, followerEnd);
+      const reached = await copyFromLeader(deps, partition, follower, followerEnd, leaderEnd, known, producers);
       if (reached >= leaderEnd) return reached;
     } catch (error) {
       if (!(error instanceof StaleEpochError)) throw error;

@@ -4,11 +4,14 @@
  * nothing is ever written on bad input.
  */
 import { ValidationError } from './errors.js';
+import type { IdempotentBatch } from './idempotence.js';
 import type { BrokerId } from './model.js';
 import {
   DEFAULT_RECORDS_PER_CONSUME,
   MAX_PARTITIONS,
+  MAX_PRODUCER_EPOCH,
   MAX_RECORD_BYTES,
+  MAX_SEQUENCE,
   MAX_RECORDS_PER_CONSUME,
   MAX_RECORDS_PER_PRODUCE,
 } from './limits.js';
@@ -182,9 +185,11 @@ export interface ProducedRecord {
 
 /**
  * 'all' waits until every ISR member has the records (Kafka's acks=all / -1, its
- * default since 3.0); 'leader' acknowledges once the leader wrote them (acks=1).
+ * default since 3.0); 'leader' acknowledges once the leader wrote them (acks=1);
+ * 'none' (acks=0) is acks=1 for the function, but the client does not wait for the
+ * answer at all (it invokes asynchronously) and so never learns offsets or errors.
  */
-export type Acks = 'all' | 'leader';
+export type Acks = 'all' | 'leader' | 'none';
 
 export interface ProduceRequest {
   topic: string;
@@ -193,6 +198,8 @@ export interface ProduceRequest {
   /** The epoch the client believes current (KIP-320's currentLeaderEpoch, alias leaderEpoch); a stale one is refused. */
   currentLeaderEpoch?: number;
   acks: Acks;
+  /** Present for an idempotent producer: producerId, producerEpoch and baseSequence, given together. */
+  idempotence?: IdempotentBatch;
 }
 
 function expectRecord(value: unknown, index: number): ProducedRecord {
@@ -210,17 +217,41 @@ function expectRecord(value: unknown, index: number): ProducedRecord {
 function expectAcks(value: unknown): Acks {
   if (value === 'all' || value === -1) return 'all';
   if (value === 1) return 'leader';
-  throw invalid('acks', `"all", -1 or 1`, value);
+  if (value === 0) return 'none';
+  throw invalid('acks', `"all", -1, 1 or 0`, value);
+}
+
+const IDEMPOTENCE_FIELDS = ['producerId', 'producerEpoch', 'baseSequence'] as const;
+
+/** The three idempotence fields come together or not at all: a batch without a sequence cannot be deduplicated. */
+function expectIdempotence(fields: Readonly<Record<string, unknown>>, recordCount: number): IdempotentBatch | undefined {
+  const given = IDEMPOTENCE_FIELDS.filter((field) => fields[field] !== undefined);
+  if (given.length === 0) return undefined;
+  if (given.length < IDEMPOTENCE_FIELDS.length) {
+    const missing = IDEMPOTENCE_FIELDS.filter((field) => !given.includes(field));
+    throw new ValidationError(
+      `an idempotent produce gives "producerId", "producerEpoch" and "baseSequence" together; missing ${missing.map((f) => `"${f}"`).join(', ')}`,
+    );
+  }
+  return {
+    producerId: expectInteger(fields.producerId, 'producerId', { min: 1, max: Number.MAX_SAFE_INTEGER }),
+    producerEpoch: expectInteger(fields.producerEpoch, 'producerEpoch', { min: 0, max: MAX_PRODUCER_EPOCH }),
+    // The batch's last sequence must fit too: Kafka's sequences are int32.
+    baseSequence: expectInteger(fields.baseSequence, 'baseSequence', { min: 0, max: MAX_SEQUENCE - recordCount + 1 }),
+  };
 }
 
 export function parseProduceRequest(input: unknown): ProduceRequest {
   const fields = expectObject(input, 'request');
+  const records = expectArray(fields.records, 'records', { min: 1, max: MAX_RECORDS_PER_PRODUCE }).map(expectRecord);
+  const idempotence = expectIdempotence(fields, records.length);
   return {
     topic: expectTopicName(fields.topic),
     partition: expectPartitionNumber(fields.partition),
-    records: expectArray(fields.records, 'records', { min: 1, max: MAX_RECORDS_PER_PRODUCE }).map(expectRecord),
+    records,
     currentLeaderEpoch: expectCurrentLeaderEpoch(fields),
     acks: optional(fields.acks, expectAcks) ?? 'all',
+    ...(idempotence ? { idempotence } : {}),
   };
 }
 

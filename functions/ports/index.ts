@@ -10,6 +10,8 @@ import type {
   PartitionChange,
   PartitionMetadata,
   PartitionState,
+  ProducerStamp,
+  ProducerStates,
   ReplicaState,
   TopicConfig,
 } from '../domain/model.js';
@@ -103,6 +105,10 @@ export interface MetadataStore {
    */
   advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean>;
   getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]>;
+  /** Kafka's InitProducerId: a producer id never handed out before (atomic counter, from 1). */
+  allocateProducerId(): Promise<number>;
+  /** Whether allocateProducerId has handed out this id. */
+  isProducerIdAllocated(producerId: number): Promise<boolean>;
 }
 
 export interface LeaderAppend {
@@ -112,8 +118,13 @@ export interface LeaderAppend {
   leaderEpoch: number;
   /** The leader's current log end offset; records get offsets startOffset, startOffset+1, ... */
   startOffset: number;
-  records: Array<{ key: string | null; value: string }>;
+  records: Array<{ key: string | null; value: string; producer?: ProducerStamp }>;
   appendedAt: number;
+  /**
+   * When given, the leader's producer state after these records, written in the same
+   * transaction (it was computed from the state read with `startOffset`).
+   */
+  producers?: ProducerStates;
 }
 
 export interface FollowerAppend {
@@ -124,6 +135,8 @@ export interface FollowerAppend {
   leaderEpoch: number;
   /** Leader-appended records, contiguous from the follower's log end offset. */
   records: LogRecord[];
+  /** When given, the follower's producer state after these records, written in the same transaction. */
+  producers?: ProducerStates;
 }
 
 /** Cutting a follower's log back to where it agrees with the leader's, which makes it matched in this epoch. */
@@ -138,6 +151,8 @@ export interface FollowerMatch {
   expectedLogEnd: number;
   /** The first offset at which the follower's log does not agree with the leader's (its new log end). */
   truncateTo: number;
+  /** When given, the follower's producer state clipped to `truncateTo`, written with the match. */
+  producers?: ProducerStates;
 }
 
 export interface PartitionLog {
@@ -195,6 +210,14 @@ export interface LeadershipSettings {
   replicaLagMaxMs: number;
   /** Kafka's auto.leader.rebalance.enable: whether the scheduled preferred-leader rebalance acts at all. */
   autoLeaderRebalanceEnable: boolean;
+  /**
+   * Whether an acks=all produce copies its records to the live in-sync followers and
+   * advances the HW itself before answering (a few ms), or leaves that to the
+   * log-stream replication (which always runs, as the repair path) and waits for it.
+   * Kafka's followers fetch continuously, so acks=all costs a round trip; this is the
+   * serverless equivalent. Off, only the stream replicates.
+   */
+  replicateOnProduce: boolean;
   /**
    * Kafka's leader.imbalance.per.broker.percentage: a broker's partitions (those it is
    * the preferred replica of) may be led elsewhere up to this share before the

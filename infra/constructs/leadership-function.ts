@@ -59,6 +59,7 @@ export class LeadershipFunction extends NodejsFunction {
         [ENV.produceAckPollMs]: String(props.settings.produceAckPollMs),
         [ENV.replicaLagMaxMs]: String(props.settings.replicaLagMaxMs),
         [ENV.autoLeaderRebalanceEnable]: String(props.settings.autoLeaderRebalanceEnable),
+        [ENV.replicateOnProduce]: String(props.settings.replicateOnProduce),
         [ENV.leaderImbalancePerBrokerPercentage]: String(props.settings.leaderImbalancePerBrokerPercentage),
         [ENV.leaderImbalanceCheckIntervalSeconds]: String(props.settings.leaderImbalanceCheckIntervalSeconds),
       },

@@ -158,6 +158,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       produceAckPollMs: 100,
       replicaLagMaxMs: SESSION_TIMEOUT_MS * 3,
       autoLeaderRebalanceEnable: true,
+      // Mostly the deployed default; every fourth seed leaves replication to the log stream alone, so both paths stay judged.
+      replicateOnProduce: seed % 4 !== 0,
       leaderImbalancePerBrokerPercentage: 10,
       leaderImbalanceCheckIntervalSeconds: 300,
     },

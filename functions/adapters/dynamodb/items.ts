@@ -12,6 +12,8 @@ import type {
   PartitionChange,
   PartitionMetadata,
   PartitionState,
+  ProducerStamp,
+  ProducerStates,
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
@@ -38,7 +40,7 @@ const str = (item: Fields, field: string): string => {
   return typeof value === 'string' ? value : fail(field, 'a string', value);
 };
 
-const num = (item: Fields, field: string): number => {
+export const num = (item: Fields, field: string): number => {
   const value = item[field];
   return typeof value === 'number' && Number.isFinite(value) ? value : fail(field, 'a number', value);
 };
@@ -152,6 +154,25 @@ export const replicaStateItem = (r: ReplicaState): Item => ({
   ...r,
 });
 
+const producersFromItem = (item: Fields): { producers?: ProducerStates } => {
+  if (item.producers == null) return {};
+  const producers: ProducerStates = {};
+  for (const [producerId, value] of Object.entries(asFields(item.producers, 'producers'))) {
+    const state = asFields(value, `producers.${producerId}`);
+    const runs = state.runs;
+    if (!Array.isArray(runs)) fail(`producers.${producerId}.runs`, 'a list', runs);
+    producers[producerId] = {
+      producerEpoch: num(state, 'producerEpoch'),
+      lastAppendedAt: num(state, 'lastAppendedAt'),
+      runs: (runs as unknown[]).map((run, i) => {
+        const fields = asFields(run, `producers.${producerId}.runs[${i}]`);
+        return { firstSequence: num(fields, 'firstSequence'), firstOffset: num(fields, 'firstOffset'), count: num(fields, 'count') };
+      }),
+    };
+  }
+  return { producers };
+};
+
 export const replicaStateFromItem = (item: Fields): ReplicaState => ({
   topic: str(item, 'topic'),
   partition: num(item, 'partition'),
@@ -159,6 +180,7 @@ export const replicaStateFromItem = (item: Fields): ReplicaState => ({
   logEndOffset: num(item, 'logEndOffset'),
   matchedEpoch: num(item, 'matchedEpoch'),
   updatedAt: num(item, 'updatedAt'),
+  ...producersFromItem(item),
 });
 
 // ---- log table -------------------------------------------------------------
@@ -177,7 +199,14 @@ export const logItem = (record: LogRecord): Item => ({
   value: record.value,
   appendedAt: record.appendedAt,
   copy: record.copy,
+  ...(record.producer ? { producer: record.producer } : {}),
 });
+
+const producerStampFromItem = (item: Fields): { producer?: ProducerStamp } => {
+  if (item.producer == null) return {};
+  const stamp = asFields(item.producer, 'producer');
+  return { producer: { producerId: num(stamp, 'producerId'), producerEpoch: num(stamp, 'producerEpoch'), sequence: num(stamp, 'sequence') } };
+};
 
 export const logRecordFromItem = (item: Fields): LogRecord => ({
   topic: str(item, 'topic'),
@@ -189,4 +218,5 @@ export const logRecordFromItem = (item: Fields): LogRecord => ({
   value: str(item, 'value'),
   appendedAt: num(item, 'appendedAt'),
   copy: oneOf(item, 'copy', LOG_COPIES),
+  ...producerStampFromItem(item),
 });

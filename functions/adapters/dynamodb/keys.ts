@@ -27,6 +27,9 @@ export type LogKey = {
  */
 export const LEADER_INDEX = { indexName: 'ByLeader', keyAttribute: 'leaderKey' } as const;
 
+/** The counter InitProducerId draws producer ids from; its pk matches no topic (those start with `topic#`). */
+export const PRODUCER_ID_COUNTER_KEY: MetadataKey = { pk: 'producer-ids', sk: 'counter' };
+
 /** Sort key of a topic's configuration item. */
 export const TOPIC_CONFIG_SK = 'config';
 /** Sort-key prefix shared by every partition item. */

@@ -30,9 +30,19 @@ import {
   replicaStateItem,
   topicFromItem,
   topicItem,
+  num,
   type Item,
 } from './items.js';
-import { LEADER_INDEX, PARTITION_SK_PREFIX, TOPIC_CONFIG_SK, partitionKey, replicaStateSkPrefix, topicKey, topicPk } from './keys.js';
+import {
+  LEADER_INDEX,
+  PARTITION_SK_PREFIX,
+  PRODUCER_ID_COUNTER_KEY,
+  TOPIC_CONFIG_SK,
+  partitionKey,
+  replicaStateSkPrefix,
+  topicKey,
+  topicPk,
+} from './keys.js';
 
 const metadataItemAbsent = itemAbsent('pk', 'topic metadata item');
 
@@ -151,6 +161,25 @@ export class DynamoMetadataStore implements MetadataStore {
       ),
     );
     return outcome.held;
+  }
+
+  async allocateProducerId(): Promise<number> {
+    const { Attributes } = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: PRODUCER_ID_COUNTER_KEY,
+        UpdateExpression: 'ADD #last :one',
+        ExpressionAttributeNames: { '#last': 'lastProducerId' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return num(Attributes ?? {}, 'lastProducerId');
+  }
+
+  async isProducerIdAllocated(producerId: number): Promise<boolean> {
+    const item = await this.getItem(PRODUCER_ID_COUNTER_KEY);
+    return producerId >= 1 && item !== undefined && producerId <= num(item, 'lastProducerId');
   }
 
   async getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]> {

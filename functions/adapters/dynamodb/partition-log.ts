@@ -11,7 +11,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
-import type { BrokerId, LogRecord } from '../../domain/model.js';
+import type { BrokerId, LogRecord, ProducerStates } from '../../domain/model.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
 import {
@@ -60,6 +60,9 @@ const requireOneTransaction = (count: number): void => {
   }
 };
 
+/** The replica's producer state rides on its ReplicaState item, replaced whole (it was folded from what the condition guards). */
+const producersAttribute = (producers: ProducerStates | undefined): Item => (producers ? { producers } : {});
+
 const offsetFree = (offset: number) => itemAbsent('replica', `offset ${offset}`);
 
 const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
@@ -87,13 +90,14 @@ export class DynamoPartitionLog implements PartitionLog {
       value: r.value,
       appendedAt: append.appendedAt,
       copy: 'leader',
+      ...(r.producer ? { producer: r.producer } : {}),
     }));
     if (records.length === 0) return [];
     await transactWrite(
       this.client,
       [
         ...this.recordPuts(records),
-        this.advanceLogEndOffset(topic, partition, leader, startOffset, records.length, append.appendedAt),
+        this.advanceLogEndOffset(topic, partition, leader, startOffset, records.length, append.appendedAt, append.producers),
         // Fencing: a deposed leader's append must not land, even if it raced the election.
         checkThat(this.tables.metadataTable, partitionKey(topic, partition), allOf(leaderIs(leader), leaderEpochIs(leaderEpoch))),
       ],
@@ -121,7 +125,16 @@ export class DynamoPartitionLog implements PartitionLog {
       this.client,
       [
         ...this.recordPuts(copies),
-        this.advanceLogEndOffset(topic, partition, follower, first.offset, copies.length, this.clock.now(), matchedInEpoch(leaderEpoch)),
+        this.advanceLogEndOffset(
+          topic,
+          partition,
+          follower,
+          first.offset,
+          copies.length,
+          this.clock.now(),
+          append.producers,
+          matchedInEpoch(leaderEpoch),
+        ),
         checkThat(this.tables.metadataTable, partitionKey(topic, partition), leaderEpochIs(leaderEpoch)),
       ],
       (lost) =>
@@ -165,7 +178,11 @@ export class DynamoPartitionLog implements PartitionLog {
           updateIf(
             this.tables.metadataTable,
             replicaStateKey(topic, partition, follower),
-            { logEndOffset: lowered, updatedAt: this.clock.now(), ...(last ? { matchedEpoch: leaderEpoch } : {}) },
+            {
+              logEndOffset: lowered,
+              updatedAt: this.clock.now(),
+              ...(last ? { matchedEpoch: leaderEpoch, ...producersAttribute(match.producers) } : {}),
+            },
             allOf(logEndOffsetIs(top), notMatchedInEpoch(leaderEpoch)),
           ),
           fencing,
@@ -191,12 +208,13 @@ export class DynamoPartitionLog implements PartitionLog {
     from: number,
     count: number,
     at: number,
+    producers: ProducerStates | undefined,
     ...alsoRequired: Condition[]
   ): TransactWrite {
     return updateIf(
       this.tables.metadataTable,
       replicaStateKey(topic, partition, brokerId),
-      { logEndOffset: from + count, updatedAt: at },
+      { logEndOffset: from + count, updatedAt: at, ...producersAttribute(producers) },
       allOf(logEndOffsetIs(from), ...alsoRequired),
     );
   }

@@ -25,6 +25,7 @@ export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
   produceAckPollMs: 50,
   replicaLagMaxMs: 30_000,
   autoLeaderRebalanceEnable: true,
+  replicateOnProduce: true,
   leaderImbalancePerBrokerPercentage: 10,
   leaderImbalanceCheckIntervalSeconds: 300,
 };

@@ -90,6 +90,17 @@ export class MemoryMetadataStore implements MetadataStore {
     return true;
   }
 
+  async allocateProducerId(): Promise<number> {
+    await this.tables.yieldPoint('metadata.allocateProducerId');
+    this.tables.lastProducerId += 1;
+    return this.tables.lastProducerId;
+  }
+
+  async isProducerIdAllocated(producerId: number): Promise<boolean> {
+    await this.tables.yieldPoint('metadata.isProducerIdAllocated');
+    return producerId >= 1 && producerId <= this.tables.lastProducerId;
+  }
+
   async getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]> {
     await this.tables.yieldPoint('metadata.getReplicaStates');
     return [...this.tables.replicaStates.values()]

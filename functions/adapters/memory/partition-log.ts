@@ -7,7 +7,7 @@
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
-import type { BrokerId, LogRecord, PartitionMetadata, ReplicaState } from '../../domain/model.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from '../../domain/model.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
@@ -49,8 +49,9 @@ export class MemoryPartitionLog implements PartitionLog {
       value: record.value,
       appendedAt: append.appendedAt,
       copy: 'leader',
+      ...(record.producer ? { producer: { ...record.producer } } : {}),
     }));
-    this.write(state, records, append.appendedAt);
+    this.write(state, records, append.appendedAt, append.producers);
     this.leaderAppends.push(...records.map(copyOf));
     return records.map(copyOf);
   }
@@ -95,7 +96,7 @@ export class MemoryPartitionLog implements PartitionLog {
       );
     }
     const copies = append.records.map((record): LogRecord => ({ ...copyOf(record), replica: follower, copy: 'follower' }));
-    this.write(state, copies, this.clock.now());
+    this.write(state, copies, this.clock.now(), append.producers);
   }
 
   async read(
@@ -130,6 +131,7 @@ export class MemoryPartitionLog implements PartitionLog {
     state.logEndOffset = truncateTo;
     state.matchedEpoch = leaderEpoch;
     state.updatedAt = this.clock.now();
+    if (match.producers) state.producers = copyOf(match.producers);
   }
 
   /** The leader appends written since the last drain, in order: what the log table's stream would deliver. */
@@ -151,11 +153,12 @@ export class MemoryPartitionLog implements PartitionLog {
     return state;
   }
 
-  private write(state: ReplicaState, records: readonly LogRecord[], at: number): void {
+  private write(state: ReplicaState, records: readonly LogRecord[], at: number, producers: ProducerStates | undefined): void {
     const log = this.tables.replicaLog(state.topic, state.partition, state.brokerId);
     for (const record of records) log.set(record.offset, record);
     state.logEndOffset += records.length;
     state.updatedAt = at;
+    if (producers) state.producers = copyOf(producers);
   }
 }
 

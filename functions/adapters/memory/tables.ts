@@ -29,6 +29,8 @@ export class MemoryTables {
   readonly topics = new Map<string, TopicConfig>();
   readonly partitions = new Map<string, PartitionMetadata>();
   readonly replicaStates = new Map<string, ReplicaState>();
+  /** The last producer id InitProducerId handed out (0: none yet). */
+  lastProducerId = 0;
   /** One map per replica's copy of a partition's log, by offset. */
   readonly logs = new Map<string, Map<number, LogRecord>>();
 

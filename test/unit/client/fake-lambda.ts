@@ -7,6 +7,7 @@ export const fakeOutputs = {
   CreateTopicFunctionName: 'create-topic-fn',
   DescribeFunctionName: 'describe-fn',
   ProduceFunctionName: 'produce-fn',
+  InitProducerIdFunctionName: 'init-producer-id-fn',
   ConsumeFunctionName: 'consume-fn',
   FailureDetectorFunctionName: 'failure-detector-fn',
   ReplicateFunctionName: 'replicate-fn',

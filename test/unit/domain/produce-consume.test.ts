@@ -15,8 +15,30 @@ async function twoReplicaTopic(cluster = new ClusterHarness()): Promise<ClusterH
 }
 
 describe('produce', () => {
-  it('with acks=all, answers only once every ISR member has the records', async () => {
-    const cluster = await twoReplicaTopic();
+  it('with acks=all, replicates to the live ISR itself and answers with the records committed, without waiting', async () => {
+    const cluster = await twoReplicaTopic(new ClusterHarness({ whileWaiting: async () => {} }));
+    const startedAt = cluster.deps.clock.now();
+
+    const result = await cluster.produceValues('orders', 1, ['a', 'b']);
+
+    expect(result).toEqual({ topic: 'orders', partition: 1, leader: 'A', leaderEpoch: 0, baseOffset: 0, lastOffset: 1, highWatermark: 2 });
+    expect(cluster.deps.clock.now()).toBe(startedAt);
+    expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['a', 'b']);
+  });
+
+  it('with acks=all and a dead in-sync follower, copies nothing to it and waits for the ISR to change', async () => {
+    const cluster = await twoReplicaTopic(
+      new ClusterHarness({ settings: { produceAckTimeoutMs: 1_000 }, whileWaiting: async () => {} }),
+    );
+    cluster.stop('B');
+    await cluster.elapse(cluster.deps.settings.sessionTimeoutMs + 2_000);
+
+    await expect(cluster.produceValues('orders', 1, ['a'])).rejects.toThrow(ReplicationTimeoutError);
+    expect(cluster.valuesOn('orders', 1, 'B')).toEqual([]);
+  });
+
+  it('with acks=all and replication left to the log stream, answers only once every ISR member has the records', async () => {
+    const cluster = await twoReplicaTopic(new ClusterHarness({ settings: { replicateOnProduce: false } }));
     const startedAt = cluster.deps.clock.now();
 
     const result = await cluster.produceValues('orders', 1, ['a', 'b']);
@@ -43,7 +65,7 @@ describe('produce', () => {
 
   it('times out when the ISR does not confirm in time; the records stay on the leader', async () => {
     const cluster = await twoReplicaTopic(
-      new ClusterHarness({ settings: { produceAckTimeoutMs: 1_000 }, whileWaiting: async () => {} }),
+      new ClusterHarness({ settings: { produceAckTimeoutMs: 1_000, replicateOnProduce: false }, whileWaiting: async () => {} }),
     );
     await expect(cluster.produceValues('orders', 1, ['a'])).rejects.toThrow(ReplicationTimeoutError);
     expect(cluster.valuesOn('orders', 1, 'A')).toEqual(['a']);
@@ -51,7 +73,7 @@ describe('produce', () => {
 
   it('answers NOT_LEADER when leadership moves while it waits for the ISR', async () => {
     const cluster = await twoReplicaTopic(
-      new ClusterHarness({ whileWaiting: async (c) => void (await c.kill('A')) }),
+      new ClusterHarness({ settings: { replicateOnProduce: false }, whileWaiting: async (c) => void (await c.kill('A')) }),
     );
     await expect(cluster.produceValues('orders', 1, ['a'])).rejects.toThrow(NotLeaderError);
   });

@@ -52,7 +52,11 @@ const cases: Array<[string, UseCase, unknown, RegExp]> = [
   ['produce', produce, { topic: 'orders', partition: 0, records }, /"partition" must be an integer between 1 and 1000, got 0/],
   ['produce', produce, { topic: '', partition: 1, records }, /"topic" must be 1 to 249/],
   ['produce', produce, { ...ok, records, leaderEpoch: -1 }, /"leaderEpoch" must be an integer >= 0, got -1/],
-  ['produce', produce, { ...ok, records, acks: 0 }, /"acks" must be "all", -1 or 1, got 0/],
+  ['produce', produce, { ...ok, records, acks: 2 }, /"acks" must be "all", -1, 1 or 0, got 2/],
+  ['produce', produce, { ...ok, records, producerId: 1, producerEpoch: 0 }, /missing "baseSequence"/],
+  ['produce', produce, { ...ok, records, producerId: 1, producerEpoch: -1, baseSequence: 0 }, /"producerEpoch" must be an integer between 0 and 32767, got -1/],
+  ['produce', produce, { ...ok, records, producerId: 0, producerEpoch: 0, baseSequence: 0 }, /"producerId" must be an integer/],
+  ['produce', produce, { ...ok, records: [{ value: 'a' }, { value: 'b' }], producerId: 1, producerEpoch: 0, baseSequence: 2147483647 }, /"baseSequence" must be an integer between 0 and 2147483646, got 2147483647/],
 
   ['consume', consume, { topic: 'orders' }, /"partition" must be an integer between 1 and 1000, got nothing/],
   ['consume', consume, { ...ok, offset: -1 }, /"offset" must be an integer >= 0, got -1/],

@@ -22,6 +22,7 @@ const complete = {
   PRODUCE_ACK_POLL_MS: '25',
   REPLICA_LAG_MAX_MS: '30000',
   AUTO_LEADER_REBALANCE_ENABLE: 'true',
+  REPLICATE_ON_PRODUCE: 'true',
   LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
   LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '300',
 };
@@ -89,6 +90,7 @@ describe('the per-dependency readers', () => {
       produceAckPollMs: 25,
       replicaLagMaxMs: 30000,
       autoLeaderRebalanceEnable: true,
+      replicateOnProduce: true,
       leaderImbalancePerBrokerPercentage: 10,
       leaderImbalanceCheckIntervalSeconds: 300,
     });
@@ -119,6 +121,7 @@ describe('the per-dependency readers', () => {
     [ENV.produceAckPollMs, leadershipSettings],
     [ENV.replicaLagMaxMs, leadershipSettings],
     [ENV.autoLeaderRebalanceEnable, leadershipSettings],
+    [ENV.replicateOnProduce, leadershipSettings],
     [ENV.leaderImbalancePerBrokerPercentage, leadershipSettings],
     [ENV.leaderImbalanceCheckIntervalSeconds, leadershipSettings],
   ])('a missing %s fails with its name', (name, read) => {

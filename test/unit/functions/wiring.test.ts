@@ -13,6 +13,7 @@ const settingsEnv = {
   [ENV.produceAckPollMs]: '25',
   [ENV.replicaLagMaxMs]: '30000',
   [ENV.autoLeaderRebalanceEnable]: 'true',
+  [ENV.replicateOnProduce]: 'true',
   [ENV.leaderImbalancePerBrokerPercentage]: '10',
   [ENV.leaderImbalanceCheckIntervalSeconds]: '300',
 };
