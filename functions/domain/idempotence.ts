@@ -80,9 +80,9 @@ function evictIdlest(producers: ProducerStates): ProducerStates {
   const ids = Object.keys(producers);
   if (ids.length <= MAX_PRODUCERS_PER_REPLICA) return producers;
   const byRecency = ids.sort(
-    (a, b) => producers[b]!.lastAppendedAt - producers[a]!.lastAppendedAt || Number(b) - Number(a),
+    (a, b) => producers[b].lastAppendedAt - producers[a].lastAppendedAt || Number(b) - Number(a),
   );
-  return Object.fromEntries(byRecency.slice(0, MAX_PRODUCERS_PER_REPLICA).map((id) => [id, producers[id]!]));
+  return Object.fromEntries(byRecency.slice(0, MAX_PRODUCERS_PER_REPLICA).map((id) => [id, producers[id]]));
 }
 
 /**
@@ -117,7 +117,7 @@ export function decideSequence(
   const lastOfBatch = baseSequence + count - 1;
   const holding = state.runs.find((run) => run.firstSequence <= baseSequence && lastOfBatch < run.firstSequence + run.count);
   if (holding) return { kind: 'duplicate', baseOffset: holding.firstOffset + (baseSequence - holding.firstSequence) };
-  if (lastOfBatch <= lastSequence && baseSequence < state.runs[0]!.firstSequence) {
+  if (lastOfBatch <= lastSequence && baseSequence < state.runs[0].firstSequence) {
     throw new DuplicateSequenceError(
       `${who} resent sequences ${baseSequence}..${lastOfBatch} to ${where}: they were written long ago and their ` +
         `offsets are no longer remembered; nothing was written again`,

@@ -68,7 +68,7 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
     );
   }
   const chunks = await appendAll(deps, partition, request);
-  const last = chunks[chunks.length - 1]!;
+  const last = chunks[chunks.length - 1];
   let highWatermark = partition.highWatermark;
   if (request.acks === 'all') {
     if (deps.settings.replicateOnProduce) await replicateNow(deps, partition, chunks.flatMap((chunk) => chunk.records));
@@ -79,7 +79,7 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
     partition: partition.partition,
     leader: partition.leader,
     leaderEpoch: partition.leaderEpoch,
-    baseOffset: chunks[0]!.baseOffset,
+    baseOffset: chunks[0].baseOffset,
     lastOffset: last.lastOffset,
     highWatermark,
     ...(chunks.every((chunk) => chunk.duplicate) ? { duplicate: true as const } : {}),
@@ -142,7 +142,7 @@ async function appendChunk(
         appendedAt,
         ...(batch ? { producers: withRecords(producersNow, stamped.map((record, i) => asLogRecord(partition, logEnd + i, record, appendedAt))) } : {}),
       });
-      return { records: appended, baseOffset: appended[0]!.offset, lastOffset: appended[appended.length - 1]!.offset, duplicate: false };
+      return { records: appended, baseOffset: appended[0].offset, lastOffset: appended[appended.length - 1].offset, duplicate: false };
     } catch (error) {
       if (!(error instanceof StaleEpochError)) throw error;
       // The same error covers a lost offset race and a lost leadership; only the first is worth retrying.
@@ -194,7 +194,7 @@ async function replicateNow(deps: Deps, partition: OnlinePartition, records: rea
     const now = deps.clock.now();
     const leases = await Promise.all(followers.map((follower) => deps.brokers.get(follower)));
     // A dead follower cannot fetch: it holds the HW back until the ISR drops it, as in Kafka.
-    const live = followers.filter((_, i) => leases[i] !== null && isLeaseAlive(leases[i]!, now));
+    const live = followers.filter((_, i) => leases[i] !== null && isLeaseAlive(leases[i], now));
     const known = new Map(records.filter((record) => record.leaderEpoch === partition.leaderEpoch).map((record) => [record.offset, record]));
     await Promise.all(live.map((follower) => syncFollower(deps, partition, follower, known)));
   }
