@@ -132,4 +132,13 @@ describe('checker', () => {
     const hopeless = final({ state: 'OFFLINE', leader: null, leaderLogEnd: 0, log: [], liveEligibleReplica: null });
     expect(kinds(history({ final: [hopeless], acks: [], reads: [] }))).toEqual([]);
   });
+
+  test('(8, 9) with idempotent producers, a value committed twice is a duplicate and a later-sent one first is reordered', () => {
+    const twice = final({ highWatermark: 3, leaderLogEnd: 3, log: [{ offset: 0, value: 'p0-1' }, { offset: 1, value: 'p0-2' }, { offset: 2, value: 'p0-2' }] });
+    const swapped = final({ log: [{ offset: 0, value: 'p0-2' }, { offset: 1, value: 'p0-1' }] });
+    const base = { acks: [], reads: [] };
+    expect(kinds(history({ ...base, final: [twice] }))).toEqual(['duplicate']);
+    expect(kinds(history({ ...base, final: [swapped] }))).toEqual(['reordered']);
+    expect(kinds(history({ ...base, final: [twice], idempotentProducers: false }))).toEqual([]);
+  });
 });

@@ -13,7 +13,50 @@ export function check(history: History): Violation[] {
     ...twoLeadersInOneEpoch(history),
     ...ackedBelowMinInsync(history),
     ...notLiveAfterHeal(history),
+    ...(history.idempotentProducers ? duplicatesAndReorders(history) : []),
   ];
+}
+
+/** Producer values are `p<producer>-<n>`, n counting that producer's records in the order it sent them. */
+const sendOrder = (value: string): { producer: string; n: number } | null => {
+  const match = /^(p\d+)-(\d+)$/.exec(value);
+  return match ? { producer: match[1], n: Number(match[2]) } : null;
+};
+
+/**
+ * (8, 9) With idempotent producers: a record committed at two offsets (a retry written
+ * twice), or one producer's records committed out of the order it sent them.
+ */
+function duplicatesAndReorders(history: History): Violation[] {
+  const violations: Violation[] = [];
+  for (const final of history.final) {
+    const firstAt = new Map<string, number>();
+    const lastOf = new Map<string, { n: number; offset: number }>();
+    for (const record of final.log) {
+      const earlier = firstAt.get(record.value);
+      if (earlier !== undefined) {
+        violations.push({
+          kind: 'duplicate',
+          partition: final.partition,
+          detail: `${record.value} is committed at ${final.partition}@${earlier} and again @${record.offset}`,
+          step: history.endStep,
+        });
+      } else firstAt.set(record.value, record.offset);
+      const sent = sendOrder(record.value);
+      if (!sent) continue;
+      const previous = lastOf.get(sent.producer);
+      if (previous && sent.n < previous.n) {
+        violations.push({
+          kind: 'reordered',
+          partition: final.partition,
+          detail: `${record.value} @${record.offset} follows ${sent.producer}-${previous.n} @${previous.offset}, sent after it`,
+          step: history.endStep,
+        });
+      }
+      if (!previous || sent.n > previous.n) lastOf.set(sent.producer, { n: sent.n, offset: record.offset });
+    }
+  }
+  return violations;
 }
 
 /** (1) An acknowledged record that the final log, or a consumer, shows as something else or nothing. */

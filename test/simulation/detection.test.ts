@@ -17,3 +17,8 @@ test('without leader/epoch fencing on leader appends, stale-epoch writes are rep
   const kinds = new Set(violations.map((v) => v.kind));
   expect(kinds.has('stale-epoch write accepted') || kinds.has('two leaders in one epoch')).toBe(true);
 }, 120_000);
+
+test('producers that retry without idempotence write duplicates, and the checker reports them', async () => {
+  const { violations } = await runSeedRange(1, 300, DEFAULT_PARAMS, { idempotence: false, judgeDuplicates: true });
+  expect(new Set(violations.map((v) => v.kind)).has('duplicate')).toBe(true);
+}, 120_000);

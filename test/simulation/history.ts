@@ -9,7 +9,9 @@ export type ViolationKind =
   | 'stale-epoch write accepted'
   | 'two leaders in one epoch'
   | 'acked below min.insync'
-  | 'not live after heal';
+  | 'not live after heal'
+  | 'duplicate'
+  | 'reordered';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'acknowledged record lost',
@@ -19,6 +21,8 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'two leaders in one epoch',
   'acked below min.insync',
   'not live after heal',
+  'duplicate',
+  'reordered',
 ];
 
 export interface Violation {
@@ -81,6 +85,8 @@ export interface FinalPartition {
 export interface History {
   /** Which acknowledgements count for loss: acks=all always; acks=1 too in an acks=1 run. */
   lossCheckedAcks: ReadonlyArray<'all' | '1'>;
+  /** Whether the producers were idempotent: only then is a record written twice, or out of order, a violation. */
+  idempotentProducers: boolean;
   acks: Ack[];
   reads: Read[];
   appends: LeaderAppendSeen[];
@@ -91,6 +97,7 @@ export interface History {
 
 export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all']): History => ({
   lossCheckedAcks,
+  idempotentProducers: true,
   acks: [],
   reads: [],
   appends: [],

@@ -5,7 +5,15 @@
  */
 import { createMemoryDeps, type HeartbeatStreamRecord, type MemoryPartitionLog } from '../../functions/adapters/memory/index.js';
 import * as domain from '../../functions/domain/index.js';
-import { OffsetOutOfRangeError, StaleEpochError, UnknownLeaderEpochError } from '../../functions/domain/errors.js';
+import {
+  DuplicateSequenceError,
+  InvalidProducerEpochError,
+  OffsetOutOfRangeError,
+  OutOfOrderSequenceError,
+  StaleEpochError,
+  UnknownLeaderEpochError,
+  UnknownProducerIdError,
+} from '../../functions/domain/errors.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
 import type { Deps } from '../../functions/ports/index.js';
 import { check } from './checker.js';
@@ -28,6 +36,13 @@ export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', uncle
 export interface SimOptions {
   /** false: leader appends skip the leader/epoch check (test-only store), to prove the checker notices. */
   fencing?: boolean;
+  /**
+   * Producers are idempotent (Kafka's default since 3.0) unless this is false; either
+   * way they retry a failed batch, so without idempotence retries may duplicate.
+   */
+  idempotence?: boolean;
+  /** Whether duplicates and reorders count as violations; by default exactly when the producers are idempotent. */
+  judgeDuplicates?: boolean;
   /** Keep the whole trace (determinism tests); otherwise only its tail. */
   fullTrace?: boolean;
   /** Timing knobs (tuning experiments); the defaults are what the tests and the CLI use. */
@@ -118,6 +133,22 @@ interface ConsumerState {
   validate?: number;
 }
 
+interface ProducerState {
+  sent: number;
+  busy: boolean;
+  /** The leader epoch last seen per partition (sent as currentLeaderEpoch). */
+  epochs: Map<number, number>;
+  /** From InitProducerId, when idempotent. */
+  producerId?: number;
+  /** Per partition: the sequence of the next new batch. */
+  nextSequence: Map<number, number>;
+  /** The batch that failed and is retried before any new one. */
+  pending?: { partition: number; values: string[]; baseSequence: number };
+}
+
+/** Answers after which an idempotent producer cannot continue its sequence. */
+const PRODUCER_FATAL = [OutOfOrderSequenceError, InvalidProducerEpochError, UnknownProducerIdError, DuplicateSequenceError];
+
 interface StreamItem<R> {
   record: R;
   attempts: number;
@@ -147,7 +178,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const SESSION_TIMEOUT_MS = timing.sessionTimeoutMs;
   const HEARTBEAT_MS = timing.heartbeatMs;
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
-  const history: History = emptyHistory(params.acks === '1' ? ['all', '1'] : ['all']);
+  const idempotence = options.idempotence ?? true;
+  const history: History = { ...emptyHistory(params.acks === '1' ? ['all', '1'] : ['all']), idempotentProducers: options.judgeDuplicates ?? idempotence };
   let faultsOn = true;
   let truncations = 0;
   let describe = (): string => '';
@@ -401,16 +433,28 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   // ---- clients
   let clientsOn = true;
   const schedulePartitionState = (p: number) => tables.partitions.get(`${TOPIC}#${p}`);
-  const scheduleProducer = (index: number, state: { sent: number; busy: boolean; epochs: Map<number, number> }): void => {
+  const scheduleProducer = (index: number, state: ProducerState): void => {
     scheduler.after(rng.between(200, 2_000), `producer-timer:p${index}`, async () => {
       if (!clientsOn) return;
       scheduleProducer(index, state);
       if (state.busy) return;
       state.busy = true;
-      const partition = rng.pick(partitions);
-      const values = Array.from({ length: rng.between(1, 3) }, () => `p${index}-${state.sent++}`);
+      if (idempotence && state.producerId === undefined) {
+        await scheduler.spawn(`init-producer:p${index}`, 'produce', () => domain.initProducerId(deps, {}), (outcome) => {
+          state.busy = false;
+          if (outcome.ok) state.producerId = outcome.value.producerId;
+        });
+        return;
+      }
+      // Like Kafka's producer, a batch that failed is retried as it was (same records, same sequence) before any new one.
+      const partition = state.pending?.partition ?? rng.pick(partitions);
+      const values = state.pending?.values ?? Array.from({ length: rng.between(1, 3) }, () => `p${index}-${state.sent++}`);
+      const baseSequence = state.pending?.baseSequence ?? state.nextSequence.get(partition) ?? 0;
+      state.pending = { partition, values, baseSequence };
+      const idempotenceFields =
+        idempotence && state.producerId !== undefined ? { producerId: state.producerId, producerEpoch: 0, baseSequence } : {};
       await scheduler.spawn(
-        `produce:p${index}:${TOPIC}-${partition}:${values.join(',')}`,
+        `produce:p${index}:${TOPIC}-${partition}:${values.join(',')}${idempotence ? `#${baseSequence}` : ''}`,
         'produce',
         () =>
           domain.produce(deps, {
@@ -419,6 +463,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
             records: values.map((value) => ({ value })),
             acks: params.acks === 'all' ? 'all' : 1,
             currentLeaderEpoch: state.epochs.get(partition),
+            ...idempotenceFields,
           }),
         (outcome) => {
           state.busy = false;
@@ -426,9 +471,18 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
             if (outcome.error instanceof StaleEpochError || outcome.error instanceof UnknownLeaderEpochError) {
               state.epochs.delete(partition);
             }
+            if (PRODUCER_FATAL.some((fatal) => outcome.error instanceof fatal)) {
+              // Kafka's idempotent producer cannot go on from a broken sequence: it starts over under a new producer id.
+              scheduler.record(`produce:p${index}`, `FATAL ${(outcome.error as Error).name}: new producer id`);
+              state.producerId = undefined;
+              state.nextSequence.clear();
+              state.pending = undefined;
+            }
             return;
           }
           const result = outcome.value;
+          state.pending = undefined;
+          state.nextSequence.set(partition, baseSequence + values.length);
           state.epochs.set(partition, result.leaderEpoch);
           history.acks.push({
             producer: `p${index}`,
@@ -442,7 +496,10 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
             minInsync: params.minInsync,
             step: scheduler.steps,
           });
-          scheduler.record(`produce:p${index}`, `ACK ${values.join(',')} @${result.baseOffset} e${result.leaderEpoch}`);
+          scheduler.record(
+            `produce:p${index}`,
+            `ACK ${values.join(',')} @${result.baseOffset} e${result.leaderEpoch}${result.duplicate ? ' (duplicate)' : ''}`,
+          );
         },
       );
     });
@@ -560,7 +617,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   scheduleSweep();
   scheduleReconcile();
   scheduleRebalance();
-  for (let i = 0; i < PRODUCERS; i++) scheduleProducer(i, { sent: 0, busy: false, epochs: new Map() });
+  for (let i = 0; i < PRODUCERS; i++) scheduleProducer(i, { sent: 0, busy: false, epochs: new Map(), nextSequence: new Map() });
   for (let i = 0; i < CONSUMERS; i++) {
     scheduleConsumer(i, { offset: 0, session: 0, busy: false }, partitions[i % partitions.length]);
   }
