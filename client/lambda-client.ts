@@ -23,7 +23,12 @@ export interface InvokeOutcome {
  * Carries one invocation. The default one is the AWS SDK's Lambda Invoke; unit tests pass
  * a fake (no network). A transport throws for faults of the Lambda API or the network.
  */
-export type LambdaTransport = (functionName: string, payload: string) => Promise<InvokeOutcome>;
+export type LambdaTransport = (functionName: string, payload: string, options?: InvokeOptions) => Promise<InvokeOutcome>;
+
+export interface InvokeOptions {
+  /** 'Event': queued, answered at once without the function's result (Lambda's asynchronous invocation). */
+  invocationType?: 'RequestResponse' | 'Event';
+}
 
 export interface LeadershipClientOptions {
   endpoint?: string;
@@ -50,8 +55,10 @@ export class LeadershipClient {
         maxAttempts: 1,
       });
       this.lambda = lambda;
-      this.transport = async (functionName, payload) => {
-        const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(payload) }));
+      this.transport = async (functionName, payload, invokeOptions) => {
+        const response = await lambda.send(
+          new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(payload), InvocationType: invokeOptions?.invocationType }),
+        );
         return { payload: response.Payload ? Buffer.from(response.Payload).toString('utf8') : 'null', functionError: response.FunctionError };
       };
     }
@@ -77,9 +84,20 @@ export class LeadershipClient {
   describe(topic?: string) {
     return this.invoke<DescribeResponse>(this.outputs.DescribeFunctionName, topic ? { topic } : {});
   }
-  /** `acks`: "all" (default; -1 alike) or 1 (the leader's write only). */
-  produce(request: { topic: string; partition: number; records: Array<{ key?: string | null; value: string }>; leaderEpoch?: number; acks?: 'all' | -1 | 1 }) {
+  /**
+   * `acks`: "all" (default; -1 alike) or 1 (the leader's write only). An idempotent producer
+   * adds producerId, producerEpoch and baseSequence.
+   */
+  produce(request: ProduceRequest) {
     return this.invoke<ProduceResponse>(this.outputs.ProduceFunctionName, request);
+  }
+  /** acks=0: the produce is queued (an asynchronous invocation) and nothing is learned of it. */
+  async produceWithoutAck(request: Omit<ProduceRequest, 'acks'>): Promise<void> {
+    await this.transport(this.outputs.ProduceFunctionName, JSON.stringify({ ...request, acks: 0 }), { invocationType: 'Event' });
+  }
+  /** Kafka's InitProducerId: a fresh producer id (epoch 0) for an idempotent producer. */
+  initProducerId() {
+    return this.invoke<InitProducerIdResponse>(this.outputs.InitProducerIdFunctionName, {});
   }
   consume(request: { topic: string; partition: number; offset?: number; maxRecords?: number; leaderEpoch?: number }) {
     return this.invoke<ConsumeResponse>(this.outputs.ConsumeFunctionName, request);
@@ -140,6 +158,17 @@ export interface DescribeResponse {
   brokers: Array<{ brokerId: string; incarnation: number; lastHeartbeatAt: number; deadlineMs: number; alive: boolean }>;
 }
 
+export interface ProduceRequest {
+  topic: string;
+  partition: number;
+  records: Array<{ key?: string | null; value: string }>;
+  leaderEpoch?: number;
+  acks?: 'all' | -1 | 1;
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+}
+
 export interface ProduceResponse {
   topic: string;
   partition: number;
@@ -148,6 +177,13 @@ export interface ProduceResponse {
   baseOffset: number;
   lastOffset: number;
   highWatermark: number;
+  /** The batch was in the log already (a retry): these are its original offsets. */
+  duplicate?: true;
+}
+
+export interface InitProducerIdResponse {
+  producerId: number;
+  producerEpoch: number;
 }
 
 export interface ConsumeResponse {

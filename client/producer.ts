@@ -8,16 +8,39 @@ export interface ProducerRecord {
 }
 
 export interface SendOptions {
-  /** "all" (default, Kafka's default since 3.0): acknowledged once every ISR member has the records; 1: once the leader has. */
-  acks?: 'all' | 1;
+  /**
+   * "all" (default, Kafka's default since 3.0): acknowledged once every ISR member has the
+   * records; 1: once the leader has; 0: not acknowledged at all: the produce is queued
+   * (an asynchronous invocation) and the metadata answered has offsets -1, as Kafka's.
+   */
+  acks?: 'all' | 1 | 0;
 }
 
 export interface ProducerOptions extends RetryOptions {
   /** Kafka's delivery.timeout.ms: how long one send may take, retries and backoffs included (default 120 000). */
   deliveryTimeoutMs?: number;
+  /**
+   * Kafka's enable.idempotence (default true): acks=all sends carry a producer id, epoch and
+   * per-partition sequence, so a retried send is written once. As in Kafka it needs
+   * acks=all: sends with acks 1 or 0 are not idempotent.
+   */
+  enableIdempotence?: boolean;
 }
 
 export type RecordMetadata = ProduceResponse;
+
+interface ProducerIdentity {
+  producerId: number;
+  producerEpoch: number;
+}
+
+/** Answers after which the producer's sequence cannot go on: it starts over under a new producer id. */
+const SEQUENCE_FATAL: ReadonlySet<string> = new Set([
+  'OutOfOrderSequenceError',
+  'InvalidProducerEpochError',
+  'UnknownProducerIdError',
+  'DuplicateSequenceError',
+]);
 
 /**
  * Sends records to a partition's leader through the produce function.
@@ -26,18 +49,29 @@ export type RecordMetadata = ProduceResponse;
  * it did not mean; on a retriable error (stale epoch, no leader yet, ISR too small, a
  * timeout, a Lambda or network fault) it drops the partition's metadata, backs off
  * exponentially, describes the partition again and resends, until `deliveryTimeoutMs`.
- * Only final errors (ValidationError, UnknownTopicError, ...) and ClientTimeoutError reach
- * the caller.
+ * Only final errors (ValidationError, UnknownTopicError, OutOfOrderSequenceError, ...) and
+ * ClientTimeoutError reach the caller.
  *
- * Delivery is at least once, NOT exactly once: there is no idempotent producer (no producer
- * id and sequence numbers) yet. When an attempt's records were appended but the answer was
- * lost or was ReplicationTimeoutError (they may still be committed), the retry appends them
- * again, at new offsets. An acknowledged send is committed once at the offsets it reports;
- * duplicates can only come from a retried send. Idempotence is future work.
+ * Idempotent (the default, with acks=all): the producer gets a producer id from
+ * InitProducerId on its first send, numbers each partition's records from sequence 0, and
+ * resends a failed batch with the same sequence; the leader answers a batch it already
+ * holds with the original offsets (`duplicate: true`). So a send acknowledged after any
+ * number of retries is in the log exactly once, and one producer's sends to a partition
+ * are in the order they were made (they go one at a time per partition, Kafka's
+ * max.in.flight.requests.per.connection = 1). A send that finally fails leaves its batch's
+ * fate unknown, so the producer then starts over under a new producer id, as Kafka bumps
+ * its epoch. Without idempotence delivery is at least once: a retry after a lost answer
+ * appends the records again.
  */
 export class Producer {
   readonly metadata: MetadataCache;
   private readonly deliveryTimeoutMs: number;
+  private readonly idempotent: boolean;
+  private identity: Promise<ProducerIdentity> | undefined;
+  /** Per partition: the sequence of the next new batch, under the current identity. */
+  private readonly nextSequence = new Map<string, number>();
+  /** Per partition: the tail of its queue of sends (one in flight at a time). */
+  private readonly inFlight = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly client: LeadershipClient,
@@ -45,24 +79,98 @@ export class Producer {
   ) {
     this.metadata = new MetadataCache(client);
     this.deliveryTimeoutMs = options.deliveryTimeoutMs ?? 120_000;
+    this.idempotent = options.enableIdempotence ?? true;
+  }
+
+  /** The producer id and epoch in use (idempotent producers, after their first send). */
+  async producerIdentity(): Promise<ProducerIdentity | undefined> {
+    return this.identity?.catch(() => undefined);
   }
 
   async send(topic: string, partition: number, records: ProducerRecord[], sendOptions: SendOptions = {}): Promise<RecordMetadata> {
     const acks = sendOptions.acks ?? 'all';
-    return withRetries(
-      `produce to ${topic}-${partition}`,
+    if (acks === 0) return this.sendWithoutAck(topic, partition, records);
+    const key = `${topic}-${partition}`;
+    const previous = this.inFlight.get(key) ?? Promise.resolve();
+    const sent = previous.catch(() => undefined).then(() => this.sendInOrder(topic, partition, records, acks));
+    this.inFlight.set(key, sent);
+    try {
+      return await sent;
+    } finally {
+      if (this.inFlight.get(key) === sent) this.inFlight.delete(key);
+    }
+  }
+
+  private async sendInOrder(topic: string, partition: number, records: ProducerRecord[], acks: 'all' | 1): Promise<RecordMetadata> {
+    const key = `${topic}-${partition}`;
+    const idempotent = this.idempotent && acks === 'all';
+    const identity = idempotent ? await this.currentIdentity() : undefined;
+    const baseSequence = identity ? (this.nextSequence.get(key) ?? 0) : undefined;
+    try {
+      const ack = await withRetries(
+        `produce to ${key}`,
+        this.deliveryTimeoutMs,
+        this.options,
+        async () => {
+          const leadership = await this.leaderOf(topic, partition);
+          const ack = await this.client.produce({
+            topic,
+            partition,
+            records,
+            leaderEpoch: leadership.leaderEpoch,
+            acks,
+            ...(identity ? { ...identity, baseSequence } : {}),
+          });
+          this.metadata.observe(topic, partition, ack.leader, ack.leaderEpoch);
+          return ack;
+        },
+        () => this.metadata.invalidate(topic, partition),
+      );
+      if (identity && baseSequence !== undefined) this.nextSequence.set(key, baseSequence + records.length);
+      return ack;
+    } catch (error) {
+      // The batch may or may not be in the log (a timeout), or the sequence broke: continuing it could
+      // duplicate or refuse every later batch, so the next send starts over under a new producer id.
+      if (identity && (!(error instanceof RemoteFunctionError) || SEQUENCE_FATAL.has(error.errorType))) {
+        this.resetIdentity();
+      }
+      throw error;
+    }
+  }
+
+  private async sendWithoutAck(topic: string, partition: number, records: ProducerRecord[]): Promise<RecordMetadata> {
+    const leadership = await withRetries(
+      `look up the leader of ${topic}-${partition}`,
       this.deliveryTimeoutMs,
       this.options,
-      async () => {
-        const leadership = await this.metadata.leadership(topic, partition);
-        if (leadership.leader === null) {
-          throw new RemoteFunctionError(this.client.outputs.DescribeFunctionName, 'PartitionOfflineError', `partition ${topic}-${partition} has no leader`);
-        }
-        const ack = await this.client.produce({ topic, partition, records, leaderEpoch: leadership.leaderEpoch, acks });
-        this.metadata.observe(topic, partition, ack.leader, ack.leaderEpoch);
-        return ack;
-      },
+      () => this.leaderOf(topic, partition),
       () => this.metadata.invalidate(topic, partition),
     );
+    await this.client.produceWithoutAck({ topic, partition, records, leaderEpoch: leadership.leaderEpoch });
+    return { topic, partition, leader: leadership.leader, leaderEpoch: leadership.leaderEpoch, baseOffset: -1, lastOffset: -1, highWatermark: -1 };
+  }
+
+  private async leaderOf(topic: string, partition: number): Promise<{ leader: string; leaderEpoch: number }> {
+    const leadership = await this.metadata.leadership(topic, partition);
+    if (leadership.leader === null) {
+      throw new RemoteFunctionError(this.client.outputs.DescribeFunctionName, 'PartitionOfflineError', `partition ${topic}-${partition} has no leader`);
+    }
+    return { leader: leadership.leader, leaderEpoch: leadership.leaderEpoch };
+  }
+
+  private currentIdentity(): Promise<ProducerIdentity> {
+    if (!this.identity) {
+      const identity = withRetries('InitProducerId', this.deliveryTimeoutMs, this.options, () => this.client.initProducerId());
+      this.identity = identity;
+      identity.catch(() => {
+        if (this.identity === identity) this.identity = undefined;
+      });
+    }
+    return this.identity;
+  }
+
+  private resetIdentity(): void {
+    this.identity = undefined;
+    this.nextSequence.clear();
   }
 }

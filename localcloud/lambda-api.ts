@@ -4,6 +4,7 @@
  * ListEventSourceMappings, the calls this project's scripts, README and tests make.
  * Every other Lambda call falls through to moto.
  */
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import type { EdgeHandler, EdgeRoute } from './edge.js';
@@ -15,6 +16,9 @@ import type { EventSourceMappingSpec, LambdaRuntime } from './types.js';
 
 /** Lambda's limit for a synchronous invocation's request. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** Event runs the function in the background (once: no retries); DryRun only checks the request. */
+const INVOCATION_TYPES = new Set(['RequestResponse', 'Event', 'DryRun']);
+
 const PAGE_SIZE = { functions: 50, eventSourceMappings: 100 };
 
 /** What the API needs of the event source mappings: listing only. */
@@ -67,11 +71,17 @@ class LambdaApi {
     const spec = runtime.get(param);
     if (!spec) return this.functionNotFound(res, param);
     const invocationType = headerValue(req, 'x-amz-invocation-type') ?? 'RequestResponse';
-    if (invocationType !== 'RequestResponse') {
-      return sendAwsError(res, 400, 'InvalidParameterValueException', `Invocation type ${invocationType} is not emulated locally (RequestResponse only)`);
+    if (!INVOCATION_TYPES.has(invocationType)) {
+      return sendAwsError(res, 400, 'InvalidParameterValueException', `Invocation type ${invocationType} is not one of ${[...INVOCATION_TYPES].join(', ')}`);
     }
     const parsed = await readEvent(req, res);
     if (!parsed) return;
+    if (invocationType === 'DryRun') return sendBytes(res, 204, '', { 'x-amzn-RequestId': randomUUID() });
+    if (invocationType === 'Event') {
+      // Queued and answered at once, as on AWS; unlike AWS, a failed run is not retried (its error is in the function's log).
+      void runtime.invoke(spec.name, parsed.event).catch(() => undefined);
+      return sendBytes(res, 202, '', { 'x-amzn-RequestId': randomUUID() });
+    }
     const result = await runtime.invoke(spec.name, parsed.event);
     const headers: OutgoingHttpHeaders = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
     if (result.error) headers['X-Amz-Function-Error'] = 'Unhandled';

@@ -25,7 +25,7 @@ export type Command =
   | { verb: 'topics create'; topic: string; partitions: number; replicationFactor: number; minInsyncReplicas?: number; uncleanLeaderElection: boolean }
   | { verb: 'topics describe'; topic?: string }
   | { verb: 'topics list' }
-  | { verb: 'produce'; topic: string; partition: number; keySeparator?: string; acks: 'all' | 1; batchSize: number }
+  | { verb: 'produce'; topic: string; partition: number; keySeparator?: string; acks: 'all' | 1 | 0; batchSize: number }
   | { verb: 'consume'; topic: string; partition?: number; offset: number; follow: boolean; maxRecords?: number; pollIntervalMs: number }
   | { verb: 'brokers list' }
   | { verb: 'brokers run'; brokers: string[]; heartbeatIntervalMs: number }
@@ -43,7 +43,7 @@ Verbs:
   topics create   --topic T --partitions N --replication-factor N [--min-insync-replicas N] [--unclean-leader-election]
   topics describe [--topic T]                 partitions with leader, replicas, ISR, leader epoch, high watermark
   topics list                                 topic names, partition counts, replication factors
-  produce         --topic T --partition N [--key-separator S] [--acks all|1] [--batch-size N]
+  produce         --topic T --partition N [--key-separator S] [--acks all|1|0] [--batch-size N]
                   one record per line of stdin; with --key-separator, "key<S>value" (split at the first S)
   consume         --topic T [--partition N [--offset N]] [--follow] [--max-records N] [--poll-interval-ms N]
                   prints "offset<TAB>key<TAB>value" (key "null" when absent); without --partition every
@@ -170,7 +170,7 @@ function commandOf(verb: string, values: Values): Command {
       return { verb };
     case 'produce': {
       const acks = values.acks ?? 'all';
-      if (acks !== 'all' && acks !== '-1' && acks !== '1') throw new UsageError(`--acks must be all, -1 or 1, got "${acks}"`);
+      if (acks !== 'all' && acks !== '-1' && acks !== '1' && acks !== '0') throw new UsageError(`--acks must be all, -1, 1 or 0, got "${acks}"`);
       const keySeparator = values['key-separator'];
       if (keySeparator === '') throw new UsageError('--key-separator must not be empty');
       return {
@@ -178,7 +178,7 @@ function commandOf(verb: string, values: Values): Command {
         topic: required(values.topic, 'topic'),
         partition: required(integer(single(values.partition, 'partition'), 'partition', 1), 'partition'),
         keySeparator,
-        acks: acks === '1' ? 1 : 'all',
+        acks: acks === '1' ? 1 : acks === '0' ? 0 : 'all',
         batchSize: integer(values['batch-size'], 'batch-size', 1, 500) ?? 100,
       };
     }

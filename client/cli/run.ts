@@ -145,7 +145,8 @@ async function produce(command: Extract<Command, { verb: 'produce' }>, client: L
   const flush = async () => {
     if (batch.length === 0) return;
     const ack = await producer.send(command.topic, command.partition, batch, { acks: command.acks });
-    io.out(`Produced ${batch.length} record(s) to ${command.topic}-${command.partition} at offsets ${ack.baseOffset}-${ack.lastOffset} (leader ${ack.leader}, epoch ${ack.leaderEpoch}).`);
+    const where = command.acks === 0 ? 'unacknowledged (acks=0)' : `at offsets ${ack.baseOffset}-${ack.lastOffset}`;
+    io.out(`Produced ${batch.length} record(s) to ${command.topic}-${command.partition} ${where} (leader ${ack.leader}, epoch ${ack.leaderEpoch}).`);
     total += batch.length;
     batch = [];
   };

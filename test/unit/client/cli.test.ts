@@ -74,7 +74,7 @@ describe('CLI argument parser', () => {
     [['produce', '--topic', 't', '--partition', 'one'], /--partition must be an integer >= 1, got "one"/],
     [['produce', '--topic', 't', '--partition', '1.5'], /--partition must be an integer/],
     [['produce', '--topic', 't', '--partition', '0'], /--partition must be an integer >= 1/],
-    [['produce', '--topic', 't', '--partition', '1', '--acks', '2'], /--acks must be all, -1 or 1/],
+    [['produce', '--topic', 't', '--partition', '1', '--acks', '2'], /--acks must be all, -1, 1 or 0/],
     [['produce', '--topic', 't', '--partition', '1', '--key-separator', ''], /--key-separator must not be empty/],
     [['produce', '--topic', 't', '--partition', '1', '--follow'], /produce takes no --follow/],
     [['consume', '--topic', 't', '--partition', '1', '--offset=-1'], /--offset must be an integer >= 0/],

@@ -37,7 +37,10 @@ export type Fault = { errorType: string; message?: string } | { throws: Error } 
  * Faults are queued per function; every call is recorded. No network.
  */
 export class FakeLambda {
-  readonly calls: Array<{ functionName: string; payload: Record<string, unknown> }> = [];
+  readonly calls: Array<{ functionName: string; payload: Record<string, unknown>; invocationType?: string }> = [];
+  private lastProducerId = 0;
+  /** Per producer id and partition: the offsets of each batch by base sequence, and the next sequence expected. */
+  private readonly sequences = new Map<string, { next: number; batches: Map<number, { baseOffset: number; lastOffset: number }> }>();
   private readonly faults = new Map<string, Fault[]>();
   readonly partitions = new Map<number, FakePartition>();
 
@@ -47,6 +50,11 @@ export class FakeLambda {
     leader = 'A',
   ) {
     for (let partition = 1; partition <= partitionCount; partition += 1) this.partitions.set(partition, { leader, leaderEpoch: 0, records: [] });
+  }
+
+  /** Drops the faults still queued for a function. */
+  clearFaults(functionName: string): void {
+    this.faults.delete(functionName);
   }
 
   failNext(functionName: string, ...faults: Fault[]): void {
@@ -69,9 +77,9 @@ export class FakeLambda {
     return this.calls.filter((call) => call.functionName === functionName);
   }
 
-  readonly transport: LambdaTransport = (functionName, payloadText) => {
+  readonly transport: LambdaTransport = (functionName, payloadText, options) => {
     const payload = JSON.parse(payloadText) as Record<string, unknown>;
-    this.calls.push({ functionName, payload });
+    this.calls.push({ functionName, payload, ...(options?.invocationType ? { invocationType: options.invocationType } : {}) });
     const fault = this.faults.get(functionName)?.shift();
     if (fault && 'throws' in fault) return Promise.reject(fault.throws);
     if (fault && 'errorType' in fault) return Promise.resolve(failure(fault.errorType, fault.message ?? 'injected'));
@@ -89,10 +97,25 @@ export class FakeLambda {
     switch (functionName) {
       case fakeOutputs.DescribeFunctionName:
         return this.describe(payload.topic as string | undefined);
+      case fakeOutputs.InitProducerIdFunctionName:
+        this.lastProducerId += 1;
+        return { producerId: this.lastProducerId, producerEpoch: 0 };
       case fakeOutputs.ProduceFunctionName: {
         const state = this.requireLeader(payload);
         const records = payload.records as Array<{ key?: string | null; value: string }>;
         const baseOffset = state.records.length;
+        if (typeof payload.producerId === 'number') {
+          // The leader's sequence check, as the produce function applies it (one producer epoch only).
+          const key = `${payload.producerId}/${String(payload.partition)}`;
+          const producer = this.sequences.get(key) ?? { next: 0, batches: new Map() };
+          const sequence = payload.baseSequence as number;
+          const original = producer.batches.get(sequence);
+          if (original) return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, ...original, highWatermark: state.records.length, duplicate: true };
+          if (sequence !== producer.next) throw named('OutOfOrderSequenceError', `expected sequence ${producer.next}, got ${sequence}`);
+          producer.batches.set(sequence, { baseOffset, lastOffset: baseOffset + records.length - 1 });
+          producer.next += records.length;
+          this.sequences.set(key, producer);
+        }
         for (const record of records) state.records.push({ key: record.key ?? null, value: record.value, leaderEpoch: state.leaderEpoch });
         return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, baseOffset, lastOffset: state.records.length - 1, highWatermark: state.records.length };
       }

@@ -152,12 +152,67 @@ describe('Producer', () => {
     expect(clock.now() - startedAt).toBeLessThanOrEqual(120_000);
   });
 
-  it('may append twice when an appended attempt is answered with a retriable error (no idempotence yet)', async () => {
+  it('without idempotence, may append twice when an appended attempt is answered with a retriable error', async () => {
     const { lambda, client, retry } = setup();
     lambda.failNext(PRODUCE, { afterAppend: { errorType: 'ReplicationTimeoutError' } });
-    const ack = await new Producer(client, retry).send('orders', 1, [{ value: 'once?' }]);
+    const ack = await new Producer(client, { ...retry, enableIdempotence: false }).send('orders', 1, [{ value: 'once?' }]);
     expect(ack.baseOffset).toBe(1);
     expect(lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['once?', 'once?']);
+    expect(lambda.callsTo(PRODUCE).every((call) => call.payload.producerId === undefined)).toBe(true);
+  });
+
+  it('idempotent (the default): a retried batch is answered with its original offsets and written once', async () => {
+    const { lambda, client, retry } = setup();
+    lambda.failNext(PRODUCE, { afterAppend: { errorType: 'ReplicationTimeoutError' } }, { afterAppend: { errorType: 'NotLeaderError' } });
+    const producer = new Producer(client, retry);
+    const first = await producer.send('orders', 1, [{ value: 'once' }, { value: 'twice?' }]);
+    const second = await producer.send('orders', 1, [{ value: 'next' }]);
+
+    expect(first).toMatchObject({ baseOffset: 0, lastOffset: 1, duplicate: true });
+    expect(second).toMatchObject({ baseOffset: 2, lastOffset: 2 });
+    expect(lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['once', 'twice?', 'next']);
+    const produces = lambda.callsTo(PRODUCE).map((call) => [call.payload.producerId, call.payload.producerEpoch, call.payload.baseSequence]);
+    expect(produces).toEqual([[1, 0, 0], [1, 0, 0], [1, 0, 0], [1, 0, 2]]);
+    expect(lambda.callsTo(fakeOutputs.InitProducerIdFunctionName)).toHaveLength(1);
+  });
+
+  it('idempotent: concurrent sends to one partition go one at a time, in the order they were made', async () => {
+    const { lambda, client, retry } = setup(2);
+    lambda.failNext(PRODUCE, { errorType: 'NotLeaderError' });
+    const producer = new Producer(client, retry);
+    const acks = await Promise.all(['a', 'b', 'c'].map((value) => producer.send('orders', 1, [{ value }])));
+    expect(acks.map((ack) => ack.baseOffset)).toEqual([0, 1, 2]);
+    expect(lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['a', 'b', 'c']);
+    // Each partition has its own sequence.
+    expect(await producer.send('orders', 2, [{ value: 'x' }])).toMatchObject({ baseOffset: 0 });
+    expect(lambda.callsTo(PRODUCE).at(-1)!.payload.baseSequence).toBe(0);
+  });
+
+  it('idempotent: after a send that finally failed or broke the sequence, starts over under a new producer id', async () => {
+    const { lambda, client, retry } = setup();
+    const producer = new Producer(client, { ...retry, deliveryTimeoutMs: 1_000 });
+    await producer.send('orders', 1, [{ value: 'a' }]);
+    lambda.failNext(PRODUCE, ...Array.from({ length: 20 }, () => ({ errorType: 'NotLeaderError' })));
+    await expect(producer.send('orders', 1, [{ value: 'maybe' }])).rejects.toBeInstanceOf(ClientTimeoutError);
+    lambda.clearFaults(PRODUCE);
+    lambda.failNext(PRODUCE, { errorType: 'OutOfOrderSequenceError' });
+    await expect(producer.send('orders', 1, [{ value: 'refused' }])).rejects.toThrow(/OutOfOrderSequenceError/);
+    await producer.send('orders', 1, [{ value: 'b' }]);
+
+    const produces = lambda.callsTo(PRODUCE).map((call) => [call.payload.producerId, call.payload.baseSequence]);
+    expect(produces[0]).toEqual([1, 0]);
+    expect(produces.slice(1, -2).every(([id, sequence]) => id === 1 && sequence === 1)).toBe(true);
+    expect(produces.slice(-2)).toEqual([[2, 0], [3, 0]]);
+    expect(await producer.producerIdentity()).toEqual({ producerId: 3, producerEpoch: 0 });
+  });
+
+  it('acks=0 queues the produce (an asynchronous invocation) and answers offsets -1 without idempotence', async () => {
+    const { lambda, client, retry } = setup();
+    const ack = await new Producer(client, retry).send('orders', 1, [{ value: 'fire' }], { acks: 0 });
+    expect(ack).toMatchObject({ leader: 'A', leaderEpoch: 0, baseOffset: -1, lastOffset: -1 });
+    const [call] = lambda.callsTo(PRODUCE);
+    expect(call).toMatchObject({ invocationType: 'Event', payload: { acks: 0, leaderEpoch: 0 } });
+    expect(call.payload.producerId).toBeUndefined();
   });
 });
 

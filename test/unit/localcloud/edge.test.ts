@@ -8,7 +8,7 @@ import {
   ListFunctionsCommand,
   ResourceNotFoundException,
 } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Edge } from '../../../localcloud/edge.js';
 import { lambdaApi, type EventSourceMappingCatalog } from '../../../localcloud/lambda-api.js';
 import { findFreePort } from '../../../localcloud/moto.js';
@@ -122,13 +122,18 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
       expect(log).toMatch(/REPORT RequestId: \S+\tDuration:/);
     });
 
-    it('refuses the Event and DryRun invocation types, which are not emulated', async () => {
-      for (const type of ['Event', 'DryRun'] as const) {
-        await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: type }))).rejects.toMatchObject({
-          name: 'InvalidParameterValueException',
-          $metadata: { httpStatusCode: 400 },
-          message: `Invocation type ${type} is not emulated locally (RequestResponse only)`,
-        });
+    it('answers an Event invocation with 202 and runs the function in the background; DryRun runs nothing', async () => {
+      const invoke = vi.spyOn(runtime, 'invoke');
+      try {
+        const dry = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'DryRun', Payload: Buffer.from('{"dry":1}') }));
+        expect(dry.StatusCode).toBe(204);
+        const queued = await lambda.send(new InvokeCommand({ FunctionName: 'echo', InvocationType: 'Event', Payload: Buffer.from('{"async":1}') }));
+        expect(queued.StatusCode).toBe(202);
+        await vi.waitFor(() => expect(invoke).toHaveBeenCalledWith('echo', { async: 1 }), { timeout: 10_000 });
+        expect(invoke).toHaveBeenCalledTimes(1);
+        await expect(invoke.mock.results[0].value).resolves.toMatchObject({ payload: { event: { async: 1 } } });
+      } finally {
+        invoke.mockRestore();
       }
     });
 
