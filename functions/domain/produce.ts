@@ -17,7 +17,7 @@ import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import { clipToLogEnd, decideSequence, stampsOf, withRecords, type IdempotentBatch } from './idempotence.js';
 import { APPEND_RETRY_BACKOFF_MS, MAX_APPEND_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { requireLeader, requirePartition, requireTopic } from './lookup.js';
-import type { BrokerId, LogRecord, PartitionMetadata, ProducerStamp } from './model.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ProducerStamp, ReplicaState } from './model.js';
 import { inSyncFollowers, type OnlinePartition } from './partitions.js';
 import { advanceHighWatermark, syncFollower } from './replica-sync.js';
 import { parseProduceRequest, type ProduceRequest, type ProducedRecord } from './requests.js';
@@ -44,6 +44,8 @@ interface ChunkOutcome {
   records: LogRecord[];
   baseOffset: number;
   lastOffset: number;
+  /** The replica states as read for the append, the leader's log end moved past these records. */
+  statesAfter: ReplicaState[];
   duplicate: boolean;
 }
 
@@ -67,12 +69,17 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceResult
         `fewer than min.insync.replicas ${config.minInsyncReplicas}; nothing was written`,
     );
   }
+  const inline = request.acks === 'all' && deps.settings.replicateOnProduce;
+  // Looked up while the records are appended: only live followers are copied to.
+  const liveFollowers = inline ? liveInSyncFollowers(deps, partition) : Promise.resolve([]);
+  liveFollowers.catch(() => undefined);
   const chunks = await appendAll(deps, partition, request);
   const last = chunks[chunks.length - 1];
+  const target = last.lastOffset + 1;
   let highWatermark = partition.highWatermark;
   if (request.acks === 'all') {
-    if (deps.settings.replicateOnProduce) await replicateNow(deps, partition, chunks.flatMap((chunk) => chunk.records));
-    highWatermark = await awaitCommit(deps, partition, last.lastOffset + 1, config.minInsyncReplicas);
+    const committed = inline ? await replicateNow(deps, partition, chunks, await liveFollowers, target) : false;
+    highWatermark = committed ? target : await awaitCommit(deps, partition, target, config.minInsyncReplicas);
   }
   return {
     topic: partition.topic,
@@ -118,7 +125,7 @@ async function appendChunk(
     let stamped: Array<ProducedRecord & { producer?: ProducerStamp }> = records;
     if (batch) {
       const decision = decideSequence(producersNow, batch, records.length, `${partitionName(partition)} (leader ${partition.leader})`);
-      if (decision.kind === 'duplicate') return await duplicateOf(deps, partition, decision.baseOffset, records.length);
+      if (decision.kind === 'duplicate') return await duplicateOf(deps, partition, decision.baseOffset, records.length, states);
       if (decision.firstOfProducer && !producerIdKnown) {
         producerIdKnown = await deps.metadata.isProducerIdAllocated(batch.producerId);
         if (!producerIdKnown) {
@@ -142,7 +149,9 @@ async function appendChunk(
         appendedAt,
         ...(batch ? { producers: withRecords(producersNow, stamped.map((record, i) => asLogRecord(partition, logEnd + i, record, appendedAt))) } : {}),
       });
-      return { records: appended, baseOffset: appended[0].offset, lastOffset: appended[appended.length - 1].offset, duplicate: false };
+      const end = logEnd + appended.length;
+      const statesAfter = states.map((state) => (state.brokerId === partition.leader ? { ...state, logEndOffset: end } : state));
+      return { records: appended, baseOffset: logEnd, lastOffset: end - 1, duplicate: false, statesAfter };
     } catch (error) {
       if (!(error instanceof StaleEpochError)) throw error;
       // The same error covers a lost offset race and a lost leadership; only the first is worth retrying.
@@ -177,28 +186,50 @@ const asLogRecord = (
 });
 
 /** A batch already in the leader's log: its records as stored, so acks=all can still wait for (and drive) their replication. */
-async function duplicateOf(deps: Deps, partition: OnlinePartition, baseOffset: number, count: number): Promise<ChunkOutcome> {
+async function duplicateOf(
+  deps: Deps,
+  partition: OnlinePartition,
+  baseOffset: number,
+  count: number,
+  states: ReplicaState[],
+): Promise<ChunkOutcome> {
   const records = await deps.log.read(partition.topic, partition.partition, partition.leader, baseOffset, baseOffset + count);
-  return { records, baseOffset, lastOffset: baseOffset + count - 1, duplicate: true };
+  return { records, baseOffset, lastOffset: baseOffset + count - 1, duplicate: true, statesAfter: states };
+}
+
+async function liveInSyncFollowers(deps: Deps, partition: OnlinePartition): Promise<BrokerId[]> {
+  const followers = inSyncFollowers(partition);
+  const leases = await Promise.all(followers.map((follower) => deps.brokers.get(follower)));
+  const now = deps.clock.now();
+  // A dead follower cannot fetch: it holds the HW back until the ISR drops it, as in Kafka.
+  return followers.filter((_, i) => leases[i] !== null && isLeaseAlive(leases[i], now));
 }
 
 /**
- * Copies the leader's records to every live in-sync follower and advances the HW, as
- * the stream-triggered replicate would a moment later. Every step is fenced on the
- * leadership the records went to; a lost race or a move is left to awaitCommit's
- * checks and to the stream.
+ * Copies the leader's records to the live in-sync followers and commits them, as the
+ * stream-triggered replicate would a moment later, through the same fenced steps.
+ * Returns true when this call committed them: every follower of the ISR it was given
+ * reached `target`, and the HW was raised to it at the partition version the produce
+ * started from, i.e. with that same ISR (which met min.insync.replicas). Otherwise
+ * (a dead follower, a lost race, a move) the caller waits for the commit as without it.
  */
-async function replicateNow(deps: Deps, partition: OnlinePartition, records: readonly LogRecord[]): Promise<void> {
-  const followers = inSyncFollowers(partition);
-  if (followers.length > 0) {
-    const now = deps.clock.now();
-    const leases = await Promise.all(followers.map((follower) => deps.brokers.get(follower)));
-    // A dead follower cannot fetch: it holds the HW back until the ISR drops it, as in Kafka.
-    const live = followers.filter((_, i) => leases[i] !== null && isLeaseAlive(leases[i], now));
-    const known = new Map(records.filter((record) => record.leaderEpoch === partition.leaderEpoch).map((record) => [record.offset, record]));
-    await Promise.all(live.map((follower) => syncFollower(deps, partition, follower, known)));
+async function replicateNow(
+  deps: Deps,
+  partition: OnlinePartition,
+  chunks: readonly ChunkOutcome[],
+  live: readonly BrokerId[],
+  target: number,
+): Promise<boolean> {
+  const records = chunks.flatMap((chunk) => chunk.records);
+  const known = new Map(records.filter((record) => record.leaderEpoch === partition.leaderEpoch).map((record) => [record.offset, record]));
+  const believed = chunks[chunks.length - 1].statesAfter;
+  const reached = await Promise.all(live.map((follower) => syncFollower(deps, partition, follower, known, believed)));
+  const everyFollowerThere = live.length === inSyncFollowers(partition).length && reached.every((end) => end !== null && end >= target);
+  if (everyFollowerThere && (await deps.metadata.advanceHighWatermark(partition.topic, partition.partition, partition.version, target))) {
+    return true;
   }
   await advanceHighWatermark(deps, partition);
+  return false;
 }
 
 /**

@@ -20,7 +20,7 @@ import { StaleEpochError } from './errors.js';
 import { highWatermarkOf, logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { clipToLogEnd, withRecords } from './idempotence.js';
-import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates } from './model.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from './model.js';
 import { isOnline, type OnlinePartition } from './partitions.js';
 
 /** Leader records already in hand (from the log stream), by offset. */
@@ -149,9 +149,12 @@ export async function syncFollower(
   partition: OnlinePartition,
   follower: BrokerId,
   known: KnownRecords = NONE_KNOWN,
+  believed?: readonly ReplicaState[],
 ): Promise<number | null> {
   for (let attempt = 1; attempt <= MAX_CONDITIONAL_ATTEMPTS; attempt++) {
-    const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+    // A caller that just read the replica states (produce) saves the read: if they moved since, the
+    // fenced writes below refuse, and the next attempt reads them afresh.
+    const states = attempt === 1 && believed ? believed : await deps.metadata.getReplicaStates(partition.topic, partition.partition);
     const leaderEnd = logEndOffsetOf(states, partition.leader);
     const state = replicaStateOf(states, follower);
     if (!state) return null;
