@@ -143,6 +143,20 @@ export function backoffMs(attempt: number, options: RetryOptions = {}): number {
 }
 
 /**
+ * Errors that say only "the leadership you named has moved on": the cluster is fine, the
+ * client's metadata is not. Like Kafka's clients on NOT_LEADER (KIP-951 sends the new leader
+ * along), the first retry after one refreshes and goes again at once; only a repeat backs off.
+ */
+export const LEADERSHIP_MOVED_ERROR_TYPES: ReadonlySet<string> = new Set([
+  'NotLeaderError',
+  'StaleEpochError',
+  'FencedLeaderEpochError',
+]);
+
+const leadershipMoved = (error: unknown): boolean =>
+  error instanceof RemoteFunctionError && LEADERSHIP_MOVED_ERROR_TYPES.has(error.errorType);
+
+/**
  * Runs `attempt` until it succeeds, fails with a non-retriable error (rethrown as it is) or
  * the deadline passes (ClientTimeoutError naming the last error). `onRetriable` runs before
  * each backoff, e.g. to drop cached metadata. An attempt in flight when the deadline passes
@@ -164,7 +178,7 @@ export async function withRetries<T>(
       if (!isRetriable(error)) throw error;
       onRetriable?.(error);
       const remaining = deadline - clock.now();
-      const wait = backoffMs(attempts, options);
+      const wait = attempts === 1 && leadershipMoved(error) ? 0 : backoffMs(attempts, options);
       if (remaining <= wait) throw new ClientTimeoutError(operation, timeoutMs, attempts, error);
       options.onRetry?.({ operation, attempt: attempts, error, backoffMs: wait });
       await clock.sleep(wait);

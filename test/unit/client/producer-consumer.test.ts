@@ -82,7 +82,7 @@ describe('Producer', () => {
     ]);
   });
 
-  it('follows a leader change: StaleEpochError drops the metadata, describes again and resends under the new epoch', async () => {
+  it('follows a leader change: StaleEpochError drops the metadata, describes again and resends at once under the new epoch', async () => {
     const { lambda, client, clock, retry } = setup();
     const producer = new Producer(client, retry);
     await producer.send('orders', 1, [{ value: 'before' }]);
@@ -91,7 +91,15 @@ describe('Producer', () => {
     expect(ack).toMatchObject({ leader: 'B', leaderEpoch: 1, baseOffset: 1 });
     expect(lambda.callsTo(PRODUCE).map((call) => call.payload.leaderEpoch)).toEqual([0, 0, 1]);
     expect(lambda.callsTo(DESCRIBE)).toHaveLength(2);
-    expect(clock.sleeps).toEqual([100]);
+    // A moved leadership is stale metadata, not overload: the first retry does not wait.
+    expect(clock.sleeps).toEqual([0]);
+  });
+
+  it('backs off when the leadership error repeats (the metadata did not catch up yet)', async () => {
+    const { lambda, client, clock, retry } = setup();
+    lambda.failNext(PRODUCE, { errorType: 'NotLeaderError' }, { errorType: 'NotLeaderError' }, { errorType: 'FencedLeaderEpochError' });
+    await new Producer(client, retry).send('orders', 1, [{ value: 'x' }]);
+    expect(clock.sleeps).toEqual([0, 200, 400]);
   });
 
   it('retries every retriable error and fault with growing backoff, then succeeds', async () => {
