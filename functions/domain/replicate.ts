@@ -4,9 +4,10 @@
  */
 import type { Deps } from '../ports/index.js';
 import { livenessAt, type Liveness } from './broker-lease.js';
-import type { BrokerId, LogRecord } from './model.js';
+import { replicaStateOf } from './high-watermark.js';
+import type { BrokerId, LogRecord, ReplicaState } from './model.js';
 import { forEachPartition } from './partition-change.js';
-import { inSyncFollowers, isOnline } from './partitions.js';
+import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
 import { advanceHighWatermark, syncFollower, type KnownRecords } from './replica-sync.js';
 import { partitionName } from './views.js';
 
@@ -67,13 +68,42 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, isAlive: Li
   const known = currentEpochRecords(fromLeader, partition.leaderEpoch);
   // A dead follower cannot receive data; it holds the HW back until it is dropped from the ISR.
   const followers = inSyncFollowers(partition).filter(isAlive);
-  const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, known)));
+  const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+  const batchEnd = Math.max(...fromLeader.map((record) => record.offset)) + 1;
+  if (alreadyReplicated(partition, states, followers, batchEnd)) {
+    // The usual case since acks=all replicates in the produce path: nothing to write, so no more reads either.
+    return {
+      topic: partition.topic,
+      partition: partition.partition,
+      followerLogEnds: Object.fromEntries(followers.map((follower) => [follower, replicaStateOf(states, follower)!.logEndOffset])),
+      highWatermark: partition.highWatermark,
+    };
+  }
+  const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, known, states)));
   return {
     topic: partition.topic,
     partition: partition.partition,
     followerLogEnds: Object.fromEntries(followers.map((follower, i) => [follower, ends[i]!])),
     highWatermark: await advanceHighWatermark(deps, partition),
   };
+}
+
+/**
+ * Whether the batch needs nothing from this call: every live in-sync follower is
+ * matched in this epoch and holds the records, and the HW covers them. (A dead ISR
+ * member holds the HW back, so then the HW does not cover them and the full path runs.)
+ */
+function alreadyReplicated(
+  partition: OnlinePartition,
+  states: readonly ReplicaState[],
+  liveFollowers: readonly BrokerId[],
+  batchEnd: number,
+): boolean {
+  if (partition.highWatermark < batchEnd) return false;
+  return liveFollowers.every((follower) => {
+    const state = replicaStateOf(states, follower);
+    return state !== undefined && state.matchedEpoch === partition.leaderEpoch && state.logEndOffset >= batchEnd;
+  });
 }
 
 /**
