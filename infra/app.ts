@@ -5,6 +5,7 @@
  *   produceAckTimeoutMs  default 10000 (acks=all wait before REQUEST_TIMED_OUT)
  *   produceAckPollMs     default 50    (high-watermark poll interval during that wait)
  *   replicaLagMaxMs      default 30000 (Kafka's replica.lag.time.max.ms: a lagging follower leaves the ISR)
+ *   replicateOnProduce   default true  (acks=all copies to the live ISR in the produce itself; false: the log stream alone)
  *   logLevel             default INFO
  */
 import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';

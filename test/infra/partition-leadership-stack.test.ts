@@ -364,6 +364,7 @@ describe('context', () => {
         produceAckPollMs: 50,
         replicaLagMaxMs: 30000,
         autoLeaderRebalanceEnable: true,
+        replicateOnProduce: true,
         leaderImbalancePerBrokerPercentage: 10,
         leaderImbalanceCheckIntervalSeconds: 300,
       },
