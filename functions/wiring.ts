@@ -60,7 +60,9 @@ export function wire(spec: Pick<FunctionSpec, 'uses'>): Deps {
     sleep,
     settings: leadershipSettings(),
     brokers: build('brokers', () => new DynamoBrokerRegistry(dynamo(), brokersTableConfig().brokersTable)),
-    metadata: build('metadata', () => new DynamoMetadataStore(dynamo(), metadataTableConfig().metadataTable)),
+    metadata: build('metadata', () =>
+      new DynamoMetadataStore(dynamo(), metadataTableConfig().metadataTable, { cacheTopicConfigs: true }),
+    ),
     log: build('log', () => new DynamoPartitionLog(dynamo(), partitionLogConfig(), systemClock)),
     events: build('events', () => new SqsEventPublisher(sqs(), leadershipEventsConfig().queueUrl)),
   };

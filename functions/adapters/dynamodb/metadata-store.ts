@@ -46,15 +46,34 @@ import {
 
 const metadataItemAbsent = itemAbsent('pk', 'topic metadata item');
 
+export interface MetadataStoreOptions {
+  /**
+   * Keep each topic's configuration once read, for the life of the container. Sound
+   * because nothing changes a topic's configuration after its creation (there is no
+   * alter-configs or delete-topic); an absent topic is never cached. Saves every
+   * produce and consume a read.
+   */
+  cacheTopicConfigs?: boolean;
+}
+
 export class DynamoMetadataStore implements MetadataStore {
+  private readonly topicConfigs: Map<string, TopicConfig> | undefined;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
-  ) {}
+    options: MetadataStoreOptions = {},
+  ) {
+    this.topicConfigs = options.cacheTopicConfigs ? new Map() : undefined;
+  }
 
   async getTopic(topic: string): Promise<TopicConfig | null> {
+    const cached = this.topicConfigs?.get(topic);
+    if (cached) return { ...cached };
     const item = await this.getItem(topicKey(topic));
-    return item ? topicFromItem(item) : null;
+    const config = item ? topicFromItem(item) : null;
+    if (config) this.topicConfigs?.set(topic, config);
+    return config ? { ...config } : null;
   }
 
   async listTopics(): Promise<TopicConfig[]> {

@@ -8,7 +8,7 @@
  * dynamodb-store-contract.test.ts), which the memory adapters must pass too.
  */
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { aTopicFixture, leaseOf } from '../../factories/entities.js';
 import {
   DynamoBrokerRegistry,
@@ -56,6 +56,25 @@ async function leoOf(topic: string, partition: number, brokerId: string): Promis
 }
 
 describe('DynamoMetadataStore', () => {
+  it('with cacheTopicConfigs, reads a topic configuration once; an absent topic is read every time', async () => {
+    const cached = new DynamoMetadataStore(documents, TABLES.metadata, { cacheTopicConfigs: true });
+    const send = vi.spyOn(documents, 'send');
+    try {
+      expect(await cached.getTopic('cached-later')).toBeNull();
+      const fixture = await createTopic('cached-later', 1, ['A']);
+      send.mockClear();
+      expect(await cached.getTopic('cached-later')).toEqual(fixture.config);
+      const copy = await cached.getTopic('cached-later');
+      expect(copy).toEqual(fixture.config);
+      expect(send).toHaveBeenCalledTimes(1);
+      // Callers get copies: changing one does not change what the next caller gets.
+      copy!.minInsyncReplicas = 99;
+      expect((await cached.getTopic('cached-later'))!.minInsyncReplicas).toBe(fixture.config.minInsyncReplicas);
+    } finally {
+      send.mockRestore();
+    }
+  });
+
   it('creates a topic larger than one transaction (40 partitions x RF 3 = 161 items), and refuses it again', async () => {
     const fixture = await createTopic('wide', 40, ['A', 'B', 'C']);
     const partitions = await metadata.listPartitions('wide');
