@@ -39,6 +39,8 @@ export class ClusterMonitor {
   /** Brokers the console stopped gracefully: their simulated process is gone for good. */
   private readonly stopped = new Set<string>();
   private readonly listeners = new Set<() => void>();
+  /** Reads started when the console killed a leader, by topic-partition: they see the first read the new leader serves. */
+  private readonly readProbes = new Map<string, Promise<{ leader: string; at: number } | undefined>>();
   private timer?: NodeJS.Timeout;
   private running = false;
   private actionCount = 0;
@@ -127,8 +129,25 @@ export class ClusterMonitor {
     this.emit();
   }
 
-  noteKilled(brokerId: string, lastHeartbeatAt: number): void {
-    this.lastHeartbeat.set(brokerId, lastHeartbeatAt);
+  /** The judge's own time of the last heartbeat (the lease it set, less the session timeout), not the simulator's receipt. */
+  noteKilled(brokerId: string, leaseDeadlineMs: number): void {
+    this.lastHeartbeat.set(brokerId, leaseDeadlineMs - this.options.sessionTimeoutMs);
+    // Reading from the kill on, rather than from when the event is drained, times the first read to within one read.
+    for (const topic of this.description.topics) {
+      for (const partition of topic.partitions) {
+        if (partition.Leader !== brokerId) continue;
+        const key = `${partition.Topic}-${partition.Partition}`;
+        const probe = pollUntil(
+          async () => {
+            const read = await this.options.client.consume({ topic: partition.Topic, partition: partition.Partition, offset: 0, maxRecords: 1 });
+            return read.leader !== brokerId ? { leader: read.leader, at: Date.now() } : undefined;
+          },
+          { timeoutMs: this.options.sessionTimeoutMs + firstReadTimeoutMs, intervalMs: firstReadIntervalMs, description: `a read of ${key} served by another leader than ${brokerId}` },
+        ).catch(() => undefined);
+        this.readProbes.set(key, probe);
+        void probe.finally(() => setTimeout(() => this.readProbes.get(key) === probe && this.readProbes.delete(key), 60_000).unref());
+      }
+    }
   }
 
   noteShutdownRequested(brokerId: string): void {
@@ -179,6 +198,12 @@ export class ClusterMonitor {
   /** The console's consumer reads the partition until the new leader serves it: the failover's last leg. */
   private async timeFirstRead(entry: TimelineEntry, topic: string, partition: number, newLeader: string): Promise<void> {
     const failover = entry.failover!;
+    const probed = await this.readProbes.get(`${topic}-${partition}`);
+    if (probed?.leader === newLeader) {
+      failover.firstReadAt = probed.at;
+      this.emit();
+      return;
+    }
     try {
       failover.firstReadAt = await pollUntil(
         async () => {

@@ -192,7 +192,7 @@ class ConsoleActions {
       switch (verb) {
         case 'kill': {
           const killed = await simulator.kill(brokerId);
-          this.monitor.noteKilled(brokerId, killed.lastAckedHeartbeatAt);
+          this.monitor.noteKilled(brokerId, killed.leaseDeadlineMs);
           this.monitor.noteStopped(brokerId, false);
           return { ...killed, note: `last heartbeat accepted ${Date.now() - killed.lastAckedHeartbeatAt} ms ago; lease lapses at ${new Date(killed.leaseDeadlineMs).toISOString()}` };
         }

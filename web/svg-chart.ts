@@ -68,7 +68,9 @@ export function renderSvgChart(series: ChartSeries[], options: ChartOptions): st
   parts.push('</g>', '<g fill="#374151" text-anchor="end">');
   for (const tick of yTicks) parts.push(`<text x="${margin.left - 6}" y="${fmt(py(tick) + 4)}">${formatNumber(tick)}</text>`);
   parts.push('</g>', '<g fill="#374151" text-anchor="middle">');
-  for (const tick of niceTicks(xMin, xMax, 8).filter((tick) => tick >= xMin && tick <= xMax)) {
+  // Runs and counts are whole numbers: no tick at run 1.5.
+  const integerX = xs.every(Number.isInteger);
+  for (const tick of niceTicks(xMin, xMax, 8).filter((tick) => tick >= xMin && tick <= xMax && (!integerX || Number.isInteger(tick)))) {
     parts.push(`<text x="${fmt(px(tick))}" y="${margin.top + plotHeight + 16}">${formatNumber(tick)}</text>`);
   }
   parts.push('</g>');
