@@ -56,13 +56,13 @@ const cloud = await startLocalCloud({
 );
 
 let demo: Awaited<ReturnType<typeof playSeedScenario>> | undefined;
-let webConsole: Awaited<ReturnType<typeof startConsoleServer>> | undefined;
+const live: { console?: Awaited<ReturnType<typeof startConsoleServer>> } = {};
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`\n${signal}: stopping the embedded cloud ...`);
-  await webConsole?.stop().catch(() => undefined);
+  await live.console?.stop().catch(() => undefined);
   await demo?.stop().catch(() => undefined);
   await cloud.stop();
   console.log('Stopped. Nothing is left listening.');
@@ -88,14 +88,14 @@ if (!args['no-demo']) {
 }
 
 // After the demo: it reads the leadership-event queue itself, and the console would take its events.
-webConsole = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, host: args['console-host'], port: positiveInteger('console-port', args['console-port'], { allowZero: true }), simulator: demo?.simulator })
+live.console = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, host: args['console-host'], port: positiveInteger('console-port', args['console-port'], { allowZero: true }), simulator: demo?.simulator })
   .catch(async (error: unknown) => {
     console.error(`npm start: the live console could not start on port ${args['console-port']} (--console-port N picks another): ${(error as Error).message}`);
     await demo?.stop().catch(() => undefined);
     await cloud.stop();
     process.exit(2);
   });
-step(`Live console (brokers, partitions, failovers as they happen): ${webConsole.url}`);
+step(`Live console (brokers, partitions, failovers as they happen): ${live.console.url}`);
 
 console.log(`
 The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):

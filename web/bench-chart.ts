@@ -44,6 +44,8 @@ export function failoverChart(data: unknown): FailoverChart {
     xLabel: 'run',
     yLabel: 'ms after the last heartbeat',
     rules: sessionTimeoutMs === undefined ? [] : [{ y: sessionTimeoutMs, label: `session timeout ${sessionTimeoutMs} ms` }],
+    // Runs differ by tens of ms over seconds: from zero they would draw one flat line.
+    yFromZero: false,
   });
   return { svg, summary: `${runs.length} runs, series: ${fields.join(', ')}`, found: true };
 }

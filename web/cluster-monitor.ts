@@ -117,7 +117,7 @@ export class ClusterMonitor {
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       cloud: this.cloud,
       brokers,
-      topics: this.description.topics as ConsoleSnapshot['topics'],
+      topics: this.description.topics,
       timeline: this.timeline,
     };
   }

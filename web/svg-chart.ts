@@ -33,7 +33,7 @@ const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2
 export function renderSvgChart(series: ChartSeries[], options: ChartOptions): string {
   const width = options.width ?? 640;
   const height = options.height ?? 320;
-  const margin = { top: 36, right: 16, bottom: 44, left: 64 };
+  const margin = { top: 48, right: 16, bottom: 44, left: 64 };
   const plotWidth = width - margin.left - margin.right;
   const plotHeight = height - margin.top - margin.bottom;
   const points = series.flatMap((one) => one.points).filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y));
@@ -83,7 +83,9 @@ export function renderSvgChart(series: ChartSeries[], options: ChartOptions): st
     if (!Number.isFinite(rule.y)) continue;
     const y = fmt(py(rule.y));
     parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${y}" y2="${y}" stroke="#6b7280" stroke-dasharray="4 3"/>`);
-    parts.push(`<text x="${margin.left + 4}" y="${fmt(py(rule.y) - 4)}" fill="#4b5563">${escapeXml(rule.label)}</text>`);
+    // Below the line, unless that would fall under the plot's bottom edge.
+    const labelY = py(rule.y) + 12 > margin.top + plotHeight - 2 ? py(rule.y) - 4 : py(rule.y) + 12;
+    parts.push(`<text x="${margin.left + plotWidth - 4}" y="${fmt(labelY)}" text-anchor="end" fill="#4b5563">${escapeXml(rule.label)}</text>`);
   }
 
   series.forEach((one, index) => {
@@ -96,9 +98,10 @@ export function renderSvgChart(series: ChartSeries[], options: ChartOptions): st
     parts.push(`<g fill="${color}">`);
     for (const point of valid) parts.push(`<circle cx="${fmt(px(point.x))}" cy="${fmt(py(point.y))}" r="2.5"><title>${escapeXml(`${one.name}: ${formatNumber(point.x)}, ${formatNumber(point.y)}`)}</title></circle>`);
     parts.push('</g>');
-    const legendY = margin.top + 14 + index * 14;
-    parts.push(`<rect x="${margin.left + plotWidth - 150}" y="${legendY - 9}" width="10" height="10" fill="${color}"/>`);
-    parts.push(`<text x="${margin.left + plotWidth - 136}" y="${legendY}" fill="#111827">${escapeXml(one.name)}</text>`);
+    // One legend row above the plot, so it never hides a point.
+    const legendX = margin.left + index * 160;
+    parts.push(`<rect x="${legendX}" y="${margin.top - 17}" width="10" height="10" fill="${color}"/>`);
+    parts.push(`<text x="${legendX + 14}" y="${margin.top - 8}" fill="#111827">${escapeXml(one.name)}</text>`);
   });
   parts.push('</svg>');
   return parts.join('\n');

@@ -79,7 +79,7 @@ async function submit(formTestId: string, fields: Record<string, string>): Promi
   const form = page.getByTestId(formTestId);
   for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value);
   const result = form.locator('.result');
-  await result.evaluate((element) => (element.textContent = ''));
+  await result.evaluate((element: { textContent: string | null }) => (element.textContent = ''));
   await form.locator('button[type="submit"]').click();
   await expect.poll(() => result.textContent(), { timeout: 30_000 }).not.toMatch(/^(…)?$/);
   return (await result.textContent()) ?? '';
@@ -129,6 +129,32 @@ describe('the live console', () => {
     await page.screenshot({ path: join(artifactsDir, '2-after-failover.png'), fullPage: true });
   });
 
+  it('revives, pauses, resumes and gracefully stops brokers from the page, and times the controlled shutdown', async () => {
+    const leaderOf1 = (await cell('web-orders-1', 'leader').textContent())!;
+    const dead = (await page.locator('[data-testid^="broker-"][data-alive="false"]').first().getAttribute('data-testid'))!.replace('broker-', '');
+    await page.getByTestId(`revive-${dead}`).click();
+    // The revived broker catches up and rejoins the ISR of the partition it lost.
+    const expanded = page.locator('[data-testid="timeline-event"][data-reason="ISR_EXPANDED"][data-partition="web-orders-1"]');
+    await expect.poll(() => expanded.count(), { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
+    await expect.poll(() => cell('web-orders-1', 'isr').textContent(), { timeout: 10_000 }).toContain(dead);
+
+    const other = ['A', 'B', 'C'].find((broker) => broker !== dead && broker !== leaderOf1)!;
+    await page.getByTestId(`pause-${other}`).click();
+    await expect.poll(() => page.getByTestId(`broker-${other}`).locator('td').nth(5).textContent(), { timeout: 5000 }).toBe('paused');
+    await page.getByTestId(`resume-${other}`).click();
+    await expect.poll(() => page.getByTestId(`broker-${other}`).locator('td').nth(5).textContent(), { timeout: 5000 }).toBe('running');
+
+    await page.getByTestId(`shutdown-${leaderOf1}`).click();
+    const moved = page.locator('[data-testid="timeline-event"][data-reason="CONTROLLED_SHUTDOWN"][data-partition="web-orders-1"]');
+    await expect.poll(() => moved.count(), { timeout: 10_000, interval: 100 }).toBe(1);
+    expect(await moved.getAttribute('data-leader')).toBe(dead);
+    const timing = moved.getByTestId('failover-timing');
+    await expect.poll(() => timing.textContent(), { timeout: 10_000 }).toMatch(/^shutdown request → promoted \+\d+ ms → first read \+\d+ ms$/);
+    await expect.poll(() => page.getByTestId(`broker-${leaderOf1}`).locator('td').nth(5).textContent(), { timeout: 5000 }).toBe('stopped');
+    console.log(`[browser] graceful stop of ${leaderOf1}: ${await timing.textContent()}`);
+    await page.screenshot({ path: join(artifactsDir, '3-controlled-shutdown.png'), fullPage: true });
+  });
+
   it('refuses bad input with the function\'s own error and writes nothing', async () => {
     const before = await client.describe();
     const hw = before.topics.find((topic) => topic.topic === 'web-orders')!.partitions.find((partition) => partition.Partition === 2)!.HighWatermark;
@@ -145,7 +171,7 @@ describe('the live console', () => {
     expect(after.topics.find((topic) => topic.topic === 'web-orders')!.partitions.find((partition) => partition.Partition === 2)!.HighWatermark).toBe(hw);
     expect(after.brokers.map((broker) => broker.brokerId)).not.toContain('bad id!');
     await page.getByTestId('create-topic-form').scrollIntoViewIfNeeded();
-    await page.screenshot({ path: join(artifactsDir, '3-bad-input.png'), fullPage: true });
+    await page.screenshot({ path: join(artifactsDir, '4-bad-input.png'), fullPage: true });
   });
 
   it('says clearly when the cloud is down, and recovers when it is back on the same port', async () => {
@@ -153,7 +179,7 @@ describe('the live console', () => {
     const banner = page.getByTestId('banner');
     await expect.poll(async () => (await banner.isVisible()) && (await banner.textContent()), { timeout: 15_000, interval: 100 }).toMatch(/unreachable|failed/);
     expect(await page.getByTestId('status').textContent()).toContain('DOWN');
-    await page.screenshot({ path: join(artifactsDir, '4-cloud-down.png'), fullPage: true });
+    await page.screenshot({ path: join(artifactsDir, '5-cloud-down.png'), fullPage: true });
 
     cloud = await startCloud(cloudPort);
     await expect.poll(() => banner.isVisible(), { timeout: 30_000, interval: 100 }).toBe(false);
