@@ -40,7 +40,7 @@ export class ClusterMonitor {
   private readonly stopped = new Set<string>();
   private readonly listeners = new Set<() => void>();
   /** Reads started when the console killed a leader, by topic-partition: they see the first read the new leader serves. */
-  private readonly readProbes = new Map<string, Promise<{ leader: string; at: number } | undefined>>();
+  private readonly readProbes = new Map<string, Promise<{ leader: string; at: number } | null | undefined>>();
   private timer?: NodeJS.Timeout;
   private running = false;
   private actionCount = 0;
@@ -123,8 +123,9 @@ export class ClusterMonitor {
   }
 
   /** Records something the console did (or failed to do) on the timeline. */
-  recordAction(text: string, ok: boolean): void {
-    this.timeline.unshift({ id: `action-${++this.actionCount}`, kind: 'action', at: Date.now(), text, ok });
+  recordAction(text: string, ok: boolean, at = Date.now()): void {
+    this.timeline.push({ id: `action-${++this.actionCount}`, kind: 'action', at, text, ok });
+    this.timeline.sort((a, b) => b.at - a.at);
     this.trim();
     this.emit();
   }
@@ -132,13 +133,28 @@ export class ClusterMonitor {
   /** The judge's own time of the last heartbeat (the lease it set, less the session timeout), not the simulator's receipt. */
   noteKilled(brokerId: string, leaseDeadlineMs: number): void {
     this.lastHeartbeat.set(brokerId, leaseDeadlineMs - this.options.sessionTimeoutMs);
-    // Reading from the kill on, rather than from when the event is drained, times the first read to within one read.
+    this.probeReadsAwayFrom(brokerId);
+  }
+
+  noteShutdownRequested(brokerId: string): void {
+    this.shutdownRequests.set(brokerId, Date.now());
+    this.probeReadsAwayFrom(brokerId);
+  }
+
+  /**
+   * Reads every partition the broker leads until another leader serves it. Reading from the
+   * kill or shutdown request on, rather than from when the event is drained, times the
+   * first read to within one read.
+   */
+  private probeReadsAwayFrom(brokerId: string): void {
     for (const topic of this.description.topics) {
       for (const partition of topic.partitions) {
         if (partition.Leader !== brokerId) continue;
         const key = `${partition.Topic}-${partition.Partition}`;
         const probe = pollUntil(
           async () => {
+            // A stopped console stops reading (null ends the poll).
+            if (!this.running) return null;
             const read = await this.options.client.consume({ topic: partition.Topic, partition: partition.Partition, offset: 0, maxRecords: 1 });
             return read.leader !== brokerId ? { leader: read.leader, at: Date.now() } : undefined;
           },
@@ -148,10 +164,6 @@ export class ClusterMonitor {
         void probe.finally(() => setTimeout(() => this.readProbes.get(key) === probe && this.readProbes.delete(key), 60_000).unref());
       }
     }
-  }
-
-  noteShutdownRequested(brokerId: string): void {
-    this.shutdownRequests.set(brokerId, Date.now());
   }
 
   noteStopped(brokerId: string, stopped: boolean): void {
@@ -205,13 +217,15 @@ export class ClusterMonitor {
       return;
     }
     try {
-      failover.firstReadAt = await pollUntil(
+      const readAt = await pollUntil(
         async () => {
+          if (!this.running) return null;
           const read = await this.options.client.consume({ topic, partition, offset: 0, maxRecords: 1 });
           return read.leader === newLeader ? Date.now() : undefined;
         },
         { timeoutMs: firstReadTimeoutMs, intervalMs: firstReadIntervalMs, description: `a read of ${topic}-${partition} served by ${newLeader}` },
       );
+      if (readAt !== null) failover.firstReadAt = readAt;
     } catch (error) {
       failover.firstReadError = (error as Error).message;
     }

@@ -275,13 +275,15 @@ class ConsoleActions {
     return this.logged(`consume ${String(body.topic)}-${String(body.partition)}`, () => this.client.consume(request as Parameters<LeadershipClient['consume']>[0]));
   }
 
+  /** Puts the action on the timeline at the time it was asked for, so it reads before the events it caused. */
   private async logged<T>(what: string, act: () => Promise<T>): Promise<T> {
+    const at = Date.now();
     try {
       const result = await act();
-      this.monitor.recordAction(what, true);
+      this.monitor.recordAction(what, true, at);
       return result;
     } catch (error) {
-      this.monitor.recordAction(error instanceof BadRequest ? `${what}: ${error.message}` : this.monitor.explain(what, error), false);
+      this.monitor.recordAction(error instanceof BadRequest ? `${what}: ${error.message}` : this.monitor.explain(what, error), false, at);
       throw error;
     }
   }
