@@ -115,6 +115,8 @@ describe('the live console', () => {
     expect(await entry.getAttribute('data-epoch')).toBe(String(oldEpoch + 1));
     expect(await entry.getAttribute('data-leader')).toBe(newLeader);
 
+    expect(await page.getByTestId('broker-action-result').textContent()).toBe(`kill ${oldLeader}: done`);
+
     // The failover's three legs, as the page tells them.
     const timing = entry.getByTestId('failover-timing');
     await expect.poll(() => timing.textContent(), { timeout: 10_000 }).toMatch(/^last heartbeat → promoted \+\d+ ms → first read \+\d+ ms$/);

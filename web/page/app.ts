@@ -224,8 +224,12 @@ async function post(path: string, body: unknown): Promise<{ ok: boolean; result?
 }
 
 async function brokerAction(brokerId: string, verb: string): Promise<void> {
+  const output = $('#broker-action-result');
+  output.className = 'result';
+  output.textContent = `${verb} ${brokerId} …`;
   const answer = await post(`/api/brokers/${encodeURIComponent(brokerId)}/${verb}`, {});
-  if (!answer.ok) window.alert(answer.error);
+  output.className = `result ${answer.ok ? 'ok' : 'error'}`;
+  output.textContent = answer.ok ? `${verb} ${brokerId}: done` : `Refused: ${answer.error ?? 'unknown error'}`;
 }
 
 function wireForm(formId: string, path: string, show: (result: unknown) => string): void {
