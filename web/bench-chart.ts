@@ -14,24 +14,33 @@ export interface FailoverChart {
  * a series, and a `sessionTimeoutMs` found anywhere becomes a reference line.
  */
 export function failoverChartFromFile(file: string): FailoverChart {
+  return benchChartFromFile(file, 'failover');
+}
+
+/** Any benchmark's JSON in bench-results/, drawn the same tolerant way (other benchmarks write there too). */
+export function benchChartFromFile(file: string, name: string): FailoverChart {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return noChart(`No failover benchmark results yet (${file}); run \`npm run bench:failover\`.`);
+    return noChart(`No ${name} benchmark results yet (${file}); run \`npm run bench:${name}\`.`, name);
   }
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (error) {
-    return noChart(`${file} is not JSON: ${(error as Error).message}`);
+    return noChart(`${file} is not JSON: ${(error as Error).message}`, name);
   }
-  return failoverChart(data);
+  return name === 'failover' ? failoverChart(data) : benchChart(data, name);
 }
 
 export function failoverChart(data: unknown): FailoverChart {
+  return benchChart(data, 'failover');
+}
+
+function benchChart(data: unknown, name: string): FailoverChart {
   const runs = findRuns(data);
-  if (!runs || runs.length === 0) return noChart('The failover results hold no per-run numbers to draw.');
+  if (!runs || runs.length === 0) return noChart(`The ${name} results hold no per-run numbers to draw.`, name);
   const fields = [...new Set(runs.flatMap((run) => Object.keys(run).filter((key) => typeof run[key] === 'number')))];
   const series: ChartSeries[] = fields.map((field) => ({
     name: field,
@@ -40,9 +49,9 @@ export function failoverChart(data: unknown): FailoverChart {
   const sessionTimeoutMs = findNumber(data, 'sessionTimeoutMs');
   const at = isRecord(data) && typeof data.at === 'string' ? ` (${data.at})` : '';
   const svg = renderSvgChart(series, {
-    title: `Failover benchmark: ${runs.length} runs${at}`,
+    title: `${name[0].toUpperCase()}${name.slice(1)} benchmark: ${runs.length} runs${at}`,
     xLabel: 'run',
-    yLabel: 'ms after the last heartbeat',
+    yLabel: name === 'failover' ? 'ms after the last heartbeat' : fields.every((field) => /Ms$/.test(field)) ? 'ms' : 'value',
     rules: sessionTimeoutMs === undefined ? [] : [{ y: sessionTimeoutMs, label: `session timeout ${sessionTimeoutMs} ms` }],
     // Runs differ by tens of ms over seconds: from zero they would draw one flat line.
     yFromZero: false,
@@ -56,8 +65,8 @@ export function writeFailoverChart(jsonFile: string, svgFile = jsonFile.replace(
   return svgFile;
 }
 
-function noChart(summary: string): FailoverChart {
-  return { svg: renderSvgChart([], { title: 'Failover benchmark' }), summary, found: false };
+function noChart(summary: string, name: string): FailoverChart {
+  return { svg: renderSvgChart([], { title: `${name[0].toUpperCase()}${name.slice(1)} benchmark` }), summary, found: false };
 }
 
 type Row = Record<string, unknown>;

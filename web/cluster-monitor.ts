@@ -8,6 +8,8 @@ import type { BrokerRow, ConsoleSnapshot, TimelineEntry } from './snapshot.js';
 /** How long a failover's first read is looked for before the entry says "not served". */
 const firstReadTimeoutMs = 30_000;
 const firstReadIntervalMs = 50;
+/** How long before a killed leader's lease lapses its partitions start being read. */
+const probeLeadMs = 300;
 const timelineLimit = 300;
 
 export interface ClusterMonitorOptions {
@@ -76,23 +78,24 @@ export class ClusterMonitor {
 
   private async doRefresh(): Promise<void> {
     const checkedAt = Date.now();
-    try {
-      this.description = await this.options.client.describe();
-      this.cloud = { ok: true, lastOkAt: Date.now(), checkedAt };
+    // Side by side: the queue is on another service, and a failover's event should not wait for a slow describe.
+    const [described, drained] = await Promise.allSettled([
+      this.options.client.describe(),
+      drainLeadershipEvents(this.options.sqs, this.options.queueUrl),
+    ]);
+    if (described.status === 'fulfilled') {
+      this.description = described.value;
       for (const broker of this.description.brokers) {
         this.lastHeartbeat.set(broker.brokerId, Math.max(broker.lastHeartbeatAt, this.lastHeartbeat.get(broker.brokerId) ?? 0));
       }
-    } catch (error) {
-      this.cloud = { ok: false, error: this.explain('the describe function', error), lastOkAt: this.cloud.lastOkAt, checkedAt };
     }
-    if (this.cloud.ok) {
-      try {
-        const events = await drainLeadershipEvents(this.options.sqs, this.options.queueUrl);
-        for (const event of events) this.addEvent(event);
-      } catch (error) {
-        this.cloud = { ok: false, error: this.explain('the leadership-event queue', error), lastOkAt: this.cloud.lastOkAt, checkedAt };
-      }
-    }
+    if (drained.status === 'fulfilled') for (const event of drained.value) this.addEvent(event);
+    this.cloud =
+      described.status === 'rejected'
+        ? { ok: false, error: this.explain('the describe function', described.reason), lastOkAt: this.cloud.lastOkAt, checkedAt }
+        : drained.status === 'rejected'
+          ? { ok: false, error: this.explain('the leadership-event queue', drained.reason), lastOkAt: this.cloud.lastOkAt, checkedAt }
+          : { ok: true, lastOkAt: Date.now(), checkedAt };
     this.emit();
   }
 
@@ -133,7 +136,8 @@ export class ClusterMonitor {
   /** The judge's own time of the last heartbeat (the lease it set, less the session timeout), not the simulator's receipt. */
   noteKilled(brokerId: string, leaseDeadlineMs: number): void {
     this.lastHeartbeat.set(brokerId, leaseDeadlineMs - this.options.sessionTimeoutMs);
-    this.probeReadsAwayFrom(brokerId);
+    // No other leader can serve before the lease lapses; reading earlier would only load the data plane the failover needs.
+    this.probeReadsAwayFrom(brokerId, leaseDeadlineMs - probeLeadMs);
   }
 
   noteShutdownRequested(brokerId: string): void {
@@ -146,7 +150,7 @@ export class ClusterMonitor {
    * kill or shutdown request on, rather than from when the event is drained, times the
    * first read to within one read.
    */
-  private probeReadsAwayFrom(brokerId: string): void {
+  private probeReadsAwayFrom(brokerId: string, notBefore = 0): void {
     for (const topic of this.description.topics) {
       for (const partition of topic.partitions) {
         if (partition.Leader !== brokerId) continue;
@@ -155,6 +159,7 @@ export class ClusterMonitor {
           async () => {
             // A stopped console stops reading (null ends the poll).
             if (!this.running) return null;
+            if (Date.now() < notBefore) return undefined;
             const read = await this.options.client.consume({ topic: partition.Topic, partition: partition.Partition, offset: 0, maxRecords: 1 });
             return read.leader !== brokerId ? { leader: read.leader, at: Date.now() } : undefined;
           },

@@ -5,7 +5,7 @@
  * console's own BrokerSimulator processes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile } from 'node:fs/promises';
+import { readFile, readdir } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { BrokerSimulator } from '../client/broker-simulator.js';
 import { LeadershipClient, RemoteFunctionError } from '../client/lambda-client.js';
 import type { LeadershipStackOutputs } from '../client/stack-outputs.js';
-import { failoverChartFromFile } from './bench-chart.js';
+import { benchChartFromFile } from './bench-chart.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 
 const pageDir = fileURLToPath(new URL('./page/', import.meta.url));
@@ -69,7 +69,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     sessionTimeoutMs: options.sessionTimeoutMs,
     pollIntervalMs: options.pollIntervalMs,
   });
-  const benchFile = join(options.benchResultsDir ?? join(repoRoot, 'bench-results'), 'failover.json');
+  const benchDir = options.benchResultsDir ?? join(repoRoot, 'bench-results');
   const assets = await bundlePage();
 
   const streams = new Set<ServerResponse>();
@@ -102,11 +102,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (path === '/style.css') return sendText(response, 200, assets.css, 'text/css; charset=utf-8');
       if (path === '/api/state') return sendJson(response, 200, monitor.snapshot());
       if (path === '/api/stream') return openStream(request, response);
-      if (path === '/bench/failover.svg') return sendText(response, 200, failoverChartFromFile(benchFile).svg, 'image/svg+xml');
-      if (path === '/api/bench') {
-        const { summary, found } = failoverChartFromFile(benchFile);
-        return sendJson(response, 200, { summary, found, file: benchFile });
-      }
+      const chart = /^\/bench\/([\w.-]+)\.svg$/.exec(path);
+      if (chart) return sendText(response, 200, benchChartFromFile(join(benchDir, `${chart[1]}.json`), chart[1]).svg, 'image/svg+xml');
+      if (path === '/api/bench') return sendJson(response, 200, await benchList(benchDir));
       return sendJson(response, 404, { ok: false, error: `no such page: ${path}` });
     }
     if (request.method === 'POST') {
@@ -330,6 +328,16 @@ function sendJson(response: ServerResponse, status: number, body: unknown): void
 function sendText(response: ServerResponse, status: number, text: string, contentType: string): void {
   response.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-store' });
   response.end(text);
+}
+
+/** The failover benchmark first (its chart is the page's), then whatever else the benchmarks wrote. */
+async function benchList(dir: string): Promise<Array<{ name: string; summary: string; found: boolean }>> {
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const names = ['failover', ...files.filter((file) => /^[\w.-]+\.json$/.test(file)).map((file) => file.slice(0, -'.json'.length)).filter((name) => name !== 'failover').sort()];
+  return names.map((name) => {
+    const { summary, found } = benchChartFromFile(join(dir, `${name}.json`), name);
+    return { name, summary, found };
+  });
 }
 
 /** The page's TypeScript, bundled in memory: nothing built is committed, nothing is fetched. */

@@ -53,6 +53,9 @@ beforeAll(async () => {
     join(benchDir, 'failover.json'),
     JSON.stringify({ settings: { sessionTimeoutMs: 3000 }, runs: [3095, 3072, 3060, 3119, 3054].map((promotedMs, index) => ({ promotedMs, firstReadMs: promotedMs + 20 + index * 5 })) }),
   );
+  // Other benchmarks write their own JSON beside it, in shapes the console does not know.
+  writeFileSync(join(benchDir, 'scale.json'), JSON.stringify({ samples: [{ brokers: 4, p99Ms: 120 }, { brokers: 8, p99Ms: 180 }] }));
+  writeFileSync(join(benchDir, 'broken.json'), '{ not json');
   server = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, port: 0, benchResultsDir: benchDir, pollIntervalMs: 250 });
 
   profileDir = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
@@ -128,6 +131,9 @@ describe('the live console', () => {
 
     expect(await submit('consume-form', { topic: 'web-orders', partition: '1', offset: '0', maxRecords: '10' })).toContain(`3 records from leader ${newLeader}`);
     await expect.poll(() => page.getByTestId('bench-summary').textContent(), { timeout: 5000 }).toContain('5 runs');
+    expect(await page.getByTestId('bench-scale').textContent()).toContain('scale.json: 2 runs, series: brokers, p99Ms');
+    expect(await page.getByTestId('bench-broken').count()).toBe(0);
+    expect(await page.getByTestId('bench-chart').evaluate((image: { naturalWidth: number }) => image.naturalWidth)).toBeGreaterThan(0);
     await page.screenshot({ path: join(artifactsDir, '2-after-failover.png'), fullPage: true });
   });
 

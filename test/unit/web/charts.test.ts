@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { failoverChart } from '../../../web/bench-chart.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { benchChartFromFile, failoverChart } from '../../../web/bench-chart.js';
 import { niceTicks, renderSvgChart } from '../../../web/svg-chart.js';
 
 describe('renderSvgChart', () => {
@@ -45,5 +48,16 @@ describe('failoverChart', () => {
     expect(failoverChart({ samples: [{ detectMs: 10 }] }).summary).toBe('1 runs, series: detectMs');
     expect(failoverChart({ runs: [] }).found).toBe(false);
     expect(failoverChart('nonsense').found).toBe(false);
+  });
+
+  it('draws any benchmark file, and says why when it cannot', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
+    writeFileSync(join(dir, 'scale.json'), JSON.stringify({ samples: [{ p99Ms: 120 }, { p99Ms: 180 }] }));
+    writeFileSync(join(dir, 'broken.json'), '{');
+    expect(benchChartFromFile(join(dir, 'scale.json'), 'scale')).toMatchObject({ found: true, summary: '2 runs, series: p99Ms' });
+    expect(benchChartFromFile(join(dir, 'scale.json'), 'scale').svg).toContain('Scale benchmark: 2 runs');
+    expect(benchChartFromFile(join(dir, 'broken.json'), 'broken').summary).toMatch(/is not JSON/);
+    expect(benchChartFromFile(join(dir, 'failover.json'), 'failover').summary).toMatch(/No failover benchmark results yet .*npm run bench:failover/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });
