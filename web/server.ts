@@ -137,23 +137,31 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   monitor.start();
   const host = options.host ?? '127.0.0.1';
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  let stopping: Promise<void> | undefined;
 
   return {
     url,
     port,
     monitor,
     simulator,
-    async stop() {
-      clearInterval(ticker);
-      await monitor.stop();
-      for (const stream of streams) stream.end();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeAllConnections();
-      await simulator.stop();
-      client.close();
-      sqs.destroy();
+    stop() {
+      stopping ??= stopServer();
+      return stopping;
     },
   };
+
+  async function stopServer(): Promise<void> {
+    clearInterval(ticker);
+    await monitor.stop();
+    for (const stream of streams) stream.end();
+    // An open page reconnects its event stream at once; close its connections rather than wait for them.
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeAllConnections();
+    await closed;
+    await simulator.stop();
+    client.close();
+    sqs.destroy();
+  }
 }
 
 type BrokerVerb = 'kill' | 'pause' | 'resume' | 'revive' | 'shutdown';
@@ -173,8 +181,8 @@ class ConsoleActions {
 
   private find(brokerId: string) {
     for (const simulator of this.simulators) {
-      const broker = simulator.list().find((candidate) => candidate.id === brokerId && candidate.incarnation !== undefined);
-      if (broker) return { simulator, broker };
+    const broker = simulator.list().find((candidate) => candidate.id === brokerId && candidate.incarnation !== undefined);
+    if (broker) return { simulator, broker };
     }
     return undefined;
   }
@@ -182,40 +190,40 @@ class ConsoleActions {
   async broker(brokerId: string, verb: BrokerVerb): Promise<unknown> {
     const found = this.find(brokerId);
     if (!found) {
-      const names = this.simulators.flatMap((simulator) => simulator.list().filter((b) => b.incarnation !== undefined).map((b) => b.id));
-      throw new BadRequest(`broker "${brokerId}" is not one of the console's simulated brokers (${names.join(', ') || 'none'}); start it from the page first`);
+    const names = this.simulators.flatMap((simulator) => simulator.list().filter((b) => b.incarnation !== undefined).map((b) => b.id));
+    throw new BadRequest(`broker "${brokerId}" is not one of the console's simulated brokers (${names.join(', ') || 'none'}); start it from the page first`);
     }
     const { simulator, broker: known } = found;
     return this.logged(`${verb} ${brokerId}`, async () => {
-      switch (verb) {
-        case 'kill': {
-          const killed = await simulator.kill(brokerId);
-          this.monitor.noteKilled(brokerId, killed.leaseDeadlineMs);
-          this.monitor.noteStopped(brokerId, false);
-          return { ...killed, note: `last heartbeat accepted ${Date.now() - killed.lastAckedHeartbeatAt} ms ago; lease lapses at ${new Date(killed.leaseDeadlineMs).toISOString()}` };
-        }
-        case 'pause':
-          simulator.pause(brokerId);
-          return { paused: brokerId };
-        case 'resume':
-          await simulator.resume(brokerId);
-          this.monitor.noteStopped(brokerId, false);
-          return { resumed: brokerId };
-        case 'revive':
-          await simulator.revive(brokerId);
-          this.monitor.noteStopped(brokerId, false);
-          return { revived: brokerId };
-        case 'shutdown': {
-          // The process stops heartbeating first, so no heartbeat re-registers the lease the shutdown deletes.
-          const incarnation = known.incarnation;
-          if (incarnation === undefined) throw new BadRequest(`broker "${brokerId}" has no accepted heartbeat yet`);
-          if (known.status === 'running') await simulator.kill(brokerId);
-          this.monitor.noteShutdownRequested(brokerId);
-          const result = await this.client.controlledShutdown(brokerId, incarnation);
-          this.monitor.noteStopped(brokerId, true);
-          return result;
-        }
+    switch (verb) {
+      case 'kill': {
+        const killed = await simulator.kill(brokerId);
+        this.monitor.noteKilled(brokerId, killed.leaseDeadlineMs);
+        this.monitor.noteStopped(brokerId, false);
+        return { ...killed, note: `last heartbeat accepted ${Date.now() - killed.lastAckedHeartbeatAt} ms ago; lease lapses at ${new Date(killed.leaseDeadlineMs).toISOString()}` };
       }
+      case 'pause':
+        simulator.pause(brokerId);
+        return { paused: brokerId };
+      case 'resume':
+        await simulator.resume(brokerId);
+        this.monitor.noteStopped(brokerId, false);
+        return { resumed: brokerId };
+      case 'revive':
+        await simulator.revive(brokerId);
+        this.monitor.noteStopped(brokerId, false);
+        return { revived: brokerId };
+      case 'shutdown': {
+        // The process stops heartbeating first, so no heartbeat re-registers the lease the shutdown deletes.
+        const incarnation = known.incarnation;
+        if (incarnation === undefined) throw new BadRequest(`broker "${brokerId}" has no accepted heartbeat yet`);
+        if (known.status === 'running') await simulator.kill(brokerId);
+        this.monitor.noteShutdownRequested(brokerId);
+        const result = await this.client.controlledShutdown(brokerId, incarnation);
+        this.monitor.noteStopped(brokerId, true);
+        return result;
+      }
+    }
     });
   }
 
@@ -226,25 +234,25 @@ class ConsoleActions {
     if (found) return this.broker(brokerId, 'revive');
     const own = this.simulators[0];
     return this.logged(`start broker ${brokerId}`, async () => {
-      this.heartbeatErrors.delete(brokerId);
-      await own.start([brokerId]);
-      if (own.list().find((broker) => broker.id === brokerId)?.incarnation === undefined) {
-        // The heartbeat function refused the first heartbeat (a bad id, or the cloud is down): nothing registered, stop retrying.
-        own.pause(brokerId);
-        throw this.heartbeatErrors.get(brokerId) ?? new Error(`the first heartbeat of "${brokerId}" was not accepted`);
-      }
-      this.monitor.noteStopped(brokerId, false);
-      return { started: brokerId };
+    this.heartbeatErrors.delete(brokerId);
+    await own.start([brokerId]);
+    if (own.list().find((broker) => broker.id === brokerId)?.incarnation === undefined) {
+      // The heartbeat function refused the first heartbeat (a bad id, or the cloud is down): nothing registered, stop retrying.
+      own.pause(brokerId);
+      throw this.heartbeatErrors.get(brokerId) ?? new Error(`the first heartbeat of "${brokerId}" was not accepted`);
+    }
+    this.monitor.noteStopped(brokerId, false);
+    return { started: brokerId };
     });
   }
 
   createTopic(body: Record<string, unknown>): Promise<unknown> {
     const request = {
-      topic: body.topic,
-      partitions: numeric(body.partitions),
-      replicationFactor: numeric(body.replicationFactor),
-      ...(blank(body.minInsyncReplicas) ? {} : { minInsyncReplicas: numeric(body.minInsyncReplicas) }),
-      ...(body.uncleanLeaderElection === undefined ? {} : { uncleanLeaderElection: body.uncleanLeaderElection }),
+    topic: body.topic,
+    partitions: numeric(body.partitions),
+    replicationFactor: numeric(body.replicationFactor),
+    ...(blank(body.minInsyncReplicas) ? {} : { minInsyncReplicas: numeric(body.minInsyncReplicas) }),
+    ...(body.uncleanLeaderElection === undefined ? {} : { uncleanLeaderElection: body.uncleanLeaderElection }),
     };
     return this.logged(`create topic ${String(body.topic)}`, () => this.client.createTopic(request as Parameters<LeadershipClient['createTopic']>[0]));
   }
@@ -253,22 +261,22 @@ class ConsoleActions {
     const lines = typeof body.records === 'string' ? body.records.split('\n').filter((line) => line.trim() !== '') : body.records;
     // "key:value" per line, as the CLI's --key-separator : reads stdin.
     const records = Array.isArray(lines)
-      ? lines.map((line) => {
-          if (typeof line !== 'string') return line as unknown;
-          const at = line.indexOf(':');
-          return at < 0 ? { key: null, value: line } : { key: line.slice(0, at), value: line.slice(at + 1) };
-        })
-      : lines;
+    ? lines.map((line) => {
+        if (typeof line !== 'string') return line as unknown;
+        const at = line.indexOf(':');
+        return at < 0 ? { key: null, value: line } : { key: line.slice(0, at), value: line.slice(at + 1) };
+      })
+    : lines;
     const request = { topic: body.topic, partition: numeric(body.partition), records };
     return this.logged(`produce to ${String(body.topic)}-${String(body.partition)}`, () => this.client.produce(request as Parameters<LeadershipClient['produce']>[0]));
   }
 
   consume(body: Record<string, unknown>): Promise<unknown> {
     const request = {
-      topic: body.topic,
-      partition: numeric(body.partition),
-      ...(blank(body.offset) ? {} : { offset: numeric(body.offset) }),
-      ...(blank(body.maxRecords) ? {} : { maxRecords: numeric(body.maxRecords) }),
+    topic: body.topic,
+    partition: numeric(body.partition),
+    ...(blank(body.offset) ? {} : { offset: numeric(body.offset) }),
+    ...(blank(body.maxRecords) ? {} : { maxRecords: numeric(body.maxRecords) }),
     };
     return this.logged(`consume ${String(body.topic)}-${String(body.partition)}`, () => this.client.consume(request as Parameters<LeadershipClient['consume']>[0]));
   }
@@ -277,12 +285,12 @@ class ConsoleActions {
   private async logged<T>(what: string, act: () => Promise<T>): Promise<T> {
     const at = Date.now();
     try {
-      const result = await act();
-      this.monitor.recordAction(what, true, at);
-      return result;
+    const result = await act();
+    this.monitor.recordAction(what, true, at);
+    return result;
     } catch (error) {
-      this.monitor.recordAction(error instanceof BadRequest ? `${what}: ${error.message}` : this.monitor.explain(what, error), false, at);
-      throw error;
+    this.monitor.recordAction(error instanceof BadRequest ? `${what}: ${error.message}` : this.monitor.explain(what, error), false, at);
+    throw error;
     }
   }
 }

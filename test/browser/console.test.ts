@@ -197,4 +197,10 @@ describe('the live console', () => {
     expect(await submit('create-topic-form', { topic: 'after-restart', partitions: '1', replicationFactor: '1', minInsyncReplicas: '' })).toContain('created after-restart');
     await expect.poll(() => cell('after-restart-1', 'state').textContent(), { timeout: 10_000 }).toBe('ONLINE');
   });
+
+  it('stops with the page still open, and the page says the console is gone', async () => {
+    await server.stop();
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000, interval: 100 }).toBe('console server unreachable');
+    expect(await page.getByTestId('banner').textContent()).toMatch(/console server does not answer/);
+  });
 });
