@@ -1,9 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Five projects: pure unit tests, the deterministic simulation, CDK template assertions, end-to-end tests of the
+ * Six projects: pure unit tests, the deterministic simulation, CDK template assertions, end-to-end tests of the
  * embedded cloud's parts (each starts its own moto_server), and end-to-end tests of the
- * deployed stack (one shared target, started by test/e2e/stack/global-setup.ts).
+ * deployed stack (one shared target, started by test/e2e/stack/global-setup.ts), and the
+ * live console driven in a real browser (test/browser).
  * The end-to-end projects run their files one at a time: they share two cores with a
  * single-threaded moto, and timing-sensitive failovers should not fight for them.
  */
@@ -36,6 +37,16 @@ export default defineConfig({
           name: 'e2e-stack',
           include: ['test/e2e/stack/**/*.test.ts'],
           globalSetup: ['test/e2e/stack/global-setup.ts'],
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
+      {
+        // The live console in headless Chromium against its own embedded cloud (scripts/lib/chromium.ts installs the browser).
+        test: {
+          name: 'browser',
+          include: ['test/browser/**/*.test.ts'],
           fileParallelism: false,
           testTimeout: 120_000,
           hookTimeout: 300_000,

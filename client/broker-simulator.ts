@@ -1,7 +1,7 @@
 import { type HeartbeatResponse, LeadershipClient, RemoteFunctionError } from './lambda-client.js';
 import { pollUntil } from './poll.js';
 
-type BrokerStatus = 'running' | 'paused' | 'dead';
+export type BrokerStatus = 'running' | 'paused' | 'dead';
 
 interface SimulatedBroker {
   id: string;
@@ -130,6 +130,17 @@ export class BrokerSimulator {
     const broker = this.require(id);
     broker.incarnation = undefined;
     return this.run(id);
+  }
+
+  /** What each simulated broker is doing, for views of the cluster (the web console). */
+  list(): Array<{ id: string; status: BrokerStatus; incarnation?: number; lastAckedHeartbeatAt?: number; leaseDeadlineMs?: number }> {
+    return [...this.brokers.values()].map(({ id, status, incarnation, lastAckedHeartbeatAt, leaseDeadlineMs }) => ({
+      id,
+      status,
+      incarnation,
+      lastAckedHeartbeatAt,
+      leaseDeadlineMs,
+    }));
   }
 
   async stop(): Promise<void> {

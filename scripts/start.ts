@@ -3,7 +3,7 @@
  * the stack from cdk.out, plays the seed scenario (unless --no-demo) and stays up until
  * Ctrl-C, which stops everything it started.
  *
- *   npm start -- --no-demo --port 4566 --session-timeout-ms 9000 --heartbeat-interval-ms 2000 --ttl-period-ms 1000
+ *   npm start -- --no-demo --port 4566 --session-timeout-ms 9000 --heartbeat-interval-ms 2000 --ttl-period-ms 1000 --console-port 4580
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { repoRoot, synthesize } from '../tools/synth.js';
 import { formatTable } from './lib/format.js';
 import { playSeedScenario } from './lib/seed-demo.js';
 import { useDummyCredentialsIfUnset } from '../tools/local-env.js';
+import { startConsoleServer } from '../web/server.js';
 
 useDummyCredentialsIfUnset();
 const stackName = 'PartitionLeadership';
@@ -24,6 +25,8 @@ const { values: args } = parseArgs({
     'heartbeat-interval-ms': { type: 'string', default: '2000' },
     'ttl-period-ms': { type: 'string', default: '1000' },
     verbose: { type: 'boolean', default: false },
+    'console-port': { type: 'string', default: '4580' },
+    'console-host': { type: 'string', default: '127.0.0.1' },
   },
 });
 
@@ -53,11 +56,13 @@ const cloud = await startLocalCloud({
 );
 
 let demo: Awaited<ReturnType<typeof playSeedScenario>> | undefined;
+const live: { console?: Awaited<ReturnType<typeof startConsoleServer>> } = {};
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {
   if (stopping) return;
   stopping = true;
   console.log(`\n${signal}: stopping the embedded cloud ...`);
+  await live.console?.stop().catch(() => undefined);
   await demo?.stop().catch(() => undefined);
   await cloud.stop();
   console.log('Stopped. Nothing is left listening.');
@@ -81,6 +86,16 @@ console.log(`  TTL reaper period  ${ttlPeriodMs === 0 ? 'off' : `${ttlPeriodMs} 
 if (!args['no-demo']) {
   demo = await playSeedScenario({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, log: step });
 }
+
+// After the demo: it reads the leadership-event queue itself, and the console would take its events.
+live.console = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, host: args['console-host'], port: positiveInteger('console-port', args['console-port'], { allowZero: true }), simulator: demo?.simulator })
+  .catch(async (error: unknown) => {
+    console.error(`npm start: the live console could not start on port ${args['console-port']} (--console-port N picks another): ${(error as Error).message}`);
+    await demo?.stop().catch(() => undefined);
+    await cloud.stop();
+    process.exit(2);
+  });
+step(`Live console (brokers, partitions, failovers as they happen): ${live.console.url}`);
 
 console.log(`
 The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):

@@ -1,23 +1,28 @@
 /**
  * `npm test`: the linter (`npm run lint`), then unit, simulation and infra tests in parallel,
  * then the end-to-end projects one after the other (they share two cores with the data
- * planes), then one closing line that totals them: "tests: N passed, N failed, N skipped".
+ * planes), then the live console's browser test (Debian's chromium installed first if
+ * missing), then one closing line that totals them: "tests: N passed, N failed, N skipped".
  * Every phase runs even if an earlier one failed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../tools/synth.js';
+import { ensureChromium } from './lib/chromium.js';
 
 interface Phase {
   name: string;
   projects: string[];
+  /** Installs what the phase needs first (a clean CI machine has no browser). */
+  prepare?: () => void;
 }
 
 const phases: Phase[] = [
   { name: 'unit+infra', projects: ['unit', 'simulation', 'infra'] },
   { name: 'e2e', projects: ['e2e'] },
   { name: 'e2e-stack', projects: ['e2e-stack'] },
+  { name: 'browser', projects: ['browser'], prepare: () => void ensureChromium() },
 ];
 
 interface JsonReport {
@@ -42,6 +47,7 @@ else totals.failedPhases.push('lint');
 for (const phase of phases) {
   const reportFile = join(resultsDir, `${phase.name}.json`);
   console.log(`\n=== ${phase.name} ===`);
+  phase.prepare?.();
   const exitCode = await runVitest([
     'run',
     ...phase.projects.flatMap((project) => ['--project', project]),

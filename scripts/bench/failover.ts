@@ -22,6 +22,7 @@ import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 import { repoRoot, synthesize } from '../../tools/synth.js';
 import { summarize } from '../../test/support/stats.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
+import { writeFailoverChart } from '../../web/bench-chart.js';
 
 useDummyCredentialsIfUnset();
 const { values: args } = parseArgs({
@@ -91,6 +92,8 @@ const result = {
   runs,
 };
 writeFileSync(join(repoRoot, 'bench-results', 'failover.json'), `${JSON.stringify(result, null, 2)}\n`);
+// The same chart the live console draws, as a file beside the JSON.
+console.log(`chart: ${writeFailoverChart(join(repoRoot, 'bench-results', 'failover.json'))}`);
 console.log(JSON.stringify({ ...result, runs: undefined }, null, 2));
 
 /**

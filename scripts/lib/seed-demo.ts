@@ -22,7 +22,7 @@ const recordsPerPartition = 10;
  * acknowledged on every partition, A dies, B takes partition 1, a consumer reads from B.
  * Leaves B, C and D heartbeating so the cluster stays up for the user to explore.
  */
-export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop(): Promise<void> }> {
+export async function playSeedScenario(options: SeedDemoOptions): Promise<{ simulator: BrokerSimulator; stop(): Promise<void> }> {
   const { log, sessionTimeoutMs } = options;
   const client = new LeadershipClient(options.outputs, { endpoint: options.endpoint });
   const sqs = new SQSClient({ endpoint: options.endpoint });
@@ -82,6 +82,7 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ stop
   }
 
   return {
+    simulator,
     async stop() {
       await simulator.stop();
       client.close();

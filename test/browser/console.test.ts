@@ -1,0 +1,206 @@
+/**
+ * The live console in a real headless Chromium (Debian's, driven by playwright-core): its
+ * own embedded cloud on a free port, its own console server on another, a short session
+ * timeout, and every wait a poll against a deadline.
+ */
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LeadershipClient } from '../../client/lambda-client.js';
+import { pollUntil } from '../../client/poll.js';
+import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../client/stack-outputs.js';
+import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
+import { repoRoot, synthesize } from '../../tools/synth.js';
+import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
+import { chromiumPath } from '../../scripts/lib/chromium.js';
+import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
+
+const stackName = 'PartitionLeadership';
+const sessionTimeoutMs = 6000;
+const heartbeatIntervalMs = 1000;
+const artifactsDir = join(repoRoot, 'test-results', 'web-console');
+const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.web');
+
+let cloud: LocalCloud;
+let cloudPort: number;
+let outputs: LeadershipStackOutputs;
+let client: LeadershipClient;
+let server: ConsoleServer;
+let context: BrowserContext;
+let page: Page;
+let profileDir: string;
+let benchDir: string;
+
+async function startCloud(port: number): Promise<LocalCloud> {
+  return startLocalCloud({ port, assemblyDir, ttlPeriodMs: 0, region: 'us-east-1' });
+}
+
+beforeAll(async () => {
+  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: \`npm test\` installs Debian's chromium (scripts/lib/chromium.ts), or apt-get install -y chromium`);
+  useDummyCredentialsIfUnset();
+  mkdirSync(artifactsDir, { recursive: true });
+  mkdirSync(assemblyDir, { recursive: true });
+  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
+  cloud = await startCloud(0);
+  cloudPort = Number(new URL(cloud.endpoint).port);
+  outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
+  client = new LeadershipClient(outputs, { endpoint: cloud.endpoint, region: 'us-east-1' });
+
+  benchDir = mkdtempSync(join(tmpdir(), 'bench-results-'));
+  writeFileSync(
+    join(benchDir, 'failover.json'),
+    JSON.stringify({ settings: { sessionTimeoutMs: 3000 }, runs: [3095, 3072, 3060, 3119, 3054].map((promotedMs, index) => ({ promotedMs, firstReadMs: promotedMs + 20 + index * 5 })) }),
+  );
+  // Other benchmarks write their own JSON beside it, in shapes the console does not know.
+  writeFileSync(join(benchDir, 'scale.json'), JSON.stringify({ samples: [{ brokers: 4, p99Ms: 120 }, { brokers: 8, p99Ms: 180 }] }));
+  writeFileSync(join(benchDir, 'broken.json'), '{ not json');
+  server = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, port: 0, benchResultsDir: benchDir, pollIntervalMs: 250 });
+
+  profileDir = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
+  context = await chromium.launchPersistentContext(profileDir, {
+    executablePath: chromiumPath,
+    headless: true,
+    viewport: { width: 1280, height: 1000 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = context.pages()[0] ?? (await context.newPage());
+  await page.goto(server.url);
+});
+
+afterAll(async () => {
+  await context?.close();
+  await server?.stop();
+  client?.close();
+  await cloud?.stop();
+  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
+  if (benchDir) rmSync(benchDir, { recursive: true, force: true });
+});
+
+async function submit(formTestId: string, fields: Record<string, string>): Promise<string> {
+  const form = page.getByTestId(formTestId);
+  for (const [name, value] of Object.entries(fields)) await form.locator(`[name="${name}"]`).fill(value);
+  const result = form.locator('.result');
+  await result.evaluate((element: { textContent: string | null }) => (element.textContent = ''));
+  await form.locator('button[type="submit"]').click();
+  await expect.poll(() => result.textContent(), { timeout: 30_000 }).not.toMatch(/^(…)?$/);
+  return (await result.textContent()) ?? '';
+}
+
+const cell = (partition: string, field: string) => page.getByTestId(`partition-${partition}`).locator(`[data-field="${field}"]`);
+
+describe('the live console', () => {
+  it('shows the cluster, and a leader killed from the page is replaced with a raised epoch and a timeline entry within session timeout + 2 s', async () => {
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 15_000 }).toContain('up');
+    for (const broker of ['A', 'B', 'C']) expect(await submit('start-broker-form', { brokerId: broker })).toBe('started');
+    await expect.poll(() => page.locator('[data-testid^="broker-"][data-alive="true"]').count(), { timeout: 15_000 }).toBe(3);
+
+    expect(await submit('create-topic-form', { topic: 'web-orders', partitions: '3', replicationFactor: '2', minInsyncReplicas: '' })).toContain('created web-orders');
+    await expect.poll(() => cell('web-orders-1', 'leader').textContent(), { timeout: 10_000 }).toMatch(/^[ABC]$/);
+    expect(await submit('produce-form', { topic: 'web-orders', partition: '1', records: 'k1:first\nk2:second\nk3:third' })).toMatch(/offsets 0-2, high watermark 3/);
+
+    const oldLeader = (await cell('web-orders-1', 'leader').textContent())!;
+    const oldEpoch = Number(await cell('web-orders-1', 'epoch').textContent());
+    await page.screenshot({ path: join(artifactsDir, '1-before-kill.png'), fullPage: true });
+
+    await page.getByTestId(`kill-${oldLeader}`).click();
+    const killedAt = Date.now();
+    // Within the session timeout + 2 s of the kill: the new leader, the raised epoch, the timeline entry.
+    const deadline = sessionTimeoutMs + 2000;
+    await expect
+      .poll(async () => ({ leader: await cell('web-orders-1', 'leader').textContent(), epoch: Number(await cell('web-orders-1', 'epoch').textContent()) }), { timeout: deadline, interval: 100 })
+      .toEqual({ leader: expect.not.stringMatching(new RegExp(`^(${oldLeader}|none)$`)), epoch: oldEpoch + 1 });
+    const entry = page.locator('[data-testid="timeline-event"][data-reason="LEADER_FAILED"][data-partition="web-orders-1"]');
+    await expect.poll(() => entry.count(), { timeout: Math.max(0, killedAt + deadline - Date.now()), interval: 100 }).toBe(1);
+    const seenAfterMs = Date.now() - killedAt;
+    const newLeader = (await cell('web-orders-1', 'leader').textContent())!;
+    expect(await entry.getAttribute('data-epoch')).toBe(String(oldEpoch + 1));
+    expect(await entry.getAttribute('data-leader')).toBe(newLeader);
+
+    expect(await page.getByTestId('broker-action-result').textContent()).toBe(`kill ${oldLeader}: done`);
+
+    // The failover's three legs, as the page tells them.
+    const timing = entry.getByTestId('failover-timing');
+    await expect.poll(() => timing.textContent(), { timeout: 10_000 }).toMatch(/^last heartbeat → promoted \+\d+ ms → first read \+\d+ ms$/);
+    const [promotedMs, firstReadMs] = [...((await timing.textContent()) ?? '').matchAll(/\+(\d+) ms/g)].map((match) => Number(match[1]));
+    expect(promotedMs).toBeGreaterThanOrEqual(sessionTimeoutMs);
+    expect(firstReadMs).toBeGreaterThanOrEqual(promotedMs);
+    console.log(`[browser] killed ${oldLeader}; page showed ${newLeader} at epoch ${oldEpoch + 1} and the timeline entry ${seenAfterMs} ms after the click; ` +
+      `promotion ${promotedMs} ms and first read ${firstReadMs} ms after the last heartbeat (session timeout ${sessionTimeoutMs} ms)`);
+
+    expect(await submit('consume-form', { topic: 'web-orders', partition: '1', offset: '0', maxRecords: '10' })).toContain(`3 records from leader ${newLeader}`);
+    await expect.poll(() => page.getByTestId('bench-summary').textContent(), { timeout: 5000 }).toContain('5 runs');
+    expect(await page.getByTestId('bench-scale').textContent()).toContain('scale.json: 2 runs, series: brokers, p99Ms');
+    expect(await page.getByTestId('bench-broken').count()).toBe(0);
+    expect(await page.getByTestId('bench-chart').evaluate((image: { naturalWidth: number }) => image.naturalWidth)).toBeGreaterThan(0);
+    await page.screenshot({ path: join(artifactsDir, '2-after-failover.png'), fullPage: true });
+  });
+
+  it('revives, pauses, resumes and gracefully stops brokers from the page, and times the controlled shutdown', async () => {
+    const leaderOf1 = (await cell('web-orders-1', 'leader').textContent())!;
+    const dead = (await page.locator('[data-testid^="broker-"][data-alive="false"]').first().getAttribute('data-testid'))!.replace('broker-', '');
+    await page.getByTestId(`revive-${dead}`).click();
+    // The revived broker catches up and rejoins the ISR of the partition it lost.
+    const expanded = page.locator('[data-testid="timeline-event"][data-reason="ISR_EXPANDED"][data-partition="web-orders-1"]');
+    await expect.poll(() => expanded.count(), { timeout: 30_000, interval: 200 }).toBeGreaterThan(0);
+    await expect.poll(() => cell('web-orders-1', 'isr').textContent(), { timeout: 10_000 }).toContain(dead);
+
+    const other = ['A', 'B', 'C'].find((broker) => broker !== dead && broker !== leaderOf1)!;
+    await page.getByTestId(`pause-${other}`).click();
+    await expect.poll(() => page.getByTestId(`broker-${other}`).locator('td').nth(5).textContent(), { timeout: 5000 }).toBe('paused');
+    await page.getByTestId(`resume-${other}`).click();
+    await expect.poll(() => page.getByTestId(`broker-${other}`).locator('td').nth(5).textContent(), { timeout: 5000 }).toBe('running');
+
+    await page.getByTestId(`shutdown-${leaderOf1}`).click();
+    const moved = page.locator('[data-testid="timeline-event"][data-reason="CONTROLLED_SHUTDOWN"][data-partition="web-orders-1"]');
+    await expect.poll(() => moved.count(), { timeout: 10_000, interval: 100 }).toBe(1);
+    expect(await moved.getAttribute('data-leader')).toBe(dead);
+    const timing = moved.getByTestId('failover-timing');
+    await expect.poll(() => timing.textContent(), { timeout: 10_000 }).toMatch(/^shutdown request → promoted \+\d+ ms → first read \+\d+ ms$/);
+    await expect.poll(() => page.getByTestId(`broker-${leaderOf1}`).locator('td').nth(5).textContent(), { timeout: 5000 }).toBe('stopped');
+    console.log(`[browser] graceful stop of ${leaderOf1}: ${await timing.textContent()}`);
+    await page.screenshot({ path: join(artifactsDir, '3-controlled-shutdown.png'), fullPage: true });
+  });
+
+  it('refuses bad input with the function\'s own error and writes nothing', async () => {
+    const before = await client.describe();
+    const hw = before.topics.find((topic) => topic.topic === 'web-orders')!.partitions.find((partition) => partition.Partition === 2)!.HighWatermark;
+
+    expect(await submit('create-topic-form', { topic: 'bad topic!', partitions: '2', replicationFactor: '2' })).toMatch(/^Refused: the create-topic function refused: ValidationError: "topic" must be/);
+    expect(await submit('create-topic-form', { topic: 'too-wide', partitions: '2', replicationFactor: '9' })).toMatch(/Refused: .*InvalidReplicationFactorError/);
+    expect(await submit('create-topic-form', { topic: 'no-parts', partitions: 'x', replicationFactor: '2' })).toMatch(/Refused: .*ValidationError: "partitions" must be an integer/);
+    expect(await submit('produce-form', { topic: 'web-orders', partition: '9', records: 'k:v' })).toMatch(/Refused: the produce function refused: UnknownTopicError/);
+    expect(await submit('produce-form', { topic: 'web-orders', partition: '2', records: '' })).toMatch(/Refused: the produce function refused: ValidationError/);
+    expect(await submit('start-broker-form', { brokerId: 'bad id!' })).toMatch(/Refused: the heartbeat function refused: ValidationError: "brokerId" must be/);
+
+    const after = await client.describe();
+    expect(after.topics.map((topic) => topic.topic)).toEqual(before.topics.map((topic) => topic.topic));
+    expect(after.topics.find((topic) => topic.topic === 'web-orders')!.partitions.find((partition) => partition.Partition === 2)!.HighWatermark).toBe(hw);
+    expect(after.brokers.map((broker) => broker.brokerId)).not.toContain('bad id!');
+    await page.getByTestId('create-topic-form').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: join(artifactsDir, '4-bad-input.png'), fullPage: true });
+  });
+
+  it('says clearly when the cloud is down, and recovers when it is back on the same port', async () => {
+    await cloud.stop();
+    const banner = page.getByTestId('banner');
+    await expect.poll(async () => (await banner.isVisible()) && (await banner.textContent()), { timeout: 15_000, interval: 100 }).toMatch(/unreachable|failed/);
+    expect(await page.getByTestId('status').textContent()).toContain('DOWN');
+    await page.screenshot({ path: join(artifactsDir, '5-cloud-down.png'), fullPage: true });
+
+    cloud = await startCloud(cloudPort);
+    await expect.poll(() => banner.isVisible(), { timeout: 30_000, interval: 100 }).toBe(false);
+    expect(await page.getByTestId('status').textContent()).toContain('up');
+    // The console's surviving brokers register again with the new cloud, and the page acts again.
+    await pollUntil(async () => (await client.describe()).brokers.filter((broker) => broker.alive).length >= 2, { timeoutMs: 30_000, intervalMs: 200, description: 'brokers to re-register after the restart' });
+    expect(await submit('create-topic-form', { topic: 'after-restart', partitions: '1', replicationFactor: '1', minInsyncReplicas: '' })).toContain('created after-restart');
+    await expect.poll(() => cell('after-restart-1', 'state').textContent(), { timeout: 10_000 }).toBe('ONLINE');
+  });
+
+  it('stops with the page still open, and the page says the console is gone', async () => {
+    await server.stop();
+    await expect.poll(() => page.getByTestId('status').textContent(), { timeout: 10_000, interval: 100 }).toBe('console server unreachable');
+    expect(await page.getByTestId('banner').textContent()).toMatch(/console server does not answer/);
+  });
+});

@@ -1,0 +1,247 @@
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { BrokerSimulator } from '../client/broker-simulator.js';
+import { type DescribeResponse, type LeadershipClient, RemoteFunctionError } from '../client/lambda-client.js';
+import { drainLeadershipEvents, type LeadershipEventMessage } from '../client/leadership-events.js';
+import { pollUntil } from '../client/poll.js';
+import type { BrokerRow, ConsoleSnapshot, TimelineEntry } from './snapshot.js';
+
+/** How long a failover's first read is looked for before the entry says "not served". */
+const firstReadTimeoutMs = 30_000;
+const firstReadIntervalMs = 50;
+/** How long before a killed leader's lease lapses its partitions start being read. */
+const probeLeadMs = 300;
+const timelineLimit = 300;
+
+export interface ClusterMonitorOptions {
+  client: LeadershipClient;
+  sqs: SQSClient;
+  queueUrl: string;
+  /** The console's own simulator first, then any it adopted (the seed demo's brokers). */
+  simulators: BrokerSimulator[];
+  endpoint: string;
+  sessionTimeoutMs: number;
+  /** How often describe is called and the leadership-event queue drained (≤ 1 s). */
+  pollIntervalMs?: number;
+}
+
+/**
+ * The console's picture of the cluster, built only from what the functions answer
+ * (describe) and what they publish (the leadership-event queue), refreshed on a timer.
+ * It also keeps the timeline and times each failover: last heartbeat → promotion (the
+ * event's own time) → the first read the new leader served to the console's consumer.
+ */
+export class ClusterMonitor {
+  private description: DescribeResponse = { topics: [], brokers: [] };
+  private cloud: ConsoleSnapshot['cloud'] = { ok: false, error: 'Not checked yet' };
+  private readonly timeline: TimelineEntry[] = [];
+  private readonly seenEvents = new Set<string>();
+  /** Last heartbeat of each broker the console saw, so a failover can be timed from it. */
+  private readonly lastHeartbeat = new Map<string, number>();
+  private readonly shutdownRequests = new Map<string, number>();
+  /** Brokers the console stopped gracefully: their simulated process is gone for good. */
+  private readonly stopped = new Set<string>();
+  private readonly listeners = new Set<() => void>();
+  /** Reads started when the console killed a leader, by topic-partition: they see the first read the new leader serves. */
+  private readonly readProbes = new Map<string, Promise<{ leader: string; at: number } | null | undefined>>();
+  private timer?: NodeJS.Timeout;
+  private running = false;
+  private actionCount = 0;
+  private refreshing?: Promise<void>;
+
+  constructor(private readonly options: ClusterMonitorOptions) {}
+
+  start(): void {
+    this.running = true;
+    const loop = async () => {
+      await this.refresh();
+      if (this.running) this.timer = setTimeout(() => void loop(), this.options.pollIntervalMs ?? 500);
+    };
+    void loop();
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    clearTimeout(this.timer);
+    await this.refreshing;
+  }
+
+  onChange(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** One describe and one drain of the event queue; failures become the page's banner, never a crash. */
+  refresh(): Promise<void> {
+    this.refreshing ??= this.doRefresh().finally(() => (this.refreshing = undefined));
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const checkedAt = Date.now();
+    // Side by side: the queue is on another service, and a failover's event should not wait for a slow describe.
+    const [described, drained] = await Promise.allSettled([
+      this.options.client.describe(),
+      drainLeadershipEvents(this.options.sqs, this.options.queueUrl),
+    ]);
+    if (described.status === 'fulfilled') {
+      this.description = described.value;
+      for (const broker of this.description.brokers) {
+        this.lastHeartbeat.set(broker.brokerId, Math.max(broker.lastHeartbeatAt, this.lastHeartbeat.get(broker.brokerId) ?? 0));
+      }
+    }
+    if (drained.status === 'fulfilled') for (const event of drained.value) this.addEvent(event);
+    this.cloud =
+      described.status === 'rejected'
+        ? { ok: false, error: this.explain('the describe function', described.reason), lastOkAt: this.cloud.lastOkAt, checkedAt }
+        : drained.status === 'rejected'
+          ? { ok: false, error: this.explain('the leadership-event queue', drained.reason), lastOkAt: this.cloud.lastOkAt, checkedAt }
+          : { ok: true, lastOkAt: Date.now(), checkedAt };
+    this.emit();
+  }
+
+  snapshot(): ConsoleSnapshot {
+    // A broker whose first heartbeat was refused never existed for the cluster: not shown.
+    const simulated = new Map(
+      this.options.simulators.flatMap((simulator) => simulator.list()).filter((broker) => broker.incarnation !== undefined).map((broker) => [broker.id, broker]),
+    );
+    const ids = new Set([...this.description.brokers.map((broker) => broker.brokerId), ...simulated.keys()]);
+    const brokers: BrokerRow[] = [...ids].sort().map((brokerId) => {
+      const lease = this.description.brokers.find((broker) => broker.brokerId === brokerId);
+      const sim = simulated.get(brokerId);
+      return {
+        brokerId,
+        ...(lease ? { lease: { incarnation: lease.incarnation, lastHeartbeatAt: lease.lastHeartbeatAt, deadlineMs: lease.deadlineMs, alive: lease.alive, shuttingDown: (lease as { shuttingDown?: boolean }).shuttingDown } } : {}),
+        ...(sim ? { simulated: { status: this.stopped.has(brokerId) ? 'stopped' : sim.status, incarnation: sim.incarnation } } : {}),
+      };
+    });
+    return {
+      serverNow: Date.now(),
+      endpoint: this.options.endpoint,
+      sessionTimeoutMs: this.options.sessionTimeoutMs,
+      cloud: this.cloud,
+      brokers,
+      topics: this.description.topics,
+      timeline: this.timeline,
+    };
+  }
+
+  /** Records something the console did (or failed to do) on the timeline. */
+  recordAction(text: string, ok: boolean, at = Date.now()): void {
+    this.timeline.push({ id: `action-${++this.actionCount}`, kind: 'action', at, text, ok });
+    this.timeline.sort((a, b) => b.at - a.at);
+    this.trim();
+    this.emit();
+  }
+
+  /** The judge's own time of the last heartbeat (the lease it set, less the session timeout), not the simulator's receipt. */
+  noteKilled(brokerId: string, leaseDeadlineMs: number): void {
+    this.lastHeartbeat.set(brokerId, leaseDeadlineMs - this.options.sessionTimeoutMs);
+    // No other leader can serve before the lease lapses; reading earlier would only load the data plane the failover needs.
+    this.probeReadsAwayFrom(brokerId, leaseDeadlineMs - probeLeadMs);
+  }
+
+  noteShutdownRequested(brokerId: string): void {
+    this.shutdownRequests.set(brokerId, Date.now());
+    this.probeReadsAwayFrom(brokerId);
+  }
+
+  /**
+   * Reads every partition the broker leads until another leader serves it. Reading from the
+   * kill or shutdown request on, rather than from when the event is drained, times the
+   * first read to within one read.
+   */
+  private probeReadsAwayFrom(brokerId: string, notBefore = 0): void {
+    for (const topic of this.description.topics) {
+      for (const partition of topic.partitions) {
+        if (partition.Leader !== brokerId) continue;
+        const key = `${partition.Topic}-${partition.Partition}`;
+        const probe = pollUntil(
+          async () => {
+            // A stopped console stops reading (null ends the poll).
+            if (!this.running) return null;
+            if (Date.now() < notBefore) return undefined;
+            const read = await this.options.client.consume({ topic: partition.Topic, partition: partition.Partition, offset: 0, maxRecords: 1 });
+            return read.leader !== brokerId ? { leader: read.leader, at: Date.now() } : undefined;
+          },
+          { timeoutMs: this.options.sessionTimeoutMs + firstReadTimeoutMs, intervalMs: firstReadIntervalMs, description: `a read of ${key} served by another leader than ${brokerId}` },
+        ).catch(() => undefined);
+        this.readProbes.set(key, probe);
+        void probe.finally(() => setTimeout(() => this.readProbes.get(key) === probe && this.readProbes.delete(key), 60_000).unref());
+      }
+    }
+  }
+
+  noteStopped(brokerId: string, stopped: boolean): void {
+    if (stopped) this.stopped.add(brokerId);
+    else this.stopped.delete(brokerId);
+  }
+
+  /** What the page shows for a failed call: which function, its error type and message, or that the cloud is unreachable. */
+  explain(what: string, error: unknown): string {
+    if (error instanceof RemoteFunctionError) return `${what} refused: ${error.errorType}: ${error.message.replace(`${error.functionName}: ${error.errorType}: `, '')}`;
+    const err = error as { name?: string; message?: string; code?: string; cause?: { code?: string } };
+    const code = err.code ?? err.cause?.code;
+    if (code === 'ECONNREFUSED' || code === 'ECONNRESET' || /ECONNREFUSED|socket hang up|fetch failed/i.test(err.message ?? '')) {
+      return `The cloud at ${this.options.endpoint} is unreachable (${code ?? err.message}): is \`npm start\` running? Retrying.`;
+    }
+    return `${what} failed: ${err.name ?? 'Error'}: ${err.message ?? String(error)}`;
+  }
+
+  private addEvent(message: LeadershipEventMessage): void {
+    const { messageGroupId: _, ...event } = message;
+    const version = (event as { version?: number }).version;
+    // FIFO delivery is at least once: a redelivered event must not show twice.
+    const id = `${event.topic}-${event.partition}-${version ?? `${event.leaderEpoch}-${event.reason}-${event.at}`}`;
+    if (this.seenEvents.has(id)) return;
+    this.seenEvents.add(id);
+    const entry: TimelineEntry = { id, kind: 'event', at: event.at, event };
+    if (event.newLeader !== null && event.previousLeader !== null && event.newLeader !== event.previousLeader) {
+      const shutdownAt = event.reason === 'CONTROLLED_SHUTDOWN' ? this.shutdownRequests.get(event.previousLeader) : undefined;
+      const lastHeartbeatAt = this.lastHeartbeat.get(event.previousLeader);
+      entry.failover =
+        shutdownAt !== undefined
+          ? { from: 'shutdown request', fromAt: shutdownAt, promotedAt: event.at }
+          : lastHeartbeatAt !== undefined && event.reason !== 'CONTROLLED_SHUTDOWN' && event.reason !== 'PREFERRED_LEADER'
+            ? { from: 'last heartbeat', fromAt: lastHeartbeatAt, promotedAt: event.at }
+            : { from: 'unknown', promotedAt: event.at };
+      void this.timeFirstRead(entry, event.topic, event.partition, event.newLeader);
+    }
+    // Newest first; events may arrive a poll late, so keep the list ordered by time.
+    this.timeline.push(entry);
+    this.timeline.sort((a, b) => b.at - a.at);
+    this.trim();
+  }
+
+  /** The console's consumer reads the partition until the new leader serves it: the failover's last leg. */
+  private async timeFirstRead(entry: TimelineEntry, topic: string, partition: number, newLeader: string): Promise<void> {
+    const failover = entry.failover!;
+    const probed = await this.readProbes.get(`${topic}-${partition}`);
+    if (probed?.leader === newLeader) {
+      failover.firstReadAt = probed.at;
+      this.emit();
+      return;
+    }
+    try {
+      const readAt = await pollUntil(
+        async () => {
+          if (!this.running) return null;
+          const read = await this.options.client.consume({ topic, partition, offset: 0, maxRecords: 1 });
+          return read.leader === newLeader ? Date.now() : undefined;
+        },
+        { timeoutMs: firstReadTimeoutMs, intervalMs: firstReadIntervalMs, description: `a read of ${topic}-${partition} served by ${newLeader}` },
+      );
+      if (readAt !== null) failover.firstReadAt = readAt;
+    } catch (error) {
+      failover.firstReadError = (error as Error).message;
+    }
+    this.emit();
+  }
+
+  private trim(): void {
+    if (this.timeline.length > timelineLimit) this.timeline.length = timelineLimit;
+  }
+
+  private emit(): void {
+    for (const listener of this.listeners) listener();
+  }
+}

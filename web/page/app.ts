@@ -1,0 +1,283 @@
+/**
+ * The console page: renders the snapshots the server pushes over server-sent events and
+ * posts the forms' and buttons' actions back. No framework: a few tables rebuilt per push.
+ */
+import type { BrokerRow, ConsoleSnapshot, PartitionRow, TimelineEntry, TopicRow } from '../snapshot.js';
+
+let latest: ConsoleSnapshot | undefined;
+/** Server clock minus page clock, so countdowns use the judge's time. */
+let clockSkewMs = 0;
+let streamUp = false;
+const previousPartitions = new Map<string, string>();
+
+const $ = <T extends HTMLElement>(selector: string): T => {
+  const element = document.querySelector<T>(selector);
+  if (!element) throw new Error(`missing ${selector}`);
+  return element;
+};
+
+function el(tag: string, attrs: Record<string, string | undefined> = {}, ...children: Array<Node | string>): HTMLElement {
+  const element = document.createElement(tag);
+  for (const [key, value] of Object.entries(attrs)) if (value !== undefined) element.setAttribute(key, value);
+  element.append(...children);
+  return element;
+}
+
+function connect(): void {
+  const source = new EventSource('/api/stream');
+  source.onmessage = (message: MessageEvent<string>) => {
+    streamUp = true;
+    latest = JSON.parse(message.data) as ConsoleSnapshot;
+    clockSkewMs = latest.serverNow - Date.now();
+    render(latest);
+  };
+  // EventSource reconnects by itself (the server asks for 500 ms); meanwhile say so.
+  source.onerror = () => {
+    streamUp = false;
+    renderStatus();
+  };
+}
+
+function renderStatus(): void {
+  const status = $('#status');
+  const banner = $('#banner');
+  if (!streamUp) {
+    status.className = 'status bad';
+    status.textContent = 'console server unreachable';
+    banner.hidden = false;
+    banner.textContent = 'The console server does not answer (was npm start stopped?). Reconnecting…';
+    return;
+  }
+  if (!latest) return;
+  const { cloud, endpoint } = latest;
+  status.className = `status ${cloud.ok ? 'ok' : 'bad'}`;
+  status.textContent = cloud.ok ? `cloud ${endpoint}: up` : `cloud ${endpoint}: DOWN`;
+  banner.hidden = cloud.ok;
+  if (!cloud.ok) {
+    const since = cloud.lastOkAt ? ` Last good answer ${Math.round((latest.serverNow - cloud.lastOkAt) / 1000)} s ago.` : '';
+    banner.textContent = `${cloud.error ?? 'The cloud does not answer.'}${since} What is shown below may be stale.`;
+  }
+}
+
+function render(snapshot: ConsoleSnapshot): void {
+  renderStatus();
+  renderBrokers(snapshot.brokers);
+  renderTopics(snapshot.topics);
+  renderTimeline(snapshot.timeline);
+}
+
+function now(): number {
+  return Date.now() + clockSkewMs;
+}
+
+function renderBrokers(brokers: BrokerRow[]): void {
+  const body = $('#brokers-body');
+  body.replaceChildren(
+    ...brokers.map((broker) => {
+      const lease = broker.lease;
+      const status = lease ? (lease.shuttingDown ? 'shutting down' : lease.alive ? 'alive' : 'expired') : 'no lease';
+      const process = broker.simulated?.status ?? 'external';
+      const actions = el('td');
+      if (broker.simulated) {
+        const verbs: Array<[string, string]> =
+          process === 'running'
+            ? [['kill', 'kill'], ['pause', 'pause'], ['shutdown', 'graceful stop']]
+            : process === 'paused'
+              ? [['resume', 'resume'], ['kill', 'kill']]
+              : [['revive', 'revive']];
+        for (const [verb, label] of verbs) {
+          const button = el('button', { type: 'button', 'data-testid': `${verb}-${broker.brokerId}` }, label);
+          button.addEventListener('click', () => void brokerAction(broker.brokerId, verb));
+          actions.append(button);
+        }
+      }
+      return el(
+        'tr',
+        { 'data-testid': `broker-${broker.brokerId}`, 'data-alive': String(Boolean(lease?.alive)) },
+        el('td', { class: 'leader' }, broker.brokerId),
+        el('td', { class: lease?.alive ? 'alive' : 'dead' }, status),
+        el('td', { 'data-deadline': lease ? String(lease.deadlineMs) : undefined, class: 'countdown' }, lease ? countdown(lease.deadlineMs) : '—'),
+        el('td', { 'data-since': lease ? String(lease.lastHeartbeatAt) : undefined, class: 'since' }, lease ? ago(lease.lastHeartbeatAt) : '—'),
+        el('td', {}, lease ? String(lease.incarnation) : '—'),
+        el('td', {}, process),
+        actions,
+      );
+    }),
+  );
+}
+
+function countdown(deadlineMs: number): string {
+  const left = deadlineMs - now();
+  return left > 0 ? `${(left / 1000).toFixed(1)} s` : `lapsed ${(-left / 1000).toFixed(1)} s ago`;
+}
+
+function ago(at: number): string {
+  return `${((now() - at) / 1000).toFixed(1)} s ago`;
+}
+
+function renderTopics(topics: TopicRow[]): void {
+  const container = $('#topics');
+  if (topics.length === 0) {
+    container.replaceChildren(el('p', { class: 'note' }, 'No topics yet: create one below.'));
+    return;
+  }
+  container.replaceChildren(
+    ...topics.map((topic) =>
+      el(
+        'div',
+        { 'data-testid': `topic-${topic.topic}` },
+        el('h3', {}, `${topic.topic}`, el('span', { class: 'sub' }, ` ${topic.partitionCount} partitions, replication factor ${topic.replicationFactor}${topic.minInsyncReplicas ? `, min ISR ${topic.minInsyncReplicas}` : ''}`)),
+        el(
+          'table',
+          { class: 'grid' },
+          el('thead', {}, el('tr', {}, ...['partition', 'state', 'leader', 'leader epoch', 'replicas', 'ISR', 'high watermark'].map((name) => el('th', {}, name)))),
+          el('tbody', {}, ...topic.partitions.map(partitionRow)),
+        ),
+      ),
+    ),
+  );
+}
+
+function partitionRow(partition: PartitionRow): HTMLElement {
+  const key = `${partition.Topic}-${partition.Partition}`;
+  const signature = `${partition.Leader}/${partition.LeaderEpoch}/${partition.Isr.join(',')}/${partition.State}`;
+  const changed = previousPartitions.has(key) && previousPartitions.get(key) !== signature;
+  previousPartitions.set(key, signature);
+  const replicas = el('td');
+  partition.Replicas.forEach((replica, index) => {
+    if (index > 0) replicas.append(', ');
+    replicas.append(el('span', { class: replica === partition.Leader ? 'leader' : partition.Isr.includes(replica) ? '' : 'out-of-isr' }, replica));
+  });
+  const classes = [partition.State === 'OFFLINE' ? 'offline' : '', changed ? 'changed' : ''].filter(Boolean).join(' ');
+  return el(
+    'tr',
+    { 'data-testid': `partition-${key}`, class: classes || undefined },
+    el('td', {}, String(partition.Partition)),
+    el('td', { 'data-field': 'state' }, partition.State),
+    el('td', { 'data-field': 'leader', class: 'leader' }, partition.Leader ?? 'none'),
+    el('td', { 'data-field': 'epoch' }, String(partition.LeaderEpoch)),
+    replicas,
+    el('td', { 'data-field': 'isr' }, `[${partition.Isr.join(', ')}]`),
+    el('td', { 'data-field': 'hw' }, String(partition.HighWatermark)),
+  );
+}
+
+function renderTimeline(timeline: TimelineEntry[]): void {
+  $('#timeline-body').replaceChildren(...timeline.map(timelineRow));
+}
+
+function timelineRow(entry: TimelineEntry): HTMLElement {
+  const time = new Date(entry.at).toISOString().slice(11, 23);
+  if (entry.kind === 'action' || !entry.event) {
+    return el(
+      'tr',
+      { class: `action${entry.ok ? '' : ' failed'}`, 'data-testid': 'timeline-action' },
+      el('td', {}, time),
+      el('td', {}, ''),
+      el('td', { colspan: '5' }, `${entry.ok ? 'console' : 'console, failed'}: ${entry.text ?? ''}`),
+    );
+  }
+  const event = entry.event;
+  return el(
+    'tr',
+    { 'data-testid': 'timeline-event', 'data-reason': event.reason, 'data-partition': `${event.topic}-${event.partition}`, 'data-epoch': String(event.leaderEpoch), 'data-leader': event.newLeader ?? '' },
+    el('td', {}, time),
+    el('td', {}, `${event.topic}-${event.partition}`),
+    el('td', { class: `reason ${event.reason}` }, `${event.reason}${event.unclean ? ' (UNCLEAN)' : ''}${event.state === 'OFFLINE' ? ' → OFFLINE' : ''}`),
+    el('td', {}, `${event.previousLeader ?? 'none'} → ${event.newLeader ?? 'none'}`),
+    el('td', {}, String(event.leaderEpoch)),
+    el('td', {}, `[${event.isr.join(', ')}]`),
+    el('td', { 'data-testid': 'failover-timing' }, failoverText(entry)),
+  );
+}
+
+function failoverText(entry: TimelineEntry): string {
+  const failover = entry.failover;
+  if (!failover) return '';
+  const base = failover.fromAt;
+  const promoted = base === undefined ? 'promoted' : `promoted +${failover.promotedAt - base} ms`;
+  const read =
+    failover.firstReadAt !== undefined
+      ? base === undefined
+        ? `first read ${failover.firstReadAt - failover.promotedAt} ms after promotion`
+        : `first read +${failover.firstReadAt - base} ms`
+      : failover.firstReadError
+        ? 'no read served'
+        : 'first read pending…';
+  const from = failover.from === 'unknown' ? '' : `${failover.from} → `;
+  return `${from}${promoted} → ${read}`;
+}
+
+/** Keeps the countdowns moving between pushes. */
+function tick(): void {
+  for (const cell of document.querySelectorAll<HTMLElement>('td.countdown[data-deadline]')) cell.textContent = countdown(Number(cell.dataset.deadline));
+  for (const cell of document.querySelectorAll<HTMLElement>('td.since[data-since]')) cell.textContent = ago(Number(cell.dataset.since));
+}
+
+async function post(path: string, body: unknown): Promise<{ ok: boolean; result?: unknown; error?: string; errorType?: string }> {
+  try {
+    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    return (await response.json()) as { ok: boolean; result?: unknown; error?: string };
+  } catch (error) {
+    return { ok: false, error: `The console server did not answer: ${(error as Error).message}` };
+  }
+}
+
+async function brokerAction(brokerId: string, verb: string): Promise<void> {
+  const output = $('#broker-action-result');
+  output.className = 'result';
+  output.textContent = `${verb} ${brokerId} …`;
+  const answer = await post(`/api/brokers/${encodeURIComponent(brokerId)}/${verb}`, {});
+  output.className = `result ${answer.ok ? 'ok' : 'error'}`;
+  output.textContent = answer.ok ? `${verb} ${brokerId}: done` : `Refused: ${answer.error ?? 'unknown error'}`;
+}
+
+function wireForm(formId: string, path: string, show: (result: unknown) => string): void {
+  const form = $<HTMLFormElement>(`#${formId}`);
+  const output = form.querySelector<HTMLElement>('.result')!;
+  form.addEventListener('submit', (event) => {
+    event.preventDefault();
+    const body = Object.fromEntries(new FormData(form).entries());
+    output.className = 'result';
+    output.textContent = '…';
+    void post(path, body).then((answer) => {
+      output.className = `result ${answer.ok ? 'ok' : 'error'}`;
+      output.textContent = answer.ok ? show(answer.result) : `Refused: ${answer.error ?? 'unknown error'}`;
+    });
+  });
+}
+
+interface Ack { leader: string; leaderEpoch: number; baseOffset: number; lastOffset: number; highWatermark: number }
+interface Read { leader: string; leaderEpoch: number; highWatermark: number; nextOffset: number; records: Array<{ offset: number; key: string | null; value: string }> }
+
+wireForm('start-broker', '/api/brokers', () => 'started');
+wireForm('create-topic', '/api/topics', (result) => {
+  const created = result as { topic: string; partitions: number; replicationFactor: number };
+  return `created ${created.topic}: ${created.partitions} partitions, replication factor ${created.replicationFactor}`;
+});
+wireForm('produce', '/api/produce', (result) => {
+  const ack = result as Ack;
+  return `acknowledged by leader ${ack.leader} (epoch ${ack.leaderEpoch}): offsets ${ack.baseOffset}-${ack.lastOffset}, high watermark ${ack.highWatermark}`;
+});
+wireForm('consume', '/api/consume', (result) => {
+  const read = result as Read;
+  const lines = read.records.map((record) => `${record.offset}\t${record.key ?? ''}\t${record.value}`);
+  return [`${read.records.length} records from leader ${read.leader} (epoch ${read.leaderEpoch}), next offset ${read.nextOffset}, high watermark ${read.highWatermark}`, ...lines].join('\n');
+});
+
+void fetch('/api/bench')
+  .then((response) => response.json() as Promise<Array<{ name: string; summary: string; found: boolean }>>)
+  .then((charts) => {
+    const [failover, ...others] = charts;
+    $('#bench-summary').textContent = failover.summary;
+    // Other benchmarks' results, drawn the same way, only where they hold numbers.
+    $('#bench-others').replaceChildren(
+      ...others.filter((chart) => chart.found).map((chart) =>
+        el('figure', { 'data-testid': `bench-${chart.name}` }, el('img', { src: `/bench/${encodeURIComponent(chart.name)}.svg`, alt: `${chart.name} benchmark chart` }), el('figcaption', { class: 'note' }, `${chart.name}.json: ${chart.summary}`)),
+      ),
+    );
+  })
+  .catch(() => undefined);
+
+connect();
+setInterval(tick, 200);

@@ -1,0 +1,77 @@
+/**
+ * What the console server pushes to the page, once a refresh (≤ 1 s). Kept free of Node and
+ * SDK types: the page's TypeScript (DOM only) imports it too.
+ */
+
+export interface PartitionRow {
+  Topic: string;
+  Partition: number;
+  Leader: string | null;
+  Replicas: string[];
+  Isr: string[];
+  LeaderEpoch: number;
+  HighWatermark: number;
+  State: 'ONLINE' | 'OFFLINE';
+}
+
+export interface TopicRow {
+  topic: string;
+  partitionCount: number;
+  replicationFactor: number;
+  minInsyncReplicas?: number;
+  partitions: PartitionRow[];
+}
+
+/** A leadership event as published on the FIFO queue (client/leadership-events.ts). */
+export interface LeadershipEventView {
+  topic: string;
+  partition: number;
+  previousLeader: string | null;
+  newLeader: string | null;
+  leaderEpoch: number;
+  isr: string[];
+  state: 'ONLINE' | 'OFFLINE';
+  reason: string;
+  unclean: boolean;
+  at: number;
+  version?: number;
+}
+
+export interface FailoverTiming {
+  /** What the clock starts from: the old leader's last accepted heartbeat, or the shutdown request. */
+  from: 'last heartbeat' | 'shutdown request' | 'unknown';
+  fromAt?: number;
+  promotedAt: number;
+  firstReadAt?: number;
+  /** Set when no read was served by the new leader in time (or the read failed). */
+  firstReadError?: string;
+}
+
+export interface TimelineEntry {
+  id: string;
+  kind: 'event' | 'action';
+  at: number;
+  /** For actions: what was done and what came of it. */
+  text?: string;
+  ok?: boolean;
+  event?: LeadershipEventView;
+  failover?: FailoverTiming;
+}
+
+export interface BrokerRow {
+  brokerId: string;
+  /** The lease as the describe function reports it; absent once deregistered, or expired and deleted. */
+  lease?: { incarnation: number; lastHeartbeatAt: number; deadlineMs: number; alive: boolean; shuttingDown?: boolean };
+  /** The console's own simulated process for this broker, if it has one. */
+  simulated?: { status: 'running' | 'paused' | 'dead' | 'stopped'; incarnation?: number };
+}
+
+export interface ConsoleSnapshot {
+  serverNow: number;
+  endpoint: string;
+  sessionTimeoutMs: number;
+  cloud: { ok: boolean; error?: string; lastOkAt?: number; checkedAt?: number };
+  brokers: BrokerRow[];
+  topics: TopicRow[];
+  timeline: TimelineEntry[];
+}
