@@ -151,6 +151,8 @@ export interface PartitionView {
   LeaderEpoch: number;
   HighWatermark: number;
   State: 'ONLINE' | 'OFFLINE';
+  /** Each replica's log end offset (describe reports it; create-topic's assignments do not). */
+  LogEndOffsets?: Record<string, number>;
 }
 
 export interface DescribeResponse {

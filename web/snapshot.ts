@@ -12,6 +12,8 @@ export interface PartitionRow {
   LeaderEpoch: number;
   HighWatermark: number;
   State: 'ONLINE' | 'OFFLINE';
+  /** Each replica's log end offset, from describe. */
+  LogEndOffsets?: Record<string, number>;
 }
 
 export interface TopicRow {

@@ -40,7 +40,7 @@ export async function createTopic(deps: Deps, input: unknown): Promise<TopicDesc
     replicationFactor: config.replicationFactor,
     minInsyncReplicas: config.minInsyncReplicas,
     uncleanLeaderElection: config.uncleanLeaderElection,
-    assignments: partitions.map(toPartitionView),
+    assignments: partitions.map((partition) => toPartitionView(partition)),
   };
 }
 

@@ -5,7 +5,7 @@ import type { Deps } from '../ports/index.js';
 import { compareBrokerIds } from './assignment.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { requireTopic } from './lookup.js';
-import type { BrokerId, PartitionMetadata, TopicConfig } from './model.js';
+import type { BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from './model.js';
 import { byTopic } from './partitions.js';
 import { parseDescribeRequest } from './requests.js';
 import { toPartitionView, type PartitionView } from './views.js';
@@ -41,9 +41,10 @@ export async function describe(deps: Deps, input: unknown): Promise<ClusterDescr
     deps.metadata.listPartitions(topic),
     deps.brokers.list(),
   ]);
+  const states = (await Promise.all(topics.map((config) => deps.metadata.listReplicaStates(config.topic)))).flat();
   const now = deps.clock.now();
   return {
-    topics: [...topics].sort(byTopic).map((config) => summarize(config, partitions)),
+    topics: [...topics].sort(byTopic).map((config) => summarize(config, partitions, states)),
     brokers: heartbeats
       .map((hb) => ({
         brokerId: hb.brokerId,
@@ -57,7 +58,7 @@ export async function describe(deps: Deps, input: unknown): Promise<ClusterDescr
   };
 }
 
-function summarize(config: TopicConfig, partitions: readonly PartitionMetadata[]): TopicSummary {
+function summarize(config: TopicConfig, partitions: readonly PartitionMetadata[], states: readonly ReplicaState[]): TopicSummary {
   return {
     topic: config.topic,
     partitionCount: config.partitions,
@@ -67,6 +68,6 @@ function summarize(config: TopicConfig, partitions: readonly PartitionMetadata[]
     partitions: partitions
       .filter((p) => p.topic === config.topic)
       .sort((a, b) => a.partition - b.partition)
-      .map(toPartitionView),
+      .map((partition) => toPartitionView(partition, states)),
   };
 }

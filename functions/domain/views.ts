@@ -3,7 +3,7 @@
  * leadership event. Both are derived from the stored partition alone, which is
  * what lets a retried detector re-publish exactly the event it published before.
  */
-import type { BrokerId, LeadershipEvent, PartitionMetadata, PartitionState } from './model.js';
+import type { BrokerId, LeadershipEvent, PartitionMetadata, PartitionState, ReplicaState } from './model.js';
 
 export interface PartitionView {
   Topic: string;
@@ -14,9 +14,12 @@ export interface PartitionView {
   LeaderEpoch: number;
   HighWatermark: number;
   State: PartitionState;
+  /** Each replica's log end offset (as kafka-log-dirs shows it), when the caller read the replica states. */
+  LogEndOffsets?: Record<BrokerId, number>;
 }
 
-export function toPartitionView(partition: PartitionMetadata): PartitionView {
+export function toPartitionView(partition: PartitionMetadata, states?: readonly ReplicaState[]): PartitionView {
+  const logEnds = states?.filter((state) => state.topic === partition.topic && state.partition === partition.partition);
   return {
     Topic: partition.topic,
     Partition: partition.partition,
@@ -26,6 +29,7 @@ export function toPartitionView(partition: PartitionMetadata): PartitionView {
     LeaderEpoch: partition.leaderEpoch,
     HighWatermark: partition.highWatermark,
     State: partition.state,
+    ...(logEnds ? { LogEndOffsets: Object.fromEntries(logEnds.map((state) => [state.brokerId, state.logEndOffset])) } : {}),
   };
 }
 

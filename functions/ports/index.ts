@@ -105,6 +105,8 @@ export interface MetadataStore {
    */
   advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean>;
   getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]>;
+  /** Every replica state of a topic (one query), by partition, then broker id. */
+  listReplicaStates(topic: string): Promise<ReplicaState[]>;
   /** Kafka's InitProducerId: a producer id never handed out before (atomic counter, from 1). */
   allocateProducerId(): Promise<number>;
   /** Whether allocateProducerId has handed out this id. */

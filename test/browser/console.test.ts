@@ -99,6 +99,8 @@ describe('the live console', () => {
     expect(await submit('create-topic-form', { topic: 'web-orders', partitions: '3', replicationFactor: '2', minInsyncReplicas: '' })).toContain('created web-orders');
     await expect.poll(() => cell('web-orders-1', 'leader').textContent(), { timeout: 10_000 }).toMatch(/^[ABC]$/);
     expect(await submit('produce-form', { topic: 'web-orders', partition: '1', records: 'k1:first\nk2:second\nk3:third' })).toMatch(/offsets 0-2, high watermark 3/);
+    // Both replicas hold the three records (acks=all), and the page shows each one's log end.
+    await expect.poll(() => cell('web-orders-1', 'log-ends').textContent(), { timeout: 10_000 }).toMatch(/^[ABC] 3, [ABC] 3$/);
 
     const oldLeader = (await cell('web-orders-1', 'leader').textContent())!;
     const oldEpoch = Number(await cell('web-orders-1', 'epoch').textContent());

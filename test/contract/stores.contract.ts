@@ -208,6 +208,10 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
           sortedBy(fixture.replicas.filter((r) => r.partition === 1), (r) => r.brokerId),
         );
         expect(await stores.metadata.getReplicaStates(topic, 3)).toEqual([]);
+        expect(await stores.metadata.listReplicaStates(topic)).toEqual(
+          sortedBy(fixture.replicas, (r) => `${r.partition}#${r.brokerId}`),
+        );
+        expect(await stores.metadata.listReplicaStates(fresh('ghost'))).toEqual([]);
       });
 
       it('lists topics by name and partitions by topic then number', async () => {

@@ -130,7 +130,7 @@ function renderTopics(topics: TopicRow[]): void {
         el(
           'table',
           { class: 'grid' },
-          el('thead', {}, el('tr', {}, ...['partition', 'state', 'leader', 'leader epoch', 'replicas', 'ISR', 'high watermark'].map((name) => el('th', {}, name)))),
+          el('thead', {}, el('tr', {}, ...['partition', 'state', 'leader', 'leader epoch', 'replicas', 'ISR', 'high watermark', 'log end per replica'].map((name) => el('th', {}, name)))),
           el('tbody', {}, ...topic.partitions.map(partitionRow)),
         ),
       ),
@@ -159,6 +159,11 @@ function partitionRow(partition: PartitionRow): HTMLElement {
     replicas,
     el('td', { 'data-field': 'isr' }, `[${partition.Isr.join(', ')}]`),
     el('td', { 'data-field': 'hw' }, String(partition.HighWatermark)),
+    el(
+      'td',
+      { 'data-field': 'log-ends' },
+      partition.Replicas.map((replica) => `${replica} ${partition.LogEndOffsets?.[replica] ?? '?'}`).join(', '),
+    ),
   );
 }
 

@@ -46,8 +46,11 @@ export const partitionKey = (topic: string, partition: number): MetadataKey => (
   sk: `${PARTITION_SK_PREFIX}${padPartition(partition)}`,
 });
 
+/** Sort-key prefix shared by every replica-state item. */
+export const REPLICA_SK_PREFIX = 'replica#';
+
 /** Prefix of the replica-state sort keys of one partition (the broker id follows it). */
-export const replicaStateSkPrefix = (partition: number): string => `replica#${padPartition(partition)}#`;
+export const replicaStateSkPrefix = (partition: number): string => `${REPLICA_SK_PREFIX}${padPartition(partition)}#`;
 
 export const replicaStateKey = (topic: string, partition: number, brokerId: BrokerId): MetadataKey => ({
   pk: topicPk(topic),

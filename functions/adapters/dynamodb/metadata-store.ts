@@ -37,6 +37,7 @@ import {
   LEADER_INDEX,
   PARTITION_SK_PREFIX,
   PRODUCER_ID_COUNTER_KEY,
+  REPLICA_SK_PREFIX,
   TOPIC_CONFIG_SK,
   partitionKey,
   replicaStateSkPrefix,
@@ -199,6 +200,12 @@ export class DynamoMetadataStore implements MetadataStore {
   async isProducerIdAllocated(producerId: number): Promise<boolean> {
     const item = await this.getItem(PRODUCER_ID_COUNTER_KEY);
     return producerId >= 1 && item !== undefined && producerId <= num(item, 'lastProducerId');
+  }
+
+  async listReplicaStates(topic: string): Promise<ReplicaState[]> {
+    // Sort keys `replica#<6-digit partition>#<brokerId>`: the Query returns them by partition, then broker id.
+    const items = await this.queryTopic(topic, REPLICA_SK_PREFIX);
+    return items.map(replicaStateFromItem);
   }
 
   async getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]> {

@@ -101,6 +101,14 @@ export class MemoryMetadataStore implements MetadataStore {
     return producerId >= 1 && producerId <= this.tables.lastProducerId;
   }
 
+  async listReplicaStates(topic: string): Promise<ReplicaState[]> {
+    await this.tables.yieldPoint('metadata.listReplicaStates');
+    return [...this.tables.replicaStates.values()]
+      .filter((state) => state.topic === topic)
+      .sort((a, b) => a.partition - b.partition || (a.brokerId < b.brokerId ? -1 : a.brokerId > b.brokerId ? 1 : 0))
+      .map(copyOf);
+  }
+
   async getReplicaStates(topic: string, partition: number): Promise<ReplicaState[]> {
     await this.tables.yieldPoint('metadata.getReplicaStates');
     return [...this.tables.replicaStates.values()]

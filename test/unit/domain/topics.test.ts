@@ -77,6 +77,7 @@ suite('describe', () => {
     await cluster.start('A', 'B');
     await cluster.createTopic('payments', 1, 1, { minInsyncReplicas: 1, uncleanLeaderElection: true });
     await cluster.createTopic('orders', 2, 2);
+    await cluster.produceValues('orders', 2, ['a', 'b']);
     await cluster.kill('B');
 
     const all = await describe(cluster.deps, {});
@@ -92,8 +93,9 @@ suite('describe', () => {
       Replicas: ['B', 'A'],
       Isr: ['A'],
       LeaderEpoch: 1,
-      HighWatermark: 0,
+      HighWatermark: 2,
       State: 'ONLINE',
+      LogEndOffsets: { A: 2, B: 2 },
     });
     expect(all.brokers).toEqual([
       expect.objectContaining({ brokerId: 'A', alive: true, incarnation: cluster.incarnationOf('A') }),
