@@ -92,9 +92,6 @@ describe('client: producer and consumer across a controlled shutdown', () => {
       expect(now.State).toBe('ONLINE');
     }
 
-    // Nothing failed, nothing was duplicated or skipped.
-    expectExactlyOnceInOrder(load, ends);
-
     // How visible it was: per moved partition, the last success at the old leader to the first at the new one.
     const moves = led.map((view) => unavailability(calls, view.Partition, view.LeaderEpoch)!);
     const stillLed = before.filter((view) => view.Leader !== victim);
@@ -114,12 +111,14 @@ describe('client: producer and consumer across a controlled shutdown', () => {
         silences.map(({ partition, ms }) => `  ${topic}-${partition}: leader kept; longest gap between successes around the shutdown ${ms} ms`).join('\n') +
         `\n  retries: ${retrySummary(load.retries)}`,
     );
+    // Nothing failed, nothing was duplicated or skipped.
+    expectExactlyOnceInOrder(load, ends, calls, 'client-controlled-shutdown');
     // Nearly invisible: no partition went without service for as long as a failover takes (a session timeout).
     for (const move of moves) {
       expect(move, 'the clients were served by both the old and the new leader').toBeDefined();
-      expect(move.gapMs, `${topic}-${move.partition} unavailable`).toBeLessThan(target.sessionTimeoutMs);
+      expect.soft(move.gapMs, `${topic}-${move.partition} unavailable`).toBeLessThan(target.sessionTimeoutMs);
     }
-    for (const { partition, ms } of silences) expect(ms, `${topic}-${partition} unavailable`).toBeLessThan(target.sessionTimeoutMs);
+    for (const { partition, ms } of silences) expect.soft(ms, `${topic}-${partition} unavailable`).toBeLessThan(target.sessionTimeoutMs);
   });
 });
 

@@ -209,26 +209,43 @@ export class ClientLoad {
  * threw; the consumed offsets are 0..n-1, each once, in order, n the final high watermark;
  * every acknowledged record is at its acknowledged offset; no record value is at two
  * offsets (a retried send appended twice); every consumed value was sent to that partition.
+ * Each is a soft assertion, so a failing run names every broken one; a duplicate is also
+ * explained on the console (each copy's offset and epoch, and the attempts of its send), for
+ * whoever works on the idempotent producer.
  */
-export function expectExactlyOnceInOrder(load: ClientLoad, ends: Map<number, number>): void {
-  expect(load.failures.map(({ role, partition, error }) => `${role} ${partition ?? ''}: ${error.message}`), 'failed client calls').toEqual([]);
+export function expectExactlyOnceInOrder(load: ClientLoad, ends: Map<number, number>, calls: CallRecord[], tag: string): void {
+  expect.soft(load.failures.map(({ role, partition, error }) => `${role} ${partition ?? ''}: ${error.message}`), 'failed client calls').toEqual([]);
   for (const partition of load.partitions) {
     const consumed = load.consumed.get(partition)!;
     const acked = load.acks.get(partition)!;
     const label = `${load.topic}-${partition}`;
-    expect(consumed.map((record) => record.offset), `${label}: consumed offsets`).toEqual(consumed.map((_, index) => index));
-    expect(consumed.length, `${label}: consumed up to the high watermark`).toBe(ends.get(partition));
-    for (const { value, ack } of acked) {
-      expect(ack.lastOffset, `${label}: one record per send`).toBe(ack.baseOffset);
-      expect(consumed[ack.baseOffset]?.value, `${label}: acknowledged ${value} at offset ${ack.baseOffset}`).toBe(value);
+    expect.soft(consumed.map((record) => record.offset), `${label}: consumed offsets (gap or repeat)`).toEqual(consumed.map((_, index) => index));
+    expect.soft(consumed.length, `${label}: consumed up to the high watermark`).toBe(ends.get(partition));
+    const misplaced = acked
+      .filter(({ value, ack }) => ack.lastOffset !== ack.baseOffset || consumed[ack.baseOffset]?.value !== value)
+      .map(({ value, ack }) => `${value} acknowledged at ${ack.baseOffset}-${ack.lastOffset}, consumed there: ${consumed[ack.baseOffset]?.value ?? 'nothing'}`);
+    expect.soft(misplaced, `${label}: acknowledged records not at their acknowledged offset`).toEqual([]);
+    const copies = new Map<string, ConsumerRecord[]>();
+    for (const record of consumed) copies.set(record.value, [...(copies.get(record.value) ?? []), record]);
+    const duplicated = [...copies].filter(([, records]) => records.length > 1);
+    for (const [value, records] of duplicated) {
+      const send = acked.find((candidate) => candidate.value === value);
+      const attempts = send
+        ? calls
+            .filter((call) => call.role === 'produce' && call.partition === partition && call.startedAt >= send.sentAt && call.endedAt <= send.ackedAt)
+            .map((call) => `${call.errorType ?? `ok ${call.leader}@${call.leaderEpoch}`} (asked epoch ${call.requestEpoch}, ${call.endedAt - call.startedAt} ms)`)
+        : [];
+      console.log(
+        `[${tag}] DUPLICATE ${value}: ${records.map((record) => `offset ${record.offset} epoch ${record.leaderEpoch} appended ${new Date(record.appendedAt).toISOString()}`).join('; ')}; ` +
+          `acknowledged at ${send?.ack.baseOffset ?? '?'}; its send's attempts: ${attempts.join(' -> ') || '?'}`,
+      );
     }
-    const offsetsOf = new Map<string, number[]>();
-    for (const record of consumed) offsetsOf.set(record.value, [...(offsetsOf.get(record.value) ?? []), record.offset]);
-    const duplicated = [...offsetsOf].filter(([, offsets]) => offsets.length > 1).map(([value, offsets]) => `${value} at offsets ${offsets.join(', ')}`);
-    expect(duplicated, `${label}: record values at two offsets (a retried produce appended twice)`).toEqual([]);
-    // Every send was acknowledged (a failed one ends the test above), so these are all the values sent.
+    expect
+      .soft(duplicated.map(([value, records]) => `${value} at offsets ${records.map((record) => record.offset).join(', ')}`), `${label}: record values at two offsets (a retried produce appended twice)`)
+      .toEqual([]);
+    // Every send was acknowledged (a failed one is reported above), so these are all the values sent.
     const sent = new Set(acked.map(({ value }) => value));
-    expect(consumed.filter((record) => !sent.has(record.value)).map((record) => record.value), `${label}: values never sent`).toEqual([]);
+    expect.soft(consumed.filter((record) => !sent.has(record.value)).map((record) => record.value), `${label}: values never sent`).toEqual([]);
   }
 }
 
