@@ -61,6 +61,7 @@ describe('client: producer and consumer across a controlled shutdown', () => {
 
     // The broker asks to shut down while it still heartbeats, as a Kafka broker does; once
     // the controller has moved its leaderships and deleted its lease, it stops.
+    const atShutdown = (await client.describe(topic)).topics[0].partitions;
     const shutdownAt = Date.now();
     const result = await client.controlledShutdown(victim, incarnationOf(victim));
     const shutdownDoneAt = Date.now();
@@ -97,7 +98,7 @@ describe('client: producer and consumer across a controlled shutdown', () => {
     const stillLed = before.filter((view) => view.Leader !== victim);
     const silences = stillLed.map((view) => ({ partition: view.Partition, ms: longestSilenceMs(calls, view.Partition, shutdownAt, shutdownDoneAt) }));
     console.log(
-      `[client-controlled-shutdown] ${victim} shut down in ${shutdownDoneAt - shutdownAt} ms (moved ${result.movedLeaderships.join(', ')}; ISRs left ${result.leftIsrs.join(', ') || 'none'}). ` +
+      `[client-controlled-shutdown] ${victim} shut down in ${shutdownDoneAt - shutdownAt} ms (moved ${result.movedLeaderships.join(', ')}; ISRs left ${result.leftIsrs.join(', ') || 'none'}; ISRs just before: ${atShutdown.map((view) => `${view.Partition}:[${view.Isr.join(',')}]`).join(' ')}). ` +
         `${[...load.acks.values()].reduce((sum, acked) => sum + acked.length, 0)} sends acknowledged, ${[...load.consumed.values()].reduce((sum, read) => sum + read.length, 0)} records consumed; ` +
         `median call: produce ${medianLatencyMs(calls, 'produce')} ms, consume ${medianLatencyMs(calls, 'consume')} ms.\n` +
         moves
