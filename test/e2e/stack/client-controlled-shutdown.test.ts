@@ -7,6 +7,7 @@ import {
   instrumentedClient,
   longestSilenceMs,
   medianLatencyMs,
+  retriedSendsKeptAtTheirFirstAppend,
   retrySummary,
   unavailability,
 } from './client-load.js';
@@ -110,7 +111,7 @@ describe('client: producer and consumer across a controlled shutdown', () => {
           .join('\n') +
         '\n' +
         silences.map(({ partition, ms }) => `  ${topic}-${partition}: leader kept; longest gap between successes around the shutdown ${ms} ms`).join('\n') +
-        `\n  retries: ${retrySummary(load.retries)}`,
+        `\n  retries: ${retrySummary(load.retries)}; retried sends answered at their first append: ${retriedSendsKeptAtTheirFirstAppend(load).join(', ') || 'none'}`,
     );
     // Nothing failed, nothing was duplicated or skipped.
     expectExactlyOnceInOrder(load, ends, calls, 'client-controlled-shutdown');

@@ -293,6 +293,21 @@ export function medianLatencyMs(calls: CallRecord[], role: Role): number {
   return times.length === 0 ? 0 : times[Math.floor(times.length / 2)];
 }
 
+/**
+ * Sends acknowledged at an offset whose record was appended under an earlier leader epoch
+ * than the one that acknowledged it: a retry the idempotent producer answered with the
+ * original offset instead of appending again.
+ */
+export function retriedSendsKeptAtTheirFirstAppend(load: ClientLoad): string[] {
+  return load.partitions.flatMap((partition) => {
+    const consumed = load.consumed.get(partition)!;
+    return load.acks
+      .get(partition)!
+      .filter(({ ack }) => consumed[ack.baseOffset] !== undefined && consumed[ack.baseOffset].leaderEpoch < ack.leaderEpoch)
+      .map(({ value, ack }) => `${value} at ${ack.baseOffset} (appended at epoch ${consumed[ack.baseOffset].leaderEpoch}, acknowledged at ${ack.leaderEpoch})`);
+  });
+}
+
 export function retrySummary(retries: RetrySeen[]): string {
   const counts = new Map<string, number>();
   for (const { role, partition, errorType } of retries) {

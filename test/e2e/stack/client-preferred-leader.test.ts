@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerSimulator } from '../../../client/broker-simulator.js';
 import type { LeadershipEventResponse, PartitionView } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
-import { ClientLoad, expectExactlyOnceInOrder, instrumentedClient, medianLatencyMs, retrySummary, unavailability, type Unavailability } from './client-load.js';
+import { ClientLoad, expectExactlyOnceInOrder, instrumentedClient, medianLatencyMs, retriedSendsKeptAtTheirFirstAppend, retrySummary, unavailability, type Unavailability } from './client-load.js';
 import { partitionOf, stackTarget, uniqueTopic, waitForLiveBrokers } from './support.js';
 
 /**
@@ -137,7 +137,7 @@ describe('client: producer and consumer across preferred-leader rebalances', () 
         `  ${topic}-2 failover ${describeMove(failover2)}; last heartbeat of ${second.initial.Leader} -> first success at the new epoch ${firstServedAfter(2, second.initial.LeaderEpoch) - second.lastHeartbeatAt} ms; ` +
         `${second.initial.Leader} back in every ISR ${second.rejoinMs} ms after its restart\n` +
         `  ${topic}-2 AutoRebalance (call ${rebalanceDoneAt - rebalanceAt} ms) ${describeMove(rebalanceMove)}\n` +
-        `  retries: ${retrySummary(load.retries)}`,
+        `  retries: ${retrySummary(load.retries)}; retried sends answered at their first append: ${retriedSendsKeptAtTheirFirstAppend(load).join(', ') || 'none'}`,
     );
     for (const view of final) expect.soft(view.Leader, `${topic}-${view.Partition} ends on its preferred replica`).toBe(view.Replicas[0]);
     expectExactlyOnceInOrder(load, ends, calls, 'client-preferred-leader');
