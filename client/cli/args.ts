@@ -205,7 +205,8 @@ function commandOf(verb: string, values: Values): Command {
       return {
         verb,
         broker: brokers[0],
-        incarnation: required(integer(values.incarnation, 'incarnation', 0), 'incarnation'),
+        // The function takes incarnations >= 1 (heartbeats hand out the clock's ms or more).
+        incarnation: required(integer(values.incarnation, 'incarnation', 1), 'incarnation'),
       };
     }
     case 'elect-leaders': {

@@ -62,6 +62,8 @@ describe('CLI argument parser', () => {
     [['brokers', 'shutdown', '--broker', 'A'], /--incarnation is required/],
     [['brokers', 'shutdown', '--incarnation', '1'], /--broker ID is required, once/],
     [['brokers', 'shutdown', '--broker', 'A', '--broker', 'B', '--incarnation', '1'], /--broker ID is required, once/],
+    [['brokers', 'shutdown', '--broker', 'A', '--incarnation', '0'], /--incarnation must be an integer >= 1, got "0"/],
+    [['brokers', 'shutdown', '--broker', 'A', '--incarnation=-5'], /--incarnation must be an integer >= 1, got "-5"/],
     [['elect-leaders', '--partition', '1'], /--partition needs --topic/],
     [['elect-leaders', '--topic', 't', '--partition', 'x'], /--partition must be an integer >= 1/],
     [['produce', '--topic', 't', '--partition', '1', '--partition', '2'], /--partition may be given once/],
