@@ -6,11 +6,16 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { cloudFormationApi } from './cloudformation/api.js';
+import { CloudFormationService } from './cloudformation/service.js';
 import { deployAssembly, type DeployedStack } from './deployer.js';
 import { EventSourceMappings } from './event-source-mappings.js';
 import { lambdaApi } from './lambda-api.js';
 import type { LogSink } from './lambda-logs.js';
 import { startDataPlane } from './data-plane.js';
+import { localClientConfig } from './shared/aws-clients.js';
 import { callerEndpoint } from './shared/caller.js';
 import { WorkerLambdaRuntime } from './runtime.js';
 import { Scheduler } from './scheduler.js';
@@ -45,6 +50,7 @@ interface LocalCloudParts {
   accountId: string;
   runtime: WorkerLambdaRuntime;
   esm: EventSourceMappings;
+  cloudFormation: CloudFormationService;
   deployTo: (assemblyDir: string) => Promise<DeployedStack[]>;
   outputsFile?: string;
   /** In start order; run in reverse by stop(). */
@@ -62,6 +68,8 @@ export class LocalCloud {
   readonly accountId: string;
   readonly runtime: WorkerLambdaRuntime;
   readonly esm: EventSourceMappings;
+  /** The CloudFormation API's stacks (what `cdk deploy` against the edge creates). */
+  readonly cloudFormation: CloudFormationService;
   private deployed: DeployedStack[] = [];
   private stopping?: Promise<void>;
 
@@ -74,6 +82,7 @@ export class LocalCloud {
     this.accountId = parts.accountId;
     this.runtime = parts.runtime;
     this.esm = parts.esm;
+    this.cloudFormation = parts.cloudFormation;
   }
 
   /** The stacks of the latest deploy. */
@@ -123,6 +132,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // Resources are created through the edge, so the URLs moto derives from the request's
     // Host (queue URLs) name the public endpoint, not moto's private port.
     const target = { runtime, awsEndpoint: edge.url, region, accountId, esm, scheduler, ttl };
+    const config = localClientConfig(target);
+    const clients = { dynamodb: new DynamoDBClient(config), sqs: new SQSClient(config) };
+    const cloudFormation = new CloudFormationService({ target, clients });
+    stoppers.push(async () => {
+      // A deployment in flight finishes (or fails) before its clients go.
+      await cloudFormation.idle();
+      clients.dynamodb.destroy();
+      clients.sqs.destroy();
+    });
+    edge.use(cloudFormationApi(cloudFormation));
     const cloud = new LocalCloud({
       endpoint: edge.url,
       motoEndpoint: dataPlane.motoEndpoint,
@@ -131,6 +150,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       accountId,
       runtime,
       esm,
+      cloudFormation,
       deployTo: (assemblyDir) => deployAssembly(assemblyDir, target),
       outputsFile: options.outputsFile,
       stoppers,
