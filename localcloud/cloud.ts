@@ -14,6 +14,7 @@ import { deployAssembly, type DeployedStack } from './deployer.js';
 import { EventSourceMappings } from './event-source-mappings.js';
 import { lambdaApi } from './lambda-api.js';
 import type { LogSink } from './lambda-logs.js';
+import { logsApi, LogStore } from './logs.js';
 import { startDataPlane } from './data-plane.js';
 import { localClientConfig } from './shared/aws-clients.js';
 import { callerEndpoint } from './shared/caller.js';
@@ -51,6 +52,7 @@ interface LocalCloudParts {
   runtime: WorkerLambdaRuntime;
   esm: EventSourceMappings;
   cloudFormation: CloudFormationService;
+  logs: LogStore;
   deployTo: (assemblyDir: string) => Promise<DeployedStack[]>;
   outputsFile?: string;
   /** In start order; run in reverse by stop(). */
@@ -70,6 +72,8 @@ export class LocalCloud {
   readonly esm: EventSourceMappings;
   /** The CloudFormation API's stacks (what `cdk deploy` against the edge creates). */
   readonly cloudFormation: CloudFormationService;
+  /** CloudWatch Logs: the functions' log groups. */
+  readonly logs: LogStore;
   private deployed: DeployedStack[] = [];
   private stopping?: Promise<void>;
 
@@ -83,6 +87,7 @@ export class LocalCloud {
     this.runtime = parts.runtime;
     this.esm = parts.esm;
     this.cloudFormation = parts.cloudFormation;
+    this.logs = parts.logs;
   }
 
   /** The stacks of the latest deploy. */
@@ -112,7 +117,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dataPlane = await startDataPlane({ port: options.port ?? 4566 });
     stoppers.push(() => dataPlane.stop());
     const { edge } = dataPlane;
-    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink });
+    const logs = new LogStore();
+    edge.use(logsApi(logs));
+    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink, logWriter: logs });
     stoppers.push(() => runtime.close());
     // The pollers and the reaper go through the edge like every client: it sends their
     // stream and table calls to DynamoDB Local and their queue calls to moto.
@@ -151,6 +158,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       runtime,
       esm,
       cloudFormation,
+      logs,
       deployTo: (assemblyDir) => deployAssembly(assemblyDir, target),
       outputsFile: options.outputsFile,
       stoppers,

@@ -96,7 +96,14 @@ const ACTIONS: Record<string, Action> = {
     return {};
   },
   DeleteChangeSet(service, input) {
-    service.deleteChangeSet(service.changeSet(input.string('ChangeSetName'), input.optString('StackName')));
+    const name = input.string('ChangeSetName');
+    const stackName = input.optString('StackName');
+    // By name, deleting a change set that is not there succeeds (the CDK CLI clears its old one unconditionally).
+    if (!name.startsWith('arn:') && stackName !== undefined && !service.find(stackName)?.changeSets.has(name)) {
+      service.get(stackName);
+      return {};
+    }
+    service.deleteChangeSet(service.changeSet(name, stackName));
     return {};
   },
   async CreateStack(service, input) {
