@@ -10,7 +10,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { cloudFormationApi } from './cloudformation/api.js';
 import { CloudFormationService } from './cloudformation/service.js';
-import { deployAssembly, type DeployedStack } from './deployer.js';
+import { readFileSync } from 'node:fs';
+import { readAssembly } from './deploy/assembly.js';
+import type { DeployedStack } from './deployer.js';
 import { EventSourceMappings } from './event-source-mappings.js';
 import { lambdaApi } from './lambda-api.js';
 import type { LogSink } from './lambda-logs.js';
@@ -159,7 +161,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       esm,
       cloudFormation,
       logs,
-      deployTo: (assemblyDir) => deployAssembly(assemblyDir, target),
+      deployTo: (assemblyDir) => deployThroughCloudFormation(cloudFormation, assemblyDir),
       outputsFile: options.outputsFile,
       stoppers,
     });
@@ -173,6 +175,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await stopAll(stoppers).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A cloud assembly's stacks, dependencies first, deployed as CloudFormation stacks: the
+ * ones `cdk deploy` against the edge then updates, and `cdk destroy` deletes. Every
+ * template is read (and found well-formed) before the first stack deploys.
+ */
+async function deployThroughCloudFormation(service: CloudFormationService, assemblyDir: string): Promise<DeployedStack[]> {
+  const stacks = readAssembly(assemblyDir).map((artifact) => ({ artifact, body: readFileSync(artifact.templateFile, 'utf8') }));
+  const deployed: DeployedStack[] = [];
+  for (const { artifact, body } of stacks) deployed.push(await service.deployArtifact(artifact, body));
+  return deployed;
 }
 
 /** Last started, first stopped; one failure does not keep the rest running. */

@@ -166,7 +166,10 @@ export function compileFilterPattern(pattern: string | undefined): (message: str
   if (text.startsWith('{') || text.startsWith('[') || text.startsWith('%')) {
     throw new LogsError('InvalidParameterException', `Filter pattern ${text} is not supported locally (only terms, "phrases", -term and ?term)`);
   }
-  const terms = [...text.matchAll(/([-?]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))/g)].map((m) => ({ op: m[1], term: m[2] ?? m[3] }));
+  const terms = [...text.matchAll(/([-?]?)(?:"((?:[^"\\]|\\.)*)"|(\S+))/g)].map((m) => ({
+    op: m[1],
+    term: m[2] === undefined ? m[3] : m[2].replace(/\\(.)/g, '$1'),
+  }));
   const any = terms.filter((t) => t.op === '?');
   const all = terms.filter((t) => t.op === '');
   const none = terms.filter((t) => t.op === '-');

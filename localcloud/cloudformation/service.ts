@@ -5,7 +5,9 @@
  * one at a time for the whole cloud: they share the Lambda runtime and the exports.
  */
 import { randomUUID } from 'node:crypto';
+import type { AssetIndex, StackArtifact } from '../deploy/assembly.js';
 import { AssemblyError, DeployError } from '../deploy/errors.js';
+import { scanIntrinsics } from '../deploy/intrinsics.js';
 import {
   deleteResources,
   StackDeployment,
@@ -14,7 +16,7 @@ import {
 } from '../deploy/stack-deployment.js';
 import type { DeployClients } from '../deploy/resources/types.js';
 import { readSsmParameter } from '../deploy/resources/ssm-parameter.js';
-import type { DeployedResource, DeployTarget } from '../deploy/target.js';
+import type { DeployedResource, DeployedStack, DeployTarget } from '../deploy/target.js';
 import { parseTemplate, type CfnTemplate } from '../deploy/template.js';
 import { createLogger } from '../shared/log.js';
 import { QueryError, validationError } from './query.js';
@@ -49,6 +51,8 @@ interface TemplateVersion {
   parameters: Record<string, string>;
   /** Output descriptions and export names, by output key. */
   outputInfo: Record<string, { description?: string; exportName?: string }>;
+  /** Where the code assets are: a cloud assembly's staged files, else the S3 bucket the template names. */
+  assets?: AssetIndex;
 }
 
 export interface Stack {
@@ -248,8 +252,10 @@ export class CloudFormationService {
   private async resolvedParameters(version: TemplateVersion): Promise<Record<string, string>> {
     const { target } = this.options;
     const resolved = { ...version.parameters };
+    const used = usedNames(version.template);
     for (const [name, parameter] of Object.entries(version.template.Parameters)) {
-      if (!parameter.Type.startsWith('AWS::SSM::Parameter::Value<')) continue;
+      // Only a value the template uses is fetched: CDK's BootstrapVersion feeds only its Rules, which are not evaluated here.
+      if (!parameter.Type.startsWith('AWS::SSM::Parameter::Value<') || !used.has(name)) continue;
       const value = await readSsmParameter(target.awsEndpoint, target.region, resolved[name]);
       if (value === undefined) {
         throw new DeployError(`Unable to fetch parameters [${resolved[name]}] from parameter store for this account.`);
@@ -382,6 +388,31 @@ export class CloudFormationService {
     stack.terminationProtection = enabled;
   }
 
+  /**
+   * Deploys a stack of a cloud assembly (`npm start`, LocalCloud.deploy) as a CloudFormation
+   * stack, code from the assembly's staged assets: the same stack a later `cdk deploy`
+   * updates and `cdk destroy` deletes. Resolves once it has settled; rejects with the
+   * status reason if it rolled back.
+   */
+  async deployArtifact(artifact: StackArtifact, templateBody: string): Promise<DeployedStack> {
+    const existing = this.byName.get(artifact.stackName);
+    const live = existing && existing.status !== 'REVIEW_IN_PROGRESS' && existing.status !== 'ROLLBACK_COMPLETE' ? existing : undefined;
+    if (existing && !live) {
+      this.deleteStack(existing);
+      await this.idle();
+    }
+    const parameters = await this.parameterValues(artifact.template, [], live);
+    const version: TemplateVersion = { body: templateBody, template: artifact.template, parameters, outputInfo: {}, assets: artifact.assets };
+    const stack = live ?? this.newStack(artifact.stackName, { capabilities: [], tags: [] });
+    if (!live) this.startDeploy(stack, version, 'CREATE');
+    else if (diff(stack, version.template).length > 0 || !sameVersion(stack.current, version)) this.startDeploy(stack, version, 'UPDATE');
+    await this.idle();
+    if (!/^(CREATE|UPDATE)_COMPLETE$/.test(stack.status)) {
+      throw new DeployError(`stack ${stack.stackName}: ${stack.status}: ${stack.statusReason ?? 'no reason given'}`);
+    }
+    return { stackName: stack.stackName, outputs: { ...stack.outputs }, resources: [...stack.resources] };
+  }
+
   // Internals
 
   private newStack(stackName: string, extras: { capabilities: string[]; tags: Array<{ Key: string; Value: string }> }): Stack {
@@ -487,7 +518,7 @@ export class CloudFormationService {
       {
         stackName: stack.stackName,
         template: version.template,
-        assets: s3AssetSource(target.awsEndpoint, target.region),
+        assets: version.assets ?? s3AssetSource(target.awsEndpoint, target.region),
         parameters,
         stackId: stack.stackId,
       },
@@ -605,6 +636,16 @@ function diff(stack: Stack, template: CfnTemplate): ResourceChange[] {
     }
   }
   return changes;
+}
+
+/** The parameters and resources the template's resources, outputs and conditions refer to. */
+function usedNames(template: CfnTemplate): Set<string> {
+  const names = new Set<string>();
+  const add = (value: unknown, at: string): void => scanIntrinsics(value, at).forEach((name) => names.add(name));
+  for (const [id, resource] of Object.entries(template.Resources)) add(resource.Properties, `Resources.${id}`);
+  for (const [key, output] of Object.entries(template.Outputs)) add([output.Value, output.ExportName], `Outputs.${key}`);
+  for (const [key, condition] of Object.entries(template.Conditions)) add(condition, `Conditions.${key}`);
+  return names;
 }
 
 function sameVersion(a: TemplateVersion | undefined, b: TemplateVersion): boolean {

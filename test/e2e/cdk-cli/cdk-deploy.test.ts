@@ -1,0 +1,254 @@
+/**
+ * `cdk deploy` into the embedded cloud, as a LocalStack user would do it: the real CDK
+ * CLI (cdklocal for bootstrap, plain cdk with AWS_ENDPOINT_URL for the rest, default
+ * change-set method) against a cloud on a free port, and the AWS CLI v1 for invoke and
+ * logs. Then templates that must fail: a clear status reason, and nothing left behind.
+ */
+import { execFile } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import {
+  CloudFormationClient,
+  CreateStackCommand,
+  DeleteStackCommand,
+  DescribeStacksCommand,
+  paginateDescribeStackEvents,
+  type Stack,
+  type StackEvent,
+} from '@aws-sdk/client-cloudformation';
+import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLocalCloud, type LocalCloud } from '../../../localcloud/index.js';
+import { repoRoot, synthesize } from '../../../tools/synth.js';
+import { REGION, TEST_CREDENTIALS_ENV, testClientConfig } from '../../support/aws.js';
+import { waitFor } from '../../support/wait-for.js';
+import { synthCliFixture } from './fixture/app.js';
+
+const execFileAsync = promisify(execFile);
+const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name);
+const STACK = 'PartitionLeadershipCli';
+const FIXTURE = 'CliFixture';
+
+describe('cdk bootstrap, deploy, update and destroy through the embedded cloud', () => {
+  let cloud: LocalCloud;
+  let endpoint: string;
+  let env: NodeJS.ProcessEnv;
+  let work: string;
+  let assemblyDir: string;
+  let cloudformation: CloudFormationClient;
+  let dynamodb: DynamoDBClient;
+  let sqs: SQSClient;
+
+  async function run(command: string, args: string[], runEnv = env): Promise<string> {
+    try {
+      const { stdout, stderr } = await execFileAsync(command, args, { cwd: repoRoot, env: runEnv, maxBuffer: 32 * 1024 * 1024 });
+      return `${stdout}${stderr}`;
+    } catch (err) {
+      const failed = err as { stdout?: string; stderr?: string; message: string };
+      throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+    }
+  }
+
+  const aws = async (...args: string[]): Promise<unknown> => JSON.parse(await run('aws', ['--output', 'json', ...args])) as unknown;
+
+  async function invoke(functionName: string, payload: unknown): Promise<unknown> {
+    const outfile = join(work, 'out.json');
+    await run('aws', ['lambda', 'invoke', '--function-name', functionName, '--payload', JSON.stringify(payload), outfile]);
+    return JSON.parse(readFileSync(outfile, 'utf8')) as unknown;
+  }
+
+  async function stack(name: string): Promise<Stack | undefined> {
+    const { Stacks = [] } = await cloudformation.send(new DescribeStacksCommand({ StackName: name })).catch(() => ({ Stacks: [] }));
+    return Stacks[0];
+  }
+
+  const outputsOf = (s: Stack | undefined) => Object.fromEntries((s?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+
+  function writeHandler(message: string): string {
+    const dir = join(work, 'hello');
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      join(dir, 'index.js'),
+      `exports.handler = async (event) => { console.log('handling', JSON.stringify(event)); return { message: ${JSON.stringify(message)} }; };\n`,
+    );
+    return dir;
+  }
+
+  function fixtureArgs(version: 1 | 2, codeDir: string): string[] {
+    const outdir = join(work, `cdk.out.fixture-${version}`);
+    rmSync(outdir, { recursive: true, force: true });
+    return ['--app', synthCliFixture(outdir, { stackName: FIXTURE, codeDir, version })];
+  }
+
+  beforeAll(async () => {
+    work = mkdtempSync(join(tmpdir(), 'cdk-cli-'));
+    assemblyDir = join(work, 'cdk.out');
+    await synthesize({ outdir: assemblyDir, context: { stackName: STACK } });
+    // As `npm start -- --no-demo` does it: the cloud comes up with the synthesized stack deployed.
+    cloud = await startLocalCloud({ port: 0, assemblyDir });
+    // `localhost`, as a LocalStack user writes it (the edge listens on 127.0.0.1).
+    endpoint = cloud.endpoint.replace('127.0.0.1', 'localhost');
+    env = {
+      ...process.env,
+      ...TEST_CREDENTIALS_ENV,
+      AWS_ENDPOINT_URL: endpoint,
+      AWS_REGION: REGION,
+      AWS_DEFAULT_REGION: REGION,
+      CDK_DISABLE_VERSION_CHECK: 'true',
+      CDK_CLI_NOTICES: 'false',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    };
+    cloudformation = new CloudFormationClient(testClientConfig(cloud.endpoint));
+    dynamodb = new DynamoDBClient(testClientConfig(cloud.endpoint));
+    sqs = new SQSClient(testClientConfig(cloud.endpoint));
+  });
+
+  afterAll(async () => {
+    cloudformation?.destroy();
+    dynamodb?.destroy();
+    sqs?.destroy();
+    await cloud?.stop();
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  async function stackEvents(name: string): Promise<StackEvent[]> {
+    const events: StackEvent[] = [];
+    for await (const page of paginateDescribeStackEvents({ client: cloudformation }, { StackName: name })) events.push(...(page.StackEvents ?? []));
+    return events;
+  }
+
+  it('npm start deploys cdk.out as the CloudFormation stack that cdklocal bootstrap + cdk deploy then find unchanged; aws lambda invoke runs it', async () => {
+    // What `npm start` did at start: the stack is a CloudFormation stack, created from cdk.out in-process.
+    const started = await stack(STACK);
+    expect(started?.StackStatus).toBe('CREATE_COMPLETE');
+    const fromStart = (await stackEvents(STACK)).filter((e) => e.LogicalResourceId === STACK).map((e) => e.ResourceStatus);
+    expect(fromStart).toEqual(['CREATE_COMPLETE', 'CREATE_IN_PROGRESS']);
+
+    // cdklocal insists on an S3 endpoint next to AWS_ENDPOINT_URL; plain cdk below needs only AWS_ENDPOINT_URL.
+    const cdklocalEnv = { ...env, AWS_ENDPOINT_URL_S3: endpoint };
+    await run(bin('cdklocal'), ['bootstrap', 'aws://123456789012/us-east-1', '--app', assemblyDir], cdklocalEnv);
+    expect((await stack('CDKToolkit'))?.StackStatus).toBe('CREATE_COMPLETE');
+
+    // The same assembly through the CLI: both paths deploy the same stack, so there is nothing to change.
+    const output = await run(bin('cdk'), ['deploy', STACK, '--app', assemblyDir, '--require-approval', 'never']);
+    expect(output).toMatch(/no changes/i);
+    const deployed = await stack(STACK);
+    expect(deployed?.StackStatus).toBe('CREATE_COMPLETE');
+    const outputs = outputsOf(deployed);
+    expect(outputs.LeadershipEventsQueueUrl).toMatch(/\.fifo$/);
+
+    const heartbeat = await invoke(String(outputs.HeartbeatFunctionName), { brokerId: 'E' });
+    expect(heartbeat).toMatchObject({ brokerId: 'E', rejoined: true });
+  });
+
+  it('a second cdk deploy after a handler change answers with the new code on the next invoke, and applies the template diff', async () => {
+    const created = await run(bin('cdk'), ['deploy', FIXTURE, ...fixtureArgs(1, writeHandler('hello from v1')), '--require-approval', 'never']);
+    console.log(`cdk deploy ${FIXTURE} (create): CDK CLI deployment time ${/Deployment time: ([\d.]+)s/.exec(created)?.[1]} s`);
+    const lifecycle = (await stackEvents(FIXTURE)).filter((e) => e.LogicalResourceId === FIXTURE).map((e) => e.ResourceStatus);
+    expect(lifecycle).toEqual(['CREATE_COMPLETE', 'CREATE_IN_PROGRESS', 'REVIEW_IN_PROGRESS']);
+    const v1 = outputsOf(await stack(FIXTURE));
+    expect(await invoke(String(v1.FunctionName), { n: 1 })).toEqual({ message: 'hello from v1' });
+
+    const updated = await run(bin('cdk'), ['deploy', FIXTURE, ...fixtureArgs(2, writeHandler('hello from v2')), '--require-approval', 'never']);
+    console.log(`cdk deploy ${FIXTURE} (update): CDK CLI deployment time ${/Deployment time: ([\d.]+)s/.exec(updated)?.[1]} s`);
+    const after = await stack(FIXTURE);
+    expect(after?.StackStatus).toBe('UPDATE_COMPLETE');
+    const v2 = outputsOf(after);
+    expect(v2.FunctionName).toBe(v1.FunctionName);
+    expect(await invoke(String(v2.FunctionName), { n: 2 })).toEqual({ message: 'hello from v2' });
+
+    // Version 2 swaps the queue for a table: the queue is deleted, the table created.
+    const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
+    expect(QueueUrls).not.toContain(v1.QueueUrl);
+    const { TableNames = [] } = await dynamodb.send(new ListTablesCommand({}));
+    expect(TableNames).toContain(v2.TableName);
+  });
+
+  it('aws logs filter-log-events and get-log-events show each invocation in /aws/lambda/<function>', async () => {
+    const functionName = String(outputsOf(await stack(FIXTURE)).FunctionName);
+    const group = `/aws/lambda/${functionName}`;
+    const messages = (await aws('logs', 'filter-log-events', '--log-group-name', group)) as { events: Array<{ message: string }> };
+    const lines = messages.events.map((e) => e.message);
+    expect(lines.filter((l) => l.startsWith('START RequestId:'))).toHaveLength(2);
+    expect(lines.filter((l) => l.startsWith('REPORT RequestId:'))).toHaveLength(2);
+    expect(lines.some((l) => l.includes('handling {"n":2}'))).toBe(true);
+
+    const filtered = (await aws('logs', 'filter-log-events', '--log-group-name', group, '--filter-pattern', '"{\\"n\\":1}"')) as {
+      events: Array<{ message: string }>;
+    };
+    expect(filtered.events.map((e) => e.message)).toEqual([expect.stringContaining('handling {"n":1}')]);
+
+    const streams = (await aws('logs', 'describe-log-streams', '--log-group-name', group)) as { logStreams: Array<{ logStreamName: string }> };
+    // One stream per deployed code version, as a new execution environment starts one on AWS.
+    expect(streams.logStreams).toHaveLength(2);
+    const latest = streams.logStreams.map((s) => s.logStreamName).sort().at(-1) ?? '';
+    expect(latest).toMatch(/^\d{4}\/\d{2}\/\d{2}\/\[\$LATEST\][0-9a-f]{32}$/);
+  });
+
+  it('cdk destroy removes every function, table, queue, mapping and schedule the stacks created', async () => {
+    await run(bin('cdk'), ['destroy', FIXTURE, ...fixtureArgs(2, join(work, 'hello')), '--force']);
+    await run(bin('cdk'), ['destroy', STACK, '--app', assemblyDir, '--force']);
+    expect(await stack(STACK)).toBeUndefined();
+    expect(await stack(FIXTURE)).toBeUndefined();
+    expect(await aws('lambda', 'list-functions', '--query', 'Functions[].FunctionName')).toEqual([]);
+    const { TableNames = [] } = await dynamodb.send(new ListTablesCommand({}));
+    expect(TableNames).toEqual([]);
+    const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
+    expect(QueueUrls).toEqual([]);
+    expect(cloud.esm.list()).toEqual([]);
+    // The bootstrap stack stays, as on AWS.
+    expect((await stack('CDKToolkit'))?.StackStatus).toBe('CREATE_COMPLETE');
+  });
+
+  describe('templates that cannot deploy', () => {
+    async function createAndSettle(name: string, template: unknown): Promise<Stack> {
+      await cloudformation.send(new CreateStackCommand({ StackName: name, TemplateBody: JSON.stringify(template) }));
+      return waitFor(
+        async () => {
+          const s = await stack(name);
+          return s && /(_COMPLETE|_FAILED)$/.test(String(s.StackStatus)) ? s : undefined;
+        },
+        30_000,
+        `stack ${name} to settle`,
+        100,
+      );
+    }
+
+    const queue = (name: string) => ({ Type: 'AWS::SQS::Queue', Properties: { QueueName: name } });
+
+    it.each([
+      ['an unknown resource type', { Q: queue('bad-type-q'), X: { Type: 'AWS::Foo::Bar' } }, /Unsupported resource type AWS::Foo::Bar \(logical id X\)/],
+      ['a Ref to nothing', { Q: { ...queue('bad-ref-q'), Properties: { QueueName: { Ref: 'Nothing' } } } }, /references Nothing, which is neither a resource/],
+      [
+        'a cyclic dependency',
+        { A: { ...queue('cycle-a'), DependsOn: 'B' }, B: { ...queue('cycle-b'), DependsOn: 'A' } },
+        /Circular dependency between resources of stack \S+: A, B/,
+      ],
+      [
+        'a resource that fails after others were created',
+        {
+          Q: queue('half-created-q'),
+          F: {
+            Type: 'AWS::Lambda::Function',
+            DependsOn: 'Q',
+            Properties: { Handler: 'index.handler', Runtime: 'nodejs20.x', Role: 'arn:aws:iam::123456789012:role/r', Code: { S3Bucket: 'no-such-bucket', S3Key: 'missing.zip' } },
+          },
+        },
+        /The following resource\(s\) failed to create: \[F\]\. .*Code\.S3Key missing\.zip/,
+      ],
+    ])('%s: the stack rolls back with a clear reason and leaves nothing', async (_what, resources, reason) => {
+      const name = `Bad${Math.random().toString(36).slice(2, 8)}`;
+      const settled = await createAndSettle(name, { Resources: resources });
+      expect(settled.StackStatus).toBe('ROLLBACK_COMPLETE');
+      expect(settled.StackStatusReason).toMatch(reason);
+      const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
+      expect(QueueUrls).toEqual([]);
+      await cloudformation.send(new DeleteStackCommand({ StackName: name }));
+      await waitFor(async () => (await stack(name)) === undefined, 10_000, `stack ${name} deleted`, 100);
+    });
+  });
+});
