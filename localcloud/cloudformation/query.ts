@@ -91,7 +91,7 @@ export function toXml(value: unknown): string {
       .map(([key, child]) => `<${key}>${toXml(child)}</${key}>`)
       .join('');
   }
-  return escapeXml(String(value as string));
+  return escapeXml(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
 }
 
 function send(res: ServerResponse, status: number, body: string): void {

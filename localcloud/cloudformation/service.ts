@@ -205,7 +205,7 @@ export class CloudFormationService {
       if (err instanceof AssemblyError) throw validationError(`Template format error: ${err.message.replace(/^template: /, '')}`);
       throw err;
     }
-    const parameters = await this.parameterValues(template, input.parameters, previous);
+    const parameters = this.parameterValues(template, input.parameters, previous);
     const outputInfo: TemplateVersion['outputInfo'] = {};
     const rawOutputs = (raw as { Outputs?: Record<string, { Description?: unknown }> }).Outputs ?? {};
     for (const [key, output] of Object.entries(rawOutputs)) {
@@ -216,15 +216,14 @@ export class CloudFormationService {
   }
 
   /**
-   * Given values, previous values (UsePreviousValue) and Defaults. An SSM-typed parameter
-   * (CDK's BootstrapVersion) resolves to the parameter store's value, and fails the
-   * request if it is missing, as on AWS.
+   * Given values, previous values (UsePreviousValue) and Defaults; a parameter with none
+   * fails the request. SSM-typed ones are looked up at deploy time (resolvedParameters).
    */
-  private async parameterValues(
+  private parameterValues(
     template: CfnTemplate,
     given: Array<Record<string, string>>,
     previous: Stack | undefined,
-  ): Promise<Record<string, string>> {
+  ): Record<string, string> {
     const values: Record<string, string> = {};
     for (const entry of given) {
       const key = entry.ParameterKey;
@@ -401,7 +400,7 @@ export class CloudFormationService {
       this.deleteStack(existing);
       await this.idle();
     }
-    const parameters = await this.parameterValues(artifact.template, [], live);
+    const parameters = this.parameterValues(artifact.template, [], live);
     const version: TemplateVersion = { body: templateBody, template: artifact.template, parameters, outputInfo: {}, assets: artifact.assets };
     const stack = live ?? this.newStack(artifact.stackName, { capabilities: [], tags: [] });
     if (!live) this.startDeploy(stack, version, 'CREATE');

@@ -14,7 +14,7 @@ type TagDef = Tags[number];
 function intrinsicTags(): TagDef[] {
   const tags: TagDef[] = [];
   const add = (tag: string, wrap: (value: unknown) => unknown): void => {
-    for (const collection of [undefined, 'seq', 'map'] as const) {
+    for (const collection of [undefined, 'seq', 'map']) {
       tags.push({
         tag,
         ...(collection ? { collection } : {}),

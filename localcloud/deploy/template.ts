@@ -71,7 +71,8 @@ export function parseTemplate(raw: unknown, file: string): CfnTemplate {
   for (const [name, parameter] of Object.entries(recordAt(raw, 'Parameters', file))) {
     if (!isRecord(parameter) || typeof parameter.Type !== 'string') throw new AssemblyError(`${file}: parameter ${name} has no Type`);
     const fallback = parameter.Default;
-    const text = Array.isArray(fallback) ? fallback.join(',') : fallback === undefined ? undefined : String(fallback as string);
+    const scalar = typeof fallback === 'string' || typeof fallback === 'number' || typeof fallback === 'boolean';
+    const text = Array.isArray(fallback) ? fallback.join(',') : scalar ? String(fallback) : fallback === undefined ? undefined : JSON.stringify(fallback);
     parameters[name] = { Type: parameter.Type, ...(text === undefined ? {} : { Default: text }) };
   }
   // `Rules` (CDK's CheckBootstrapVersion) are not evaluated: the CDK CLI checks the bootstrap version itself first.

@@ -48,7 +48,7 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
       return `${stdout}${stderr}`;
     } catch (err) {
       const failed = err as { stdout?: string; stderr?: string; message: string };
-      throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`);
+      throw new Error(`${command} ${args.join(' ')} failed: ${failed.message}\n${failed.stdout ?? ''}${failed.stderr ?? ''}`, { cause: err });
     }
   }
 
@@ -65,7 +65,8 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
     return Stacks[0];
   }
 
-  const outputsOf = (s: Stack | undefined) => Object.fromEntries((s?.Outputs ?? []).map((o) => [o.OutputKey, o.OutputValue]));
+  const outputsOf = (s: Stack | undefined): Record<string, string | undefined> =>
+    Object.fromEntries((s?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue]));
 
   function writeHandler(message: string): string {
     const dir = join(work, 'hello');
