@@ -105,3 +105,30 @@ describe('StackDeployment', () => {
     expect(outputs.I).toBe('shared');
   });
 });
+
+describe('deleteResources', () => {
+  it('deletes in reverse creation order and leaves a DeletionPolicy Retain resource in place', async () => {
+    const { deleteResources } = await import('../../../localcloud/deploy/stack-deployment.js');
+    const events: string[] = [];
+    const resource = (logicalId: string, deletionPolicy?: string) => ({
+      logicalId,
+      type: 'AWS::IAM::Role',
+      physicalId: `S-${logicalId}`,
+      attributes: {},
+      ...(deletionPolicy ? { deletionPolicy } : {}),
+    });
+    await deleteResources([resource('First'), resource('Kept', 'Retain'), resource('Last')], {
+      stackName: 'S',
+      assembly: { target, clients },
+      onEvent: (e) => events.push(`${e.logicalId} ${e.status}`),
+    });
+    expect(events).toEqual([
+      'Last DELETE_IN_PROGRESS',
+      'Last DELETE_COMPLETE',
+      'Kept DELETE_IN_PROGRESS',
+      'Kept DELETE_SKIPPED',
+      'First DELETE_IN_PROGRESS',
+      'First DELETE_COMPLETE',
+    ]);
+  });
+});
