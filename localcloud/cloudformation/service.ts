@@ -391,7 +391,7 @@ export class CloudFormationService {
    * Deploys a stack of a cloud assembly (`npm start`, LocalCloud.deploy) as a CloudFormation
    * stack, code from the assembly's staged assets: the same stack a later `cdk deploy`
    * updates and `cdk destroy` deletes. Resolves once it has settled; rejects with the
-   * status reason if it rolled back.
+   * status reason if it rolled back. A stack that failed to create is deleted and created anew.
    */
   async deployArtifact(artifact: StackArtifact, templateBody: string): Promise<DeployedStack> {
     const existing = this.byName.get(artifact.stackName);
@@ -403,8 +403,8 @@ export class CloudFormationService {
     const parameters = this.parameterValues(artifact.template, [], live);
     const version: TemplateVersion = { body: templateBody, template: artifact.template, parameters, outputInfo: {}, assets: artifact.assets };
     const stack = live ?? this.newStack(artifact.stackName, { capabilities: [], tags: [] });
-    if (!live) this.startDeploy(stack, version, 'CREATE');
-    else if (diff(stack, version.template).length > 0 || !sameVersion(stack.current, version)) this.startDeploy(stack, version, 'UPDATE');
+    // Always deployed, even unchanged: the staged code on disk may have changed under the same asset hash (LocalCloud.deploy's promise).
+    this.startDeploy(stack, version, live ? 'UPDATE' : 'CREATE');
     await this.idle();
     if (!/^(CREATE|UPDATE)_COMPLETE$/.test(stack.status)) {
       throw new DeployError(`stack ${stack.stackName}: ${stack.status}: ${stack.statusReason ?? 'no reason given'}`);
