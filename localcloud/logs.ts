@@ -49,6 +49,11 @@ export class LogsError extends Error {
 }
 
 const MAX_REQUEST_BYTES = 1024 * 1024;
+/**
+ * Events kept per stream, oldest dropped first: a cloud left running for a day with
+ * brokers heartbeating every second would otherwise hold every line it ever logged.
+ */
+const MAX_EVENTS_PER_STREAM = 20_000;
 const DEFAULT_LIMIT = 10_000;
 const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const STREAM_NAME = /^[^:*]{1,512}$/;
@@ -61,8 +66,13 @@ export class LogStore implements FunctionLogWriter {
   write(groupName: string, streamName: string, events: LogEvent[]): void {
     const group = this.groups.get(groupName) ?? this.addGroup(groupName);
     const stream = group.streams.get(streamName) ?? this.addStream(group, streamName);
+    this.append(stream, events);
+  }
+
+  private append(stream: LogStream, events: LogEvent[]): void {
     const now = Date.now();
     for (const event of events) stream.events.push({ ...event, ingestionTime: now, seq: this.seq++ });
+    if (stream.events.length > MAX_EVENTS_PER_STREAM) stream.events.splice(0, stream.events.length - MAX_EVENTS_PER_STREAM);
   }
 
   createLogGroup(name: string): void {
@@ -89,9 +99,7 @@ export class LogStore implements FunctionLogWriter {
   }
 
   putLogEvents(groupName: string, streamName: string, events: LogEvent[]): void {
-    const stream = this.stream(groupName, streamName);
-    const now = Date.now();
-    for (const event of events) stream.events.push({ ...event, ingestionTime: now, seq: this.seq++ });
+    this.append(this.stream(groupName, streamName), events);
   }
 
   putRetentionPolicy(groupName: string, days: number): void {

@@ -13,6 +13,7 @@ import {
   CloudFormationClient,
   CreateStackCommand,
   DeleteStackCommand,
+  UpdateStackCommand,
   DescribeStacksCommand,
   paginateDescribeStackEvents,
   type Stack,
@@ -248,6 +249,38 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
       expect(settled.StackStatusReason).toMatch(reason);
       const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
       expect(QueueUrls).toEqual([]);
+      await cloudformation.send(new DeleteStackCommand({ StackName: name }));
+      await waitFor(async () => (await stack(name)) === undefined, 10_000, `stack ${name} deleted`, 100);
+    });
+
+    it('an update whose new resource fails rolls back to the previous template: the added queue goes, the old one stays', async () => {
+      const name = 'BadUpdate';
+      const created = await createAndSettle(name, { Resources: { Old: queue('update-old-q') } });
+      expect(created.StackStatus).toBe('CREATE_COMPLETE');
+      const failing = {
+        Resources: {
+          Old: queue('update-old-q'),
+          Added: queue('update-added-q'),
+          F: {
+            Type: 'AWS::Lambda::Function',
+            DependsOn: 'Added',
+            Properties: { Handler: 'index.handler', Runtime: 'nodejs20.x', Role: 'arn:aws:iam::123456789012:role/r', Code: { S3Bucket: 'no-such-bucket', S3Key: 'missing.zip' } },
+          },
+        },
+      };
+      await cloudformation.send(new UpdateStackCommand({ StackName: name, TemplateBody: JSON.stringify(failing) }));
+      const settled = await waitFor(
+        async () => {
+          const s = await stack(name);
+          return s && /^UPDATE_ROLLBACK_(COMPLETE|FAILED)$/.test(String(s.StackStatus)) ? s : undefined;
+        },
+        30_000,
+        `stack ${name} to roll back`,
+        100,
+      );
+      expect(settled.StackStatus).toBe('UPDATE_ROLLBACK_COMPLETE');
+      const queues = (await sqs.send(new ListQueuesCommand({}))).QueueUrls ?? [];
+      expect(queues.map((url) => url.split('/').pop())).toEqual(['update-old-q']);
       await cloudformation.send(new DeleteStackCommand({ StackName: name }));
       await waitFor(async () => (await stack(name)) === undefined, 10_000, `stack ${name} deleted`, 100);
     });
