@@ -4,7 +4,7 @@
  * change-set method) against a cloud on a free port, and the AWS CLI v1 for invoke and
  * logs. Then templates that must fail: a clear status reason, and nothing left behind.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -22,19 +22,21 @@ import {
 import { ListTablesCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startLocalCloud, type LocalCloud } from '../../../localcloud/index.js';
-import { repoRoot, synthesize } from '../../../tools/synth.js';
+import { findFreePort } from '../../../localcloud/index.js';
+import { repoRoot } from '../../../tools/synth.js';
 import { REGION, TEST_CREDENTIALS_ENV, testClientConfig } from '../../support/aws.js';
 import { waitFor } from '../../support/wait-for.js';
 import { synthCliFixture } from './fixture/app.js';
 
 const execFileAsync = promisify(execFile);
 const bin = (name: string) => join(repoRoot, 'node_modules', '.bin', name);
-const STACK = 'PartitionLeadershipCli';
+/** npm start's stack. */
+const STACK = 'PartitionLeadership';
 const FIXTURE = 'CliFixture';
 
 describe('cdk bootstrap, deploy, update and destroy through the embedded cloud', () => {
-  let cloud: LocalCloud;
+  let npmStart: ChildProcess | undefined;
+  let npmStartOutput = '';
   let endpoint: string;
   let env: NodeJS.ProcessEnv;
   let work: string;
@@ -86,14 +88,40 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
     return ['--app', synthCliFixture(outdir, { stackName: FIXTURE, codeDir, version })];
   }
 
+  /** `npm start -- --no-demo` in its own process (as in a first shell), up once it says so; its output names what went wrong. */
+  async function startNpmStart(port: number): Promise<void> {
+    const child = spawn(bin('tsx'), ['scripts/start.ts', '--no-demo', '--port', String(port)], {
+      cwd: repoRoot,
+      env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    npmStart = child;
+    child.stdout?.on('data', (chunk: Buffer) => (npmStartOutput += chunk.toString()));
+    child.stderr?.on('data', (chunk: Buffer) => (npmStartOutput += chunk.toString()));
+    let exited = false;
+    child.once('exit', () => (exited = true));
+    await waitFor(
+      () => {
+        if (exited) throw new Error(`npm start exited:\n${npmStartOutput}`);
+        return npmStartOutput.includes('The cloud stays up until Ctrl-C');
+      },
+      150_000,
+      'npm start to deploy the stack',
+      200,
+    ).catch((err: unknown) => {
+      throw new Error(`${err instanceof Error ? err.message : String(err)}\n${npmStartOutput}`, { cause: err });
+    });
+  }
+
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'cdk-cli-'));
-    assemblyDir = join(work, 'cdk.out');
-    await synthesize({ outdir: assemblyDir, context: { stackName: STACK } });
-    // As `npm start -- --no-demo` does it: the cloud comes up with the synthesized stack deployed.
-    cloud = await startLocalCloud({ port: 0, assemblyDir });
+    // npm start synthesizes into the repository's cdk.out, which the CLI below deploys again.
+    assemblyDir = join(repoRoot, 'cdk.out');
+    const port = await findFreePort();
+    await startNpmStart(port);
     // `localhost`, as a LocalStack user writes it (the edge listens on 127.0.0.1).
-    endpoint = cloud.endpoint.replace('127.0.0.1', 'localhost');
+    endpoint = `http://localhost:${port}`;
+    const edge = `http://127.0.0.1:${port}`;
     env = {
       ...process.env,
       ...TEST_CREDENTIALS_ENV,
@@ -104,16 +132,21 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
       CDK_CLI_NOTICES: 'false',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
-    cloudformation = new CloudFormationClient(testClientConfig(cloud.endpoint));
-    dynamodb = new DynamoDBClient(testClientConfig(cloud.endpoint));
-    sqs = new SQSClient(testClientConfig(cloud.endpoint));
+    cloudformation = new CloudFormationClient(testClientConfig(edge));
+    dynamodb = new DynamoDBClient(testClientConfig(edge));
+    sqs = new SQSClient(testClientConfig(edge));
   });
 
   afterAll(async () => {
     cloudformation?.destroy();
     dynamodb?.destroy();
     sqs?.destroy();
-    await cloud?.stop();
+    // Ctrl-C, as a user stops it: npm start stops everything it started, then exits.
+    if (npmStart && npmStart.exitCode === null) {
+      const exited = new Promise((resolve) => npmStart?.once('exit', resolve));
+      npmStart.kill('SIGINT');
+      await exited;
+    }
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
@@ -124,6 +157,7 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
   }
 
   it('npm start deploys cdk.out as the CloudFormation stack that cdklocal bootstrap + cdk deploy then find unchanged; aws lambda invoke runs it', async () => {
+    expect(npmStartOutput).toContain(`npx cdk deploy ${STACK} --require-approval never`);
     // What `npm start` did at start: the stack is a CloudFormation stack, created from cdk.out in-process.
     const started = await stack(STACK);
     expect(started?.StackStatus).toBe('CREATE_COMPLETE');
@@ -201,7 +235,7 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
     expect(TableNames).toEqual([]);
     const { QueueUrls = [] } = await sqs.send(new ListQueuesCommand({}));
     expect(QueueUrls).toEqual([]);
-    expect(cloud.esm.list()).toEqual([]);
+    expect(await aws('lambda', 'list-event-source-mappings', '--query', 'EventSourceMappings[].UUID')).toEqual([]);
     // The bootstrap stack stays, as on AWS.
     expect((await stack('CDKToolkit'))?.StackStatus).toBe('CREATE_COMPLETE');
   });
