@@ -35,6 +35,8 @@ const STACK = 'PartitionLeadership';
 const FIXTURE = 'CliFixture';
 
 describe('cdk bootstrap, deploy, update and destroy through the embedded cloud', () => {
+  /** cdklocal insists on an S3 endpoint next to AWS_ENDPOINT_URL; plain cdk needs only AWS_ENDPOINT_URL. */
+  let cdklocalEnv: NodeJS.ProcessEnv;
   let npmStart: ChildProcess | undefined;
   let npmStartOutput = '';
   let endpoint: string;
@@ -132,6 +134,7 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
       CDK_CLI_NOTICES: 'false',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     };
+    cdklocalEnv = { ...env, AWS_ENDPOINT_URL_S3: endpoint };
     cloudformation = new CloudFormationClient(testClientConfig(edge));
     dynamodb = new DynamoDBClient(testClientConfig(edge));
     sqs = new SQSClient(testClientConfig(edge));
@@ -164,8 +167,6 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
     const fromStart = (await stackEvents(STACK)).filter((e) => e.LogicalResourceId === STACK).map((e) => e.ResourceStatus);
     expect(fromStart).toEqual(['CREATE_COMPLETE', 'CREATE_IN_PROGRESS']);
 
-    // cdklocal insists on an S3 endpoint next to AWS_ENDPOINT_URL; plain cdk below needs only AWS_ENDPOINT_URL.
-    const cdklocalEnv = { ...env, AWS_ENDPOINT_URL_S3: endpoint };
     await run(bin('cdklocal'), ['bootstrap', 'aws://123456789012/us-east-1', '--app', assemblyDir], cdklocalEnv);
     expect((await stack('CDKToolkit'))?.StackStatus).toBe('CREATE_COMPLETE');
 
@@ -182,7 +183,8 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
   });
 
   it('a second cdk deploy after a handler change answers with the new code on the next invoke, and applies the template diff', async () => {
-    const created = await run(bin('cdk'), ['deploy', FIXTURE, ...fixtureArgs(1, writeHandler('hello from v1')), '--require-approval', 'never']);
+    // Created with cdklocal, updated with plain cdk: both reach the same CloudFormation.
+    const created = await run(bin('cdklocal'), ['deploy', FIXTURE, ...fixtureArgs(1, writeHandler('hello from v1')), '--require-approval', 'never'], cdklocalEnv);
     console.log(`cdk deploy ${FIXTURE} (create): CDK CLI deployment time ${/Deployment time: ([\d.]+)s/.exec(created)?.[1]} s`);
     const lifecycle = (await stackEvents(FIXTURE)).filter((e) => e.LogicalResourceId === FIXTURE).map((e) => e.ResourceStatus);
     expect(lifecycle).toEqual(['CREATE_COMPLETE', 'CREATE_IN_PROGRESS', 'REVIEW_IN_PROGRESS']);
