@@ -1,6 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useRouteServer } from './serve-route.js';
 import { cloudFormationApi } from '../../../localcloud/cloudformation/api.js';
 import { QueryInput, toXml } from '../../../localcloud/cloudformation/query.js';
 import { parseTemplateUrl } from '../../../localcloud/cloudformation/s3-objects.js';
@@ -44,8 +43,6 @@ describe('the Query protocol', () => {
 describe('the CloudFormation API', () => {
   const target = { region: 'us-east-1', accountId: '123456789012', awsEndpoint: 'http://127.0.0.1:9' } as DeployTarget;
   const service = new CloudFormationService({ target, clients: {} as DeployClients });
-  let server: http.Server;
-  let url: string;
   const template = (description: string) =>
     JSON.stringify({
       Description: description,
@@ -54,20 +51,10 @@ describe('the CloudFormation API', () => {
       Outputs: { RoleArn: { Value: { 'Fn::GetAtt': ['Role', 'Arn'] }, Export: { Name: { 'Fn::Sub': '${Env}-role' } } } },
     });
 
-  beforeAll(async () => {
-    const route = cloudFormationApi(service);
-    server = http.createServer((req, res) => {
-      const handler = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x'), req.headers);
-      if (handler) void handler(req, res);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const server = useRouteServer(() => cloudFormationApi(service));
 
   async function call(params: Record<string, string>): Promise<{ status: number; body: string }> {
-    const response = await fetch(url, {
+    const response = await fetch(server.url(), {
       method: 'POST',
       headers: {
         authorization: 'AWS4-HMAC-SHA256 Credential=test/20261201/us-east-1/cloudformation/aws4_request, SignedHeaders=host, Signature=0',

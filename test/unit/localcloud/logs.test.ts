@@ -1,6 +1,5 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useRouteServer } from './serve-route.js';
 import { compileFilterPattern, logsApi, LogStore } from '../../../localcloud/logs.js';
 
 describe('CloudWatch Logs filter patterns', () => {
@@ -28,23 +27,11 @@ describe('CloudWatch Logs filter patterns', () => {
 
 describe('the Logs API (JSON 1.1) over a LogStore', () => {
   const store = new LogStore();
-  const route = logsApi(store);
-  let server: http.Server;
-  let url: string;
 
-  beforeAll(async () => {
-    server = http.createServer((req, res) => {
-      const handler = route(req.method ?? 'GET', new URL(req.url ?? '/', 'http://x'), req.headers);
-      if (handler) void handler(req, res);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
-  });
-  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  const server = useRouteServer(() => logsApi(store));
 
   async function call(operation: string, body: unknown): Promise<{ status: number; json: Record<string, unknown> }> {
-    const response = await fetch(url, {
+    const response = await fetch(server.url(), {
       method: 'POST',
       headers: { 'x-amz-target': `Logs_20140328.${operation}`, 'content-type': 'application/x-amz-json-1.1' },
       body: typeof body === 'string' ? body : JSON.stringify(body),
