@@ -512,7 +512,6 @@ export class CloudFormationService {
     const parameters = await this.resolvedParameters(version);
     const { target, clients } = this.options;
     const exports = this.otherExports(stack);
-    const others = new Map(exports);
     const deployment = new StackDeployment(
       {
         stackName: stack.stackName,
@@ -538,11 +537,9 @@ export class CloudFormationService {
     stack.resources = deployed.resources;
     stack.outputs = deployed.outputs;
     stack.current = version;
-    stack.exports = new Map([...exports].filter(([name, value]) => others.get(name) !== value || !others.has(name)));
-    for (const [key, info] of Object.entries(version.outputInfo)) {
-      const exportName = [...stack.exports].find(([, value]) => value === deployed.outputs[key])?.[0];
-      info.exportName = exportName;
-    }
+    const exportNames = deployed.exportNames ?? {};
+    stack.exports = new Map(Object.entries(exportNames).map(([key, name]) => [name, deployed.outputs[key]]));
+    for (const [key, name] of Object.entries(exportNames)) version.outputInfo[key] = { ...version.outputInfo[key], exportName: name };
     // Resources the template no longer has leave DescribeStackResources.
     const live = new Set(deployed.resources.map((r) => r.logicalId));
     for (const id of [...stack.resourceStates.keys()]) if (!live.has(id)) stack.resourceStates.delete(id);

@@ -194,7 +194,7 @@ export class StackDeployment implements ResolveScope {
         emit({ logicalId, type: resource.Type, status: `${verb}_COMPLETE`, physicalId: created.physicalId });
       }
       current = undefined;
-      const outputs = this.resolveOutputs();
+      const { outputs, exportNames } = this.resolveOutputs();
       const kept = new Set(resources.map((r) => `${r.type} ${r.physicalId}`));
       const stale = [...previous.values()].filter((old) => {
         const now = this.provisioned.get(old.logicalId);
@@ -203,7 +203,7 @@ export class StackDeployment implements ResolveScope {
       });
       await deleteResources(stale, { stackName: this.stackName, assembly: this.assembly, log: this.log, onEvent: emit });
       this.log.debug(`deployed ${resources.length} resources, ${Object.keys(outputs).length} outputs`);
-      return { stackName: this.stackName, outputs, resources };
+      return { stackName: this.stackName, outputs, resources, exportNames };
     } catch (err) {
       const failure = err instanceof DeployError ? err : new DeployError(reasonOf(err), { cause: err });
       if (current !== undefined) {
@@ -242,17 +242,24 @@ export class StackDeployment implements ResolveScope {
     }
   }
 
-  private resolveOutputs(): Record<string, string> {
+  private resolveOutputs(): { outputs: Record<string, string>; exportNames: Record<string, string> } {
     const outputs: Record<string, string> = {};
+    const exportNames: Record<string, string> = {};
     for (const [name, output] of Object.entries(this.template.Outputs)) {
       const at = `stack ${this.stackName}, Outputs.${name}`;
       const value = outputText(resolveValue(output.Value, this, at));
       outputs[name] = value;
       if (output.ExportName !== undefined) {
-        this.assembly.exports.set(outputText(resolveValue(output.ExportName, this, `${at}.Export.Name`)), value);
+        const exportName = outputText(resolveValue(output.ExportName, this, `${at}.Export.Name`));
+        // Export names are unique across the account's stacks; the map holds the other stacks' (and earlier assembly stacks').
+        if (this.assembly.exports.has(exportName)) {
+          throw new TemplateError(`${at}: Export with name ${exportName} is already exported by another stack`);
+        }
+        this.assembly.exports.set(exportName, value);
+        exportNames[name] = exportName;
       }
     }
-    return outputs;
+    return { outputs, exportNames };
   }
 
   condition(name: string, at: string): boolean {

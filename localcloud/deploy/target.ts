@@ -30,4 +30,6 @@ export interface DeployedStack {
   outputs: Record<string, string>;
   /** In creation order; deletion goes in reverse. */
   resources: DeployedResource[];
+  /** Output key → the name it is exported under (Export.Name), for the outputs that have one. */
+  exportNames?: Record<string, string>;
 }

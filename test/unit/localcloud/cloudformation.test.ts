@@ -125,3 +125,23 @@ describe('the CloudFormation API', () => {
     expect((await call({ Action: 'ListExports' })).body).not.toContain('dev-role');
   });
 });
+
+describe('CloudFormation exports', () => {
+  const target = { region: 'us-east-1', accountId: '123456789012', awsEndpoint: 'http://127.0.0.1:9' } as DeployTarget;
+
+  it('refuses a second stack exporting a name another stack exports, and rolls it back', async () => {
+    const service = new CloudFormationService({ target, clients: {} as DeployClients });
+    const template = JSON.stringify({
+      Resources: { Role: { Type: 'AWS::IAM::Role', Properties: {} } },
+      Outputs: { Arn: { Value: { 'Fn::GetAtt': ['Role', 'Arn'] }, Export: { Name: 'shared' } } },
+    });
+    const version = async () => service.loadTemplate({ templateBody: template, parameters: [] }, undefined);
+    service.createStack('A', await version(), { capabilities: [], tags: [] });
+    const b = service.createStack('B', await version(), { capabilities: [], tags: [] });
+    await service.idle();
+    expect(service.get('A').status).toBe('CREATE_COMPLETE');
+    expect(b.status).toBe('ROLLBACK_COMPLETE');
+    expect(b.statusReason).toMatch(/Export with name shared is already exported by another stack/);
+    expect([...service.get('A').exports]).toEqual([['shared', 'arn:aws:iam::123456789012:role/A-Role']]);
+  });
+});
