@@ -8,15 +8,11 @@
  *   replicateOnProduce   default true  (acks=all copies to the live ISR in the produce itself; false: the log stream alone)
  *   logLevel             default INFO
  */
-import { App, DefaultStackSynthesizer } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { readLeadershipContext } from './context.js';
 import { PartitionLeadershipStack } from './stacks/partition-leadership-stack.js';
 
 const app = new App();
 const { stackName, settings, logLevel } = readLeadershipContext(app);
-new PartitionLeadershipStack(app, stackName, {
-  settings,
-  logLevel,
-  // No BootstrapVersion rule: it breaks direct (non-change-set) deploys to moto.
-  synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
-});
+// The default synthesizer, BootstrapVersion rule included: what one deploys to AWS is what deploys locally.
+new PartitionLeadershipStack(app, stackName, { settings, logLevel });

@@ -6,11 +6,19 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { deployAssembly, type DeployedStack } from './deployer.js';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { cloudFormationApi } from './cloudformation/api.js';
+import { CloudFormationService } from './cloudformation/service.js';
+import { readFileSync } from 'node:fs';
+import { readAssembly } from './deploy/assembly.js';
+import type { DeployedStack } from './deployer.js';
 import { EventSourceMappings } from './event-source-mappings.js';
 import { lambdaApi } from './lambda-api.js';
 import type { LogSink } from './lambda-logs.js';
+import { logsApi, LogStore } from './logs.js';
 import { startDataPlane } from './data-plane.js';
+import { localClientConfig } from './shared/aws-clients.js';
 import { callerEndpoint } from './shared/caller.js';
 import { WorkerLambdaRuntime } from './runtime.js';
 import { Scheduler } from './scheduler.js';
@@ -45,6 +53,8 @@ interface LocalCloudParts {
   accountId: string;
   runtime: WorkerLambdaRuntime;
   esm: EventSourceMappings;
+  cloudFormation: CloudFormationService;
+  logs: LogStore;
   deployTo: (assemblyDir: string) => Promise<DeployedStack[]>;
   outputsFile?: string;
   /** In start order; run in reverse by stop(). */
@@ -62,6 +72,10 @@ export class LocalCloud {
   readonly accountId: string;
   readonly runtime: WorkerLambdaRuntime;
   readonly esm: EventSourceMappings;
+  /** The CloudFormation API's stacks (what `cdk deploy` against the edge creates). */
+  readonly cloudFormation: CloudFormationService;
+  /** CloudWatch Logs: the functions' log groups. */
+  readonly logs: LogStore;
   private deployed: DeployedStack[] = [];
   private stopping?: Promise<void>;
 
@@ -74,6 +88,8 @@ export class LocalCloud {
     this.accountId = parts.accountId;
     this.runtime = parts.runtime;
     this.esm = parts.esm;
+    this.cloudFormation = parts.cloudFormation;
+    this.logs = parts.logs;
   }
 
   /** The stacks of the latest deploy. */
@@ -103,7 +119,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dataPlane = await startDataPlane({ port: options.port ?? 4566 });
     stoppers.push(() => dataPlane.stop());
     const { edge } = dataPlane;
-    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink });
+    const logs = new LogStore();
+    edge.use(logsApi(logs));
+    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink, logWriter: logs });
     stoppers.push(() => runtime.close());
     // The pollers and the reaper go through the edge like every client: it sends their
     // stream and table calls to DynamoDB Local and their queue calls to moto.
@@ -123,6 +141,16 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     // Resources are created through the edge, so the URLs moto derives from the request's
     // Host (queue URLs) name the public endpoint, not moto's private port.
     const target = { runtime, awsEndpoint: edge.url, region, accountId, esm, scheduler, ttl };
+    const config = localClientConfig(target);
+    const clients = { dynamodb: new DynamoDBClient(config), sqs: new SQSClient(config) };
+    const cloudFormation = new CloudFormationService({ target, clients });
+    stoppers.push(async () => {
+      // A deployment in flight finishes (or fails) before its clients go.
+      await cloudFormation.idle();
+      clients.dynamodb.destroy();
+      clients.sqs.destroy();
+    });
+    edge.use(cloudFormationApi(cloudFormation));
     const cloud = new LocalCloud({
       endpoint: edge.url,
       motoEndpoint: dataPlane.motoEndpoint,
@@ -131,7 +159,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       accountId,
       runtime,
       esm,
-      deployTo: (assemblyDir) => deployAssembly(assemblyDir, target),
+      cloudFormation,
+      logs,
+      deployTo: (assemblyDir) => deployThroughCloudFormation(cloudFormation, assemblyDir),
       outputsFile: options.outputsFile,
       stoppers,
     });
@@ -145,6 +175,18 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await stopAll(stoppers).catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * A cloud assembly's stacks, dependencies first, deployed as CloudFormation stacks: the
+ * ones `cdk deploy` against the edge then updates, and `cdk destroy` deletes. Every
+ * template is read (and found well-formed) before the first stack deploys.
+ */
+async function deployThroughCloudFormation(service: CloudFormationService, assemblyDir: string): Promise<DeployedStack[]> {
+  const stacks = readAssembly(assemblyDir).map((artifact) => ({ artifact, body: readFileSync(artifact.templateFile, 'utf8') }));
+  const deployed: DeployedStack[] = [];
+  for (const { artifact, body } of stacks) deployed.push(await service.deployArtifact(artifact, body));
+  return deployed;
 }
 
 /** Last started, first stopped; one failure does not keep the rest running. */

@@ -22,7 +22,7 @@ const DEFAULT_DYNAMODB_MAX_IN_FLIGHT = 1;
 export type EdgeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<void>;
 
 /** Claims a request by returning its handler, or passes (undefined). Matching must not read the body. */
-export type EdgeRoute = (method: string, url: URL) => EdgeHandler | undefined;
+export type EdgeRoute = (method: string, url: URL, headers?: IncomingMessage['headers']) => EdgeHandler | undefined;
 
 export interface EdgeOptions {
   /** Default 4566 (LocalStack's port, so existing tooling finds it); 0 picks a free one. */
@@ -132,7 +132,7 @@ export class Edge {
     req.url = named.url;
     const url = new URL(req.url, 'http://edge');
     for (const route of this.routes) {
-      const handler = route(method, url);
+      const handler = route(method, url, req.headers);
       if (!handler) continue;
       handler(req, res).catch((error: unknown) => {
         const message = error instanceof Error ? error.message : String(error);

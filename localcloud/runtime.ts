@@ -3,8 +3,9 @@
  * of worker-thread sandboxes. Invocations return what Lambda would report: payload or
  * error, the invocation's log with START/END/REPORT lines, and the handler's duration.
  */
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { SandboxSettings } from './lambda-env.js';
+import type { FunctionLogWriter, LogEvent } from './logs.js';
 import { endLine, InvocationLog, reportLine, startLine, type LogSink } from './lambda-logs.js';
 import { Sandbox, type SandboxOutcome } from './sandbox.js';
 import { SandboxPool } from './sandbox-pool.js';
@@ -16,6 +17,8 @@ export interface WorkerRuntimeOptions extends SandboxSettings {
   logSink?: LogSink;
   /** Sandboxes per function; further concurrent invocations queue. Default 10. */
   maxConcurrencyPerFunction?: number;
+  /** CloudWatch Logs: every invocation's events go to `/aws/lambda/<function>`. */
+  logWriter?: FunctionLogWriter;
 }
 
 export class FunctionNotFoundError extends Error {
@@ -28,6 +31,13 @@ export class FunctionNotFoundError extends Error {
 interface Deployment {
   spec: FunctionSpec;
   pool: SandboxPool;
+  /** Lambda names a stream after the date and the execution environment; here one per deployed code version. */
+  logStream: string;
+}
+
+function logStreamName(): string {
+  const day = new Date().toISOString().slice(0, 10).replaceAll('-', '/');
+  return `${day}/[$LATEST]${randomBytes(16).toString('hex')}`;
 }
 
 export class WorkerLambdaRuntime implements LambdaRuntime {
@@ -40,7 +50,7 @@ export class WorkerLambdaRuntime implements LambdaRuntime {
 
   register(spec: FunctionSpec): void {
     const previous = this.deployments.get(spec.name);
-    this.deployments.set(spec.name, { spec, pool: this.createPool(spec) });
+    this.deployments.set(spec.name, { spec, pool: this.createPool(spec), logStream: logStreamName() });
     // In-flight invocations of the old code finish; the next one cold-starts the new code.
     if (previous) this.retire(previous.pool);
   }
@@ -65,11 +75,29 @@ export class WorkerLambdaRuntime implements LambdaRuntime {
     const { spec, pool } = deployment;
     const requestId = randomUUID();
     const log = new InvocationLog(this.echoFor(spec.name));
-    log.line(startLine(requestId));
-    const outcome = await pool.run({ requestId, event: payload, onLog: (text) => log.append(text) });
-    log.line(endLine(requestId));
-    log.line(reportLine(requestId, { ...outcome, memorySizeMb: spec.memoryMb }));
+    const events: LogEvent[] = [];
+    // One event per write, stamped on arrival, as Lambda's log agent does for each console call.
+    const record = (text: string): void => {
+      const message = text.endsWith('\n') ? text.slice(0, -1) : text;
+      if (message !== '') events.push({ timestamp: Date.now(), message });
+    };
+    const line = (text: string): void => {
+      log.line(text);
+      record(text);
+    };
+    line(startLine(requestId));
+    const outcome = await pool.run({
+      requestId,
+      event: payload,
+      onLog: (text) => {
+        log.append(text);
+        record(text);
+      },
+    });
+    line(endLine(requestId));
+    line(reportLine(requestId, { ...outcome, memorySizeMb: spec.memoryMb }));
     log.close();
+    this.options.logWriter?.write(`/aws/lambda/${spec.name}`, deployment.logStream, events);
     return { requestId, ...resultOf(outcome), logs: log.text(), durationMs: outcome.durationMs };
   }
 

@@ -44,6 +44,12 @@ export class TtlReaper {
     this.keyAttributes.delete(spec.tableName);
   }
 
+  /** Forgets a table (deleted with its stack). */
+  remove(tableName: string): void {
+    this.specs.delete(tableName);
+    this.keyAttributes.delete(tableName);
+  }
+
   /** Starts the periodic sweep; a period of 0 or less disables it (sweepOnce still works). */
   start(): void {
     if (this.running || this.periodMs <= 0) return;

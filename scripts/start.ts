@@ -43,7 +43,7 @@ step(`Synthesizing the CDK app (session timeout ${sessionTimeoutMs} ms) into cdk
 const assemblyDir = join(repoRoot, 'cdk.out');
 await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
 
-step(`Starting the embedded cloud on http://localhost:${port} and deploying cdk.out ...`);
+step(`Starting the embedded cloud on http://localhost:${port} and deploying cdk.out as CloudFormation stack ${stackName} ...`);
 const cloud = await startLocalCloud({
   port,
   assemblyDir,
@@ -107,6 +107,15 @@ The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
   aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.ConsumeFunctionName} --payload '{"topic":"orders","partition":1}' out.json && cat out.json
 
 (awscli v2 needs --cli-binary-format raw-in-base64-out before --payload.)
+
+The stack is a CloudFormation stack of this cloud: redeploy a change with the CDK CLI, as
+to LocalStack (the next invocation runs the new code; no restart):
+
+  export AWS_ENDPOINT_URL=http://localhost:${port} AWS_ENDPOINT_URL_S3=http://localhost:${port}
+  npx cdklocal bootstrap                                   # once per start of the cloud
+  npx cdk deploy ${stackName} --require-approval never${sessionTimeoutMs === 9000 ? '' : ` -c sessionTimeoutMs=${sessionTimeoutMs}`}
+  aws --endpoint-url http://localhost:${port} logs filter-log-events --log-group-name /aws/lambda/${outputs.HeartbeatFunctionName}
+  npx cdk destroy ${stackName} --force
 
 Or with the project's CLI (npm run cli -- --help):
 

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { unzipSync } from 'fflate';
 import { shortHash } from '../shared/ids.js';
-import type { AssetIndex } from './assembly.js';
+import type { AssetSource } from './asset-source.js';
 import { TemplateError } from './errors.js';
 import type { PropertyReader } from './props.js';
 
@@ -71,14 +71,15 @@ function writeInlineCode(source: string, runtime: string): string {
 }
 
 /** The absolute directory holding the function's handler file. */
-export function resolveCodeDir(code: PropertyReader, runtime: string, assets: AssetIndex, where: string): string {
+export async function resolveCodeDir(code: PropertyReader, runtime: string, assets: AssetSource, where: string): Promise<string> {
   const inline = code.optString('ZipFile');
   if (inline !== undefined) return writeInlineCode(inline, runtime);
   const key = code.optString('S3Key');
   if (key === undefined) throw new TemplateError(`${where}: Code has neither S3Key nor ZipFile`);
-  const asset = assets.get(key);
+  const bucket = code.optString('S3Bucket');
+  const asset = await assets.locate(bucket, key);
   if (!asset) {
-    throw new TemplateError(`${where}: Code.S3Key ${key} is not a file asset of this cloud assembly`);
+    throw new TemplateError(`${where}: Code.S3Key ${key} is neither a file asset of the cloud assembly nor an object of bucket ${bucket ?? '(none)'}`);
   }
   if (fs.statSync(asset.path, { throwIfNoEntry: false })?.isDirectory()) return asset.path;
   if (asset.path.endsWith('.zip')) return extractZip(asset.path);

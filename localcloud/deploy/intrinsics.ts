@@ -14,7 +14,15 @@ export interface ResolveScope {
   ref(name: string, at: string): unknown;
   getAtt(logicalId: string, attribute: string, at: string): unknown;
   importValue(exportName: string, at: string): unknown;
+  /** A named entry of the template's Conditions (Fn::If and the Condition intrinsic read it). */
+  condition(name: string, at: string): boolean;
 }
+
+/**
+ * What `Ref: AWS::NoValue` resolves to: the property or list item holding it is dropped,
+ * as CloudFormation does (the bootstrap template writes it under Fn::If).
+ */
+export const NO_VALUE: unique symbol = Symbol('AWS::NoValue');
 
 const SUPPORTED = new Set([
   'Ref',
@@ -25,7 +33,11 @@ const SUPPORTED = new Set([
   'Fn::Split',
   'Fn::Equals',
   'Fn::Or',
+  'Fn::And',
+  'Fn::Not',
+  'Fn::If',
   'Fn::ImportValue',
+  'Condition',
 ]);
 
 /** The intrinsic an object denotes, if it is one: a single key "Ref" or "Fn::…". */
@@ -33,7 +45,9 @@ function intrinsicOf(value: Record<string, unknown>): [string, unknown] | undefi
   const keys = Object.keys(value);
   if (keys.length !== 1) return undefined;
   const [key] = keys;
-  return key === 'Ref' || key.startsWith('Fn::') ? [key, value[key]] : undefined;
+  // `{ "Condition": "Name" }` is an intrinsic only inside Conditions; a resource's Condition key sits next to Type.
+  const isCondition = key === 'Condition' && typeof value[key] === 'string';
+  return key === 'Ref' || isCondition || key.startsWith('Fn::') ? [key, value[key]] : undefined;
 }
 
 /** `${Name}` / `${Res.Attr}` placeholders of an Fn::Sub string; `${!Literal}` is an escape. */
@@ -108,12 +122,17 @@ function asBoolean(value: unknown, fn: string, at: string): boolean {
 
 /** Resolves every intrinsic in `value`. */
 export function resolveValue(value: unknown, scope: ResolveScope, at: string): unknown {
-  if (Array.isArray(value)) return value.map((item, i) => resolveValue(item, scope, `${at}[${i}]`));
+  if (Array.isArray(value)) {
+    return value.map((item, i) => resolveValue(item, scope, `${at}[${i}]`)).filter((item) => item !== NO_VALUE);
+  }
   if (!isRecord(value)) return value;
   const intrinsic = intrinsicOf(value);
   if (intrinsic) return resolveIntrinsic(intrinsic[0], intrinsic[1], scope, `${at}.${intrinsic[0]}`);
   const out: Record<string, unknown> = {};
-  for (const [key, child] of Object.entries(value)) out[key] = resolveValue(child, scope, `${at}.${key}`);
+  for (const [key, child] of Object.entries(value)) {
+    const resolved = resolveValue(child, scope, `${at}.${key}`);
+    if (resolved !== NO_VALUE) out[key] = resolved;
+  }
   return out;
 }
 
@@ -170,6 +189,20 @@ function resolveIntrinsic(fn: string, rawArg: unknown, scope: ResolveScope, at: 
     }
     case 'Fn::Or':
       return expectArray(rawArg, undefined, fn, at).some((operand) => asBoolean(resolveValue(operand, scope, at), fn, at));
+    case 'Fn::And':
+      return expectArray(rawArg, undefined, fn, at).every((operand) => asBoolean(resolveValue(operand, scope, at), fn, at));
+    case 'Fn::Not': {
+      const [operand] = expectArray(rawArg, 1, fn, at);
+      return !asBoolean(resolveValue(operand, scope, at), fn, at);
+    }
+    case 'Condition':
+      return scope.condition(asText(rawArg, fn, at), at);
+    case 'Fn::If': {
+      // Only the branch taken is resolved: the other may name a resource its condition left out.
+      const [name, whenTrue, whenFalse] = expectArray(rawArg, 3, fn, at);
+      const taken = scope.condition(asText(name, fn, at), at) ? whenTrue : whenFalse;
+      return resolveValue(taken, scope, at);
+    }
     case 'Fn::ImportValue':
       return scope.importValue(asText(resolveValue(rawArg, scope, at), fn, at), at);
     default:

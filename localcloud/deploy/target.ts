@@ -6,7 +6,7 @@ import type { LambdaRuntime } from '../types.js';
 
 export interface DeployTarget {
   runtime: LambdaRuntime;
-  /** moto URL, e.g. http://127.0.0.1:5000 */
+  /** The edge URL (moto behind it for S3, SQS, SSM; DynamoDB Local for tables). */
   awsEndpoint: string;
   region: string;
   accountId: string;
@@ -15,8 +15,21 @@ export interface DeployTarget {
   ttl: TtlReaper;
 }
 
+export interface DeployedResource {
+  logicalId: string;
+  type: string;
+  physicalId: string;
+  /** What Fn::GetAtt read; kept so that a later update can resolve against them and delete can find the resource. */
+  attributes: Record<string, string>;
+  /** The template's DeletionPolicy: `Retain` survives stack deletion and replacement. */
+  deletionPolicy?: string;
+}
+
 export interface DeployedStack {
   stackName: string;
   outputs: Record<string, string>;
-  resources: Array<{ logicalId: string; type: string; physicalId: string }>;
+  /** In creation order; deletion goes in reverse. */
+  resources: DeployedResource[];
+  /** Output key → the name it is exported under (Export.Name), for the outputs that have one. */
+  exportNames?: Record<string, string>;
 }

@@ -7,6 +7,13 @@ export interface CfnResource {
   Properties: Record<string, unknown>;
   DependsOn: string[];
   Condition?: string;
+  /** `Retain` keeps the resource when the stack deletes or replaces it. */
+  DeletionPolicy?: string;
+}
+
+export interface CfnParameter {
+  Type: string;
+  Default?: string;
 }
 
 export interface CfnOutput {
@@ -18,6 +25,7 @@ export interface CfnTemplate {
   Resources: Record<string, CfnResource>;
   Outputs: Record<string, CfnOutput>;
   Conditions: Record<string, unknown>;
+  Parameters: Record<string, CfnParameter>;
 }
 
 function recordAt(parent: Record<string, unknown>, key: string, file: string): Record<string, unknown> {
@@ -43,6 +51,7 @@ function parseResource(logicalId: string, raw: unknown, file: string): CfnResour
     Properties: recordAt(raw, 'Properties', file),
     DependsOn: dependsOn,
     Condition: raw.Condition,
+    DeletionPolicy: typeof raw.DeletionPolicy === 'string' ? raw.DeletionPolicy : undefined,
   };
 }
 
@@ -58,6 +67,14 @@ export function parseTemplate(raw: unknown, file: string): CfnTemplate {
     const exportName = isRecord(output.Export) ? output.Export.Name : undefined;
     outputs[name] = { Value: output.Value, ExportName: exportName };
   }
-  // `Parameters` and `Rules` (CDK's BootstrapVersion and its check) only serve real deployments: ignored here.
-  return { Resources: resources, Outputs: outputs, Conditions: recordAt(raw, 'Conditions', file) };
+  const parameters: Record<string, CfnParameter> = {};
+  for (const [name, parameter] of Object.entries(recordAt(raw, 'Parameters', file))) {
+    if (!isRecord(parameter) || typeof parameter.Type !== 'string') throw new AssemblyError(`${file}: parameter ${name} has no Type`);
+    const fallback = parameter.Default;
+    const scalar = typeof fallback === 'string' || typeof fallback === 'number' || typeof fallback === 'boolean';
+    const text = Array.isArray(fallback) ? fallback.join(',') : scalar ? String(fallback) : fallback === undefined ? undefined : JSON.stringify(fallback);
+    parameters[name] = { Type: parameter.Type, ...(text === undefined ? {} : { Default: text }) };
+  }
+  // `Rules` (CDK's CheckBootstrapVersion) are not evaluated: the CDK CLI checks the bootstrap version itself first.
+  return { Resources: resources, Outputs: outputs, Conditions: recordAt(raw, 'Conditions', file), Parameters: parameters };
 }

@@ -6,6 +6,7 @@
  */
 import {
   CreateTableCommand,
+  DeleteTableCommand,
   DescribeTableCommand,
   DescribeTimeToLiveCommand,
   UpdateTableCommand,
@@ -152,5 +153,13 @@ export const dynamoDbTable: ResourceProvisioner = {
     const attributes: Record<string, string> = { Arn: table.TableArn };
     if (table.LatestStreamArn) attributes.StreamArn = table.LatestStreamArn;
     return { physicalId: tableName, attributes };
+  },
+  async delete(ctx) {
+    ctx.target.ttl.remove(ctx.physicalId);
+    try {
+      await ctx.clients.dynamodb.send(new DeleteTableCommand({ TableName: ctx.physicalId }));
+    } catch (err) {
+      if (!isAwsError(err, 'ResourceNotFoundException')) throw err;
+    }
   },
 };

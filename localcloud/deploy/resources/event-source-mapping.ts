@@ -60,4 +60,8 @@ export const eventSourceMapping: ResourceProvisioner = {
     const arn = `arn:${ctx.partition}:lambda:${ctx.target.region}:${ctx.target.accountId}:event-source-mapping:${spec.uuid}`;
     return { physicalId: spec.uuid, attributes: { Id: spec.uuid, EventSourceMappingArn: arn } };
   },
+  delete(ctx) {
+    ctx.target.esm.remove(ctx.physicalId);
+    return Promise.resolve();
+  },
 };

@@ -25,6 +25,13 @@ export const eventsRule: ResourceProvisioner = {
   provision(ctx) {
     return new Promise((resolve) => resolve(scheduleRule(ctx)));
   },
+  delete(ctx) {
+    // A rule with targets of several inputs became several schedules: `name#1`, `name#2`...
+    for (const spec of ctx.target.scheduler.list()) {
+      if (spec.name === ctx.physicalId || spec.name.startsWith(`${ctx.physicalId}#`)) ctx.target.scheduler.remove(spec.name);
+    }
+    return Promise.resolve();
+  },
 };
 
 function scheduleRule(ctx: ProvisionContext): ProvisionedResource {

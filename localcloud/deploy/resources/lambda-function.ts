@@ -11,13 +11,14 @@ const DEFAULT_TIMEOUT_SECONDS = 3;
 const DEFAULT_MEMORY_MB = 128;
 
 export const lambdaFunction: ResourceProvisioner = {
-  // Synchronous inside (the runtime registers the function in memory); wrapped so that a refusal is a rejection.
-  provision(ctx) {
-    return new Promise((resolve) => resolve(registerFunction(ctx)));
+  provision: registerFunction,
+  delete(ctx) {
+    ctx.target.runtime.unregister(ctx.physicalId);
+    return Promise.resolve();
   },
 };
 
-function registerFunction(ctx: ProvisionContext): ProvisionedResource {
+async function registerFunction(ctx: ProvisionContext): Promise<ProvisionedResource> {
   const { props, target } = ctx;
   const where = describeResource(ctx);
   if (props.optString('PackageType') === 'Image') {
@@ -31,7 +32,7 @@ function registerFunction(ctx: ProvisionContext): ProvisionedResource {
     name,
     logicalId: ctx.logicalId,
     arn: `arn:${ctx.partition}:lambda:${target.region}:${target.accountId}:function:${name}`,
-    codeDir: resolveCodeDir(code, runtime, ctx.assets, where),
+    codeDir: await resolveCodeDir(code, runtime, ctx.assets, where),
     handler: props.string('Handler'),
     runtime,
     environment: props.optObject('Environment')?.stringMap('Variables') ?? {},

@@ -4,6 +4,7 @@
  */
 import {
   CreateQueueCommand,
+  DeleteQueueCommand,
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
   SetQueueAttributesCommand,
@@ -99,5 +100,12 @@ export const sqsQueue: ResourceProvisioner = {
     const arn = described.Attributes?.QueueArn;
     if (!arn) throw new TemplateError(`${describeResource(ctx)}: SQS returned no ARN for ${queueName}`);
     return { physicalId: queueUrl, attributes: { Arn: arn, QueueName: queueName, QueueUrl: queueUrl } };
+  },
+  async delete(ctx) {
+    try {
+      await ctx.clients.sqs.send(new DeleteQueueCommand({ QueueUrl: ctx.physicalId }));
+    } catch (err) {
+      if (!isAwsError(err, 'QueueDoesNotExist', 'AWS.SimpleQueueService.NonExistentQueue')) throw err;
+    }
   },
 };

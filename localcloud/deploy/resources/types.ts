@@ -2,7 +2,7 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '../../shared/log.js';
-import type { AssetIndex } from '../assembly.js';
+import type { AssetSource } from '../asset-source.js';
 import type { PropertyReader } from '../props.js';
 import type { DeployTarget } from '../target.js';
 
@@ -19,7 +19,7 @@ export interface ProvisionContext {
   props: PropertyReader;
   target: DeployTarget;
   clients: DeployClients;
-  assets: AssetIndex;
+  assets: AssetSource;
   partition: string;
   log: Logger;
 }
@@ -31,8 +31,23 @@ export interface ProvisionedResource {
   attributes: Record<string, string>;
 }
 
+/** What deleting a resource needs: the identity it was given, never its (possibly unresolvable) properties. */
+export interface DeleteContext {
+  stackName: string;
+  logicalId: string;
+  resourceType: string;
+  physicalId: string;
+  attributes: Record<string, string>;
+  target: DeployTarget;
+  clients: DeployClients;
+  log: Logger;
+}
+
 export interface ResourceProvisioner {
+  /** Creates the resource, or brings an existing one (same physical name) in line with the template. */
   provision(ctx: ProvisionContext): Promise<ProvisionedResource>;
+  /** Removes it; a resource already gone is not an error. */
+  delete(ctx: DeleteContext): Promise<void>;
 }
 
 /** "AWS::SQS::Queue Work in stack S": how errors and logs name a resource. */

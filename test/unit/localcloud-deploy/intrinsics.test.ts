@@ -16,6 +16,7 @@ const scope: ResolveScope = {
   },
   getAtt: (id, attr) => `${id}.${attr}-value`,
   importValue: (name) => `imported:${name}`,
+  condition: (name) => name === 'IsProd',
 };
 
 const resolve = (value: unknown) => resolveValue(value, scope, 'here');
@@ -75,8 +76,22 @@ describe('scanIntrinsics', () => {
     expect([...refs].sort()).toEqual(['AWS::Region', 'Fn', 'Queue', 'Table']);
   });
 
+  it('resolves Fn::If (only the branch taken), Fn::Not, Fn::And and the Condition function, as the CDK bootstrap template uses them', () => {
+    expect(resolve({ 'Fn::If': ['IsProd', 'yes', { Ref: 'Missing' }] })).toBe('yes');
+    expect(resolve({ 'Fn::If': ['IsDev', { Ref: 'Missing' }, { Ref: 'Env' }] })).toBe('prod');
+    expect(resolve({ 'Fn::Not': [{ Condition: 'IsProd' }] })).toBe(false);
+    expect(resolve({ 'Fn::And': [{ Condition: 'IsProd' }, { 'Fn::Equals': ['a', 'a'] }] })).toBe(true);
+  });
+
+  it('drops a property or list item that resolves to AWS::NoValue', async () => {
+    const { NO_VALUE } = await import('../../../localcloud/deploy/intrinsics.js');
+    const withNoValue: ResolveScope = { ...scope, ref: (name) => (name === 'AWS::NoValue' ? NO_VALUE : scope.ref(name, 'here')) };
+    const value = { A: { 'Fn::If': ['IsDev', 'x', { Ref: 'AWS::NoValue' }] }, B: ['k', { Ref: 'AWS::NoValue' }] };
+    expect(resolveValue(value, withNoValue, 'here')).toEqual({ B: ['k'] });
+  });
+
   it('rejects, as unknown, intrinsics no template of this project uses', () => {
-    for (const fn of ['Fn::If', 'Fn::Not', 'Fn::And', 'Fn::FindInMap', 'Fn::Base64', 'Fn::GetAZs']) {
+    for (const fn of ['Fn::FindInMap', 'Fn::Base64', 'Fn::GetAZs']) {
       expect(() => scanIntrinsics({ P: { [fn]: [] } }, 'here')).toThrow(new UnknownIntrinsicError(fn, 'here.P'));
     }
   });

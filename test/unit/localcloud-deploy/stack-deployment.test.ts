@@ -39,17 +39,28 @@ describe('StackDeployment', () => {
     expect(outputs).toEqual({ All: 'aws:eu-west-1:111122223333:S', Region: 'eu-west-1' });
   });
 
-  it('rejects, before creating anything, a pseudo parameter it does not provide and a Ref to a template parameter', () => {
-    const noValue = deployment('S', { Resources: {}, Outputs: { O: { Value: { Ref: 'AWS::NoValue' } } } });
-    expect(() => noValue.validate()).toThrow(
-      new TemplateError('stack S, Outputs.O references AWS::NoValue, which is neither a resource nor a supported pseudo parameter'),
+  it('rejects, before creating anything, a pseudo parameter it does not provide and a parameter without a value', () => {
+    const notifications = deployment('S', { Resources: {}, Outputs: { O: { Value: { Ref: 'AWS::NotificationARNs' } } } });
+    expect(() => notifications.validate()).toThrow(
+      new TemplateError(
+        'stack S, Outputs.O references AWS::NotificationARNs, which is neither a resource, a parameter nor a supported pseudo parameter',
+      ),
     );
     const parameter = deployment('S', {
-      Parameters: { Size: { Type: 'Number', Default: 3 } },
+      Parameters: { Size: { Type: 'Number' } },
       Resources: {},
       Outputs: { O: { Value: { Ref: 'Size' } } },
     });
-    expect(() => parameter.validate()).toThrow(/references Size, which is neither a resource nor a supported pseudo parameter/);
+    expect(() => parameter.validate()).toThrow(new TemplateError('stack S: Parameters: [Size] must have values'));
+  });
+
+  it('resolves a Ref to a template parameter: its Default, or the value given', async () => {
+    const template = {
+      Parameters: { Size: { Type: 'Number', Default: 3 }, Names: { Type: 'CommaDelimitedList', Default: 'a,b' } },
+      Resources: {},
+      Outputs: { O: { Value: { Ref: 'Size' } }, N: { Value: { 'Fn::Select': [1, { Ref: 'Names' }] } } },
+    };
+    expect((await deploy('S', template)).outputs).toEqual({ O: '3', N: 'b' });
   });
 
   it('skips the control-plane types, giving them identities others can Ref and GetAtt', async () => {
@@ -92,5 +103,32 @@ describe('StackDeployment', () => {
     await deploy('First', { Resources: {}, Outputs: { O: { Value: 'shared', Export: { Name: 'First:O' } } } }, exports);
     const { outputs } = await deploy('Second', { Resources: {}, Outputs: { I: { Value: { 'Fn::ImportValue': 'First:O' } } } }, exports);
     expect(outputs.I).toBe('shared');
+  });
+});
+
+describe('deleteResources', () => {
+  it('deletes in reverse creation order and leaves a DeletionPolicy Retain resource in place', async () => {
+    const { deleteResources } = await import('../../../localcloud/deploy/stack-deployment.js');
+    const events: string[] = [];
+    const resource = (logicalId: string, deletionPolicy?: string) => ({
+      logicalId,
+      type: 'AWS::IAM::Role',
+      physicalId: `S-${logicalId}`,
+      attributes: {},
+      ...(deletionPolicy ? { deletionPolicy } : {}),
+    });
+    await deleteResources([resource('First'), resource('Kept', 'Retain'), resource('Last')], {
+      stackName: 'S',
+      assembly: { target, clients },
+      onEvent: (e) => events.push(`${e.logicalId} ${e.status}`),
+    });
+    expect(events).toEqual([
+      'Last DELETE_IN_PROGRESS',
+      'Last DELETE_COMPLETE',
+      'Kept DELETE_IN_PROGRESS',
+      'Kept DELETE_SKIPPED',
+      'First DELETE_IN_PROGRESS',
+      'First DELETE_COMPLETE',
+    ]);
   });
 });
