@@ -1,0 +1,226 @@
+/**
+ * `npm run bench:scale`: failover at scale. For each N (default 10, 100, 1000), on a fresh
+ * embedded cloud: 5 brokers A-E heartbeat; topics of 5N partitions in all (at most 1000 per
+ * topic), RF 3, so that A leads exactly N of them (round-robin assignment), written straight
+ * into the metadata table as create-topic lays them out (lib/seed.ts says why); A is killed.
+ *
+ * Measured per N, on the bench's clock:
+ *  - detection: the failure detector's log line for A's REMOVE (its invocation handling it);
+ *  - last served: the last of A's N partitions whose consume was answered by its new
+ *    leader (describe each topic every `poll` ms; each partition that shows a new leader is
+ *    consumed once, and again until the answer names that leader);
+ *  - also from A's lease expiry (its last accepted heartbeat's deadline), and the moment
+ *    the detector's invocation ended.
+ * And, in the same cloud just before the kill, the raw conditional UpdateItem rate (16 in
+ * flight, through the edge): N such writes take N / rate, the floor an election of N
+ * partitions cannot beat. Reports T(N), the ratio T(N) / (N / rate), and the growth.
+ * Target (issue 9): no worse than linear growth, within 2x of the raw ratio.
+ *
+ *   npm run bench:scale -- --sizes 10,100,1000 [--quick]
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { BrokerSimulator } from '../../client/broker-simulator.js';
+import type { LeadershipClient } from '../../client/lambda-client.js';
+import { MAX_PARTITIONS } from '../../functions/domain/limits.js';
+import { startBenchCloud } from './lib/cloud.js';
+import { rawConditionalUpdateRate } from './lib/raw.js';
+import { seedTopic } from './lib/seed.js';
+import { machine, ratio, writeResult } from './lib/results.js';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string' },
+    'session-timeout-ms': { type: 'string', default: '6000' },
+    'heartbeat-interval-ms': { type: 'string', default: '1000' },
+    'poll-ms': { type: 'string', default: '100' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const sizes = (args.sizes ?? (args.quick ? '10,100' : '10,100,1000')).split(',').map(Number);
+const settings = {
+  sizes,
+  brokers: ['A', 'B', 'C', 'D', 'E'],
+  victim: 'A',
+  replicationFactor: 3,
+  sessionTimeoutMs: Number(args['session-timeout-ms']),
+  heartbeatIntervalMs: Number(args['heartbeat-interval-ms']),
+  pollMs: Number(args['poll-ms']),
+  rawInFlight: 16,
+};
+
+const points: ScalePoint[] = [];
+type ScalePoint = Awaited<ReturnType<typeof failoverAtScale>>;
+for (const n of sizes) {
+  const point = await failoverAtScale(n);
+  points.push(point);
+  console.log(
+    `N=${n}: last of ${n} served ${point.detectionToLastServedMs} ms after detection (${point.expiryToLastServedMs} ms after lease expiry); ` +
+      `N conditional writes at the raw rate: ${point.rawNConditionalWritesMs} ms; ratio ${point.ratioToRaw}`,
+  );
+}
+const first = points[0];
+const last = points[points.length - 1];
+const growth =
+  points.length > 1
+    ? {
+        from: first.n,
+        to: last.n,
+        sizeFactor: last.n / first.n,
+        timeFactor: ratio(last.detectionToLastServedMs, first.detectionToLastServedMs),
+        // log T(N) against log N: 1 is linear.
+        exponent: Math.round((Math.log(last.detectionToLastServedMs / first.detectionToLastServedMs) / Math.log(last.n / first.n)) * 1000) / 1000,
+        // The marginal cost per partition between the two largest sizes, against one raw conditional write.
+        marginalMsPerPartition: marginal(points),
+      }
+    : undefined;
+const result = {
+  benchmark: 'failover-at-scale',
+  at: new Date().toISOString(),
+  machine: machine(),
+  settings: { ...settings, quick: args.quick },
+  points,
+  growth,
+  target: {
+    linear: growth ? growth.exponent <= 1 : undefined,
+    withinTwiceRaw: Object.fromEntries(points.map((point) => [point.n, point.ratioToRaw <= 2])),
+    marginalWithinTwiceRaw: growth ? growth.marginalMsPerPartition.ratioToRawWrite <= 2 : undefined,
+  },
+};
+writeResult('scale', result);
+console.log(JSON.stringify(result, null, 2));
+
+function marginal(all: ScalePoint[]) {
+  const [a, b] = all.slice(-2);
+  const msPerPartition = (b.detectionToLastServedMs - a.detectionToLastServedMs) / (b.n - a.n);
+  const rawMsPerWrite = 1000 / ((a.rawConditionalUpdatePerSecond + b.rawConditionalUpdatePerSecond) / 2);
+  return { between: [a.n, b.n], msPerPartition: Math.round(msPerPartition * 1000) / 1000, rawMsPerWrite: Math.round(rawMsPerWrite * 1000) / 1000, ratioToRawWrite: ratio(msPerPartition, rawMsPerWrite) };
+}
+
+async function failoverAtScale(n: number) {
+  const bench = await startBenchCloud({ name: `scale${n}`, sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: n >= 1000 });
+  const detectorLines: Array<{ at: number; line: string }> = [];
+  bench.onLog = (at, line) => {
+    if (line.includes('FailureDetector') && (line.includes('heartbeat stream record') || line.includes('heartbeat change applied') || line.includes('END RequestId'))) {
+      detectorLines.push({ at, line });
+    }
+  };
+  const admin = bench.newClient();
+  const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs });
+  try {
+    await simulator.start(settings.brokers);
+    // 5N partitions, A (first in broker order) leads every fifth: partitions 1, 6, 11, ...
+    const total = settings.brokers.length * n;
+    const topics: Array<{ topic: string; partitions: number }> = [];
+    for (let left = total, index = 1; left > 0; index += 1) {
+      const partitions = Math.min(left, MAX_PARTITIONS - (MAX_PARTITIONS % settings.brokers.length));
+      topics.push({ topic: `scale-${n}-${index}`, partitions });
+      left -= partitions;
+    }
+    const createStarted = performance.now();
+    const led: Array<{ topic: string; partition: number }> = [];
+    for (const { topic, partitions } of topics) {
+      const seeded = await seedTopic(bench.cloud, bench.outputs.MetadataTableName, {
+        topic,
+        partitions,
+        replicationFactor: settings.replicationFactor,
+        minInsyncReplicas: 2,
+        brokers: settings.brokers,
+      });
+      for (const p of seeded.partitions) if (p.leader === settings.victim) led.push({ topic, partition: p.partition });
+    }
+    const createSeconds = (performance.now() - createStarted) / 1000;
+    if (led.length !== n) throw new Error(`${settings.victim} leads ${led.length} partitions, expected ${n}`);
+    console.log(`N=${n}: ${topics.length} topic(s), ${total} partitions seeded in ${createSeconds.toFixed(1)} s`);
+
+    await sleep(2000);
+    const raw = await rawConditionalUpdateRate(bench.cloud, { ops: Math.max(n, 500), inFlight: settings.rawInFlight });
+    await sleep(1000);
+
+    detectorLines.length = 0;
+    const { leaseDeadlineMs } = await simulator.kill(settings.victim);
+    const served = await waitUntilServed(bench.newClient(), topics.map((t) => t.topic), led, leaseDeadlineMs + settings.sessionTimeoutMs * 10 + n * 100);
+    // Let the detector's invocation finish (it goes on with ISR shrinks after the elections).
+    const appliedAt = await waitFor(() => detectorLines.find((l) => l.line.includes('heartbeat change applied') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at, 120_000);
+    const removeAt = detectorLines.find((l) => l.line.includes('heartbeat stream record') && l.line.includes('REMOVE') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at;
+    const lastServedAt = Math.max(...served.map((s) => s.servedAt));
+    const firstServedAt = Math.min(...served.map((s) => s.servedAt));
+    const detectionAt = removeAt ?? leaseDeadlineMs;
+    const rawNMs = (n / raw.perSecond) * 1000;
+    const detectionToLast = lastServedAt - detectionAt;
+    return {
+      n,
+      topics: topics.length,
+      partitionsInCluster: total,
+      createTopicsSeconds: Math.round(createSeconds * 10) / 10,
+      rawConditionalUpdatePerSecond: raw.perSecond,
+      rawNConditionalWritesMs: Math.round(rawNMs),
+      detectionSource: removeAt === undefined ? 'lease expiry (no detector log line seen)' : "the failure detector's REMOVE log line",
+      expiryToDetectionMs: detectionAt - leaseDeadlineMs,
+      detectionToFirstServedMs: firstServedAt - detectionAt,
+      detectionToLastServedMs: detectionToLast,
+      expiryToLastServedMs: lastServedAt - leaseDeadlineMs,
+      detectorInvocationMs: appliedAt === undefined ? null : appliedAt - detectionAt,
+      ratioToRaw: ratio(detectionToLast, rawNMs),
+      servedCurve: servedCurve(served.map((s) => s.servedAt - detectionAt)),
+    };
+  } finally {
+    await simulator.stop();
+    await bench.stop();
+  }
+}
+
+/** Ms after detection at which 10%, 20%, ... 100% of the partitions were served. */
+function servedCurve(offsets: number[]) {
+  const sorted = [...offsets].sort((a, b) => a - b);
+  return Array.from({ length: 10 }, (_, i) => {
+    const fraction = (i + 1) / 10;
+    return { fraction, ms: sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)] };
+  });
+}
+
+/**
+ * Describes every topic each `pollMs`; every partition of `led` that shows a leader other
+ * than the victim is consumed (16 at a time) until a consume is answered by that leader.
+ */
+async function waitUntilServed(client: LeadershipClient, topics: string[], led: Array<{ topic: string; partition: number }>, deadlineMs: number) {
+  const pending = new Map(led.map((p) => [`${p.topic}#${p.partition}`, p]));
+  const served: Array<{ topic: string; partition: number; leader: string; servedAt: number }> = [];
+  while (pending.size > 0) {
+    if (Date.now() > deadlineMs) throw new Error(`${pending.size} of ${led.length} partitions not served by a new leader in time`);
+    const roundStarted = Date.now();
+    const descriptions = await Promise.all(topics.map((topic) => client.describe(topic).catch(() => undefined)));
+    const moved: Array<{ topic: string; partition: number; leader: string }> = [];
+    for (const description of descriptions) {
+      for (const view of description?.topics[0]?.partitions ?? []) {
+        const key = `${view.Topic}#${view.Partition}`;
+        if (pending.has(key) && view.Leader !== null && view.Leader !== settings.victim) moved.push({ topic: view.Topic, partition: view.Partition, leader: view.Leader });
+      }
+    }
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        while (next < moved.length) {
+          const partition = moved[next++];
+          const answer = await client.consume({ topic: partition.topic, partition: partition.partition, maxRecords: 1 }).catch(() => undefined);
+          if (answer && answer.leader !== settings.victim) {
+            served.push({ ...partition, leader: answer.leader, servedAt: Date.now() });
+            pending.delete(`${partition.topic}#${partition.partition}`);
+          }
+        }
+      }),
+    );
+    const wait = settings.pollMs - (Date.now() - roundStarted);
+    if (wait > 0 && pending.size > 0) await sleep(wait);
+  }
+  return served;
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined || Date.now() > deadline) return value;
+    await sleep(50);
+  }
+}
