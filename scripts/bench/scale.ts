@@ -7,8 +7,7 @@
  * Measured per N, on the bench's clock:
  *  - detection: the failure detector's log line for A's REMOVE (its invocation handling it);
  *  - last served: the last of A's N partitions whose consume was answered by its new
- *    leader (describe each topic every `poll` ms; each partition that shows a new leader is
- *    consumed once, and again until the answer names that leader);
+ *    leader (see waitUntilServed);
  *  - also from A's lease expiry (its last accepted heartbeat's deadline), and the moment
  *    the detector's invocation ended.
  * And, in the same cloud just before the kill, the raw conditional UpdateItem rate (16 in
@@ -21,10 +20,11 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BrokerSimulator } from '../../client/broker-simulator.js';
-import type { LeadershipClient } from '../../client/lambda-client.js';
+import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { LEADER_INDEX, partitionKey } from '../../functions/adapters/dynamodb/keys.js';
 import { MAX_PARTITIONS } from '../../functions/domain/limits.js';
-import { startBenchCloud } from './lib/cloud.js';
-import { rawConditionalUpdateRate } from './lib/raw.js';
+import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
+import { edgeConfig, rawConditionalUpdateRate } from './lib/raw.js';
 import { seedTopic } from './lib/seed.js';
 import { machine, ratio, writeResult } from './lib/results.js';
 
@@ -98,7 +98,7 @@ function marginal(all: ScalePoint[]) {
 }
 
 async function failoverAtScale(n: number) {
-  const bench = await startBenchCloud({ name: `scale${n}`, sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: n >= 1000 });
+  const bench = await startBenchCloud({ name: `scale${n}`, sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: true });
   const detectorLines: Array<{ at: number; line: string }> = [];
   bench.onLog = (at, line) => {
     if (line.includes('FailureDetector') && (line.includes('heartbeat stream record') || line.includes('heartbeat change applied') || line.includes('END RequestId'))) {
@@ -109,6 +109,13 @@ async function failoverAtScale(n: number) {
   const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs });
   try {
     await simulator.start(settings.brokers);
+    // The detector handles each registration (INSERT) over the whole cluster; on an empty
+    // cluster that is quick, on 5,000 partitions it takes long, and A's REMOVE would queue
+    // behind it on the stream. So the registrations are handled before the topics exist.
+    await waitFor(
+      () => (settings.brokers.every((id) => detectorLines.some((l) => l.line.includes('heartbeat change applied') && l.line.includes(`"brokerId":"${id}"`))) ? true : undefined),
+      120_000,
+    );
     // 5N partitions, A (first in broker order) leads every fifth: partitions 1, 6, 11, ...
     const total = settings.brokers.length * n;
     const topics: Array<{ topic: string; partitions: number }> = [];
@@ -137,9 +144,15 @@ async function failoverAtScale(n: number) {
     const raw = await rawConditionalUpdateRate(bench.cloud, { ops: Math.max(n, 500), inFlight: settings.rawInFlight });
     await sleep(1000);
 
+    // Warm as many consume sandboxes as the observer runs at once, so that cold starts are
+    // not counted as failover time.
+    const warmClient = bench.newClient();
+    for (let round = 0; round < 2; round += 1) {
+      await Promise.all(led.slice(0, 16).map((p) => warmClient.consume({ topic: p.topic, partition: p.partition, maxRecords: 1 })));
+    }
     detectorLines.length = 0;
     const { leaseDeadlineMs } = await simulator.kill(settings.victim);
-    const served = await waitUntilServed(bench.newClient(), topics.map((t) => t.topic), led, leaseDeadlineMs + settings.sessionTimeoutMs * 10 + n * 100);
+    const served = await waitUntilServed(bench, led, leaseDeadlineMs + settings.sessionTimeoutMs * 10 + n * 100);
     // Let the detector's invocation finish (it goes on with ISR shrinks after the elections).
     const appliedAt = await waitFor(() => detectorLines.find((l) => l.line.includes('heartbeat change applied') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at, 120_000);
     const removeAt = detectorLines.find((l) => l.line.includes('heartbeat stream record') && l.line.includes('REMOVE') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at;
@@ -180,40 +193,59 @@ function servedCurve(offsets: number[]) {
 }
 
 /**
- * Describes every topic each `pollMs`; every partition of `led` that shows a leader other
- * than the victim is consumed (16 at a time) until a consume is answered by that leader.
+ * Every `pollMs`, asks the metadata table's leader index which partitions the victim still
+ * leads (keys only: cheap, so the observer does not slow down what it observes); each of
+ * `led` that has left that set is consumed (16 at a time) until a consume is answered by a
+ * new leader, and counts as served from then.
  */
-async function waitUntilServed(client: LeadershipClient, topics: string[], led: Array<{ topic: string; partition: number }>, deadlineMs: number) {
-  const pending = new Map(led.map((p) => [`${p.topic}#${p.partition}`, p]));
+async function waitUntilServed(bench: BenchCloud, led: Array<{ topic: string; partition: number }>, deadlineMs: number) {
+  const client = bench.newClient();
+  const dynamo = new DynamoDBClient(edgeConfig(bench.cloud));
+  const keyOf = (topic: string, partition: number) => `${partitionKey(topic, partition).pk}|${partitionKey(topic, partition).sk}`;
+  const pending = new Map(led.map((p) => [keyOf(p.topic, p.partition), p]));
   const served: Array<{ topic: string; partition: number; leader: string; servedAt: number }> = [];
-  while (pending.size > 0) {
-    if (Date.now() > deadlineMs) throw new Error(`${pending.size} of ${led.length} partitions not served by a new leader in time`);
-    const roundStarted = Date.now();
-    const descriptions = await Promise.all(topics.map((topic) => client.describe(topic).catch(() => undefined)));
-    const moved: Array<{ topic: string; partition: number; leader: string }> = [];
-    for (const description of descriptions) {
-      for (const view of description?.topics[0]?.partitions ?? []) {
-        const key = `${view.Topic}#${view.Partition}`;
-        if (pending.has(key) && view.Leader !== null && view.Leader !== settings.victim) moved.push({ topic: view.Topic, partition: view.Partition, leader: view.Leader });
-      }
-    }
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 16 }, async () => {
-        while (next < moved.length) {
-          const partition = moved[next++];
-          const answer = await client.consume({ topic: partition.topic, partition: partition.partition, maxRecords: 1 }).catch(() => undefined);
-          if (answer && answer.leader !== settings.victim) {
-            served.push({ ...partition, leader: answer.leader, servedAt: Date.now() });
-            pending.delete(`${partition.topic}#${partition.partition}`);
+  try {
+    while (pending.size > 0) {
+      if (Date.now() > deadlineMs) throw new Error(`${pending.size} of ${led.length} partitions not served by a new leader in time`);
+      const roundStarted = Date.now();
+      const stillLed = new Set<string>();
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await dynamo.send(
+          new QueryCommand({
+            TableName: bench.outputs.MetadataTableName,
+            IndexName: LEADER_INDEX.indexName,
+            KeyConditionExpression: '#leaderKey = :victim',
+            ProjectionExpression: 'pk, sk',
+            ExpressionAttributeNames: { '#leaderKey': LEADER_INDEX.keyAttribute },
+            ExpressionAttributeValues: { ':victim': { S: settings.victim } },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) stillLed.add(`${item.pk?.S}|${item.sk?.S}`);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      const moved = [...pending.entries()].filter(([key]) => !stillLed.has(key)).map(([, p]) => p);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < moved.length) {
+            const partition = moved[next++];
+            const answer = await client.consume({ topic: partition.topic, partition: partition.partition, maxRecords: 1 }).catch(() => undefined);
+            if (answer && answer.leader !== settings.victim) {
+              served.push({ ...partition, leader: answer.leader, servedAt: Date.now() });
+              pending.delete(keyOf(partition.topic, partition.partition));
+            }
           }
-        }
-      }),
-    );
-    const wait = settings.pollMs - (Date.now() - roundStarted);
-    if (wait > 0 && pending.size > 0) await sleep(wait);
+        }),
+      );
+      const wait = settings.pollMs - (Date.now() - roundStarted);
+      if (wait > 0 && pending.size > 0) await sleep(wait);
+    }
+    return served;
+  } finally {
+    dynamo.destroy();
   }
-  return served;
 }
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
