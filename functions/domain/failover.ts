@@ -14,6 +14,7 @@ import {
   completeChange,
   describeChange,
   electionUpdate,
+  settleEach,
   valuesOrFirstFailure,
 } from './partition-change.js';
 import { isCausedBy, placedAfterLapse } from './partitions.js';
@@ -64,14 +65,15 @@ export async function onBrokerGone(
   // Completion is safe to delay: until it runs the HW only stays where it was.
   const electing = led.filter(concernsGone);
   const unclean = await topicsAllowingUncleanElection(deps, electing);
-  const changes = await Promise.allSettled(electing.map((p) => change(p, unclean.has(p.topic))));
-  const elections = await Promise.allSettled(
-    changes.map((outcome) => (outcome.status === 'fulfilled' ? complete(outcome.value) : Promise.reject(outcome.reason as Error))),
+  // At most PARTITIONS_IN_FLIGHT at a time (see there).
+  const changes = await settleEach(electing, (p) => change(p, unclean.has(p.topic)));
+  const elections = await settleEach(changes, (outcome) =>
+    outcome.status === 'fulfilled' ? complete(outcome.value) : Promise.reject(outcome.reason as Error),
   );
   const elected = new Set(electing.map(partitionName));
   const cluster = await readCluster(deps, undefined, heartbeats);
   const rest = cluster.partitions.filter((p) => concernsGone(p) && !elected.has(partitionName(p)));
-  const others = await Promise.allSettled(rest.map((p) => handle(p, cluster.uncleanAllowed(p.topic))));
+  const others = await settleEach(rest, (p) => handle(p, cluster.uncleanAllowed(p.topic)));
   return valuesOrFirstFailure([...elections, ...others]).flat();
 }
 

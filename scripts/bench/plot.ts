@@ -78,6 +78,7 @@ interface ScaleResult {
     detectionToLastServedMs: number;
     detectionToFirstServedMs: number;
     rawNConditionalWritesMs: number;
+    rawIndexedNConditionalWritesMs?: number;
     ratioToRaw: number;
     servedCurve: Array<{ fraction: number; ms: number }>;
   }>;
@@ -91,6 +92,9 @@ if (scaleResult && scaleResult.points.length > 0) {
     { name: 'first served', points: points.map((p) => [p.n, Math.max(1, p.detectionToFirstServedMs)]) },
     { name: 'N raw cond. writes', points: points.map((p) => [p.n, Math.max(1, p.rawNConditionalWritesMs)]), dashed: true },
     { name: '2x N raw writes', points: points.map((p) => [p.n, Math.max(1, 2 * p.rawNConditionalWritesMs)]), dashed: true },
+    ...(points.every((p) => p.rawIndexedNConditionalWritesMs !== undefined)
+      ? [{ name: 'N raw writes + index', points: points.map((p) => [p.n, Math.max(1, p.rawIndexedNConditionalWritesMs!)] as [number, number]), dashed: true }]
+      : []),
     { name: 'linear from smallest N', points: points.map((p) => [p.n, (first.detectionToLastServedMs * p.n) / first.n]), dashed: true },
   ];
   emit(

@@ -15,7 +15,7 @@ import type { LocalCloud } from '../../../localcloud/index.js';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 export interface RawRate {
-  operation: 'PutItem' | 'ConditionalUpdateItem';
+  operation: 'PutItem' | 'ConditionalUpdateItem' | 'ConditionalUpdateItem+GSI';
   ops: number;
   inFlight: number;
   valueBytes: number;
@@ -27,14 +27,24 @@ export function edgeConfig(cloud: LocalCloud): DynamoDBClientConfig {
   return { endpoint: cloud.endpoint, region: cloud.region, credentials };
 }
 
-async function createRawTable(client: DynamoDBClient, tableName: string): Promise<void> {
+async function createRawTable(client: DynamoDBClient, tableName: string, leaderIndex = false): Promise<void> {
   await client.send(
     new CreateTableCommand({
       TableName: tableName,
       AttributeDefinitions: [
         { AttributeName: 'pk', AttributeType: 'S' },
         { AttributeName: 'n', AttributeType: 'N' },
+        ...(leaderIndex ? [{ AttributeName: 'leaderKey', AttributeType: 'S' as const }] : []),
       ],
+      // Like the metadata table's sparse ByLeader index (all attributes projected), which
+      // every leader change also updates.
+      ...(leaderIndex
+        ? {
+            GlobalSecondaryIndexes: [
+              { IndexName: 'ByLeader', KeySchema: [{ AttributeName: 'leaderKey', KeyType: 'HASH' as const }], Projection: { ProjectionType: 'ALL' as const } },
+            ],
+          }
+        : {}),
       KeySchema: [
         { AttributeName: 'pk', KeyType: 'HASH' },
         { AttributeName: 'n', KeyType: 'RANGE' },
@@ -89,31 +99,31 @@ export async function rawPutItemRate(cloud: LocalCloud, options: { ops: number; 
  * condition that it still holds the version it was given (as a leadership change does on
  * its partition item), `inFlight` at a time.
  */
-export async function rawConditionalUpdateRate(cloud: LocalCloud, options: { ops: number; inFlight: number }): Promise<RawRate> {
+export async function rawConditionalUpdateRate(cloud: LocalCloud, options: { ops: number; inFlight: number; leaderIndex?: boolean }): Promise<RawRate> {
   const config = edgeConfig(cloud);
   const setup = new DynamoDBClient(config);
   const tableName = `bench-raw-cond-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
   try {
-    await createRawTable(setup, tableName);
+    await createRawTable(setup, tableName, options.leaderIndex);
   } finally {
     setup.destroy();
   }
   const seed = (client: DynamoDBClient, i: number) =>
-    client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: `p-${i}` }, n: { N: '0' }, version: { N: '0' }, leader: { S: 'A' } } }));
+    client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: `p-${i}` }, n: { N: '0' }, version: { N: '0' }, leader: { S: 'A' }, leaderKey: { S: 'A' } } }));
   await lanes(config, options.ops, options.inFlight, seed);
   const update = (client: DynamoDBClient, i: number) =>
     client.send(
       new UpdateItemCommand({
         TableName: tableName,
         Key: { pk: { S: `p-${i}` }, n: { N: '0' } },
-        UpdateExpression: 'SET #version = :next, #leader = :leader',
+        UpdateExpression: 'SET #version = :next, #leader = :leader, #leaderKey = :leader',
         ConditionExpression: '#version = :version',
-        ExpressionAttributeNames: { '#version': 'version', '#leader': 'leader' },
+        ExpressionAttributeNames: { '#version': 'version', '#leader': 'leader', '#leaderKey': 'leaderKey' },
         ExpressionAttributeValues: { ':version': { N: '0' }, ':next': { N: '1' }, ':leader': { S: 'B' } },
       }),
     );
   const seconds = await lanes(config, options.ops, options.inFlight, update);
-  return { operation: 'ConditionalUpdateItem', ops: options.ops, inFlight: options.inFlight, valueBytes: 0, seconds: round3(seconds), perSecond: round3(options.ops / seconds) };
+  return { operation: options.leaderIndex ? 'ConditionalUpdateItem+GSI' : 'ConditionalUpdateItem', ops: options.ops, inFlight: options.inFlight, valueBytes: 0, seconds: round3(seconds), perSecond: round3(options.ops / seconds) };
 }
 
 export function round3(value: number): number {
