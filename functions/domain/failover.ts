@@ -60,7 +60,7 @@ export async function onBrokerGone(
   // Every election is written before any of them is completed (followers levelled, HW
   // moved, event published): completing costs several writes a partition, and done in
   // between, it held back the last elections (bench:scale, N = 100, one run each on the
-  // same loaded machine: the 100th election written 1.30 s after detection interleaved,
+  // same loaded machine: the 100th election written 1.30 s after the listing interleaved,
   // 0.88 s this way, against 0.44-0.47 s for 100 raw conditional writes).
   // Completion is safe to delay: until it runs the HW only stays where it was.
   const electing = led.filter(concernsGone);
