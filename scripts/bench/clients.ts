@@ -177,6 +177,19 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
     return longest;
   };
   const readGaps = moved.map((p) => gap(reads.get(p)!));
+  // Where the read gap goes, when the act reports its leadership moves with their times
+  // (the controlled shutdown does): until the move is written, and from it to the first
+  // read answered by the new leader.
+  const movedAt = new Map<number, number>();
+  const events = (outcome as { answer?: { events?: Array<{ topic: string; partition: number; newLeader: string | null; at: number }> } }).answer?.events ?? [];
+  for (const event of events) if (event.topic === topic && event.newLeader !== victim) movedAt.set(event.partition, event.at);
+  const split = moved.flatMap((p) => {
+    const at = movedAt.get(p);
+    const list = reads.get(p)!;
+    const firstNew = list.find((read, i) => i > 0 && read.leader !== list[i - 1].leader);
+    const lastOld = firstNew ? list[list.indexOf(firstNew) - 1] : undefined;
+    return at === undefined || !firstNew || !lastOld ? [] : [{ partition: p, lastOldReadToMoveMs: at - lastOld.at, moveToFirstNewReadMs: firstNew.at - at }];
+  });
   const sendGaps = moved.map((p) => gap(writes.get(p)!)).filter((ms) => ms > 0);
   return {
     name,
@@ -196,5 +209,6 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
     readUnavailabilityMs: summarize(readGaps),
     sendUnavailabilityMs: summarize(sendGaps),
     perPartition: moved.map((p, i) => ({ partition: p, readGapMs: readGaps[i], sendGapMs: gap(writes.get(p)!) })),
+    readGapSplit: split,
   };
 }
