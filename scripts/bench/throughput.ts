@@ -42,6 +42,14 @@ const settings = {
 };
 
 const bench = await startBenchCloud({ name: 'throughput', sessionTimeoutMs: settings.sessionTimeoutMs });
+// When a function other than the heartbeat last logged: the data plane is busy until a while after.
+let lastBusyAt = Date.now();
+let settleFrom = Date.now();
+const settleStarted = () => settleFrom;
+const settleWaits: number[] = [];
+bench.onLog = (at, line) => {
+  if (!line.includes('Heartbeat')) lastBusyAt = at;
+};
 const admin = bench.newClient();
 const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs });
 try {
@@ -71,6 +79,8 @@ try {
     machine: machine(),
     settings: { ...settings, quick },
     raw: { rates: rawRates, meanPerSecond: Math.round(raw) },
+    // Seconds each wait for a quiet data plane took before a measurement.
+    settleSeconds: settleWaits,
     runs: runs.map((run) => ({
       ...run,
       // Against the raw rate measured just before the run, and against the run's mean.
@@ -176,7 +186,16 @@ async function produceAndConsume(bench: BenchCloud, rf: number) {
   };
 }
 
-/** Lets the previous phase's stream backlog drain before the next measurement. */
-function settle(): Promise<void> {
-  return sleep(quick ? 2000 : 5000);
+/**
+ * Lets the previous phase's stream backlog drain before the next measurement: waits until
+ * no function but the heartbeats has logged for `quietMs` (the replicate function keeps
+ * working through the log stream for a while after the last ack), at most 60 s.
+ */
+async function settle(): Promise<void> {
+  settleFrom = Date.now();
+  const quietMs = quick ? 2000 : 3000;
+  const deadline = Date.now() + 60_000;
+  await sleep(quietMs);
+  while (Date.now() - lastBusyAt < quietMs && Date.now() < deadline) await sleep(250);
+  settleWaits.push(Math.round((Date.now() - settleStarted()) / 100) / 10);
 }
