@@ -163,6 +163,39 @@ export async function forEachPartition<P, R>(partitions: readonly P[], work: (pa
   return valuesOrFirstFailure(await Promise.allSettled(partitions.map(work)));
 }
 
+/**
+ * How many partitions one invocation works on at once when it has many: enough to keep
+ * the data plane busy. Thousands at once only queue inside the SDK (50 sockets) after
+ * each was built and signed: in bench:scale (N = 1000) the first of 1000 elections issued
+ * together was written 2.6 s after they were issued.
+ */
+export const PARTITIONS_IN_FLIGHT = 32;
+
+/**
+ * Promise.allSettled over `work(item)` for every item, at most `limit` at once, results in
+ * the items' order. Like forEachPartition it returns only once every item has settled.
+ */
+export async function settleEach<P, R>(
+  items: readonly P[],
+  work: (item: P) => Promise<R>,
+  limit = PARTITIONS_IN_FLIGHT,
+): Promise<Array<PromiseSettledResult<R>>> {
+  const results = new Array<PromiseSettledResult<R>>(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const index = next++;
+      try {
+        results[index] = { status: 'fulfilled', value: await work(items[index]) };
+      } catch (reason) {
+        results[index] = { status: 'rejected', reason };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
 export function valuesOrFirstFailure<R>(settled: ReadonlyArray<PromiseSettledResult<R>>): R[] {
   const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
   if (failure) throw failure.reason;

@@ -1,0 +1,76 @@
+/**
+ * `npm run bench:latency`: the latency of one acks=all produce of one record through the
+ * client (Producer.send), one call at a time from one client, RF 3 (and RF 2), on the
+ * embedded cloud; also acks=1 and a single-record consume for comparison. Reports
+ * p50/p95/p99. Target (issue 9): acks=all p50 <= 50 ms.
+ *
+ *   npm run bench:latency -- --samples 200 [--quick]
+ */
+import { parseArgs } from 'node:util';
+import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { Consumer } from '../../client/consumer.js';
+import { Producer } from '../../client/producer.js';
+import { summarize } from '../../test/support/stats.js';
+import { startBenchCloud } from './lib/cloud.js';
+import { machine, writeResult } from './lib/results.js';
+
+const { values: args } = parseArgs({
+  options: {
+    samples: { type: 'string', default: '200' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const samples = args.quick ? 40 : Number(args.samples);
+const warmup = Math.min(20, samples);
+const value = 'x'.repeat(1024);
+
+const bench = await startBenchCloud({ name: 'latency', sessionTimeoutMs: 9000 });
+const admin = bench.newClient();
+const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: 1000 });
+try {
+  await simulator.start(['B1', 'B2', 'B3']);
+  const series: Record<string, ReturnType<typeof summarize> & { recordsPerSecond: number }> = {};
+  for (const rf of [3, 2]) {
+    const topic = `latency-rf${rf}-${Date.now()}`;
+    await admin.createTopic({ topic, partitions: 1, replicationFactor: rf, minInsyncReplicas: rf });
+    const producer = new Producer(bench.newClient());
+    for (const acks of ['all', 1] as const) {
+      const timings = await timeEach(samples, () => producer.send(topic, 1, [{ value }], { acks }));
+      series[`produce rf${rf} acks=${acks}`] = timings;
+      console.log(`produce RF ${rf} acks=${acks}: p50 ${timings.p50} ms, p99 ${timings.p99} ms (${timings.recordsPerSecond} records/s from one client)`);
+    }
+    const consumer = new Consumer(bench.newClient(), { maxPollRecords: 1 });
+    consumer.assign([{ topic, partition: 1 }]);
+    const reads = await timeEach(samples, () => consumer.poll());
+    series[`consume rf${rf} one record`] = reads;
+    console.log(`consume RF ${rf}, one record: p50 ${reads.p50} ms, p99 ${reads.p99} ms`);
+  }
+  const acksAll = series['produce rf3 acks=all'];
+  const result = {
+    benchmark: 'latency',
+    at: new Date().toISOString(),
+    machine: machine(),
+    settings: { samples, warmup, valueBytes: 1024, quick: args.quick },
+    latencyMs: series,
+    target: { acksAllP50Ms: 50, measured: acksAll.p50, met: acksAll.p50 <= 50 },
+  };
+  writeResult('latency', result);
+  console.log(JSON.stringify(result, null, 2));
+} finally {
+  await simulator.stop();
+  await bench.stop();
+}
+
+/** Runs `call` warmup + n times, one at a time; the n measured durations (ms) summarized. */
+async function timeEach(n: number, call: () => Promise<unknown>) {
+  for (let i = 0; i < warmup; i += 1) await call();
+  const ms: number[] = [];
+  const started = performance.now();
+  for (let i = 0; i < n; i += 1) {
+    const at = performance.now();
+    await call();
+    ms.push(Math.round((performance.now() - at) * 10) / 10);
+  }
+  const seconds = (performance.now() - started) / 1000;
+  return { ...summarize(ms), recordsPerSecond: Math.round((n / seconds) * 10) / 10 };
+}

@@ -1,0 +1,151 @@
+/**
+ * Small hand-written SVG charts for the benchmark results: a line chart (linear or log
+ * axes, several series, optional markers) and a grouped bar chart with reference lines.
+ * No dependencies; the output is a standalone SVG document.
+ */
+
+const WIDTH = 720;
+const HEIGHT = 420;
+const MARGIN = { top: 48, right: 180, bottom: 56, left: 72 };
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
+
+export interface Series {
+  name: string;
+  points: Array<[number, number]>;
+  dashed?: boolean;
+  color?: string;
+}
+
+export interface LineChart {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  xLog?: boolean;
+  yLog?: boolean;
+  series: Series[];
+  note?: string;
+}
+
+export interface BarGroup {
+  label: string;
+  bars: Array<{ name: string; value: number }>;
+}
+
+export interface BarChart {
+  title: string;
+  yLabel: string;
+  groups: BarGroup[];
+  referenceLines?: Array<{ value: number; label: string }>;
+  note?: string;
+}
+
+const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const fmt = (value: number) => (Math.abs(value) >= 1000 ? `${Math.round(value).toLocaleString('en')}` : `${Math.round(value * 100) / 100}`);
+
+function scale(min: number, max: number, from: number, to: number, log: boolean) {
+  const f = log ? Math.log10 : (v: number) => v;
+  const a = f(min);
+  const b = f(max);
+  return (value: number) => from + ((f(value) - a) / (b - a || 1)) * (to - from);
+}
+
+function ticks(min: number, max: number, log: boolean): number[] {
+  if (log) {
+    const out: number[] = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e += 1) out.push(10 ** e);
+    return out.filter((t) => t >= min * 0.999 && t <= max * 1.001);
+  }
+  const span = max - min || 1;
+  const step = 10 ** Math.floor(Math.log10(span / 5));
+  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => span / s <= 6) ?? step * 10;
+  const out: number[] = [];
+  for (let t = Math.ceil(min / nice) * nice; t <= max + 1e-9; t += nice) out.push(Math.round(t * 1e6) / 1e6);
+  return out;
+}
+
+function frame(title: string, body: string, note?: string): string {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${HEIGHT}" viewBox="0 0 ${WIDTH} ${HEIGHT}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${WIDTH}" height="${HEIGHT}" fill="white"/>`,
+    `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    body,
+    note ? `<text x="${MARGIN.left}" y="${HEIGHT - 8}" font-size="10" fill="#555">${esc(note)}</text>` : '',
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+export function lineChart(chart: LineChart): string {
+  const all = chart.series.flatMap((s) => s.points);
+  const xs = all.map(([x]) => x);
+  const ys = all.map(([, y]) => y);
+  const xMin = chart.xLog ? Math.min(...xs) : Math.min(0, ...xs);
+  const xMax = Math.max(...xs);
+  const yMin = chart.yLog ? 10 ** Math.floor(Math.log10(Math.min(...ys.filter((y) => y > 0)))) : 0;
+  const yMax = chart.yLog ? 10 ** Math.ceil(Math.log10(Math.max(...ys))) : Math.max(...ys) * 1.1;
+  const x = scale(xMin, xMax, MARGIN.left, WIDTH - MARGIN.right, chart.xLog ?? false);
+  const y = scale(yMin, yMax, HEIGHT - MARGIN.bottom, MARGIN.top, chart.yLog ?? false);
+  const parts: string[] = [];
+  for (const t of ticks(yMin, yMax, chart.yLog ?? false)) {
+    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/>`);
+    parts.push(`<text x="${MARGIN.left - 6}" y="${y(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  for (const t of chart.xLog ? ticks(xMin, xMax, true) : ticks(xMin, xMax, false)) {
+    parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" stroke="#eee"/>`);
+    parts.push(`<text x="${x(t)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`);
+  }
+  parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${HEIGHT - MARGIN.top - MARGIN.bottom}" fill="none" stroke="#999"/>`);
+  parts.push(`<text x="${(MARGIN.left + WIDTH - MARGIN.right) / 2}" y="${HEIGHT - MARGIN.bottom + 36}" text-anchor="middle">${esc(chart.xLabel)}${chart.xLog ? ' (log)' : ''}</text>`);
+  parts.push(
+    `<text transform="translate(18 ${(MARGIN.top + HEIGHT - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}${chart.yLog ? ' (log)' : ''}</text>`,
+  );
+  chart.series.forEach((series, index) => {
+    const color = series.color ?? COLORS[index % COLORS.length];
+    const path = series.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
+    parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    for (const [px, py] of series.points) parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${color}"><title>${esc(series.name)}: ${fmt(px)}, ${fmt(py)}</title></circle>`);
+    const ly = MARGIN.top + 8 + index * 18;
+    parts.push(`<line x1="${WIDTH - MARGIN.right + 10}" x2="${WIDTH - MARGIN.right + 34}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(`<text x="${WIDTH - MARGIN.right + 38}" y="${ly + 4}" font-size="11">${esc(series.name)}</text>`);
+  });
+  return frame(chart.title, parts.join('\n'), chart.note);
+}
+
+export function barChart(chart: BarChart): string {
+  const names = [...new Set(chart.groups.flatMap((g) => g.bars.map((b) => b.name)))];
+  const values = [...chart.groups.flatMap((g) => g.bars.map((b) => b.value)), ...(chart.referenceLines ?? []).map((r) => r.value)];
+  const yMax = Math.max(...values) * 1.12 || 1;
+  const y = scale(0, yMax, HEIGHT - MARGIN.bottom, MARGIN.top, false);
+  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
+  const groupWidth = plotWidth / chart.groups.length;
+  const barWidth = Math.min(40, (groupWidth * 0.8) / names.length);
+  const parts: string[] = [];
+  for (const t of ticks(0, yMax, false)) {
+    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/>`);
+    parts.push(`<text x="${MARGIN.left - 6}" y="${y(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  chart.groups.forEach((group, gi) => {
+    const start = MARGIN.left + gi * groupWidth + (groupWidth - barWidth * group.bars.length) / 2;
+    group.bars.forEach((bar, bi) => {
+      const color = COLORS[names.indexOf(bar.name) % COLORS.length];
+      const bx = start + bi * barWidth;
+      parts.push(`<rect x="${bx.toFixed(1)}" y="${y(bar.value).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(HEIGHT - MARGIN.bottom - y(bar.value)).toFixed(1)}" fill="${color}"><title>${esc(bar.name)}: ${fmt(bar.value)}</title></rect>`);
+      parts.push(`<text x="${(bx + barWidth / 2).toFixed(1)}" y="${(y(bar.value) - 3).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(bar.value)}</text>`);
+    });
+    parts.push(`<text x="${(MARGIN.left + (gi + 0.5) * groupWidth).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" font-size="11">${esc(group.label)}</text>`);
+  });
+  (chart.referenceLines ?? []).forEach((ref) => {
+    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(ref.value)}" y2="${y(ref.value)}" stroke="#000" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${WIDTH - MARGIN.right + 4}" y="${y(ref.value) + 4}" font-size="10">${esc(ref.label)}</text>`);
+  });
+  parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${HEIGHT - MARGIN.top - MARGIN.bottom}" fill="none" stroke="#999"/>`);
+  parts.push(`<text transform="translate(18 ${(MARGIN.top + HEIGHT - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}</text>`);
+  if (names.length > 1) {
+    names.forEach((name, index) => {
+      const ly = MARGIN.top + 8 + (index + (chart.referenceLines?.length ?? 0) + 1) * 18 + 40;
+      parts.push(`<rect x="${WIDTH - MARGIN.right + 10}" y="${ly - 8}" width="12" height="12" fill="${COLORS[index % COLORS.length]}"/>`);
+      parts.push(`<text x="${WIDTH - MARGIN.right + 26}" y="${ly + 2}" font-size="11">${esc(name)}</text>`);
+    });
+  }
+  return frame(chart.title, parts.join('\n'), chart.note);
+}

@@ -1,0 +1,145 @@
+/**
+ * `npm run bench:plot`: draws bench-results/*.json as SVG charts next to them
+ * (throughput.svg, latency.svg, scale.svg, scale-served.svg, clients.svg). Runs at the end
+ * of `npm run bench`; a chart whose results are missing is skipped.
+ */
+import { barChart, lineChart, type Series } from './lib/svg.js';
+import { readResult, writeText } from './lib/results.js';
+
+type Summary = { n: number; p50: number; p95: number; p99: number; max: number };
+
+const written: string[] = [];
+const emit = (file: string, svg: string) => {
+  writeText(file, svg);
+  written.push(file);
+};
+
+interface ThroughputResult {
+  at: string;
+  raw: { meanPerSecond: number };
+  settings: { producers: number; batch: number };
+  runs: Array<{
+    replicationFactor: number;
+    rawPutItemPerSecond: number;
+    produce: { recordsPerSecond: number; ratioToRawPut: number };
+    consume: { recordsPerSecond: number; ratioToRawPut: number };
+  }>;
+}
+const throughput = readResult<ThroughputResult>('throughput');
+if (throughput) {
+  emit(
+    'throughput.svg',
+    barChart({
+      title: 'Produce / consume throughput vs the raw PutItem rate (records/s)',
+      yLabel: 'records/s (1 KiB values)',
+      groups: throughput.runs.map((run) => ({
+        label: `RF ${run.replicationFactor}`,
+        bars: [
+          { name: 'raw PutItem/s (same run)', value: run.rawPutItemPerSecond },
+          { name: 'produce acks=all', value: run.produce.recordsPerSecond },
+          { name: 'consume', value: run.consume.recordsPerSecond },
+        ],
+      })),
+      referenceLines: [{ value: throughput.raw.meanPerSecond * 0.5, label: 'produce target 0.5x raw' }],
+      note: `${throughput.at}; ${throughput.settings.producers} producers, batches of ${throughput.settings.batch}; raw mean ${throughput.raw.meanPerSecond}/s`,
+    }),
+  );
+}
+
+interface LatencyResult {
+  at: string;
+  latencyMs: Record<string, Summary>;
+}
+const latency = readResult<LatencyResult>('latency');
+if (latency) {
+  emit(
+    'latency.svg',
+    barChart({
+      title: 'Latency of one call, one record (ms)',
+      yLabel: 'ms',
+      groups: Object.entries(latency.latencyMs).map(([name, s]) => ({
+        label: name.replace('produce ', '').replace('consume ', 'read '),
+        bars: [
+          { name: 'p50', value: s.p50 },
+          { name: 'p95', value: s.p95 },
+          { name: 'p99', value: s.p99 },
+        ],
+      })),
+      referenceLines: [{ value: 50, label: 'acks=all p50 target' }],
+      note: `${latency.at}; Producer.send / Consumer.poll through the embedded cloud`,
+    }),
+  );
+}
+
+interface ScaleResult {
+  at: string;
+  points: Array<{
+    n: number;
+    detectionToLastServedMs: number;
+    detectionToFirstServedMs: number;
+    rawNConditionalWritesMs: number;
+    rawIndexedNConditionalWritesMs?: number;
+    ratioToRaw: number;
+    servedCurve: Array<{ fraction: number; ms: number }>;
+  }>;
+}
+const scaleResult = readResult<ScaleResult>('scale');
+if (scaleResult && scaleResult.points.length > 0) {
+  const points = scaleResult.points;
+  const first = points[0];
+  const series: Series[] = [
+    { name: 'last of N served', points: points.map((p) => [p.n, p.detectionToLastServedMs]) },
+    { name: 'first served', points: points.map((p) => [p.n, Math.max(1, p.detectionToFirstServedMs)]) },
+    { name: 'N raw cond. writes', points: points.map((p) => [p.n, Math.max(1, p.rawNConditionalWritesMs)]), dashed: true },
+    { name: '2x N raw writes', points: points.map((p) => [p.n, Math.max(1, 2 * p.rawNConditionalWritesMs)]), dashed: true },
+    ...(points.every((p) => p.rawIndexedNConditionalWritesMs !== undefined)
+      ? [{ name: 'N raw writes + index', points: points.map((p) => [p.n, Math.max(1, p.rawIndexedNConditionalWritesMs!)] as [number, number]), dashed: true }]
+      : []),
+    { name: 'linear from smallest N', points: points.map((p) => [p.n, (first.detectionToLastServedMs * p.n) / first.n]), dashed: true },
+  ];
+  emit(
+    'scale.svg',
+    lineChart({
+      title: 'Failover at scale: detection to the last of N partitions served',
+      xLabel: 'N partitions led by the dead broker',
+      yLabel: 'ms after detection',
+      xLog: true,
+      yLog: true,
+      series,
+      note: `${scaleResult.at}; ratio to N raw conditional writes: ${points.map((p) => `N=${p.n}: ${p.ratioToRaw}`).join(', ')}`,
+    }),
+  );
+  emit(
+    'scale-served.svg',
+    lineChart({
+      title: 'Failover at scale: share of the N partitions served over time',
+      xLabel: 'ms after detection',
+      yLabel: '% of the N partitions served',
+      series: points.map((p) => ({ name: `N = ${p.n}`, points: [[0, 0] as [number, number], ...p.servedCurve.map((c) => [c.ms, c.fraction * 100] as [number, number])] })),
+      note: `${scaleResult.at}; 5 brokers, RF 3`,
+    }),
+  );
+}
+
+interface ClientsResult {
+  at: string;
+  scenarios: Array<{ name: string; failedSends: number; failedPolls: number; readUnavailabilityMs: Summary; sendUnavailabilityMs: Summary }>;
+}
+const clients = readResult<ClientsResult>('clients');
+if (clients) {
+  emit(
+    'clients.svg',
+    barChart({
+      title: 'Per-partition unavailability seen by clients (ms)',
+      yLabel: 'ms from the last success at the old leader to the first at the new',
+      groups: clients.scenarios.flatMap((s) => [
+        { label: `${s.name}: reads`, bars: [{ name: 'p50', value: s.readUnavailabilityMs.p50 }, { name: 'p99', value: s.readUnavailabilityMs.p99 }] },
+        { label: `${s.name}: sends`, bars: [{ name: 'p50', value: s.sendUnavailabilityMs.p50 }, { name: 'p99', value: s.sendUnavailabilityMs.p99 }] },
+      ]),
+      referenceLines: [{ value: 100, label: 'shutdown read p99 target' }],
+      note: `${clients.at}; failed calls after retries: ${clients.scenarios.map((s) => `${s.name} ${s.failedSends + s.failedPolls}`).join(', ')}`,
+    }),
+  );
+}
+
+console.log(written.length > 0 ? `plots: ${written.map((file) => `bench-results/${file}`).join(', ')}` : 'no results to plot');

@@ -1,0 +1,276 @@
+/**
+ * `npm run bench:scale`: failover at scale. For each N (default 10, 100, 1000), on a fresh
+ * embedded cloud: 5 brokers A-E heartbeat; topics of 5N partitions in all (at most 1000 per
+ * topic), RF 3, so that A leads exactly N of them (round-robin assignment), written straight
+ * into the metadata table as create-topic lays them out (lib/seed.ts says why); A is killed.
+ *
+ * Measured per N, on the bench's clock:
+ *  - detection: the failure detector's log line for A's REMOVE (its invocation handling it);
+ *  - last served: the last of A's N partitions whose consume was answered by its new
+ *    leader (see waitUntilServed);
+ *  - also from A's lease expiry (its last accepted heartbeat's deadline), and the moment
+ *    the detector's invocation ended.
+ * And, in the same cloud just before the kill, the raw conditional UpdateItem rate (16 in
+ * flight, through the edge): N such writes take N / rate, the floor an election of N
+ * partitions cannot beat; also on a table with a leader index like the metadata table's
+ * (each election moves its partition in that index, which DynamoDB Local charges for). Reports T(N), the ratio T(N) / (N / rate), and the growth.
+ * Target (issue 9): no worse than linear growth, within 2x of the raw ratio.
+ *
+ *   npm run bench:scale -- --sizes 10,100,1000 [--quick]
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { LEADER_INDEX, partitionKey } from '../../functions/adapters/dynamodb/keys.js';
+import { MAX_PARTITIONS } from '../../functions/domain/limits.js';
+import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
+import { edgeConfig, rawConditionalUpdateRate } from './lib/raw.js';
+import { seedTopic } from './lib/seed.js';
+import { machine, ratio, writeResult } from './lib/results.js';
+
+const { values: args } = parseArgs({
+  options: {
+    sizes: { type: 'string' },
+    'session-timeout-ms': { type: 'string', default: '6000' },
+    'heartbeat-interval-ms': { type: 'string', default: '1000' },
+    'poll-ms': { type: 'string', default: '100' },
+    quick: { type: 'boolean', default: false },
+  },
+});
+const sizes = (args.sizes ?? (args.quick ? '10,100' : '10,100,1000')).split(',').map(Number);
+const settings = {
+  sizes,
+  brokers: ['A', 'B', 'C', 'D', 'E'],
+  victim: 'A',
+  replicationFactor: 3,
+  sessionTimeoutMs: Number(args['session-timeout-ms']),
+  heartbeatIntervalMs: Number(args['heartbeat-interval-ms']),
+  pollMs: Number(args['poll-ms']),
+  rawInFlight: 16,
+};
+
+const points: ScalePoint[] = [];
+type ScalePoint = Awaited<ReturnType<typeof failoverAtScale>>;
+for (const n of sizes) {
+  const point = await failoverAtScale(n);
+  points.push(point);
+  console.log(
+    `N=${n}: last of ${n} served ${point.detectionToLastServedMs} ms after detection (${point.expiryToLastServedMs} ms after lease expiry); ` +
+      `N conditional writes at the raw rate: ${point.rawNConditionalWritesMs} ms; ratio ${point.ratioToRaw}`,
+  );
+}
+const first = points[0];
+const last = points[points.length - 1];
+const growth =
+  points.length > 1
+    ? {
+        from: first.n,
+        to: last.n,
+        sizeFactor: last.n / first.n,
+        timeFactor: ratio(last.detectionToLastServedMs, first.detectionToLastServedMs),
+        // log T(N) against log N: 1 is linear.
+        exponent: Math.round((Math.log(last.detectionToLastServedMs / first.detectionToLastServedMs) / Math.log(last.n / first.n)) * 1000) / 1000,
+        // The marginal cost per partition between the two largest sizes, against one raw conditional write.
+        marginalMsPerPartition: marginal(points),
+      }
+    : undefined;
+const result = {
+  benchmark: 'failover-at-scale',
+  at: new Date().toISOString(),
+  machine: machine(),
+  settings: { ...settings, quick: args.quick },
+  points,
+  growth,
+  target: {
+    linear: growth ? growth.exponent <= 1 : undefined,
+    withinTwiceRaw: Object.fromEntries(points.map((point) => [point.n, point.ratioToRaw <= 2])),
+    marginalWithinTwiceRaw: growth ? growth.marginalMsPerPartition.ratioToRawWrite <= 2 : undefined,
+  },
+};
+writeResult('scale', result);
+console.log(JSON.stringify(result, null, 2));
+
+function marginal(all: ScalePoint[]) {
+  const [a, b] = all.slice(-2);
+  const msPerPartition = (b.detectionToLastServedMs - a.detectionToLastServedMs) / (b.n - a.n);
+  const rawMsPerWrite = 1000 / ((a.rawConditionalUpdatePerSecond + b.rawConditionalUpdatePerSecond) / 2);
+  return { between: [a.n, b.n], msPerPartition: Math.round(msPerPartition * 1000) / 1000, rawMsPerWrite: Math.round(rawMsPerWrite * 1000) / 1000, ratioToRawWrite: ratio(msPerPartition, rawMsPerWrite) };
+}
+
+async function failoverAtScale(n: number) {
+  const bench = await startBenchCloud({ name: `scale${n}`, sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: true });
+  const detectorLines: Array<{ at: number; line: string }> = [];
+  bench.onLog = (at, line) => {
+    if (
+      line.includes('FailureDetector') &&
+      (line.includes('heartbeat stream record') || line.includes('heartbeat change applied') || line.includes('Task timed out'))
+    ) {
+      detectorLines.push({ at, line });
+    }
+  };
+  const admin = bench.newClient();
+  const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs });
+  try {
+    await simulator.start(settings.brokers);
+    // The detector handles each registration (INSERT) over the whole cluster; on an empty
+    // cluster that is quick, on 5,000 partitions it takes long, and A's REMOVE would queue
+    // behind it on the stream. So the registrations are handled before the topics exist.
+    await waitFor(
+      () => (settings.brokers.every((id) => detectorLines.some((l) => l.line.includes('heartbeat change applied') && l.line.includes(`"brokerId":"${id}"`))) ? true : undefined),
+      120_000,
+    );
+    // 5N partitions, A (first in broker order) leads every fifth: partitions 1, 6, 11, ...
+    const total = settings.brokers.length * n;
+    const topics: Array<{ topic: string; partitions: number }> = [];
+    for (let left = total, index = 1; left > 0; index += 1) {
+      const partitions = Math.min(left, MAX_PARTITIONS - (MAX_PARTITIONS % settings.brokers.length));
+      topics.push({ topic: `scale-${n}-${index}`, partitions });
+      left -= partitions;
+    }
+    const createStarted = performance.now();
+    const led: Array<{ topic: string; partition: number }> = [];
+    for (const { topic, partitions } of topics) {
+      const seeded = await seedTopic(bench.cloud, bench.outputs.MetadataTableName, {
+        topic,
+        partitions,
+        replicationFactor: settings.replicationFactor,
+        minInsyncReplicas: 2,
+        brokers: settings.brokers,
+      });
+      for (const p of seeded.partitions) if (p.leader === settings.victim) led.push({ topic, partition: p.partition });
+    }
+    const createSeconds = (performance.now() - createStarted) / 1000;
+    if (led.length !== n) throw new Error(`${settings.victim} leads ${led.length} partitions, expected ${n}`);
+    console.log(`N=${n}: ${topics.length} topic(s), ${total} partitions seeded in ${createSeconds.toFixed(1)} s`);
+
+    await sleep(2000);
+    const raw = await rawConditionalUpdateRate(bench.cloud, { ops: Math.max(n, 500), inFlight: settings.rawInFlight });
+    const rawIndexed = await rawConditionalUpdateRate(bench.cloud, { ops: Math.max(n, 500), inFlight: settings.rawInFlight, leaderIndex: true });
+    await sleep(1000);
+
+    // Warm as many consume sandboxes as the observer runs at once, so that cold starts are
+    // not counted as failover time.
+    const warmClient = bench.newClient();
+    for (let round = 0; round < 2; round += 1) {
+      await Promise.all(led.slice(0, 16).map((p) => warmClient.consume({ topic: p.topic, partition: p.partition, maxRecords: 1 })));
+    }
+    detectorLines.length = 0;
+    const { leaseDeadlineMs } = await simulator.kill(settings.victim);
+    const served = await waitUntilServed(bench, led, leaseDeadlineMs + settings.sessionTimeoutMs * 10 + n * 100);
+    // Let the detector's invocation finish (it goes on with ISR shrinks after the elections).
+    // Its timeout is 60 s: past that it is retried from the start (safe, but counted as not finished).
+    const appliedAt = await waitFor(
+      () =>
+        detectorLines.find((l) => l.line.includes('heartbeat change applied') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at ??
+        (detectorLines.some((l) => l.line.includes('Task timed out')) ? -1 : undefined),
+      65_000,
+    );
+    const removeAt = detectorLines.find((l) => l.line.includes('heartbeat stream record') && l.line.includes('REMOVE') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at;
+    const lastServedAt = Math.max(...served.map((s) => s.servedAt));
+    const firstServedAt = Math.min(...served.map((s) => s.servedAt));
+    const detectionAt = removeAt ?? leaseDeadlineMs;
+    const rawNMs = (n / raw.perSecond) * 1000;
+    const rawIndexedNMs = (n / rawIndexed.perSecond) * 1000;
+    const detectionToLast = lastServedAt - detectionAt;
+    return {
+      n,
+      topics: topics.length,
+      partitionsInCluster: total,
+      createTopicsSeconds: Math.round(createSeconds * 10) / 10,
+      rawConditionalUpdatePerSecond: raw.perSecond,
+      rawNConditionalWritesMs: Math.round(rawNMs),
+      // The same writes on a table with a leader index like the metadata table's (an election updates it too).
+      rawIndexedConditionalUpdatePerSecond: rawIndexed.perSecond,
+      rawIndexedNConditionalWritesMs: Math.round(rawIndexedNMs),
+      detectionSource: removeAt === undefined ? 'lease expiry (no detector log line seen)' : "the failure detector's REMOVE log line",
+      expiryToDetectionMs: detectionAt - leaseDeadlineMs,
+      detectionToFirstServedMs: firstServedAt - detectionAt,
+      detectionToLastServedMs: detectionToLast,
+      expiryToLastServedMs: lastServedAt - leaseDeadlineMs,
+      // The whole invocation: elections, then completions, then the ISR shrinks of the 2N partitions A followed.
+      detectorInvocationMs: appliedAt === undefined || appliedAt < 0 ? null : appliedAt - detectionAt,
+      detectorTimedOut: appliedAt === -1,
+      ratioToRaw: ratio(detectionToLast, rawNMs),
+      ratioToRawIndexed: ratio(detectionToLast, rawIndexedNMs),
+      servedCurve: servedCurve(served.map((s) => s.servedAt - detectionAt)),
+    };
+  } finally {
+    await simulator.stop();
+    await bench.stop();
+  }
+}
+
+/** Ms after detection at which 10%, 20%, ... 100% of the partitions were served. */
+function servedCurve(offsets: number[]) {
+  const sorted = [...offsets].sort((a, b) => a - b);
+  return Array.from({ length: 10 }, (_, i) => {
+    const fraction = (i + 1) / 10;
+    return { fraction, ms: sorted[Math.max(0, Math.ceil(fraction * sorted.length) - 1)] };
+  });
+}
+
+/**
+ * Every `pollMs`, asks the metadata table's leader index which partitions the victim still
+ * leads (keys only: cheap, so the observer does not slow down what it observes); each of
+ * `led` that has left that set is consumed (16 at a time) until a consume is answered by a
+ * new leader, and counts as served from then.
+ */
+async function waitUntilServed(bench: BenchCloud, led: Array<{ topic: string; partition: number }>, deadlineMs: number) {
+  const client = bench.newClient();
+  const dynamo = new DynamoDBClient(edgeConfig(bench.cloud));
+  const keyOf = (topic: string, partition: number) => `${partitionKey(topic, partition).pk}|${partitionKey(topic, partition).sk}`;
+  const pending = new Map(led.map((p) => [keyOf(p.topic, p.partition), p]));
+  const served: Array<{ topic: string; partition: number; leader: string; servedAt: number }> = [];
+  try {
+    while (pending.size > 0) {
+      if (Date.now() > deadlineMs) throw new Error(`${pending.size} of ${led.length} partitions not served by a new leader in time`);
+      const roundStarted = Date.now();
+      const stillLed = new Set<string>();
+      let startKey: Record<string, AttributeValue> | undefined;
+      do {
+        const page = await dynamo.send(
+          new QueryCommand({
+            TableName: bench.outputs.MetadataTableName,
+            IndexName: LEADER_INDEX.indexName,
+            KeyConditionExpression: '#leaderKey = :victim',
+            ProjectionExpression: 'pk, sk',
+            ExpressionAttributeNames: { '#leaderKey': LEADER_INDEX.keyAttribute },
+            ExpressionAttributeValues: { ':victim': { S: settings.victim } },
+            ExclusiveStartKey: startKey,
+          }),
+        );
+        for (const item of page.Items ?? []) stillLed.add(`${item.pk?.S}|${item.sk?.S}`);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey);
+      const moved = [...pending.entries()].filter(([key]) => !stillLed.has(key)).map(([, p]) => p);
+      let next = 0;
+      await Promise.all(
+        Array.from({ length: 16 }, async () => {
+          while (next < moved.length) {
+            const partition = moved[next++];
+            const answer = await client.consume({ topic: partition.topic, partition: partition.partition, maxRecords: 1 }).catch(() => undefined);
+            if (answer && answer.leader !== settings.victim) {
+              served.push({ ...partition, leader: answer.leader, servedAt: Date.now() });
+              pending.delete(keyOf(partition.topic, partition.partition));
+            }
+          }
+        }),
+      );
+      const wait = settings.pollMs - (Date.now() - roundStarted);
+      if (wait > 0 && pending.size > 0) await sleep(wait);
+    }
+    return served;
+  } finally {
+    dynamo.destroy();
+  }
+}
+
+async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined || Date.now() > deadline) return value;
+    await sleep(50);
+  }
+}
