@@ -119,7 +119,7 @@ export class Consumer {
         });
         return answer.records.map((record) => ({ topic, partition, ...record }));
       },
-      () => this.metadata.invalidate(topic, partition),
+      (error) => this.metadata.afterFailure(topic, partition, error),
     );
   }
 

@@ -1,5 +1,6 @@
 import type { LeadershipClient, PartitionView } from './lambda-client.js';
 import { RemoteFunctionError } from './lambda-client.js';
+import { LEADERSHIP_MOVED_ERROR_TYPES } from './retry.js';
 
 export interface PartitionLeadership {
   topic: string;
@@ -46,6 +47,17 @@ export class MetadataCache {
     this.partitions.delete(key(topic, partition));
   }
 
+  /**
+   * After a retriable failure of a call on the partition: a refusal that names the current
+   * leader (KIP-951) is taken at its word, so the retry goes straight there; anything else
+   * drops the cached leadership, so the retry describes the partition first.
+   */
+  afterFailure(topic: string, partition: number, error: unknown): void {
+    this.invalidate(topic, partition);
+    const hint = leaderHintOf(error);
+    if (hint) this.observe(topic, partition, hint.leader, hint.leaderEpoch);
+  }
+
   /** A newer epoch learned from an answer replaces the cached one; an older one never does. */
   observe(topic: string, partition: number, leader: string, leaderEpoch: number): void {
     const cached = this.partitions.get(key(topic, partition));
@@ -65,3 +77,12 @@ export class MetadataCache {
 }
 
 const key = (topic: string, partition: number) => `${topic}#${partition}`;
+
+const LEADER_HINT = /\[current leader (\S+) epoch (\d+)\]/;
+
+/** The current leader a leadership refusal names (functions/domain/errors.ts currentLeaderHint), if any. */
+export function leaderHintOf(error: unknown): { leader: string; leaderEpoch: number } | null {
+  if (!(error instanceof RemoteFunctionError) || !LEADERSHIP_MOVED_ERROR_TYPES.has(error.errorType)) return null;
+  const match = LEADER_HINT.exec(error.message);
+  return match ? { leader: match[1], leaderEpoch: Number(match[2]) } : null;
+}

@@ -124,7 +124,7 @@ export class Producer {
           this.metadata.observe(topic, partition, ack.leader, ack.leaderEpoch);
           return ack;
         },
-        () => this.metadata.invalidate(topic, partition),
+        (error) => this.metadata.afterFailure(topic, partition, error),
       );
       if (identity && baseSequence !== undefined) this.nextSequence.set(key, baseSequence + records.length);
       return ack;
@@ -144,7 +144,7 @@ export class Producer {
       this.deliveryTimeoutMs,
       this.options,
       () => this.leaderOf(topic, partition),
-      () => this.metadata.invalidate(topic, partition),
+      (error) => this.metadata.afterFailure(topic, partition, error),
     );
     await this.client.produceWithoutAck({ topic, partition, records, leaderEpoch: leadership.leaderEpoch });
     return { topic, partition, leader: leadership.leader, leaderEpoch: leadership.leaderEpoch, baseOffset: -1, lastOffset: -1, highWatermark: -1 };

@@ -126,6 +126,14 @@ export class UnknownProducerIdError extends DomainError {
   readonly code = 'UNKNOWN_PRODUCER_ID';
 }
 
+/**
+ * KIP-951: a refusal because leadership moved names the current leader, so the client
+ * can retry there at once instead of looking it up first. One fixed wording, which the
+ * client parses (client/metadata.ts leaderHintOf): "[current leader B epoch 3]".
+ */
+export const currentLeaderHint = (leader: string | null, leaderEpoch: number): string =>
+  leader === null ? '' : ` [current leader ${leader} epoch ${leaderEpoch}]`;
+
 // ---- refusals of a MetadataStore, worded alike by every adapter (DynamoDB, memory)
 
 /** MetadataStore.createTopic: the topic exists already. */

@@ -3,7 +3,7 @@
  * and unusable states into the named errors the client can act on.
  */
 import type { Deps } from '../ports/index.js';
-import { FencedLeaderEpochError, PartitionOfflineError, UnknownLeaderEpochError, UnknownTopicError } from './errors.js';
+import { FencedLeaderEpochError, PartitionOfflineError, UnknownLeaderEpochError, UnknownTopicError, currentLeaderHint } from './errors.js';
 import type { PartitionMetadata, TopicConfig } from './model.js';
 import { isOnline, type OnlinePartition } from './partitions.js';
 import { brokerList, partitionName } from './views.js';
@@ -58,7 +58,10 @@ export function requireCurrentEpoch(partition: PartitionMetadata, currentLeaderE
   if (currentLeaderEpoch === undefined || currentLeaderEpoch === partition.leaderEpoch) return;
   const where = `${partitionName(partition)}: its leader is ${partition.leader ?? 'nobody'} at epoch ${partition.leaderEpoch}`;
   if (currentLeaderEpoch < partition.leaderEpoch) {
-    throw new FencedLeaderEpochError(`leader epoch ${currentLeaderEpoch} is fenced for ${where}; look the leader up again`);
+    throw new FencedLeaderEpochError(
+      `leader epoch ${currentLeaderEpoch} is fenced for ${where}; look the leader up again` +
+        currentLeaderHint(partition.leader, partition.leaderEpoch),
+    );
   }
   throw new UnknownLeaderEpochError(`leader epoch ${currentLeaderEpoch} is newer than ${where}; refresh and retry`);
 }

@@ -5,6 +5,7 @@
 import type { Deps } from '../ports/index.js';
 import {
   ConcurrentAppendError,
+  currentLeaderHint,
   NotEnoughReplicasAfterAppendError,
   NotEnoughReplicasError,
   NotLeaderError,
@@ -272,7 +273,8 @@ async function requireSameLeadership(deps: Deps, expected: OnlinePartition): Pro
   if (current.leader !== expected.leader || current.leaderEpoch !== expected.leaderEpoch) {
     throw new NotLeaderError(
       `leadership of ${partitionName(expected)} moved from ${expected.leader} (epoch ${expected.leaderEpoch}) ` +
-        `to ${current.leader ?? 'nobody'} (epoch ${current.leaderEpoch}) during the request; look the leader up and retry`,
+        `to ${current.leader ?? 'nobody'} (epoch ${current.leaderEpoch}) during the request; look the leader up and retry` +
+        currentLeaderHint(current.leader, current.leaderEpoch),
     );
   }
   return current;

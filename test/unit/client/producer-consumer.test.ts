@@ -95,6 +95,19 @@ describe('Producer', () => {
     expect(clock.sleeps).toEqual([0]);
   });
 
+  it('takes the current leader a refusal names (KIP-951) and retries there at once, without describing', async () => {
+    const { lambda, client, clock, retry } = setup();
+    const producer = new Producer(client, retry);
+    await producer.send('orders', 1, [{ value: 'before' }]);
+    lambda.elect(1, 'B');
+    lambda.failNext(PRODUCE, { errorType: 'FencedLeaderEpochError', message: 'leader epoch 0 is fenced [current leader B epoch 1]' });
+    const ack = await producer.send('orders', 1, [{ value: 'after' }]);
+    expect(ack).toMatchObject({ leader: 'B', leaderEpoch: 1 });
+    expect(lambda.callsTo(PRODUCE).map((call) => call.payload.leaderEpoch)).toEqual([0, 0, 1]);
+    expect(lambda.callsTo(DESCRIBE)).toHaveLength(1);
+    expect(clock.sleeps).toEqual([0]);
+  });
+
   it('backs off when the leadership error repeats (the metadata did not catch up yet)', async () => {
     const { lambda, client, clock, retry } = setup();
     lambda.failNext(PRODUCE, { errorType: 'NotLeaderError' }, { errorType: 'NotLeaderError' }, { errorType: 'FencedLeaderEpochError' });

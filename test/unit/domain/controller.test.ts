@@ -46,6 +46,8 @@ describe('KIP-320 fencing of consume and produce', () => {
     await expect(stale).rejects.toThrow(FencedLeaderEpochError);
     await expect(stale).rejects.toMatchObject({ code: 'FENCED_LEADER_EPOCH', name: 'FencedLeaderEpochError' });
     await expect(stale).rejects.toBeInstanceOf(StaleEpochError);
+    // KIP-951: the refusal names the current leader, in the one wording the client parses.
+    await expect(stale).rejects.toThrow(/\[current leader B epoch 1\]$/);
     const ahead = consume(cluster.deps, { topic: 'orders', partition: 1, currentLeaderEpoch: 2 });
     await expect(ahead).rejects.toThrow(UnknownLeaderEpochError);
     await expect(ahead).rejects.toMatchObject({ code: 'UNKNOWN_LEADER_EPOCH' });
