@@ -1,5 +1,6 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import type { LeadershipStackOutputs } from './stack-outputs.js';
+import type { PartitionView } from './wire-types.js';
 
 /** A Lambda-reported error (FunctionError), with the handler's errorType kept. */
 export class RemoteFunctionError extends Error {
@@ -142,18 +143,7 @@ export interface HeartbeatResponse {
   sweptBrokers: string[];
 }
 
-export interface PartitionView {
-  Topic: string;
-  Partition: number;
-  Leader: string | null;
-  Replicas: string[];
-  Isr: string[];
-  LeaderEpoch: number;
-  HighWatermark: number;
-  State: 'ONLINE' | 'OFFLINE';
-  /** Each replica's log end offset (describe reports it; create-topic's assignments do not). */
-  LogEndOffsets?: Record<string, number>;
-}
+export type { PartitionView } from './wire-types.js';
 
 export interface DescribeResponse {
   topics: Array<{ topic: string; partitionCount: number; replicationFactor: number; partitions: PartitionView[] }>;

@@ -1,17 +1,8 @@
+import type { LeadershipEventFields } from './wire-types.js';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 /** A leadership-change event as the failure detector publishes it on the FIFO queue. */
-export interface LeadershipEventMessage {
-  topic: string;
-  partition: number;
-  previousLeader: string | null;
-  newLeader: string | null;
-  leaderEpoch: number;
-  isr: string[];
-  state: 'ONLINE' | 'OFFLINE';
-  reason: string;
-  unclean: boolean;
-  at: number;
+export interface LeadershipEventMessage extends LeadershipEventFields {
   /** The SQS message group (topic-partition), from the message's attributes. */
   messageGroupId?: string;
 }

@@ -3,18 +3,10 @@
  * SDK types: the page's TypeScript (DOM only) imports it too.
  */
 
-export interface PartitionRow {
-  Topic: string;
-  Partition: number;
-  Leader: string | null;
-  Replicas: string[];
-  Isr: string[];
-  LeaderEpoch: number;
-  HighWatermark: number;
-  State: 'ONLINE' | 'OFFLINE';
-  /** Each replica's log end offset, from describe. */
-  LogEndOffsets?: Record<string, number>;
-}
+import type { LeadershipEventFields, PartitionView } from '../client/wire-types.js';
+
+/** A partition as describe reports it. */
+export type PartitionRow = PartitionView;
 
 export interface TopicRow {
   topic: string;
@@ -25,19 +17,7 @@ export interface TopicRow {
 }
 
 /** A leadership event as published on the FIFO queue (client/leadership-events.ts). */
-export interface LeadershipEventView {
-  topic: string;
-  partition: number;
-  previousLeader: string | null;
-  newLeader: string | null;
-  leaderEpoch: number;
-  isr: string[];
-  state: 'ONLINE' | 'OFFLINE';
-  reason: string;
-  unclean: boolean;
-  at: number;
-  version?: number;
-}
+export type LeadershipEventView = LeadershipEventFields;
 
 export interface FailoverTiming {
   /** What the clock starts from: the old leader's last accepted heartbeat, or the shutdown request. */
