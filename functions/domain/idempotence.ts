@@ -56,7 +56,10 @@ export function clipToLogEnd(producers: ProducerStates | undefined, logEnd: numb
  * was clipped to). Deterministic in the records alone, so a follower that copies them
  * ends with the state the leader had.
  */
-export function withRecords(producers: ProducerStates, records: readonly LogRecord[]): ProducerStates {
+export function withRecords(
+  producers: ProducerStates,
+  records: ReadonlyArray<Pick<LogRecord, 'offset' | 'appendedAt' | 'producer'>>,
+): ProducerStates {
   const next: ProducerStates = { ...producers };
   for (const record of records) {
     if (!record.producer) continue;

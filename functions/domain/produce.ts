@@ -42,6 +42,7 @@ export interface ProduceResult {
 
 /** One chunk's outcome: where its records are, and whether this call wrote them. */
 interface ChunkOutcome {
+  /** The records this call appended (none for a duplicate): copied to the followers without a read. */
   records: LogRecord[];
   baseOffset: number;
   lastOffset: number;
@@ -126,7 +127,7 @@ async function appendChunk(
     let stamped: Array<ProducedRecord & { producer?: ProducerStamp }> = records;
     if (batch) {
       const decision = decideSequence(producersNow, batch, records.length, `${partitionName(partition)} (leader ${partition.leader})`);
-      if (decision.kind === 'duplicate') return await duplicateOf(deps, partition, decision.baseOffset, records.length, states);
+      if (decision.kind === 'duplicate') return duplicateOf(decision.baseOffset, records.length, states);
       if (decision.firstOfProducer && !producerIdKnown) {
         producerIdKnown = await deps.metadata.isProducerIdAllocated(batch.producerId);
         if (!producerIdKnown) {
@@ -148,7 +149,9 @@ async function appendChunk(
         startOffset: logEnd,
         records: stamped,
         appendedAt,
-        ...(batch ? { producers: withRecords(producersNow, stamped.map((record, i) => asLogRecord(partition, logEnd + i, record, appendedAt))) } : {}),
+        ...(batch
+          ? { producers: withRecords(producersNow, stamped.map(({ producer }, i) => ({ offset: logEnd + i, appendedAt, producer }))) }
+          : {}),
       });
       const end = logEnd + appended.length;
       const statesAfter = states.map((state) => (state.brokerId === partition.leader ? { ...state, logEndOffset: end } : state));
@@ -167,36 +170,17 @@ async function appendChunk(
   }
 }
 
-/** The leader's record as appendAsLeader will write it, for folding into the producer state before the write. */
-const asLogRecord = (
-  partition: OnlinePartition,
-  offset: number,
-  record: ProducedRecord & { producer?: ProducerStamp },
-  appendedAt: number,
-): LogRecord => ({
-  topic: partition.topic,
-  partition: partition.partition,
-  replica: partition.leader,
-  offset,
-  leaderEpoch: partition.leaderEpoch,
-  key: record.key,
-  value: record.value,
-  appendedAt,
-  copy: 'leader',
-  ...(record.producer ? { producer: record.producer } : {}),
+/**
+ * A batch already in the leader's log: nothing is written, and acks=all still waits for
+ * (and drives) its replication; the copy reads from the leader's log what a follower lacks.
+ */
+const duplicateOf = (baseOffset: number, count: number, states: ReplicaState[]): ChunkOutcome => ({
+  records: [],
+  baseOffset,
+  lastOffset: baseOffset + count - 1,
+  duplicate: true,
+  statesAfter: states,
 });
-
-/** A batch already in the leader's log: its records as stored, so acks=all can still wait for (and drive) their replication. */
-async function duplicateOf(
-  deps: Deps,
-  partition: OnlinePartition,
-  baseOffset: number,
-  count: number,
-  states: ReplicaState[],
-): Promise<ChunkOutcome> {
-  const records = await deps.log.read(partition.topic, partition.partition, partition.leader, baseOffset, baseOffset + count);
-  return { records, baseOffset, lastOffset: baseOffset + count - 1, duplicate: true, statesAfter: states };
-}
 
 async function liveInSyncFollowers(deps: Deps, partition: OnlinePartition): Promise<BrokerId[]> {
   const followers = inSyncFollowers(partition);
