@@ -49,7 +49,9 @@ function decodePartitionRuns(event: DynamoDBStreamEvent): { runs: PartitionRun[]
       logger.error('undecodable log stream record', { error: loggable(error) });
       return { runs: [...runs.values()], decodeFailure: { position, sequenceNumber: sequenceNumberOf(raw) } };
     }
-    const key = `${decoded.record.topic}-${decoded.record.partition}`;
+    const [first] = decoded.records;
+    if (!first) continue;
+    const key = `${first.topic}-${first.partition}`;
     const run = runs.get(key) ?? { position, records: [] };
     run.records.push(decoded);
     runs.set(key, run);
@@ -59,13 +61,11 @@ function decodePartitionRuns(event: DynamoDBStreamEvent): { runs: PartitionRun[]
 
 async function replicateRun(run: PartitionRun): Promise<Failure | undefined> {
   const first = run.records[0];
-  const { topic, partition, leaderEpoch } = first.record;
+  const { topic, partition, leaderEpoch } = first.records[0];
+  const records = run.records.flatMap((r) => r.records);
   try {
-    const result = await replicate(
-      deps,
-      run.records.map((r) => r.record),
-    );
-    logger.info('replicated', { topic, partition, leaderEpoch, count: run.records.length, result });
+    const result = await replicate(deps, records);
+    logger.info('replicated', { topic, partition, leaderEpoch, count: records.length, result });
     return undefined;
   } catch (error) {
     logger.error('replication failed; the partition will be redelivered from its first record', {

@@ -66,6 +66,9 @@ export const checkThat = (TableName: string, Key: Item, condition: Condition): T
 
 export const deleteItem = (TableName: string, Key: Item): TransactWrite => ({ item: { Delete: { TableName, Key } } });
 
+/** An unconditional Put: for a member whose transaction is already guarded by its other members' conditions. */
+export const put = (TableName: string, Item: Item): TransactWrite => ({ item: { Put: { TableName, Item } } });
+
 /** DynamoDB's limit on the members of one TransactWriteItems call. */
 export const MAX_TRANSACT_ITEMS = 100;
 

@@ -17,6 +17,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
+import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { LEADER_INDEX, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
 
 export type Item = Record<string, NativeAttributeValue>;
@@ -186,37 +187,77 @@ export const replicaStateFromItem = (item: Fields): ReplicaState => ({
 // ---- log table -------------------------------------------------------------
 
 /**
- * The key attribute is named `replica` (the composite `<topic>#<partition>#<brokerId>`),
- * so the record's own `replica` field (a broker id) is stored as `brokerId`.
+ * Most records one log item holds: an append is at most this many (one transaction),
+ * and items are only ever cut shorter. A read finds the item holding an offset by
+ * looking this far below it.
  */
-export const logItem = (record: LogRecord): Item => ({
-  ...logKey(record.topic, record.partition, record.replica, record.offset),
-  topic: record.topic,
-  partition: record.partition,
-  brokerId: record.replica,
-  leaderEpoch: record.leaderEpoch,
-  key: record.key,
-  value: record.value,
-  appendedAt: record.appendedAt,
-  copy: record.copy,
-  ...(record.producer ? { producer: record.producer } : {}),
-});
+export const MAX_RECORDS_PER_LOG_ITEM = MAX_RECORDS_PER_WRITE;
 
-const producerStampFromItem = (item: Fields): { producer?: ProducerStamp } => {
+/**
+ * A record batch, as Kafka stores them: consecutive records of one replica in one item,
+ * keyed by the first offset (`offset`), so an append of n records costs one item write
+ * instead of n. The key attribute is named `replica` (the composite
+ * `<topic>#<partition>#<brokerId>`), so the broker id is stored as `brokerId`. Every
+ * record of an item has the same `copy`; leader epoch, time and producer stamp are per
+ * record, because a follower's copy may span several of the leader's appends.
+ */
+export const logBatchItem = (records: readonly LogRecord[]): Item => {
+  const first = records[0];
+  if (!first) throw new Error('A log item holds at least one record.');
+  if (records.length > MAX_RECORDS_PER_LOG_ITEM) throw new Error(`A log item holds at most ${MAX_RECORDS_PER_LOG_ITEM} records, got ${records.length}.`);
+  records.forEach((r, i) => {
+    if (r.topic !== first.topic || r.partition !== first.partition || r.replica !== first.replica || r.copy !== first.copy || r.offset !== first.offset + i) {
+      throw new Error(`A log item holds consecutive records of one replica; record ${i} (offset ${r.offset}) does not follow.`);
+    }
+  });
+  return {
+    ...logKey(first.topic, first.partition, first.replica, first.offset),
+    topic: first.topic,
+    partition: first.partition,
+    brokerId: first.replica,
+    copy: first.copy,
+    lastOffset: first.offset + records.length - 1,
+    records: records.map((r) => ({
+      leaderEpoch: r.leaderEpoch,
+      key: r.key,
+      value: r.value,
+      appendedAt: r.appendedAt,
+      ...(r.producer ? { producer: r.producer } : {}),
+    })),
+  };
+};
+
+const producerStampFromItem = (item: Fields, field: string): { producer?: ProducerStamp } => {
   if (item.producer == null) return {};
-  const stamp = asFields(item.producer, 'producer');
+  const stamp = asFields(item.producer, field);
   return { producer: { producerId: num(stamp, 'producerId'), producerEpoch: num(stamp, 'producerEpoch'), sequence: num(stamp, 'sequence') } };
 };
 
-export const logRecordFromItem = (item: Fields): LogRecord => ({
-  topic: str(item, 'topic'),
-  partition: num(item, 'partition'),
-  replica: str(item, 'brokerId'),
-  offset: num(item, 'offset'),
-  leaderEpoch: num(item, 'leaderEpoch'),
-  key: strOrNull(item, 'key'),
-  value: str(item, 'value'),
-  appendedAt: num(item, 'appendedAt'),
-  copy: oneOf(item, 'copy', LOG_COPIES),
-  ...producerStampFromItem(item),
-});
+/** The records of one log item, in offset order. */
+export const logRecordsFromItem = (item: Fields): LogRecord[] => {
+  const topic = str(item, 'topic');
+  const partition = num(item, 'partition');
+  const replica = str(item, 'brokerId');
+  const baseOffset = num(item, 'offset');
+  const copy = oneOf(item, 'copy', LOG_COPIES);
+  const stored = item.records;
+  if (!Array.isArray(stored) || stored.length === 0) return fail('records', 'a non-empty list', stored);
+  if (num(item, 'lastOffset') !== baseOffset + stored.length - 1) {
+    return fail('lastOffset', `${baseOffset + stored.length - 1} (offset + records - 1)`, item.lastOffset);
+  }
+  return stored.map((value, i): LogRecord => {
+    const fields = asFields(value, `records[${i}]`);
+    return {
+      topic,
+      partition,
+      replica,
+      offset: baseOffset + i,
+      leaderEpoch: num(fields, 'leaderEpoch'),
+      key: strOrNull(fields, 'key'),
+      value: str(fields, 'value'),
+      appendedAt: num(fields, 'appendedAt'),
+      copy,
+      ...producerStampFromItem(fields, `records[${i}].producer`),
+    };
+  });
+};

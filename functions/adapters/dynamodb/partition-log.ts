@@ -1,15 +1,17 @@
 /**
  * PartitionLog over the log table (`replica` = `<topic>#<partition>#<brokerId>`,
- * `offset` N). Each replica's copy of the log is its own DynamoDB partition;
- * its log end offset (LEO) lives in the metadata table's ReplicaState item.
+ * `offset` N). Each replica's copy of the log is its own DynamoDB partition of
+ * record batches: an item holds consecutive records and is keyed by the first one's
+ * offset (items.ts logBatchItem), so an append costs one item write, not one per
+ * record. The log end offset (LEO) lives in the metadata table's ReplicaState item.
  *
  * Invariant kept by every write here: a replica has no record at or above its
- * LEO. Appends write records + LEO in one transaction; a follower's match deletes
- * from the top down, lowering the LEO in the same transaction. Every write is
- * fenced by a check on the partition item in the same transaction.
+ * LEO. Appends write the batch + LEO in one transaction; a follower's match deletes
+ * (or cuts short) batches from the top down, lowering the LEO in the same
+ * transaction. Every write is fenced by a check on the partition item in the same
+ * transaction.
  */
-import { setTimeout as delay } from 'node:timers/promises';
-import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import type { BrokerId, LogRecord, ProducerStates } from '../../domain/model.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
@@ -30,12 +32,13 @@ import {
   checkThat,
   deleteItem,
   describeLost,
+  put,
   putIf,
   transactWrite,
   updateIf,
   type TransactWrite,
 } from './conditional-writes.js';
-import { logItem, logRecordFromItem, type Item } from './items.js';
+import { MAX_RECORDS_PER_LOG_ITEM, logBatchItem, logRecordsFromItem, type Item } from './items.js';
 import { logKey, partitionKey, replicaStateKey } from './keys.js';
 
 export interface PartitionLogTables {
@@ -45,13 +48,16 @@ export interface PartitionLogTables {
   metadataTable: string;
 }
 
-/** A transaction holds 100 members; an append spends two on the LEO update and the leader/epoch check. */
-export const MAX_RECORDS_PER_APPEND = MAX_TRANSACT_ITEMS - 2;
-/** BatchGetItem's limit on keys per call. */
-const MAX_BATCH_GET_KEYS = 100;
-/** UnprocessedKeys means throttling: back off, but give up eventually rather than spin. */
-const MAX_BATCH_GET_ATTEMPTS = 8;
-const BATCH_GET_BACKOFF_MS = 20;
+/** One append is one transaction and at most one item's worth of records (a record batch). */
+export const MAX_RECORDS_PER_APPEND = MAX_RECORDS_PER_LOG_ITEM;
+
+/**
+ * A DynamoDB item holds at most 400 KB; an append whose records are larger than this
+ * (98 records of up to 32 KB) is stored as several consecutive items of one transaction.
+ */
+const LOG_ITEM_BUDGET_BYTES = 300 * 1024;
+/** Attribute names and numbers of one stored record, generously. */
+const RECORD_OVERHEAD_BYTES = 128;
 
 /** Both appends are one transaction each, as the port promises: the caller splits longer runs. */
 const requireOneTransaction = (count: number): void => {
@@ -65,10 +71,34 @@ const producersAttribute = (producers: ProducerStates | undefined): Item => (pro
 
 const offsetFree = (offset: number) => itemAbsent('replica', `offset ${offset}`);
 
-const range = (from: number, to: number): number[] => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+const storedBytes = (record: LogRecord): number =>
+  RECORD_OVERHEAD_BYTES + Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key));
 
-const chunks = <T>(items: readonly T[], size: number): T[][] =>
-  range(0, Math.ceil(items.length / size)).map((i) => items.slice(i * size, (i + 1) * size));
+/** Consecutive records cut into record batches that each fit one item. */
+function recordBatches(records: readonly LogRecord[]): LogRecord[][] {
+  const batches: LogRecord[][] = [];
+  let current: LogRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    const size = storedBytes(record);
+    if (current.length > 0 && (bytes + size > LOG_ITEM_BUDGET_BYTES || current.length === MAX_RECORDS_PER_LOG_ITEM)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** A stored record batch: its items' first and last offsets, and its records. */
+interface StoredBatch {
+  baseOffset: number;
+  lastOffset: number;
+  records: LogRecord[];
+}
 
 export class DynamoPartitionLog implements PartitionLog {
   constructor(
@@ -144,20 +174,22 @@ export class DynamoPartitionLog implements PartitionLog {
     );
   }
 
-  /** Exact-key BatchGetItem over [fromOffset, toOffset): flat cost per record, unlike a Query (see moto-spike.md). */
+  /**
+   * One Query for the batches that can hold [fromOffset, toOffset): an item holds at
+   * most MAX_RECORDS_PER_LOG_ITEM records, so the one holding `fromOffset` starts at
+   * most that many below it.
+   */
   async read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]> {
-    const keys = range(fromOffset, toOffset).map((offset) => logKey(topic, partition, replica, offset));
-    const pages = await Promise.all(chunks(keys, MAX_BATCH_GET_KEYS).map((chunk) => this.batchGet(chunk)));
-    return pages
-      .flat()
-      .map(logRecordFromItem)
-      .sort((a, b) => a.offset - b.offset);
+    if (toOffset <= fromOffset) return [];
+    const batches = await this.batchesOverlapping(topic, partition, replica, fromOffset, toOffset);
+    return batches.flatMap((batch) => batch.records).filter((record) => record.offset >= fromOffset && record.offset < toOffset);
   }
 
   /**
    * Deletes top-down in transactions of at most 98 deletes, each with the fencing
    * check on the partition and a conditional LEO update, so a crash halfway leaves
-   * a shorter, still unmatched log; the last transaction also marks the match.
+   * a shorter, still unmatched log; the last transaction also marks the match. A
+   * batch that straddles `truncateTo` is rewritten with only its records below it.
    */
   async matchFollower(match: FollowerMatch): Promise<void> {
     const { topic, partition, follower, leader, leaderEpoch, truncateTo } = match;
@@ -167,14 +199,23 @@ export class DynamoPartitionLog implements PartitionLog {
       partitionKey(topic, partition),
       allOf(leaderIs(leader), leaderEpochIs(leaderEpoch), notInSyncBelowHighWatermark(follower, truncateTo)),
     );
+    // Top first. Read before the writes, which are conditional on the log end the
+    // comparison saw, so a log that changed since makes them fail rather than miss a batch.
+    const doomed = (await this.batchesOverlapping(topic, partition, follower, truncateTo, match.expectedLogEnd)).reverse();
     let top = match.expectedLogEnd;
     do {
-      const lowered = Math.max(truncateTo, top - (MAX_TRANSACT_ITEMS - 2));
-      const last = lowered === truncateTo;
+      const step = doomed.splice(0, MAX_TRANSACT_ITEMS - 2);
+      const bottom = step.at(-1);
+      const lowered = bottom ? Math.max(truncateTo, bottom.baseOffset) : truncateTo;
+      const last = doomed.length === 0;
       await transactWrite(
         this.client,
         [
-          ...range(lowered, top).map((offset) => deleteItem(this.tables.logTable, logKey(topic, partition, follower, offset))),
+          ...step.map((batch) =>
+            batch.baseOffset >= truncateTo
+              ? deleteItem(this.tables.logTable, logKey(topic, partition, follower, batch.baseOffset))
+              : put(this.tables.logTable, logBatchItem(batch.records.filter((record) => record.offset < truncateTo))),
+          ),
           updateIf(
             this.tables.metadataTable,
             replicaStateKey(topic, partition, follower),
@@ -193,11 +234,11 @@ export class DynamoPartitionLog implements PartitionLog {
           ),
       );
       top = lowered;
-    } while (top > truncateTo);
+    } while (doomed.length > 0);
   }
 
   private recordPuts(records: readonly LogRecord[]): TransactWrite[] {
-    return records.map((record) => putIf(this.tables.logTable, logItem(record), offsetFree(record.offset)));
+    return recordBatches(records).map((batch) => putIf(this.tables.logTable, logBatchItem(batch), offsetFree(batch[0].offset)));
   }
 
   /** Moves a replica's LEO from `from` to `from + count`, only if nobody else moved it first. */
@@ -219,22 +260,38 @@ export class DynamoPartitionLog implements PartitionLog {
     );
   }
 
-  /** One BatchGetItem of up to 100 keys, re-requesting UnprocessedKeys with exponential backoff. */
-  private async batchGet(keys: Item[]): Promise<Item[]> {
-    const table = this.tables.logTable;
-    const found: Item[] = [];
-    let pending = keys;
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      if (attempt === MAX_BATCH_GET_ATTEMPTS) {
-        throw new Error(`BatchGetItem on ${table} left ${pending.length} keys unprocessed after ${attempt} attempts.`);
+  /** The replica's stored batches holding any offset in [fromOffset, toOffset), in offset order. */
+  private async batchesOverlapping(
+    topic: string,
+    partition: number,
+    replica: BrokerId,
+    fromOffset: number,
+    toOffset: number,
+  ): Promise<StoredBatch[]> {
+    if (toOffset <= fromOffset) return [];
+    const { replica: key } = logKey(topic, partition, replica, fromOffset);
+    const pages = paginateQuery(
+      { client: this.client },
+      {
+        TableName: this.tables.logTable,
+        KeyConditionExpression: '#replica = :replica AND #offset BETWEEN :lowest AND :highest',
+        ExpressionAttributeNames: { '#replica': 'replica', '#offset': 'offset' },
+        ExpressionAttributeValues: {
+          ':replica': key,
+          ':lowest': Math.max(0, fromOffset - (MAX_RECORDS_PER_LOG_ITEM - 1)),
+          ':highest': toOffset - 1,
+        },
+        ConsistentRead: true,
+      },
+    );
+    const batches: StoredBatch[] = [];
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        const records = logRecordsFromItem(item);
+        const batch = { baseOffset: records[0].offset, lastOffset: records.at(-1)!.offset, records };
+        if (batch.lastOffset >= fromOffset) batches.push(batch);
       }
-      if (attempt > 0) await delay(BATCH_GET_BACKOFF_MS * 2 ** (attempt - 1));
-      const { Responses, UnprocessedKeys } = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [table]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      found.push(...(Responses?.[table] ?? []));
-      pending = UnprocessedKeys?.[table]?.Keys ?? [];
     }
-    return found;
+    return batches;
   }
 }

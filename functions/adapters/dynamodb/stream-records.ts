@@ -7,7 +7,7 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
 import type { BrokerHeartbeat, LogRecord } from '../../domain/model.js';
-import { heartbeatFromItem, logRecordFromItem } from './items.js';
+import { heartbeatFromItem, logRecordsFromItem } from './items.js';
 
 /** The stream record lacks what its table's stream view type promises. */
 export class MalformedStreamRecordError extends Error {
@@ -23,7 +23,8 @@ export type HeartbeatChange =
 
 export interface LogStreamRecord {
   sequenceNumber: string;
-  record: LogRecord;
+  /** The inserted record batch (one log item), in offset order. */
+  records: LogRecord[];
 }
 
 /** Sequence numbers are what a partial batch response names; every stream record has one. */
@@ -60,7 +61,7 @@ export function decodeHeartbeatChange(record: DynamoDBRecord): HeartbeatChange {
   }
 }
 
-/** Log table stream (NEW_IMAGE): an inserted record. */
+/** Log table stream (NEW_IMAGE): an inserted record batch. */
 export function decodeLogInsert(record: DynamoDBRecord): LogStreamRecord {
-  return { sequenceNumber: sequenceNumberOf(record), record: logRecordFromItem(image(record, 'NewImage')) };
+  return { sequenceNumber: sequenceNumberOf(record), records: logRecordsFromItem(image(record, 'NewImage')) };
 }

@@ -1,13 +1,14 @@
 /**
  * What only the DynamoDB adapters have, against a real DynamoDB (DynamoDB Local): topics
- * larger than one transaction, log appends and matches spread over several
- * transactions, reads across BatchGetItem chunks, stray items only a condition
- * can catch, the lost condition named in the error, and the decoding of real
+ * larger than one transaction, record batches (one item per append, several
+ * when the records are large), matches spread over several transactions and
+ * cutting a batch short, reads across batches, stray items only a condition can
+ * catch, the lost condition named in the error, and the decoding of real
  * stream images. Every port method and every lost condition is in the store
  * contract (test/contract/stores.contract.ts, run here by
  * dynamodb-store-contract.test.ts), which the memory adapters must pass too.
  */
-import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { aTopicFixture, leaseOf } from '../../factories/entities.js';
 import {
@@ -49,6 +50,20 @@ async function createTopic(topic: string, partitions: number, replicas: string[]
 }
 
 const values = (n: number, prefix = 'v') => Array.from({ length: n }, (_, i) => ({ key: i % 2 ? `k${i}` : null, value: `${prefix}${i}` }));
+
+/** The first offsets of a replica's stored batches (its log items), in order. */
+async function batchStarts(topic: string, partition: number, brokerId: string): Promise<number[]> {
+  const { Items } = await documents.send(
+    new QueryCommand({
+      TableName: TABLES.log,
+      KeyConditionExpression: '#r = :r',
+      ExpressionAttributeNames: { '#r': 'replica' },
+      ExpressionAttributeValues: { ':r': `${topic}#${partition}#${brokerId}` },
+      ConsistentRead: true,
+    }),
+  );
+  return (Items ?? []).map((item) => item['offset'] as number);
+}
 
 async function leoOf(topic: string, partition: number, brokerId: string): Promise<number | undefined> {
   const states = await metadata.getReplicaStates(topic, partition);
@@ -107,12 +122,21 @@ describe('DynamoPartitionLog', () => {
     );
   });
 
-  it('fences a leader append onto a stray record at its log end (attribute_not_exists)', async () => {
-    // A stray record at the LEO: only the offset check can catch it (the memory log cannot hold one).
+  it('fences a leader append onto a stray batch at its log end (attribute_not_exists)', async () => {
+    // A stray batch at the LEO: only the offset check can catch it (the memory log cannot hold one).
     await documents.send(
       new PutCommand({
         TableName: TABLES.log,
-        Item: { replica: `${topic}#2#L`, offset: 0, topic, partition: 2, brokerId: 'L', leaderEpoch: 0, key: null, value: 'stray', appendedAt: 0, copy: 'leader' },
+        Item: {
+          replica: `${topic}#2#L`,
+          offset: 0,
+          topic,
+          partition: 2,
+          brokerId: 'L',
+          copy: 'leader',
+          lastOffset: 0,
+          records: [{ leaderEpoch: 0, key: null, value: 'stray', appendedAt: 0 }],
+        },
       }),
     );
     const taken = log.appendAsLeader({ topic, partition: 2, leader: 'L', leaderEpoch: 0, startOffset: 0, records: values(2), appendedAt: 1 });
@@ -121,38 +145,76 @@ describe('DynamoPartitionLog', () => {
     expect(await leoOf(topic, 2, 'L')).toBe(0);
   });
 
-  it('replicates a long run in appends of one transaction each, and reads it back across BatchGet chunks', async () => {
-    let offset = (await leoOf(topic, 1, 'L')) ?? 0;
+  it('stores an append as one batch item, and reads any range back across batches', async () => {
+    const start = (await leoOf(topic, 1, 'L')) ?? 0;
+    let offset = start;
+    const before = (await batchStarts(topic, 1, 'L')).length;
     for (const count of [MAX_RECORDS_PER_APPEND, 60]) {
       await log.appendAsLeader({ topic, partition: 1, leader: 'L', leaderEpoch: 0, startOffset: offset, records: values(count, 'bulk'), appendedAt: 70 });
       offset += count;
     }
+    expect(await batchStarts(topic, 1, 'L')).toHaveLength(before + 2);
     const pending = await log.read(topic, 1, 'L', 0, offset);
     expect(pending.map((r) => r.offset)).toEqual(Array.from({ length: offset }, (_, i) => i));
+    // Ranges that start and end inside batches.
+    expect((await log.read(topic, 1, 'L', start - 1, start + 2)).map((r) => r.value)).toEqual([`v${start - 1}`, 'bulk0', 'bulk1']);
+    expect((await log.read(topic, 1, 'L', offset - 61, offset - 59)).map((r) => r.offset)).toEqual([offset - 61, offset - 60]);
+    expect(await log.read(topic, 1, 'L', offset, offset + 10)).toEqual([]);
     for (let start = 0; start < pending.length; start += MAX_RECORDS_PER_APPEND) {
       const records = pending.slice(start, start + MAX_RECORDS_PER_APPEND);
       await log.appendAsFollower({ topic, partition: 1, follower: 'F', leaderEpoch: 0, records });
     }
     expect(await leoOf(topic, 1, 'F')).toBe(offset);
     const all = await log.read(topic, 1, 'F', 0, offset);
-    expect(all.map((r) => r.offset)).toEqual(Array.from({ length: offset }, (_, i) => i));
+    expect(all).toEqual(pending.map((r) => ({ ...r, replica: 'F', copy: 'follower' })));
   }, 30_000);
 
-  it('matches a follower top-down over more than one transaction, fenced throughout', async () => {
-    const before = (await leoOf(topic, 1, 'F')) ?? 0;
-    // Each transaction deletes at most MAX_RECORDS_PER_APPEND records (two members go to the LEO update and the fencing check).
-    expect(before - 2).toBeGreaterThan(MAX_RECORDS_PER_APPEND);
-    await metadata.updateLeadership(topic, 1, 0, {
+  it('stores an append too large for one item as several consecutive items of one transaction', async () => {
+    await createTopic('large', 1, ['L']);
+    // 40 records of 30 KB: 1.2 MB, three times what one DynamoDB item may hold.
+    const large = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, value: String(i % 10).repeat(30 * 1024) }));
+    await log.appendAsLeader({ topic: 'large', partition: 1, leader: 'L', leaderEpoch: 0, startOffset: 0, records: large, appendedAt: 5 });
+    const starts = await batchStarts('large', 1, 'L');
+    expect(starts.length).toBeGreaterThan(3);
+    expect(starts[0]).toBe(0);
+    expect(await leoOf('large', 1, 'L')).toBe(40);
+    const read = await log.read('large', 1, 'L', 0, 40);
+    expect(read.map((r) => [r.offset, r.key, r.value])).toEqual(large.map((r, i) => [i, r.key, r.value]));
+  }, 30_000);
+
+  it('matches a follower top-down over more than one transaction, cutting the straddling batch short, fenced throughout', async () => {
+    await createTopic('many', 1, ['L', 'F']);
+    // More one-record batches than one transaction can delete, after one batch of 10.
+    await log.appendAsLeader({ topic: 'many', partition: 1, leader: 'L', leaderEpoch: 0, startOffset: 0, records: values(10), appendedAt: 1 });
+    for (let offset = 10; offset < 10 + MAX_RECORDS_PER_APPEND + 5; offset++) {
+      await log.appendAsLeader({ topic: 'many', partition: 1, leader: 'L', leaderEpoch: 0, startOffset: offset, records: values(1, `o${offset}`), appendedAt: 2 });
+    }
+    const end = 10 + MAX_RECORDS_PER_APPEND + 5;
+    const leaderLog = await log.read('many', 1, 'L', 0, end);
+    // The follower copies it in the leader's batches (the copies may be cut differently: one item per copy).
+    await log.appendAsFollower({ topic: 'many', partition: 1, follower: 'F', leaderEpoch: 0, records: leaderLog.slice(0, 10) });
+    for (const record of leaderLog.slice(10)) await log.appendAsFollower({ topic: 'many', partition: 1, follower: 'F', leaderEpoch: 0, records: [record] });
+    expect(await batchStarts('many', 1, 'F')).toHaveLength(1 + MAX_RECORDS_PER_APPEND + 5);
+    await metadata.updateLeadership('many', 1, 0, {
       leader: 'L',
       leaderEpoch: 1,
-      isr: ['L', 'F'],
+      isr: ['L'],
       state: 'ONLINE',
       lastChange: { reason: 'PREFERRED_LEADER', previousLeader: 'L', causeBrokerId: null, causeIncarnation: null, unclean: false, at: 3 },
     });
-    await log.matchFollower({ topic, partition: 1, follower: 'F', leader: 'L', leaderEpoch: 1, expectedLogEnd: before, truncateTo: 2 });
-    expect((await metadata.getReplicaStates(topic, 1)).find((s) => s.brokerId === 'F')).toMatchObject({ logEndOffset: 2, matchedEpoch: 1 });
-    expect((await log.read(topic, 1, 'F', 0, before)).map((r) => r.offset)).toEqual([0, 1]);
-  }, 30_000);
+    // A wrong expected log end is refused before anything is deleted.
+    await expect(
+      log.matchFollower({ topic: 'many', partition: 1, follower: 'F', leader: 'L', leaderEpoch: 1, expectedLogEnd: end - 1, truncateTo: 4 }),
+    ).rejects.toThrow(StaleEpochError);
+    expect(await leoOf('many', 1, 'F')).toBe(end);
+    await log.matchFollower({ topic: 'many', partition: 1, follower: 'F', leader: 'L', leaderEpoch: 1, expectedLogEnd: end, truncateTo: 4 });
+    expect((await metadata.getReplicaStates('many', 1)).find((s) => s.brokerId === 'F')).toMatchObject({ logEndOffset: 4, matchedEpoch: 1 });
+    expect(await batchStarts('many', 1, 'F')).toEqual([0]);
+    expect(await log.read('many', 1, 'F', 0, end)).toEqual(leaderLog.slice(0, 4).map((r) => ({ ...r, replica: 'F', copy: 'follower' })));
+    // The cut batch continues like any other log end.
+    await log.appendAsFollower({ topic: 'many', partition: 1, follower: 'F', leaderEpoch: 1, records: leaderLog.slice(4, 6) });
+    expect((await log.read('many', 1, 'F', 0, end)).map((r) => r.value)).toEqual(leaderLog.slice(0, 6).map((r) => r.value));
+  }, 60_000);
 });
 
 describe('stream record decoding of real stream images', () => {
@@ -168,14 +230,16 @@ describe('stream record decoding of real stream images', () => {
     expect(changes.every((c) => typeof c.sequenceNumber === 'string' && c.sequenceNumber.length > 0)).toBe(true);
   });
 
-  it('decodes log INSERTs into LogRecords', async () => {
+  it('decodes log INSERTs into the LogRecords of their batch', async () => {
     // As the event source mapping's filter does: truncation's REMOVEs never reach the replicate handler.
     const inserts = (await streamRecords(aws, TABLES.log)).filter((r) => r.eventName === 'INSERT');
-    const decoded = inserts.map(decodeLogInsert);
-    expect(decoded.filter((d) => d.record.copy === 'follower').length).toBeGreaterThan(0);
-    const firstLeader = decoded.find((d) => d.record.copy === 'leader' && d.record.topic === LOG_TOPIC && d.record.offset === 0);
-    expect(firstLeader?.record).toEqual({
-      topic: LOG_TOPIC, partition: 1, replica: 'L', offset: 0, leaderEpoch: 0, key: null, value: 'v0', appendedAt: 42, copy: 'leader',
-    });
+    const decoded = inserts.flatMap((insert) => decodeLogInsert(insert).records);
+    expect(decoded.filter((record) => record.copy === 'follower').length).toBeGreaterThan(0);
+    const firstBatch = decoded.filter((record) => record.copy === 'leader' && record.topic === LOG_TOPIC && record.partition === 1 && record.appendedAt === 42);
+    expect(firstBatch).toEqual(
+      [0, 1, 2].map((offset) => ({
+        topic: LOG_TOPIC, partition: 1, replica: 'L', offset, leaderEpoch: 0, key: offset % 2 ? `k${offset}` : null, value: `v${offset}`, appendedAt: 42, copy: 'leader',
+      })),
+    );
   });
 });

@@ -55,7 +55,7 @@ beforeAll(async () => {
       leaderAppends: async () =>
         (await logRecords())
           .filter((r) => r.eventName === 'INSERT')
-          .map((r) => decodeLogInsert(r).record)
+          .flatMap((r) => decodeLogInsert(r).records)
           .filter((record) => record.copy === 'leader'),
     },
   };

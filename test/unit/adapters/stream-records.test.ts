@@ -66,27 +66,47 @@ describe('decodeHeartbeatChange', () => {
 });
 
 describe('decodeLogInsert', () => {
-  const logImage = {
+  type StreamImage = NonNullable<NonNullable<DynamoDBRecord['dynamodb']>['NewImage']>;
+  const storedRecord = (value: string, producer?: StreamImage) => ({
+    M: {
+      leaderEpoch: { N: '4' },
+      key: { NULL: true },
+      value: { S: value },
+      appendedAt: { N: '1234' },
+      ...(producer ? { producer: { M: producer } } : {}),
+    },
+  });
+  const logImage: StreamImage = {
     replica: { S: 'orders#2#B' },
     offset: { N: '7' },
     topic: { S: 'orders' },
     partition: { N: '2' },
     brokerId: { S: 'B' },
-    leaderEpoch: { N: '4' },
-    key: { NULL: true },
-    value: { S: 'hello' },
-    appendedAt: { N: '1234' },
     copy: { S: 'leader' },
+    lastOffset: { N: '8' },
+    records: {
+      L: [storedRecord('hello'), storedRecord('again', { producerId: { N: '3' }, producerEpoch: { N: '0' }, sequence: { N: '5' } })],
+    },
   };
 
-  it('maps the stored item to a LogRecord (the broker id becomes `replica`, NULL key becomes null)', () => {
+  it('maps the stored batch to LogRecords from its first offset on (the broker id becomes `replica`, NULL key becomes null)', () => {
+    const common = { topic: 'orders', partition: 2, replica: 'B', leaderEpoch: 4, key: null, appendedAt: 1234, copy: 'leader' };
     expect(decodeLogInsert(record('INSERT', { SequenceNumber: '9', NewImage: logImage }))).toEqual({
       sequenceNumber: '9',
-      record: { topic: 'orders', partition: 2, replica: 'B', offset: 7, leaderEpoch: 4, key: null, value: 'hello', appendedAt: 1234, copy: 'leader' },
+      records: [
+        { ...common, offset: 7, value: 'hello' },
+        { ...common, offset: 8, value: 'again', producer: { producerId: 3, producerEpoch: 0, sequence: 5 } },
+      ],
     });
   });
 
   it('refuses an unknown copy kind', () => {
     expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, copy: { S: 'mirror' } } }))).toThrow(/copy/);
+  });
+
+  it('refuses a batch whose last offset disagrees with its records, or that holds none', () => {
+    expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, lastOffset: { N: '9' } } }))).toThrow(/lastOffset/);
+    expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, records: { L: [] } } }))).toThrow(/records/);
+    expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, lastOffset: { N: '7' }, records: { L: [{ M: {} }] } } }))).toThrow(/leaderEpoch/);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { collectBatch } from '../../../localcloud/esm/batching.js';
+import { MAX_BATCH_PAYLOAD_BYTES, collectBatch, recordsFittingPayload } from '../../../localcloud/esm/batching.js';
 import { ScriptedSource } from '../../support/scripted-source.js';
 
 const options = (batchSize: number, windowMs: number) => ({
@@ -39,5 +39,24 @@ describe('collectBatch', () => {
     source.exhausted = true;
     source.buffer.push(7);
     expect((await collectBatch(source, options(5, 10_000))).batch).toEqual([7]);
+  });
+});
+
+describe('the 6 MB payload of one invocation', () => {
+  const record = (kb: number) => ({ value: 'x'.repeat(kb * 1024) });
+
+  it('delivers only the records that fit, leaving the rest buffered for the next batch', async () => {
+    // 10 records of 1 MB: six would exceed 6 MB with their envelope.
+    const source = new ScriptedSource([Array.from({ length: 10 }, () => record(1024))]);
+    const { batch } = await collectBatch(source, options(100, 0));
+    expect(batch).toHaveLength(5);
+    expect(source.buffer).toHaveLength(5);
+    expect(Buffer.byteLength(JSON.stringify({ Records: batch }))).toBeLessThanOrEqual(MAX_BATCH_PAYLOAD_BYTES);
+  });
+
+  it('counts by bytes up to the batch size, and always lets one record through', () => {
+    expect(recordsFittingPayload([record(1), record(1), record(1)], 2)).toBe(2);
+    expect(recordsFittingPayload([record(7 * 1024), record(1)], 10)).toBe(1);
+    expect(recordsFittingPayload([], 10)).toBe(0);
   });
 });
