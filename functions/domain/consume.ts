@@ -35,6 +35,16 @@ const toConsumedRecord = ({ offset, leaderEpoch, key, value, appendedAt }: LogRe
   appendedAt,
 });
 
+/** How many of the records fit `maxBytes` of key and value as JSON; at least one, as in Kafka, so a large record never blocks a consumer. */
+function recordsWithinBytes(records: readonly LogRecord[], maxBytes: number): number {
+  let bytes = 0;
+  for (const [i, record] of records.entries()) {
+    bytes += Buffer.byteLength(JSON.stringify(record.value)) + (record.key === null ? 0 : Buffer.byteLength(JSON.stringify(record.key)));
+    if (i > 0 && bytes > maxBytes) return i;
+  }
+  return records.length;
+}
+
 export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult> {
   const request = parseConsumeRequest(input);
   const partition = await requireLeader(deps, request);
@@ -45,7 +55,8 @@ export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult
     );
   }
   const end = Math.min(highWatermark, request.offset + request.maxRecords);
-  const records = await deps.log.read(partition.topic, partition.partition, partition.leader, request.offset, end);
+  const read = await deps.log.read(partition.topic, partition.partition, partition.leader, request.offset, end);
+  const records = read.slice(0, recordsWithinBytes(read, request.maxBytes));
   return {
     topic: partition.topic,
     partition: partition.partition,

@@ -17,6 +17,15 @@ export const MAX_RECORDS_PER_CONSUME = 1000;
 export const DEFAULT_RECORDS_PER_CONSUME = 100;
 
 /**
+ * Kafka's max.partition.fetch.bytes (default 1 MiB): a consume answers with records
+ * up to this many bytes of key and value as JSON, but always with at least one so the
+ * consumer makes progress. The cap keeps an answer under the 6 MB a Lambda response
+ * may carry, whatever the records hold.
+ */
+export const DEFAULT_BYTES_PER_CONSUME = 1024 * 1024;
+export const MAX_BYTES_PER_CONSUME = 5 * 1024 * 1024;
+
+/**
  * How often a conditional write is re-decided after losing a race. Each loss
  * means someone else changed the item, so a handful is plenty; past that the
  * trigger (stream record, client) retries with fresh state.

@@ -11,6 +11,8 @@ import {
   MAX_PARTITIONS,
   MAX_PRODUCER_EPOCH,
   MAX_RECORD_BYTES,
+  MAX_BYTES_PER_CONSUME,
+  DEFAULT_BYTES_PER_CONSUME,
   MAX_SEQUENCE,
   MAX_RECORDS_PER_CONSUME,
   MAX_RECORDS_PER_PRODUCE,
@@ -260,6 +262,8 @@ export interface ConsumeRequest {
   partition: number;
   offset: number;
   maxRecords: number;
+  /** Kafka's max.partition.fetch.bytes: key and value bytes (as JSON) of the answer, past its first record. */
+  maxBytes: number;
   /** KIP-320: the epoch the consumer believes current (alias leaderEpoch); a stale or unknown one is refused. */
   currentLeaderEpoch?: number;
 }
@@ -273,6 +277,8 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
     maxRecords:
       optional(fields.maxRecords, (v) => expectInteger(v, 'maxRecords', { min: 1, max: MAX_RECORDS_PER_CONSUME })) ??
       DEFAULT_RECORDS_PER_CONSUME,
+    maxBytes:
+      optional(fields.maxBytes, (v) => expectInteger(v, 'maxBytes', { min: 1, max: MAX_BYTES_PER_CONSUME })) ?? DEFAULT_BYTES_PER_CONSUME,
     currentLeaderEpoch: expectCurrentLeaderEpoch(fields),
   };
 }

@@ -141,6 +141,21 @@ describe('consume', () => {
     expect(await consume(cluster.deps, { topic: 'orders', partition: 1, offset: 4 })).toMatchObject({ records: [], nextOffset: 4 });
   });
 
+  it('stops at maxBytes of keys and values (as JSON), but always answers with at least one record', async () => {
+    const cluster = await twoReplicaTopic();
+    await cluster.produceValues('orders', 1, ['a'.repeat(600), 'b'.repeat(600), 'c'.repeat(600)]);
+
+    const page = await consume(cluster.deps, { topic: 'orders', partition: 1, maxBytes: 1300 });
+    expect(page.records.map((r) => r.offset)).toEqual([0, 1]);
+    expect(page.nextOffset).toBe(2);
+    const tiny = await consume(cluster.deps, { topic: 'orders', partition: 1, offset: 2, maxBytes: 1 });
+    expect(tiny.records.map((r) => r.offset)).toEqual([2]);
+    // Bytes are counted as the answer carries them: escaped characters count in full.
+    await cluster.produceValues('orders', 1, ['"'.repeat(400), 'd']);
+    expect((await consume(cluster.deps, { topic: 'orders', partition: 1, offset: 3, maxBytes: 803 })).records).toHaveLength(1);
+    expect((await consume(cluster.deps, { topic: 'orders', partition: 1, offset: 3, maxBytes: 805 })).records).toHaveLength(2);
+  });
+
   it('refuses an offset beyond the high watermark, and an epoch it does not know', async () => {
     const cluster = await twoReplicaTopic();
     await cluster.produceValues('orders', 1, ['a']);

@@ -63,6 +63,8 @@ const cases: Array<[string, UseCase, unknown, RegExp]> = [
   ['consume', consume, { ...ok, offset: '3' }, /"offset" must be an integer >= 0, got "3"/],
   ['consume', consume, { ...ok, maxRecords: 0 }, /"maxRecords" must be an integer between 1 and 1000, got 0/],
   ['consume', consume, { ...ok, maxRecords: 1001 }, /"maxRecords" must be an integer between 1 and 1000/],
+  ['consume', consume, { ...ok, maxBytes: 0 }, /"maxBytes" must be an integer between 1 and 5242880, got 0/],
+  ['consume', consume, { ...ok, maxBytes: 5242881 }, /"maxBytes" must be an integer between 1 and 5242880/],
   ['consume', consume, { ...ok, leaderEpoch: 'zero' }, /"leaderEpoch" must be an integer >= 0, got "zero"/],
 ];
 
