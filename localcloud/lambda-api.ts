@@ -16,6 +16,8 @@ import type { EventSourceMappingSpec, LambdaRuntime } from './types.js';
 
 /** Lambda's limit for a synchronous invocation's request. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
+/** What Lambda's error message names as the largest synchronous response (6 MB plus its envelope). */
+const MAX_RESPONSE_BYTES = 6_291_556;
 /** Event runs the function in the background (once: no retries); DryRun only checks the request. */
 const INVOCATION_TYPES = new Set(['RequestResponse', 'Event', 'DryRun']);
 
@@ -84,9 +86,18 @@ class LambdaApi {
     }
     const result = await runtime.invoke(spec.name, parsed.event);
     const headers: OutgoingHttpHeaders = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
+    let body = JSON.stringify(result.error ?? result.payload ?? null);
+    if (!result.error && Buffer.byteLength(body) > MAX_RESPONSE_BYTES) {
+      // As Lambda answers a handler that returned too much: a function error, not the payload.
+      body = JSON.stringify({
+        errorMessage: `Response payload size exceeded maximum allowed payload size (${MAX_RESPONSE_BYTES} bytes).`,
+        errorType: 'Function.ResponseSizeTooLarge',
+      });
+      headers['X-Amz-Function-Error'] = 'Unhandled';
+    }
     if (result.error) headers['X-Amz-Function-Error'] = 'Unhandled';
     if (headerValue(req, 'x-amz-log-type') === 'Tail') headers['X-Amz-Log-Result'] = logTail(result.logs);
-    sendBytes(res, 200, JSON.stringify(result.error ?? result.payload ?? null), headers);
+    sendBytes(res, 200, body, headers);
   }
 
   listFunctions({ res, url }: ApiCall): void {

@@ -72,6 +72,7 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
     runtime.register(fixtureFunction('echo', 'echo', { environment: { TABLE: 'T' } }));
     runtime.register(fixtureFunction('failing', 'fail'));
     runtime.register(fixtureFunction('logger', 'logs'));
+    runtime.register(fixtureFunction('large', 'large'));
     edge.use(lambdaApi({ runtime, eventSourceMappings: catalog, region: REGION, accountId: ACCOUNT_ID }));
     lambda = new LambdaClient(testClientConfig(edge.url, { maxAttempts: 1 }));
   });
@@ -109,6 +110,19 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
       expect(response.FunctionError).toBe('Unhandled');
       const payload: unknown = JSON.parse(Buffer.from(response.Payload ?? []).toString());
       expect(payload).toMatchObject({ errorType: 'PartitionNotFound', errorMessage: 'no partition 3', trace: expect.any(Array) });
+    });
+
+    it('answers a response over 6 MB as Lambda does: Function.ResponseSizeTooLarge, FunctionError Unhandled', async () => {
+      const invoke = (bytes: number) => lambda.send(new InvokeCommand({ FunctionName: 'large', Payload: Buffer.from(JSON.stringify({ bytes })) }));
+      const tooLarge = await invoke(6 * 1024 * 1024 + 200);
+      expect(tooLarge.FunctionError).toBe('Unhandled');
+      expect(JSON.parse(Buffer.from(tooLarge.Payload ?? []).toString())).toEqual({
+        errorType: 'Function.ResponseSizeTooLarge',
+        errorMessage: 'Response payload size exceeded maximum allowed payload size (6291556 bytes).',
+      });
+      const fits = await invoke(6 * 1024 * 1024 - 100);
+      expect(fits.FunctionError).toBeUndefined();
+      expect(Buffer.from(fits.Payload ?? []).length).toBe(6 * 1024 * 1024 - 100 + '{"filler":""}'.length);
     });
 
     it('returns the log tail, base64, when asked', async () => {
@@ -173,12 +187,12 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
   describe('function and mapping reads', () => {
     it('lists functions, with pagination', async () => {
       const all = await lambda.send(new ListFunctionsCommand({}));
-      expect(all.Functions?.map((fn) => fn.FunctionName)).toEqual(['echo', 'failing', 'logger']);
+      expect(all.Functions?.map((fn) => fn.FunctionName)).toEqual(['echo', 'failing', 'large', 'logger']);
       expect(all.NextMarker).toBeUndefined();
 
       const first = await lambda.send(new ListFunctionsCommand({ MaxItems: 2 }));
       const rest = await lambda.send(new ListFunctionsCommand({ MaxItems: 2, Marker: first.NextMarker }));
-      expect([...(first.Functions ?? []), ...(rest.Functions ?? [])].map((fn) => fn.FunctionName)).toEqual(['echo', 'failing', 'logger']);
+      expect([...(first.Functions ?? []), ...(rest.Functions ?? [])].map((fn) => fn.FunctionName)).toEqual(['echo', 'failing', 'large', 'logger']);
     });
 
     it('describes a function: GetFunction', async () => {
