@@ -36,17 +36,33 @@ export interface LeadershipClientOptions {
   region?: string;
   /** Replaces the AWS SDK Lambda client (tests). */
   transport?: LambdaTransport;
+  /** Told of every invoke once it ended (metrics, benchmarks): what was called, when, and how it ended. */
+  onInvoke?: (record: InvokeRecord) => void;
+}
+
+/** One invoke as `onInvoke` sees it. Times are Date.now() milliseconds. */
+export interface InvokeRecord {
+  functionName: string;
+  payload: unknown;
+  startedAt: number;
+  endedAt: number;
+  /** The answer when it succeeded. */
+  answer?: unknown;
+  /** What it threw: a RemoteFunctionError, or a fault of the Lambda API or the network. */
+  error?: unknown;
 }
 
 /** Invokes the project's functions by their deployed names (endpoint from AWS_ENDPOINT_URL or explicit). */
 export class LeadershipClient {
   private readonly lambda?: LambdaClient;
   private readonly transport: LambdaTransport;
+  private readonly onInvoke?: (record: InvokeRecord) => void;
 
   constructor(
     readonly outputs: LeadershipStackOutputs,
     options: LeadershipClientOptions = {},
   ) {
+    this.onInvoke = options.onInvoke;
     if (options.transport) {
       this.transport = options.transport;
     } else {
@@ -66,6 +82,19 @@ export class LeadershipClient {
   }
 
   async invoke<T>(functionName: string, payload: unknown): Promise<T> {
+    if (!this.onInvoke) return this.invokeOnce<T>(functionName, payload);
+    const startedAt = Date.now();
+    try {
+      const answer = await this.invokeOnce<T>(functionName, payload);
+      this.onInvoke({ functionName, payload, startedAt, endedAt: Date.now(), answer });
+      return answer;
+    } catch (error) {
+      this.onInvoke({ functionName, payload, startedAt, endedAt: Date.now(), error });
+      throw error;
+    }
+  }
+
+  private async invokeOnce<T>(functionName: string, payload: unknown): Promise<T> {
     const response = await this.transport(functionName, JSON.stringify(payload));
     const text = response.payload;
     const body = JSON.parse(text === '' ? 'null' : text) as unknown;

@@ -14,6 +14,7 @@ import { readFileSync } from 'node:fs';
 import { readAssembly } from './deploy/assembly.js';
 import type { DeployedStack } from './deployer.js';
 import { EventSourceMappings } from './event-source-mappings.js';
+import type { CallerStats } from './fair-share.js';
 import { lambdaApi } from './lambda-api.js';
 import type { LogSink } from './lambda-logs.js';
 import { logsApi, LogStore } from './logs.js';
@@ -47,6 +48,8 @@ type Stopper = () => Promise<void> | void;
 /** What startLocalCloud() wires together and hands to the LocalCloud it returns. */
 interface LocalCloudParts {
   endpoint: string;
+  /** Per caller: DynamoDB requests served through the edge, with their queueing and service time. */
+  dynamodbStats: () => Record<string, CallerStats>;
   motoEndpoint: string;
   dynamodbEndpoint: string;
   region: string;
@@ -90,6 +93,16 @@ export class LocalCloud {
     this.esm = parts.esm;
     this.cloudFormation = parts.cloudFormation;
     this.logs = parts.logs;
+  }
+
+  /**
+   * Per caller (`lambda:<function>`, `event-source-mappings`, `ttl-reaper`, `clients`): the
+   * DynamoDB requests served so far, the time they queued for DynamoDB Local (one request at
+   * a time, shared fairly) and the time it took to answer them. Benchmarks subtract two
+   * snapshots to see where a window's time went.
+   */
+  dynamodbStats(): Record<string, CallerStats> {
+    return this.parts.dynamodbStats();
   }
 
   /** The stacks of the latest deploy. */
@@ -153,6 +166,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     edge.use(cloudFormationApi(cloudFormation));
     const cloud = new LocalCloud({
       endpoint: edge.url,
+      dynamodbStats: () => edge.dynamodbStats(),
       motoEndpoint: dataPlane.motoEndpoint,
       dynamodbEndpoint: dataPlane.dynamodbEndpoint,
       region,

@@ -5,7 +5,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { FairShare } from './fair-share.js';
+import { FairShare, type CallerStats } from './fair-share.js';
 import { sendAwsError } from './http-util.js';
 import { callerOf } from './shared/caller.js';
 import { UpstreamProxy } from './proxy.js';
@@ -86,6 +86,11 @@ export class Edge {
       throw error;
     }
     return edge;
+  }
+
+  /** Per caller: the DynamoDB requests served through the edge, their queueing and service time (FairShare.stats). */
+  dynamodbStats(): Record<string, CallerStats> {
+    return this.dynamodbShare.stats();
   }
 
   get port(): number {

@@ -19,6 +19,22 @@ interface Caller {
   queue: Start[];
   /** Requests served, on the shared virtual clock. */
   vtime: number;
+  stats: CallerStats;
+}
+
+/**
+ * What one caller's requests cost, summed since the share was made: the benchmarks read it
+ * to tell queueing (waiting for a turn) from the emulator's own service time.
+ */
+export interface CallerStats {
+  /** Requests that finished (answered, failed or abandoned once started). */
+  requests: number;
+  /** Time they waited for their turn, summed (ms). */
+  waitMs: number;
+  /** Time from their start to their end, summed (ms). */
+  serveMs: number;
+  /** The longest single wait (ms). */
+  maxWaitMs: number;
 }
 
 export class FairShare {
@@ -27,7 +43,10 @@ export class FairShare {
   private clock = 0;
   private readonly callers = new Map<string, Caller>();
 
-  constructor(private readonly maxInFlight: number) {
+  constructor(
+    private readonly maxInFlight: number,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     if (!Number.isInteger(maxInFlight) || maxInFlight < 1) throw new Error(`maxInFlight must be a positive integer, got ${maxInFlight}`);
   }
 
@@ -44,16 +63,23 @@ export class FairShare {
    * cancel function for a request that is abandoned while it still waits.
    */
   submit(callerName: string, start: (done: () => void) => void): () => void {
-    const caller = this.callers.get(callerName) ?? { queue: [], vtime: this.clock };
+    const caller = this.callers.get(callerName) ?? { queue: [], vtime: this.clock, stats: { requests: 0, waitMs: 0, serveMs: 0, maxWaitMs: 0 } };
     this.callers.set(callerName, caller);
     if (caller.queue.length === 0) caller.vtime = Math.max(caller.vtime, this.clock); // back from idle: no banked credit
     let finished = false;
+    const submittedAt = this.now();
     const run: Start = () => {
       this.inFlight += 1;
+      const startedAt = this.now();
       start(() => {
         if (finished) return;
         finished = true;
         this.inFlight -= 1;
+        const { stats } = caller;
+        stats.requests += 1;
+        stats.waitMs += startedAt - submittedAt;
+        stats.serveMs += this.now() - startedAt;
+        stats.maxWaitMs = Math.max(stats.maxWaitMs, startedAt - submittedAt);
         this.next();
       });
     };
@@ -66,6 +92,11 @@ export class FairShare {
       const index = caller.queue.indexOf(run);
       if (index >= 0) caller.queue.splice(index, 1);
     };
+  }
+
+  /** Each caller's totals so far (a copy): subtract two snapshots for a window. */
+  stats(): Record<string, CallerStats> {
+    return Object.fromEntries([...this.callers].map(([name, caller]) => [name, { ...caller.stats }]));
   }
 
   private serve(caller: Caller, run: Start): void {

@@ -4,6 +4,8 @@
  * of `npm run bench`; a chart whose results are missing is skipped.
  */
 import { barChart, lineChart, type Series } from './lib/svg.js';
+import { readdirSync } from 'node:fs';
+import { RESULTS_DIR } from './lib/cloud.js';
 import { readResult, writeText } from './lib/results.js';
 
 type Summary = { n: number; p50: number; p95: number; p99: number; max: number };
@@ -123,7 +125,17 @@ if (scaleResult && scaleResult.points.length > 0) {
 
 interface ClientsResult {
   at: string;
-  scenarios: Array<{ name: string; failedSends: number; failedPolls: number; readUnavailabilityMs: Summary; sendUnavailabilityMs: Summary }>;
+  settings: { partitions: number };
+  scenarios: Array<{
+    name: string;
+    failedSends: number;
+    failedPolls: number;
+    readUnavailabilityMs: Summary;
+    sendUnavailabilityMs: Summary;
+    /** Older results lack these. */
+    readCadenceMs?: Summary;
+    dynamodb?: { busyShare: number };
+  }>;
 }
 const clients = readResult<ClientsResult>('clients');
 if (clients) {
@@ -132,12 +144,49 @@ if (clients) {
     barChart({
       title: 'Per-partition unavailability seen by clients (ms)',
       yLabel: 'ms from the last success at the old leader to the first at the new',
-      groups: clients.scenarios.flatMap((s) => [
-        { label: `${s.name}: reads`, bars: [{ name: 'p50', value: s.readUnavailabilityMs.p50 }, { name: 'p99', value: s.readUnavailabilityMs.p99 }] },
-        { label: `${s.name}: sends`, bars: [{ name: 'p50', value: s.sendUnavailabilityMs.p50 }, { name: 'p99', value: s.sendUnavailabilityMs.p99 }] },
-      ]),
+      groups: clients.scenarios.flatMap((s) => {
+        const name = s.name === 'controlled-shutdown' ? 'shutdown' : s.name;
+        return [
+          { label: `${name}: reads`, bars: [{ name: 'p50', value: s.readUnavailabilityMs.p50 }, { name: 'p99', value: s.readUnavailabilityMs.p99 }] },
+          ...(s.readCadenceMs
+            ? [{ label: `${name}: no move`, bars: [{ name: 'p50', value: s.readCadenceMs.p50 }, { name: 'p99', value: s.readCadenceMs.p99 }] }]
+            : []),
+          { label: `${name}: sends`, bars: [{ name: 'p50', value: s.sendUnavailabilityMs.p50 }, { name: 'p99', value: s.sendUnavailabilityMs.p99 }] },
+        ];
+      }),
       referenceLines: [{ value: 100, label: 'shutdown read p99 target' }],
-      note: `${clients.at}; failed calls after retries: ${clients.scenarios.map((s) => `${s.name} ${s.failedSends + s.failedPolls}`).join(', ')}`,
+      note: `${clients.at}; "no move": two reads in a row by one leader; failed calls after retries: ${clients.scenarios.map((s) => `${s.name} ${s.failedSends + s.failedPolls}`).join(', ')}`,
+    }),
+  );
+}
+
+// The load sweep of bench:clients (clients-load-p<N>.json): the controlled shutdown's read gap
+// against the number of client loops sharing the one DynamoDB Local, beside the read cadence
+// of the same loops away from the move.
+const sweep = readdirSync(RESULTS_DIR)
+  .flatMap((file) => (/^clients-load-p\d+\.json$/.test(file) ? [readResult<ClientsResult>(file.replace(/\.json$/, ''))!] : []))
+  .map((result) => ({ loops: 2 * result.settings.partitions, shutdown: result.scenarios.find((s) => s.name === 'controlled-shutdown')! }))
+  .filter((run) => run.shutdown?.readCadenceMs && Number.isFinite(run.shutdown.readUnavailabilityMs.p50))
+  .sort((a, b) => a.loops - b.loops);
+if (sweep.length > 0) {
+  const line = (name: string, pick: (s: ClientsResult['scenarios'][number]) => number): Series => ({
+    name,
+    points: sweep.map((run) => [run.loops, pick(run.shutdown)] as [number, number]),
+  });
+  emit(
+    'clients-load.svg',
+    lineChart({
+      title: 'Controlled shutdown: read gap vs client loops on the one DynamoDB Local',
+      xLabel: 'client loops (a producer and a consumer per partition)',
+      yLabel: 'ms',
+      series: [
+        line('gap at the move, p99', (s) => s.readUnavailabilityMs.p99),
+        line('gap at the move, p50', (s) => s.readUnavailabilityMs.p50),
+        line('reads with no move, p99', (s) => s.readCadenceMs!.p99),
+        line('reads with no move, p50', (s) => s.readCadenceMs!.p50),
+        line('target for the gap, p99', () => 100),
+      ],
+      note: `DynamoDB Local busy: ${sweep.map((run) => `${run.loops} loops ${Math.round(100 * (run.shutdown.dynamodb?.busyShare ?? 0))} %`).join(', ')}`,
     }),
   );
 }

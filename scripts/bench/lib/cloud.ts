@@ -5,7 +5,7 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/index.js';
-import { LeadershipClient } from '../../../client/lambda-client.js';
+import { LeadershipClient, type LeadershipClientOptions } from '../../../client/lambda-client.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 import { repoRoot, synthesize } from '../../../tools/synth.js';
 import { useDummyCredentialsIfUnset } from '../../../tools/local-env.js';
@@ -16,7 +16,7 @@ export interface BenchCloud {
   cloud: LocalCloud;
   outputs: LeadershipStackOutputs;
   /** A new client (its own connection pool): give each concurrent producer or consumer its own. */
-  newClient(): LeadershipClient;
+  newClient(options?: Pick<LeadershipClientOptions, 'onInvoke'>): LeadershipClient;
   /** Every Lambda log line seen so far is also passed here (set by the benchmark). */
   onLog?: (atMs: number, line: string) => void;
   stop(): Promise<void>;
@@ -56,8 +56,8 @@ export async function startBenchCloud(options: BenchCloudOptions): Promise<Bench
   bench = {
     cloud,
     outputs,
-    newClient() {
-      const client = new LeadershipClient(outputs, { endpoint: cloud.endpoint });
+    newClient(clientOptions = {}) {
+      const client = new LeadershipClient(outputs, { ...clientOptions, endpoint: cloud.endpoint });
       clients.push(client);
       return client;
     },

@@ -80,6 +80,24 @@ describe('startLocalCloud', () => {
     }
   });
 
+  it('counts the DynamoDB requests served through the edge per caller, with their queueing and service time', async () => {
+    const dynamodb = new DynamoDBClient(testClientConfig(cloud.endpoint));
+    try {
+      const before = cloud.dynamodbStats().clients?.requests ?? 0;
+      const key = { pk: { S: 'stats' }, sk: { N: '1' } };
+      await dynamodb.send(new PutItemCommand({ TableName: outputs.TableName, Item: key }));
+      await dynamodb.send(new DeleteItemCommand({ TableName: outputs.TableName, Key: key }));
+      // This test's client names no caller: it is `clients`; the stream pollers name themselves.
+      const stats = cloud.dynamodbStats();
+      expect(stats.clients.requests - before).toBe(2);
+      expect(stats.clients.serveMs).toBeGreaterThan(0);
+      expect(stats.clients.waitMs).toBeGreaterThanOrEqual(0);
+      expect(stats['event-source-mappings']?.requests).toBeGreaterThan(0);
+    } finally {
+      dynamodb.destroy();
+    }
+  });
+
   it('runs changed code after a redeploy, without a restart', async () => {
     const functionName = outputs.FunctionName;
     const codeDir = cloud.runtime.get(functionName)?.codeDir ?? '';

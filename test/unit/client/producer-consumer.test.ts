@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Consumer } from '../../../client/consumer.js';
-import { LeadershipClient, RemoteFunctionError } from '../../../client/lambda-client.js';
+import { LeadershipClient, RemoteFunctionError, type InvokeRecord } from '../../../client/lambda-client.js';
 import { Producer } from '../../../client/producer.js';
 import { backoffMs, ClientError, ClientTimeoutError, isRetriable, RETRIABLE_ERROR_TYPES } from '../../../client/retry.js';
 import { FakeClock, FakeLambda, fakeOutputs, networkError } from './fake-lambda.js';
@@ -92,7 +92,7 @@ describe('Producer', () => {
     expect(lambda.callsTo(PRODUCE).map((call) => call.payload.leaderEpoch)).toEqual([0, 0, 1]);
     expect(lambda.callsTo(DESCRIBE)).toHaveLength(2);
     // A moved leadership is stale metadata, not overload: the first retry does not wait.
-    expect(clock.sleeps).toEqual([0]);
+    expect(clock.sleeps).toEqual([]);
   });
 
   it('takes the current leader a refusal names (KIP-951) and retries there at once, without describing', async () => {
@@ -105,14 +105,14 @@ describe('Producer', () => {
     expect(ack).toMatchObject({ leader: 'B', leaderEpoch: 1 });
     expect(lambda.callsTo(PRODUCE).map((call) => call.payload.leaderEpoch)).toEqual([0, 0, 1]);
     expect(lambda.callsTo(DESCRIBE)).toHaveLength(1);
-    expect(clock.sleeps).toEqual([0]);
+    expect(clock.sleeps).toEqual([]); // not even a 0 ms timer
   });
 
   it('backs off when the leadership error repeats (the metadata did not catch up yet)', async () => {
     const { lambda, client, clock, retry } = setup();
     lambda.failNext(PRODUCE, { errorType: 'NotLeaderError' }, { errorType: 'NotLeaderError' }, { errorType: 'FencedLeaderEpochError' });
     await new Producer(client, retry).send('orders', 1, [{ value: 'x' }]);
-    expect(clock.sleeps).toEqual([0, 200, 400]);
+    expect(clock.sleeps).toEqual([200, 400]);
   });
 
   it('retries every retriable error and fault with growing backoff, then succeeds', async () => {
@@ -320,6 +320,27 @@ describe('Consumer', () => {
       [1, 0],
       [1, 1],
     ]);
+  });
+
+  it('tells onInvoke of every invoke, the refused ones too, with its times and how it ended', async () => {
+    const lambda = new FakeLambda('orders', 1);
+    const seen: InvokeRecord[] = [];
+    const client = new LeadershipClient(fakeOutputs, { transport: lambda.transport, onInvoke: (record) => seen.push(record) });
+    const consumer = new Consumer(client, { clock: new FakeClock(), random: () => 0.5 });
+    consumer.assign([{ topic: 'orders', partition: 1 }]);
+    lambda.append(1, 'a');
+    await consumer.poll();
+    lambda.elect(1, 'B');
+    await consumer.poll();
+    expect(seen.map(({ functionName, error, answer }) => [functionName, error instanceof RemoteFunctionError ? error.errorType : (answer as { leader?: string }).leader ?? 'described'])).toEqual([
+      [DESCRIBE, 'described'],
+      [CONSUME, 'A'],
+      [CONSUME, 'StaleEpochError'],
+      [DESCRIBE, 'described'],
+      [CONSUME, 'B'],
+    ]);
+    for (const record of seen) expect(record.endedAt).toBeGreaterThanOrEqual(record.startedAt);
+    expect(seen[1].payload).toMatchObject({ topic: 'orders', partition: 1, offset: 0, leaderEpoch: 0 });
   });
 
   it('advances no position when a poll fails, so the next poll repeats nothing and skips nothing', async () => {

@@ -58,6 +58,34 @@ describe('FairShare', () => {
     finish('a0');
     expect(started).toEqual(['a0', 'c0']);
   });
+
+  it('sums per caller the requests served, the time they queued and the time they were served', () => {
+    let now = 0;
+    const started: string[] = [];
+    const share = new FairShare(1, () => now);
+    const { submit, finish } = submitter(share, started);
+    submit('produce', 'p0'); // at 0, starts at once
+    submit('consume', 'c0'); // at 0, waits for p0
+    now = 4;
+    finish('p0'); // p0 served 4 ms; c0 starts after waiting 4 ms
+    submit('produce', 'p1'); // at 4, waits for c0
+    now = 7;
+    finish('c0'); // c0 served 3 ms; p1 starts after waiting 3 ms
+    const cancel = submit('produce', 'p2'); // abandoned while it waits: not counted
+    cancel();
+    now = 12;
+    finish('p1');
+    expect(share.stats()).toEqual({
+      produce: { requests: 2, waitMs: 3, serveMs: 9, maxWaitMs: 3 },
+      consume: { requests: 1, waitMs: 4, serveMs: 3, maxWaitMs: 4 },
+    });
+    // A copy: later requests do not change a snapshot taken before them.
+    const snapshot = share.stats();
+    submit('consume', 'c1');
+    finish('c1');
+    expect(snapshot.consume.requests).toBe(1);
+    expect(share.stats().consume.requests).toBe(2);
+  });
 });
 
 describe('routing by service and caller', () => {
