@@ -150,9 +150,12 @@ async function failoverAtScale(n: number) {
     await sleep(1000);
 
     // Warm as many consume sandboxes as the observer runs at once, so that cold starts are
-    // not counted as failover time.
+    // not counted as failover time. The runtime starts at most two sandboxes of a function at
+    // once and hands a released warm one to the next waiter, so a round of 16 concurrent
+    // invocations warms only a few more: two rounds left N = 10 with two cold starts (339 and
+    // 391 ms of init, most of that run's 797 ms).
     const warmClient = bench.newClient();
-    for (let round = 0; round < 2; round += 1) {
+    for (let round = 0; round < 8; round += 1) {
       await Promise.all(led.slice(0, 16).map((p) => warmClient.consume({ topic: p.topic, partition: p.partition, maxRecords: 1 })));
     }
     detectorLines.length = 0;
