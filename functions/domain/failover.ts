@@ -4,7 +4,6 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { eligibilityAt, type Liveness } from './broker-lease.js';
-import { readCluster } from './cluster.js';
 import { electLeader } from './election.js';
 import { removeFromIsr } from './isr.js';
 import type { BrokerHeartbeat, LeadershipEvent, PartitionMetadata } from './model.js';
@@ -74,9 +73,11 @@ export async function onBrokerGone(
   let completed: PromiseSettledResult<unknown>;
   try {
     const done = new Set(electing.map(partitionName));
-    const cluster = await readCluster(deps, undefined, heartbeats);
-    const rest = cluster.partitions.filter((p) => concernsGone(p) && !done.has(partitionName(p)));
-    shrinks = await changeLeaderships(deps, rest, decide(cluster.uncleanAllowed));
+    // The listing of every partition, without readCluster's listing of every topic (a second
+    // scan of the whole table): only the topics of the partitions concerned are read.
+    const rest = (await deps.metadata.listPartitions()).filter((p) => concernsGone(p) && !done.has(partitionName(p)));
+    const uncleanRest = await topicsAllowingUncleanElection(deps, rest);
+    shrinks = await changeLeaderships(deps, rest, decide((topic) => uncleanRest.has(topic)));
     const shrunk = ours(shrinks);
     publishing.push(settled(publishChanges(deps, shrunk)));
     completed = await settled(levelChanges(deps, [...elected, ...shrunk], isEligible));

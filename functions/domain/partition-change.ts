@@ -133,8 +133,17 @@ export async function publishChanges(deps: Deps, partitions: readonly PartitionM
 export async function levelChanges(deps: Deps, partitions: readonly PartitionMetadata[], isAlive: Liveness): Promise<void> {
   const online = partitions.filter(isOnline);
   const believed = await replicaStatesFor(deps, online);
-  valuesOrFirstFailure(await settleEach(online, (partition) => levelInSyncFollowers(deps, partition, isAlive, believed(partition))));
+  valuesOrFirstFailure(
+    await settleEach(online, (partition) => levelInSyncFollowers(deps, partition, isAlive, believed(partition)), LEVELLING_IN_FLIGHT),
+  );
 }
+
+/**
+ * Partitions levelled at once after a bulk change: fewer than PARTITIONS_IN_FLIGHT, as the
+ * levelling (a fenced transaction per follower) is not urgent, and clients reading from
+ * the new leaders meanwhile share the same tables (on the embedded cloud, one DynamoDB Local).
+ */
+export const LEVELLING_IN_FLIGHT = 8;
 
 /**
  * The replica states of many partitions: for a topic with many of them among its

@@ -54,6 +54,14 @@ export const MAX_BATCH_STATEMENTS = 25;
 /** Batches of updateLeaderships sent at once. */
 const BATCHES_IN_FLIGHT = 4;
 
+/**
+ * Items read per page of a listing (Query, Scan). DynamoDB's own page limit is 1 MB, which on
+ * DynamoDB Local is a request of several hundred ms during which no other request is served
+ * (the embedded cloud forwards one at a time): a whole-table scan of 5,000 partitions held
+ * consumes back by seconds. Smaller pages cost the same in all and let other requests in.
+ */
+const PAGE_ITEMS = 500;
+
 /** A PartiQL identifier: double-quoted, so reserved words (state, version) are names. */
 const quoted = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -293,10 +301,10 @@ export class DynamoMetadataStore implements MetadataStore {
     });
   }
 
-  /** Every page of a Query on this table (or one of its indexes). */
+  /** Every page of a Query on this table (or one of its indexes), at most PAGE_ITEMS a page. */
   private async queryAll(query: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
     const items: Item[] = [];
-    const pages = paginateQuery({ client: this.client }, { TableName: this.tableName, ...query });
+    const pages = paginateQuery({ client: this.client }, { TableName: this.tableName, Limit: PAGE_ITEMS, ...query });
     for await (const page of pages) items.push(...(page.Items ?? []));
     return items;
   }
@@ -308,6 +316,7 @@ export class DynamoMetadataStore implements MetadataStore {
       { client: this.client },
       {
         TableName: this.tableName,
+        Limit: PAGE_ITEMS,
         FilterExpression: filter,
         ExpressionAttributeNames: { '#sk': 'sk' },
         ExpressionAttributeValues: values,
