@@ -28,10 +28,21 @@ export type BrokerDeparture = 'EXPIRED' | 'DEREGISTERED';
  * race is re-decided on a fresh read, and a change this departure already made
  * is re-published rather than made again (its earlier publish may have failed).
  */
+export interface BrokerGoneOptions {
+  /**
+   * When (on deps.clock) to stop starting the levelling of further partitions, so the
+   * invocation ends within its timeout: the elections, ISR shrinks and every event are done
+   * first, and a partition left unlevelled only keeps its HW where it was until the
+   * reconciler (every minute) or its next produce levels its followers.
+   */
+  levelUntil?: number;
+}
+
 export async function onBrokerGone(
   deps: Deps,
   gone: BrokerHeartbeat,
   departure: BrokerDeparture,
+  options: BrokerGoneOptions = {},
 ): Promise<LeadershipEvent[]> {
   const [heartbeats, led] = await Promise.all([deps.brokers.list(), deps.metadata.listPartitionsLedBy(gone.brokerId)]);
   const now = deps.clock.now();
@@ -80,7 +91,7 @@ export async function onBrokerGone(
     shrinks = await changeLeaderships(deps, rest, decide((topic) => uncleanRest.has(topic)));
     const shrunk = ours(shrinks);
     publishing.push(settled(publishChanges(deps, shrunk)));
-    completed = await settled(levelChanges(deps, [...elected, ...shrunk], isEligible));
+    completed = await settled(levelChanges(deps, [...elected, ...shrunk], isEligible, options.levelUntil));
   } finally {
     // Nothing may be left in flight when the invocation ends (it would be frozen).
     await Promise.all(publishing);

@@ -130,12 +130,19 @@ export async function publishChanges(deps: Deps, partitions: readonly PartitionM
 }
 
 /** The other half of completeChange for many partitions (see publishChanges). */
-export async function levelChanges(deps: Deps, partitions: readonly PartitionMetadata[], isAlive: Liveness): Promise<void> {
+export async function levelChanges(
+  deps: Deps,
+  partitions: readonly PartitionMetadata[],
+  isAlive: Liveness,
+  until = Number.POSITIVE_INFINITY,
+): Promise<void> {
   const online = partitions.filter(isOnline);
   const believed = await replicaStatesFor(deps, online);
-  valuesOrFirstFailure(
-    await settleEach(online, (partition) => levelInSyncFollowers(deps, partition, isAlive, believed(partition)), LEVELLING_IN_FLIGHT),
-  );
+  // Past `until` no further partition is started (see BrokerGoneOptions.levelUntil).
+  const level = async (partition: OnlinePartition): Promise<void> => {
+    if (deps.clock.now() < until) await levelInSyncFollowers(deps, partition, isAlive, believed(partition));
+  };
+  valuesOrFirstFailure(await settleEach(online, level, LEVELLING_IN_FLIGHT));
 }
 
 /**

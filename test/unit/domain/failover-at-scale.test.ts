@@ -110,6 +110,39 @@ describe('failover of many partitions', () => {
   });
 });
 
+describe('a failure detector short of time', () => {
+  it('elects, shrinks and publishes everything, leaves the levelling past its deadline to the reconciler', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A', 'B', 'C', 'D', 'E');
+    await cluster.createTopic('big', 50, 3);
+    for (const partition of [1, 6, 11]) await cluster.produceValues('big', partition, ['x', 'y']);
+    const led = ledBy(await cluster.deps.metadata.listPartitions('big'), 'A');
+    const gone = await expireWithoutDetector(cluster, 'A');
+    const followersOf = (p: PartitionMetadata) => p.isr.filter((id) => id !== p.leader);
+    const matchedIn = async (p: PartitionMetadata) =>
+      (await cluster.deps.metadata.getReplicaStates('big', p.partition))
+        .filter((s) => followersOf(p).includes(s.brokerId))
+        .map((s) => s.matchedEpoch === p.leaderEpoch);
+
+    const events = await onBrokerGone(cluster.deps, gone, 'EXPIRED', { levelUntil: cluster.deps.clock.now() });
+
+    expect(events.filter((e) => e.reason === 'LEADER_FAILED')).toHaveLength(led.length);
+    for (const p of led) {
+      const now = await cluster.partition('big', p.partition);
+      expect(now).toMatchObject({ leaderEpoch: 1, state: 'ONLINE' });
+      expect(now.leader).not.toBe('A');
+      // Not levelled: its followers are not matched in the new epoch yet, so the HW stays.
+      expect(await matchedIn(now)).toEqual(followersOf(now).map(() => false));
+    }
+    await reconcile(cluster.deps);
+    for (const p of led) {
+      const now = await cluster.partition('big', p.partition);
+      expect(await matchedIn(now)).toEqual(followersOf(now).map(() => true));
+    }
+    expect((await cluster.partition('big', 1)).highWatermark).toBe(2);
+  });
+});
+
 describe('the reconciler at scale', () => {
   it('reads each large topic once when every replica is level, and still shrinks a follower that really lags', async () => {
     const cluster = new ClusterHarness();
