@@ -69,36 +69,32 @@ export async function onBrokerGone(
   // durability (and hold back acks=all produces). So the partitions the broker led are
   // elected first, found through the leader index (one query, however large the cluster),
   // then the full listing gives the ISRs to shrink, and only then are the changes completed
-  // (followers levelled, HW moved), while their events are published. Both kinds of change
-  // are written in batches (changeLeaderships: one request per 25 conditional writes).
-  // bench:scale, N = 1000, one UpdateItem each and each election completed before the
-  // listing: the 1000th election was written 7.3 s after the detector started (1000 raw
-  // conditional writes: 1.5-2.7 s), and the invocation outlasted its 60 s timeout.
-  // Completion is safe to delay: until it runs the HW only stays where it was.
+  // (followers levelled and HW moved, then every event published). Both kinds of change are
+  // written in batches (changeLeaderships: 25 conditional writes a request).
+  // bench:scale, N = 1000 (5,000 partitions): with one UpdateItem a change and each election
+  // completed before the listing, the 1000th election was written 7.3 s after the detector
+  // started and the invocation outlasted its 60 s timeout; the events went out one publish
+  // per partition. Publishing them all last, in batches of 10, keeps the queue's emulator
+  // (moto, whose FIFO sends cost ~25 ms a message) off the data plane's CPU while clients
+  // read from the new leaders: 3,000 events after the last levelling, the whole invocation
+  // 48 s. Completion is safe to delay: until it runs the HW only stays where it was.
   const electing = led.filter(concernsGone);
   const unclean = await topicsAllowingUncleanElection(deps, electing);
   const changes = await changeLeaderships(deps, electing, decide((topic) => unclean.has(topic)));
   const elected = ours(changes);
-  const publishing = [settled(publishChanges(deps, elected))];
-  let shrinks: Array<PromiseSettledResult<ChangeOutcome>>;
-  let completed: PromiseSettledResult<unknown>;
-  try {
-    const done = new Set(electing.map(partitionName));
-    // The listing of every partition, without readCluster's listing of every topic (a second
-    // scan of the whole table): only the topics of the partitions concerned are read.
-    const rest = (await deps.metadata.listPartitions()).filter((p) => concernsGone(p) && !done.has(partitionName(p)));
-    const uncleanRest = await topicsAllowingUncleanElection(deps, rest);
-    shrinks = await changeLeaderships(deps, rest, decide((topic) => uncleanRest.has(topic)));
-    const shrunk = ours(shrinks);
-    publishing.push(settled(publishChanges(deps, shrunk)));
-    completed = await settled(levelChanges(deps, [...elected, ...shrunk], isEligible, options.levelUntil));
-  } finally {
-    // Nothing may be left in flight when the invocation ends (it would be frozen).
-    await Promise.all(publishing);
-  }
+  const done = new Set(electing.map(partitionName));
+  // The listing of every partition, without readCluster's listing of every topic (a second
+  // scan of the whole table): only the topics of the partitions concerned are read.
+  const rest = (await deps.metadata.listPartitions()).filter((p) => concernsGone(p) && !done.has(partitionName(p)));
+  const uncleanRest = await topicsAllowingUncleanElection(deps, rest);
+  const shrinks = await changeLeaderships(deps, rest, decide((topic) => uncleanRest.has(topic)));
+  const changed = [...elected, ...ours(shrinks)];
+  const levelled = await settled(levelChanges(deps, changed, isEligible, options.levelUntil));
+  // Every change is published, levelled or not (a failed levelling is retried with the whole record).
+  const events = await publishChanges(deps, changed);
   // A failure anywhere is reported only once everything else ran (a retry redoes what is left).
-  valuesOrFirstFailure([...changes, ...shrinks, completed]);
-  return valuesOrFirstFailure(await Promise.all(publishing)).flat();
+  valuesOrFirstFailure<unknown>([...changes, ...shrinks, levelled]);
+  return events;
 }
 
 const settled = <T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> =>

@@ -115,13 +115,12 @@ export async function completeChange(deps: Deps, partition: PartitionMetadata, i
 }
 
 /**
- * completeChange for many changed partitions, in two halves that may run side by side
- * (one writes to the queue, the other to the tables). publishChanges: their events, in
- * one publish (batched by the publisher, each partition's events kept in order).
- * levelChanges: each partition's followers levelled and its HW moved, from replica states
- * read once per topic where that is cheaper (replicaStatesFor). Publishing need not wait
- * for the levelling: a retry after a failure in between levels again and re-publishes (a
- * no-op for the FIFO queue), and until the levelling runs the HW only stays where it was.
+ * completeChange for many changed partitions, in two halves: levelChanges, then
+ * publishChanges. levelChanges: each partition's followers levelled and its HW moved, from
+ * replica states read once per topic where that is cheaper (replicaStatesFor).
+ * publishChanges: their events, in one publish (batched by the publisher, in order, so each
+ * partition's events keep theirs). Each half is safe to repeat: a retry levels again and
+ * re-publishes (a no-op for the FIFO queue).
  */
 export async function publishChanges(deps: Deps, partitions: readonly PartitionMetadata[]): Promise<LeadershipEvent[]> {
   const events = partitions.map(toLeadershipEvent);
@@ -129,7 +128,7 @@ export async function publishChanges(deps: Deps, partitions: readonly PartitionM
   return events;
 }
 
-/** The other half of completeChange for many partitions (see publishChanges). */
+/** The first half of completeChange for many partitions (see above); `until` as BrokerGoneOptions.levelUntil. */
 export async function levelChanges(
   deps: Deps,
   partitions: readonly PartitionMetadata[],

@@ -12,22 +12,6 @@ import type { EventPublisher } from '../../ports/index.js';
 /** SendMessageBatch's limit on entries per call. */
 const MAX_BATCH_ENTRIES = 10;
 
-/** Batches sent at once when their order does not matter. */
-const BATCHES_IN_FLIGHT = 4;
-
-/** Whether some message group has events in more than one batch (then the batches must go in order). */
-export function groupsSpanBatches(batches: ReadonlyArray<readonly LeadershipEvent[]>): boolean {
-  const batchOfGroup = new Map<string, number>();
-  return batches.some((batch, index) =>
-    batch.some((event) => {
-      const group = messageGroupId(event);
-      const seen = batchOfGroup.get(group);
-      batchOfGroup.set(group, index);
-      return seen !== undefined && seen !== index;
-    }),
-  );
-}
-
 /** Some entries of a batch were refused; the caller's retry is safe thanks to the deduplication ids. */
 export class EventPublishError extends Error {
   override readonly name = 'EventPublishError';
@@ -59,29 +43,11 @@ export class SqsEventPublisher implements EventPublisher {
     private readonly queueUrl: string,
   ) {}
 
-  /**
-   * In batches of 10 (SendMessageBatch). Events of one partition keep their order: within a
-   * batch SQS keeps the entries' order per message group, and batches are sent one after
-   * another unless no partition has events in two of them (a failover's one event per
-   * partition), when up to BATCHES_IN_FLIGHT go at once. Every batch is sent before the
-   * first failure is reported.
-   */
+  /** Batches are sent one after another, so events of one partition keep their order across batches. */
   async publish(events: LeadershipEvent[]): Promise<void> {
-    const batches: LeadershipEvent[][] = [];
     for (let start = 0; start < events.length; start += MAX_BATCH_ENTRIES) {
-      batches.push(events.slice(start, start + MAX_BATCH_ENTRIES));
+      await this.sendBatch(events.slice(start, start + MAX_BATCH_ENTRIES));
     }
-    if (!groupsSpanBatches(batches)) {
-      let next = 0;
-      const failures: unknown[] = [];
-      const lane = async (): Promise<void> => {
-        while (next < batches.length) await this.sendBatch(batches[next++]).catch((error: unknown) => failures.push(error));
-      };
-      await Promise.all(Array.from({ length: Math.min(BATCHES_IN_FLIGHT, batches.length) }, lane));
-      if (failures.length > 0) throw failures[0];
-      return;
-    }
-    for (const batch of batches) await this.sendBatch(batch);
   }
 
   private async sendBatch(events: LeadershipEvent[]): Promise<void> {

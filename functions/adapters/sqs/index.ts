@@ -1,1 +1,1 @@
-export { EventPublishError, SqsEventPublisher, deduplicationId, fitSqsId, groupsSpanBatches, messageGroupId } from './event-publisher.js';
+export { EventPublishError, SqsEventPublisher, deduplicationId, fitSqsId, messageGroupId } from './event-publisher.js';

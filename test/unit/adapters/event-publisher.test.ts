@@ -1,6 +1,6 @@
 import type { SQSClient, SendMessageBatchCommand } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
-import { EventPublishError, SqsEventPublisher, fitSqsId, groupsSpanBatches } from '../../../functions/adapters/sqs/index.js';
+import { EventPublishError, SqsEventPublisher, fitSqsId } from '../../../functions/adapters/sqs/index.js';
 import type { LeadershipEvent } from '../../../functions/domain/model.js';
 
 const event = (partition: number, leaderEpoch = 1): LeadershipEvent => ({
@@ -17,25 +17,20 @@ const event = (partition: number, leaderEpoch = 1): LeadershipEvent => ({
   version: leaderEpoch + 10,
 });
 
-/** Records every batch; refuses the entries whose Id is listed; counts the sends in flight at once. */
+/** Records every batch; refuses the entries whose Id is listed. */
 function fakeSqs(refuseIds: string[] = []) {
   const batches: NonNullable<SendMessageBatchCommand['input']['Entries']>[] = [];
-  const flight = { now: 0, max: 0 };
   const client = {
-    send: async (command: SendMessageBatchCommand) => {
+    send: (command: SendMessageBatchCommand) => {
       const entries = command.input.Entries ?? [];
       batches.push(entries);
-      flight.now += 1;
-      flight.max = Math.max(flight.max, flight.now);
-      await new Promise((resolve) => setImmediate(resolve));
-      flight.now -= 1;
       return Promise.resolve({
         Successful: [],
         Failed: entries.filter((e) => refuseIds.includes(e.Id ?? '')).map((e) => ({ Id: e.Id, Code: 'InternalError', SenderFault: false })),
       });
     },
   } as unknown as SQSClient;
-  return { client, batches, flight };
+  return { client, batches };
 }
 
 describe('SqsEventPublisher', () => {
@@ -51,32 +46,6 @@ describe('SqsEventPublisher', () => {
     });
     expect(JSON.parse(first?.MessageBody ?? '')).toEqual(event(1));
     expect(sqs.batches.flat().map((e) => e.MessageGroupId)).toEqual(events.map((e) => `orders-${e.partition}`));
-  });
-
-  it('sends batches of different partitions at once, but in order one after another when a partition spans two', async () => {
-    const distinct = fakeSqs();
-    await new SqsEventPublisher(distinct.client, 'https://queue').publish(Array.from({ length: 45 }, (_, i) => event(i + 1)));
-    expect(distinct.batches.map((b) => b.length)).toEqual([10, 10, 10, 10, 5]);
-    expect(distinct.flight.max).toBeGreaterThan(1);
-
-    // Partition 1's two events fall in batches 1 and 2: batch 2 may only go once batch 1 is in.
-    const spanning = fakeSqs();
-    const events = [event(1, 1), ...Array.from({ length: 9 }, (_, i) => event(i + 2)), event(1, 2), event(20)];
-    expect(groupsSpanBatches([events.slice(0, 10), events.slice(10)])).toBe(true);
-    expect(groupsSpanBatches([events.slice(1, 10), events.slice(10)])).toBe(false);
-    await new SqsEventPublisher(spanning.client, 'https://queue').publish(events);
-    expect(spanning.flight.max).toBe(1);
-    expect(spanning.batches.flat().filter((e) => e.MessageGroupId === 'orders-1').map((e) => e.MessageDeduplicationId)).toEqual([
-      'orders-1-1-LEADER_FAILED-11',
-      'orders-1-2-LEADER_FAILED-12',
-    ]);
-  });
-
-  it('sends every batch before reporting a refused one', async () => {
-    const sqs = fakeSqs(['0']);
-    const publishing = new SqsEventPublisher(sqs.client, 'https://queue').publish(Array.from({ length: 30 }, (_, i) => event(i + 1)));
-    await expect(publishing).rejects.toThrow(EventPublishError);
-    expect(sqs.batches).toHaveLength(3);
   });
 
   it('sends nothing for no events', async () => {
