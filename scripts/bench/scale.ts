@@ -20,6 +20,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { BrokerSimulator } from '../../client/broker-simulator.js';
 import { drainLeadershipEvents } from '../../client/leadership-events.js';
@@ -63,7 +64,8 @@ for (const n of sizes) {
   console.log(
     `N=${n}: last of ${n} served ${point.detectionToLastServedMs} ms after detection (${point.expiryToLastServedMs} ms after lease expiry); ` +
       `N conditional writes at the raw rate: ${point.rawNConditionalWritesMs} ms; ratio ${point.ratioToRaw}; ` +
-      `N consumes on the quiet cloud: ${point.consumeFloorMs} ms (ratio ${point.ratioToConsumeFloor}); detector ${point.detectorInvocationMs} ms`,
+      `N consumes on the quiet cloud: ${point.consumeFloorMs} ms (ratio ${point.ratioToConsumeFloor}); detector ${point.detectorInvocationMs} ms; ` +
+      `reconciler ${point.reconcileMs} ms${point.reconcileError ? ` (${point.reconcileError})` : ''}`,
   );
 }
 const first = points[0];
@@ -212,6 +214,15 @@ async function failoverAtScale(n: number) {
       if (reason === 'LEADER_FAILED' || reason === 'FOLLOWER_FAILED') eventCounts[reason] += 1;
       else eventCounts.other += 1;
     }
+    // The scheduled reconciler over the whole cluster, once, right after the failover (its
+    // timeout is 50 s; before it read the replica states partition by partition, 5,000
+    // partitions took it past that on every run).
+    const lambda = new LambdaClient({ endpoint: bench.cloud.endpoint, region: bench.cloud.region });
+    const reconcileStarted = Date.now();
+    const reconciled = await lambda.send(new InvokeCommand({ FunctionName: bench.outputs.ReconcileFunctionName, Payload: new TextEncoder().encode('{}') }));
+    const reconcileMs = Date.now() - reconcileStarted;
+    const reconcileError = reconciled.FunctionError ? new TextDecoder().decode(reconciled.Payload) : null;
+    lambda.destroy();
     const removeAt = detectorLines.find((l) => l.line.includes('heartbeat stream record') && l.line.includes('REMOVE') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at;
     const lastServedAt = Math.max(...served.map((s) => s.servedAt));
     const firstServedAt = Math.min(...served.map((s) => s.servedAt));
@@ -244,6 +255,8 @@ async function failoverAtScale(n: number) {
       // Partitions with a leadership event on the queue, by reason: every one of A's N partitions
       // (LEADER_FAILED) and of the 2N it followed (FOLLOWER_FAILED).
       eventsReceived: eventCounts,
+      reconcileMs,
+      reconcileError,
       ratioToRaw: ratio(detectionToLast, rawNMs),
       // N consumes on the quiet cloud, the observer's lanes (see consumeFloorMs above).
       consumeFloorMs,
