@@ -22,22 +22,22 @@ import { partitionName } from './views.js';
 /** EXPIRED: the lease lapsed (a failure). DEREGISTERED: the lease was deleted while live (a shutdown). */
 export type BrokerDeparture = 'EXPIRED' | 'DEREGISTERED';
 
+export interface BrokerGoneOptions {
+  /**
+   * When (on deps.clock) to stop starting the levelling of further partitions, so the
+   * invocation ends within its timeout: the elections and ISR shrinks are done before, every
+   * event is published after, and a partition left unlevelled only keeps its HW where it was
+   * until the reconciler (every minute) or its next produce levels its followers.
+   */
+  levelUntil?: number;
+}
+
 /**
  * Safe to deliver twice, out of order, or to two detectors at once: a partition
  * no longer led by (or in sync with) the departed broker is left alone, a lost
  * race is re-decided on a fresh read, and a change this departure already made
  * is re-published rather than made again (its earlier publish may have failed).
  */
-export interface BrokerGoneOptions {
-  /**
-   * When (on deps.clock) to stop starting the levelling of further partitions, so the
-   * invocation ends within its timeout: the elections, ISR shrinks and every event are done
-   * first, and a partition left unlevelled only keeps its HW where it was until the
-   * reconciler (every minute) or its next produce levels its followers.
-   */
-  levelUntil?: number;
-}
-
 export async function onBrokerGone(
   deps: Deps,
   gone: BrokerHeartbeat,
