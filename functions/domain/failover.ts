@@ -4,17 +4,16 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { eligibilityAt, type Liveness } from './broker-lease.js';
-import { readCluster } from './cluster.js';
 import { electLeader } from './election.js';
 import { removeFromIsr } from './isr.js';
 import type { BrokerHeartbeat, LeadershipEvent, PartitionMetadata } from './model.js';
 import {
   type ChangeOutcome,
-  changeLeadership,
-  completeChange,
+  changeLeaderships,
   describeChange,
+  levelChanges,
+  publishChanges,
   electionUpdate,
-  settleEach,
   valuesOrFirstFailure,
 } from './partition-change.js';
 import { isCausedBy, placedAfterLapse } from './partitions.js';
@@ -22,6 +21,16 @@ import { partitionName } from './views.js';
 
 /** EXPIRED: the lease lapsed (a failure). DEREGISTERED: the lease was deleted while live (a shutdown). */
 export type BrokerDeparture = 'EXPIRED' | 'DEREGISTERED';
+
+export interface BrokerGoneOptions {
+  /**
+   * When (on deps.clock) to stop starting the levelling of further partitions, so the
+   * invocation ends within its timeout: the elections and ISR shrinks are done before, every
+   * event is published after, and a partition left unlevelled only keeps its HW where it was
+   * until the reconciler (every minute) or its next produce levels its followers.
+   */
+  levelUntil?: number;
+}
 
 /**
  * Safe to deliver twice, out of order, or to two detectors at once: a partition
@@ -33,6 +42,7 @@ export async function onBrokerGone(
   deps: Deps,
   gone: BrokerHeartbeat,
   departure: BrokerDeparture,
+  options: BrokerGoneOptions = {},
 ): Promise<LeadershipEvent[]> {
   const [heartbeats, led] = await Promise.all([deps.brokers.list(), deps.metadata.listPartitionsLedBy(gone.brokerId)]);
   const now = deps.clock.now();
@@ -45,37 +55,53 @@ export async function onBrokerGone(
   // this incarnation lapsed may already have placed the broker's next incarnation.
   const concernsGone = (p: PartitionMetadata) =>
     (p.isr.includes(gone.brokerId) && !placedAfterLapse(p, gone)) || isCausedBy(p.lastChange, gone);
-  const change = (partition: PartitionMetadata, uncleanAllowed: boolean): Promise<ChangeOutcome> =>
-    changeLeadership(deps, partition, (current) => decideAfterDeparture(deps, current, gone, departure, isEligible, uncleanAllowed, now));
-  const complete = async (outcome: ChangeOutcome): Promise<LeadershipEvent[]> => {
-    const ours = outcome.changed || isCausedBy(outcome.partition.lastChange, gone);
-    return ours ? [await completeChange(deps, outcome.partition, isEligible)] : [];
-  };
-  const handle = async (partition: PartitionMetadata, uncleanAllowed: boolean): Promise<LeadershipEvent[]> =>
-    complete(await change(partition, uncleanAllowed));
+  const decide = (uncleanAllowed: (topic: string) => boolean) => (current: PartitionMetadata) =>
+    decideAfterDeparture(deps, current, gone, departure, isEligible, uncleanAllowed(current.topic), now);
+  // Changes this departure made, or made by an earlier delivery of it (to complete again).
+  const ours = (outcomes: ReadonlyArray<PromiseSettledResult<ChangeOutcome>>): PartitionMetadata[] =>
+    outcomes.flatMap((outcome) =>
+      outcome.status === 'fulfilled' && (outcome.value.changed || isCausedBy(outcome.value.partition.lastChange, gone))
+        ? [outcome.value.partition]
+        : [],
+    );
 
   // Partitions without a leader are unavailable until elected; ISR shrinks only cost
-  // durability. So the partitions the broker led are elected first, found through the
-  // leader index (one query, however large the cluster), and the full listing follows.
-  // Every election is written before any of them is completed (followers levelled, HW
-  // moved, event published): completing costs several writes a partition, and done in
-  // between, it held back the last elections (bench:scale, N = 100, one run each on the
-  // same loaded machine: the 100th election written 1.30 s after the listing interleaved,
-  // 0.88 s this way, against 0.44-0.47 s for 100 raw conditional writes).
-  // Completion is safe to delay: until it runs the HW only stays where it was.
+  // durability (and hold back acks=all produces). So the partitions the broker led are
+  // elected first, found through the leader index (one query, however large the cluster),
+  // then the full listing gives the ISRs to shrink, and only then are the changes completed
+  // (followers levelled and HW moved, then every event published). Both kinds of change are
+  // written in batches (changeLeaderships: 25 conditional writes a request).
+  // bench:scale, N = 1000 (5,000 partitions): with one UpdateItem a change and each election
+  // completed before the listing, the 1000th election was written 7.3 s after the detector
+  // started and the invocation outlasted its 60 s timeout; the events went out one publish
+  // per partition. Publishing them all last, in batches of 10, keeps the queue's emulator
+  // (moto, whose FIFO sends cost ~25 ms a message) off the data plane's CPU while clients
+  // read from the new leaders: 3,000 events after the last levelling, the whole invocation
+  // 48 s. Completion is safe to delay: until it runs the HW only stays where it was.
   const electing = led.filter(concernsGone);
   const unclean = await topicsAllowingUncleanElection(deps, electing);
-  // At most PARTITIONS_IN_FLIGHT at a time (see there).
-  const changes = await settleEach(electing, (p) => change(p, unclean.has(p.topic)));
-  const elections = await settleEach(changes, (outcome) =>
-    outcome.status === 'fulfilled' ? complete(outcome.value) : Promise.reject(outcome.reason as Error),
-  );
-  const elected = new Set(electing.map(partitionName));
-  const cluster = await readCluster(deps, undefined, heartbeats);
-  const rest = cluster.partitions.filter((p) => concernsGone(p) && !elected.has(partitionName(p)));
-  const others = await settleEach(rest, (p) => handle(p, cluster.uncleanAllowed(p.topic)));
-  return valuesOrFirstFailure([...elections, ...others]).flat();
+  const changes = await changeLeaderships(deps, electing, decide((topic) => unclean.has(topic)));
+  const elected = ours(changes);
+  const done = new Set(electing.map(partitionName));
+  // The listing of every partition, without readCluster's listing of every topic (a second
+  // scan of the whole table): only the topics of the partitions concerned are read.
+  const rest = (await deps.metadata.listPartitions()).filter((p) => concernsGone(p) && !done.has(partitionName(p)));
+  const uncleanRest = await topicsAllowingUncleanElection(deps, rest);
+  const shrinks = await changeLeaderships(deps, rest, decide((topic) => uncleanRest.has(topic)));
+  const changed = [...elected, ...ours(shrinks)];
+  const levelled = await settled(levelChanges(deps, changed, isEligible, options.levelUntil));
+  // Every change is published, levelled or not (a failed levelling is retried with the whole record).
+  const events = await publishChanges(deps, changed);
+  // A failure anywhere is reported only once everything else ran (a retry redoes what is left).
+  valuesOrFirstFailure<unknown>([...changes, ...shrinks, levelled]);
+  return events;
 }
+
+const settled = <T>(promise: Promise<T>): Promise<PromiseSettledResult<T>> =>
+  promise.then(
+    (value) => ({ status: 'fulfilled', value }),
+    (reason: unknown) => ({ status: 'rejected', reason }),
+  );
 
 async function topicsAllowingUncleanElection(deps: Deps, partitions: readonly PartitionMetadata[]): Promise<Set<string>> {
   const topics = await Promise.all([...new Set(partitions.map((p) => p.topic))].map((topic) => deps.metadata.getTopic(topic)));

@@ -10,7 +10,7 @@ export {
   type ClusterDescription,
   type TopicSummary,
 } from './describe.js';
-export { onBrokerGone, type BrokerDeparture } from './failover.js';
+export { onBrokerGone, type BrokerDeparture, type BrokerGoneOptions } from './failover.js';
 export { onBrokerRegistered } from './broker-return.js';
 export { reconcile, type ReconcileResult } from './reconcile.js';
 export {

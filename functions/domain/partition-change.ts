@@ -16,9 +16,10 @@ import type {
   LeadershipReason,
   PartitionChange,
   PartitionMetadata,
+  ReplicaState,
 } from './model.js';
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
-import { logEndOffsetOf } from './high-watermark.js';
+import { highWatermarkOf, logEndOffsetOf } from './high-watermark.js';
 import { advanceHighWatermark, syncFollower } from './replica-sync.js';
 import { toLeadershipEvent } from './views.js';
 
@@ -57,6 +58,47 @@ export async function changeLeadership(
 }
 
 /**
+ * changeLeadership for many partitions, with the first write of each sent in batches
+ * (MetadataStore.updateLeaderships: one request for many conditional writes): every
+ * decision is taken on the partition as given, every write is still conditional on the
+ * version it was decided from and applied or refused on its own, and a refused one goes
+ * through changeLeadership on a fresh read (re-decided, as after any lost race). Results
+ * in the partitions' order; like settleEach, returns only once every partition settled.
+ */
+export async function changeLeaderships(
+  deps: Deps,
+  starts: readonly PartitionMetadata[],
+  decide: LeadershipDecision,
+): Promise<Array<PromiseSettledResult<ChangeOutcome>>> {
+  const decisions = await settleEach(starts, async (partition) => decide(partition));
+  const results = new Array<PromiseSettledResult<ChangeOutcome>>(starts.length);
+  const writes: Array<{ index: number; update: LeadershipUpdate }> = [];
+  decisions.forEach((decision, index) => {
+    if (decision.status === 'rejected') results[index] = decision;
+    else if (decision.value === null) results[index] = { status: 'fulfilled', value: { partition: starts[index], changed: false } };
+    else writes.push({ index, update: decision.value });
+  });
+  let written: Array<PartitionMetadata | null>;
+  try {
+    written = await deps.metadata.updateLeaderships(writes.map(({ index, update }) => ({ partition: starts[index], update })));
+  } catch (reason) {
+    for (const { index } of writes) results[index] = { status: 'rejected', reason };
+    return results;
+  }
+  const lost: number[] = [];
+  writes.forEach(({ index }, position) => {
+    const partition = written[position];
+    if (partition) results[index] = { status: 'fulfilled', value: { partition, changed: true } };
+    else lost.push(index);
+  });
+  const retried = await settleEach(lost, async (index) =>
+    changeLeadership(deps, await requirePartition(deps, starts[index].topic, starts[index].partition), decide),
+  );
+  lost.forEach((index, position) => (results[index] = retried[position]));
+  return results;
+}
+
+/**
  * Everything that follows a change, each step safe to repeat, so a trigger that
  * is retried after a crash or a failed publish can simply run it again:
  *  - live ISR followers are matched with the (possibly new) leader and brought
@@ -72,13 +114,103 @@ export async function completeChange(deps: Deps, partition: PartitionMetadata, i
   return event;
 }
 
-/** Brings every live in-sync follower level with the leader, then moves the HW as far as they allow. */
-export async function levelInSyncFollowers(deps: Deps, partition: OnlinePartition, isAlive: Liveness): Promise<number> {
+/**
+ * completeChange for many changed partitions, in two halves: levelChanges, then
+ * publishChanges. levelChanges: each partition's followers levelled and its HW moved, from
+ * replica states read once per topic where that is cheaper (replicaStatesFor).
+ * publishChanges: their events, in one publish (batched by the publisher, in order, so each
+ * partition's events keep theirs). Each half is safe to repeat: a retry levels again and
+ * re-publishes (a no-op for the FIFO queue).
+ */
+export async function publishChanges(deps: Deps, partitions: readonly PartitionMetadata[]): Promise<LeadershipEvent[]> {
+  const events = partitions.map(toLeadershipEvent);
+  if (events.length > 0) await deps.events.publish(events);
+  return events;
+}
+
+/** The first half of completeChange for many partitions (see above); `until` as BrokerGoneOptions.levelUntil. */
+export async function levelChanges(
+  deps: Deps,
+  partitions: readonly PartitionMetadata[],
+  isAlive: Liveness,
+  until = Number.POSITIVE_INFINITY,
+): Promise<void> {
+  const online = partitions.filter(isOnline);
+  const believed = await replicaStatesFor(deps, online);
+  // Past `until` no further partition is started (see BrokerGoneOptions.levelUntil).
+  const level = async (partition: OnlinePartition): Promise<void> => {
+    if (deps.clock.now() < until) await levelInSyncFollowers(deps, partition, isAlive, believed(partition));
+  };
+  valuesOrFirstFailure(await settleEach(online, level, LEVELLING_IN_FLIGHT));
+}
+
+/**
+ * Partitions levelled at once after a bulk change: fewer than PARTITIONS_IN_FLIGHT, as the
+ * levelling (a fenced transaction per follower) is not urgent, and clients reading from
+ * the new leaders meanwhile share the same tables (on the embedded cloud, one DynamoDB Local).
+ */
+export const LEVELLING_IN_FLIGHT = 8;
+
+/**
+ * The replica states of many partitions: for a topic with many of them among its
+ * partitions, one listing of the topic (one query instead of one a partition, each
+ * followed by more); for the others, undefined (read where needed). They are only a
+ * starting point: every write made from them is conditional on what they say.
+ */
+export async function replicaStatesFor(
+  deps: Deps,
+  partitions: readonly PartitionMetadata[],
+): Promise<(partition: PartitionMetadata) => readonly ReplicaState[] | undefined> {
+  const counts = new Map<string, number>();
+  for (const p of partitions) counts.set(p.topic, (counts.get(p.topic) ?? 0) + 1);
+  const listed = new Map<string, Map<number, ReplicaState[]>>();
+  const topics = [...counts].filter(([, count]) => count >= TOPIC_LISTING_MIN_PARTITIONS).map(([topic]) => topic);
   await Promise.all(
-    inSyncFollowers(partition)
-      .filter(isAlive)
-      .map((follower) => syncFollower(deps, partition, follower)),
+    topics.map(async (topic) => {
+      const byPartition = new Map<number, ReplicaState[]>();
+      for (const state of await deps.metadata.listReplicaStates(topic)) {
+        byPartition.set(state.partition, [...(byPartition.get(state.partition) ?? []), state]);
+      }
+      listed.set(topic, byPartition);
+    }),
   );
+  return (partition) => {
+    const states = listed.get(partition.topic);
+    return states ? (states.get(partition.partition) ?? []) : undefined;
+  };
+}
+
+/**
+ * From how many partitions of one topic replicaStatesFor lists the whole topic. A listing
+ * reads every replica state of the topic (at most 1,000 partitions x RF); the per-partition
+ * reads it replaces are two or three queries a partition.
+ */
+export const TOPIC_LISTING_MIN_PARTITIONS = 16;
+
+/**
+ * Brings every live in-sync follower level with the leader, then moves the HW as far as
+ * they allow. With `believed` replica states (read a moment ago) it starts from them: a
+ * follower they show matched and level costs nothing, and the HW is read again only when
+ * the followers' new positions can move it (a stale view only makes the fenced writes
+ * refuse, and they are then read afresh).
+ */
+export async function levelInSyncFollowers(
+  deps: Deps,
+  partition: OnlinePartition,
+  isAlive: Liveness,
+  believed?: readonly ReplicaState[],
+): Promise<number> {
+  const followers = inSyncFollowers(partition).filter(isAlive);
+  const reached = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, undefined, believed)));
+  if (believed && reached.every((end): end is number => end !== null)) {
+    // Where the followers now are: matched in this epoch, at the ends they reached.
+    const states = believed.map((state) => {
+      const at = followers.indexOf(state.brokerId);
+      return at < 0 ? state : { ...state, logEndOffset: reached[at], matchedEpoch: partition.leaderEpoch };
+    });
+    const highWatermark = highWatermarkOf(partition, states);
+    if (highWatermark === null || highWatermark <= partition.highWatermark) return partition.highWatermark;
+  }
   return advanceHighWatermark(deps, partition);
 }
 

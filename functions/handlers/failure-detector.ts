@@ -17,10 +17,12 @@ const deps = wire(FUNCTIONS.failureDetector);
  */
 export const handler = (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> =>
   withInvocationLogging(context, {}, async () => {
+    // The levelling after a departure stops being started this long before the timeout (see BrokerGoneOptions).
+    const levelUntil = context ? deps.clock.now() + context.getRemainingTimeInMillis() - LEVELLING_MARGIN_MS : undefined;
     for (const record of event.Records) {
       logger.appendKeys({ brokerId: brokerIdOf(record) });
       try {
-        await apply(record);
+        await apply(record, levelUntil);
       } catch (error) {
         logger.error('heartbeat change failed; it and the rest of the batch will be retried', {
           eventName: record.eventName,
@@ -32,7 +34,10 @@ export const handler = (event: DynamoDBStreamEvent, context?: Context): Promise<
     return { batchItemFailures: [] };
   });
 
-async function apply(record: DynamoDBRecord): Promise<void> {
+/** Time kept for the levelling under way and the return once no more is started: a quarter of the 60 s timeout. */
+const LEVELLING_MARGIN_MS = 15_000;
+
+async function apply(record: DynamoDBRecord, levelUntil: number | undefined): Promise<void> {
   const change = decodeHeartbeatChange(record);
   if (change.kind === 'renewed') return;
   const { heartbeat } = change;
@@ -42,6 +47,6 @@ async function apply(record: DynamoDBRecord): Promise<void> {
       ? await onBrokerRegistered(deps, heartbeat)
       : // Expiry is judged from the old image's deadline, not from userIdentity:
         // LocalStack's TTL sweep and our own sweep delete without one.
-        await onBrokerGone(deps, heartbeat, heartbeat.deadlineMs < deps.clock.now() ? 'EXPIRED' : 'DEREGISTERED');
+        await onBrokerGone(deps, heartbeat, heartbeat.deadlineMs < deps.clock.now() ? 'EXPIRED' : 'DEREGISTERED', { levelUntil });
   logger.info('heartbeat change applied', { result });
 }

@@ -72,6 +72,12 @@ export interface LeadershipUpdate {
   highWatermarkAtMost?: number;
 }
 
+/** One write of updateLeaderships: `update` decided on `partition` as read (its version is the condition). */
+export interface LeadershipWrite {
+  partition: PartitionMetadata;
+  update: LeadershipUpdate;
+}
+
 export interface MetadataStore {
   getTopic(topic: string): Promise<TopicConfig | null>;
   /** Sorted by topic name (domain/partitions byTopic). */
@@ -98,6 +104,16 @@ export interface MetadataStore {
    * partitionVersionMoved) when a condition fails.
    */
   updateLeadership(topic: string, partition: number, expectedVersion: number, update: LeadershipUpdate): Promise<PartitionMetadata>;
+  /**
+   * Many updateLeadership writes at once, each applied or refused on its own (not a
+   * transaction), with fewer round trips where the store allows (DynamoDB: 25 conditional
+   * PartiQL updates per BatchExecuteStatement). Each write is conditional on the version of
+   * `partition` (as read, when `update` was decided), like updateLeadership. Returns, in the
+   * writes' order, the partition as written, or null where the condition failed. A written
+   * partition's highWatermark may be older than the stored one (an HW advance does not
+   * change the version). Throws only when the whole request failed.
+   */
+  updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>>;
   /**
    * Monotonic: sets highWatermark = hw only if the partition is still at
    * `expectedVersion` (the leader, epoch and ISR the HW was computed from) and the

@@ -20,12 +20,15 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { drainLeadershipEvents } from '../../client/leadership-events.js';
 import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LEADER_INDEX, partitionKey } from '../../functions/adapters/dynamodb/keys.js';
 import { MAX_PARTITIONS } from '../../functions/domain/limits.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
-import { edgeConfig, rawConditionalUpdateRate } from './lib/raw.js';
+import { edgeConfig, rawBatchedConditionalUpdateRate, rawConditionalUpdateRate } from './lib/raw.js';
 import { seedTopic } from './lib/seed.js';
 import { machine, ratio, writeResult } from './lib/results.js';
 
@@ -50,6 +53,9 @@ const settings = {
   rawInFlight: 16,
 };
 
+/** Consumes the observer runs at once. */
+const OBSERVER_LANES = 16;
+
 const points: ScalePoint[] = [];
 type ScalePoint = Awaited<ReturnType<typeof failoverAtScale>>;
 for (const n of sizes) {
@@ -57,7 +63,9 @@ for (const n of sizes) {
   points.push(point);
   console.log(
     `N=${n}: last of ${n} served ${point.detectionToLastServedMs} ms after detection (${point.expiryToLastServedMs} ms after lease expiry); ` +
-      `N conditional writes at the raw rate: ${point.rawNConditionalWritesMs} ms; ratio ${point.ratioToRaw}`,
+      `N conditional writes at the raw rate: ${point.rawNConditionalWritesMs} ms; ratio ${point.ratioToRaw}; ` +
+      `N consumes on the quiet cloud: ${point.consumeFloorMs} ms (ratio ${point.ratioToConsumeFloor}); detector ${point.detectorInvocationMs} ms; ` +
+      `reconciler ${point.reconcileMs} ms${point.reconcileError ? ` (${point.reconcileError})` : ''}`,
   );
 }
 const first = points[0];
@@ -147,14 +155,42 @@ async function failoverAtScale(n: number) {
     await sleep(2000);
     const raw = await rawConditionalUpdateRate(bench.cloud, { ops: Math.max(n, 500), inFlight: settings.rawInFlight });
     const rawIndexed = await rawConditionalUpdateRate(bench.cloud, { ops: Math.max(n, 500), inFlight: settings.rawInFlight, leaderIndex: true });
+    const rawBatched = await rawBatchedConditionalUpdateRate(bench.cloud, { ops: Math.max(n, 500), inFlight: 4 });
     await sleep(1000);
 
     // Warm as many consume sandboxes as the observer runs at once, so that cold starts are
-    // not counted as failover time.
+    // not counted as failover time. The runtime starts at most two sandboxes of a function at
+    // once and hands a released warm one to the next waiter, so a round of 16 concurrent
+    // invocations warms only a few more: two rounds left N = 10 with two cold starts (339 and
+    // 391 ms of init, most of that run's 797 ms).
     const warmClient = bench.newClient();
-    for (let round = 0; round < 2; round += 1) {
-      await Promise.all(led.slice(0, 16).map((p) => warmClient.consume({ topic: p.topic, partition: p.partition, maxRecords: 1 })));
+    for (let round = 0; round < 8; round += 1) {
+      await Promise.all(led.slice(0, OBSERVER_LANES).map((p) => warmClient.consume({ topic: p.topic, partition: p.partition, maxRecords: 1 })));
     }
+    // The observation's own floor: one consume of each of the N partitions, with the observer's
+    // lanes, on the quiet cloud just before the kill (answered by A, which still leads them).
+    // "Served" needs one consume a partition after the election, so no failover can be
+    // observed faster than this.
+    const floorStarted = Date.now();
+    await consumeEach(warmClient, led, () => undefined);
+    const consumeFloorMs = Date.now() - floorStarted;
+    // The leadership-events queue has readers in a deployment (clients, the console); here one
+    // drains it from the kill on and counts A's changes. Left to grow, the queue makes every
+    // publish slower on moto (its FIFO SendMessage does work in proportion to the messages
+    // queued: 1,000 messages took 48 s to send into an undrained queue, in-process), and the
+    // detector's publishes of 3,000 events then alone outlast its 60 s timeout.
+    const sqs = new SQSClient({ endpoint: bench.cloud.endpoint, region: bench.cloud.region });
+    await drainLeadershipEvents(sqs, bench.outputs.LeadershipEventsQueueUrl);
+    const events = new Map<string, string>();
+    let draining = true;
+    const drained = (async () => {
+      while (draining) {
+        for (const event of await drainLeadershipEvents(sqs, bench.outputs.LeadershipEventsQueueUrl)) {
+          if (event.reason !== 'CREATED') events.set(`${event.topic}-${event.partition}`, event.reason);
+        }
+        await sleep(200);
+      }
+    })();
     detectorLines.length = 0;
     const { leaseDeadlineMs } = await simulator.kill(settings.victim);
     const served = await waitUntilServed(bench, led, leaseDeadlineMs + settings.sessionTimeoutMs * 10 + n * 100);
@@ -166,6 +202,27 @@ async function failoverAtScale(n: number) {
         (detectorLines.some((l) => l.line.includes('Task timed out')) ? -1 : undefined),
       65_000,
     );
+    // The last events: published by the detector before its invocation ended.
+    for (const event of await drainLeadershipEvents(sqs, bench.outputs.LeadershipEventsQueueUrl)) {
+      if (event.reason !== 'CREATED') events.set(`${event.topic}-${event.partition}`, event.reason);
+    }
+    draining = false;
+    await drained;
+    sqs.destroy();
+    const eventCounts = { LEADER_FAILED: 0, FOLLOWER_FAILED: 0, other: 0 };
+    for (const reason of events.values()) {
+      if (reason === 'LEADER_FAILED' || reason === 'FOLLOWER_FAILED') eventCounts[reason] += 1;
+      else eventCounts.other += 1;
+    }
+    // The scheduled reconciler over the whole cluster, once, right after the failover (its
+    // timeout is 50 s; before it read the replica states partition by partition, 5,000
+    // partitions took it past that on every run).
+    const lambda = new LambdaClient({ endpoint: bench.cloud.endpoint, region: bench.cloud.region });
+    const reconcileStarted = Date.now();
+    const reconciled = await lambda.send(new InvokeCommand({ FunctionName: bench.outputs.ReconcileFunctionName, Payload: new TextEncoder().encode('{}') }));
+    const reconcileMs = Date.now() - reconcileStarted;
+    const reconcileError = reconciled.FunctionError ? new TextDecoder().decode(reconciled.Payload) : null;
+    lambda.destroy();
     const removeAt = detectorLines.find((l) => l.line.includes('heartbeat stream record') && l.line.includes('REMOVE') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at;
     const lastServedAt = Math.max(...served.map((s) => s.servedAt));
     const firstServedAt = Math.min(...served.map((s) => s.servedAt));
@@ -183,6 +240,10 @@ async function failoverAtScale(n: number) {
       // The same writes on a table with a leader index like the metadata table's (an election updates it too).
       rawIndexedConditionalUpdatePerSecond: rawIndexed.perSecond,
       rawIndexedNConditionalWritesMs: Math.round(rawIndexedNMs),
+      // The same writes in BatchExecuteStatements of 25, as the detector sends its elections: not the target's
+      // reference (that is N single writes), shown for what batching alone buys on this data plane.
+      rawBatchedConditionalUpdatePerSecond: rawBatched.perSecond,
+      rawBatchedNConditionalWritesMs: Math.round((n / rawBatched.perSecond) * 1000),
       detectionSource: removeAt === undefined ? 'lease expiry (no detector log line seen)' : "the failure detector's REMOVE log line",
       expiryToDetectionMs: detectionAt - leaseDeadlineMs,
       detectionToFirstServedMs: firstServedAt - detectionAt,
@@ -191,7 +252,15 @@ async function failoverAtScale(n: number) {
       // The whole invocation: elections, then completions, then the ISR shrinks of the 2N partitions A followed.
       detectorInvocationMs: appliedAt === undefined || appliedAt < 0 ? null : appliedAt - detectionAt,
       detectorTimedOut: appliedAt === -1,
+      // Partitions with a leadership event on the queue, by reason: every one of A's N partitions
+      // (LEADER_FAILED) and of the 2N it followed (FOLLOWER_FAILED).
+      eventsReceived: eventCounts,
+      reconcileMs,
+      reconcileError,
       ratioToRaw: ratio(detectionToLast, rawNMs),
+      // N consumes on the quiet cloud, the observer's lanes (see consumeFloorMs above).
+      consumeFloorMs,
+      ratioToConsumeFloor: ratio(detectionToLast, consumeFloorMs),
       ratioToRawIndexed: ratio(detectionToLast, rawIndexedNMs),
       servedCurve: servedCurve(served.map((s) => s.servedAt - detectionAt)),
     };
@@ -244,19 +313,12 @@ async function waitUntilServed(bench: BenchCloud, led: Array<{ topic: string; pa
         startKey = page.LastEvaluatedKey;
       } while (startKey);
       const moved = [...pending.entries()].filter(([key]) => !stillLed.has(key)).map(([, p]) => p);
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: 16 }, async () => {
-          while (next < moved.length) {
-            const partition = moved[next++];
-            const answer = await client.consume({ topic: partition.topic, partition: partition.partition, maxRecords: 1 }).catch(() => undefined);
-            if (answer && answer.leader !== settings.victim) {
-              served.push({ ...partition, leader: answer.leader, servedAt: Date.now() });
-              pending.delete(keyOf(partition.topic, partition.partition));
-            }
-          }
-        }),
-      );
+      await consumeEach(client, moved, (partition, answer) => {
+        if (answer && answer.leader !== settings.victim) {
+          served.push({ ...partition, leader: answer.leader, servedAt: Date.now() });
+          pending.delete(keyOf(partition.topic, partition.partition));
+        }
+      });
       const wait = settings.pollMs - (Date.now() - roundStarted);
       if (wait > 0 && pending.size > 0) await sleep(wait);
     }
@@ -264,6 +326,23 @@ async function waitUntilServed(bench: BenchCloud, led: Array<{ topic: string; pa
   } finally {
     dynamo.destroy();
   }
+}
+
+/** One consume of each partition, OBSERVER_LANES at a time; `answered` sees each answer (undefined: refused). */
+async function consumeEach(
+  client: ReturnType<BenchCloud['newClient']>,
+  partitions: ReadonlyArray<{ topic: string; partition: number }>,
+  answered: (partition: { topic: string; partition: number }, answer: { leader: string } | undefined) => void,
+): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: OBSERVER_LANES }, async () => {
+      while (next < partitions.length) {
+        const partition = partitions[next++];
+        answered(partition, await client.consume({ topic: partition.topic, partition: partition.partition, maxRecords: 1 }).catch(() => undefined));
+      }
+    }),
+  );
 }
 
 async function waitFor<T>(probe: () => T | undefined, timeoutMs: number): Promise<T | undefined> {

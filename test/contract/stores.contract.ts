@@ -256,6 +256,40 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.metadata.getPartition(topic, 1)).toEqual(updated);
       });
 
+      it('applies a batch of leadership writes each on its own: the stale ones refused (null), the others written', async () => {
+        const topic = fresh('batch');
+        const { partitions } = await createTopic(topic, 30, ['A', 'B', 'C']);
+        expect(await stores.metadata.advanceHighWatermark(topic, 2, 0, 7)).toBe(true);
+        // Partition 3 moves first: the batch's write, decided at version 0, must lose.
+        await moveLeadership(topic, 3, 0, { leader: 'C', leaderEpoch: 1, isr: ['C'] });
+        const lastChange = { reason: 'LEADER_FAILED' as const, previousLeader: 'A', causeBrokerId: 'A', causeIncarnation: 1, unclean: false, at: T0 + 1 };
+        const writes = partitions.map((partition) => ({
+          partition,
+          update: partition.partition === 5
+            ? { leader: null, leaderEpoch: 1, isr: ['A'], state: 'OFFLINE' as const, lastChange }
+            : partition.partition === 6
+              ? { leader: 'C', leaderEpoch: 1, isr: ['C'], state: 'ONLINE' as const, lastChange: { ...lastChange, reason: 'UNCLEAN_ELECTION' as const, unclean: true }, highWatermark: 0 }
+              : { leader: 'B', leaderEpoch: 1, isr: ['B', 'C'], state: 'ONLINE' as const, lastChange },
+        }));
+        const written = await stores.metadata.updateLeaderships(writes);
+        expect(written).toHaveLength(30);
+        expect(written[2]).toBeNull();
+        for (const [index, result] of written.entries()) {
+          if (index === 2) continue;
+          const stored = await stores.metadata.getPartition(topic, index + 1);
+          expect(stored).toMatchObject({ ...writes[index].update, version: 1 });
+          // What the batch answers is what is stored, but an HW advanced meanwhile (not versioned) may show as read.
+          expect({ ...result, highWatermark: stored!.highWatermark }).toEqual(stored);
+          expect(index === 1 ? [0, 7] : [stored!.highWatermark]).toContain(result!.highWatermark);
+        }
+        expect((await stores.metadata.listPartitionsLedBy('B')).filter((p) => p.topic === topic)).toHaveLength(27);
+        // The offline partition left the leader index.
+        expect((await stores.metadata.listPartitionsLedBy('A')).filter((p) => p.topic === topic)).toEqual([]);
+        expect(await stores.metadata.getPartition(topic, 3)).toMatchObject({ leader: 'C', version: 1 });
+        // Again at version 0: every write refused, nothing changed.
+        expect(await stores.metadata.updateLeaderships(writes.slice(0, 3))).toEqual([null, null, null]);
+      });
+
       it('refuses a leadership write to a partition that does not exist with StaleEpochError, creating nothing', async () => {
         const topic = fresh('ghost');
         const update: LeadershipUpdate = { leader: 'B', leaderEpoch: 1, isr: ['B'], state: 'ONLINE', lastChange: change('LEADER_FAILED') };

@@ -3,10 +3,10 @@
  * nothing, leadership writes conditional on the version (and an admission on the
  * HW), HW advances monotonic and conditional on the version they were computed at.
  */
-import { partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
+import { StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
-import type { LeadershipUpdate, MetadataStore } from '../../ports/index.js';
+import type { LeadershipUpdate, LeadershipWrite, MetadataStore } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
 export class MemoryMetadataStore implements MetadataStore {
@@ -80,6 +80,20 @@ export class MemoryMetadataStore implements MetadataStore {
     };
     this.tables.partitions.set(key, written);
     return copyOf(written);
+  }
+
+  /** One by one, each its own atomic write (and yield point), as DynamoDB applies a batch's statements. */
+  async updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>> {
+    const written: Array<PartitionMetadata | null> = [];
+    for (const { partition, update } of writes) {
+      try {
+        written.push(await this.updateLeadership(partition.topic, partition.partition, partition.version, update));
+      } catch (error) {
+        if (!(error instanceof StaleEpochError)) throw error;
+        written.push(null);
+      }
+    }
+    return written;
   }
 
   async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {

@@ -4,6 +4,7 @@
  * record, and conditional UpdateItem/s (what one leadership change costs at least).
  */
 import {
+  BatchExecuteStatementCommand,
   CreateTableCommand,
   DynamoDBClient,
   PutItemCommand,
@@ -15,7 +16,7 @@ import type { LocalCloud } from '../../../localcloud/index.js';
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 export interface RawRate {
-  operation: 'PutItem' | 'ConditionalUpdateItem' | 'ConditionalUpdateItem+GSI';
+  operation: 'PutItem' | 'ConditionalUpdateItem' | 'ConditionalUpdateItem+GSI' | 'BatchExecuteStatement(25 conditional UPDATE)+GSI';
   ops: number;
   inFlight: number;
   valueBytes: number;
@@ -128,4 +129,46 @@ export async function rawConditionalUpdateRate(cloud: LocalCloud, options: { ops
 
 export function round3(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/**
+ * The same conditional writes as rawConditionalUpdateRate with the leader index, sent as the
+ * failure detector sends its elections: PartiQL UPDATEs conditional on the version, 25 per
+ * BatchExecuteStatement, `inFlight` batches at a time. Also warms DynamoDB Local's PartiQL
+ * path (its first statement after a start costs a few hundred ms of JVM warm-up), as the
+ * raw UpdateItem runs warm theirs.
+ */
+export async function rawBatchedConditionalUpdateRate(cloud: LocalCloud, options: { ops: number; inFlight: number }): Promise<RawRate> {
+  const config = edgeConfig(cloud);
+  const setup = new DynamoDBClient(config);
+  const tableName = `bench-raw-batch-${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  try {
+    await createRawTable(setup, tableName, true);
+  } finally {
+    setup.destroy();
+  }
+  const batchSize = 25;
+  const batches = Math.ceil(options.ops / batchSize);
+  const seed = (client: DynamoDBClient, i: number) =>
+    client.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: `p-${i}` }, n: { N: '0' }, version: { N: '0' }, leader: { S: 'A' }, leaderKey: { S: 'A' } } }));
+  await lanes(config, batches * batchSize, 16, seed);
+  const update = (from: number) => (client: DynamoDBClient, b: number) =>
+    client.send(
+      new BatchExecuteStatementCommand({
+        Statements: Array.from({ length: batchSize }, (_, j) => ({
+          Statement: `UPDATE "${tableName}" SET "version" = ? SET "leader" = ? SET "leaderKey" = ? WHERE "pk" = ? AND "n" = ? AND "version" = ?`,
+          Parameters: [{ N: String(from + 1) }, { S: 'B' }, { S: 'B' }, { S: `p-${b * batchSize + j}` }, { N: '0' }, { N: String(from) }],
+        })),
+      }),
+    );
+  await lanes(config, 1, 1, update(0)); // warm-up: the first batch only
+  const seconds = await lanes(config, batches, options.inFlight, (client, b) => update(b === 0 ? 1 : 0)(client, b));
+  return {
+    operation: 'BatchExecuteStatement(25 conditional UPDATE)+GSI',
+    ops: batches * batchSize,
+    inFlight: options.inFlight,
+    valueBytes: 0,
+    seconds: round3(seconds),
+    perSecond: round3((batches * batchSize) / seconds),
+  };
 }
