@@ -4,10 +4,9 @@
  */
 import type { Deps } from '../ports/index.js';
 import { livenessAt, type Liveness } from './broker-lease.js';
-import { replicaStateOf } from './high-watermark.js';
-import type { BrokerId, LogRecord, ReplicaState } from './model.js';
+import type { BrokerId, LogRecord } from './model.js';
 import { forEachPartition } from './partition-change.js';
-import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
+import { inSyncFollowers, isOnline } from './partitions.js';
 import { advanceHighWatermark, syncFollower, type KnownRecords } from './replica-sync.js';
 import { partitionName } from './views.js';
 
@@ -37,7 +36,10 @@ interface PartitionBatch {
 export async function replicate(deps: Deps, records: LogRecord[]): Promise<ReplicateResult> {
   const batches = byPartition(records.filter((record) => record.copy === 'leader'));
   if (batches.length === 0) return { partitions: [] };
-  const isAlive = livenessAt(await deps.brokers.list(), deps.clock.now());
+  // Read once, and only if some partition still needs copying: most batches were
+  // replicated in the produce path already, and then need nothing but the partition read.
+  let liveness: Promise<Liveness> | undefined;
+  const isAlive = (): Promise<Liveness> => (liveness ??= deps.brokers.list().then((heartbeats) => livenessAt(heartbeats, deps.clock.now())));
   return { partitions: await forEachPartition(batches, (batch) => replicatePartition(deps, batch, isAlive)) };
 }
 
@@ -52,7 +54,7 @@ function byPartition(records: readonly LogRecord[]): PartitionBatch[] {
   return [...batches.values()];
 }
 
-async function replicatePartition(deps: Deps, batch: PartitionBatch, isAlive: Liveness): Promise<PartitionReplication> {
+async function replicatePartition(deps: Deps, batch: PartitionBatch, liveness: () => Promise<Liveness>): Promise<PartitionReplication> {
   const partition = await deps.metadata.getPartition(batch.topic, batch.partition);
   const nothingDone: PartitionReplication = {
     topic: batch.topic,
@@ -65,20 +67,16 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, isAlive: Li
   const fromLeader = batch.records.filter((record) => record.replica === partition.leader);
   if (fromLeader.length === 0) return nothingDone;
 
+  const batchEnd = Math.max(...fromLeader.map((record) => record.offset)) + 1;
+  // Committed already (the usual case since acks=all replicates in the produce path): every
+  // ISR member holds offsets below the HW (a member joins only once it reached the HW, and is
+  // never cut below it), so there is nothing to copy; matching followers in a later epoch is
+  // the election's completion's and the next append's business, not this batch's.
+  if (partition.highWatermark >= batchEnd) return nothingDone;
   const known = currentEpochRecords(fromLeader, partition.leaderEpoch);
   // A dead follower cannot receive data; it holds the HW back until it is dropped from the ISR.
-  const followers = inSyncFollowers(partition).filter(isAlive);
+  const followers = inSyncFollowers(partition).filter(await liveness());
   const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
-  const batchEnd = Math.max(...fromLeader.map((record) => record.offset)) + 1;
-  if (alreadyReplicated(partition, states, followers, batchEnd)) {
-    // The usual case since acks=all replicates in the produce path: nothing to write, so no more reads either.
-    return {
-      topic: partition.topic,
-      partition: partition.partition,
-      followerLogEnds: Object.fromEntries(followers.map((follower) => [follower, replicaStateOf(states, follower)!.logEndOffset])),
-      highWatermark: partition.highWatermark,
-    };
-  }
   const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, known, states)));
   return {
     topic: partition.topic,
@@ -86,24 +84,6 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, isAlive: Li
     followerLogEnds: Object.fromEntries(followers.map((follower, i) => [follower, ends[i]!])),
     highWatermark: await advanceHighWatermark(deps, partition),
   };
-}
-
-/**
- * Whether the batch needs nothing from this call: every live in-sync follower is
- * matched in this epoch and holds the records, and the HW covers them. (A dead ISR
- * member holds the HW back, so then the HW does not cover them and the full path runs.)
- */
-function alreadyReplicated(
-  partition: OnlinePartition,
-  states: readonly ReplicaState[],
-  liveFollowers: readonly BrokerId[],
-  batchEnd: number,
-): boolean {
-  if (partition.highWatermark < batchEnd) return false;
-  return liveFollowers.every((follower) => {
-    const state = replicaStateOf(states, follower);
-    return state !== undefined && state.matchedEpoch === partition.leaderEpoch && state.logEndOffset >= batchEnd;
-  });
 }
 
 /**

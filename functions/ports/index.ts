@@ -106,12 +106,10 @@ export interface MetadataStore {
   updateLeadership(topic: string, partition: number, expectedVersion: number, update: LeadershipUpdate): Promise<PartitionMetadata>;
   /**
    * Many updateLeadership writes at once, each applied or refused on its own (not a
-   * transaction), with fewer round trips where the store allows (DynamoDB: 25 conditional
-   * PartiQL updates per BatchExecuteStatement). Each write is conditional on the version of
-   * `partition` (as read, when `update` was decided), like updateLeadership. Returns, in the
-   * writes' order, the partition as written, or null where the condition failed. A written
-   * partition's highWatermark may be older than the stored one (an HW advance does not
-   * change the version). Throws only when the whole request failed.
+   * transaction; DynamoDB: several conditional UpdateItems in flight). Each write is
+   * conditional on the version of `partition` (as read, when `update` was decided), like
+   * updateLeadership. Returns, in the writes' order, the partition as written, or null where
+   * the condition failed. Throws when a write failed for another reason.
    */
   updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>>;
   /**

@@ -240,8 +240,8 @@ async function failoverAtScale(n: number) {
       // The same writes on a table with a leader index like the metadata table's (an election updates it too).
       rawIndexedConditionalUpdatePerSecond: rawIndexed.perSecond,
       rawIndexedNConditionalWritesMs: Math.round(rawIndexedNMs),
-      // The same writes in BatchExecuteStatements of 25, as the detector sends its elections: not the target's
-      // reference (that is N single writes), shown for what batching alone buys on this data plane.
+      // The same writes in BatchExecuteStatements of 25: not the target's reference (that is N single
+      // writes); kept to show that batching buys nothing through this data plane (why the detector writes singly).
       rawBatchedConditionalUpdatePerSecond: rawBatched.perSecond,
       rawBatchedNConditionalWritesMs: Math.round((n / rawBatched.perSecond) * 1000),
       detectionSource: removeAt === undefined ? 'lease expiry (no detector log line seen)' : "the failure detector's REMOVE log line",

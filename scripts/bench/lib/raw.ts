@@ -132,9 +132,9 @@ export function round3(value: number): number {
 }
 
 /**
- * The same conditional writes as rawConditionalUpdateRate with the leader index, sent as the
- * failure detector sends its elections: PartiQL UPDATEs conditional on the version, 25 per
- * BatchExecuteStatement, `inFlight` batches at a time. Also warms DynamoDB Local's PartiQL
+ * The same conditional writes as rawConditionalUpdateRate with the leader index, as PartiQL
+ * UPDATEs conditional on the version, 25 per BatchExecuteStatement, `inFlight` batches at a
+ * time (an alternative the failure detector tried and dropped: slower through the edge). Also warms DynamoDB Local's PartiQL
  * path (its first statement after a start costs a few hundred ms of JVM warm-up), as the
  * raw UpdateItem runs warm theirs.
  */

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { replicate } from '../../../functions/domain/index.js';
 import { ClusterHarness, HEARTBEAT_INTERVAL_MS } from '../../factories/cluster.js';
 
@@ -30,10 +30,14 @@ describe('replicate', () => {
     const batch = cluster.deps.log.drainLeaderAppends();
     await replicate(cluster.deps, batch);
 
+    const reads = { states: vi.spyOn(cluster.deps.metadata, 'getReplicaStates'), brokers: vi.spyOn(cluster.deps.brokers, 'list') };
     const again = await replicate(cluster.deps, batch);
 
-    expect(again.partitions[0]).toMatchObject({ followerLogEnds: { B: 1, C: 1 }, highWatermark: 1 });
+    expect(again.partitions[0]).toMatchObject({ followerLogEnds: {}, highWatermark: 1 });
     expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['a']);
+    // Committed already: the partition read tells, and nothing else is read.
+    expect(reads.states).not.toHaveBeenCalled();
+    expect(reads.brokers).not.toHaveBeenCalled();
   });
 
   it('reads a gap from the leader when the batch starts after the follower\'s log end', async () => {
