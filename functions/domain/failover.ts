@@ -70,7 +70,7 @@ export async function onBrokerGone(
   // elected first, found through the leader index (one query, however large the cluster),
   // then the full listing gives the ISRs to shrink, and only then are the changes completed
   // (followers levelled and HW moved, then every event published). Both kinds of change are
-  // written in batches (changeLeaderships: 25 conditional writes a request).
+  // written in bulk (changeLeaderships: conditional writes, many in flight).
   // bench:scale, N = 1000 (5,000 partitions): with one UpdateItem a change and each election
   // completed before the listing, the 1000th election was written 7.3 s after the detector
   // started and the invocation outlasted its 60 s timeout; the events went out one publish

@@ -58,8 +58,8 @@ export async function changeLeadership(
 }
 
 /**
- * changeLeadership for many partitions, with the first write of each sent in batches
- * (MetadataStore.updateLeaderships: one request for many conditional writes): every
+ * changeLeadership for many partitions, with the first write of each sent in bulk
+ * (MetadataStore.updateLeaderships: many conditional writes in one call): every
  * decision is taken on the partition as given, every write is still conditional on the
  * version it was decided from and applied or refused on its own, and a refused one goes
  * through changeLeadership on a fresh read (re-decided, as after any lost race). Results
