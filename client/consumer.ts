@@ -1,6 +1,9 @@
-import { type LeadershipClient } from './lambda-client.js';
+import { RemoteFunctionError, type ConsumeRequest, type ConsumeResponse, type LeadershipClient } from './lambda-client.js';
 import { MetadataCache } from './metadata.js';
-import { ClientError, withRetries, type RetryOptions } from './retry.js';
+import { ClientError, LEADERSHIP_MOVED_ERROR_TYPES, isRetriable, withRetries, type RetryOptions } from './retry.js';
+
+/** The most partitions the consume function takes in one fetch (functions/domain/limits.ts MAX_PARTITIONS_PER_FETCH). */
+const MAX_PARTITIONS_PER_FETCH = 1000;
 
 export interface TopicPartitionOffset {
   topic: string;
@@ -20,7 +23,7 @@ export interface ConsumerRecord {
 }
 
 export interface ConsumerOptions extends RetryOptions {
-  /** Kafka's default.api.timeout.ms: how long one partition's fetch may keep failing retriably (default 60 000). */
+  /** Kafka's default.api.timeout.ms: how long a poll's fetch may keep failing retriably (default 60 000). */
   defaultApiTimeoutMs?: number;
   /** Kafka's max.poll.records, per partition and poll (default 100, at most 1000). */
   maxPollRecords?: number;
@@ -80,47 +83,90 @@ export class Consumer {
   }
 
   /**
-   * One fetch per assigned partition, in assignment order; returns the committed records
-   * each has from its position (each partition's in offset order; empty when none are new)
-   * and advances the positions past them.
+   * Fetches every assigned partition in one consume call (Kafka's Fetch; up to 1000 a call),
+   * returns the committed records each has from its position (in assignment order, each
+   * partition's in offset order; empty when none are new) and advances the positions past them.
    */
   async poll(): Promise<ConsumerRecord[]> {
     if (this.assignments.length === 0) throw new ClientError('poll: no partitions assigned');
-    const fetched: Array<{ assignment: Assignment; records: ConsumerRecord[] }> = [];
-    for (const assignment of this.assignments) {
-      fetched.push({ assignment, records: await this.fetch(assignment) });
+    const fetched = new Map<Assignment, ConsumerRecord[]>();
+    for (let start = 0; start < this.assignments.length; start += MAX_PARTITIONS_PER_FETCH) {
+      await this.fetch(this.assignments.slice(start, start + MAX_PARTITIONS_PER_FETCH), fetched);
     }
-    for (const { assignment, records } of fetched) {
+    for (const [assignment, records] of fetched) {
       if (records.length > 0) assignment.position = records[records.length - 1].offset + 1;
     }
-    return fetched.flatMap(({ records }) => records);
+    return this.assignments.flatMap((assignment) => fetched.get(assignment) ?? []);
   }
 
-  private fetch({ topic, partition, position }: Assignment): Promise<ConsumerRecord[]> {
+  /**
+   * Fetches the partitions until each is answered, into `fetched`. A partition refused
+   * retriably is fetched again (with its metadata refreshed, or taken from the refusal's
+   * leader hint) with the others still pending; a final refusal of any fails the poll.
+   */
+  private fetch(assignments: Assignment[], fetched: Map<Assignment, ConsumerRecord[]>): Promise<void> {
+    let pending = assignments;
+    const refusals = new Set<unknown>();
     return withRetries(
-      `consume from ${topic}-${partition} at offset ${position}`,
+      `consume from ${describePositions(assignments)}`,
       this.options.defaultApiTimeoutMs ?? 60_000,
       this.options,
       async () => {
-        const leadership = await this.metadata.leadership(topic, partition);
-        const answer = await this.client.consume({
-          topic,
-          partition,
-          offset: position,
-          maxRecords: this.options.maxPollRecords ?? 100,
-          // Offline in the cache: ask without an epoch, so the function says whether a leader is back.
-          ...(leadership.leader === null ? {} : { leaderEpoch: leadership.leaderEpoch }),
-        });
-        this.metadata.observe(topic, partition, answer.leader, answer.leaderEpoch);
-        answer.records.forEach((record, index) => {
-          if (record.offset !== position + index) {
-            throw new ClientError(`${topic}-${partition}: expected offset ${position + index} at index ${index} of a fetch from ${position}, got ${record.offset}`);
+        const asked = await Promise.all(pending.map((assignment) => this.request(assignment)));
+        const answer = await this.client.fetch({ partitions: asked });
+        if (!Array.isArray(answer?.partitions) || answer.partitions.length !== pending.length) {
+          throw new ClientError(`a fetch of ${pending.length} partitions was answered with ${answer?.partitions?.length ?? 'no'} partitions`);
+        }
+        const refused: Array<{ assignment: Assignment; error: RemoteFunctionError }> = [];
+        pending.forEach((assignment, index) => {
+          const result = answer.partitions[index];
+          if (result.topic !== assignment.topic || result.partition !== assignment.partition) {
+            throw new ClientError(`a fetch answered ${result.topic}-${result.partition} where ${assignment.topic}-${assignment.partition} was asked`);
+          }
+          if ('errorType' in result) {
+            refused.push({ assignment, error: new RemoteFunctionError(this.client.outputs.ConsumeFunctionName, result.errorType, result.errorMessage) });
+          } else {
+            fetched.set(assignment, this.records(assignment, result));
           }
         });
-        return answer.records.map((record) => ({ topic, partition, ...record }));
+        const final = refused.find(({ error }) => !isRetriable(error));
+        if (final) throw final.error;
+        for (const { assignment, error } of refused) this.metadata.afterFailure(assignment.topic, assignment.partition, error);
+        pending = refused.map(({ assignment }) => assignment);
+        if (refused.length === 0) return;
+        // Only a move of leadership goes again at once (withRetries): any other refusal backs off for all.
+        const error = (refused.find(({ error }) => !LEADERSHIP_MOVED_ERROR_TYPES.has(error.errorType)) ?? refused[0]).error;
+        refusals.add(error);
+        throw error;
       },
-      (error) => this.metadata.afterFailure(topic, partition, error),
+      (error) => {
+        // The invocation itself failed: every partition's leadership is in doubt only if it says so.
+        if (!refusals.has(error)) for (const { topic, partition } of pending) this.metadata.afterFailure(topic, partition, error);
+      },
     );
+  }
+
+  private async request({ topic, partition, position }: Assignment): Promise<ConsumeRequest> {
+    const leadership = await this.metadata.leadership(topic, partition);
+    return {
+      topic,
+      partition,
+      offset: position,
+      maxRecords: this.options.maxPollRecords ?? 100,
+      // Offline in the cache: ask without an epoch, so the function says whether a leader is back.
+      ...(leadership.leader === null ? {} : { leaderEpoch: leadership.leaderEpoch }),
+    };
+  }
+
+  /** A partition's answer as records, once its leadership is noted and its offsets checked for holes. */
+  private records({ topic, partition, position }: Assignment, answer: ConsumeResponse): ConsumerRecord[] {
+    this.metadata.observe(topic, partition, answer.leader, answer.leaderEpoch);
+    answer.records.forEach((record, index) => {
+      if (record.offset !== position + index) {
+        throw new ClientError(`${topic}-${partition}: expected offset ${position + index} at index ${index} of a fetch from ${position}, got ${record.offset}`);
+      }
+    });
+    return answer.records.map((record) => ({ topic, partition, ...record }));
   }
 
   private find(topic: string, partition: number): Assignment {
@@ -128,4 +174,9 @@ export class Consumer {
     if (!found) throw new ClientError(`${topic}-${partition} is not assigned`);
     return found;
   }
+}
+
+function describePositions(assignments: readonly Assignment[]): string {
+  const named = assignments.slice(0, 3).map(({ topic, partition, position }) => `${topic}-${partition} at offset ${position}`);
+  return assignments.length > 3 ? `${assignments.length} partitions (${named.join(', ')}, ...)` : named.join(', ');
 }

@@ -129,8 +129,16 @@ export class LeadershipClient {
   initProducerId() {
     return this.invoke<InitProducerIdResponse>(this.outputs.InitProducerIdFunctionName, {});
   }
-  consume(request: { topic: string; partition: number; offset?: number; maxRecords?: number; leaderEpoch?: number }) {
+  consume(request: ConsumeRequest) {
     return this.invoke<ConsumeResponse>(this.outputs.ConsumeFunctionName, request);
+  }
+  /**
+   * Kafka's Fetch: many partitions' consumes in one invocation, answered in the order asked,
+   * each with its records or with the error a consume of it alone would have failed with.
+   * `maxBytes`: fetch.max.bytes, for all the records together (default and at most 5 MiB).
+   */
+  fetch(request: { partitions: ConsumeRequest[]; maxBytes?: number }) {
+    return this.invoke<FetchResponse>(this.outputs.ConsumeFunctionName, request);
   }
 
   /** The broker hands its leaderships over, leaves the ISRs and deletes its lease (Kafka's controlled shutdown). */
@@ -205,6 +213,28 @@ export interface ProduceResponse {
 export interface InitProducerIdResponse {
   producerId: number;
   producerEpoch: number;
+}
+
+export interface ConsumeRequest {
+  topic: string;
+  partition: number;
+  offset?: number;
+  maxRecords?: number;
+  /** max.partition.fetch.bytes: key and value bytes, past the first record (default 1 MiB). */
+  maxBytes?: number;
+  leaderEpoch?: number;
+}
+
+export interface FetchResponse {
+  partitions: Array<ConsumeResponse | FetchPartitionError>;
+}
+
+/** A partition of a fetch that was refused: what a consume of it alone would have failed with. */
+export interface FetchPartitionError {
+  topic: string;
+  partition: number;
+  errorType: string;
+  errorMessage: string;
 }
 
 export interface ConsumeResponse {

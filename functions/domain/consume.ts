@@ -3,14 +3,18 @@
  * a consumer never sees a record that a failover could still take back.
  */
 import type { Deps } from '../ports/index.js';
-import { OffsetOutOfRangeError, UnknownLeaderEpochError } from './errors.js';
+import { DomainError, OffsetOutOfRangeError, UnknownLeaderEpochError } from './errors.js';
 import { logEndOffsetOf } from './high-watermark.js';
-import { requireLeader } from './lookup.js';
-import type { BrokerId, LogRecord } from './model.js';
+import { FETCH_READS_IN_FLIGHT } from './limits.js';
+import { leaderOf, requireLeader, requirePartition, unknownPartition } from './lookup.js';
+import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
 import {
+  isFetchRequest,
   isOffsetsForLeaderEpochRequest,
   parseConsumeRequest,
+  parseFetchRequest,
   parseOffsetsForLeaderEpochRequest,
+  type ConsumeRequest,
 } from './requests.js';
 import { partitionName } from './views.js';
 
@@ -35,19 +39,38 @@ const toConsumedRecord = ({ offset, leaderEpoch, key, value, appendedAt }: LogRe
   appendedAt,
 });
 
-/** How many of the records fit `maxBytes` of key and value as JSON; at least one, as in Kafka, so a large record never blocks a consumer. */
-function recordsWithinBytes(records: readonly LogRecord[], maxBytes: number): number {
+/** What max.partition.fetch.bytes counts of a record: its key and value as JSON. */
+const keyAndValueBytes = (record: LogRecord): number =>
+  Buffer.byteLength(JSON.stringify(record.value)) + (record.key === null ? 0 : Buffer.byteLength(JSON.stringify(record.key)));
+
+/** What fetch.max.bytes counts of a record: all of it, as the answer carries it. */
+const answerBytes = (record: ConsumedRecord): number => Buffer.byteLength(JSON.stringify(record));
+
+/**
+ * How many of the records fit `maxBytes` as `bytesOf` counts them. With `atLeastOne`, as in
+ * Kafka, the first always fits, so a large record never blocks a consumer.
+ */
+function recordsWithin<T>(records: readonly T[], maxBytes: number, bytesOf: (record: T) => number, atLeastOne: boolean): number {
   let bytes = 0;
   for (const [i, record] of records.entries()) {
-    bytes += Buffer.byteLength(JSON.stringify(record.value)) + (record.key === null ? 0 : Buffer.byteLength(JSON.stringify(record.key)));
-    if (i > 0 && bytes > maxBytes) return i;
+    bytes += bytesOf(record);
+    if (bytes > maxBytes && (i > 0 || !atLeastOne)) return i;
   }
   return records.length;
 }
 
 export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult> {
   const request = parseConsumeRequest(input);
-  const partition = await requireLeader(deps, request);
+  return readFromLeader(deps, await requirePartition(deps, request.topic, request.partition), request);
+}
+
+/**
+ * One partition's answer, from its metadata as read: refused unless it has a leader and the
+ * request named its current epoch (or none), else its records from `request.offset` below the
+ * high watermark, at most maxRecords and (past the first) maxBytes of them.
+ */
+async function readFromLeader(deps: Deps, stored: PartitionMetadata, request: ConsumeRequest): Promise<ConsumeResult> {
+  const partition = leaderOf(stored, request.currentLeaderEpoch);
   const { highWatermark } = partition;
   if (request.offset > highWatermark) {
     throw new OffsetOutOfRangeError(
@@ -56,7 +79,7 @@ export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult
   }
   const end = Math.min(highWatermark, request.offset + request.maxRecords);
   const read = await deps.log.read(partition.topic, partition.partition, partition.leader, request.offset, end);
-  const records = read.slice(0, recordsWithinBytes(read, request.maxBytes));
+  const records = read.slice(0, recordsWithin(read, request.maxBytes, keyAndValueBytes, true));
   return {
     topic: partition.topic,
     partition: partition.partition,
@@ -68,6 +91,75 @@ export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult
     // may not have reached the high watermark yet, and the consumer must not skip what it writes there next.
     nextOffset: request.offset + records.length,
   };
+}
+
+/**
+ * A partition of a fetch that was refused, with the error a consume of it alone would have
+ * failed with (errorType is the error's name, as Lambda reports a function error), so the
+ * client treats it alike: e.g. FencedLeaderEpochError with the current leader named.
+ */
+export interface FetchPartitionError {
+  topic: string;
+  partition: number;
+  errorType: string;
+  errorMessage: string;
+}
+
+export interface FetchResult {
+  /** One per partition asked for, in the order asked. */
+  partitions: Array<ConsumeResult | FetchPartitionError>;
+}
+
+export const isFetchPartitionError = (answer: ConsumeResult | FetchPartitionError): answer is FetchPartitionError =>
+  'errorType' in answer;
+
+/**
+ * Kafka's Fetch: many partitions' consumes in one call, each answered or refused on its own
+ * exactly as a consume of it alone would be (leader, KIP-320 epoch, offset range, limits).
+ * The partitions' metadata is read in bulk, strongly consistent item by item (not a snapshot:
+ * each partition is fenced by its own epoch, as each is on its own leader in Kafka). Logs are
+ * read a few partitions at a time, in the order asked, until `maxBytes` is spent; the first
+ * records of the answer always fit, so a fetch makes progress. A request that fails
+ * validation reads nothing; a fault (not a domain refusal) fails the whole fetch.
+ */
+export async function fetch(deps: Deps, input: unknown): Promise<FetchResult> {
+  const request = parseFetchRequest(input);
+  const stored = await deps.metadata.getPartitions(request.partitions);
+  const answers: Array<ConsumeResult | FetchPartitionError> = [];
+  let bytesLeft = request.maxBytes;
+  for (let start = 0; start < request.partitions.length; start += FETCH_READS_IN_FLIGHT) {
+    const wave = request.partitions.slice(start, start + FETCH_READS_IN_FLIGHT).map((asked, i) => {
+      const partition = stored[start + i];
+      // A spent budget reads nothing more, but still answers (epoch, HW) or refuses each partition.
+      const limited = bytesLeft > 0 ? asked : { ...asked, maxRecords: 0 };
+      return refusalAsAnswer(asked, () =>
+        partition ? readFromLeader(deps, partition, limited) : unknownPartition(deps, asked.topic, asked.partition),
+      );
+    });
+    for (const [i, answer] of (await Promise.all(wave)).entries()) {
+      if (!isFetchPartitionError(answer)) {
+        answer.records = answer.records.slice(0, recordsWithin(answer.records, bytesLeft, answerBytes, answers.every(noRecords)));
+        answer.nextOffset = request.partitions[start + i].offset + answer.records.length;
+        bytesLeft -= answer.records.reduce((sum, record) => sum + answerBytes(record), 0);
+      }
+      answers.push(answer);
+    }
+  }
+  return { partitions: answers };
+}
+
+const noRecords = (answer: ConsumeResult | FetchPartitionError): boolean => isFetchPartitionError(answer) || answer.records.length === 0;
+
+async function refusalAsAnswer(
+  asked: ConsumeRequest,
+  serve: () => Promise<ConsumeResult>,
+): Promise<ConsumeResult | FetchPartitionError> {
+  try {
+    return await serve();
+  } catch (error) {
+    if (!(error instanceof DomainError)) throw error;
+    return { topic: asked.topic, partition: asked.partition, errorType: error.name, errorMessage: error.message };
+  }
 }
 
 export interface OffsetsForLeaderEpochResult {
@@ -124,7 +216,11 @@ export async function offsetsForLeaderEpoch(deps: Deps, input: unknown): Promise
   };
 }
 
-/** What the consume function serves: records, or with `offsetsForLeaderEpoch` given, that epoch's end offset. */
-export function serveConsumer(deps: Deps, input: unknown): Promise<ConsumeResult | OffsetsForLeaderEpochResult> {
+/**
+ * What the consume function serves: one partition's records; with `partitions`, a fetch of
+ * many; with `offsetsForLeaderEpoch`, that epoch's end offset.
+ */
+export function serveConsumer(deps: Deps, input: unknown): Promise<ConsumeResult | FetchResult | OffsetsForLeaderEpochResult> {
+  if (isFetchRequest(input)) return fetch(deps, input);
   return isOffsetsForLeaderEpochRequest(input) ? offsetsForLeaderEpoch(deps, input) : consume(deps, input);
 }

@@ -27,16 +27,22 @@ export { clipToLogEnd, decideSequence, withRecords, type IdempotentBatch, type S
 export { replicate, type PartitionReplication, type ReplicateResult } from './replicate.js';
 export {
   consume,
+  fetch,
+  isFetchPartitionError,
   offsetsForLeaderEpoch,
   serveConsumer,
   type ConsumedRecord,
   type ConsumeResult,
+  type FetchPartitionError,
+  type FetchResult,
   type OffsetsForLeaderEpochResult,
 } from './consume.js';
 
 export {
+  isFetchRequest,
   isOffsetsForLeaderEpochRequest,
   parseConsumeRequest,
+  parseFetchRequest,
   parseControlledShutdownRequest,
   parseCreateTopicRequest,
   parseOffsetsForLeaderEpochRequest,
@@ -48,6 +54,7 @@ export {
   type Acks,
   type ConsumeRequest,
   type ControlledShutdownRequest,
+  type FetchRequest,
   type OffsetsForLeaderEpochRequest,
   type PreferredLeaderRequest,
   type CreateTopicRequest,

@@ -26,6 +26,17 @@ export const DEFAULT_BYTES_PER_CONSUME = 1024 * 1024;
 export const MAX_BYTES_PER_CONSUME = 5 * 1024 * 1024;
 
 /**
+ * A fetch of many partitions in one call (Kafka's Fetch request): at most this many
+ * partitions, and at most `maxBytes` (Kafka's fetch.max.bytes, here at most and by default
+ * MAX_BYTES_PER_FETCH) of records in all, each counted as the JSON the answer carries, so
+ * the answer stays under Lambda's 6 MB however many partitions and records it holds.
+ */
+export const MAX_PARTITIONS_PER_FETCH = 1000;
+export const MAX_BYTES_PER_FETCH = 5 * 1024 * 1024;
+/** Partitions whose records a fetch reads from the log at once. */
+export const FETCH_READS_IN_FLIGHT = 8;
+
+/**
  * How often a conditional write is re-decided after losing a race. Each loss
  * means someone else changed the item, so a handful is plenty; past that the
  * trigger (stream record, client) retries with fresh state.

@@ -15,7 +15,7 @@ export async function requireTopic(deps: Deps, topic: string): Promise<TopicConf
 }
 
 /** Reads the topic only to explain a missing partition, keeping the topic read off the hot path. */
-async function unknownPartition(deps: Deps, topic: string, partition: number): Promise<never> {
+export async function unknownPartition(deps: Deps, topic: string, partition: number): Promise<never> {
   const config = await requireTopic(deps, topic);
   throw new UnknownTopicError(
     `partition ${partition} does not exist: topic "${topic}" has partitions 1 to ${config.partitions}`,
@@ -38,14 +38,18 @@ export interface LeaderRequest {
  * on a leader that may have been deposed, and must look the leader up again.
  */
 export async function requireLeader(deps: Deps, request: LeaderRequest): Promise<OnlinePartition> {
-  const partition = await requirePartition(deps, request.topic, request.partition);
+  return leaderOf(await requirePartition(deps, request.topic, request.partition), request.currentLeaderEpoch);
+}
+
+/** The partition as read, if it has a leader and the client named its current epoch (or none). */
+export function leaderOf(partition: PartitionMetadata, currentLeaderEpoch: number | undefined): OnlinePartition {
   if (!isOnline(partition)) {
     throw new PartitionOfflineError(
       `partition ${partitionName(partition)} has no leader: ` +
         `none of its in-sync replicas ${brokerList(partition.isr)} is alive`,
     );
   }
-  requireCurrentEpoch(partition, request.currentLeaderEpoch);
+  requireCurrentEpoch(partition, currentLeaderEpoch);
   return partition;
 }
 

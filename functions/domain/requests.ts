@@ -13,6 +13,8 @@ import {
   MAX_RECORD_BYTES,
   MAX_BYTES_PER_CONSUME,
   DEFAULT_BYTES_PER_CONSUME,
+  MAX_BYTES_PER_FETCH,
+  MAX_PARTITIONS_PER_FETCH,
   MAX_SEQUENCE,
   MAX_RECORDS_PER_CONSUME,
   MAX_RECORDS_PER_PRODUCE,
@@ -280,5 +282,46 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
     maxBytes:
       optional(fields.maxBytes, (v) => expectInteger(v, 'maxBytes', { min: 1, max: MAX_BYTES_PER_CONSUME })) ?? DEFAULT_BYTES_PER_CONSUME,
     currentLeaderEpoch: expectCurrentLeaderEpoch(fields),
+  };
+}
+
+export interface FetchRequest {
+  /** In the order the answer keeps; each is a consume request of its own (epoch, offset, limits). */
+  partitions: ConsumeRequest[];
+  /** Kafka's fetch.max.bytes: the records of all partitions together, each counted as the JSON the answer carries. */
+  maxBytes: number;
+}
+
+/** A consume of many partitions at once (Kafka's Fetch): `{ partitions: [...] }`. */
+export const isFetchRequest = (input: unknown): boolean =>
+  typeof input === 'object' && input !== null && !Array.isArray(input) && 'partitions' in input;
+
+export function parseFetchRequest(input: unknown): FetchRequest {
+  const fields = expectObject(input, 'request');
+  for (const single of ['topic', 'partition'] as const) {
+    if (fields[single] !== undefined) {
+      throw new ValidationError(`a fetch names its partitions in "partitions" only; "${single}" belongs to a consume of one partition`);
+    }
+  }
+  const partitions = expectArray(fields.partitions, 'partitions', { min: 1, max: MAX_PARTITIONS_PER_FETCH }).map((entry, index) => {
+    try {
+      return parseConsumeRequest(entry);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ValidationError(`partitions[${index}]: ${error.message}`);
+      throw error;
+    }
+  });
+  const seen = new Map<string, number>();
+  partitions.forEach(({ topic, partition }, index) => {
+    const key = `${topic}#${partition}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new ValidationError(`partitions[${index}] asks for ${topic}-${partition} again (as partitions[${earlier}] did); name each partition once`);
+    }
+    seen.set(key, index);
+  });
+  return {
+    partitions,
+    maxBytes: optional(fields.maxBytes, (v) => expectInteger(v, 'maxBytes', { min: 1, max: MAX_BYTES_PER_FETCH })) ?? MAX_BYTES_PER_FETCH,
   };
 }

@@ -89,6 +89,11 @@ export interface MetadataStore {
   createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void>;
   /** Strongly consistent. */
   getPartition(topic: string, partition: number): Promise<PartitionMetadata | null>;
+  /**
+   * Many getPartition reads in one go, answered in the order asked (null where missing).
+   * Each is strongly consistent, but together they are no snapshot (DynamoDB: BatchGetItem).
+   */
+  getPartitions(keys: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<PartitionMetadata | null>>;
   /** All partitions, or those of one topic; sorted by topic, then partition (domain/partitions byTopicAndPartition). */
   listPartitions(topic?: string): Promise<PartitionMetadata[]>;
   /**

@@ -214,6 +214,31 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.metadata.listReplicaStates(fresh('ghost'))).toEqual([]);
       });
 
+      it('reads many partitions at once, in the order asked, null where missing, each as last written', async () => {
+        const topic = fresh('orders');
+        const other = fresh('logs');
+        // 150 partitions: more than one BatchGetItem (100 keys) holds.
+        const fixture = await createTopic(topic, 150, ['A', 'B']);
+        const second = await createTopic(other, 1, ['A']);
+        const first = fixture.partitions[0];
+        const moved = await stores.metadata.updateLeadership(topic, 1, first.version, {
+          leader: 'B',
+          leaderEpoch: first.leaderEpoch + 1,
+          isr: ['B'],
+          state: 'ONLINE',
+          lastChange: change('LEADER_FAILED'),
+        });
+        const asked = [
+          { topic: other, partition: 1 },
+          { topic, partition: 151 },
+          ...Array.from({ length: 150 }, (_, i) => ({ topic, partition: 150 - i })),
+          { topic: fresh('ghost'), partition: 1 },
+        ];
+        const read = await stores.metadata.getPartitions(asked);
+        expect(read).toEqual([second.partitions[0], null, ...[...fixture.partitions.slice(1)].reverse(), moved, null]);
+        expect(await stores.metadata.getPartitions([])).toEqual([]);
+      });
+
       it('lists topics by name and partitions by topic then number', async () => {
         const second = fresh('zz');
         const first = fresh('aa');

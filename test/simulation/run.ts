@@ -15,6 +15,7 @@ import {
   UnknownProducerIdError,
 } from '../../functions/domain/errors.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
+import { consumeThroughFetch } from './fetch.js';
 import type { Deps } from '../../functions/ports/index.js';
 import { check } from './checker.js';
 import { emptyHistory, type FinalPartition, type History, type Violation } from './history.js';
@@ -525,7 +526,11 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       await scheduler.spawn(
         `consume:c${index}:${TOPIC}-${partition}@${offset}${currentLeaderEpoch === undefined ? '' : `e${currentLeaderEpoch}`}`,
         'consume',
-        () => domain.consume(deps, { topic: TOPIC, partition, offset, maxRecords: rng.between(1, 8), currentLeaderEpoch }),
+        () => {
+          const request = { topic: TOPIC, partition, offset, maxRecords: rng.between(1, 8), currentLeaderEpoch };
+          // Odd consumers read through a fetch (many partitions' consume in one call), so it is judged too.
+          return index % 2 === 1 ? consumeThroughFetch(deps, request) : domain.consume(deps, request);
+        },
         (outcome) => {
           state.busy = false;
           if (!outcome.ok) {

@@ -3,6 +3,7 @@
  * `partition#<6 digits>` | `replica#<6 digits>#<brokerId>`).
  */
 import {
+  BatchGetCommand,
   GetCommand,
   UpdateCommand,
   paginateQuery,
@@ -52,6 +53,10 @@ const metadataItemAbsent = itemAbsent('pk', 'topic metadata item');
  * between round trips (the raw rate doubles from 1 to 16 in flight, bench:runtime).
  */
 const LEADERSHIP_WRITES_IN_FLIGHT = 16;
+
+/** DynamoDB's limit on the keys of one BatchGetItem. */
+const MAX_BATCH_GET_KEYS = 100;
+const MAX_BATCH_GET_ATTEMPTS = 8;
 
 /**
  * Items read per page of a listing (Query, Scan). DynamoDB's own page limit is 1 MB, which on
@@ -121,6 +126,44 @@ export class DynamoMetadataStore implements MetadataStore {
   async getPartition(topic: string, partition: number): Promise<PartitionMetadata | null> {
     const item = await this.getItem(partitionKey(topic, partition));
     return item ? partitionFromItem(item) : null;
+  }
+
+  async getPartitions(keys: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<PartitionMetadata | null>> {
+    const unique = [...new Map(keys.map(({ topic, partition }) => [`${topic}#${partition}`, partitionKey(topic, partition)])).values()];
+    const found = new Map<string, PartitionMetadata>();
+    const chunks: Item[][] = [];
+    for (let start = 0; start < unique.length; start += MAX_BATCH_GET_KEYS) chunks.push(unique.slice(start, start + MAX_BATCH_GET_KEYS));
+    await Promise.all(
+      chunks.map(async (chunk) => {
+        for (const item of await this.batchGet(chunk)) {
+          const partition = partitionFromItem(item);
+          found.set(`${partition.topic}#${partition.partition}`, partition);
+        }
+      }),
+    );
+    return keys.map(({ topic, partition }) => found.get(`${topic}#${partition}`) ?? null);
+  }
+
+  /**
+   * One BatchGetItem of up to 100 keys, strongly consistent, until every key was served:
+   * DynamoDB may leave some unprocessed (throughput, 16 MB), which are asked again after a
+   * short backoff; a batch that keeps coming back unserved is a fault.
+   */
+  private async batchGet(keys: Item[]): Promise<Item[]> {
+    const items: Item[] = [];
+    let pending: Item[] = keys;
+    for (let attempt = 1; pending.length > 0; attempt += 1) {
+      if (attempt > MAX_BATCH_GET_ATTEMPTS) {
+        throw new Error(`BatchGetItem on ${this.tableName}: ${pending.length} keys still unprocessed after ${MAX_BATCH_GET_ATTEMPTS} attempts`);
+      }
+      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
+      const { Responses, UnprocessedKeys } = await this.client.send(
+        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
+      );
+      items.push(...((Responses?.[this.tableName] ?? []) as Item[]));
+      pending = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
+    }
+    return items;
   }
 
   async listPartitions(topic?: string): Promise<PartitionMetadata[]> {

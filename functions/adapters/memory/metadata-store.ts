@@ -44,6 +44,13 @@ export class MemoryMetadataStore implements MetadataStore {
     return stored ? copyOf(stored) : null;
   }
 
+  async getPartitions(keys: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<PartitionMetadata | null>> {
+    // One read after another, each its own step for the simulation: a batch read is no snapshot.
+    const partitions: Array<PartitionMetadata | null> = [];
+    for (const { topic, partition } of keys) partitions.push(await this.getPartition(topic, partition));
+    return partitions;
+  }
+
   async listPartitions(topic?: string): Promise<PartitionMetadata[]> {
     await this.tables.yieldPoint('metadata.listPartitions');
     return [...this.tables.partitions.values()]

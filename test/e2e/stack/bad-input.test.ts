@@ -88,6 +88,17 @@ describe('bad input to the deployed functions', () => {
     await expectRefused(fn, { topic, partition: 1, offset: 99 }, 'OffsetOutOfRangeError', /99/);
   });
 
+  it('fetch: no partitions, a partition twice, a bad entry, too many bytes: refused whole, naming the problem', async () => {
+    const fn = target.outputs.ConsumeFunctionName;
+    await expectRefused(fn, { partitions: [] }, 'ValidationError', /"partitions" must be an array of 1 to 1000 items/);
+    await expectRefused(fn, { partitions: [{ topic, partition: 1 }, { topic, partition: 1, offset: 1 }] }, 'ValidationError', /partitions\[1\] asks for .*-1 again/);
+    await expectRefused(fn, { partitions: [{ topic, partition: 1 }, { topic, partition: 2, leaderEpoch: -1 }] }, 'ValidationError', /partitions\[1\]: "leaderEpoch" must be an integer >= 0, got -1/);
+    await expectRefused(fn, { partitions: [{ topic, partition: 1 }], maxBytes: 6_000_000 }, 'ValidationError', /maxBytes/);
+    // A partition that does not exist is one refused partition, not a refused fetch.
+    const answer = await client.fetch({ partitions: [{ topic: uniqueTopic('ghost'), partition: 1 }, { topic, partition: 1 }] });
+    expect(answer.partitions.map((p) => ('errorType' in p ? p.errorType : p.records.length))).toEqual(['UnknownTopicError', 1]);
+  });
+
   it('reports a handler error to the AWS CLI as a Lambda FunctionError with errorType and errorMessage', async () => {
     const result = await invokeWithAwsCli(target, target.outputs.CreateTopicFunctionName, { topic: 'x', partitions: -1, replicationFactor: 1 });
     expect(result.statusCode).toBe(200);

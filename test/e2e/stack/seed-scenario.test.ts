@@ -113,6 +113,30 @@ describe('seed scenario: brokers A-D, topic 4x2, A dies', () => {
     expect(body.nextOffset).toBe(acked.get(1)!.length);
   });
 
+  it('answers a fetch of all four partitions in one invoke: B for 1, and the stale epoch named for 1 refused alone (AWS CLI)', async () => {
+    const result = await invokeWithAwsCli(target, target.outputs.ConsumeFunctionName, {
+      partitions: [
+        { topic, partition: 4, offset: 0, currentLeaderEpoch: 0 },
+        { topic, partition: 1, offset: 0 },
+        { topic, partition: 2, offset: 3 },
+        { topic, partition: 3, offset: 0, currentLeaderEpoch: 0 },
+      ],
+    });
+    expect(result.functionError).toBeUndefined();
+    const body = result.body as { partitions: Array<{ partition: number; leader?: string; records?: Array<{ value: string }>; errorType?: string }> };
+    expect(body.partitions.map((answer) => [answer.partition, answer.leader, answer.records?.map((record) => record.value)])).toEqual([
+      [4, 'D', acked.get(4)],
+      [1, 'B', acked.get(1)],
+      [2, 'B', acked.get(2)!.slice(3)],
+      [3, 'C', acked.get(3)],
+    ]);
+    const stale = await client.fetch({ partitions: [{ topic, partition: 1, leaderEpoch: 0 }, { topic, partition: 2, offset: 5 }] });
+    expect(stale.partitions).toEqual([
+      { topic, partition: 1, errorType: 'FencedLeaderEpochError', errorMessage: expect.stringMatching(/\[current leader B epoch 1\]/) },
+      expect.objectContaining({ partition: 2, leader: 'B', records: [], nextOffset: 5 }),
+    ]);
+  });
+
   it('accepts produces to partition 1 at B under the new epoch and refuses the old epoch', async () => {
     const ack = await client.produce({ topic, partition: 1, records: [{ value: 'p1-after-failover' }] });
     expect(ack).toMatchObject({ leader: 'B', leaderEpoch: 1, baseOffset: acked.get(1)!.length });

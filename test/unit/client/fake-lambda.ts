@@ -33,7 +33,7 @@ export type Fault = { errorType: string; message?: string } | { throws: Error } 
 
 /**
  * A fake Lambda API over one in-memory topic: describe, produce (epoch-checked, as the
- * functions check it) and consume (below the high watermark = every appended record).
+ * functions check it) and consume, of one partition or a fetch of many (below the high watermark = every appended record).
  * Faults are queued per function; every call is recorded. No network.
  */
 export class FakeLambda {
@@ -120,12 +120,18 @@ export class FakeLambda {
         return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, baseOffset, lastOffset: state.records.length - 1, highWatermark: state.records.length };
       }
       case fakeOutputs.ConsumeFunctionName: {
-        const state = this.requireLeader(payload);
-        const offset = (payload.offset as number | undefined) ?? 0;
-        if (offset > state.records.length) throw named('OffsetOutOfRangeError', `offset ${offset} is beyond the high watermark ${state.records.length}`);
-        const end = Math.min(state.records.length, offset + ((payload.maxRecords as number | undefined) ?? 100));
-        const records = state.records.slice(offset, end).map((record, index) => ({ offset: offset + index, appendedAt: 0, ...record }));
-        return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, highWatermark: state.records.length, records, nextOffset: offset + records.length };
+        if (!Array.isArray(payload.partitions)) return this.consumeOne(payload);
+        // A fetch: each partition answered or refused on its own, as the consume function does.
+        return {
+          partitions: (payload.partitions as Array<Record<string, unknown>>).map((asked) => {
+            try {
+              return this.consumeOne(asked);
+            } catch (error) {
+              const refusal = error as Error;
+              return { topic: asked.topic, partition: asked.partition, errorType: refusal.name, errorMessage: refusal.message };
+            }
+          }),
+        };
       }
       case fakeOutputs.HeartbeatFunctionName:
         return { brokerId: payload.brokerId, incarnation: 1, deadlineMs: 6000, expiresAt: 6, rejoined: false, sweptBrokers: [] };
@@ -134,6 +140,22 @@ export class FakeLambda {
       default:
         throw named('ResourceNotFoundException', `Function not found: ${functionName}`);
     }
+  }
+
+  private consumeOne(payload: Record<string, unknown>) {
+    const state = this.requireLeader(payload);
+    const offset = (payload.offset as number | undefined) ?? 0;
+    if (offset > state.records.length) throw named('OffsetOutOfRangeError', `offset ${offset} is beyond the high watermark ${state.records.length}`);
+    const end = Math.min(state.records.length, offset + ((payload.maxRecords as number | undefined) ?? 100));
+    const records = state.records.slice(offset, end).map((record, index) => ({ offset: offset + index, appendedAt: 0, ...record }));
+    return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, highWatermark: state.records.length, records, nextOffset: offset + records.length };
+  }
+
+  /** Every partition the consume function was asked for, one entry per partition of each fetch (or consume), in call order. */
+  consumedPartitions(): Array<Record<string, unknown>> {
+    return this.callsTo(fakeOutputs.ConsumeFunctionName).flatMap(({ payload }) =>
+      Array.isArray(payload.partitions) ? (payload.partitions as Array<Record<string, unknown>>) : [payload],
+    );
   }
 
   private requireLeader(payload: Record<string, unknown>): FakePartition {

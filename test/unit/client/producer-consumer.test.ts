@@ -257,7 +257,16 @@ describe('Consumer', () => {
     expect(await consumer.poll()).toEqual([]);
     lambda.append(1, 'd');
     expect((await consumer.poll()).map((record) => record.value)).toEqual(['d']);
-    expect(lambda.callsTo(CONSUME).map((call) => call.payload.leaderEpoch)).toEqual([0, 0, 0, 0, 0, 0]);
+    // One fetch a poll, for both partitions, each naming its cached epoch.
+    expect(lambda.callsTo(CONSUME)).toHaveLength(3);
+    expect(lambda.consumedPartitions().map((asked) => [asked.partition, asked.leaderEpoch])).toEqual([
+      [1, 0],
+      [2, 0],
+      [1, 0],
+      [2, 0],
+      [1, 0],
+      [2, 0],
+    ]);
   });
 
   it('reads on through a failover without a gap or a duplicate', async () => {
@@ -284,7 +293,7 @@ describe('Consumer', () => {
     expect(seen).toEqual([0, 1, 2, 3, 4, 5]);
     expect(consumer.position('orders', 1)).toBe(6);
     expect(clock.sleeps).toEqual([100, 200, 400]);
-    expect(lambda.callsTo(CONSUME).map((call) => [call.payload.offset, call.payload.leaderEpoch ?? 'none'])).toEqual([
+    expect(lambda.consumedPartitions().map((asked) => [asked.offset, asked.leaderEpoch ?? 'none'])).toEqual([
       [0, 0],
       [3, 0], // StaleEpochError: epoch 1 is offline
       [3, 'none'], // offline in the metadata: asked without an epoch, PartitionOfflineError
@@ -293,6 +302,32 @@ describe('Consumer', () => {
       [6, 2],
       [6, 2],
     ]);
+  });
+
+  it('fetches again only the partitions refused, at once when their leadership moved, keeping what the others answered', async () => {
+    const { lambda, client, clock, retry } = setup(3);
+    lambda.append(1, 'a');
+    lambda.append(2, 'x');
+    lambda.append(3, 'p');
+    const consumer = new Consumer(client, retry);
+    consumer.assign([1, 2, 3].map((partition) => ({ topic: 'orders', partition })));
+    expect(await consumer.poll()).toHaveLength(3);
+    lambda.elect(2, 'B');
+    lambda.append(1, 'b');
+    lambda.append(2, 'y');
+    const records = await consumer.poll();
+    expect(records.map((record) => [record.partition, record.value])).toEqual([
+      [1, 'b'],
+      [2, 'y'],
+    ]);
+    expect(lambda.callsTo(CONSUME).map((call) => (call.payload.partitions as Array<{ partition: number }>).map((asked) => asked.partition))).toEqual([
+      [1, 2, 3],
+      [1, 2, 3], // partition 2 refused: StaleEpochError
+      [2], // described again, and fetched at once under epoch 1
+    ]);
+    expect(lambda.consumedPartitions().at(-1)).toMatchObject({ partition: 2, offset: 1, leaderEpoch: 1 });
+    expect(clock.sleeps).toEqual([]);
+    expect([1, 2, 3].map((partition) => consumer.position('orders', partition))).toEqual([2, 2, 1]);
   });
 
   it('surfaces a partition offline for longer than default.api.timeout.ms as ClientTimeoutError', async () => {
@@ -315,7 +350,7 @@ describe('Consumer', () => {
     lambda.append(1, 'b');
     const records = await consumer.poll();
     expect(records.map((record) => [record.offset, record.value])).toEqual([[1, 'b']]);
-    expect(lambda.callsTo(CONSUME).map((call) => [call.payload.offset, call.payload.leaderEpoch])).toEqual([
+    expect(lambda.consumedPartitions().map((asked) => [asked.offset, asked.leaderEpoch])).toEqual([
       [0, 0],
       [1, 0],
       [1, 1],
@@ -332,7 +367,12 @@ describe('Consumer', () => {
     await consumer.poll();
     lambda.elect(1, 'B');
     await consumer.poll();
-    expect(seen.map(({ functionName, error, answer }) => [functionName, error instanceof RemoteFunctionError ? error.errorType : (answer as { leader?: string }).leader ?? 'described'])).toEqual([
+    // A refused partition is an answer of the fetch, not a failed invoke.
+    const outcome = (answer: unknown) => {
+      const [partition] = (answer as { partitions?: Array<{ leader?: string; errorType?: string }> }).partitions ?? [];
+      return partition ? (partition.leader ?? partition.errorType) : 'described';
+    };
+    expect(seen.map(({ functionName, error, answer }) => [functionName, error instanceof RemoteFunctionError ? error.errorType : outcome(answer)])).toEqual([
       [DESCRIBE, 'described'],
       [CONSUME, 'A'],
       [CONSUME, 'StaleEpochError'],
@@ -340,7 +380,7 @@ describe('Consumer', () => {
       [CONSUME, 'B'],
     ]);
     for (const record of seen) expect(record.endedAt).toBeGreaterThanOrEqual(record.startedAt);
-    expect(seen[1].payload).toMatchObject({ topic: 'orders', partition: 1, offset: 0, leaderEpoch: 0 });
+    expect(seen[1].payload).toMatchObject({ partitions: [{ topic: 'orders', partition: 1, offset: 0, leaderEpoch: 0 }] });
   });
 
   it('advances no position when a poll fails, so the next poll repeats nothing and skips nothing', async () => {
@@ -355,9 +395,14 @@ describe('Consumer', () => {
     await consumer.poll(); // fills the metadata cache
     lambda.append(1, 'b');
     lambda.failNext(CONSUME, { errorType: 'ReplicationTimeoutError' }, { errorType: 'ValidationError' });
-    // Partition 1 retries and succeeds, partition 2 fails for good: the poll throws, positions stay.
+    // The fetch fails retriably, then for good: the poll throws, positions stay.
     await expect(consumer.poll()).rejects.toMatchObject({ errorType: 'ValidationError' });
     expect(consumer.position('orders', 1)).toBe(1);
+    // Partition 1 is answered, partition 2 refused for good (past its high watermark): no position moves either.
+    consumer.seek('orders', 2, 5);
+    await expect(consumer.poll()).rejects.toMatchObject({ errorType: 'OffsetOutOfRangeError' });
+    expect(consumer.position('orders', 1)).toBe(1);
+    consumer.seek('orders', 2, 1);
     expect((await consumer.poll()).map((record) => record.value)).toEqual(['b']);
   });
 
@@ -372,8 +417,8 @@ describe('Consumer', () => {
         transport: async (fn, payload) => {
           const outcome = await transport(fn, payload);
           if (fn !== CONSUME) return outcome;
-          const body = JSON.parse(outcome.payload) as { records: Array<{ offset: number }> };
-          body.records[1].offset = 5;
+          const body = JSON.parse(outcome.payload) as { partitions: Array<{ records: Array<{ offset: number }> }> };
+          body.partitions[0].records[1].offset = 5;
           return { payload: JSON.stringify(body) };
         },
       }),
