@@ -36,7 +36,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BrokerSimulator } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
-import { RemoteFunctionError, type ConsumeResponse, type InvokeRecord, type LeadershipClient } from '../../client/lambda-client.js';
+import { RemoteFunctionError, type ConsumeResponse, type FetchResponse, type InvokeRecord, type LeadershipClient } from '../../client/lambda-client.js';
 import type { CallerStats } from '../../localcloud/fair-share.js';
 import { Producer } from '../../client/producer.js';
 import { summarize } from '../../test/support/stats.js';
@@ -139,8 +139,11 @@ function consumeCallOf(kind: ConsumeCall['kind'], record: InvokeRecord): Consume
   const { startedAt, endedAt, answer, error } = record;
   if (error !== undefined) return { kind, startedAt, endedAt, outcome: error instanceof RemoteFunctionError ? error.errorType : (error as Error).name };
   if (kind === 'describe') return { kind, startedAt, endedAt, outcome: 'ok' };
-  const { leader, records } = answer as ConsumeResponse;
-  return { kind, startedAt, endedAt, outcome: 'ok', leader, records: records.length };
+  // The consumer polls with a fetch of its one partition: a refusal is that partition's answer.
+  const fetched = answer as FetchResponse | ConsumeResponse;
+  const partition = 'partitions' in fetched ? fetched.partitions[0] : fetched;
+  if ('errorType' in partition) return { kind, startedAt, endedAt, outcome: partition.errorType };
+  return { kind, startedAt, endedAt, outcome: 'ok', leader: partition.leader, records: partition.records.length };
 }
 
 /** Per caller over a window: requests/s, mean queueing and service per request (ms), and the share of the window DynamoDB Local was busy for it. */
