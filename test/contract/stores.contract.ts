@@ -237,6 +237,8 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         const read = await stores.metadata.getPartitions(asked);
         expect(read).toEqual([second.partitions[0], null, ...[...fixture.partitions.slice(1)].reverse(), moved, null]);
         expect(await stores.metadata.getPartitions([])).toEqual([]);
+        expect(await stores.metadata.getPartitions([{ topic, partition: 1 }])).toEqual([moved]);
+        expect(await stores.metadata.getPartitions([{ topic, partition: 151 }])).toEqual([null]);
       });
 
       it('lists topics by name and partitions by topic then number', async () => {

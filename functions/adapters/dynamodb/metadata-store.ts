@@ -130,6 +130,12 @@ export class DynamoMetadataStore implements MetadataStore {
 
   async getPartitions(keys: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<PartitionMetadata | null>> {
     const unique = [...new Map(keys.map(({ topic, partition }) => [`${topic}#${partition}`, partitionKey(topic, partition)])).values()];
+    // One partition (a consumer of one): a GetItem, as a consume of it alone costs.
+    if (unique.length === 1) {
+      const item = await this.getItem(unique[0]);
+      const partition = item ? partitionFromItem(item) : null;
+      return keys.map(() => partition);
+    }
     const found = new Map<string, PartitionMetadata>();
     const chunks: Item[][] = [];
     for (let start = 0; start < unique.length; start += MAX_BATCH_GET_KEYS) chunks.push(unique.slice(start, start + MAX_BATCH_GET_KEYS));
