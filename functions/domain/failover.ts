@@ -78,15 +78,18 @@ export async function onBrokerGone(
   // (moto, whose FIFO sends cost ~25 ms a message) off the data plane's CPU while clients
   // read from the new leaders: 3,000 events after the last levelling, the whole invocation
   // 48 s. Completion is safe to delay: until it runs the HW only stays where it was.
+  // A topic's unclean-election setting matters only where no in-sync replica can take over
+  // (Kafka's controller reads it then too), so a clean failover reads no topic on its way to the elections.
+  const mayNeedUnclean = (p: PartitionMetadata) => p.leader === gone.brokerId && electLeader(p, isEligible, false).outcome === 'OFFLINE';
   const electing = led.filter(concernsGone);
-  const unclean = await topicsAllowingUncleanElection(deps, electing);
+  const unclean = await topicsAllowingUncleanElection(deps, electing.filter(mayNeedUnclean));
   const changes = await changeLeaderships(deps, electing, decide((topic) => unclean.has(topic)));
   const elected = ours(changes);
   const done = new Set(electing.map(partitionName));
   // The listing of every partition, without readCluster's listing of every topic (a second
   // scan of the whole table): only the topics of the partitions concerned are read.
   const rest = (await deps.metadata.listPartitions()).filter((p) => concernsGone(p) && !done.has(partitionName(p)));
-  const uncleanRest = await topicsAllowingUncleanElection(deps, rest);
+  const uncleanRest = await topicsAllowingUncleanElection(deps, rest.filter(mayNeedUnclean));
   const shrinks = await changeLeaderships(deps, rest, decide((topic) => uncleanRest.has(topic)));
   const changed = [...elected, ...ours(shrinks)];
   const levelled = await settled(levelChanges(deps, changed, isEligible, options.levelUntil));
