@@ -24,6 +24,8 @@ export interface LaunchSpec {
   /** The command line for the port the server is to listen on. */
   args: (port: number) => string[];
   cwd?: string;
+  /** Added to this process's environment for the server. */
+  env?: Record<string, string>;
   host: string;
   port: number;
   timeoutMs: number;
@@ -104,6 +106,7 @@ export async function launchWithRetry(
 export async function launch(spec: LaunchSpec): Promise<ManagedServer> {
   const child = spawn(spec.program, spec.args(spec.port), {
     cwd: spec.cwd,
+    env: spec.env ? { ...process.env, ...spec.env } : process.env,
     detached: true,
     // Servers log every request: keep only the tail, for error messages.
     stdio: ['ignore', 'pipe', 'pipe'],

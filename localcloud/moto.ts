@@ -4,9 +4,17 @@
  * dynamodb-local.ts), on a free private port of 127.0.0.1. Process handling (its own
  * process group, killed on stop(), on exit and on signals) is in managed-process.ts.
  */
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findExecutable, launchWithRetry, PortTakenError, ServerStartError, type ManagedServer } from './managed-process.js';
 
 export { findFreePort } from './managed-process.js';
+
+/**
+ * moto-patches/sitecustomize.py, which Python loads at start from PYTHONPATH: a fix of one
+ * hot path of moto's SQS (every send cost O(messages queued)); see that file.
+ */
+const MOTO_PATCHES = fileURLToPath(new URL('./moto-patches', import.meta.url));
 
 export interface MotoOptions {
   host?: string;
@@ -52,6 +60,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
       name: 'moto_server',
       program: executable,
       args: (port) => ['-H', host, '-p', String(port)],
+      env: { PYTHONPATH: [MOTO_PATCHES, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) },
       host,
       port: options.port,
       timeoutMs: options.startTimeoutMs ?? 30_000,
