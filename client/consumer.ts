@@ -27,6 +27,10 @@ export interface ConsumerOptions extends RetryOptions {
   defaultApiTimeoutMs?: number;
   /** Kafka's max.poll.records, per partition and poll (default 100, at most 1000). */
   maxPollRecords?: number;
+  /** Kafka's max.partition.fetch.bytes: keys and values per partition and poll, past the first record (the function's default: 1 MiB; at most 5 MiB). */
+  maxPartitionFetchBytes?: number;
+  /** Kafka's fetch.max.bytes: all records of one fetch together, as the answer carries them (the function's default and most: 5 MiB). */
+  fetchMaxBytes?: number;
 }
 
 interface Assignment {
@@ -113,7 +117,10 @@ export class Consumer {
       this.options,
       async () => {
         const asked = await Promise.all(pending.map((assignment) => this.request(assignment)));
-        const answer = await this.client.fetch({ partitions: asked });
+        const answer = await this.client.fetch({
+          partitions: asked,
+          ...(this.options.fetchMaxBytes === undefined ? {} : { maxBytes: this.options.fetchMaxBytes }),
+        });
         if (!Array.isArray(answer?.partitions) || answer.partitions.length !== pending.length) {
           throw new ClientError(`a fetch of ${pending.length} partitions was answered with ${answer?.partitions?.length ?? 'no'} partitions`);
         }
@@ -153,6 +160,7 @@ export class Consumer {
       partition,
       offset: position,
       maxRecords: this.options.maxPollRecords ?? 100,
+      ...(this.options.maxPartitionFetchBytes === undefined ? {} : { maxBytes: this.options.maxPartitionFetchBytes }),
       // Offline in the cache: ask without an epoch, so the function says whether a leader is back.
       ...(leadership.leader === null ? {} : { leaderEpoch: leadership.leaderEpoch }),
     };

@@ -330,6 +330,23 @@ describe('Consumer', () => {
     expect([1, 2, 3].map((partition) => consumer.position('orders', partition))).toEqual([2, 2, 1]);
   });
 
+  it("names Kafka's fetch.max.bytes and max.partition.fetch.bytes when set, and leaves the function's defaults otherwise", async () => {
+    const { lambda, client, retry } = setup(2);
+    const bounded = new Consumer(client, { ...retry, fetchMaxBytes: 4096, maxPartitionFetchBytes: 1024 });
+    bounded.assign([1, 2].map((partition) => ({ topic: 'orders', partition })));
+    await bounded.poll();
+    expect(lambda.callsTo(CONSUME).at(-1)?.payload).toMatchObject({
+      maxBytes: 4096,
+      partitions: [expect.objectContaining({ partition: 1, maxBytes: 1024 }), expect.objectContaining({ partition: 2, maxBytes: 1024 })],
+    });
+    const plain = new Consumer(client, retry);
+    plain.assign([{ topic: 'orders', partition: 1 }]);
+    await plain.poll();
+    const payload = lambda.callsTo(CONSUME).at(-1)?.payload as { maxBytes?: number; partitions: Array<{ maxBytes?: number }> };
+    expect(payload.maxBytes).toBeUndefined();
+    expect(payload.partitions[0].maxBytes).toBeUndefined();
+  });
+
   it('surfaces a partition offline for longer than default.api.timeout.ms as ClientTimeoutError', async () => {
     const { lambda, client, clock, retry } = setup();
     lambda.elect(1, null);
