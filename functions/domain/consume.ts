@@ -127,6 +127,8 @@ export async function fetch(deps: Deps, input: unknown): Promise<FetchResult> {
   const stored = await deps.metadata.getPartitions(request.partitions);
   const answers: Array<ConsumeResult | FetchPartitionError> = [];
   let bytesLeft = request.maxBytes;
+  // Until some partition's records are in the answer, the next one's first record always fits.
+  let anyRecords = false;
   for (let start = 0; start < request.partitions.length; start += FETCH_READS_IN_FLIGHT) {
     const wave = request.partitions.slice(start, start + FETCH_READS_IN_FLIGHT).map((asked, i) => {
       const partition = stored[start + i];
@@ -138,17 +140,18 @@ export async function fetch(deps: Deps, input: unknown): Promise<FetchResult> {
     });
     for (const [i, answer] of (await Promise.all(wave)).entries()) {
       if (!isFetchPartitionError(answer)) {
-        answer.records = answer.records.slice(0, recordsWithin(answer.records, bytesLeft, answerBytes, answers.every(noRecords)));
-        answer.nextOffset = request.partitions[start + i].offset + answer.records.length;
-        bytesLeft -= answer.records.reduce((sum, record) => sum + answerBytes(record), 0);
+        const sizes = answer.records.map(answerBytes);
+        const fitting: number = recordsWithin(sizes, bytesLeft, (size: number) => size, !anyRecords);
+        answer.records = answer.records.slice(0, fitting);
+        answer.nextOffset = request.partitions[start + i].offset + fitting;
+        bytesLeft -= sizes.slice(0, fitting).reduce((sum, size) => sum + size, 0);
+        anyRecords ||= fitting > 0;
       }
       answers.push(answer);
     }
   }
   return { partitions: answers };
 }
-
-const noRecords = (answer: ConsumeResult | FetchPartitionError): boolean => isFetchPartitionError(answer) || answer.records.length === 0;
 
 async function refusalAsAnswer(
   asked: ConsumeRequest,
