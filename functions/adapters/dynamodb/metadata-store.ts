@@ -160,7 +160,11 @@ export class DynamoMetadataStore implements MetadataStore {
     let pending: Item[] = keys;
     for (let attempt = 1; pending.length > 0; attempt += 1) {
       if (attempt > MAX_BATCH_GET_ATTEMPTS) {
-        throw new Error(`BatchGetItem on ${this.tableName}: ${pending.length} keys still unprocessed after ${MAX_BATCH_GET_ATTEMPTS} attempts`);
+        // Named as DynamoDB names its throttling, which is why keys stay unprocessed: a client retries it.
+        throw Object.assign(
+          new Error(`BatchGetItem on ${this.tableName}: ${pending.length} keys still unprocessed after ${MAX_BATCH_GET_ATTEMPTS} attempts`),
+          { name: 'ProvisionedThroughputExceededException' },
+        );
       }
       if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
       const { Responses, UnprocessedKeys } = await this.client.send(
