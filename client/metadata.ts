@@ -17,6 +17,7 @@ export interface PartitionLeadership {
  */
 export class MetadataCache {
   private readonly partitions = new Map<string, PartitionLeadership>();
+  private readonly refreshing = new Map<string, Promise<void>>();
   /** How many times describe was called: the unit tests count refreshes. */
   refreshes = 0;
 
@@ -35,7 +36,19 @@ export class MetadataCache {
     return fresh;
   }
 
-  async refresh(topic: string): Promise<void> {
+  /**
+   * Describes the topic into the cache. Calls while a describe of the topic is under way join
+   * it: a poll that misses the cache for many partitions of one topic describes it once.
+   */
+  refresh(topic: string): Promise<void> {
+    const running = this.refreshing.get(topic);
+    if (running) return running;
+    const refresh = this.describe(topic).finally(() => this.refreshing.delete(topic));
+    this.refreshing.set(topic, refresh);
+    return refresh;
+  }
+
+  private async describe(topic: string): Promise<void> {
     this.refreshes += 1;
     const description = await this.client.describe(topic);
     for (const described of description.topics) {

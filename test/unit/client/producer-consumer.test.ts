@@ -269,6 +269,14 @@ describe('Consumer', () => {
     ]);
   });
 
+  it('describes a topic once for all its partitions, however many a poll fetches', async () => {
+    const { lambda, client, retry } = setup(3);
+    const consumer = new Consumer(client, retry);
+    consumer.assign([1, 2, 3].map((partition) => ({ topic: 'orders', partition })));
+    await consumer.poll();
+    expect(lambda.callsTo(DESCRIBE)).toHaveLength(1);
+  });
+
   it('reads on through a failover without a gap or a duplicate', async () => {
     const { lambda, client, clock, retry } = setup();
     let retries = 0;
