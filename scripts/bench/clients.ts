@@ -2,9 +2,11 @@
  * `npm run bench:clients`: clients through a failover and through a controlled shutdown.
  *
  * 5 brokers A-E. Each scenario has its own topic (RF 3, min.insync.replicas 2, `partitions`
- * partitions) and, per partition, one Producer loop (one 1 KiB record per send, acks=all,
- * the client's default retries) and one Consumer loop (poll, default retries), each on its
- * own connection:
+ * partitions), per partition one Producer loop (one 1 KiB record per send, acks=all, the
+ * client's default retries) that starts a send every `send-interval-ms` (or at once when
+ * the last one took longer), and `consumers` Consumer loops (default 1) that share the
+ * partitions round-robin and poll back to back (each poll one fetch of all of theirs, default
+ * retries), each loop on its own connection:
  *  1. kill: A (a leader of some partitions) stops heartbeating; the loops run until every
  *     partition A led has been read from its new leader, and `tail-ms` longer.
  *  2. controlled shutdown: B stops heartbeating and at once asks the ControlledShutdown
@@ -12,8 +14,18 @@
  * Counted: failed sends and failed polls (errors after the client's retries), the retries
  * themselves; per partition whose leader changed, the unavailability = the gap between the
  * last successful read answered by the old leader and the first by the new one (and the
- * same for sends). Targets (issue 9): 0 failed calls in both; controlled shutdown: 0 failed
- * reads and unavailability p99 <= 100 ms.
+ * same for sends). A read is one partition's answer in a consume call (a fetch answers each
+ * of its partitions, or refuses it). Targets (issue 9): 0 failed calls in both; controlled
+ * shutdown: 0 failed reads and unavailability p99 <= 100 ms.
+ *
+ * The load is a choice, so it is stated and measured (DynamoDB Local's busy share over the
+ * scenario): this machine runs the whole cloud on 2 cores, and at about 350 DynamoDB requests/s
+ * it is saturated (an acks=all send of one record costs about 13 of them, the stream's
+ * replicate included). Saturated, every call waits in line, and two reads in a row with no
+ * move at all are already 200 ms apart at p99: a gap the target cannot be judged by. The
+ * default load (10 partitions, a send every second each, one consumer) keeps it below that;
+ * the saturated shape of earlier runs is
+ *   npm run bench:clients -- --consumers 10 --send-interval-ms 20 --out clients-saturated
  *
  * Where the read gap goes, per scenario: every consume call of the consumer loops is timed
  * (LeadershipClient's onInvoke), so each moved partition's gap is listed call by call (the
@@ -26,8 +38,9 @@
  * `--empty-poll-pause-ms N` (default 0) makes each consumer loop sleep N ms after an empty
  * poll: an experiment on poll pacing, not the measured configuration. `--out NAME` writes
  * bench-results/NAME.json instead of clients.json; the load sweep (the same scenarios with
- * fewer or more partitions, so fewer or more client loops on the one DynamoDB Local) is
- *   for n in 1 3 5 10 20; do npm run bench:clients -- --partitions $n --out clients-load-p$n; done
+ * a send every 20 ms per partition and a consumer per partition, for fewer or more
+ * partitions, so fewer or more client loops on the one DynamoDB Local) is
+ *   for n in 1 3 5 10 20; do npm run bench:clients -- --partitions $n --consumers $n --send-interval-ms 20 --out clients-load-p$n; done
  * and `npm run bench:plot` draws it (clients-load.svg).
  *
  *   npm run bench:clients -- --partitions 10 [--quick]
@@ -46,6 +59,8 @@ import { machine, writeResult } from './lib/results.js';
 const { values: args } = parseArgs({
   options: {
     partitions: { type: 'string', default: '10' },
+    consumers: { type: 'string', default: '1' },
+    'send-interval-ms': { type: 'string', default: '1000' },
     'session-timeout-ms': { type: 'string', default: '6000' },
     'tail-ms': { type: 'string', default: '3000' },
     quick: { type: 'boolean', default: false },
@@ -56,6 +71,7 @@ const { values: args } = parseArgs({
 const settings = {
   brokers: ['A', 'B', 'C', 'D', 'E'],
   partitions: args.quick ? 5 : Number(args.partitions),
+  consumers: Number(args.consumers),
   replicationFactor: 3,
   minInsyncReplicas: 2,
   sessionTimeoutMs: Number(args['session-timeout-ms']),
@@ -63,9 +79,19 @@ const settings = {
   tailMs: Number(args['tail-ms']),
   warmMs: 2000,
   valueBytes: 1024,
-  sendPauseMs: 20,
+  sendIntervalMs: Number(args['send-interval-ms']),
   emptyPollPauseMs: Number(args['empty-poll-pause-ms']),
 };
+
+for (const [flag, value, min] of [
+  ['--partitions', settings.partitions, 1],
+  ['--consumers', settings.consumers, 1],
+  ['--send-interval-ms', settings.sendIntervalMs, 0],
+  ['--empty-poll-pause-ms', settings.emptyPollPauseMs, 0],
+] as const) {
+  if (!Number.isInteger(value) || value < min) throw new Error(`${flag} must be an integer >= ${min}, got ${JSON.stringify(value)}`);
+}
+if (settings.consumers > settings.partitions) throw new Error(`--consumers (${settings.consumers}) must not exceed --partitions (${settings.partitions}): a consumer reads at least one partition`);
 
 const bench = await startBenchCloud({ name: 'clients', sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: true });
 const admin = bench.newClient();
@@ -108,45 +134,70 @@ try {
 
 function summaryLine(s: Awaited<ReturnType<typeof scenario>>): string {
   return (
-    `${s.name}: ${s.sends} sends (${s.failedSends} failed, ${s.sendRetries} retries), ${s.polls} polls (${s.failedPolls} failed, ${s.pollRetries} retries); ` +
+    `${s.name}: load ${s.load.sendsPerSecond} sends/s, ${s.load.readsPerSecond} partition reads/s in ${s.load.consumeCallsPerSecond} consume calls/s; ` +
+    `${s.sends} sends (${s.failedSends} failed, ${s.sendRetries} retries), ${s.polls} polls (${s.failedPolls} failed, ${s.pollRetries} retries); ` +
     `${s.moved.length} partitions moved; read unavailability p50 ${s.readUnavailabilityMs.p50} ms p99 ${s.readUnavailabilityMs.p99} ms; ` +
-    `send unavailability p50 ${s.sendUnavailabilityMs.p50} ms p99 ${s.sendUnavailabilityMs.p99} ms\n` +
+    `send unavailability p50 ${s.sendUnavailabilityMs.p50} ms p99 ${s.sendUnavailabilityMs.p99} ms; ` +
+    `the send across the move p50 ${s.sendAcrossMoveMs.p50} ms p99 ${s.sendAcrossMoveMs.p99} ms (other sends p50 ${s.sendMs.p50} ms p99 ${s.sendMs.p99} ms)\n` +
     `  read cadence away from moves p50 ${s.readCadenceMs.p50} ms p99 ${s.readCadenceMs.p99} ms; consume call p50 ${s.consumeCallMs.ok.p50} ms p99 ${s.consumeCallMs.ok.p99} ms ` +
     `(${Math.round(100 * s.consumeCallMs.emptyShare)} % empty, ${s.consumeCallMs.dynamodbRequestsPerCall} DynamoDB requests per call); DynamoDB Local busy ${Math.round(100 * s.dynamodb.busyShare)} % of the window, ` +
     s.dynamodb.callers.slice(0, 4).map((c) => `${c.caller} ${c.perSecond}/s wait ${c.meanWaitMs} serve ${c.meanServeMs} ms`).join(', ') +
-    s.moveTimelines.map((t) => `\n  ${s.topic}-${t.partition}: gap ${t.gapMs} ms = ` + t.calls.map((c) => `[+${c.startMs} ${c.tookMs} ms ${c.outcome}]`).join(' ')).join('')
+    s.moveTimelines.map((t) => `\n  ${s.topic}-${t.partition}: gap ${t.gapMs} ms = ` + t.calls.map((c) => `[+${c.startMs} ${c.tookMs} ms ${c.outcome}]`).join(' ')).join('') +
+    s.sendTimelines.map((t) => `\n  send ${s.topic}-${t.partition}: gap ${t.gapMs} ms = ` + t.calls.map((c) => `[+${c.startMs} ${c.tookMs} ms ${c.fn} ${c.outcome}]`).join(' ')).join('')
   );
 }
 
 interface Success {
   at: number;
   leader: string;
+  /** Sends only: when the send began (its retries are inside it). */
+  startedAt?: number;
 }
 
-/** One invoke of a consumer loop: a consume, or a describe (a metadata refresh). */
-interface ConsumeCall {
-  kind: 'consume' | 'describe';
-  startedAt: number;
-  endedAt: number;
-  /** 'ok', or the error type (FencedLeaderEpochError...) or the fault's name. */
+/** One partition's part of a consume call: its answer ('ok', with the leader) or its refusal. */
+interface PartitionOutcome {
+  partition: number;
+  /** 'ok', or the error type (FencedLeaderEpochError...). */
   outcome: string;
-  /** The leader that answered (ok only). */
   leader?: string;
   records?: number;
 }
 
-function consumeCallOf(kind: ConsumeCall['kind'], record: InvokeRecord): ConsumeCall {
-  const { startedAt, endedAt, answer, error } = record;
-  if (error !== undefined) return { kind, startedAt, endedAt, outcome: error instanceof RemoteFunctionError ? error.errorType : (error as Error).name };
-  if (kind === 'describe') return { kind, startedAt, endedAt, outcome: 'ok' };
-  // The consumer polls with a fetch of its one partition: a refusal is that partition's answer.
-  const fetched = answer as FetchResponse | ConsumeResponse;
-  const partition = 'partitions' in fetched ? fetched.partitions[0] : fetched;
-  if ('errorType' in partition) return { kind, startedAt, endedAt, outcome: partition.errorType };
-  return { kind, startedAt, endedAt, outcome: 'ok', leader: partition.leader, records: partition.records.length };
+/** One invoke of a consumer loop: a consume (a fetch), or a describe (a metadata refresh). */
+interface ConsumeCall {
+  kind: 'consume' | 'describe';
+  startedAt: number;
+  endedAt: number;
+  /** 'ok' (the call answered, its partitions may still be refused one by one), or the fault's error type or name. */
+  outcome: string;
+  partitions: PartitionOutcome[];
 }
 
-/** Per caller over a window: requests/s, mean queueing and service per request (ms), and the share of the window DynamoDB Local was busy for it. */
+function consumeCallOf(kind: ConsumeCall['kind'], record: InvokeRecord): ConsumeCall {
+  const { startedAt, endedAt, answer, error } = record;
+  const call = { kind, startedAt, endedAt };
+  if (error !== undefined) return { ...call, outcome: error instanceof RemoteFunctionError ? error.errorType : (error as Error).name, partitions: [] };
+  if (kind === 'describe') return { ...call, outcome: 'ok', partitions: [] };
+  // The consumers poll with fetches: each partition is answered or refused on its own.
+  const fetched = answer as FetchResponse | ConsumeResponse;
+  const answers = 'partitions' in fetched ? fetched.partitions : [fetched];
+  return {
+    ...call,
+    outcome: 'ok',
+    partitions: answers.map((part) =>
+      'errorType' in part
+        ? { partition: part.partition, outcome: part.errorType }
+        : { partition: part.partition, outcome: 'ok', leader: part.leader, records: part.records.length },
+    ),
+  };
+}
+
+/** The call as partition `p` saw it: for a fetch, p's own outcome; a describe or a failed call, as it was. */
+function callFor(call: ConsumeCall, p: number): { outcome: string; leader?: string; records?: number } | undefined {
+  if (call.kind === 'describe' || call.outcome !== 'ok') return { outcome: call.kind === 'describe' ? `describe ${call.outcome}` : call.outcome };
+  return call.partitions.find((part) => part.partition === p);
+}
+
 function dynamodbWindow(before: Record<string, CallerStats>, after: Record<string, CallerStats>, windowMs: number) {
   const rows = Object.entries(after).map(([caller, end]) => {
     const start = before[caller] ?? { requests: 0, waitMs: 0, serveMs: 0, maxWaitMs: 0 };
@@ -196,42 +247,61 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
   const producerLoop = async (client: LeadershipClient, partition: number) => {
     const producer = new Producer(client, { onRetry: onSendRetry });
     for (let i = 0; running; i += 1) {
+      const started = Date.now();
       try {
         const ack = await producer.send(topic, partition, [{ key: `k${i}`, value }]);
         sends += 1;
-        writes.get(partition)!.push({ at: Date.now(), leader: ack.leader });
+        writes.get(partition)!.push({ at: Date.now(), leader: ack.leader, startedAt: started });
       } catch (error) {
         failedSends += 1;
         failures.push(`send ${topic}-${partition}: ${(error as Error).message}`);
       }
-      await sleep(settings.sendPauseMs);
+      await sleep(Math.max(0, started + settings.sendIntervalMs - Date.now()));
     }
   };
-  const calls = new Map<number, ConsumeCall[]>(partitions.map((p) => [p, []]));
-  const consumerClient = (partition: number) =>
+  // Every invoke of a producer loop (produce, describe, init-producer-id), in order: where a send gap goes.
+  const sendCalls = new Map<number, Array<{ fn: string; startedAt: number; endedAt: number; outcome: string }>>(partitions.map((p) => [p, []]));
+  const producerClient = (partition: number) =>
     bench.newClient({
-      onInvoke: (record) => {
-        if (record.functionName === bench.outputs.ConsumeFunctionName) calls.get(partition)!.push(consumeCallOf('consume', record));
-        if (record.functionName === bench.outputs.DescribeFunctionName) calls.get(partition)!.push(consumeCallOf('describe', record));
+      onInvoke: ({ functionName, startedAt, endedAt, answer, error }) => {
+        const fn = functionName === bench.outputs.ProduceFunctionName ? 'produce' : functionName === bench.outputs.DescribeFunctionName ? 'describe' : 'other';
+        const outcome =
+          error === undefined ? `ok${fn === 'produce' ? ` from ${(answer as { leader: string }).leader}` : ''}` : error instanceof RemoteFunctionError ? error.errorType : (error as Error).name;
+        sendCalls.get(partition)!.push({ fn, startedAt, endedAt, outcome });
       },
     });
-  const consumerLoop = async (client: LeadershipClient, partition: number) => {
+  // Consumer c reads partitions c, c + consumers, ... (in assignment order); its calls are kept in order.
+  const assigned = Array.from({ length: settings.consumers }, (_, c) => partitions.filter((_, i) => i % settings.consumers === c));
+  const callsOf = assigned.map(() => [] as ConsumeCall[]);
+  const consumerOf = new Map(assigned.flatMap((ps, c) => ps.map((p) => [p, c] as const)));
+  const consumerClient = (c: number) =>
+    bench.newClient({
+      onInvoke: (record) => {
+        const kind = record.functionName === bench.outputs.ConsumeFunctionName ? 'consume' : record.functionName === bench.outputs.DescribeFunctionName ? 'describe' : undefined;
+        if (!kind) return;
+        const call = consumeCallOf(kind, record);
+        callsOf[c].push(call);
+        for (const part of call.partitions) if (part.outcome === 'ok') reads.get(part.partition)!.push({ at: call.endedAt, leader: part.leader! });
+      },
+    });
+  const consumerLoop = async (client: LeadershipClient, mine: number[]) => {
     const consumer = new Consumer(client, { onRetry: onPollRetry });
-    consumer.assign([{ topic, partition }]);
+    consumer.assign(mine.map((partition) => ({ topic, partition })));
     while (running) {
       try {
         const records = await consumer.poll();
         polls += 1;
         if (records.length === 0 && settings.emptyPollPauseMs > 0) await sleep(settings.emptyPollPauseMs);
-        const { leader } = await consumer.metadata.leadership(topic, partition);
-        reads.get(partition)!.push({ at: Date.now(), leader: leader ?? '(none)' });
       } catch (error) {
         failedPolls += 1;
-        failures.push(`poll ${topic}-${partition}: ${(error as Error).message}`);
+        failures.push(`poll ${topic} ${mine.join(',')}: ${(error as Error).message}`);
       }
     }
   };
-  const loops = partitions.flatMap((partition) => [producerLoop(bench.newClient(), partition), consumerLoop(consumerClient(partition), partition)]);
+  const loops = [
+    ...partitions.map((partition) => producerLoop(producerClient(partition), partition)),
+    ...assigned.map((mine, c) => consumerLoop(consumerClient(c), mine)),
+  ];
   await sleep(settings.warmMs);
   const statsBefore = bench.cloud.dynamodbStats();
   const actedAt = Date.now();
@@ -272,12 +342,13 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
     const lastOld = firstNew ? list[list.indexOf(firstNew) - 1] : undefined;
     return at === undefined || !firstNew || !lastOld ? [] : [{ partition: p, lastOldReadToMoveMs: at - lastOld.at, moveToFirstNewReadMs: firstNew.at - at }];
   });
-  // Each moved partition's gap, call by call: from the last read answered by the old leader
-  // (ms after it: when each later consume call started, how long it took, how it ended).
+  // Each moved partition's gap, call by call of its consumer: from the last read answered by
+  // the old leader (ms after it: when each later call started, how long it took, how it ended
+  // for this partition).
   const moveTimelines = moved.flatMap((p) => {
-    const list = calls.get(p)!;
-    const read = (call: ConsumeCall) => call.kind === 'consume' && call.outcome === 'ok';
-    const firstNew = list.findIndex((call, i) => read(call) && list.slice(0, i).some((c) => read(c) && c.leader !== call.leader));
+    const list = callsOf[consumerOf.get(p)!].filter((call) => callFor(call, p) !== undefined);
+    const read = (call: ConsumeCall) => callFor(call, p)?.outcome === 'ok';
+    const firstNew = list.findIndex((call, i) => read(call) && list.slice(0, i).some((c) => read(c) && callFor(c, p)!.leader !== callFor(call, p)!.leader));
     if (firstNew < 0) return [];
     let lastOld = firstNew - 1;
     while (lastOld >= 0 && !read(list[lastOld])) lastOld -= 1;
@@ -288,23 +359,57 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
         partition: p,
         lastOldReadAtMs: from - actedAt,
         shutdownAnsweredAtMs: answeredAt - actedAt,
-        calls: list.slice(lastOld + 1, firstNew + 1).map((call) => ({
-          startMs: call.startedAt - from,
-          tookMs: call.endedAt - call.startedAt,
-          outcome: call.kind === 'describe' ? `describe ${call.outcome}` : call.outcome === 'ok' ? `ok from ${call.leader} (${call.records} records)` : call.outcome,
-        })),
+        calls: list.slice(lastOld + 1, firstNew + 1).map((call) => {
+          const seen = callFor(call, p)!;
+          return {
+            startMs: call.startedAt - from,
+            tookMs: call.endedAt - call.startedAt,
+            outcome: seen.outcome === 'ok' ? `ok from ${seen.leader} (${seen.records} records)` : seen.outcome,
+          };
+        }),
         gapMs: list[firstNew].endedAt - from,
       },
     ];
   });
-  // Away from any move: the interval between two successful reads in a row answered by the same leader.
-  const cadence = [...calls.values()].flatMap((list) => {
-    const ok = list.filter((call) => call.kind === 'consume' && call.outcome === 'ok' && call.startedAt >= actedAt);
-    return ok.slice(1).flatMap((call, i) => (call.leader === ok[i].leader ? [call.endedAt - ok[i].endedAt] : []));
+  // Away from any move: the interval between two successful reads of a partition in a row answered by the same leader.
+  const cadence = partitions.flatMap((p) => {
+    const ok = reads.get(p)!.filter((read) => read.at >= actedAt);
+    return ok.slice(1).flatMap((read, i) => (read.leader === ok[i].leader ? [read.at - ok[i].at] : []));
   });
-  const consumeCalls = [...calls.values()].flat().filter((call) => call.kind === 'consume' && call.startedAt >= actedAt && call.endedAt <= windowEnd);
+  const consumeCalls = callsOf.flat().filter((call) => call.kind === 'consume' && call.startedAt >= actedAt && call.endedAt <= windowEnd);
   const consumeCaller = dynamodb.callers.find((row) => row.caller.startsWith('lambda:Consume'));
   const sendGaps = moved.map((p) => gap(writes.get(p)!)).filter((ms) => ms > 0);
+  // A send every sendIntervalMs makes the gap between acks at least that long, move or not; what
+  // the move costs a producer shows in the send that crossed it: from its start (its refused
+  // call and retries inside) to its ack by the new leader, against every other send's duration.
+  const crossing = moved.flatMap((p) => {
+    const list = writes.get(p)!;
+    const first = list.findIndex((w, i) => i > 0 && w.leader !== list[i - 1].leader);
+    return first < 0 ? [] : [list[first]];
+  });
+  const sendAcrossMoveMs = crossing.map((w) => w.at - w.startedAt!);
+  const sendMs = [...writes.values()].flat().filter((w) => w.at >= actedAt && w.at <= windowEnd && !crossing.includes(w)).map((w) => w.at - w.startedAt!);
+  // Each moved partition's longest send gap, call by call of its producer (as moveTimelines for reads).
+  const sendTimelines = moved.flatMap((p) => {
+    const list = writes.get(p)!;
+    let at = -1;
+    for (let i = 1; i < list.length; i += 1) if (list[i].leader !== list[i - 1].leader && (at < 0 || list[i].at - list[i - 1].at > list[at].at - list[at - 1].at)) at = i;
+    if (at < 0) return [];
+    const from = list[at - 1].at;
+    const to = list[at].at;
+    return [
+      {
+        partition: p,
+        gapMs: to - from,
+        calls: sendCalls
+          .get(p)!
+          .filter((call) => call.endedAt > from && call.startedAt < to)
+          .map((call) => ({ fn: call.fn, startMs: call.startedAt - from, tookMs: call.endedAt - call.startedAt, outcome: call.outcome })),
+      },
+    ];
+  });
+  const windowSeconds = (windowEnd - actedAt) / 1000;
+  const inWindow = (list: Success[]) => list.filter((entry) => entry.at >= actedAt && entry.at <= windowEnd).length;
   return {
     name,
     victim,
@@ -320,16 +425,25 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
     failedPolls,
     pollRetries,
     failures: failures.slice(0, 20),
+    // The load over the window: acknowledged sends and partition reads per second.
+    load: {
+      sendsPerSecond: round1([...writes.values()].reduce((sum, list) => sum + inWindow(list), 0) / windowSeconds),
+      readsPerSecond: round1([...reads.values()].reduce((sum, list) => sum + inWindow(list), 0) / windowSeconds),
+      consumeCallsPerSecond: round1(consumeCalls.length / windowSeconds),
+    },
     readUnavailabilityMs: summarize(readGaps),
     sendUnavailabilityMs: summarize(sendGaps),
+    sendAcrossMoveMs: summarize(sendAcrossMoveMs),
+    sendMs: summarize(sendMs),
     perPartition: moved.map((p, i) => ({ partition: p, readGapMs: readGaps[i], sendGapMs: gap(writes.get(p)!) })),
     readGapSplit: split,
     moveTimelines,
+    sendTimelines,
     readCadenceMs: summarize(cadence),
     consumeCallMs: {
-      ok: summarize(consumeCalls.filter((call) => call.outcome === 'ok').map((call) => call.endedAt - call.startedAt)),
-      refused: summarize(consumeCalls.filter((call) => call.outcome !== 'ok').map((call) => call.endedAt - call.startedAt)),
-      emptyShare: round1((100 * consumeCalls.filter((call) => call.records === 0).length) / Math.max(1, consumeCalls.length)) / 100,
+      ok: summarize(consumeCalls.filter((call) => call.outcome === 'ok' && call.partitions.every((part) => part.outcome === 'ok')).map((call) => call.endedAt - call.startedAt)),
+      refused: summarize(consumeCalls.filter((call) => call.outcome !== 'ok' || call.partitions.some((part) => part.outcome !== 'ok')).map((call) => call.endedAt - call.startedAt)),
+      emptyShare: round1((100 * consumeCalls.filter((call) => call.partitions.every((part) => !part.records)).length) / Math.max(1, consumeCalls.length)) / 100,
       // Approximate: the window's consume requests over the calls that both started and ended in it.
       dynamodbRequestsPerCall: consumeCaller && consumeCalls.length > 0 ? round1((100 * consumeCaller.requests) / consumeCalls.length) / 100 : null,
     },

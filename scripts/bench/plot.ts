@@ -125,13 +125,17 @@ if (scaleResult && scaleResult.points.length > 0) {
 
 interface ClientsResult {
   at: string;
-  settings: { partitions: number };
+  /** Older results lack consumers and sendIntervalMs: a consumer per partition, a send every 20 ms. */
+  settings: { partitions: number; consumers?: number; sendIntervalMs?: number };
   scenarios: Array<{
     name: string;
     failedSends: number;
     failedPolls: number;
     readUnavailabilityMs: Summary;
     sendUnavailabilityMs: Summary;
+    /** Newer results: the send that crossed the move, start to ack, and every other send. */
+    sendAcrossMoveMs?: Summary;
+    sendMs?: Summary;
     /** Older results lack these. */
     readCadenceMs?: Summary;
     dynamodb?: { busyShare: number };
@@ -143,7 +147,7 @@ if (clients) {
     'clients.svg',
     barChart({
       title: 'Per-partition unavailability seen by clients (ms)',
-      yLabel: 'ms from the last success at the old leader to the first at the new',
+      yLabel: 'reads: ms from the last read at the old leader to the first at the new; sends: ms start to ack',
       groups: clients.scenarios.flatMap((s) => {
         const name = s.name === 'controlled-shutdown' ? 'shutdown' : s.name;
         return [
@@ -151,7 +155,10 @@ if (clients) {
           ...(s.readCadenceMs
             ? [{ label: `${name}: no move`, bars: [{ name: 'p50', value: s.readCadenceMs.p50 }, { name: 'p99', value: s.readCadenceMs.p99 }] }]
             : []),
-          { label: `${name}: sends`, bars: [{ name: 'p50', value: s.sendUnavailabilityMs.p50 }, { name: 'p99', value: s.sendUnavailabilityMs.p99 }] },
+          s.sendAcrossMoveMs && s.sendMs
+            ? { label: `${name}: send across the move`, bars: [{ name: 'p50', value: s.sendAcrossMoveMs.p50 }, { name: 'p99', value: s.sendAcrossMoveMs.p99 }] }
+            : { label: `${name}: sends`, bars: [{ name: 'p50', value: s.sendUnavailabilityMs.p50 }, { name: 'p99', value: s.sendUnavailabilityMs.p99 }] },
+          ...(s.sendMs ? [{ label: `${name}: other sends`, bars: [{ name: 'p50', value: s.sendMs.p50 }, { name: 'p99', value: s.sendMs.p99 }] }] : []),
         ];
       }),
       referenceLines: [{ value: 100, label: 'shutdown read p99 target' }],
@@ -165,7 +172,10 @@ if (clients) {
 // of the same loops away from the move.
 const sweep = readdirSync(RESULTS_DIR)
   .flatMap((file) => (/^clients-load-p\d+\.json$/.test(file) ? [readResult<ClientsResult>(file.replace(/\.json$/, ''))!] : []))
-  .map((result) => ({ loops: 2 * result.settings.partitions, shutdown: result.scenarios.find((s) => s.name === 'controlled-shutdown')! }))
+  .map((result) => ({
+    loops: result.settings.partitions + (result.settings.consumers ?? result.settings.partitions),
+    shutdown: result.scenarios.find((s) => s.name === 'controlled-shutdown')!,
+  }))
   .filter((run) => run.shutdown?.readCadenceMs && Number.isFinite(run.shutdown.readUnavailabilityMs.p50))
   .sort((a, b) => a.loops - b.loops);
 if (sweep.length > 0) {
