@@ -6,6 +6,21 @@ import type { Deps } from '../ports/index.js';
 import { eligibilityAt, livenessAt, type Liveness } from './broker-lease.js';
 import type { BrokerHeartbeat, PartitionMetadata } from './model.js';
 
+/**
+ * The broker table as read, and when. Leases are judged at the moment they were read: a
+ * lease read before a listing that takes seconds (5,000 partitions) and judged at the clock
+ * after it has lapsed, although its broker went on heartbeating meanwhile.
+ */
+export interface LeaseSnapshot {
+  heartbeats: BrokerHeartbeat[];
+  readAt: number;
+}
+
+export async function readLeases(deps: Deps): Promise<LeaseSnapshot> {
+  const heartbeats = await deps.brokers.list();
+  return { heartbeats, readAt: deps.clock.now() };
+}
+
 export interface ClusterSnapshot {
   partitions: PartitionMetadata[];
   /** Alive and eligible: lease live and not in a controlled shutdown (what elections and ISR admission use). */
@@ -15,19 +30,18 @@ export interface ClusterSnapshot {
   uncleanAllowed: (topic: string) => boolean;
 }
 
-/** `heartbeats`, when the caller has just read them, spares a second read of the broker table. */
-export async function readCluster(deps: Deps, topic?: string, heartbeats?: BrokerHeartbeat[]): Promise<ClusterSnapshot> {
-  const [leases, topics, partitions] = await Promise.all([
-    heartbeats ?? deps.brokers.list(),
+/** `leases`, when the caller has just read them, spares a second read of the broker table. */
+export async function readCluster(deps: Deps, topic?: string, leases?: LeaseSnapshot): Promise<ClusterSnapshot> {
+  const [{ heartbeats, readAt }, topics, partitions] = await Promise.all([
+    leases ?? readLeases(deps),
     deps.metadata.listTopics(),
     deps.metadata.listPartitions(topic),
   ]);
-  const now = deps.clock.now();
   const uncleanTopics = new Set(topics.filter((config) => config.uncleanLeaderElection).map((config) => config.topic));
   return {
     partitions,
-    isAlive: eligibilityAt(leases, now),
-    hasLiveLease: livenessAt(leases, now),
+    isAlive: eligibilityAt(heartbeats, readAt),
+    hasLiveLease: livenessAt(heartbeats, readAt),
     uncleanAllowed: (name) => uncleanTopics.has(name),
   };
 }

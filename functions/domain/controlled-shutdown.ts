@@ -15,6 +15,7 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { eligibilityAt, isLeaseAlive, type Liveness } from './broker-lease.js';
+import { readLeases } from './cluster.js';
 import { electLeader } from './election.js';
 import { BrokerNotRegisteredError, FencedBrokerError } from './errors.js';
 import { removeFromIsr } from './isr.js';
@@ -57,10 +58,10 @@ export async function controlledShutdown(deps: Deps, input: unknown): Promise<Co
     throw new FencedBrokerError(`broker "${request.brokerId}" incarnation ${request.incarnation} changed during its shutdown`);
   }
   const cause = { brokerId: lease.brokerId, incarnation: lease.incarnation };
-  const [heartbeats, partitions] = await Promise.all([deps.brokers.list(), deps.metadata.listPartitions()]);
+  const [leases, partitions] = await Promise.all([readLeases(deps), deps.metadata.listPartitions()]);
   const now = deps.clock.now();
   // The broker's own lease now carries the flag, so it is not eligible under this snapshot.
-  const eligible = eligibilityAt(heartbeats, now);
+  const eligible = eligibilityAt(leases.heartbeats, leases.readAt);
   const isEligible: Liveness = (id) => id !== lease.brokerId && eligible(id);
 
   const moved: string[] = [];

@@ -4,6 +4,7 @@
 import type { Deps } from '../ports/index.js';
 import { compareBrokerIds } from './assignment.js';
 import { isLeaseAlive } from './broker-lease.js';
+import { readLeases } from './cluster.js';
 import { requireTopic } from './lookup.js';
 import type { BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from './model.js';
 import { byTopic } from './partitions.js';
@@ -36,22 +37,22 @@ export interface ClusterDescription {
 
 export async function describe(deps: Deps, input: unknown): Promise<ClusterDescription> {
   const { topic } = parseDescribeRequest(input);
-  const [topics, partitions, heartbeats] = await Promise.all([
+  const [topics, partitions, leases] = await Promise.all([
     topic === undefined ? deps.metadata.listTopics() : requireTopic(deps, topic).then((config) => [config]),
     deps.metadata.listPartitions(topic),
-    deps.brokers.list(),
+    readLeases(deps),
   ]);
   const states = (await Promise.all(topics.map((config) => deps.metadata.listReplicaStates(config.topic)))).flat();
-  const now = deps.clock.now();
   return {
     topics: [...topics].sort(byTopic).map((config) => summarize(config, partitions, states)),
-    brokers: heartbeats
+    brokers: leases.heartbeats
       .map((hb) => ({
         brokerId: hb.brokerId,
         incarnation: hb.incarnation,
         lastHeartbeatAt: hb.lastHeartbeatAt,
         deadlineMs: hb.deadlineMs,
-        alive: isLeaseAlive(hb, now),
+        // Judged when read: the listings beside it can take seconds at scale.
+        alive: isLeaseAlive(hb, leases.readAt),
         ...(hb.shuttingDown ? { shuttingDown: true as const } : {}),
       }))
       .sort((a, b) => compareBrokerIds(a.brokerId, b.brokerId)),

@@ -4,6 +4,7 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { eligibilityAt, type Liveness } from './broker-lease.js';
+import { readLeases } from './cluster.js';
 import { electLeader } from './election.js';
 import { removeFromIsr } from './isr.js';
 import type { BrokerHeartbeat, LeadershipEvent, PartitionMetadata } from './model.js';
@@ -44,12 +45,12 @@ export async function onBrokerGone(
   departure: BrokerDeparture,
   options: BrokerGoneOptions = {},
 ): Promise<LeadershipEvent[]> {
-  const [heartbeats, led] = await Promise.all([deps.brokers.list(), deps.metadata.listPartitionsLedBy(gone.brokerId)]);
+  const [leases, led] = await Promise.all([readLeases(deps), deps.metadata.listPartitionsLedBy(gone.brokerId)]);
   const now = deps.clock.now();
   // A broker back under a new incarnation is alive but not eligible: it must catch up
   // before it may lead or count as in sync.
   // A broker in a controlled shutdown is alive but not eligible either.
-  const isAlive = eligibilityAt(heartbeats, now);
+  const isAlive = eligibilityAt(leases.heartbeats, leases.readAt);
   const isEligible: Liveness = (brokerId) => brokerId !== gone.brokerId && isAlive(brokerId);
   // The detector can lag behind direct reads of the broker table: a topic created after
   // this incarnation lapsed may already have placed the broker's next incarnation.

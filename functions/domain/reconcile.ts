@@ -18,7 +18,7 @@
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { rejoinOutOfSyncReplicas } from './broker-return.js';
-import { readCluster, type ClusterSnapshot } from './cluster.js';
+import { readCluster, readLeases, type ClusterSnapshot, type LeaseSnapshot } from './cluster.js';
 import { electLeader } from './election.js';
 import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata, ReplicaState } from './model.js';
@@ -43,9 +43,9 @@ export interface ReconcileResult {
 }
 
 export async function reconcile(deps: Deps): Promise<ReconcileResult> {
-  const heartbeats = await deps.brokers.list();
-  const cluster = await readCluster(deps, undefined, heartbeats);
-  const leases = new Map(heartbeats.map((hb) => [hb.brokerId, hb]));
+  const snapshot = await readLeases(deps);
+  const cluster = await readCluster(deps, undefined, snapshot);
+  const leases = new Map(snapshot.heartbeats.map((hb) => [hb.brokerId, hb]));
   const now = deps.clock.now();
   // One listing of each large topic's replica states instead of two or three queries a
   // partition: at 5,000 partitions the per-partition reads took the run past its 50 s.
@@ -55,7 +55,7 @@ export async function reconcile(deps: Deps): Promise<ReconcileResult> {
       reconcilePartition(deps, partition, cluster, leases, now, believed(partition)),
     ),
   );
-  await finishAbandonedShutdowns(deps, heartbeats, now);
+  await finishAbandonedShutdowns(deps, snapshot);
   return { partitions: cluster.partitions.length, events: events.flat() };
 }
 
@@ -67,8 +67,8 @@ export async function reconcile(deps: Deps): Promise<ReconcileResult> {
  * deleted as the shutdown would have done: the failure detector takes it out of the ISRs,
  * and if the broker is still running its next heartbeat registers it afresh, eligible.
  */
-async function finishAbandonedShutdowns(deps: Deps, heartbeats: readonly BrokerHeartbeat[], now: number): Promise<void> {
-  const marked = heartbeats.filter((hb) => hb.shuttingDown === true && isLeaseAlive(hb, now));
+async function finishAbandonedShutdowns(deps: Deps, { heartbeats, readAt }: LeaseSnapshot): Promise<void> {
+  const marked = heartbeats.filter((hb) => hb.shuttingDown === true && isLeaseAlive(hb, readAt));
   await forEachPartition(marked, async (lease) => {
     if ((await deps.metadata.listPartitionsLedBy(lease.brokerId)).length > 0) return;
     await deps.brokers.deregister(lease.brokerId, lease.incarnation);
