@@ -7,8 +7,11 @@ them count the queued messages (each message's visibility and delay read the clo
 SendMessage reads it three to six times for ContentBasedDeduplication alone, so sending to a
 FIFO queue costs O(messages queued) and a burst O(n^2): 43 messages/s into a fresh FIFO queue,
 23/s by its thousandth message, where the failure detector publishes thousands of leadership
-events after a large failover. Here a lookup of one attribute computes only that one; a
-reader of all of them (GetQueueAttributes, iteration) gets exactly what moto computed before.
+events after a large failover. ReceiveMessage is worse: for every message it hands out it asks
+GetQueueAttributes for MessageRetentionPeriod, three full builds, so with 3,000 messages queued
+one receive of 10 and its delete took 2.2 s and draining the detector's events took minutes.
+Here a lookup of one attribute computes only that one; a reader of all of them
+(GetQueueAttributes "All", iteration) gets exactly what moto computed before.
 
 Defensive: if moto's internals are not as expected, nothing is patched and moto runs as it is.
 """
@@ -27,6 +30,8 @@ def _patch_sqs_queue_attributes():
     if to_field is None:
         return
     compute_all = original.fget
+    # Every base attribute but the two moto fills in afterwards from other fields when set.
+    single_base = set(getattr(queue_class, "BASE_ATTRIBUTES", ())) - {"Policy", "RedrivePolicy"}
 
     class LazyQueueAttributes(Mapping):
         __slots__ = ("_queue", "_all")
@@ -40,21 +45,39 @@ def _patch_sqs_queue_attributes():
                 self._all = compute_all(self._queue)
             return self._all
 
-        def get(self, key, default=None):
-            # The FIFO settings: one attribute each, no message counts involved (a standard
-            # queue has none of them, as moto's full listing says).
-            if key in queue_class.FIFO_ATTRIBUTES:
+        def _one(self, key):
+            """(present, value) of one attribute as moto's full listing has it; None: build them all."""
+            if key in single_base:
+                # Listed for every queue: DelaySeconds, MessageRetentionPeriod, a message count...
+                value = getattr(self._queue, to_field(key))
+            elif key in queue_class.FIFO_ATTRIBUTES:
+                # Listed for FIFO queues only, as moto's full listing says.
                 if not self._queue.fifo_queue:
-                    return default
-                value = getattr(self._queue, to_field(key), default)
-                return str(value).lower() if isinstance(value, bool) else value
-            return self._everything().get(key, default)
+                    return (False, None)
+                value = getattr(self._queue, to_field(key))
+            else:
+                return None
+            return (True, str(value).lower() if isinstance(value, bool) else value)
+
+        def get(self, key, default=None):
+            one = self._one(key)
+            if one is None:
+                return self._everything().get(key, default)
+            present, value = one
+            return value if present else default
 
         def __getitem__(self, key):
-            return self._everything()[key]
+            one = self._one(key)
+            if one is None:
+                return self._everything()[key]
+            present, value = one
+            if not present:
+                raise KeyError(key)
+            return value
 
         def __contains__(self, key):
-            return key in self._everything()
+            one = self._one(key)
+            return key in self._everything() if one is None else one[0]
 
         def __iter__(self):
             return iter(self._everything())

@@ -2,6 +2,7 @@ import net from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
+  DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
@@ -51,6 +52,20 @@ describe("moto's SQS with the embedded cloud's patch (localcloud/moto-patches)",
       });
       const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: byId, AttributeNames: ['All'] }));
       expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '300', FifoQueue: 'true', ContentBasedDeduplication: 'false', DeduplicationScope: 'queue' });
+      // Attributes asked for by name (as moto's ReceiveMessage asks for MessageRetentionPeriod) are the full listing's.
+      const named = ['MessageRetentionPeriod', 'VisibilityTimeout', 'DelaySeconds', 'ApproximateNumberOfMessages', 'FifoQueue', 'DeduplicationScope'];
+      const { Attributes: byName } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: byId, AttributeNames: named as never }));
+      expect(byName).toEqual(Object.fromEntries(named.map((name) => [name, Attributes?.[name]])));
+      // Receiving hands out one message per group, and a delete takes them off the count.
+      const { Messages: received = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: byId, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['MessageGroupId'] }));
+      expect(new Set(received.map((message) => message.Attributes?.MessageGroupId)).size).toBe(10);
+      await sqs.send(
+        new DeleteMessageBatchCommand({ QueueUrl: byId, Entries: received.map((message, i) => ({ Id: String(i), ReceiptHandle: message.ReceiptHandle })) }),
+      );
+      const { Attributes: afterDelete } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: byId, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+      );
+      expect(afterDelete).toEqual({ ApproximateNumberOfMessages: '290', ApproximateNumberOfMessagesNotVisible: '0' });
 
       const { QueueUrl: byContent } = await sqs.send(
         new CreateQueueCommand({ QueueName: 'content.fifo', Attributes: { FifoQueue: 'true', ContentBasedDeduplication: 'true' } }),
@@ -64,6 +79,8 @@ describe("moto's SQS with the embedded cloud's patch (localcloud/moto-patches)",
       const { Attributes: plain } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: standard, AttributeNames: ['All'] }));
       expect(plain).not.toHaveProperty('FifoQueue');
       expect(plain).not.toHaveProperty('ContentBasedDeduplication');
+      const { Attributes: plainByName } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: standard, AttributeNames: ['FifoQueue', 'MessageRetentionPeriod'] }));
+      expect(plainByName).toEqual({ MessageRetentionPeriod: plain?.MessageRetentionPeriod });
     } finally {
       sqs.destroy();
       await moto.stop();
