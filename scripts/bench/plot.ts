@@ -147,22 +147,22 @@ if (clients) {
     'clients.svg',
     barChart({
       title: 'Per-partition unavailability seen by clients (ms)',
-      yLabel: 'reads: ms from the last read at the old leader to the first at the new; sends: ms start to ack',
+      yLabel: 'ms (reads: gap at the move; sends: start to ack)',
       groups: clients.scenarios.flatMap((s) => {
         const name = s.name === 'controlled-shutdown' ? 'shutdown' : s.name;
         return [
-          { label: `${name}: reads`, bars: [{ name: 'p50', value: s.readUnavailabilityMs.p50 }, { name: 'p99', value: s.readUnavailabilityMs.p99 }] },
+          { label: `${name}\nreads`, bars: [{ name: 'p50', value: s.readUnavailabilityMs.p50 }, { name: 'p99', value: s.readUnavailabilityMs.p99 }] },
           ...(s.readCadenceMs
-            ? [{ label: `${name}: no move`, bars: [{ name: 'p50', value: s.readCadenceMs.p50 }, { name: 'p99', value: s.readCadenceMs.p99 }] }]
+            ? [{ label: `${name}\nno move`, bars: [{ name: 'p50', value: s.readCadenceMs.p50 }, { name: 'p99', value: s.readCadenceMs.p99 }] }]
             : []),
           s.sendAcrossMoveMs && s.sendMs
-            ? { label: `${name}: send across the move`, bars: [{ name: 'p50', value: s.sendAcrossMoveMs.p50 }, { name: 'p99', value: s.sendAcrossMoveMs.p99 }] }
-            : { label: `${name}: sends`, bars: [{ name: 'p50', value: s.sendUnavailabilityMs.p50 }, { name: 'p99', value: s.sendUnavailabilityMs.p99 }] },
-          ...(s.sendMs ? [{ label: `${name}: other sends`, bars: [{ name: 'p50', value: s.sendMs.p50 }, { name: 'p99', value: s.sendMs.p99 }] }] : []),
+            ? { label: `${name}\nmoved send`, bars: [{ name: 'p50', value: s.sendAcrossMoveMs.p50 }, { name: 'p99', value: s.sendAcrossMoveMs.p99 }] }
+            : { label: `${name}\nsends`, bars: [{ name: 'p50', value: s.sendUnavailabilityMs.p50 }, { name: 'p99', value: s.sendUnavailabilityMs.p99 }] },
+          ...(s.sendMs ? [{ label: `${name}\nother sends`, bars: [{ name: 'p50', value: s.sendMs.p50 }, { name: 'p99', value: s.sendMs.p99 }] }] : []),
         ];
       }),
       referenceLines: [{ value: 100, label: 'shutdown read p99 target' }],
-      note: `${clients.at}; "no move": two reads in a row by one leader; failed calls after retries: ${clients.scenarios.map((s) => `${s.name} ${s.failedSends + s.failedPolls}`).join(', ')}`,
+      note: `${clients.at}; "no move": two reads in a row by one leader; "moved send": across the move; failed calls: ${clients.scenarios.map((s) => `${s.name} ${s.failedSends + s.failedPolls}`).join(', ')}`,
     }),
   );
 }

@@ -132,7 +132,10 @@ export function barChart(chart: BarChart): string {
       parts.push(`<rect x="${bx.toFixed(1)}" y="${y(bar.value).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(HEIGHT - MARGIN.bottom - y(bar.value)).toFixed(1)}" fill="${color}"><title>${esc(bar.name)}: ${fmt(bar.value)}</title></rect>`);
       parts.push(`<text x="${(bx + barWidth / 2).toFixed(1)}" y="${(y(bar.value) - 3).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(bar.value)}</text>`);
     });
-    parts.push(`<text x="${(MARGIN.left + (gi + 0.5) * groupWidth).toFixed(1)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" font-size="11">${esc(group.label)}</text>`);
+    // A label may have several lines ("\n"): groups are narrow.
+    const cx = (MARGIN.left + (gi + 0.5) * groupWidth).toFixed(1);
+    const lines = group.label.split('\n').map((line, li) => `<tspan x="${cx}" dy="${li === 0 ? 0 : 13}">${esc(line)}</tspan>`);
+    parts.push(`<text x="${cx}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" font-size="11">${lines.join('')}</text>`);
   });
   (chart.referenceLines ?? []).forEach((ref) => {
     parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(ref.value)}" y2="${y(ref.value)}" stroke="#000" stroke-dasharray="4 3"/>`);

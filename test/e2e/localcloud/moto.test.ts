@@ -8,6 +8,7 @@ import {
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
+  type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
 import { startMoto } from '../../../localcloud/moto.js';
@@ -53,8 +54,8 @@ describe("moto's SQS with the embedded cloud's patch (localcloud/moto-patches)",
       const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: byId, AttributeNames: ['All'] }));
       expect(Attributes).toMatchObject({ ApproximateNumberOfMessages: '300', FifoQueue: 'true', ContentBasedDeduplication: 'false', DeduplicationScope: 'queue' });
       // Attributes asked for by name (as moto's ReceiveMessage asks for MessageRetentionPeriod) are the full listing's.
-      const named = ['MessageRetentionPeriod', 'VisibilityTimeout', 'DelaySeconds', 'ApproximateNumberOfMessages', 'FifoQueue', 'DeduplicationScope'];
-      const { Attributes: byName } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: byId, AttributeNames: named as never }));
+      const named: QueueAttributeName[] = ['MessageRetentionPeriod', 'VisibilityTimeout', 'DelaySeconds', 'ApproximateNumberOfMessages', 'FifoQueue', 'DeduplicationScope'];
+      const { Attributes: byName } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: byId, AttributeNames: named }));
       expect(byName).toEqual(Object.fromEntries(named.map((name) => [name, Attributes?.[name]])));
       // Receiving hands out one message per group, and a delete takes them off the count.
       const { Messages: received = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: byId, MaxNumberOfMessages: 10, MessageSystemAttributeNames: ['MessageGroupId'] }));
