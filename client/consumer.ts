@@ -3,7 +3,7 @@ import { MetadataCache } from './metadata.js';
 import { ClientError, LEADERSHIP_MOVED_ERROR_TYPES, isRetriable, withRetries, type RetryOptions } from './retry.js';
 
 /** The most partitions the consume function takes in one fetch (functions/domain/limits.ts MAX_PARTITIONS_PER_FETCH). */
-const MAX_PARTITIONS_PER_FETCH = 1000;
+export const MAX_PARTITIONS_PER_FETCH = 1000;
 
 export interface TopicPartitionOffset {
   topic: string;

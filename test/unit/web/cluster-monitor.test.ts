@@ -14,15 +14,31 @@ function fakeCloud() {
     cluster: { topics: [], brokers: [] } as DescribeResponse,
     fault: undefined as InvokeOutcome | Error | undefined,
     leader: 'A',
+    /** Per partition, who leads it now (else `leader`). */
+    leaders: new Map<number, string>(),
+    /** The partitions asked in each fetch, in order. */
+    fetches: [] as number[][],
     messages: [] as unknown[],
   };
+  const answer = (partition: number) => ({
+    topic: 'orders',
+    partition,
+    leader: state.leaders.get(partition) ?? state.leader,
+    leaderEpoch: 1,
+    highWatermark: 0,
+    records: [],
+    nextOffset: 0,
+  });
   const client = new LeadershipClient(fakeOutputs, {
-    transport: (functionName) => {
+    transport: (functionName, payload) => {
       if (state.fault instanceof Error) return Promise.reject(state.fault);
       if (state.fault) return Promise.resolve(state.fault);
       if (functionName === fakeOutputs.DescribeFunctionName) return Promise.resolve({ payload: JSON.stringify(state.cluster) });
       if (functionName === fakeOutputs.ConsumeFunctionName) {
-        return Promise.resolve({ payload: JSON.stringify({ topic: 'orders', partition: 1, leader: state.leader, leaderEpoch: 1, highWatermark: 0, records: [], nextOffset: 0 }) });
+        const request = JSON.parse(payload) as { partition?: number; partitions?: Array<{ partition: number }> };
+        if (!request.partitions) return Promise.resolve({ payload: JSON.stringify(answer(request.partition ?? 1)) });
+        state.fetches.push(request.partitions.map((p) => p.partition));
+        return Promise.resolve({ payload: JSON.stringify({ partitions: request.partitions.map((p) => answer(p.partition)) }) });
       }
       return Promise.reject(new Error(`unexpected ${functionName}`));
     },
@@ -100,5 +116,46 @@ describe('ClusterMonitor', () => {
     expect(timeline.map((candidate) => candidate.event?.reason)).toEqual(['LEADER_FAILED', 'CREATED']);
     expect(entry.failover).toMatchObject({ from: 'last heartbeat', fromAt: 4_000, promotedAt: 10_000 });
     expect(timeline.find((candidate) => candidate.event?.reason === 'CREATED')?.failover).toBeUndefined();
+  });
+
+  it("reads a departing broker's partitions with one fetch a round until each is served elsewhere, and times the failover by it", async () => {
+    const { state, monitor } = fakeCloud();
+    const view = (partition: number, leader: string) => ({
+      Topic: 'orders',
+      Partition: partition,
+      Leader: leader,
+      Replicas: [leader, 'B'],
+      Isr: [leader, 'B'],
+      LeaderEpoch: 0,
+      HighWatermark: 0,
+      State: 'ONLINE' as const,
+    });
+    state.cluster = {
+      topics: [{ topic: 'orders', partitionCount: 3, replicationFactor: 2, partitions: [view(1, 'A'), view(2, 'C'), view(3, 'A')] }],
+      brokers: [],
+    };
+    await monitor.refresh();
+    monitor.start();
+    stopMonitor = () => monitor.stop();
+
+    monitor.noteShutdownRequested('A');
+    await pollUntil(() => state.fetches.length >= 2 || undefined, { timeoutMs: 5000, description: 'two fetch rounds while A still leads' });
+    state.leaders.set(1, 'B');
+    await pollUntil(() => state.fetches.at(-1)?.join() === '3' || undefined, { timeoutMs: 5000, description: 'a round without the served partition' });
+    state.leaders.set(3, 'B');
+    state.messages.push(event({ partition: 3, reason: 'CONTROLLED_SHUTDOWN' }));
+    const entry = await pollUntil(
+      () => {
+        const found = monitor.snapshot().timeline.find((candidate) => candidate.event?.partition === 3);
+        return found?.failover?.firstReadAt !== undefined ? found : undefined;
+      },
+      { timeoutMs: 5000, description: 'the shutdown entry with its first read' },
+    );
+
+    // Every round asked all partitions A led and nothing else, in one call; a served one is not asked again.
+    expect(state.fetches[0]).toEqual([1, 3]);
+    expect(new Set(state.fetches.map((asked) => asked.join()))).toEqual(new Set(['1,3', '3']));
+    expect(entry.failover).toMatchObject({ from: 'shutdown request' });
+    expect(entry.failover!.firstReadAt).toBeGreaterThanOrEqual(entry.failover!.fromAt!);
   });
 });
