@@ -173,10 +173,15 @@ interface ConsumeCall {
   partitions: PartitionOutcome[];
 }
 
+/** A failed invoke as the benchmark names it: the function's error type, or the fault's name. */
+function failureName(error: unknown): string {
+  return error instanceof RemoteFunctionError ? error.errorType : (error as Error).name;
+}
+
 function consumeCallOf(kind: ConsumeCall['kind'], record: InvokeRecord): ConsumeCall {
   const { startedAt, endedAt, answer, error } = record;
   const call = { kind, startedAt, endedAt };
-  if (error !== undefined) return { ...call, outcome: error instanceof RemoteFunctionError ? error.errorType : (error as Error).name, partitions: [] };
+  if (error !== undefined) return { ...call, outcome: failureName(error), partitions: [] };
   if (kind === 'describe') return { ...call, outcome: 'ok', partitions: [] };
   // The consumers poll with fetches: each partition is answered or refused on its own.
   const fetched = answer as FetchResponse | ConsumeResponse;
@@ -198,6 +203,7 @@ function callFor(call: ConsumeCall, p: number): { outcome: string; leader?: stri
   return call.partitions.find((part) => part.partition === p);
 }
 
+/** Per caller over a window: requests/s, mean queueing and service per request (ms), and the share of the window DynamoDB Local was busy for it. */
 function dynamodbWindow(before: Record<string, CallerStats>, after: Record<string, CallerStats>, windowMs: number) {
   const rows = Object.entries(after).map(([caller, end]) => {
     const start = before[caller] ?? { requests: 0, waitMs: 0, serveMs: 0, maxWaitMs: 0 };
@@ -265,8 +271,8 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
     bench.newClient({
       onInvoke: ({ functionName, startedAt, endedAt, answer, error }) => {
         const fn = functionName === bench.outputs.ProduceFunctionName ? 'produce' : functionName === bench.outputs.DescribeFunctionName ? 'describe' : 'other';
-        const outcome =
-          error === undefined ? `ok${fn === 'produce' ? ` from ${(answer as { leader: string }).leader}` : ''}` : error instanceof RemoteFunctionError ? error.errorType : (error as Error).name;
+        const from = fn === 'produce' && error === undefined ? ` from ${(answer as { leader: string }).leader}` : '';
+        const outcome = error === undefined ? `ok${from}` : failureName(error);
         sendCalls.get(partition)!.push({ fn, startedAt, endedAt, outcome });
       },
     });
@@ -320,13 +326,19 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
     const seen = new Set(reads.get(p)!.map((read) => read.leader));
     return seen.size > 1;
   });
-  const gap = (successes: Success[]) => {
-    // The longest gap between two successes in a row answered by different leaders.
-    let longest = 0;
+  // The move in a list of successes: the index of the later of the two in a row answered by
+  // different leaders with the longest gap between them (-1: none), and that gap.
+  const moveIn = (successes: Success[]): number => {
+    let at = -1;
     for (let i = 1; i < successes.length; i += 1) {
-      if (successes[i].leader !== successes[i - 1].leader) longest = Math.max(longest, successes[i].at - successes[i - 1].at);
+      const spans = successes[i].leader !== successes[i - 1].leader;
+      if (spans && (at < 0 || successes[i].at - successes[i - 1].at > successes[at].at - successes[at - 1].at)) at = i;
     }
-    return longest;
+    return at;
+  };
+  const gap = (successes: Success[]): number => {
+    const at = moveIn(successes);
+    return at < 0 ? 0 : successes[at].at - successes[at - 1].at;
   };
   const readGaps = moved.map((p) => gap(reads.get(p)!));
   // Where the read gap goes, when the act reports its leadership moves with their times
@@ -346,28 +358,29 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
   // the old leader (ms after it: when each later call started, how long it took, how it ended
   // for this partition).
   const moveTimelines = moved.flatMap((p) => {
-    const list = callsOf[consumerOf.get(p)!].filter((call) => callFor(call, p) !== undefined);
-    const read = (call: ConsumeCall) => callFor(call, p)?.outcome === 'ok';
-    const firstNew = list.findIndex((call, i) => read(call) && list.slice(0, i).some((c) => read(c) && callFor(c, p)!.leader !== callFor(call, p)!.leader));
+    const list = callsOf[consumerOf.get(p)!].flatMap((call) => {
+      const seen = callFor(call, p);
+      return seen ? [{ call, seen }] : [];
+    });
+    const read = ({ seen }: (typeof list)[number]) => seen.outcome === 'ok';
+    const firstLeader = list.find(read)?.seen.leader;
+    const firstNew = list.findIndex((entry) => read(entry) && entry.seen.leader !== firstLeader);
     if (firstNew < 0) return [];
     let lastOld = firstNew - 1;
     while (lastOld >= 0 && !read(list[lastOld])) lastOld -= 1;
     if (lastOld < 0) return [];
-    const from = list[lastOld].endedAt;
+    const from = list[lastOld].call.endedAt;
     return [
       {
         partition: p,
         lastOldReadAtMs: from - actedAt,
         shutdownAnsweredAtMs: answeredAt - actedAt,
-        calls: list.slice(lastOld + 1, firstNew + 1).map((call) => {
-          const seen = callFor(call, p)!;
-          return {
-            startMs: call.startedAt - from,
-            tookMs: call.endedAt - call.startedAt,
-            outcome: seen.outcome === 'ok' ? `ok from ${seen.leader} (${seen.records} records)` : seen.outcome,
-          };
-        }),
-        gapMs: list[firstNew].endedAt - from,
+        calls: list.slice(lastOld + 1, firstNew + 1).map(({ call, seen }) => ({
+          startMs: call.startedAt - from,
+          tookMs: call.endedAt - call.startedAt,
+          outcome: seen.outcome === 'ok' ? `ok from ${seen.leader} (${seen.records} records)` : seen.outcome,
+        })),
+        gapMs: list[firstNew].call.endedAt - from,
       },
     ];
   });
@@ -392,8 +405,7 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
   // Each moved partition's longest send gap, call by call of its producer (as moveTimelines for reads).
   const sendTimelines = moved.flatMap((p) => {
     const list = writes.get(p)!;
-    let at = -1;
-    for (let i = 1; i < list.length; i += 1) if (list[i].leader !== list[i - 1].leader && (at < 0 || list[i].at - list[i - 1].at > list[at].at - list[at - 1].at)) at = i;
+    const at = moveIn(list);
     if (at < 0) return [];
     const from = list[at - 1].at;
     const to = list[at].at;
