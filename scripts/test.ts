@@ -1,5 +1,6 @@
 /**
- * `npm test`: the linter (`npm run lint`), then unit, simulation and infra tests in parallel,
+ * `npm test`: the linter (`npm run lint`) and the type checker (`npm run build`: tsc over the
+ * project and the console page; vitest strips types without checking them), then unit, simulation and infra tests in parallel,
  * then the end-to-end projects one after the other (they share two cores with the data
  * planes), then the live console's browser test (Debian's chromium installed first if
  * missing), then one closing line that totals them: "tests: N passed, N failed, N skipped".
@@ -43,6 +44,14 @@ const totals = { passed: 0, failed: 0, skipped: 0, failedPhases: [] as string[] 
 console.log('\n=== lint ===');
 if ((await run(join(repoRoot, 'node_modules', '.bin', 'eslint'), ['.'])) === 0) console.log('lint: no problems');
 else totals.failedPhases.push('lint');
+
+console.log('\n=== typecheck ===');
+const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
+const typecheck = [['-p', 'tsconfig.json', '--noEmit'], ['-p', join('web', 'page'), '--noEmit']];
+let typeErrors = false;
+for (const args of typecheck) if ((await run(tsc, args)) !== 0) typeErrors = true;
+if (typeErrors) totals.failedPhases.push('typecheck');
+else console.log('typecheck: no errors');
 
 for (const phase of phases) {
   const reportFile = join(resultsDir, `${phase.name}.json`);
