@@ -165,6 +165,15 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
       });
     });
 
+    it('answers a malformed %-escape in the path with 400, and keeps serving', async () => {
+      const response = await fetch(`${edge.url}/2015-03-31/functions/%E0%A4%A/invocations`, { method: 'POST', body: '{}' });
+
+      expect(response.status).toBe(400);
+      expect(response.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
+      const next = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{}') }));
+      expect(next.StatusCode).toBe(200);
+    });
+
     it('answers ResourceNotFoundException for an unknown function, as AWS does', async () => {
       const error: unknown = await lambda.send(new InvokeCommand({ FunctionName: 'nope', Payload: Buffer.from('{}') })).catch((e: unknown) => e);
 
@@ -253,7 +262,7 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
         (resolve, reject) => {
           const req = http.request(
             `${edge.url}/some/path?x=1&y=%2F`,
-            { method: 'PUT', headers: { 'X-Amz-Target': 'DynamoDB_20120810.ListTables', Host: 'localhost:4566', 'Content-Length': body.length } },
+            { method: 'PUT', headers: { 'X-Amz-Target': 'DynamoDB_20120810.ListTables', Host: `localhost:${edge.port}`, 'Content-Length': body.length } },
             (res) => {
               const chunks: Buffer[] = [];
               res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -267,7 +276,7 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
 
       expect(seen.method).toBe('PUT');
       expect(seen.url).toBe('/some/path?x=1&y=%2F');
-      expect(seen.rawHeaders).toEqual(expect.arrayContaining(['X-Amz-Target', 'DynamoDB_20120810.ListTables', 'Host', 'localhost:4566']));
+      expect(seen.rawHeaders).toEqual(expect.arrayContaining(['X-Amz-Target', 'DynamoDB_20120810.ListTables', 'Host', `localhost:${edge.port}`]));
       expect(seen.body.equals(body)).toBe(true);
       expect(response.status).toBe(418);
       expect(response.message).toBe('Teapot');
