@@ -124,7 +124,7 @@ function isLoopbackHost(host: string | undefined, edgePort: number): boolean {
  * Whether moto would take `url` for its management API. Checked on the path as moto
  * routes it (percent-decoded), with repeated slashes merged, and on the URL's parsed path.
  */
-export function namesMotoApi(url: string): boolean {
+function namesMotoApi(url: string): boolean {
   const rawPath = url.split('?', 1)[0] ?? '';
   let parsedPath = '';
   try {
