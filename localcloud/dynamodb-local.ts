@@ -6,13 +6,24 @@
  * seeing later writes.
  *
  * It runs in memory (`-inMemory`) with one database for every access key and region
- * (`-sharedDb`), on a free private port of 127.0.0.1, in its own process group, killed
- * on stop(), on exit and on SIGINT/SIGTERM/SIGHUP (see managed-process.ts).
+ * (`-sharedDb`), on a free port of 127.0.0.1 and on no other address, in its own process
+ * group, killed on stop(), on exit and on SIGINT/SIGTERM/SIGHUP (see managed-process.ts).
+ *
+ * The jar itself can only listen on every interface, where any host on the network could
+ * read and write every table with any credentials. So it is started through
+ * DynamoDbLocalLoopback.java, which builds the jar's own server on one address and exits
+ * if the socket it got is bound anywhere else. Its class is compiled once per launcher
+ * source and jar, with the same java, into .localcloud/ (gitignored): compiling it at
+ * every start (`java Launcher.java`) would cost each one about 2 s of CPU.
  */
-import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { execFile, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdir, mkdtemp, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import {
   findExecutable,
   isPortTaken,
@@ -23,6 +34,7 @@ import {
 } from './managed-process.js';
 
 export interface DynamoDbLocalOptions {
+  /** The one address it listens on. Default 127.0.0.1. */
   host?: string;
   /** Default: a free port picked at start. */
   port?: number;
@@ -44,7 +56,11 @@ const JVM_OPTIONS = ['-XX:TieredStopAtLevel=1', '-XX:+UseSerialGC'];
 
 /** DynamoDB Local 3.x is built for Java 11. */
 export const MIN_JAVA_MAJOR = 11;
-const INSTALL_JAVA = 'install OpenJDK 17: apt-get install openjdk-17-jre-headless (or any Java 11+ runtime, e.g. from adoptium.net)';
+const INSTALL_JAVA = 'install OpenJDK 17: apt-get install openjdk-17-jre-headless (or any JDK 11+, e.g. from adoptium.net)';
+
+const LAUNCHER_SOURCE = fileURLToPath(new URL('./DynamoDbLocalLoopback.java', import.meta.url));
+const LAUNCHER_CLASS = 'DynamoDbLocalLoopback';
+const LAUNCHER_CACHE = fileURLToPath(new URL('../.localcloud/dynamodb-local-launcher/', import.meta.url));
 
 export class JavaNotFoundError extends Error {
   override readonly name = 'JavaNotFoundError';
@@ -69,6 +85,16 @@ export class JavaTooOldError extends Error {
   }
 }
 
+export class JavaCompilerMissingError extends Error {
+  override readonly name = 'JavaCompilerMissingError';
+  constructor(command: string) {
+    super(
+      `"${command}" has no Java compiler (module jdk.compiler). DynamoDB Local needs it once, to compile the launcher that keeps it off the network (localcloud/${LAUNCHER_CLASS}.java).\n` +
+        `  To fix it, install a JDK 11+, not a bare JRE: apt-get install openjdk-17-jdk-headless (or a JDK from adoptium.net), and put it first on PATH.`,
+    );
+  }
+}
+
 export class DynamoDbLocalPortInUseError extends PortTakenError {
   override readonly name = 'DynamoDbLocalPortInUseError';
   constructor(readonly port: number) {
@@ -86,15 +112,31 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions = {}): Pr
   const { jar, libDir } = dynamoDbLocalFiles();
   const host = options.host ?? '127.0.0.1';
   if (options.port !== undefined && (await isPortTaken(options.port, host))) throw new DynamoDbLocalPortInUseError(options.port);
+  const timeoutMs = options.startTimeoutMs ?? 60_000;
+  const launcherDir = await compiledLauncher(java, jar, timeoutMs);
+  const classPath = [launcherDir, jar].join(path.delimiter); // the jar's manifest brings DynamoDBLocal_lib
   try {
     return await launchWithRetry({
       name: 'DynamoDB Local',
       program: java,
-      args: (port) => [...JVM_OPTIONS, `-Djava.library.path=${libDir}`, '-jar', jar, '-inMemory', '-sharedDb', '-disableTelemetry', '-port', String(port)],
+      args: (port) => [
+        ...JVM_OPTIONS,
+        `-Djava.library.path=${libDir}`,
+        '-cp',
+        classPath,
+        LAUNCHER_CLASS,
+        '-host',
+        host,
+        '-inMemory',
+        '-sharedDb',
+        '-disableTelemetry',
+        '-port',
+        String(port),
+      ],
       cwd: path.dirname(jar),
       host,
       port: options.port,
-      timeoutMs: options.startTimeoutMs ?? 60_000,
+      timeoutMs,
       isServing,
       portTakenPattern: /BindException|address already in use/i,
     });
@@ -143,6 +185,52 @@ function dynamoDbLocalFiles(): { jar: string; libDir: string } {
     }
   }
   throw new DynamoDbLocalStartError(`no DynamoDBLocal.jar under ${packageDir}/lib: reinstall with \`npm ci\``);
+}
+
+const compilations = new Map<string, Promise<string>>();
+
+/**
+ * The directory of DynamoDbLocalLoopback.class, compiled on first use. Keyed by the
+ * launcher's source and the jar it is compiled against; `--release 11` makes the class
+ * run on any Java that runs the jar. The class is written under another name and renamed
+ * into place, so a concurrent start (another test file, `npm start`) never runs a
+ * half-written class. javac gets the same JVM options: C1 alone halves its run.
+ */
+function compiledLauncher(java: string, jar: string, timeoutMs: number): Promise<string> {
+  const jarStat = statSync(jar);
+  const key = createHash('sha256')
+    .update(readFileSync(LAUNCHER_SOURCE))
+    .update(`\0${jar}\0${jarStat.size}\0${jarStat.mtimeMs}`)
+    .digest('hex')
+    .slice(0, 16);
+  const dir = path.join(LAUNCHER_CACHE, key);
+  let compiled = compilations.get(dir);
+  if (!compiled) {
+    compiled = compileLauncher(java, jar, dir, timeoutMs);
+    compilations.set(dir, compiled);
+    compiled.catch(() => compilations.delete(dir)); // a later start tries again
+  }
+  return compiled;
+}
+
+async function compileLauncher(java: string, jar: string, dir: string, timeoutMs: number): Promise<string> {
+  if (existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) return dir;
+  await mkdir(LAUNCHER_CACHE, { recursive: true });
+  const scratch = await mkdtemp(path.join(LAUNCHER_CACHE, 'compiling-'));
+  try {
+    const javac = ['-m', 'jdk.compiler/com.sun.tools.javac.Main', '--release', String(MIN_JAVA_MAJOR), '-cp', jar, '-d', scratch, LAUNCHER_SOURCE];
+    await promisify(execFile)(java, [...JVM_OPTIONS, ...javac], { timeout: timeoutMs }).catch((error: Error & { stdout?: string; stderr?: string }) => {
+      const output = `${error.stderr ?? ''}${error.stdout ?? ''}`.trim() || error.message;
+      if (/module jdk\.compiler not found/i.test(output)) throw new JavaCompilerMissingError(java);
+      throw new DynamoDbLocalStartError(`could not compile ${LAUNCHER_SOURCE} against ${jar}:\n${output}`);
+    });
+    await rename(scratch, dir).catch((error: unknown) => {
+      if (!existsSync(path.join(dir, `${LAUNCHER_CLASS}.class`))) throw error; // else another start got there first
+    });
+  } finally {
+    await rm(scratch, { recursive: true, force: true });
+  }
+  return dir;
 }
 
 /** Any HTTP answer to a DynamoDB call means it is up (an unsigned ListTables is refused, but by DynamoDB Local). */
