@@ -1,0 +1,47 @@
+/**
+ * `npm run deploy:local`: bootstraps and deploys the CDK app into the embedded cloud that
+ * `npm start` runs, and only there. A bare `cdk deploy --require-approval never` typed in a
+ * shell that holds real credentials and no AWS_ENDPOINT_URL deploys to the real account
+ * without asking; this script sets the local endpoint itself and swaps any real credentials
+ * for dummy ones, so nothing it runs can reach AWS.
+ *
+ *   npm run deploy:local -- --port 4566 [-c sessionTimeoutMs=3000]
+ *   npm run deploy:local -- --port 4566 --destroy
+ */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { deployWithCdkLocal } from '../tools/cdklocal.js';
+import { repoRoot } from '../tools/synth.js';
+import { pinToLocalCloud } from './lib/local-deploy-env.js';
+
+const { values: args, positionals } = parseArgs({
+  options: {
+    port: { type: 'string', default: process.env.LOCALCLOUD_PORT ?? '4566' },
+    destroy: { type: 'boolean', default: false },
+    context: { type: 'string', short: 'c', multiple: true, default: [] },
+  },
+  allowPositionals: true,
+});
+if (positionals.length > 0) fail(`unexpected arguments: ${positionals.join(' ')} (only --port N, -c key=value and --destroy)`);
+const port = Number(args.port);
+if (!Number.isInteger(port) || port < 1 || port > 65535) fail(`--port must be a port number, got "${args.port}"`);
+
+const endpoint = `http://localhost:${port}`;
+pinToLocalCloud(process.env, endpoint);
+
+const answer = await fetch(`${endpoint}/2015-03-31/functions/`).catch(() => undefined);
+if (!answer) fail(`nothing answers at ${endpoint}: start the embedded cloud first (npm start -- --port ${port})`);
+
+const contextArgs = args.context.flatMap((pair) => ['-c', pair]);
+if (args.destroy) {
+  console.log(`$ cdk destroy --all --force (at ${endpoint})`);
+  const result = spawnSync(join(repoRoot, 'node_modules', '.bin', 'cdk'), ['destroy', '--all', '--force', ...contextArgs], { cwd: repoRoot, env: process.env, stdio: 'inherit' });
+  process.exit(result.status ?? 1);
+}
+deployWithCdkLocal({ endpoint, outputsFile: join(repoRoot, 'cdk-outputs.json'), extraArgs: contextArgs });
+
+function fail(message: string): never {
+  console.error(`deploy:local: ${message}`);
+  process.exit(2);
+}
