@@ -2,11 +2,14 @@
  * The single front door of the local cloud, like LocalStack's :4566: routes it serves
  * itself (the Lambda API) are tried first; DynamoDB and DynamoDB Streams requests go to
  * DynamoDB Local, everything else to moto, unchanged.
+ *
+ * It answers loopback clients only (see loopbackRefusal): it is an unauthenticated admin
+ * API that deploys and runs code as the user, so no web page may reach it.
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { FairShare, type CallerStats } from './fair-share.js';
-import { sendAwsError } from './http-util.js';
+import { sendAwsError, sendRefusal } from './http-util.js';
 import { callerOf } from './shared/caller.js';
 import { UpstreamProxy } from './proxy.js';
 
@@ -27,6 +30,7 @@ export type EdgeRoute = (method: string, url: URL, headers?: IncomingMessage['he
 export interface EdgeOptions {
   /** Default 4566 (LocalStack's port, so existing tooling finds it); 0 picks a free one. */
   port?: number;
+  /** A loopback address to listen on: `127.0.0.1` (default), `::1` or `localhost`; anything else is refused. */
   host?: string;
   /** Base URL of moto, which serves whatever no route claims and is not DynamoDB. */
   upstream: string;
@@ -47,6 +51,105 @@ export function isDynamoDbRequest(headers: IncomingMessage['headers']): boolean 
   if (typeof target === 'string') return target.startsWith('DynamoDB_20120810.') || target.startsWith('DynamoDBStreams_20120810.');
   const authorization = headers.authorization;
   return typeof authorization === 'string' && /Credential=[^/,\s]+\/[^/]+\/[^/]+\/dynamodb\/aws4_request/.test(authorization);
+}
+
+/** What the edge may listen on: it must never be reachable from another host. */
+const LOOPBACK_BIND_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
+
+/** Host header names a loopback client reaches the edge by; anything else is a DNS name rebound to 127.0.0.1. */
+const LOOPBACK_HOST_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+/**
+ * Fetch metadata of a request a browser made on behalf of another site's page. Such a
+ * request can lack Origin (an <img>, a <script>, a GET form), so Origin alone misses it.
+ */
+const FOREIGN_FETCH_SITES = new Set(['cross-site', 'same-site']);
+
+/** moto's management API (reset, state dump) answers at any path moto sees starting so. */
+const MOTO_API_PREFIX = '/moto-api';
+
+/** Longest part of a header echoed in a refusal: enough to recognize it, not a reflection channel. */
+const ECHO_LIMIT = 100;
+
+export class EdgeHostNotLoopbackError extends Error {
+  override readonly name = 'EdgeHostNotLoopbackError';
+  constructor(readonly host: string) {
+    super(
+      `the edge listens on loopback only (127.0.0.1, ::1 or localhost), not on "${host}": ` +
+        'it deploys and runs code and reads and resets every table and queue, with no authentication.',
+    );
+  }
+}
+
+/**
+ * Why the edge refuses a request before any route or upstream sees it, or undefined.
+ * The AWS SDKs, the AWS CLI and the CDK CLI send no Origin and name the endpoint they
+ * were given (a loopback address) in Host; a web page's request carries an Origin (or
+ * Sec-Fetch-Site), and a DNS-rebinding page's request carries its own host name.
+ */
+export function loopbackRefusal(req: IncomingMessage, edgePort: number): string | undefined {
+  const { host, origin } = req.headers;
+  if (!isLoopbackHost(host, edgePort)) {
+    return (
+      `the local cloud's edge answers only Host localhost, 127.0.0.1 or [::1] (port ${edgePort}), ` +
+      `got ${host === undefined ? 'no Host' : `Host: ${echo(host)}`}: a DNS name pointed at loopback is refused`
+    );
+  }
+  if (origin !== undefined) {
+    return (
+      `the local cloud's edge refuses requests from web pages (Origin: ${echo(origin)}): it is an unauthenticated ` +
+      'admin API for loopback clients such as the AWS SDKs and CLIs, which send no Origin'
+    );
+  }
+  const fetchSite = req.headers['sec-fetch-site'];
+  if (typeof fetchSite === 'string' && FOREIGN_FETCH_SITES.has(fetchSite.toLowerCase())) {
+    return `the local cloud's edge refuses requests a browser makes for another site's page (Sec-Fetch-Site: ${echo(fetchSite)})`;
+  }
+  if (req.method === 'OPTIONS') {
+    return "the local cloud's edge answers no OPTIONS (CORS preflight): browsers may not call it";
+  }
+  return undefined;
+}
+
+/** Host is `name` or `name:port`, name one of LOOPBACK_HOST_NAMES and port the edge's own. */
+function isLoopbackHost(host: string | undefined, edgePort: number): boolean {
+  if (host === undefined) return false;
+  const match = /^(\[[^\]]*\]|[^:[\]]+)(?::(\d{1,5}))?$/.exec(host.toLowerCase());
+  if (!match) return false;
+  const [, name = '', port] = match;
+  return LOOPBACK_HOST_NAMES.has(name) && (port === undefined || Number(port) === edgePort);
+}
+
+/**
+ * Whether moto would take `url` for its management API. Checked on the path as moto
+ * routes it (percent-decoded), with repeated slashes merged, and on the URL's parsed path.
+ */
+function namesMotoApi(url: string): boolean {
+  const rawPath = url.split('?', 1)[0] ?? '';
+  let parsedPath = '';
+  try {
+    parsedPath = new URL(url, 'http://edge').pathname;
+  } catch {
+    // Unparseable: the raw path alone decides.
+  }
+  return [rawPath, parsedPath].some((path) => mergeSlashes(percentDecoded(path)).startsWith(MOTO_API_PREFIX));
+}
+
+/** Never throws: each %XX becomes its byte as a Latin-1 character, which is all an ASCII prefix test needs. */
+function percentDecoded(path: string): string {
+  return path.replace(/%([0-9a-f]{2})/gi, (_, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+function mergeSlashes(path: string): string {
+  return path.replace(/\/{2,}/g, '/');
+}
+
+function isMalformedUrlError(error: unknown): boolean {
+  return error instanceof URIError || (error instanceof TypeError && (error as NodeJS.ErrnoException).code === 'ERR_INVALID_URL');
+}
+
+function echo(value: string): string {
+  return value.length > ECHO_LIMIT ? `${value.slice(0, ECHO_LIMIT)}...` : value;
 }
 
 export class EdgePortInUseError extends Error {
@@ -74,13 +177,15 @@ export class Edge {
   }
 
   static async start(options: EdgeOptions): Promise<Edge> {
+    const host = options.host ?? '127.0.0.1';
+    if (!LOOPBACK_BIND_HOSTS.has(host)) throw new EdgeHostNotLoopbackError(host);
     const edge = new Edge(
       options.upstream,
       options.dynamodb ?? options.upstream,
       options.dynamodbMaxInFlight ?? DEFAULT_DYNAMODB_MAX_IN_FLIGHT,
     );
     try {
-      await edge.listen(options.host ?? '127.0.0.1', options.port ?? 4566);
+      await edge.listen(host, options.port ?? 4566);
     } catch (error) {
       edge.closeProxies();
       throw error;
@@ -98,7 +203,8 @@ export class Edge {
   }
 
   get url(): string {
-    return `http://${this.address.host}:${this.address.port}`;
+    const host = this.address.host.includes(':') ? `[${this.address.host}]` : this.address.host;
+    return `http://${host}:${this.address.port}`;
   }
 
   /** Routes added later take part from the next request on (the runtime needs the edge URL first). */
@@ -132,9 +238,29 @@ export class Edge {
   }
 
   private dispatch(req: IncomingMessage, res: ServerResponse): void {
+    const refusal = loopbackRefusal(req, this.address.port);
+    if (refusal) {
+      sendRefusal(res, 403, 'AccessDeniedException', refusal);
+      return;
+    }
+    try {
+      this.route(req, res);
+    } catch (error) {
+      // Thrown while matching, before any handler ran: a path that is no URL (a bad %-escape) is the client's fault.
+      const message = error instanceof Error ? error.message : String(error);
+      if (isMalformedUrlError(error)) sendAwsError(res, 400, 'InvalidRequestException', `malformed request path: ${message}`);
+      else sendAwsError(res, 500, 'ServiceException', message);
+    }
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
     const method = req.method ?? 'GET';
     const named = callerOf(req.url ?? '/');
     req.url = named.url;
+    if (namesMotoApi(req.url)) {
+      sendRefusal(res, 403, 'AccessDeniedException', "moto's management API (/moto-api/: reset, state dump) is not served through the local cloud's edge");
+      return;
+    }
     const url = new URL(req.url, 'http://edge');
     for (const route of this.routes) {
       const handler = route(method, url, req.headers);

@@ -53,3 +53,11 @@ export function sendAwsError(
   const type = status >= 500 ? 'Service' : 'User';
   sendJson(res, status, { Type: type, message, Message: message }, { 'x-amzn-errortype': errorType, ...headers });
 }
+
+/**
+ * A refusal by the edge itself, readable by every JSON protocol's SDK: `__type` for JSON
+ * 1.0/1.1 (DynamoDB, SQS, Logs), `x-amzn-errortype` for REST-JSON (Lambda).
+ */
+export function sendRefusal(res: ServerResponse, status: number, errorType: string, message: string): void {
+  sendJson(res, status, { __type: errorType, message }, { 'x-amzn-errortype': errorType, 'X-Content-Type-Options': 'nosniff' });
+}

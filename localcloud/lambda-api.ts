@@ -23,6 +23,18 @@ const INVOCATION_TYPES = new Set(['RequestResponse', 'Event', 'DryRun']);
 
 const PAGE_SIZE = { functions: 50, eventSourceMappings: 100 };
 
+/**
+ * Deepest nesting of arrays and objects an event may have. Far beyond any real event, and
+ * far below what breaks the structured clone that hands the event to its sandbox (a few
+ * thousand levels overflow its recursion).
+ */
+const MAX_EVENT_NESTING = 512;
+
+/** Refuses invalid bytes instead of storing U+FFFD in their place; keeps a BOM, which JSON.parse then refuses, as before. */
+const STRICT_UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+const BYTE = { quote: 0x22, backslash: 0x5c, openBracket: 0x5b, closeBracket: 0x5d, openBrace: 0x7b, closeBrace: 0x7d };
+
 /** What the API needs of the event source mappings: listing only. */
 export interface EventSourceMappingCatalog {
   list(): EventSourceMappingSpec[];
@@ -160,13 +172,50 @@ async function readEvent(req: IncomingMessage, res: ServerResponse): Promise<{ e
     return undefined;
   }
   if (body.length === 0) return { event: {} };
-  try {
-    return { event: JSON.parse(body.toString('utf8')) as unknown };
-  } catch (error) {
-    const reason = error instanceof Error ? error.message : String(error);
-    sendAwsError(res, 400, 'InvalidRequestContentException', `Could not parse request body into json: Could not parse payload into json: ${reason}`);
+  const refuse = (reason: string): undefined => {
+    sendAwsError(res, 400, 'InvalidRequestContentException', `Could not parse request body into json: ${reason}`);
     return undefined;
+  };
+  let text: string;
+  try {
+    text = STRICT_UTF8.decode(body);
+  } catch {
+    return refuse('payload is not valid UTF-8');
   }
+  if (nestsDeeperThan(body, MAX_EVENT_NESTING)) {
+    return refuse(`payload nests arrays and objects more than ${MAX_EVENT_NESTING} levels deep`);
+  }
+  try {
+    return { event: JSON.parse(text) as unknown };
+  } catch (error) {
+    return refuse(`Could not parse payload into json: ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
+/**
+ * Whether the JSON text in `bytes` opens more than `limit` arrays and objects at once. One
+ * pass with a counter, no recursion, so no depth can overflow the check itself. Strings are
+ * skipped; their bytes never look like brackets or quotes, because in UTF-8 every byte of a
+ * multi-byte character is >= 0x80. Text that is not JSON is left to JSON.parse.
+ */
+function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i += 1) {
+    const byte = bytes[i];
+    if (inString) {
+      if (byte === BYTE.backslash) i += 1;
+      else if (byte === BYTE.quote) inString = false;
+    } else if (byte === BYTE.quote) {
+      inString = true;
+    } else if (byte === BYTE.openBracket || byte === BYTE.openBrace) {
+      depth += 1;
+      if (depth > limit) return true;
+    } else if (byte === BYTE.closeBracket || byte === BYTE.closeBrace) {
+      depth -= 1;
+    }
+  }
+  return false;
 }
 
 function headerValue(req: IncomingMessage, name: string): string | undefined {

@@ -60,7 +60,12 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
       name: 'moto_server',
       program: executable,
       args: (port) => ['-H', host, '-p', String(port)],
-      env: { PYTHONPATH: [MOTO_PATCHES, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter) },
+      env: {
+        PYTHONPATH: [MOTO_PATCHES, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
+        // moto otherwise wraps every backend in flask-cors, which reflects any Origin: every web
+        // page could read its answers. moto/settings.py takes any non-empty value as true.
+        MOTO_DISABLE_GLOBAL_CORS: 'true',
+      },
       host,
       port: options.port,
       timeoutMs: options.startTimeoutMs ?? 30_000,
@@ -74,7 +79,7 @@ export async function startMoto(options: MotoOptions = {}): Promise<MotoServer> 
   }
 }
 
-/** moto answers its own management API once its HTTP server is up. */
+/** moto answers its own management API once its HTTP server is up (asked directly: the edge refuses /moto-api/). */
 async function isServing(endpoint: string): Promise<boolean> {
   const response = await fetch(`${endpoint}/moto-api/`, { signal: AbortSignal.timeout(1000) });
   await response.arrayBuffer();

@@ -90,6 +90,9 @@ export class SandboxPool {
 
   private release(sandbox: Sandbox): void {
     if (!this.busy.delete(sandbox)) return; // already dropped by close()
+    // Its run ended (settled or threw) yet it still counts an invocation as running: handed on,
+    // it would refuse every call as busy until that invocation's timeout. It is not reused.
+    if (sandbox.alive && sandbox.isRunning) void sandbox.terminate();
     const waiter = this.waiters.shift();
     if (waiter) {
       // A sandbox that died (timeout, crash) is replaced so the queue keeps moving.

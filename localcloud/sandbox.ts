@@ -87,6 +87,11 @@ export class Sandbox {
     return !this.dead;
   }
 
+  /** An invocation is under way: the sandbox cannot take another until it ends. */
+  get isRunning(): boolean {
+    return this.running !== undefined;
+  }
+
   run(invocation: SandboxInvocation): Promise<SandboxOutcome> {
     if (this.dead) throw new SandboxStateError(`sandbox of ${this.spec.name} is terminated`);
     if (this.running) throw new SandboxStateError(`sandbox of ${this.spec.name} is busy`);
@@ -106,7 +111,13 @@ export class Sandbox {
         event: invocation.event,
         deadline: Date.now() + timeoutMs,
       };
-      this.worker.postMessage(message);
+      try {
+        this.worker.postMessage(message);
+      } catch (error) {
+        // The structured clone refused the event (e.g. JSON nested thousands deep overflows its
+        // recursion): nothing reached the worker, so it is still clean and takes the next one.
+        this.refuseEvent(error);
+      }
     });
   }
 
@@ -159,6 +170,15 @@ export class Sandbox {
     // Lambda discards an environment whose init failed; the next invocation starts cold again.
     if (message.initFailed) void this.terminate();
     this.finish({ ok: false, error: message.error }, figures);
+  }
+
+  private refuseEvent(error: unknown): void {
+    const running = this.running;
+    if (!running) return;
+    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const message = `The event could not be handed to the function (${reason}); is it nested too deeply?`;
+    running.onLog(`${new Date().toISOString()} ${running.requestId} ${message}\n`);
+    this.fail({ errorType: 'InvalidRequestContentException', errorMessage: message });
   }
 
   private onTimeout(): void {

@@ -165,6 +165,55 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
       });
     });
 
+    it('refuses JSON nested more than 512 levels deep (100,000 here) as InvalidRequestContentException; the next call on the same function succeeds', async () => {
+      const invoke = vi.spyOn(runtime, 'invoke');
+      try {
+        const deep = `{"x":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+        await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(deep) }))).rejects.toMatchObject({
+          name: 'InvalidRequestContentException',
+          $metadata: { httpStatusCode: 400 },
+          message: expect.stringContaining('more than 512 levels deep'),
+        });
+        expect(invoke).not.toHaveBeenCalled();
+
+        // Brackets inside strings are text, and 512 levels are accepted.
+        const deepest = `{"s":"[[[[{{{{","x":${'['.repeat(511)}${']'.repeat(511)}}`;
+        const accepted = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from(deepest) }));
+        expect(accepted.FunctionError).toBeUndefined();
+        const next = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"after":1}') }));
+        expect(next.FunctionError).toBeUndefined();
+        expect(JSON.parse(Buffer.from(next.Payload ?? []).toString())).toMatchObject({ event: { after: 1 } });
+      } finally {
+        invoke.mockRestore();
+      }
+    });
+
+    it('refuses a payload that is not valid UTF-8 as InvalidRequestContentException, and runs nothing', async () => {
+      const invoke = vi.spyOn(runtime, 'invoke');
+      try {
+        const invalid = Buffer.concat([Buffer.from('{"value":"'), Buffer.from([0xff, 0xfe]), Buffer.from(' bad"}')]);
+        await expect(lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: invalid }))).rejects.toMatchObject({
+          name: 'InvalidRequestContentException',
+          $metadata: { httpStatusCode: 400 },
+          message: expect.stringContaining('payload is not valid UTF-8'),
+        });
+        expect(invoke).not.toHaveBeenCalled();
+        const valid = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{"value":"ü ok"}') }));
+        expect(JSON.parse(Buffer.from(valid.Payload ?? []).toString())).toMatchObject({ event: { value: 'ü ok' } });
+      } finally {
+        invoke.mockRestore();
+      }
+    });
+
+    it('answers a malformed %-escape in the path with 400, and keeps serving', async () => {
+      const response = await fetch(`${edge.url}/2015-03-31/functions/%E0%A4%A/invocations`, { method: 'POST', body: '{}' });
+
+      expect(response.status).toBe(400);
+      expect(response.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
+      const next = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{}') }));
+      expect(next.StatusCode).toBe(200);
+    });
+
     it('answers ResourceNotFoundException for an unknown function, as AWS does', async () => {
       const error: unknown = await lambda.send(new InvokeCommand({ FunctionName: 'nope', Payload: Buffer.from('{}') })).catch((e: unknown) => e);
 
@@ -253,7 +302,7 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
         (resolve, reject) => {
           const req = http.request(
             `${edge.url}/some/path?x=1&y=%2F`,
-            { method: 'PUT', headers: { 'X-Amz-Target': 'DynamoDB_20120810.ListTables', Host: 'localhost:4566', 'Content-Length': body.length } },
+            { method: 'PUT', headers: { 'X-Amz-Target': 'DynamoDB_20120810.ListTables', Host: `localhost:${edge.port}`, 'Content-Length': body.length } },
             (res) => {
               const chunks: Buffer[] = [];
               res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -267,7 +316,7 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
 
       expect(seen.method).toBe('PUT');
       expect(seen.url).toBe('/some/path?x=1&y=%2F');
-      expect(seen.rawHeaders).toEqual(expect.arrayContaining(['X-Amz-Target', 'DynamoDB_20120810.ListTables', 'Host', 'localhost:4566']));
+      expect(seen.rawHeaders).toEqual(expect.arrayContaining(['X-Amz-Target', 'DynamoDB_20120810.ListTables', 'Host', `localhost:${edge.port}`]));
       expect(seen.body.equals(body)).toBe(true);
       expect(response.status).toBe(418);
       expect(response.message).toBe('Teapot');
