@@ -11,7 +11,6 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { deployWithCdkLocal } from '../tools/cdklocal.js';
 import { repoRoot } from '../tools/synth.js';
 import { pinToLocalCloud } from './lib/local-deploy-env.js';
 
@@ -34,12 +33,18 @@ const answer = await fetch(`${endpoint}/2015-03-31/functions/`).catch(() => unde
 if (!answer) fail(`nothing answers at ${endpoint}: start the embedded cloud first (npm start -- --port ${port})`);
 
 const contextArgs = args.context.flatMap((pair) => ['-c', pair]);
-if (args.destroy) {
-  console.log(`$ cdk destroy --all --force (at ${endpoint})`);
-  const result = spawnSync(join(repoRoot, 'node_modules', '.bin', 'cdk'), ['destroy', '--all', '--force', ...contextArgs], { cwd: repoRoot, env: process.env, stdio: 'inherit' });
-  process.exit(result.status ?? 1);
+const steps = args.destroy
+  ? [['cdk', 'destroy', '--all', '--force', ...contextArgs]]
+  : [
+      // No environment named: the account is the local cloud's own, as its STS reports it.
+      ['cdklocal', 'bootstrap', ...contextArgs],
+      ['cdk', 'deploy', '--all', '--require-approval', 'never', '--outputs-file', join(repoRoot, 'cdk-outputs.json'), ...contextArgs],
+    ];
+for (const [tool, ...toolArgs] of steps) {
+  console.log(`$ ${tool} ${toolArgs.join(' ')}    (at ${endpoint})`);
+  const result = spawnSync(join(repoRoot, 'node_modules', '.bin', tool), toolArgs, { cwd: repoRoot, env: process.env, stdio: 'inherit' });
+  if (result.status !== 0) fail(`${tool} ${toolArgs[0]} failed (exit ${result.status ?? result.signal})`);
 }
-deployWithCdkLocal({ endpoint, outputsFile: join(repoRoot, 'cdk-outputs.json'), extraArgs: contextArgs });
 
 function fail(message: string): never {
   console.error(`deploy:local: ${message}`);

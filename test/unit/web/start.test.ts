@@ -40,6 +40,7 @@ describe('npm run deploy:local', () => {
       AWS_ENDPOINT_URL_CLOUDFORMATION: 'https://cloudformation.us-east-1.amazonaws.com',
       AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
       AWS_DEFAULT_REGION: 'eu-west-1',
+      CDK_DEFAULT_ACCOUNT: '999999999999',
       PATH: '/usr/bin',
     };
     expect(pinToLocalCloud(shell, 'http://localhost:4599')).toEqual({
@@ -49,6 +50,7 @@ describe('npm run deploy:local', () => {
       AWS_ENDPOINT_URL_S3: 'http://localhost:4599',
       AWS_DEFAULT_REGION: 'eu-west-1',
       AWS_REGION: 'eu-west-1',
+      CDK_DISABLE_VERSION_CHECK: 'true',
       PATH: '/usr/bin',
     });
   });
