@@ -86,8 +86,8 @@ export class RequestGuard {
   }
 
   /**
-   * Throws ForbiddenRequestError unless the request may be served. Returns true when it
-   * proved the token with `?token=` (remote mode), so the page's response can set the cookie.
+   * Throws ForbiddenRequestError unless the request may be served. `tokenFromQuery`: the
+   * request proved the token with `?token=` (off loopback), so the page's answer sets the cookie.
    */
   check(request: Pick<IncomingMessage, 'method' | 'headers' | 'url'>): { tokenFromQuery: boolean } {
     const headers = request.headers;
