@@ -4,6 +4,9 @@
  * Ctrl-C, which stops everything it started.
  *
  *   npm start -- --no-demo --port 4566 --session-timeout-ms 9000 --heartbeat-interval-ms 2000 --ttl-period-ms 1000 --console-port 4580
+ *
+ * The console stays on loopback: `--console-host` off loopback is refused unless
+ * `--console-allow-remote` is given too, and then every request needs the printed token.
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
@@ -12,7 +15,9 @@ import { asLeadershipOutputs } from '../client/stack-outputs.js';
 import { repoRoot, synthesize } from '../tools/synth.js';
 import { formatTable } from './lib/format.js';
 import { playSeedScenario } from './lib/seed-demo.js';
+import { startBanner } from './lib/start-banner.js';
 import { useDummyCredentialsIfUnset } from '../tools/local-env.js';
+import { isLoopbackHost } from '../web/request-guard.js';
 import { startConsoleServer } from '../web/server.js';
 
 useDummyCredentialsIfUnset();
@@ -27,9 +32,16 @@ const { values: args } = parseArgs({
     verbose: { type: 'boolean', default: false },
     'console-port': { type: 'string', default: '4580' },
     'console-host': { type: 'string', default: '127.0.0.1' },
+    'console-allow-remote': { type: 'boolean', default: false },
   },
 });
 
+const consoleHost = args['console-host'];
+const consolePort = positiveInteger('console-port', args['console-port'], { allowZero: true });
+// First, before anything starts: a refusal after a minute of synth and deploy would be a poor way to learn it.
+if (!isLoopbackHost(consoleHost) && !args['console-allow-remote']) {
+  fail(`--console-host ${consoleHost} is not a loopback address: anyone who can reach it could kill brokers, create topics and write records. Add --console-allow-remote to serve it anyway, behind a token.`);
+}
 const port = positiveInteger('port', args.port);
 const sessionTimeoutMs = positiveInteger('session-timeout-ms', args['session-timeout-ms']);
 const heartbeatIntervalMs = positiveInteger('heartbeat-interval-ms', args['heartbeat-interval-ms']);
@@ -88,43 +100,24 @@ if (!args['no-demo']) {
 }
 
 // After the demo: it reads the leadership-event queue itself, and the console would take its events.
-live.console = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, host: args['console-host'], port: positiveInteger('console-port', args['console-port'], { allowZero: true }), simulator: demo?.simulator })
+live.console = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, host: consoleHost, allowRemote: args['console-allow-remote'], port: consolePort, simulator: demo?.simulator })
   .catch(async (error: unknown) => {
-    console.error(`npm start: the live console could not start on port ${args['console-port']} (--console-port N picks another): ${(error as Error).message}`);
+    console.error(`npm start: the live console could not start on port ${consolePort} (--console-port N picks another): ${(error as Error).message}`);
     await demo?.stop().catch(() => undefined);
     await cloud.stop();
     process.exit(2);
   });
 step(`Live console (brokers, partitions, failovers as they happen): ${live.console.url}`);
-
-console.log(`
-The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
-
-  export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
-  aws --endpoint-url http://localhost:${port} lambda list-functions --query 'Functions[].FunctionName'
-  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.HeartbeatFunctionName} --payload '{"brokerId":"E"}' out.json && cat out.json
-  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.DescribeFunctionName} --payload '{}' out.json && cat out.json
-  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.ConsumeFunctionName} --payload '{"topic":"orders","partition":1}' out.json && cat out.json
-
-(awscli v2 needs --cli-binary-format raw-in-base64-out before --payload.)
-
-The stack is a CloudFormation stack of this cloud: redeploy a change with the CDK CLI, as
-to LocalStack (the next invocation runs the new code; no restart):
-
-  export AWS_ENDPOINT_URL=http://localhost:${port} AWS_ENDPOINT_URL_S3=http://localhost:${port}
-  npx cdklocal bootstrap                                   # once per start of the cloud
-  npx cdk deploy ${stackName} --require-approval never${sessionTimeoutMs === 9000 ? '' : ` -c sessionTimeoutMs=${sessionTimeoutMs}`}
-  aws --endpoint-url http://localhost:${port} logs filter-log-events --log-group-name /aws/lambda/${outputs.HeartbeatFunctionName}
-  npx cdk destroy ${stackName} --force
-
-Or with the project's CLI (npm run cli -- --help):
-
-  npm run cli -- brokers run --broker E --broker F     # in another terminal: brokers heartbeating until Ctrl-C
-  npm run cli -- topics create --topic payments --partitions 2 --replication-factor 2
-  npm run cli -- topics describe
-  printf 'k1:hello\\nk2:world\\n' | npm run cli -- produce --topic payments --partition 1 --key-separator :
-  npm run cli -- consume --topic payments --partition 1 --offset 0
+if (live.console.remote) {
+  console.warn(`
+WARNING: the live console listens on ${consoleHost}, off loopback (--console-allow-remote). Anyone who can
+reach that address and has its token can kill, pause and shut down brokers, create topics and
+produce records, and the console's traffic is plain HTTP that anyone on the path can read.
+Every request needs the token; open the console with the URL above. Token: ${live.console.token}
 `);
+}
+
+console.log(startBanner({ port, sessionTimeoutMs, outputs }));
 
 function positiveInteger(name: string, raw: string | undefined, options: { allowZero?: boolean } = {}): number {
   const value = Number(raw);

@@ -16,6 +16,7 @@ import { LeadershipClient, RemoteFunctionError } from '../client/lambda-client.j
 import type { LeadershipStackOutputs } from '../client/stack-outputs.js';
 import { benchChartFromFile } from './bench-chart.js';
 import { ClusterMonitor } from './cluster-monitor.js';
+import { BodyTooLargeError, ForbiddenRequestError, isLoopbackHost, newConsoleToken, readBodyCapped, RemoteConsoleRefusedError, RequestGuard } from './request-guard.js';
 
 const pageDir = fileURLToPath(new URL('./page/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('..', import.meta.url));
@@ -28,6 +29,8 @@ export interface ConsoleServerOptions {
   heartbeatIntervalMs: number;
   /** Loopback unless told otherwise: the console can kill brokers. */
   host?: string;
+  /** Serve on a non-loopback `host` (refused without it); every request then needs the token. */
+  allowRemote?: boolean;
   /** 0 picks a free port. */
   port?: number;
   /** Adopt brokers someone else started (the seed demo's) so the page can kill them. */
@@ -38,8 +41,13 @@ export interface ConsoleServerOptions {
 }
 
 export interface ConsoleServer {
+  /** Off loopback, with `?token=`: the page's first request has to prove the token. */
   url: string;
   port: number;
+  /** This start's secret: the served page sends it with every action. */
+  token: string;
+  /** Listening off loopback (--console-allow-remote). */
+  remote: boolean;
   monitor: ClusterMonitor;
   /** The console's own brokers (started from the page). */
   simulator: BrokerSimulator;
@@ -50,6 +58,8 @@ export interface ConsoleServer {
 class BadRequest extends Error {}
 
 export async function startConsoleServer(options: ConsoleServerOptions): Promise<ConsoleServer> {
+  const host = options.host ?? '127.0.0.1';
+  if (!isLoopbackHost(host) && !options.allowRemote) throw new RemoteConsoleRefusedError(host);
   const client = new LeadershipClient(options.outputs, { endpoint: options.endpoint, region: options.region });
   const sqs = new SQSClient({ endpoint: options.endpoint, region: options.region ?? process.env.AWS_REGION ?? 'us-east-1' });
   const heartbeatErrors = new Map<string, Error>();
@@ -83,8 +93,18 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 
   const actions = new ConsoleActions(client, simulators, monitor, heartbeatErrors);
 
+  const token = newConsoleToken();
+  // Set once listening: the Host it checks names the port, which may be a free one picked then.
+  let guard: RequestGuard | undefined = undefined;
+
   const server: Server = createServer((request, response) => {
     void route(request, response).catch((error: unknown) => {
+      if (error instanceof ForbiddenRequestError) return sendJson(response, 403, { ok: false, errorType: 'Forbidden', error: `refused: ${error.message}` });
+      if (error instanceof BodyTooLargeError) {
+        // Closing the connection is what stops the client's upload; keep-alive would read it all.
+        response.setHeader('connection', 'close');
+        return sendJson(response, 413, { ok: false, errorType: 'PayloadTooLarge', error: `refused: ${error.message}` });
+      }
       const status = error instanceof RemoteFunctionError || error instanceof BadRequest ? 400 : 502;
       const message = error instanceof BadRequest ? error.message : monitor.explain(actionName(request), error);
       const errorType = error instanceof RemoteFunctionError ? error.errorType : error instanceof BadRequest ? 'BadRequest' : ((error as Error).name ?? 'Error');
@@ -94,10 +114,15 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   });
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    if (!guard) throw new ForbiddenRequestError('the console is still starting');
+    const { tokenFromQuery } = guard.check(request);
     const url = new URL(request.url ?? '/', 'http://console');
     const path = url.pathname;
     if (request.method === 'GET') {
-      if (path === '/' || path === '/index.html') return sendText(response, 200, assets.html, 'text/html; charset=utf-8');
+      if (path === '/' || path === '/index.html') {
+        if (tokenFromQuery) response.setHeader('set-cookie', guard.cookie());
+        return sendText(response, 200, assets.html.replace(TOKEN_PLACEHOLDER, token), 'text/html; charset=utf-8');
+      }
       if (path === '/app.js') return sendText(response, 200, assets.js, 'text/javascript; charset=utf-8');
       if (path === '/style.css') return sendText(response, 200, assets.css, 'text/css; charset=utf-8');
       if (path === '/api/state') return sendJson(response, 200, monitor.snapshot());
@@ -108,7 +133,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       return sendJson(response, 404, { ok: false, error: `no such page: ${path}` });
     }
     if (request.method === 'POST') {
-      const body = await readJson(request);
+      const body = parseJson(await readBodyCapped(request));
       const brokerAction = /^\/api\/brokers\/([^/]+)\/(kill|pause|resume|revive|shutdown)$/.exec(path);
       let result: unknown;
       if (brokerAction) result = await actions.broker(decodeURIComponent(brokerAction[1]), brokerAction[2] as BrokerVerb);
@@ -132,16 +157,18 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
 
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve((server.address() as AddressInfo).port));
+    server.listen(options.port ?? 0, host, () => resolve((server.address() as AddressInfo).port));
   });
+  guard = new RequestGuard({ host, port, token });
   monitor.start();
-  const host = options.host ?? '127.0.0.1';
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/`;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}/${guard.remote ? `?token=${token}` : ''}`;
   let stopping: Promise<void> | undefined;
 
   return {
     url,
     port,
+    token,
+    remote: guard.remote,
     monitor,
     simulator,
     stop() {
@@ -315,10 +342,8 @@ function actionName(request: IncomingMessage): string {
   return `${request.method} ${path}`;
 }
 
-async function readJson(request: IncomingMessage): Promise<Record<string, unknown>> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
+function parseJson(bytes: Buffer): Record<string, unknown> {
+  const text = bytes.toString('utf8');
   if (text.trim() === '') return {};
   try {
     const parsed = JSON.parse(text) as unknown;
@@ -347,6 +372,9 @@ async function benchList(dir: string): Promise<Array<{ name: string; summary: st
     return { name, summary, found };
   });
 }
+
+/** Where index.html carries the token; replaced as the page is served. */
+const TOKEN_PLACEHOLDER = '__CONSOLE_TOKEN__';
 
 /** The page's TypeScript, bundled in memory: nothing built is committed, nothing is fetched. */
 async function bundlePage(): Promise<{ html: string; css: string; js: string }> {

@@ -9,6 +9,8 @@ let latest: ConsoleSnapshot | undefined;
 let clockSkewMs = 0;
 let streamUp = false;
 const previousPartitions = new Map<string, string>();
+/** The server's per-start secret, in the page it served: other pages cannot read it, so they cannot act. */
+const token = document.querySelector<HTMLMetaElement>('meta[name="console-token"]')?.content ?? '';
 
 const $ = <T extends HTMLElement>(selector: string): T => {
   const element = document.querySelector<T>(selector);
@@ -221,7 +223,7 @@ function tick(): void {
 
 async function post(path: string, body: unknown): Promise<{ ok: boolean; result?: unknown; error?: string; errorType?: string }> {
   try {
-    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    const response = await fetch(path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-console-token': token }, body: JSON.stringify(body) });
     return (await response.json()) as { ok: boolean; result?: unknown; error?: string };
   } catch (error) {
     return { ok: false, error: `The console server did not answer: ${(error as Error).message}` };

@@ -160,7 +160,9 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
   }
 
   it('npm start deploys cdk.out as the CloudFormation stack that cdklocal bootstrap + cdk deploy then find unchanged; aws lambda invoke runs it', async () => {
-    expect(npmStartOutput).toContain(`npx cdk deploy ${STACK} --require-approval never`);
+    // The banner's redeploy line targets the local endpoint by itself; a bare `cdk deploy --require-approval never` could reach a real account.
+    expect(npmStartOutput).toContain('npm run deploy:local -- --port');
+    expect(npmStartOutput).not.toContain('--require-approval never');
     // What `npm start` did at start: the stack is a CloudFormation stack, created from cdk.out in-process.
     const started = await stack(STACK);
     expect(started?.StackStatus).toBe('CREATE_COMPLETE');
