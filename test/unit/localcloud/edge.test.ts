@@ -7,6 +7,7 @@ import {
   ListEventSourceMappingsCommand,
   ListFunctionsCommand,
   ResourceNotFoundException,
+  TooManyRequestsException,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Edge } from '../../../localcloud/edge.js';
@@ -162,6 +163,21 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
         name: 'InvalidRequestContentException',
         $metadata: { httpStatusCode: 400 },
         message: expect.stringContaining('Could not parse request body into json'),
+      });
+    });
+
+    it('answers a throttle (reserved concurrency in use) as Lambda does: 429 TooManyRequestsException with its Reason', async () => {
+      runtime.register(fixtureFunction('switched-off', 'echo', { reservedConcurrency: 0 }));
+      const described = await lambda.send(new GetFunctionCommand({ FunctionName: 'switched-off' }));
+      expect(described.Concurrency).toEqual({ ReservedConcurrentExecutions: 0 });
+      const error: unknown = await lambda
+        .send(new InvokeCommand({ FunctionName: 'switched-off', Payload: Buffer.from('{}') }))
+        .catch((e: unknown) => e)
+        .finally(() => runtime.unregister('switched-off'));
+      expect(error).toBeInstanceOf(TooManyRequestsException);
+      expect(error).toMatchObject({
+        Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+        $metadata: { httpStatusCode: 429 },
       });
     });
 
