@@ -41,7 +41,10 @@ const step = (message: string) => console.log(`[${((Date.now() - startedAt) / 10
 
 step(`Synthesizing the CDK app (session timeout ${sessionTimeoutMs} ms) into cdk.out ...`);
 const assemblyDir = join(repoRoot, 'cdk.out');
-await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
+// A demo in an in-memory cloud: its tables go with the stack (`cdk destroy` leaves nothing),
+// unlike the default for a real deployment, which keeps the Log and Metadata tables.
+const context = { stackName, sessionTimeoutMs, retainData: 'false' };
+await synthesize({ outdir: assemblyDir, context });
 
 step(`Starting the embedded cloud on http://localhost:${port} and deploying cdk.out as CloudFormation stack ${stackName} ...`);
 const cloud = await startLocalCloud({
@@ -73,6 +76,8 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 const stack = cloud.stacks.find((deployed) => deployed.stackName === stackName);
 const outputs = asLeadershipOutputs(stackName, stack?.outputs);
+// Each function logs to the log group the stack made for it (its LoggingConfig), not /aws/lambda/<function>.
+const heartbeatLogGroup = cloud.runtime.get(outputs.HeartbeatFunctionName)?.logGroup ?? `/aws/lambda/${outputs.HeartbeatFunctionName}`;
 step('Deployed. Running:');
 console.log(
   formatTable(
@@ -113,8 +118,8 @@ to LocalStack (the next invocation runs the new code; no restart):
 
   export AWS_ENDPOINT_URL=http://localhost:${port} AWS_ENDPOINT_URL_S3=http://localhost:${port}
   npx cdklocal bootstrap                                   # once per start of the cloud
-  npx cdk deploy ${stackName} --require-approval never${sessionTimeoutMs === 9000 ? '' : ` -c sessionTimeoutMs=${sessionTimeoutMs}`}
-  aws --endpoint-url http://localhost:${port} logs filter-log-events --log-group-name /aws/lambda/${outputs.HeartbeatFunctionName}
+  npx cdk deploy ${stackName} --require-approval never -c retainData=false${sessionTimeoutMs === 9000 ? '' : ` -c sessionTimeoutMs=${sessionTimeoutMs}`}
+  aws --endpoint-url http://localhost:${port} logs filter-log-events --log-group-name ${heartbeatLogGroup}
   npx cdk destroy ${stackName} --force
 
 Or with the project's CLI (npm run cli -- --help):
