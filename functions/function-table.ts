@@ -77,6 +77,17 @@ export type Timeout =
   /** A setting in milliseconds, rounded up to seconds, plus a margin: resolved by the stack from its settings. */
   | { readonly outlives: NumericSetting; readonly bySeconds: number };
 
+/**
+ * Who may invoke a function. The stack grants `lambda:InvokeFunction` per audience
+ * in one IAM managed policy each (client, broker, admin), which an operator attaches to
+ * the roles or groups of that kind of caller; 'internal' functions are invoked only
+ * by their trigger (a stream mapping or a schedule), and no policy names them.
+ */
+export type Audience = 'client' | 'broker' | 'admin' | 'internal';
+
+/** The audiences a caller can be given an invoke policy for, in output order. */
+export const INVOKING_AUDIENCES = ['client', 'broker', 'admin'] as const satisfies readonly Audience[];
+
 export interface FunctionSpec {
   /**
    * The construct id in the stack. Logical ids, and with them the names the
@@ -87,6 +98,12 @@ export interface FunctionSpec {
   readonly handlerFile: string;
   /** Shown in the console; says which trigger drives the function. */
   readonly description: string;
+  /**
+   * Who may invoke it: 'client' (producers, consumers), 'broker' (a broker about its own
+   * lease), 'admin' (operators changing the cluster), 'internal' (its trigger only:
+   * every stream or schedule function, and no invoke function).
+   */
+  readonly audience: Audience;
   readonly uses: Uses;
   readonly trigger: Trigger;
   readonly timeout: Timeout;
@@ -101,6 +118,7 @@ export const FUNCTIONS = {
     id: 'Heartbeat',
     handlerFile: 'heartbeat',
     description: 'Broker heartbeat: registers a broker or renews its lease (invoke).',
+    audience: 'broker',
     uses: { brokers: 'readWrite' },
     trigger: invoke,
     timeout: { seconds: 10 },
@@ -110,6 +128,7 @@ export const FUNCTIONS = {
     id: 'CreateTopic',
     handlerFile: 'create-topic',
     description: 'Creates a topic and assigns its partitions to live brokers (invoke).',
+    audience: 'admin',
     uses: { brokers: 'read', metadata: 'readWrite', events: 'send' },
     trigger: invoke,
     timeout: { seconds: 30 },
@@ -119,6 +138,7 @@ export const FUNCTIONS = {
     id: 'Describe',
     handlerFile: 'describe',
     description: 'Describes topics, partitions (leader, ISR, epoch, HW) and brokers (invoke).',
+    audience: 'client',
     uses: { brokers: 'read', metadata: 'read' },
     trigger: invoke,
     timeout: { seconds: 10 },
@@ -129,6 +149,7 @@ export const FUNCTIONS = {
     handlerFile: 'produce',
     description: 'Appends records on the partition leader (idempotent producers deduplicated) and, for acks=all, replicates to the ISR before answering (invoke).',
     // The heartbeats are read because acks=all copies only to live followers (a dead one cannot fetch).
+    audience: 'client',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
     trigger: invoke,
     // Must outlive the acks=all wait, so a timeout is reported as REQUEST_TIMED_OUT, not as a Lambda timeout.
@@ -139,6 +160,7 @@ export const FUNCTIONS = {
     id: 'InitProducerId',
     handlerFile: 'init-producer-id',
     description: "Hands an idempotent producer its producer id and epoch (Kafka's InitProducerId) (invoke).",
+    audience: 'client',
     uses: { metadata: 'readWrite' },
     trigger: invoke,
     timeout: { seconds: 10 },
@@ -148,6 +170,7 @@ export const FUNCTIONS = {
     id: 'Consume',
     handlerFile: 'consume',
     description: 'Reads a partition from its leader below the high watermark (invoke).',
+    audience: 'client',
     uses: { metadata: 'read', log: 'read' },
     trigger: invoke,
     timeout: { seconds: 10 },
@@ -157,6 +180,7 @@ export const FUNCTIONS = {
     id: 'Sweep',
     handlerFile: 'sweep',
     description: 'Deletes expired heartbeats every minute; TTL deletion alone can take days (schedule).',
+    audience: 'internal',
     uses: { brokers: 'readWrite' },
     trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the expired-heartbeat sweep.' },
     timeout: { seconds: 50 },
@@ -167,6 +191,7 @@ export const FUNCTIONS = {
     handlerFile: 'reconcile',
     description:
       'Repairs what no stream record may be left to do: elects for dead leaders, shrinks and expands ISRs, finishes replication (schedule).',
+    audience: 'internal',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the partition reconciler.' },
     timeout: { seconds: 50 },
@@ -178,6 +203,7 @@ export const FUNCTIONS = {
     description:
       "A broker's controlled shutdown: moves its leaderships, leaves its ISRs, deletes its lease (invoke).",
     // The log is written because a new leader's followers are levelled with it (truncate + copy), as after any election.
+    audience: 'broker',
     uses: { brokers: 'readWrite', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: invoke,
     timeout: { seconds: 60 },
@@ -187,6 +213,7 @@ export const FUNCTIONS = {
     id: 'ElectLeaders',
     handlerFile: 'elect-leaders',
     description: 'Preferred-leader election for every partition, a topic, or some of its partitions (invoke).',
+    audience: 'admin',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: invoke,
     timeout: { seconds: 60 },
@@ -197,6 +224,7 @@ export const FUNCTIONS = {
     handlerFile: 'auto-rebalance',
     description:
       'Moves leadership back to preferred replicas where a broker is imbalanced beyond leader.imbalance.per.broker.percentage (schedule).',
+    audience: 'internal',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: {
       kind: 'schedule',
@@ -213,6 +241,7 @@ export const FUNCTIONS = {
     handlerFile: 'failure-detector',
     description: 'Elects new leaders when a broker is gone, restores it when it returns (heartbeat stream).',
     // The log is written because after an election the followers are levelled with the new leader (truncate + copy), as in Kafka.
+    audience: 'internal',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: {
       kind: 'stream',
@@ -232,6 +261,7 @@ export const FUNCTIONS = {
     id: 'Replicate',
     handlerFile: 'replicate',
     description: 'Copies leader appends to the followers and advances the high watermark (log stream).',
+    audience: 'internal',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
     trigger: {
       kind: 'stream',

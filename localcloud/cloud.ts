@@ -153,7 +153,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
 
     // Resources are created through the edge, so the URLs moto derives from the request's
     // Host (queue URLs) name the public endpoint, not moto's private port.
-    const target = { runtime, awsEndpoint: edge.url, region, accountId, esm, scheduler, ttl };
+    const target = { runtime, awsEndpoint: edge.url, region, accountId, esm, scheduler, ttl, logs };
     const config = localClientConfig(target);
     const clients = { dynamodb: new DynamoDBClient(config), sqs: new SQSClient(config) };
     const cloudFormation = new CloudFormationService({ target, clients });

@@ -11,3 +11,4 @@ export { EventSourceMappings } from './event-source-mappings.js';
 export { TtlReaper } from './ttl-reaper.js';
 export { Scheduler } from './scheduler.js';
 export type * from './types.js';
+export { TooManyRequestsError } from './types.js';

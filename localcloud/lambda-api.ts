@@ -12,7 +12,7 @@ import { BodyTooLargeError, readBody, sendAwsError, sendBytes, sendJson } from '
 import { logTail } from './lambda-logs.js';
 import { eventSourceMappingConfiguration, functionConfiguration } from './lambda-shapes.js';
 import { functionNameOf } from './shared/arn.js';
-import type { EventSourceMappingSpec, LambdaRuntime } from './types.js';
+import { TooManyRequestsError, type EventSourceMappingSpec, type LambdaRuntime } from './types.js';
 
 /** Lambda's limit for a synchronous invocation's request. */
 const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -92,11 +92,21 @@ class LambdaApi {
     if (!parsed) return;
     if (invocationType === 'DryRun') return sendBytes(res, 204, '', { 'x-amzn-RequestId': randomUUID() });
     if (invocationType === 'Event') {
-      // Queued and answered at once, as on AWS; unlike AWS, a failed run is not retried (its error is in the function's log).
+      // Queued and answered at once, as on AWS; unlike AWS, a failed (or throttled) run is not retried (its error is in the function's log).
       void runtime.invoke(spec.name, parsed.event).catch(() => undefined);
       return sendBytes(res, 202, '', { 'x-amzn-RequestId': randomUUID() });
     }
-    const result = await runtime.invoke(spec.name, parsed.event);
+    let result: Awaited<ReturnType<LambdaRuntime['invoke']>>;
+    try {
+      result = await runtime.invoke(spec.name, parsed.event);
+    } catch (err) {
+      if (!(err instanceof TooManyRequestsError)) throw err;
+      // Lambda's throttle: the SDK reads the type from the header and Reason from the body, and retries.
+      return sendJson(res, 429, { Reason: err.reason, Type: 'User', message: 'Rate Exceeded.' }, {
+        'x-amzn-errortype': 'TooManyRequestsException',
+        'x-amzn-RequestId': randomUUID(),
+      });
+    }
     const headers: OutgoingHttpHeaders = { 'X-Amz-Executed-Version': '$LATEST', 'x-amzn-RequestId': result.requestId };
     let body = JSON.stringify(result.error ?? result.payload ?? null);
     if (!result.error && Buffer.byteLength(body) > MAX_RESPONSE_BYTES) {
@@ -128,6 +138,7 @@ class LambdaApi {
       Configuration: functionConfiguration(spec),
       // Not a download URL as in AWS: where the code runs from, which is what one wants locally.
       Code: { RepositoryType: 'S3', Location: pathToFileURL(spec.codeDir).href },
+      ...(spec.reservedConcurrency !== undefined && { Concurrency: { ReservedConcurrentExecutions: spec.reservedConcurrency } }),
     });
   }
 

@@ -13,8 +13,9 @@ export interface SandboxSettings {
   awsEndpoint: string;
 }
 
-export function logGroupName(functionName: string): string {
-  return `/aws/lambda/${functionName}`;
+/** The function's log group: its LoggingConfig's, or Lambda's default `/aws/lambda/<function>`. */
+export function logGroupName(spec: Pick<FunctionSpec, 'name' | 'logGroup'>): string {
+  return spec.logGroup ?? `/aws/lambda/${spec.name}`;
 }
 
 /** One log stream per sandbox, named like Lambda's: 2026/11/25/[$LATEST]<32 hex>. */
@@ -52,7 +53,7 @@ export function lambdaEnvironment(
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(spec.memoryMb),
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    AWS_LAMBDA_LOG_GROUP_NAME: logGroupName(spec.name),
+    AWS_LAMBDA_LOG_GROUP_NAME: logGroupName(spec),
     AWS_LAMBDA_LOG_STREAM_NAME: logStreamName,
     LAMBDA_TASK_ROOT: spec.codeDir,
     _HANDLER: spec.handler,
@@ -66,7 +67,7 @@ export function staticContext(spec: FunctionSpec, logStreamName: string): Static
     functionVersion: '$LATEST',
     invokedFunctionArn: spec.arn,
     memoryLimitInMB: String(spec.memoryMb),
-    logGroupName: logGroupName(spec.name),
+    logGroupName: logGroupName(spec),
     logStreamName,
   };
 }

@@ -24,7 +24,7 @@ export function functionConfiguration(spec: FunctionSpec): FunctionConfiguration
     Architectures: [process.arch === 'arm64' ? 'arm64' : 'x86_64'],
     TracingConfig: { Mode: 'PassThrough' },
     EphemeralStorage: { Size: 512 },
-    LoggingConfig: { LogFormat: 'Text', LogGroup: logGroupName(spec.name) },
+    LoggingConfig: { LogFormat: 'Text', LogGroup: logGroupName(spec) },
   };
 }
 

@@ -39,6 +39,14 @@ export interface FunctionLogWriter {
   write(groupName: string, streamName: string, events: LogEvent[]): void;
 }
 
+/** What the deployer needs (AWS::Logs::LogGroup): groups made and removed by a template. */
+export interface LogGroupRegistry {
+  /** Creates the group, or keeps it (and its events) if it exists; records its retention (undefined: never expire). */
+  putLogGroup(name: string, retentionInDays: number | undefined): void;
+  /** Removes the group and its events; a group already gone is not an error. */
+  removeLogGroup(name: string): void;
+}
+
 export class LogsError extends Error {
   constructor(
     readonly code: string,
@@ -58,7 +66,7 @@ const DEFAULT_LIMIT = 10_000;
 const GROUP_NAME = /^[.\-_/#A-Za-z0-9]{1,512}$/;
 const STREAM_NAME = /^[^:*]{1,512}$/;
 
-export class LogStore implements FunctionLogWriter {
+export class LogStore implements FunctionLogWriter, LogGroupRegistry {
   private readonly groups = new Map<string, LogGroup>();
   private seq = 0;
 
@@ -79,6 +87,17 @@ export class LogStore implements FunctionLogWriter {
     checkName(name, GROUP_NAME, 'logGroupName');
     if (this.groups.has(name)) throw new LogsError('ResourceAlreadyExistsException', 'The specified log group already exists');
     this.addGroup(name);
+  }
+
+  /** The deployer's (AWS::Logs::LogGroup): idempotent, unlike the API's CreateLogGroup. */
+  putLogGroup(name: string, retentionInDays: number | undefined): void {
+    checkName(name, GROUP_NAME, 'logGroupName');
+    const group = this.groups.get(name) ?? this.addGroup(name);
+    group.retentionInDays = retentionInDays;
+  }
+
+  removeLogGroup(name: string): void {
+    this.groups.delete(name);
   }
 
   deleteLogGroup(name: string): void {

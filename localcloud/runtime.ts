@@ -4,20 +4,24 @@
  * error, the invocation's log with START/END/REPORT lines, and the handler's duration.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { SandboxSettings } from './lambda-env.js';
+import { logGroupName, type SandboxSettings } from './lambda-env.js';
 import type { FunctionLogWriter, LogEvent } from './logs.js';
 import { endLine, InvocationLog, reportLine, startLine, type LogSink } from './lambda-logs.js';
 import { Sandbox, type SandboxOutcome } from './sandbox.js';
 import { SandboxPool } from './sandbox-pool.js';
 import { functionNameOf } from './shared/arn.js';
-import type { FunctionSpec, InvokeResult, LambdaRuntime } from './types.js';
+import { TooManyRequestsError, type FunctionSpec, type InvokeResult, type LambdaRuntime } from './types.js';
 
 export interface WorkerRuntimeOptions extends SandboxSettings {
   /** Receives every log line of every function, prefixed with `[function-name] `. */
   logSink?: LogSink;
-  /** Sandboxes per function; further concurrent invocations queue. Default 10. */
+  /**
+   * Sandboxes per function; further concurrent invocations queue. Default 10. (A function's
+   * reserved concurrency, below or above it, is a limit of another kind: invocations beyond
+   * it are throttled, not queued.)
+   */
   maxConcurrencyPerFunction?: number;
-  /** CloudWatch Logs: every invocation's events go to `/aws/lambda/<function>`. */
+  /** CloudWatch Logs: every invocation's events go to the function's group (`/aws/lambda/<function>` unless its LoggingConfig names one). */
   logWriter?: FunctionLogWriter;
 }
 
@@ -44,6 +48,8 @@ export class WorkerLambdaRuntime implements LambdaRuntime {
   private readonly deployments = new Map<string, Deployment>();
   /** Pools replaced by a redeploy, still finishing in-flight work; close() must reach them too. */
   private readonly retired = new Set<SandboxPool>();
+  /** Invocations running or queued, per function name (across redeploys: they share its concurrency). */
+  private readonly inFlight = new Map<string, number>();
   private codeVersion = 0;
 
   constructor(private readonly options: WorkerRuntimeOptions) {}
@@ -72,6 +78,23 @@ export class WorkerLambdaRuntime implements LambdaRuntime {
   async invoke(nameOrArn: string, payload: unknown): Promise<InvokeResult> {
     const deployment = this.deployments.get(functionNameOf(nameOrArn));
     if (!deployment) throw new FunctionNotFoundError(nameOrArn);
+    const { spec } = deployment;
+    // The reservation counts what runs and what waits for a sandbox here: on AWS those would all be running.
+    const running = this.inFlight.get(spec.name) ?? 0;
+    if (spec.reservedConcurrency !== undefined && running >= spec.reservedConcurrency) {
+      throw new TooManyRequestsError(spec.name, spec.reservedConcurrency);
+    }
+    this.inFlight.set(spec.name, running + 1);
+    try {
+      return await this.run(deployment, payload);
+    } finally {
+      const left = (this.inFlight.get(spec.name) ?? 1) - 1;
+      if (left > 0) this.inFlight.set(spec.name, left);
+      else this.inFlight.delete(spec.name);
+    }
+  }
+
+  private async run(deployment: Deployment, payload: unknown): Promise<InvokeResult> {
     const { spec, pool } = deployment;
     const requestId = randomUUID();
     const log = new InvocationLog(this.echoFor(spec.name));
@@ -97,7 +120,7 @@ export class WorkerLambdaRuntime implements LambdaRuntime {
     line(endLine(requestId));
     line(reportLine(requestId, { ...outcome, memorySizeMb: spec.memoryMb }));
     log.close();
-    this.options.logWriter?.write(`/aws/lambda/${spec.name}`, deployment.logStream, events);
+    this.options.logWriter?.write(logGroupName(spec), deployment.logStream, events);
     return { requestId, ...resultOf(outcome), logs: log.text(), durationMs: outcome.durationMs };
   }
 

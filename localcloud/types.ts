@@ -18,6 +18,13 @@ export interface FunctionSpec {
   environment: Record<string, string>;
   timeoutSeconds: number;
   memoryMb: number;
+  /** LoggingConfig.LogGroup: where its logs go; absent, `/aws/lambda/<name>` as on AWS. */
+  logGroup?: string;
+  /**
+   * ReservedConcurrentExecutions: at most this many invocations at once, more are throttled
+   * (TooManyRequestsException). Absent: no limit of its own (the sandbox cap queues the excess).
+   */
+  reservedConcurrency?: number;
 }
 
 export interface InvokeError {
@@ -37,13 +44,32 @@ export interface InvokeResult {
   durationMs: number;
 }
 
+/**
+ * Lambda's answer to an invocation beyond the function's reserved concurrency: HTTP 429
+ * TooManyRequestsException, Reason ReservedFunctionConcurrentInvocationLimitExceeded. The
+ * caller retries (the SDK does, event source mappings do, without counting an attempt).
+ */
+export class TooManyRequestsError extends Error {
+  override readonly name = 'TooManyRequestsError';
+  readonly reason = 'ReservedFunctionConcurrentInvocationLimitExceeded';
+  constructor(
+    readonly functionName: string,
+    readonly reservedConcurrency: number,
+  ) {
+    super(`Rate Exceeded. (${functionName}: ${reservedConcurrency} reserved concurrent executions, all in use)`);
+  }
+}
+
 export interface LambdaRuntime {
   /** Add or replace (redeploy) a function. Replacing retires its warm workers. */
   register(spec: FunctionSpec): void;
   unregister(name: string): void;
   get(nameOrArn: string): FunctionSpec | undefined;
   list(): FunctionSpec[];
-  /** Synchronous (RequestResponse) invocation. Rejects only for an unknown function. */
+  /**
+   * Synchronous (RequestResponse) invocation. Rejects only for an unknown function, or with
+   * a TooManyRequestsError when its reserved concurrency is in use.
+   */
   invoke(nameOrArn: string, payload: unknown): Promise<InvokeResult>;
   /** Terminate every worker. */
   close(): Promise<void>;

@@ -53,7 +53,10 @@ const step = (message: string) => console.log(`[${((Date.now() - startedAt) / 10
 
 step(`Synthesizing the CDK app (session timeout ${sessionTimeoutMs} ms) into cdk.out ...`);
 const assemblyDir = join(repoRoot, 'cdk.out');
-await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
+// A demo in an in-memory cloud: its tables go with the stack (`cdk destroy` leaves nothing),
+// unlike the default for a real deployment, which keeps the Log and Metadata tables.
+const context = { stackName, sessionTimeoutMs, retainData: 'false' };
+await synthesize({ outdir: assemblyDir, context });
 
 step(`Starting the embedded cloud on http://localhost:${port} and deploying cdk.out as CloudFormation stack ${stackName} ...`);
 const cloud = await startLocalCloud({
@@ -85,6 +88,8 @@ process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
 const stack = cloud.stacks.find((deployed) => deployed.stackName === stackName);
 const outputs = asLeadershipOutputs(stackName, stack?.outputs);
+// Each function logs to the log group the stack made for it (its LoggingConfig), not /aws/lambda/<function>.
+const heartbeatLogGroup = cloud.runtime.get(outputs.HeartbeatFunctionName)?.logGroup ?? `/aws/lambda/${outputs.HeartbeatFunctionName}`;
 step('Deployed. Running:');
 console.log(
   formatTable(
@@ -117,7 +122,7 @@ Every request needs the token; open the console with the URL above. Token: ${liv
 `);
 }
 
-console.log(startBanner({ port, sessionTimeoutMs, outputs }));
+console.log(startBanner({ port, sessionTimeoutMs, outputs, heartbeatLogGroup }));
 
 function positiveInteger(name: string, raw: string | undefined, options: { allowZero?: boolean } = {}): number {
   const value = Number(raw);

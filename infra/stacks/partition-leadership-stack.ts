@@ -1,20 +1,25 @@
-import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   DEPENDENCY_ENV,
-  FUNCTION_SPECS,
+  FUNCTIONS,
+  INVOKING_AUDIENCES,
   scheduleEnabled,
   scheduleRateMinutes,
   dependenciesOf,
+  type Audience,
+  type FunctionName,
   type FunctionSpec,
   type StreamFilter,
   type Timeout,
 } from '../../functions/function-table.js';
 import type { LeadershipSettings } from '../../functions/ports/index.js';
+import type { ReservedConcurrency } from '../context.js';
 import { LeadershipFunction, type LeadershipFunctionProps } from '../constructs/leadership-function.js';
 import { LeadershipTables } from '../constructs/leadership-tables.js';
 import { useQueue, useTable } from '../constructs/resource-access.js';
@@ -25,9 +30,25 @@ export interface PartitionLeadershipStackProps extends StackProps {
   readonly settings: LeadershipSettings;
   /** POWERTOOLS_LOG_LEVEL of every function. */
   readonly logLevel: string;
+  /** Keep the Log and Metadata tables (deletion protection on) and the log groups when the stack goes. */
+  readonly retainData: boolean;
+  /** Retention of each function's log group, in days (a value CloudWatch Logs accepts). */
+  readonly logRetentionDays: number;
+  /** Reserved concurrent executions, by function-table key; absent ones share the account's pool. */
+  readonly reservedConcurrency: ReservedConcurrency;
 }
 
 const SERVICE_NAME = 'partition-leadership';
+
+/** The output giving the ARN of an audience's invoke policy, e.g. ClientInvokePolicyArn. */
+export const invokePolicyOutput = (audience: Exclude<Audience, 'internal'>): string =>
+  `${audience[0].toUpperCase()}${audience.slice(1)}InvokePolicyArn`;
+
+const AUDIENCE_DESCRIPTIONS: Record<Exclude<Audience, 'internal'>, string> = {
+  client: 'Producers and consumers',
+  broker: 'Brokers (heartbeat, controlled shutdown)',
+  admin: 'Operators (topic creation, leader elections)',
+};
 
 /**
  * Partition leadership on DynamoDB + Lambda + SQS. Data flow of a failover:
@@ -41,7 +62,7 @@ export class PartitionLeadershipStack extends Stack {
   constructor(scope: Construct, id: string, props: PartitionLeadershipStackProps) {
     super(scope, id, props);
     const { settings } = props;
-    const tables = new LeadershipTables(this, 'Tables');
+    const tables = new LeadershipTables(this, 'Tables', { retainData: props.retainData });
 
     // The publisher sets the deduplication ids (topic-partition-epoch-reason-version), so content-based dedup stays off.
     // Explicit name: a FIFO queue needs one ending in .fifo (moto's CloudFormation insists).
@@ -50,22 +71,63 @@ export class PartitionLeadershipStack extends Stack {
       fifo: true,
       contentBasedDeduplication: false,
       enforceSSL: true,
+      // SSE-SQS: the default for new queues, stated so that it stays so (cdk-nag SQS2).
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+    });
+    Validations.of(leadershipEvents).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'No dead-letter queue for the leadership events: they are notifications, received and deleted at once by observers (client/leadership-events.ts) that never fail on one, and the Metadata table, not the queue, is the source of truth. A redrive would take an event out of its partition\'s FIFO message group order.',
     });
 
-    const functionDefaults = { logLevel: props.logLevel, serviceName: SERVICE_NAME, settings };
-    for (const spec of FUNCTION_SPECS) {
+    const functionDefaults = {
+      logLevel: props.logLevel,
+      serviceName: SERVICE_NAME,
+      settings,
+      logRetentionDays: props.logRetentionDays,
+      logRemovalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+    };
+    const invokable = new Map<Audience, lambda.Function[]>();
+    for (const [name, spec] of Object.entries(FUNCTIONS) as Array<[FunctionName, FunctionSpec]>) {
       const fnProps: LeadershipFunctionProps = {
         ...functionDefaults,
         handlerFile: spec.handlerFile,
         description: spec.description,
         timeout: resolveTimeout(spec.timeout, settings),
+        reservedConcurrentExecutions: (props.reservedConcurrency as Partial<Record<FunctionName, number>>)[name],
       };
       const fn = this.addTriggeredFunction(spec, fnProps, tables);
       for (const dependency of dependenciesOf(spec)) {
         if (dependency === 'events') useQueue(fn, leadershipEvents, DEPENDENCY_ENV.events);
-        else useTable(fn, tables[dependency], DEPENDENCY_ENV[dependency], spec.uses[dependency]!);
+        else useTable(fn, tables[dependency], tables.indexNames[dependency], DEPENDENCY_ENV[dependency], spec.uses[dependency]!);
       }
+      invokable.set(spec.audience, [...(invokable.get(spec.audience) ?? []), fn]);
       new CfnOutput(this, spec.output, { value: fn.functionName });
+    }
+
+    // Who may call what: one managed policy per audience, for the operator to attach to the
+    // roles, users or groups of that kind of caller (the stack makes no principals). Nothing
+    // else in the account is allowed to invoke these functions unless some other policy
+    // says so (lambda:InvokeFunction on *, e.g. AdministratorAccess or PowerUserAccess).
+    // Internal functions are in none: their triggers invoke them (the stream mappings with
+    // the function's own role, the schedules through their AWS::Lambda::Permission).
+    for (const audience of INVOKING_AUDIENCES) {
+      const functions = invokable.get(audience) ?? [];
+      if (functions.length === 0) continue;
+      const policy = new iam.ManagedPolicy(this, `${invokePolicyOutput(audience).replace(/Arn$/, '')}`, {
+        description: `${AUDIENCE_DESCRIPTIONS[audience]} of stack ${this.stackName}: may invoke exactly its ${audience} functions.`,
+        statements: [
+          new iam.PolicyStatement({
+            actions: ['lambda:InvokeFunction'],
+            // Unqualified ARNs: $LATEST, the only version this stack publishes.
+            resources: functions.map((fn) => fn.functionArn),
+          }),
+        ],
+      });
+      new CfnOutput(this, invokePolicyOutput(audience), {
+        value: policy.managedPolicyArn,
+        description: `Attach to the roles, users or groups of ${AUDIENCE_DESCRIPTIONS[audience].toLowerCase()}.`,
+      });
     }
 
     const outputs: Record<string, string> = {

@@ -1,5 +1,6 @@
 /** What a deployment writes into, and what it reports back (re-exported by localcloud/deployer.ts). */
 import type { EventSourceMappings } from '../event-source-mappings.js';
+import type { LogGroupRegistry } from '../logs.js';
 import type { Scheduler } from '../scheduler.js';
 import type { TtlReaper } from '../ttl-reaper.js';
 import type { LambdaRuntime } from '../types.js';
@@ -13,6 +14,7 @@ export interface DeployTarget {
   esm: EventSourceMappings;
   scheduler: Scheduler;
   ttl: TtlReaper;
+  logs: LogGroupRegistry;
 }
 
 export interface DeployedResource {

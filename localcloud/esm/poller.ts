@@ -3,7 +3,7 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { delay } from '../shared/delay.js';
 import type { Logger } from '../shared/log.js';
-import type { EventSourceMappingSpec, InvokeResult, LambdaRuntime } from '../types.js';
+import { TooManyRequestsError, type EventSourceMappingSpec, type InvokeResult, type LambdaRuntime } from '../types.js';
 import { collectBatch, type BatchSource } from './batching.js';
 import type { OnFailureDestination } from './on-failure.js';
 
@@ -106,7 +106,9 @@ export async function invokeFunction(
   try {
     return await deps.runtime.invoke(functionName, event);
   } catch (err) {
-    deps.log.error(`could not invoke ${functionName}`, err);
+    // A throttle (reserved concurrency in use) is routine: retried, as Lambda's pollers do.
+    if (err instanceof TooManyRequestsError) deps.log.debug(`${functionName} throttled, batch retried: ${err.message}`);
+    else deps.log.error(`could not invoke ${functionName}`, err);
     return undefined;
   }
 }

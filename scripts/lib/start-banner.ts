@@ -9,9 +9,11 @@ export interface StartBannerOptions {
   port: number;
   sessionTimeoutMs: number;
   outputs: Pick<LeadershipStackOutputs, 'HeartbeatFunctionName' | 'DescribeFunctionName' | 'ConsumeFunctionName'>;
+  /** The log group the stack made for Heartbeat (its LoggingConfig), not /aws/lambda/<function>. */
+  heartbeatLogGroup: string;
 }
 
-export function startBanner({ port, sessionTimeoutMs, outputs }: StartBannerOptions): string {
+export function startBanner({ port, sessionTimeoutMs, outputs, heartbeatLogGroup }: StartBannerOptions): string {
   return `
 The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
 
@@ -27,8 +29,8 @@ The stack is a CloudFormation stack of this cloud: redeploy a change with the CD
 to LocalStack (the next invocation runs the new code; no restart). The script sets the local
 endpoint and dummy credentials itself, so it cannot reach a real account:
 
-  npm run deploy:local -- --port ${port}${sessionTimeoutMs === 9000 ? '' : ` -c sessionTimeoutMs=${sessionTimeoutMs}`}      # cdklocal bootstrap + cdk deploy, here only
-  aws --endpoint-url http://localhost:${port} logs filter-log-events --log-group-name /aws/lambda/${outputs.HeartbeatFunctionName}
+  npm run deploy:local -- --port ${port} -c retainData=false${sessionTimeoutMs === 9000 ? '' : ` -c sessionTimeoutMs=${sessionTimeoutMs}`}      # cdklocal bootstrap + cdk deploy, here only
+  aws --endpoint-url http://localhost:${port} logs filter-log-events --log-group-name ${heartbeatLogGroup}
   npm run deploy:local -- --port ${port} --destroy
 
 Or with the project's CLI (npm run cli -- --help):

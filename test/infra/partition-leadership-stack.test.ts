@@ -10,6 +10,7 @@ import {
   DEPENDENCY_ENV,
   FUNCTIONS,
   FUNCTION_SPECS,
+  INVOKING_AUDIENCES,
   dependenciesOf,
   scheduleEnabled,
   scheduleRateMinutes,
@@ -19,24 +20,29 @@ import {
 } from '../../functions/function-table.js';
 import type { LeadershipSettings } from '../../functions/ports/index.js';
 import { readLeadershipContext } from '../../infra/context.js';
-import { PartitionLeadershipStack } from '../../infra/stacks/partition-leadership-stack.js';
+import { PartitionLeadershipStack, invokePolicyOutput } from '../../infra/stacks/partition-leadership-stack.js';
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 
 const STACK_NAME = 'LeadershipUnderTest';
 let template: Template;
 let settings: LeadershipSettings;
 
-beforeAll(() => {
-  const app = new App({ context: { stackName: STACK_NAME, sessionTimeoutMs: '3000', produceAckTimeoutMs: 15000, logLevel: 'debug' } });
-  const context = readLeadershipContext(app);
-  const { stackName, logLevel } = context;
-  settings = context.settings;
+/** The stack under `context`; `bundle: false` skips the bundling (for tests of the template alone). */
+function synthStack(context: Record<string, unknown>, options: { bundle: boolean }): { template: Template; settings: LeadershipSettings } {
+  const app = new App({ context: { ...context, ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }) } });
+  const { stackName, ...props } = readLeadershipContext(app);
   const stack = new PartitionLeadershipStack(app, stackName, {
-    settings,
-    logLevel,
+    ...props,
     synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
   });
-  template = Template.fromStack(stack);
+  return { template: Template.fromStack(stack), settings: props.settings };
+}
+
+beforeAll(() => {
+  ({ template, settings } = synthStack(
+    { stackName: STACK_NAME, sessionTimeoutMs: '3000', produceAckTimeoutMs: 15000, logLevel: 'debug', logRetentionDays: '14' },
+    { bundle: true },
+  ));
 });
 
 /** The logical id of the one resource of `type` whose properties match `props`. */
@@ -70,7 +76,7 @@ function entriesTriggeredBy<K extends FunctionSpec['trigger']['kind']>(kind: K) 
 const ENTRIES = Object.entries(FUNCTIONS as Record<string, FunctionSpec>);
 
 describe('tables', () => {
-  it('brokers: brokerId key, TTL on expiresAt, NEW_AND_OLD_IMAGES stream, on demand, destroyed with the stack', () => {
+  it('brokers: brokerId key, TTL on expiresAt, NEW_AND_OLD_IMAGES stream, on demand, leases only: destroyed with the stack, no PITR', () => {
     template.hasResource('AWS::DynamoDB::Table', {
       Properties: Match.objectLike({
         KeySchema: [{ AttributeName: 'brokerId', KeyType: 'HASH' }],
@@ -79,9 +85,35 @@ describe('tables', () => {
         TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
         StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
         TableName: Match.absent(),
+        PointInTimeRecoverySpecification: Match.absent(),
+        DeletionProtectionEnabled: Match.absent(),
       }),
       DeletionPolicy: 'Delete',
     });
+  });
+
+  it.each(['pk', 'replica'])(
+    'the %s-keyed table (Metadata, Log) keeps its data: point-in-time recovery, deletion protection, retained on stack deletion and replacement',
+    (partitionKey) => {
+      const table = template.findResources('AWS::DynamoDB::Table')[tableId(partitionKey)];
+      expect(table).toMatchObject({
+        Properties: { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true }, DeletionProtectionEnabled: true },
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+    },
+  );
+
+  it('with retainData=false (throwaway stacks) the tables go with the stack and can be deleted, and keep their PITR', () => {
+    const throwaway = synthStack({ retainData: 'false' }, { bundle: false }).template;
+    const tables = Object.values(throwaway.findResources('AWS::DynamoDB::Table'));
+    expect(tables).toHaveLength(3);
+    for (const table of tables) {
+      expect(table).toMatchObject({ DeletionPolicy: 'Delete' });
+      expect((table as { Properties: Record<string, unknown> }).Properties.DeletionProtectionEnabled).not.toBe(true);
+    }
+    expect(tables.filter((table) => JSON.stringify(table).includes('"PointInTimeRecoveryEnabled":true'))).toHaveLength(2);
+    for (const group of Object.values(throwaway.findResources('AWS::Logs::LogGroup'))) expect(group).toMatchObject({ DeletionPolicy: 'Delete' });
   });
 
   it('metadata: pk + sk strings, no stream, a sparse ByLeader index for failover', () => {
@@ -130,6 +162,12 @@ describe('leadership events queue', () => {
       ContentBasedDeduplication: false,
     });
   });
+
+  it('every queue (the events and both DLQs) is encrypted at rest with SSE-SQS, explicitly', () => {
+    const queues = Object.values(template.findResources('AWS::SQS::Queue'));
+    expect(queues).toHaveLength(1 + entriesTriggeredBy('stream').length);
+    for (const queue of queues) expect(queue).toMatchObject({ Properties: { SqsManagedSseEnabled: true } });
+  });
 });
 
 describe('functions', () => {
@@ -171,6 +209,44 @@ describe('functions', () => {
 
   it('produce outlives its acks=all wait', () => {
     expect(functionProps<{ Timeout: number }>(FUNCTIONS.produce).Timeout).toBeGreaterThan(15);
+  });
+
+  it.each(ENTRIES)('%s logs to a log group of its own, made by the stack with the retention of the context, kept by default', (_name, spec) => {
+    const { LoggingConfig } = functionProps<{ LoggingConfig?: { LogGroup?: { Ref: string } } }>(spec);
+    const groupId = LoggingConfig?.LogGroup?.Ref;
+    expect(groupId).toBeDefined();
+    expect(template.findResources('AWS::Logs::LogGroup')[groupId!]).toMatchObject({
+      Properties: { RetentionInDays: 14 },
+      DeletionPolicy: 'Retain',
+    });
+    const groupsUsed = FUNCTION_SPECS.map((other) => functionProps<{ LoggingConfig: { LogGroup: { Ref: string } } }>(other).LoggingConfig.LogGroup.Ref);
+    expect(groupsUsed.filter((id) => id === groupId)).toHaveLength(1);
+  });
+
+  it('no custom-resource function sets log retention (the logRetention prop would add one)', () => {
+    expect(Object.keys(template.findResources('AWS::Lambda::Function'))).toHaveLength(FUNCTION_SPECS.length);
+    expect(template.findResources('Custom::LogRetention')).toEqual({});
+  });
+
+  it('reserves concurrency for the heartbeat and the failure detector (by default 20 and 10), and for no other function', () => {
+    expect(functionProps<{ ReservedConcurrentExecutions?: number }>(FUNCTIONS.heartbeat).ReservedConcurrentExecutions).toBe(20);
+    expect(functionProps<{ ReservedConcurrentExecutions?: number }>(FUNCTIONS.failureDetector).ReservedConcurrentExecutions).toBe(10);
+    const reserved = FUNCTION_SPECS.filter((spec) => functionProps<{ ReservedConcurrentExecutions?: number }>(spec).ReservedConcurrentExecutions !== undefined);
+    expect(reserved.map((spec) => spec.id).sort()).toEqual([FUNCTIONS.failureDetector.id, FUNCTIONS.heartbeat.id].sort());
+  });
+
+  it('takes the reservations from the context: a number, or "none" for the shared pool; 0 (which would switch a function off) is refused', () => {
+    const tuned = synthStack(
+      { heartbeatReservedConcurrency: '50', failureDetectorReservedConcurrency: 'none', produceReservedConcurrency: 200 },
+      { bundle: false },
+    ).template;
+    const reservationOf = (spec: FunctionSpec) =>
+      (Object.values(tuned.findResources('AWS::Lambda::Function', { Properties: { Description: spec.description } }))[0] as { Properties: { ReservedConcurrentExecutions?: number } })
+        .Properties.ReservedConcurrentExecutions;
+    expect(reservationOf(FUNCTIONS.heartbeat)).toBe(50);
+    expect(reservationOf(FUNCTIONS.failureDetector)).toBeUndefined();
+    expect(reservationOf(FUNCTIONS.produce)).toBe(200);
+    expect(() => readLeadershipContext(new App({ context: { heartbeatReservedConcurrency: '0' } }))).toThrow(/heartbeatReservedConcurrency/);
   });
 });
 
@@ -222,9 +298,95 @@ describe('IAM grants', () => {
     expect(actionsOn(FUNCTIONS.failureDetector, queueId())).toContain('sqs:SendMessage');
   });
 
+  /** Every statement of the policies attached to the role of `spec`'s function. */
+  function statementsOf(spec: FunctionSpec): Array<Statement & { Effect: string }> {
+    const roleId = functionProps<{ Role: { 'Fn::GetAtt': [string, string] } }>(spec).Role['Fn::GetAtt'][0];
+    return Object.values(template.findResources('AWS::IAM::Policy'))
+      .map((policy) => (policy as { Properties: { Roles: unknown; PolicyDocument: { Statement: Array<Statement & { Effect: string }> } } }).Properties)
+      .filter((policy) => JSON.stringify(policy.Roles).includes(roleId))
+      .flatMap((policy) => policy.PolicyDocument.Statement);
+  }
+
+  it('no role carries an AWS managed policy (AWSLambdaBasicExecutionRole allows logs:* on every log group)', () => {
+    const roles = Object.values(template.findResources('AWS::IAM::Role'));
+    expect(roles).toHaveLength(FUNCTION_SPECS.length);
+    for (const role of roles) expect((role as { Properties: Record<string, unknown> }).Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  it.each(ENTRIES)('%s may write logs to its own log group only, and nothing else of CloudWatch Logs', (_name, spec) => {
+    const groupId = functionProps<{ LoggingConfig: { LogGroup: { Ref: string } } }>(spec).LoggingConfig.LogGroup.Ref;
+    const logStatements = statementsOf(spec).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('logs:')));
+    expect(logStatements).toEqual([
+      { Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: { 'Fn::GetAtt': [groupId, 'Arn'] } },
+    ]);
+  });
+
+  it.each(ENTRIES)('%s is granted no wildcard resource but dynamodb:ListStreams (which takes none), and indexes by name', (_name, spec) => {
+    for (const statement of statementsOf(spec)) {
+      const resources = JSON.stringify(statement.Resource);
+      if (resources === '"*"') expect(statement.Action).toBe('dynamodb:ListStreams');
+      else expect(resources).not.toContain('*');
+    }
+    const indexStatements = statementsOf(spec).filter((statement) => JSON.stringify(statement.Resource).includes('/index/'));
+    if (spec.uses.metadata === undefined) expect(indexStatements).toEqual([]);
+    else expect(indexStatements).toEqual([expect.objectContaining({ Action: 'dynamodb:Query' })]);
+  });
+
   it('produce may append to the log and check the partition in the same transaction', () => {
     expect(actionsOn(FUNCTIONS.produce, tableId('replica'))).toEqual(expect.arrayContaining(WRITES));
     expect(actionsOn(FUNCTIONS.produce, tableId('pk'))).toEqual(expect.arrayContaining(['dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem']));
+  });
+});
+
+describe('invoke permissions by audience', () => {
+  /** The functions (logical ids) the managed policy behind `output` lets its holder invoke. */
+  function invocableThrough(output: string): string[] {
+    const outputValue = (template.findOutputs(output)[output] as { Value: { Ref: string } } | undefined)?.Value;
+    expect(outputValue, `output ${output}`).toBeDefined();
+    const policy = template.findResources('AWS::IAM::ManagedPolicy')[outputValue!.Ref] as
+      | { Properties: { PolicyDocument: { Statement: Array<{ Effect: string; Action: unknown; Resource: unknown }> } } }
+      | undefined;
+    expect(policy, `the managed policy ${output} gives`).toBeDefined();
+    const statements = policy!.Properties.PolicyDocument.Statement;
+    for (const statement of statements) expect(statement).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction' });
+    return statements
+      .flatMap((statement) => [statement.Resource].flat() as Array<{ 'Fn::GetAtt': [string, string] }>)
+      .map((resource) => {
+        expect(resource).toEqual({ 'Fn::GetAtt': [expect.any(String), 'Arn'] });
+        return resource['Fn::GetAtt'][0];
+      })
+      .sort();
+  }
+
+  it.each(INVOKING_AUDIENCES)('the %s policy, given as an output, allows invoking exactly the functions of that audience', (audience) => {
+    const expected = ENTRIES.filter(([, spec]) => spec.audience === audience).map(([, spec]) => functionId(spec));
+    expect(expected.length).toBeGreaterThan(0);
+    expect(invocableThrough(invokePolicyOutput(audience))).toEqual(expected.sort());
+  });
+
+  it('one managed policy per audience, and none names an internal function', () => {
+    expect(Object.keys(template.findResources('AWS::IAM::ManagedPolicy'))).toHaveLength(INVOKING_AUDIENCES.length);
+    const named = INVOKING_AUDIENCES.flatMap((audience) => invocableThrough(invokePolicyOutput(audience)));
+    const internal = ENTRIES.filter(([, spec]) => spec.audience === 'internal').map(([, spec]) => functionId(spec));
+    expect(internal.filter((id) => named.includes(id))).toEqual([]);
+  });
+
+  it('the table is consistent: a stream or schedule function is internal, an invoke function has a caller audience', () => {
+    for (const [name, spec] of ENTRIES) expect(spec.audience === 'internal', name).toBe(spec.trigger.kind !== 'invoke');
+  });
+
+  it('clients may produce, consume, describe and init producer ids; brokers heartbeat and shut down; admins create topics and elect leaders', () => {
+    const audienceOf = Object.fromEntries(ENTRIES.map(([name, spec]) => [name, spec.audience]));
+    expect(audienceOf).toMatchObject({
+      produce: 'client',
+      consume: 'client',
+      describe: 'client',
+      initProducerId: 'client',
+      heartbeat: 'broker',
+      controlledShutdown: 'broker',
+      createTopic: 'admin',
+      electLeaders: 'admin',
+    });
   });
 });
 
@@ -352,12 +514,17 @@ describe('outputs', () => {
 describe('context', () => {
   it('refuses a malformed value, naming the key', () => {
     expect(() => readLeadershipContext(new App({ context: { sessionTimeoutMs: 'soon' } }))).toThrow(/sessionTimeoutMs/);
+    expect(() => readLeadershipContext(new App({ context: { retainData: 'maybe' } }))).toThrow(/retainData/);
+    expect(() => readLeadershipContext(new App({ context: { logRetentionDays: '10' } }))).toThrow(/logRetentionDays/);
   });
 
   it('has the documented defaults', () => {
     expect(readLeadershipContext(new App())).toEqual({
       stackName: 'PartitionLeadership',
       logLevel: 'INFO',
+      retainData: true,
+      logRetentionDays: 30,
+      reservedConcurrency: { heartbeat: 20, failureDetector: 10, produce: undefined },
       settings: {
         sessionTimeoutMs: 9000,
         produceAckTimeoutMs: 10000,

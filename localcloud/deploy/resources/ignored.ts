@@ -8,7 +8,11 @@ import type { ProvisionedResource } from './types.js';
 const IAM_KINDS: Record<string, string> = {
   'AWS::IAM::Role': 'role',
   'AWS::IAM::Policy': 'policy',
+  'AWS::IAM::ManagedPolicy': 'policy',
 };
+
+/** Types whose Ref is their ARN on AWS, not their name. */
+const REF_IS_ARN: ReadonlySet<string> = new Set(['AWS::IAM::ManagedPolicy']);
 
 export function placeholderResource(
   type: string,
@@ -22,5 +26,5 @@ export function placeholderResource(
   const arn = iamKind
     ? `arn:${env.partition}:iam::${env.accountId}:${iamKind}/${name}`
     : `arn:${env.partition}:${service}:${env.region}:${env.accountId}:${name}`;
-  return { physicalId: name, attributes: { Arn: arn } };
+  return { physicalId: REF_IS_ARN.has(type) ? arn : name, attributes: { Arn: arn } };
 }

@@ -3,6 +3,7 @@ import { dynamoDbTable } from './dynamodb-table.js';
 import { eventSourceMapping } from './event-source-mapping.js';
 import { eventsRule } from './events-rule.js';
 import { lambdaFunction } from './lambda-function.js';
+import { logsLogGroup } from './logs-log-group.js';
 import { s3Bucket } from './s3-bucket.js';
 import { sqsQueue } from './sqs-queue.js';
 import { ssmParameter } from './ssm-parameter.js';
@@ -14,6 +15,7 @@ const PROVISIONERS: ReadonlyMap<string, ResourceProvisioner> = new Map([
   ['AWS::Lambda::Function', lambdaFunction],
   ['AWS::Lambda::EventSourceMapping', eventSourceMapping],
   ['AWS::Events::Rule', eventsRule],
+  ['AWS::Logs::LogGroup', logsLogGroup],
   // The CDK bootstrap stack's: the staging bucket the CLI uploads to, the version parameter it reads.
   ['AWS::S3::Bucket', s3Bucket],
   ['AWS::SSM::Parameter', ssmParameter],
@@ -31,9 +33,10 @@ const IGNORED_TYPES: ReadonlySet<string> = new Set([
   'AWS::CDK::Metadata',
   'AWS::SQS::QueuePolicy',
   'AWS::CloudWatch::Alarm',
+  // Invoke permissions for the operator to attach (Ref gives its ARN, as on AWS); also in the bootstrap stack.
+  'AWS::IAM::ManagedPolicy',
   // The rest of the CDK bootstrap stack: nothing here enforces policies, keys or roles, and
   // container image assets are not supported (no ECR), so the repository only needs a name.
-  'AWS::IAM::ManagedPolicy',
   'AWS::S3::BucketPolicy',
   'AWS::ECR::Repository',
   'AWS::KMS::Key',

@@ -1,4 +1,8 @@
-/** AWS::Lambda::Function → LambdaRuntime.register (a redeploy replaces the function). */
+/**
+ * AWS::Lambda::Function → LambdaRuntime.register (a redeploy replaces the function).
+ * LoggingConfig.LogGroup sends its logs to that group; ReservedConcurrentExecutions
+ * throttles invocations beyond it (TooManyRequestsException), as Lambda does.
+ */
 import { resolveCodeDir } from '../function-code.js';
 import { TemplateError } from '../errors.js';
 import { physicalName } from '../physical-name.js';
@@ -17,6 +21,18 @@ export const lambdaFunction: ResourceProvisioner = {
     return Promise.resolve();
   },
 };
+
+const optional = <K extends string, V>(key: K, value: V | undefined): Partial<Record<K, V>> =>
+  value === undefined ? {} : ({ [key]: value } as Record<K, V>);
+
+/** ReservedConcurrentExecutions: a whole number of at least 0 (0 throttles every invocation, as on AWS). */
+function reservedConcurrency(ctx: ProvisionContext, where: string): number | undefined {
+  const value = ctx.props.optNumber('ReservedConcurrentExecutions');
+  if (value !== undefined && (!Number.isSafeInteger(value) || value < 0)) {
+    throw new TemplateError(`${where}: ReservedConcurrentExecutions must be a whole number of at least 0, got ${value}`);
+  }
+  return value;
+}
 
 async function registerFunction(ctx: ProvisionContext): Promise<ProvisionedResource> {
   const { props, target } = ctx;
@@ -38,6 +54,8 @@ async function registerFunction(ctx: ProvisionContext): Promise<ProvisionedResou
     environment: props.optObject('Environment')?.stringMap('Variables') ?? {},
     timeoutSeconds: props.optNumber('Timeout') ?? DEFAULT_TIMEOUT_SECONDS,
     memoryMb: props.optNumber('MemorySize') ?? DEFAULT_MEMORY_MB,
+    ...optional('logGroup', props.optObject('LoggingConfig')?.optString('LogGroup')),
+    ...optional('reservedConcurrency', reservedConcurrency(ctx, where)),
   };
   target.runtime.register(spec);
   return { physicalId: name, attributes: { Arn: spec.arn } };

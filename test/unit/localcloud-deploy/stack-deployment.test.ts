@@ -83,8 +83,79 @@ describe('StackDeployment', () => {
   });
 
   it('rejects a control-plane type no template of this project has', () => {
-    const d = deployment('S', { Resources: { Logs: { Type: 'AWS::Logs::LogGroup', Properties: {} } } });
+    const d = deployment('S', { Resources: { Topic: { Type: 'AWS::SNS::Topic', Properties: {} } } });
     expect(() => d.validate()).toThrow(UnsupportedResourceTypeError);
+  });
+
+  it('skips an IAM managed policy, whose Ref is its ARN (as on AWS, where it is the ARN an operator attaches)', async () => {
+    const { outputs } = await deploy('S', {
+      Resources: { Invoke: { Type: 'AWS::IAM::ManagedPolicy', Properties: { PolicyDocument: { Statement: [] } } } },
+      Outputs: { Ref: { Value: { Ref: 'Invoke' } }, Arn: { Value: { 'Fn::GetAtt': ['Invoke', 'Arn'] } } },
+    });
+    expect(outputs).toEqual({ Ref: 'arn:aws:iam::111122223333:policy/S-Invoke', Arn: 'arn:aws:iam::111122223333:policy/S-Invoke' });
+  });
+
+  it('creates a log group in the cloud\'s CloudWatch Logs with its retention, keeps its events on redeploy, and deletes it unless retained', async () => {
+    const { LogStore } = await import('../../../localcloud/logs.js');
+    const { deleteResources } = await import('../../../localcloud/deploy/stack-deployment.js');
+    const logs = new LogStore();
+    const withLogs = { ...target, logs } as DeployTarget;
+    const template = (retention: number) => ({
+      Resources: {
+        Generated: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: retention }, DeletionPolicy: 'Retain' },
+        Named: { Type: 'AWS::Logs::LogGroup', Properties: { LogGroupName: '/custom/named' } },
+      },
+      Outputs: { Ref: { Value: { Ref: 'Generated' } }, Arn: { Value: { 'Fn::GetAtt': ['Named', 'Arn'] } } },
+    });
+    const run = (t: unknown) => {
+      const stack: StackArtifact = { artifactId: 'S', stackName: 'S', templateFile: 'S.template.json', template: parseTemplate(t, 'S.template.json'), assets: new Map() };
+      return new StackDeployment(stack, { target: withLogs, clients, exports: new Map() }).deploy();
+    };
+    const first = await run(template(30));
+    expect(first.outputs).toEqual({ Ref: 'S-Generated', Arn: 'arn:aws:logs:eu-west-1:111122223333:log-group:/custom/named:*' });
+    expect(logs.describeLogGroups(undefined).map((g) => [g.name, g.retentionInDays])).toEqual([
+      ['/custom/named', undefined],
+      ['S-Generated', 30],
+    ]);
+    logs.write('S-Generated', 'stream', [{ timestamp: 1, message: 'kept' }]);
+    const second = await run(template(14));
+    expect(logs.describeLogGroups('S-').map((g) => g.retentionInDays)).toEqual([14]);
+    expect(logs.groupEvents('S-Generated').map((e) => e.message)).toEqual(['kept']);
+
+    await deleteResources(second.resources, { stackName: 'S', assembly: { target: withLogs, clients } });
+    expect(logs.describeLogGroups(undefined).map((g) => g.name)).toEqual(['S-Generated']);
+    await expect(run({ Resources: { Bad: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 10 } } } })).rejects.toThrow(/RetentionInDays 10/);
+  });
+
+  it("registers a function with its LoggingConfig's log group and its ReservedConcurrentExecutions", async () => {
+    const { LogStore } = await import('../../../localcloud/logs.js');
+    const { FakeLambdaRuntime } = await import('../../support/fake-runtime.js');
+    const runtime = new FakeLambdaRuntime();
+    const withRuntime = { ...target, logs: new LogStore(), runtime } as unknown as DeployTarget;
+    const fn = (extra: Record<string, unknown>) => ({
+      Type: 'AWS::Lambda::Function',
+      Properties: { Handler: 'index.handler', Runtime: 'nodejs22.x', Role: 'r', Code: { ZipFile: 'exports.handler = async () => 1;' }, ...extra },
+    });
+    const stack: StackArtifact = {
+      artifactId: 'S',
+      stackName: 'S',
+      templateFile: 'S.template.json',
+      template: parseTemplate(
+        {
+          Resources: {
+            Logs: { Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: 30 } },
+            Reserved: fn({ LoggingConfig: { LogGroup: { Ref: 'Logs' } }, ReservedConcurrentExecutions: 5 }),
+            Plain: fn({}),
+          },
+        },
+        'S.template.json',
+      ),
+      assets: new Map(),
+    };
+    await new StackDeployment(stack, { target: withRuntime, clients, exports: new Map() }).deploy();
+    expect(runtime.get('S-Reserved')).toMatchObject({ logGroup: 'S-Logs', reservedConcurrency: 5 });
+    expect(runtime.get('S-Plain')).not.toHaveProperty('logGroup');
+    expect(runtime.get('S-Plain')).not.toHaveProperty('reservedConcurrency');
   });
 
   it('skips a resource whose Condition (Fn::Or of Fn::Equals, as CDK writes CDKMetadataAvailable) is false', async () => {

@@ -7,6 +7,7 @@ import {
   ListEventSourceMappingsCommand,
   ListFunctionsCommand,
   ResourceNotFoundException,
+  TooManyRequestsException,
 } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Edge } from '../../../localcloud/edge.js';
@@ -212,6 +213,21 @@ describe('edge: Lambda API served locally, everything else proxied', () => {
       expect(response.headers.get('x-amzn-errortype')).toBe('InvalidRequestException');
       const next = await lambda.send(new InvokeCommand({ FunctionName: 'echo', Payload: Buffer.from('{}') }));
       expect(next.StatusCode).toBe(200);
+    });
+
+    it('answers a throttle (reserved concurrency in use) as Lambda does: 429 TooManyRequestsException with its Reason', async () => {
+      runtime.register(fixtureFunction('switched-off', 'echo', { reservedConcurrency: 0 }));
+      const described = await lambda.send(new GetFunctionCommand({ FunctionName: 'switched-off' }));
+      expect(described.Concurrency).toEqual({ ReservedConcurrentExecutions: 0 });
+      const error: unknown = await lambda
+        .send(new InvokeCommand({ FunctionName: 'switched-off', Payload: Buffer.from('{}') }))
+        .catch((e: unknown) => e)
+        .finally(() => runtime.unregister('switched-off'));
+      expect(error).toBeInstanceOf(TooManyRequestsException);
+      expect(error).toMatchObject({
+        Reason: 'ReservedFunctionConcurrentInvocationLimitExceeded',
+        $metadata: { httpStatusCode: 429 },
+      });
     });
 
     it('answers ResourceNotFoundException for an unknown function, as AWS does', async () => {

@@ -2,7 +2,9 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { LogStore } from '../../../localcloud/logs.js';
 import { FunctionNotFoundError, WorkerLambdaRuntime } from '../../../localcloud/runtime.js';
+import { TooManyRequestsError } from '../../../localcloud/types.js';
 import { COMMONJS_CODE_DIR, fixtureFunction } from '../../fixtures/lambdas/function-specs.js';
 import { REGION } from '../../support/aws.js';
 
@@ -174,6 +176,37 @@ describe('WorkerLambdaRuntime', () => {
 
     // one sandbox served all three, one after the other
     expect(results.map((result) => (result.payload as { invocationsInThisSandbox: number }).invocationsInThisSandbox)).toEqual([1, 2, 3]);
+  });
+
+  it('throttles invocations beyond the reserved concurrency (running or waiting for a sandbox), and frees the slot when one ends', async () => {
+    runtime.register(fixtureFunction('reserved', 'sleepy', { reservedConcurrency: 2 }));
+    const first = runtime.invoke('reserved', { ms: 300 });
+    const second = runtime.invoke('reserved', { ms: 300 });
+    const third = runtime.invoke('reserved', { ms: 1 }).catch((error: unknown) => error);
+    expect(await third).toBeInstanceOf(TooManyRequestsError);
+    expect(await third).toMatchObject({ reason: 'ReservedFunctionConcurrentInvocationLimitExceeded', functionName: 'reserved' });
+    expect((await Promise.all([first, second])).every((result) => result.error === undefined)).toBe(true);
+    expect((await runtime.invoke('reserved', { ms: 1 })).error).toBeUndefined();
+    // A reservation of 0 throttles everything, as on AWS (a way to switch a function off).
+    runtime.register(fixtureFunction('off', 'echo', { reservedConcurrency: 0 }));
+    await expect(runtime.invoke('off', {})).rejects.toBeInstanceOf(TooManyRequestsError);
+    // Without one, the excess waits for a sandbox instead.
+    runtime.register(fixtureFunction('unreserved', 'sleepy'));
+    const many = await Promise.all(Array.from({ length: 12 }, () => runtime.invoke('unreserved', { ms: 50 })));
+    expect(many.every((result) => result.error === undefined)).toBe(true);
+  });
+
+  it('writes to the log group its LoggingConfig names, and tells the handler so', async () => {
+    await runtime.close();
+    const logs = new LogStore();
+    runtime = new WorkerLambdaRuntime({ region: REGION, awsEndpoint: EDGE, logWriter: logs });
+    runtime.register(fixtureFunction('grouped', 'echo', { logGroup: 'Stack-GroupedLogGroup' }));
+    const result = await runtime.invoke('grouped', {});
+    expect(result.payload).toMatchObject({ logGroupName: 'Stack-GroupedLogGroup' });
+    expect(logs.describeLogGroups(undefined).map((group) => group.name)).toEqual(['Stack-GroupedLogGroup']);
+    expect(logs.groupEvents('Stack-GroupedLogGroup').map((event) => event.message)).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^START RequestId: /), expect.stringMatching(/^REPORT RequestId: /)]),
+    );
   });
 
   it('runs new code after a redeploy, without a restart', async () => {

@@ -22,8 +22,8 @@ describe('npm start', () => {
   }, 60_000);
 
   it('suggests a deploy that stays on the local endpoint: npm run deploy:local, never a bare cdk deploy', () => {
-    const banner = startBanner({ port: 4599, sessionTimeoutMs: 3000, outputs });
-    expect(banner).toContain('npm run deploy:local -- --port 4599 -c sessionTimeoutMs=3000');
+    const banner = startBanner({ port: 4599, sessionTimeoutMs: 3000, outputs, heartbeatLogGroup: 'PartitionLeadership-HeartbeatLogGroup' });
+    expect(banner).toContain('npm run deploy:local -- --port 4599 -c retainData=false -c sessionTimeoutMs=3000');
     expect(banner).toContain('npm run deploy:local -- --port 4599 --destroy');
     expect(banner).not.toMatch(/require-approval|npx cdk(local)? |export AWS_ENDPOINT_URL/);
   });
