@@ -12,7 +12,9 @@
  * The jar itself can only listen on every interface, where any host on the network could
  * read and write every table with any credentials. So it is started through
  * DynamoDbLocalLoopback.java, which builds the jar's own server on one address and exits
- * if the socket it got is bound anywhere else. Its class is compiled once per launcher
+ * if the socket it got is bound anywhere else; its handler also refuses what a web page
+ * sends (Origin, a foreign Sec-Fetch-Site, OPTIONS, a non-loopback Host), since a page can
+ * reach 127.0.0.1 too (a port scan, DNS rebinding). Its class is compiled once per launcher
  * source and jar, with the same java, into .localcloud/ (gitignored): compiling it at
  * every start (`java Launcher.java`) would cost each one about 2 s of CPU.
  */
