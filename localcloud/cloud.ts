@@ -12,6 +12,7 @@ import { cloudFormationApi } from './cloudformation/api.js';
 import { CloudFormationService } from './cloudformation/service.js';
 import { readFileSync } from 'node:fs';
 import { readAssembly } from './deploy/assembly.js';
+import { CodeCache } from './deploy/code-cache.js';
 import type { DeployedStack } from './deployer.js';
 import { EventSourceMappings } from './event-source-mappings.js';
 import type { CallerStats } from './fair-share.js';
@@ -58,6 +59,7 @@ interface LocalCloudParts {
   esm: EventSourceMappings;
   cloudFormation: CloudFormationService;
   logs: LogStore;
+  codeCache: CodeCache;
   deployTo: (assemblyDir: string) => Promise<DeployedStack[]>;
   outputsFile?: string;
   /** In start order; run in reverse by stop(). */
@@ -79,6 +81,8 @@ export class LocalCloud {
   readonly cloudFormation: CloudFormationService;
   /** CloudWatch Logs: the functions' log groups. */
   readonly logs: LogStore;
+  /** The private directory (mode 0700) where function code from S3, zips and inline code is staged; stop() removes it. */
+  readonly codeCacheDir: string;
   private deployed: DeployedStack[] = [];
   private stopping?: Promise<void>;
 
@@ -93,6 +97,7 @@ export class LocalCloud {
     this.esm = parts.esm;
     this.cloudFormation = parts.cloudFormation;
     this.logs = parts.logs;
+    this.codeCacheDir = parts.codeCache.dir;
   }
 
   /**
@@ -117,7 +122,7 @@ export class LocalCloud {
     return this.deployed;
   }
 
-  /** Stops pollers, sandboxes, the edge, DynamoDB Local and moto, in that order. Idempotent. */
+  /** Stops pollers, sandboxes, the edge, DynamoDB Local and moto, in that order, then removes the code cache. Idempotent. */
   stop(): Promise<void> {
     this.stopping ??= stopAll(this.parts.stoppers);
     return this.stopping;
@@ -129,6 +134,9 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const accountId = options.accountId ?? '123456789012';
   const stoppers: Stopper[] = [];
   try {
+    // Removed last, once no deployment writes into it and no sandbox runs from it.
+    const codeCache = CodeCache.create();
+    stoppers.push(() => codeCache.dispose());
     const dataPlane = await startDataPlane({ port: options.port ?? 4566 });
     stoppers.push(() => dataPlane.stop());
     const { edge } = dataPlane;
@@ -156,7 +164,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const target = { runtime, awsEndpoint: edge.url, region, accountId, esm, scheduler, ttl, logs };
     const config = localClientConfig(target);
     const clients = { dynamodb: new DynamoDBClient(config), sqs: new SQSClient(config) };
-    const cloudFormation = new CloudFormationService({ target, clients });
+    const cloudFormation = new CloudFormationService({ target, clients, codeCache });
     stoppers.push(async () => {
       // A deployment in flight finishes (or fails) before its clients go.
       await cloudFormation.idle();
@@ -175,6 +183,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       esm,
       cloudFormation,
       logs,
+      codeCache,
       deployTo: (assemblyDir) => deployThroughCloudFormation(cloudFormation, assemblyDir),
       outputsFile: options.outputsFile,
       stoppers,

@@ -53,8 +53,19 @@ function parseHandler(handler) {
   return { moduleName: handler.slice(0, dot), exportPath: handler.slice(dot + 1).split('.') };
 }
 
+/**
+ * The handler's file, which must be inside the code directory, as it must be inside
+ * /var/task on Lambda: `../x` or an absolute path would load whatever the host has there.
+ */
 function findModuleFile(moduleName) {
   const base = path.resolve(boot.codeDir, moduleName);
+  const relative = path.relative(boot.codeDir, base);
+  if (relative === '' || relative === '..' || relative.startsWith(`..${path.sep}`) || path.isAbsolute(relative)) {
+    throw new HandlerLoadError(
+      'Runtime.ImportModuleError',
+      `Error: Cannot find module '${moduleName}': the handler's module must be inside the function's code directory`,
+    );
+  }
   for (const extension of ['.js', '.mjs', '.cjs']) {
     if (existsSync(base + extension)) return base + extension;
   }

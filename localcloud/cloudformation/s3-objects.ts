@@ -2,11 +2,9 @@
  * What the CloudFormation service reads from S3 (moto, behind the edge): templates named
  * by TemplateURL and the Lambda code assets the CDK CLI uploaded to the bootstrap bucket.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import type { FileAsset } from '../deploy/assembly.js';
 import type { AssetSource } from '../deploy/asset-source.js';
+import type { CodeCache } from '../deploy/code-cache.js';
 import { errorCodeOf, rawAwsRequest } from '../shared/raw-aws.js';
 import { validationError } from './query.js';
 
@@ -44,23 +42,30 @@ export function parseTemplateUrl(templateUrl: string): S3Location {
   throw validationError(`TemplateURL must name a bucket and a key: ${templateUrl}`);
 }
 
-/** Code assets from the bucket, downloaded once per key (CDK keys are content hashes) under the OS temp dir. */
-export function s3AssetSource(endpoint: string, region: string): AssetSource {
+/**
+ * Code assets from the bucket, downloaded afresh by each deployment (an object may have
+ * changed under its key) into the code cache, under the hash of their bytes.
+ */
+export function s3AssetSource(endpoint: string, region: string, codeCache: CodeCache): AssetSource {
+  // Functions of one deployment that share an asset share its download.
+  const downloads = new Map<string, Promise<FileAsset | undefined>>();
+  const download = async (bucket: string, key: string): Promise<FileAsset | undefined> => {
+    const body = await getObject(endpoint, region, { bucket, key });
+    if (body === undefined) return undefined;
+    const zip = key.endsWith('.zip');
+    return { path: codeCache.storeObject(body, zip ? '.zip' : ''), packaging: zip ? 'zip' : 'file' };
+  };
   return {
-    async locate(bucket, key): Promise<FileAsset | undefined> {
-      if (bucket === undefined) return undefined;
-      const file = path.join(os.tmpdir(), 'localcloud', 's3-assets', bucket, key);
-      if (!path.resolve(file).startsWith(path.join(os.tmpdir(), 'localcloud', 's3-assets') + path.sep)) return undefined;
-      if (!fs.existsSync(file)) {
-        const body = await getObject(endpoint, region, { bucket, key });
-        if (body === undefined) return undefined;
-        fs.mkdirSync(path.dirname(file), { recursive: true });
-        // Written aside and renamed, so that a concurrent reader never sees half a file.
-        const partial = `${file}.partial-${process.pid}`;
-        fs.writeFileSync(partial, body);
-        fs.renameSync(partial, file);
+    codeCache,
+    locate(bucket, key): Promise<FileAsset | undefined> {
+      if (bucket === undefined) return Promise.resolve(undefined);
+      const id = `${bucket}/${key}`;
+      let found = downloads.get(id);
+      if (!found) {
+        found = download(bucket, key);
+        downloads.set(id, found);
       }
-      return { path: file, packaging: key.endsWith('.zip') ? 'zip' : 'file' };
+      return found;
     },
   };
 }

@@ -6,7 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { AssetIndex, StackArtifact } from '../deploy/assembly.js';
-import { AssemblyError, DeployError } from '../deploy/errors.js';
+import { assemblyAssets } from '../deploy/asset-source.js';
+import { processCodeCache, type CodeCache } from '../deploy/code-cache.js';
+import { AssemblyError, DeployError, TemplateLimitError } from '../deploy/errors.js';
 import { scanIntrinsics } from '../deploy/intrinsics.js';
 import {
   deleteResources,
@@ -109,9 +111,27 @@ export interface TemplateInput {
 export interface CloudFormationOptions {
   target: DeployTarget;
   clients: DeployClients;
+  /** Where function code is staged; the cloud's own, removed when it stops. Default: the process's. */
+  codeCache?: CodeCache;
 }
 
 const TERMINAL = /(_COMPLETE|_FAILED)$/;
+
+/**
+ * CloudFormation's quotas on a template's size: a TemplateBody of at most 51,200 (the API
+ * checks the parameter's length, in characters, as the CDK CLI does before choosing
+ * between TemplateBody and an upload), and an S3 object of at most 1 MB.
+ */
+const MAX_TEMPLATE_BODY_CHARS = 51_200;
+const MAX_TEMPLATE_OBJECT_BYTES = 1_000_000;
+const templateObjectTooLarge = (): string => `Template may not exceed ${MAX_TEMPLATE_OBJECT_BYTES} bytes in size.`;
+
+/** Longer than the TemplateBody limit in code points (a surrogate pair is one; the UTF-16 length is never less). */
+function bodyTooLong(body: string): boolean {
+  if (body.length <= MAX_TEMPLATE_BODY_CHARS) return false;
+  const surrogatePairs = body.match(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g)?.length ?? 0;
+  return body.length - surrogatePairs > MAX_TEMPLATE_BODY_CHARS;
+}
 
 export class CloudFormationService {
   private readonly log = createLogger('cloudformation');
@@ -124,6 +144,10 @@ export class CloudFormationService {
   private lastEventAt = 0;
 
   constructor(private readonly options: CloudFormationOptions) {}
+
+  private get codeCache(): CodeCache {
+    return this.options.codeCache ?? processCodeCache();
+  }
 
   /** Resolves once every operation started so far has finished. */
   idle(): Promise<void> {
@@ -181,12 +205,19 @@ export class CloudFormationService {
       if (!previous?.current) throw validationError('UsePreviousTemplate requires a stack with a template');
       body = previous.current.body;
     } else if (input.templateBody !== undefined) {
+      if (bodyTooLong(input.templateBody)) {
+        // AWS quotes the whole body in this message; 50 KB of it would help nobody.
+        throw validationError(
+          `1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to ${MAX_TEMPLATE_BODY_CHARS}`,
+        );
+      }
       body = input.templateBody;
     } else if (input.templateUrl !== undefined) {
       const { target } = this.options;
       const location = parseTemplateUrl(input.templateUrl);
       const object = await getObject(target.awsEndpoint, target.region, location);
       if (object === undefined) throw validationError(`TemplateURL ${input.templateUrl}: no such object (s3://${location.bucket}/${location.key})`);
+      if (object.length > MAX_TEMPLATE_OBJECT_BYTES) throw validationError(templateObjectTooLarge());
       body = object.toString('utf8');
     } else {
       throw validationError('Either Template URL or Template Body must be specified.');
@@ -394,6 +425,10 @@ export class CloudFormationService {
    * status reason if it rolled back. A stack that failed to create is deleted and created anew.
    */
   async deployArtifact(artifact: StackArtifact, templateBody: string): Promise<DeployedStack> {
+    // `cdk deploy` sends a template this large through S3 (TemplateURL), where the 1 MB limit applies.
+    if (Buffer.byteLength(templateBody) > MAX_TEMPLATE_OBJECT_BYTES) {
+      throw new TemplateLimitError(`${artifact.templateFile}: ${templateObjectTooLarge()}`);
+    }
     const existing = this.byName.get(artifact.stackName);
     const live = existing && existing.status !== 'REVIEW_IN_PROGRESS' && existing.status !== 'ROLLBACK_COMPLETE' ? existing : undefined;
     if (existing && !live) {
@@ -516,7 +551,9 @@ export class CloudFormationService {
       {
         stackName: stack.stackName,
         template: version.template,
-        assets: version.assets ?? s3AssetSource(target.awsEndpoint, target.region),
+        assets: version.assets
+          ? assemblyAssets(version.assets, this.codeCache)
+          : s3AssetSource(target.awsEndpoint, target.region, this.codeCache),
         parameters,
         stackId: stack.stackId,
       },

@@ -12,6 +12,9 @@ export class DeployError extends Error {
 /** manifest.json, a template or an asset manifest is missing or malformed. */
 export class AssemblyError extends DeployError {}
 
+/** A template over one of CloudFormation's quotas (resources per stack, template size), which AWS refuses too. */
+export class TemplateLimitError extends AssemblyError {}
+
 export class UnsupportedResourceTypeError extends DeployError {
   constructor(
     readonly resourceType: string,

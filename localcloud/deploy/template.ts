@@ -1,6 +1,6 @@
 /** The subset of the CloudFormation template format the deployer reads. */
 import { isRecord } from '../shared/guards.js';
-import { AssemblyError } from './errors.js';
+import { AssemblyError, TemplateLimitError } from './errors.js';
 
 export interface CfnResource {
   Type: string;
@@ -55,10 +55,19 @@ function parseResource(logicalId: string, raw: unknown, file: string): CfnResour
   };
 }
 
+/** CloudFormation's quota of resources per stack (not adjustable). */
+export const MAX_RESOURCES = 500;
+
 export function parseTemplate(raw: unknown, file: string): CfnTemplate {
   if (!isRecord(raw)) throw new AssemblyError(`${file}: a template must be a JSON object`);
+  const rawResources = recordAt(raw, 'Resources', file);
+  // Counted before anything else is read: what a stack has to process grows with it.
+  const count = Object.keys(rawResources).length;
+  if (count > MAX_RESOURCES) {
+    throw new TemplateLimitError(`${file}: Number of resources, ${count}, is greater than maximum allowed, ${MAX_RESOURCES}`);
+  }
   const resources: Record<string, CfnResource> = {};
-  for (const [logicalId, resource] of Object.entries(recordAt(raw, 'Resources', file))) {
+  for (const [logicalId, resource] of Object.entries(rawResources)) {
     resources[logicalId] = parseResource(logicalId, resource, file);
   }
   const outputs: Record<string, CfnOutput> = {};

@@ -3,7 +3,7 @@
  * app (test/fixtures/cdk-app), redeploying changed code, and stopping without a trace.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -109,14 +109,16 @@ describe('startLocalCloud', () => {
     expect(JSON.parse(Buffer.from(response.Payload ?? []).toString())).toEqual({ redeployed: true, event: 2 });
   });
 
-  it('stop() leaves nothing listening: neither the edge nor DynamoDB Local nor moto', async () => {
+  it('stop() leaves nothing listening: neither the edge nor DynamoDB Local nor moto; nor its private code cache', async () => {
     const ports = [cloud.endpoint, cloud.dynamodbEndpoint, cloud.motoEndpoint].map((url) => Number(new URL(url).port));
     expect(await Promise.all(ports.map(canConnect))).toEqual([true, true, true]);
+    expect(statSync(cloud.codeCacheDir).mode & 0o777).toBe(0o700);
 
     await cloud.stop();
 
     expect(await Promise.all(ports.map(canConnect))).toEqual([false, false, false]);
     expect(dataPlaneChildren()).toEqual([]);
+    expect(existsSync(cloud.codeCacheDir)).toBe(false);
   });
 });
 

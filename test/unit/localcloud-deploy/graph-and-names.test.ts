@@ -4,6 +4,19 @@ import { topologicalOrder } from '../../../localcloud/deploy/graph.js';
 import { physicalName } from '../../../localcloud/deploy/physical-name.js';
 import { deterministicUuid } from '../../../localcloud/shared/ids.js';
 
+/** The definition of the order, step by step: of the nodes whose dependencies are all placed, the first listed. */
+function firstReadyFirst(nodes: string[], deps: (node: string) => string[]): string[] {
+  const placed = new Set<string>();
+  const order: string[] = [];
+  while (order.length < nodes.length) {
+    const next = nodes.find((node) => !placed.has(node) && deps(node).every((dep) => placed.has(dep)));
+    if (next === undefined) throw new Error('cycle');
+    placed.add(next);
+    order.push(next);
+  }
+  return order;
+}
+
 describe('topologicalOrder', () => {
   it('puts dependencies first and otherwise keeps the given order', () => {
     const deps: Record<string, string[]> = { Fn: ['Role', 'Table'], Esm: ['Fn', 'Table'], Role: [], Table: ['AWS::Region'] };
@@ -15,9 +28,55 @@ describe('topologicalOrder', () => {
     ]);
   });
 
+  it('takes the first listed of the ready nodes, even one that became ready after later-listed ones', () => {
+    const deps: Record<string, string[]> = { A: ['B'], B: [], C: [] };
+    expect(topologicalOrder(['A', 'B', 'C'], (n) => deps[n], 'resources')).toEqual(['B', 'A', 'C']);
+  });
+
+  it('orders a layered graph: every node after all its dependencies, the first listed of the ready nodes first', () => {
+    // Node i depends on i - 7 and i - 13 (when they exist), listed backwards: the order must come from the edges.
+    const count = 600;
+    const name = (i: number) => `R${i}`;
+    const nodes = Array.from({ length: count }, (_, i) => name(count - 1 - i));
+    const deps = (node: string) => [7, 13].map((step) => Number(node.slice(1)) - step).filter((i) => i >= 0).map(name);
+    const order = topologicalOrder(nodes, deps, 'resources');
+    const at = new Map(order.map((node, index) => [node, index]));
+    expect(at.size).toBe(count);
+    for (const node of nodes) for (const dep of deps(node)) expect(at.get(dep)).toBeLessThan(at.get(node) ?? -1);
+    expect(order).toEqual(firstReadyFirst(nodes, deps));
+  });
+
+  it('reads each node a bounded number of times, not once per step (the sort runs on the shared event loop)', () => {
+    const count = 1000;
+    const names = Array.from({ length: count }, (_, i) => `R${i}`);
+    let reads = 0;
+    const nodes = new Proxy(names, {
+      get(target, key, receiver) {
+        if (typeof key === 'string' && /^\d+$/.test(key)) reads++;
+        return Reflect.get(target, key, receiver) as unknown;
+      },
+    });
+    let lookups = 0;
+    const order = topologicalOrder(nodes, (node) => {
+      lookups++;
+      const i = Number(node.slice(1));
+      return i > 0 ? [`R${i - 1}`] : [];
+    }, 'resources');
+    expect(order).toEqual(names);
+    expect(lookups).toBe(count);
+    expect(reads).toBeLessThanOrEqual(10 * count);
+  });
+
   it('names the nodes of a cycle', () => {
     expect(() => topologicalOrder(['A', 'B', 'C'], (n) => ({ A: ['B'], B: ['A'], C: [] })[n] ?? [], 'things')).toThrow(
       new TemplateError('Circular dependency between things: A, B'),
+    );
+  });
+
+  it('names the nodes of a cycle and those waiting on it, in the given order, after ordering the rest', () => {
+    const deps: Record<string, string[]> = { Q: [], X: ['Z'], Y: ['X', 'Q'], Z: ['Y'], W: ['Z'], V: ['Q'] };
+    expect(() => topologicalOrder(['Q', 'X', 'Y', 'Z', 'W', 'V'], (n) => deps[n], 'things')).toThrow(
+      new TemplateError('Circular dependency between things: X, Y, Z, W'),
     );
   });
 });

@@ -39,6 +39,11 @@ describe('the Query protocol', () => {
   });
 });
 
+/** A template of `count` queues (short: well under the TemplateBody limit). */
+function queues(count: number): string {
+  return JSON.stringify({ Resources: Object.fromEntries(Array.from({ length: count }, (_, i) => [`Q${i}`, { Type: 'AWS::SQS::Queue' }])) });
+}
+
 /** Only control-plane types below: nothing reaches the data plane, which these tests do not start. */
 describe('the CloudFormation API', () => {
   const target = { region: 'us-east-1', accountId: '123456789012', awsEndpoint: 'http://127.0.0.1:9' } as DeployTarget;
@@ -114,6 +119,39 @@ describe('the CloudFormation API', () => {
     expect(answer.body).toContain(`<Code>${code}</Code>`);
     expect(answer.body).toContain(message.replace(/'/g, '&apos;').replace(/\[/g, '['));
     expect(service.allStacks()).toHaveLength(before);
+  });
+
+  it.each([
+    ['over 500 resources', queues(501), 'Template format error: Number of resources, 501, is greater than maximum allowed, 500'],
+    [
+      'a TemplateBody over 51,200 characters',
+      JSON.stringify({ Description: 'x'.repeat(51_200), Resources: {} }),
+      "1 validation error detected: Value at 'templateBody' failed to satisfy constraint: Member must have length less than or equal to 51200",
+    ],
+  ])('refuses a template with %s as AWS does (ValidationError), and records nothing', async (_what, templateBody, message) => {
+    const before = service.allStacks().length;
+    const requests: Array<Record<string, string>> = [
+      { Action: 'CreateStack', StackName: 'T', TemplateBody: templateBody },
+      { Action: 'CreateChangeSet', StackName: 'T', ChangeSetName: 'cs', ChangeSetType: 'CREATE', TemplateBody: templateBody },
+      { Action: 'ValidateTemplate', TemplateBody: templateBody },
+    ];
+    for (const params of requests) {
+      const answer = await call(params);
+      expect(answer.status).toBe(400);
+      expect(answer.body).toContain('<Code>ValidationError</Code>');
+      expect(answer.body).toContain(`<Message>${message.replace(/'/g, '&apos;')}</Message>`);
+    }
+    expect(service.allStacks()).toHaveLength(before);
+  });
+
+  it('reads a TemplateBody of 51,200 characters, some of them beyond ASCII, and a template of 500 resources', async () => {
+    const body = JSON.stringify({ Description: '', Resources: {} });
+    // 51,200 code points: 102 KB of UTF-8, and ten of them two UTF-16 units each.
+    const longest = JSON.stringify({ Description: `${'é'.repeat(51_200 - body.length - 10)}${'😀'.repeat(10)}`, Resources: {} });
+    expect([...longest]).toHaveLength(51_200);
+    await expect(service.loadTemplate({ templateBody: longest, parameters: [] }, undefined)).resolves.toMatchObject({ body: longest });
+    const version = await service.loadTemplate({ templateBody: queues(500), parameters: [] }, undefined);
+    expect(Object.keys(version.template.Resources)).toHaveLength(500);
   });
 
   it('deletes a stack: DELETE_COMPLETE, gone by name, still described by id, its exports gone', async () => {

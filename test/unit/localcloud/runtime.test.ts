@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -245,6 +245,34 @@ describe('WorkerLambdaRuntime', () => {
       errorType: 'Runtime.ImportModuleError',
       errorMessage: "Error: Cannot find module 'missing'",
     });
+  });
+
+  it('refuses a handler whose module is outside the code directory, relative or absolute', async () => {
+    const parent = mkdtempSync(path.join(tmpdir(), 'localcloud-handler-'));
+    try {
+      const codeDir = path.join(parent, 'code');
+      mkdirSync(codeDir);
+      writeFileSync(path.join(codeDir, 'index.js'), 'exports.handler = async () => "inside";\n');
+      writeFileSync(path.join(parent, 'outside.js'), 'exports.handler = async () => "outside";\n');
+      runtime.register(fixtureFunction('relative-escape', 'x', { codeDir, handler: '../outside.handler' }));
+      runtime.register(fixtureFunction('absolute-escape', 'x', { codeDir, handler: `${parent}/outside.handler` }));
+      runtime.register(fixtureFunction('nested-escape', 'x', { codeDir, handler: 'lib/../../outside.handler' }));
+
+      for (const [name, moduleName] of [
+        ['relative-escape', '../outside'],
+        ['absolute-escape', `${parent}/outside`],
+        ['nested-escape', 'lib/../../outside'],
+      ]) {
+        const result = await runtime.invoke(name, {});
+        expect(result.payload, name).toBeUndefined();
+        expect(result.error, name).toMatchObject({
+          errorType: 'Runtime.ImportModuleError',
+          errorMessage: `Error: Cannot find module '${moduleName}': the handler's module must be inside the function's code directory`,
+        });
+      }
+    } finally {
+      rmSync(parent, { recursive: true, force: true });
+    }
   });
 
   it('close() ends running invocations and refuses new ones', async () => {
