@@ -11,8 +11,10 @@ import { findExecutable, launchWithRetry, PortTakenError, ServerStartError, type
 export { findFreePort } from './managed-process.js';
 
 /**
- * moto-patches/sitecustomize.py, which Python loads at start from PYTHONPATH: a fix of one
- * hot path of moto's SQS (every send cost O(messages queued)); see that file.
+ * moto-patches/sitecustomize.py, which Python loads at start from PYTHONPATH: moto refuses
+ * what a web page sends (Origin, a foreign Sec-Fetch-Site, OPTIONS, a non-loopback Host; see
+ * README.md, Loopback only), and a fix of one hot path of moto's SQS (every send cost
+ * O(messages queued)); see that file.
  */
 const MOTO_PATCHES = fileURLToPath(new URL('./moto-patches', import.meta.url));
 

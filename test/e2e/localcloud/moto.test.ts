@@ -1,18 +1,21 @@
+import http from 'node:http';
 import net from 'node:net';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateQueueCommand,
   DeleteMessageBatchCommand,
   GetQueueAttributesCommand,
+  ListQueuesCommand,
   ReceiveMessageCommand,
   SendMessageBatchCommand,
   SendMessageCommand,
   SQSClient,
   type QueueAttributeName,
 } from '@aws-sdk/client-sqs';
-import { describe, expect, it } from 'vitest';
-import { startMoto } from '../../../localcloud/moto.js';
-import { testClientConfig } from '../../support/aws.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Edge } from '../../../localcloud/edge.js';
+import { startMoto, type MotoServer } from '../../../localcloud/moto.js';
+import { ACCOUNT_ID, REGION, testClientConfig } from '../../support/aws.js';
 
 describe('startMoto', () => {
   it('serves AWS APIs on a free port of 127.0.0.1 until stopped, then frees it', async () => {
@@ -88,6 +91,149 @@ describe("moto's SQS with the embedded cloud's patch (localcloud/moto-patches)",
     }
   });
 });
+
+/**
+ * moto's own port is as reachable from a web page as the edge: a port scan finds it, and a
+ * DNS-rebinding page reaches it same-origin with its own host name in Host. So moto refuses
+ * (moto-patches/sitecustomize.py) what the edge and DynamoDB Local refuse: a non-loopback
+ * Host, any Origin, a foreign Sec-Fetch-Site, OPTIONS. The SDK path through the edge (which
+ * forwards its client's Host, e.g. localhost:4566) and moto.ts's own probe keep working.
+ */
+describe("moto's own port: loopback callers only (localcloud/moto-patches)", () => {
+  let moto: MotoServer;
+  let sqs: SQSClient;
+  let queueUrl: string;
+
+  beforeAll(async () => {
+    moto = await startMoto();
+    sqs = new SQSClient(testClientConfig(moto.endpoint));
+    queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: 'stays' }))).QueueUrl ?? '';
+  });
+
+  afterAll(async () => {
+    sqs?.destroy();
+    await moto?.stop();
+  });
+
+  const queueDepth = async (): Promise<number> => {
+    const { Attributes } = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages'] }));
+    return Number(Attributes?.ApproximateNumberOfMessages);
+  };
+
+  const refusal = (response: RawResponse, message: string) => {
+    expect(response.status).toBe(403);
+    expect(response.headers['x-amzn-errortype']).toBe('AccessDeniedException');
+    expect(corsHeaders(response.headers)).toEqual([]);
+    expect(JSON.parse(response.body)).toEqual({ __type: 'AccessDeniedException', message: expect.stringContaining(message) });
+  };
+
+  it.each(['evil.example:PORT', 'evil.example', '127.0.0.1.evil.example:PORT', 'localhost.:PORT', '127.0.0.2:PORT'])(
+    'refuses Host %s (DNS rebinding): ListQueues and /moto-api/reset get 403, and the queues stay',
+    async (template) => {
+      const host = template.replace('PORT', String(moto.port));
+
+      const list = await sqsQuery(moto.port, 'ListQueues', {}, { Host: host });
+      refusal(list, `Host: ${host}`);
+      expect(list.body).not.toContain('stays');
+      refusal(await rawRequest(moto.port, { method: 'POST', path: '/moto-api/reset', headers: { Host: host, 'Content-Type': 'text/plain' } }), `Host: ${host}`);
+
+      expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls).toContain(queueUrl);
+    },
+  );
+
+  it.each(['http://evil.example', 'null', `http://127.0.0.1`])('refuses a request with Origin %s: nothing is read or queued', async (origin) => {
+    const depth = await queueDepth();
+
+    const list = await sqsQuery(moto.port, 'ListQueues', {}, { Origin: origin });
+    refusal(list, `Origin: ${origin}`);
+    expect(list.body).not.toContain('stays');
+    refusal(await sqsQuery(moto.port, 'SendMessage', { QueueUrl: queueUrl, MessageBody: 'from a page' }, { Origin: origin }), `Origin: ${origin}`);
+    refusal(await rawRequest(moto.port, { method: 'POST', path: '/moto-api/reset', headers: { Origin: origin, 'Content-Type': 'text/plain' } }), 'Origin');
+
+    expect(await queueDepth()).toBe(depth);
+    expect((await sqs.send(new ListQueuesCommand({}))).QueueUrls).toContain(queueUrl);
+  });
+
+  it("refuses a request a browser makes for another site's page without an Origin (Sec-Fetch-Site cross-site, same-site)", async () => {
+    for (const site of ['cross-site', 'same-site']) {
+      refusal(await rawRequest(moto.port, { method: 'GET', path: '/moto-api/data.json', headers: { 'Sec-Fetch-Site': site } }), `Sec-Fetch-Site: ${site}`);
+    }
+  });
+
+  it('refuses OPTIONS, a CORS preflight or not, with 403 and no Access-Control-* header', async () => {
+    const preflight = { Origin: 'http://evil.example', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' };
+    for (const path of ['/', '/moto-api/reset', `/${ACCOUNT_ID}/stays`]) {
+      for (const headers of [preflight, {}]) {
+        const response = await rawRequest(moto.port, { method: 'OPTIONS', path, headers });
+        expect(response.status, `OPTIONS ${path}`).toBe(403);
+        expect(corsHeaders(response.headers), `OPTIONS ${path}`).toEqual([]);
+        expect(JSON.parse(response.body), `OPTIONS ${path}`).toMatchObject({ __type: 'AccessDeniedException' });
+      }
+    }
+  });
+
+  it("still serves the SDK through the edge (moto's queue URLs name the edge's Host) and moto.ts's own /moto-api/ probe", async () => {
+    // moto.ts's start-up probe: fetch on moto's own port, loopback Host, no Origin.
+    expect((await fetch(`${moto.endpoint}/moto-api/`)).ok).toBe(true);
+    // A loopback name with any port: the edge forwards its client's Host.
+    for (const host of [`127.0.0.1:${moto.port}`, 'localhost:4566', `LOCALHOST:${moto.port}`, `[::1]:${moto.port}`, '127.0.0.1', 'localhost']) {
+      const response = await sqsQuery(moto.port, 'ListQueues', {}, { Host: host, 'Sec-Fetch-Site': 'same-origin' });
+      expect(response.status, host).toBe(200);
+      expect(response.body, host).toContain('stays');
+    }
+
+    const edge = await Edge.start({ port: 0, upstream: moto.endpoint });
+    const viaEdge = new SQSClient(testClientConfig(`http://localhost:${edge.port}`));
+    try {
+      const { QueueUrl } = await viaEdge.send(new CreateQueueCommand({ QueueName: 'via-edge' }));
+      expect(QueueUrl).toBe(`http://localhost:${edge.port}/${ACCOUNT_ID}/via-edge`);
+      await viaEdge.send(new SendMessageCommand({ QueueUrl, MessageBody: 'through the edge' }));
+      const { Messages } = await viaEdge.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 1 }));
+      expect(Messages?.map((message) => message.Body)).toEqual(['through the edge']);
+    } finally {
+      viaEdge.destroy();
+      await edge.close();
+    }
+  });
+});
+
+interface RawResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP request to moto's port with the headers given (Host too, which fetch cannot set); Host defaults to 127.0.0.1:port. */
+function rawRequest(port: number, options: { method: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
+  const headers = { Host: `127.0.0.1:${port}`, ...options.headers };
+  return new Promise((resolve, reject) => {
+    const request = http.request({ host: '127.0.0.1', port, method: options.method, path: options.path ?? '/', headers, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(options.body);
+  });
+}
+
+/** An SQS Query call as a page would forge it: moto routes by the credential scope and never checks the signature. */
+function sqsQuery(port: number, action: string, params: Record<string, string>, headers: Record<string, string> = {}): Promise<RawResponse> {
+  return rawRequest(port, {
+    method: 'POST',
+    headers: {
+      'Content-Type': 'application/x-www-form-urlencoded',
+      Authorization: `AWS4-HMAC-SHA256 Credential=test/20261207/${REGION}/sqs/aws4_request, SignedHeaders=host, Signature=0`,
+      ...headers,
+    },
+    body: new URLSearchParams({ Action: action, ...params }).toString(),
+  });
+}
+
+function corsHeaders(headers: http.IncomingHttpHeaders): string[] {
+  return Object.keys(headers).filter((name) => name.startsWith('access-control-'));
+}
 
 function connect(port: number): Promise<void> {
   return new Promise((resolve, reject) => {
