@@ -21,9 +21,16 @@ export interface Clock {
 }
 
 export interface BrokerRegistry {
-  /** Strongly consistent read; expired-but-not-yet-deleted items are returned as they are. */
+  /**
+   * Strongly consistent read; expired-but-not-yet-deleted items are returned as they are.
+   * An item that cannot be read fails the call: it concerns this broker alone.
+   */
   get(brokerId: BrokerId): Promise<BrokerHeartbeat | null>;
-  /** Every stored heartbeat, expired or not. */
+  /**
+   * Every stored heartbeat, expired or not. An item that cannot be read is left out (and
+   * reported by the adapter): its broker is unknown, so no decision counts it as live,
+   * and none deletes or fails it over on a row it could not parse.
+   */
   list(): Promise<BrokerHeartbeat[]>;
   /**
    * Renew a live lease: succeeds only if the stored item has this incarnation,
