@@ -3,6 +3,7 @@
  * (AWS) and adapters/memory (unit tests, chaos). No AWS types here.
  */
 import type {
+  BrokerCredential,
   BrokerHeartbeat,
   BrokerId,
   LeadershipEvent,
@@ -137,6 +138,10 @@ export interface MetadataStore {
   allocateProducerId(): Promise<number>;
   /** Whether allocateProducerId has handed out this id. */
   isProducerIdAllocated(producerId: number): Promise<boolean>;
+  /** The broker's registered credential (salted hash), strongly consistent: a rotation counts at once. */
+  getBrokerCredential(brokerId: BrokerId): Promise<BrokerCredential | null>;
+  /** Registers the broker's credential, replacing any it had. Returns whether it replaced one. */
+  putBrokerCredential(credential: BrokerCredential): Promise<boolean>;
 }
 
 export interface LeaderAppend {

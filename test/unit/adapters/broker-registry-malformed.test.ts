@@ -10,6 +10,7 @@ import { heartbeatItem } from '../../../functions/adapters/dynamodb/items.js';
 import { createMemoryDeps } from '../../../functions/adapters/memory/index.js';
 import { createTopic, describe as describeCluster, heartbeat } from '../../../functions/domain/index.js';
 import type { MalformedItem } from '../../../functions/logger.js';
+import { credentialFor, registerBrokers } from '../../factories/cluster.js';
 import { T0, leaseOf } from '../../factories/entities.js';
 
 type Item = Record<string, unknown>;
@@ -104,8 +105,9 @@ describe('DynamoBrokerRegistry.list with malformed items (M3)', () => {
     const table = brokersTable([plantedH()]);
     const { seen, reporter } = reports();
     const deps = { ...createMemoryDeps({ startAt: T0 }), brokers: new DynamoBrokerRegistry(table.client, 'brokers', reporter) };
+    await registerBrokers(deps, 'G');
 
-    const beat = await heartbeat(deps, { brokerId: 'G' });
+    const beat = await heartbeat(deps, { brokerId: 'G', credential: credentialFor('G') });
     expect(beat).toMatchObject({ brokerId: 'G', rejoined: true, sweptBrokers: [] });
 
     const described = await describeCluster(deps, {});
