@@ -102,7 +102,8 @@ The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
 
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url http://localhost:${port} lambda list-functions --query 'Functions[].FunctionName'
-  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.HeartbeatFunctionName} --payload '{"brokerId":"E"}' out.json && cat out.json
+  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.RegisterBrokerFunctionName} --payload '{"brokerId":"E"}' out.json && cat out.json
+  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.HeartbeatFunctionName} --payload '{"brokerId":"E","credential":"'$(jq -r .credential out.json)'"}' out.json && cat out.json
   aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.DescribeFunctionName} --payload '{}' out.json && cat out.json
   aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.ConsumeFunctionName} --payload '{"topic":"orders","partition":1}' out.json && cat out.json
 
