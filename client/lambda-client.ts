@@ -270,4 +270,7 @@ export interface CreateTopicResponse {
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
   assignments: PartitionView[];
+  /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
+  eventsPublished: boolean;
+  eventsError?: string;
 }

@@ -78,6 +78,7 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
         uncleanLeaderElection: command.uncleanLeaderElection,
       });
       io.out(`Created topic "${created.topic}": ${created.partitions} partition(s), replication factor ${created.replicationFactor}, min.insync.replicas ${created.minInsyncReplicas}.`);
+      if (created.eventsPublished === false) io.err(`cli: the topic was created, but its leadership events were not published (${created.eventsError ?? 'no reason given'})`);
       for (const line of partitionLines(created.assignments)) io.out(line);
       return;
     }
