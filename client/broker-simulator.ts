@@ -6,6 +6,8 @@ export type BrokerStatus = 'running' | 'paused' | 'dead';
 interface SimulatedBroker {
   id: string;
   status: BrokerStatus;
+  /** Its credential, once obtained: kept across kills, pauses and revivals, as a broker's configuration is. */
+  credential?: string;
   incarnation?: number;
   lastAckedHeartbeatAt?: number;
   /** The lease deadline the judge (the heartbeat function) set with the last accepted heartbeat. */
@@ -15,8 +17,23 @@ interface SimulatedBroker {
   inFlight: boolean;
 }
 
+/** A broker's credential: given (configured), or obtained from the admin (e.g. registerCredentials). Asked once per broker. */
+export type BrokerCredentials = (brokerId: string) => string | Promise<string>;
+
+/**
+ * The admin's hook for simulators that start brokers on their own (the console, demos, benches): each
+ * broker gets a fresh credential from RegisterBroker when it first starts (a broker of that id that
+ * ran elsewhere has its credential rotated, and is refused from its next heartbeat on).
+ */
+export const registerCredentials =
+  (admin: LeadershipClient): BrokerCredentials =>
+  async (brokerId) =>
+    (await admin.registerBroker(brokerId)).credential;
+
 export interface BrokerSimulatorOptions {
   heartbeatIntervalMs: number;
+  /** Where each broker's credential comes from; every heartbeat and controlled shutdown carries it. */
+  credentials: BrokerCredentials;
   onHeartbeat?: (brokerId: string, response: HeartbeatResponse) => void;
   onError?: (brokerId: string, error: Error) => void;
   /**
@@ -91,14 +108,23 @@ export class BrokerSimulator {
 
   /** A broker fenced for its stale incarnation rejoins as a new one, like a Kafka broker re-registering. */
   private async heartbeatOrRejoin(broker: SimulatedBroker): Promise<HeartbeatResponse> {
+    // Obtained on the first heartbeat, inside its error handling: a failed registration is reported and tried again.
+    const credential = (broker.credential ??= await this.options.credentials(broker.id));
     try {
-      return await this.client.heartbeat(broker.id, broker.incarnation);
+      return await this.client.heartbeat(broker.id, credential, broker.incarnation);
     } catch (error) {
       if (error instanceof RemoteFunctionError && error.errorType === 'FencedBrokerError') {
-        return this.client.heartbeat(broker.id);
+        return this.client.heartbeat(broker.id, credential);
       }
       throw error;
     }
+  }
+
+  /** The credential the broker heartbeats with (for its controlled shutdown); it must have started. */
+  credentialOf(id: string): string {
+    const { credential } = this.require(id);
+    if (credential === undefined) throw new Error(`simulated broker "${id}" has no credential yet: it never sent a heartbeat`);
+    return credential;
   }
 
   /** Stops the broker's heartbeats for good; says when its last one was accepted and its lease lapses. */

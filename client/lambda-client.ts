@@ -105,8 +105,16 @@ export class LeadershipClient {
     return body as T;
   }
 
-  heartbeat(brokerId: string, incarnation?: number) {
-    return this.invoke<HeartbeatResponse>(this.outputs.HeartbeatFunctionName, { brokerId, incarnation });
+  /** A broker's heartbeat, with the credential RegisterBroker gave it; the incarnation its last heartbeat returned (none on a first start). */
+  heartbeat(brokerId: string, credential: string, incarnation?: number) {
+    return this.invoke<HeartbeatResponse>(this.outputs.HeartbeatFunctionName, { brokerId, credential, incarnation });
+  }
+  /**
+   * An admin registers (or rotates) a broker's credential (Kafka's AlterUserScramCredentials); without
+   * `credential` one is generated. The answer is the only place the credential is ever shown.
+   */
+  registerBroker(brokerId: string, credential?: string) {
+    return this.invoke<RegisterBrokerResponse>(this.outputs.RegisterBrokerFunctionName, { brokerId, ...(credential === undefined ? {} : { credential }) });
   }
   createTopic(request: { topic: string; partitions: number; replicationFactor: number; minInsyncReplicas?: number; uncleanLeaderElection?: boolean }) {
     return this.invoke<CreateTopicResponse>(this.outputs.CreateTopicFunctionName, request);
@@ -141,9 +149,9 @@ export class LeadershipClient {
     return this.invoke<FetchResponse>(this.outputs.ConsumeFunctionName, request);
   }
 
-  /** The broker hands its leaderships over, leaves the ISRs and deletes its lease (Kafka's controlled shutdown). */
-  controlledShutdown(brokerId: string, incarnation: number) {
-    return this.invoke<ControlledShutdownResponse>(this.outputs.ControlledShutdownFunctionName, { brokerId, incarnation });
+  /** The broker hands its leaderships over, leaves the ISRs and deletes its lease (Kafka's controlled shutdown); only the broker itself, with its credential. */
+  controlledShutdown(brokerId: string, incarnation: number, credential: string) {
+    return this.invoke<ControlledShutdownResponse>(this.outputs.ControlledShutdownFunctionName, { brokerId, incarnation, credential });
   }
   /** Preferred-leader election (kafka-leader-election --election-type PREFERRED). */
   electLeaders(request: { topic?: string; partitions?: number[] }) {
@@ -169,6 +177,14 @@ export interface LeadershipEventResponse {
   newLeader: string | null;
   leaderEpoch: number;
   reason: string;
+}
+
+export interface RegisterBrokerResponse {
+  brokerId: string;
+  /** Shown this once: the cluster keeps only a salted hash of it. */
+  credential: string;
+  /** The broker had a credential, now refused from its next heartbeat on. */
+  rotated: boolean;
 }
 
 export interface HeartbeatResponse {
@@ -254,4 +270,7 @@ export interface CreateTopicResponse {
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
   assignments: PartitionView[];
+  /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
+  eventsPublished: boolean;
+  eventsError?: string;
 }

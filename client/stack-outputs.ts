@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 /** The stack outputs this project relies on, as `cdk deploy --outputs-file` writes them. */
 export interface LeadershipStackOutputs {
   HeartbeatFunctionName: string;
+  RegisterBrokerFunctionName: string;
   CreateTopicFunctionName: string;
   DescribeFunctionName: string;
   ProduceFunctionName: string;
@@ -24,6 +25,7 @@ export interface LeadershipStackOutputs {
 
 const requiredKeys: Array<keyof LeadershipStackOutputs> = [
   'HeartbeatFunctionName',
+  'RegisterBrokerFunctionName',
   'CreateTopicFunctionName',
   'DescribeFunctionName',
   'ProduceFunctionName',

@@ -117,12 +117,24 @@ export const FUNCTIONS = {
   heartbeat: {
     id: 'Heartbeat',
     handlerFile: 'heartbeat',
-    description: 'Broker heartbeat: registers a broker or renews its lease (invoke).',
+    description: "Broker heartbeat: authenticates the broker, registers it or renews its lease (invoke).",
     audience: 'broker',
-    uses: { brokers: 'readWrite' },
+    // The metadata table holds the brokers' credentials, checked on every heartbeat.
+    uses: { brokers: 'readWrite', metadata: 'read' },
     trigger: invoke,
     timeout: { seconds: 10 },
     output: 'HeartbeatFunctionName',
+  },
+  registerBroker: {
+    id: 'RegisterBroker',
+    handlerFile: 'register-broker',
+    description:
+      "Registers or rotates a broker's credential, which its heartbeats and controlled shutdown must carry; stores only a salted hash (invoke, admin).",
+    audience: 'admin',
+    uses: { metadata: 'readWrite' },
+    trigger: invoke,
+    timeout: { seconds: 10 },
+    output: 'RegisterBrokerFunctionName',
   },
   createTopic: {
     id: 'CreateTopic',

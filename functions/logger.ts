@@ -11,6 +11,37 @@ export const logger = new Logger({ persistentKeys: { system: 'partition-leadersh
 /** An error as a log attribute: Powertools formats Error instances (name, message, stack); anything else as text. */
 export const loggable = (error: unknown): Error | string => (error instanceof Error ? error : String(error));
 
+/** A stored item left out of a listing because it could not be read (a hand edit, a bug, an older schema). */
+export interface MalformedItem {
+  /** The item's key as far as it could be read. */
+  key: string;
+  /** What the codec found wrong, naming the field. */
+  reason: string;
+}
+
+/** Reasons shown per log line: the count says how many there were. */
+const MALFORMED_ITEMS_SHOWN = 10;
+
+/**
+ * One error line per listing that skipped brokers-table items. The line is in CloudWatch's
+ * embedded metric format, so `malformedBrokerItems` becomes a metric (namespace
+ * PartitionLeadership, dimension service) that an alarm can watch without a metrics library:
+ * a skipped broker is neither live nor swept, which nobody notices otherwise.
+ */
+export function reportMalformedBrokerItems(table: string, items: readonly MalformedItem[]): void {
+  logger.error('brokers-table items skipped: they cannot be read, so their brokers count as unknown (not live, not swept)', {
+    table,
+    malformedBrokerItems: items.length,
+    items: items.slice(0, MALFORMED_ITEMS_SHOWN),
+    _aws: {
+      Timestamp: Date.now(),
+      CloudWatchMetrics: [
+        { Namespace: 'PartitionLeadership', Dimensions: [['service']], Metrics: [{ Name: 'malformedBrokerItems', Unit: 'Count' }] },
+      ],
+    },
+  });
+}
+
 /** The keys a log line can carry about what a request or record concerns. */
 export interface LogKeys {
   brokerId?: string;

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { build } from 'esbuild';
-import { BrokerSimulator } from '../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../client/broker-simulator.js';
 import { LeadershipClient, RemoteFunctionError } from '../client/lambda-client.js';
 import type { LeadershipStackOutputs } from '../client/stack-outputs.js';
 import { benchChartFromFile } from './bench-chart.js';
@@ -65,6 +65,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
   const heartbeatErrors = new Map<string, Error>();
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    // The console is the admin of the brokers it starts: each gets a credential from RegisterBroker.
+    credentials: registerCredentials(client),
     onHeartbeat: (brokerId) => heartbeatErrors.delete(brokerId),
     // Failures while the cloud is down are the banner's business; a refused first heartbeat is the form's.
     onError: (brokerId, error) => heartbeatErrors.set(brokerId, error),
@@ -246,7 +248,7 @@ class ConsoleActions {
         if (incarnation === undefined) throw new BadRequest(`broker "${brokerId}" has no accepted heartbeat yet`);
         if (known.status === 'running') await simulator.kill(brokerId);
         this.monitor.noteShutdownRequested(brokerId);
-        const result = await this.client.controlledShutdown(brokerId, incarnation);
+        const result = await this.client.controlledShutdown(brokerId, incarnation, simulator.credentialOf(brokerId));
         this.monitor.noteStopped(brokerId, true);
         return result;
       }

@@ -28,8 +28,10 @@ export type Command =
   | { verb: 'produce'; topic: string; partition: number; keySeparator?: string; acks: 'all' | 1 | 0; batchSize: number }
   | { verb: 'consume'; topic: string; partition?: number; offset: number; follow: boolean; maxRecords?: number; pollIntervalMs: number }
   | { verb: 'brokers list' }
-  | { verb: 'brokers run'; brokers: string[]; heartbeatIntervalMs: number }
-  | { verb: 'brokers shutdown'; broker: string; incarnation: number }
+  | { verb: 'brokers register'; broker: string; credential?: string }
+  /** `credentials`, when given, one per broker in the same order; otherwise each broker is registered afresh. */
+  | { verb: 'brokers run'; brokers: string[]; credentials?: string[]; heartbeatIntervalMs: number }
+  | { verb: 'brokers shutdown'; broker: string; incarnation: number; credential: string }
   | { verb: 'elect-leaders'; topic?: string; partitions?: number[] };
 
 export interface ParsedCli {
@@ -50,12 +52,20 @@ Verbs:
                   partition from offset 0, each line prefixed with its partition;
                   stops at the high watermark, or keeps polling with --follow (Ctrl-C ends it)
   brokers list                                live brokers, incarnations, lease deadlines
-  brokers run     --broker ID [--broker ID ...] [--heartbeat-interval-ms N]
+  brokers register --broker ID [--credential C]
+                  registers the broker's credential, or rotates it (the old one is refused from the
+                  broker's next heartbeat on); prints it once: the cluster keeps only a salted hash.
+                  Without --credential one is generated (256 random bits); a chosen one is 43 to 256
+                  characters of base64 or base64url and should be as random
+  brokers run     --broker ID [--broker ID ...] [--credential C ...] [--heartbeat-interval-ms N]
                   simulated brokers heartbeating through the heartbeat function until Ctrl-C
-                  (what npm start -- --no-demo leaves to you)
-  brokers shutdown --broker ID --incarnation N
+                  (what npm start -- --no-demo leaves to you); with --credential (one per --broker,
+                  in order) they use those, otherwise each is registered afresh and its new
+                  credential printed (brokers shutdown needs it)
+  brokers shutdown --broker ID --incarnation N --credential C
                   controlled shutdown: its leaderships move to in-sync replicas, it leaves the ISRs,
-                  its lease is deleted (the incarnation is the one brokers list shows)
+                  its lease is deleted (the incarnation is the one brokers list shows; only the
+                  broker's credential proves the request is the broker's)
   elect-leaders   [--topic T [--partition N ...]]
                   preferred-leader election (replicas[0], only if alive and in the ISR), as
                   kafka-leader-election --election-type PREFERRED
@@ -78,8 +88,9 @@ const verbFlags: Record<string, readonly string[]> = {
   produce: ['topic', 'partition', 'key-separator', 'acks', 'batch-size'],
   consume: ['topic', 'partition', 'offset', 'follow', 'max-records', 'poll-interval-ms'],
   'brokers list': [],
-  'brokers run': ['broker', 'heartbeat-interval-ms'],
-  'brokers shutdown': ['broker', 'incarnation'],
+  'brokers register': ['broker', 'credential'],
+  'brokers run': ['broker', 'credential', 'heartbeat-interval-ms'],
+  'brokers shutdown': ['broker', 'incarnation', 'credential'],
   'elect-leaders': ['topic', 'partition'],
 };
 
@@ -106,6 +117,7 @@ const options = {
   broker: { type: 'string', multiple: true },
   'heartbeat-interval-ms': { type: 'string' },
   incarnation: { type: 'string' },
+  credential: { type: 'string', multiple: true },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>['values'];
@@ -137,7 +149,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 
 function verbOf(positionals: string[]): string {
   if (positionals.length === 0) {
-    throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list|run|shutdown, elect-leaders');
+    throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list|register|run|shutdown, elect-leaders');
   }
   const [first, second, ...rest] = positionals;
   const twoWords = first === 'topics' || first === 'brokers';
@@ -194,21 +206,25 @@ function commandOf(verb: string, values: Values): Command {
         maxRecords: integer(values['max-records'], 'max-records', 1, 1000),
         pollIntervalMs: integer(values['poll-interval-ms'], 'poll-interval-ms', 1) ?? 500,
       };
+    case 'brokers register':
+      return { verb, broker: oneBroker(values.broker), credential: single(values.credential, 'credential') };
     case 'brokers run': {
       const brokers = values.broker ?? [];
       if (brokers.length === 0 || brokers.some((id) => id === '')) throw new UsageError('--broker ID is required (repeat it for more brokers)');
-      return { verb, brokers, heartbeatIntervalMs: integer(values['heartbeat-interval-ms'], 'heartbeat-interval-ms', 1) ?? 2000 };
+      const credentials = values.credential;
+      if (credentials !== undefined && credentials.length !== brokers.length) {
+        throw new UsageError(`--credential must be given once per --broker, in the same order (${brokers.length} brokers, ${credentials.length} credentials)`);
+      }
+      return { verb, brokers, credentials, heartbeatIntervalMs: integer(values['heartbeat-interval-ms'], 'heartbeat-interval-ms', 1) ?? 2000 };
     }
-    case 'brokers shutdown': {
-      const brokers = values.broker ?? [];
-      if (brokers.length !== 1 || brokers[0] === '') throw new UsageError('--broker ID is required, once');
+    case 'brokers shutdown':
       return {
         verb,
-        broker: brokers[0],
+        broker: oneBroker(values.broker),
         // The function takes incarnations >= 1 (heartbeats hand out the clock's ms or more).
         incarnation: required(integer(values.incarnation, 'incarnation', 1), 'incarnation'),
+        credential: required(single(values.credential, 'credential'), 'credential'),
       };
-    }
     case 'elect-leaders': {
       if (values.partition !== undefined && values.topic === undefined) throw new UsageError('--partition needs --topic');
       const partitions = values.partition?.map((raw) => integer(raw, 'partition', 1)!);
@@ -217,6 +233,11 @@ function commandOf(verb: string, values: Values): Command {
     default:
       throw new UsageError(`unknown verb "${verb}"`);
   }
+}
+
+function oneBroker(brokers: string[] | undefined): string {
+  if (brokers?.length !== 1 || brokers[0] === '') throw new UsageError('--broker ID is required, once');
+  return brokers[0];
 }
 
 /** A flag that may be given once only (the parser collects repeats for the verbs that take several). */

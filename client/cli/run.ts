@@ -4,7 +4,7 @@
  */
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
-import { BrokerSimulator } from '../broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../broker-simulator.js';
 import { Consumer } from '../consumer.js';
 import { LeadershipClient, RemoteFunctionError, type PartitionView } from '../lambda-client.js';
 import { Producer, type ProducerRecord } from '../producer.js';
@@ -78,6 +78,7 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
         uncleanLeaderElection: command.uncleanLeaderElection,
       });
       io.out(`Created topic "${created.topic}": ${created.partitions} partition(s), replication factor ${created.replicationFactor}, min.insync.replicas ${created.minInsyncReplicas}.`);
+      if (created.eventsPublished === false) io.err(`cli: the topic was created, but its leadership events were not published (${created.eventsError ?? 'no reason given'})`);
       for (const line of partitionLines(created.assignments)) io.out(line);
       return;
     }
@@ -103,9 +104,28 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
       }
       return;
     }
+    case 'brokers register': {
+      const registered = await client.registerBroker(command.broker, command.credential);
+      io.out(
+        registered.rotated
+          ? `Rotated the credential of broker ${registered.brokerId}: its old one is refused from its next heartbeat on. The new one (shown once):`
+          : `Registered broker ${registered.brokerId}. Its credential (shown once; the cluster keeps only a salted hash):`,
+      );
+      io.out(registered.credential);
+      return;
+    }
     case 'brokers run': {
+      const given = command.credentials;
+      const register = registerCredentials(client);
       const simulator = new BrokerSimulator(client, {
         heartbeatIntervalMs: command.heartbeatIntervalMs,
+        credentials: given
+          ? (brokerId) => given[command.brokers.indexOf(brokerId)]
+          : async (brokerId) => {
+              const credential = await register(brokerId);
+              io.out(`Registered broker ${brokerId}; its credential (for brokers shutdown): ${credential}`);
+              return credential;
+            },
         onError: (brokerId, error) => io.err(`heartbeat of ${brokerId} failed: ${error.message}`),
       });
       await simulator.start(command.brokers);
@@ -115,7 +135,7 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
       return;
     }
     case 'brokers shutdown': {
-      const result = await client.controlledShutdown(command.broker, command.incarnation);
+      const result = await client.controlledShutdown(command.broker, command.incarnation, command.credential);
       io.out(`Broker ${command.broker} shut down: leaderships moved ${list(result.movedLeaderships)}, ISRs left ${list(result.leftIsrs)}.`);
       if (result.remainingLeaderships.length > 0) {
         io.out(`No other in-sync replica could take ${list(result.remainingLeaderships)}: they fail over when the lease is gone.`);

@@ -4,6 +4,9 @@
  * then its lease is deleted, so a planned stop costs no offline partition and no
  * failover wait.
  *
+ * Only the broker itself may ask: the request carries its credential, checked before
+ * anything is read for it (an incarnation is no proof, describe shows it to anyone).
+ *
  * The order is what makes it safe. The broker is first marked shutting down on its
  * own lease (conditional on its incarnation): from then on no election, failover,
  * rebalance or ISR admission picks it. Every partition move is the ordinary
@@ -15,6 +18,7 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { eligibilityAt, isLeaseAlive, type Liveness } from './broker-lease.js';
+import { authenticatedRead } from './broker-credentials.js';
 import { readLeases } from './cluster.js';
 import { electLeader } from './election.js';
 import { BrokerNotRegisteredError, FencedBrokerError } from './errors.js';
@@ -27,7 +31,7 @@ import {
   electionUpdate,
   forEachPartition,
 } from './partition-change.js';
-import { parseControlledShutdownRequest } from './requests.js';
+import { parseControlledShutdownRequest, type ControlledShutdownRequest } from './requests.js';
 import { partitionName } from './views.js';
 
 export interface ControlledShutdownResult {
@@ -51,10 +55,14 @@ export interface ControlledShutdownResult {
 
 export async function controlledShutdown(deps: Deps, input: unknown): Promise<ControlledShutdownResult> {
   const request = parseControlledShutdownRequest(input);
-  const lease = await requireOwnLease(deps, request.brokerId, request.incarnation);
+  const lease = requireOwnLease(
+    deps,
+    request,
+    await authenticatedRead(deps, request.brokerId, request.credential, () => deps.brokers.get(request.brokerId)),
+  );
   if (!(await deps.brokers.markShuttingDown(lease.brokerId, lease.incarnation))) {
     // The lease changed between the read and the write: report it as it is now.
-    await requireOwnLease(deps, request.brokerId, request.incarnation);
+    requireOwnLease(deps, request, await deps.brokers.get(request.brokerId));
     throw new FencedBrokerError(`broker "${request.brokerId}" incarnation ${request.incarnation} changed during its shutdown`);
   }
   const cause = { brokerId: lease.brokerId, incarnation: lease.incarnation };
@@ -100,9 +108,8 @@ export async function controlledShutdown(deps: Deps, input: unknown): Promise<Co
   };
 }
 
-/** The broker's live lease, exactly this incarnation; otherwise a refusal that writes nothing. */
-async function requireOwnLease(deps: Deps, brokerId: BrokerId, incarnation: number): Promise<BrokerHeartbeat> {
-  const stored = await deps.brokers.get(brokerId);
+/** The broker's live lease as just read, exactly this incarnation; otherwise a refusal that writes nothing. */
+function requireOwnLease(deps: Deps, { brokerId, incarnation }: ControlledShutdownRequest, stored: BrokerHeartbeat | null): BrokerHeartbeat {
   if (!stored || !isLeaseAlive(stored, deps.clock.now())) {
     throw new BrokerNotRegisteredError(`broker "${brokerId}" has no live lease: there is nothing to shut down`);
   }

@@ -1,6 +1,11 @@
 /**
  * Topic creation: Kafka's replica assignment over the live brokers, each
  * partition led by its preferred replica at epoch 0 with a full ISR.
+ *
+ * As Kafka's CreateTopics, the answer says whether the topic was created: once the
+ * metadata is written it was, and a failure to announce it on the leadership-events
+ * queue afterwards is reported in the answer, not as an error. An error would send a
+ * client retrying into TOPIC_ALREADY_EXISTS for a topic it was told was not created.
  */
 import type { Deps } from '../ports/index.js';
 import { assignReplicas } from './assignment.js';
@@ -17,6 +22,10 @@ export interface TopicDescription {
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
   assignments: PartitionView[];
+  /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
+  eventsPublished: boolean;
+  /** Why they did not, when they did not. */
+  eventsError?: string;
 }
 
 export async function createTopic(deps: Deps, input: unknown): Promise<TopicDescription> {
@@ -32,7 +41,10 @@ export async function createTopic(deps: Deps, input: unknown): Promise<TopicDesc
   );
   // The store refuses atomically if a concurrent request created the topic meanwhile.
   await deps.metadata.createTopic(config, partitions, partitions.flatMap((p) => emptyReplicaStates(p, now)));
-  await deps.events.publish(partitions.map(toLeadershipEvent));
+  const published = await deps.events.publish(partitions.map(toLeadershipEvent)).then(
+    () => ({ eventsPublished: true }),
+    (error: unknown) => ({ eventsPublished: false, eventsError: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
+  );
 
   return {
     topic: config.topic,
@@ -41,6 +53,7 @@ export async function createTopic(deps: Deps, input: unknown): Promise<TopicDesc
     minInsyncReplicas: config.minInsyncReplicas,
     uncleanLeaderElection: config.uncleanLeaderElection,
     assignments: partitions.map((partition) => toPartitionView(partition)),
+    ...published,
   };
 }
 

@@ -100,6 +100,16 @@ export class BrokerNotRegisteredError extends DomainError {
 }
 
 /**
+ * Kafka's SASL_AUTHENTICATION_FAILED: a broker's heartbeat or controlled shutdown carried
+ * no credential, or not the one registered for that broker id (RegisterBroker), or none is
+ * registered. Nothing was read for the caller or written. Not retriable as it is: the
+ * broker needs its current credential.
+ */
+export class BrokerAuthenticationError extends DomainError {
+  readonly code = 'SASL_AUTHENTICATION_FAILED';
+}
+
+/**
  * Kafka's OUT_OF_ORDER_SEQUENCE_NUMBER: an idempotent producer's batch does not
  * continue its last sequence in the leader's log (a gap, or a new epoch not starting
  * at 0). Nothing was written; not retriable as it is.

@@ -1,8 +1,10 @@
 /**
  * Broker leases: registration, renewal, and the sweep that turns lapsed leases
  * into REMOVE records on the heartbeat stream (what the failure detector reacts to).
+ * Only the broker itself may hold its lease: every heartbeat carries its credential.
  */
 import type { Deps } from '../ports/index.js';
+import { authenticatedRead } from './broker-credentials.js';
 import { isLeaseAlive, leaseFor } from './broker-lease.js';
 import { FencedBrokerError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS, SWEEP_LOOKAHEAD_MS } from './limits.js';
@@ -31,15 +33,24 @@ interface Lease {
   rejoined: boolean;
 }
 
+/** The broker's lease as read, and the clock it is judged at (read before it). */
+interface LeaseRead {
+  stored: BrokerHeartbeat | null;
+  now: number;
+}
+
 /**
- * Renews the broker's live lease, or registers a new incarnation when it has
- * none. Then sweeps other brokers' lapsed leases: every live broker doing so
- * bounds failure detection by the heartbeat interval, however lazily DynamoDB's
- * TTL deletes.
+ * Authenticates the broker, then renews its live lease, or registers a new incarnation
+ * when it has none. Then sweeps other brokers' lapsed leases: every live broker doing so
+ * bounds failure detection by the heartbeat interval, however lazily DynamoDB's TTL deletes.
  */
 export async function heartbeat(deps: Deps, input: unknown): Promise<HeartbeatResult> {
   const request = parseHeartbeatRequest(input);
-  const { heartbeat: lease, rejoined } = await holdLease(deps, request);
+  // The credential costs one strongly consistent GetItem on the metadata table per heartbeat
+  // (1 RCU), read beside the lease, so it adds no round trip. It is not cached: a rotation
+  // must refuse the old credential at the very next heartbeat.
+  const firstRead = await authenticatedRead(deps, request.brokerId, request.credential, () => readLease(deps, request.brokerId));
+  const { heartbeat: lease, rejoined } = await holdLease(deps, request, firstRead);
   const swept = await deleteLapsedLeases(deps, deps.clock.now(), request.brokerId);
   return {
     brokerId: lease.brokerId,
@@ -56,11 +67,10 @@ export async function sweepExpiredBrokers(deps: Deps): Promise<{ deleted: SweptB
   return { deleted: await deleteLapsedLeases(deps, deps.clock.now()) };
 }
 
-async function holdLease(deps: Deps, request: HeartbeatRequest): Promise<Lease> {
+async function holdLease(deps: Deps, request: HeartbeatRequest, first: LeaseRead): Promise<Lease> {
   const { sessionTimeoutMs } = deps.settings;
   for (let attempt = 1; attempt <= MAX_CONDITIONAL_ATTEMPTS; attempt++) {
-    const now = deps.clock.now();
-    const stored = await deps.brokers.get(request.brokerId);
+    const { stored, now } = attempt === 1 ? first : await readLease(deps, request.brokerId);
     if (stored && isLeaseAlive(stored, now)) {
       if (stored.incarnation !== request.incarnation) throw fenced(request, stored);
       const fresh = leaseFor(request.brokerId, stored.incarnation, now, sessionTimeoutMs);
@@ -80,6 +90,11 @@ async function holdLease(deps: Deps, request: HeartbeatRequest): Promise<Lease> 
     `broker "${request.brokerId}": another heartbeat for this broker kept winning the lease ` +
       `(${MAX_CONDITIONAL_ATTEMPTS} attempts)`,
   );
+}
+
+async function readLease(deps: Deps, brokerId: BrokerId): Promise<LeaseRead> {
+  const now = deps.clock.now();
+  return { stored: await deps.brokers.get(brokerId), now };
 }
 
 /**

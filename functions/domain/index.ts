@@ -3,6 +3,7 @@
  * they may run before any I/O, and the pure rules.
  */
 export { heartbeat, sweepExpiredBrokers, type HeartbeatResult, type SweptBroker } from './heartbeat.js';
+export { registerBroker, type RegisterBrokerResult } from './broker-credentials.js';
 export { createTopic, type TopicDescription } from './create-topic.js';
 export {
   describe,
@@ -50,6 +51,7 @@ export {
   parseHeartbeatRequest,
   parsePreferredLeaderRequest,
   parseProduceRequest,
+  parseRegisterBrokerRequest,
   parseTopicFilterRequest,
   type Acks,
   type ConsumeRequest,
@@ -61,6 +63,7 @@ export {
   type HeartbeatRequest,
   type ProduceRequest,
   type ProducedRecord,
+  type RegisterBrokerRequest,
   type TopicFilterRequest,
 } from './requests.js';
 

@@ -26,6 +26,19 @@ export interface BrokerHeartbeat {
   shuttingDown?: true;
 }
 
+/**
+ * A broker's registered credential as the metadata table keeps it (Kafka's SCRAM
+ * credential): a random salt and SHA-256(salt || credential), both base64, never the
+ * credential itself. It has no TTL: it lasts until the admin registers the broker again.
+ */
+export interface BrokerCredential {
+  brokerId: BrokerId;
+  salt: string;
+  hash: string;
+  /** Epoch milliseconds of the registration. */
+  registeredAt: number;
+}
+
 export interface TopicConfig {
   topic: string;
   partitions: number;

@@ -3,7 +3,7 @@
  * a bad request before touching a table; the use cases call them first too, so
  * nothing is ever written on bad input.
  */
-import { ValidationError } from './errors.js';
+import { BrokerAuthenticationError, ValidationError } from './errors.js';
 import type { IdempotentBatch } from './idempotence.js';
 import type { BrokerId } from './model.js';
 import {
@@ -72,17 +72,67 @@ function expectCurrentLeaderEpoch(fields: Readonly<Record<string, unknown>>): nu
   return current ?? alias;
 }
 
+/** Shortest and longest credential: a generated one is 32 random bytes in base64url (43 characters). */
+export const CREDENTIAL_LENGTH = { min: 43, max: 256 } as const;
+
+const CREDENTIAL_ALPHABET = /^[A-Za-z0-9+/=_-]*$/;
+const CREDENTIAL_RULE =
+  `a string of ${CREDENTIAL_LENGTH.min} to ${CREDENTIAL_LENGTH.max} characters of A-Z, a-z, 0-9, '+', '/', '=', '_' or '-' ` +
+  '(e.g. 32 random bytes in base64)';
+
+/** A credential's shape; the message never shows the value, which may be a real credential mistyped. */
+function expectCredentialShape(value: unknown, field: string): string {
+  const fits =
+    typeof value === 'string' &&
+    value.length >= CREDENTIAL_LENGTH.min &&
+    value.length <= CREDENTIAL_LENGTH.max &&
+    CREDENTIAL_ALPHABET.test(value);
+  if (fits) return value;
+  const got = typeof value === 'string' ? `a string of ${value.length} characters (not shown)` : `a ${value === null ? 'null' : typeof value}`;
+  throw new ValidationError(`"${field}" must be ${CREDENTIAL_RULE}, got ${got}`);
+}
+
+/** A broker's own request proves who it is: without a credential it is refused as unauthenticated, not as malformed. */
+function expectBrokerCredential(value: unknown, brokerId: BrokerId): string {
+  if (value === undefined || value === null) {
+    throw new BrokerAuthenticationError(
+      `broker "${brokerId}": the request carries no "credential"; a broker authenticates with the credential ` +
+        'RegisterBroker gave it (npm run cli -- brokers register --broker ID)',
+    );
+  }
+  return expectCredentialShape(value, 'credential');
+}
+
 export interface HeartbeatRequest {
   brokerId: BrokerId;
   /** The incarnation the broker was given by its last heartbeat; absent on its first. */
   incarnation?: number;
+  /** The broker's registered credential (RegisterBroker). */
+  credential: string;
 }
 
 export function parseHeartbeatRequest(input: unknown): HeartbeatRequest {
   const fields = expectObject(input, 'request');
+  const brokerId = expectString(fields.brokerId, 'brokerId', BROKER_ID);
+  return {
+    brokerId,
+    incarnation: optional(fields.incarnation, (v) => expectInteger(v, 'incarnation', POSITIVE)),
+    credential: expectBrokerCredential(fields.credential, brokerId),
+  };
+}
+
+/** Kafka's AlterUserScramCredentials for one broker: create or rotate its credential. */
+export interface RegisterBrokerRequest {
+  brokerId: BrokerId;
+  /** The credential to register; absent, one is generated (256 random bits). */
+  credential?: string;
+}
+
+export function parseRegisterBrokerRequest(input: unknown): RegisterBrokerRequest {
+  const fields = expectObject(input, 'request');
   return {
     brokerId: expectString(fields.brokerId, 'brokerId', BROKER_ID),
-    incarnation: optional(fields.incarnation, (v) => expectInteger(v, 'incarnation', POSITIVE)),
+    credential: optional(fields.credential, (v) => expectCredentialShape(v, 'credential')),
   };
 }
 
@@ -148,13 +198,17 @@ export interface ControlledShutdownRequest {
   brokerId: BrokerId;
   /** The incarnation the broker's last heartbeat returned: only that incarnation may shut itself down. */
   incarnation: number;
+  /** The broker's registered credential: the incarnation is public (describe), the credential is not. */
+  credential: string;
 }
 
 export function parseControlledShutdownRequest(input: unknown): ControlledShutdownRequest {
   const fields = expectObject(input, 'request');
+  const brokerId = expectString(fields.brokerId, 'brokerId', BROKER_ID);
   return {
-    brokerId: expectString(fields.brokerId, 'brokerId', BROKER_ID),
+    brokerId,
     incarnation: expectInteger(fields.incarnation, 'incarnation', POSITIVE),
+    credential: expectBrokerCredential(fields.credential, brokerId),
   };
 }
 

@@ -6,7 +6,8 @@ import { invokeHandler } from './error-mapper.js';
 const deps = wire(FUNCTIONS.controlledShutdown);
 
 /**
- * Invoke with `{ brokerId, incarnation }` (the incarnation its last heartbeat returned): moves the broker's
- * leaderships to in-sync replicas, takes it out of the ISRs, then deletes its lease.
+ * Invoke with `{ brokerId, incarnation, credential }` (the incarnation its last heartbeat returned, the credential
+ * RegisterBroker gave it): moves the broker's leaderships to in-sync replicas, takes it out of the ISRs, then
+ * deletes its lease.
  */
 export const handler = invokeHandler((payload) => controlledShutdown(deps, payload));

@@ -5,5 +5,5 @@ import { invokeHandler } from './error-mapper.js';
 
 const deps = wire(FUNCTIONS.heartbeat);
 
-/** Invoke with `{ brokerId, incarnation? }`: registers the broker or renews its lease. */
+/** Invoke with `{ brokerId, credential, incarnation? }`: authenticates the broker, registers it or renews its lease. */
 export const handler = invokeHandler((payload) => heartbeat(deps, payload));

@@ -3,6 +3,7 @@
  * (AWS) and adapters/memory (unit tests, chaos). No AWS types here.
  */
 import type {
+  BrokerCredential,
   BrokerHeartbeat,
   BrokerId,
   LeadershipEvent,
@@ -21,9 +22,16 @@ export interface Clock {
 }
 
 export interface BrokerRegistry {
-  /** Strongly consistent read; expired-but-not-yet-deleted items are returned as they are. */
+  /**
+   * Strongly consistent read; expired-but-not-yet-deleted items are returned as they are.
+   * An item that cannot be read fails the call: it concerns this broker alone.
+   */
   get(brokerId: BrokerId): Promise<BrokerHeartbeat | null>;
-  /** Every stored heartbeat, expired or not. */
+  /**
+   * Every stored heartbeat, expired or not. An item that cannot be read is left out (and
+   * reported by the adapter): its broker is unknown, so no decision counts it as live,
+   * and none deletes or fails it over on a row it could not parse.
+   */
   list(): Promise<BrokerHeartbeat[]>;
   /**
    * Renew a live lease: succeeds only if the stored item has this incarnation,
@@ -130,6 +138,10 @@ export interface MetadataStore {
   allocateProducerId(): Promise<number>;
   /** Whether allocateProducerId has handed out this id. */
   isProducerIdAllocated(producerId: number): Promise<boolean>;
+  /** The broker's registered credential (salted hash), strongly consistent: a rotation counts at once. */
+  getBrokerCredential(brokerId: BrokerId): Promise<BrokerCredential | null>;
+  /** Registers the broker's credential, replacing any it had. Returns whether it replaced one. */
+  putBrokerCredential(credential: BrokerCredential): Promise<boolean>;
 }
 
 export interface LeaderAppend {

@@ -47,7 +47,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { RemoteFunctionError, type ConsumeResponse, type FetchResponse, type InvokeRecord, type LeadershipClient } from '../../client/lambda-client.js';
 import type { CallerStats } from '../../localcloud/fair-share.js';
@@ -97,6 +97,7 @@ const bench = await startBenchCloud({ name: 'clients', sessionTimeoutMs: setting
 const admin = bench.newClient();
 const incarnations = new Map<string, number>();
 const simulator = new BrokerSimulator(admin, {
+  credentials: registerCredentials(admin),
   heartbeatIntervalMs: settings.heartbeatIntervalMs,
   onHeartbeat: (id, response) => incarnations.set(id, response.incarnation),
 });
@@ -109,7 +110,7 @@ try {
   console.log(summaryLine(kill));
   const shutdown = await scenario(bench, 'controlled-shutdown', 'B', async () => {
     await simulator.kill('B');
-    const answer = await admin.controlledShutdown('B', incarnations.get('B')!);
+    const answer = await admin.controlledShutdown('B', incarnations.get('B')!, simulator.credentialOf('B'));
     return { answer };
   });
   console.log(summaryLine(shutdown));

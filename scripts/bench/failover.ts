@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { startLocalCloud } from '../../localcloud/index.js';
-import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { LeadershipClient } from '../../client/lambda-client.js';
 import { drainLeadershipEvents } from '../../client/leadership-events.js';
 import { pollUntil } from '../../client/poll.js';
@@ -51,7 +51,7 @@ const cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs, logSink
 const outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
 const client = new LeadershipClient(outputs, { endpoint: cloud.endpoint });
 const sqs = new SQSClient({ endpoint: cloud.endpoint });
-const simulator = new BrokerSimulator(client, { heartbeatIntervalMs });
+const simulator = new BrokerSimulator(client, { heartbeatIntervalMs, credentials: registerCredentials(client) });
 
 const runs: Array<{ promotedMs: number; firstReadMs: number }> = [];
 // A run can fail for a reason outside the failover under test: the emulator stalling for

@@ -7,7 +7,7 @@
  *   npm run bench:latency -- --samples 200 [--quick]
  */
 import { parseArgs } from 'node:util';
-import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
 import { summarize } from '../../test/support/stats.js';
@@ -26,7 +26,7 @@ const value = 'x'.repeat(1024);
 
 const bench = await startBenchCloud({ name: 'latency', sessionTimeoutMs: 9000 });
 const admin = bench.newClient();
-const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: 1000 });
+const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: 1000, credentials: registerCredentials(admin) });
 try {
   await simulator.start(['B1', 'B2', 'B3']);
   const series: Record<string, ReturnType<typeof summarize> & { recordsPerSecond: number }> = {};

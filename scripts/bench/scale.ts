@@ -24,7 +24,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBClient, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { LEADER_INDEX, partitionKey } from '../../functions/adapters/dynamodb/keys.js';
-import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { drainLeadershipEvents } from '../../client/leadership-events.js';
 import { MAX_PARTITIONS } from '../../functions/domain/limits.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
@@ -123,7 +123,7 @@ async function failoverAtScale(n: number) {
     }
   };
   const admin = bench.newClient();
-  const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs });
+  const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs, credentials: registerCredentials(admin) });
   try {
     await simulator.start(settings.brokers);
     // The detector handles each registration (INSERT) over the whole cluster; on an empty

@@ -13,7 +13,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
-import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
 import { summarize } from '../../test/support/stats.js';
@@ -51,7 +51,7 @@ bench.onLog = (at, line) => {
   if (!line.includes('Heartbeat')) lastBusyAt = at;
 };
 const admin = bench.newClient();
-const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs });
+const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs, credentials: registerCredentials(admin) });
 try {
   await simulator.start(['B1', 'B2', 'B3']);
   // The raw rate is measured before each run, once the previous run's stream backlog has

@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { BrokerSimulator } from '../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { formatPartitions, seconds } from './format.js';
 import { LeadershipClient } from '../../client/lambda-client.js';
 import { drainLeadershipEvents } from '../../client/leadership-events.js';
@@ -29,6 +29,7 @@ export async function playSeedScenario(options: SeedDemoOptions): Promise<{ simu
   let sweptA: { by: string; at: number } | undefined;
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: options.heartbeatIntervalMs,
+    credentials: registerCredentials(client),
     onHeartbeat: (brokerId, response) => {
       if (!sweptA && response.sweptBrokers.includes('A')) sweptA = { by: brokerId, at: Date.now() };
     },

@@ -8,7 +8,7 @@ import type { LeadershipStackOutputs } from '../../client/stack-outputs.js';
 export interface StartBannerOptions {
   port: number;
   sessionTimeoutMs: number;
-  outputs: Pick<LeadershipStackOutputs, 'HeartbeatFunctionName' | 'DescribeFunctionName' | 'ConsumeFunctionName'>;
+  outputs: Pick<LeadershipStackOutputs, 'RegisterBrokerFunctionName' | 'HeartbeatFunctionName' | 'DescribeFunctionName' | 'ConsumeFunctionName'>;
   /** The log group the stack made for Heartbeat (its LoggingConfig), not /aws/lambda/<function>. */
   heartbeatLogGroup: string;
 }
@@ -19,7 +19,8 @@ The cloud stays up until Ctrl-C. Try it with the AWS CLI (any credentials do):
 
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url http://localhost:${port} lambda list-functions --query 'Functions[].FunctionName'
-  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.HeartbeatFunctionName} --payload '{"brokerId":"E"}' out.json && cat out.json
+  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.RegisterBrokerFunctionName} --payload '{"brokerId":"E"}' out.json && cat out.json
+  aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.HeartbeatFunctionName} --payload '{"brokerId":"E","credential":"'"$(node -p 'require("./out.json").credential')"'"}' hb.json && cat hb.json
   aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.DescribeFunctionName} --payload '{}' out.json && cat out.json
   aws --endpoint-url http://localhost:${port} lambda invoke --function-name ${outputs.ConsumeFunctionName} --payload '{"topic":"orders","partition":1}' out.json && cat out.json
 

@@ -376,6 +376,22 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.metadata.advanceHighWatermark(topic, 1, 1, 4)).toBe(true);
         expect(await stores.metadata.getPartition(topic, 1)).toMatchObject({ highWatermark: 4, version: 1 });
       });
+
+      it('keeps one credential per broker, replaced by the next registration, and none for a broker never registered', async () => {
+        const broker = fresh('broker');
+        const digest = (fill: number) => Buffer.alloc(32, fill).toString('base64');
+        const first = { brokerId: broker, salt: digest(1), hash: digest(2), registeredAt: T0 };
+        expect(await stores.metadata.getBrokerCredential(broker)).toBeNull();
+        expect(await stores.metadata.putBrokerCredential(first)).toBe(false);
+        expect(await stores.metadata.getBrokerCredential(broker)).toEqual(first);
+        const rotated = { brokerId: broker, salt: digest(3), hash: digest(4), registeredAt: T0 + 1 };
+        expect(await stores.metadata.putBrokerCredential(rotated)).toBe(true);
+        expect(await stores.metadata.getBrokerCredential(broker)).toEqual(rotated);
+        expect(await stores.metadata.getBrokerCredential(fresh('broker'))).toBeNull();
+        // A credential is no topic, partition or replica.
+        expect((await stores.metadata.listTopics()).map((config) => config.topic)).not.toContain(broker);
+        expect((await stores.metadata.listPartitions()).filter((p) => p.topic === broker)).toEqual([]);
+      });
     });
 
     describe('PartitionLog', () => {

@@ -7,9 +7,11 @@ import {
   createMemoryDeps,
   type MemoryDeps,
 } from '../../functions/adapters/memory/index.js';
+import { createHash } from 'node:crypto';
 import {
   createTopic,
   heartbeat,
+  registerBroker,
   onBrokerGone,
   onBrokerRegistered,
   produce,
@@ -20,7 +22,18 @@ import {
   type TopicDescription,
 } from '../../functions/domain/index.js';
 import type { BrokerId, LeadershipEvent, PartitionMetadata } from '../../functions/domain/model.js';
-import type { LeadershipSettings } from '../../functions/ports/index.js';
+import type { Deps, LeadershipSettings } from '../../functions/ports/index.js';
+
+/**
+ * The credential tests register for a broker (the admin may choose it, as SCRAM lets the
+ * admin choose a password): the same every run, so no test needs a secret store.
+ */
+export const credentialFor = (brokerId: BrokerId): string => createHash('sha256').update(`test broker ${brokerId}`).digest('base64url');
+
+/** An admin registers the brokers' credentials (credentialFor), through the real domain. */
+export async function registerBrokers(deps: Deps, ...brokerIds: BrokerId[]): Promise<void> {
+  for (const brokerId of brokerIds) await registerBroker(deps, { brokerId, credential: credentialFor(brokerId) });
+}
 
 /** Kafka's broker heartbeat interval. */
 export const HEARTBEAT_INTERVAL_MS = 2_000;
@@ -41,8 +54,9 @@ export class ClusterHarness {
     this.deps = createMemoryDeps({ settings: options.settings, whileSleeping: () => whileWaiting(this) });
   }
 
-  /** Registers the brokers and lets the failure detector see them join. */
+  /** Registers the brokers' credentials and leases, and lets the failure detector see them join. */
   async start(...brokerIds: BrokerId[]): Promise<void> {
+    await registerBrokers(this.deps, ...brokerIds);
     for (const brokerId of brokerIds) {
       this.running.add(brokerId);
       await this.heartbeat(brokerId);
@@ -50,8 +64,10 @@ export class ClusterHarness {
     await this.runFailureDetector();
   }
 
+  /** A heartbeat with the broker's credential (credentialFor) and the incarnation it last got. */
   async heartbeat(brokerId: BrokerId): Promise<HeartbeatResult> {
-    const result = await heartbeat(this.deps, { brokerId, incarnation: this.incarnations.get(brokerId) });
+    const credential = credentialFor(brokerId);
+    const result = await heartbeat(this.deps, { brokerId, credential, incarnation: this.incarnations.get(brokerId) });
     this.incarnations.set(brokerId, result.incarnation);
     return result;
   }
@@ -148,6 +164,7 @@ export async function observableState(deps: MemoryDeps): Promise<string> {
   );
   return JSON.stringify({
     brokers: await deps.brokers.list(),
+    credentials: [...deps.tables.brokerCredentials.values()],
     topics: await deps.metadata.listTopics(),
     partitions,
     replicas,

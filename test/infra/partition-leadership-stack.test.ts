@@ -279,10 +279,18 @@ describe('IAM grants', () => {
     }
   });
 
-  it('heartbeat writes heartbeats and touches nothing else', () => {
+  it('heartbeat writes heartbeats, only reads the metadata table (the brokers\' credentials) and touches nothing else', () => {
     expect(actionsOn(FUNCTIONS.heartbeat, tableId('brokerId'))).toEqual(expect.arrayContaining(WRITES));
-    expect(actionsOn(FUNCTIONS.heartbeat, tableId('pk'))).toEqual([]);
+    expect(actionsOn(FUNCTIONS.heartbeat, tableId('pk'))).toContain('dynamodb:GetItem');
+    expect(actionsOn(FUNCTIONS.heartbeat, tableId('pk'))).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
     expect(actionsOn(FUNCTIONS.heartbeat, queueId())).toEqual([]);
+  });
+
+  it('register-broker writes the metadata table (credentials) and touches nothing else', () => {
+    expect(actionsOn(FUNCTIONS.registerBroker, tableId('pk'))).toContain('dynamodb:PutItem');
+    expect(actionsOn(FUNCTIONS.registerBroker, tableId('brokerId'))).toEqual([]);
+    expect(actionsOn(FUNCTIONS.registerBroker, tableId('replica'))).toEqual([]);
+    expect(actionsOn(FUNCTIONS.registerBroker, queueId())).toEqual([]);
   });
 
   it('consume only reads: exact-key BatchGetItem on the log, nothing written', () => {

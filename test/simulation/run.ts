@@ -3,6 +3,7 @@
  * seeded scheduler, with faults, a heal phase, final reads and the checker.
  * A pure function of (seed, params, options).
  */
+import { createHash } from 'node:crypto';
 import { createMemoryDeps, type HeartbeatStreamRecord, type MemoryPartitionLog } from '../../functions/adapters/memory/index.js';
 import * as domain from '../../functions/domain/index.js';
 import {
@@ -113,6 +114,8 @@ const HEAL_LATENCY_MS = 10;
 
 interface Broker {
   id: BrokerId;
+  /** What its heartbeats and its controlled shutdown carry; registered at setup. */
+  credential: string;
   running: boolean;
   incarnation?: number;
   /** Bumped on death/return so a stale heartbeat timer chain stops. */
@@ -164,7 +167,7 @@ interface Shard<R> {
   outage: number;
 }
 
-const ROUTINE = / (hb:\w+ (start|brokers\.(get|renew|list))|sweep (start|brokers\.list)|[^ ]+ wake) \|/;
+const ROUTINE = / (hb:\w+ (start|brokers\.(get|renew|list)|metadata\.getBrokerCredential)|sweep (start|brokers\.list)|[^ ]+ wake) \|/;
 const stepOf = (line: string): number => Number(/^#(\d+)/.exec(line)?.[1] ?? 0);
 
 /** The last TRACE_TAIL lines up to the first violation, without routine lease renewals (they would fill the tail). */
@@ -225,6 +228,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
 
   const brokers: Broker[] = Array.from({ length: params.brokers }, (_, i) => ({
     id: String.fromCharCode(65 + i),
+    // Chosen by the admin, derived from the seed without drawing from the PRNG: the same run, whatever the credentials.
+    credential: createHash('sha256').update(`simulated broker ${String.fromCharCode(65 + i)} of seed ${seed}`).digest('base64url'),
     running: true,
     generation: 0,
     heartbeating: false,
@@ -271,7 +276,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     await scheduler.spawn(
       `hb:${broker.id}`,
       'heartbeat',
-      () => domain.heartbeat(deps, { brokerId: broker.id, incarnation: broker.incarnation }),
+      () => domain.heartbeat(deps, { brokerId: broker.id, credential: broker.credential, incarnation: broker.incarnation }),
       (outcome) => {
         broker.heartbeating = false;
         if (outcome.ok) broker.incarnation = outcome.value.incarnation;
@@ -601,8 +606,19 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     );
   };
 
-  // ---- setup: brokers register, the topic is created (no faults yet)
+  // ---- setup: an admin registers the brokers' credentials, they register their leases, the topic is created (no faults yet)
   faultsOn = false;
+  const registered = new Set<BrokerId>();
+  for (const broker of brokers) {
+    await scheduler.spawn(
+      `register:${broker.id}`,
+      'setup',
+      () => domain.registerBroker(deps, { brokerId: broker.id, credential: broker.credential }),
+      (outcome) => outcome.ok && registered.add(broker.id),
+    );
+  }
+  while (!scheduler.idle()) await scheduler.step();
+  if (registered.size !== brokers.length) throw new Error(`setup: only ${[...registered].join(', ')} of the brokers were registered`);
   for (const broker of brokers) await startHeartbeat(broker);
   while (!scheduler.idle()) await scheduler.step();
   await scheduler.spawn('create-topic', 'setup', () =>
@@ -690,7 +706,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       await scheduler.spawn(
         `shutdown:${broker.id}`,
         'shutdown',
-        () => domain.controlledShutdown(deps, { brokerId: broker.id, incarnation }),
+        () => domain.controlledShutdown(deps, { brokerId: broker.id, incarnation, credential: broker.credential }),
         (outcome) => {
           broker.shuttingDown = false;
           broker.running = false;

@@ -2,6 +2,10 @@
  * BrokerRegistry over the heartbeat table (key `brokerId`, TTL `expiresAt`).
  * Every lease transition is one conditional write on the broker's item, so two
  * racing heartbeats / sweeps of the same broker can never both win.
+ *
+ * A listing skips items it cannot read and reports them: every heartbeat sweeps
+ * by listing the whole table, so one bad row must not stop every broker's heartbeat,
+ * describe and topic creation. A get of the bad row itself still fails.
  */
 import {
   DeleteCommand,
@@ -25,7 +29,11 @@ import {
   type Condition,
 } from './conditions.js';
 import { conditionally } from './conditional-writes.js';
-import { heartbeatFromItem, heartbeatItem } from './items.js';
+import { MalformedItemError, heartbeatFromItem, heartbeatItem, type Item } from './items.js';
+import { reportMalformedBrokerItems, type MalformedItem } from '../../logger.js';
+
+/** Told of the items a listing left out, once per listing that left any out. */
+export type MalformedItemsReporter = (table: string, items: readonly MalformedItem[]) => void;
 
 /** The heartbeat item's own incarnation, still within its lease: a renewal must not resurrect a lapsed lease. */
 const liveLeaseOf = (incarnation: number, now: number): Condition => allOf(incarnationIs(incarnation), leaseLiveAt(now));
@@ -40,6 +48,7 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tableName: string,
+    private readonly reportMalformed: MalformedItemsReporter = reportMalformedBrokerItems,
   ) {}
 
   async get(brokerId: BrokerId): Promise<BrokerHeartbeat | null> {
@@ -51,9 +60,18 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
 
   async list(): Promise<BrokerHeartbeat[]> {
     const heartbeats: BrokerHeartbeat[] = [];
+    const malformed: MalformedItem[] = [];
     for await (const page of paginateScan({ client: this.client }, { TableName: this.tableName, ConsistentRead: true })) {
-      heartbeats.push(...(page.Items ?? []).map(heartbeatFromItem));
+      for (const item of page.Items ?? []) {
+        try {
+          heartbeats.push(heartbeatFromItem(item));
+        } catch (error) {
+          if (!(error instanceof MalformedItemError)) throw error;
+          malformed.push({ key: keyOf(item), reason: error.message });
+        }
+      }
     }
+    if (malformed.length > 0) this.reportMalformed(this.tableName, malformed);
     return heartbeats;
   }
 
@@ -101,3 +119,6 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
     return outcome.held;
   }
 }
+
+/** The item's key for a report; the key attribute itself may be what is wrong. */
+const keyOf = (item: Item): string => (typeof item.brokerId === 'string' ? item.brokerId : `brokerId ${JSON.stringify(item.brokerId) ?? 'absent'}`);

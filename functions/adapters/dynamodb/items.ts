@@ -6,6 +6,7 @@
  */
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type {
+  BrokerCredential,
   BrokerHeartbeat,
   LeadershipReason,
   LogRecord,
@@ -18,7 +19,7 @@ import type {
   TopicConfig,
 } from '../../domain/model.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
-import { LEADER_INDEX, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
+import { LEADER_INDEX, brokerCredentialKey, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
 
 export type Item = Record<string, NativeAttributeValue>;
 
@@ -183,6 +184,33 @@ export const replicaStateFromItem = (item: Fields): ReplicaState => ({
   updatedAt: num(item, 'updatedAt'),
   ...producersFromItem(item),
 });
+
+/** Salt and hash are 32 bytes each, in canonical base64. */
+const CREDENTIAL_DIGEST_BYTES = 32;
+
+const base64Bytes = (item: Fields, field: string, bytes: number): string => {
+  const value = str(item, field);
+  const decoded = Buffer.from(value, 'base64');
+  return decoded.length === bytes && decoded.toString('base64') === value ? value : fail(field, `${bytes} bytes in base64`, value);
+};
+
+export const brokerCredentialItem = (credential: BrokerCredential): Item => ({
+  ...brokerCredentialKey(credential.brokerId),
+  ...credential,
+});
+
+/** Also checks that the item sits under its own broker's key: a copied row must not authenticate another broker. */
+export const brokerCredentialFromItem = (item: Fields): BrokerCredential => {
+  const brokerId = str(item, 'brokerId');
+  const key = brokerCredentialKey(brokerId);
+  if (item.pk !== key.pk || item.sk !== key.sk) fail('pk', `"${key.pk}" (the key of broker ${brokerId}'s credential)`, item.pk);
+  return {
+    brokerId,
+    salt: base64Bytes(item, 'salt', CREDENTIAL_DIGEST_BYTES),
+    hash: base64Bytes(item, 'hash', CREDENTIAL_DIGEST_BYTES),
+    registeredAt: num(item, 'registeredAt'),
+  };
+};
 
 // ---- log table -------------------------------------------------------------
 

@@ -2,9 +2,16 @@
  * Key layout of the three tables, in one place so the stores, the log and the
  * stream decoders cannot drift apart.
  *
- * Metadata table (pk + sk): a topic and everything about it share one partition
- * key, so one Query fetches a topic's partitions or one partition's replica states.
- * Partition numbers are zero-padded to 6 digits so sort-key order is numeric order.
+ * Metadata table (pk + sk), and its item kinds (items.ts reads each strictly):
+ * - `topic#<topic>` / `config`: the topic's configuration;
+ * - `topic#<topic>` / `partition#<6 digits>`: a partition's leadership;
+ * - `topic#<topic>` / `replica#<6 digits>#<brokerId>`: a replica's log end and producer state;
+ * - `producer-ids` / `counter`: InitProducerId's counter;
+ * - `broker#<brokerId>` / `credential`: a broker's credential (salted hash).
+ * A topic and everything about it share one partition key, so one Query fetches a
+ * topic's partitions or one partition's replica states. Partition numbers are
+ * zero-padded to 6 digits so sort-key order is numeric order. The listings filter
+ * on the sort key, so the other kinds never reach them.
  */
 import type { BrokerId } from '../../domain/model.js';
 
@@ -29,6 +36,11 @@ export const LEADER_INDEX = { indexName: 'ByLeader', keyAttribute: 'leaderKey' }
 
 /** The counter InitProducerId draws producer ids from; its pk matches no topic (those start with `topic#`). */
 export const PRODUCER_ID_COUNTER_KEY: MetadataKey = { pk: 'producer-ids', sk: 'counter' };
+
+/** Sort key of a broker's credential item; its pk matches no topic either. */
+export const BROKER_CREDENTIAL_SK = 'credential';
+
+export const brokerCredentialKey = (brokerId: BrokerId): MetadataKey => ({ pk: `broker#${brokerId}`, sk: BROKER_CREDENTIAL_SK });
 
 /** Sort key of a topic's configuration item. */
 export const TOPIC_CONFIG_SK = 'config';

@@ -1,17 +1,19 @@
 /**
  * MetadataStore over the metadata table (pk `topic#<topic>`, sk `config` |
- * `partition#<6 digits>` | `replica#<6 digits>#<brokerId>`).
+ * `partition#<6 digits>` | `replica#<6 digits>#<brokerId>`; the producer-id counter;
+ * broker credentials: the item kinds are listed in keys.ts).
  */
 import {
   BatchGetCommand,
   GetCommand,
+  PutCommand,
   UpdateCommand,
   paginateQuery,
   paginateScan,
   type DynamoDBDocumentClient,
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
-import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
+import type { BrokerCredential, BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, LeadershipWrite, MetadataStore } from '../../ports/index.js';
 import { StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
@@ -25,6 +27,8 @@ import {
 } from './conditions.js';
 import { MAX_TRANSACT_ITEMS, conditionally, putIf, transactWrite, type TransactWrite } from './conditional-writes.js';
 import {
+  brokerCredentialFromItem,
+  brokerCredentialItem,
   partitionFromItem,
   partitionItem,
   replicaStateFromItem,
@@ -40,6 +44,7 @@ import {
   PRODUCER_ID_COUNTER_KEY,
   REPLICA_SK_PREFIX,
   TOPIC_CONFIG_SK,
+  brokerCredentialKey,
   partitionKey,
   replicaStateSkPrefix,
   topicKey,
@@ -283,6 +288,18 @@ export class DynamoMetadataStore implements MetadataStore {
   async isProducerIdAllocated(producerId: number): Promise<boolean> {
     const item = await this.getItem(PRODUCER_ID_COUNTER_KEY);
     return producerId >= 1 && item !== undefined && producerId <= num(item, 'lastProducerId');
+  }
+
+  async getBrokerCredential(brokerId: BrokerId): Promise<BrokerCredential | null> {
+    const item = await this.getItem(brokerCredentialKey(brokerId));
+    return item ? brokerCredentialFromItem(item) : null;
+  }
+
+  async putBrokerCredential(credential: BrokerCredential): Promise<boolean> {
+    const { Attributes } = await this.client.send(
+      new PutCommand({ TableName: this.tableName, Item: brokerCredentialItem(credential), ReturnValues: 'ALL_OLD' }),
+    );
+    return Attributes !== undefined;
   }
 
   async listReplicaStates(topic: string): Promise<ReplicaState[]> {

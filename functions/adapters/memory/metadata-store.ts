@@ -4,7 +4,7 @@
  * HW), HW advances monotonic and conditional on the version they were computed at.
  */
 import { StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
-import type { PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
+import type { BrokerCredential, BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, LeadershipWrite, MetadataStore } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
@@ -120,6 +120,19 @@ export class MemoryMetadataStore implements MetadataStore {
   async isProducerIdAllocated(producerId: number): Promise<boolean> {
     await this.tables.yieldPoint('metadata.isProducerIdAllocated');
     return producerId >= 1 && producerId <= this.tables.lastProducerId;
+  }
+
+  async getBrokerCredential(brokerId: BrokerId): Promise<BrokerCredential | null> {
+    await this.tables.yieldPoint('metadata.getBrokerCredential');
+    const stored = this.tables.brokerCredentials.get(brokerId);
+    return stored ? copyOf(stored) : null;
+  }
+
+  async putBrokerCredential(credential: BrokerCredential): Promise<boolean> {
+    await this.tables.yieldPoint('metadata.putBrokerCredential');
+    const replaced = this.tables.brokerCredentials.has(credential.brokerId);
+    this.tables.brokerCredentials.set(credential.brokerId, copyOf(credential));
+    return replaced;
   }
 
   async listReplicaStates(topic: string): Promise<ReplicaState[]> {

@@ -7,6 +7,7 @@
  * Lambda invocations, while each conditional write stays atomic, like DynamoDB's.
  */
 import type {
+  BrokerCredential,
   BrokerHeartbeat,
   BrokerId,
   LogRecord,
@@ -29,6 +30,7 @@ export class MemoryTables {
   readonly topics = new Map<string, TopicConfig>();
   readonly partitions = new Map<string, PartitionMetadata>();
   readonly replicaStates = new Map<string, ReplicaState>();
+  readonly brokerCredentials = new Map<BrokerId, BrokerCredential>();
   /** The last producer id InitProducerId handed out (0: none yet). */
   lastProducerId = 0;
   /** One map per replica's copy of a partition's log, by offset. */

@@ -15,7 +15,7 @@ import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
 import { summarize } from '../../support/stats.js';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { LeadershipClient, RemoteFunctionError, type ProduceResponse } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
@@ -35,10 +35,10 @@ const RETRIABLE = new Set(['StaleEpochError', 'NotLeaderError', 'PartitionOfflin
 /** A broker's client that times each heartbeat round trip. */
 class TimedHeartbeatClient extends LeadershipClient {
   readonly samples: Array<{ at: number; ms: number }> = [];
-  override async heartbeat(brokerId: string, incarnation?: number) {
+  override async heartbeat(brokerId: string, credential: string, incarnation?: number) {
     const started = performance.now();
     try {
-      return await super.heartbeat(brokerId, incarnation);
+      return await super.heartbeat(brokerId, credential, incarnation);
     } finally {
       this.samples.push({ at: Date.now(), ms: performance.now() - started });
     }
@@ -63,6 +63,7 @@ describe(`a burst of ${PRODUCERS} x ${PRODUCES_EACH} produces to one RF 2 partit
     admin = new LeadershipClient(outputs, { endpoint: cloud.endpoint, region: cloud.region });
     simulator = new BrokerSimulator(brokers, {
       heartbeatIntervalMs: HEARTBEAT_INTERVAL_MS,
+      credentials: registerCredentials(admin),
       onError: (id, error) => brokerErrors.push(`${id}: ${error.name}: ${error.message}`),
     });
     await simulator.start(['x', 'y']);

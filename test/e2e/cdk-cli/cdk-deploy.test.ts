@@ -180,7 +180,8 @@ describe('cdk bootstrap, deploy, update and destroy through the embedded cloud',
     const outputs = outputsOf(deployed);
     expect(outputs.LeadershipEventsQueueUrl).toMatch(/\.fifo$/);
 
-    const heartbeat = await invoke(String(outputs.HeartbeatFunctionName), { brokerId: 'E' });
+    const { credential } = (await invoke(String(outputs.RegisterBrokerFunctionName), { brokerId: 'E' })) as { credential: string };
+    const heartbeat = await invoke(String(outputs.HeartbeatFunctionName), { brokerId: 'E', credential });
     expect(heartbeat).toMatchObject({ brokerId: 'E', rejoined: true });
   });
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { RemoteFunctionError } from '../../../client/lambda-client.js';
 import { invokeWithAwsCli, leadershipClient, stackTarget, uniqueTopic } from './support.js';
 
@@ -7,7 +7,7 @@ import { invokeWithAwsCli, leadershipClient, stackTarget, uniqueTopic } from './
 describe('bad input to the deployed functions', () => {
   const target = stackTarget();
   const client = leadershipClient(target);
-  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: 500 });
+  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: 500, credentials: registerCredentials(client) });
   const topic = uniqueTopic('badinput');
 
   async function errorOf(call: Promise<unknown>): Promise<RemoteFunctionError> {

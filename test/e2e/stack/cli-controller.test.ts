@@ -3,7 +3,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { pollUntil } from '../../../client/poll.js';
 import { repoRoot } from '../../../tools/synth.js';
 import { leadershipClient, partitionOf, stackTarget, uniqueTopic, waitForLiveBrokers } from './support.js';
@@ -27,6 +27,7 @@ describe('CLI: batches, every partition, and the controller verbs on the deploye
   const incarnations = new Map<string, number>();
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)),
+    credentials: registerCredentials(client),
     onHeartbeat: (brokerId, response) => incarnations.set(brokerId, response.incarnation),
   });
   const topic = uniqueTopic('cli-ctl');
@@ -62,7 +63,7 @@ describe('CLI: batches, every partition, and the controller verbs on the deploye
 
   afterAll(async () => {
     await simulator.stop();
-    for (const brokerId of brokers) await client.controlledShutdown(brokerId, incarnations.get(brokerId)!).catch(() => undefined);
+    for (const brokerId of brokers) await client.controlledShutdown(brokerId, incarnations.get(brokerId)!, simulator.credentialOf(brokerId)).catch(() => undefined);
     client.close();
   });
 
@@ -104,12 +105,17 @@ describe('CLI: batches, every partition, and the controller verbs on the deploye
     const before = await snapshot();
     const leader = partitionOf(await describeTopic(), 1).Leader!;
     const incarnation = incarnations.get(leader)!;
+    const credential = simulator.credentialOf(leader);
+    const other = simulator.credentialOf(brokers.find((id) => id !== leader)!);
+    const nobody = (await client.registerBroker('clx-nobody')).credential;
     const refusals: Array<{ args: string[]; code: number; stderr: RegExp }> = [
-      { args: ['brokers', 'shutdown', '--broker', leader], code: 2, stderr: /--incarnation is required/ },
-      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', '0'], code: 2, stderr: /--incarnation must be an integer >= 1, got "0"/ },
-      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', 'latest'], code: 2, stderr: /--incarnation must be an integer/ },
-      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation - 1)], code: 1, stderr: /FencedBrokerError/ },
-      { args: ['brokers', 'shutdown', '--broker', 'clx-nobody', '--incarnation', '1'], code: 1, stderr: /BrokerNotRegisteredError/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--credential', credential], code: 2, stderr: /--incarnation is required/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation)], code: 2, stderr: /--credential is required/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', '0', '--credential', credential], code: 2, stderr: /--incarnation must be an integer >= 1, got "0"/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', 'latest', '--credential', credential], code: 2, stderr: /--incarnation must be an integer/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation), '--credential', other], code: 1, stderr: /BrokerAuthenticationError/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation - 1), '--credential', credential], code: 1, stderr: /FencedBrokerError/ },
+      { args: ['brokers', 'shutdown', '--broker', 'clx-nobody', '--incarnation', '1', '--credential', nobody], code: 1, stderr: /BrokerNotRegisteredError/ },
       { args: ['elect-leaders', '--partition', '1'], code: 2, stderr: /--partition needs --topic/ },
       { args: ['elect-leaders', '--topic', topic, '--partition', '0'], code: 2, stderr: /--partition must be an integer >= 1/ },
       { args: ['elect-leaders', '--topic', topic, '--partition', '1', '--partition', '9'], code: 1, stderr: /UnknownTopicError.*9/ },
@@ -135,7 +141,7 @@ describe('CLI: batches, every partition, and the controller verbs on the deploye
     const listed = await cli(['brokers', 'list', ...connection]);
     const incarnation = new RegExp(`^${preferred}\\tincarnation (\\d+)\\talive`, 'm').exec(listed.stdout)?.[1];
     expect(incarnation, listed.stdout).toBe(String(incarnations.get(preferred)));
-    const shutdown = await cli(['brokers', 'shutdown', '--broker', preferred, '--incarnation', incarnation!, ...connection]);
+    const shutdown = await cli(['brokers', 'shutdown', '--broker', preferred, '--incarnation', incarnation!, '--credential', simulator.credentialOf(preferred), ...connection]);
     expect(shutdown, shutdown.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(shutdown.stdout).toContain(`Broker ${preferred} shut down: leaderships moved ${topic}-1`);
     const moved = partitionOf(await describeTopic(), 1);

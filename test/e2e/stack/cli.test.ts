@@ -19,6 +19,8 @@ describe('CLI round trip on the deployed stack', () => {
   const client = leadershipClient(target);
   let brokersProcess: ReturnType<typeof start> | undefined;
   const topic = uniqueTopic('cli');
+  /** The brokers' credentials, as `brokers register` printed them. */
+  const credentials = new Map<string, string>();
   const outputsFile = join(mkdtempSync(join(tmpdir(), 'cli-outputs-')), 'outputs.json');
   const connection = ['--endpoint', target.endpoint, '--outputs', outputsFile, '--stack', 'Stack', '--region', target.region];
 
@@ -42,8 +44,21 @@ describe('CLI round trip on the deployed stack', () => {
 
   beforeAll(async () => {
     writeFileSync(outputsFile, JSON.stringify({ Stack: target.outputs }));
-    // The brokers, too, come from the CLI: `brokers run` heartbeats until SIGINT.
-    brokersProcess = start(['brokers', 'run', '--broker', 'cli-1', '--broker', 'cli-2', '--heartbeat-interval-ms', String(Math.floor(target.sessionTimeoutMs / 6)), ...connection]);
+    // The brokers, too, come from the CLI: an admin registers them, `brokers run` heartbeats with their credentials until SIGINT.
+    for (const brokerId of ['cli-1', 'cli-2']) {
+      const registered = await cli(['brokers', 'register', '--broker', brokerId, ...connection]);
+      expect(registered, registered.stderr).toMatchObject({ code: 0, stderr: '' });
+      const [announcement, credential] = registered.stdout.trim().split('\n');
+      expect(announcement).toMatch(new RegExp(`^(Registered broker|Rotated the credential of broker) ${brokerId}`));
+      credentials.set(brokerId, credential);
+    }
+    brokersProcess = start([
+      'brokers', 'run',
+      '--broker', 'cli-1', '--credential', credentials.get('cli-1')!,
+      '--broker', 'cli-2', '--credential', credentials.get('cli-2')!,
+      '--heartbeat-interval-ms', String(Math.floor(target.sessionTimeoutMs / 6)),
+      ...connection,
+    ]);
     brokersProcess.child.stdin.end();
     await waitForLiveBrokers(client, ['cli-1', 'cli-2'], target.sessionTimeoutMs * 8);
     const announced = brokersProcess.run;
@@ -119,9 +134,12 @@ describe('CLI round trip on the deployed stack', () => {
     const electGhost = await cli(['elect-leaders', '--topic', uniqueTopic('ghost'), ...connection]);
     expect(electGhost.code).toBe(1);
     expect(electGhost.stderr).toMatch(/UnknownTopicError/);
-    const shutdownNobody = await cli(['brokers', 'shutdown', '--broker', 'cli-nobody', '--incarnation', '1', ...connection]);
+    const shutdownNobody = await cli(['brokers', 'shutdown', '--broker', 'cli-nobody', '--incarnation', '1', '--credential', credentials.get('cli-1')!, ...connection]);
     expect(shutdownNobody.code).toBe(1);
-    expect(shutdownNobody.stderr).toMatch(/BrokerNotRegisteredError/);
+    expect(shutdownNobody.stderr).toMatch(/BrokerAuthenticationError/);
+    const noCredential = await cli(['brokers', 'shutdown', '--broker', 'cli-2', '--incarnation', '1', ...connection]);
+    expect(noCredential.code).toBe(2);
+    expect(noCredential.stderr).toContain('--credential is required');
   });
 
   it('runs a preferred-leader election, and shuts a broker down in a controlled way', async () => {
@@ -131,7 +149,7 @@ describe('CLI round trip on the deployed stack', () => {
     const listed = await cli(['brokers', 'list', ...connection]);
     const incarnation = /^cli-2\tincarnation (\d+)\talive/m.exec(listed.stdout)?.[1];
     expect(incarnation, listed.stdout).toBeDefined();
-    const shutdown = await cli(['brokers', 'shutdown', '--broker', 'cli-2', '--incarnation', incarnation!, ...connection]);
+    const shutdown = await cli(['brokers', 'shutdown', '--broker', 'cli-2', '--incarnation', incarnation!, '--credential', credentials.get('cli-2')!, ...connection]);
     expect(shutdown.stderr).toBe('');
     expect(shutdown.code).toBe(0);
     expect(shutdown.stdout).toMatch(/^Broker cli-2 shut down: leaderships moved .*, ISRs left .*\./m);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import type { HeartbeatResponse, PartitionView } from '../../../client/lambda-client.js';
 import {
   ClientLoad,
@@ -29,6 +29,7 @@ describe('client: producer and consumer across a controlled shutdown', () => {
   const heartbeats: Array<{ brokerId: string; at: number; response: HeartbeatResponse }> = [];
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)),
+    credentials: registerCredentials(client),
     onHeartbeat: (brokerId, response) => heartbeats.push({ brokerId, at: Date.now(), response }),
   });
   const incarnationOf = (brokerId: string) => heartbeats.filter((beat) => beat.brokerId === brokerId).at(-1)!.response.incarnation;
@@ -45,7 +46,7 @@ describe('client: producer and consumer across a controlled shutdown', () => {
   afterAll(async () => {
     await simulator.stop();
     // Leave no live lease behind for the next file's topic placement.
-    for (const brokerId of brokers.filter((id) => !shutDown.has(id))) await client.controlledShutdown(brokerId, incarnationOf(brokerId)).catch(() => undefined);
+    for (const brokerId of brokers.filter((id) => !shutDown.has(id))) await client.controlledShutdown(brokerId, incarnationOf(brokerId), simulator.credentialOf(brokerId)).catch(() => undefined);
     client.close();
     close();
   });
@@ -68,7 +69,7 @@ describe('client: producer and consumer across a controlled shutdown', () => {
     const { leaseDeadlineMs } = await simulator.kill(victim);
     const atShutdown = (await client.describe(topic)).topics[0].partitions;
     const shutdownAt = Date.now();
-    const result = await client.controlledShutdown(victim, incarnationOf(victim));
+    const result = await client.controlledShutdown(victim, incarnationOf(victim), simulator.credentialOf(victim));
     const shutdownDoneAt = Date.now();
     shutDown.add(victim);
     expect(shutdownDoneAt, 'the shutdown ended before the lease would have lapsed (else it tested a failover)').toBeLessThan(leaseDeadlineMs);

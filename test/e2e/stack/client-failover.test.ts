@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { Consumer, type ConsumerRecord } from '../../../client/consumer.js';
 import { Producer, type RecordMetadata } from '../../../client/producer.js';
 import { leadershipClient, partitionOf, stackTarget, uniqueTopic, waitForLiveBrokers } from './support.js';
@@ -14,7 +14,7 @@ describe('client: producer and consumer across a leader failover', () => {
   const target = stackTarget();
   const client = leadershipClient(target);
   const brokers = ['cf-1', 'cf-2', 'cf-3'];
-  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)) });
+  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)), credentials: registerCredentials(client) });
   const topic = uniqueTopic('client-failover');
   const deadlineMs = target.sessionTimeoutMs * 8;
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import type { LeadershipEventResponse, PartitionView } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
 import { ClientLoad, expectExactlyOnceInOrder, instrumentedClient, medianLatencyMs, retriedSendsKeptAtTheirFirstAppend, retrySummary, unavailability, type Unavailability } from './client-load.js';
@@ -22,6 +22,7 @@ describe('client: producer and consumer across preferred-leader rebalances', () 
   const incarnations = new Map<string, number>();
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)),
+    credentials: registerCredentials(client),
     onHeartbeat: (brokerId, response) => incarnations.set(brokerId, response.incarnation),
   });
   const partitions = [1, 2, 3];
@@ -35,7 +36,7 @@ describe('client: producer and consumer across preferred-leader rebalances', () 
 
   afterAll(async () => {
     await simulator.stop();
-    for (const brokerId of brokers) await client.controlledShutdown(brokerId, incarnations.get(brokerId)!).catch(() => undefined);
+    for (const brokerId of brokers) await client.controlledShutdown(brokerId, incarnations.get(brokerId)!, simulator.credentialOf(brokerId)).catch(() => undefined);
     client.close();
     close();
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { RemoteFunctionError, type HeartbeatResponse } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
 import { drainLeadershipEvents, leadershipClient, partitionOf, sqsClient, stackTarget, uniqueTopic, waitForLiveBrokers } from './support.js';
@@ -23,6 +23,7 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
   const heartbeatErrors: Array<{ brokerId: string; error: Error }> = [];
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)),
+    credentials: registerCredentials(client),
     onHeartbeat: (brokerId, response) => heartbeats.push({ brokerId, at: Date.now(), response }),
     onError: (brokerId, error) => heartbeatErrors.push({ brokerId, error }),
   });
@@ -71,7 +72,7 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
     expect(partitionOf((await client.describe(topic)).topics[0].partitions, 1).Leader).toBe('cbi-1');
     formerIncarnation = incarnationOf('cbi-1');
     await simulator.kill('cbi-1');
-    await client.controlledShutdown('cbi-1', formerIncarnation);
+    await client.controlledShutdown('cbi-1', formerIncarnation, simulator.credentialOf('cbi-1'));
     await simulator.revive('cbi-1');
     await pollUntil(
       async () => (await client.describe(topic)).topics[0].partitions.every((view) => view.Isr.includes('cbi-1')),
@@ -83,7 +84,7 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
 
   afterAll(async () => {
     await simulator.stop();
-    for (const brokerId of brokers) await client.controlledShutdown(brokerId, incarnationOf(brokerId)).catch(() => undefined);
+    for (const brokerId of brokers) await client.controlledShutdown(brokerId, incarnationOf(brokerId), simulator.credentialOf(brokerId)).catch(() => undefined);
     client.close();
     sqs.destroy();
   });
@@ -92,6 +93,9 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
     const fn = outputs.ControlledShutdownFunctionName;
     const leader = 'cbi-2';
     const incarnation = incarnationOf(leader);
+    const credential = simulator.credentialOf(leader);
+    // A broker with a credential but no lease.
+    const nobody = (await client.registerBroker('cbi-nobody')).credential;
     await expectNothingWritten(async () => {
       await expectRefused(fn, null, 'ValidationError', /request/);
       await expectRefused(fn, [], 'ValidationError', /request/);
@@ -104,11 +108,14 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
       await expectRefused(fn, { brokerId: leader, incarnation: -1 }, 'ValidationError', /incarnation/);
       await expectRefused(fn, { brokerId: leader, incarnation: incarnation + 0.5 }, 'ValidationError', /incarnation/);
       await expectRefused(fn, { brokerId: leader, incarnation: String(incarnation) }, 'ValidationError', /incarnation/);
-      await expectRefused(fn, { brokerId: 'cbi-nobody', incarnation: 1 }, 'BrokerNotRegisteredError', /cbi-nobody/);
+      await expectRefused(fn, { brokerId: leader, incarnation }, 'BrokerAuthenticationError', /carries no "credential"/);
+      await expectRefused(fn, { brokerId: leader, incarnation, credential: 'short' }, 'ValidationError', /credential.*not shown/);
+      await expectRefused(fn, { brokerId: leader, incarnation, credential: nobody }, 'BrokerAuthenticationError', /authentication failed/);
+      await expectRefused(fn, { brokerId: 'cbi-nobody', incarnation: 1, credential: nobody }, 'BrokerNotRegisteredError', /cbi-nobody/);
       // The leader of partition 1, alive, named with an incarnation it does not hold.
-      await expectRefused(fn, { brokerId: leader, incarnation: incarnation - 1 }, 'FencedBrokerError', new RegExp(`${leader}.*${incarnation}`));
+      await expectRefused(fn, { brokerId: leader, incarnation: incarnation - 1, credential }, 'FencedBrokerError', new RegExp(`${leader}.*${incarnation}`));
       // cbi-1 by the incarnation it held before its restart: that one was shut down already.
-      await expectRefused(fn, { brokerId: 'cbi-1', incarnation: formerIncarnation }, 'FencedBrokerError', /cbi-1/);
+      await expectRefused(fn, { brokerId: 'cbi-1', incarnation: formerIncarnation, credential: simulator.credentialOf('cbi-1') }, 'FencedBrokerError', /cbi-1/);
     });
     // The brokers named carry on with their leases: cbi-2 is still heartbeating as the same incarnation.
     const callsDoneAt = Date.now();
@@ -123,7 +130,11 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
 
     // A broker that hosts nothing and whose lease lapsed has nothing left to shut down.
     let lapsedIncarnation = 0;
-    const lapsing = new BrokerSimulator(client, { heartbeatIntervalMs: 1000, onHeartbeat: (_id, response) => (lapsedIncarnation = response.incarnation) });
+    const lapsing = new BrokerSimulator(client, {
+      heartbeatIntervalMs: 1000,
+      credentials: registerCredentials(client),
+      onHeartbeat: (_id, response) => (lapsedIncarnation = response.incarnation),
+    });
     await lapsing.start(['cbi-lapsed']);
     await lapsing.stop();
     await pollUntil(async () => !(await client.describe()).brokers.some((broker) => broker.brokerId === 'cbi-lapsed' && broker.alive), {
@@ -132,7 +143,12 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
       description: 'the lease of cbi-lapsed to lapse',
     });
     const topicBefore = JSON.stringify((await client.describe(topic)).topics);
-    await expectRefused(fn, { brokerId: 'cbi-lapsed', incarnation: lapsedIncarnation }, 'BrokerNotRegisteredError', /cbi-lapsed.*no live lease/);
+    await expectRefused(
+      fn,
+      { brokerId: 'cbi-lapsed', incarnation: lapsedIncarnation, credential: lapsing.credentialOf('cbi-lapsed') },
+      'BrokerNotRegisteredError',
+      /cbi-lapsed.*no live lease/,
+    );
     expect(JSON.stringify((await client.describe(topic)).topics)).toBe(topicBefore);
   });
 

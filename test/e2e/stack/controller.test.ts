@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { RemoteFunctionError, type DescribeResponse } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
 import { leadershipClient, partitionOf, stackTarget, uniqueTopic } from './support.js';
@@ -14,6 +14,7 @@ describe('controller functions on the deployed stack', () => {
   const incarnations = new Map<string, number>();
   const simulator = new BrokerSimulator(client, {
     heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)),
+    credentials: registerCredentials(client),
     onHeartbeat: (brokerId, response) => incarnations.set(brokerId, response.incarnation),
   });
   const brokers = ['cs-1', 'cs-2', 'cs-3'];
@@ -38,7 +39,7 @@ describe('controller functions on the deployed stack', () => {
   const controlledShutdown = (brokerId: string) =>
     client.invoke<{ movedLeaderships: string[]; remainingLeaderships: string[]; deregistered: boolean }>(
       outputs.ControlledShutdownFunctionName,
-      { brokerId, incarnation: incarnations.get(brokerId) },
+      { brokerId, incarnation: incarnations.get(brokerId), credential: simulator.credentialOf(brokerId) },
     );
 
   beforeAll(async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { RemoteFunctionError } from '../../../client/lambda-client.js';
 import { Producer } from '../../../client/producer.js';
 import { leadershipClient, stackTarget, uniqueTopic } from './support.js';
@@ -12,7 +12,7 @@ import { leadershipClient, stackTarget, uniqueTopic } from './support.js';
 describe('idempotent produce on the deployed stack', () => {
   const target = stackTarget();
   const client = leadershipClient(target);
-  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)) });
+  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)), credentials: registerCredentials(client) });
   const topic = uniqueTopic('idempotent');
 
   async function refusal(call: Promise<unknown>): Promise<RemoteFunctionError> {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BrokerSimulator } from '../../../client/broker-simulator.js';
+import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { RemoteFunctionError, type DescribeResponse } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
 import {
@@ -22,7 +22,7 @@ describe('seed scenario: brokers A-D, topic 4x2, A dies', () => {
   const target = stackTarget();
   const client = leadershipClient(target);
   const sqs = sqsClient(target);
-  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)) });
+  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: Math.max(200, Math.floor(target.sessionTimeoutMs / 6)), credentials: registerCredentials(client) });
   const topic = uniqueTopic('orders');
   const acked = new Map<number, string[]>();
   const failoverDeadlineMs = target.sessionTimeoutMs * 5;

@@ -14,8 +14,21 @@ describe('CLI argument parser', () => {
     expect(parseCli(['topics', 'describe']).command).toEqual({ verb: 'topics describe', topic: undefined });
     expect(parseCli(['topics', 'list']).command).toEqual({ verb: 'topics list' });
     expect(parseCli(['brokers', 'list']).command).toEqual({ verb: 'brokers list' });
-    expect(parseCli(['brokers', 'run', '--broker', 'A', '--broker', 'B']).command).toEqual({ verb: 'brokers run', brokers: ['A', 'B'], heartbeatIntervalMs: 2000 });
-    expect(parseCli(['brokers', 'shutdown', '--broker', 'A', '--incarnation', '7']).command).toEqual({ verb: 'brokers shutdown', broker: 'A', incarnation: 7 });
+    expect(parseCli(['brokers', 'register', '--broker', 'A']).command).toEqual({ verb: 'brokers register', broker: 'A', credential: undefined });
+    expect(parseCli(['brokers', 'register', '--broker', 'A', '--credential', 'c1']).command).toEqual({ verb: 'brokers register', broker: 'A', credential: 'c1' });
+    expect(parseCli(['brokers', 'run', '--broker', 'A', '--broker', 'B']).command).toEqual({ verb: 'brokers run', brokers: ['A', 'B'], credentials: undefined, heartbeatIntervalMs: 2000 });
+    expect(parseCli(['brokers', 'run', '--broker', 'A', '--credential', 'c1', '--broker', 'B', '--credential', 'c2']).command).toEqual({
+      verb: 'brokers run',
+      brokers: ['A', 'B'],
+      credentials: ['c1', 'c2'],
+      heartbeatIntervalMs: 2000,
+    });
+    expect(parseCli(['brokers', 'shutdown', '--broker', 'A', '--incarnation', '7', '--credential', 'c1']).command).toEqual({
+      verb: 'brokers shutdown',
+      broker: 'A',
+      incarnation: 7,
+      credential: 'c1',
+    });
     expect(parseCli(['elect-leaders']).command).toEqual({ verb: 'elect-leaders', topic: undefined, partitions: undefined });
     expect(parseCli(['elect-leaders', '--topic', 't', '--partition', '1', '--partition', '3']).command).toEqual({
       verb: 'elect-leaders',
@@ -58,12 +71,17 @@ describe('CLI argument parser', () => {
     [[], /a verb is required/],
     [['frobnicate'], /unknown verb "frobnicate"/],
     [['topics'], /"topics" needs a sub-command: topics create, topics describe, topics list/],
-    [['brokers'], /"brokers" needs a sub-command: brokers list, brokers run, brokers shutdown/],
-    [['brokers', 'shutdown', '--broker', 'A'], /--incarnation is required/],
-    [['brokers', 'shutdown', '--incarnation', '1'], /--broker ID is required, once/],
-    [['brokers', 'shutdown', '--broker', 'A', '--broker', 'B', '--incarnation', '1'], /--broker ID is required, once/],
-    [['brokers', 'shutdown', '--broker', 'A', '--incarnation', '0'], /--incarnation must be an integer >= 1, got "0"/],
-    [['brokers', 'shutdown', '--broker', 'A', '--incarnation=-5'], /--incarnation must be an integer >= 1, got "-5"/],
+    [['brokers'], /"brokers" needs a sub-command: brokers list, brokers register, brokers run, brokers shutdown/],
+    [['brokers', 'shutdown', '--broker', 'A', '--credential', 'c'], /--incarnation is required/],
+    [['brokers', 'shutdown', '--broker', 'A', '--incarnation', '1'], /--credential is required/],
+    [['brokers', 'shutdown', '--broker', 'A', '--incarnation', '1', '--credential', 'c', '--credential', 'd'], /--credential may be given once/],
+    [['brokers', 'shutdown', '--incarnation', '1', '--credential', 'c'], /--broker ID is required, once/],
+    [['brokers', 'shutdown', '--broker', 'A', '--broker', 'B', '--incarnation', '1', '--credential', 'c'], /--broker ID is required, once/],
+    [['brokers', 'shutdown', '--broker', 'A', '--incarnation', '0', '--credential', 'c'], /--incarnation must be an integer >= 1, got "0"/],
+    [['brokers', 'shutdown', '--broker', 'A', '--incarnation=-5', '--credential', 'c'], /--incarnation must be an integer >= 1, got "-5"/],
+    [['brokers', 'register'], /--broker ID is required, once/],
+    [['brokers', 'register', '--broker', 'A', '--broker', 'B'], /--broker ID is required, once/],
+    [['brokers', 'run', '--broker', 'A', '--broker', 'B', '--credential', 'c'], /--credential must be given once per --broker, in the same order \(2 brokers, 1 credentials\)/],
     [['elect-leaders', '--partition', '1'], /--partition needs --topic/],
     [['elect-leaders', '--topic', 't', '--partition', 'x'], /--partition must be an integer >= 1/],
     [['produce', '--topic', 't', '--partition', '1', '--partition', '2'], /--partition may be given once/],
@@ -155,17 +173,53 @@ describe('CLI commands (fake Lambda)', () => {
     expect(help.out[0]).toMatch(/^Usage: npm run cli -- <verb>/);
   });
 
-  it('runs simulated brokers until the signal ends them', async () => {
+  it('runs simulated brokers, each registered afresh, until the signal ends them', async () => {
     const controller = new AbortController();
     const lambda = new FakeLambda('orders', 1);
     const running = cli(['brokers', 'run', '--broker', 'A', '--broker', 'B', '--heartbeat-interval-ms', '10'], '', lambda, controller.signal);
     await vi.waitFor(() => expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length).toBeGreaterThanOrEqual(4));
     controller.abort();
     const result = await running;
-    expect(result).toMatchObject({ code: 0, err: [], out: ['Brokers A, B heartbeating every 10 ms; Ctrl-C stops them (their leases then lapse).'] });
+    expect(result.code).toBe(0);
+    expect(result.err).toEqual([]);
+    expect([...result.out].sort()).toEqual([
+      'Brokers A, B heartbeating every 10 ms; Ctrl-C stops them (their leases then lapse).',
+      'Registered broker A; its credential (for brokers shutdown): generated-credential-of-A',
+      'Registered broker B; its credential (for brokers shutdown): generated-credential-of-B',
+    ]);
+    expect(lambda.callsTo(fakeOutputs.RegisterBrokerFunctionName).map((call) => call.payload)).toEqual(
+      expect.arrayContaining([{ brokerId: 'A' }, { brokerId: 'B' }]),
+    );
+    expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).every((call) => call.payload.credential === `generated-credential-of-${String(call.payload.brokerId)}`)).toBe(true);
     const calls = lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length;
     await new Promise((resolve) => setTimeout(resolve, 50));
     expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length).toBe(calls);
+  });
+
+  it('runs brokers with the credentials given, registering none', async () => {
+    const controller = new AbortController();
+    const lambda = new FakeLambda('orders', 1);
+    const running = cli(['brokers', 'run', '--broker', 'A', '--credential', 'cred-a', '--broker', 'B', '--credential', 'cred-b', '--heartbeat-interval-ms', '10'], '', lambda, controller.signal);
+    await vi.waitFor(() => expect(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).length).toBeGreaterThanOrEqual(2));
+    controller.abort();
+    expect((await running).code).toBe(0);
+    expect(lambda.callsTo(fakeOutputs.RegisterBrokerFunctionName)).toEqual([]);
+    const sent = new Map(lambda.callsTo(fakeOutputs.HeartbeatFunctionName).map((call) => [call.payload.brokerId, call.payload.credential]));
+    expect(sent).toEqual(new Map([['A', 'cred-a'], ['B', 'cred-b']]));
+  });
+
+  it('registers a broker and prints its credential once, on a line of its own', async () => {
+    const result = await cli(['brokers', 'register', '--broker', 'A']);
+    expect(result).toMatchObject({ code: 0, err: [] });
+    expect(result.out).toEqual(['Registered broker A. Its credential (shown once; the cluster keeps only a salted hash):', 'generated-credential-of-A']);
+    expect(result.lambda.callsTo(fakeOutputs.RegisterBrokerFunctionName)).toEqual([{ functionName: fakeOutputs.RegisterBrokerFunctionName, payload: { brokerId: 'A' } }]);
+  });
+
+  it('sends the credential with a controlled shutdown', async () => {
+    const result = await cli(['brokers', 'shutdown', '--broker', 'A', '--incarnation', '7', '--credential', 'cred-a']);
+    expect(result.lambda.callsTo(fakeOutputs.ControlledShutdownFunctionName).map((call) => call.payload)).toEqual([
+      { brokerId: 'A', incarnation: 7, credential: 'cred-a' },
+    ]);
   });
 
   it('reports a missing outputs file as a usage problem', async () => {

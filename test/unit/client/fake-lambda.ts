@@ -4,6 +4,7 @@ import type { LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 
 export const fakeOutputs = {
   HeartbeatFunctionName: 'heartbeat-fn',
+  RegisterBrokerFunctionName: 'register-broker-fn',
   CreateTopicFunctionName: 'create-topic-fn',
   DescribeFunctionName: 'describe-fn',
   ProduceFunctionName: 'produce-fn',
@@ -133,7 +134,10 @@ export class FakeLambda {
           }),
         };
       }
+      case fakeOutputs.RegisterBrokerFunctionName:
+        return { brokerId: payload.brokerId, credential: payload.credential ?? `generated-credential-of-${String(payload.brokerId)}`, rotated: false };
       case fakeOutputs.HeartbeatFunctionName:
+        if (typeof payload.credential !== 'string') throw named('BrokerAuthenticationError', 'the request carries no "credential"');
         return { brokerId: payload.brokerId, incarnation: 1, deadlineMs: 6000, expiresAt: 6, rejoined: false, sweptBrokers: [] };
       case fakeOutputs.CreateTopicFunctionName:
         return { topic: payload.topic, partitions: payload.partitions, replicationFactor: payload.replicationFactor, minInsyncReplicas: 1, uncleanLeaderElection: false, assignments: this.describe(this.topic).topics[0].partitions };

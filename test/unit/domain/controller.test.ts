@@ -20,11 +20,12 @@ import {
   electPreferredLeaders,
   heartbeat,
   leaderImbalance,
+  registerBroker,
   offsetsForLeaderEpoch,
   reconcile,
   serveConsumer,
 } from '../../../functions/domain/index.js';
-import { ClusterHarness, observableState } from '../../factories/cluster.js';
+import { ClusterHarness, credentialFor, observableState } from '../../factories/cluster.js';
 
 /** Brokers A, B, C; topic orders, 3 partitions at RF 3: p1 [A,B,C], p2 [B,C,A], p3 [C,A,B]; two records on each. */
 async function threeBrokers(): Promise<ClusterHarness> {
@@ -36,7 +37,7 @@ async function threeBrokers(): Promise<ClusterHarness> {
 }
 
 const shutdown = (cluster: ClusterHarness, brokerId: string) =>
-  controlledShutdown(cluster.deps, { brokerId, incarnation: cluster.incarnationOf(brokerId) });
+  controlledShutdown(cluster.deps, { brokerId, incarnation: cluster.incarnationOf(brokerId), credential: credentialFor(brokerId) });
 
 describe('KIP-320 fencing of consume and produce', () => {
   it('refuses a stale currentLeaderEpoch as FENCED_LEADER_EPOCH and a newer one as UNKNOWN_LEADER_EPOCH', async () => {
@@ -186,12 +187,16 @@ describe('controlled shutdown', () => {
 
   it('refuses an unknown broker or a wrong incarnation, writing nothing', async () => {
     const cluster = await threeBrokers();
+    // Z has a credential but no lease.
+    await registerBroker(cluster.deps, { brokerId: 'Z', credential: credentialFor('Z') });
     const before = await observableState(cluster.deps);
-    await expect(controlledShutdown(cluster.deps, { brokerId: 'Z', incarnation: 1 })).rejects.toThrow(BrokerNotRegisteredError);
+    await expect(controlledShutdown(cluster.deps, { brokerId: 'Z', incarnation: 1, credential: credentialFor('Z') })).rejects.toThrow(
+      BrokerNotRegisteredError,
+    );
     await expect(
-      controlledShutdown(cluster.deps, { brokerId: 'A', incarnation: cluster.incarnationOf('A') + 1 }),
+      controlledShutdown(cluster.deps, { brokerId: 'A', incarnation: cluster.incarnationOf('A') + 1, credential: credentialFor('A') }),
     ).rejects.toThrow(FencedBrokerError);
-    await expect(controlledShutdown(cluster.deps, { brokerId: 'A' })).rejects.toThrow('"incarnation"');
+    await expect(controlledShutdown(cluster.deps, { brokerId: 'A', credential: credentialFor('A') })).rejects.toThrow('"incarnation"');
     expect(await observableState(cluster.deps)).toEqual(before);
   });
 
@@ -199,7 +204,7 @@ describe('controlled shutdown', () => {
     const cluster = await threeBrokers();
     const incarnation = cluster.incarnationOf('B');
     expect(await cluster.deps.brokers.markShuttingDown('B', incarnation)).toBe(true);
-    await heartbeat(cluster.deps, { brokerId: 'B', incarnation });
+    await heartbeat(cluster.deps, { brokerId: 'B', incarnation, credential: credentialFor('B') });
     expect(await cluster.deps.brokers.get('B')).toMatchObject({ shuttingDown: true });
     const { brokers } = await describeCluster(cluster.deps, {});
     expect(brokers.find((b) => b.brokerId === 'B')).toMatchObject({ alive: true, shuttingDown: true });

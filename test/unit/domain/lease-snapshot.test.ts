@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { controlledShutdown, onBrokerGone, reconcile, sweepExpiredBrokers } from '../../../functions/domain/index.js';
 import type { PartitionMetadata } from '../../../functions/domain/model.js';
-import { ClusterHarness, HEARTBEAT_INTERVAL_MS } from '../../factories/cluster.js';
+import { ClusterHarness, HEARTBEAT_INTERVAL_MS, credentialFor } from '../../factories/cluster.js';
 
 /** Makes `method` of the metadata store take longer than a session while the running brokers heartbeat on. */
 function slowListing(cluster: ClusterHarness, method: 'listPartitions' | 'listPartitionsLedBy'): void {
@@ -45,7 +45,7 @@ describe('leases are judged at the moment they were read', () => {
     const cluster = await fourBrokers();
     slowListing(cluster, 'listPartitions');
 
-    const result = await controlledShutdown(cluster.deps, { brokerId: 'A', incarnation: cluster.incarnationOf('A') });
+    const result = await controlledShutdown(cluster.deps, { brokerId: 'A', incarnation: cluster.incarnationOf('A'), credential: credentialFor('A') });
 
     expect(result.remainingLeaderships).toEqual([]);
     expect(result.movedLeaderships.length).toBeGreaterThan(0);

@@ -35,6 +35,27 @@ suite('createTopic', () => {
     ]);
   });
 
+  it('answers a topic created whose leadership events could not be published as created, saying so (L8)', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A', 'B');
+    cluster.deps.events.failNextPublish();
+
+    const created = await cluster.createTopic('orders', 2, 2);
+
+    expect(created).toMatchObject({
+      topic: 'orders',
+      eventsPublished: false,
+      eventsError: 'Error: injected failure: the leadership-events queue is unreachable',
+    });
+    expect(created.assignments).toHaveLength(2);
+    expect(await cluster.deps.metadata.getTopic('orders')).toMatchObject({ partitions: 2 });
+    expect(cluster.deps.events.delivered).toEqual([]);
+    // As in Kafka, asking again finds the topic there.
+    await expect(cluster.createTopic('orders', 2, 2)).rejects.toThrow(TopicExistsError);
+    expect(await cluster.createTopic('payments', 1, 2)).toMatchObject({ eventsPublished: true });
+    expect(await cluster.createTopic('payments-2', 1, 2)).not.toHaveProperty('eventsError');
+  });
+
   it('leaves out brokers whose lease lapsed', async () => {
     const cluster = new ClusterHarness();
     await cluster.start('A', 'B', 'C');

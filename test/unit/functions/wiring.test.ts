@@ -42,9 +42,9 @@ describe('wire(entry)', () => {
     stubEnvOf(FUNCTIONS.heartbeat);
     const deps = wire(FUNCTIONS.heartbeat);
     expect(deps.brokers).toBeDefined();
-    const touchMetadata = () => Reflect.get(deps.metadata, 'getTopic');
-    expect(touchMetadata).toThrow(ConfigError);
-    expect(touchMetadata).toThrow(/'metadata'.*functions\/function-table\.ts/);
+    const touchLog = () => Reflect.get(deps.log, 'read');
+    expect(touchLog).toThrow(ConfigError);
+    expect(touchLog).toThrow(/'log'.*functions\/function-table\.ts/);
   });
 
   it('a used dependency whose variable is missing fails the cold start, naming the variable', () => {

@@ -52,7 +52,7 @@ function fakeCloud() {
       return Promise.resolve({});
     },
   } as unknown as SQSClient;
-  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: 1000 });
+  const simulator = new BrokerSimulator(client, { heartbeatIntervalMs: 1000, credentials: (brokerId) => `credential-of-${brokerId}` });
   const monitor = new ClusterMonitor({ client, sqs, queueUrl: 'http://queue', simulators: [simulator], endpoint: 'http://cloud', sessionTimeoutMs, pollIntervalMs: 20 });
   return { state, monitor };
 }

@@ -9,7 +9,7 @@ import { pinToLocalCloud } from '../../../scripts/lib/local-deploy-env.js';
 import { startBanner } from '../../../scripts/lib/start-banner.js';
 import { repoRoot } from '../../../tools/synth.js';
 
-const outputs = { HeartbeatFunctionName: 'hb', DescribeFunctionName: 'describe', ConsumeFunctionName: 'consume' };
+const outputs = { RegisterBrokerFunctionName: 'register', HeartbeatFunctionName: 'hb', DescribeFunctionName: 'describe', ConsumeFunctionName: 'consume' };
 
 describe('npm start', () => {
   it('refuses a non-loopback --console-host without --console-allow-remote, before starting anything', () => {
