@@ -34,6 +34,12 @@ export interface BrokerSimulatorOptions {
   heartbeatIntervalMs: number;
   /** Where each broker's credential comes from; every heartbeat and controlled shutdown carries it. */
   credentials: BrokerCredentials;
+  /**
+   * Ask `credentials` again after a heartbeat is refused for its credential (default false). For
+   * a simulator whose owner is the cluster's admin (the console): a cloud restarted empty has
+   * forgotten every registration, and its brokers would otherwise be refused for good.
+   */
+  renewRefusedCredentials?: boolean;
   onHeartbeat?: (brokerId: string, response: HeartbeatResponse) => void;
   onError?: (brokerId: string, error: Error) => void;
   /**
@@ -115,6 +121,9 @@ export class BrokerSimulator {
     } catch (error) {
       if (error instanceof RemoteFunctionError && error.errorType === 'FencedBrokerError') {
         return this.client.heartbeat(broker.id, credential);
+      }
+      if (error instanceof RemoteFunctionError && error.errorType === 'BrokerAuthenticationError' && this.options.renewRefusedCredentials) {
+        broker.credential = undefined;
       }
       throw error;
     }

@@ -67,6 +67,8 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
     heartbeatIntervalMs: options.heartbeatIntervalMs,
     // The console is the admin of the brokers it starts: each gets a credential from RegisterBroker.
     credentials: registerCredentials(client),
+    // A cloud restarted empty forgot every registration: the console registers its brokers again.
+    renewRefusedCredentials: true,
     onHeartbeat: (brokerId) => heartbeatErrors.delete(brokerId),
     // Failures while the cloud is down are the banner's business; a refused first heartbeat is the form's.
     onError: (brokerId, error) => heartbeatErrors.set(brokerId, error),
