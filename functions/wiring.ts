@@ -10,7 +10,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DynamoBrokerRegistry, DynamoMetadataStore, DynamoPartitionLog } from './adapters/dynamodb/index.js';
+import { DynamoBrokerIdentityReader, DynamoBrokerRegistry, DynamoMetadataStore, DynamoPartitionLog } from './adapters/dynamodb/index.js';
 import { SqsEventPublisher } from './adapters/sqs/index.js';
 import {
   ConfigError,
@@ -63,6 +63,10 @@ export function wire(spec: Pick<FunctionSpec, 'uses'>): Deps {
     metadata: build('metadata', () =>
       new DynamoMetadataStore(dynamo(), metadataTableConfig().metadataTable, { cacheTopicConfigs: true }),
     ),
+    identity:
+      needed.has('brokers') && needed.has('metadata')
+        ? new DynamoBrokerIdentityReader(dynamo(), brokersTableConfig().brokersTable, metadataTableConfig().metadataTable)
+        : notWired(needed.has('brokers') ? 'metadata' : 'brokers'),
     log: build('log', () => new DynamoPartitionLog(dynamo(), partitionLogConfig(), systemClock)),
     events: build('events', () => new SqsEventPublisher(sqs(), leadershipEventsConfig().queueUrl)),
   };

@@ -16,7 +16,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Deps } from '../ports/index.js';
 import { BrokerAuthenticationError } from './errors.js';
-import type { BrokerCredential, BrokerId } from './model.js';
+import type { BrokerCredential, BrokerHeartbeat, BrokerId } from './model.js';
 import { parseRegisterBrokerRequest } from './requests.js';
 
 export interface RegisterBrokerResult {
@@ -44,25 +44,20 @@ export async function registerBroker(deps: Deps, input: unknown): Promise<Regist
 }
 
 /**
- * Runs `read` while the broker's credential is checked, and answers only if the check
- * passed (its refusal comes first), so nothing is decided, let alone written, for a caller
- * that is not the broker.
+ * The broker's stored lease, answered only if `credential` is the one registered for it:
+ * the refusal comes before the lease is even parsed, so nothing is decided, let alone
+ * written, for a caller that is not the broker.
  */
-export async function authenticatedRead<T>(deps: Deps, brokerId: BrokerId, credential: string, read: () => Promise<T>): Promise<T> {
-  const [check, result] = await Promise.allSettled([authenticate(deps, brokerId, credential), read()]);
-  if (check.status === 'rejected') throw check.reason;
-  if (result.status === 'rejected') throw result.reason;
-  return result.value;
-}
-
-async function authenticate(deps: Deps, brokerId: BrokerId, credential: string): Promise<void> {
-  if (!matches(await deps.metadata.getBrokerCredential(brokerId), credential)) {
+export async function authenticatedLease(deps: Deps, brokerId: BrokerId, credential: string): Promise<BrokerHeartbeat | null> {
+  const identity = await deps.identity.read(brokerId);
+  if (!matches(identity.credential, credential)) {
     // One wording for an unknown broker and a wrong credential: the answer tells no one which broker ids exist.
     throw new BrokerAuthenticationError(
       `broker "${brokerId}": authentication failed: the credential is not the one registered for this broker id ` +
         '(or none is); an admin registers or rotates it with RegisterBroker',
     );
   }
+  return identity.lease();
 }
 
 // An unknown broker costs the same hash and comparison as a known one.

@@ -18,7 +18,7 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { eligibilityAt, isLeaseAlive, type Liveness } from './broker-lease.js';
-import { authenticatedRead } from './broker-credentials.js';
+import { authenticatedLease } from './broker-credentials.js';
 import { readLeases } from './cluster.js';
 import { electLeader } from './election.js';
 import { BrokerNotRegisteredError, FencedBrokerError } from './errors.js';
@@ -58,7 +58,7 @@ export async function controlledShutdown(deps: Deps, input: unknown): Promise<Co
   const lease = requireOwnLease(
     deps,
     request,
-    await authenticatedRead(deps, request.brokerId, request.credential, () => deps.brokers.get(request.brokerId)),
+    await authenticatedLease(deps, request.brokerId, request.credential),
   );
   if (!(await deps.brokers.markShuttingDown(lease.brokerId, lease.incarnation))) {
     // The lease changed between the read and the write: report it as it is now.

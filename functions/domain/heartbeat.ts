@@ -4,7 +4,7 @@
  * Only the broker itself may hold its lease: every heartbeat carries its credential.
  */
 import type { Deps } from '../ports/index.js';
-import { authenticatedRead } from './broker-credentials.js';
+import { authenticatedLease } from './broker-credentials.js';
 import { isLeaseAlive, leaseFor } from './broker-lease.js';
 import { FencedBrokerError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS, SWEEP_LOOKAHEAD_MS } from './limits.js';
@@ -46,10 +46,11 @@ interface LeaseRead {
  */
 export async function heartbeat(deps: Deps, input: unknown): Promise<HeartbeatResult> {
   const request = parseHeartbeatRequest(input);
-  // The credential costs one strongly consistent GetItem on the metadata table per heartbeat
-  // (1 RCU), read beside the lease, so it adds no round trip. It is not cached: a rotation
-  // must refuse the old credential at the very next heartbeat.
-  const firstRead = await authenticatedRead(deps, request.brokerId, request.credential, () => readLease(deps, request.brokerId));
+  // The credential costs one strongly consistent read of the metadata table per heartbeat
+  // (1 RCU), in the same request as the lease's. It is not cached: a rotation must refuse the
+  // old credential at the very next heartbeat.
+  const readAt = deps.clock.now();
+  const firstRead: LeaseRead = { stored: await authenticatedLease(deps, request.brokerId, request.credential), now: readAt };
   const { heartbeat: lease, rejoined } = await holdLease(deps, request, firstRead);
   const swept = await deleteLapsedLeases(deps, deps.clock.now(), request.brokerId);
   return {

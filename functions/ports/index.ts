@@ -266,9 +266,31 @@ export type NumericSetting = {
   [K in keyof LeadershipSettings]: LeadershipSettings[K] extends number ? K : never;
 }[keyof LeadershipSettings];
 
+/** What a broker's heartbeat and controlled shutdown read first: its lease and its registered credential. */
+export interface BrokerIdentity {
+  /** The registered credential (salted hash), or null: none is registered. */
+  credential: BrokerCredential | null;
+  /**
+   * The stored lease, parsed on demand: only once the caller proved to be the broker does
+   * its row concern the request (a row that cannot be read then fails it, as get does).
+   */
+  lease(): BrokerHeartbeat | null;
+}
+
+export interface BrokerIdentityReader {
+  /**
+   * The broker's lease (brokers table) and credential (metadata table), both strongly
+   * consistent, read together (DynamoDB: one BatchGetItem over both tables, so a
+   * heartbeat's authentication costs a read unit but no request of its own).
+   */
+  read(brokerId: BrokerId): Promise<BrokerIdentity>;
+}
+
 export interface Deps {
   clock: Clock;
   brokers: BrokerRegistry;
+  /** Wired where both the brokers and the metadata table are. */
+  identity: BrokerIdentityReader;
   metadata: MetadataStore;
   log: PartitionLog;
   events: EventPublisher;

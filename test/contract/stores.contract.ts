@@ -22,7 +22,7 @@ import type {
   PartitionMetadata,
   ReplicaState,
 } from '../../functions/domain/model.js';
-import type { BrokerRegistry, LeadershipUpdate, MetadataStore, PartitionLog } from '../../functions/ports/index.js';
+import type { BrokerIdentityReader, BrokerRegistry, LeadershipUpdate, MetadataStore, PartitionLog } from '../../functions/ports/index.js';
 
 /** A heartbeat-table change as the failure detector sees it (DynamoDB's decodeHeartbeatChange without the sequence number). */
 export type ContractHeartbeatChange =
@@ -40,6 +40,7 @@ export interface ContractStreams {
 export interface ContractStores {
   brokers: BrokerRegistry;
   metadata: MetadataStore;
+  identity: BrokerIdentityReader;
   log: PartitionLog;
   /** The clock the log stamps follower writes with (ReplicaState.updatedAt). */
   clock: { set(ms: number): void };
@@ -391,6 +392,26 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         // A credential is no topic, partition or replica.
         expect((await stores.metadata.listTopics()).map((config) => config.topic)).not.toContain(broker);
         expect((await stores.metadata.listPartitions()).filter((p) => p.topic === broker)).toEqual([]);
+      });
+
+      it('reads a broker\'s lease and credential together, each as last written, null where missing', async () => {
+        const broker = fresh('broker');
+        const none = await stores.identity.read(broker);
+        expect(none.credential).toBeNull();
+        expect(none.lease()).toBeNull();
+
+        const credential = { brokerId: broker, salt: Buffer.alloc(32, 5).toString('base64'), hash: Buffer.alloc(32, 6).toString('base64'), registeredAt: T0 };
+        await stores.metadata.putBrokerCredential(credential);
+        const registeredOnly = await stores.identity.read(broker);
+        expect(registeredOnly.credential).toEqual(credential);
+        expect(registeredOnly.lease()).toBeNull();
+
+        const lease = leaseOf(broker, 7, T0);
+        expect(await stores.brokers.register(lease, null, T0)).toBe(true);
+        const both = await stores.identity.read(broker);
+        expect(both.credential).toEqual(credential);
+        expect(both.lease()).toEqual(await stores.brokers.get(broker));
+        expect(both.lease()).toMatchObject({ brokerId: broker, incarnation: 7 });
       });
     });
 

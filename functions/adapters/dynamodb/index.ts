@@ -11,3 +11,4 @@ export {
   type HeartbeatChange,
   type LogStreamRecord,
 } from './stream-records.js';
+export { DynamoBrokerIdentityReader } from './broker-identity-reader.js';

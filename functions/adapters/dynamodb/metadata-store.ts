@@ -4,7 +4,6 @@
  * broker credentials: the item kinds are listed in keys.ts).
  */
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   UpdateCommand,
@@ -25,6 +24,7 @@ import {
   itemAbsent,
   partitionVersionIs,
 } from './conditions.js';
+import { batchGetConsistent } from './batch-get.js';
 import { MAX_TRANSACT_ITEMS, conditionally, putIf, transactWrite, type TransactWrite } from './conditional-writes.js';
 import {
   brokerCredentialFromItem,
@@ -61,7 +61,6 @@ const LEADERSHIP_WRITES_IN_FLIGHT = 16;
 
 /** DynamoDB's limit on the keys of one BatchGetItem. */
 const MAX_BATCH_GET_KEYS = 100;
-const MAX_BATCH_GET_ATTEMPTS = 8;
 
 /**
  * Items read per page of a listing (Query, Scan). DynamoDB's own page limit is 1 MB, which on
@@ -155,30 +154,9 @@ export class DynamoMetadataStore implements MetadataStore {
     return keys.map(({ topic, partition }) => found.get(`${topic}#${partition}`) ?? null);
   }
 
-  /**
-   * One BatchGetItem of up to 100 keys, strongly consistent, until every key was served:
-   * DynamoDB may leave some unprocessed (throughput, 16 MB), which are asked again after a
-   * short backoff; a batch that keeps coming back unserved is a fault.
-   */
+  /** One BatchGetItem of up to 100 keys of this table (batch-get.ts). */
   private async batchGet(keys: Item[]): Promise<Item[]> {
-    const items: Item[] = [];
-    let pending: Item[] = keys;
-    for (let attempt = 1; pending.length > 0; attempt += 1) {
-      if (attempt > MAX_BATCH_GET_ATTEMPTS) {
-        // Named as DynamoDB names its throttling, which is why keys stay unprocessed: a client retries it.
-        throw Object.assign(
-          new Error(`BatchGetItem on ${this.tableName}: ${pending.length} keys still unprocessed after ${MAX_BATCH_GET_ATTEMPTS} attempts`),
-          { name: 'ProvisionedThroughputExceededException' },
-        );
-      }
-      if (attempt > 1) await new Promise((resolve) => setTimeout(resolve, 10 * 2 ** attempt));
-      const { Responses, UnprocessedKeys } = await this.client.send(
-        new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } } }),
-      );
-      items.push(...((Responses?.[this.tableName] ?? []) as Item[]));
-      pending = (UnprocessedKeys?.[this.tableName]?.Keys ?? []) as Item[];
-    }
-    return items;
+    return (await batchGetConsistent(this.client, { [this.tableName]: keys }))[this.tableName];
   }
 
   async listPartitions(topic?: string): Promise<PartitionMetadata[]> {

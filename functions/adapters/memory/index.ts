@@ -4,6 +4,7 @@
  * moves only when told, and the two table streams as drainable queues.
  */
 import type { Deps, LeadershipSettings } from '../../ports/index.js';
+import { MemoryBrokerIdentityReader } from './broker-identity-reader.js';
 import { MemoryBrokerRegistry } from './broker-registry.js';
 import { ManualClock } from './clock.js';
 import { MemoryEventPublisher } from './event-publisher.js';
@@ -11,6 +12,7 @@ import { MemoryMetadataStore } from './metadata-store.js';
 import { MemoryPartitionLog } from './partition-log.js';
 import { MemoryTables, type YieldPoint } from './tables.js';
 
+export { MemoryBrokerIdentityReader } from './broker-identity-reader.js';
 export { MemoryBrokerRegistry, type HeartbeatStreamRecord } from './broker-registry.js';
 export { ManualClock } from './clock.js';
 export { MemoryEventPublisher, deduplicationId } from './event-publisher.js';
@@ -60,11 +62,14 @@ const DEFAULT_START = Date.UTC(2026, 0, 1);
 export function createMemoryDeps(options: MemoryDepsOptions = {}): MemoryDeps {
   const tables = new MemoryTables(options.yieldPoint);
   const clock = new ManualClock(options.startAt ?? DEFAULT_START);
+  const brokers = new MemoryBrokerRegistry(tables);
+  const metadata = new MemoryMetadataStore(tables);
   return {
     tables,
     clock,
-    brokers: new MemoryBrokerRegistry(tables),
-    metadata: new MemoryMetadataStore(tables),
+    brokers,
+    metadata,
+    identity: new MemoryBrokerIdentityReader(brokers, metadata),
     log: new MemoryPartitionLog(tables, clock),
     events: new MemoryEventPublisher(clock, options.yieldPoint),
     settings: { ...DEFAULT_MEMORY_SETTINGS, ...options.settings },

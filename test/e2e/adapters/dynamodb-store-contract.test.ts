@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { beforeAll } from 'vitest';
 import {
+  DynamoBrokerIdentityReader,
   DynamoBrokerRegistry,
   DynamoMetadataStore,
   DynamoPartitionLog,
@@ -47,6 +48,7 @@ beforeAll(async () => {
   stores = {
     brokers: new DynamoBrokerRegistry(documents, TABLES.brokers),
     metadata: new DynamoMetadataStore(documents, TABLES.metadata),
+    identity: new DynamoBrokerIdentityReader(documents, TABLES.brokers, TABLES.metadata),
     log: new DynamoPartitionLog(documents, { logTable: TABLES.log, metadataTable: TABLES.metadata }, { now: () => now }),
     clock: { set: (ms) => void (now = ms) },
     streams: {

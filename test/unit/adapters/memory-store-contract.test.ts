@@ -25,6 +25,7 @@ describeStoreContract('memory', () => {
   return Promise.resolve({
     brokers: deps.brokers,
     metadata: deps.metadata,
+    identity: deps.identity,
     log: deps.log,
     clock: { set: (ms) => deps.clock.advance(ms - deps.clock.now()) },
     streams: {

@@ -52,7 +52,7 @@ describe('DynamoMetadataStore.getPartitions (BatchGetItem)', () => {
     vi.useFakeTimers(); // the backoff between attempts
     const refusal = expect(store.getPartitions([{ topic: 'orders', partition: 1 }, { topic: 'orders', partition: 2 }])).rejects.toMatchObject({
       name: 'ProvisionedThroughputExceededException',
-      message: expect.stringMatching(/1 keys still unprocessed after 8 attempts/),
+      message: expect.stringMatching(/metadata: 1 keys still unprocessed after 8 attempts/),
     });
     await vi.runAllTimersAsync();
     await refusal;
