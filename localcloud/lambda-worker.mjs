@@ -8,7 +8,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { existsSync, readFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { format } from 'node:util';
 import { getHeapStatistics } from 'node:v8';
 
@@ -133,9 +133,26 @@ const loading = loadHandler().then(
 void loading.then(() => port.postMessage({ type: 'initialized' }));
 
 // ---- invocations
+/**
+ * A trace names paths as Lambda's do: the function's code under /var/task, the runtime under
+ * /var/runtime. The host's own paths (the checkout, the temp dir, the user's name) are none of
+ * the caller's business, and an answer that quotes them differs from AWS's for no reason.
+ */
+const runtimeDir = path.dirname(fileURLToPath(import.meta.url));
+const codeRoots = [pathToFileURL(boot.codeDir).href, boot.codeDir];
+const runtimeRoots = [pathToFileURL(runtimeDir).href, runtimeDir];
+function lambdaPaths(line) {
+  // Frames only: the message is the function's own words.
+  if (!/^\s+at /.test(line)) return line;
+  let out = line.replace(/\?v=[^:)\s]*/g, '');
+  for (const root of codeRoots) out = out.split(root).join('/var/task');
+  for (const root of runtimeRoots) out = out.split(root).join('/var/runtime');
+  return out;
+}
+
 function toInvokeError(error) {
   if (error instanceof Error) {
-    return { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n') };
+    return { errorType: error.name, errorMessage: error.message, trace: (error.stack ?? '').split('\n').map(lambdaPaths) };
   }
   return { errorType: typeof error === 'string' ? 'string' : 'Error', errorMessage: String(error), trace: [] };
 }

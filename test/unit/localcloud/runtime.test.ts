@@ -72,6 +72,20 @@ describe('WorkerLambdaRuntime', () => {
     expect(result.logs).toContain('ERROR\tInvoke Error');
   });
 
+  it("names the function's code in a trace as Lambda does (/var/task), never a host path", async () => {
+    const spec = fixtureFunction('failing-paths', 'fail');
+    runtime.register(spec);
+
+    const { error } = await runtime.invoke('failing-paths', { partition: 7 });
+
+    const frames = (error?.trace ?? []).filter((line) => /^\s+at /.test(line));
+    expect(frames.some((line) => line.includes('/var/task/'))).toBe(true);
+    for (const hostPath of [spec.codeDir, process.cwd(), tmpdir()]) {
+      expect(frames.filter((line) => line.includes(hostPath))).toEqual([]);
+    }
+    expect(frames.filter((line) => line.includes('?v='))).toEqual([]);
+  });
+
   it('answers null for a handler that returns nothing, and supports callback handlers', async () => {
     runtime.register(fixtureFunction('nothing', 'nothing'));
     runtime.register(fixtureFunction('callback', 'callback'));
