@@ -13,7 +13,7 @@
  * name in Host. So DynamoDB Local refuses what a browser sends (Origin, a foreign
  * Sec-Fetch-Site, OPTIONS, a non-loopback Host) and the SDKs and the edge's proxy never do.
  */
-import http, { type IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import net from 'node:net';
 import { networkInterfaces } from 'node:os';
 import {
@@ -26,6 +26,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../localcloud/dynamodb-local.js';
 import { testClientConfig } from '../../support/aws.js';
+import { rawRequest as rawRequestTo, type RawResponse } from '../../support/raw-http.js';
 
 /** One DynamoDB Local for the file: a JVM start is seconds of CPU on a 2-core machine. */
 let ddb: DynamoDbLocal;
@@ -145,25 +146,9 @@ describe('startDynamoDbLocal: refuses what a web page sends', () => {
   });
 });
 
-interface RawResponse {
-  status: number;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
 /** One HTTP request to 127.0.0.1:port, headers as given (Host too: fetch cannot set it). */
-async function rawRequest(port: number, options: { method: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
-  const headers = { Host: `127.0.0.1:${port}`, ...options.headers };
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, method: options.method, path: '/', headers, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(options.body);
-  });
+function rawRequest(port: number, options: { method: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
+  return rawRequestTo(`http://127.0.0.1:${port}/`, { ...options, headers: { Host: `127.0.0.1:${port}`, ...options.headers } });
 }
 
 /** A DynamoDB JSON call as a page would forge it: any credential scope is taken, the signature is never checked. */

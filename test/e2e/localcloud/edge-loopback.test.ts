@@ -15,32 +15,13 @@ import { lambdaApi } from '../../../localcloud/lambda-api.js';
 import { fixtureFunction } from '../../fixtures/lambdas/function-specs.js';
 import { ACCOUNT_ID, createQueue, REGION, s, testAws, testClientConfig, type TestAws } from '../../support/aws.js';
 import { FakeLambdaRuntime } from '../../support/fake-runtime.js';
+import { rawRequest } from '../../support/raw-http.js';
 
 /** Any Origin at all is a web page's: a foreign site, a sandboxed or file page (`null`), even a page on loopback. */
 const ORIGINS = ['http://evil.example', 'null', 'http://localhost:4566'];
 
 const TABLE = 'LoopbackOnly';
 const QUEUE = 'loopback-only';
-
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
-/** node:http rather than fetch: fetch sets Host itself, and the rebinding tests need to choose it. */
-function rawRequest(url: string, options: { method?: string; headers?: http.OutgoingHttpHeaders; body?: string } = {}): Promise<RawResponse> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(url, { method: options.method ?? 'GET', headers: options.headers }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 function corsHeaders(headers: http.IncomingHttpHeaders): string[] {
   return Object.keys(headers).filter((name) => name.startsWith('access-control-'));

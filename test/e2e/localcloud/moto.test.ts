@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Edge } from '../../../localcloud/edge.js';
 import { startMoto, type MotoServer } from '../../../localcloud/moto.js';
 import { ACCOUNT_ID, REGION, testClientConfig } from '../../support/aws.js';
+import { rawRequest as rawRequestTo, type RawResponse } from '../../support/raw-http.js';
 
 describe('startMoto', () => {
   it('serves AWS APIs on a free port of 127.0.0.1 until stopped, then frees it', async () => {
@@ -197,25 +198,9 @@ describe("moto's own port: loopback callers only (localcloud/moto-patches)", () 
   });
 });
 
-interface RawResponse {
-  status: number;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-
 /** One HTTP request to moto's port with the headers given (Host too, which fetch cannot set); Host defaults to 127.0.0.1:port. */
 function rawRequest(port: number, options: { method: string; path?: string; headers?: Record<string, string>; body?: string }): Promise<RawResponse> {
-  const headers = { Host: `127.0.0.1:${port}`, ...options.headers };
-  return new Promise((resolve, reject) => {
-    const request = http.request({ host: '127.0.0.1', port, method: options.method, path: options.path ?? '/', headers, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8') }));
-      response.on('error', reject);
-    });
-    request.on('error', reject);
-    request.end(options.body);
-  });
+  return rawRequestTo(`http://127.0.0.1:${port}${options.path ?? '/'}`, { ...options, headers: { Host: `127.0.0.1:${port}`, ...options.headers } });
 }
 
 /** An SQS Query call as a page would forge it: moto routes by the credential scope and never checks the signature. */
