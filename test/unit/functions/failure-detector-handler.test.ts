@@ -5,20 +5,10 @@
  */
 import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
-import { ENV } from '../../../functions/config.js';
 import { DEPENDENCY_ENV, FUNCTIONS, dependenciesOf } from '../../../functions/function-table.js';
 import { logger } from '../../../functions/logger.js';
+import { settingsEnv } from '../../factories/settings-env.js';
 
-const settingsEnv = {
-  [ENV.sessionTimeoutMs]: '9000',
-  [ENV.produceAckTimeoutMs]: '3000',
-  [ENV.produceAckPollMs]: '25',
-  [ENV.replicaLagMaxMs]: '30000',
-  [ENV.autoLeaderRebalanceEnable]: 'true',
-  [ENV.replicateOnProduce]: 'true',
-  [ENV.leaderImbalancePerBrokerPercentage]: '10',
-  [ENV.leaderImbalanceCheckIntervalSeconds]: '300',
-};
 
 /** H's row as the probe planted it: no expiresAt. */
 const plantedImage = { brokerId: { S: 'H' }, incarnation: { N: '1' }, lastHeartbeatAt: { N: '1000' }, deadlineMs: { N: '10000' } };

@@ -6,17 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { ConfigError, ENV } from '../../../functions/config.js';
 import { DEPENDENCY_ENV, FUNCTIONS, dependenciesOf, type FunctionSpec } from '../../../functions/function-table.js';
 import { wire } from '../../../functions/wiring.js';
+import { settingsEnv } from '../../factories/settings-env.js';
 
-const settingsEnv = {
-  [ENV.sessionTimeoutMs]: '9000',
-  [ENV.produceAckTimeoutMs]: '3000',
-  [ENV.produceAckPollMs]: '25',
-  [ENV.replicaLagMaxMs]: '30000',
-  [ENV.autoLeaderRebalanceEnable]: 'true',
-  [ENV.replicateOnProduce]: 'true',
-  [ENV.leaderImbalancePerBrokerPercentage]: '10',
-  [ENV.leaderImbalanceCheckIntervalSeconds]: '300',
-};
 
 /** Exactly the environment the stack gives the entry's function (see test/infra). */
 function stubEnvOf(spec: FunctionSpec): void {
