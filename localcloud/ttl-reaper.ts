@@ -1,10 +1,12 @@
 /**
- * DynamoDB Time to Live for moto, which never expires items. Every period, each
- * registered table is scanned for items whose TTL attribute (epoch seconds) is in
- * the past, and each is deleted on condition that the attribute still holds the
- * value seen — a concurrent renewal wins. The deletes reach the table's stream as
- * REMOVE records with OldImage, like real TTL deletes (minus AWS's userIdentity
- * {type: "Service"}, which moto cannot attach; LocalStack omits it as well).
+ * DynamoDB Time to Live, promptly. Every period, each registered table is scanned for
+ * items whose TTL attribute (epoch seconds) is in the past, and each is deleted on
+ * condition that the attribute still holds the value seen — a concurrent renewal wins.
+ * The deletes reach the table's stream as REMOVE records with OldImage, like real TTL
+ * deletes (minus AWS's userIdentity {type: "Service"}; LocalStack omits it as well).
+ *
+ * DynamoDB Local runs a TTL deletion job of its own on tables with TTL enabled; either
+ * may delete an expired item first, and the condition makes the loser a no-op.
  *
  * Real DynamoDB deletes lazily (minutes to days late); here it is prompt, so code
  * must still treat `expiresAt < now` as expired on its own, never wait for the delete.
