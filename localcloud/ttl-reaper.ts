@@ -46,6 +46,11 @@ export class TtlReaper {
     this.keyAttributes.delete(spec.tableName);
   }
 
+  /** The registered tables and their TTL attributes. */
+  registered(): TtlSpec[] {
+    return [...this.specs.values()].map((spec) => ({ ...spec }));
+  }
+
   /** Forgets a table (deleted with its stack). */
   remove(tableName: string): void {
     this.specs.delete(tableName);
