@@ -22,3 +22,8 @@ test('producers that retry without idempotence write duplicates, and the checker
   const { violations } = await runSeedRange(1, 300, DEFAULT_PARAMS, { idempotence: false, judgeDuplicates: true });
   expect(new Set(violations.map((v) => v.kind)).has('duplicate')).toBe(true);
 }, 120_000);
+
+test('a topic creation cut short that nothing can finish is reported: the topic never becomes live', async () => {
+  const { violations } = await runSeedRange(1, 40, DEFAULT_PARAMS, { resumableCreation: false });
+  expect(violations.some((v) => v.kind === 'not live after heal' && v.detail.includes('never created'))).toBe(true);
+}, 120_000);
