@@ -20,6 +20,7 @@ export const RETRIABLE_ERROR_TYPES: ReadonlySet<string> = new Set([
   'ConcurrentAppendError', // CONCURRENT_TRANSACTIONS
   'NotEnoughReplicasError', // NOT_ENOUGH_REPLICAS
   'NotEnoughReplicasAfterAppendError', // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  'ProducerStateFullError', // the leader cannot remember the batch yet: nothing was written, the same batch may go again
 ]);
 
 /**
