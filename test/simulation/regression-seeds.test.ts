@@ -19,6 +19,9 @@ const found: Array<[Partial<SimParams>, number[]]> = [
   // marking its broker, which kept heartbeating, so the OFFLINE partition whose last in-sync
   // replica it was could never come back (the reconciler now finishes such a shutdown).
   [{}, [655004]],
+  // A churn producer's answer lost, then a flood of 230 new producers to its partition before its retry:
+  // with producer state dropped by count (200 per replica) the retry was written a second time.
+  [{}, [25]],
 ];
 
 test.each(found)('%o: seeds %j stay clean', async (overrides, seeds) => {
