@@ -5,7 +5,6 @@
  *   produceAckTimeoutMs  default 10000 (acks=all wait before REQUEST_TIMED_OUT)
  *   produceAckPollMs     default 50    (high-watermark poll interval during that wait)
  *   replicaLagMaxMs      default 30000 (Kafka's replica.lag.time.max.ms: a lagging follower leaves the ISR)
- *   producerIdExpirationMs default 86400000 (Kafka's producer.id.expiration.ms: an idle idempotent producer is forgotten)
  *   replicateOnProduce   default true  (acks=all copies to the live ISR in the produce itself; false: the log stream alone)
  *   logLevel             default INFO
  *   retainData           default true  (Log and Metadata tables and the log groups kept on stack deletion,
