@@ -74,7 +74,7 @@ async function copyFromLeader(
     const records = contiguousFrom(next, await leaderRecords(deps, partition, next, end, known));
     if (records.length === 0) break;
     // The follower's producer state moves with its log, so it can dedupe retries once it leads.
-    producers = withRecords(producers, records);
+    producers = withRecords(producers, records, deps.settings.producerIdExpirationMs);
     await deps.log.appendAsFollower({
       topic: partition.topic,
       partition: partition.partition,
