@@ -6,6 +6,7 @@
  *   produceAckPollMs     default 50    (high-watermark poll interval during that wait)
  *   replicaLagMaxMs      default 30000 (Kafka's replica.lag.time.max.ms: a lagging follower leaves the ISR)
  *   replicateOnProduce   default true  (acks=all copies to the live ISR in the produce itself; false: the log stream alone)
+ *   eligibleLeaderReplicasEnabled default true (KIP-966 eligible leader replicas; false: Kafka before 3.7)
  *   logLevel             default INFO
  *   retainData           default true  (Log and Metadata tables and the log groups kept on stack deletion,
  *                                       tables with deletion protection; false for throwaway stacks)

@@ -28,6 +28,8 @@ export interface ClusterSnapshot {
   /** Lease live, shutting down or not: a leader that answers this still holds its partitions. */
   hasLiveLease: Liveness;
   uncleanAllowed: (topic: string) => boolean;
+  /** min.insync.replicas of the topics listed with the partitions. */
+  minIsr: ReadonlyMap<string, number>;
 }
 
 /** `leases`, when the caller has just read them, spares a second read of the broker table. */
@@ -43,5 +45,6 @@ export async function readCluster(deps: Deps, topic?: string, leases?: LeaseSnap
     isAlive: eligibilityAt(heartbeats, readAt),
     hasLiveLease: livenessAt(heartbeats, readAt),
     uncleanAllowed: (name) => uncleanTopics.has(name),
+    minIsr: new Map(topics.map((config) => [config.topic, config.minInsyncReplicas])),
   };
 }

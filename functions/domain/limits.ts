@@ -77,3 +77,11 @@ export const MAX_PRODUCERS_PER_REPLICA = 200;
 /** Kafka's sequence numbers and producer epochs are a signed int32 and int16. */
 export const MAX_SEQUENCE = 2 ** 31 - 1;
 export const MAX_PRODUCER_EPOCH = 2 ** 15 - 1;
+
+/**
+ * How long a controlled shutdown's mark keeps its broker ineligible: the ControlledShutdown
+ * function's timeout (functions/function-table.ts), so a mark never outlives the shutdown
+ * that set it. A shutdown whose Lambda stopped after the mark, while the broker runs on,
+ * would otherwise leave it unelectable for good.
+ */
+export const CONTROLLED_SHUTDOWN_MARK_MS = 60_000;

@@ -21,6 +21,7 @@ import type {
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
 import { highWatermarkOf, logEndOffsetOf } from './high-watermark.js';
 import { advanceHighWatermark, syncFollower } from './replica-sync.js';
+import { minIsrReader, type MinIsrOf } from './min-isr.js';
 import { toLeadershipEvent } from './views.js';
 
 /** What to write given the partition as it stands now; null when nothing should change. May read more state first. */
@@ -247,10 +248,42 @@ export async function electionUpdate(
   cause: ChangeCause,
   at: number,
 ): Promise<LeadershipUpdate> {
-  const update = updateAfterElection(partition, election, reason, cause, at);
+  const update = await isrChange(deps, partition, updateAfterElection(partition, election, reason, cause, at));
   if (election.outcome !== 'UNCLEAN') return update;
   const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
   return { ...update, highWatermark: Math.min(partition.highWatermark, logEndOffsetOf(states, election.leader)) };
+}
+
+/** A partition change as its deciders see it: everything but the KIP-966 fields, which follow from it. */
+export type IsrChange = Omit<LeadershipUpdate, 'elr' | 'lastKnownElr'>;
+
+/**
+ * The funnel every leader/ISR change goes through: the KIP-966 fields that follow from
+ * the new ISR (Kafka's PartitionChangeBuilder):
+ *  - the ISR at or above min.insync.replicas: no ELR (the HW moves again, and a replica
+ *    outside the ISR may miss what it commits);
+ *  - below it: the ELR is every replica that was in the ISR or the ELR and is not in the
+ *    new ISR (a member that leaves joins it; one elected or readmitted leaves it);
+ *  - an unclean election clears both (its leader's log is the truth from then on);
+ *  - losing the leader records it as the last known leader, kept while there is none.
+ * With ELR off both fields stay empty and the ISR keeps its last member (isr.ts removeFromIsr).
+ * min.insync.replicas is read only when the new ISR is smaller than the replica set.
+ */
+export async function isrChange(
+  deps: Deps,
+  current: PartitionMetadata,
+  change: IsrChange,
+  minIsrOf: MinIsrOf = minIsrReader(deps),
+): Promise<LeadershipUpdate> {
+  if (!deps.settings.eligibleLeaderReplicasEnabled) {
+    return { ...change, isr: change.isr.length > 0 ? change.isr : current.isr, elr: [], lastKnownElr: [] };
+  }
+  if (change.lastChange.unclean) return { ...change, elr: [], lastKnownElr: [] };
+  const belowMinIsr = change.isr.length < current.replicas.length && change.isr.length < (await minIsrOf(current.topic));
+  const wasEligible = (id: BrokerId) => current.isr.includes(id) || (current.elr ?? []).includes(id);
+  const elr = belowMinIsr ? current.replicas.filter((id) => !change.isr.includes(id) && wasEligible(id)) : [];
+  const lastKnownElr = change.leader !== null ? [] : current.leader !== null ? [current.leader] : (current.lastKnownElr ?? []);
+  return { ...change, elr, lastKnownElr };
 }
 
 /**
@@ -263,7 +296,7 @@ export function updateAfterElection(
   reason: LeadershipReason,
   cause: ChangeCause,
   at: number,
-): LeadershipUpdate {
+): IsrChange {
   const common = { leaderEpoch: partition.leaderEpoch + 1, isr: election.isr };
   const previousLeader = partition.leader;
   switch (election.outcome) {

@@ -49,6 +49,8 @@ export interface SimOptions {
   fullTrace?: boolean;
   /** Timing knobs (tuning experiments); the defaults are what the tests and the CLI use. */
   timing?: Partial<Timing>;
+  /** KIP-966 eligible leader replicas (the deployed default: on). */
+  eligibleLeaderReplicas?: boolean;
 }
 
 export interface Timing {
@@ -198,6 +200,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       replicateOnProduce: seed % 4 !== 0,
       leaderImbalancePerBrokerPercentage: 10,
       leaderImbalanceCheckIntervalSeconds: 300,
+      eligibleLeaderReplicasEnabled: options.eligibleLeaderReplicas ?? true,
     },
     yieldPoint: (operation) => scheduler.yieldPoint(operation),
   });

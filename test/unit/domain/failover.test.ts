@@ -85,7 +85,15 @@ describe('failover of the seed scenario', () => {
     await cluster.kill('A');
     await cluster.kill('B');
 
-    expect(await cluster.partition('orders', 1)).toMatchObject({ leader: null, isr: ['B'], state: 'OFFLINE', leaderEpoch: 2 });
+    // KIP-966: the last ISR member leaves the ISR for the ELR, and is the last known leader.
+    expect(await cluster.partition('orders', 1)).toMatchObject({
+      leader: null,
+      isr: [],
+      elr: ['B'],
+      lastKnownElr: ['B'],
+      state: 'OFFLINE',
+      leaderEpoch: 2,
+    });
     expect(await cluster.partition('orders', 2)).toMatchObject({ leader: 'C', isr: ['C'], leaderEpoch: 1 });
     await expect(consume(cluster.deps, { topic: 'orders', partition: 1 })).rejects.toThrow(PartitionOfflineError);
     await expect(cluster.produceValues('orders', 1, ['lost'])).rejects.toThrow(PartitionOfflineError);
@@ -314,7 +322,7 @@ describe('failover with three replicas', () => {
     await cluster.kill('B', 'C');
     await cluster.produceValues('orders', 1, ['only-on-A']);
     await cluster.kill('A');
-    expect(await cluster.partition('orders', 1)).toMatchObject({ state: 'OFFLINE', isr: ['A'], highWatermark: 4 });
+    expect(await cluster.partition('orders', 1)).toMatchObject({ state: 'OFFLINE', isr: [], elr: ['A'], highWatermark: 4 });
 
     const events = await cluster.revive('C');
 
