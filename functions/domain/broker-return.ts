@@ -5,7 +5,6 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { readCluster, type ClusterSnapshot } from './cluster.js';
-import { electLeader } from './election.js';
 import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
 import { addToIsr, outOfSyncLiveReplicas } from './isr.js';
 import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
@@ -13,9 +12,9 @@ import {
   changeLeadership,
   completeChange,
   describeChange,
-  electionUpdate,
   forEachPartition,
   isrChange,
+  leaderlessElectionUpdate,
   levelInSyncFollowers,
   type ChangeCause,
 } from './partition-change.js';
@@ -84,12 +83,9 @@ async function decideReturn(
   now: number,
 ): Promise<LeadershipUpdate | null> {
   if (partition.state !== 'OFFLINE') return null;
-  const election = electLeader(partition, cluster.isAlive, cluster.uncleanAllowed(partition.topic), {
-    // A broker whose shutdown was abandoned after its mark leads rather than nobody (electLeader).
-    isRunning: cluster.hasLiveLease,
-    elrEnabled: deps.settings.eligibleLeaderReplicasEnabled,
-  });
-  return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, partition, election, 'LEADER_RETURNED', joined, now);
+  // A broker whose shutdown was abandoned after its mark leads rather than nobody (electLeader).
+  const options = { isRunning: cluster.hasLiveLease, elrEnabled: deps.settings.eligibleLeaderReplicasEnabled };
+  return leaderlessElectionUpdate(deps, partition, cluster.isAlive, cluster.uncleanAllowed(partition.topic), options, joined, now);
 }
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
-import type { LeaderElection } from './election.js';
+import { electLeader, type ElectionOptions, type LeaderElection } from './election.js';
 import { StaleEpochError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
 import { requirePartition } from './lookup.js';
@@ -252,6 +252,62 @@ export async function electionUpdate(
   if (election.outcome !== 'UNCLEAN') return update;
   const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
   return { ...update, highWatermark: Math.min(partition.highWatermark, logEndOffsetOf(states, election.leader)) };
+}
+
+/**
+ * A leaderless partition whose ISR members, ELR members and last known leader are all
+ * gone may still have a live replica holding every committed record: one that left the
+ * ISR while it met min.insync.replicas, when nothing was committed after (Kafka cannot
+ * tell, its logs being on the brokers; here every replica's log is in the table). Nothing
+ * commits without a leader, so the committed records are those below the HW on the last
+ * known leader's log, which nothing can change while the partition has no leader. A live
+ * replica whose log reaches the HW and holds the record at HW - 1 in the same leader
+ * epoch holds all of them (log matching, replica-sync.ts), and is elected cleanly, its log
+ * the truth from then on. The write is conditional on the HW it was judged at.
+ */
+export async function electHolderOfCommitted(
+  deps: Deps,
+  partition: PartitionMetadata,
+  isAlive: Liveness,
+): Promise<LeaderElection | null> {
+  const reference = partition.lastKnownElr[0];
+  if (!deps.settings.eligibleLeaderReplicasEnabled || isOnline(partition) || reference === undefined) return null;
+  const candidates = partition.replicas.filter((id) => id !== reference && isAlive(id));
+  if (candidates.length === 0) return null;
+  const { topic, partition: number, highWatermark } = partition;
+  const epochAt = async (replica: BrokerId): Promise<number | undefined> =>
+    (await deps.log.read(topic, number, replica, highWatermark - 1, highWatermark))[0]?.leaderEpoch;
+  const states = await deps.metadata.getReplicaStates(topic, number);
+  const committedEpoch = highWatermark === 0 ? undefined : await epochAt(reference);
+  if (highWatermark > 0 && committedEpoch === undefined) return null;
+  for (const candidate of candidates) {
+    if (logEndOffsetOf(states, candidate) < highWatermark) continue;
+    if (highWatermark > 0 && (await epochAt(candidate)) !== committedEpoch) continue;
+    return { outcome: 'CLEAN', leader: candidate, isr: [candidate] };
+  }
+  return null;
+}
+
+/**
+ * The election for a partition without a leader: a replica known to hold every committed
+ * record (electLeader), else one whose log shows it holds them (electHolderOfCommitted),
+ * else, where the topic allows it, an unclean one. Written with `highWatermarkAtMost` (the
+ * HW does not move without a leader, so the condition only guards the judgement).
+ */
+export async function leaderlessElectionUpdate(
+  deps: Deps,
+  current: PartitionMetadata,
+  isAlive: Liveness,
+  uncleanAllowed: boolean,
+  options: ElectionOptions,
+  cause: ChangeCause,
+  at: number,
+): Promise<LeadershipUpdate | null> {
+  let election = electLeader(current, isAlive, false, options);
+  if (election.outcome === 'OFFLINE') election = (await electHolderOfCommitted(deps, current, isAlive)) ?? electLeader(current, isAlive, uncleanAllowed, options);
+  if (election.outcome === 'OFFLINE') return null;
+  const update = await electionUpdate(deps, current, election, 'LEADER_RETURNED', cause, at);
+  return { ...update, highWatermarkAtMost: current.highWatermark };
 }
 
 /** A partition change as its deciders see it: everything but the KIP-966 fields, which follow from it. */

@@ -29,6 +29,7 @@ import {
   electionUpdate,
   forEachPartition,
   isrChange,
+  leaderlessElectionUpdate,
   levelInSyncFollowers,
   replicaStatesFor,
   settleEach,
@@ -122,10 +123,7 @@ async function decideReconciled(
   const elrEnabled = deps.settings.eligibleLeaderReplicasEnabled;
   // A broker whose shutdown was abandoned after its mark still leads rather than nobody (electLeader).
   const failover = { isRunning: cluster.hasLiveLease, elrEnabled };
-  if (!isOnline(current)) {
-    const election = electLeader(current, cluster.isAlive, uncleanAllowed, failover);
-    return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, current, election, 'LEADER_RETURNED', null, now);
-  }
+  if (!isOnline(current)) return leaderlessElectionUpdate(deps, current, cluster.isAlive, uncleanAllowed, failover, null, now);
   if (!cluster.hasLiveLease(current.leader)) {
     const election = electLeader(current, cluster.isAlive, uncleanAllowed, failover);
     return electionUpdate(deps, current, election, 'LEADER_FAILED', causeOf(leases, current.leader), now);
