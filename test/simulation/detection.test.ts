@@ -22,3 +22,12 @@ test('producers that retry without idempotence write duplicates, and the checker
   const { violations } = await runSeedRange(1, 300, DEFAULT_PARAMS, { idempotence: false, judgeDuplicates: true });
   expect(new Set(violations.map((v) => v.kind)).has('duplicate')).toBe(true);
 }, 120_000);
+
+test('without eligible leader replicas, brokers lost together leave a partition leaderless although a replica that came back holds every committed record', async () => {
+  // Found by sweeping seeds 1-300 with the switch off (the order of the REMOVEs decided which replica stayed in the ISR).
+  const { violations } = await runSeedRange(36, 1, DEFAULT_PARAMS, { eligibleLeaderReplicas: false });
+  expect(violations.map((v) => v.kind)).toContain('not-live');
+  const { violations: withElr } = await runSeedRange(36, 1, DEFAULT_PARAMS);
+  expect(withElr).toEqual([]);
+}, 120_000);
+
