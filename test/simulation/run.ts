@@ -15,7 +15,6 @@ import {
   UnknownLeaderEpochError,
   UnknownProducerIdError,
 } from '../../functions/domain/errors.js';
-import { isLeaseEligible } from '../../functions/domain/broker-lease.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
 import { consumeThroughFetch } from './fetch.js';
 import type { Deps } from '../../functions/ports/index.js';
@@ -279,15 +278,22 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   };
 
   // ---- liveness samples (the not-live rule): what was committed, and who could lead with all of it
-  /** Per partition: the values below the HW as its leaders showed them (committed records never change). */
+  /**
+   * Per partition: the records below the HW as its leaders showed them, each as its value and
+   * leader epoch (committed records never change). A replica holds them if its log starts with
+   * exactly these records: the same values written in another epoch (a retried batch) are another log.
+   */
   const committed = new Map<number, { epoch: number; values: string[] }>();
+  const recordId = (record: LogRecord | undefined): string => (record ? `${record.leaderEpoch}/${record.value}` : '');
   const lastSample = new Map<number, LivenessSample>();
   const holderOf = (p: number, replicas: readonly BrokerId[], values: readonly string[]): BrokerId | null => {
     for (const id of replicas) {
-      const hb = tables.heartbeats.get(id);
-      if (!brokers.find((b) => b.id === id)?.running || !hb || !isLeaseEligible(hb, now())) continue;
+      // Judged by what the run knows, not by the domain's own view: a broker whose shutdown died is not shutting down.
+      const broker = brokers.find((b) => b.id === id);
+      const leaseLive = (tables.heartbeats.get(id)?.deadlineMs ?? -1) >= now();
+      if (!broker?.running || broker.shuttingDown || !leaseLive) continue;
       const log = tables.logs.get(`${TOPIC}#${p}#${id}`) ?? new Map<number, LogRecord>();
-      if (values.every((value, offset) => log.get(offset)?.value === value)) return id;
+      if (values.every((value, offset) => recordId(log.get(offset)) === value)) return id;
     }
     return null;
   };
@@ -302,7 +308,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
         if (seen.epoch !== m.leaderEpoch && params.unclean) seen = { epoch: m.leaderEpoch, values: [] };
         if (m.highWatermark !== seen.values.length) {
           const log = tables.logs.get(`${TOPIC}#${p}#${m.leader}`) ?? new Map<number, LogRecord>();
-          seen = { epoch: m.leaderEpoch, values: Array.from({ length: m.highWatermark }, (_, offset) => log.get(offset)?.value ?? '') };
+          seen = { epoch: m.leaderEpoch, values: Array.from({ length: m.highWatermark }, (_, offset) => recordId(log.get(offset))) };
         }
         seen.epoch = m.leaderEpoch;
         committed.set(p, seen);
@@ -751,6 +757,18 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
         broker.downUntil = downUntil;
       }
       scheduler.record('brokers', `LOST TOGETHER: ${lost.map((b) => b.id).join(', ')}`);
+      // Meanwhile a survivor may be restarted by an operator, its controlled shutdown abandoned after the mark.
+      const survivors = brokers.filter((b) => b.running && !b.shuttingDown && b.incarnation !== undefined);
+      if (survivors.length > 0 && rng.chance(0.4)) {
+        const survivor = rng.pick(survivors);
+        const incarnation = survivor.incarnation!;
+        scheduler.after(rng.between(0, 1_000), `abandon-timer:${survivor.id}`, () => {
+          const leaseLive = (tables.heartbeats.get(survivor.id)?.deadlineMs ?? -1) >= now();
+          if (survivor.running && !survivor.shuttingDown && survivor.incarnation === incarnation && leaseLive) {
+            abandonedShutdownOf(survivor, incarnation);
+          }
+        });
+      }
       // Often one of them alone comes back once all their leases lapsed, whichever REMOVE went first.
       if (rng.chance(0.5)) {
         const first = rng.pick(lost);
