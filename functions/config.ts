@@ -25,6 +25,7 @@ export const ENV = {
   replicateOnProduce: 'REPLICATE_ON_PRODUCE',
   leaderImbalancePerBrokerPercentage: 'LEADER_IMBALANCE_PER_BROKER_PERCENTAGE',
   leaderImbalanceCheckIntervalSeconds: 'LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS',
+  eligibleLeaderReplicasEnabled: 'ELIGIBLE_LEADER_REPLICAS_ENABLED',
 } as const;
 
 /** A function was deployed without a variable its wiring needs, or with a malformed one. */
@@ -92,4 +93,5 @@ export const leadershipSettings = (env?: Env): LeadershipSettings => ({
   replicateOnProduce: requireBoolean(ENV.replicateOnProduce, env),
   leaderImbalancePerBrokerPercentage: requirePercentage(ENV.leaderImbalancePerBrokerPercentage, env),
   leaderImbalanceCheckIntervalSeconds: requirePositiveInt(ENV.leaderImbalanceCheckIntervalSeconds, env),
+  eligibleLeaderReplicasEnabled: requireBoolean(ENV.eligibleLeaderReplicasEnabled, env),
 });

@@ -133,6 +133,8 @@ export function readLeadershipContext(app: App): LeadershipContext {
       replicateOnProduce: flag(app, 'replicateOnProduce', true),
       leaderImbalancePerBrokerPercentage: percentage(app, 'leaderImbalancePerBrokerPercentage', 10),
       leaderImbalanceCheckIntervalSeconds: wholeMinutesInSeconds(app, 'leaderImbalanceCheckIntervalSeconds', 300),
+      // KIP-966, on as in Kafka 4.1's new clusters.
+      eligibleLeaderReplicasEnabled: flag(app, 'eligibleLeaderReplicasEnabled', true),
     },
   };
 }

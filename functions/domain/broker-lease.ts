@@ -26,9 +26,13 @@ export function livenessAt(heartbeats: readonly BrokerHeartbeat[], now: number):
   return (brokerId) => alive.has(brokerId);
 }
 
+/** Whether a controlled shutdown's mark is in force: set, and its deadline not passed (a void mark is ignored). */
+export const isShuttingDown = (heartbeat: BrokerHeartbeat, now: number): boolean =>
+  heartbeat.shuttingDown === true && (heartbeat.shutdownDeadlineMs === undefined || now <= heartbeat.shutdownDeadlineMs);
+
 /** Whether the broker may be elected or admitted to an ISR: its lease is live and it is not in a controlled shutdown. */
 export const isLeaseEligible = (heartbeat: BrokerHeartbeat, now: number): boolean =>
-  isLeaseAlive(heartbeat, now) && heartbeat.shuttingDown !== true;
+  isLeaseAlive(heartbeat, now) && !isShuttingDown(heartbeat, now);
 
 /**
  * The liveness that elections and ISR admission use (Kafka's fenced or

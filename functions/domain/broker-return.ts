@@ -5,7 +5,6 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { readCluster, type ClusterSnapshot } from './cluster.js';
-import { electLeader } from './election.js';
 import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
 import { addToIsr, outOfSyncLiveReplicas } from './isr.js';
 import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
@@ -13,8 +12,9 @@ import {
   changeLeadership,
   completeChange,
   describeChange,
-  electionUpdate,
   forEachPartition,
+  isrChange,
+  leaderlessElectionUpdate,
   levelInSyncFollowers,
   type ChangeCause,
 } from './partition-change.js';
@@ -83,8 +83,9 @@ async function decideReturn(
   now: number,
 ): Promise<LeadershipUpdate | null> {
   if (partition.state !== 'OFFLINE') return null;
-  const election = electLeader(partition, cluster.isAlive, cluster.uncleanAllowed(partition.topic));
-  return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, partition, election, 'LEADER_RETURNED', joined, now);
+  // A broker whose shutdown was abandoned after its mark leads rather than nobody (electLeader).
+  const options = { isRunning: cluster.hasLiveLease, elrEnabled: deps.settings.eligibleLeaderReplicasEnabled };
+  return leaderlessElectionUpdate(deps, partition, cluster.isAlive, cluster.uncleanAllowed(partition.topic), options, joined, now);
 }
 
 /**
@@ -107,7 +108,7 @@ async function catchUp(
     const replicaEnd = await syncFollower(deps, partition, replica);
     if (replicaEnd === null) return null;
     const outcome = await changeLeadership(deps, partition, (current) =>
-      decideRejoin(current, partition, replica, replicaEnd, cause, now),
+      decideRejoin(deps, current, partition, replica, replicaEnd, cause, now),
     );
     if (outcome.changed) return isOnline(outcome.partition) ? outcome.partition : null;
     const current = outcome.partition;
@@ -117,23 +118,24 @@ async function catchUp(
   return null;
 }
 
-function decideRejoin(
+async function decideRejoin(
+  deps: Deps,
   current: PartitionMetadata,
   matchedWith: OnlinePartition,
   replica: BrokerId,
   replicaEnd: number,
   cause: ChangeCause,
   now: number,
-): LeadershipUpdate | null {
+): Promise<LeadershipUpdate | null> {
   const sameLeadership = current.leader === matchedWith.leader && current.leaderEpoch === matchedWith.leaderEpoch;
   // Kafka's admission rule: a follower joins the ISR only once it holds everything committed so far.
   if (!sameLeadership || current.isr.includes(replica) || replicaEnd < current.highWatermark) return null;
-  return {
+  return isrChange(deps, current, {
     leader: current.leader,
     leaderEpoch: current.leaderEpoch,
     isr: addToIsr(current.isr, replica, current.replicas),
     state: current.state,
     lastChange: describeChange('ISR_EXPANDED', current.leader, cause, now),
     highWatermarkAtMost: replicaEnd,
-  };
+  });
 }

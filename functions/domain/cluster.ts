@@ -33,6 +33,8 @@ export interface ClusterSnapshot {
    * transactions): their partitions are left out of `partitions`, never managed as live ones.
    */
   unfinishedTopics: string[];
+  /** min.insync.replicas of the topics listed with the partitions. */
+  minIsr: ReadonlyMap<string, number>;
 }
 
 /** `leases`, when the caller has just read them, spares a second read of the broker table. */
@@ -50,5 +52,6 @@ export async function readCluster(deps: Deps, topic?: string, leases?: LeaseSnap
     isAlive: eligibilityAt(heartbeats, readAt),
     hasLiveLease: livenessAt(heartbeats, readAt),
     uncleanAllowed: (name) => uncleanTopics.has(name),
+    minIsr: new Map(topics.map((config) => [config.topic, config.minInsyncReplicas])),
   };
 }

@@ -23,6 +23,7 @@ import { readLeases } from './cluster.js';
 import { electLeader } from './election.js';
 import { BrokerNotRegisteredError, FencedBrokerError } from './errors.js';
 import { removeFromIsr } from './isr.js';
+import { CONTROLLED_SHUTDOWN_MARK_MS } from './limits.js';
 import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
 import {
   changeLeadership,
@@ -30,7 +31,9 @@ import {
   describeChange,
   electionUpdate,
   forEachPartition,
+  isrChange,
 } from './partition-change.js';
+import { isCausedBy } from './partitions.js';
 import { parseControlledShutdownRequest, type ControlledShutdownRequest } from './requests.js';
 import { partitionName } from './views.js';
 
@@ -60,7 +63,8 @@ export async function controlledShutdown(deps: Deps, input: unknown): Promise<Co
     request,
     await authenticatedLease(deps, request.brokerId, request.credential),
   );
-  if (!(await deps.brokers.markShuttingDown(lease.brokerId, lease.incarnation))) {
+  const markDeadline = deps.clock.now() + CONTROLLED_SHUTDOWN_MARK_MS;
+  if (!(await deps.brokers.markShuttingDown(lease.brokerId, lease.incarnation, markDeadline))) {
     // The lease changed between the read and the write: report it as it is now.
     requireOwnLease(deps, request, await deps.brokers.get(request.brokerId));
     throw new FencedBrokerError(`broker "${request.brokerId}" incarnation ${request.incarnation} changed during its shutdown`);
@@ -87,15 +91,19 @@ export async function controlledShutdown(deps: Deps, input: unknown): Promise<Co
     return [await completeChange(deps, outcome.partition, isEligible)];
   });
   // Re-read: the moves above took the broker out of those partitions' ISRs, and others may have changed meanwhile.
-  const following = (await deps.metadata.listPartitions()).filter(
-    (p) => p.leader !== null && p.leader !== lease.brokerId && p.isr.includes(lease.brokerId),
-  );
+  const listing = await deps.metadata.listPartitions();
+  const following = listing.filter((p) => p.leader !== null && p.leader !== lease.brokerId && p.isr.includes(lease.brokerId));
   const isrEvents = await forEachPartition(following, async (partition) => {
-    const outcome = await changeLeadership(deps, partition, (current) => decideLeave(current, lease.brokerId, cause, now));
+    const outcome = await changeLeadership(deps, partition, (current) => decideLeave(deps, current, lease.brokerId, cause, now));
     if (!outcome.changed) return [];
     left.push(partitionName(partition));
     return [await completeChange(deps, outcome.partition, isEligible)];
   });
+  // A retried shutdown: what an earlier run of it moved (still the partition's last change) may have
+  // stopped before its followers were levelled or its event published. Completion is safe to repeat.
+  const completed = new Set([...moved, ...left]);
+  const earlier = listing.filter((p) => isCausedBy(p.lastChange, lease) && !completed.has(partitionName(p)) && p.leader !== lease.brokerId);
+  const earlierEvents = await forEachPartition(earlier, (partition) => completeChange(deps, partition, isEligible));
   const deregistered = await deps.brokers.deregister(lease.brokerId, lease.incarnation);
   return {
     brokerId: lease.brokerId,
@@ -104,7 +112,7 @@ export async function controlledShutdown(deps: Deps, input: unknown): Promise<Co
     leftIsrs: left.sort(),
     remainingLeaderships: remaining.sort(),
     deregistered,
-    events: [...leadershipEvents.flat(), ...isrEvents.flat()],
+    events: [...leadershipEvents.flat(), ...isrEvents.flat(), ...earlierEvents],
   };
 }
 
@@ -136,26 +144,27 @@ async function decideMove(
   now: number,
 ): Promise<LeadershipUpdate | null> {
   if (current.leader !== brokerId || current.state !== 'ONLINE') return null;
-  const election = electLeader(current, isEligible, false);
+  const election = electLeader(current, isEligible, false, { elrEnabled: deps.settings.eligibleLeaderReplicasEnabled });
   if (election.outcome !== 'CLEAN') return null;
   return electionUpdate(deps, current, election, 'CONTROLLED_SHUTDOWN', cause, now);
 }
 
 /** A follower's leaving: the leader and its epoch stay (only the version moves); the last ISR member is kept. */
-function decideLeave(
+async function decideLeave(
+  deps: Deps,
   current: PartitionMetadata,
   brokerId: BrokerId,
   cause: { brokerId: BrokerId; incarnation: number },
   now: number,
-): LeadershipUpdate | null {
+): Promise<LeadershipUpdate | null> {
   if (current.leader === null || current.leader === brokerId || !current.isr.includes(brokerId)) return null;
   const isr = removeFromIsr(current.isr, brokerId);
   if (isr.length === current.isr.length) return null;
-  return {
+  return isrChange(deps, current, {
     leader: current.leader,
     leaderEpoch: current.leaderEpoch,
     isr,
     state: current.state,
     lastChange: describeChange('ISR_SHRUNK', current.leader, cause, now),
-  };
+  });
 }

@@ -112,6 +112,8 @@ function newPartition(topic: string, partition: number, replicas: BrokerId[], no
     leader,
     leaderEpoch: 0,
     isr: [...replicas],
+    elr: [],
+    lastKnownElr: [],
     state: 'ONLINE',
     highWatermark: 0,
     version: 0,

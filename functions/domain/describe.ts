@@ -3,7 +3,7 @@
  */
 import type { Deps } from '../ports/index.js';
 import { compareBrokerIds } from './assignment.js';
-import { isLeaseAlive } from './broker-lease.js';
+import { isLeaseAlive, isShuttingDown } from './broker-lease.js';
 import { readLeases } from './cluster.js';
 import { requireTopic } from './lookup.js';
 import type { BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from './model.js';
@@ -53,7 +53,7 @@ export async function describe(deps: Deps, input: unknown): Promise<ClusterDescr
         deadlineMs: hb.deadlineMs,
         // Judged when read: the listings beside it can take seconds at scale.
         alive: isLeaseAlive(hb, leases.readAt),
-        ...(hb.shuttingDown ? { shuttingDown: true as const } : {}),
+        ...(isShuttingDown(hb, leases.readAt) ? { shuttingDown: true as const } : {}),
       }))
       .sort((a, b) => compareBrokerIds(a.brokerId, b.brokerId)),
   };

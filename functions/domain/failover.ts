@@ -3,10 +3,10 @@
  * partitions get a new leader, and the ISRs it was in let go of it.
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
-import { eligibilityAt, type Liveness } from './broker-lease.js';
+import { eligibilityAt, livenessAt, type Liveness } from './broker-lease.js';
 import { readLeases } from './cluster.js';
-import { electLeader } from './election.js';
-import { removeFromIsr } from './isr.js';
+import { electLeader, type ElectionOptions } from './election.js';
+import { minIsrReader, type MinIsrOf } from './min-isr.js';
 import type { BrokerHeartbeat, LeadershipEvent, PartitionMetadata } from './model.js';
 import {
   type ChangeOutcome,
@@ -15,6 +15,7 @@ import {
   levelChanges,
   publishChanges,
   electionUpdate,
+  isrChange,
   valuesOrFirstFailure,
 } from './partition-change.js';
 import { isCausedBy, placedAfterLapse } from './partitions.js';
@@ -52,12 +53,19 @@ export async function onBrokerGone(
   // A broker in a controlled shutdown is alive but not eligible either.
   const isAlive = eligibilityAt(leases.heartbeats, leases.readAt);
   const isEligible: Liveness = (brokerId) => brokerId !== gone.brokerId && isAlive(brokerId);
+  const hasLease = livenessAt(leases.heartbeats, leases.readAt);
+  // A broker whose shutdown was abandoned after its mark still leads rather than nobody (electLeader).
+  const election: ElectionOptions = {
+    isRunning: (brokerId) => brokerId !== gone.brokerId && hasLease(brokerId),
+    elrEnabled: deps.settings.eligibleLeaderReplicasEnabled,
+  };
+  const minIsrOf = minIsrReader(deps);
   // The detector can lag behind direct reads of the broker table: a topic created after
   // this incarnation lapsed may already have placed the broker's next incarnation.
   const concernsGone = (p: PartitionMetadata) =>
     (p.isr.includes(gone.brokerId) && !placedAfterLapse(p, gone)) || isCausedBy(p.lastChange, gone);
   const decide = (uncleanAllowed: (topic: string) => boolean) => (current: PartitionMetadata) =>
-    decideAfterDeparture(deps, current, gone, departure, isEligible, uncleanAllowed(current.topic), now);
+    decideAfterDeparture(deps, current, gone, departure, isEligible, election, uncleanAllowed(current.topic), now, minIsrOf);
   // Changes this departure made, or made by an earlier delivery of it (to complete again).
   const ours = (outcomes: ReadonlyArray<PromiseSettledResult<ChangeOutcome>>): PartitionMetadata[] =>
     outcomes.flatMap((outcome) =>
@@ -81,7 +89,8 @@ export async function onBrokerGone(
   // 48 s. Completion is safe to delay: until it runs the HW only stays where it was.
   // A topic's unclean-election setting matters only where no in-sync replica can take over
   // (Kafka's controller reads it then too), so a clean failover reads no topic on its way to the elections.
-  const mayNeedUnclean = (p: PartitionMetadata) => p.leader === gone.brokerId && electLeader(p, isEligible, false).outcome === 'OFFLINE';
+  const mayNeedUnclean = (p: PartitionMetadata) =>
+    p.leader === gone.brokerId && electLeader(p, isEligible, false, election).outcome === 'OFFLINE';
   const electing = led.filter(concernsGone);
   const unclean = await topicsAllowingUncleanElection(deps, electing.filter(mayNeedUnclean));
   const changes = await changeLeaderships(deps, electing, decide((topic) => unclean.has(topic)));
@@ -118,24 +127,31 @@ async function decideAfterDeparture(
   gone: BrokerHeartbeat,
   departure: BrokerDeparture,
   isEligible: Liveness,
+  options: ElectionOptions,
   uncleanAllowed: boolean,
   now: number,
+  minIsrOf: MinIsrOf,
 ): Promise<LeadershipUpdate | null> {
   if (partition.leader === gone.brokerId) {
-    const election = electLeader(partition, isEligible, uncleanAllowed);
+    const election = electLeader(partition, isEligible, uncleanAllowed, options);
     const reason = departure === 'EXPIRED' ? 'LEADER_FAILED' : 'CONTROLLED_SHUTDOWN';
     return electionUpdate(deps, partition, election, reason, gone, now);
   }
   // An offline partition keeps every ISR member it had: any of them may bring it back with all committed records.
   if (partition.leader !== null && partition.isr.includes(gone.brokerId)) {
     // Kafka bumps only the partition epoch (our version) here: the leader did not change, so its epoch must not.
-    return {
-      leader: partition.leader,
-      leaderEpoch: partition.leaderEpoch,
-      isr: removeFromIsr(partition.isr, gone.brokerId),
-      state: partition.state,
-      lastChange: describeChange(departure === 'EXPIRED' ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK', partition.leader, gone, now),
-    };
+    return isrChange(
+      deps,
+      partition,
+      {
+        leader: partition.leader,
+        leaderEpoch: partition.leaderEpoch,
+        isr: partition.isr.filter((id) => id !== gone.brokerId),
+        state: partition.state,
+        lastChange: describeChange(departure === 'EXPIRED' ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK', partition.leader, gone, now),
+      },
+      minIsrOf,
+    );
   }
   return null;
 }

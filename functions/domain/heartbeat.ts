@@ -76,7 +76,10 @@ async function holdLease(deps: Deps, request: HeartbeatRequest, first: LeaseRead
       if (stored.incarnation !== request.incarnation) throw fenced(request, stored);
       const fresh = leaseFor(request.brokerId, stored.incarnation, now, sessionTimeoutMs);
       // A controlled shutdown in progress outlives the renewals that keep its lease until it deregisters.
-      const renewed: BrokerHeartbeat = stored.shuttingDown ? { ...fresh, shuttingDown: true } : fresh;
+      // (With its deadline: once that passed the mark is void, and renewing does not extend it.)
+      const renewed: BrokerHeartbeat = stored.shuttingDown
+        ? { ...fresh, shuttingDown: true, ...(stored.shutdownDeadlineMs === undefined ? {} : { shutdownDeadlineMs: stored.shutdownDeadlineMs }) }
+        : fresh;
       if (await deps.brokers.renew(renewed, now)) return { heartbeat: renewed, rejoined: false };
     } else {
       const joined = leaseFor(request.brokerId, nextIncarnation(stored, request, now), now, sessionTimeoutMs);

@@ -96,3 +96,11 @@ export const MAX_PRODUCER_EPOCH = 2 ** 15 - 1;
  * creation still unfinished after that was cut short, and the reconciler finishes it.
  */
 export const TOPIC_CREATION_GRACE_MS = 30_000;
+
+/**
+ * How long a controlled shutdown's mark keeps its broker ineligible: the ControlledShutdown
+ * function's timeout (functions/function-table.ts), so a mark never outlives the shutdown
+ * that set it. A shutdown whose Lambda stopped after the mark, while the broker runs on,
+ * would otherwise leave it unelectable for good.
+ */
+export const CONTROLLED_SHUTDOWN_MARK_MS = 60_000;

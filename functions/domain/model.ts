@@ -24,6 +24,12 @@ export interface BrokerHeartbeat {
    * Absent otherwise; renewals carry it over.
    */
   shuttingDown?: true;
+  /**
+   * Epoch milliseconds after which the mark is void: a shutdown whose Lambda stopped after
+   * the mark must not keep a running broker ineligible for good. Set with the mark; a mark
+   * without it (stored before marks had deadlines) is void once the lease it was set on ends.
+   */
+  shutdownDeadlineMs?: number;
 }
 
 /**
@@ -87,8 +93,21 @@ export interface PartitionMetadata {
   leader: BrokerId | null;
   /** Raised by one on every leader change; the fencing token every write carries. */
   leaderEpoch: number;
-  /** In-sync replicas, in assignment order. */
+  /** In-sync replicas, in assignment order. Empty only with eligible leader replicas on (all of them left). */
   isr: BrokerId[];
+  /**
+   * KIP-966 eligible leader replicas, in assignment order: replicas that left the ISR while
+   * it was below min.insync.replicas. The HW does not advance below min.insync.replicas, so
+   * they hold every committed record and may be elected cleanly when no ISR member is live.
+   * Empty when the ISR is at min.insync.replicas or above, and with ELR turned off.
+   */
+  elr: BrokerId[];
+  /**
+   * The last known leader (KIP-966 LastKnownElr): the leader the partition had when it lost
+   * it, kept while it has none. Nothing can be committed without a leader, so it still holds
+   * every committed record. Empty while the partition has a leader.
+   */
+  lastKnownElr: BrokerId[];
   state: PartitionState;
   /** Consumers read only offsets < highWatermark. */
   highWatermark: number;

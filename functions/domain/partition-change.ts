@@ -5,7 +5,7 @@
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
-import type { LeaderElection } from './election.js';
+import { electLeader, type ElectionOptions, type LeaderElection } from './election.js';
 import { settleBounded } from '../concurrency.js';
 import { BulkWriteError, StaleEpochError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
@@ -22,6 +22,7 @@ import type {
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
 import { highWatermarkOf, logEndOffsetOf } from './high-watermark.js';
 import { advanceHighWatermark, syncFollower } from './replica-sync.js';
+import { minIsrReader, type MinIsrOf } from './min-isr.js';
 import { toLeadershipEvent } from './views.js';
 
 /** What to write given the partition as it stands now; null when nothing should change. May read more state first. */
@@ -250,10 +251,98 @@ export async function electionUpdate(
   cause: ChangeCause,
   at: number,
 ): Promise<LeadershipUpdate> {
-  const update = updateAfterElection(partition, election, reason, cause, at);
+  const update = await isrChange(deps, partition, updateAfterElection(partition, election, reason, cause, at));
   if (election.outcome !== 'UNCLEAN') return update;
   const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
   return { ...update, highWatermark: Math.min(partition.highWatermark, logEndOffsetOf(states, election.leader)) };
+}
+
+/**
+ * A leaderless partition whose ISR members, ELR members and last known leader are all
+ * gone may still have a live replica holding every committed record: one that left the
+ * ISR while it met min.insync.replicas, when nothing was committed after (Kafka cannot
+ * tell, its logs being on the brokers; here every replica's log is in the table). Nothing
+ * commits without a leader, so the committed records are those below the HW on the last
+ * known leader's log, which nothing can change while the partition has no leader. A live
+ * replica whose log reaches the HW and holds the record at HW - 1 in the same leader
+ * epoch holds all of them (log matching, replica-sync.ts), and is elected cleanly, its log
+ * the truth from then on. The write is conditional on the HW it was judged at.
+ */
+export async function electHolderOfCommitted(
+  deps: Deps,
+  partition: PartitionMetadata,
+  isAlive: Liveness,
+): Promise<LeaderElection | null> {
+  const reference = partition.lastKnownElr[0];
+  if (!deps.settings.eligibleLeaderReplicasEnabled || isOnline(partition) || reference === undefined) return null;
+  const candidates = partition.replicas.filter((id) => id !== reference && isAlive(id));
+  if (candidates.length === 0) return null;
+  const { topic, partition: number, highWatermark } = partition;
+  const epochAt = async (replica: BrokerId): Promise<number | undefined> =>
+    (await deps.log.read(topic, number, replica, highWatermark - 1, highWatermark))[0]?.leaderEpoch;
+  const states = await deps.metadata.getReplicaStates(topic, number);
+  const committedEpoch = highWatermark === 0 ? undefined : await epochAt(reference);
+  if (highWatermark > 0 && committedEpoch === undefined) return null;
+  for (const candidate of candidates) {
+    if (logEndOffsetOf(states, candidate) < highWatermark) continue;
+    if (highWatermark > 0 && (await epochAt(candidate)) !== committedEpoch) continue;
+    return { outcome: 'CLEAN', leader: candidate, isr: [candidate] };
+  }
+  return null;
+}
+
+/**
+ * The election for a partition without a leader: a replica known to hold every committed
+ * record (electLeader), else one whose log shows it holds them (electHolderOfCommitted),
+ * else, where the topic allows it, an unclean one. Written with `highWatermarkAtMost` (the
+ * HW does not move without a leader, so the condition only guards the judgement).
+ */
+export async function leaderlessElectionUpdate(
+  deps: Deps,
+  current: PartitionMetadata,
+  isAlive: Liveness,
+  uncleanAllowed: boolean,
+  options: ElectionOptions,
+  cause: ChangeCause,
+  at: number,
+): Promise<LeadershipUpdate | null> {
+  let election = electLeader(current, isAlive, false, options);
+  if (election.outcome === 'OFFLINE') election = (await electHolderOfCommitted(deps, current, isAlive)) ?? electLeader(current, isAlive, uncleanAllowed, options);
+  if (election.outcome === 'OFFLINE') return null;
+  const update = await electionUpdate(deps, current, election, 'LEADER_RETURNED', cause, at);
+  return { ...update, highWatermarkAtMost: current.highWatermark };
+}
+
+/** A partition change as its deciders see it: everything but the KIP-966 fields, which follow from it. */
+export type IsrChange = Omit<LeadershipUpdate, 'elr' | 'lastKnownElr'>;
+
+/**
+ * The funnel every leader/ISR change goes through: the KIP-966 fields that follow from
+ * the new ISR (Kafka's PartitionChangeBuilder):
+ *  - the ISR at or above min.insync.replicas: no ELR (the HW moves again, and a replica
+ *    outside the ISR may miss what it commits);
+ *  - below it: the ELR is every replica that was in the ISR or the ELR and is not in the
+ *    new ISR (a member that leaves joins it; one elected or readmitted leaves it);
+ *  - an unclean election clears both (its leader's log is the truth from then on);
+ *  - losing the leader records it as the last known leader, kept while there is none.
+ * With ELR off both fields stay empty and the ISR keeps its last member (isr.ts removeFromIsr).
+ * min.insync.replicas is read only when the new ISR is smaller than the replica set.
+ */
+export async function isrChange(
+  deps: Deps,
+  current: PartitionMetadata,
+  change: IsrChange,
+  minIsrOf: MinIsrOf = minIsrReader(deps),
+): Promise<LeadershipUpdate> {
+  if (!deps.settings.eligibleLeaderReplicasEnabled) {
+    return { ...change, isr: change.isr.length > 0 ? change.isr : current.isr, elr: [], lastKnownElr: [] };
+  }
+  if (change.lastChange.unclean) return { ...change, elr: [], lastKnownElr: [] };
+  const belowMinIsr = change.isr.length < current.replicas.length && change.isr.length < (await minIsrOf(current.topic));
+  const wasEligible = (id: BrokerId) => current.isr.includes(id) || (current.elr ?? []).includes(id);
+  const elr = belowMinIsr ? current.replicas.filter((id) => !change.isr.includes(id) && wasEligible(id)) : [];
+  const lastKnownElr = change.leader !== null ? [] : current.leader !== null ? [current.leader] : (current.lastKnownElr ?? []);
+  return { ...change, elr, lastKnownElr };
 }
 
 /**
@@ -266,7 +355,7 @@ export function updateAfterElection(
   reason: LeadershipReason,
   cause: ChangeCause,
   at: number,
-): LeadershipUpdate {
+): IsrChange {
   const common = { leaderEpoch: partition.leaderEpoch + 1, isr: election.isr };
   const previousLeader = partition.leader;
   switch (election.outcome) {

@@ -48,6 +48,9 @@ function decidePreferred(partition: PartitionMetadata, isAlive: Liveness, now: n
     leader: preferred,
     leaderEpoch: partition.leaderEpoch + 1,
     isr: partition.isr,
+    // The ISR is unchanged, so is the ELR; with a leader there is no last known one.
+    elr: partition.elr,
+    lastKnownElr: [],
     state: 'ONLINE',
     lastChange: describeChange('PREFERRED_LEADER', partition.leader, null, now),
   };

@@ -266,7 +266,9 @@ async function awaitCommit(deps: Deps, partition: OnlinePartition, target: numbe
   const deadline = deps.clock.now() + produceAckTimeoutMs;
   for (;;) {
     const current = await requireSameLeadership(deps, partition);
-    if (current.highWatermark >= target) {
+    // With eligible leader replicas the HW does not move below min.insync.replicas (KIP-966): waiting is pointless.
+    const belowMinIsr = deps.settings.eligibleLeaderReplicasEnabled && current.isr.length < minInsyncReplicas;
+    if (current.highWatermark >= target || belowMinIsr) {
       if (current.isr.length >= minInsyncReplicas) return current.highWatermark;
       throw new NotEnoughReplicasAfterAppendError(
         `records up to offset ${target - 1} of ${partitionName(partition)} were written, but the ISR ` +

@@ -32,12 +32,15 @@ import {
   describeChange,
   electionUpdate,
   forEachPartition,
+  isrChange,
+  leaderlessElectionUpdate,
   levelInSyncFollowers,
   replicaStatesFor,
   settleEach,
   valuesOrFirstFailure,
   type ChangeCause,
 } from './partition-change.js';
+import { minIsrReader, type MinIsrOf } from './min-isr.js';
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
 
 export interface ReconcileResult {
@@ -54,9 +57,10 @@ export async function reconcile(deps: Deps): Promise<ReconcileResult> {
   // One listing of each large topic's replica states instead of two or three queries a
   // partition: at 5,000 partitions the per-partition reads took the run past its 50 s.
   const believed = await replicaStatesFor(deps, cluster.partitions);
+  const minIsrOf = minIsrReader(deps, cluster.minIsr);
   const events = valuesOrFirstFailure(
     await settleEach(cluster.partitions, (partition) =>
-      reconcilePartition(deps, partition, cluster, leases, now, believed(partition)),
+      reconcilePartition(deps, partition, cluster, leases, now, believed(partition), minIsrOf),
     ),
   );
   await finishAbandonedShutdowns(deps, snapshot);
@@ -109,12 +113,13 @@ async function reconcilePartition(
   leases: ReadonlyMap<BrokerId, BrokerHeartbeat>,
   now: number,
   believed: readonly ReplicaState[] | undefined,
+  minIsrOf: MinIsrOf,
 ): Promise<LeadershipEvent[]> {
   const events: LeadershipEvent[] = [];
   // The states read for the whole run describe the partition as listed, not a version written since.
   const believedAt = (current: PartitionMetadata) => (current.version === partition.version ? believed : undefined);
   const outcome = await changeLeadership(deps, partition, (current) =>
-    decideReconciled(deps, current, cluster, leases, now, believedAt(current)),
+    decideReconciled(deps, current, cluster, leases, now, believedAt(current), minIsrOf),
   );
   const latest = outcome.partition;
   if (outcome.changed) events.push(await completeChange(deps, latest, cluster.isAlive));
@@ -139,20 +144,21 @@ async function decideReconciled(
   leases: ReadonlyMap<BrokerId, BrokerHeartbeat>,
   now: number,
   believed: readonly ReplicaState[] | undefined,
+  minIsrOf: MinIsrOf,
 ): Promise<LeadershipUpdate | null> {
   const uncleanAllowed = cluster.uncleanAllowed(current.topic);
-  if (!isOnline(current)) {
-    const election = electLeader(current, cluster.isAlive, uncleanAllowed);
-    return election.outcome === 'OFFLINE' ? null : electionUpdate(deps, current, election, 'LEADER_RETURNED', null, now);
-  }
+  const elrEnabled = deps.settings.eligibleLeaderReplicasEnabled;
+  // A broker whose shutdown was abandoned after its mark still leads rather than nobody (electLeader).
+  const failover = { isRunning: cluster.hasLiveLease, elrEnabled };
+  if (!isOnline(current)) return leaderlessElectionUpdate(deps, current, cluster.isAlive, uncleanAllowed, failover, null, now);
   if (!cluster.hasLiveLease(current.leader)) {
-    const election = electLeader(current, cluster.isAlive, uncleanAllowed);
+    const election = electLeader(current, cluster.isAlive, uncleanAllowed, failover);
     return electionUpdate(deps, current, election, 'LEADER_FAILED', causeOf(leases, current.leader), now);
   }
   if (!cluster.isAlive(current.leader)) {
     // A leader in a controlled shutdown (one that stopped halfway, or raced a catch-up): only a clean move,
     // as the shutdown itself makes; without an eligible in-sync replica it keeps leading until its lease ends.
-    const election = electLeader(current, cluster.isAlive, false);
+    const election = electLeader(current, cluster.isAlive, false, { elrEnabled });
     if (election.outcome === 'CLEAN') {
       return electionUpdate(deps, current, election, 'CONTROLLED_SHUTDOWN', causeOf(leases, current.leader), now);
     }
@@ -161,7 +167,7 @@ async function decideReconciled(
   const lagging = await laggingFollowers(deps, current, dead, now, believed);
   const leaving = [...dead, ...lagging];
   if (leaving.length === 0) return null;
-  return {
+  return isrChange(deps, current, {
     leader: current.leader,
     leaderEpoch: current.leaderEpoch,
     isr: current.isr.filter((id) => !leaving.includes(id)),
@@ -172,7 +178,7 @@ async function decideReconciled(
       causeOf(leases, leaving[0]),
       now,
     ),
-  };
+  }, minIsrOf);
 }
 
 /**

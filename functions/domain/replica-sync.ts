@@ -20,6 +20,7 @@ import { StaleEpochError } from './errors.js';
 import { highWatermarkOf, logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { clipToLogEnd, withRecords } from './idempotence.js';
+import { highWatermarkMayAdvance } from './min-isr.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from './model.js';
 import { isOnline, type OnlinePartition } from './partitions.js';
 
@@ -189,8 +190,8 @@ export async function syncFollower(
  * Raises the HW to the smallest log end in the ISR (followers counted only once
  * matched in this epoch), conditional on the partition version it was computed
  * at, so an ISR that changed meanwhile is never judged by an old membership. A
- * lost race is re-read while the leadership lasts. Returns the HW as far as this
- * call knows.
+ * lost race is re-read while the leadership lasts. Below min.insync.replicas it stays
+ * (KIP-966, min-isr.ts). Returns the HW as far as this call knows.
  */
 export async function advanceHighWatermark(deps: Deps, start: OnlinePartition): Promise<number> {
   let partition: PartitionMetadata = start;
@@ -198,6 +199,7 @@ export async function advanceHighWatermark(deps: Deps, start: OnlinePartition): 
     const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
     const highWatermark = highWatermarkOf(partition, states);
     if (highWatermark === null || highWatermark <= partition.highWatermark) return partition.highWatermark;
+    if (!(await highWatermarkMayAdvance(deps, partition))) return partition.highWatermark;
     if (await deps.metadata.advanceHighWatermark(partition.topic, partition.partition, partition.version, highWatermark)) {
       return highWatermark;
     }

@@ -11,6 +11,9 @@ export interface PartitionView {
   Leader: BrokerId | null;
   Replicas: BrokerId[];
   Isr: BrokerId[];
+  /** KIP-966 eligible leader replicas and last known leader (kafka-topics' Elr and LastKnownElr), when there are any. */
+  Elr?: BrokerId[];
+  LastKnownElr?: BrokerId[];
   LeaderEpoch: number;
   HighWatermark: number;
   State: PartitionState;
@@ -26,6 +29,8 @@ export function toPartitionView(partition: PartitionMetadata, states?: readonly 
     Leader: partition.leader,
     Replicas: [...partition.replicas],
     Isr: [...partition.isr],
+    ...(partition.elr.length > 0 ? { Elr: [...partition.elr] } : {}),
+    ...(partition.lastKnownElr.length > 0 ? { LastKnownElr: [...partition.lastKnownElr] } : {}),
     LeaderEpoch: partition.leaderEpoch,
     HighWatermark: partition.highWatermark,
     State: partition.state,

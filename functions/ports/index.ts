@@ -35,8 +35,9 @@ export interface BrokerRegistry {
   list(): Promise<BrokerHeartbeat[]>;
   /**
    * Renew a live lease: succeeds only if the stored item has this incarnation,
-   * deadlineMs >= now, and the same `shuttingDown` flag as `next` (so a renewal never
-   * clears a shutdown that started after it read the lease). Returns false (writes
+   * deadlineMs >= now, and the same `shuttingDown` flag and `shutdownDeadlineMs` as `next`
+   * (so a renewal never clears nor shortens a shutdown that started after it read the
+   * lease). Returns false (writes
    * nothing) when a condition fails.
    */
   renew(next: BrokerHeartbeat, now: number): Promise<boolean>;
@@ -49,10 +50,11 @@ export interface BrokerRegistry {
   /** Delete the heartbeat only if it is still this incarnation and expired. Returns whether it deleted. */
   deleteIfExpired(brokerId: BrokerId, incarnation: number, now: number): Promise<boolean>;
   /**
-   * Controlled shutdown, first write: sets `shuttingDown` on the stored heartbeat only
-   * if it is this incarnation. Returns false (writes nothing) otherwise.
+   * Controlled shutdown, first write: sets `shuttingDown`, with `shutdownDeadlineMs` (after
+   * which the mark is void), on the stored heartbeat only if it is this incarnation.
+   * Returns false (writes nothing) otherwise.
    */
-  markShuttingDown(brokerId: BrokerId, incarnation: number): Promise<boolean>;
+  markShuttingDown(brokerId: BrokerId, incarnation: number, deadlineMs: number): Promise<boolean>;
   /**
    * Controlled shutdown, last write: deletes the heartbeat (live or not) only if it is
    * this incarnation, so the stream shows a REMOVE. Returns whether it deleted.
@@ -64,6 +66,12 @@ export interface LeadershipUpdate {
   leader: BrokerId | null;
   leaderEpoch: number;
   isr: BrokerId[];
+  /**
+   * KIP-966 fields, as domain/partition-change isrChange computes them from `isr` (the
+   * domain always sets them); absent, the stored ones are left as they are.
+   */
+  elr?: BrokerId[];
+  lastKnownElr?: BrokerId[];
   state: PartitionState;
   lastChange: PartitionChange;
   /**
@@ -279,6 +287,14 @@ export interface LeadershipSettings {
   leaderImbalancePerBrokerPercentage: number;
   /** Kafka's leader.imbalance.check.interval.seconds: how often the rebalance runs (whole minutes). */
   leaderImbalanceCheckIntervalSeconds: number;
+  /**
+   * KIP-966 eligible leader replicas (Kafka's eligible.leader.replicas.version=1, on by
+   * default here): replicas that leave the ISR while it is below min.insync.replicas stay
+   * electable, the HW advances only at min.insync.replicas or above, and a partition
+   * without a leader keeps its last known leader electable. Off: Kafka before 3.7 (the
+   * last ISR member stays recorded; the HW follows the ISR whatever its size).
+   */
+  eligibleLeaderReplicasEnabled: boolean;
 }
 
 /** The settings that are numbers (durations, counts): what a timeout may be derived from. */

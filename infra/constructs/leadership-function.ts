@@ -96,6 +96,7 @@ export class LeadershipFunction extends NodejsFunction {
         [ENV.replicateOnProduce]: String(props.settings.replicateOnProduce),
         [ENV.leaderImbalancePerBrokerPercentage]: String(props.settings.leaderImbalancePerBrokerPercentage),
         [ENV.leaderImbalanceCheckIntervalSeconds]: String(props.settings.leaderImbalanceCheckIntervalSeconds),
+        [ENV.eligibleLeaderReplicasEnabled]: String(props.settings.eligibleLeaderReplicasEnabled),
       },
       bundling: {
         forceDockerBundling: false,

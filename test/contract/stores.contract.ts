@@ -140,18 +140,22 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.brokers.deleteIfExpired(id, 3, T0 + 9_001)).toBe(false); // already gone
       });
 
-      it('marks a shutdown on exactly the incarnation named, and renewals carry it or lose', async () => {
+      it('marks a shutdown, with its deadline, on exactly the incarnation named, and renewals carry it or lose', async () => {
         const id = fresh('b');
+        const until = T0 + 60_000;
         await stores.brokers.register(leaseOf(id, 4, T0), null, T0);
-        expect(await stores.brokers.markShuttingDown(id, 3)).toBe(false); // other incarnation
-        expect(await stores.brokers.markShuttingDown(fresh('absent'), 1)).toBe(false); // no item (and none created)
+        expect(await stores.brokers.markShuttingDown(id, 3, until)).toBe(false); // other incarnation
+        expect(await stores.brokers.markShuttingDown(fresh('absent'), 1, until)).toBe(false); // no item (and none created)
         expect(await stores.brokers.renew(leaseOf(id, 4, T0 + 1_000), T0 + 1_000)).toBe(true); // no flag yet: renews
-        expect(await stores.brokers.markShuttingDown(id, 4)).toBe(true);
-        expect(await stores.brokers.get(id)).toEqual({ ...leaseOf(id, 4, T0 + 1_000), shuttingDown: true });
+        expect(await stores.brokers.markShuttingDown(id, 4, until)).toBe(true);
+        const marked = { shuttingDown: true as const, shutdownDeadlineMs: until };
+        expect(await stores.brokers.get(id)).toEqual({ ...leaseOf(id, 4, T0 + 1_000), ...marked });
         // A renewal that read the lease before the flag would clear it: refused.
         expect(await stores.brokers.renew(leaseOf(id, 4, T0 + 2_000), T0 + 2_000)).toBe(false);
-        expect(await stores.brokers.renew({ ...leaseOf(id, 4, T0 + 2_000), shuttingDown: true }, T0 + 2_000)).toBe(true);
-        expect(await stores.brokers.get(id)).toEqual({ ...leaseOf(id, 4, T0 + 2_000), shuttingDown: true });
+        // One that read an earlier mark would bring back its deadline: refused too.
+        expect(await stores.brokers.renew({ ...leaseOf(id, 4, T0 + 2_000), shuttingDown: true }, T0 + 2_000)).toBe(false);
+        expect(await stores.brokers.renew({ ...leaseOf(id, 4, T0 + 2_000), ...marked }, T0 + 2_000)).toBe(true);
+        expect(await stores.brokers.get(id)).toEqual({ ...leaseOf(id, 4, T0 + 2_000), ...marked });
       });
 
       it('deregisters exactly the incarnation named, live or not, once', async () => {

@@ -57,6 +57,8 @@ export function aPartition(overrides: Partial<PartitionMetadata> = {}): Partitio
     leader: replicas[0] ?? null,
     leaderEpoch: 0,
     isr: [...replicas],
+    elr: [],
+    lastKnownElr: [],
     state: 'ONLINE',
     highWatermark: 0,
     version: 0,

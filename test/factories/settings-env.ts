@@ -11,4 +11,5 @@ export const settingsEnv: Readonly<Record<string, string>> = {
   [ENV.replicateOnProduce]: 'true',
   [ENV.leaderImbalancePerBrokerPercentage]: '10',
   [ENV.leaderImbalanceCheckIntervalSeconds]: '300',
+  [ENV.eligibleLeaderReplicasEnabled]: 'true',
 };

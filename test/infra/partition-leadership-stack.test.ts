@@ -181,6 +181,7 @@ describe('functions', () => {
     REPLICATE_ON_PRODUCE: 'true',
     LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
     LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '300',
+    ELIGIBLE_LEADER_REPLICAS_ENABLED: 'true',
     POWERTOOLS_SERVICE_NAME: 'partition-leadership',
     POWERTOOLS_LOG_LEVEL: 'DEBUG',
   };
@@ -479,6 +480,12 @@ describe('schedules', () => {
       /leaderImbalanceCheckIntervalSeconds/,
     );
   });
+
+  it('eligible leader replicas (KIP-966) are on by default, and can be switched off', () => {
+    expect(readLeadershipContext(new App()).settings.eligibleLeaderReplicasEnabled).toBe(true);
+    const off = readLeadershipContext(new App({ context: { eligibleLeaderReplicasEnabled: 'false' } }));
+    expect(off.settings.eligibleLeaderReplicasEnabled).toBe(false);
+  });
 });
 
 describe('dead-letter queue alarms', () => {
@@ -544,6 +551,7 @@ describe('context', () => {
         replicateOnProduce: true,
         leaderImbalancePerBrokerPercentage: 10,
         leaderImbalanceCheckIntervalSeconds: 300,
+        eligibleLeaderReplicasEnabled: true,
       },
     });
   });

@@ -141,4 +141,18 @@ describe('checker', () => {
     expect(kinds(history({ ...base, final: [swapped] }))).toEqual(['reordered']);
     expect(kinds(history({ ...base, final: [twice], idempotentProducers: false }))).toEqual([]);
   });
+
+  test('(10) not-live: leaderless for longer than the bound while a replica could lead with every committed record', () => {
+    const sample = (at: number, leaderless: boolean, holder: string | null) => ({ partition: 't-1', at, step: at / 100, leaderless, holder });
+    const bound = { livenessBoundMs: 10_000 };
+    const stuck = [sample(1_000, true, 'A'), sample(12_000, false, null)];
+    expect(check(history({ ...bound, liveness: stuck })).map((v) => [v.kind, v.step])).toEqual([['not-live', 120]]);
+    // Within the bound, or with nobody able to lead, or with the holder gone before the bound: live enough.
+    expect(kinds(history({ ...bound, liveness: [sample(1_000, true, 'A'), sample(9_000, false, null)] }))).toEqual([]);
+    expect(kinds(history({ ...bound, liveness: [sample(1_000, true, null), sample(30_000, false, null)] }))).toEqual([]);
+    expect(kinds(history({ ...bound, liveness: [sample(1_000, true, 'A'), sample(5_000, true, null), sample(30_000, false, null)] }))).toEqual([]);
+    // One episode, reported once, however many samples it spans (the holder may change).
+    const long = [sample(1_000, true, 'A'), sample(20_000, true, 'B'), sample(40_000, true, 'A'), sample(50_000, true, 'A')];
+    expect(kinds(history({ ...bound, liveness: long }))).toEqual(['not-live']);
+  });
 });

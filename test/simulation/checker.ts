@@ -2,7 +2,7 @@
  * Jepsen's Kafka categories over a recorded history. Pure: a history in,
  * violations out (each kind reported once per partition and offset/epoch).
  */
-import type { History, Violation } from './history.js';
+import type { History, LivenessSample, Violation } from './history.js';
 
 export function check(history: History): Violation[] {
   return [
@@ -13,6 +13,7 @@ export function check(history: History): Violation[] {
     ...twoLeadersInOneEpoch(history),
     ...ackedBelowMinInsync(history),
     ...notLiveAfterHeal(history),
+    ...notLive(history),
     ...(history.idempotentProducers ? duplicatesAndReorders(history) : []),
   ];
 }
@@ -221,6 +222,40 @@ function notLiveAfterHeal(history: History): Violation[] {
         detail: `${final.partition}: high watermark ${final.highWatermark} < leader ${final.leader}'s log end ${final.leaderLogEnd}`,
         step: history.endStep,
       });
+    }
+  }
+  return violations;
+}
+
+/**
+ * (10) During the run: a partition without a leader for longer than the bound while some
+ * replica could have led it with every committed record (LivenessSample). Each episode is
+ * reported once, at the first sample past the bound.
+ */
+function notLive(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const byPartition = new Map<string, LivenessSample[]>();
+  for (const sample of history.liveness) byPartition.set(sample.partition, [...(byPartition.get(sample.partition) ?? []), sample]);
+  for (const [partition, samples] of byPartition) {
+    let since: LivenessSample | null = null;
+    let reported = false;
+    for (const sample of samples) {
+      if (since && !reported && sample.at - since.at > history.livenessBoundMs) {
+        reported = true;
+        violations.push({
+          kind: 'not-live',
+          partition,
+          detail:
+            `${partition} had no leader from step ${since.step} to step ${sample.step} (${sample.at - since.at} ms > ` +
+            `${history.livenessBoundMs} ms) although ${since.holder} was running, eligible and held every committed record`,
+          step: sample.step,
+        });
+      }
+      const stuck = sample.leaderless && sample.holder !== null;
+      if (!stuck) {
+        since = null;
+        reported = false;
+      } else if (!since) since = sample;
     }
   }
   return violations;

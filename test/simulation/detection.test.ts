@@ -27,3 +27,12 @@ test('a topic creation cut short that nothing can finish is reported: the topic 
   const { violations } = await runSeedRange(1, 40, DEFAULT_PARAMS, { resumableCreation: false });
   expect(violations.some((v) => v.kind === 'not live after heal' && v.detail.includes('never created'))).toBe(true);
 }, 120_000);
+
+test('without eligible leader replicas, brokers lost together leave a partition leaderless although a replica that came back holds every committed record', async () => {
+  // Found by sweeping seeds 1-300 with the switch off (the order of the REMOVEs decided which replica stayed in the ISR).
+  const { violations } = await runSeedRange(36, 1, DEFAULT_PARAMS, { eligibleLeaderReplicas: false });
+  expect(violations.map((v) => v.kind)).toContain('not-live');
+  const { violations: withElr } = await runSeedRange(36, 1, DEFAULT_PARAMS);
+  expect(withElr).toEqual([]);
+}, 120_000);
+

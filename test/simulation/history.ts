@@ -10,6 +10,7 @@ export type ViolationKind =
   | 'two leaders in one epoch'
   | 'acked below min.insync'
   | 'not live after heal'
+  | 'not-live'
   | 'duplicate'
   | 'reordered';
 
@@ -21,6 +22,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'two leaders in one epoch',
   'acked below min.insync',
   'not live after heal',
+  'not-live',
   'duplicate',
   'reordered',
 ];
@@ -84,6 +86,21 @@ export interface FinalPartition {
   absent?: string;
 }
 
+/**
+ * A partition's liveness as the run saw it, recorded when it changes (and at the end): whether
+ * it had no leader, and, if so, a replica that could have led it with every committed record
+ * (its broker running, its lease live, no shutdown mark in force, and its log holding every
+ * record below the HW as the run saw them committed), or null.
+ */
+export interface LivenessSample {
+  partition: string;
+  /** Virtual ms. */
+  at: number;
+  step: number;
+  leaderless: boolean;
+  holder: string | null;
+}
+
 export interface History {
   /** Which acknowledgements count for loss: acks=all always; acks=1 too in an acks=1 run. */
   lossCheckedAcks: ReadonlyArray<'all' | '1'>;
@@ -95,6 +112,9 @@ export interface History {
   final: FinalPartition[];
   /** The step count at the end of the run. */
   endStep: number;
+  liveness: LivenessSample[];
+  /** How long (virtual ms) a partition may stay leaderless while a holder exists: the not-live rule's bound. */
+  livenessBoundMs: number;
 }
 
 export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all']): History => ({
@@ -105,4 +125,6 @@ export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all
   appends: [],
   final: [],
   endStep: 0,
+  liveness: [],
+  livenessBoundMs: Number.POSITIVE_INFINITY,
 });

@@ -21,7 +21,7 @@ import { MAX_PRODUCER_EPOCH } from '../../functions/domain/limits.js';
 import { consumeThroughFetch } from './fetch.js';
 import type { Deps } from '../../functions/ports/index.js';
 import { check } from './checker.js';
-import { emptyHistory, type FinalPartition, type History, type Violation } from './history.js';
+import { emptyHistory, type FinalPartition, type History, type LivenessSample, type Violation } from './history.js';
 import { Prng } from './prng.js';
 import { CrashError, Scheduler, type Task } from './scheduler.js';
 import { recordingLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
@@ -53,9 +53,13 @@ export interface SimOptions {
   fullTrace?: boolean;
   /** Timing knobs (tuning experiments); the defaults are what the tests and the CLI use. */
   timing?: Partial<Timing>;
+  /** KIP-966 eligible leader replicas (the deployed default: on). */
+  eligibleLeaderReplicas?: boolean;
 }
 
 export interface Timing {
+  /** The not-live rule's bound; by default a session timeout and two reconciler periods. */
+  livenessBoundMs?: number;
   sessionTimeoutMs: number;
   heartbeatMs: number;
   maxLatencyMs: number;
@@ -83,6 +87,8 @@ export const FAULT_NAMES = [
   'conflict',
   'cut-creation',
   'flood',
+  'lost',
+  'abandon',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultCounts = Record<FaultName, number>;
@@ -136,6 +142,14 @@ const LATE_REQUEST_MAX_MS = 5_000;
 const CHURN_PRODUCER_BASE = 100;
 /** A flood of new producers, one record each, landing at once: more than the 200 a replica once remembered. */
 const PRODUCER_FLOOD = 230;
+const MAX_PAUSE_MS = 12_000;
+const MAX_STREAM_DELAY_MS = 5_000;
+/** Chance per broker fault roll that several brokers are lost at the same moment (their REMOVEs then race). */
+const LOST_TOGETHER_CHANCE = 0.12;
+/** Chance that a controlled shutdown's Lambda dies right after marking its broker, which runs on. */
+const ABANDON_CHANCE = 0.35;
+/** How long brokers lost together stay down at most (unless the heal brings them back): longer than the not-live bound. */
+const LOST_FOR_MS = 40_000;
 
 
 interface Broker {
@@ -149,6 +163,8 @@ interface Broker {
   heartbeating: boolean;
   /** A controlled shutdown is running: the broker keeps heartbeating until it ends. */
   shuttingDown: boolean;
+  /** Lost with others (a rack): not brought back by the random returns before this (virtual ms). */
+  downUntil: number;
 }
 
 interface ConsumerState {
@@ -217,6 +233,11 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const rng = new Prng(seed);
   const timing: Timing = { ...DEFAULT_TIMING, ...options.timing };
   const SESSION_TIMEOUT_MS = timing.sessionTimeoutMs;
+  /**
+   * The not-live rule's bound: a session timeout and two reconciler periods (with their
+   * jitter): a lapsed lease to be seen as such, then the schedule's own repair, run twice.
+   */
+  const LIVENESS_BOUND_MS = timing.livenessBoundMs ?? SESSION_TIMEOUT_MS + 2 * (RECONCILE_MS + 1_000);
   const HEARTBEAT_MS = timing.heartbeatMs;
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
   const idempotence = options.idempotence ?? true;
@@ -236,6 +257,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       replicateOnProduce: seed % 4 !== 0,
       leaderImbalancePerBrokerPercentage: 10,
       leaderImbalanceCheckIntervalSeconds: 300,
+      eligibleLeaderReplicasEnabled: options.eligibleLeaderReplicas ?? true,
     },
     yieldPoint: async (operation) => {
       await scheduler.yieldPoint(operation);
@@ -285,6 +307,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     generation: 0,
     heartbeating: false,
     shuttingDown: false,
+    downUntil: 0,
   }));
   const partitionCount = rng.between(1, 3);
   const partitions = Array.from({ length: partitionCount }, (_, i) => i + 1);
@@ -305,11 +328,58 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     return `${parts.join(' ')} ${alive.join('')}`;
   };
 
+  // ---- liveness samples (the not-live rule): what was committed, and who could lead with all of it
+  /**
+   * Per partition: the records below the HW as its leaders showed them, each as its value and
+   * leader epoch (committed records never change). A replica holds them if its log starts with
+   * exactly these records: the same values written in another epoch (a retried batch) are another log.
+   */
+  const committed = new Map<number, { epoch: number; values: string[] }>();
+  const recordId = (record: LogRecord | undefined): string => (record ? `${record.leaderEpoch}/${record.value}` : '');
+  const lastSample = new Map<number, LivenessSample>();
+  const holderOf = (p: number, replicas: readonly BrokerId[], values: readonly string[]): BrokerId | null => {
+    for (const id of replicas) {
+      // Judged by what the run knows, not by the domain's own view: a broker whose shutdown died is not shutting down.
+      const broker = brokers.find((b) => b.id === id);
+      const leaseLive = (tables.heartbeats.get(id)?.deadlineMs ?? -1) >= now();
+      if (!broker?.running || broker.shuttingDown || !leaseLive) continue;
+      const log = tables.logs.get(`${TOPIC}#${p}#${id}`) ?? new Map<number, LogRecord>();
+      if (values.every((value, offset) => recordId(log.get(offset)) === value)) return id;
+    }
+    return null;
+  };
+  const sampleLiveness = (): void => {
+    for (const p of partitions) {
+      const m = tables.partitions.get(`${TOPIC}#${p}`);
+      if (!m) continue;
+      const leaderless = m.leader === null || m.state !== 'ONLINE';
+      let seen = committed.get(p) ?? { epoch: m.leaderEpoch, values: [] };
+      if (!leaderless && m.leader !== null) {
+        // An unclean election may replace what was committed (and lower the HW): its leader's log is the truth.
+        if (seen.epoch !== m.leaderEpoch && params.unclean) seen = { epoch: m.leaderEpoch, values: [] };
+        if (m.highWatermark !== seen.values.length) {
+          const log = tables.logs.get(`${TOPIC}#${p}#${m.leader}`) ?? new Map<number, LogRecord>();
+          seen = { epoch: m.leaderEpoch, values: Array.from({ length: m.highWatermark }, (_, offset) => recordId(log.get(offset))) };
+        }
+        seen.epoch = m.leaderEpoch;
+        committed.set(p, seen);
+      }
+      const holder = leaderless ? holderOf(p, m.replicas, seen.values) : null;
+      const previous = lastSample.get(p);
+      if (previous && previous.leaderless === leaderless && previous.holder === holder) continue;
+      const sample = { partition: `${TOPIC}-${p}`, at: now(), step: scheduler.steps, leaderless, holder };
+      lastSample.set(p, sample);
+      history.liveness.push(sample);
+    }
+  };
+
   // ---- crashes at gates
   const crashOnce = new Set<Task>();
   /** Setup's topic creation dies before this transaction of it (1-based), if set. */
   let cutCreationAt: number | undefined;
   let creationSteps = 0;
+  /** Controlled shutdowns that die at their first store operation after the mark (value: whether they marked). */
+  const abandonAfterMark = new Map<Task, boolean>();
   scheduler.crashPolicy = (task, operation) => {
     if (cutCreationAt !== undefined && task.name === 'create-topic' && operation === 'metadata.createTopic' && ++creationSteps === cutCreationAt) {
       faults['cut-creation']++;
@@ -318,6 +388,15 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     if (crashOnce.has(task)) {
       crashOnce.delete(task);
       return true;
+    }
+    const marked = abandonAfterMark.get(task);
+    if (marked !== undefined) {
+      if (marked) {
+        abandonAfterMark.delete(task);
+        return true;
+      }
+      if (operation === 'brokers.markShuttingDown') abandonAfterMark.set(task, true);
+      return false;
     }
     if (!faultsOn || task.kind === 'setup' || task.kind === 'heartbeat') return false;
     if (rng.chance(0.006)) {
@@ -391,7 +470,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     if (shard.busy || shard.queue.length === 0 || shard.blockedUntil > now()) return;
     if (faultsOn && rng.chance(0.02)) {
       faults.delay++;
-      shard.blockedUntil = now() + rng.between(500, 5_000);
+      shard.blockedUntil = now() + rng.between(500, MAX_STREAM_DELAY_MS);
       scheduler.record(`${kind}:${shard.key}`, `DELAYED until +${shard.blockedUntil - now()}ms`);
       return;
     }
@@ -442,7 +521,13 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
 
   const pollStreams = async (): Promise<void> => {
     drainStores();
-    for (const shard of heartbeatShards.values()) {
+    // Brokers' REMOVEs come on different shards: no order between them is promised, so none is kept.
+    const shards = [...heartbeatShards.values()];
+    for (let i = shards.length - 1; i > 0; i--) {
+      const j = rng.int(i + 1);
+      [shards[i], shards[j]] = [shards[j], shards[i]];
+    }
+    for (const shard of shards) {
       await dispatch(
         'detector',
         shard,
@@ -897,6 +982,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   while (scheduler.steps - stepsAtStart < params.steps) {
     if (rng.chance(timing.brokerFaultChance)) injectBrokerFault();
     if (!(await scheduler.step())) break;
+    sampleLiveness();
   }
 
   function injectBrokerFault(): void {
@@ -907,8 +993,43 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     const roll = rng.next();
     const choice = roll < 0.4 ? 0 : roll < 0.7 ? 1 : 2;
     const running = brokers.filter((b) => b.running && !b.shuttingDown);
-    const stopped = brokers.filter((b) => !b.running);
-    if (choice === 0 && running.length > 1) {
+    const stopped = brokers.filter((b) => !b.running && b.downUntil <= now());
+    if (choice === 0 && running.length > 1 && rng.chance(LOST_TOGETHER_CHANCE)) {
+      // Several brokers lost at the same moment (a rack, a zone): their REMOVEs reach the detector in any order.
+      const lost = running.filter(() => rng.chance(0.6));
+      if (lost.length < 2) return;
+      faults.lost++;
+      const downUntil = now() + rng.between(LOST_FOR_MS / 2, LOST_FOR_MS);
+      for (const broker of lost) {
+        broker.running = false;
+        broker.generation++;
+        broker.downUntil = downUntil;
+      }
+      scheduler.record('brokers', `LOST TOGETHER: ${lost.map((b) => b.id).join(', ')}`);
+      // Meanwhile a survivor may be restarted by an operator, its controlled shutdown abandoned after the mark.
+      const survivors = brokers.filter((b) => b.running && !b.shuttingDown && b.incarnation !== undefined);
+      if (survivors.length > 0 && rng.chance(0.4)) {
+        const survivor = rng.pick(survivors);
+        const incarnation = survivor.incarnation!;
+        scheduler.after(rng.between(0, 1_000), `abandon-timer:${survivor.id}`, () => {
+          const leaseLive = (tables.heartbeats.get(survivor.id)?.deadlineMs ?? -1) >= now();
+          if (survivor.running && !survivor.shuttingDown && survivor.incarnation === incarnation && leaseLive) {
+            abandonedShutdownOf(survivor, incarnation);
+          }
+        });
+      }
+      // Often one of them alone comes back once all their leases lapsed, whichever REMOVE went first.
+      if (rng.chance(0.5)) {
+        const first = rng.pick(lost);
+        const generation = first.generation;
+        scheduler.after(SESSION_TIMEOUT_MS + rng.between(0, 2 * SWEEP_MS), `return-timer:${first.id}`, () => {
+          if (!first.running && first.generation === generation) {
+            faults.return++;
+            reviveBroker(first);
+          }
+        });
+      }
+    } else if (choice === 0 && running.length > 1) {
       // Half the time a partition's current leader: leader failures are where the protocol is tested hardest.
       const leader = tables.partitions.get(`${TOPIC}#${rng.pick(partitions)}`)?.leader;
       const leading = running.find((b) => b.id === leader);
@@ -916,7 +1037,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       const shutdownRoll = rng.next();
       const leaseLive = (tables.heartbeats.get(broker.id)?.deadlineMs ?? -1) >= now();
       if (shutdownRoll < 0.3 && broker.incarnation !== undefined && leaseLive) {
-        controlledShutdownOf(broker, broker.incarnation);
+        if (rng.chance(ABANDON_CHANCE)) abandonedShutdownOf(broker, broker.incarnation);
+        else controlledShutdownOf(broker, broker.incarnation);
         return;
       }
       broker.running = false;
@@ -942,7 +1064,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
         .liveTasks()
         .filter((t) => !t.crashed && t.pausedUntil === 0 && !t.name.startsWith('late:'));
       if (candidates.length === 0) return;
-      scheduler.pause(rng.pick(candidates), now() + rng.between(1_000, 12_000));
+      scheduler.pause(rng.pick(candidates), now() + rng.between(1_000, MAX_PAUSE_MS));
       faults.pause++;
     }
   }
@@ -975,6 +1097,21 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     });
   }
 
+  /**
+   * A controlled shutdown whose Lambda dies right after marking the broker, which does not
+   * stop: it goes on leading what it led and heartbeating (its renewals carry the mark).
+   */
+  function abandonedShutdownOf(broker: Broker, incarnation: number): void {
+    faults.abandon++;
+    scheduler.record(`broker:${broker.id}`, `CONTROLLED SHUTDOWN begins, to be abandoned after the mark (incarnation ${incarnation % 1000})`);
+    scheduler.after(0, `shutdown-timer:${broker.id}`, async () => {
+      const task = await scheduler.spawn(`shutdown:${broker.id}`, 'shutdown', () =>
+        domain.controlledShutdown(deps, { brokerId: broker.id, incarnation, credential: broker.credential }),
+      );
+      abandonAfterMark.set(task, false);
+    });
+  }
+
   /** An operator's kafka-leader-election: every partition, or some. */
   function electOnDemand(): void {
     faults.elect++;
@@ -1001,7 +1138,13 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   for (const shard of [...heartbeatShards.values(), ...logShards.values()]) {
     shard.outage = 0;
   }
-  for (const broker of brokers) if (!broker.running) reviveBroker(broker);
+  for (const broker of brokers) {
+    if (broker.running) continue;
+    // Brokers lost together come back when they would have (a rack's repair does not wait for the heal).
+    const generation = broker.generation;
+    if (broker.downUntil <= now()) reviveBroker(broker);
+    else scheduler.at(broker.downUntil, `return-timer:${broker.id}`, () => void (!broker.running && broker.generation === generation && reviveBroker(broker)));
+  }
   scheduler.record('heal', 'HEAL begins');
   const healEnd = now() + SESSION_TIMEOUT_MS * 4 + 30_000;
   let healed = false;
@@ -1011,6 +1154,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       break;
     }
     if (!(await scheduler.step())) break;
+    sampleLiveness();
   }
   if (!healed) healed = quiescent();
   scheduler.record('heal', healed ? 'quiescent' : 'heal bound reached');
@@ -1063,6 +1207,9 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
 
   history.final = finalState();
   history.endStep = scheduler.steps;
+  // The end closes every open episode.
+  for (const sample of lastSample.values()) history.liveness.push({ ...sample, at: now(), step: scheduler.steps });
+  history.livenessBoundMs = LIVENESS_BOUND_MS;
   const violations = check(history);
   return {
     seed,

@@ -25,6 +25,7 @@ import {
   itemAbsent,
   leaseExpiredAt,
   leaseLiveAt,
+  shutdownDeadlineIs,
   shuttingDownIs,
   type Condition,
 } from './conditions.js';
@@ -76,7 +77,10 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
   }
 
   async renew(next: BrokerHeartbeat, now: number): Promise<boolean> {
-    return this.putIf(next, allOf(liveLeaseOf(next.incarnation, now), shuttingDownIs(next.shuttingDown === true)));
+    return this.putIf(
+      next,
+      allOf(liveLeaseOf(next.incarnation, now), shuttingDownIs(next.shuttingDown === true), shutdownDeadlineIs(next.shutdownDeadlineMs)),
+    );
   }
 
   async register(next: BrokerHeartbeat, previous: BrokerHeartbeat | null, now: number): Promise<boolean> {
@@ -92,13 +96,13 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
     return outcome.held;
   }
 
-  async markShuttingDown(brokerId: BrokerId, incarnation: number): Promise<boolean> {
+  async markShuttingDown(brokerId: BrokerId, incarnation: number, deadlineMs: number): Promise<boolean> {
     const outcome = await conditionally(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: { brokerId },
-          ...guardedUpdate({ shuttingDown: true }, incarnationIs(incarnation)),
+          ...guardedUpdate({ shuttingDown: true, shutdownDeadlineMs: deadlineMs }, incarnationIs(incarnation)),
         }),
       ),
     );

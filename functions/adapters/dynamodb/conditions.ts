@@ -67,6 +67,22 @@ export const shuttingDownIs = (shuttingDown: boolean): Condition =>
         values: {},
       };
 
+/** The controlled-shutdown mark's deadline is this one, or (undefined) there is none. */
+export const shutdownDeadlineIs = (deadlineMs: number | undefined): Condition =>
+  deadlineMs === undefined
+    ? {
+        description: 'the lease has no shutdown deadline',
+        expr: 'attribute_not_exists(#shutdownDeadlineMs)',
+        names: { '#shutdownDeadlineMs': 'shutdownDeadlineMs' },
+        values: {},
+      }
+    : {
+        description: `the shutdown deadline is ${deadlineMs}`,
+        expr: '#shutdownDeadlineMs = :shutdownDeadlineMs',
+        names: { '#shutdownDeadlineMs': 'shutdownDeadlineMs' },
+        values: { ':shutdownDeadlineMs': deadlineMs },
+      };
+
 export const leaseExpiredAt = (now: number): Condition => ({
   description: `lease expired before ${now}`,
   expr: '#deadlineMs < :expiredAt',

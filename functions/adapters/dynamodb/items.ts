@@ -80,12 +80,15 @@ export const heartbeatItem = (hb: BrokerHeartbeat): Item => ({
   deadlineMs: hb.deadlineMs,
   expiresAt: hb.expiresAt,
   ...(hb.shuttingDown ? { shuttingDown: true } : {}),
+  ...(hb.shuttingDown && hb.shutdownDeadlineMs !== undefined ? { shutdownDeadlineMs: hb.shutdownDeadlineMs } : {}),
 });
 
 /** Only ever written as true; absent means not shutting down. */
-const shuttingDownFromItem = (item: Fields): { shuttingDown?: true } => {
+const shuttingDownFromItem = (item: Fields): { shuttingDown?: true; shutdownDeadlineMs?: number } => {
   if (item.shuttingDown == null) return {};
-  return item.shuttingDown === true ? { shuttingDown: true } : fail('shuttingDown', 'true or absent', item.shuttingDown);
+  if (item.shuttingDown !== true) fail('shuttingDown', 'true or absent', item.shuttingDown);
+  // A mark written before marks had deadlines has none.
+  return item.shutdownDeadlineMs == null ? { shuttingDown: true } : { shuttingDown: true, shutdownDeadlineMs: num(item, 'shutdownDeadlineMs') };
 };
 
 export const heartbeatFromItem = (item: Fields): BrokerHeartbeat => ({
@@ -132,6 +135,9 @@ export const partitionFromItem = (item: Fields): PartitionMetadata => ({
   leader: strOrNull(item, 'leader'),
   leaderEpoch: num(item, 'leaderEpoch'),
   isr: strList(item, 'isr'),
+  // Items written before eligible leader replicas have neither list: both empty.
+  elr: item.elr == null ? [] : strList(item, 'elr'),
+  lastKnownElr: item.lastKnownElr == null ? [] : strList(item, 'lastKnownElr'),
   state: oneOf(item, 'state', PARTITION_STATES),
   highWatermark: num(item, 'highWatermark'),
   version: num(item, 'version'),

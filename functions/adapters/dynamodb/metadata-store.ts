@@ -357,6 +357,8 @@ function leadershipAttributes(expectedVersion: number, update: LeadershipUpdate)
     leader: update.leader,
     leaderEpoch: update.leaderEpoch,
     isr: update.isr,
+    ...(update.elr === undefined ? {} : { elr: update.elr }),
+    ...(update.lastKnownElr === undefined ? {} : { lastKnownElr: update.lastKnownElr }),
     state: update.state,
     lastChange: update.lastChange,
     version: expectedVersion + 1,

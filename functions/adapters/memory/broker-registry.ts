@@ -32,6 +32,7 @@ export class MemoryBrokerRegistry implements BrokerRegistry {
     const stored = this.tables.heartbeats.get(next.brokerId);
     if (!stored || stored.incarnation !== next.incarnation || stored.deadlineMs < now) return false;
     if ((stored.shuttingDown ?? false) !== (next.shuttingDown ?? false)) return false;
+    if (stored.shutdownDeadlineMs !== next.shutdownDeadlineMs) return false;
     this.put(next);
     return true;
   }
@@ -57,11 +58,11 @@ export class MemoryBrokerRegistry implements BrokerRegistry {
     return true;
   }
 
-  async markShuttingDown(brokerId: BrokerId, incarnation: number): Promise<boolean> {
+  async markShuttingDown(brokerId: BrokerId, incarnation: number, deadlineMs: number): Promise<boolean> {
     await this.tables.yieldPoint('brokers.markShuttingDown');
     const stored = this.tables.heartbeats.get(brokerId);
     if (!stored || stored.incarnation !== incarnation) return false;
-    this.put({ ...stored, shuttingDown: true });
+    this.put({ ...stored, shuttingDown: true, shutdownDeadlineMs: deadlineMs });
     return true;
   }
 

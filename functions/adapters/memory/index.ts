@@ -31,6 +31,7 @@ export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
   replicateOnProduce: true,
   leaderImbalancePerBrokerPercentage: 10,
   leaderImbalanceCheckIntervalSeconds: 300,
+  eligibleLeaderReplicasEnabled: true,
 };
 
 export interface MemoryDepsOptions {

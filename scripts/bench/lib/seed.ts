@@ -42,6 +42,8 @@ export async function seedTopic(
     leader: replicas[0],
     leaderEpoch: 0,
     isr: [...replicas],
+    elr: [],
+    lastKnownElr: [],
     state: 'ONLINE',
     highWatermark: 0,
     version: 0,

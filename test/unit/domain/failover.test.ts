@@ -85,7 +85,15 @@ describe('failover of the seed scenario', () => {
     await cluster.kill('A');
     await cluster.kill('B');
 
-    expect(await cluster.partition('orders', 1)).toMatchObject({ leader: null, isr: ['B'], state: 'OFFLINE', leaderEpoch: 2 });
+    // KIP-966: the last ISR member leaves the ISR for the ELR, and is the last known leader.
+    expect(await cluster.partition('orders', 1)).toMatchObject({
+      leader: null,
+      isr: [],
+      elr: ['B'],
+      lastKnownElr: ['B'],
+      state: 'OFFLINE',
+      leaderEpoch: 2,
+    });
     expect(await cluster.partition('orders', 2)).toMatchObject({ leader: 'C', isr: ['C'], leaderEpoch: 1 });
     await expect(consume(cluster.deps, { topic: 'orders', partition: 1 })).rejects.toThrow(PartitionOfflineError);
     await expect(cluster.produceValues('orders', 1, ['lost'])).rejects.toThrow(PartitionOfflineError);
@@ -275,6 +283,7 @@ describe('failover with three replicas', () => {
   it('lets a replica that returned while the partition was offline catch up once it is back online', async () => {
     const cluster = await rf3Cluster();
     await cluster.kill('B', 'C');
+    await cluster.produceValues('orders', 1, ['v4']); // committed by A alone (min.insync.replicas 1): C lacks it
     await cluster.kill('A');
     expect(await cluster.revive('C')).toEqual([]);
 
@@ -284,7 +293,16 @@ describe('failover with three replicas', () => {
       ['LEADER_RETURNED', 'A', ['A']],
       ['ISR_EXPANDED', 'A', ['A', 'C']],
     ]);
-    expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['v1', 'v2', 'v3']);
+    expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['v1', 'v2', 'v3', 'v4']);
+  });
+
+  it('elects a returning replica outside the ISR and ELR whose log shows it holds every committed record', async () => {
+    const cluster = await rf3Cluster();
+    await cluster.kill('B', 'C'); // ISR [A] meets min.insync.replicas 1: neither B nor C is eligible
+    await cluster.kill('A'); // nothing was committed after C left
+    const events = await cluster.revive('C');
+    expect(events.map((e) => [e.reason, e.newLeader, e.isr, e.unclean])).toEqual([['LEADER_RETURNED', 'C', ['C'], false]]);
+    expect((await consume(cluster.deps, { topic: 'orders', partition: 1 })).records.map((r) => r.value)).toEqual(['v1', 'v2', 'v3']);
   });
 
   it('advances the high watermark once a dead follower stops holding it back', async () => {
@@ -314,7 +332,7 @@ describe('failover with three replicas', () => {
     await cluster.kill('B', 'C');
     await cluster.produceValues('orders', 1, ['only-on-A']);
     await cluster.kill('A');
-    expect(await cluster.partition('orders', 1)).toMatchObject({ state: 'OFFLINE', isr: ['A'], highWatermark: 4 });
+    expect(await cluster.partition('orders', 1)).toMatchObject({ state: 'OFFLINE', isr: [], elr: ['A'], highWatermark: 4 });
 
     const events = await cluster.revive('C');
 

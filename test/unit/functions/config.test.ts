@@ -26,6 +26,7 @@ const complete = {
   REPLICATE_ON_PRODUCE: 'true',
   LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
   LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '300',
+  ELIGIBLE_LEADER_REPLICAS_ENABLED: 'true',
 };
 
 const without = (name: string): Record<string, string> =>
@@ -95,7 +96,13 @@ describe('the per-dependency readers', () => {
       replicateOnProduce: true,
       leaderImbalancePerBrokerPercentage: 10,
       leaderImbalanceCheckIntervalSeconds: 300,
+      eligibleLeaderReplicasEnabled: true,
     });
+  });
+
+  it('reads the eligible leader replicas switch strictly, naming the variable', () => {
+    expect(leadershipSettings({ ...complete, ELIGIBLE_LEADER_REPLICAS_ENABLED: 'false' }).eligibleLeaderReplicasEnabled).toBe(false);
+    expect(() => leadershipSettings({ ...complete, ELIGIBLE_LEADER_REPLICAS_ENABLED: 'on' })).toThrow(/ELIGIBLE_LEADER_REPLICAS_ENABLED/);
   });
 
   it('reads the rebalance switch and percentage strictly, naming the variable', () => {
@@ -127,6 +134,7 @@ describe('the per-dependency readers', () => {
     [ENV.replicateOnProduce, leadershipSettings],
     [ENV.leaderImbalancePerBrokerPercentage, leadershipSettings],
     [ENV.leaderImbalanceCheckIntervalSeconds, leadershipSettings],
+    [ENV.eligibleLeaderReplicasEnabled, leadershipSettings],
   ])('a missing %s fails with its name', (name, read) => {
     expect(() => read(without(name))).toThrow(ConfigError);
     expect(() => read(without(name))).toThrow(`Environment variable ${name} is required but not set.`);
