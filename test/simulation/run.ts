@@ -351,7 +351,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const sampleLiveness = (): void => {
     for (const p of partitions) {
       const m = tables.partitions.get(`${TOPIC}#${p}`);
-      if (!m) continue;
+      // A topic not yet created (its creation cut short) is not there for clients: nothing to keep live.
+      if (!m || !tables.topics.has(TOPIC) || tables.unfinishedTopics.has(TOPIC)) continue;
       const leaderless = m.leader === null || m.state !== 'ONLINE';
       let seen = committed.get(p) ?? { epoch: m.leaderEpoch, values: [] };
       if (!leaderless && m.leader !== null) {
