@@ -7,6 +7,7 @@
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
+import { appendBatch } from '../../domain/record-batch.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from '../../domain/model.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
@@ -50,6 +51,7 @@ export class MemoryPartitionLog implements PartitionLog {
       appendedAt: append.appendedAt,
       copy: 'leader',
       ...(record.producer ? { producer: { ...record.producer } } : {}),
+      batch: appendBatch(startOffset, append.records.length),
     }));
     this.write(state, records, append.appendedAt, append.producers);
     this.leaderAppends.push(...records.map(copyOf));
