@@ -11,7 +11,8 @@ export type ViolationKind =
   | 'acked below min.insync'
   | 'not live after heal'
   | 'duplicate'
-  | 'reordered';
+  | 'reordered'
+  | 'torn batch';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'acknowledged record lost',
@@ -23,6 +24,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'not live after heal',
   'duplicate',
   'reordered',
+  'torn batch',
 ];
 
 export interface Violation {
@@ -69,6 +71,14 @@ export interface LeaderAppendSeen {
   step: number;
 }
 
+/** A batch as a producer first sent it (its retries resend the same values): one leader append, so one unit in every log. */
+export interface SentBatch {
+  producer: string;
+  partition: string;
+  values: string[];
+  step: number;
+}
+
 export interface FinalPartition {
   partition: string;
   state: 'ONLINE' | 'OFFLINE';
@@ -90,6 +100,8 @@ export interface History {
   acks: Ack[];
   reads: Read[];
   appends: LeaderAppendSeen[];
+  /** Every batch the producers sent, once each. */
+  sent: SentBatch[];
   final: FinalPartition[];
   /** The step count at the end of the run. */
   endStep: number;
@@ -101,6 +113,7 @@ export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all
   acks: [],
   reads: [],
   appends: [],
+  sent: [],
   final: [],
   endStep: 0,
 });

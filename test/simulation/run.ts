@@ -15,6 +15,7 @@ import {
   UnknownLeaderEpochError,
   UnknownProducerIdError,
 } from '../../functions/domain/errors.js';
+import { MAX_RECORDS_PER_WRITE } from '../../functions/domain/limits.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
 import { consumeThroughFetch } from './fetch.js';
 import type { Deps } from '../../functions/ports/index.js';
@@ -76,6 +77,7 @@ export const FAULT_NAMES = [
   'outage',
   'drop',
   'race',
+  'midcopy',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultCounts = Record<FaultName, number>;
@@ -105,6 +107,8 @@ const RECONCILE_MS = 4_000;
 const REBALANCE_MS = 7_000;
 /** Chance per broker fault roll of an operator's on-demand preferred-leader election instead. */
 const ELECT_CHANCE = 0.15;
+/** Chance that a task dies before a follower copy write after its first (a Lambda timing out in a long copy). */
+const MIDCOPY_CRASH_CHANCE = 0.5;
 const MAX_RETRIES = 2;
 const PRODUCERS = 3;
 const CONSUMERS = 3;
@@ -168,6 +172,9 @@ interface Shard<R> {
 }
 
 const ROUTINE = / (hb:\w+ (start|brokers\.(get|renew|list)|metadata\.getBrokerCredential)|sweep (start|brokers\.list)|[^ ]+ wake) \|/;
+/** A batch in the trace: its values, or its first and last and how many when it is long. */
+const labelOf = (values: readonly string[]): string =>
+  values.length <= 3 ? values.join(',') : `${values[0]}..${values[values.length - 1]}(${values.length})`;
 const stepOf = (line: string): number => Number(/^#(\d+)/.exec(line)?.[1] ?? 0);
 
 /** The last TRACE_TAIL lines up to the first violation, without routine lease renewals (they would fill the tail). */
@@ -256,12 +263,23 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
 
   // ---- crashes at gates
   const crashOnce = new Set<Task>();
-  scheduler.crashPolicy = (task) => {
+  /** Follower copy writes each task has made: a copy of a lagging follower takes several. */
+  const copyWrites = new Map<Task, number>();
+  scheduler.crashPolicy = (task, operation) => {
     if (crashOnce.has(task)) {
       crashOnce.delete(task);
       return true;
     }
     if (!faultsOn || task.kind === 'setup' || task.kind === 'heartbeat') return false;
+    if (operation === 'log.appendAsFollower') {
+      const earlier = copyWrites.get(task) ?? 0;
+      copyWrites.set(task, earlier + 1);
+      // A Lambda that times out in the middle of a long copy: the writes made so far stay.
+      if (earlier > 0 && rng.chance(MIDCOPY_CRASH_CHANCE)) {
+        faults.midcopy++;
+        return true;
+      }
+    }
     if (rng.chance(0.006)) {
       faults.crash++;
       return true;
@@ -439,6 +457,22 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   // ---- clients
   let clientsOn = true;
   const schedulePartitionState = (p: number) => tables.partitions.get(`${TOPIC}#${p}`);
+  /**
+   * Mostly a few records, sometimes a batch large enough that a follower lagging behind
+   * it and the next ones needs several copies that end inside some batch (a copy holds at
+   * most one leader append's worth), up to one leader append: larger requests are split
+   * into several batches, which are not one unit.
+   */
+  const batchSize = (): number => {
+    const roll = rng.next();
+    if (roll < 0.4) return rng.between(1, 3);
+    return roll < 0.6 ? rng.between(4, 30) : rng.between(31, MAX_RECORDS_PER_WRITE);
+  };
+  const newBatch = (index: number, state: ProducerState, partition: number): string[] => {
+    const values = Array.from({ length: batchSize() }, () => `p${index}-${state.sent++}`);
+    history.sent.push({ producer: `p${index}`, partition: `${TOPIC}-${partition}`, values, step: scheduler.steps });
+    return values;
+  };
   const scheduleProducer = (index: number, state: ProducerState): void => {
     scheduler.after(rng.between(200, 2_000), `producer-timer:p${index}`, async () => {
       if (!clientsOn) return;
@@ -454,13 +488,13 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       }
       // Like Kafka's producer, a batch that failed is retried as it was (same records, same sequence) before any new one.
       const partition = state.pending?.partition ?? rng.pick(partitions);
-      const values = state.pending?.values ?? Array.from({ length: rng.between(1, 3) }, () => `p${index}-${state.sent++}`);
+      const values = state.pending?.values ?? newBatch(index, state, partition);
       const baseSequence = state.pending?.baseSequence ?? state.nextSequence.get(partition) ?? 0;
       state.pending = { partition, values, baseSequence };
       const idempotenceFields =
         idempotence && state.producerId !== undefined ? { producerId: state.producerId, producerEpoch: 0, baseSequence } : {};
       await scheduler.spawn(
-        `produce:p${index}:${TOPIC}-${partition}:${values.join(',')}${idempotence ? `#${baseSequence}` : ''}`,
+        `produce:p${index}:${TOPIC}-${partition}:${labelOf(values)}${idempotence ? `#${baseSequence}` : ''}`,
         'produce',
         () =>
           domain.produce(deps, {
@@ -504,7 +538,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
           });
           scheduler.record(
             `produce:p${index}`,
-            `ACK ${values.join(',')} @${result.baseOffset} e${result.leaderEpoch}${result.duplicate ? ' (duplicate)' : ''}`,
+            `ACK ${labelOf(values)} @${result.baseOffset} e${result.leaderEpoch}${result.duplicate ? ' (duplicate)' : ''}`,
           );
         },
       );
