@@ -22,3 +22,8 @@ test('producers that retry without idempotence write duplicates, and the checker
   const { violations } = await runSeedRange(1, 300, DEFAULT_PARAMS, { idempotence: false, judgeDuplicates: true });
   expect(new Set(violations.map((v) => v.kind)).has('duplicate')).toBe(true);
 }, 120_000);
+
+test('with copies that may end inside a batch (records without batch bounds), torn batches are reported', async () => {
+  const { violations } = await runSeedRange(1, 220, DEFAULT_PARAMS, { batches: false });
+  expect(new Set(violations.map((v) => v.kind)).has('torn batch')).toBe(true);
+}, 120_000);

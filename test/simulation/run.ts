@@ -23,7 +23,7 @@ import { check } from './checker.js';
 import { emptyHistory, type FinalPartition, type History, type Violation } from './history.js';
 import { Prng } from './prng.js';
 import { CrashError, Scheduler, type Task } from './scheduler.js';
-import { recordingLog, UnfencedPartitionLog } from './stores.js';
+import { BatchlessPartitionLog, recordingLog, UnfencedPartitionLog } from './stores.js';
 
 export interface SimParams {
   brokers: number;
@@ -39,6 +39,8 @@ export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', uncle
 export interface SimOptions {
   /** false: leader appends skip the leader/epoch check (test-only store), to prove the checker notices. */
   fencing?: boolean;
+  /** false: leader appends record no batch bounds (test-only store), so copies may tear batches, to prove the checker notices. */
+  batches?: boolean;
   /**
    * Producers are idempotent (Kafka's default since 3.0) unless this is false; either
    * way they retry a failed batch, so without idempotence retries may duplicate.
@@ -216,7 +218,12 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     traceTail: TRACE_TAIL,
   });
   const tables = memory.tables;
-  const memLog: MemoryPartitionLog = options.fencing === false ? new UnfencedPartitionLog(tables, memory.clock) : memory.log;
+  const memLog: MemoryPartitionLog =
+    options.fencing === false
+      ? new UnfencedPartitionLog(tables, memory.clock)
+      : options.batches === false
+        ? new BatchlessPartitionLog(tables, memory.clock)
+        : memory.log;
   const deps: Deps = {
     ...memory,
     log: recordingLog(memLog, tables, (seen) => {

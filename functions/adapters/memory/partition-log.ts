@@ -51,11 +51,20 @@ export class MemoryPartitionLog implements PartitionLog {
       appendedAt: append.appendedAt,
       copy: 'leader',
       ...(record.producer ? { producer: { ...record.producer } } : {}),
-      batch: appendBatch(startOffset, append.records.length),
+      ...this.batchBounds(startOffset, append.records.length),
     }));
     this.write(state, records, append.appendedAt, append.producers);
     this.leaderAppends.push(...records.map(copyOf));
     return records.map(copyOf);
+  }
+
+  /**
+   * The batch bounds every record of a leader append carries (protected so that the
+   * simulation can prove its checker notices torn batches when a test-only subclass
+   * stores records without them, as records stored before batches were recorded).
+   */
+  protected batchBounds(startOffset: number, count: number): Pick<LogRecord, 'batch'> {
+    return { batch: appendBatch(startOffset, count) };
   }
 
   /**
