@@ -271,7 +271,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   // ---- crashes at gates
   const crashOnce = new Set<Task>();
   /** Follower copy writes each task has made: a copy of a lagging follower takes several. */
-  const copyWrites = new Map<Task, number>();
+  const copyWrites = new WeakMap<Task, number>();
   scheduler.crashPolicy = (task, operation) => {
     if (crashOnce.has(task)) {
       crashOnce.delete(task);
