@@ -18,6 +18,7 @@ export const RETRIABLE_ERROR_TYPES: ReadonlySet<string> = new Set([
   'PartitionOfflineError', // LEADER_NOT_AVAILABLE
   'ReplicationTimeoutError', // REQUEST_TIMED_OUT: may be committed anyway (see Producer)
   'ConcurrentAppendError', // CONCURRENT_TRANSACTIONS
+  'WriteConflictError', // CONCURRENT_TRANSACTIONS: a store write kept conflicting (may have appended, as REQUEST_TIMED_OUT)
   'NotEnoughReplicasError', // NOT_ENOUGH_REPLICAS
   'NotEnoughReplicasAfterAppendError', // NOT_ENOUGH_REPLICAS_AFTER_APPEND
 ]);

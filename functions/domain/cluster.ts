@@ -28,6 +28,11 @@ export interface ClusterSnapshot {
   /** Lease live, shutting down or not: a leader that answers this still holds its partitions. */
   hasLiveLease: Liveness;
   uncleanAllowed: (topic: string) => boolean;
+  /**
+   * Topics with partitions listed but not created (a creation cut short between the store's
+   * transactions): their partitions are left out of `partitions`, never managed as live ones.
+   */
+  unfinishedTopics: string[];
 }
 
 /** `leases`, when the caller has just read them, spares a second read of the broker table. */
@@ -38,8 +43,10 @@ export async function readCluster(deps: Deps, topic?: string, leases?: LeaseSnap
     deps.metadata.listPartitions(topic),
   ]);
   const uncleanTopics = new Set(topics.filter((config) => config.uncleanLeaderElection).map((config) => config.topic));
+  const created = new Set(topics.map((config) => config.topic));
   return {
-    partitions,
+    partitions: partitions.filter((p) => created.has(p.topic)),
+    unfinishedTopics: [...new Set(partitions.filter((p) => !created.has(p.topic)).map((p) => p.topic))],
     isAlive: eligibilityAt(heartbeats, readAt),
     hasLiveLease: livenessAt(heartbeats, readAt),
     uncleanAllowed: (name) => uncleanTopics.has(name),

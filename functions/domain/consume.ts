@@ -6,7 +6,7 @@ import type { Deps } from '../ports/index.js';
 import { DomainError, OffsetOutOfRangeError, UnknownLeaderEpochError } from './errors.js';
 import { logEndOffsetOf } from './high-watermark.js';
 import { FETCH_READS_IN_FLIGHT } from './limits.js';
-import { leaderOf, requireLeader, requirePartition, unknownPartition } from './lookup.js';
+import { leaderOf, requireLeader, requirePartition, requireTopic, unknownPartition } from './lookup.js';
 import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
 import {
   isFetchRequest,
@@ -61,7 +61,9 @@ function recordsWithin<T>(records: readonly T[], maxBytes: number, bytesOf: (rec
 
 export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult> {
   const request = parseConsumeRequest(input);
-  return readFromLeader(deps, await requirePartition(deps, request.topic, request.partition), request);
+  // The topic too: a topic whose creation has not finished has partitions but is not there yet.
+  const [, partition] = await Promise.all([requireTopic(deps, request.topic), requirePartition(deps, request.topic, request.partition)]);
+  return readFromLeader(deps, partition, request);
 }
 
 /**
@@ -124,14 +126,20 @@ export const isFetchPartitionError = (answer: ConsumeResult | FetchPartitionErro
  */
 export async function fetch(deps: Deps, input: unknown): Promise<FetchResult> {
   const request = parseFetchRequest(input);
-  const stored = await deps.metadata.getPartitions(request.partitions);
+  const topics = [...new Set(request.partitions.map((asked) => asked.topic))];
+  const [stored, configs] = await Promise.all([
+    deps.metadata.getPartitions(request.partitions),
+    Promise.all(topics.map((topic) => deps.metadata.getTopic(topic))),
+  ]);
+  // A topic whose creation has not finished has partitions but is not there yet: its partitions answer as unknown.
+  const created = new Set(topics.filter((_, i) => configs[i] !== null));
   const answers: Array<ConsumeResult | FetchPartitionError> = [];
   let bytesLeft = request.maxBytes;
   // Until some partition's records are in the answer, the next one's first record always fits.
   let anyRecords = false;
   for (let start = 0; start < request.partitions.length; start += FETCH_READS_IN_FLIGHT) {
     const wave = request.partitions.slice(start, start + FETCH_READS_IN_FLIGHT).map((asked, i) => {
-      const partition = stored[start + i];
+      const partition = created.has(asked.topic) ? stored[start + i] : null;
       // A spent budget reads nothing more, but still answers (epoch, HW) or refuses each partition.
       const limited = bytesLeft > 0 ? asked : { ...asked, maxRecords: 0 };
       return refusalAsAnswer(asked, () =>

@@ -75,6 +75,31 @@ export class ConcurrentAppendError extends DomainError {
   readonly code = 'CONCURRENT_TRANSACTIONS';
 }
 
+/**
+ * A store write kept colliding with concurrent transactions on the same item (DynamoDB's
+ * TransactionConflict) after the store's own bounded retries, and was not applied: retriable,
+ * like Kafka's CONCURRENT_TRANSACTIONS. Whatever the request did before that write stays done:
+ * a produce refused with it may have appended its records (as after REQUEST_TIMED_OUT).
+ */
+export class WriteConflictError extends DomainError {
+  readonly code = 'CONCURRENT_TRANSACTIONS';
+}
+
+/**
+ * Some writes of a bulk write (MetadataStore.updateLeaderships) failed for reasons other than
+ * a lost condition. Thrown only once every write of the bulk has settled; `outcomes` says, in
+ * the writes' order, what each did: the partition as written, null where its condition was
+ * lost, or the write's error.
+ */
+export class BulkWriteError<T> extends Error {
+  constructor(readonly outcomes: ReadonlyArray<PromiseSettledResult<T>>) {
+    const failed = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+    const first: unknown = failed[0]?.reason;
+    super(`${failed.length} of ${outcomes.length} writes failed; the first: ${first instanceof Error ? `${first.name}: ${first.message}` : String(first)}`);
+    this.name = 'BulkWriteError';
+  }
+}
+
 /** acks=all timed out waiting for the ISR: the write may or may not be committed later. */
 export class ReplicationTimeoutError extends DomainError {
   readonly code = 'REQUEST_TIMED_OUT';

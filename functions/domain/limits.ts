@@ -77,3 +77,10 @@ export const MAX_PRODUCERS_PER_REPLICA = 200;
 /** Kafka's sequence numbers and producer epochs are a signed int32 and int16. */
 export const MAX_SEQUENCE = 2 ** 31 - 1;
 export const MAX_PRODUCER_EPOCH = 2 ** 15 - 1;
+
+/**
+ * How long after its start (TopicConfig.createdAt) a topic creation may still be at work
+ * in its CreateTopic invocation: the function's timeout (function-table.ts, 30 s). A
+ * creation still unfinished after that was cut short, and the reconciler finishes it.
+ */
+export const TOPIC_CREATION_GRACE_MS = 30_000;

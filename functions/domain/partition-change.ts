@@ -6,7 +6,8 @@
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
 import type { LeaderElection } from './election.js';
-import { StaleEpochError } from './errors.js';
+import { settleBounded } from '../concurrency.js';
+import { BulkWriteError, StaleEpochError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
 import { requirePartition } from './lookup.js';
 import type {
@@ -78,17 +79,19 @@ export async function changeLeaderships(
     else if (decision.value === null) results[index] = { status: 'fulfilled', value: { partition: starts[index], changed: false } };
     else writes.push({ index, update: decision.value });
   });
-  let written: Array<PartitionMetadata | null>;
+  let written: Array<PromiseSettledResult<PartitionMetadata | null>>;
   try {
-    written = await deps.metadata.updateLeaderships(writes.map(({ index, update }) => ({ partition: starts[index], update })));
+    const values = await deps.metadata.updateLeaderships(writes.map(({ index, update }) => ({ partition: starts[index], update })));
+    written = values.map((value) => ({ status: 'fulfilled', value }));
   } catch (reason) {
-    for (const { index } of writes) results[index] = { status: 'rejected', reason };
-    return results;
+    // Each write's own outcome when the store reports them; otherwise none is known to have landed.
+    written = reason instanceof BulkWriteError ? [...(reason as BulkWriteError<PartitionMetadata | null>).outcomes] : writes.map(() => ({ status: 'rejected', reason }));
   }
   const lost: number[] = [];
   writes.forEach(({ index }, position) => {
-    const partition = written[position];
-    if (partition) results[index] = { status: 'fulfilled', value: { partition, changed: true } };
+    const outcome = written[position];
+    if (outcome.status === 'rejected') results[index] = outcome;
+    else if (outcome.value) results[index] = { status: 'fulfilled', value: { partition: outcome.value, changed: true } };
     else lost.push(index);
   });
   const retried = await settleEach(lost, async (index) =>
@@ -307,25 +310,12 @@ export const PARTITIONS_IN_FLIGHT = 32;
  * Promise.allSettled over `work(item)` for every item, at most `limit` at once, results in
  * the items' order. Like forEachPartition it returns only once every item has settled.
  */
-export async function settleEach<P, R>(
+export function settleEach<P, R>(
   items: readonly P[],
   work: (item: P) => Promise<R>,
   limit = PARTITIONS_IN_FLIGHT,
 ): Promise<Array<PromiseSettledResult<R>>> {
-  const results = new Array<PromiseSettledResult<R>>(items.length);
-  let next = 0;
-  const lane = async () => {
-    while (next < items.length) {
-      const index = next++;
-      try {
-        results[index] = { status: 'fulfilled', value: await work(items[index]) };
-      } catch (reason) {
-        results[index] = { status: 'rejected', reason };
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
-  return results;
+  return settleBounded(items, limit, (item) => work(item));
 }
 
 export function valuesOrFirstFailure<R>(settled: ReadonlyArray<PromiseSettledResult<R>>): R[] {

@@ -12,6 +12,7 @@ import {
   ReplicationTimeoutError,
   StaleEpochError,
   UnknownProducerIdError,
+  WriteConflictError,
 } from './errors.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
@@ -210,11 +211,25 @@ async function replicateNow(
   const believed = chunks[chunks.length - 1].statesAfter;
   const reached = await Promise.all(live.map((follower) => syncFollower(deps, partition, follower, known, believed)));
   const everyFollowerThere = live.length === inSyncFollowers(partition).length && reached.every((end) => end !== null && end >= target);
-  if (everyFollowerThere && (await deps.metadata.advanceHighWatermark(partition.topic, partition.partition, partition.version, target))) {
-    return true;
-  }
-  await advanceHighWatermark(deps, partition);
+  // A commit refused by a write conflict was not recorded by this call, but the records are where
+  // they are: whoever advances the HW next (the stream's replicate, the reconciler) records it.
+  const recorded = await unlessConflicted(
+    () => (everyFollowerThere ? deps.metadata.advanceHighWatermark(partition.topic, partition.partition, partition.version, target) : Promise.resolve(false)),
+    false,
+  );
+  if (recorded) return true;
+  await unlessConflicted(() => advanceHighWatermark(deps, partition), partition.highWatermark);
   return false;
+}
+
+/** `write`'s result, or `otherwise` when a concurrent transaction refused it (WriteConflictError): nothing was written. */
+async function unlessConflicted<T>(write: () => Promise<T>, otherwise: T): Promise<T> {
+  try {
+    return await write();
+  } catch (error) {
+    if (error instanceof WriteConflictError) return otherwise;
+    throw error;
+  }
 }
 
 /**

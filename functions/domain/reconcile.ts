@@ -11,7 +11,8 @@
  *    record for longer than replica.lag.time.max.ms (Kafka's ISR shrink by lag);
  *  - live in-sync followers are brought level and the HW is moved on, which
  *    finishes a replication that stopped halfway;
- *  - live replicas outside the ISR catch up and rejoin it.
+ *  - live replicas outside the ISR catch up and rejoin it;
+ *  - a topic creation cut short between the store's transactions is finished.
  * Every write is the same conditional write the triggers make, so the reconciler
  * racing them changes nothing twice.
  */
@@ -19,7 +20,10 @@ import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { rejoinOutOfSyncReplicas } from './broker-return.js';
 import { readCluster, readLeases, type ClusterSnapshot, type LeaseSnapshot } from './cluster.js';
+import { finishTopicCreation } from './create-topic.js';
 import { electLeader } from './election.js';
+import { InvalidReplicationFactorError, TopicExistsError } from './errors.js';
+import { TOPIC_CREATION_GRACE_MS } from './limits.js';
 import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata, ReplicaState } from './model.js';
 import {
@@ -56,7 +60,30 @@ export async function reconcile(deps: Deps): Promise<ReconcileResult> {
     ),
   );
   await finishAbandonedShutdowns(deps, snapshot);
+  await finishUnfinishedTopicCreations(deps, cluster, now);
   return { partitions: cluster.partitions.length, events: events.flat() };
+}
+
+// ---- unfinished topic creations
+
+/**
+ * A topic creation whose creator died between two of the store's transactions leaves the
+ * topic CREATING with some of its partitions: read as absent, its name taken. Once no
+ * creator can still be at work on it (TOPIC_CREATION_GRACE_MS), it is finished here as a
+ * retried CreateTopic would finish it. Its partitions are not managed until then
+ * (readCluster leaves them out). A finisher that lost the race to another, or too few live
+ * brokers for the missing partitions, leaves it to the next run.
+ */
+async function finishUnfinishedTopicCreations(deps: Deps, cluster: ClusterSnapshot, now: number): Promise<void> {
+  await forEachPartition(cluster.unfinishedTopics, async (topic) => {
+    const config = await deps.metadata.getUnfinishedTopic(topic);
+    if (!config || now - config.createdAt <= TOPIC_CREATION_GRACE_MS) return;
+    try {
+      await finishTopicCreation(deps, config);
+    } catch (error) {
+      if (!(error instanceof TopicExistsError || error instanceof InvalidReplicationFactorError)) throw error;
+    }
+  });
 }
 
 /**

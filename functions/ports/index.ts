@@ -87,14 +87,27 @@ export interface LeadershipWrite {
 }
 
 export interface MetadataStore {
+  /** A created topic; null for one whose creation has not finished (read as absent, as Kafka's metadata would). */
   getTopic(topic: string): Promise<TopicConfig | null>;
-  /** Sorted by topic name (domain/partitions byTopic). */
+  /** Created topics only, sorted by topic name (domain/partitions byTopic). */
   listTopics(): Promise<TopicConfig[]>;
+  /** A topic whose creation began and was not finished (adapters/topic-creation-steps.ts), else null. */
+  getUnfinishedTopic(topic: string): Promise<TopicConfig | null>;
   /**
-   * Create the topic, its partitions and one ReplicaState (logEndOffset 0) per replica.
-   * Throws TopicExistsError (domain/errors topicAlreadyStored) if the topic exists; writes nothing then.
+   * Create the topic, its partitions and one ReplicaState (logEndOffset 0) per replica, in
+   * the transactions of topicCreationSteps: a topic larger than one transaction is CREATING
+   * (getUnfinishedTopic) until its last one. Throws TopicExistsError (domain/errors
+   * topicAlreadyStored) if the topic exists, created or not; writes nothing then. Cut
+   * short, it leaves whole partitions (each with all its replica states) behind.
    */
   createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void>;
+  /**
+   * Finishes a creation left CREATING: puts the given partitions (the ones missing, each
+   * absent before) with their replica states, then marks the topic created, in the
+   * transactions of finishingSteps. Throws TopicExistsError when a write finds its item
+   * there (another finisher got there first, or the topic was already created).
+   */
+  finishTopicCreation(topic: string, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void>;
   /** Strongly consistent. */
   getPartition(topic: string, partition: number): Promise<PartitionMetadata | null>;
   /**
@@ -122,7 +135,8 @@ export interface MetadataStore {
    * transaction; DynamoDB: several conditional UpdateItems in flight). Each write is
    * conditional on the version of `partition` (as read, when `update` was decided), like
    * updateLeadership. Returns, in the writes' order, the partition as written, or null where
-   * the condition failed. Throws when a write failed for another reason.
+   * the condition failed. When a write failed for another reason, throws BulkWriteError
+   * (domain/errors) with every write's outcome, and only once every write has settled.
    */
   updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>>;
   /**

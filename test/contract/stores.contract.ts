@@ -263,6 +263,20 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.metadata.getReplicaStates(topic, 1)).toEqual(fixture.replicas.filter((r) => r.partition === 1));
       });
 
+      it('has no unfinished creation for a created or an absent topic, and refuses to finish a created one, writing nothing', async () => {
+        const topic = fresh('orders');
+        const fixture = await createTopic(topic, 30, ['A', 'B', 'C']);
+        expect(await stores.metadata.getUnfinishedTopic(topic)).toBeNull();
+        expect(await stores.metadata.getUnfinishedTopic(fresh('absent'))).toBeNull();
+        const extra = topicFixture(topic, 31, ['D']);
+        const partition31 = extra.partitions.filter((p) => p.partition === 31);
+        await expect(
+          stores.metadata.finishTopicCreation(topic, partition31, extra.replicas.filter((r) => r.partition === 31)),
+        ).rejects.toThrow(TopicExistsError);
+        expect(await stores.metadata.getPartition(topic, 31)).toBeNull();
+        expect(await stores.metadata.getTopic(topic)).toEqual(fixture.config);
+      });
+
       it('updates leadership only at the expected version, bumping it and keeping the high watermark', async () => {
         const topic = fresh('orders');
         const [created] = (await createTopic(topic, 1, ['A', 'B'])).partitions;

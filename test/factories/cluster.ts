@@ -6,6 +6,7 @@
 import {
   createMemoryDeps,
   type MemoryDeps,
+  type YieldPoint,
 } from '../../functions/adapters/memory/index.js';
 import { createHash } from 'node:crypto';
 import {
@@ -42,6 +43,9 @@ export interface HarnessOptions {
   settings?: Partial<LeadershipSettings>;
   /** What happens while a produce waits for acks; by default the replicator drains the log stream. */
   whileWaiting?: (cluster: ClusterHarness) => Promise<void>;
+  /** Passed to createMemoryDeps: a hook before every store operation (to fail one), and the transaction size. */
+  yieldPoint?: YieldPoint;
+  maxTransactionItems?: number;
 }
 
 export class ClusterHarness {
@@ -51,7 +55,12 @@ export class ClusterHarness {
 
   constructor(options: HarnessOptions = {}) {
     const whileWaiting = options.whileWaiting ?? ((cluster: ClusterHarness) => cluster.replicateAll());
-    this.deps = createMemoryDeps({ settings: options.settings, whileSleeping: () => whileWaiting(this) });
+    this.deps = createMemoryDeps({
+      settings: options.settings,
+      whileSleeping: () => whileWaiting(this),
+      yieldPoint: options.yieldPoint,
+      maxTransactionItems: options.maxTransactionItems,
+    });
   }
 
   /** Registers the brokers' credentials and leases, and lets the failure detector see them join. */

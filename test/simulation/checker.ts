@@ -241,11 +241,13 @@ function ackedBelowMinInsync(history: History): Violation[] {
     }));
 }
 
-/** (7) After the heal phase: offline with a live eligible replica, or a high watermark behind the leader's log end. */
+/** (7) After the heal phase: absent (its topic never created), offline with a live eligible replica, or a high watermark behind the leader's log end. */
 function notLiveAfterHeal(history: History): Violation[] {
   const violations: Violation[] = [];
   for (const final of history.final) {
-    if (final.state !== 'ONLINE' && final.liveEligibleReplica !== null) {
+    if (final.absent !== undefined) {
+      violations.push({ kind: 'not live after heal', partition: final.partition, detail: `${final.partition}: ${final.absent}`, step: history.endStep });
+    } else if (final.state !== 'ONLINE' && final.liveEligibleReplica !== null) {
       violations.push({
         kind: 'not live after heal',
         partition: final.partition,

@@ -27,3 +27,8 @@ test('with copies that may end inside a batch (records without batch bounds), to
   const { violations } = await runSeedRange(1, 220, DEFAULT_PARAMS, { batches: false });
   expect(new Set(violations.map((v) => v.kind)).has('torn batch')).toBe(true);
 }, 120_000);
+
+test('a topic creation cut short that nothing can finish is reported: the topic never becomes live', async () => {
+  const { violations } = await runSeedRange(1, 40, DEFAULT_PARAMS, { resumableCreation: false });
+  expect(violations.some((v) => v.kind === 'not live after heal' && v.detail.includes('never created'))).toBe(true);
+}, 120_000);

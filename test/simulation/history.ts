@@ -90,6 +90,8 @@ export interface FinalPartition {
   log: Array<{ offset: number; value: string }>;
   /** A live replica that the election rules would accept (ISR member, or any replica with unclean election). */
   liveEligibleReplica: string | null;
+  /** Why the partition is not there at all (its topic's creation never finished), when it is not. */
+  absent?: string;
 }
 
 export interface History {

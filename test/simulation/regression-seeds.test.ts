@@ -19,6 +19,10 @@ const found: Array<[Partial<SimParams>, number[]]> = [
   // marking its broker, which kept heartbeating, so the OFFLINE partition whose last in-sync
   // replica it was could never come back (the reconciler now finishes such a shutdown).
   [{}, [655004]],
+  // A topic creation cut short between its transactions: with the topic item written last and
+  // no way to resume, seed 3's retried creation found the name taken (TOPIC_ALREADY_EXISTS)
+  // and the topic never existed; without the reconciler's step, seed 8's was never finished.
+  [{}, [3, 8]],
   // Found with producers sending batches of up to 98 records: a follower copied part of a
   // batch (copies were cut every 98 records, not at batch ends) and led with it.
   [{}, [204, 219, 456, 848, 880, 1622, 1872]],

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { createMemoryDeps, type HeartbeatStreamRecord, type MemoryPartitionLog } from '../../functions/adapters/memory/index.js';
+import { canConflict, conflictRefusal } from '../../functions/adapters/memory/conflicts.js';
 import * as domain from '../../functions/domain/index.js';
 import {
   DuplicateSequenceError,
@@ -23,7 +24,7 @@ import { check } from './checker.js';
 import { emptyHistory, type FinalPartition, type History, type Violation } from './history.js';
 import { Prng } from './prng.js';
 import { CrashError, Scheduler, type Task } from './scheduler.js';
-import { BatchlessPartitionLog, recordingLog, UnfencedPartitionLog } from './stores.js';
+import { BatchlessPartitionLog, recordingLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
 
 export interface SimParams {
   brokers: number;
@@ -41,6 +42,8 @@ export interface SimOptions {
   fencing?: boolean;
   /** false: leader appends record no batch bounds (test-only store), so copies may tear batches, to prove the checker notices. */
   batches?: boolean;
+  /** false: topics are written by a test-only store that cannot resume a creation cut short, to prove the checker notices. */
+  resumableCreation?: boolean;
   /**
    * Producers are idempotent (Kafka's default since 3.0) unless this is false; either
    * way they retry a failed batch, so without idempotence retries may duplicate.
@@ -79,6 +82,8 @@ export const FAULT_NAMES = [
   'outage',
   'drop',
   'race',
+  'conflict',
+  'cut-creation',
   'midcopy',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -116,6 +121,10 @@ const PRODUCERS = 3;
 const CONSUMERS = 3;
 const TRACE_TAIL = 40;
 const HEAL_LATENCY_MS = 10;
+/** Chance per write that a concurrent transaction refuses it past the store's retries (TransactionConflict). */
+const CONFLICT_CHANCE = 0.05;
+/** Chance that setup's topic creation dies between two of its transactions. */
+const CUT_CREATION_CHANCE = 0.3;
 
 
 interface Broker {
@@ -208,7 +217,19 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       leaderImbalancePerBrokerPercentage: 10,
       leaderImbalanceCheckIntervalSeconds: 300,
     },
-    yieldPoint: (operation) => scheduler.yieldPoint(operation),
+    yieldPoint: async (operation) => {
+      await scheduler.yieldPoint(operation);
+      // Drawn as the write is released, inside its task's turn: a refusal the write's own retries did not outlast.
+      if (faultsOn && canConflict(operation) && rng.chance(CONFLICT_CHANCE)) {
+        faults.conflict++;
+        const refusal = conflictRefusal(operation);
+        scheduler.record(`conflict`, `${operation} refused: ${refusal.name}`);
+        throw refusal;
+      }
+    },
+    // The simulation's topic stands for a large one: one partition (with its replica states) per
+    // transaction, so its creation takes several, as a topic of over 100 items does on DynamoDB.
+    maxTransactionItems: 2 + params.rf,
   });
   const scheduler: Scheduler = new Scheduler(memory.clock, rng, {
     maxLatencyMs: timing.maxLatencyMs,
@@ -226,6 +247,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
         : memory.log;
   const deps: Deps = {
     ...memory,
+    ...(options.resumableCreation === false ? { metadata: new UnresumableMetadataStore(tables) } : {}),
     log: recordingLog(memLog, tables, (seen) => {
       history.appends.push({
         partition: `${seen.append.topic}-${seen.append.partition}`,
@@ -272,7 +294,14 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const crashOnce = new Set<Task>();
   /** Follower copy writes each task has made: a copy of a lagging follower takes several. */
   const copyWrites = new WeakMap<Task, number>();
+  /** Setup's topic creation dies before this transaction of it (1-based), if set. */
+  let cutCreationAt: number | undefined;
+  let creationSteps = 0;
   scheduler.crashPolicy = (task, operation) => {
+    if (cutCreationAt !== undefined && task.name === 'create-topic' && operation === 'metadata.createTopic' && ++creationSteps === cutCreationAt) {
+      faults['cut-creation']++;
+      return true;
+    }
     if (crashOnce.has(task)) {
       crashOnce.delete(task);
       return true;
@@ -662,16 +691,25 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   if (registered.size !== brokers.length) throw new Error(`setup: only ${[...registered].join(', ')} of the brokers were registered`);
   for (const broker of brokers) await startHeartbeat(broker);
   while (!scheduler.idle()) await scheduler.step();
-  await scheduler.spawn('create-topic', 'setup', () =>
-    domain.createTopic(deps, {
-      topic: TOPIC,
-      partitions: partitionCount,
-      replicationFactor: params.rf,
-      minInsyncReplicas: params.minInsync,
-      uncleanLeaderElection: params.unclean,
-    }),
-  );
+  const createTopicRequest = {
+    topic: TOPIC,
+    partitions: partitionCount,
+    replicationFactor: params.rf,
+    minInsyncReplicas: params.minInsync,
+    uncleanLeaderElection: params.unclean,
+  };
+  // A topic of several transactions (more than one partition) may be cut short between two of
+  // them; then either the admin retries at once or the creation is left to the reconciler,
+  // and producers find the topic unknown until it is finished.
+  if (partitionCount > 1 && rng.chance(CUT_CREATION_CHANCE)) cutCreationAt = rng.between(2, partitionCount);
+  let created = false;
+  await scheduler.spawn('create-topic', 'setup', () => domain.createTopic(deps, createTopicRequest), (outcome) => (created = outcome.ok));
   while (!scheduler.idle()) await scheduler.step();
+  cutCreationAt = undefined;
+  if (!created && rng.chance(0.5)) {
+    await scheduler.spawn('create-topic-retry', 'setup', () => domain.createTopic(deps, createTopicRequest));
+    while (!scheduler.idle()) await scheduler.step();
+  }
   faultsOn = true;
 
   for (const broker of brokers) scheduleHeartbeats(broker, rng.between(0, HEARTBEAT_MS));
@@ -814,8 +852,21 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   }
 
   function finalState(): FinalPartition[] {
+    const topicCreated = tables.topics.has(TOPIC) && !tables.unfinishedTopics.has(TOPIC);
     return partitions.map((p) => {
-      const m = tables.partitions.get(`${TOPIC}#${p}`)!;
+      const m = tables.partitions.get(`${TOPIC}#${p}`);
+      if (!topicCreated || !m) {
+        return {
+          partition: `${TOPIC}-${p}`,
+          state: 'OFFLINE' as const,
+          leader: null,
+          highWatermark: 0,
+          leaderLogEnd: 0,
+          log: [],
+          liveEligibleReplica: null,
+          absent: topicCreated ? 'the partition does not exist' : `topic ${TOPIC} was never created (its creation was cut short and not finished)`,
+        };
+      }
       const leo = (b: BrokerId) => tables.replicaStates.get(`${TOPIC}#${p}#${b}`)?.logEndOffset ?? 0;
       const alive = (b: BrokerId) => (tables.heartbeats.get(b)?.deadlineMs ?? -1) >= now();
       const eligible = (params.unclean ? m.replicas : m.isr).filter(alive);

@@ -5,10 +5,12 @@
  * checker notices.
  */
 import {
+  MemoryMetadataStore,
   MemoryPartitionLog,
   type MemoryTables,
 } from '../../functions/adapters/memory/index.js';
-import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
+import { topicAlreadyStored } from '../../functions/domain/errors.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ReplicaState, TopicConfig } from '../../functions/domain/model.js';
 import type { LeaderAppend, PartitionLog } from '../../functions/ports/index.js';
 
 const key = (topic: string, partition: number) => `${topic}#${partition}`;
@@ -60,5 +62,33 @@ export class UnfencedPartitionLog extends MemoryPartitionLog {
 export class BatchlessPartitionLog extends MemoryPartitionLog {
   protected override batchBounds(): Pick<LogRecord, 'batch'> {
     return {};
+  }
+}
+
+/**
+ * TEST ONLY: a MemoryMetadataStore that writes a topic as the store once did: the
+ * partitions first, in transactions of the same size, the topic item (created) in the
+ * last. A creation cut short leaves partitions without a topic, which no retry and no
+ * reconciler can finish: the checker must report the topic never there.
+ */
+export class UnresumableMetadataStore extends MemoryMetadataStore {
+  constructor(private readonly store: MemoryTables) {
+    super(store);
+  }
+
+  override async createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
+    const perStep = Math.max(1, Math.floor(this.store.maxTransactionItems / (1 + config.replicationFactor)));
+    for (let start = 0; start < partitions.length; start += perStep) {
+      await this.store.yieldPoint('metadata.createTopic');
+      const step = partitions.slice(start, start + perStep);
+      const keys = step.map((p) => key(p.topic, p.partition));
+      if (keys.some((k) => this.store.partitions.has(k))) throw topicAlreadyStored(config.topic);
+      step.forEach((p, i) => this.store.partitions.set(keys[i], structuredClone(p)));
+      for (const r of replicas.filter((state) => step.some((p) => p.partition === state.partition))) {
+        this.store.replicaStates.set(`${r.topic}#${r.partition}#${r.brokerId}`, structuredClone(r));
+      }
+    }
+    if (this.store.topics.has(config.topic)) throw topicAlreadyStored(config.topic);
+    this.store.topics.set(config.topic, structuredClone(config));
   }
 }

@@ -84,7 +84,7 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
   }
 
   async deleteIfExpired(brokerId: BrokerId, incarnation: number, now: number): Promise<boolean> {
-    const outcome = await conditionally(
+    const outcome = await conditionally(() =>
       this.client.send(
         new DeleteCommand({ TableName: this.tableName, Key: { brokerId }, ...guardedBy(lapsedLeaseOf(incarnation, now)) }),
       ),
@@ -93,7 +93,7 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
   }
 
   async markShuttingDown(brokerId: BrokerId, incarnation: number): Promise<boolean> {
-    const outcome = await conditionally(
+    const outcome = await conditionally(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -106,14 +106,14 @@ export class DynamoBrokerRegistry implements BrokerRegistry {
   }
 
   async deregister(brokerId: BrokerId, incarnation: number): Promise<boolean> {
-    const outcome = await conditionally(
+    const outcome = await conditionally(() =>
       this.client.send(new DeleteCommand({ TableName: this.tableName, Key: { brokerId }, ...guardedBy(incarnationIs(incarnation)) })),
     );
     return outcome.held;
   }
 
   private async putIf(heartbeat: BrokerHeartbeat, condition: Condition): Promise<boolean> {
-    const outcome = await conditionally(
+    const outcome = await conditionally(() =>
       this.client.send(new PutCommand({ TableName: this.tableName, Item: heartbeatItem(heartbeat), ...guardedBy(condition) })),
     );
     return outcome.held;

@@ -74,6 +74,19 @@ export const leaseExpiredAt = (now: number): Condition => ({
   values: { ':expiredAt': now },
 });
 
+// ---- topics (metadata table) --------------------------------------------------
+
+/** A topic item's `creation` while its partitions are still being written (topic-creation-steps.ts); absent or CREATED once done. */
+export const TOPIC_CREATING = 'CREATING';
+
+/** The topic's creation began and has not been marked finished. */
+export const topicCreationUnfinished: Condition = {
+  description: 'topic creation not finished yet',
+  expr: '#creation = :creating',
+  names: { '#creation': 'creation' },
+  values: { ':creating': TOPIC_CREATING },
+};
+
 // ---- partition leadership (metadata table) -----------------------------------
 
 /** Optimistic-concurrency token of leader/ISR/state changes. */

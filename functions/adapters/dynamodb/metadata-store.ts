@@ -15,7 +15,8 @@ import {
 import type { BrokerCredential, BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, LeadershipWrite, MetadataStore } from '../../ports/index.js';
-import { StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
+import { BulkWriteError, StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
+import { settleBounded } from '../../concurrency.js';
 import {
   allOf,
   guardedUpdate,
@@ -23,9 +24,12 @@ import {
   highWatermarkBelow,
   itemAbsent,
   partitionVersionIs,
+  TOPIC_CREATING,
+  topicCreationUnfinished,
 } from './conditions.js';
 import { batchGetConsistent } from './batch-get.js';
-import { MAX_TRANSACT_ITEMS, conditionally, putIf, transactWrite, type TransactWrite } from './conditional-writes.js';
+import { MAX_TRANSACT_ITEMS, conditionally, putIf, transactWrite, updateIf } from './conditional-writes.js';
+import { finishingSteps, topicCreationSteps, type TopicCreationStep } from '../topic-creation-steps.js';
 import {
   brokerCredentialFromItem,
   brokerCredentialItem,
@@ -95,36 +99,50 @@ export class DynamoMetadataStore implements MetadataStore {
     const cached = this.topicConfigs?.get(topic);
     if (cached) return { ...cached };
     const item = await this.getItem(topicKey(topic));
-    const config = item ? topicFromItem(item) : null;
+    const config = item && !isUnfinished(item) ? topicFromItem(item) : null;
     if (config) this.topicConfigs?.set(topic, config);
     return config ? { ...config } : null;
   }
 
+  async getUnfinishedTopic(topic: string): Promise<TopicConfig | null> {
+    const item = await this.getItem(topicKey(topic));
+    return item && isUnfinished(item) ? topicFromItem(item) : null;
+  }
+
   async listTopics(): Promise<TopicConfig[]> {
     const items = await this.scanWhere('#sk = :sk', { ':sk': TOPIC_CONFIG_SK });
-    return items.map(topicFromItem).sort(byTopic);
+    return items.filter((item) => !isUnfinished(item)).map(topicFromItem).sort(byTopic);
   }
 
   /**
-   * Atomic for up to 100 items (1 + partitions + partitions x RF), which covers
-   * e.g. 24 partitions at RF 3. Larger topics are written in transactions of 100
-   * with the topic config in the LAST one, so a topic is only visible once all
-   * its partitions exist. Every item is created with attribute_not_exists, so an
-   * existing topic fails the first transaction and nothing is written.
+   * In the transactions of topicCreationSteps: one for a topic of up to 100 items
+   * (1 + partitions + partitions x RF, e.g. 24 partitions at RF 3), atomic; a larger
+   * one's first transaction puts the topic item CREATING, the last marks it created,
+   * so a creation cut short is read as absent and can be finished (finishTopicCreation).
+   * Every item is put with attribute_not_exists: an existing topic fails the first
+   * transaction and nothing is written.
    */
   async createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
-    const creates: TransactWrite[] = [
-      ...partitions.map(partitionItem),
-      ...replicas.map(replicaStateItem),
-      topicItem(config),
-    ].map((item) => putIf(this.tableName, item, metadataItemAbsent));
-    for (let start = 0; start < creates.length; start += MAX_TRANSACT_ITEMS) {
-      await transactWrite(
-        this.client,
-        creates.slice(start, start + MAX_TRANSACT_ITEMS),
-        () => topicAlreadyStored(config.topic),
-      );
+    for (const step of topicCreationSteps(partitions, replicas, MAX_TRANSACT_ITEMS)) {
+      await this.writeCreationStep(config.topic, step, config);
     }
+  }
+
+  async finishTopicCreation(topic: string, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
+    for (const step of finishingSteps(partitions, replicas, MAX_TRANSACT_ITEMS)) {
+      await this.writeCreationStep(topic, step);
+    }
+  }
+
+  private async writeCreationStep(topic: string, step: TopicCreationStep, config?: TopicConfig): Promise<void> {
+    const puts: Item[] = [...step.partitions.map(partitionItem), ...step.replicas.map(replicaStateItem)];
+    if (step.topic !== undefined) {
+      if (!config) throw new Error(`a step putting topic ${topic} needs its configuration`);
+      puts.unshift(step.topic === 'CREATING' ? { ...topicItem(config), creation: TOPIC_CREATING } : topicItem(config));
+    }
+    const writes = puts.map((item) => putIf(this.tableName, item, metadataItemAbsent));
+    if (step.markCreated) writes.push(updateIf(this.tableName, topicKey(topic), { creation: 'CREATED' }, topicCreationUnfinished));
+    await transactWrite(this.client, writes, () => topicAlreadyStored(topic));
   }
 
   async getPartition(topic: string, partition: number): Promise<PartitionMetadata | null> {
@@ -187,7 +205,7 @@ export class DynamoMetadataStore implements MetadataStore {
     expectedVersion: number,
     update: LeadershipUpdate,
   ): Promise<PartitionMetadata> {
-    const outcome = await conditionally(
+    const outcome = await conditionally(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -212,32 +230,29 @@ export class DynamoMetadataStore implements MetadataStore {
 
   /**
    * Each write is updateLeadership's conditional UpdateItem, LEADERSHIP_WRITES_IN_FLIGHT at
-   * a time; a write refused by its condition comes back as null, to be decided again.
+   * a time; a write refused by its condition comes back as null, to be decided again. Any
+   * other failure is thrown as a BulkWriteError with every write's outcome, once all settled.
    * (Batched PartiQL UPDATEs, 25 per BatchExecuteStatement, were tried: through the embedded
    * cloud they ran at 145-220 writes/s against 420-590/s for single UpdateItems, and 1,000
    * elections took 10.9 s to serve against 6.4 s this way; bench:scale, 21:10-21:30 UTC.)
    */
   async updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>> {
-    const results = new Array<PartitionMetadata | null>(writes.length);
-    let next = 0;
-    const lane = async (): Promise<void> => {
-      while (next < writes.length) {
-        const index = next++;
-        const { partition, update } = writes[index];
-        try {
-          results[index] = await this.updateLeadership(partition.topic, partition.partition, partition.version, update);
-        } catch (error) {
-          if (!(error instanceof StaleEpochError)) throw error;
-          results[index] = null;
-        }
+    // Every write settles before this returns, whatever failed: a handler must not return
+    // (and its caller decide again) while writes it started are still landing.
+    const outcomes = await settleBounded(writes, LEADERSHIP_WRITES_IN_FLIGHT, async ({ partition, update }) => {
+      try {
+        return await this.updateLeadership(partition.topic, partition.partition, partition.version, update);
+      } catch (error) {
+        if (!(error instanceof StaleEpochError)) throw error;
+        return null;
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(LEADERSHIP_WRITES_IN_FLIGHT, writes.length) }, lane));
-    return results;
+    });
+    if (outcomes.some((outcome) => outcome.status === 'rejected')) throw new BulkWriteError(outcomes);
+    return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<PartitionMetadata | null>).value);
   }
 
   async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {
-    const outcome = await conditionally(
+    const outcome = await conditionally(() =>
       this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
@@ -332,6 +347,9 @@ export class DynamoMetadataStore implements MetadataStore {
     return items;
   }
 }
+
+/** A topic item written by the first of several creation steps and not yet marked created. */
+const isUnfinished = (item: Item): boolean => item.creation === TOPIC_CREATING;
 
 /** What a leadership write sets (undefined: removed), at the version after `expectedVersion`. */
 function leadershipAttributes(expectedVersion: number, update: LeadershipUpdate): Record<string, unknown> {

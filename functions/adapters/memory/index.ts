@@ -44,6 +44,8 @@ export interface MemoryDepsOptions {
   whileSleeping?: (ms: number) => Promise<void> | void;
   /** Runs before every store operation; the simulation's scheduler goes here. */
   yieldPoint?: YieldPoint;
+  /** The members one store transaction may hold (MemoryTables); DynamoDB's 100 unless given. */
+  maxTransactionItems?: number;
 }
 
 /** A full Deps whose parts keep their memory types, so tests can reach the clock, the streams and the counters. */
@@ -60,7 +62,7 @@ export interface MemoryDeps extends Deps {
 const DEFAULT_START = Date.UTC(2026, 0, 1);
 
 export function createMemoryDeps(options: MemoryDepsOptions = {}): MemoryDeps {
-  const tables = new MemoryTables(options.yieldPoint);
+  const tables = new MemoryTables(options.yieldPoint, options.maxTransactionItems);
   const clock = new ManualClock(options.startAt ?? DEFAULT_START);
   const brokers = new MemoryBrokerRegistry(tables);
   const metadata = new MemoryMetadataStore(tables);

@@ -1,12 +1,15 @@
 /**
- * MetadataStore with the DynamoDB adapter's conditions: topic creation all or
- * nothing, leadership writes conditional on the version (and an admission on the
- * HW), HW advances monotonic and conditional on the version they were computed at.
+ * MetadataStore with the DynamoDB adapter's conditions and transactions: topic
+ * creation in the same steps (topic-creation-steps.ts), each all or nothing;
+ * leadership writes conditional on the version (and an admission on the HW); HW
+ * advances monotonic and conditional on the version they were computed at.
  */
-import { StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
+import { settleBounded } from '../../concurrency.js';
+import { BulkWriteError, StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { BrokerCredential, BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, LeadershipWrite, MetadataStore } from '../../ports/index.js';
+import { finishingSteps, topicCreationSteps, type TopicCreationStep } from '../topic-creation-steps.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
 export class MemoryMetadataStore implements MetadataStore {
@@ -18,24 +21,56 @@ export class MemoryMetadataStore implements MetadataStore {
   async getTopic(topic: string): Promise<TopicConfig | null> {
     await this.tables.yieldPoint('metadata.getTopic');
     const config = this.tables.topics.get(topic);
-    return config ? copyOf(config) : null;
+    return config && !this.tables.unfinishedTopics.has(topic) ? copyOf(config) : null;
+  }
+
+  async getUnfinishedTopic(topic: string): Promise<TopicConfig | null> {
+    await this.tables.yieldPoint('metadata.getTopic');
+    const config = this.tables.topics.get(topic);
+    return config && this.tables.unfinishedTopics.has(topic) ? copyOf(config) : null;
   }
 
   async listTopics(): Promise<TopicConfig[]> {
     await this.tables.yieldPoint('metadata.listTopics');
-    return [...this.tables.topics.values()].map(copyOf).sort(byTopic);
+    return [...this.tables.topics.values()]
+      .filter((config) => !this.tables.unfinishedTopics.has(config.topic))
+      .map(copyOf)
+      .sort(byTopic);
   }
 
+  /** The DynamoDB store's transactions (topicCreationSteps), each its own yield point and atomic write. */
   async createTopic(config: TopicConfig, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
-    await this.tables.yieldPoint('metadata.createTopic');
-    if (this.tables.topics.has(config.topic)) throw topicAlreadyStored(config.topic);
-    this.tables.topics.set(config.topic, copyOf(config));
-    for (const partition of partitions) {
-      this.tables.partitions.set(partitionKey(partition.topic, partition.partition), copyOf(partition));
+    for (const step of topicCreationSteps(partitions, replicas, this.tables.maxTransactionItems)) {
+      await this.tables.yieldPoint('metadata.createTopic');
+      this.writeCreationStep(config.topic, step, config);
     }
-    for (const state of replicas) {
-      this.tables.replicaStates.set(replicaKey(state.topic, state.partition, state.brokerId), copyOf(state));
+  }
+
+  async finishTopicCreation(topic: string, partitions: PartitionMetadata[], replicas: ReplicaState[]): Promise<void> {
+    for (const step of finishingSteps(partitions, replicas, this.tables.maxTransactionItems)) {
+      await this.tables.yieldPoint('metadata.finishTopicCreation');
+      this.writeCreationStep(topic, step);
     }
+  }
+
+  /** One step, all or nothing: every item it puts must be absent, and a mark needs the topic CREATING. */
+  private writeCreationStep(topic: string, step: TopicCreationStep, config?: TopicConfig): void {
+    const partitionKeys = step.partitions.map((p) => partitionKey(p.topic, p.partition));
+    const replicaKeys = step.replicas.map((r) => replicaKey(r.topic, r.partition, r.brokerId));
+    const holds =
+      (step.topic === undefined || !this.tables.topics.has(topic)) &&
+      partitionKeys.every((key) => !this.tables.partitions.has(key)) &&
+      replicaKeys.every((key) => !this.tables.replicaStates.has(key)) &&
+      (!step.markCreated || this.tables.unfinishedTopics.has(topic));
+    if (!holds) throw topicAlreadyStored(topic);
+    if (step.topic !== undefined) {
+      if (!config) throw new Error(`a step putting topic ${topic} needs its configuration`);
+      this.tables.topics.set(topic, copyOf(config));
+      if (step.topic === 'CREATING') this.tables.unfinishedTopics.add(topic);
+    }
+    step.partitions.forEach((partition, i) => this.tables.partitions.set(partitionKeys[i], copyOf(partition)));
+    step.replicas.forEach((state, i) => this.tables.replicaStates.set(replicaKeys[i], copyOf(state)));
+    if (step.markCreated) this.tables.unfinishedTopics.delete(topic);
   }
 
   async getPartition(topic: string, partition: number): Promise<PartitionMetadata | null> {
@@ -89,18 +124,18 @@ export class MemoryMetadataStore implements MetadataStore {
     return copyOf(written);
   }
 
-  /** One by one, each its own atomic write (and yield point), as DynamoDB applies a batch's statements. */
+  /** One by one, each its own atomic write (and yield point), as DynamoDB applies a batch's statements; every one is tried, whatever failed. */
   async updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>> {
-    const written: Array<PartitionMetadata | null> = [];
-    for (const { partition, update } of writes) {
+    const outcomes = await settleBounded(writes, 1, async ({ partition, update }) => {
       try {
-        written.push(await this.updateLeadership(partition.topic, partition.partition, partition.version, update));
+        return await this.updateLeadership(partition.topic, partition.partition, partition.version, update);
       } catch (error) {
         if (!(error instanceof StaleEpochError)) throw error;
-        written.push(null);
+        return null;
       }
-    }
-    return written;
+    });
+    if (outcomes.some((outcome) => outcome.status === 'rejected')) throw new BulkWriteError(outcomes);
+    return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<PartitionMetadata | null>).value);
   }
 
   async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {

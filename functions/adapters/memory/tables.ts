@@ -15,6 +15,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
+import { MAX_ITEMS_PER_TRANSACTION } from '../topic-creation-steps.js';
 
 /**
  * Where every store operation lets other callers run before it checks and writes
@@ -24,10 +25,20 @@ import type {
 export type YieldPoint = (operation: string) => Promise<void>;
 
 export class MemoryTables {
-  constructor(readonly yieldPoint: YieldPoint = yieldToOtherCallers) {}
+  /**
+   * `maxTransactionItems`: the members one transaction may hold (DynamoDB's 100 by
+   * default). The simulation scales it down so its small topics are written in several
+   * steps, as large ones are.
+   */
+  constructor(
+    readonly yieldPoint: YieldPoint = yieldToOtherCallers,
+    readonly maxTransactionItems = MAX_ITEMS_PER_TRANSACTION,
+  ) {}
 
   readonly heartbeats = new Map<BrokerId, BrokerHeartbeat>();
   readonly topics = new Map<string, TopicConfig>();
+  /** Topics whose creation has begun and not finished (stored in `topics`, read as absent). */
+  readonly unfinishedTopics = new Set<string>();
   readonly partitions = new Map<string, PartitionMetadata>();
   readonly replicaStates = new Map<string, ReplicaState>();
   readonly brokerCredentials = new Map<BrokerId, BrokerCredential>();

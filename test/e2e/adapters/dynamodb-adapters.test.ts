@@ -19,7 +19,9 @@ import {
   decodeHeartbeatChange,
   decodeLogInsert,
 } from '../../../functions/adapters/dynamodb/index.js';
-import { StaleEpochError } from '../../../functions/domain/errors.js';
+import { StaleEpochError, TopicExistsError } from '../../../functions/domain/errors.js';
+import { createTopic as createTopicUseCase } from '../../../functions/domain/create-topic.js';
+import { ClusterHarness } from '../../factories/cluster.js';
 import { LEADERSHIP_TABLES as TABLES, createLeadershipTables, streamRecords } from '../../support/leadership-tables.js';
 import { useDataPlane } from '../../support/data-plane.js';
 
@@ -101,6 +103,38 @@ describe('DynamoMetadataStore', () => {
     await expect(metadata.createTopic(again.config, again.partitions, again.replicas)).rejects.toThrow(/already exists/);
     expect(await metadata.getPartition('wide', 41)).toBeNull();
     expect(await metadata.getReplicaStates('wide', 1)).toHaveLength(3);
+  });
+
+  it('a creation cut short after its first transaction reads as absent and is finished by a retried CreateTopic (25 partitions x RF 3)', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A', 'B', 'C');
+    // The second TransactWriteItems is throttled, as a creator can be and die of.
+    let transactions = 0;
+    const throttledOnce = DynamoDBDocumentClient.from(aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
+    const send = throttledOnce.send.bind(throttledOnce) as (command: unknown) => Promise<unknown>;
+    vi.spyOn(throttledOnce, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'TransactWriteCommand' && ++transactions === 2) {
+        return Promise.reject(Object.assign(new Error('Rate of requests exceeds the allowed throughput'), { name: 'ThrottlingException' }));
+      }
+      return send(command);
+    }) as never);
+    const deps = { ...cluster.deps, metadata: new DynamoMetadataStore(throttledOnce, TABLES.metadata) };
+    const request = { topic: 'cut-short', partitions: 25, replicationFactor: 3 };
+
+    await expect(createTopicUseCase(deps, request)).rejects.toThrow(/throughput/);
+    expect(await metadata.getTopic('cut-short')).toBeNull();
+    expect((await metadata.listTopics()).map((t) => t.topic)).not.toContain('cut-short');
+    const written = await metadata.listPartitions('cut-short');
+    expect(written.length).toBeGreaterThan(0);
+    expect(written.length).toBeLessThanOrEqual(25);
+
+    await expect(createTopicUseCase(deps, { ...request, partitions: 26 })).rejects.toThrow(TopicExistsError);
+    const finished = await createTopicUseCase(deps, request);
+    expect(finished.assignments.map((p) => p.Partition)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(await metadata.getTopic('cut-short')).toMatchObject({ partitions: 25 });
+    expect(await metadata.getUnfinishedTopic('cut-short')).toBeNull();
+    expect((await metadata.listReplicaStates('cut-short')).length).toBe(75);
+    await expect(createTopicUseCase(deps, request)).rejects.toThrow(TopicExistsError);
   });
 });
 

@@ -45,16 +45,16 @@ describe('lostConditionIndexes', () => {
 
 describe('conditionally', () => {
   it('returns the result when the condition held', async () => {
-    expect(await conditionally(Promise.resolve(5))).toEqual({ held: true, result: 5 });
+    expect(await conditionally(() => Promise.resolve(5))).toEqual({ held: true, result: 5 });
   });
 
   it('returns held: false when the condition was lost', async () => {
-    expect(await conditionally(Promise.reject(conditionFailed()))).toEqual({ held: false });
+    expect(await conditionally(() => Promise.reject(conditionFailed()))).toEqual({ held: false });
   });
 
   it('rethrows anything else untouched', async () => {
     const fault = new Error('ProvisionedThroughputExceeded');
-    await expect(conditionally(Promise.reject(fault))).rejects.toBe(fault);
+    await expect(conditionally(() => Promise.reject(fault))).rejects.toBe(fault);
   });
 });
 
