@@ -24,7 +24,7 @@ test('producers that retry without idempotence write duplicates, and the checker
 }, 120_000);
 
 test('with copies that may end inside a batch (records without batch bounds), torn batches are reported', async () => {
-  const { violations } = await runSeedRange(1, 220, DEFAULT_PARAMS, { batches: false });
+  const { violations } = await runSeedRange(1, 320, DEFAULT_PARAMS, { batches: false });
   expect(new Set(violations.map((v) => v.kind)).has('torn batch')).toBe(true);
 }, 120_000);
 
