@@ -34,6 +34,12 @@ interface ProducerIdentity {
   producerEpoch: number;
 }
 
+/** Kafka's int32 sequences: after 2^31-1 comes 0 (DefaultRecordBatch.incrementSequence), as the leaders expect. */
+const SEQUENCE_SPACE = 2 ** 31;
+
+/** The sequence `increment` records after `sequence`, wrapping as Kafka's does. */
+export const incrementSequence = (sequence: number, increment: number): number => (sequence + increment) % SEQUENCE_SPACE;
+
 /** Answers after which the producer's sequence cannot go on: it starts over under a new producer id. */
 const SEQUENCE_FATAL: ReadonlySet<string> = new Set([
   'OutOfOrderSequenceError',
@@ -126,7 +132,7 @@ export class Producer {
         },
         (error) => this.metadata.afterFailure(topic, partition, error),
       );
-      if (identity && baseSequence !== undefined) this.nextSequence.set(key, baseSequence + records.length);
+      if (identity && baseSequence !== undefined) this.nextSequence.set(key, incrementSequence(baseSequence, records.length));
       return ack;
     } catch (error) {
       // The batch may or may not be in the log (a timeout), or the sequence broke: continuing it could

@@ -21,6 +21,7 @@ export const RETRIABLE_ERROR_TYPES: ReadonlySet<string> = new Set([
   'WriteConflictError', // CONCURRENT_TRANSACTIONS: a store write kept conflicting (may have appended, as REQUEST_TIMED_OUT)
   'NotEnoughReplicasError', // NOT_ENOUGH_REPLICAS
   'NotEnoughReplicasAfterAppendError', // NOT_ENOUGH_REPLICAS_AFTER_APPEND
+  'ProducerStateFullError', // the leader cannot remember the batch yet: nothing was written, the same batch may go again
 ]);
 
 /**

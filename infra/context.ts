@@ -125,6 +125,8 @@ export function readLeadershipContext(app: App): LeadershipContext {
       produceAckTimeoutMs: positiveInt(app, 'produceAckTimeoutMs', 10000),
       produceAckPollMs: positiveInt(app, 'produceAckPollMs', 50),
       replicaLagMaxMs: positiveInt(app, 'replicaLagMaxMs', 30000),
+      // Kafka's producer.id.expiration.ms: an idempotent producer is forgotten a day after its last record.
+      producerIdExpirationMs: positiveInt(app, 'producerIdExpirationMs', 86400000),
       // Kafka's defaults: auto.leader.rebalance.enable true, leader.imbalance.per.broker.percentage 10,
       // leader.imbalance.check.interval.seconds 300.
       autoLeaderRebalanceEnable: flag(app, 'autoLeaderRebalanceEnable', true),

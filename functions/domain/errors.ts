@@ -156,6 +156,19 @@ export class InvalidProducerEpochError extends DomainError {
   readonly code = 'INVALID_PRODUCER_EPOCH';
 }
 
+/**
+ * Retriable: the leader cannot remember this batch yet without forgetting something a
+ * retry or a truncation may still need. Either the partition's replicas already remember
+ * MAX_PRODUCERS_PER_REPLICA producers that wrote within producer.id.expiration.ms (a new
+ * producer waits until one expires; no known producer is dropped for room), or the batch
+ * would push out the producer's oldest remembered run while the run after it is not yet
+ * committed (it waits for the high watermark, as a Kafka client waits with more than
+ * max.in.flight batches). Nothing was written.
+ */
+export class ProducerStateFullError extends DomainError {
+  readonly code = 'PRODUCER_STATE_FULL';
+}
+
 /** Kafka's UNKNOWN_PRODUCER_ID: no InitProducerId ever handed this id out. */
 export class UnknownProducerIdError extends DomainError {
   readonly code = 'UNKNOWN_PRODUCER_ID';

@@ -24,7 +24,15 @@ export {
 export { controlledShutdown, type ControlledShutdownResult } from './controlled-shutdown.js';
 export { produce, type ProduceResult } from './produce.js';
 export { initProducerId, parseInitProducerIdRequest, type InitProducerIdResult } from './init-producer-id.js';
-export { clipToLogEnd, decideSequence, withRecords, type IdempotentBatch, type SequenceDecision } from './idempotence.js';
+export {
+  clipToLogEnd,
+  decideSequence,
+  incrementSequence,
+  unexpired,
+  withRecords,
+  type IdempotentBatch,
+  type SequenceDecision,
+} from './idempotence.js';
 export { replicate, type PartitionReplication, type ReplicateResult } from './replicate.js';
 export {
   consume,

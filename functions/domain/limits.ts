@@ -61,20 +61,32 @@ export const APPEND_RETRY_BACKOFF_MS = 5;
 export const SWEEP_LOOKAHEAD_MS = 500;
 
 /**
- * Runs of sequences kept per idempotent producer and replica. A truncation only ever
- * removes uncommitted records, and a producer has few batches in flight (Kafka allows
- * 5), so keeping more runs than that leaves its last committed run to continue from.
+ * Runs of sequences kept per idempotent producer and replica, of any producer epoch. A
+ * truncation only ever removes uncommitted records, and a leader never lets a new run
+ * push out a run while the oldest run it keeps is uncommitted (produce refuses it with
+ * ProducerStateFullError until the HW moves), so a truncation always leaves at least
+ * one of the producer's runs below the cut when its log holds any: the epoch and last
+ * sequence of the state are then exactly those of the log up to the cut.
  */
 export const MAX_RUNS_PER_PRODUCER = 8;
 
 /**
- * Producers remembered per replica (the state lives in one DynamoDB item of at most
- * 400 KB). Past this the longest-idle one is forgotten, as Kafka expires producer ids
- * (producer.id.expiration.ms): its next batch must start a new epoch at sequence 0.
+ * Producers remembered per replica: the state lives in the replica's one DynamoDB item
+ * of at most 400 KB, and a producer with MAX_RUNS_PER_PRODUCER runs takes at most about
+ * 800 bytes of it. Producers leave it only by time (producer.id.expiration.ms after
+ * their last record, like Kafka's); a new producer that would not fit is refused with
+ * the retriable ProducerStateFullError, and no known producer is ever dropped for room.
  */
-export const MAX_PRODUCERS_PER_REPLICA = 200;
+export const MAX_PRODUCERS_PER_REPLICA = 400;
 
-/** Kafka's sequence numbers and producer epochs are a signed int32 and int16. */
+/** Kafka's default producer.id.expiration.ms: a producer silent for a day is forgotten. */
+export const DEFAULT_PRODUCER_ID_EXPIRATION_MS = 86_400_000;
+
+/**
+ * Kafka's sequence numbers and producer epochs are a signed int32 and int16. A sequence
+ * wraps from MAX_SEQUENCE to 0 (DefaultRecordBatch.incrementSequence): a producer may
+ * write more than 2^31 records to a partition.
+ */
 export const MAX_SEQUENCE = 2 ** 31 - 1;
 export const MAX_PRODUCER_EPOCH = 2 ** 15 - 1;
 

@@ -121,19 +121,30 @@ export interface ReplicaState {
   producers?: ProducerStates;
 }
 
-/** Consecutive records of one producer: sequences and offsets both ascending by one. */
+/**
+ * Consecutive records of one producer in one producer epoch: sequences (wrapping from
+ * 2^31-1 to 0, as Kafka's) and offsets both ascending by one.
+ */
 export interface SequenceRun {
+  producerEpoch: number;
   firstSequence: number;
   firstOffset: number;
   count: number;
+  /** appendedAt of the run's last record (of a later one, once a truncation cut the run short). */
+  lastAppendedAt: number;
 }
 
-/** What a replica knows of one idempotent producer: its epoch and its latest runs of records. */
+/**
+ * What a replica knows of one idempotent producer: its latest runs of records, of
+ * whichever producer epochs they were written in, so that a truncation that removes
+ * a newer epoch's records leaves the state of the older epoch the log still holds.
+ * `producerEpoch` and `lastAppendedAt` are those of the last run.
+ */
 export interface ProducerState {
   producerEpoch: number;
   /** Oldest first; the last run ends at the producer's last sequence in this log. */
   runs: SequenceRun[];
-  /** appendedAt of its last record, for evicting the longest-idle producer. */
+  /** appendedAt of its last record: the producer expires producer.id.expiration.ms after it. */
   lastAppendedAt: number;
 }
 

@@ -16,7 +16,16 @@ import {
 } from './errors.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
-import { clipToLogEnd, decideSequence, stampsOf, withRecords, type IdempotentBatch } from './idempotence.js';
+import {
+  clipToLogEnd,
+  decideSequence,
+  incrementSequence,
+  requireRoomFor,
+  stampsOf,
+  unexpired,
+  withRecords,
+  type IdempotentBatch,
+} from './idempotence.js';
 import { APPEND_RETRY_BACKOFF_MS, MAX_APPEND_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { requireLeader, requirePartition, requireTopic } from './lookup.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStamp, ReplicaState } from './model.js';
@@ -101,7 +110,7 @@ async function appendAll(deps: Deps, partition: OnlinePartition, request: Produc
   const { records, idempotence } = request;
   for (let start = 0; start < records.length; start += MAX_RECORDS_PER_WRITE) {
     const chunk = records.slice(start, start + MAX_RECORDS_PER_WRITE);
-    const batch = idempotence ? { ...idempotence, baseSequence: idempotence.baseSequence + start } : undefined;
+    const batch = idempotence ? { ...idempotence, baseSequence: incrementSequence(idempotence.baseSequence, start) } : undefined;
     outcomes.push(await appendChunk(deps, partition, chunk, batch));
   }
   return outcomes;
@@ -124,11 +133,20 @@ async function appendChunk(
     if (attempt > 1) await deps.sleep(APPEND_RETRY_BACKOFF_MS * (attempt - 1));
     const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
     const logEnd = logEndOffsetOf(states, partition.leader);
-    const producersNow = clipToLogEnd(replicaStateOf(states, partition.leader)?.producers, logEnd);
+    const appendedAt = deps.clock.now();
+    const { producerIdExpirationMs } = deps.settings;
+    // Kafka's producer.id.expiration.ms, judged as of this append: the written state leaves the expired out too.
+    const producersNow = unexpired(
+      clipToLogEnd(replicaStateOf(states, partition.leader)?.producers, logEnd),
+      appendedAt,
+      producerIdExpirationMs,
+    );
     let stamped: Array<ProducedRecord & { producer?: ProducerStamp }> = records;
     if (batch) {
-      const decision = decideSequence(producersNow, batch, records.length, `${partitionName(partition)} (leader ${partition.leader})`);
+      const where = `${partitionName(partition)} (leader ${partition.leader})`;
+      const decision = decideSequence(producersNow, batch, records.length, where);
       if (decision.kind === 'duplicate') return duplicateOf(decision.baseOffset, records.length, states);
+      requireRoomFor(producersNow, batch, logEnd, partition.highWatermark, where);
       if (decision.firstOfProducer && !producerIdKnown) {
         producerIdKnown = await deps.metadata.isProducerIdAllocated(batch.producerId);
         if (!producerIdKnown) {
@@ -140,7 +158,6 @@ async function appendChunk(
       const stamps = stampsOf(batch, records.length);
       stamped = records.map((record, i) => ({ ...record, producer: stamps[i] }));
     }
-    const appendedAt = deps.clock.now();
     try {
       const appended = await deps.log.appendAsLeader({
         topic: partition.topic,
@@ -151,7 +168,13 @@ async function appendChunk(
         records: stamped,
         appendedAt,
         ...(batch
-          ? { producers: withRecords(producersNow, stamped.map(({ producer }, i) => ({ offset: logEnd + i, appendedAt, producer }))) }
+          ? {
+              producers: withRecords(
+                producersNow,
+                stamped.map(({ producer }, i) => ({ offset: logEnd + i, appendedAt, producer })),
+                producerIdExpirationMs,
+              ),
+            }
           : {}),
       });
       const end = logEnd + appended.length;

@@ -81,7 +81,7 @@ async function copyFromLeader(
     const whole = wholeBatches(run);
     const records = whole.length > 0 ? whole : run;
     // The follower's producer state moves with its log, so it can dedupe retries once it leads.
-    producers = withRecords(producers, records);
+    producers = withRecords(producers, records, deps.settings.producerIdExpirationMs);
     await deps.log.appendAsFollower({
       topic: partition.topic,
       partition: partition.partition,

@@ -282,7 +282,7 @@ function expectAcks(value: unknown): Acks {
 const IDEMPOTENCE_FIELDS = ['producerId', 'producerEpoch', 'baseSequence'] as const;
 
 /** The three idempotence fields come together or not at all: a batch without a sequence cannot be deduplicated. */
-function expectIdempotence(fields: Readonly<Record<string, unknown>>, recordCount: number): IdempotentBatch | undefined {
+function expectIdempotence(fields: Readonly<Record<string, unknown>>): IdempotentBatch | undefined {
   const given = IDEMPOTENCE_FIELDS.filter((field) => fields[field] !== undefined);
   if (given.length === 0) return undefined;
   if (given.length < IDEMPOTENCE_FIELDS.length) {
@@ -294,15 +294,15 @@ function expectIdempotence(fields: Readonly<Record<string, unknown>>, recordCoun
   return {
     producerId: expectInteger(fields.producerId, 'producerId', { min: 1, max: Number.MAX_SAFE_INTEGER }),
     producerEpoch: expectInteger(fields.producerEpoch, 'producerEpoch', { min: 0, max: MAX_PRODUCER_EPOCH }),
-    // The batch's last sequence must fit too: Kafka's sequences are int32.
-    baseSequence: expectInteger(fields.baseSequence, 'baseSequence', { min: 0, max: MAX_SEQUENCE - recordCount + 1 }),
+    // An int32, as Kafka's; the batch's later records wrap past MAX_SEQUENCE to 0 (incrementSequence).
+    baseSequence: expectInteger(fields.baseSequence, 'baseSequence', { min: 0, max: MAX_SEQUENCE }),
   };
 }
 
 export function parseProduceRequest(input: unknown): ProduceRequest {
   const fields = expectObject(input, 'request');
   const records = expectArray(fields.records, 'records', { min: 1, max: MAX_RECORDS_PER_PRODUCE }).map(expectRecord);
-  const idempotence = expectIdempotence(fields, records.length);
+  const idempotence = expectIdempotence(fields);
   return {
     topic: expectTopicName(fields.topic),
     partition: expectPartitionNumber(fields.partition),

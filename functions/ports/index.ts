@@ -255,6 +255,12 @@ export interface LeadershipSettings {
    * record for longer than this leaves the ISR (the reconciler applies it).
    */
   replicaLagMaxMs: number;
+  /**
+   * Kafka's producer.id.expiration.ms: a replica forgets an idempotent producer this long
+   * after its last record (judged at the appendedAt of later idempotent records, and at
+   * the leader's clock when it decides on a batch). Only time expires a producer.
+   */
+  producerIdExpirationMs: number;
   /** Kafka's auto.leader.rebalance.enable: whether the scheduled preferred-leader rebalance acts at all. */
   autoLeaderRebalanceEnable: boolean;
   /**

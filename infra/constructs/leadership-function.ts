@@ -91,6 +91,7 @@ export class LeadershipFunction extends NodejsFunction {
         [ENV.produceAckTimeoutMs]: String(props.settings.produceAckTimeoutMs),
         [ENV.produceAckPollMs]: String(props.settings.produceAckPollMs),
         [ENV.replicaLagMaxMs]: String(props.settings.replicaLagMaxMs),
+        [ENV.producerIdExpirationMs]: String(props.settings.producerIdExpirationMs),
         [ENV.autoLeaderRebalanceEnable]: String(props.settings.autoLeaderRebalanceEnable),
         [ENV.replicateOnProduce]: String(props.settings.replicateOnProduce),
         [ENV.leaderImbalancePerBrokerPercentage]: String(props.settings.leaderImbalancePerBrokerPercentage),

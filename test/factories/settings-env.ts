@@ -6,6 +6,7 @@ export const settingsEnv: Readonly<Record<string, string>> = {
   [ENV.produceAckTimeoutMs]: '3000',
   [ENV.produceAckPollMs]: '25',
   [ENV.replicaLagMaxMs]: '30000',
+  [ENV.producerIdExpirationMs]: '86400000',
   [ENV.autoLeaderRebalanceEnable]: 'true',
   [ENV.replicateOnProduce]: 'true',
   [ENV.leaderImbalancePerBrokerPercentage]: '10',

@@ -2,7 +2,7 @@
  * Jepsen's Kafka categories over a recorded history. Pure: a history in,
  * violations out (each kind reported once per partition and offset/epoch).
  */
-import type { History, SentBatch, Violation } from './history.js';
+import type { History, ProducerBatch, Violation } from './history.js';
 
 export function check(history: History): Violation[] {
   return [
@@ -25,12 +25,12 @@ export function check(history: History): Violation[] {
  * twice (a retry without idempotence) must be whole each time.
  */
 function tornBatches(history: History): Violation[] {
-  const placeOf = new Map<string, { batch: SentBatch; index: number }>();
+  const placeOf = new Map<string, { batch: ProducerBatch; index: number }>();
   for (const batch of history.sent) batch.values.forEach((value, index) => placeOf.set(value, { batch, index }));
   const violations: Violation[] = [];
   for (const final of history.final) {
-    const reported = new Set<SentBatch>();
-    const torn = (batch: SentBatch, detail: string) => {
+    const reported = new Set<ProducerBatch>();
+    const torn = (batch: ProducerBatch, detail: string) => {
       if (reported.has(batch)) return;
       reported.add(batch);
       violations.push({

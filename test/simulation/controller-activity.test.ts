@@ -30,6 +30,6 @@ test('controlled shutdowns, preferred elections and fenced clients run, and no c
 }, 120_000);
 
 test('with unclean elections allowed, consumers detect truncation through OffsetsForLeaderEpoch', async () => {
-  const sum = await totals({ ...DEFAULT_PARAMS, acks: '1', unclean: true, minInsync: 1 }, 300);
+  const sum = await totals({ ...DEFAULT_PARAMS, acks: '1', unclean: true, minInsync: 1 }, 400);
   expect(sum.truncations).toBeGreaterThan(0);
 }, 120_000);

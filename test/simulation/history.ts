@@ -72,7 +72,7 @@ export interface LeaderAppendSeen {
 }
 
 /** A batch as a producer first sent it (its retries resend the same values): one leader append, so one unit in every log. */
-export interface SentBatch {
+export interface ProducerBatch {
   producer: string;
   partition: string;
   values: string[];
@@ -103,7 +103,7 @@ export interface History {
   reads: Read[];
   appends: LeaderAppendSeen[];
   /** Every batch the producers sent, once each. */
-  sent: SentBatch[];
+  sent: ProducerBatch[];
   final: FinalPartition[];
   /** The step count at the end of the run. */
   endStep: number;

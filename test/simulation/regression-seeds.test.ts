@@ -23,6 +23,9 @@ const found: Array<[Partial<SimParams>, number[]]> = [
   // no way to resume, seed 3's retried creation found the name taken (TOPIC_ALREADY_EXISTS)
   // and the topic never existed; without the reconciler's step, seed 8's was never finished.
   [{}, [3, 8]],
+  // A churn producer's answer lost, then a flood of 230 new producers to its partition before its retry:
+  // with producer state dropped by count (200 per replica) the retry was written a second time.
+  [{}, [25]],
   // Found with producers sending batches of up to 98 records: a follower copied part of a
   // batch (copies were cut every 98 records, not at batch ends) and led with it.
   [{}, [303, 731, 1109]],

@@ -84,6 +84,7 @@ export const FAULT_NAMES = [
   'race',
   'conflict',
   'cut-creation',
+  'flood',
   'midcopy',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
@@ -125,6 +126,21 @@ const HEAL_LATENCY_MS = 10;
 const CONFLICT_CHANCE = 0.05;
 /** Chance that setup's topic creation dies between two of its transactions. */
 const CUT_CREATION_CHANCE = 0.3;
+/**
+ * Kafka's producer.id.expiration.ms, scaled down so that idle producers expire within a
+ * run. As in Kafka, every copy of a batch must reach the leader before it: a producer
+ * retries a batch only within DELIVERY_TIMEOUT_MS of its first send (delivery.timeout.ms),
+ * a late copy of a request it gave up on is sent only when it gave up on time and arrives
+ * within LATE_REQUEST_MAX_MS, and a task is paused at most once (12 s), so the last copy
+ * lands at most about 27 s after the first (7 s to give up, 5 s late, 3 s on its way; 7 s of retries and a 12 s pause).
+ */
+const PRODUCER_ID_EXPIRATION_MS = 30_000;
+const DELIVERY_TIMEOUT_MS = 5_000;
+const LATE_REQUEST_MAX_MS = 5_000;
+/** Short-lived producers (ids p100 on): one or two batches each, some answers lost and retried. */
+const CHURN_PRODUCER_BASE = 100;
+/** A flood of new producers, one record each, landing at once: more than the 200 a replica once remembered. */
+const PRODUCER_FLOOD = 230;
 
 
 interface Broker {
@@ -159,10 +175,21 @@ interface ProducerState {
   epochs: Map<number, number>;
   /** From InitProducerId, when idempotent. */
   producerId?: number;
+  /** Raised (at sequence 0) when the producer starts over on its id instead of taking a new one (KIP-360). */
+  producerEpoch: number;
   /** Per partition: the sequence of the next new batch. */
   nextSequence: Map<number, number>;
-  /** The batch that failed and is retried before any new one. */
-  pending?: { partition: number; values: string[]; baseSequence: number };
+  /** The batch that failed and is retried before any new one, and when it was first sent. */
+  pending?: { partition: number; values: string[]; baseSequence: number; firstSentAt: number };
+}
+
+/** An idempotent produce request as sent (a late copy of it may arrive after the producer gave it up). */
+interface SentBatch {
+  partition: number;
+  values: string[];
+  producerId: number;
+  producerEpoch: number;
+  baseSequence: number;
 }
 
 /** Answers after which an idempotent producer cannot continue its sequence. */
@@ -211,6 +238,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       produceAckTimeoutMs: 4_000,
       produceAckPollMs: 100,
       replicaLagMaxMs: SESSION_TIMEOUT_MS * 3,
+      producerIdExpirationMs: PRODUCER_ID_EXPIRATION_MS,
       autoLeaderRebalanceEnable: true,
       // Mostly the deployed default; every fourth seed leaves replication to the log stream alone, so both paths stay judged.
       replicateOnProduce: seed % 4 !== 0,
@@ -522,13 +550,21 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
         });
         return;
       }
+      if (idempotence && state.pending && now() - state.pending.firstSentAt > DELIVERY_TIMEOUT_MS) {
+        // delivery.timeout.ms: the batch is given up, its fate unknown, and the producer starts over.
+        state.busy = false;
+        startOver(index, state, 'delivery timeout');
+        return;
+      }
       // Like Kafka's producer, a batch that failed is retried as it was (same records, same sequence) before any new one.
       const partition = state.pending?.partition ?? rng.pick(partitions);
       const values = state.pending?.values ?? newBatch(index, state, partition);
       const baseSequence = state.pending?.baseSequence ?? state.nextSequence.get(partition) ?? 0;
-      state.pending = { partition, values, baseSequence };
+      state.pending = { partition, values, baseSequence, firstSentAt: state.pending?.firstSentAt ?? now() };
       const idempotenceFields =
-        idempotence && state.producerId !== undefined ? { producerId: state.producerId, producerEpoch: 0, baseSequence } : {};
+        idempotence && state.producerId !== undefined
+          ? { producerId: state.producerId, producerEpoch: state.producerEpoch, baseSequence }
+          : {};
       await scheduler.spawn(
         `produce:p${index}:${TOPIC}-${partition}:${labelOf(values)}${idempotence ? `#${baseSequence}` : ''}`,
         'produce',
@@ -548,17 +584,19 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
               state.epochs.delete(partition);
             }
             if (PRODUCER_FATAL.some((fatal) => outcome.error instanceof fatal)) {
-              // Kafka's idempotent producer cannot go on from a broken sequence: it starts over under a new producer id.
-              scheduler.record(`produce:p${index}`, `FATAL ${(outcome.error as Error).name}: new producer id`);
-              state.producerId = undefined;
-              state.nextSequence.clear();
-              state.pending = undefined;
+              // Kafka's idempotent producer cannot go on from a broken sequence: it starts over.
+              startOver(index, state, `FATAL ${(outcome.error as Error).name}`);
             }
+            return;
+          }
+          if (idempotence && rng.chance(0.08)) {
+            // The answer is lost and the producer gives the batch up at once (its own timeout), while a copy is still on its way.
+            startOver(index, state, 'answer lost', 1);
             return;
           }
           const result = outcome.value;
           state.pending = undefined;
-          state.nextSequence.set(partition, baseSequence + values.length);
+          state.nextSequence.set(partition, domain.incrementSequence(baseSequence, values.length));
           state.epochs.set(partition, result.leaderEpoch);
           history.acks.push({
             producer: `p${index}`,
@@ -580,6 +618,175 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       );
     });
   };
+  /**
+   * An idempotent producer that cannot continue its sequence, or gave a batch up, starts
+   * over: under a new producer id (InitProducerId), or on its id with the next producer
+   * epoch from sequence 0 (KIP-360's epoch bump). The batch it gave up may still be on
+   * its way: sometimes a copy of that request arrives late, after the restart.
+   */
+  function startOver(index: number, state: ProducerState, why: string, lateChance = 0.5): void {
+    const abandoned = state.pending;
+    const previous = state.producerId === undefined ? undefined : { producerId: state.producerId, producerEpoch: state.producerEpoch };
+    if (previous && rng.chance(0.5)) {
+      state.producerEpoch++;
+      scheduler.record(`produce:p${index}`, `${why}: producer ${previous.producerId} bumps to epoch ${state.producerEpoch}`);
+    } else {
+      state.producerId = undefined;
+      state.producerEpoch = 0;
+      scheduler.record(`produce:p${index}`, `${why}: new producer id`);
+    }
+    state.nextSequence.clear();
+    state.pending = undefined;
+    if (abandoned && previous && now() - abandoned.firstSentAt <= DELIVERY_TIMEOUT_MS + 2_000 && rng.chance(lateChance)) {
+      sendLate(`p${index}`, { ...abandoned, ...previous });
+    }
+  }
+
+  /**
+   * A copy of a request that the producer no longer waits for (a network retry, a queued
+   * invocation) reaching the leader late. Its answer goes nowhere; if it writes its batch
+   * a second time, the checker sees the duplicate.
+   */
+  function sendLate(who: string, batch: SentBatch): void {
+    lateOnTheWay++;
+    scheduler.after(rng.between(0, LATE_REQUEST_MAX_MS), `late-timer:${who}`, async () => {
+      lateOnTheWay--;
+      await scheduler.spawn(
+        `late:${who}:${TOPIC}-${batch.partition}:${batch.values.join(',')}#${batch.producerEpoch}.${batch.baseSequence}`,
+        'produce',
+        () =>
+          domain.produce(deps, {
+            topic: TOPIC,
+            partition: batch.partition,
+            records: batch.values.map((value) => ({ value })),
+            acks: 1,
+            producerId: batch.producerId,
+            producerEpoch: batch.producerEpoch,
+            baseSequence: batch.baseSequence,
+          }),
+      );
+    });
+  }
+
+  /**
+   * Short-lived idempotent producers: InitProducerId, one or two batches to one
+   * partition, then gone. Some answers are lost (the batch is retried as it was), some
+   * producers idle past the expiration before their second batch (which the leader then
+   * refuses: the producer was forgotten), and now and then a lost answer is followed by a
+   * flood of new producers to the same partition before the retry.
+   */
+  let churned = 0;
+  /** Late copies not yet sent: the heal waits for them, they may still write. */
+  let lateOnTheWay = 0;
+  const scheduleChurn = (): void => {
+    scheduler.after(rng.between(500, 3_000), 'churn-timer', async () => {
+      if (!clientsOn) return;
+      scheduleChurn();
+      const index = CHURN_PRODUCER_BASE + churned++;
+      await scheduler.spawn(`init-producer:p${index}`, 'produce', () => domain.initProducerId(deps, {}), (outcome) => {
+        if (!outcome.ok) return;
+        const producer = { producerId: outcome.value.producerId, producerEpoch: 0, partition: rng.pick(partitions) };
+        const batches = rng.between(1, 2);
+        scheduler.after(0, `churn-first:p${index}`, () => churnBatch(index, producer, 0, batches, 0));
+      });
+    });
+  };
+  function churnBatch(
+    index: number,
+    producer: { producerId: number; producerEpoch: number; partition: number },
+    sequence: number,
+    batchesLeft: number,
+    n: number,
+  ): Promise<void> {
+    const values = Array.from({ length: rng.between(1, 2) }, (_, i) => `p${index}-${n + i}`);
+    const batch: SentBatch = { ...producer, values, baseSequence: sequence };
+    history.sent.push({ producer: `p${index}`, partition: `${TOPIC}-${producer.partition}`, values, step: scheduler.steps });
+    const firstSentAt = now();
+    const attempt = async (): Promise<void> => {
+      const answerLost = rng.chance(0.3);
+      await scheduler.spawn(
+        `produce:p${index}:${TOPIC}-${producer.partition}:${values.join(',')}#${sequence}`,
+        'produce',
+        () =>
+          domain.produce(deps, {
+            topic: TOPIC,
+            partition: producer.partition,
+            records: values.map((value) => ({ value })),
+            acks: params.acks === 'all' ? 'all' : 1,
+            producerId: batch.producerId,
+            producerEpoch: batch.producerEpoch,
+            baseSequence: batch.baseSequence,
+          }),
+        (outcome) => {
+          const fatal = !outcome.ok && PRODUCER_FATAL.some((kind) => outcome.error instanceof kind);
+          if (fatal || now() - firstSentAt > DELIVERY_TIMEOUT_MS) {
+            scheduler.record(`produce:p${index}`, fatal ? `FATAL ${(outcome as { error: Error }).error.name}: gone` : 'delivery timeout: gone');
+            return;
+          }
+          if (!outcome.ok || answerLost) {
+            if (outcome.ok && rng.chance(0.05)) flood(producer.partition);
+            scheduler.after(rng.between(100, 1_500), `churn-retry:p${index}`, attempt);
+            return;
+          }
+          history.acks.push({
+            producer: `p${index}`,
+            partition: `${TOPIC}-${producer.partition}`,
+            acks: params.acks,
+            leader: outcome.value.leader,
+            leaderEpoch: outcome.value.leaderEpoch,
+            baseOffset: outcome.value.baseOffset,
+            values,
+            isrAtReturn: [...(schedulePartitionState(producer.partition)?.isr ?? [])],
+            minInsync: params.minInsync,
+            step: scheduler.steps,
+          });
+          if (batchesLeft > 1) {
+            // Some idle past the expiration: their next batch finds them forgotten.
+            scheduler.after(rng.between(1_000, PRODUCER_ID_EXPIRATION_MS * 1.5), `churn-next:p${index}`, () =>
+              churnBatch(index, producer, domain.incrementSequence(sequence, values.length), batchesLeft - 1, n + values.length),
+            );
+          }
+        },
+      );
+    };
+    return attempt();
+  }
+  /** PRODUCER_FLOOD new producers write one record each to the partition, all between two steps of everyone else. */
+  function flood(partition: number): void {
+    faults.flood++;
+    const first = CHURN_PRODUCER_BASE + churned;
+    churned += PRODUCER_FLOOD;
+    scheduler.after(0, 'flood-timer', async () => {
+      await scheduler.spawn(
+        `flood:${TOPIC}-${partition}:p${first}..p${first + PRODUCER_FLOOD - 1}`,
+        'produce',
+        async () => {
+          let written = 0;
+          for (let i = 0; i < PRODUCER_FLOOD; i++) {
+            const { producerId } = await domain.initProducerId(deps, {});
+            try {
+              await domain.produce(deps, {
+                topic: TOPIC,
+                partition,
+                records: [{ value: `p${first + i}-0` }],
+                acks: 1,
+                producerId,
+                producerEpoch: 0,
+                baseSequence: 0,
+              });
+              written++;
+            } catch {
+              // No leader, a lost race: that producer is gone.
+            }
+          }
+          return written;
+        },
+        (outcome) => scheduler.record('flood', outcome.ok ? `${outcome.value} producers wrote` : 'failed'),
+        { atomic: true },
+      );
+    });
+  }
+
   const scheduleConsumer = (
     index: number,
     state: ConsumerState,
@@ -717,7 +924,10 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   scheduleSweep();
   scheduleReconcile();
   scheduleRebalance();
-  for (let i = 0; i < PRODUCERS; i++) scheduleProducer(i, { sent: 0, busy: false, epochs: new Map(), nextSequence: new Map() });
+  for (let i = 0; i < PRODUCERS; i++) {
+    scheduleProducer(i, { sent: 0, busy: false, epochs: new Map(), producerEpoch: 0, nextSequence: new Map() });
+  }
+  if (idempotence) scheduleChurn();
   for (let i = 0; i < CONSUMERS; i++) {
     scheduleConsumer(i, { offset: 0, session: 0, busy: false }, partitions[i % partitions.length]);
   }
@@ -767,7 +977,10 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       reviveBroker(rng.pick(stopped));
       faults.return++;
     } else {
-      const candidates = scheduler.liveTasks().filter((t) => !t.crashed && t.pausedUntil <= now());
+      // A task is paused once at most, and a late request not at all: no copy of a batch outlives the producer's expiration.
+      const candidates = scheduler
+        .liveTasks()
+        .filter((t) => !t.crashed && t.pausedUntil === 0 && !t.name.startsWith('late:'));
       if (candidates.length === 0) return;
       scheduler.pause(rng.pick(candidates), now() + rng.between(1_000, 12_000));
       faults.pause++;
@@ -846,7 +1059,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     drainStores();
     const streamsIdle = [...heartbeatShards.values(), ...logShards.values()].every((s) => s.queue.length === 0 && !s.busy);
     const busy = scheduler.liveTasks().some((t) => t.kind !== 'heartbeat' && t.kind !== 'sweep');
-    if (!streamsIdle || busy) return false;
+    if (!streamsIdle || busy || lateOnTheWay > 0) return false;
     const allAlive = brokers.every((b) => (tables.heartbeats.get(b.id)?.deadlineMs ?? -1) >= now());
     return allAlive && finalState().every((p) => p.state === 'ONLINE' && p.highWatermark >= p.leaderLogEnd);
   }

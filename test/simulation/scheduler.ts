@@ -38,6 +38,11 @@ export interface Task {
   settled: boolean;
   /** Virtual time until which the task's gates and wake-ups are held (a paused process). */
   pausedUntil: number;
+  /**
+   * Its store operations pass without a gate: it runs to its end within the step that
+   * started it (a flood of requests landing between two steps of the others).
+   */
+  readonly atomic: boolean;
   readonly gates: Gate[];
   readonly sleepers: Sleeper[];
 }
@@ -113,6 +118,10 @@ export class Scheduler {
         reject(new CrashError(task.name, operation));
         return;
       }
+      if (task.atomic) {
+        resolve();
+        return;
+      }
       task.gates.push({ seq: this.seq++, task, operation, resolve, reject });
     });
 
@@ -141,7 +150,13 @@ export class Scheduler {
   }
 
   /** Starts a task: it runs to its first gate. `onDone` runs synchronously when it settles (bookkeeping only). */
-  async spawn<T>(name: string, kind: TaskKind, work: () => Promise<T>, onDone?: (outcome: Outcome<T>) => void): Promise<Task> {
+  async spawn<T>(
+    name: string,
+    kind: TaskKind,
+    work: () => Promise<T>,
+    onDone?: (outcome: Outcome<T>) => void,
+    options: { atomic?: boolean } = {},
+  ): Promise<Task> {
     const task: Task = {
       id: this.taskIds++,
       name,
@@ -149,6 +164,7 @@ export class Scheduler {
       crashed: false,
       settled: false,
       pausedUntil: 0,
+      atomic: options.atomic ?? false,
       gates: [],
       sleepers: [],
     };

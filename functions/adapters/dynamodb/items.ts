@@ -151,12 +151,21 @@ const producersFromItem = (item: Fields): { producers?: ProducerStates } => {
     const state = asFields(value, `producers.${producerId}`);
     const runs = state.runs;
     if (!Array.isArray(runs)) fail(`producers.${producerId}.runs`, 'a list', runs);
+    const producerEpoch = num(state, 'producerEpoch');
+    const lastAppendedAt = num(state, 'lastAppendedAt');
     producers[producerId] = {
-      producerEpoch: num(state, 'producerEpoch'),
-      lastAppendedAt: num(state, 'lastAppendedAt'),
+      producerEpoch,
+      lastAppendedAt,
       runs: (runs as unknown[]).map((run, i) => {
         const fields = asFields(run, `producers.${producerId}.runs[${i}]`);
-        return { firstSequence: num(fields, 'firstSequence'), firstOffset: num(fields, 'firstOffset'), count: num(fields, 'count') };
+        // Runs written before they carried their epoch and time were all of the producer's one epoch.
+        return {
+          producerEpoch: fields.producerEpoch == null ? producerEpoch : num(fields, 'producerEpoch'),
+          firstSequence: num(fields, 'firstSequence'),
+          firstOffset: num(fields, 'firstOffset'),
+          count: num(fields, 'count'),
+          lastAppendedAt: fields.lastAppendedAt == null ? lastAppendedAt : num(fields, 'lastAppendedAt'),
+        };
       }),
     };
   }

@@ -26,6 +26,7 @@ export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
   produceAckTimeoutMs: 30_000,
   produceAckPollMs: 50,
   replicaLagMaxMs: 30_000,
+  producerIdExpirationMs: 86_400_000,
   autoLeaderRebalanceEnable: true,
   replicateOnProduce: true,
   leaderImbalancePerBrokerPercentage: 10,

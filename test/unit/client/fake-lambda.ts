@@ -114,7 +114,7 @@ export class FakeLambda {
           if (original) return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, ...original, highWatermark: state.records.length, duplicate: true };
           if (sequence !== producer.next) throw named('OutOfOrderSequenceError', `expected sequence ${producer.next}, got ${sequence}`);
           producer.batches.set(sequence, { baseOffset, lastOffset: baseOffset + records.length - 1 });
-          producer.next += records.length;
+          producer.next = (producer.next + records.length) % 2 ** 31;
           this.sequences.set(key, producer);
         }
         for (const record of records) state.records.push({ key: record.key ?? null, value: record.value, leaderEpoch: state.leaderEpoch });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Consumer } from '../../../client/consumer.js';
 import { LeadershipClient, RemoteFunctionError, type InvokeRecord } from '../../../client/lambda-client.js';
-import { Producer } from '../../../client/producer.js';
+import { incrementSequence, Producer } from '../../../client/producer.js';
 import { backoffMs, ClientError, ClientTimeoutError, isRetriable, RETRIABLE_ERROR_TYPES } from '../../../client/retry.js';
 import { FakeClock, FakeLambda, fakeOutputs, networkError } from './fake-lambda.js';
 
@@ -30,6 +30,7 @@ describe('retry classification', () => {
       'ConcurrentAppendError',
       'NotEnoughReplicasError',
       'NotEnoughReplicasAfterAppendError',
+      'ProducerStateFullError',
       'FencedLeaderEpochError',
       'UnknownLeaderEpochError',
       'Sandbox.Timedout',
@@ -225,6 +226,21 @@ describe('Producer', () => {
     expect(produces.slice(1, -2).every(([id, sequence]) => id === 1 && sequence === 1)).toBe(true);
     expect(produces.slice(-2)).toEqual([[2, 0], [3, 0]]);
     expect(await producer.producerIdentity()).toEqual({ producerId: 3, producerEpoch: 0 });
+  });
+
+  it("idempotent: a partition's sequence wraps from 2^31-1 to 0, as Kafka's and the leader's do", async () => {
+    expect(incrementSequence(2 ** 31 - 2, 3)).toBe(1);
+    const { lambda, client, retry } = setup();
+    const producer = new Producer(client, retry);
+    await producer.send('orders', 1, [{ value: 'a' }]);
+    // As if 2^31 - 3 more records had gone since: the producer and the leader both at sequence 2^31 - 2.
+    (producer as unknown as { nextSequence: Map<string, number> }).nextSequence.set('orders-1', 2 ** 31 - 2);
+    (lambda as unknown as { sequences: Map<string, { next: number }> }).sequences.get('1/1')!.next = 2 ** 31 - 2;
+    await producer.send('orders', 1, [{ value: 'b' }, { value: 'c' }, { value: 'd' }]);
+    await producer.send('orders', 1, [{ value: 'e' }]);
+
+    expect(lambda.callsTo(PRODUCE).map((call) => call.payload.baseSequence)).toEqual([0, 2 ** 31 - 2, 1]);
+    expect(lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['a', 'b', 'c', 'd', 'e']);
   });
 
   it('acks=0 queues the produce (an asynchronous invocation) and answers offsets -1 without idempotence', async () => {

@@ -100,7 +100,7 @@ describe('idempotent produce', () => {
     expect(retried).toMatchObject({ leader: 'B', baseOffset: acked.baseOffset, lastOffset: acked.lastOffset, duplicate: true });
     await send(2, ['c']);
     expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['a', 'b', 'c']);
-    expect((await producersOn(cluster, 'C'))[String(producerId)].runs).toEqual([{ firstSequence: 0, firstOffset: 0, count: 3 }]);
+    expect((await producersOn(cluster, 'C'))[String(producerId)].runs).toMatchObject([{ firstSequence: 0, firstOffset: 0, count: 3 }]);
   });
 
   it('forgets a truncated batch with the records, so its retry is written at the new leader', async () => {
@@ -110,9 +110,9 @@ describe('idempotent produce', () => {
     await send(1, ['lost'], { acks: 1 });
     const appended = cluster.deps.log.drainLeaderAppends();
     // As the replicate handler would, had it reached C only before A died: with the producer state the records carry.
-    const producers = withRecords(await producersOn(cluster, 'C'), appended);
+    const producers = withRecords(await producersOn(cluster, 'C'), appended, cluster.deps.settings.producerIdExpirationMs);
     await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower: 'C', leaderEpoch: 0, records: appended, producers });
-    expect((await producersOn(cluster, 'C'))[String(producerId)].runs).toEqual([{ firstSequence: 0, firstOffset: 0, count: 2 }]);
+    expect((await producersOn(cluster, 'C'))[String(producerId)].runs).toMatchObject([{ firstSequence: 0, firstOffset: 0, count: 2 }]);
     cluster.stop('A');
     await cluster.elapse(cluster.deps.settings.sessionTimeoutMs + 2_000);
     const [gone] = await sweepAndCollect(cluster);
@@ -122,13 +122,13 @@ describe('idempotent produce', () => {
 
     // C was cut back to B's log, and its producer state with it.
     expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['a']);
-    expect((await producersOn(cluster, 'C'))[String(producerId)].runs).toEqual([{ firstSequence: 0, firstOffset: 0, count: 1 }]);
+    expect((await producersOn(cluster, 'C'))[String(producerId)].runs).toMatchObject([{ firstSequence: 0, firstOffset: 0, count: 1 }]);
     const retried = await send(1, ['lost']);
     expect(retried.duplicate).toBeUndefined();
     expect(retried).toMatchObject({ leader: 'B', baseOffset: 1 });
     expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['a', 'lost']);
     for (const replica of ['B', 'C']) {
-      expect((await producersOn(cluster, replica))[String(producerId)].runs).toEqual([{ firstSequence: 0, firstOffset: 0, count: 2 }]);
+      expect((await producersOn(cluster, replica))[String(producerId)].runs).toMatchObject([{ firstSequence: 0, firstOffset: 0, count: 2 }]);
     }
   });
 });

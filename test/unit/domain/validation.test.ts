@@ -56,7 +56,7 @@ const cases: Array<[string, UseCase, unknown, RegExp]> = [
   ['produce', produce, { ...ok, records, producerId: 1, producerEpoch: 0 }, /missing "baseSequence"/],
   ['produce', produce, { ...ok, records, producerId: 1, producerEpoch: -1, baseSequence: 0 }, /"producerEpoch" must be an integer between 0 and 32767, got -1/],
   ['produce', produce, { ...ok, records, producerId: 0, producerEpoch: 0, baseSequence: 0 }, /"producerId" must be an integer/],
-  ['produce', produce, { ...ok, records: [{ value: 'a' }, { value: 'b' }], producerId: 1, producerEpoch: 0, baseSequence: 2147483647 }, /"baseSequence" must be an integer between 0 and 2147483646, got 2147483647/],
+  ['produce', produce, { ...ok, records: [{ value: 'a' }, { value: 'b' }], producerId: 1, producerEpoch: 0, baseSequence: 2147483648 }, /"baseSequence" must be an integer between 0 and 2147483647, got 2147483648/],
 
   ['consume', consume, { topic: 'orders' }, /"partition" must be an integer between 1 and 1000, got nothing/],
   ['consume', consume, { ...ok, offset: -1 }, /"offset" must be an integer >= 0, got -1/],

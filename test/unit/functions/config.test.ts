@@ -21,6 +21,7 @@ const complete = {
   PRODUCE_ACK_TIMEOUT_MS: '3000',
   PRODUCE_ACK_POLL_MS: '25',
   REPLICA_LAG_MAX_MS: '30000',
+  PRODUCER_ID_EXPIRATION_MS: '86400000',
   AUTO_LEADER_REBALANCE_ENABLE: 'true',
   REPLICATE_ON_PRODUCE: 'true',
   LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
@@ -89,6 +90,7 @@ describe('the per-dependency readers', () => {
       produceAckTimeoutMs: 3000,
       produceAckPollMs: 25,
       replicaLagMaxMs: 30000,
+      producerIdExpirationMs: 86400000,
       autoLeaderRebalanceEnable: true,
       replicateOnProduce: true,
       leaderImbalancePerBrokerPercentage: 10,
@@ -120,6 +122,7 @@ describe('the per-dependency readers', () => {
     [ENV.produceAckTimeoutMs, leadershipSettings],
     [ENV.produceAckPollMs, leadershipSettings],
     [ENV.replicaLagMaxMs, leadershipSettings],
+    [ENV.producerIdExpirationMs, leadershipSettings],
     [ENV.autoLeaderRebalanceEnable, leadershipSettings],
     [ENV.replicateOnProduce, leadershipSettings],
     [ENV.leaderImbalancePerBrokerPercentage, leadershipSettings],
@@ -129,7 +132,7 @@ describe('the per-dependency readers', () => {
     expect(() => read(without(name))).toThrow(`Environment variable ${name} is required but not set.`);
   });
 
-  it.each([ENV.sessionTimeoutMs, ENV.produceAckTimeoutMs, ENV.produceAckPollMs, ENV.replicaLagMaxMs])('a malformed %s fails with its name', (name) => {
+  it.each([ENV.sessionTimeoutMs, ENV.produceAckTimeoutMs, ENV.produceAckPollMs, ENV.replicaLagMaxMs, ENV.producerIdExpirationMs])('a malformed %s fails with its name', (name) => {
     expect(() => leadershipSettings({ ...complete, [name]: 'soon' })).toThrow(
       `Environment variable ${name} must be a positive integer, got "soon".`,
     );
