@@ -40,7 +40,13 @@ const SEQUENCE_SPACE = 2 ** 31;
 /** The sequence `increment` records after `sequence`, wrapping as Kafka's does. */
 export const incrementSequence = (sequence: number, increment: number): number => (sequence + increment) % SEQUENCE_SPACE;
 
-/** Answers after which the producer's sequence cannot go on: it starts over under a new producer id. */
+/**
+ * The highest producer epoch (Kafka's int16); past it the producer takes a new producer id
+ * (functions/domain/limits.ts MAX_PRODUCER_EPOCH, which the leaders check).
+ */
+const MAX_PRODUCER_EPOCH = 2 ** 15 - 1;
+
+/** Answers after which the producer's sequence cannot go on: it bumps its epoch and starts from sequence 0. */
 const SEQUENCE_FATAL: ReadonlySet<string> = new Set([
   'OutOfOrderSequenceError',
   'InvalidProducerEpochError',
@@ -65,8 +71,12 @@ const SEQUENCE_FATAL: ReadonlySet<string> = new Set([
  * number of retries is in the log exactly once, and one producer's sends to a partition
  * are in the order they were made (they go one at a time per partition, Kafka's
  * max.in.flight.requests.per.connection = 1). A send that finally fails leaves its batch's
- * fate unknown, so the producer then starts over under a new producer id, as Kafka bumps
- * its epoch. Without idempotence delivery is at least once: a retry after a lost answer
+ * fate unknown, so the producer then bumps its epoch on the same producer id and starts
+ * every partition from sequence 0 (KIP-360: an idempotent producer bumps its own epoch).
+ * A late copy of the given-up request is then fenced by any leader the new epoch has
+ * written to (INVALID_PRODUCER_EPOCH), so it cannot land after the producer's later sends;
+ * a new producer id would not fence it. Past the highest epoch it takes a new producer id.
+ * Without idempotence delivery is at least once: a retry after a lost answer
  * appends the records again.
  */
 export class Producer {
@@ -110,7 +120,8 @@ export class Producer {
   private async sendInOrder(topic: string, partition: number, records: ProducerRecord[], acks: 'all' | 1): Promise<RecordMetadata> {
     const key = `${topic}-${partition}`;
     const idempotent = this.idempotent && acks === 'all';
-    const identity = idempotent ? await this.currentIdentity() : undefined;
+    const current = idempotent ? this.currentIdentity() : undefined;
+    const identity = current ? await current : undefined;
     const baseSequence = identity ? (this.nextSequence.get(key) ?? 0) : undefined;
     try {
       const ack = await withRetries(
@@ -132,13 +143,16 @@ export class Producer {
         },
         (error) => this.metadata.afterFailure(topic, partition, error),
       );
-      if (identity && baseSequence !== undefined) this.nextSequence.set(key, incrementSequence(baseSequence, records.length));
+      // A send that began under an identity since bumped leaves the new epoch's sequences alone.
+      if (identity && baseSequence !== undefined && this.identity === current) {
+        this.nextSequence.set(key, incrementSequence(baseSequence, records.length));
+      }
       return ack;
     } catch (error) {
       // The batch may or may not be in the log (a timeout), or the sequence broke: continuing it could
-      // duplicate or refuse every later batch, so the next send starts over under a new producer id.
-      if (identity && (!(error instanceof RemoteFunctionError) || SEQUENCE_FATAL.has(error.errorType))) {
-        this.resetIdentity();
+      // duplicate or refuse every later batch, so the next send starts a new epoch.
+      if (current && identity && (!(error instanceof RemoteFunctionError) || SEQUENCE_FATAL.has(error.errorType))) {
+        this.bumpEpoch(current, identity);
       }
       throw error;
     }
@@ -175,8 +189,13 @@ export class Producer {
     return this.identity;
   }
 
-  private resetIdentity(): void {
-    this.identity = undefined;
+  /** Once per failed identity: sends that failed under it together bump it once. */
+  private bumpEpoch(failed: Promise<ProducerIdentity>, identity: ProducerIdentity): void {
+    if (this.identity !== failed) return;
     this.nextSequence.clear();
+    this.identity =
+      identity.producerEpoch < MAX_PRODUCER_EPOCH
+        ? Promise.resolve({ producerId: identity.producerId, producerEpoch: identity.producerEpoch + 1 })
+        : undefined;
   }
 }

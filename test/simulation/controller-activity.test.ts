@@ -1,6 +1,7 @@
 /**
- * The issue-9 activities happen in the simulation, and KIP-320 position validation
- * finds truncation exactly where it may exist: only after unclean elections.
+ * The controller's activities (controlled shutdowns, preferred elections, fenced clients)
+ * happen in the simulation, and KIP-320 position validation finds truncation exactly where
+ * it may exist: only after unclean elections.
  */
 import { expect, test } from 'vitest';
 import { DEFAULT_PARAMS, runSimulation, type SimParams } from './run.js';
@@ -30,6 +31,13 @@ test('controlled shutdowns, preferred elections and fenced clients run, and no c
 }, 120_000);
 
 test('with unclean elections allowed, consumers detect truncation through OffsetsForLeaderEpoch', async () => {
-  const sum = await totals({ ...DEFAULT_PARAMS, acks: '1', unclean: true, minInsync: 1 }, 400);
-  expect(sum.truncations).toBeGreaterThan(0);
-}, 120_000);
+  // A rare interleaving (a consumer positioned past what an unclean election kept): searched
+  // for, up to a bound, rather than expected in a fixed number of seeds that every change to
+  // the simulation's draws reshuffles.
+  const params: SimParams = { ...DEFAULT_PARAMS, acks: '1', unclean: true, minInsync: 1 };
+  let firstSeed: number | undefined;
+  for (let seed = 1; seed <= 3_000 && firstSeed === undefined; seed++) {
+    if ((await runSimulation(seed, params)).stats.truncations > 0) firstSeed = seed;
+  }
+  expect(firstSeed, 'no seed up to 3,000 had a consumer detect a truncation').toBeDefined();
+}, 300_000);

@@ -18,6 +18,7 @@ import {
 } from '../../functions/domain/errors.js';
 import { MAX_RECORDS_PER_WRITE } from '../../functions/domain/limits.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
+import { MAX_PRODUCER_EPOCH } from '../../functions/domain/limits.js';
 import { consumeThroughFetch } from './fetch.js';
 import type { Deps } from '../../functions/ports/index.js';
 import { check } from './checker.js';
@@ -620,14 +621,15 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   };
   /**
    * An idempotent producer that cannot continue its sequence, or gave a batch up, starts
-   * over: under a new producer id (InitProducerId), or on its id with the next producer
-   * epoch from sequence 0 (KIP-360's epoch bump). The batch it gave up may still be on
-   * its way: sometimes a copy of that request arrives late, after the restart.
+   * over as the client does: on its id with the next producer epoch from sequence 0
+   * (KIP-360's epoch bump), or under a new producer id once the epoch is spent. The batch
+   * it gave up may still be on its way: sometimes a copy of that request arrives late,
+   * after the restart, and must then land before the new epoch's batches or not at all.
    */
   function startOver(index: number, state: ProducerState, why: string, lateChance = 0.5): void {
     const abandoned = state.pending;
     const previous = state.producerId === undefined ? undefined : { producerId: state.producerId, producerEpoch: state.producerEpoch };
-    if (previous && rng.chance(0.5)) {
+    if (previous && previous.producerEpoch < MAX_PRODUCER_EPOCH) {
       state.producerEpoch++;
       scheduler.record(`produce:p${index}`, `${why}: producer ${previous.producerId} bumps to epoch ${state.producerEpoch}`);
     } else {

@@ -41,7 +41,7 @@ export class FakeLambda {
   readonly calls: Array<{ functionName: string; payload: Record<string, unknown>; invocationType?: string }> = [];
   private lastProducerId = 0;
   /** Per producer id and partition: the offsets of each batch by base sequence, and the next sequence expected. */
-  private readonly sequences = new Map<string, { next: number; batches: Map<number, { baseOffset: number; lastOffset: number }> }>();
+  private readonly sequences = new Map<string, { epoch: number; next: number; batches: Map<number, { baseOffset: number; lastOffset: number }> }>();
   private readonly faults = new Map<string, Fault[]>();
   readonly partitions = new Map<number, FakePartition>();
 
@@ -106,9 +106,13 @@ export class FakeLambda {
         const records = payload.records as Array<{ key?: string | null; value: string }>;
         const baseOffset = state.records.length;
         if (typeof payload.producerId === 'number') {
-          // The leader's sequence check, as the produce function applies it (one producer epoch only).
+          // The leader's sequence check, as the produce function applies it: an older epoch is
+          // fenced, a newer one starts over from sequence 0.
           const key = `${payload.producerId}/${String(payload.partition)}`;
-          const producer = this.sequences.get(key) ?? { next: 0, batches: new Map() };
+          const epoch = payload.producerEpoch as number;
+          const known = this.sequences.get(key);
+          if (known && epoch < known.epoch) throw named('InvalidProducerEpochError', `epoch ${epoch} is older than ${known.epoch}`);
+          const producer = known && epoch === known.epoch ? known : { epoch, next: 0, batches: new Map() };
           const sequence = payload.baseSequence as number;
           const original = producer.batches.get(sequence);
           if (original) return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, ...original, highWatermark: state.records.length, duplicate: true };

@@ -210,7 +210,7 @@ describe('Producer', () => {
     expect(lambda.callsTo(PRODUCE).at(-1)!.payload.baseSequence).toBe(0);
   });
 
-  it('idempotent: after a send that finally failed or broke the sequence, starts over under a new producer id', async () => {
+  it('idempotent: after a send that finally failed or broke the sequence, bumps its epoch on the same producer id and starts from sequence 0 (KIP-360)', async () => {
     const { lambda, client, retry } = setup();
     const producer = new Producer(client, { ...retry, deliveryTimeoutMs: 1_000 });
     await producer.send('orders', 1, [{ value: 'a' }]);
@@ -221,11 +221,28 @@ describe('Producer', () => {
     await expect(producer.send('orders', 1, [{ value: 'refused' }])).rejects.toThrow(/OutOfOrderSequenceError/);
     await producer.send('orders', 1, [{ value: 'b' }]);
 
-    const produces = lambda.callsTo(PRODUCE).map((call) => [call.payload.producerId, call.payload.baseSequence]);
-    expect(produces[0]).toEqual([1, 0]);
-    expect(produces.slice(1, -2).every(([id, sequence]) => id === 1 && sequence === 1)).toBe(true);
-    expect(produces.slice(-2)).toEqual([[2, 0], [3, 0]]);
-    expect(await producer.producerIdentity()).toEqual({ producerId: 3, producerEpoch: 0 });
+    const produces = lambda.callsTo(PRODUCE).map((call) => [call.payload.producerId, call.payload.producerEpoch, call.payload.baseSequence]);
+    expect(produces[0]).toEqual([1, 0, 0]);
+    expect(produces.slice(1, -2).every(([id, epoch, sequence]) => id === 1 && epoch === 0 && sequence === 1)).toBe(true);
+    expect(produces.slice(-2)).toEqual([[1, 1, 0], [1, 2, 0]]);
+    expect(await producer.producerIdentity()).toEqual({ producerId: 1, producerEpoch: 2 });
+    expect(lambda.callsTo(fakeOutputs.InitProducerIdFunctionName)).toHaveLength(1);
+  });
+
+  it('idempotent: a late copy of a given-up send is fenced once the bumped epoch has written, so it cannot land after later sends', async () => {
+    const { lambda, client, retry } = setup();
+    const producer = new Producer(client, { ...retry, deliveryTimeoutMs: 1_000 });
+    await producer.send('orders', 1, [{ value: 'a' }]);
+    lambda.failNext(PRODUCE, ...Array.from({ length: 20 }, () => ({ errorType: 'NotLeaderError' })));
+    await expect(producer.send('orders', 1, [{ value: 'given-up' }])).rejects.toBeInstanceOf(ClientTimeoutError);
+    lambda.clearFaults(PRODUCE);
+    const givenUp = lambda.callsTo(PRODUCE).at(-1)!.payload;
+    await producer.send('orders', 1, [{ value: 'b' }]);
+
+    // The given-up request reaches the leader after all (a queued invocation).
+    const answer = await lambda.transport(PRODUCE, JSON.stringify(givenUp));
+    expect(JSON.stringify(answer)).toMatch(/InvalidProducerEpochError/);
+    expect(lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['a', 'b']);
   });
 
   it("idempotent: a partition's sequence wraps from 2^31-1 to 0, as Kafka's and the leader's do", async () => {
