@@ -177,6 +177,16 @@ export interface ProducerStamp {
   sequence: number;
 }
 
+/**
+ * Kafka's record batch, as each of its records carries it: the offsets of the first and
+ * last record of the one leader append the record came in. Replicas copy, truncate and
+ * answer a batch as one unit, so a follower never holds part of one.
+ */
+export interface BatchBounds {
+  baseOffset: number;
+  lastOffset: number;
+}
+
 export interface LogRecord {
   topic: string;
   partition: number;
@@ -193,6 +203,11 @@ export interface LogRecord {
   copy: 'leader' | 'follower';
   /** Present when an idempotent producer wrote it; copies carry it, so every replica can rebuild the producer state. */
   producer?: ProducerStamp;
+  /**
+   * The leader append it came in; copies carry it. Absent on records stored before
+   * batches were recorded: such a record counts as a batch of its own (domain/record-batch).
+   */
+  batch?: BatchBounds;
 }
 
 /** Published on the leadership-events FIFO queue, one per partition change. */

@@ -21,6 +21,7 @@ import { highWatermarkOf, logEndOffsetOf, replicaStateOf } from './high-watermar
 import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { clipToLogEnd, withRecords } from './idempotence.js';
 import { highWatermarkMayAdvance } from './min-isr.js';
+import { batchBoundaryAtOrBelow, wholeBatches } from './record-batch.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from './model.js';
 import { isOnline, type OnlinePartition } from './partitions.js';
 
@@ -54,10 +55,12 @@ async function leaderRecords(
 }
 
 /**
- * Copies the leader's records [from, to) to a follower matched in this epoch, at
- * most one transaction's worth per write. Returns the follower's log end after
- * the copy (short of `to` where the leader's log ends). A fenced write throws
- * StaleEpochError: the caller re-reads and decides whether to go on.
+ * Copies the leader's records [from, to) to a follower matched in this epoch, as
+ * many whole leader batches per write as one transaction holds (a batch always fits
+ * one), so that the follower never ends inside a batch, wherever the copying stops.
+ * Returns the follower's log end after the copy (short of `to` where the leader's
+ * log ends). A fenced write throws StaleEpochError: the caller re-reads and decides
+ * whether to go on.
  */
 async function copyFromLeader(
   deps: Deps,
@@ -72,8 +75,12 @@ async function copyFromLeader(
   let producers = producersAtFrom;
   while (next < to) {
     const end = Math.min(next + MAX_RECORDS_PER_WRITE, to);
-    const records = contiguousFrom(next, await leaderRecords(deps, partition, next, end, known));
-    if (records.length === 0) break;
+    const run = contiguousFrom(next, await leaderRecords(deps, partition, next, end, known));
+    if (run.length === 0) break;
+    // No whole batch in a full run only where the leader's own log ends inside one (a copy
+    // made before copies ended at batch ends): the follower still follows its leader.
+    const whole = wholeBatches(run);
+    const records = whole.length > 0 ? whole : run;
     // The follower's producer state moves with its log, so it can dedupe retries once it leads.
     producers = withRecords(producers, records, deps.settings.producerIdExpirationMs);
     await deps.log.appendAsFollower({
@@ -89,9 +96,9 @@ async function copyFromLeader(
   return next;
 }
 
-async function epochAt(deps: Deps, partition: OnlinePartition, replica: BrokerId, offset: number): Promise<number | undefined> {
+async function recordAt(deps: Deps, partition: OnlinePartition, replica: BrokerId, offset: number): Promise<LogRecord | undefined> {
   const [record] = await deps.log.read(partition.topic, partition.partition, replica, offset, offset + 1);
-  return record?.leaderEpoch;
+  return record;
 }
 
 /**
@@ -102,6 +109,13 @@ async function epochAt(deps: Deps, partition: OnlinePartition, replica: BrokerId
  * up to the divergence point and false after it: a binary search finds it in
  * O(log n) single-record reads. A follower that is a prefix of the leader costs
  * one comparison.
+ *
+ * The point found is a batch boundary wherever both logs hold whole batches (a batch
+ * has one epoch, and the epoch's leader wrote it once). A follower that a match
+ * interrupted between its transactions may end inside one, at a storage item's
+ * boundary, holding records another leader also has: it is cut back to the batch's
+ * base, unless that would take an in-sync replica below the high watermark, which
+ * the match would refuse.
  */
 async function matchingPrefixLength(
   deps: Deps,
@@ -110,23 +124,28 @@ async function matchingPrefixLength(
   followerEnd: number,
   leaderEnd: number,
 ): Promise<number> {
+  const followerRecords = new Map<number, LogRecord>();
   const agreesBelow = async (offset: number): Promise<boolean> => {
     if (offset === 0) return true;
     const [theirs, ours] = await Promise.all([
-      epochAt(deps, partition, follower, offset - 1),
-      epochAt(deps, partition, partition.leader, offset - 1),
+      recordAt(deps, partition, follower, offset - 1),
+      recordAt(deps, partition, partition.leader, offset - 1),
     ]);
-    return theirs !== undefined && theirs === ours;
+    if (theirs) followerRecords.set(offset - 1, theirs);
+    return theirs !== undefined && theirs.leaderEpoch === ours?.leaderEpoch;
   };
   let agreed = 0;
   let disagreed = Math.min(followerEnd, leaderEnd);
-  if (await agreesBelow(disagreed)) return disagreed;
+  if (await agreesBelow(disagreed)) agreed = disagreed;
   while (disagreed - agreed > 1) {
     const middle = Math.floor((agreed + disagreed) / 2);
     if (await agreesBelow(middle)) agreed = middle;
     else disagreed = middle;
   }
-  return agreed;
+  const last = followerRecords.get(agreed - 1);
+  if (!last) return agreed;
+  const floor = partition.isr.includes(follower) ? Math.min(agreed, partition.highWatermark) : 0;
+  return Math.max(batchBoundaryAtOrBelow(last), floor);
 }
 
 /** The partition as it stands, if the same leader still leads it in the same epoch; null once leadership moved. */

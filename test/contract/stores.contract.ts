@@ -451,10 +451,20 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
       });
       const followerAppend = (records: LogRecord[], leaderEpoch = 0, follower = 'F') => ({ topic, partition: 1, follower, leaderEpoch, records });
 
-      it('appends as leader: records at the offsets, the LEO moved, stamped with appendedAt', async () => {
+      it('appends as leader: records at the offsets, the LEO moved, stamped with appendedAt and the bounds of their batch', async () => {
         const appended = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
         expect(appended).toEqual(
-          values(3).map((r, offset) => ({ topic, partition: 1, replica: 'L', offset, leaderEpoch: 0, ...r, appendedAt: T0 + 42, copy: 'leader' })),
+          values(3).map((r, offset) => ({
+            topic,
+            partition: 1,
+            replica: 'L',
+            offset,
+            leaderEpoch: 0,
+            ...r,
+            appendedAt: T0 + 42,
+            copy: 'leader',
+            batch: { baseOffset: 0, lastOffset: 2 },
+          })),
         );
         expect(await stores.log.read(topic, 1, 'L', 0, 10)).toEqual(appended);
         expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 3, updatedAt: T0 + 42 });
@@ -505,6 +515,20 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         await stores.log.appendAsFollower(followerAppend(records.slice(2)));
         expect(await stores.log.read(topic, 1, 'F', 0, 10)).toEqual(records.map((r) => ({ ...r, replica: 'F', copy: 'follower' })));
         expect(await stateOf(topic, 1, 'F')).toEqual({ topic, partition: 1, brokerId: 'F', logEndOffset: 3, matchedEpoch: 0, updatedAt: T0 + 777 });
+      });
+
+      it('keeps each record\'s batch bounds through a copy of several batches, and reads a record stored without them as it was', async () => {
+        const first = await stores.log.appendAsLeader(leaderAppend(0, values(2, 'a')));
+        const second = await stores.log.appendAsLeader(leaderAppend(2, values(3, 'b')));
+        await stores.log.appendAsFollower(followerAppend([...first, ...second]));
+        const copied = await stores.log.read(topic, 1, 'F', 0, 10);
+        expect(copied.map((r) => r.batch)).toEqual([
+          ...first.map(() => ({ baseOffset: 0, lastOffset: 1 })),
+          ...second.map(() => ({ baseOffset: 2, lastOffset: 4 })),
+        ]);
+        const { batch: _, ...unbounded } = await stores.log.appendAsLeader(leaderAppend(5, values(1, 'c'))).then((r) => r[0]);
+        await stores.log.appendAsFollower(followerAppend([unbounded]));
+        expect(await stores.log.read(topic, 1, 'F', 5, 6)).toEqual([{ ...unbounded, replica: 'F', copy: 'follower' }]);
       });
 
       it('fences a follower copy whose epoch moved, whose follower is unmatched in it, or not at its log end', async () => {

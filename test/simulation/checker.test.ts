@@ -155,4 +155,24 @@ describe('checker', () => {
     const long = [sample(1_000, true, 'A'), sample(20_000, true, 'B'), sample(40_000, true, 'A'), sample(50_000, true, 'A')];
     expect(kinds(history({ ...bound, liveness: long }))).toEqual(['not-live']);
   });
+
+  test('(11) a sent batch the final log holds only in part, or out of order, is torn; whole ones, once or twice, are not', () => {
+    const sent = [
+      { producer: 'p0', partition: 't-1', values: ['p0-0', 'p0-1', 'p0-2'], step: 1 },
+      { producer: 'p0', partition: 't-1', values: ['p0-3'], step: 2 },
+    ];
+    const logOf = (...values: string[]) =>
+      final({ highWatermark: values.length, leaderLogEnd: values.length, log: values.map((value, offset) => ({ offset, value })) });
+    const judged = (...values: string[]) => kinds(history({ acks: [], reads: [], sent, idempotentProducers: false, final: [logOf(...values)] }));
+    expect(judged('p0-0', 'p0-1', 'p0-2', 'p0-3')).toEqual([]);
+    expect(judged('p0-3', 'p0-0', 'p0-1', 'p0-2', 'p0-0', 'p0-1', 'p0-2')).toEqual([]);
+    expect(judged()).toEqual([]);
+    expect(judged('p0-0', 'p0-1')).toEqual(['torn batch']);
+    expect(judged('p0-0', 'p0-1', 'p0-3', 'p0-0', 'p0-1', 'p0-2')).toEqual(['torn batch']);
+    expect(judged('p0-1', 'p0-2')).toEqual(['torn batch']);
+    expect(judged('p0-0', 'p0-2', 'p0-1')).toEqual(['torn batch']);
+    const gap = final({ log: [{ offset: 0, value: 'p0-0' }, { offset: 2, value: 'p0-1' }, { offset: 3, value: 'p0-2' }] });
+    expect(kinds(history({ acks: [], reads: [], sent, final: [gap] }))).toEqual(['torn batch']);
+    expect(check(history({ acks: [], reads: [], sent, final: [logOf('p0-0', 'p0-1')] }))[0].detail).toContain('without p0-2 just after it');
+  });
 });

@@ -2,7 +2,7 @@
  * Jepsen's Kafka categories over a recorded history. Pure: a history in,
  * violations out (each kind reported once per partition and offset/epoch).
  */
-import type { History, LivenessSample, Violation } from './history.js';
+import type { History, LivenessSample, ProducerBatch, Violation } from './history.js';
 
 export function check(history: History): Violation[] {
   return [
@@ -15,7 +15,47 @@ export function check(history: History): Violation[] {
     ...notLiveAfterHeal(history),
     ...notLive(history),
     ...(history.idempotentProducers ? duplicatesAndReorders(history) : []),
+    ...tornBatches(history),
   ];
+}
+
+/**
+ * (10) A sent batch that a final log holds only in part, or not contiguous and in order:
+ * replicas copy, truncate and commit a leader's batch as one unit (a follower leading with
+ * part of one made an idempotent retry fail and the rest be written twice). A batch written
+ * twice (a retry without idempotence) must be whole each time.
+ */
+function tornBatches(history: History): Violation[] {
+  const placeOf = new Map<string, { batch: ProducerBatch; index: number }>();
+  for (const batch of history.sent) batch.values.forEach((value, index) => placeOf.set(value, { batch, index }));
+  const violations: Violation[] = [];
+  for (const final of history.final) {
+    const reported = new Set<ProducerBatch>();
+    const torn = (batch: ProducerBatch, detail: string) => {
+      if (reported.has(batch)) return;
+      reported.add(batch);
+      violations.push({
+        kind: 'torn batch',
+        partition: final.partition,
+        detail: `${batch.producer}'s batch [${batch.values.join(',')}] (sent at step ${batch.step}): ${detail}`,
+        step: history.endStep,
+      });
+    };
+    final.log.forEach((record, i) => {
+      const place = placeOf.get(record.value);
+      if (!place) return;
+      const { batch, index } = place;
+      const before = final.log[i - 1];
+      const after = final.log[i + 1];
+      if (index > 0 && (before?.value !== batch.values[index - 1] || before.offset !== record.offset - 1)) {
+        torn(batch, `${final.partition}@${record.offset} holds ${record.value} without ${batch.values[index - 1]} just before it`);
+      }
+      if (index < batch.values.length - 1 && (after?.value !== batch.values[index + 1] || after.offset !== record.offset + 1)) {
+        torn(batch, `${final.partition}@${record.offset} holds ${record.value} without ${batch.values[index + 1]} just after it`);
+      }
+    });
+  }
+  return violations;
 }
 
 /** Producer values are `p<producer>-<n>`, n counting that producer's records in the order it sent them. */

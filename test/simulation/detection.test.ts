@@ -23,6 +23,11 @@ test('producers that retry without idempotence write duplicates, and the checker
   expect(new Set(violations.map((v) => v.kind)).has('duplicate')).toBe(true);
 }, 120_000);
 
+test('with copies that may end inside a batch (records without batch bounds), torn batches are reported', async () => {
+  const { violations } = await runSeedRange(1, 320, DEFAULT_PARAMS, { batches: false });
+  expect(new Set(violations.map((v) => v.kind)).has('torn batch')).toBe(true);
+}, 120_000);
+
 test('a topic creation cut short that nothing can finish is reported: the topic never becomes live', async () => {
   const { violations } = await runSeedRange(1, 40, DEFAULT_PARAMS, { resumableCreation: false });
   expect(violations.some((v) => v.kind === 'not live after heal' && v.detail.includes('never created'))).toBe(true);

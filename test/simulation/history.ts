@@ -12,7 +12,8 @@ export type ViolationKind =
   | 'not live after heal'
   | 'not-live'
   | 'duplicate'
-  | 'reordered';
+  | 'reordered'
+  | 'torn batch';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'acknowledged record lost',
@@ -25,6 +26,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'not-live',
   'duplicate',
   'reordered',
+  'torn batch',
 ];
 
 export interface Violation {
@@ -71,6 +73,14 @@ export interface LeaderAppendSeen {
   step: number;
 }
 
+/** A batch as a producer first sent it (its retries resend the same values): one leader append, so one unit in every log. */
+export interface ProducerBatch {
+  producer: string;
+  partition: string;
+  values: string[];
+  step: number;
+}
+
 export interface FinalPartition {
   partition: string;
   state: 'ONLINE' | 'OFFLINE';
@@ -109,6 +119,8 @@ export interface History {
   acks: Ack[];
   reads: Read[];
   appends: LeaderAppendSeen[];
+  /** Every batch the producers sent, once each. */
+  sent: ProducerBatch[];
   final: FinalPartition[];
   /** The step count at the end of the run. */
   endStep: number;
@@ -123,6 +135,7 @@ export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all
   acks: [],
   reads: [],
   appends: [],
+  sent: [],
   final: [],
   endStep: 0,
   liveness: [],

@@ -16,6 +16,7 @@ import {
   UnknownLeaderEpochError,
   UnknownProducerIdError,
 } from '../../functions/domain/errors.js';
+import { MAX_RECORDS_PER_WRITE } from '../../functions/domain/limits.js';
 import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
 import { MAX_PRODUCER_EPOCH } from '../../functions/domain/limits.js';
 import { consumeThroughFetch } from './fetch.js';
@@ -24,7 +25,7 @@ import { check } from './checker.js';
 import { emptyHistory, type FinalPartition, type History, type LivenessSample, type Violation } from './history.js';
 import { Prng } from './prng.js';
 import { CrashError, Scheduler, type Task } from './scheduler.js';
-import { recordingLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
+import { BatchlessPartitionLog, recordingLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
 
 export interface SimParams {
   brokers: number;
@@ -40,6 +41,8 @@ export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', uncle
 export interface SimOptions {
   /** false: leader appends skip the leader/epoch check (test-only store), to prove the checker notices. */
   fencing?: boolean;
+  /** false: leader appends record no batch bounds (test-only store), so copies may tear batches, to prove the checker notices. */
+  batches?: boolean;
   /** false: topics are written by a test-only store that cannot resume a creation cut short, to prove the checker notices. */
   resumableCreation?: boolean;
   /**
@@ -89,6 +92,7 @@ export const FAULT_NAMES = [
   'flood',
   'lost',
   'abandon',
+  'midcopy',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultCounts = Record<FaultName, number>;
@@ -118,6 +122,8 @@ const RECONCILE_MS = 4_000;
 const REBALANCE_MS = 7_000;
 /** Chance per broker fault roll of an operator's on-demand preferred-leader election instead. */
 const ELECT_CHANCE = 0.15;
+/** Chance that a task dies before a follower copy write after its first (a Lambda timing out in a long copy). */
+const MIDCOPY_CRASH_CHANCE = 0.5;
 const MAX_RETRIES = 2;
 const PRODUCERS = 3;
 const CONSUMERS = 3;
@@ -221,6 +227,9 @@ interface Shard<R> {
 }
 
 const ROUTINE = / (hb:\w+ (start|brokers\.(get|renew|list)|metadata\.getBrokerCredential)|sweep (start|brokers\.list)|[^ ]+ wake) \|/;
+/** A batch in the trace: its values, or its first and last and how many when it is long. */
+const labelOf = (values: readonly string[]): string =>
+  values.length <= 3 ? values.join(',') : `${values[0]}..${values[values.length - 1]}(${values.length})`;
 const stepOf = (line: string): number => Number(/^#(\d+)/.exec(line)?.[1] ?? 0);
 
 /** The last TRACE_TAIL lines up to the first violation, without routine lease renewals (they would fill the tail). */
@@ -281,7 +290,12 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     traceTail: TRACE_TAIL,
   });
   const tables = memory.tables;
-  const memLog: MemoryPartitionLog = options.fencing === false ? new UnfencedPartitionLog(tables, memory.clock) : memory.log;
+  const memLog: MemoryPartitionLog =
+    options.fencing === false
+      ? new UnfencedPartitionLog(tables, memory.clock)
+      : options.batches === false
+        ? new BatchlessPartitionLog(tables, memory.clock)
+        : memory.log;
   const deps: Deps = {
     ...memory,
     ...(options.resumableCreation === false ? { metadata: new UnresumableMetadataStore(tables) } : {}),
@@ -376,6 +390,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
 
   // ---- crashes at gates
   const crashOnce = new Set<Task>();
+  /** Follower copy writes each task has made: a copy of a lagging follower takes several. */
+  const copyWrites = new WeakMap<Task, number>();
   /** Setup's topic creation dies before this transaction of it (1-based), if set. */
   let cutCreationAt: number | undefined;
   let creationSteps = 0;
@@ -400,6 +416,15 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       return false;
     }
     if (!faultsOn || task.kind === 'setup' || task.kind === 'heartbeat') return false;
+    if (operation === 'log.appendAsFollower') {
+      const earlier = copyWrites.get(task) ?? 0;
+      copyWrites.set(task, earlier + 1);
+      // A Lambda that times out in the middle of a long copy: the writes made so far stay.
+      if (earlier > 0 && rng.chance(MIDCOPY_CRASH_CHANCE)) {
+        faults.midcopy++;
+        return true;
+      }
+    }
     if (rng.chance(0.006)) {
       faults.crash++;
       return true;
@@ -583,6 +608,22 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   // ---- clients
   let clientsOn = true;
   const schedulePartitionState = (p: number) => tables.partitions.get(`${TOPIC}#${p}`);
+  /**
+   * Mostly a few records, sometimes a batch large enough that a follower lagging behind
+   * it and the next ones needs several copies that end inside some batch (a copy holds at
+   * most one leader append's worth), up to one leader append: larger requests are split
+   * into several batches, which are not one unit.
+   */
+  const batchSize = (): number => {
+    const roll = rng.next();
+    if (roll < 0.4) return rng.between(1, 3);
+    return roll < 0.6 ? rng.between(4, 30) : rng.between(31, MAX_RECORDS_PER_WRITE);
+  };
+  const newBatch = (index: number, state: ProducerState, partition: number): string[] => {
+    const values = Array.from({ length: batchSize() }, () => `p${index}-${state.sent++}`);
+    history.sent.push({ producer: `p${index}`, partition: `${TOPIC}-${partition}`, values, step: scheduler.steps });
+    return values;
+  };
   const scheduleProducer = (index: number, state: ProducerState): void => {
     scheduler.after(rng.between(200, 2_000), `producer-timer:p${index}`, async () => {
       if (!clientsOn) return;
@@ -604,7 +645,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       }
       // Like Kafka's producer, a batch that failed is retried as it was (same records, same sequence) before any new one.
       const partition = state.pending?.partition ?? rng.pick(partitions);
-      const values = state.pending?.values ?? Array.from({ length: rng.between(1, 3) }, () => `p${index}-${state.sent++}`);
+      const values = state.pending?.values ?? newBatch(index, state, partition);
       const baseSequence = state.pending?.baseSequence ?? state.nextSequence.get(partition) ?? 0;
       state.pending = { partition, values, baseSequence, firstSentAt: state.pending?.firstSentAt ?? now() };
       const idempotenceFields =
@@ -612,7 +653,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
           ? { producerId: state.producerId, producerEpoch: state.producerEpoch, baseSequence }
           : {};
       await scheduler.spawn(
-        `produce:p${index}:${TOPIC}-${partition}:${values.join(',')}${idempotence ? `#${baseSequence}` : ''}`,
+        `produce:p${index}:${TOPIC}-${partition}:${labelOf(values)}${idempotence ? `#${baseSequence}` : ''}`,
         'produce',
         () =>
           domain.produce(deps, {
@@ -658,7 +699,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
           });
           scheduler.record(
             `produce:p${index}`,
-            `ACK ${values.join(',')} @${result.baseOffset} e${result.leaderEpoch}${result.duplicate ? ' (duplicate)' : ''}`,
+            `ACK ${labelOf(values)} @${result.baseOffset} e${result.leaderEpoch}${result.duplicate ? ' (duplicate)' : ''}`,
           );
         },
       );
@@ -747,6 +788,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   ): Promise<void> {
     const values = Array.from({ length: rng.between(1, 2) }, (_, i) => `p${index}-${n + i}`);
     const batch: SentBatch = { ...producer, values, baseSequence: sequence };
+    history.sent.push({ producer: `p${index}`, partition: `${TOPIC}-${producer.partition}`, values, step: scheduler.steps });
     const firstSentAt = now();
     const attempt = async (): Promise<void> => {
       const answerLost = rng.chance(0.3);

@@ -1,7 +1,8 @@
 /**
  * Store wrappers of the simulation: one that records every leader append
  * against the metadata table at the moment it committed (checker kinds 4/5),
- * and a test-only log without fencing, to prove the checker notices.
+ * and test-only logs without fencing or without batch bounds, to prove the
+ * checker notices.
  */
 import {
   MemoryMetadataStore,
@@ -50,6 +51,18 @@ export function recordingLog(inner: PartitionLog, tables: MemoryTables, observe:
  */
 export class UnfencedPartitionLog extends MemoryPartitionLog {
   protected override fenceLeaderAppend(): void {}
+}
+
+/**
+ * TEST ONLY: a MemoryPartitionLog whose leader appends record no batch bounds, as
+ * records stored before they were recorded: the domain then counts every record as a
+ * batch of its own, so a copy may end inside a producer's batch, which the checker
+ * must report once a follower leads with it.
+ */
+export class BatchlessPartitionLog extends MemoryPartitionLog {
+  protected override batchBounds(): Pick<LogRecord, 'batch'> {
+    return {};
+  }
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type {
+  BatchBounds,
   BrokerCredential,
   BrokerHeartbeat,
   LogRecord,
@@ -228,8 +229,9 @@ export const MAX_RECORDS_PER_LOG_ITEM = MAX_RECORDS_PER_WRITE;
  * keyed by the first offset (`offset`), so an append of n records costs one item write
  * instead of n. The key attribute is named `replica` (the composite
  * `<topic>#<partition>#<brokerId>`), so the broker id is stored as `brokerId`. Every
- * record of an item has the same `copy`; leader epoch, time and producer stamp are per
- * record, because a follower's copy may span several of the leader's appends.
+ * record of an item has the same `copy`; leader epoch, time, producer stamp and batch
+ * bounds are per record, because a follower's copy may span several of the leader's
+ * appends, and a leader append larger than one item's bytes spans several items.
  */
 export const logBatchItem = (records: readonly LogRecord[]): Item => {
   const first = records[0];
@@ -253,6 +255,7 @@ export const logBatchItem = (records: readonly LogRecord[]): Item => {
       value: r.value,
       appendedAt: r.appendedAt,
       ...(r.producer ? { producer: r.producer } : {}),
+      ...(r.batch ? { batch: { baseOffset: r.batch.baseOffset, lastOffset: r.batch.lastOffset } } : {}),
     })),
   };
 };
@@ -261,6 +264,19 @@ const producerStampFromItem = (item: Fields, field: string): { producer?: Produc
   if (item.producer == null) return {};
   const stamp = asFields(item.producer, field);
   return { producer: { producerId: num(stamp, 'producerId'), producerEpoch: num(stamp, 'producerEpoch'), sequence: num(stamp, 'sequence') } };
+};
+
+/**
+ * A record's batch bounds, which must hold the record. Items written before batches were
+ * recorded have none: the domain then counts each record as a batch of its own.
+ */
+const batchFromItem = (item: Fields, field: string, offset: number): { batch?: BatchBounds } => {
+  if (item.batch == null) return {};
+  const bounds = asFields(item.batch, field);
+  const baseOffset = num(bounds, 'baseOffset');
+  const lastOffset = num(bounds, 'lastOffset');
+  if (baseOffset > offset || lastOffset < offset) return fail(field, `bounds holding offset ${offset}`, item.batch);
+  return { batch: { baseOffset, lastOffset } };
 };
 
 /** The records of one log item, in offset order. */
@@ -288,6 +304,7 @@ export const logRecordsFromItem = (item: Fields): LogRecord[] => {
       appendedAt: num(fields, 'appendedAt'),
       copy,
       ...producerStampFromItem(fields, `records[${i}].producer`),
+      ...batchFromItem(fields, `records[${i}].batch`, baseOffset + i),
     };
   });
 };

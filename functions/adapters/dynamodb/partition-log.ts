@@ -15,6 +15,7 @@ import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamod
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import type { BrokerId, LogRecord, ProducerStates } from '../../domain/model.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
+import { appendBatch } from '../../domain/record-batch.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
 import {
   allOf,
@@ -56,8 +57,8 @@ export const MAX_RECORDS_PER_APPEND = MAX_RECORDS_PER_LOG_ITEM;
  * (98 records of up to 32 KB) is stored as several consecutive items of one transaction.
  */
 const LOG_ITEM_BUDGET_BYTES = 300 * 1024;
-/** Attribute names and numbers of one stored record, generously. */
-const RECORD_OVERHEAD_BYTES = 128;
+/** Attribute names and numbers of one stored record (epoch, time, producer stamp, batch bounds), generously. */
+const RECORD_OVERHEAD_BYTES = 192;
 
 /** Both appends are one transaction each, as the port promises: the caller splits longer runs. */
 const requireOneTransaction = (count: number): void => {
@@ -121,6 +122,7 @@ export class DynamoPartitionLog implements PartitionLog {
       appendedAt: append.appendedAt,
       copy: 'leader',
       ...(r.producer ? { producer: r.producer } : {}),
+      batch: appendBatch(startOffset, append.records.length),
     }));
     if (records.length === 0) return [];
     await transactWrite(

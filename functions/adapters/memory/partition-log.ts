@@ -7,6 +7,7 @@
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
+import { appendBatch } from '../../domain/record-batch.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from '../../domain/model.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
@@ -50,10 +51,20 @@ export class MemoryPartitionLog implements PartitionLog {
       appendedAt: append.appendedAt,
       copy: 'leader',
       ...(record.producer ? { producer: { ...record.producer } } : {}),
+      ...this.batchBounds(startOffset, append.records.length),
     }));
     this.write(state, records, append.appendedAt, append.producers);
     this.leaderAppends.push(...records.map(copyOf));
     return records.map(copyOf);
+  }
+
+  /**
+   * The batch bounds every record of a leader append carries (protected so that the
+   * simulation can prove its checker notices torn batches when a test-only subclass
+   * stores records without them, as records stored before batches were recorded).
+   */
+  protected batchBounds(startOffset: number, count: number): Pick<LogRecord, 'batch'> {
+    return { batch: appendBatch(startOffset, count) };
   }
 
   /**

@@ -273,6 +273,7 @@ describe('stream record decoding of real stream images', () => {
     expect(firstBatch).toEqual(
       [0, 1, 2].map((offset) => ({
         topic: LOG_TOPIC, partition: 1, replica: 'L', offset, leaderEpoch: 0, key: offset % 2 ? `k${offset}` : null, value: `v${offset}`, appendedAt: 42, copy: 'leader',
+        batch: { baseOffset: 0, lastOffset: 2 },
       })),
     );
   });

@@ -100,6 +100,20 @@ describe('decodeLogInsert', () => {
     });
   });
 
+  it('maps each record\'s batch bounds, and refuses bounds that do not hold the record', () => {
+    const bounded = (value: string, baseOffset: string, lastOffset: string) => {
+      const stored = storedRecord(value);
+      return { M: { ...stored.M, batch: { M: { baseOffset: { N: baseOffset }, lastOffset: { N: lastOffset } } } } };
+    };
+    const image = { ...logImage, records: { L: [bounded('hello', '5', '7'), bounded('again', '8', '8')] } };
+    expect(decodeLogInsert(record('INSERT', { NewImage: image })).records.map((r) => r.batch)).toEqual([
+      { baseOffset: 5, lastOffset: 7 },
+      { baseOffset: 8, lastOffset: 8 },
+    ]);
+    const outside = { ...logImage, records: { L: [bounded('hello', '5', '7'), bounded('again', '5', '7')] } };
+    expect(() => decodeLogInsert(record('INSERT', { NewImage: outside }))).toThrow(/records\[1\]\.batch/);
+  });
+
   it('refuses an unknown copy kind', () => {
     expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, copy: { S: 'mirror' } } }))).toThrow(/copy/);
   });
