@@ -141,4 +141,15 @@ describe('checker', () => {
     expect(kinds(history({ ...base, final: [swapped] }))).toEqual(['reordered']);
     expect(kinds(history({ ...base, final: [twice], idempotentProducers: false }))).toEqual([]);
   });
+
+  test('(10) a sent batch committed in part, or out of its order, is torn; one committed whole or not at all is not', () => {
+    const log = (...values: string[]) => values.map((value, offset) => ({ offset, value }));
+    const batch = { producer: 'p0', partition: 't-1', values: ['p0-0', 'p0-1', 'p0-2'], step: 5 };
+    const withLog = (values: string[]) =>
+      kinds(history({ acks: [], reads: [], batches: [batch], final: [final({ highWatermark: values.length, leaderLogEnd: values.length, log: log(...values) })] }));
+    expect(withLog(['p0-0', 'p0-1', 'p0-2'])).toEqual([]);
+    expect(withLog(['p1-0'])).toEqual([]);
+    expect(withLog(['p0-0', 'p0-1'])).toEqual(['torn batch']);
+    expect(withLog(['p0-0', 'p1-0', 'p0-1', 'p0-2'])).toEqual(['torn batch']);
+  });
 });

@@ -14,7 +14,43 @@ export function check(history: History): Violation[] {
     ...ackedBelowMinInsync(history),
     ...notLiveAfterHeal(history),
     ...(history.idempotentProducers ? duplicatesAndReorders(history) : []),
+    ...tornBatches(history),
   ];
+}
+
+/**
+ * (10) A sent batch of which the final log holds some records but not all, or all but not
+ * at consecutive offsets in the order sent: a batch is appended (and replicated) whole.
+ */
+function tornBatches(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const offsetsOf = new Map<string, Map<string, number>>();
+  for (const final of history.final) {
+    const first = new Map<string, number>();
+    for (const record of final.log) if (!first.has(record.value)) first.set(record.value, record.offset);
+    offsetsOf.set(final.partition, first);
+  }
+  for (const batch of history.batches ?? []) {
+    const first = offsetsOf.get(batch.partition);
+    if (!first || batch.values.length < 2) continue;
+    const offsets = batch.values.map((value) => first.get(value));
+    const present = offsets.filter((offset): offset is number => offset !== undefined);
+    if (present.length === 0) continue;
+    const where = batch.values.map((value, i) => `${value}@${offsets[i] ?? '-'}`).join(', ');
+    const base = offsets[0];
+    const whole = present.length === batch.values.length && base !== undefined && offsets.every((offset, i) => offset === base + i);
+    if (whole) continue;
+    violations.push({
+      kind: 'torn batch',
+      partition: batch.partition,
+      detail:
+        present.length < batch.values.length
+          ? `${batch.producer}'s batch of ${batch.values.length} (step ${batch.step}) is committed in part: ${present.length} records [${where}]`
+          : `${batch.producer}'s batch of ${batch.values.length} (step ${batch.step}) is not at consecutive offsets in its order: [${where}]`,
+      step: history.endStep,
+    });
+  }
+  return violations;
 }
 
 /** Producer values are `p<producer>-<n>`, n counting that producer's records in the order it sent them. */

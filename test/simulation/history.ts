@@ -11,7 +11,8 @@ export type ViolationKind =
   | 'acked below min.insync'
   | 'not live after heal'
   | 'duplicate'
-  | 'reordered';
+  | 'reordered'
+  | 'torn batch';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'acknowledged record lost',
@@ -23,6 +24,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'not live after heal',
   'duplicate',
   'reordered',
+  'torn batch',
 ];
 
 export interface Violation {
@@ -58,6 +60,14 @@ export interface Read {
   step: number;
 }
 
+/** A batch as a producer sent it (acknowledged or not): Kafka writes a batch whole, at consecutive offsets, or not at all. */
+export interface SentBatch {
+  producer: string;
+  partition: string;
+  values: string[];
+  step: number;
+}
+
 export interface LeaderAppendSeen {
   partition: string;
   replica: string;
@@ -88,6 +98,8 @@ export interface History {
   /** Whether the producers were idempotent: only then is a record written twice, or out of order, a violation. */
   idempotentProducers: boolean;
   acks: Ack[];
+  /** Every batch sent, answered or not (optional: histories without it are not checked for torn batches). */
+  batches?: SentBatch[];
   reads: Read[];
   appends: LeaderAppendSeen[];
   final: FinalPartition[];
