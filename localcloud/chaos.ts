@@ -41,18 +41,18 @@ export interface ChaosRates {
 }
 
 export const DEFAULT_CHAOS_RATES: ChaosRates = {
-  throttle: 0.02,
-  serverError: 0.01,
-  serverErrorAfterWrite: 0.01,
-  transactionConflict: 0.02,
+  throttle: 0.03,
+  serverError: 0.02,
+  serverErrorAfterWrite: 0.02,
+  transactionConflict: 0.03,
   latency: 0.05,
   latencyMaxMs: 200,
-  lambdaKill: 0.01,
+  lambdaKill: 0.02,
   lambdaKillMaxMs: 300,
-  lambdaTimeout: 0.005,
+  lambdaTimeout: 0.01,
   lambdaTimeoutMaxMs: 1500,
-  streamDuplicate: 0.05,
-  streamLate: 0.05,
+  streamDuplicate: 0.1,
+  streamLate: 0.1,
   streamLateMaxMs: 2000,
 };
 

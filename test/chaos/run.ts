@@ -172,7 +172,7 @@ class ChaosRun {
     let n = 0;
     while (Date.now() < until) {
       const partition = 1 + prng.int(this.partitions);
-      const values = Array.from({ length: 1 + prng.int(this.options.maxBatch ?? 4) }, () => `${name}-${n++}`);
+      const values = Array.from({ length: 1 + prng.int(this.options.maxBatch ?? 8) }, () => `${name}-${n++}`);
       const batch: SentBatch = { producer: name, partition: `${TOPIC}-${partition}`, values, step: this.step() };
       this.history.batches.push(batch);
       try {
