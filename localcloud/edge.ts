@@ -289,7 +289,11 @@ export class Edge {
       void answerWithFault(req, res, fault).catch(() => res.destroy());
       return;
     }
+    let abandoned = false;
+    res.once('close', () => (abandoned = true));
     const forward = () => {
+      // A caller gone while its request was delayed (a sandbox killed under it) takes no slot: its 'close' has fired already.
+      if (abandoned) return;
       const cancel = this.dynamodbShare.submit(named.caller, (done) => {
         res.once('close', done); // answered, failed or abandoned: the next request may go
         if (fault?.kind === 'internal-error-after-write') {

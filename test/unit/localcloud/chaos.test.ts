@@ -116,6 +116,23 @@ describe('chaos at the edge: DynamoDB answers as AWS would', () => {
     expect(chaos.faultCounts()['dynamodb.transaction-conflict']).toBe(2);
   });
 
+  it('lets a request abandoned while delayed take no slot of DynamoDB Local (later requests still go)', async () => {
+    const chaos = only({ latency: 1, latencyMaxMs: 1000 });
+    edge.injectFaults(chaos);
+    const port = new URL(edge.url).port;
+    for (let i = 0; i < 10; i += 1) {
+      // A sandbox killed mid-call: its connection closes while the edge holds the request back.
+      const req = http.request({ host: '127.0.0.1', port, method: 'POST', path: '/', headers: { 'x-amz-target': 'DynamoDB_20120810.PutItem', 'content-type': 'application/x-amz-json-1.0' } });
+      req.on('error', () => undefined);
+      req.end('{}');
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      req.destroy();
+    }
+    chaos.disable();
+    const answered = await Promise.race([dynamodb.send(put).then(() => 'answered'), new Promise((resolve) => setTimeout(() => resolve('stuck'), 5000))]);
+    expect(answered).toBe('answered');
+  });
+
   it('delays a request, then forwards it', async () => {
     edge.injectFaults(only({ latency: 1, latencyMaxMs: 300 }));
     await dynamodb.send(put);
