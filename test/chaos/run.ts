@@ -39,6 +39,11 @@ export interface ChaosRunOptions {
   maxBatch?: number;
   rates?: Partial<ChaosRates>;
   log?: (line: string) => void;
+  /**
+   * For checking the harness itself: the producers send without idempotence while the
+   * checker still holds them to exactly once, so a retried send written twice must be found.
+   */
+  withoutIdempotence?: boolean;
 }
 
 export interface ChaosRunResult {
@@ -168,7 +173,7 @@ class ChaosRun {
 
   /** One idempotent producer: batches of 1..maxBatch records to random partitions, one at a time, until the faults end. */
   private async produce(name: string, prng: Prng, until: number): Promise<void> {
-    const producer = new Producer(this.client, { deliveryTimeoutMs: 30_000 });
+    const producer = new Producer(this.client, { deliveryTimeoutMs: 30_000, enableIdempotence: !this.options.withoutIdempotence });
     let n = 0;
     while (Date.now() < until) {
       const partition = 1 + prng.int(this.partitions);
