@@ -244,28 +244,40 @@ class ChaosRun {
     }
   }
 
-  /** Broker faults one at a time: kill (heartbeats stop), pause and return, controlled shutdown; each undone before the next. */
+  /**
+   * Broker faults: kill (heartbeats stop), pause and return, controlled shutdown, each undone
+   * before the next; one time in four two brokers at once (each its own fault and hold), as
+   * when a rack goes: partitions then go OFFLINE and must come back after the heal.
+   */
   private async brokerFaultsUntil(until: number): Promise<void> {
     await sleep(this.prng.between(1000, 3000));
     while (Date.now() < until) {
-      const broker = this.prng.pick(BROKERS);
-      const kind = this.prng.pick(BROKER_FAULT_KINDS);
-      // Short or past the session timeout: a pause that ends before the lease lapses is a zombie's return.
-      const holdMs = this.prng.between(500, this.options.sessionTimeoutMs * 2);
-      this.brokerFaults[kind] += 1;
-      this.log(`seed ${this.options.seed}: ${kind} ${broker} for ${holdMs} ms`);
-      if (kind === 'broker.pause') {
-        this.simulator.pause(broker);
-        await sleep(holdMs);
-        await this.simulator.resume(broker).catch((error: unknown) => this.countError('resume', error));
-      } else {
-        await this.simulator.kill(broker).catch((error: unknown) => this.countError('kill', error));
-        if (kind === 'broker.controlled-shutdown') await this.controlledShutdown(broker);
-        await sleep(holdMs);
-        await this.simulator.revive(broker).catch((error: unknown) => this.countError('revive', error));
-      }
+      const first = this.prng.pick(BROKERS);
+      const victims = this.prng.chance(0.25) ? [first, this.prng.pick(BROKERS.filter((broker) => broker !== first))] : [first];
+      const faults = victims.map((broker) => ({
+        broker,
+        kind: this.prng.pick(BROKER_FAULT_KINDS),
+        // Short or past the session timeout: a pause that ends before the lease lapses is a zombie's return.
+        holdMs: this.prng.between(500, this.options.sessionTimeoutMs * 2),
+      }));
+      await Promise.all(faults.map((fault) => this.brokerFault(fault.broker, fault.kind, fault.holdMs)));
       await sleep(this.prng.between(500, 3000));
     }
+  }
+
+  private async brokerFault(broker: string, kind: BrokerFaultKind, holdMs: number): Promise<void> {
+    this.brokerFaults[kind] += 1;
+    this.log(`seed ${this.options.seed}: ${kind} ${broker} for ${holdMs} ms`);
+    if (kind === 'broker.pause') {
+      this.simulator.pause(broker);
+      await sleep(holdMs);
+      await this.simulator.resume(broker).catch((error: unknown) => this.countError('resume', error));
+      return;
+    }
+    await this.simulator.kill(broker).catch((error: unknown) => this.countError('kill', error));
+    if (kind === 'broker.controlled-shutdown') await this.controlledShutdown(broker);
+    await sleep(holdMs);
+    await this.simulator.revive(broker).catch((error: unknown) => this.countError('revive', error));
   }
 
   /** As a Kafka broker does: retried until it succeeds or the lease it runs under is about to lapse. */
