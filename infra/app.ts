@@ -1,20 +1,7 @@
 /**
- * CDK entry (cdk.json: `npx tsx infra/app.ts`). Context (-c key=value):
- *   stackName            default "PartitionLeadership"
- *   sessionTimeoutMs     default 9000  (Kafka's broker.session.timeout.ms)
- *   produceAckTimeoutMs  default 10000 (acks=all wait before REQUEST_TIMED_OUT)
- *   produceAckPollMs     default 50    (high-watermark poll interval during that wait)
- *   replicaLagMaxMs      default 30000 (Kafka's replica.lag.time.max.ms: a lagging follower leaves the ISR)
- *   replicateOnProduce   default true  (acks=all copies to the live ISR in the produce itself; false: the log stream alone)
- *   logLevel             default INFO
- *   retainData           default true  (Log and Metadata tables and the log groups kept on stack deletion,
- *                                       tables with deletion protection; false for throwaway stacks)
- *   logRetentionDays     default 30    (each function's log group)
- *   heartbeatReservedConcurrency        default 20   ("none": the account's shared pool)
- *   failureDetectorReservedConcurrency  default 10   ("none": the account's shared pool)
- *   produceReservedConcurrency          default none (a number caps Produce, and reserves that many)
- *   nag                  default false (true: cdk-nag's AwsSolutions checks run at synth, and a finding fails it)
- * docs/security.md explains the trust model behind these.
+ * CDK entry (cdk.json: `npx tsx infra/app.ts`). Context (-c key=value): every key, its
+ * default and its validation are in infra/context.ts (readLeadershipContext); docs/deploy.md
+ * explains them, and docs/security.md the trust model behind the security-related ones.
  */
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';

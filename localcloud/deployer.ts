@@ -1,6 +1,6 @@
 /**
  * Deploys a synthesized CDK cloud assembly (cdk.out) into the embedded cloud:
- * tables and queues into moto, functions into the Lambda runtime, event source
+ * tables into DynamoDB Local, queues and buckets into moto, functions into the Lambda runtime, event source
  * mappings, schedules and TTLs into their emulators. It never imports the app's
  * code: it runs whatever the assembly holds.
  */

@@ -1,7 +1,7 @@
 /**
  * Event source mappings of the embedded cloud: Lambda's pollers for DynamoDB
- * streams and SQS queues, run here against moto. (A mapping created inside moto
- * would "invoke" synchronously on every write and leave the stream empty.)
+ * streams (DynamoDB Local's) and SQS queues (moto's), polled here as Lambda's pollers do:
+ * neither emulator runs mappings of its own that call this cloud's functions.
  *
  * Mappings can be upserted before or after start(); an upsert of a running mapping
  * restarts its poller once the old one has stopped, resuming from its checkpoint.

@@ -50,18 +50,22 @@ export interface TopicConfig {
   createdAt: number;
 }
 
-export type PartitionState = 'ONLINE' | 'OFFLINE';
+/** Values, not only types: the stores read these back and must know every one. */
+export const PARTITION_STATES = ['ONLINE', 'OFFLINE'] as const;
+export type PartitionState = (typeof PARTITION_STATES)[number];
 
-export type LeadershipReason =
-  | 'CREATED'
-  | 'LEADER_FAILED'
-  | 'FOLLOWER_FAILED'
-  | 'UNCLEAN_ELECTION'
-  | 'LEADER_RETURNED'
-  | 'PREFERRED_LEADER'
-  | 'CONTROLLED_SHUTDOWN'
-  | 'ISR_EXPANDED'
-  | 'ISR_SHRUNK';
+export const LEADERSHIP_REASONS = [
+  'CREATED',
+  'LEADER_FAILED',
+  'FOLLOWER_FAILED',
+  'UNCLEAN_ELECTION',
+  'LEADER_RETURNED',
+  'PREFERRED_LEADER',
+  'CONTROLLED_SHUTDOWN',
+  'ISR_EXPANDED',
+  'ISR_SHRUNK',
+] as const;
+export type LeadershipReason = (typeof LEADERSHIP_REASONS)[number];
 
 /** What caused the partition's last leadership/ISR change; lets a retried detector re-publish its event. */
 export interface PartitionChange {

@@ -8,16 +8,15 @@ import type { NativeAttributeValue } from '@aws-sdk/lib-dynamodb';
 import type {
   BrokerCredential,
   BrokerHeartbeat,
-  LeadershipReason,
   LogRecord,
   PartitionChange,
   PartitionMetadata,
-  PartitionState,
   ProducerStamp,
   ProducerStates,
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
+import { LEADERSHIP_REASONS, PARTITION_STATES } from '../../domain/model.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { LEADER_INDEX, brokerCredentialKey, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
 
@@ -69,18 +68,6 @@ const oneOf = <T extends string>(item: Fields, field: string, allowed: readonly 
   return (allowed as readonly string[]).includes(value) ? (value as T) : fail(field, allowed.join('|'), value);
 };
 
-const PARTITION_STATES: readonly PartitionState[] = ['ONLINE', 'OFFLINE'];
-const LEADERSHIP_REASONS: readonly LeadershipReason[] = [
-  'CREATED',
-  'LEADER_FAILED',
-  'FOLLOWER_FAILED',
-  'UNCLEAN_ELECTION',
-  'LEADER_RETURNED',
-  'PREFERRED_LEADER',
-  'CONTROLLED_SHUTDOWN',
-  'ISR_EXPANDED',
-  'ISR_SHRUNK',
-];
 const LOG_COPIES: readonly LogRecord['copy'][] = ['leader', 'follower'];
 
 // ---- heartbeat table -------------------------------------------------------
