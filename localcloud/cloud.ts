@@ -8,6 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { ChaosFaults, type ChaosOptions } from './chaos.js';
 import { cloudFormationApi } from './cloudformation/api.js';
 import { CloudFormationService } from './cloudformation/service.js';
 import { readFileSync } from 'node:fs';
@@ -42,6 +43,11 @@ export interface LocalCloudOptions {
   accountId?: string;
   /** After each deploy, the stacks' outputs as `cdk deploy --outputs-file` writes them. */
   outputsFile?: string;
+  /**
+   * The fault mode (chaos.ts), off by default: with it, `cloud.chaos.enable()` makes the edge,
+   * the Lambda runtime and the stream pollers inject AWS's faults, drawn from its seed.
+   */
+  chaos?: ChaosOptions;
 }
 
 type Stopper = () => Promise<void> | void;
@@ -64,6 +70,7 @@ interface LocalCloudParts {
   outputsFile?: string;
   /** In start order; run in reverse by stop(). */
   stoppers: Stopper[];
+  chaos?: ChaosFaults;
 }
 
 export class LocalCloud {
@@ -83,6 +90,8 @@ export class LocalCloud {
   readonly logs: LogStore;
   /** The private directory (mode 0700) where function code from S3, zips and inline code is staged; stop() removes it. */
   readonly codeCacheDir: string;
+  /** The fault mode, when the cloud was started with `chaos` (injecting only once enabled). */
+  readonly chaos?: ChaosFaults;
   private deployed: DeployedStack[] = [];
   private stopping?: Promise<void>;
 
@@ -98,6 +107,7 @@ export class LocalCloud {
     this.cloudFormation = parts.cloudFormation;
     this.logs = parts.logs;
     this.codeCacheDir = parts.codeCache.dir;
+    this.chaos = parts.chaos;
   }
 
   /**
@@ -133,6 +143,8 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
   const region = options.region ?? 'us-east-1';
   const accountId = options.accountId ?? '123456789012';
   const stoppers: Stopper[] = [];
+  // Validated before anything starts: a bad rate is the caller's mistake, not a start failure.
+  const chaos = options.chaos ? new ChaosFaults(options.chaos) : undefined;
   try {
     // Removed last, once no deployment writes into it and no sandbox runs from it.
     const codeCache = CodeCache.create();
@@ -140,9 +152,10 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     const dataPlane = await startDataPlane({ port: options.port ?? 4566 });
     stoppers.push(() => dataPlane.stop());
     const { edge } = dataPlane;
+    if (chaos) edge.injectFaults(chaos);
     const logs = new LogStore();
     edge.use(logsApi(logs));
-    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink, logWriter: logs });
+    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink, logWriter: logs, chaos });
     stoppers.push(() => runtime.close());
     // The pollers and the reaper go through the edge like every client: it sends their
     // stream and table calls to DynamoDB Local and their queue calls to moto.
@@ -151,6 +164,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       awsEndpoint: callerEndpoint(edge.url, 'event-source-mappings'),
       region,
       pollIntervalMs: options.pollIntervalMs,
+      chaos,
     });
     stoppers.push(() => esm.stop());
     const ttl = new TtlReaper({ awsEndpoint: callerEndpoint(edge.url, 'ttl-reaper'), region, periodMs: options.ttlPeriodMs });
@@ -187,6 +201,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       deployTo: (assemblyDir) => deployThroughCloudFormation(cloudFormation, assemblyDir),
       outputsFile: options.outputsFile,
       stoppers,
+      chaos,
     });
     if (options.assemblyDir) await cloud.deploy(options.assemblyDir);
     esm.start();

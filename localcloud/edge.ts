@@ -8,8 +8,9 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ChaosFaults, DynamoDbFault } from './chaos.js';
 import { FairShare, type CallerStats } from './fair-share.js';
-import { sendAwsError, sendRefusal } from './http-util.js';
+import { readBody, sendAwsError, sendJson, sendRefusal } from './http-util.js';
 import { callerOf } from './shared/caller.js';
 import { UpstreamProxy } from './proxy.js';
 
@@ -169,6 +170,7 @@ export class Edge {
   private readonly dynamodbProxy: UpstreamProxy;
   private readonly dynamodbShare: FairShare;
   private address = { host: '', port: 0 };
+  private chaos?: ChaosFaults;
 
   private constructor(upstream: string, dynamodb: string, dynamodbMaxInFlight: number) {
     this.proxy = new UpstreamProxy(upstream);
@@ -205,6 +207,11 @@ export class Edge {
   get url(): string {
     const host = this.address.host.includes(':') ? `[${this.address.host}]` : this.address.host;
     return `http://${host}:${this.address.port}`;
+  }
+
+  /** The fault mode (chaos.ts): DynamoDB requests may be throttled, failed, refused for a conflict or delayed. */
+  injectFaults(chaos: ChaosFaults): void {
+    this.chaos = chaos;
   }
 
   /** Routes added later take part from the next request on (the runtime needs the edge URL first). */
@@ -276,10 +283,71 @@ export class Edge {
       this.proxy.forward(req, res);
       return;
     }
-    const cancel = this.dynamodbShare.submit(named.caller, (done) => {
-      res.once('close', done); // answered, failed or abandoned: the next request may go
-      this.dynamodbProxy.forward(req, res);
-    });
-    res.once('close', cancel); // abandoned while still waiting
+    const operation = dynamodbOperation(req.headers);
+    const fault = operation === undefined ? undefined : this.chaos?.dynamodbFault(operation);
+    if (fault && fault.kind !== 'latency' && fault.kind !== 'internal-error-after-write') {
+      void answerWithFault(req, res, fault).catch(() => res.destroy());
+      return;
+    }
+    let abandoned = false;
+    res.once('close', () => (abandoned = true));
+    const forward = () => {
+      // A caller gone while its request was delayed (a sandbox killed under it) takes no slot: its 'close' has fired already.
+      if (abandoned) return;
+      const cancel = this.dynamodbShare.submit(named.caller, (done) => {
+        res.once('close', done); // answered, failed or abandoned: the next request may go
+        if (fault?.kind === 'internal-error-after-write') {
+          // The table applied the write; the answer is lost and a 500 sent instead, as DynamoDB may.
+          this.dynamodbProxy.forward(req, res, () => sendDynamoDbError(res, 500, 'InternalServerError', 'Internal server error'));
+        } else this.dynamodbProxy.forward(req, res);
+      });
+      res.once('close', cancel); // abandoned while still waiting
+    };
+    if (fault?.kind === 'latency') setTimeout(forward, fault.delayMs);
+    else forward();
+  }
+}
+
+/** The action of a DynamoDB (not Streams) JSON request, e.g. `UpdateItem`. */
+function dynamodbOperation(headers: IncomingMessage['headers']): string | undefined {
+  const target = headers['x-amz-target'];
+  const prefix = 'DynamoDB_20120810.';
+  return typeof target === 'string' && target.startsWith(prefix) ? target.slice(prefix.length) : undefined;
+}
+
+/** DynamoDB's JSON 1.0 error shape: the SDK reads the code from `__type`. */
+function sendDynamoDbError(res: ServerResponse, status: number, code: string, message: string, extra: Record<string, unknown> = {}): void {
+  sendJson(res, status, { __type: `com.amazonaws.dynamodb.v20120810#${code}`, message, ...extra });
+}
+
+/** A fault answered without reaching DynamoDB Local: nothing is written. */
+async function answerWithFault(req: IncomingMessage, res: ServerResponse, fault: DynamoDbFault): Promise<void> {
+  const body = await readBody(req, 16 * 1024 * 1024);
+  const operation = dynamodbOperation(req.headers);
+  switch (fault.kind) {
+    case 'throttle':
+      sendDynamoDbError(res, 400, fault.errorType, fault.errorType === 'ThrottlingException' ? 'Rate of requests exceeds the allowed throughput.' : 'The level of configured provisioned throughput for the table was exceeded.');
+      return;
+    case 'internal-error':
+      sendDynamoDbError(res, 500, 'InternalServerError', 'Internal server error');
+      return;
+    case 'transaction-conflict': {
+      if (operation !== 'TransactWriteItems') {
+        sendDynamoDbError(res, 400, 'TransactionConflictException', 'Transaction is ongoing for the item');
+        return;
+      }
+      const items = (JSON.parse(body.toString('utf8')) as { TransactItems?: unknown[] }).TransactItems ?? [];
+      const conflicted = Math.floor(fault.pick * Math.max(1, items.length));
+      const reasons = items.map((_, index) =>
+        index === conflicted ? { Code: 'TransactionConflict', Message: 'Transaction is ongoing for the item' } : { Code: 'None' },
+      );
+      const codes = reasons.map((reason) => reason.Code).join(', ');
+      sendDynamoDbError(res, 400, 'TransactionCanceledException', `Transaction cancelled, please refer cancellation reasons for specific reasons [${codes}]`, {
+        CancellationReasons: reasons,
+      });
+      return;
+    }
+    default:
+      throw new Error(`fault ${fault.kind} is not answered at the edge`);
   }
 }

@@ -8,6 +8,7 @@
  */
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { ChaosFaults } from './chaos.js';
 import { parseQueueArn } from './shared/arn.js';
 import { localClientConfig } from './shared/aws-clients.js';
 import { createLogger } from './shared/log.js';
@@ -63,7 +64,7 @@ export class EventSourceMappings {
   private readonly deps: PollerDeps;
   private running = false;
 
-  constructor(runtime: LambdaRuntime, opts: { awsEndpoint: string; region: string; pollIntervalMs?: number }) {
+  constructor(runtime: LambdaRuntime, opts: { awsEndpoint: string; region: string; pollIntervalMs?: number; chaos?: ChaosFaults }) {
     const config = localClientConfig(opts);
     this.streams = new DynamoDBStreamsClient(config);
     this.sqs = new SQSClient(config);
@@ -77,6 +78,7 @@ export class EventSourceMappings {
       checkpoints: new Map(),
       onFailure: new OnFailureDestination(this.sqs, log),
       log,
+      chaos: opts.chaos,
     };
   }
 

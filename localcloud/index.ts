@@ -9,6 +9,7 @@ export type { LogSink } from './lambda-logs.js';
 export { deployAssembly, type DeployedStack, type DeployTarget } from './deployer.js';
 export { EventSourceMappings } from './event-source-mappings.js';
 export { TtlReaper } from './ttl-reaper.js';
+export { ChaosFaults, DEFAULT_CHAOS_RATES, FAULT_KINDS, InvalidChaosOptionsError, type ChaosOptions, type ChaosRates, type FaultKind } from './chaos.js';
 export { Scheduler } from './scheduler.js';
 export type * from './types.js';
 export { TooManyRequestsError } from './types.js';

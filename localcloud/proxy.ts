@@ -41,7 +41,8 @@ export class UpstreamProxy {
     this.upstream = new URL(upstreamUrl);
   }
 
-  forward(req: IncomingMessage, res: ServerResponse): void {
+  /** `replaceAnswer`: the upstream's answer is read and dropped, and this answers instead (a fault after the upstream acted). */
+  forward(req: IncomingMessage, res: ServerResponse, replaceAnswer?: () => void): void {
     const upstreamReq = http.request(
       {
         protocol: this.upstream.protocol,
@@ -53,6 +54,12 @@ export class UpstreamProxy {
         agent: this.agent,
       },
       (upstreamRes) => {
+        if (replaceAnswer) {
+          upstreamRes.resume();
+          upstreamRes.on('end', replaceAnswer);
+          upstreamRes.on('error', () => res.destroy());
+          return;
+        }
         res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.rawHeaders));
         upstreamRes.pipe(res);
         upstreamRes.on('error', () => res.destroy());

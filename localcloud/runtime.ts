@@ -4,6 +4,7 @@
  * error, the invocation's log with START/END/REPORT lines, and the handler's duration.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import type { ChaosFaults } from './chaos.js';
 import { logGroupName, type SandboxSettings } from './lambda-env.js';
 import type { FunctionLogWriter, LogEvent } from './logs.js';
 import { endLine, InvocationLog, reportLine, startLine, type LogSink } from './lambda-logs.js';
@@ -23,6 +24,8 @@ export interface WorkerRuntimeOptions extends SandboxSettings {
   maxConcurrencyPerFunction?: number;
   /** CloudWatch Logs: every invocation's events go to the function's group (`/aws/lambda/<function>` unless its LoggingConfig names one). */
   logWriter?: FunctionLogWriter;
+  /** The fault mode (chaos.ts): invocations may be killed mid-run or time out early. */
+  chaos?: ChaosFaults;
 }
 
 export class FunctionNotFoundError extends Error {
@@ -109,14 +112,21 @@ export class WorkerLambdaRuntime implements LambdaRuntime {
       record(text);
     };
     line(startLine(requestId));
+    const fault = this.options.chaos?.lambdaFault(spec.timeoutSeconds * 1000);
     const outcome = await pool.run({
       requestId,
       event: payload,
+      fault,
       onLog: (text) => {
         log.append(text);
         record(text);
       },
     });
+    if (fault && !outcome.ok) {
+      const { errorType } = outcome.error;
+      if (fault.kind === 'kill' && errorType === 'Runtime.ExitError') this.options.chaos?.record('lambda.killed');
+      if (fault.kind === 'timeout' && errorType === 'Sandbox.Timedout') this.options.chaos?.record('lambda.timeout');
+    }
     line(endLine(requestId));
     line(reportLine(requestId, { ...outcome, memorySizeMb: spec.memoryMb }));
     log.close();

@@ -5,6 +5,7 @@
 import { Worker } from 'node:worker_threads';
 import { lambdaEnvironment, newLogStreamName, staticContext, type SandboxSettings } from './lambda-env.js';
 import { timeoutMessage } from './lambda-logs.js';
+import type { LambdaFault } from './chaos.js';
 import type { FunctionSpec, InvokeError } from './types.js';
 import type { InvokeMessage, WorkerBootData, WorkerMessage } from './worker-protocol.js';
 
@@ -15,6 +16,8 @@ export interface SandboxInvocation {
   event: unknown;
   /** Receives the function's output (console, stdout, stderr) as it is written. */
   onLog: (text: string) => void;
+  /** The fault mode's verdict on this invocation (chaos.ts): the sandbox dies, or times out early. */
+  fault?: LambdaFault;
 }
 
 export type SandboxVerdict = { ok: true; payloadJson: string } | { ok: false; error: InvokeError };
@@ -96,12 +99,17 @@ export class Sandbox {
     if (this.dead) throw new SandboxStateError(`sandbox of ${this.spec.name} is terminated`);
     if (this.running) throw new SandboxStateError(`sandbox of ${this.spec.name} is busy`);
     const timeoutMs = this.spec.timeoutSeconds * 1000;
+    const { fault } = invocation;
     return new Promise((resolve) => {
       this.running = {
         requestId: invocation.requestId,
         onLog: invocation.onLog,
         startedAt: performance.now(),
-        timer: setTimeout(() => this.onTimeout(), timeoutMs),
+        timer:
+          fault?.kind === 'kill'
+            ? // The execution environment dies under the handler: what it wrote stays, the caller gets Runtime.ExitError.
+              setTimeout(() => void this.worker.terminate(), fault.afterMs)
+            : setTimeout(() => this.onTimeout(), fault?.kind === 'timeout' ? Math.min(fault.afterMs, timeoutMs) : timeoutMs),
         resolve,
       };
       this.worker.ref();

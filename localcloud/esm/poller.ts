@@ -3,6 +3,7 @@ import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { delay } from '../shared/delay.js';
 import type { Logger } from '../shared/log.js';
+import type { ChaosFaults } from '../chaos.js';
 import { TooManyRequestsError, type EventSourceMappingSpec, type InvokeResult, type LambdaRuntime } from '../types.js';
 import { collectBatch, type BatchSource } from './batching.js';
 import type { OnFailureDestination } from './on-failure.js';
@@ -21,6 +22,8 @@ export interface PollerDeps {
   checkpoints: Map<string, string>;
   onFailure: OnFailureDestination;
   log: Logger;
+  /** The fault mode (chaos.ts): stream batches may be delivered twice, or late. */
+  chaos?: ChaosFaults;
 }
 
 export interface MappingPoller {

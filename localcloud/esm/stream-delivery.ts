@@ -55,6 +55,10 @@ export async function deliverStreamBatch(
   const { spec, deps, signal } = delivery;
   let pending = records;
   let attempts = 0;
+  // Lambda's stream delivery is at least once and may lag: a batch can come late (the shard waits
+  // behind it, in order) or, when a checkpoint is lost, again after it succeeded.
+  const fault = deps.chaos?.streamFault();
+  if (fault && fault.lateMs > 0) await delay(fault.lateMs, signal);
   while (pending.length > 0 && !signal.aborted) {
     if (tooOld(pending, spec.maximumRecordAgeInSeconds)) {
       await discard(delivery, pending, 'RecordAgeExceeded', attempts);
@@ -71,7 +75,13 @@ export async function deliverStreamBatch(
       spec.reportBatchItemFailures,
       pending.map((r) => r.sequenceNumber),
     );
-    if (outcome.kind === 'success') return;
+    if (outcome.kind === 'success') {
+      if (fault?.duplicate && !signal.aborted) {
+        deps.chaos?.record('stream.duplicate');
+        await invokeFunction(deps, spec.functionName, { Records: pending.map((r) => r.event) });
+      }
+      return;
+    }
     if (outcome.kind === 'partial') {
       const failed = new Set(outcome.failedIds);
       pending = pending.slice(pending.findIndex((r) => failed.has(r.sequenceNumber)));
