@@ -27,3 +27,20 @@ export async function runSeedRange(
   }
   return outcome;
 }
+
+/**
+ * The first seed, from 1 up to `maxSeeds`, whose run has a violation `wanted` accepts: for
+ * detection tests, which must not pin a seed that any change to the simulation's draws
+ * reshuffles. Stops at the first one found.
+ */
+export async function firstSeedWith(
+  wanted: (violation: Violation) => boolean,
+  maxSeeds: number,
+  params: SimParams = DEFAULT_PARAMS,
+  options: SimOptions = {},
+): Promise<number | undefined> {
+  for (let seed = 1; seed <= maxSeeds; seed++) {
+    if ((await runSimulation(seed, params, options)).violations.some(wanted)) return seed;
+  }
+  return undefined;
+}
