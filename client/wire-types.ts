@@ -10,6 +10,9 @@ export interface PartitionView {
   Leader: string | null;
   Replicas: string[];
   Isr: string[];
+  /** KIP-966 eligible leader replicas and last known leader (kafka-topics' Elr and LastKnownElr), when there are any. */
+  Elr?: string[];
+  LastKnownElr?: string[];
   LeaderEpoch: number;
   HighWatermark: number;
   State: 'ONLINE' | 'OFFLINE';

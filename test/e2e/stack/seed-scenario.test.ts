@@ -155,7 +155,11 @@ describe('seed scenario: brokers A-D, topic 4x2, A dies', () => {
       },
       { timeoutMs: failoverDeadlineMs, intervalMs: 100, description: 'partition 1 offline and partition 2 led by C' },
     );
-    expect(partitionOf(partitions, 1)).toMatchObject({ Leader: null, State: 'OFFLINE', Isr: ['B'], LeaderEpoch: 2 });
+    // KIP-966: the ISR empties, and B, which holds every committed record, stays electable as
+    // an eligible leader replica (or the last known leader), whoever's death was handled first.
+    const offline = partitionOf(partitions, 1);
+    expect(offline).toMatchObject({ Leader: null, State: 'OFFLINE', Isr: [], LeaderEpoch: 2 });
+    expect([...(offline.Elr ?? []), ...(offline.LastKnownElr ?? [])]).toContain('B');
     expect(partitionOf(partitions, 2)).toMatchObject({ Leader: 'C', Isr: ['C'], LeaderEpoch: 1 });
     const consumeError = await client.consume({ topic, partition: 1 }).catch((error: unknown) => error);
     expect(consumeError).toBeInstanceOf(RemoteFunctionError);
@@ -163,7 +167,7 @@ describe('seed scenario: brokers A-D, topic 4x2, A dies', () => {
     await expect(client.produce({ topic, partition: 1, records: [{ value: 'nowhere to go' }] })).rejects.toMatchObject({ errorType: 'PartitionOfflineError' });
   });
 
-  it('brings partition 1 back under B when B, its last in-sync replica, returns', async () => {
+  it('brings partition 1 back under B when B, its eligible leader replica, returns', async () => {
     await simulator.revive('B');
     await pollUntil(async () => partitionOf(await partitionsNow(), 1).State === 'ONLINE', {
       timeoutMs: failoverDeadlineMs,
