@@ -15,8 +15,8 @@ import {
 import type { BrokerCredential, BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, LeadershipWrite, MetadataStore } from '../../ports/index.js';
-import { BulkWriteError, StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
-import { settleBounded } from '../../concurrency.js';
+import { partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
+import { updateEachLeadership } from '../leadership-writes.js';
 import {
   allOf,
   guardedUpdate,
@@ -230,25 +230,11 @@ export class DynamoMetadataStore implements MetadataStore {
 
   /**
    * Each write is updateLeadership's conditional UpdateItem, LEADERSHIP_WRITES_IN_FLIGHT at
-   * a time; a write refused by its condition comes back as null, to be decided again. Any
-   * other failure is thrown as a BulkWriteError with every write's outcome, once all settled.
-   * (Batched PartiQL UPDATEs, 25 per BatchExecuteStatement, were tried: through the embedded
-   * cloud they ran at 145-220 writes/s against 420-590/s for single UpdateItems, and 1,000
-   * elections took 10.9 s to serve against 6.4 s this way; bench:scale, 21:10-21:30 UTC.)
+   * a time (updateEachLeadership). Batched PartiQL UPDATEs (25 per BatchExecuteStatement)
+   * ran at about a third of the rate of single UpdateItems through the embedded cloud.
    */
-  async updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>> {
-    // Every write settles before this returns, whatever failed: a handler must not return
-    // (and its caller decide again) while writes it started are still landing.
-    const outcomes = await settleBounded(writes, LEADERSHIP_WRITES_IN_FLIGHT, async ({ partition, update }) => {
-      try {
-        return await this.updateLeadership(partition.topic, partition.partition, partition.version, update);
-      } catch (error) {
-        if (!(error instanceof StaleEpochError)) throw error;
-        return null;
-      }
-    });
-    if (outcomes.some((outcome) => outcome.status === 'rejected')) throw new BulkWriteError(outcomes);
-    return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<PartitionMetadata | null>).value);
+  updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>> {
+    return updateEachLeadership(this, writes, LEADERSHIP_WRITES_IN_FLIGHT);
   }
 
   async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {

@@ -4,8 +4,8 @@
  * leadership writes conditional on the version (and an admission on the HW); HW
  * advances monotonic and conditional on the version they were computed at.
  */
-import { settleBounded } from '../../concurrency.js';
-import { BulkWriteError, StaleEpochError, partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
+import { updateEachLeadership } from '../leadership-writes.js';
+import { partitionVersionMoved, topicAlreadyStored } from '../../domain/errors.js';
 import type { BrokerCredential, BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from '../../domain/model.js';
 import { byTopic, byTopicAndPartition } from '../../domain/partitions.js';
 import type { LeadershipUpdate, LeadershipWrite, MetadataStore } from '../../ports/index.js';
@@ -125,17 +125,8 @@ export class MemoryMetadataStore implements MetadataStore {
   }
 
   /** One by one, each its own atomic write (and yield point), as DynamoDB applies a batch's statements; every one is tried, whatever failed. */
-  async updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>> {
-    const outcomes = await settleBounded(writes, 1, async ({ partition, update }) => {
-      try {
-        return await this.updateLeadership(partition.topic, partition.partition, partition.version, update);
-      } catch (error) {
-        if (!(error instanceof StaleEpochError)) throw error;
-        return null;
-      }
-    });
-    if (outcomes.some((outcome) => outcome.status === 'rejected')) throw new BulkWriteError(outcomes);
-    return outcomes.map((outcome) => (outcome as PromiseFulfilledResult<PartitionMetadata | null>).value);
+  updateLeaderships(writes: readonly LeadershipWrite[]): Promise<Array<PartitionMetadata | null>> {
+    return updateEachLeadership(this, writes, 1);
   }
 
   async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {
