@@ -37,6 +37,16 @@ export async function registerBrokers(deps: Deps, ...brokerIds: BrokerId[]): Pro
 }
 
 /** Kafka's broker heartbeat interval. */
+/** An idempotent produce of `values` as one batch to orders-1, the partition the domain tests use. */
+export const produceIdempotent = (
+  deps: Deps,
+  producer: { producerId: number; producerEpoch: number },
+  baseSequence: number,
+  values: string[],
+  extra: object = {},
+): Promise<ProduceResult> =>
+  produce(deps, { topic: 'orders', partition: 1, records: values.map((value) => ({ value })), ...producer, baseSequence, ...extra });
+
 export const HEARTBEAT_INTERVAL_MS = 2_000;
 
 export interface HarnessOptions {

@@ -10,10 +10,10 @@ import {
   UnknownProducerIdError,
   ValidationError,
 } from '../../../functions/domain/errors.js';
-import { clipToLogEnd, initProducerId, onBrokerGone, produce, sweepExpiredBrokers, withRecords } from '../../../functions/domain/index.js';
+import { clipToLogEnd, initProducerId, onBrokerGone, sweepExpiredBrokers, withRecords } from '../../../functions/domain/index.js';
 import type { ProduceResult } from '../../../functions/domain/index.js';
 import type { BrokerId, ProducerStates } from '../../../functions/domain/model.js';
-import { ClusterHarness } from '../../factories/cluster.js';
+import { ClusterHarness, produceIdempotent } from '../../factories/cluster.js';
 
 async function threeReplicaTopic(settings: ConstructorParameters<typeof ClusterHarness>[0] = {}) {
   const cluster = new ClusterHarness(settings);
@@ -21,15 +21,7 @@ async function threeReplicaTopic(settings: ConstructorParameters<typeof ClusterH
   await cluster.createTopic('orders', 1, 3, { minInsyncReplicas: 2 });
   const { producerId, producerEpoch } = await initProducerId(cluster.deps, {});
   const send = (baseSequence: number, values: string[], extra: object = {}): Promise<ProduceResult> =>
-    produce(cluster.deps, {
-      topic: 'orders',
-      partition: 1,
-      records: values.map((value) => ({ value })),
-      producerId,
-      producerEpoch,
-      baseSequence,
-      ...extra,
-    });
+    produceIdempotent(cluster.deps, { producerId, producerEpoch }, baseSequence, values, extra);
   return { cluster, producerId, producerEpoch, send };
 }
 

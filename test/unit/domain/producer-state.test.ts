@@ -7,26 +7,18 @@
  */
 import { describe, expect, it } from 'vitest';
 import { OutOfOrderSequenceError, ProducerStateFullError } from '../../../functions/domain/errors.js';
-import { initProducerId, produce, withRecords } from '../../../functions/domain/index.js';
+import { initProducerId, withRecords } from '../../../functions/domain/index.js';
 import type { BrokerId, ProducerStates } from '../../../functions/domain/model.js';
 import { clipToLogEnd, decideSequence, stampsOf } from '../../../functions/domain/idempotence.js';
 import { MAX_PRODUCERS_PER_REPLICA, MAX_RUNS_PER_PRODUCER, MAX_SEQUENCE } from '../../../functions/domain/limits.js';
-import { ClusterHarness } from '../../factories/cluster.js';
+import { ClusterHarness, produceIdempotent } from '../../factories/cluster.js';
 
 async function topic(options: ConstructorParameters<typeof ClusterHarness>[0] = {}, extra: object = {}) {
   const cluster = new ClusterHarness(options);
   await cluster.start('A', 'B', 'C');
   await cluster.createTopic('orders', 1, 3, extra);
   const send = (producerId: number, producerEpoch: number, baseSequence: number, values: string[], more: object = {}) =>
-    produce(cluster.deps, {
-      topic: 'orders',
-      partition: 1,
-      records: values.map((value) => ({ value })),
-      producerId,
-      producerEpoch,
-      baseSequence,
-      ...more,
-    });
+    produceIdempotent(cluster.deps, { producerId, producerEpoch }, baseSequence, values, more);
   return { cluster, send };
 }
 
