@@ -26,6 +26,7 @@ import { callerEndpoint } from './shared/caller.js';
 import { WorkerLambdaRuntime } from './runtime.js';
 import { Scheduler } from './scheduler.js';
 import { TtlReaper } from './ttl-reaper.js';
+import { UsageMeter } from './usage-meter.js';
 
 export interface LocalCloudOptions {
   /** Port of the edge on 127.0.0.1. Default 4566; 0 picks a free one. */
@@ -48,6 +49,11 @@ export interface LocalCloudOptions {
    * the Lambda runtime and the stream pollers inject AWS's faults, drawn from its seed.
    */
   chaos?: ChaosOptions;
+  /**
+   * Meter what AWS would bill (usage-meter.ts), off by default: the edge then asks DynamoDB
+   * Local for every call's ConsumedCapacity and reads every answer. `cloud.usage` reports it.
+   */
+  meterUsage?: boolean;
 }
 
 type Stopper = () => Promise<void> | void;
@@ -71,6 +77,7 @@ interface LocalCloudParts {
   /** In start order; run in reverse by stop(). */
   stoppers: Stopper[];
   chaos?: ChaosFaults;
+  usage?: UsageMeter;
 }
 
 export class LocalCloud {
@@ -92,6 +99,8 @@ export class LocalCloud {
   readonly codeCacheDir: string;
   /** The fault mode, when the cloud was started with `chaos` (injecting only once enabled). */
   readonly chaos?: ChaosFaults;
+  /** What AWS would bill for the traffic so far, when the cloud was started with `meterUsage`. */
+  readonly usage?: UsageMeter;
   private deployed: DeployedStack[] = [];
   private stopping?: Promise<void>;
 
@@ -108,6 +117,7 @@ export class LocalCloud {
     this.logs = parts.logs;
     this.codeCacheDir = parts.codeCache.dir;
     this.chaos = parts.chaos;
+    this.usage = parts.usage;
   }
 
   /**
@@ -153,9 +163,11 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     stoppers.push(() => dataPlane.stop());
     const { edge } = dataPlane;
     if (chaos) edge.injectFaults(chaos);
+    const usage = options.meterUsage ? new UsageMeter() : undefined;
+    if (usage) edge.meterUsage(usage);
     const logs = new LogStore();
     edge.use(logsApi(logs));
-    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink, logWriter: logs, chaos });
+    const runtime = new WorkerLambdaRuntime({ region, awsEndpoint: edge.url, logSink: options.logSink, logWriter: logs, chaos, usage });
     stoppers.push(() => runtime.close());
     // The pollers and the reaper go through the edge like every client: it sends their
     // stream and table calls to DynamoDB Local and their queue calls to moto.
@@ -202,6 +214,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       outputsFile: options.outputsFile,
       stoppers,
       chaos,
+      usage,
     });
     if (options.assemblyDir) await cloud.deploy(options.assemblyDir);
     esm.start();

@@ -13,6 +13,9 @@ import { FairShare, type CallerStats } from './fair-share.js';
 import { readBody, sendAwsError, sendJson, sendRefusal } from './http-util.js';
 import { callerOf } from './shared/caller.js';
 import { UpstreamProxy } from './proxy.js';
+import { billAnswer, ItemSizer, meterMotoRequest } from './metered-requests.js';
+import { planBilling, writeUnitsFor } from './dynamodb-billing.js';
+import type { UsageMeter } from './usage-meter.js';
 
 /**
  * DynamoDB requests at DynamoDB Local at once; the rest wait their caller's turn (see
@@ -171,11 +174,14 @@ export class Edge {
   private readonly dynamodbShare: FairShare;
   private address = { host: '', port: 0 };
   private chaos?: ChaosFaults;
+  private meter?: UsageMeter;
+  private readonly itemSizer: ItemSizer;
 
   private constructor(upstream: string, dynamodb: string, dynamodbMaxInFlight: number) {
     this.proxy = new UpstreamProxy(upstream);
     this.dynamodbProxy = dynamodb === upstream ? this.proxy : new UpstreamProxy(dynamodb);
     this.dynamodbShare = new FairShare(dynamodbMaxInFlight);
+    this.itemSizer = new ItemSizer(dynamodb);
   }
 
   static async start(options: EdgeOptions): Promise<Edge> {
@@ -212,6 +218,11 @@ export class Edge {
   /** The fault mode (chaos.ts): DynamoDB requests may be throttled, failed, refused for a conflict or delayed. */
   injectFaults(chaos: ChaosFaults): void {
     this.chaos = chaos;
+  }
+
+  /** Bills what the edge serves from now on (usage-meter.ts): DynamoDB units, SQS and S3 requests. */
+  meterUsage(meter: UsageMeter): void {
+    this.meter = meter;
   }
 
   /** Routes added later take part from the next request on (the runtime needs the edge URL first). */
@@ -280,6 +291,7 @@ export class Edge {
       return;
     }
     if (!isDynamoDbRequest(req.headers)) {
+      if (this.meter) meterMotoRequest(this.meter, method, url, req.headers);
       this.proxy.forward(req, res);
       return;
     }
@@ -296,15 +308,48 @@ export class Edge {
       if (abandoned) return;
       const cancel = this.dynamodbShare.submit(named.caller, (done) => {
         res.once('close', done); // answered, failed or abandoned: the next request may go
-        if (fault?.kind === 'internal-error-after-write') {
-          // The table applied the write; the answer is lost and a 500 sent instead, as DynamoDB may.
-          this.dynamodbProxy.forward(req, res, () => sendDynamoDbError(res, 500, 'InternalServerError', 'Internal server error'));
-        } else this.dynamodbProxy.forward(req, res);
+        // The table applied the write; the answer is lost and a 500 sent instead, as DynamoDB may.
+        const replaceAnswer =
+          fault?.kind === 'internal-error-after-write' ? () => sendDynamoDbError(res, 500, 'InternalServerError', 'Internal server error') : undefined;
+        if (this.meter && operation !== undefined) {
+          void this.forwardMetered(this.meter, named.caller, operation, req, res, replaceAnswer).catch((error: unknown) => {
+            if (res.headersSent) res.destroy();
+            else sendAwsError(res, 500, 'ServiceException', error instanceof Error ? error.message : String(error));
+          });
+        } else this.dynamodbProxy.forward(req, res, replaceAnswer);
       });
       res.once('close', cancel); // abandoned while still waiting
     };
     if (fault?.kind === 'latency') setTimeout(forward, fault.delayMs);
     else forward();
+  }
+
+  /**
+   * Forwards a DynamoDB request asking for its ConsumedCapacity, and bills the answer's units
+   * plus what DynamoDB Local leaves out (dynamodb-billing.ts): ConditionChecks, refused writes.
+   */
+  private async forwardMetered(
+    meter: UsageMeter,
+    caller: string,
+    operation: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+    replaceAnswer: (() => void) | undefined,
+  ): Promise<void> {
+    const body = await readBody(req, 16 * 1024 * 1024);
+    const plan = planBilling(operation, body);
+    if (!plan) {
+      meter.recordDynamoDb(caller, operation, []);
+      this.dynamodbProxy.forward(req, res, replaceAnswer, { body });
+      return;
+    }
+    const sizer = this.itemSizer;
+    // Sized before the transaction runs: a ConditionCheck bills the item as it stood.
+    const checkUnits = await Promise.all(plan.conditionChecks.map(async (check) => 2 * writeUnitsFor(await sizer.size(check.table, check.key))));
+    this.dynamodbProxy.forward(req, res, replaceAnswer, {
+      body: plan.body,
+      onAnswer: (status, answer) => void billAnswer(meter, sizer, { caller, operation, plan, checkUnits, status, answer }),
+    });
   }
 }
 

@@ -13,3 +13,4 @@ export { ChaosFaults, DEFAULT_CHAOS_RATES, FAULT_KINDS, InvalidChaosOptionsError
 export { Scheduler } from './scheduler.js';
 export type * from './types.js';
 export { TooManyRequestsError } from './types.js';
+export { UsageMeter, UNBILLED_CALLERS, type CapacityUsage, type LambdaUsage, type RequestUsage, type UsageReport } from './usage-meter.js';

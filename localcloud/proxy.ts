@@ -33,6 +33,25 @@ function endToEndHeaders(rawHeaders: string[]): string[] {
   return kept;
 }
 
+export interface ProxyTap {
+  body?: Buffer;
+  onAnswer?: (status: number, answer: Buffer) => void;
+}
+
+function withContentLength(rawHeaders: string[], length: number): string[] {
+  const kept: string[] = [];
+  for (let i = 0; i + 1 < rawHeaders.length; i += 2) {
+    if ((rawHeaders[i] ?? '').toLowerCase() !== 'content-length') kept.push(rawHeaders[i] ?? '', rawHeaders[i + 1] ?? '');
+  }
+  return [...kept, 'content-length', String(length)];
+}
+
+function collectAnswer(upstreamRes: IncomingMessage, onAnswer: (status: number, answer: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
+  upstreamRes.on('end', () => onAnswer(upstreamRes.statusCode ?? 502, Buffer.concat(chunks)));
+}
+
 export class UpstreamProxy {
   private readonly upstream: URL;
   private readonly agent = new http.Agent({ keepAlive: true });
@@ -41,8 +60,12 @@ export class UpstreamProxy {
     this.upstream = new URL(upstreamUrl);
   }
 
-  /** `replaceAnswer`: the upstream's answer is read and dropped, and this answers instead (a fault after the upstream acted). */
-  forward(req: IncomingMessage, res: ServerResponse, replaceAnswer?: () => void): void {
+  /**
+   * `replaceAnswer`: the upstream's answer is read and dropped, and this answers instead (a fault after the upstream acted).
+   * `tap.body` replaces the request's body (already read); `tap.onAnswer` gets the upstream's whole answer once it is in.
+   */
+  forward(req: IncomingMessage, res: ServerResponse, replaceAnswer?: () => void, tap?: ProxyTap): void {
+    const headers = tap?.body ? withContentLength(endToEndHeaders(req.rawHeaders), tap.body.length) : endToEndHeaders(req.rawHeaders);
     const upstreamReq = http.request(
       {
         protocol: this.upstream.protocol,
@@ -50,10 +73,11 @@ export class UpstreamProxy {
         port: this.upstream.port,
         method: req.method,
         path: req.url,
-        headers: endToEndHeaders(req.rawHeaders),
+        headers,
         agent: this.agent,
       },
       (upstreamRes) => {
+        if (tap?.onAnswer) collectAnswer(upstreamRes, tap.onAnswer);
         if (replaceAnswer) {
           upstreamRes.resume();
           upstreamRes.on('end', replaceAnswer);
@@ -73,7 +97,8 @@ export class UpstreamProxy {
     res.on('close', () => {
       if (!res.writableFinished) upstreamReq.destroy();
     });
-    req.pipe(upstreamReq);
+    if (tap?.body) upstreamReq.end(tap.body);
+    else req.pipe(upstreamReq);
   }
 
   close(): void {

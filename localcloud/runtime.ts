@@ -11,6 +11,7 @@ import { endLine, InvocationLog, reportLine, startLine, type LogSink } from './l
 import { Sandbox, type SandboxOutcome } from './sandbox.js';
 import { SandboxPool } from './sandbox-pool.js';
 import { functionNameOf } from './shared/arn.js';
+import type { UsageMeter } from './usage-meter.js';
 import { TooManyRequestsError, type FunctionSpec, type InvokeResult, type LambdaRuntime } from './types.js';
 
 export interface WorkerRuntimeOptions extends SandboxSettings {
@@ -26,6 +27,8 @@ export interface WorkerRuntimeOptions extends SandboxSettings {
   logWriter?: FunctionLogWriter;
   /** The fault mode (chaos.ts): invocations may be killed mid-run or time out early. */
   chaos?: ChaosFaults;
+  /** Bills each invocation that ran: its billed duration (initialization included) and its log bytes. */
+  usage?: UsageMeter;
 }
 
 export class FunctionNotFoundError extends Error {
@@ -129,6 +132,11 @@ export class WorkerLambdaRuntime implements LambdaRuntime {
     }
     line(endLine(requestId));
     line(reportLine(requestId, { ...outcome, memorySizeMb: spec.memoryMb }));
+    if (this.options.usage) {
+      const billedMs = Math.max(1, Math.ceil(outcome.durationMs)) + Math.ceil(outcome.initDurationMs ?? 0);
+      const logBytes = events.reduce((sum, event) => sum + Buffer.byteLength(event.message, 'utf8'), 0);
+      this.options.usage.recordLambda(spec.name, spec.memoryMb, billedMs, logBytes);
+    }
     log.close();
     this.options.logWriter?.write(logGroupName(spec), deployment.logStream, events);
     return { requestId, ...resultOf(outcome), logs: log.text(), durationMs: outcome.durationMs };
