@@ -29,6 +29,8 @@ export interface BenchCloudOptions {
   ttlPeriodMs?: number;
   /** Writes every Lambda log line to bench-results/<name>-lambda.log. */
   keepLambdaLog?: boolean;
+  /** Meter what AWS would bill (`cloud.usage`); it costs the edge some time per DynamoDB call. */
+  meterUsage?: boolean;
 }
 
 export async function startBenchCloud(options: BenchCloudOptions): Promise<BenchCloud> {
@@ -46,6 +48,7 @@ export async function startBenchCloud(options: BenchCloudOptions): Promise<Bench
     port: 0,
     assemblyDir,
     ttlPeriodMs: options.ttlPeriodMs ?? 1000,
+    meterUsage: options.meterUsage,
     logSink: (line) => {
       const at = Date.now();
       lambdaLog?.write(`${at} ${line}\n`);

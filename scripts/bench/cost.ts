@@ -1,0 +1,306 @@
+/**
+ * `npm run bench:cost`: what AWS would bill for this design, measured on the embedded cloud.
+ *
+ * The cloud meters every call (localcloud's usage meter: DynamoDB units from the data plane's
+ * ConsumedCapacity, corrected where DynamoDB Local leaves billed work out; Lambda billed
+ * GB-s; SQS and S3 requests), and cost/prices.ts turns usage into dollars.
+ *
+ * Per replication factor and records per produce call: 1 KiB records produced with acks=all
+ * by idempotent producers (one per partition), then consumed once (each poll asks for as
+ * many records as a produce call carried). Per record: the usage of the functions on the
+ * record path (Produce, Replicate, InitProducerId, Describe, Consume). The cluster's idle
+ * floor separately: heartbeats measured over a window, each scheduled function run once,
+ * and a consumer polling idle partitions. Months are 730 hours.
+ *
+ *   npm run bench:cost [-- --quick]
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
+import { Consumer } from '../../client/consumer.js';
+import { Producer } from '../../client/producer.js';
+import { billFor, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFloorPerRecord, type Bill, type MeteredUsage } from '../../cost/bill.js';
+import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, HOURS_PER_MONTH } from '../../cost/prices.js';
+import type { UsageMeter, UsageReport } from '../../localcloud/index.js';
+import { startBenchCloud } from './lib/cloud.js';
+import { machine, writeResult, writeText } from './lib/results.js';
+import { barChart } from './lib/svg.js';
+
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const quick = args.quick;
+const settings = {
+  recordBytes: 1024,
+  partitions: 8,
+  recordsPerCall: [1, 16, 100],
+  /** Records produced per partition for each shape (a few calls of the big shapes, more of the small). */
+  recordsPerPartition: quick ? { 1: 10, 16: 32, 100: 100 } : { 1: 120, 16: 320, 100: 500 },
+  replicationFactors: [2, 3],
+  brokers: 4,
+  heartbeatIntervalMs: 2000,
+  idleSeconds: quick ? 10 : 30,
+  idlePartitions: 100,
+  idlePolls: quick ? 5 : 20,
+  /** Kafka's fetch.max.wait.ms: without a long poll, an idle consumer fetches this often. */
+  idlePollIntervalMs: 500,
+  sessionTimeoutMs: 9000,
+};
+const MIB = 1024 * 1024;
+
+const bench = await startBenchCloud({ name: 'cost', sessionTimeoutMs: settings.sessionTimeoutMs, meterUsage: true });
+const meter: UsageMeter = bench.cloud.usage ?? fail('the bench cloud was started without its usage meter');
+const names = bench.outputs;
+const recordPath = [names.ProduceFunctionName, names.ReplicateFunctionName, names.InitProducerIdFunctionName, names.DescribeFunctionName, names.ConsumeFunctionName];
+let lastBusyAt = Date.now();
+bench.onLog = (at, line) => {
+  if (!line.includes('Heartbeat')) lastBusyAt = at;
+};
+const admin = bench.newClient();
+const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs, credentials: registerCredentials(admin) });
+
+try {
+  await simulator.start(Array.from({ length: settings.brokers }, (_, index) => `B${index + 1}`));
+  const shapes: Array<Awaited<ReturnType<typeof measureShape>>> = [];
+  for (const replicationFactor of settings.replicationFactors) {
+    for (const recordsPerCall of settings.recordsPerCall) {
+      const shape = await measureShape(replicationFactor, recordsPerCall);
+      shapes.push(shape);
+      console.log(
+        `RF ${replicationFactor}, ${recordsPerCall} per call: $${shape.perMillionRecords.total.toFixed(3)} per million ` +
+          `(produce ${shape.perMillionRecords.produce.toFixed(3)}, consume ${shape.perMillionRecords.consume.toFixed(3)}), ${shape.ratioToFloor}x its floor`,
+      );
+    }
+  }
+  const idle = await measureIdle();
+  console.log(`idle: $${idle.cluster.perMonth.toFixed(2)} a month for the cluster, $${idle.consumer.perMonth.toFixed(2)} for a consumer of ${settings.idlePartitions} idle partitions`);
+
+  const kinesis = kinesisOnDemand(settings.recordBytes);
+  const msk = mskServerless(settings.recordBytes, settings.partitions);
+  const rates = [
+    { label: '1 MiB/s', bytesPerSecond: MIB },
+    { label: '100 MiB/s', bytesPerSecond: 100 * MIB },
+  ];
+  const monthly = rates.map(({ label, bytesPerSecond }) => {
+    const records = recordsPerMonth(bytesPerSecond, settings.recordBytes);
+    return {
+      rate: label,
+      recordsPerMonth: Math.round(records),
+      replicated: shapes.map((shape) => ({
+        replicationFactor: shape.replicationFactor,
+        recordsPerCall: shape.recordsPerCall,
+        usdPerMonth: round((shape.perMillionRecords.total / 1e6) * records + idle.cluster.perMonth),
+      })),
+      kinesisOnDemand: round(kinesis.perRecord * records + kinesis.perStreamMonth),
+      mskServerless: round(msk.perRecord * records + msk.perMonth),
+    };
+  });
+  const result = {
+    benchmark: 'cost',
+    at: new Date().toISOString(),
+    machine: machine(),
+    settings: { ...settings, quick },
+    prices: { readOn: PRICES_READ_ON, region: 'us-east-1', table: PRICES },
+    // DynamoDB units, requests and bytes are what AWS would count; billed durations are this
+    // machine's (an emulator sharing its cores), so the Lambda duration line is an upper bound.
+    lambdaDurations: 'measured on the embedded cloud on this machine',
+    shapes,
+    idle,
+    references: {
+      kinesisOnDemand: { usdPerMillionRecords: round(kinesis.perRecord * 1e6), usdPerStreamMonth: round(kinesis.perStreamMonth) },
+      mskServerless: { usdPerMillionRecords: round(msk.perRecord * 1e6), usdPerMonth: round(msk.perMonth), partitions: settings.partitions },
+    },
+    monthly,
+  };
+  const file = writeResult('cost', result);
+  writeText('cost.svg', chart(result.shapes, kinesis.perRecord * 1e6, msk.perRecord * 1e6));
+  console.log(JSON.stringify({ shapes: shapes.map(({ usage: _, ...shape }) => shape), idle, monthly }, null, 2));
+  console.log(`-> ${file}`);
+} finally {
+  await simulator.stop();
+  await bench.stop();
+}
+
+async function measureShape(replicationFactor: number, recordsPerCall: number) {
+  const topic = `cost-rf${replicationFactor}-b${recordsPerCall}-${Date.now()}`;
+  await admin.createTopic({ topic, partitions: settings.partitions, replicationFactor, minInsyncReplicas: Math.max(1, replicationFactor - 1) });
+  const value = 'x'.repeat(settings.recordBytes);
+  const producers = Array.from({ length: settings.partitions }, () => new Producer(bench.newClient()));
+  // Producer ids and metadata are fetched once per producer: outside the measurement.
+  await Promise.all(producers.map((producer, index) => producer.send(topic, index + 1, [{ value }])));
+  await settle();
+  const perPartition = settings.recordsPerPartition[recordsPerCall as 1 | 16 | 100];
+  meter.reset();
+  await Promise.all(
+    producers.map(async (producer, index) => {
+      for (let sent = 0; sent < perPartition; sent += recordsPerCall) {
+        await producer.send(topic, index + 1, Array.from({ length: Math.min(recordsPerCall, perPartition - sent) }, () => ({ value })));
+      }
+    }),
+  );
+  await settle(); // replication the stream triggers finishes after the acks
+  const produced = settings.partitions * perPartition;
+  const produceUsage = usageOf(meter.report(), recordPath);
+
+  meter.reset();
+  let consumed = 0;
+  await Promise.all(
+    Array.from({ length: settings.partitions }, async (_, index) => {
+      const consumer = new Consumer(bench.newClient(), { maxPollRecords: recordsPerCall });
+      consumer.assign([{ topic, partition: index + 1, offset: 1 }]);
+      let mine = 0;
+      for (let empty = 0; mine < perPartition && empty < 20; ) {
+        const records = await consumer.poll();
+        mine += records.length;
+        empty = records.length === 0 ? empty + 1 : 0;
+      }
+      consumed += mine;
+    }),
+  );
+  const consumeUsage = usageOf(meter.report(), recordPath);
+  if (consumed !== produced) throw new Error(`RF ${replicationFactor}, ${recordsPerCall} per call: consumed ${consumed} of ${produced} records`);
+
+  const produceBill = billFor(produceUsage);
+  const consumeBill = billFor(consumeUsage);
+  const perMillion = (bill: Bill, records: number) => (bill.total / records) * 1e6;
+  const total = perMillion(produceBill, produced) + perMillion(consumeBill, consumed);
+  const floor = replicatedFloorPerRecord(settings.recordBytes, replicationFactor) * 1e6;
+  return {
+    replicationFactor,
+    recordsPerCall,
+    records: produced,
+    perRecord: {
+      produceWriteUnits: round(produceUsage.dynamodb.writeUnits / produced, 3),
+      produceReadUnits: round(produceUsage.dynamodb.readUnits / produced, 3),
+      produceInvocations: round(produceUsage.lambda.invocations / produced, 3),
+      consumeReadUnits: round(consumeUsage.dynamodb.readUnits / consumed, 3),
+      consumeInvocations: round(consumeUsage.lambda.invocations / consumed, 3),
+    },
+    perMillionRecords: {
+      produce: round(perMillion(produceBill, produced)),
+      consume: round(perMillion(consumeBill, consumed)),
+      total: round(total),
+      totalWithoutLambdaDuration: round(total - ((produceBill.lambdaDuration / produced) * 1e6 + (consumeBill.lambdaDuration / consumed) * 1e6)),
+    },
+    billPerMillionRecords: {
+      produce: roundBill(scale(produceBill, 1e6 / produced)),
+      consume: roundBill(scale(consumeBill, 1e6 / consumed)),
+    },
+    floorPerMillionRecords: round(floor),
+    ratioToFloor: round(total / floor, 2),
+    usage: { produce: produceUsage, consume: consumeUsage },
+  };
+}
+
+async function measureIdle() {
+  const topic = `cost-idle-${Date.now()}`;
+  await admin.createTopic({ topic, partitions: settings.idlePartitions, replicationFactor: 3, minInsyncReplicas: 2 });
+  await settle();
+  meter.reset();
+  await sleep(settings.idleSeconds * 1000);
+  const windowReport = meter.report();
+  const heartbeats = usageOf(windowReport, [names.HeartbeatFunctionName]);
+  const heartbeatBill = billFor(heartbeats);
+  const perHeartbeat = heartbeats.lambda.invocations > 0 ? heartbeatBill.total / heartbeats.lambda.invocations : 0;
+  const heartbeatsPerMonth = settings.brokers * (SECONDS_PER_MONTH / (settings.heartbeatIntervalMs / 1000));
+
+  const schedules = [
+    { name: 'Sweep', functionName: names.SweepFunctionName, runsPerHour: 60 },
+    { name: 'Reconcile', functionName: names.ReconcileFunctionName, runsPerHour: 60 },
+    { name: 'AutoRebalance', functionName: names.AutoRebalanceFunctionName, runsPerHour: 12 },
+  ];
+  const scheduled = [];
+  for (const schedule of schedules) {
+    meter.reset();
+    await admin.invoke(schedule.functionName, {});
+    const run = billFor(usageOf(meter.report(), [schedule.functionName])).total;
+    scheduled.push({ name: schedule.name, usdPerRun: run, usdPerMonth: round(run * schedule.runsPerHour * HOURS_PER_MONTH) });
+  }
+
+  const consumer = new Consumer(bench.newClient(), { maxPollRecords: 500 });
+  consumer.assign(Array.from({ length: settings.idlePartitions }, (_, index) => ({ topic, partition: index + 1, offset: 0 })));
+  await consumer.poll(); // metadata, outside the measurement
+  meter.reset();
+  for (let poll = 0; poll < settings.idlePolls; poll++) await consumer.poll();
+  const perPoll = billFor(usageOf(meter.report(), recordPath)).total / settings.idlePolls;
+  const pollsPerMonth = SECONDS_PER_MONTH / (settings.idlePollIntervalMs / 1000);
+
+  const clusterPerMonth = perHeartbeat * heartbeatsPerMonth + scheduled.reduce((sum, run) => sum + run.usdPerMonth, 0);
+  return {
+    cluster: {
+      brokers: settings.brokers,
+      partitions: settings.idlePartitions,
+      heartbeatIntervalMs: settings.heartbeatIntervalMs,
+      heartbeatsMeasured: heartbeats.lambda.invocations,
+      usdPerHeartbeat: perHeartbeat,
+      heartbeatsUsdPerMonth: round(perHeartbeat * heartbeatsPerMonth),
+      scheduled,
+      perMonth: round(clusterPerMonth),
+    },
+    consumer: {
+      partitions: settings.idlePartitions,
+      pollIntervalMs: settings.idlePollIntervalMs,
+      usdPerPoll: perPoll,
+      perMonth: round(perPoll * pollsPerMonth),
+    },
+  };
+}
+
+/** The usage of the named functions: their invocations and the DynamoDB calls they made. */
+function usageOf(report: UsageReport, functionNames: string[]): MeteredUsage {
+  const usage: MeteredUsage = {
+    dynamodb: { readUnits: 0, writeUnits: 0 },
+    lambda: { invocations: 0, gbSeconds: 0, logBytes: 0 },
+    sqs: { billedRequests: report.sqs.total.billedRequests },
+    s3: { tier1Requests: report.s3.tier1.billedRequests, tier2Requests: report.s3.tier2.billedRequests },
+  };
+  for (const name of functionNames) {
+    const calls = report.dynamodb.byCaller[`lambda:${name}`];
+    usage.dynamodb.readUnits += calls?.readUnits ?? 0;
+    usage.dynamodb.writeUnits += calls?.writeUnits ?? 0;
+    const runs = report.lambda.byFunction[name];
+    usage.lambda.invocations += runs?.invocations ?? 0;
+    usage.lambda.gbSeconds += runs?.gbSeconds ?? 0;
+    usage.lambda.logBytes += runs?.logBytes ?? 0;
+  }
+  return usage;
+}
+
+/** Waits until no function but the heartbeats has logged for 2 s (stream-triggered replication runs after the acks), at most 60 s. */
+async function settle(): Promise<void> {
+  const quietMs = 2000;
+  const deadline = Date.now() + 60_000;
+  await sleep(quietMs);
+  while (Date.now() - lastBusyAt < quietMs && Date.now() < deadline) await sleep(250);
+}
+
+function chart(shapes: Array<{ replicationFactor: number; recordsPerCall: number; perMillionRecords: { total: number }; floorPerMillionRecords: number }>, kinesis: number, msk: number): string {
+  const floors = settings.replicationFactors
+    .map((rf) => `floor RF ${rf} $${(shapes.find((shape) => shape.replicationFactor === rf)?.floorPerMillionRecords ?? 0).toFixed(2)}`)
+    .join(', ');
+  return barChart({
+    title: 'Cost per million 1 KiB records, produced (acks=all) and consumed once',
+    yLabel: '$ per million records',
+    groups: settings.recordsPerCall.map((recordsPerCall) => ({
+      label: `${recordsPerCall} per call`,
+      bars: shapes.filter((shape) => shape.recordsPerCall === recordsPerCall).map((shape) => ({ name: `RF ${shape.replicationFactor}`, value: shape.perMillionRecords.total })),
+    })),
+    // The references sit near zero on this scale: named in the note rather than drawn.
+    note: `references per million: Kinesis on-demand $${kinesis.toFixed(3)}, MSK Serverless $${msk.toFixed(3)}, ${floors}. Metered on the embedded cloud, us-east-1 prices read ${PRICES_READ_ON}`,
+  });
+}
+
+function scale(bill: Bill, factor: number): Bill {
+  return Object.fromEntries(Object.entries(bill).map(([line, usd]) => [line, usd * factor])) as unknown as Bill;
+}
+
+function roundBill(bill: Bill): Record<string, number> {
+  return Object.fromEntries(Object.entries(bill).map(([line, usd]) => [line, round(usd, 4)]));
+}
+
+function round(value: number, digits = 2): number {
+  const factor = 10 ** digits;
+  return Math.round(value * factor) / factor;
+}
+
+function fail(message: string): never {
+  throw new Error(message);
+}
