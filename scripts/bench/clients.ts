@@ -37,11 +37,12 @@
  *
  * `--empty-poll-pause-ms N` (default 0) makes each consumer loop sleep N ms after an empty
  * poll: an experiment on poll pacing, not the measured configuration. `--out NAME` writes
- * bench-results/NAME.json instead of clients.json; the load sweep (the same scenarios with
- * a send every 20 ms per partition and a consumer per partition, for fewer or more
- * partitions, so fewer or more client loops on the one DynamoDB Local) is
+ * bench-results/NAME.json instead of clients.json, for experiments such as the load sweep
+ * (the same scenarios with a send every 20 ms per partition and a consumer per partition,
+ * for fewer or more partitions, so fewer or more client loops on the one DynamoDB Local):
  *   for n in 1 3 5 10 20; do npm run bench:clients -- --partitions $n --consumers $n --send-interval-ms 20 --out clients-load-p$n; done
- * and `npm run bench:plot` draws it (clients-load.svg).
+ * bench-results/ keeps only the canonical clients.json: a cited experiment moves to
+ * bench-results/archive/<date>/ (docs/benchmarks.md).
  *
  *   npm run bench:clients -- --partitions 10 [--quick]
  */
@@ -54,7 +55,7 @@ import type { CallerStats } from '../../localcloud/fair-share.js';
 import { Producer } from '../../client/producer.js';
 import { summarize } from '../../test/support/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
-import { machine, writeResult } from './lib/results.js';
+import { startRun, writeResult } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,6 +69,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'clients' },
   },
 });
+const provenance = startRun('clients');
 const settings = {
   brokers: ['A', 'B', 'C', 'D', 'E'],
   partitions: args.quick ? 5 : Number(args.partitions),
@@ -116,8 +118,6 @@ try {
   console.log(summaryLine(shutdown));
   const result = {
     benchmark: 'clients-during-failover',
-    at: new Date().toISOString(),
-    machine: machine(),
     settings: { ...settings, quick: args.quick },
     scenarios: [kill, shutdown],
     targets: {
@@ -126,7 +126,7 @@ try {
       controlledShutdownReadUnavailabilityP99Ms: { target: 100, measured: shutdown.readUnavailabilityMs.p99, met: shutdown.readUnavailabilityMs.p99 <= 100 },
     },
   };
-  writeResult(args.out, result);
+  writeResult(args.out, provenance, result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await simulator.stop();

@@ -12,7 +12,7 @@ import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
 import { summarize } from '../../test/support/stats.js';
 import { startBenchCloud } from './lib/cloud.js';
-import { machine, writeResult } from './lib/results.js';
+import { startRun, writeResult } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
   },
 });
+const provenance = startRun('latency');
 const samples = args.quick ? 40 : Number(args.samples);
 const warmup = Math.min(20, samples);
 const value = 'x'.repeat(1024);
@@ -48,13 +49,11 @@ try {
   const acksAll = series['produce rf3 acks=all'];
   const result = {
     benchmark: 'latency',
-    at: new Date().toISOString(),
-    machine: machine(),
     settings: { samples, warmup, valueBytes: 1024, quick: args.quick },
     latencyMs: series,
     target: { acksAllP50Ms: 50, measured: acksAll.p50, met: acksAll.p50 <= 50 },
   };
-  writeResult('latency', result);
+  writeResult('latency', provenance, result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await simulator.stop();

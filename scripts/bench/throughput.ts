@@ -19,7 +19,7 @@ import { Producer } from '../../client/producer.js';
 import { summarize } from '../../test/support/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { rawPutItemRate, type RawRate } from './lib/raw.js';
-import { machine, ratio, writeResult } from './lib/results.js';
+import { ratio, startRun, writeResult } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
   },
 });
+const provenance = startRun('throughput');
 const quick = args.quick;
 const settings = {
   producers: Number(args.producers),
@@ -75,8 +76,6 @@ try {
   const raw = rawRates.reduce((sum, rate) => sum + rate.perSecond, 0) / rawRates.length;
   const result = {
     benchmark: 'throughput',
-    at: new Date().toISOString(),
-    machine: machine(),
     settings: { ...settings, quick },
     raw: { rates: rawRates, meanPerSecond: Math.round(raw) },
     // Seconds each wait for a quiet data plane took before a measurement.
@@ -100,7 +99,7 @@ try {
       },
     })),
   };
-  const file = writeResult('throughput', result);
+  const file = writeResult('throughput', provenance, result);
   console.log(JSON.stringify(result, null, 2));
   console.log(`-> ${file}`);
 } finally {
