@@ -52,7 +52,7 @@ import { Consumer } from '../../client/consumer.js';
 import { RemoteFunctionError, type ConsumeResponse, type FetchResponse, type InvokeRecord, type LeadershipClient } from '../../client/lambda-client.js';
 import type { CallerStats } from '../../localcloud/fair-share.js';
 import { Producer } from '../../client/producer.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { machine, writeResult } from './lib/results.js';
 

@@ -28,7 +28,7 @@ import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fi
 import { streamMapping } from '../../test/support/mappings.js';
 import { contendedAppends, createLoadTable, putItemRate } from '../../test/support/data-plane-load.js';
 import { repoRoot } from '../../tools/synth.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 
 const { values: args } = parseArgs({
   options: {

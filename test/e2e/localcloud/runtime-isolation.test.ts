@@ -10,7 +10,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
-import { summarize } from '../../support/stats.js';
+import { summarize } from '../../../tools/stats.js';
 import { fixtureFunction } from '../../fixtures/lambdas/function-specs.js';
 import { testClientConfig } from '../../support/aws.js';
 import { sleep } from '../../support/wait-for.js';
