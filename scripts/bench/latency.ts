@@ -2,7 +2,7 @@
  * `npm run bench:latency`: the latency of one acks=all produce of one record through the
  * client (Producer.send), one call at a time from one client, RF 3 (and RF 2), on the
  * embedded cloud; also acks=1 and a single-record consume for comparison. Reports
- * p50/p95/p99. Target (issue 9): acks=all p50 <= 50 ms.
+ * p50/p95/p99. Target: acks=all p50 <= 50 ms.
  *
  *   npm run bench:latency -- --samples 200 [--quick]
  */

@@ -7,7 +7,7 @@
  * acks=all for `seconds`; then one Consumer per partition reads everything back
  * (max.poll.records 1000). Records/s = acknowledged (read) records / wall time.
  * The raw rate: PutItem/s of 1 KiB items, `producers` in flight, through the edge.
- * Targets (issue 9): produce >= 0.5x raw, consume >= 1x raw.
+ * Targets: produce >= 0.5x raw, consume >= 1x raw.
  *
  *   npm run bench:throughput -- --producers 8 --batch 98 --seconds 20 [--quick]
  */
