@@ -4,7 +4,11 @@
  * the boundary rule. The type-aware rules are switched off, so the planted files need not
  * exist and the run takes a moment instead of building the whole program.
  */
-import { ESLint } from 'eslint';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ESLint, Linter } from 'eslint';
 import tseslint from 'typescript-eslint';
 import { beforeAll, describe, expect, test } from 'vitest';
 import { repoRoot } from '../../../tools/synth.js';
@@ -121,5 +125,33 @@ describe('imports along the allowed directions pass', () => {
     },
   ])('$name', async ({ filePath, code }) => {
     expect(await boundaryErrors(filePath, code)).toEqual([]);
+  });
+});
+
+describe('a workspace package is judged by the folder its node_modules link points to', () => {
+  test('importing the local cloud by package name from functions/ is flagged, an npm package is not', async () => {
+    const { default: architecture } = (await import(pathToFileURL(join(repoRoot, 'tools', 'eslint', 'import-boundaries.js')).href)) as {
+      default: ESLint.Plugin;
+    };
+    const root = mkdtempSync(join(tmpdir(), 'boundaries-'));
+    try {
+      mkdirSync(join(root, 'localcloud'));
+      mkdirSync(join(root, 'node_modules', '@local'), { recursive: true });
+      symlinkSync(join('..', '..', 'localcloud'), join(root, 'node_modules', '@local', 'cloud'));
+      const linter = new Linter({ cwd: root });
+      const config: Linter.Config[] = [
+        {
+          files: ['**/*.ts'],
+          languageOptions: { parser: tseslint.parser },
+          plugins: { architecture },
+          rules: { [RULE]: ['error', { boundaries: [{ files: ['functions'], forbidPaths: ['localcloud'], because: 'no' }] }] },
+        },
+      ];
+      const code = "export { startLocalCloud } from '@local/cloud/runtime/index.js';\nexport { z } from 'zod';\n";
+      const messages = linter.verify(code, config, { filename: join(root, 'functions', 'planted.ts') });
+      expect(messages.map((message) => message.message)).toEqual(['functions/planted.ts may not import localcloud/runtime/index: no']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
