@@ -3,7 +3,8 @@
  * references, parameters, dependency cycles), then creation or update in dependency
  * order, then outputs; on an update, the resources the new template no longer has (or
  * replaced under another physical id) are deleted last, as CloudFormation's cleanup
- * phase does. Used for both paths: cdk.out (deployer.ts) and the CloudFormation API.
+ * phase does. The local CloudFormation API runs one for each stack create or update that
+ * `cdk deploy` sends.
  */
 import { isRecord } from '../shared/guards.js';
 import { createLogger, type Logger } from '../shared/log.js';

@@ -15,16 +15,16 @@
  * themselves; per partition whose leader changed, the unavailability = the gap between the
  * last successful read answered by the old leader and the first by the new one (and the
  * same for sends). A read is one partition's answer in a consume call (a fetch answers each
- * of its partitions, or refuses it). Targets (issue 9): 0 failed calls in both; controlled
+ * of its partitions, or refuses it). Targets: 0 failed calls in both; controlled
  * shutdown: 0 failed reads and unavailability p99 <= 100 ms.
  *
  * The load is a choice, so it is stated and measured (DynamoDB Local's busy share over the
- * scenario): this machine runs the whole cloud on 2 cores, and at about 350 DynamoDB requests/s
- * it is saturated (an acks=all send of one record costs about 13 of them, the stream's
+ * scenario): on a 2-core machine running the whole cloud, at about 350 DynamoDB requests/s
+ * DynamoDB Local is saturated (an acks=all send of one record costs about 13 of them, the stream's
  * replicate included). Saturated, every call waits in line, and two reads in a row with no
  * move at all are already 200 ms apart at p99: a gap the target cannot be judged by. The
  * default load (10 partitions, a send every second each, one consumer) keeps it below that;
- * the saturated shape of earlier runs is
+ * the saturated shape is
  *   npm run bench:clients -- --consumers 10 --send-interval-ms 20 --out clients-saturated
  *
  * Where the read gap goes, per scenario: every consume call of the consumer loops is timed
@@ -53,7 +53,7 @@ import { Consumer } from '../../client/consumer.js';
 import { RemoteFunctionError, type ConsumeResponse, type FetchResponse, type InvokeRecord, type LeadershipClient } from '../../client/lambda-client.js';
 import type { CallerStats } from '../../localcloud/fair-share.js';
 import { Producer } from '../../client/producer.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { startRun, writeResult } from './lib/results.js';
 

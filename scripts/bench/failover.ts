@@ -20,7 +20,7 @@ import { drainLeadershipEvents } from '../../client/leadership-events.js';
 import { pollUntil } from '../../client/poll.js';
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 import { repoRoot, synthesize } from '../../tools/synth.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
 import { drawBenchmark } from '../../web/bench-charts.js';
 import { readResult, startRun, writeResult, writeText } from './lib/results.js';

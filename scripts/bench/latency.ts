@@ -2,7 +2,7 @@
  * `npm run bench:latency`: the latency of one acks=all produce of one record through the
  * client (Producer.send), one call at a time from one client, RF 3 (and RF 2), on the
  * embedded cloud; also acks=1 and a single-record consume for comparison. Reports
- * p50/p95/p99. Target (issue 9): acks=all p50 <= 50 ms.
+ * p50/p95/p99. Target: acks=all p50 <= 50 ms.
  *
  *   npm run bench:latency -- --samples 200 [--quick]
  */
@@ -10,7 +10,7 @@ import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { startBenchCloud } from './lib/cloud.js';
 import { startRun, writeResult } from './lib/results.js';
 

@@ -25,7 +25,7 @@ import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
 import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fixtures/lambdas/function-specs.js';
 import { streamMapping } from '../../test/support/mappings.js';
 import { contendedAppends, createLoadTable, putItemRate } from '../../test/support/data-plane-load.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 
 const { values: args } = parseArgs({
   options: {

@@ -14,7 +14,7 @@
  * flight, through the edge): N such writes take N / rate, the floor an election of N
  * partitions cannot beat; also on a table with a leader index like the metadata table's
  * (each election moves its partition in that index, which DynamoDB Local charges for). Reports T(N), the ratio T(N) / (N / rate), and the growth.
- * Target (issue 9): no worse than linear growth, within 2x of the raw ratio.
+ * Target: no worse than linear growth, within 2x of the raw ratio.
  *
  *   npm run bench:scale -- --sizes 10,100,1000 [--quick]
  */

@@ -7,7 +7,7 @@
  * acks=all for `seconds`; then one Consumer per partition reads everything back
  * (max.poll.records 1000). Records/s = acknowledged (read) records / wall time.
  * The raw rate: PutItem/s of 1 KiB items, `producers` in flight, through the edge.
- * Targets (issue 9): produce >= 0.5x raw, consume >= 1x raw.
+ * Targets: produce >= 0.5x raw, consume >= 1x raw.
  *
  *   npm run bench:throughput -- --producers 8 --batch 98 --seconds 20 [--quick]
  */
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { rawPutItemRate, type RawRate } from './lib/raw.js';
 import { ratio, startRun, writeResult } from './lib/results.js';

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
-import { summarize } from '../../support/stats.js';
+import { summarize } from '../../../tools/stats.js';
 import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { LeadershipClient, RemoteFunctionError, type ProduceResponse } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';

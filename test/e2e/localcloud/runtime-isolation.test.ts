@@ -5,12 +5,12 @@
  * that proxies every SDK call does no blocking work. Measured through the edge, as the
  * brokers invoke: a "heartbeat" function invoked every 50 ms while another function
  * (1) queues far beyond its concurrency cap, (2) keeps all of its sandboxes' threads busy
- * on the CPU of this 2-core machine.
+ * on the CPU of a 2-core machine.
  */
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
-import { summarize } from '../../support/stats.js';
+import { summarize } from '../../../tools/stats.js';
 import { fixtureFunction } from '../../fixtures/lambdas/function-specs.js';
 import { testClientConfig } from '../../support/aws.js';
 import { sleep } from '../../support/wait-for.js';

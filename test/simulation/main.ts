@@ -1,9 +1,10 @@
 /**
  * `npm run sim -- --seeds N [--seed S] [--brokers 3..5] [--rf 2|3] [--acks all|1] [--unclean]
- *  [--min-insync N] [--steps N] [--verbose]`: the deterministic simulation (test/simulation).
+ *  [--min-insync N] [--steps N] [--verbose]`: the deterministic simulation of this folder
+ * (cli.ts parses the arguments and runs the seeds).
  * Exit 0 when every seed is clean, 1 when any found a violation, 2 on bad input (nothing run).
  */
-import { parseSimArgs, runSeeds, USAGE, UsageError, type SimCommand } from '../test/simulation/cli.js';
+import { parseSimArgs, runSeeds, USAGE, UsageError, type SimCommand } from './cli.js';
 
 let command: SimCommand;
 try {
