@@ -20,7 +20,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'localcloud/test/**/*.ts'],
     rules: {
       // Vitest types its asymmetric matchers (expect.any, expect.stringContaining...) as `any`;
       // assigning one into an expected object is how they are meant to be used.
