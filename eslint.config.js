@@ -47,8 +47,6 @@ const boundaries = [
   {
     files: ['scripts'],
     forbidPaths: ['test'],
-    // moved by the localcloud package change: the runtime benchmark's fixtures and load helpers.
-    allowPaths: ['test/fixtures/lambdas/function-specs', 'test/support/mappings', 'test/support/data-plane-load'],
     because: 'entry scripts may not depend on the tests; helpers both need live in tools/ (or beside the code they serve)',
   },
   {
@@ -76,7 +74,7 @@ export default tseslint.config(
     rules: { 'architecture/import-boundaries': ['error', { boundaries }] },
   },
   {
-    files: ['test/**/*.ts'],
+    files: ['test/**/*.ts', 'localcloud/test/**/*.ts'],
     rules: {
       // Vitest types its asymmetric matchers (expect.any, expect.stringContaining...) as `any`;
       // assigning one into an expected object is how they are meant to be used.

@@ -51,7 +51,7 @@ import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { RemoteFunctionError, type ConsumeResponse, type FetchResponse, type InvokeRecord, type LeadershipClient } from '../../client/lambda-client.js';
-import type { CallerStats } from '../../localcloud/fair-share.js';
+import type { CallerStats } from '../../localcloud/edge/fair-share.js';
 import { Producer } from '../../client/producer.js';
 import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';

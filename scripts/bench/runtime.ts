@@ -22,9 +22,9 @@ import { startRun, writeResult } from './lib/results.js';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
-import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fixtures/lambdas/function-specs.js';
-import { streamMapping } from '../../test/support/mappings.js';
-import { contendedAppends, createLoadTable, putItemRate } from '../../test/support/data-plane-load.js';
+import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../localcloud/testing/lambdas/function-specs.js';
+import { streamMapping } from '../../localcloud/testing/mappings.js';
+import { contendedAppends, createLoadTable, putItemRate } from '../../localcloud/testing/data-plane-load.js';
 import { summarize } from '../../tools/stats.js';
 
 const { values: args } = parseArgs({

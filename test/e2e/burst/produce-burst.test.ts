@@ -21,7 +21,7 @@ import { pollUntil } from '../../../client/poll.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 import { useDummyCredentialsIfUnset } from '../../../tools/local-env.js';
 import { repoRoot, synthesize } from '../../../tools/synth.js';
-import { testClientConfig } from '../../support/aws.js';
+import { testClientConfig } from '../../../localcloud/testing/aws.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 const HEARTBEAT_INTERVAL_MS = 1000;
