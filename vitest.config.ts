@@ -4,14 +4,15 @@ import { defineConfig } from 'vitest/config';
  * Six projects: pure unit tests, the deterministic simulation, CDK template assertions, end-to-end tests of the
  * embedded cloud's parts (each starts its own moto_server), and end-to-end tests of the
  * deployed stack (one shared target, started by test/e2e/stack/global-setup.ts), and the
- * live console driven in a real browser (test/browser).
+ * live console driven in a real browser (test/browser). The unit and e2e projects include the
+ * local cloud's own tests (localcloud/test), which `npm test -w localcloud` also runs alone.
  * The end-to-end projects run their files one at a time: they share two cores with a
  * single-threaded moto, and timing-sensitive failovers should not fight for them.
  */
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'localcloud/test/unit/**/*.test.ts'] } },
       // The deterministic simulation (test/simulation): seeded runs of the real domain over the memory stores.
       { test: { name: 'simulation', include: ['test/simulation/**/*.test.ts'], testTimeout: 120_000 } },
       {
@@ -25,7 +26,7 @@ export default defineConfig({
       {
         test: {
           name: 'e2e',
-          include: ['test/e2e/**/*.test.ts'],
+          include: ['test/e2e/**/*.test.ts', 'localcloud/test/e2e/**/*.test.ts'],
           exclude: ['test/e2e/stack/**'],
           fileParallelism: false,
           testTimeout: 120_000,

@@ -1,7 +1,10 @@
 import type { LeadershipEventFields } from './wire-types.js';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
-/** A leadership-change event as the failure detector publishes it on the FIFO queue. */
+/**
+ * A leadership-change event as the functions that change leadership (failure detector,
+ * reconciler, controlled shutdown, elections, topic creation) publish it on the FIFO queue.
+ */
 export interface LeadershipEventMessage extends LeadershipEventFields {
   /** The SQS message group (topic-partition), from the message's attributes. */
   messageGroupId?: string;

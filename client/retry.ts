@@ -184,7 +184,7 @@ export async function withRetries<T>(
       if (remaining <= wait) throw new ClientTimeoutError(operation, timeoutMs, attempts, error);
       options.onRetry?.({ operation, attempt: attempts, error, backoffMs: wait });
       // No timer for a retry that goes at once: on a busy event loop even a 0 ms timer waits
-      // behind every pending I/O callback (1-19 ms seen in bench:clients during a move).
+      // behind every pending I/O callback (1-19 ms under load while clients move to a new leader).
       if (wait > 0) await clock.sleep(wait);
     }
   }

@@ -8,24 +8,15 @@
  * No endpoints here: SDK v3 reads AWS_ENDPOINT_URL (LocalStack, moto) by itself.
  * POWERTOOLS_SERVICE_NAME / POWERTOOLS_LOG_LEVEL are read by the Powertools logger.
  */
-import type { LeadershipSettings } from './ports/index.js';
+import { SETTINGS, SETTING_NAMES, buildSettings, parseSetting, type LeadershipSettings, type SettingName } from '../protocol/settings.js';
 
-/** The variable names, shared with the CDK stack that sets them. */
+/** The variable names, shared with the CDK stack that sets them; the settings' come from their table. */
 export const ENV = {
   brokersTable: 'BROKERS_TABLE',
   metadataTable: 'METADATA_TABLE',
   logTable: 'LOG_TABLE',
   leadershipEventsQueueUrl: 'LEADERSHIP_EVENTS_QUEUE_URL',
-  sessionTimeoutMs: 'SESSION_TIMEOUT_MS',
-  produceAckTimeoutMs: 'PRODUCE_ACK_TIMEOUT_MS',
-  produceAckPollMs: 'PRODUCE_ACK_POLL_MS',
-  replicaLagMaxMs: 'REPLICA_LAG_MAX_MS',
-  producerIdExpirationMs: 'PRODUCER_ID_EXPIRATION_MS',
-  autoLeaderRebalanceEnable: 'AUTO_LEADER_REBALANCE_ENABLE',
-  replicateOnProduce: 'REPLICATE_ON_PRODUCE',
-  leaderImbalancePerBrokerPercentage: 'LEADER_IMBALANCE_PER_BROKER_PERCENTAGE',
-  leaderImbalanceCheckIntervalSeconds: 'LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS',
-  eligibleLeaderReplicasEnabled: 'ELIGIBLE_LEADER_REPLICAS_ENABLED',
+  ...(Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name].env])) as Record<SettingName, string>),
 } as const;
 
 /** A function was deployed without a variable its wiring needs, or with a malformed one. */
@@ -39,33 +30,6 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function requireEnv(name: string, env: Env = process.env): string {
   const value = env[name]?.trim();
   if (!value) throw new ConfigError(`Environment variable ${name} is required but not set.`);
-  return value;
-}
-
-/** A positive integer variable (milliseconds, counts); throws naming it otherwise. */
-export function requirePositiveInt(name: string, env: Env = process.env): number {
-  const raw = requireEnv(name, env);
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new ConfigError(`Environment variable ${name} must be a positive integer, got "${raw}".`);
-  }
-  return value;
-}
-
-/** "true" or "false"; throws naming the variable otherwise. */
-export function requireBoolean(name: string, env: Env = process.env): boolean {
-  const raw = requireEnv(name, env);
-  if (raw !== 'true' && raw !== 'false') throw new ConfigError(`Environment variable ${name} must be "true" or "false", got "${raw}".`);
-  return raw === 'true';
-}
-
-/** An integer percentage, 0 to 100; throws naming the variable otherwise. */
-export function requirePercentage(name: string, env: Env = process.env): number {
-  const raw = requireEnv(name, env);
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 0 || value > 100) {
-    throw new ConfigError(`Environment variable ${name} must be an integer from 0 to 100, got "${raw}".`);
-  }
   return value;
 }
 
@@ -83,15 +47,14 @@ export const leadershipEventsConfig = (env?: Env) => ({
   queueUrl: requireEnv(ENV.leadershipEventsQueueUrl, env),
 });
 
-export const leadershipSettings = (env?: Env): LeadershipSettings => ({
-  sessionTimeoutMs: requirePositiveInt(ENV.sessionTimeoutMs, env),
-  produceAckTimeoutMs: requirePositiveInt(ENV.produceAckTimeoutMs, env),
-  produceAckPollMs: requirePositiveInt(ENV.produceAckPollMs, env),
-  replicaLagMaxMs: requirePositiveInt(ENV.replicaLagMaxMs, env),
-  producerIdExpirationMs: requirePositiveInt(ENV.producerIdExpirationMs, env),
-  autoLeaderRebalanceEnable: requireBoolean(ENV.autoLeaderRebalanceEnable, env),
-  replicateOnProduce: requireBoolean(ENV.replicateOnProduce, env),
-  leaderImbalancePerBrokerPercentage: requirePercentage(ENV.leaderImbalancePerBrokerPercentage, env),
-  leaderImbalanceCheckIntervalSeconds: requirePositiveInt(ENV.leaderImbalanceCheckIntervalSeconds, env),
-  eligibleLeaderReplicasEnabled: requireBoolean(ENV.eligibleLeaderReplicasEnabled, env),
-});
+/** One setting from its variable, checked by its kind; throws naming the variable otherwise. */
+export function requireSetting<K extends SettingName>(name: K, env: Env = process.env): LeadershipSettings[K] {
+  const { env: variable, kind } = SETTINGS[name];
+  const raw = requireEnv(variable, env);
+  const value = parseSetting(name, raw);
+  if (value === undefined) throw new ConfigError(`Environment variable ${variable} must be ${kind.expected}, got "${raw}".`);
+  return value;
+}
+
+/** Every setting of the table, from its variable. */
+export const leadershipSettings = (env?: Env): LeadershipSettings => buildSettings((name) => requireSetting(name, env));

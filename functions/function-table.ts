@@ -5,8 +5,9 @@
  * built with cannot drift apart. Adding a function is an entry here plus its
  * handler and domain code.
  *
- * Plain data only: this module is bundled into every Lambda, so it must not
- * import aws-cdk-lib (infra/ translates it into constructs).
+ * Plain data only: this module is bundled into every Lambda, so it imports no
+ * aws-cdk-lib (infra/ translates it into constructs; a lint rule in eslint.config.js
+ * holds it to that).
  */
 import { ENV } from './config.js';
 import type { LeadershipSettings, NumericSetting } from './ports/index.js';
@@ -160,8 +161,8 @@ export const FUNCTIONS = {
     id: 'Produce',
     handlerFile: 'produce',
     description: 'Appends records on the partition leader (idempotent producers deduplicated) and, for acks=all, replicates to the ISR before answering (invoke).',
-    // The heartbeats are read because acks=all copies only to live followers (a dead one cannot fetch).
     audience: 'client',
+    // The heartbeats are read because acks=all copies only to live followers (a dead one cannot fetch).
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
     trigger: invoke,
     // Must outlive the acks=all wait, so a timeout is reported as REQUEST_TIMED_OUT, not as a Lambda timeout.
@@ -214,8 +215,8 @@ export const FUNCTIONS = {
     handlerFile: 'controlled-shutdown',
     description:
       "A broker's controlled shutdown: moves its leaderships, leaves its ISRs, deletes its lease (invoke).",
-    // The log is written because a new leader's followers are levelled with it (truncate + copy), as after any election.
     audience: 'broker',
+    // The log is written because a new leader's followers are levelled with it (truncate + copy), as after any election.
     uses: { brokers: 'readWrite', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: invoke,
     timeout: { seconds: 60 },
@@ -252,8 +253,8 @@ export const FUNCTIONS = {
     id: 'FailureDetector',
     handlerFile: 'failure-detector',
     description: 'Elects new leaders when a broker is gone, restores it when it returns (heartbeat stream).',
-    // The log is written because after an election the followers are levelled with the new leader (truncate + copy), as in Kafka.
     audience: 'internal',
+    // The log is written because after an election the followers are levelled with the new leader (truncate + copy), as in Kafka.
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: {
       kind: 'stream',

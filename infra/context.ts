@@ -1,5 +1,5 @@
 import type { App } from 'aws-cdk-lib';
-import type { LeadershipSettings } from '../functions/ports/index.js';
+import { BOOLEAN, SETTINGS, buildSettings, parseSetting, type LeadershipSettings, type SettingName } from '../protocol/settings.js';
 
 /**
  * Reserved concurrency per function (by its key in functions/function-table.ts). A
@@ -33,39 +33,19 @@ const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400,
 
 const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT'];
 
-/** `-c key=value` arrives as a string, cdk.json context as a number: both accepted, anything else refused by name. */
-function positiveInt(app: App, key: string, fallback: number): number {
+/** A setting from its context key, or its default; `-c key=value` arrives as a string, cdk.json context as a JSON value. */
+function setting<K extends SettingName>(app: App, name: K): LeadershipSettings[K] {
+  const { context: key, kind, default: fallback } = SETTINGS[name];
   const raw: unknown = app.node.tryGetContext(key) ?? fallback;
-  const value = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
-    throw new Error(`Context ${key} must be a positive integer (milliseconds), got ${JSON.stringify(raw)}.`);
-  }
-  return value;
-}
-
-function percentage(app: App, key: string, fallback: number): number {
-  const raw: unknown = app.node.tryGetContext(key) ?? fallback;
-  const value = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > 100) {
-    throw new Error(`Context ${key} must be an integer percentage from 0 to 100, got ${JSON.stringify(raw)}.`);
-  }
+  const value = parseSetting(name, raw);
+  if (value === undefined) throw new Error(`Context ${key} must be ${kind.expected}, got ${JSON.stringify(raw)}.`);
   return value;
 }
 
 function flag(app: App, key: string, fallback: boolean): boolean {
   const raw: unknown = app.node.tryGetContext(key) ?? fallback;
-  if (raw === true || raw === 'true') return true;
-  if (raw === false || raw === 'false') return false;
-  throw new Error(`Context ${key} must be true or false, got ${JSON.stringify(raw)}.`);
-}
-
-/** EventBridge rates are whole minutes. */
-function wholeMinutesInSeconds(app: App, key: string, fallback: number): number {
-  const raw: unknown = app.node.tryGetContext(key) ?? fallback;
-  const value = typeof raw === 'string' ? Number(raw) : raw;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 60 || value % 60 !== 0) {
-    throw new Error(`Context ${key} must be a whole number of minutes in seconds (60, 120, ...), got ${JSON.stringify(raw)}.`);
-  }
+  const value = BOOLEAN.parse(raw);
+  if (value === undefined) throw new Error(`Context ${key} must be ${BOOLEAN.expected}, got ${JSON.stringify(raw)}.`);
   return value;
 }
 
@@ -120,21 +100,6 @@ export function readLeadershipContext(app: App): LeadershipContext {
       // No cap by default: a produce cap throttles clients, a choice for the operator.
       produce: reservation(app, 'produceReservedConcurrency', 'none'),
     },
-    settings: {
-      sessionTimeoutMs: positiveInt(app, 'sessionTimeoutMs', 9000),
-      produceAckTimeoutMs: positiveInt(app, 'produceAckTimeoutMs', 10000),
-      produceAckPollMs: positiveInt(app, 'produceAckPollMs', 50),
-      replicaLagMaxMs: positiveInt(app, 'replicaLagMaxMs', 30000),
-      // Kafka's producer.id.expiration.ms: an idempotent producer is forgotten a day after its last record.
-      producerIdExpirationMs: positiveInt(app, 'producerIdExpirationMs', 86400000),
-      // Kafka's defaults: auto.leader.rebalance.enable true, leader.imbalance.per.broker.percentage 10,
-      // leader.imbalance.check.interval.seconds 300.
-      autoLeaderRebalanceEnable: flag(app, 'autoLeaderRebalanceEnable', true),
-      replicateOnProduce: flag(app, 'replicateOnProduce', true),
-      leaderImbalancePerBrokerPercentage: percentage(app, 'leaderImbalancePerBrokerPercentage', 10),
-      leaderImbalanceCheckIntervalSeconds: wholeMinutesInSeconds(app, 'leaderImbalanceCheckIntervalSeconds', 300),
-      // KIP-966, on as in Kafka 4.1's new clusters.
-      eligibleLeaderReplicasEnabled: flag(app, 'eligibleLeaderReplicasEnabled', true),
-    },
+    settings: buildSettings((name) => setting(app, name)),
   };
 }

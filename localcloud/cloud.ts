@@ -11,22 +11,21 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { ChaosFaults, type ChaosOptions } from './chaos.js';
 import { cloudFormationApi } from './cloudformation/api.js';
 import { CloudFormationService } from './cloudformation/service.js';
-import { readFileSync } from 'node:fs';
-import { readAssembly } from './deploy/assembly.js';
-import { CodeCache } from './deploy/code-cache.js';
-import type { DeployedStack } from './deployer.js';
-import { EventSourceMappings } from './event-source-mappings.js';
-import type { CallerStats } from './fair-share.js';
-import { lambdaApi } from './lambda-api.js';
-import type { LogSink } from './lambda-logs.js';
-import { logsApi, LogStore } from './logs.js';
-import { startDataPlane } from './data-plane.js';
+import { CodeCache } from './cloudformation/deploy/code-cache.js';
+import type { DeployedStack } from './cloudformation/deploy/target.js';
+import { EventSourceMappings } from './esm/event-source-mappings.js';
+import type { CallerStats } from './edge/fair-share.js';
+import { lambdaApi } from './lambda/api.js';
+import type { LogSink } from './lambda/invocation-logs.js';
+import { logsApi } from './logs/api.js';
+import { LogStore } from './logs/store.js';
+import { startDataPlane } from './data-plane/data-plane.js';
 import { localClientConfig } from './shared/aws-clients.js';
 import { callerEndpoint } from './shared/caller.js';
-import { WorkerLambdaRuntime } from './runtime.js';
-import { Scheduler } from './scheduler.js';
-import { TtlReaper } from './ttl-reaper.js';
-import { UsageMeter } from './usage-meter.js';
+import { WorkerLambdaRuntime } from './lambda/runtime.js';
+import { Scheduler } from './schedule/scheduler.js';
+import { TtlReaper } from './data-plane/ttl-reaper.js';
+import { UsageMeter } from './billing/usage-meter.js';
 
 export interface LocalCloudOptions {
   /** Port of the edge on 127.0.0.1. Default 4566; 0 picks a free one. */
@@ -210,7 +209,7 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
       cloudFormation,
       logs,
       codeCache,
-      deployTo: (assemblyDir) => deployThroughCloudFormation(cloudFormation, assemblyDir),
+      deployTo: (assemblyDir) => cloudFormation.deployAssembly(assemblyDir),
       outputsFile: options.outputsFile,
       stoppers,
       chaos,
@@ -226,18 +225,6 @@ export async function startLocalCloud(options: LocalCloudOptions = {}): Promise<
     await stopAll(stoppers).catch(() => undefined);
     throw error;
   }
-}
-
-/**
- * A cloud assembly's stacks, dependencies first, deployed as CloudFormation stacks: the
- * ones `cdk deploy` against the edge then updates, and `cdk destroy` deletes. Every
- * template is read (and found well-formed) before the first stack deploys.
- */
-async function deployThroughCloudFormation(service: CloudFormationService, assemblyDir: string): Promise<DeployedStack[]> {
-  const stacks = readAssembly(assemblyDir).map((artifact) => ({ artifact, body: readFileSync(artifact.templateFile, 'utf8') }));
-  const deployed: DeployedStack[] = [];
-  for (const { artifact, body } of stacks) deployed.push(await service.deployArtifact(artifact, body));
-  return deployed;
 }
 
 /** Last started, first stopped; one failure does not keep the rest running. */

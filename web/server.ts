@@ -5,7 +5,7 @@
  * console's own BrokerSimulator processes.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +14,7 @@ import { build } from 'esbuild';
 import { BrokerSimulator, registerCredentials } from '../client/broker-simulator.js';
 import { LeadershipClient, RemoteFunctionError } from '../client/lambda-client.js';
 import type { LeadershipStackOutputs } from '../client/stack-outputs.js';
-import { benchChartFromFile } from './bench-chart.js';
+import { BENCHMARKS, CHART_FILES, describeProvenance, drawBenchmark, type BenchEntry, type BenchmarkName, type DrawnBenchmark } from './bench-charts.js';
 import { ClusterMonitor } from './cluster-monitor.js';
 import { BodyTooLargeError, ForbiddenRequestError, isLoopbackHost, newConsoleToken, readBodyCapped, RemoteConsoleRefusedError, RequestGuard } from './request-guard.js';
 
@@ -35,7 +35,7 @@ export interface ConsoleServerOptions {
   port?: number;
   /** Adopt brokers someone else started (the seed demo's) so the page can kill them. */
   simulator?: BrokerSimulator;
-  /** Where the failover benchmark writes failover.json. */
+  /** Where the benchmarks write their results (bench-results/). */
   benchResultsDir?: string;
   pollIntervalMs?: number;
 }
@@ -131,9 +131,9 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       if (path === '/style.css') return sendText(response, 200, assets.css, 'text/css; charset=utf-8');
       if (path === '/api/state') return sendJson(response, 200, monitor.snapshot());
       if (path === '/api/stream') return openStream(request, response);
-      const chart = /^\/bench\/([\w.-]+)\.svg$/.exec(path);
-      if (chart) return sendText(response, 200, benchChartFromFile(join(benchDir, `${chart[1]}.json`), chart[1]).svg, 'image/svg+xml');
-      if (path === '/api/bench') return sendJson(response, 200, await benchList(benchDir));
+      const chartPath = /^\/bench\/([\w.-]+\.svg)$/.exec(path);
+      if (chartPath) return sendBenchChart(response, benchDir, chartPath[1]);
+      if (path === '/api/bench') return sendJson(response, 200, await Promise.all(BENCHMARKS.map((name) => benchEntry(benchDir, name))));
       return sendJson(response, 404, { ok: false, error: `no such page: ${path}` });
     }
     if (request.method === 'POST') {
@@ -367,14 +367,50 @@ function sendText(response: ServerResponse, status: number, text: string, conten
   response.end(text);
 }
 
-/** The failover benchmark first (its chart is the page's), then whatever else the benchmarks wrote. */
-async function benchList(dir: string): Promise<Array<{ name: string; summary: string; found: boolean }>> {
-  const files = await readdir(dir).catch(() => [] as string[]);
-  const names = ['failover', ...files.filter((file) => /^[\w.-]+\.json$/.test(file)).map((file) => file.slice(0, -'.json'.length)).filter((name) => name !== 'failover').sort()];
-  return names.map((name) => {
-    const { summary, found } = benchChartFromFile(join(dir, `${name}.json`), name);
-    return { name, summary, found };
+type ReadBenchmark = { drawn: DrawnBenchmark; provenance: string } | { problem: string };
+
+/** Reads and draws bench-results/<name>.json afresh, so a benchmark that just finished shows at once. */
+async function readBenchmark(dir: string, name: BenchmarkName): Promise<ReadBenchmark> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, `${name}.json`), 'utf8');
+  } catch {
+    return { problem: `No ${name} results yet: run \`npm run ${name === 'chaos' ? 'chaos' : `bench:${name}`}\`.` };
+  }
+  let result: unknown;
+  try {
+    result = JSON.parse(text) as unknown;
+  } catch (error) {
+    return { problem: `${name}.json is not JSON: ${(error as Error).message}` };
+  }
+  try {
+    return { drawn: drawBenchmark(name, result), provenance: describeProvenance(result) };
+  } catch (error) {
+    return { problem: (error as Error).message };
+  }
+}
+
+async function benchEntry(dir: string, name: BenchmarkName): Promise<BenchEntry> {
+  const read = await readBenchmark(dir, name);
+  if ('problem' in read) return { name, found: false, summary: read.problem, provenance: '', charts: [] };
+  return { name, found: true, summary: read.drawn.summary, provenance: read.provenance, charts: read.drawn.charts.map(({ file, title }) => ({ file, title })) };
+}
+
+/** Only the chart files the benchmarks define are served, each drawn from its result, never a file read by the requested name. */
+async function sendBenchChart(response: ServerResponse, dir: string, file: string): Promise<void> {
+  const name = Object.hasOwn(CHART_FILES, file) ? CHART_FILES[file] : undefined;
+  if (!name) return sendJson(response, 404, { ok: false, error: `no benchmark chart named ${file}` });
+  const read = await readBenchmark(dir, name);
+  const chart = 'drawn' in read ? read.drawn.charts.find((candidate) => candidate.file === file) : undefined;
+  if (!chart) return sendJson(response, 404, { ok: false, error: 'problem' in read ? read.problem : `${name}.json yields no ${file}` });
+  // An SVG opened on its own is a document: it may run nothing and load nothing.
+  response.writeHead(200, {
+    'content-type': 'image/svg+xml; charset=utf-8',
+    'cache-control': 'no-store',
+    'x-content-type-options': 'nosniff',
+    'content-security-policy': "default-src 'none'",
   });
+  response.end(chart.svg);
 }
 
 /** Where index.html carries the token; replaced as the page is served. */

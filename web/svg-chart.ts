@@ -1,133 +1,218 @@
 /**
- * A self-contained SVG line chart of {x, y} series: no library, no fonts or scripts to
- * fetch, so it renders the same in the console page, in a browser opened on the file, and
- * in a README. Benchmarks reuse it to write their charts next to their JSON.
+ * The project's one chart renderer: a line chart (linear or log axes, several series,
+ * dashed ones, reference lines) and a grouped bar chart with reference lines. No library, no
+ * fonts or scripts to fetch, no Node modules: the output is a standalone SVG document that
+ * renders the same in a README, in a browser opened on the file and in the live console, and
+ * the console page may import this module too.
  */
 
-export interface ChartPoint {
-  x: number;
-  y: number;
-}
+const WIDTH = 720;
+const HEIGHT = 420;
+const MARGIN = { top: 48, right: 180, bottom: 56, left: 72 };
+const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 
-export interface ChartSeries {
+export interface Series {
   name: string;
-  points: ChartPoint[];
-  /** CSS colour; picked from a fixed palette when omitted. */
+  points: Array<[number, number]>;
+  dashed?: boolean;
   color?: string;
 }
 
-export interface ChartOptions {
+export interface LineChart {
   title: string;
-  xLabel?: string;
-  yLabel?: string;
-  width?: number;
-  height?: number;
-  /** Horizontal reference lines, e.g. the session timeout. */
-  rules?: Array<{ y: number; label: string }>;
-  /** Start the y axis at zero (default) rather than at the smallest value. */
+  xLabel: string;
+  yLabel: string;
+  xLog?: boolean;
+  yLog?: boolean;
+  series: Series[];
+  /** Horizontal lines, e.g. a target or the session timeout; always inside the y range. */
+  referenceLines?: Array<{ value: number; label: string }>;
+  /** Start a linear y axis at zero (default), or near the smallest value when differences matter more than size. */
   yFromZero?: boolean;
+  /** The same for a linear x axis: seeds or run numbers do not start at zero. */
+  xFromZero?: boolean;
+  note?: string;
 }
 
-const palette = ['#2563eb', '#dc2626', '#16a34a', '#9333ea', '#ea580c', '#0891b2'];
+export interface BarGroup {
+  label: string;
+  bars: Array<{ name: string; value: number }>;
+}
 
-export function renderSvgChart(series: ChartSeries[], options: ChartOptions): string {
-  const width = options.width ?? 640;
-  const height = options.height ?? 320;
-  const margin = { top: 48, right: 16, bottom: 44, left: 64 };
-  const plotWidth = width - margin.left - margin.right;
-  const plotHeight = height - margin.top - margin.bottom;
-  const points = series.flatMap((one) => one.points).filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y));
-  const ruleValues = (options.rules ?? []).map((rule) => rule.y).filter(Number.isFinite);
+export interface BarChart {
+  title: string;
+  yLabel: string;
+  groups: BarGroup[];
+  referenceLines?: Array<{ value: number; label: string }>;
+  note?: string;
+}
 
-  const parts: string[] = [
-    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="11" role="img" aria-label="${escapeXml(options.title)}">`,
-    `<rect width="${width}" height="${height}" fill="#ffffff"/>`,
-    `<text x="${width / 2}" y="20" text-anchor="middle" font-size="14" font-weight="bold">${escapeXml(options.title)}</text>`,
-  ];
-  if (points.length === 0) {
-    parts.push(`<text x="${width / 2}" y="${height / 2}" text-anchor="middle" fill="#666">no data</text>`, '</svg>');
-    return parts.join('\n');
+export const esc = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+const fmt = (value: number) => (Math.abs(value) >= 1000 ? `${Math.round(value).toLocaleString('en')}` : `${Math.round(value * 100) / 100}`);
+
+function scale(min: number, max: number, from: number, to: number, log: boolean) {
+  const f = log ? Math.log10 : (v: number) => v;
+  const a = f(min);
+  const b = f(max);
+  return (value: number) => from + ((f(value) - a) / (b - a || 1)) * (to - from);
+}
+
+/** Round ticks (1, 2, 5 x 10^n) over [min, max]; whole numbers only when the values are (no run 1.5). */
+export function ticks(min: number, max: number, log: boolean, integer = false): number[] {
+  if (log) {
+    const out: number[] = [];
+    for (let e = Math.floor(Math.log10(min)); e <= Math.ceil(Math.log10(max)); e += 1) out.push(10 ** e);
+    return out.filter((t) => t >= min * 0.999 && t <= max * 1.001);
   }
+  const span = max - min || 1;
+  const step = 10 ** Math.floor(Math.log10(span / 5));
+  const found = [1, 2, 5, 10].map((m) => m * step).find((s) => span / s <= 6) ?? step * 10;
+  const nice = integer ? Math.max(1, found) : found;
+  const out: number[] = [];
+  for (let t = Math.ceil(min / nice) * nice; t <= max + 1e-9; t += nice) out.push(Math.round(t * 1e6) / 1e6);
+  return out;
+}
 
-  const xs = points.map((point) => point.x);
-  const ys = [...points.map((point) => point.y), ...ruleValues];
-  const xMin = Math.min(...xs);
-  const xMax = Math.max(...xs);
-  const yMin = options.yFromZero === false ? Math.min(...ys) : Math.min(0, ...ys);
-  const yTicks = niceTicks(yMin, Math.max(...ys), 5);
-  const yLow = yTicks[0];
-  const yHigh = yTicks[yTicks.length - 1];
-  // A single x (one run) still needs a non-zero span to place it.
-  const xSpan = xMax === xMin ? 1 : xMax - xMin;
-  const ySpan = yHigh === yLow ? 1 : yHigh - yLow;
-  const px = (x: number) => margin.left + (xMax === xMin ? plotWidth / 2 : ((x - xMin) / xSpan) * plotWidth);
-  const py = (y: number) => margin.top + plotHeight - ((y - yLow) / ySpan) * plotHeight;
+/** About what fits across the chart in the note's 10 px sans-serif. */
+const NOTE_CHARACTERS = 118;
 
-  parts.push(`<g stroke="#e5e7eb">`);
-  for (const tick of yTicks) parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${fmt(py(tick))}" y2="${fmt(py(tick))}"/>`);
-  parts.push('</g>', '<g fill="#374151" text-anchor="end">');
-  for (const tick of yTicks) parts.push(`<text x="${margin.left - 6}" y="${fmt(py(tick) + 4)}">${formatNumber(tick)}</text>`);
-  parts.push('</g>', '<g fill="#374151" text-anchor="middle">');
-  // Runs and counts are whole numbers: no tick at run 1.5.
-  const integerX = xs.every(Number.isInteger);
-  for (const tick of niceTicks(xMin, xMax, 8).filter((tick) => tick >= xMin && tick <= xMax && (!integerX || Number.isInteger(tick)))) {
-    parts.push(`<text x="${fmt(px(tick))}" y="${margin.top + plotHeight + 16}">${formatNumber(tick)}</text>`);
+/** Greedy word wrap by an estimated width in characters; a single longer word keeps its own line. */
+export function wrap(text: string, characters: number): string[] {
+  const lines: string[] = [];
+  for (const word of text.split(' ')) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + word.length <= characters) lines[last] += ` ${word}`;
+    else lines.push(word);
   }
-  parts.push('</g>');
-  parts.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotWidth}" height="${plotHeight}" fill="none" stroke="#9ca3af"/>`);
-  if (options.xLabel) parts.push(`<text x="${margin.left + plotWidth / 2}" y="${height - 8}" text-anchor="middle" fill="#111827">${escapeXml(options.xLabel)}</text>`);
-  if (options.yLabel) {
-    parts.push(`<text transform="translate(14 ${margin.top + plotHeight / 2}) rotate(-90)" text-anchor="middle" fill="#111827">${escapeXml(options.yLabel)}</text>`);
-  }
-  for (const rule of options.rules ?? []) {
-    if (!Number.isFinite(rule.y)) continue;
-    const y = fmt(py(rule.y));
-    parts.push(`<line x1="${margin.left}" x2="${margin.left + plotWidth}" y1="${y}" y2="${y}" stroke="#6b7280" stroke-dasharray="4 3"/>`);
-    // Below the line, unless that would fall under the plot's bottom edge.
-    const labelY = py(rule.y) + 12 > margin.top + plotHeight - 2 ? py(rule.y) - 4 : py(rule.y) + 12;
-    parts.push(`<text x="${margin.left + plotWidth - 4}" y="${fmt(labelY)}" text-anchor="end" fill="#4b5563">${escapeXml(rule.label)}</text>`);
-  }
+  return lines;
+}
 
-  series.forEach((one, index) => {
-    const color = one.color ?? palette[index % palette.length];
-    const valid = one.points.filter((point) => Number.isFinite(point.x) && Number.isFinite(point.y)).sort((a, b) => a.x - b.x);
-    if (valid.length > 1) {
-      const path = valid.map((point, at) => `${at === 0 ? 'M' : 'L'}${fmt(px(point.x))} ${fmt(py(point.y))}`).join(' ');
-      parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="1.5"/>`);
-    }
-    parts.push(`<g fill="${color}">`);
-    for (const point of valid) parts.push(`<circle cx="${fmt(px(point.x))}" cy="${fmt(py(point.y))}" r="2.5"><title>${escapeXml(`${one.name}: ${formatNumber(point.x)}, ${formatNumber(point.y)}`)}</title></circle>`);
-    parts.push('</g>');
-    // One legend row above the plot, so it never hides a point.
-    const legendX = margin.left + index * 160;
-    parts.push(`<rect x="${legendX}" y="${margin.top - 17}" width="10" height="10" fill="${color}"/>`);
-    parts.push(`<text x="${legendX + 14}" y="${margin.top - 8}" fill="#111827">${escapeXml(one.name)}</text>`);
+/** Extra label lines below the x axis and a long note make the canvas taller; the plot itself stays where it is. */
+function frame(title: string, body: string, note?: string, extraLabelLines = 0): string {
+  const noteLines = note ? wrap(note, NOTE_CHARACTERS) : [];
+  const height = HEIGHT + extraLabelLines * 13 + Math.max(0, noteLines.length - 1) * 12;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
+    `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
+    `<text x="${WIDTH / 2}" y="24" text-anchor="middle" font-size="15" font-weight="bold">${esc(title)}</text>`,
+    body,
+    noteLines.map((line, index) => `<text x="${MARGIN.left}" y="${height - 8 - (noteLines.length - 1 - index) * 12}" font-size="10" fill="#555">${esc(line)}</text>`).join('\n'),
+    '</svg>',
+    '',
+  ].join('\n');
+}
+
+/** A chart with nothing to draw says so, rather than drawing NaN coordinates. */
+function noData(title: string, note?: string): string {
+  return frame(title, `<text x="${WIDTH / 2}" y="${HEIGHT / 2}" text-anchor="middle" fill="#666">no data</text>`, note);
+}
+
+export function lineChart(chart: LineChart): string {
+  const usable = (px: number, py: number) => Number.isFinite(px) && Number.isFinite(py) && (!chart.xLog || px > 0) && (!chart.yLog || py > 0);
+  const drawn = chart.series.map((s) => ({ ...s, points: s.points.filter(([px, py]) => usable(px, py)) }));
+  const all = drawn.flatMap((s) => s.points);
+  if (all.length === 0) return noData(chart.title, chart.note);
+  const references = (chart.referenceLines ?? []).filter((ref) => Number.isFinite(ref.value));
+  const xs = all.map(([x]) => x);
+  const ys = [...all.map(([, y]) => y), ...references.map((ref) => ref.value)];
+  const [xMin, xMax] = chart.xLog ? [Math.min(...xs), Math.max(...xs)] : chart.xFromZero === false ? padded(Math.min(...xs), Math.max(...xs)) : [Math.min(0, ...xs), Math.max(...xs)];
+  const [yMin, yMax] = chart.yLog
+    ? [10 ** Math.floor(Math.log10(Math.min(...ys.filter((y) => y > 0)))), 10 ** Math.ceil(Math.log10(Math.max(...ys)))]
+    : chart.yFromZero === false
+      ? closeRange(Math.min(...ys), Math.max(...ys))
+      : [0, Math.max(...ys) * 1.1 || 1];
+  const x = scale(xMin, xMax, MARGIN.left, WIDTH - MARGIN.right, chart.xLog ?? false);
+  const y = scale(yMin, yMax, HEIGHT - MARGIN.bottom, MARGIN.top, chart.yLog ?? false);
+  const parts: string[] = [];
+  for (const t of ticks(yMin, yMax, chart.yLog ?? false)) {
+    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/>`);
+    parts.push(`<text x="${MARGIN.left - 6}" y="${y(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  for (const t of chart.xLog ? ticks(xMin, xMax, true) : ticks(xMin, xMax, false, xs.every(Number.isInteger))) {
+    parts.push(`<line x1="${x(t)}" x2="${x(t)}" y1="${MARGIN.top}" y2="${HEIGHT - MARGIN.bottom}" stroke="#eee"/>`);
+    parts.push(`<text x="${x(t)}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle">${fmt(t)}</text>`);
+  }
+  parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${WIDTH - MARGIN.left - MARGIN.right}" height="${HEIGHT - MARGIN.top - MARGIN.bottom}" fill="none" stroke="#999"/>`);
+  parts.push(`<text x="${(MARGIN.left + WIDTH - MARGIN.right) / 2}" y="${HEIGHT - MARGIN.bottom + 36}" text-anchor="middle">${esc(chart.xLabel)}${chart.xLog ? ' (log)' : ''}</text>`);
+  parts.push(
+    `<text transform="translate(18 ${(MARGIN.top + HEIGHT - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}${chart.yLog ? ' (log)' : ''}</text>`,
+  );
+  references.forEach((ref) => {
+    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(ref.value)}" y2="${y(ref.value)}" stroke="#000" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${WIDTH - MARGIN.right + 4}" y="${y(ref.value) + 4}" font-size="10">${esc(ref.label)}</text>`);
   });
-  parts.push('</svg>');
-  return parts.join('\n');
+  drawn.forEach((series, index) => {
+    const color = series.color ?? COLORS[index % COLORS.length];
+    if (series.points.length === 0) return;
+    const path = series.points.map(([px, py], i) => `${i === 0 ? 'M' : 'L'}${x(px).toFixed(1)},${y(py).toFixed(1)}`).join(' ');
+    parts.push(`<path d="${path}" fill="none" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    for (const [px, py] of series.points) parts.push(`<circle cx="${x(px).toFixed(1)}" cy="${y(py).toFixed(1)}" r="3" fill="${color}"><title>${esc(series.name)}: ${fmt(px)}, ${fmt(py)}</title></circle>`);
+    const ly = MARGIN.top + 8 + index * 18;
+    parts.push(`<line x1="${WIDTH - MARGIN.right + 10}" x2="${WIDTH - MARGIN.right + 34}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${series.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    parts.push(`<text x="${WIDTH - MARGIN.right + 38}" y="${ly + 4}" font-size="11">${esc(series.name)}</text>`);
+  });
+  return frame(chart.title, parts.join('\n'), chart.note);
 }
 
-/** Round tick values (1, 2, 5 x 10^n steps) covering [min, max]. */
-export function niceTicks(min: number, max: number, count: number): number[] {
-  if (!Number.isFinite(min) || !Number.isFinite(max)) return [0, 1];
-  if (min === max) return min === 0 ? [0, 1] : [Math.min(0, min), Math.max(0, max)];
-  const rough = (max - min) / Math.max(1, count);
-  const magnitude = 10 ** Math.floor(Math.log10(rough));
-  const step = [1, 2, 5, 10].map((factor) => factor * magnitude).find((candidate) => candidate >= rough) ?? 10 * magnitude;
-  const ticks: number[] = [];
-  for (let tick = Math.floor(min / step) * step; tick <= max + step * 1e-9; tick += step) ticks.push(Number(tick.toFixed(10)));
-  if (ticks[ticks.length - 1] < max) ticks.push(Number((ticks[ticks.length - 1] + step).toFixed(10)));
-  return ticks;
+/** A little room either side, so that the first and last points do not sit on the frame. */
+function padded(min: number, max: number): [number, number] {
+  const pad = (max - min || 1) * 0.03;
+  return [min - pad, max + pad];
 }
 
-function formatNumber(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toFixed(Math.abs(value) < 10 ? 2 : 1);
+/** Tick-aligned bounds a little beyond [min, max], so that neighbouring values stay apart. */
+function closeRange(min: number, max: number): [number, number] {
+  const span = max - min || Math.abs(max) || 1;
+  const step = 10 ** Math.floor(Math.log10(span / 5));
+  const nice = [1, 2, 5, 10].map((m) => m * step).find((s) => span / s <= 6) ?? step * 10;
+  return [Math.floor(min / nice) * nice - (min % nice === 0 ? nice : 0), Math.ceil(max / nice) * nice + (max % nice === 0 ? nice : 0)];
 }
 
-function fmt(value: number): string {
-  return value.toFixed(1);
-}
-
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (char) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[char] ?? char);
+export function barChart(input: BarChart): string {
+  const chart = { ...input, groups: input.groups.map((group) => ({ ...group, bars: group.bars.filter((bar) => Number.isFinite(bar.value)) })) };
+  if (chart.groups.every((group) => group.bars.length === 0)) return noData(chart.title, chart.note);
+  const names = [...new Set(chart.groups.flatMap((g) => g.bars.map((b) => b.name)))];
+  const values = [...chart.groups.flatMap((g) => g.bars.map((b) => b.value)), ...(chart.referenceLines ?? []).map((r) => r.value)];
+  const yMax = Math.max(...values) * 1.12 || 1;
+  const y = scale(0, yMax, HEIGHT - MARGIN.bottom, MARGIN.top, false);
+  const plotWidth = WIDTH - MARGIN.left - MARGIN.right;
+  const groupWidth = plotWidth / chart.groups.length;
+  const barWidth = Math.min(40, (groupWidth * 0.8) / names.length);
+  const parts: string[] = [];
+  let labelRows = 0;
+  for (const t of ticks(0, yMax, false)) {
+    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(t)}" y2="${y(t)}" stroke="#eee"/>`);
+    parts.push(`<text x="${MARGIN.left - 6}" y="${y(t) + 4}" text-anchor="end">${fmt(t)}</text>`);
+  }
+  chart.groups.forEach((group, gi) => {
+    const start = MARGIN.left + gi * groupWidth + (groupWidth - barWidth * group.bars.length) / 2;
+    group.bars.forEach((bar, bi) => {
+      const color = COLORS[names.indexOf(bar.name) % COLORS.length];
+      const bx = start + bi * barWidth;
+      parts.push(`<rect x="${bx.toFixed(1)}" y="${y(bar.value).toFixed(1)}" width="${(barWidth - 2).toFixed(1)}" height="${(HEIGHT - MARGIN.bottom - y(bar.value)).toFixed(1)}" fill="${color}"><title>${esc(bar.name)}: ${fmt(bar.value)}</title></rect>`);
+      parts.push(`<text x="${(bx + barWidth / 2).toFixed(1)}" y="${(y(bar.value) - 3).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(bar.value)}</text>`);
+    });
+    // A label may have several lines ("\n"): groups are narrow.
+    const cx = (MARGIN.left + (gi + 0.5) * groupWidth).toFixed(1);
+    // Lines wider than the group (about 6 px a character) wrap at spaces.
+    const labelLines = group.label.split('\n').flatMap((line) => wrap(line, Math.floor((groupWidth - 4) / 6)));
+    labelRows = Math.max(labelRows, labelLines.length);
+    const lines = labelLines.map((line, li) => `<tspan x="${cx}" dy="${li === 0 ? 0 : 13}">${esc(line)}</tspan>`);
+    parts.push(`<text x="${cx}" y="${HEIGHT - MARGIN.bottom + 16}" text-anchor="middle" font-size="11">${lines.join('')}</text>`);
+  });
+  (chart.referenceLines ?? []).forEach((ref) => {
+    parts.push(`<line x1="${MARGIN.left}" x2="${WIDTH - MARGIN.right}" y1="${y(ref.value)}" y2="${y(ref.value)}" stroke="#000" stroke-dasharray="4 3"/>`);
+    parts.push(`<text x="${WIDTH - MARGIN.right + 4}" y="${y(ref.value) + 4}" font-size="10">${esc(ref.label)}</text>`);
+  });
+  parts.push(`<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotWidth}" height="${HEIGHT - MARGIN.top - MARGIN.bottom}" fill="none" stroke="#999"/>`);
+  parts.push(`<text transform="translate(18 ${(MARGIN.top + HEIGHT - MARGIN.bottom) / 2}) rotate(-90)" text-anchor="middle">${esc(chart.yLabel)}</text>`);
+  if (names.length > 1) {
+    names.forEach((name, index) => {
+      const ly = MARGIN.top + 8 + (index + (chart.referenceLines?.length ?? 0) + 1) * 18 + 40;
+      parts.push(`<rect x="${WIDTH - MARGIN.right + 10}" y="${ly - 8}" width="12" height="12" fill="${COLORS[index % COLORS.length]}"/>`);
+      parts.push(`<text x="${WIDTH - MARGIN.right + 26}" y="${ly + 2}" font-size="11">${esc(name)}</text>`);
+    });
+  }
+  // Two label rows fit above the note; more push it down.
+  return frame(chart.title, parts.join('\n'), chart.note, Math.max(0, labelRows - 2));
 }

@@ -36,7 +36,7 @@ export class StaleEpochError extends DomainError {
 /**
  * KIP-320: the request named a leader epoch older than the partition's. The
  * client's metadata is stale: it must look the leader up again and retry.
- * A StaleEpochError, so code that handled the old refusal still does.
+ * A StaleEpochError (the same FENCED_LEADER_EPOCH), so code that handles the one handles both.
  */
 export class FencedLeaderEpochError extends StaleEpochError {}
 

@@ -80,13 +80,12 @@ export async function onBrokerGone(
   // then the full listing gives the ISRs to shrink, and only then are the changes completed
   // (followers levelled and HW moved, then every event published). Both kinds of change are
   // written in bulk (changeLeaderships: conditional writes, many in flight).
-  // bench:scale, N = 1000 (5,000 partitions): with one UpdateItem a change and each election
-  // completed before the listing, the 1000th election was written 7.3 s after the detector
-  // started and the invocation outlasted its 60 s timeout; the events went out one publish
-  // per partition. Publishing them all last, in batches of 10, keeps the queue's emulator
-  // (moto, whose FIFO sends cost ~25 ms a message) off the data plane's CPU while clients
-  // read from the new leaders: 3,000 events after the last levelling, the whole invocation
-  // 48 s. Completion is safe to delay: until it runs the HW only stays where it was.
+  // Completing each election before the next is written would put every levelling and
+  // publish ahead of the last election: with thousands of partitions, past the invocation's
+  // timeout. The events go out last, in batches of 10, so that publishing (a FIFO send costs
+  // about 25 ms a message on the local cloud's queue emulator) does not take the data plane's
+  // CPU while clients move to the new leaders. Completion is safe to delay: until it runs the
+  // HW only stays where it was.
   // A topic's unclean-election setting matters only where no in-sync replica can take over
   // (Kafka's controller reads it then too), so a clean failover reads no topic on its way to the elections.
   const mayNeedUnclean = (p: PartitionMetadata) =>

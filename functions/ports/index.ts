@@ -16,6 +16,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../domain/model.js';
+import type { LeadershipSettings } from '../../protocol/settings.js';
 
 export interface Clock {
   now(): number;
@@ -251,56 +252,8 @@ export interface EventPublisher {
   publish(events: LeadershipEvent[]): Promise<void>;
 }
 
-/** Tunables, from config (env) in Lambda, literal in tests. */
-export interface LeadershipSettings {
-  sessionTimeoutMs: number;
-  /** How long acks=all waits for the ISR before REQUEST_TIMED_OUT. */
-  produceAckTimeoutMs: number;
-  /** Poll interval while waiting for the high watermark. */
-  produceAckPollMs: number;
-  /**
-   * Kafka's replica.lag.time.max.ms: an in-sync follower that has lacked a leader
-   * record for longer than this leaves the ISR (the reconciler applies it).
-   */
-  replicaLagMaxMs: number;
-  /**
-   * Kafka's producer.id.expiration.ms: a replica forgets an idempotent producer this long
-   * after its last record (judged at the appendedAt of later idempotent records, and at
-   * the leader's clock when it decides on a batch). Only time expires a producer.
-   */
-  producerIdExpirationMs: number;
-  /** Kafka's auto.leader.rebalance.enable: whether the scheduled preferred-leader rebalance acts at all. */
-  autoLeaderRebalanceEnable: boolean;
-  /**
-   * Whether an acks=all produce copies its records to the live in-sync followers and
-   * advances the HW itself before answering (a few ms), or leaves that to the
-   * log-stream replication (which always runs, as the repair path) and waits for it.
-   * Kafka's followers fetch continuously, so acks=all costs a round trip; this is the
-   * serverless equivalent. Off, only the stream replicates.
-   */
-  replicateOnProduce: boolean;
-  /**
-   * Kafka's leader.imbalance.per.broker.percentage: a broker's partitions (those it is
-   * the preferred replica of) may be led elsewhere up to this share before the
-   * scheduled rebalance moves them back.
-   */
-  leaderImbalancePerBrokerPercentage: number;
-  /** Kafka's leader.imbalance.check.interval.seconds: how often the rebalance runs (whole minutes). */
-  leaderImbalanceCheckIntervalSeconds: number;
-  /**
-   * KIP-966 eligible leader replicas (Kafka's eligible.leader.replicas.version=1, on by
-   * default here): replicas that leave the ISR while it is below min.insync.replicas stay
-   * electable, the HW advances only at min.insync.replicas or above, and a partition
-   * without a leader keeps its last known leader electable. Off: Kafka before 3.7 (the
-   * last ISR member stays recorded; the HW follows the ISR whatever its size).
-   */
-  eligibleLeaderReplicasEnabled: boolean;
-}
-
-/** The settings that are numbers (durations, counts): what a timeout may be derived from. */
-export type NumericSetting = {
-  [K in keyof LeadershipSettings]: LeadershipSettings[K] extends number ? K : never;
-}[keyof LeadershipSettings];
+/** Tunables, declared in protocol/settings.ts: from config (env) in Lambda, its defaults with overrides in tests. */
+export type { LeadershipSettings, NumericSetting } from '../../protocol/settings.js';
 
 /** What a broker's heartbeat and controlled shutdown read first: its lease and its registered credential. */
 export interface BrokerIdentity {

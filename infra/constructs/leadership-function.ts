@@ -5,8 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { Construct } from 'constructs';
-import { ENV } from '../../functions/config.js';
-import type { LeadershipSettings } from '../../functions/ports/index.js';
+import { settingsEnvironment, type LeadershipSettings } from '../../protocol/settings.js';
 
 const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const HANDLERS_DIR = fileURLToPath(new URL('../../functions/handlers/', import.meta.url));
@@ -87,16 +86,7 @@ export class LeadershipFunction extends NodejsFunction {
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
         POWERTOOLS_LOG_LEVEL: props.logLevel,
-        [ENV.sessionTimeoutMs]: String(props.settings.sessionTimeoutMs),
-        [ENV.produceAckTimeoutMs]: String(props.settings.produceAckTimeoutMs),
-        [ENV.produceAckPollMs]: String(props.settings.produceAckPollMs),
-        [ENV.replicaLagMaxMs]: String(props.settings.replicaLagMaxMs),
-        [ENV.producerIdExpirationMs]: String(props.settings.producerIdExpirationMs),
-        [ENV.autoLeaderRebalanceEnable]: String(props.settings.autoLeaderRebalanceEnable),
-        [ENV.replicateOnProduce]: String(props.settings.replicateOnProduce),
-        [ENV.leaderImbalancePerBrokerPercentage]: String(props.settings.leaderImbalancePerBrokerPercentage),
-        [ENV.leaderImbalanceCheckIntervalSeconds]: String(props.settings.leaderImbalanceCheckIntervalSeconds),
-        [ENV.eligibleLeaderReplicasEnabled]: String(props.settings.eligibleLeaderReplicasEnabled),
+        ...settingsEnvironment(props.settings),
       },
       bundling: {
         forceDockerBundling: false,

@@ -5,8 +5,8 @@
  * apart by their SigV4 credential scope (`.../cloudformation/aws4_request`).
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { EdgeHandler, EdgeRoute } from '../edge.js';
-import { BodyTooLargeError, readBody } from '../http-util.js';
+import type { EdgeHandler, EdgeRoute } from '../edge/edge.js';
+import { BodyTooLargeError, readBody } from '../edge/http-util.js';
 import { QueryError, QueryInput, sendQueryError, sendResult, validationError } from './query.js';
 import type { ChangeSet, CloudFormationService, Stack, TemplateInput } from './service.js';
 

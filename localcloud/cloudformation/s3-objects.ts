@@ -2,9 +2,9 @@
  * What the CloudFormation service reads from S3 (moto, behind the edge): templates named
  * by TemplateURL and the Lambda code assets the CDK CLI uploaded to the bootstrap bucket.
  */
-import type { FileAsset } from '../deploy/assembly.js';
-import type { AssetSource } from '../deploy/asset-source.js';
-import type { CodeCache } from '../deploy/code-cache.js';
+import type { FileAsset } from './deploy/assembly.js';
+import type { AssetSource } from './deploy/asset-source.js';
+import type { CodeCache } from './deploy/code-cache.js';
 import { errorCodeOf, rawAwsRequest } from '../shared/raw-aws.js';
 import { validationError } from './query.js';
 

@@ -5,21 +5,22 @@
  * one at a time for the whole cloud: they share the Lambda runtime and the exports.
  */
 import { randomUUID } from 'node:crypto';
-import type { AssetIndex, StackArtifact } from '../deploy/assembly.js';
-import { assemblyAssets } from '../deploy/asset-source.js';
-import { processCodeCache, type CodeCache } from '../deploy/code-cache.js';
-import { AssemblyError, DeployError, TemplateLimitError } from '../deploy/errors.js';
-import { scanIntrinsics } from '../deploy/intrinsics.js';
+import { readFileSync } from 'node:fs';
+import { readAssembly, type AssetIndex, type StackArtifact } from './deploy/assembly.js';
+import { assemblyAssets } from './deploy/asset-source.js';
+import { processCodeCache, type CodeCache } from './deploy/code-cache.js';
+import { AssemblyError, DeployError, TemplateLimitError } from './deploy/errors.js';
+import { scanIntrinsics } from './deploy/intrinsics.js';
 import {
   deleteResources,
   StackDeployment,
   StackDeploymentError,
   type ResourceEvent,
-} from '../deploy/stack-deployment.js';
-import type { DeployClients } from '../deploy/resources/types.js';
-import { readSsmParameter } from '../deploy/resources/ssm-parameter.js';
-import type { DeployedResource, DeployedStack, DeployTarget } from '../deploy/target.js';
-import { parseTemplate, type CfnTemplate } from '../deploy/template.js';
+} from './deploy/stack-deployment.js';
+import type { DeployClients } from './deploy/resources/types.js';
+import { readSsmParameter } from './deploy/resources/ssm-parameter.js';
+import type { DeployedResource, DeployedStack, DeployTarget } from './deploy/target.js';
+import { parseTemplate, type CfnTemplate } from './deploy/template.js';
 import { createLogger } from '../shared/log.js';
 import { QueryError, validationError } from './query.js';
 import { getObject, parseTemplateUrl, s3AssetSource } from './s3-objects.js';
@@ -416,6 +417,18 @@ export class CloudFormationService {
 
   setTerminationProtection(stack: Stack, enabled: boolean): void {
     stack.terminationProtection = enabled;
+  }
+
+  /**
+   * A cloud assembly's stacks, dependencies first, deployed as CloudFormation stacks: the
+   * ones `cdk deploy` against the edge then updates, and `cdk destroy` deletes. Every
+   * template is read (and found well-formed) before the first stack deploys.
+   */
+  async deployAssembly(assemblyDir: string): Promise<DeployedStack[]> {
+    const stacks = readAssembly(assemblyDir).map((artifact) => ({ artifact, body: readFileSync(artifact.templateFile, 'utf8') }));
+    const deployed: DeployedStack[] = [];
+    for (const { artifact, body } of stacks) deployed.push(await this.deployArtifact(artifact, body));
+    return deployed;
   }
 
   /**

@@ -2,7 +2,7 @@
  * `npm run bench`: every benchmark, one after the other (each on its own embedded cloud;
  * together they would fight over the data plane), then the plots.
  *
- *   npm run bench              # the full set (~15 min on the 2-core machine)
+ *   npm run bench              # the full set (~15 min on a 2-core machine)
  *   npm run bench -- --quick   # smaller runs of each, to check the scripts (~5 min)
  *   npm run bench -- --only throughput,scale   # a subset (names as below)
  */

@@ -15,16 +15,16 @@
  * themselves; per partition whose leader changed, the unavailability = the gap between the
  * last successful read answered by the old leader and the first by the new one (and the
  * same for sends). A read is one partition's answer in a consume call (a fetch answers each
- * of its partitions, or refuses it). Targets (issue 9): 0 failed calls in both; controlled
+ * of its partitions, or refuses it). Targets: 0 failed calls in both; controlled
  * shutdown: 0 failed reads and unavailability p99 <= 100 ms.
  *
  * The load is a choice, so it is stated and measured (DynamoDB Local's busy share over the
- * scenario): this machine runs the whole cloud on 2 cores, and at about 350 DynamoDB requests/s
- * it is saturated (an acks=all send of one record costs about 13 of them, the stream's
+ * scenario): on a 2-core machine running the whole cloud, at about 350 DynamoDB requests/s
+ * DynamoDB Local is saturated (an acks=all send of one record costs about 13 of them, the stream's
  * replicate included). Saturated, every call waits in line, and two reads in a row with no
  * move at all are already 200 ms apart at p99: a gap the target cannot be judged by. The
  * default load (10 partitions, a send every second each, one consumer) keeps it below that;
- * the saturated shape of earlier runs is
+ * the saturated shape is
  *   npm run bench:clients -- --consumers 10 --send-interval-ms 20 --out clients-saturated
  *
  * Where the read gap goes, per scenario: every consume call of the consumer loops is timed
@@ -37,11 +37,12 @@
  *
  * `--empty-poll-pause-ms N` (default 0) makes each consumer loop sleep N ms after an empty
  * poll: an experiment on poll pacing, not the measured configuration. `--out NAME` writes
- * bench-results/NAME.json instead of clients.json; the load sweep (the same scenarios with
- * a send every 20 ms per partition and a consumer per partition, for fewer or more
- * partitions, so fewer or more client loops on the one DynamoDB Local) is
+ * bench-results/NAME.json instead of clients.json, for experiments such as the load sweep
+ * (the same scenarios with a send every 20 ms per partition and a consumer per partition,
+ * for fewer or more partitions, so fewer or more client loops on the one DynamoDB Local):
  *   for n in 1 3 5 10 20; do npm run bench:clients -- --partitions $n --consumers $n --send-interval-ms 20 --out clients-load-p$n; done
- * and `npm run bench:plot` draws it (clients-load.svg).
+ * bench-results/ keeps only the canonical clients.json: a cited experiment moves to
+ * bench-results/archive/<date>/ (docs/benchmarks.md).
  *
  *   npm run bench:clients -- --partitions 10 [--quick]
  */
@@ -50,11 +51,11 @@ import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { RemoteFunctionError, type ConsumeResponse, type FetchResponse, type InvokeRecord, type LeadershipClient } from '../../client/lambda-client.js';
-import type { CallerStats } from '../../localcloud/fair-share.js';
+import type { CallerStats } from '../../localcloud/edge/fair-share.js';
 import { Producer } from '../../client/producer.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
-import { machine, writeResult } from './lib/results.js';
+import { startRun, writeResult } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -68,6 +69,7 @@ const { values: args } = parseArgs({
     out: { type: 'string', default: 'clients' },
   },
 });
+const provenance = startRun('clients');
 const settings = {
   brokers: ['A', 'B', 'C', 'D', 'E'],
   partitions: args.quick ? 5 : Number(args.partitions),
@@ -116,8 +118,6 @@ try {
   console.log(summaryLine(shutdown));
   const result = {
     benchmark: 'clients-during-failover',
-    at: new Date().toISOString(),
-    machine: machine(),
     settings: { ...settings, quick: args.quick },
     scenarios: [kill, shutdown],
     targets: {
@@ -126,7 +126,7 @@ try {
       controlledShutdownReadUnavailabilityP99Ms: { target: 100, measured: shutdown.readUnavailabilityMs.p99, met: shutdown.readUnavailabilityMs.p99 <= 100 },
     },
   };
-  writeResult(args.out, result);
+  writeResult(args.out, provenance, result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await simulator.stop();

@@ -23,9 +23,10 @@ import { billFor, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFlo
 import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, HOURS_PER_MONTH } from '../../cost/prices.js';
 import type { UsageMeter, UsageReport } from '../../localcloud/index.js';
 import { startBenchCloud } from './lib/cloud.js';
-import { machine, writeResult, writeText } from './lib/results.js';
-import { barChart } from './lib/svg.js';
+import { drawBenchmark } from '../../web/bench-charts.js';
+import { readResult, startRun, writeResult, writeText } from './lib/results.js';
 
+const provenance = startRun('cost');
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
 const quick = args.quick;
 const settings = {
@@ -95,8 +96,6 @@ try {
   });
   const result = {
     benchmark: 'cost',
-    at: new Date().toISOString(),
-    machine: machine(),
     settings: { ...settings, quick },
     prices: { readOn: PRICES_READ_ON, region: 'us-east-1', table: PRICES },
     // DynamoDB units, requests and bytes are what AWS would count; billed durations are this
@@ -110,8 +109,8 @@ try {
     },
     monthly,
   };
-  const file = writeResult('cost', result);
-  writeText('cost.svg', chart(result.shapes, kinesis.perRecord * 1e6, msk.perRecord * 1e6));
+  const file = writeResult('cost', provenance, result);
+  for (const chart of drawBenchmark('cost', readResult('cost')).charts) writeText(chart.file, chart.svg);
   console.log(JSON.stringify({ shapes: shapes.map(({ usage: _, ...shape }) => shape), idle, monthly }, null, 2));
   console.log(`-> ${file}`);
 } finally {
@@ -270,22 +269,6 @@ async function settle(): Promise<void> {
   const deadline = Date.now() + 60_000;
   await sleep(quietMs);
   while (Date.now() - lastBusyAt < quietMs && Date.now() < deadline) await sleep(250);
-}
-
-function chart(shapes: Array<{ replicationFactor: number; recordsPerCall: number; perMillionRecords: { total: number }; floorPerMillionRecords: number }>, kinesis: number, msk: number): string {
-  const floors = settings.replicationFactors
-    .map((rf) => `floor RF ${rf} $${(shapes.find((shape) => shape.replicationFactor === rf)?.floorPerMillionRecords ?? 0).toFixed(2)}`)
-    .join(', ');
-  return barChart({
-    title: 'Cost per million 1 KiB records, produced (acks=all) and consumed once',
-    yLabel: '$ per million records',
-    groups: settings.recordsPerCall.map((recordsPerCall) => ({
-      label: `${recordsPerCall} per call`,
-      bars: shapes.filter((shape) => shape.recordsPerCall === recordsPerCall).map((shape) => ({ name: `RF ${shape.replicationFactor}`, value: shape.perMillionRecords.total })),
-    })),
-    // The references sit near zero on this scale: named in the note rather than drawn.
-    note: `references per million: Kinesis on-demand $${kinesis.toFixed(3)}, MSK Serverless $${msk.toFixed(3)}, ${floors}. Metered on the embedded cloud, us-east-1 prices read ${PRICES_READ_ON}`,
-  });
 }
 
 function scale(bill: Bill, factor: number): Bill {

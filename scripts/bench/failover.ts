@@ -9,7 +9,7 @@
  *
  *   npm run bench:failover -- --iterations 20 --session-timeout-ms 3000 --heartbeat-interval-ms 1000
  */
-import { createWriteStream, mkdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -20,9 +20,10 @@ import { drainLeadershipEvents } from '../../client/leadership-events.js';
 import { pollUntil } from '../../client/poll.js';
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 import { repoRoot, synthesize } from '../../tools/synth.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
-import { writeFailoverChart } from '../../web/bench-chart.js';
+import { drawBenchmark } from '../../web/bench-charts.js';
+import { readResult, startRun, writeResult, writeText } from './lib/results.js';
 
 useDummyCredentialsIfUnset();
 const { values: args } = parseArgs({
@@ -33,6 +34,7 @@ const { values: args } = parseArgs({
     'ttl-period-ms': { type: 'string', default: '1000' },
   },
 });
+const provenance = startRun('failover');
 const iterations = Number(args.iterations);
 const sessionTimeoutMs = Number(args['session-timeout-ms']);
 const heartbeatIntervalMs = Number(args['heartbeat-interval-ms']);
@@ -82,7 +84,6 @@ if (runs.length === 0) throw new Error(`every run failed: ${failedRuns.map((run)
 const firstRead = summarize(runs.map((run) => run.firstReadMs));
 const result = {
   benchmark: 'failover',
-  at: new Date().toISOString(),
   settings: { iterations, sessionTimeoutMs, heartbeatIntervalMs, ttlPeriodMs },
   promotionMs: summarize(runs.map((run) => run.promotedMs)),
   firstReadMs: firstRead,
@@ -91,9 +92,9 @@ const result = {
   failedRuns,
   runs,
 };
-writeFileSync(join(repoRoot, 'bench-results', 'failover.json'), `${JSON.stringify(result, null, 2)}\n`);
+writeResult('failover', provenance, result);
 // The same chart the live console draws, as a file beside the JSON.
-console.log(`chart: ${writeFailoverChart(join(repoRoot, 'bench-results', 'failover.json'))}`);
+for (const chart of drawBenchmark('failover', readResult('failover')).charts) writeText(chart.file, chart.svg);
 console.log(JSON.stringify({ ...result, runs: undefined }, null, 2));
 
 /**

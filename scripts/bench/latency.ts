@@ -2,7 +2,7 @@
  * `npm run bench:latency`: the latency of one acks=all produce of one record through the
  * client (Producer.send), one call at a time from one client, RF 3 (and RF 2), on the
  * embedded cloud; also acks=1 and a single-record consume for comparison. Reports
- * p50/p95/p99. Target (issue 9): acks=all p50 <= 50 ms.
+ * p50/p95/p99. Target: acks=all p50 <= 50 ms.
  *
  *   npm run bench:latency -- --samples 200 [--quick]
  */
@@ -10,9 +10,9 @@ import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { startBenchCloud } from './lib/cloud.js';
-import { machine, writeResult } from './lib/results.js';
+import { startRun, writeResult } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -20,6 +20,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
   },
 });
+const provenance = startRun('latency');
 const samples = args.quick ? 40 : Number(args.samples);
 const warmup = Math.min(20, samples);
 const value = 'x'.repeat(1024);
@@ -48,13 +49,11 @@ try {
   const acksAll = series['produce rf3 acks=all'];
   const result = {
     benchmark: 'latency',
-    at: new Date().toISOString(),
-    machine: machine(),
     settings: { samples, warmup, valueBytes: 1024, quick: args.quick },
     latencyMs: series,
     target: { acksAllP50Ms: 50, measured: acksAll.p50, met: acksAll.p50 <= 50 },
   };
-  writeResult('latency', result);
+  writeResult('latency', provenance, result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await simulator.stop();

@@ -15,20 +15,17 @@
  *
  *   npm run bench:runtime -- --invocations 2000 --stream-writes 200 --write-interval-ms 20 --poll-interval-ms 100
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
+import { startRun, writeResult } from './lib/results.js';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
-import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../test/fixtures/lambdas/function-specs.js';
-import { streamMapping } from '../../test/support/mappings.js';
-import { contendedAppends, createLoadTable, putItemRate } from '../../test/support/data-plane-load.js';
-import { repoRoot } from '../../tools/synth.js';
-import { summarize } from '../../test/support/stats.js';
+import { BENCH_CODE_DIR, DELIVERY_CHANNEL, fixtureFunction } from '../../localcloud/testing/lambdas/function-specs.js';
+import { streamMapping } from '../../localcloud/testing/mappings.js';
+import { contendedAppends, createLoadTable, putItemRate } from '../../localcloud/testing/data-plane-load.js';
+import { summarize } from '../../tools/stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -40,6 +37,7 @@ const { values: args } = parseArgs({
     'contended-appends': { type: 'string', default: '40' },
   },
 });
+const provenance = startRun('runtime');
 const settings = {
   invocations: positiveInteger('invocations', args.invocations),
   streamWrites: positiveInteger('stream-writes', args['stream-writes']),
@@ -58,8 +56,6 @@ try {
   const dataPlane = await benchDataPlane(cloud);
   const result = {
     benchmark: 'runtime',
-    at: new Date().toISOString(),
-    machine: { node: process.version, cpus: os.cpus().length },
     settings: { ...settings, pollIntervalMs: settings.pollIntervalMs ?? 'EventSourceMappings default' },
     ...invoke,
     streamDeliveryMs,
@@ -69,8 +65,7 @@ try {
       streamDeliveryP99Ms: { target: 500, measured: streamDeliveryMs.p99, met: streamDeliveryMs.p99 < 500 },
     },
   };
-  mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
-  writeFileSync(join(repoRoot, 'bench-results', 'runtime.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeResult('runtime', provenance, result);
   console.log(JSON.stringify(result, null, 2));
 } finally {
   await cloud.stop();

@@ -14,7 +14,7 @@
  * flight, through the edge): N such writes take N / rate, the floor an election of N
  * partitions cannot beat; also on a table with a leader index like the metadata table's
  * (each election moves its partition in that index, which DynamoDB Local charges for). Reports T(N), the ratio T(N) / (N / rate), and the growth.
- * Target (issue 9): no worse than linear growth, within 2x of the raw ratio.
+ * Target: no worse than linear growth, within 2x of the raw ratio.
  *
  *   npm run bench:scale -- --sizes 10,100,1000 [--quick]
  */
@@ -30,7 +30,7 @@ import { MAX_PARTITIONS } from '../../functions/domain/limits.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { edgeConfig, rawBatchedConditionalUpdateRate, rawConditionalUpdateRate } from './lib/raw.js';
 import { seedTopic } from './lib/seed.js';
-import { machine, ratio, writeResult } from './lib/results.js';
+import { ratio, startRun, writeResult } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,6 +41,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
   },
 });
+const provenance = startRun('scale');
 const sizes = (args.sizes ?? (args.quick ? '10,100' : '10,100,1000')).split(',').map(Number);
 const settings = {
   sizes,
@@ -90,8 +91,6 @@ const growth =
     : undefined;
 const result = {
   benchmark: 'failover-at-scale',
-  at: new Date().toISOString(),
-  machine: machine(),
   settings: { ...settings, quick: args.quick },
   points,
   growth,
@@ -101,7 +100,7 @@ const result = {
     marginalWithinTwiceRaw: growth ? growth.marginalMsPerPartition.ratioToRawWrite <= 2 : undefined,
   },
 };
-writeResult('scale', result);
+writeResult('scale', provenance, result);
 console.log(JSON.stringify(result, null, 2));
 
 function marginal(all: ScalePoint[]) {

@@ -7,7 +7,7 @@
  * acks=all for `seconds`; then one Consumer per partition reads everything back
  * (max.poll.records 1000). Records/s = acknowledged (read) records / wall time.
  * The raw rate: PutItem/s of 1 KiB items, `producers` in flight, through the edge.
- * Targets (issue 9): produce >= 0.5x raw, consume >= 1x raw.
+ * Targets: produce >= 0.5x raw, consume >= 1x raw.
  *
  *   npm run bench:throughput -- --producers 8 --batch 98 --seconds 20 [--quick]
  */
@@ -16,10 +16,10 @@ import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
-import { summarize } from '../../test/support/stats.js';
+import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { rawPutItemRate, type RawRate } from './lib/raw.js';
-import { machine, ratio, writeResult } from './lib/results.js';
+import { ratio, startRun, writeResult } from './lib/results.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     quick: { type: 'boolean', default: false },
   },
 });
+const provenance = startRun('throughput');
 const quick = args.quick;
 const settings = {
   producers: Number(args.producers),
@@ -75,8 +76,6 @@ try {
   const raw = rawRates.reduce((sum, rate) => sum + rate.perSecond, 0) / rawRates.length;
   const result = {
     benchmark: 'throughput',
-    at: new Date().toISOString(),
-    machine: machine(),
     settings: { ...settings, quick },
     raw: { rates: rawRates, meanPerSecond: Math.round(raw) },
     // Seconds each wait for a quiet data plane took before a measurement.
@@ -100,7 +99,7 @@ try {
       },
     })),
   };
-  const file = writeResult('throughput', result);
+  const file = writeResult('throughput', provenance, result);
   console.log(JSON.stringify(result, null, 2));
   console.log(`-> ${file}`);
 } finally {

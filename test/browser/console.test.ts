@@ -3,7 +3,7 @@
  * own embedded cloud on a free port, its own console server on another, a short session
  * timeout, and every wait a poll against a deadline.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -53,9 +53,10 @@ beforeAll(async () => {
     join(benchDir, 'failover.json'),
     JSON.stringify({ settings: { sessionTimeoutMs: 3000 }, runs: [3095, 3072, 3060, 3119, 3054].map((promotedMs, index) => ({ promotedMs, firstReadMs: promotedMs + 20 + index * 5 })) }),
   );
-  // Other benchmarks write their own JSON beside it, in shapes the console does not know.
+  // A committed result, drawn by its benchmark's own chart; one in a shape its chart cannot read; one that is not JSON.
+  copyFileSync(join(repoRoot, 'bench-results', 'clients.json'), join(benchDir, 'clients.json'));
   writeFileSync(join(benchDir, 'scale.json'), JSON.stringify({ samples: [{ brokers: 4, p99Ms: 120 }, { brokers: 8, p99Ms: 180 }] }));
-  writeFileSync(join(benchDir, 'broken.json'), '{ not json');
+  writeFileSync(join(benchDir, 'latency.json'), '{ not json');
   server = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, port: 0, benchResultsDir: benchDir, pollIntervalMs: 250 });
 
   profileDir = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
@@ -132,10 +133,19 @@ describe('the live console', () => {
       `promotion ${promotedMs} ms and first read ${firstReadMs} ms after the last heartbeat (session timeout ${sessionTimeoutMs} ms)`);
 
     expect(await submit('consume-form', { topic: 'web-orders', partition: '1', offset: '0', maxRecords: '10' })).toContain(`3 records from leader ${newLeader}`);
-    await expect.poll(() => page.getByTestId('bench-summary').textContent(), { timeout: 5000 }).toContain('5 runs');
-    expect(await page.getByTestId('bench-scale').textContent()).toContain('scale.json: 2 runs, series: brokers, p99Ms');
-    expect(await page.getByTestId('bench-broken').count()).toBe(0);
-    expect(await page.getByTestId('bench-chart').evaluate((image: { naturalWidth: number }) => image.naturalWidth)).toBeGreaterThan(0);
+    // The benchmark panel: each benchmark's own chart with its headline, and why the others are missing.
+    await expect.poll(() => page.getByTestId('bench-summary-failover').textContent(), { timeout: 5000 }).toContain('5 runs: first read served');
+    expect(await page.getByTestId('bench-clients').textContent()).toContain('commit cf4f6b1');
+    for (const file of ['failover.svg', 'clients.svg']) {
+      const chart = page.getByTestId(`bench-chart-${file}`);
+      await expect.poll(() => chart.evaluate((image: { complete: boolean; naturalWidth: number }) => (image.complete ? image.naturalWidth : 0)), { timeout: 5000 }).toBe(720);
+    }
+    expect(await page.locator('[data-testid^="bench-chart-"]').count()).toBe(2);
+    const missing = (await page.getByTestId('bench-missing').textContent()) ?? '';
+    expect(missing).toContain('scale.json has no "points" to draw');
+    expect(missing).toMatch(/latency\.json is not JSON/);
+    expect(missing).toContain('No runtime results yet: run `npm run bench:runtime`.');
+    await page.getByTestId('bench-panel').screenshot({ path: join(artifactsDir, '2-benchmarks.png') });
     await page.screenshot({ path: join(artifactsDir, '2-after-failover.png'), fullPage: true });
   });
 

@@ -26,7 +26,7 @@ import { chromiumPath } from '../../scripts/lib/chromium.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
 import { repoRoot, synthesize } from '../../tools/synth.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
-import { testClientConfig } from '../support/aws.js';
+import { testClientConfig } from '../../localcloud/testing/aws.js';
 
 const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;

@@ -18,10 +18,13 @@ import {
   type FunctionSpec,
   type StreamFilter,
 } from '../../functions/function-table.js';
+import { leadershipSettings } from '../../functions/config.js';
 import type { LeadershipSettings } from '../../functions/ports/index.js';
 import { readLeadershipContext } from '../../infra/context.js';
 import { PartitionLeadershipStack, invokePolicyOutput } from '../../infra/stacks/partition-leadership-stack.js';
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
+import { SETTINGS, SETTING_NAMES, defaultSettings } from '../../protocol/settings.js';
+import { anotherValue } from '../factories/settings-values.js';
 
 const STACK_NAME = 'LeadershipUnderTest';
 let template: Template;
@@ -171,20 +174,13 @@ describe('leadership events queue', () => {
 });
 
 describe('functions', () => {
-  const settingsEnv = {
-    SESSION_TIMEOUT_MS: '3000',
-    PRODUCE_ACK_TIMEOUT_MS: '15000',
-    PRODUCE_ACK_POLL_MS: '50',
-    REPLICA_LAG_MAX_MS: '30000',
-    PRODUCER_ID_EXPIRATION_MS: '86400000',
-    AUTO_LEADER_REBALANCE_ENABLE: 'true',
-    REPLICATE_ON_PRODUCE: 'true',
-    LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
-    LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '300',
-    ELIGIBLE_LEADER_REPLICAS_ENABLED: 'true',
-    POWERTOOLS_SERVICE_NAME: 'partition-leadership',
-    POWERTOOLS_LOG_LEVEL: 'DEBUG',
-  };
+  /** Each setting's variable, with the value the context gave it. */
+  const settingsEnv = () => Object.fromEntries(SETTING_NAMES.map((name) => [SETTINGS[name].env, String(settings[name])]));
+  const powertoolsEnv = { POWERTOOLS_SERVICE_NAME: 'partition-leadership', POWERTOOLS_LOG_LEVEL: 'DEBUG' };
+
+  it('are deployed with the settings of the context, the rest at their defaults', () => {
+    expect(settings).toEqual(defaultSettings({ sessionTimeoutMs: 3000, produceAckTimeoutMs: 15000 }));
+  });
 
   it('all run Node 22 with 256 MB, ESM bundles exporting `handler`, one per table entry', () => {
     const functions = Object.values(template.findResources('AWS::Lambda::Function'));
@@ -199,7 +195,7 @@ describe('functions', () => {
       dependenciesOf(spec).map((dependency) => [DEPENDENCY_ENV[dependency], ref(resourceId(dependency))]),
     );
     const { Environment } = functionProps<{ Environment: { Variables: Record<string, unknown> } }>(spec);
-    expect(Environment.Variables).toEqual({ ...settingsEnv, ...expectedEnv });
+    expect(Environment.Variables).toEqual({ ...settingsEnv(), ...powertoolsEnv, ...expectedEnv });
   });
 
   it.each(ENTRIES.filter(([, spec]) => 'seconds' in spec.timeout))('%s has the timeout of its entry', (_name, spec) => {
@@ -541,18 +537,36 @@ describe('context', () => {
       retainData: true,
       logRetentionDays: 30,
       reservedConcurrency: { heartbeat: 20, failureDetector: 10, produce: undefined },
-      settings: {
-        sessionTimeoutMs: 9000,
-        produceAckTimeoutMs: 10000,
-        produceAckPollMs: 50,
-        replicaLagMaxMs: 30000,
-        producerIdExpirationMs: 86400000,
-        autoLeaderRebalanceEnable: true,
-        replicateOnProduce: true,
-        leaderImbalancePerBrokerPercentage: 10,
-        leaderImbalanceCheckIntervalSeconds: 300,
-        eligibleLeaderReplicasEnabled: true,
-      },
+      settings: defaultSettings(),
     });
+  });
+});
+
+describe('settings: every row of the table travels from its context key to every function', () => {
+  /** Every setting away from its default, so none can pass by falling back to it. */
+  const tuned = Object.fromEntries(SETTING_NAMES.map((name) => [name, anotherValue(name)])) as unknown as LeadershipSettings;
+  const tunedContext = Object.fromEntries(SETTING_NAMES.map((name) => [SETTINGS[name].context, String(tuned[name])]));
+  let tunedTemplate: Template;
+
+  beforeAll(() => {
+    ({ template: tunedTemplate } = synthStack(tunedContext, { bundle: false }));
+  });
+
+  it.each(SETTING_NAMES)('%s is read from its context key', (name) => {
+    const value = anotherValue(name);
+    expect(readLeadershipContext(new App({ context: { [SETTINGS[name].context]: String(value) } })).settings).toEqual(defaultSettings({ [name]: value }));
+  });
+
+  it.each(SETTING_NAMES)('a malformed %s fails the synth naming its context key', (name) => {
+    const { context: key, kind } = SETTINGS[name];
+    expect(() => readLeadershipContext(new App({ context: { [key]: 'soon' } }))).toThrow(`Context ${key} must be ${kind.expected}, got "soon".`);
+  });
+
+  it.each(ENTRIES)('%s: its environment gives every setting, as its cold start reads them', (_name, spec) => {
+    const fn = Object.values(tunedTemplate.findResources('AWS::Lambda::Function', { Properties: { Description: spec.description } }))[0] as {
+      Properties: { Environment: { Variables: Record<string, unknown> } };
+    };
+    const strings = Object.fromEntries(Object.entries(fn.Properties.Environment.Variables).filter(([, value]) => typeof value === 'string')) as Record<string, string>;
+    expect(leadershipSettings(strings)).toEqual(tuned);
   });
 });

@@ -51,14 +51,14 @@ describe('sim arguments', () => {
   });
 
   test('the command exits 2 on bad input, printing the problem and running nothing', () => {
-    const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/sim.ts', '--seeds', '0'], { cwd: root, encoding: 'utf8' });
+    const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['test/simulation/main.ts', '--seeds', '0'], { cwd: root, encoding: 'utf8' });
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('--seeds: must be between 1');
     expect(run.stdout).toBe('');
   }, 30_000);
 
   test('the command exits 0 on clean seeds and prints the summary', () => {
-    const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/sim.ts', '--seeds', '3', '--steps', '40'], {
+    const run = spawnSync(join(root, 'node_modules', '.bin', 'tsx'), ['test/simulation/main.ts', '--seeds', '3', '--steps', '40'], {
       cwd: root,
       encoding: 'utf8',
     });

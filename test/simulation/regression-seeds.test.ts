@@ -1,9 +1,9 @@
 /**
- * Seeds on which the simulation (at sim commit 6e306ab) found violations of the
- * protocol as it was at e404e35, before the fenced protocol: acknowledged records
- * lost, values changed, acks=all below min.insync.replicas, partitions not live
- * after the heal. The scenarios themselves are pinned by safety-findings.test.ts;
- * these keep the seeds, with their parameters, in every run (outside the default
+ * Seeds on which the simulation has found a violation, each kept with the parameters it
+ * needs: acknowledged records lost, values changed, acks=all below min.insync.replicas,
+ * partitions not live after the heal (the first four lists, on a protocol without
+ * fencing), and the scenarios named below. The scenarios themselves are pinned by
+ * safety-findings.test.ts; these keep the seeds in every run (outside the default
  * configuration the 2,000-seed run does not cover them).
  */
 import { expect, test } from 'vitest';
@@ -15,23 +15,23 @@ const found: Array<[Partial<SimParams>, number[]]> = [
   [{ minInsync: 1 }, [122, 137, 277, 673, 958, 1315, 1832, 1875]],
   [{ rf: 2, minInsync: 1 }, [172, 217, 513, 713, 1334, 1338]],
   [{ brokers: 5 }, [340, 1557]],
-  // Found later, on the fenced protocol with controlled shutdown: a shutdown crashed after
-  // marking its broker, which kept heartbeating, so the OFFLINE partition whose last in-sync
-  // replica it was could never come back (the reconciler now finishes such a shutdown).
+  // A controlled shutdown that crashes after marking its broker, which keeps heartbeating: the
+  // OFFLINE partition whose last in-sync replica it is comes back only because the reconciler
+  // finishes such a shutdown.
   [{}, [655004]],
-  // A topic creation cut short between its transactions: with the topic item written last and
-  // no way to resume, seed 3's retried creation found the name taken (TOPIC_ALREADY_EXISTS)
-  // and the topic never existed; without the reconciler's step, seed 8's was never finished.
+  // A topic creation cut short between its transactions: the retried creation must resume
+  // rather than find the name taken (TOPIC_ALREADY_EXISTS), and the reconciler must finish a
+  // creation nobody retries.
   [{}, [3, 8]],
   // A churn producer's answer lost, then a flood of 230 new producers to its partition before its retry:
-  // with producer state dropped by count (200 per replica) the retry was written a second time.
+  // the retry must still be recognized, not written a second time (a known producer is never dropped to make room).
   [{}, [25]],
-  // Found with eligible leader replicas switched off: brokers lost together, the ISR kept the one
-  // whose REMOVE came last, and the replica that came back first with every committed record
-  // could not lead (the not-live rule, judged during the run).
+  // Brokers lost together, the ISR keeping the one whose REMOVE comes last: the replica that
+  // comes back first with every committed record must be able to lead (the not-live rule,
+  // judged during the run).
   [{}, [36]],
-  // Found with producers sending batches of up to 98 records: a follower copied part of a
-  // batch (copies were cut every 98 records, not at batch ends) and led with it.
+  // Producers sending batches of up to 98 records: a follower must copy whole batches (copies
+  // are cut at batch ends, not every 98 records), or it may lead with part of one.
   [{}, [303, 731, 1109]],
 ];
 

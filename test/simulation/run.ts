@@ -255,17 +255,15 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   let truncations = 0;
   let describe = (): string => '';
   const memory = createMemoryDeps({
+    // Over the memory stores' defaults (the settings table's): the simulation's own timings.
     settings: {
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
       produceAckTimeoutMs: 4_000,
       produceAckPollMs: 100,
       replicaLagMaxMs: SESSION_TIMEOUT_MS * 3,
       producerIdExpirationMs: PRODUCER_ID_EXPIRATION_MS,
-      autoLeaderRebalanceEnable: true,
       // Mostly the deployed default; every fourth seed leaves replication to the log stream alone, so both paths stay judged.
       replicateOnProduce: seed % 4 !== 0,
-      leaderImbalancePerBrokerPercentage: 10,
-      leaderImbalanceCheckIntervalSeconds: 300,
       eligibleLeaderReplicasEnabled: options.eligibleLeaderReplicas ?? true,
     },
     yieldPoint: async (operation) => {

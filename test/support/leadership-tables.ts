@@ -7,7 +7,7 @@ import { CreateTableCommand, DescribeTableCommand, type CreateTableCommandInput 
 import { DescribeStreamCommand, GetRecordsCommand, GetShardIteratorCommand } from '@aws-sdk/client-dynamodb-streams';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { LEADER_INDEX } from '../../functions/adapters/dynamodb/keys.js';
-import type { TestAws } from './aws.js';
+import type { TestAws } from '../../localcloud/testing/aws.js';
 
 export interface LeadershipTables {
   brokers: string;

@@ -2,6 +2,7 @@
  * The console page: renders the snapshots the server pushes over server-sent events and
  * posts the forms' and buttons' actions back. No framework: a few tables rebuilt per push.
  */
+import type { BenchEntry } from '../bench-charts.js';
 import type { BrokerRow, ConsoleSnapshot, PartitionRow, TimelineEntry, TopicRow } from '../snapshot.js';
 
 let latest: ConsoleSnapshot | undefined;
@@ -272,17 +273,22 @@ wireForm('consume', '/api/consume', (result) => {
   return [`${read.records.length} records from leader ${read.leader} (epoch ${read.leaderEpoch}), next offset ${read.nextOffset}, high watermark ${read.highWatermark}`, ...lines].join('\n');
 });
 
+function benchArticle(entry: BenchEntry): HTMLElement {
+  return el(
+    'article',
+    { class: 'bench', 'data-testid': `bench-${entry.name}` },
+    el('h3', {}, `${entry.name} `, el('span', { class: 'sub', 'data-testid': `bench-summary-${entry.name}` }, entry.summary)),
+    ...entry.charts.map((chart) => el('img', { src: `/bench/${encodeURIComponent(chart.file)}`, alt: `${entry.name} benchmark: ${chart.title}`, 'data-testid': `bench-chart-${chart.file}` })),
+    el('p', { class: 'note' }, `${entry.name}.json: ${entry.provenance || 'no command, commit or machine recorded'}`),
+  );
+}
+
 void fetch('/api/bench')
-  .then((response) => response.json() as Promise<Array<{ name: string; summary: string; found: boolean }>>)
-  .then((charts) => {
-    const [failover, ...others] = charts;
-    $('#bench-summary').textContent = failover.summary;
-    // Other benchmarks' results, drawn the same way, only where they hold numbers.
-    $('#bench-others').replaceChildren(
-      ...others.filter((chart) => chart.found).map((chart) =>
-        el('figure', { 'data-testid': `bench-${chart.name}` }, el('img', { src: `/bench/${encodeURIComponent(chart.name)}.svg`, alt: `${chart.name} benchmark chart` }), el('figcaption', { class: 'note' }, `${chart.name}.json: ${chart.summary}`)),
-      ),
-    );
+  .then((response) => response.json() as Promise<BenchEntry[]>)
+  .then((entries) => {
+    $('#bench-list').replaceChildren(...entries.filter((entry) => entry.found).map(benchArticle));
+    // A benchmark not run yet, or a result its chart cannot read, is named with the reason.
+    $('#bench-missing').replaceChildren(...entries.filter((entry) => !entry.found).map((entry) => el('li', { 'data-benchmark': entry.name }, entry.summary)));
   })
   .catch(() => undefined);
 

@@ -59,7 +59,8 @@ const metadataItemAbsent = itemAbsent('pk', 'topic metadata item');
 
 /**
  * Conditional writes of updateLeaderships at DynamoDB at once: enough to keep it busy
- * between round trips (the raw rate doubles from 1 to 16 in flight, bench:runtime).
+ * between round trips (DynamoDB Local's raw write rate doubles from 1 to 16 in flight, as
+ * `npm run bench:runtime` measures).
  */
 const LEADERSHIP_WRITES_IN_FLIGHT = 16;
 

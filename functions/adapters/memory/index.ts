@@ -3,6 +3,7 @@
  * same conditions and named errors as the DynamoDB/SQS adapters, a clock that
  * moves only when told, and the two table streams as drainable queues.
  */
+import { defaultSettings } from '../../../protocol/settings.js';
 import type { Deps, LeadershipSettings } from '../../ports/index.js';
 import { MemoryBrokerIdentityReader } from './broker-identity-reader.js';
 import { MemoryBrokerRegistry } from './broker-registry.js';
@@ -20,19 +21,8 @@ export { MemoryMetadataStore } from './metadata-store.js';
 export { MemoryPartitionLog } from './partition-log.js';
 export { MemoryTables, type YieldPoint } from './tables.js';
 
-/** Kafka's defaults where Kafka has one (broker.session.timeout.ms 9 s, request.timeout.ms 30 s, replica.lag.time.max.ms 30 s). */
-export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = {
-  sessionTimeoutMs: 9_000,
-  produceAckTimeoutMs: 30_000,
-  produceAckPollMs: 50,
-  replicaLagMaxMs: 30_000,
-  producerIdExpirationMs: 86_400_000,
-  autoLeaderRebalanceEnable: true,
-  replicateOnProduce: true,
-  leaderImbalancePerBrokerPercentage: 10,
-  leaderImbalanceCheckIntervalSeconds: 300,
-  eligibleLeaderReplicasEnabled: true,
-};
+/** The deployed defaults, but acks=all waits as long as Kafka's request.timeout.ms (30 s). */
+export const DEFAULT_MEMORY_SETTINGS: LeadershipSettings = defaultSettings({ produceAckTimeoutMs: 30_000 });
 
 export interface MemoryDepsOptions {
   /** Epoch ms the clock starts at. */

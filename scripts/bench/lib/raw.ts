@@ -134,7 +134,7 @@ export function round3(value: number): number {
 /**
  * The same conditional writes as rawConditionalUpdateRate with the leader index, as PartiQL
  * UPDATEs conditional on the version, 25 per BatchExecuteStatement, `inFlight` batches at a
- * time (an alternative the failure detector tried and dropped: slower through the edge). Also warms DynamoDB Local's PartiQL
+ * time (an alternative to single UpdateItems for the failure detector's elections, slower through the edge). Also warms DynamoDB Local's PartiQL
  * path (its first statement after a start costs a few hundred ms of JVM warm-up), as the
  * raw UpdateItem runs warm theirs.
  */

@@ -23,7 +23,7 @@ import { StaleEpochError, TopicExistsError } from '../../../functions/domain/err
 import { createTopic as createTopicUseCase } from '../../../functions/domain/create-topic.js';
 import { ClusterHarness } from '../../factories/cluster.js';
 import { LEADERSHIP_TABLES as TABLES, createLeadershipTables, streamRecords } from '../../support/leadership-tables.js';
-import { useDataPlane } from '../../support/data-plane.js';
+import { useDataPlane } from '../../../localcloud/testing/data-plane.js';
 
 const LOG_TOPIC = 'events';
 

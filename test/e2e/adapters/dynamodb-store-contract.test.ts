@@ -18,7 +18,7 @@ import {
 } from '../../../functions/adapters/dynamodb/index.js';
 import { describeStoreContract, type ContractHeartbeatChange, type ContractStores } from '../../contract/stores.contract.js';
 import { LEADERSHIP_TABLES as TABLES, createLeadershipTables, streamRecords } from '../../support/leadership-tables.js';
-import { useDataPlane } from '../../support/data-plane.js';
+import { useDataPlane } from '../../../localcloud/testing/data-plane.js';
 
 const aws = useDataPlane();
 let stores: ContractStores;

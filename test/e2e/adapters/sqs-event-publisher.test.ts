@@ -11,7 +11,7 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SqsEventPublisher } from '../../../functions/adapters/sqs/index.js';
 import type { LeadershipEvent } from '../../../functions/domain/model.js';
-import { useDataPlane } from '../../support/data-plane.js';
+import { useDataPlane } from '../../../localcloud/testing/data-plane.js';
 
 const aws = useDataPlane();
 let queueUrl: string;

@@ -14,14 +14,14 @@ import path from 'node:path';
 import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
-import { summarize } from '../../support/stats.js';
+import { summarize } from '../../../tools/stats.js';
 import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { LeadershipClient, RemoteFunctionError, type ProduceResponse } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 import { useDummyCredentialsIfUnset } from '../../../tools/local-env.js';
 import { repoRoot, synthesize } from '../../../tools/synth.js';
-import { testClientConfig } from '../../support/aws.js';
+import { testClientConfig } from '../../../localcloud/testing/aws.js';
 
 const SESSION_TIMEOUT_MS = 3000;
 const HEARTBEAT_INTERVAL_MS = 1000;

@@ -24,8 +24,8 @@ import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../../localcloud/index.js';
 import { repoRoot } from '../../../tools/synth.js';
-import { REGION, TEST_CREDENTIALS_ENV, testClientConfig } from '../../support/aws.js';
-import { waitFor } from '../../support/wait-for.js';
+import { REGION, TEST_CREDENTIALS_ENV, testClientConfig } from '../../../localcloud/testing/aws.js';
+import { waitFor } from '../../../localcloud/testing/wait-for.js';
 import { synthCliFixture } from './fixture/app.js';
 
 const execFileAsync = promisify(execFile);

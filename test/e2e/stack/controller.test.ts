@@ -5,8 +5,8 @@ import { pollUntil } from '../../../client/poll.js';
 import { leadershipClient, partitionOf, stackTarget, uniqueTopic } from './support.js';
 
 /**
- * Issue 9 on the deployed stack: controlled shutdown, KIP-320 fencing with
- * OffsetsForLeaderEpoch, on-demand and scheduled preferred-leader election.
+ * The controller functions on the deployed stack: controlled shutdown, KIP-320 fencing
+ * with OffsetsForLeaderEpoch, on-demand and scheduled preferred-leader election.
  */
 describe('controller functions on the deployed stack', () => {
   const target = stackTarget();

@@ -1,5 +1,5 @@
 /**
- * Issue 9, controller side: consumer fencing (KIP-320) with OffsetsForLeaderEpoch,
+ * The controller side: consumer fencing (KIP-320) with OffsetsForLeaderEpoch,
  * controlled shutdown, on-demand and scheduled preferred-leader election.
  */
 import { describe, expect, it } from 'vitest';

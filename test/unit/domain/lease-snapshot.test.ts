@@ -1,9 +1,9 @@
 /**
  * Liveness is judged when the leases were read. The controller's bulk paths read the broker
  * table beside a listing of the partitions that can take seconds at scale; judged at the
- * clock after that listing, leases read before it had all lapsed, although every broker
- * went on heartbeating (bench:scale, 5,000 partitions: the scheduled reconciler "elected"
- * away from live leaders B and C and shrank ISRs to one replica).
+ * clock after that listing, leases read before it could all have lapsed although every
+ * broker went on heartbeating, and the scheduled reconciler of thousands of partitions
+ * would elect away from live leaders and shrink ISRs to one replica.
  */
 import { describe, expect, it } from 'vitest';
 import { controlledShutdown, onBrokerGone, reconcile, sweepExpiredBrokers } from '../../../functions/domain/index.js';

@@ -1,7 +1,6 @@
 /**
- * The seven findings of the replication review (issue 8), each as the scenario
- * that lost an acknowledged record or left a partition stuck on the protocol
- * before it was fenced. Interleavings are forced by holding one store call of
+ * Seven ways a replication protocol without fencing loses an acknowledged record
+ * or leaves a partition stuck, each as a scenario the fenced protocol must survive. Interleavings are forced by holding one store call of
  * one trigger while others run, as a slow Lambda would.
  */
 import { describe, expect, it } from 'vitest';
@@ -18,7 +17,7 @@ import type { FollowerAppend, FollowerMatch } from '../../../functions/ports/ind
 import { ClusterHarness, HEARTBEAT_INTERVAL_MS } from '../../factories/cluster.js';
 
 /**
- * The findings were made on the log-stream replication, whose timing the tests drive
+ * The scenarios arise on the log-stream replication, whose timing the tests drive
  * step by step, so produce leaves replication to it here (the simulation judges both paths).
  */
 async function cluster3(topicExtra: object = {}, options: ConstructorParameters<typeof ClusterHarness>[0] = {}) {

@@ -9,24 +9,19 @@ import {
   metadataTableConfig,
   partitionLogConfig,
   requireEnv,
-  requirePositiveInt,
+  requireSetting,
 } from '../../../functions/config.js';
+import { SETTINGS, SETTING_NAMES, defaultSettings, settingsEnvironment } from '../../../protocol/settings.js';
+import { anotherValue } from '../../factories/settings-values.js';
 
-const complete = {
+const tunedSettings = defaultSettings({ produceAckTimeoutMs: 3000, produceAckPollMs: 25 });
+
+const complete: Record<string, string> = {
   BROKERS_TABLE: 'brokers',
   METADATA_TABLE: 'metadata',
   LOG_TABLE: 'log',
   LEADERSHIP_EVENTS_QUEUE_URL: 'http://127.0.0.1:4566/123456789012/events.fifo',
-  SESSION_TIMEOUT_MS: '9000',
-  PRODUCE_ACK_TIMEOUT_MS: '3000',
-  PRODUCE_ACK_POLL_MS: '25',
-  REPLICA_LAG_MAX_MS: '30000',
-  PRODUCER_ID_EXPIRATION_MS: '86400000',
-  AUTO_LEADER_REBALANCE_ENABLE: 'true',
-  REPLICATE_ON_PRODUCE: 'true',
-  LEADER_IMBALANCE_PER_BROKER_PERCENTAGE: '10',
-  LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '300',
-  ELIGIBLE_LEADER_REPLICAS_ENABLED: 'true',
+  ...settingsEnvironment(tunedSettings),
 };
 
 const without = (name: string): Record<string, string> =>
@@ -62,21 +57,51 @@ describe('requireEnv', () => {
   });
 });
 
-describe('requirePositiveInt', () => {
+describe('requireSetting', () => {
   it('parses a positive integer', () => {
-    expect(requirePositiveInt('SESSION_TIMEOUT_MS', { SESSION_TIMEOUT_MS: ' 9000 ' })).toBe(9000);
+    expect(requireSetting('sessionTimeoutMs', { SESSION_TIMEOUT_MS: ' 9000 ' })).toBe(9000);
   });
 
   it.each(['0', '-5', '1.5', 'abc', '12ms', '1e400', '9007199254740993'])('refuses %j, naming the variable and the value', (raw) => {
-    const read = () => requirePositiveInt('SESSION_TIMEOUT_MS', { SESSION_TIMEOUT_MS: raw });
+    const read = () => requireSetting('sessionTimeoutMs', { SESSION_TIMEOUT_MS: raw });
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(`Environment variable SESSION_TIMEOUT_MS must be a positive integer, got "${raw}".`);
   });
 
   it('throws the missing-variable error when it is unset', () => {
-    expect(() => requirePositiveInt('SESSION_TIMEOUT_MS', {})).toThrow(
-      'Environment variable SESSION_TIMEOUT_MS is required but not set.',
+    expect(() => requireSetting('sessionTimeoutMs', {})).toThrow('Environment variable SESSION_TIMEOUT_MS is required but not set.');
+  });
+
+  it('takes the rebalance interval in whole minutes only, as the stack does', () => {
+    expect(requireSetting('leaderImbalanceCheckIntervalSeconds', { LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '600' })).toBe(600);
+    expect(() => requireSetting('leaderImbalanceCheckIntervalSeconds', { LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS: '90' })).toThrow(
+      'Environment variable LEADER_IMBALANCE_CHECK_INTERVAL_SECONDS must be a whole number of minutes in seconds (60, 120, ...), got "90".',
     );
+  });
+});
+
+describe('every setting of the table', () => {
+  it('has the variable name ENV gives it', () => {
+    for (const name of SETTING_NAMES) expect(ENV[name]).toBe(SETTINGS[name].env);
+  });
+
+  it.each(SETTING_NAMES)('%s is read from its variable', (name) => {
+    const value = anotherValue(name);
+    const env = { ...settingsEnvironment(tunedSettings), [SETTINGS[name].env]: String(value) };
+    expect(leadershipSettings(env)).toEqual({ ...tunedSettings, [name]: value });
+  });
+
+  it.each(SETTING_NAMES)('a malformed %s fails naming its variable and the value', (name) => {
+    const { env: variable, kind } = SETTINGS[name];
+    const read = () => leadershipSettings({ ...complete, [variable]: 'soon' });
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(`Environment variable ${variable} must be ${kind.expected}, got "soon".`);
+  });
+
+  it.each(SETTING_NAMES)('a missing %s fails naming its variable', (name) => {
+    const { env: variable } = SETTINGS[name];
+    const { [variable]: _, ...rest } = complete;
+    expect(() => leadershipSettings(rest)).toThrow(`Environment variable ${variable} is required but not set.`);
   });
 });
 
@@ -86,18 +111,8 @@ describe('the per-dependency readers', () => {
     expect(metadataTableConfig(complete)).toEqual({ metadataTable: 'metadata' });
     expect(partitionLogConfig(complete)).toEqual({ logTable: 'log', metadataTable: 'metadata' });
     expect(leadershipEventsConfig(complete)).toEqual({ queueUrl: complete.LEADERSHIP_EVENTS_QUEUE_URL });
-    expect(leadershipSettings(complete)).toEqual({
-      sessionTimeoutMs: 9000,
-      produceAckTimeoutMs: 3000,
-      produceAckPollMs: 25,
-      replicaLagMaxMs: 30000,
-      producerIdExpirationMs: 86400000,
-      autoLeaderRebalanceEnable: true,
-      replicateOnProduce: true,
-      leaderImbalancePerBrokerPercentage: 10,
-      leaderImbalanceCheckIntervalSeconds: 300,
-      eligibleLeaderReplicasEnabled: true,
-    });
+    expect(leadershipSettings(complete)).toEqual(tunedSettings);
+    expect(leadershipSettings(complete)).toMatchObject({ sessionTimeoutMs: 9000, produceAckTimeoutMs: 3000, produceAckPollMs: 25 });
   });
 
   it('reads the eligible leader replicas switch strictly, naming the variable', () => {

@@ -1,63 +1,112 @@
-import { describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { benchChartFromFile, failoverChart } from '../../../web/bench-chart.js';
-import { niceTicks, renderSvgChart } from '../../../web/svg-chart.js';
+import { describe, expect, it } from 'vitest';
+import { repoRoot } from '../../../tools/synth.js';
+import { BENCHMARKS, BenchResultShapeError, CHART_FILES, describeProvenance, drawBenchmark } from '../../../web/bench-charts.js';
+import { barChart, lineChart, ticks } from '../../../web/svg-chart.js';
 
-describe('renderSvgChart', () => {
-  it('draws one path and one legend entry per series, with escaped names and a reference line', () => {
-    const svg = renderSvgChart(
-      [
-        { name: 'promoted <ms>', points: [{ x: 1, y: 3000 }, { x: 2, y: 3100 }, { x: 3, y: 3050 }] },
-        { name: 'first read', points: [{ x: 1, y: 3020 }, { x: 2, y: 3130 }] },
+const committed = (name: string): unknown => JSON.parse(readFileSync(join(repoRoot, 'bench-results', `${name}.json`), 'utf8'));
+
+describe('lineChart', () => {
+  it('draws one path and one legend entry per series, with escaped names and dashed reference lines', () => {
+    const svg = lineChart({
+      title: 'Failover & reads',
+      xLabel: 'run',
+      yLabel: 'ms',
+      series: [
+        { name: 'promoted <ms>', points: [[1, 3000], [2, 3100], [3, 3050]] },
+        { name: 'first read', points: [[1, 3020], [2, 3130]] },
       ],
-      { title: 'Failover & reads', rules: [{ y: 3000, label: 'session timeout' }] },
-    );
+      referenceLines: [{ value: 3000, label: 'session timeout' }],
+      yFromZero: false,
+    });
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
     expect(svg.match(/<path /g)).toHaveLength(2);
     expect(svg).toContain('promoted &lt;ms&gt;');
     expect(svg).toContain('Failover &amp; reads');
-    expect(svg).toContain('stroke-dasharray');
+    expect(svg).toContain('stroke-dasharray="4 3"');
+    expect(svg).toContain('>session timeout</text>');
     expect(svg).not.toMatch(/NaN|Infinity|http(s)?:\/\/(?!www\.w3\.org)/);
   });
 
-  it('says "no data" rather than failing on empty or non-finite series', () => {
-    expect(renderSvgChart([], { title: 't' })).toContain('no data');
-    expect(renderSvgChart([{ name: 's', points: [{ x: Number.NaN, y: 1 }] }], { title: 't' })).toContain('no data');
-    expect(renderSvgChart([{ name: 's', points: [{ x: 1, y: 5 }] }], { title: 't' })).not.toMatch(/NaN/);
+  it('says "no data" rather than drawing NaN for empty or non-finite series', () => {
+    expect(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [] })).toContain('no data');
+    expect(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[Number.NaN, 1]] }] })).toContain('no data');
+    expect(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[1, 5]] }] })).not.toMatch(/NaN/);
+    expect(lineChart({ title: 't', xLabel: 'x', yLabel: 'y', yLog: true, series: [{ name: 's', points: [[1, 0], [2, 10]] }] })).not.toMatch(/NaN|Infinity/);
   });
 
-  it('picks round ticks that cover the range', () => {
-    expect(niceTicks(0, 3187, 5)).toEqual([0, 1000, 2000, 3000, 4000]);
-    expect(niceTicks(1, 20, 8)).toEqual([0, 5, 10, 15, 20]);
-    expect(niceTicks(7, 7, 5)).toEqual([0, 7]);
+  it('keeps a range near the values when told not to start at zero, with the reference lines inside it', () => {
+    const svg = lineChart({ title: 't', xLabel: 'x', yLabel: 'y', series: [{ name: 's', points: [[1, 3054], [2, 3199]] }], referenceLines: [{ value: 3000, label: 'r' }], yFromZero: false, xFromZero: false });
+    const yTicks = [...svg.matchAll(/text-anchor="end">([\d,]+)<\/text>/g)].map((match) => Number(match[1].replace(',', '')));
+    expect(Math.min(...yTicks)).toBeLessThan(3000);
+    expect(Math.min(...yTicks)).toBeGreaterThan(2000);
+    expect(svg).not.toMatch(/>0<\/text>/);
   });
 });
 
-describe('failoverChart', () => {
-  it('draws every numeric field of the runs, with the session timeout as a rule', () => {
-    const chart = failoverChart({ at: '2026-12-01T16:32:54.833Z', settings: { sessionTimeoutMs: 3000 }, runs: [{ promotedMs: 3095, firstReadMs: 3123 }, { promotedMs: 3072, firstReadMs: 3100, note: 'x' }] });
-    expect(chart.found).toBe(true);
-    expect(chart.summary).toBe('2 runs, series: promotedMs, firstReadMs');
-    expect(chart.svg).toContain('session timeout 3000 ms');
+describe('barChart', () => {
+  it('draws a bar per value with its label, and a legend when there are several bar names', () => {
+    const svg = barChart({ title: 'b', yLabel: 'ms', groups: [{ label: 'one\ntwo', bars: [{ name: 'p50', value: 10 }, { name: 'p99', value: 20 }] }], referenceLines: [{ value: 15, label: 'target' }] });
+    expect(svg.match(/<title>[^<]*<\/title><\/rect>/g)).toEqual(['<title>p50: 10</title></rect>', '<title>p99: 20</title></rect>']);
+    // The legend: one swatch and name per bar name.
+    expect(svg.match(/<rect x="[\d.]+" y="[\d.]+" width="12" height="12"/g)).toHaveLength(2);
+    expect(svg).toContain('<tspan x="306.0" dy="13">two</tspan>');
+    expect(svg).toContain('>target</text>');
+    expect(barChart({ title: 'b', yLabel: 'ms', groups: [{ label: 'g', bars: [{ name: 'p50', value: Number.NaN }] }] })).toContain('no data');
+  });
+});
+
+describe('ticks', () => {
+  it('picks round ticks that cover the range, whole numbers for whole-number axes, decades on a log axis', () => {
+    expect(ticks(0, 3187, false)).toEqual([0, 1000, 2000, 3000]);
+    expect(ticks(0, 3, false)).toEqual([0, 0.5, 1, 1.5, 2, 2.5, 3]);
+    expect(ticks(0, 3, false, true)).toEqual([0, 1, 2, 3]);
+    expect(ticks(10, 1000, true)).toEqual([10, 100, 1000]);
+  });
+});
+
+describe("each benchmark's own chart", () => {
+  it('draws every committed canonical result into the chart files it declares', () => {
+    const files = BENCHMARKS.flatMap((name) => drawBenchmark(name, committed(name)).charts.map((chart) => chart.file));
+    expect(files.sort()).toEqual(Object.keys(CHART_FILES).sort());
+    for (const name of BENCHMARKS) {
+      const drawn = drawBenchmark(name, committed(name));
+      expect(drawn.summary, name).not.toBe('');
+      for (const chart of drawn.charts) expect(chart.svg, chart.file).not.toMatch(/NaN|Infinity|no data/);
+    }
   });
 
-  it('reads other shapes tolerantly: a bare array, or runs under another name', () => {
-    expect(failoverChart([{ ms: 1 }, { ms: 2 }]).summary).toBe('2 runs, series: ms');
-    expect(failoverChart({ samples: [{ detectMs: 10 }] }).summary).toBe('1 runs, series: detectMs');
-    expect(failoverChart({ runs: [] }).found).toBe(false);
-    expect(failoverChart('nonsense').found).toBe(false);
+  it('draws the failover runs against the session timeout and the target, with a headline', () => {
+    const drawn = drawBenchmark('failover', { settings: { sessionTimeoutMs: 3000 }, runs: [{ promotedMs: 3095, firstReadMs: 3123 }, { promotedMs: 3072, firstReadMs: 3100 }] });
+    expect(drawn.summary).toBe('2 runs: first read served 3100 ms (median) and at most 3123 ms after the last heartbeat; session timeout 3000 ms');
+    expect(drawn.charts.map((chart) => chart.file)).toEqual(['failover.svg']);
+    expect(drawn.charts[0].svg).toContain('session timeout 3000 ms');
+    expect(drawn.charts[0].svg).toContain('first-read p99 target 4000 ms');
+    // Only the measured series: no timestamps, settings or counts drawn as if they were times.
+    expect(drawn.charts[0].svg.match(/<path /g)).toHaveLength(2);
   });
 
-  it('draws any benchmark file, and says why when it cannot', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'bench-'));
-    writeFileSync(join(dir, 'scale.json'), JSON.stringify({ samples: [{ p99Ms: 120 }, { p99Ms: 180 }] }));
-    writeFileSync(join(dir, 'broken.json'), '{');
-    expect(benchChartFromFile(join(dir, 'scale.json'), 'scale')).toMatchObject({ found: true, summary: '2 runs, series: p99Ms' });
-    expect(benchChartFromFile(join(dir, 'scale.json'), 'scale').svg).toContain('Scale benchmark: 2 runs');
-    expect(benchChartFromFile(join(dir, 'broken.json'), 'broken').summary).toMatch(/is not JSON/);
-    expect(benchChartFromFile(join(dir, 'failover.json'), 'failover').summary).toMatch(/No failover benchmark results yet .*npm run bench:failover/);
-    rmSync(dir, { recursive: true, force: true });
+  it('refuses a result that lacks what its chart needs, naming the file and the field', () => {
+    expect(() => drawBenchmark('scale', { samples: [{ p99Ms: 120 }] })).toThrow(new BenchResultShapeError('scale.json has no "points" to draw'));
+    expect(() => drawBenchmark('failover', { runs: [{ promotedMs: 1 }] })).toThrow('failover.json: not every entry of "runs" has "firstReadMs"');
+    expect(() => drawBenchmark('failover', { runs: [{ promotedMs: 1, firstReadMs: 2 }] })).toThrow('failover.json has no settings.sessionTimeoutMs');
+    expect(() => drawBenchmark('latency', [])).toThrow('latency.json is not a JSON object');
+  });
+});
+
+describe('describeProvenance', () => {
+  it('says what a result came from, in the new shape and in older ones', () => {
+    expect(
+      describeProvenance({
+        command: 'npm run bench:failover',
+        commit: { sha: '0123456789abcdef', dirty: true },
+        machine: { cpus: 2, model: 'Some CPU', memoryMiB: 7936, node: 'v20.20.2', loadAverage1m: 1.5 },
+        at: '2026-01-01T00:00:00.000Z',
+      }),
+    ).toBe('npm run bench:failover · commit 0123456 with uncommitted changes · 2 CPUs, Some CPU, 7.8 GiB, Node v20.20.2, load 1.5 at start · 2026-01-01T00:00:00.000Z');
+    expect(describeProvenance({ command: 'npm run chaos', commit: 'a3b7ea559b81', machine: { node: 'v20', cpus: 2 }, startedAt: 'T' })).toBe('npm run chaos · commit a3b7ea5 · 2 CPUs, Node v20 · T');
+    expect(describeProvenance({ machine: 'unknown', commit: { sha: 'cf4f6b1', source: 'from git history' } })).toBe('commit cf4f6b1 (from git history) · machine unknown');
+    expect(describeProvenance(null)).toBe('');
   });
 });

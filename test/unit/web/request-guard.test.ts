@@ -116,12 +116,31 @@ describe('the console server', () => {
     expect(page.body).toContain(`<meta name="console-token" content="${server.token}">`);
     expect(page.headers['set-cookie']).toBeUndefined();
 
-    for (const path of ['/', '/api/state', '/api/stream', '/app.js']) {
+    for (const path of ['/', '/api/state', '/api/stream', '/app.js', '/api/bench', '/bench/failover.svg']) {
       const rebound = await send('GET', path, { host: `evil.test:${server.port}` });
       expect(rebound.status, path).toBe(403);
       expect(JSON.parse(rebound.body), path).toEqual({ ok: false, errorType: 'Forbidden', error: expect.stringMatching(/^refused: the Host header "evil\.test:\d+" is not this console's address/) });
     }
     expect((await send('GET', '/api/state', { origin: 'http://evil.example' })).status).toBe(403);
+  });
+
+  it("serves each benchmark's own charts under their fixed names only, as SVGs that may load and run nothing", async () => {
+    const list = JSON.parse((await send('GET', '/api/bench', {})).body) as Array<{ name: string; found: boolean; provenance: string; charts: Array<{ file: string }> }>;
+    expect(list.map((entry) => entry.name)).toEqual(['failover', 'scale', 'clients', 'throughput', 'latency', 'runtime', 'chaos']);
+    expect(list.every((entry) => entry.found && entry.provenance.includes('commit'))).toBe(true);
+    expect(list.find((entry) => entry.name === 'scale')?.charts.map((chart) => chart.file)).toEqual(['scale.svg', 'scale-served.svg']);
+
+    const chart = await send('GET', '/bench/scale-served.svg', {});
+    expect(chart.status).toBe(200);
+    expect(chart.headers['content-type']).toBe('image/svg+xml; charset=utf-8');
+    expect(chart.headers['x-content-type-options']).toBe('nosniff');
+    expect(chart.headers['content-security-policy']).toBe("default-src 'none'");
+    expect(chart.body).toContain('share of the N partitions served over time');
+
+    // Result files, archived variants and other names are not charts the benchmarks define.
+    for (const path of ['/bench/clients-r2.svg', '/bench/scale.json', '/bench/..%2Fpackage.json', '/bench/toString.svg', '/bench/archive/x.svg']) {
+      expect((await send('GET', path, {})).status, path).toBe(404);
+    }
   });
 
   it('refuses actions from other pages with 403 and a clear error, and does nothing', async () => {
