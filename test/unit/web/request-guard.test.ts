@@ -126,7 +126,7 @@ describe('the console server', () => {
 
   it("serves each benchmark's own charts under their fixed names only, as SVGs that may load and run nothing", async () => {
     const list = JSON.parse((await send('GET', '/api/bench', {})).body) as Array<{ name: string; found: boolean; provenance: string; charts: Array<{ file: string }> }>;
-    expect(list.map((entry) => entry.name)).toEqual(['failover', 'scale', 'clients', 'throughput', 'latency', 'runtime', 'chaos']);
+    expect(list.map((entry) => entry.name)).toEqual(['failover', 'scale', 'clients', 'throughput', 'latency', 'cost', 'runtime', 'chaos']);
     expect(list.every((entry) => entry.found && entry.provenance.includes('commit'))).toBe(true);
     expect(list.find((entry) => entry.name === 'scale')?.charts.map((chart) => chart.file)).toEqual(['scale.svg', 'scale-served.svg']);
 
