@@ -123,6 +123,7 @@ export interface World {
   readonly now: () => number;
 }
 
+/** The world before anything ran; `settings` are the domain's for this run (run.ts chooses them). */
 export function createWorld(seed: number, params: SimParams, options: SimOptions, timing: Timing, settings: Partial<LeadershipSettings>): World {
   const rng = new Prng(seed);
   const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
