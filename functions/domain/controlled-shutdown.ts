@@ -28,10 +28,10 @@ import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } fr
 import {
   changeLeadership,
   completeChange,
-  describeChange,
   electionUpdate,
   forEachPartition,
   isrChange,
+  isrOnlyChange,
 } from './partition-change.js';
 import { isCausedBy } from './partitions.js';
 import { parseControlledShutdownRequest, type ControlledShutdownRequest } from './requests.js';
@@ -160,11 +160,5 @@ async function decideLeave(
   if (current.leader === null || current.leader === brokerId || !current.isr.includes(brokerId)) return null;
   const isr = removeFromIsr(current.isr, brokerId);
   if (isr.length === current.isr.length) return null;
-  return isrChange(deps, current, {
-    leader: current.leader,
-    leaderEpoch: current.leaderEpoch,
-    isr,
-    state: current.state,
-    lastChange: describeChange('ISR_SHRUNK', current.leader, cause, now),
-  });
+  return isrChange(deps, current, isrOnlyChange(current, isr, 'ISR_SHRUNK', cause, now));
 }

@@ -13,7 +13,7 @@ import { preferredLeaderMove } from './election.js';
 import { UnknownTopicError } from './errors.js';
 import { requireTopic } from './lookup.js';
 import type { BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
-import { changeLeadership, completeChange, describeChange, forEachPartition } from './partition-change.js';
+import { changeLeadership, completeChange, forEachPartition, leaderMoveUpdate } from './partition-change.js';
 import { parsePreferredLeaderRequest } from './requests.js';
 
 export async function electPreferredLeaders(deps: Deps, input: unknown): Promise<LeadershipEvent[]> {
@@ -44,16 +44,7 @@ async function electPreferred(deps: Deps, partitions: readonly PartitionMetadata
 function decidePreferred(partition: PartitionMetadata, isAlive: Liveness, now: number): LeadershipUpdate | null {
   const preferred = preferredLeaderMove(partition, isAlive);
   if (preferred === null) return null;
-  return {
-    leader: preferred,
-    leaderEpoch: partition.leaderEpoch + 1,
-    isr: partition.isr,
-    // The ISR is unchanged, so is the ELR; with a leader there is no last known one.
-    elr: partition.elr,
-    lastKnownElr: [],
-    state: 'ONLINE',
-    lastChange: describeChange('PREFERRED_LEADER', partition.leader, null, now),
-  };
+  return leaderMoveUpdate(partition, preferred, 'PREFERRED_LEADER', null, now);
 }
 
 export interface BrokerImbalance {

@@ -17,6 +17,7 @@
  * racing them changes nothing twice.
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import { valuesOrFirstFailure } from '../concurrency.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { rejoinOutOfSyncReplicas } from './broker-return.js';
 import { readCluster, readLeases, type ClusterSnapshot, type LeaseSnapshot } from './cluster.js';
@@ -29,15 +30,14 @@ import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata, Rep
 import {
   changeLeadership,
   completeChange,
-  describeChange,
   electionUpdate,
   forEachPartition,
   isrChange,
+  isrOnlyChange,
   leaderlessElectionUpdate,
   levelInSyncFollowers,
   replicaStatesFor,
   settleEach,
-  valuesOrFirstFailure,
   type ChangeCause,
 } from './partition-change.js';
 import { minIsrReader, type MinIsrOf } from './min-isr.js';
@@ -167,18 +167,9 @@ async function decideReconciled(
   const lagging = await laggingFollowers(deps, current, dead, now, believed);
   const leaving = [...dead, ...lagging];
   if (leaving.length === 0) return null;
-  return isrChange(deps, current, {
-    leader: current.leader,
-    leaderEpoch: current.leaderEpoch,
-    isr: current.isr.filter((id) => !leaving.includes(id)),
-    state: current.state,
-    lastChange: describeChange(
-      dead.length > 0 ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK',
-      current.leader,
-      causeOf(leases, leaving[0]),
-      now,
-    ),
-  }, minIsrOf);
+  const isr = current.isr.filter((id) => !leaving.includes(id));
+  const reason = dead.length > 0 ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK';
+  return isrChange(deps, current, isrOnlyChange(current, isr, reason, causeOf(leases, leaving[0]), now), minIsrOf);
 }
 
 /**
