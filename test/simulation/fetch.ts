@@ -6,7 +6,7 @@ import type { Deps } from '../../functions/ports/index.js';
  * A consume of one partition made as a fetch, its refusal (an answer there) thrown again as
  * the domain error a consume would have thrown, so the consumers handle both alike.
  */
-export async function consumeThroughFetch(deps: Deps, request: domain.ConsumeRequest | Record<string, unknown>): Promise<domain.ConsumeResult> {
+export async function consumeThroughFetch(deps: Deps, request: domain.ConsumeRequest | Record<string, unknown>): Promise<domain.ConsumeResponse> {
   const {
     partitions: [answer],
   } = await domain.fetch(deps, { partitions: [request] });
