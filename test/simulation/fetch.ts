@@ -1,5 +1,6 @@
 /** The simulation's consumers read through the consume function's fetch too. */
 import * as domain from '../../functions/domain/index.js';
+import type { ErrorName } from '../../protocol/errors.js';
 import type { Deps } from '../../functions/ports/index.js';
 
 /**
@@ -16,7 +17,7 @@ export async function consumeThroughFetch(deps: Deps, request: domain.ConsumeReq
   throw new Refusal(answer.errorMessage);
 }
 
-const REFUSALS: Record<string, new (message: string) => domain.DomainError> = {
+const REFUSALS: Partial<Record<ErrorName, new (message: string) => domain.DomainError>> = {
   FencedLeaderEpochError: domain.FencedLeaderEpochError,
   UnknownLeaderEpochError: domain.UnknownLeaderEpochError,
   OffsetOutOfRangeError: domain.OffsetOutOfRangeError,

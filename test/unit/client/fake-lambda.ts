@@ -184,6 +184,8 @@ export class FakeLambda {
           topic: this.topic,
           partitionCount: this.partitions.size,
           replicationFactor: 2,
+          minInsyncReplicas: 1,
+          uncleanLeaderElection: false,
           partitions: [...this.partitions].map(([partition, state]) => ({
             Topic: this.topic,
             Partition: partition,
