@@ -6,6 +6,7 @@
  * brokers whose imbalance exceeds leader.imbalance.per.broker.percentage
  * (Kafka's auto.leader.rebalance.enable).
  */
+import type { AutoRebalanceResponse, BrokerImbalance, ElectLeadersResponse } from '../../protocol/messages.js';
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
 import { readCluster } from './cluster.js';
@@ -16,7 +17,7 @@ import type { BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
 import { changeLeadership, completeChange, forEachPartition, leaderMoveUpdate } from './partition-change.js';
 import { parsePreferredLeaderRequest } from './requests.js';
 
-export async function electPreferredLeaders(deps: Deps, input: unknown): Promise<LeadershipEvent[]> {
+export async function electPreferredLeaders(deps: Deps, input: unknown): Promise<ElectLeadersResponse> {
   const { topic, partitions } = parsePreferredLeaderRequest(input);
   if (topic !== undefined) {
     const config = await requireTopic(deps, topic);
@@ -47,31 +48,13 @@ function decidePreferred(partition: PartitionMetadata, isAlive: Liveness, now: n
   return leaderMoveUpdate(partition, preferred, 'PREFERRED_LEADER', null, now);
 }
 
-export interface BrokerImbalance {
-  brokerId: BrokerId;
-  /** Partitions whose preferred replica (replicas[0]) is this broker. */
-  preferred: number;
-  /** Of those, the ones led by another broker (or by nobody). */
-  notLed: number;
-  /** notLed / preferred, in percent. */
-  percentage: number;
-}
-
-export interface AutoRebalanceResult {
-  /** false: auto.leader.rebalance.enable is off, nothing was read or written. */
-  enabled: boolean;
-  /** The brokers above leader.imbalance.per.broker.percentage. */
-  imbalanced: BrokerImbalance[];
-  events: LeadershipEvent[];
-}
-
 /**
  * Kafka's scheduled rebalance: for each broker, the share of the partitions it is
  * the preferred replica of but does not lead; above the configured percentage,
  * preferred-leader election runs for those partitions (which moves only to a
  * replicas[0] that is alive and in the ISR, and writes nothing otherwise).
  */
-export async function autoRebalance(deps: Deps): Promise<AutoRebalanceResult> {
+export async function autoRebalance(deps: Deps): Promise<AutoRebalanceResponse> {
   const { autoLeaderRebalanceEnable, leaderImbalancePerBrokerPercentage } = deps.settings;
   if (!autoLeaderRebalanceEnable) return { enabled: false, imbalanced: [], events: [] };
   const cluster = await readCluster(deps);

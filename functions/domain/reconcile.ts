@@ -16,6 +16,7 @@
  * Every write is the same conditional write the triggers make, so the reconciler
  * racing them changes nothing twice.
  */
+import type { ReconcileResponse } from '../../protocol/messages.js';
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { valuesOrFirstFailure } from '../concurrency.js';
 import { isLeaseAlive } from './broker-lease.js';
@@ -43,13 +44,7 @@ import {
 import { minIsrReader, type MinIsrOf } from './min-isr.js';
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
 
-export interface ReconcileResult {
-  partitions: number;
-  /** The changes this run made, as published on the leadership-events queue. */
-  events: LeadershipEvent[];
-}
-
-export async function reconcile(deps: Deps): Promise<ReconcileResult> {
+export async function reconcile(deps: Deps): Promise<ReconcileResponse> {
   const snapshot = await readLeases(deps);
   const cluster = await readCluster(deps, undefined, snapshot);
   const leases = new Map(snapshot.heartbeats.map((hb) => [hb.brokerId, hb]));
