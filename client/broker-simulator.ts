@@ -1,4 +1,4 @@
-import { type HeartbeatResponse, LeadershipClient, RemoteFunctionError } from './lambda-client.js';
+import { type HeartbeatResponse, LeadershipClient, isFunctionError } from './lambda-client.js';
 import { pollUntil } from './poll.js';
 
 export type BrokerStatus = 'running' | 'paused' | 'dead';
@@ -119,10 +119,10 @@ export class BrokerSimulator {
     try {
       return await this.client.heartbeat(broker.id, credential, broker.incarnation);
     } catch (error) {
-      if (error instanceof RemoteFunctionError && error.errorType === 'FencedBrokerError') {
+      if (isFunctionError(error, 'FencedBrokerError')) {
         return this.client.heartbeat(broker.id, credential);
       }
-      if (error instanceof RemoteFunctionError && error.errorType === 'BrokerAuthenticationError' && this.options.renewRefusedCredentials) {
+      if (isFunctionError(error, 'BrokerAuthenticationError') && this.options.renewRefusedCredentials) {
         broker.credential = undefined;
       }
       throw error;

@@ -1,6 +1,6 @@
 import { RemoteFunctionError, type ConsumeRequest, type ConsumeResponse, type LeadershipClient } from './lambda-client.js';
 import { MetadataCache } from './metadata.js';
-import { ClientError, LEADERSHIP_MOVED_ERROR_TYPES, isRetriable, withRetries, type RetryOptions } from './retry.js';
+import { ClientError, isRetriable, leadershipMoved, withRetries, type RetryOptions } from './retry.js';
 
 /** The most partitions the consume function takes in one fetch (functions/domain/limits.ts MAX_PARTITIONS_PER_FETCH). */
 export const MAX_PARTITIONS_PER_FETCH = 1000;
@@ -131,7 +131,7 @@ export class Consumer {
             throw new ClientError(`a fetch answered ${result.topic}-${result.partition} where ${assignment.topic}-${assignment.partition} was asked`);
           }
           if ('errorType' in result) {
-            refused.push({ assignment, error: new RemoteFunctionError(this.client.outputs.ConsumeFunctionName, result.errorType, result.errorMessage) });
+            refused.push({ assignment, error: new RemoteFunctionError(this.client.functionName('consume'), result.errorType, result.errorMessage) });
           } else {
             fetched.set(assignment, this.records(assignment, result));
           }
@@ -142,7 +142,7 @@ export class Consumer {
         pending = refused.map(({ assignment }) => assignment);
         if (refused.length === 0) return;
         // Only a move of leadership goes again at once (withRetries): any other refusal backs off for all.
-        const error = (refused.find(({ error }) => !LEADERSHIP_MOVED_ERROR_TYPES.has(error.errorType)) ?? refused[0]).error;
+        const error = (refused.find(({ error }) => !leadershipMoved(error)) ?? refused[0]).error;
         refusals.add(error);
         throw error;
       },

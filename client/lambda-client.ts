@@ -1,6 +1,18 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import type { LeadershipStackOutputs } from './stack-outputs.js';
-import type { PartitionView } from './wire-types.js';
+import type { ErrorName } from '../protocol/errors.js';
+import { FUNCTION_PROTOCOL, type FunctionKey, type LeadershipStackOutputs, type RequestOf, type ResponseOf } from '../protocol/functions.js';
+import type {
+  ConsumeRequest,
+  CreateTopicRequest,
+  ElectLeadersRequest,
+  FetchRequest,
+  ProduceRequest,
+} from '../protocol/messages.js';
+
+/** The protocol's types, for the client's callers (declared once, in protocol/). */
+export type * from '../protocol/messages.js';
+export type { LeadershipEvent, PartitionView } from '../protocol/leadership.js';
+export type { FunctionKey, RequestOf, ResponseOf } from '../protocol/functions.js';
 
 /** A Lambda-reported error (FunctionError), with the handler's errorType kept. */
 export class RemoteFunctionError extends Error {
@@ -13,6 +25,10 @@ export class RemoteFunctionError extends Error {
     this.name = 'RemoteFunctionError';
   }
 }
+
+/** Whether `error` is the function error `name` of the error catalogue (a misspelt name does not compile). */
+export const isFunctionError = (error: unknown, name: ErrorName): error is RemoteFunctionError =>
+  error instanceof RemoteFunctionError && error.errorType === name;
 
 /** What a Lambda Invoke answers: the payload text and, when the handler failed, its FunctionError. */
 export interface InvokeOutcome {
@@ -81,7 +97,22 @@ export class LeadershipClient {
     }
   }
 
-  async invoke<T>(functionName: string, payload: unknown): Promise<T> {
+  /** The deployed name of function `key`, from the stack outputs. */
+  functionName(key: FunctionKey): string {
+    return this.outputs[FUNCTION_PROTOCOL[key].output];
+  }
+
+  /**
+   * Invokes function `key` with a request the protocol says it takes, and answers what the
+   * protocol says it answers to that request: a function added to the protocol can be
+   * called here without any change to the client.
+   */
+  invoke<K extends FunctionKey, R extends RequestOf<K>>(key: K, request: R): Promise<ResponseOf<K, R>> {
+    return this.invokeFunction<ResponseOf<K, R>>(this.functionName(key), request);
+  }
+
+  /** Invokes a function by its deployed name with any payload (malformed requests in tests, say): the answer is not checked. */
+  async invokeFunction<T = unknown>(functionName: string, payload: unknown): Promise<T> {
     if (!this.onInvoke) return this.invokeOnce<T>(functionName, payload);
     const startedAt = Date.now();
     try {
@@ -107,170 +138,58 @@ export class LeadershipClient {
 
   /** A broker's heartbeat, with the credential RegisterBroker gave it; the incarnation its last heartbeat returned (none on a first start). */
   heartbeat(brokerId: string, credential: string, incarnation?: number) {
-    return this.invoke<HeartbeatResponse>(this.outputs.HeartbeatFunctionName, { brokerId, credential, incarnation });
+    return this.invoke('heartbeat', { brokerId, credential, incarnation });
   }
   /**
    * An admin registers (or rotates) a broker's credential (Kafka's AlterUserScramCredentials); without
    * `credential` one is generated. The answer is the only place the credential is ever shown.
    */
   registerBroker(brokerId: string, credential?: string) {
-    return this.invoke<RegisterBrokerResponse>(this.outputs.RegisterBrokerFunctionName, { brokerId, ...(credential === undefined ? {} : { credential }) });
+    return this.invoke('registerBroker', { brokerId, ...(credential === undefined ? {} : { credential }) });
   }
-  createTopic(request: { topic: string; partitions: number; replicationFactor: number; minInsyncReplicas?: number; uncleanLeaderElection?: boolean }) {
-    return this.invoke<CreateTopicResponse>(this.outputs.CreateTopicFunctionName, request);
+  createTopic(request: CreateTopicRequest) {
+    return this.invoke('createTopic', request);
   }
   describe(topic?: string) {
-    return this.invoke<DescribeResponse>(this.outputs.DescribeFunctionName, topic ? { topic } : {});
+    return this.invoke('describe', topic ? { topic } : {});
   }
   /**
    * `acks`: "all" (default; -1 alike) or 1 (the leader's write only). An idempotent producer
    * adds producerId, producerEpoch and baseSequence.
    */
   produce(request: ProduceRequest) {
-    return this.invoke<ProduceResponse>(this.outputs.ProduceFunctionName, request);
+    return this.invoke('produce', request);
   }
   /** acks=0: the produce is queued (an asynchronous invocation) and nothing is learned of it. */
   async produceWithoutAck(request: Omit<ProduceRequest, 'acks'>): Promise<void> {
-    await this.transport(this.outputs.ProduceFunctionName, JSON.stringify({ ...request, acks: 0 }), { invocationType: 'Event' });
+    await this.transport(this.functionName('produce'), JSON.stringify({ ...request, acks: 0 }), { invocationType: 'Event' });
   }
   /** Kafka's InitProducerId: a fresh producer id (epoch 0) for an idempotent producer. */
   initProducerId() {
-    return this.invoke<InitProducerIdResponse>(this.outputs.InitProducerIdFunctionName, {});
+    return this.invoke('initProducerId', {});
   }
   consume(request: ConsumeRequest) {
-    return this.invoke<ConsumeResponse>(this.outputs.ConsumeFunctionName, request);
+    return this.invoke('consume', request);
   }
   /**
    * Kafka's Fetch: many partitions' consumes in one invocation, answered in the order asked,
    * each with its records or with the error a consume of it alone would have failed with.
    * `maxBytes`: fetch.max.bytes, for all the records together (default and at most 5 MiB).
    */
-  fetch(request: { partitions: ConsumeRequest[]; maxBytes?: number }) {
-    return this.invoke<FetchResponse>(this.outputs.ConsumeFunctionName, request);
+  fetch(request: FetchRequest) {
+    return this.invoke('consume', request);
   }
 
   /** The broker hands its leaderships over, leaves the ISRs and deletes its lease (Kafka's controlled shutdown); only the broker itself, with its credential. */
   controlledShutdown(brokerId: string, incarnation: number, credential: string) {
-    return this.invoke<ControlledShutdownResponse>(this.outputs.ControlledShutdownFunctionName, { brokerId, incarnation, credential });
+    return this.invoke('controlledShutdown', { brokerId, incarnation, credential });
   }
   /** Preferred-leader election (kafka-leader-election --election-type PREFERRED). */
-  electLeaders(request: { topic?: string; partitions?: number[] }) {
-    return this.invoke<LeadershipEventResponse[]>(this.outputs.ElectLeadersFunctionName, request);
+  electLeaders(request: ElectLeadersRequest) {
+    return this.invoke('electLeaders', request);
   }
 
   close(): void {
     this.lambda?.destroy();
   }
-}
-
-export interface ControlledShutdownResponse {
-  movedLeaderships: string[];
-  leftIsrs: string[];
-  remainingLeaderships: string[];
-  deregistered: boolean;
-}
-
-export interface LeadershipEventResponse {
-  topic: string;
-  partition: number;
-  previousLeader: string | null;
-  newLeader: string | null;
-  leaderEpoch: number;
-  reason: string;
-}
-
-export interface RegisterBrokerResponse {
-  brokerId: string;
-  /** Shown this once: the cluster keeps only a salted hash of it. */
-  credential: string;
-  /** The broker had a credential, now refused from its next heartbeat on. */
-  rotated: boolean;
-}
-
-export interface HeartbeatResponse {
-  brokerId: string;
-  incarnation: number;
-  deadlineMs: number;
-  expiresAt: number;
-  rejoined: boolean;
-  sweptBrokers: string[];
-}
-
-export type { PartitionView } from './wire-types.js';
-
-export interface DescribeResponse {
-  topics: Array<{ topic: string; partitionCount: number; replicationFactor: number; partitions: PartitionView[] }>;
-  brokers: Array<{ brokerId: string; incarnation: number; lastHeartbeatAt: number; deadlineMs: number; alive: boolean }>;
-}
-
-export interface ProduceRequest {
-  topic: string;
-  partition: number;
-  records: Array<{ key?: string | null; value: string }>;
-  leaderEpoch?: number;
-  acks?: 'all' | -1 | 1;
-  producerId?: number;
-  producerEpoch?: number;
-  baseSequence?: number;
-}
-
-export interface ProduceResponse {
-  topic: string;
-  partition: number;
-  leader: string;
-  leaderEpoch: number;
-  baseOffset: number;
-  lastOffset: number;
-  highWatermark: number;
-  /** The batch was in the log already (a retry): these are its original offsets. */
-  duplicate?: true;
-}
-
-export interface InitProducerIdResponse {
-  producerId: number;
-  producerEpoch: number;
-}
-
-export interface ConsumeRequest {
-  topic: string;
-  partition: number;
-  offset?: number;
-  maxRecords?: number;
-  /** max.partition.fetch.bytes: key and value bytes, past the first record (default 1 MiB). */
-  maxBytes?: number;
-  leaderEpoch?: number;
-}
-
-export interface FetchResponse {
-  partitions: Array<ConsumeResponse | FetchPartitionError>;
-}
-
-/** A partition of a fetch that was refused: what a consume of it alone would have failed with. */
-export interface FetchPartitionError {
-  topic: string;
-  partition: number;
-  errorType: string;
-  errorMessage: string;
-}
-
-export interface ConsumeResponse {
-  topic: string;
-  partition: number;
-  leader: string;
-  leaderEpoch: number;
-  highWatermark: number;
-  records: Array<{ offset: number; leaderEpoch: number; key: string | null; value: string; appendedAt: number }>;
-  nextOffset: number;
-}
-
-export interface CreateTopicResponse {
-  topic: string;
-  partitions: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-  uncleanLeaderElection: boolean;
-  assignments: PartitionView[];
-  /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
-  eventsPublished: boolean;
-  eventsError?: string;
 }

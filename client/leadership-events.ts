@@ -1,11 +1,11 @@
-import type { LeadershipEventFields } from './wire-types.js';
+import type { LeadershipEvent } from '../protocol/leadership.js';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 
 /**
  * A leadership-change event as the functions that change leadership (failure detector,
  * reconciler, controlled shutdown, elections, topic creation) publish it on the FIFO queue.
  */
-export interface LeadershipEventMessage extends LeadershipEventFields {
+export interface LeadershipEventMessage extends LeadershipEvent {
   /** The SQS message group (topic-partition), from the message's attributes. */
   messageGroupId?: string;
 }

@@ -1,13 +1,15 @@
+import type { ErrorName } from '../protocol/errors.js';
+import type { PartitionState } from '../protocol/leadership.js';
 import type { LeadershipClient, PartitionView } from './lambda-client.js';
 import { RemoteFunctionError } from './lambda-client.js';
-import { LEADERSHIP_MOVED_ERROR_TYPES } from './retry.js';
+import { leadershipMoved } from './retry.js';
 
 export interface PartitionLeadership {
   topic: string;
   partition: number;
   leader: string | null;
   leaderEpoch: number;
-  state: 'ONLINE' | 'OFFLINE';
+  state: PartitionState;
 }
 
 /**
@@ -31,7 +33,7 @@ export class MetadataCache {
     const fresh = this.partitions.get(key(topic, partition));
     if (!fresh) {
       // Worded as the functions word it, so callers treat both alike (not retriable).
-      throw new RemoteFunctionError(this.client.outputs.DescribeFunctionName, 'UnknownTopicError', `partition ${partition} does not exist in topic "${topic}"`);
+      throw new RemoteFunctionError(this.client.functionName('describe'), 'UnknownTopicError' satisfies ErrorName, `partition ${partition} does not exist in topic "${topic}"`);
     }
     return fresh;
   }
@@ -95,7 +97,7 @@ const LEADER_HINT = /\[current leader (\S+) epoch (\d+)\]/;
 
 /** The current leader a leadership refusal names (functions/domain/errors.ts currentLeaderHint), if any. */
 export function leaderHintOf(error: unknown): { leader: string; leaderEpoch: number } | null {
-  if (!(error instanceof RemoteFunctionError) || !LEADERSHIP_MOVED_ERROR_TYPES.has(error.errorType)) return null;
+  if (!leadershipMoved(error)) return null;
   const match = LEADER_HINT.exec(error.message);
   return match ? { leader: match[1], leaderEpoch: Number(match[2]) } : null;
 }

@@ -1,3 +1,4 @@
+import type { ErrorName } from '../protocol/errors.js';
 import { RemoteFunctionError, type LeadershipClient, type ProduceResponse } from './lambda-client.js';
 import { MetadataCache } from './metadata.js';
 import { withRetries, type RetryOptions } from './retry.js';
@@ -52,7 +53,7 @@ const SEQUENCE_FATAL: ReadonlySet<string> = new Set([
   'InvalidProducerEpochError',
   'UnknownProducerIdError',
   'DuplicateSequenceError',
-]);
+] satisfies ErrorName[]);
 
 /**
  * Sends records to a partition's leader through the produce function.
@@ -173,7 +174,7 @@ export class Producer {
   private async leaderOf(topic: string, partition: number): Promise<{ leader: string; leaderEpoch: number }> {
     const leadership = await this.metadata.leadership(topic, partition);
     if (leadership.leader === null) {
-      throw new RemoteFunctionError(this.client.outputs.DescribeFunctionName, 'PartitionOfflineError', `partition ${topic}-${partition} has no leader`);
+      throw new RemoteFunctionError(this.client.functionName('describe'), 'PartitionOfflineError' satisfies ErrorName, `partition ${topic}-${partition} has no leader`);
     }
     return { leader: leadership.leader, leaderEpoch: leadership.leaderEpoch };
   }

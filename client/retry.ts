@@ -3,26 +3,8 @@
  * exponential backoff with jitter (retry.backoff.ms / retry.backoff.max.ms) and one overall
  * deadline per call (delivery.timeout.ms for a produce, default.api.timeout.ms for a fetch).
  */
+import { isLeadershipMovedError, isRetriableError } from '../protocol/errors.js';
 import { RemoteFunctionError } from './lambda-client.js';
-
-/**
- * Function errors (errorType) that say "the metadata you acted on is stale, or the cluster
- * is in transition: look the leader up again and retry". Kafka's RetriableException
- * subclasses. Add new names here (one list): the producer and consumer pick them up.
- */
-export const RETRIABLE_ERROR_TYPES: ReadonlySet<string> = new Set([
-  'NotLeaderError', // NOT_LEADER_OR_FOLLOWER
-  'StaleEpochError', // FENCED_LEADER_EPOCH
-  'FencedLeaderEpochError', // FENCED_LEADER_EPOCH (the epoch-carrying API)
-  'UnknownLeaderEpochError', // UNKNOWN_LEADER_EPOCH: the client is ahead of the leader
-  'PartitionOfflineError', // LEADER_NOT_AVAILABLE
-  'ReplicationTimeoutError', // REQUEST_TIMED_OUT: may be committed anyway (see Producer)
-  'ConcurrentAppendError', // CONCURRENT_TRANSACTIONS
-  'WriteConflictError', // CONCURRENT_TRANSACTIONS: a store write kept conflicting (may have appended, as REQUEST_TIMED_OUT)
-  'NotEnoughReplicasError', // NOT_ENOUGH_REPLICAS
-  'NotEnoughReplicasAfterAppendError', // NOT_ENOUGH_REPLICAS_AFTER_APPEND
-  'ProducerStateFullError', // the leader cannot remember the batch yet: nothing was written, the same batch may go again
-]);
 
 /**
  * Faults of the Lambda service or runtime reported as a FunctionError, and transient faults
@@ -70,14 +52,15 @@ const RETRIABLE_NETWORK_CODES: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * True when retrying may succeed: a retriable function error (refresh metadata first), or a
- * fault of Lambda or the network. Everything else (ValidationError, UnknownTopicError,
- * TopicExistsError, OffsetOutOfRangeError, an unknown function, bad credentials, an
- * unrecognised errorType) is final: Kafka too treats an unknown server error as fatal.
+ * True when retrying may succeed: a function error the catalogue (protocol/errors.ts) marks
+ * retriable (refresh metadata first), or a fault of Lambda or the network. Everything else
+ * (ValidationError, UnknownTopicError, TopicExistsError, OffsetOutOfRangeError, an unknown
+ * function, bad credentials, an unrecognised errorType) is final: Kafka too treats an unknown
+ * server error as fatal.
  */
 export function isRetriable(error: unknown): boolean {
   if (error instanceof RemoteFunctionError) {
-    return RETRIABLE_ERROR_TYPES.has(error.errorType) || RETRIABLE_FUNCTION_FAULTS.has(error.errorType);
+    return isRetriableError(error.errorType) || RETRIABLE_FUNCTION_FAULTS.has(error.errorType);
   }
   if (!(error instanceof Error)) return false;
   const fault = error as Error & { code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown };
@@ -145,18 +128,13 @@ export function backoffMs(attempt: number, options: RetryOptions = {}): number {
 }
 
 /**
- * Errors that say only "the leadership you named has moved on": the cluster is fine, the
- * client's metadata is not. Like Kafka's clients on NOT_LEADER (KIP-951 sends the new leader
- * along), the first retry after one refreshes and goes again at once; only a repeat backs off.
+ * Errors that say only "the leadership you named has moved on" (the catalogue's
+ * leadershipMoved): the cluster is fine, the client's metadata is not. Like Kafka's clients
+ * on NOT_LEADER (KIP-951 sends the new leader along), the first retry after one refreshes
+ * and goes again at once; only a repeat backs off.
  */
-export const LEADERSHIP_MOVED_ERROR_TYPES: ReadonlySet<string> = new Set([
-  'NotLeaderError',
-  'StaleEpochError',
-  'FencedLeaderEpochError',
-]);
-
-const leadershipMoved = (error: unknown): boolean =>
-  error instanceof RemoteFunctionError && LEADERSHIP_MOVED_ERROR_TYPES.has(error.errorType);
+export const leadershipMoved = (error: unknown): error is RemoteFunctionError =>
+  error instanceof RemoteFunctionError && isLeadershipMovedError(error.errorType);
 
 /**
  * Runs `attempt` until it succeeds, fails with a non-retriable error (rethrown as it is) or

@@ -1,47 +1,12 @@
 import { readFileSync } from 'node:fs';
+import { STACK_OUTPUT_NAMES, type LeadershipStackOutputs } from '../protocol/functions.js';
 
-/** The stack outputs this project relies on, as `cdk deploy --outputs-file` writes them. */
-export interface LeadershipStackOutputs {
-  HeartbeatFunctionName: string;
-  RegisterBrokerFunctionName: string;
-  CreateTopicFunctionName: string;
-  DescribeFunctionName: string;
-  ProduceFunctionName: string;
-  InitProducerIdFunctionName: string;
-  ConsumeFunctionName: string;
-  FailureDetectorFunctionName: string;
-  ReplicateFunctionName: string;
-  SweepFunctionName: string;
-  ReconcileFunctionName: string;
-  ControlledShutdownFunctionName: string;
-  ElectLeadersFunctionName: string;
-  AutoRebalanceFunctionName: string;
-  BrokersTableName: string;
-  MetadataTableName: string;
-  LogTableName: string;
-  LeadershipEventsQueueUrl: string;
-  [key: string]: string;
-}
+export type { LeadershipStackOutputs } from '../protocol/functions.js';
 
-const requiredKeys: Array<keyof LeadershipStackOutputs> = [
-  'HeartbeatFunctionName',
-  'RegisterBrokerFunctionName',
-  'CreateTopicFunctionName',
-  'DescribeFunctionName',
-  'ProduceFunctionName',
-  'InitProducerIdFunctionName',
-  'ConsumeFunctionName',
-  'ControlledShutdownFunctionName',
-  'ElectLeadersFunctionName',
-  'BrokersTableName',
-  'MetadataTableName',
-  'LogTableName',
-  'LeadershipEventsQueueUrl',
-];
-
+/** The stack's outputs, checked to hold every one the protocol derives from the functions, tables and queue. */
 export function asLeadershipOutputs(stackName: string, outputs: Record<string, string> | undefined): LeadershipStackOutputs {
   if (!outputs) throw new Error(`Stack "${stackName}" has no outputs: was it deployed?`);
-  const missing = requiredKeys.filter((key) => typeof outputs[key] !== 'string');
+  const missing = STACK_OUTPUT_NAMES.filter((key) => typeof outputs[key] !== 'string');
   if (missing.length > 0) throw new Error(`Stack "${stackName}" lacks outputs: ${missing.join(', ')}`);
   return outputs as LeadershipStackOutputs;
 }

@@ -30,6 +30,13 @@ export async function settleBounded<T, R>(
   return results;
 }
 
+/** The values of settled work in order, or, if any failed, the first failure thrown (everything has settled by then). */
+export function valuesOrFirstFailure<R>(settled: ReadonlyArray<PromiseSettledResult<R>>): R[] {
+  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) throw failure.reason;
+  return settled.map((result) => (result as PromiseFulfilledResult<R>).value);
+}
+
 export interface BackoffPolicy {
   /** Tries in all, the first included. */
   attempts: number;

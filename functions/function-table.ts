@@ -3,12 +3,15 @@
  * entry (function, grants, variables, trigger, output) and each handler wires
  * the dependencies its entry uses, so what a function may touch and what it is
  * built with cannot drift apart. Adding a function is an entry here plus its
- * handler and domain code.
+ * handler, its domain code and its entry in protocol/functions.ts, which gives its
+ * output name, its audience and its requests and responses (the table must cover exactly
+ * the protocol's keys).
  *
  * Plain data only: this module is bundled into every Lambda, so it imports no
  * aws-cdk-lib (infra/ translates it into constructs; a lint rule in eslint.config.js
  * holds it to that).
  */
+import { FUNCTION_PROTOCOL, type Audience, type FunctionKey } from '../protocol/functions.js';
 import { ENV } from './config.js';
 import type { LeadershipSettings, NumericSetting } from './ports/index.js';
 
@@ -78,13 +81,7 @@ export type Timeout =
   /** A setting in milliseconds, rounded up to seconds, plus a margin: resolved by the stack from its settings. */
   | { readonly outlives: NumericSetting; readonly bySeconds: number };
 
-/**
- * Who may invoke a function. The stack grants `lambda:InvokeFunction` per audience
- * in one IAM managed policy each (client, broker, admin), which an operator attaches to
- * the roles or groups of that kind of caller; 'internal' functions are invoked only
- * by their trigger (a stream mapping or a schedule), and no policy names them.
- */
-export type Audience = 'client' | 'broker' | 'admin' | 'internal';
+export type { Audience, FunctionKey } from '../protocol/functions.js';
 
 /** The audiences a caller can be given an invoke policy for, in output order. */
 export const INVOKING_AUDIENCES = ['client', 'broker', 'admin'] as const satisfies readonly Audience[];
@@ -100,15 +97,15 @@ export interface FunctionSpec {
   /** Shown in the console; says which trigger drives the function. */
   readonly description: string;
   /**
-   * Who may invoke it: 'client' (producers, consumers), 'broker' (a broker about its own
-   * lease), 'admin' (operators changing the cluster), 'internal' (its trigger only:
-   * every stream or schedule function, and no invoke function).
+   * Who may invoke it (from the protocol): 'client' (producers, consumers), 'broker' (a broker
+   * about its own lease), 'admin' (operators changing the cluster), 'internal' (its trigger
+   * only: every stream or schedule function, and no invoke function).
    */
   readonly audience: Audience;
   readonly uses: Uses;
   readonly trigger: Trigger;
   readonly timeout: Timeout;
-  /** The CloudFormation output giving the function's name. */
+  /** The CloudFormation output giving the function's name (from the protocol). */
   readonly output: string;
 }
 
@@ -116,128 +113,117 @@ const invoke: Trigger = { kind: 'invoke' };
 
 export const FUNCTIONS = {
   heartbeat: {
+    ...FUNCTION_PROTOCOL.heartbeat,
     id: 'Heartbeat',
     handlerFile: 'heartbeat',
     description: "Broker heartbeat: authenticates the broker, registers it or renews its lease (invoke).",
-    audience: 'broker',
     // The metadata table holds the brokers' credentials, checked on every heartbeat.
     uses: { brokers: 'readWrite', metadata: 'read' },
     trigger: invoke,
     timeout: { seconds: 10 },
-    output: 'HeartbeatFunctionName',
   },
   registerBroker: {
+    ...FUNCTION_PROTOCOL.registerBroker,
     id: 'RegisterBroker',
     handlerFile: 'register-broker',
     description:
       "Registers or rotates a broker's credential, which its heartbeats and controlled shutdown must carry; stores only a salted hash (invoke, admin).",
-    audience: 'admin',
     uses: { metadata: 'readWrite' },
     trigger: invoke,
     timeout: { seconds: 10 },
-    output: 'RegisterBrokerFunctionName',
   },
   createTopic: {
+    ...FUNCTION_PROTOCOL.createTopic,
     id: 'CreateTopic',
     handlerFile: 'create-topic',
     description: 'Creates a topic and assigns its partitions to live brokers (invoke).',
-    audience: 'admin',
     uses: { brokers: 'read', metadata: 'readWrite', events: 'send' },
     trigger: invoke,
     timeout: { seconds: 30 },
-    output: 'CreateTopicFunctionName',
   },
   describe: {
+    ...FUNCTION_PROTOCOL.describe,
     id: 'Describe',
     handlerFile: 'describe',
     description: 'Describes topics, partitions (leader, ISR, epoch, HW) and brokers (invoke).',
-    audience: 'client',
     uses: { brokers: 'read', metadata: 'read' },
     trigger: invoke,
     timeout: { seconds: 10 },
-    output: 'DescribeFunctionName',
   },
   produce: {
+    ...FUNCTION_PROTOCOL.produce,
     id: 'Produce',
     handlerFile: 'produce',
     description: 'Appends records on the partition leader (idempotent producers deduplicated) and, for acks=all, replicates to the ISR before answering (invoke).',
-    audience: 'client',
     // The heartbeats are read because acks=all copies only to live followers (a dead one cannot fetch).
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
     trigger: invoke,
     // Must outlive the acks=all wait, so a timeout is reported as REQUEST_TIMED_OUT, not as a Lambda timeout.
     timeout: { outlives: 'produceAckTimeoutMs', bySeconds: 10 },
-    output: 'ProduceFunctionName',
   },
   initProducerId: {
+    ...FUNCTION_PROTOCOL.initProducerId,
     id: 'InitProducerId',
     handlerFile: 'init-producer-id',
     description: "Hands an idempotent producer its producer id and epoch (Kafka's InitProducerId) (invoke).",
-    audience: 'client',
     uses: { metadata: 'readWrite' },
     trigger: invoke,
     timeout: { seconds: 10 },
-    output: 'InitProducerIdFunctionName',
   },
   consume: {
+    ...FUNCTION_PROTOCOL.consume,
     id: 'Consume',
     handlerFile: 'consume',
     description: 'Reads a partition from its leader below the high watermark (invoke).',
-    audience: 'client',
     uses: { metadata: 'read', log: 'read' },
     trigger: invoke,
     timeout: { seconds: 10 },
-    output: 'ConsumeFunctionName',
   },
   sweep: {
+    ...FUNCTION_PROTOCOL.sweep,
     id: 'Sweep',
     handlerFile: 'sweep',
     description: 'Deletes expired heartbeats every minute; TTL deletion alone can take days (schedule).',
-    audience: 'internal',
     uses: { brokers: 'readWrite' },
     trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the expired-heartbeat sweep.' },
     timeout: { seconds: 50 },
-    output: 'SweepFunctionName',
   },
   reconcile: {
+    ...FUNCTION_PROTOCOL.reconcile,
     id: 'Reconcile',
     handlerFile: 'reconcile',
     description:
       'Repairs what no stream record may be left to do: elects for dead leaders, shrinks and expands ISRs, finishes replication (schedule).',
-    audience: 'internal',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the partition reconciler.' },
     timeout: { seconds: 50 },
-    output: 'ReconcileFunctionName',
   },
   controlledShutdown: {
+    ...FUNCTION_PROTOCOL.controlledShutdown,
     id: 'ControlledShutdown',
     handlerFile: 'controlled-shutdown',
     description:
       "A broker's controlled shutdown: moves its leaderships, leaves its ISRs, deletes its lease (invoke).",
-    audience: 'broker',
     // The log is written because a new leader's followers are levelled with it (truncate + copy), as after any election.
     uses: { brokers: 'readWrite', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: invoke,
     timeout: { seconds: 60 },
-    output: 'ControlledShutdownFunctionName',
   },
   electLeaders: {
+    ...FUNCTION_PROTOCOL.electLeaders,
     id: 'ElectLeaders',
     handlerFile: 'elect-leaders',
     description: 'Preferred-leader election for every partition, a topic, or some of its partitions (invoke).',
-    audience: 'admin',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: invoke,
     timeout: { seconds: 60 },
-    output: 'ElectLeadersFunctionName',
   },
   autoRebalance: {
+    ...FUNCTION_PROTOCOL.autoRebalance,
     id: 'AutoRebalance',
     handlerFile: 'auto-rebalance',
     description:
       'Moves leadership back to preferred replicas where a broker is imbalanced beyond leader.imbalance.per.broker.percentage (schedule).',
-    audience: 'internal',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: {
       kind: 'schedule',
@@ -247,13 +233,12 @@ export const FUNCTIONS = {
       ruleDescription: 'Runs the automatic preferred-leader rebalance.',
     },
     timeout: { seconds: 60 },
-    output: 'AutoRebalanceFunctionName',
   },
   failureDetector: {
+    ...FUNCTION_PROTOCOL.failureDetector,
     id: 'FailureDetector',
     handlerFile: 'failure-detector',
     description: 'Elects new leaders when a broker is gone, restores it when it returns (heartbeat stream).',
-    audience: 'internal',
     // The log is written because after an election the followers are levelled with the new leader (truncate + copy), as in Kafka.
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
     trigger: {
@@ -268,13 +253,12 @@ export const FUNCTIONS = {
       dlqOutput: 'FailureDetectorDlqUrl',
     },
     timeout: { seconds: 60 },
-    output: 'FailureDetectorFunctionName',
   },
   replicate: {
+    ...FUNCTION_PROTOCOL.replicate,
     id: 'Replicate',
     handlerFile: 'replicate',
     description: 'Copies leader appends to the followers and advances the high watermark (log stream).',
-    audience: 'internal',
     uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
     trigger: {
       kind: 'stream',
@@ -286,11 +270,10 @@ export const FUNCTIONS = {
       dlqOutput: 'ReplicateDlqUrl',
     },
     timeout: { seconds: 60 },
-    output: 'ReplicateFunctionName',
   },
-} as const satisfies Record<string, FunctionSpec>;
+} as const satisfies { readonly [K in FunctionKey]: FunctionSpec & Pick<(typeof FUNCTION_PROTOCOL)[K], 'output' | 'audience'> };
 
-export type FunctionName = keyof typeof FUNCTIONS;
+export type FunctionName = FunctionKey;
 
 /** The entries in declaration order, typed as the general spec (for code that treats every function alike). */
 export const FUNCTION_SPECS: readonly FunctionSpec[] = Object.values(FUNCTIONS);

@@ -3,7 +3,7 @@
  * SDK types: the page's TypeScript (DOM only) imports it too.
  */
 
-import type { LeadershipEventFields, PartitionView } from '../client/wire-types.js';
+import type { LeadershipEvent, PartitionView } from '../protocol/leadership.js';
 
 /** A partition as describe reports it. */
 export type PartitionRow = PartitionView;
@@ -17,7 +17,7 @@ export interface TopicRow {
 }
 
 /** A leadership event as published on the FIFO queue (client/leadership-events.ts). */
-export type LeadershipEventView = LeadershipEventFields;
+export type LeadershipEventView = LeadershipEvent;
 
 export interface FailoverTiming {
   /** What the clock starts from: the old leader's last accepted heartbeat, or the shutdown request. */

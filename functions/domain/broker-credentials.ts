@@ -14,23 +14,16 @@
  * the broker's next heartbeat on, and its lease then lapses unless it is given the new one.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { RegisterBrokerResponse } from '../../protocol/messages.js';
 import type { Deps } from '../ports/index.js';
 import { BrokerAuthenticationError } from './errors.js';
 import type { BrokerCredential, BrokerHeartbeat, BrokerId } from './model.js';
 import { parseRegisterBrokerRequest } from './requests.js';
 
-export interface RegisterBrokerResult {
-  brokerId: BrokerId;
-  /** The credential, answered this once: the table keeps only its salted hash. */
-  credential: string;
-  /** The broker had a credential, which this one replaced. */
-  rotated: boolean;
-}
-
 const CREDENTIAL_BYTES = 32;
 const SALT_BYTES = 32;
 
-export async function registerBroker(deps: Deps, input: unknown): Promise<RegisterBrokerResult> {
+export async function registerBroker(deps: Deps, input: unknown): Promise<RegisterBrokerResponse> {
   const request = parseRegisterBrokerRequest(input);
   const credential = request.credential ?? randomBytes(CREDENTIAL_BYTES).toString('base64url');
   const salt = randomBytes(SALT_BYTES);

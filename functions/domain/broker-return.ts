@@ -11,9 +11,9 @@ import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } fr
 import {
   changeLeadership,
   completeChange,
-  describeChange,
   forEachPartition,
   isrChange,
+  isrOnlyChange,
   leaderlessElectionUpdate,
   levelInSyncFollowers,
   type ChangeCause,
@@ -130,12 +130,6 @@ async function decideRejoin(
   const sameLeadership = current.leader === matchedWith.leader && current.leaderEpoch === matchedWith.leaderEpoch;
   // Kafka's admission rule: a follower joins the ISR only once it holds everything committed so far.
   if (!sameLeadership || current.isr.includes(replica) || replicaEnd < current.highWatermark) return null;
-  return isrChange(deps, current, {
-    leader: current.leader,
-    leaderEpoch: current.leaderEpoch,
-    isr: addToIsr(current.isr, replica, current.replicas),
-    state: current.state,
-    lastChange: describeChange('ISR_EXPANDED', current.leader, cause, now),
-    highWatermarkAtMost: replicaEnd,
-  });
+  const isr = addToIsr(current.isr, replica, current.replicas);
+  return isrChange(deps, current, { ...isrOnlyChange(current, isr, 'ISR_EXPANDED', cause, now), highWatermarkAtMost: replicaEnd });
 }

@@ -2,12 +2,19 @@
  * Consume: read the leader's copy of the log, below the high watermark only, so
  * a consumer never sees a record that a failover could still take back.
  */
+import type {
+  ConsumedRecord,
+  ConsumeResponse,
+  FetchPartitionError,
+  FetchResponse,
+  OffsetsForLeaderEpochResponse,
+} from '../../protocol/messages.js';
 import type { Deps } from '../ports/index.js';
 import { DomainError, OffsetOutOfRangeError, UnknownLeaderEpochError } from './errors.js';
 import { logEndOffsetOf } from './high-watermark.js';
 import { FETCH_READS_IN_FLIGHT } from './limits.js';
 import { leaderOf, requireLeader, requirePartition, requireTopic, unknownPartition } from './lookup.js';
-import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
+import type { LogRecord, PartitionMetadata } from './model.js';
 import {
   isFetchRequest,
   isOffsetsForLeaderEpochRequest,
@@ -17,19 +24,6 @@ import {
   type ConsumeRequest,
 } from './requests.js';
 import { partitionName } from './views.js';
-
-export type ConsumedRecord = Pick<LogRecord, 'offset' | 'leaderEpoch' | 'key' | 'value' | 'appendedAt'>;
-
-export interface ConsumeResult {
-  topic: string;
-  partition: number;
-  leader: BrokerId;
-  leaderEpoch: number;
-  highWatermark: number;
-  records: ConsumedRecord[];
-  /** Where the next request should start. */
-  nextOffset: number;
-}
 
 const toConsumedRecord = ({ offset, leaderEpoch, key, value, appendedAt }: LogRecord): ConsumedRecord => ({
   offset,
@@ -59,7 +53,7 @@ function recordsWithin<T>(records: readonly T[], maxBytes: number, bytesOf: (rec
   return records.length;
 }
 
-export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult> {
+export async function consume(deps: Deps, input: unknown): Promise<ConsumeResponse> {
   const request = parseConsumeRequest(input);
   // The topic too: a topic whose creation has not finished has partitions but is not there yet.
   const [, partition] = await Promise.all([requireTopic(deps, request.topic), requirePartition(deps, request.topic, request.partition)]);
@@ -71,7 +65,7 @@ export async function consume(deps: Deps, input: unknown): Promise<ConsumeResult
  * request named its current epoch (or none), else its records from `request.offset` below the
  * high watermark, at most maxRecords and (past the first) maxBytes of them.
  */
-async function readFromLeader(deps: Deps, stored: PartitionMetadata, request: ConsumeRequest): Promise<ConsumeResult> {
+async function readFromLeader(deps: Deps, stored: PartitionMetadata, request: ConsumeRequest): Promise<ConsumeResponse> {
   const partition = leaderOf(stored, request.currentLeaderEpoch);
   const { highWatermark } = partition;
   if (request.offset > highWatermark) {
@@ -95,24 +89,7 @@ async function readFromLeader(deps: Deps, stored: PartitionMetadata, request: Co
   };
 }
 
-/**
- * A partition of a fetch that was refused, with the error a consume of it alone would have
- * failed with (errorType is the error's name, as Lambda reports a function error), so the
- * client treats it alike: e.g. FencedLeaderEpochError with the current leader named.
- */
-export interface FetchPartitionError {
-  topic: string;
-  partition: number;
-  errorType: string;
-  errorMessage: string;
-}
-
-export interface FetchResult {
-  /** One per partition asked for, in the order asked. */
-  partitions: Array<ConsumeResult | FetchPartitionError>;
-}
-
-export const isFetchPartitionError = (answer: ConsumeResult | FetchPartitionError): answer is FetchPartitionError =>
+export const isFetchPartitionError = (answer: ConsumeResponse | FetchPartitionError): answer is FetchPartitionError =>
   'errorType' in answer;
 
 /**
@@ -124,7 +101,7 @@ export const isFetchPartitionError = (answer: ConsumeResult | FetchPartitionErro
  * records of the answer always fit, so a fetch makes progress. A request that fails
  * validation reads nothing; a fault (not a domain refusal) fails the whole fetch.
  */
-export async function fetch(deps: Deps, input: unknown): Promise<FetchResult> {
+export async function fetch(deps: Deps, input: unknown): Promise<FetchResponse> {
   const request = parseFetchRequest(input);
   const topics = [...new Set(request.partitions.map((asked) => asked.topic))];
   const [stored, configs] = await Promise.all([
@@ -133,7 +110,7 @@ export async function fetch(deps: Deps, input: unknown): Promise<FetchResult> {
   ]);
   // A topic whose creation has not finished has partitions but is not there yet: its partitions answer as unknown.
   const created = new Set(topics.filter((_, i) => configs[i] !== null));
-  const answers: Array<ConsumeResult | FetchPartitionError> = [];
+  const answers: Array<ConsumeResponse | FetchPartitionError> = [];
   let bytesLeft = request.maxBytes;
   // Until some partition's records are in the answer, the next one's first record always fits.
   let anyRecords = false;
@@ -163,26 +140,14 @@ export async function fetch(deps: Deps, input: unknown): Promise<FetchResult> {
 
 async function refusalAsAnswer(
   asked: ConsumeRequest,
-  serve: () => Promise<ConsumeResult>,
-): Promise<ConsumeResult | FetchPartitionError> {
+  serve: () => Promise<ConsumeResponse>,
+): Promise<ConsumeResponse | FetchPartitionError> {
   try {
     return await serve();
   } catch (error) {
     if (!(error instanceof DomainError)) throw error;
     return { topic: asked.topic, partition: asked.partition, errorType: error.name, errorMessage: error.message };
   }
-}
-
-export interface OffsetsForLeaderEpochResult {
-  topic: string;
-  partition: number;
-  leader: BrokerId;
-  /** The partition's current leader epoch. */
-  currentLeaderEpoch: number;
-  /** The largest epoch at or below the one asked for that has records on the leader (or the one asked for, if none). */
-  leaderEpoch: number;
-  /** The first offset of the leader's log with a larger epoch than the one asked for, or its log end. */
-  endOffset: number;
 }
 
 /**
@@ -192,7 +157,7 @@ export interface OffsetsForLeaderEpochResult {
  * (Kafka's consumer then resets to endOffset). Epochs never decrease along a log,
  * so the end is found by a binary search over the leader's records.
  */
-export async function offsetsForLeaderEpoch(deps: Deps, input: unknown): Promise<OffsetsForLeaderEpochResult> {
+export async function offsetsForLeaderEpoch(deps: Deps, input: unknown): Promise<OffsetsForLeaderEpochResponse> {
   const request = parseOffsetsForLeaderEpochRequest(input);
   const partition = await requireLeader(deps, request);
   if (request.leaderEpoch > partition.leaderEpoch) {
@@ -231,7 +196,7 @@ export async function offsetsForLeaderEpoch(deps: Deps, input: unknown): Promise
  * What the consume function serves: one partition's records; with `partitions`, a fetch of
  * many; with `offsetsForLeaderEpoch`, that epoch's end offset.
  */
-export function serveConsumer(deps: Deps, input: unknown): Promise<ConsumeResult | FetchResult | OffsetsForLeaderEpochResult> {
+export function serveConsumer(deps: Deps, input: unknown): Promise<ConsumeResponse | FetchResponse | OffsetsForLeaderEpochResponse> {
   if (isFetchRequest(input)) return fetch(deps, input);
   return isOffsetsForLeaderEpochRequest(input) ? offsetsForLeaderEpoch(deps, input) : consume(deps, input);
 }

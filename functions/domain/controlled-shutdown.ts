@@ -16,6 +16,7 @@
  * finished by the reconciler (which moves a shutting-down leader cleanly) and the
  * failure detector (when the lease goes).
  */
+import type { ControlledShutdownResponse } from '../../protocol/messages.js';
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import { eligibilityAt, isLeaseAlive, type Liveness } from './broker-lease.js';
 import { authenticatedLease } from './broker-credentials.js';
@@ -24,39 +25,20 @@ import { electLeader } from './election.js';
 import { BrokerNotRegisteredError, FencedBrokerError } from './errors.js';
 import { removeFromIsr } from './isr.js';
 import { CONTROLLED_SHUTDOWN_MARK_MS } from './limits.js';
-import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
+import type { BrokerHeartbeat, BrokerId, PartitionMetadata } from './model.js';
 import {
   changeLeadership,
   completeChange,
-  describeChange,
   electionUpdate,
   forEachPartition,
   isrChange,
+  isrOnlyChange,
 } from './partition-change.js';
 import { isCausedBy } from './partitions.js';
 import { parseControlledShutdownRequest, type ControlledShutdownRequest } from './requests.js';
 import { partitionName } from './views.js';
 
-export interface ControlledShutdownResult {
-  brokerId: BrokerId;
-  incarnation: number;
-  /** Partitions whose leadership moved to another replica. */
-  movedLeaderships: string[];
-  /** Partitions whose ISR the broker left. */
-  leftIsrs: string[];
-  /**
-   * Partitions the broker still leads: no other replica was alive and in the ISR.
-   * As in Kafka, they stay led by it until it dies, which deleting its lease now means:
-   * the failure detector elects for them as for a failed leader (offline, or unclean if allowed).
-   */
-  remainingLeaderships: string[];
-  /** Whether the lease was deleted (false: the incarnation lapsed or was replaced meanwhile). */
-  deregistered: boolean;
-  /** The leadership changes made, as published on the leadership-events queue. */
-  events: LeadershipEvent[];
-}
-
-export async function controlledShutdown(deps: Deps, input: unknown): Promise<ControlledShutdownResult> {
+export async function controlledShutdown(deps: Deps, input: unknown): Promise<ControlledShutdownResponse> {
   const request = parseControlledShutdownRequest(input);
   const lease = requireOwnLease(
     deps,
@@ -160,11 +142,5 @@ async function decideLeave(
   if (current.leader === null || current.leader === brokerId || !current.isr.includes(brokerId)) return null;
   const isr = removeFromIsr(current.isr, brokerId);
   if (isr.length === current.isr.length) return null;
-  return isrChange(deps, current, {
-    leader: current.leader,
-    leaderEpoch: current.leaderEpoch,
-    isr,
-    state: current.state,
-    lastChange: describeChange('ISR_SHRUNK', current.leader, cause, now),
-  });
+  return isrChange(deps, current, isrOnlyChange(current, isr, 'ISR_SHRUNK', cause, now));
 }

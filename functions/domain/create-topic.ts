@@ -7,28 +7,16 @@
  * queue afterwards is reported in the answer, not as an error. An error would send a
  * client retrying into TOPIC_ALREADY_EXISTS for a topic it was told was not created.
  */
+import type { CreateTopicResponse } from '../../protocol/messages.js';
 import type { Deps } from '../ports/index.js';
 import { assignReplicas } from './assignment.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { TopicExistsError } from './errors.js';
 import type { BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from './model.js';
 import { parseCreateTopicRequest } from './requests.js';
-import { toLeadershipEvent, toPartitionView, type PartitionView } from './views.js';
+import { toLeadershipEvent, toPartitionView } from './views.js';
 
-export interface TopicDescription {
-  topic: string;
-  partitions: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-  uncleanLeaderElection: boolean;
-  assignments: PartitionView[];
-  /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
-  eventsPublished: boolean;
-  /** Why they did not, when they did not. */
-  eventsError?: string;
-}
-
-export async function createTopic(deps: Deps, input: unknown): Promise<TopicDescription> {
+export async function createTopic(deps: Deps, input: unknown): Promise<CreateTopicResponse> {
   const request = parseCreateTopicRequest(input);
   // Like Kafka, an existing topic is reported before the replication factor is judged.
   if (await deps.metadata.getTopic(request.topic)) throw topicExists(request.topic);
@@ -91,7 +79,7 @@ const publishCreated = (deps: Deps, partitions: PartitionMetadata[]): Promise<{ 
     (error: unknown) => ({ eventsPublished: false, eventsError: error instanceof Error ? `${error.name}: ${error.message}` : String(error) }),
   );
 
-const describeCreated = (config: TopicConfig, { partitions, ...published }: CreatedPartitions): TopicDescription => ({
+const describeCreated = (config: TopicConfig, { partitions, ...published }: CreatedPartitions): CreateTopicResponse => ({
   topic: config.topic,
   partitions: config.partitions,
   replicationFactor: config.replicationFactor,

@@ -1,41 +1,18 @@
 /**
  * The cluster as `kafka-topics --describe` and `kafka-broker-api-versions` would show it.
  */
+import type { DescribeResponse, TopicSummary } from '../../protocol/messages.js';
 import type { Deps } from '../ports/index.js';
 import { compareBrokerIds } from './assignment.js';
 import { isLeaseAlive, isShuttingDown } from './broker-lease.js';
 import { readLeases } from './cluster.js';
 import { requireTopic } from './lookup.js';
-import type { BrokerId, PartitionMetadata, ReplicaState, TopicConfig } from './model.js';
+import type { PartitionMetadata, ReplicaState, TopicConfig } from './model.js';
 import { byTopic } from './partitions.js';
 import { parseDescribeRequest } from './requests.js';
-import { toPartitionView, type PartitionView } from './views.js';
+import { toPartitionView } from './views.js';
 
-export interface TopicSummary {
-  topic: string;
-  partitionCount: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-  uncleanLeaderElection: boolean;
-  partitions: PartitionView[];
-}
-
-export interface BrokerSummary {
-  brokerId: BrokerId;
-  incarnation: number;
-  lastHeartbeatAt: number;
-  deadlineMs: number;
-  alive: boolean;
-  /** Present (true) while a controlled shutdown runs: alive, but no longer eligible to lead or join an ISR. */
-  shuttingDown?: true;
-}
-
-export interface ClusterDescription {
-  topics: TopicSummary[];
-  brokers: BrokerSummary[];
-}
-
-export async function describe(deps: Deps, input: unknown): Promise<ClusterDescription> {
+export async function describe(deps: Deps, input: unknown): Promise<DescribeResponse> {
   const { topic } = parseDescribeRequest(input);
   const [topics, partitions, leases] = await Promise.all([
     topic === undefined ? deps.metadata.listTopics() : requireTopic(deps, topic).then((config) => [config]),

@@ -1,36 +1,41 @@
 /**
- * Named domain errors. Each carries a stable `code` that handlers map to a
- * Lambda error (errorType = the class name) via the one error mapper.
+ * Named domain errors. Each one's name is an entry of the error catalogue
+ * (protocol/errors.ts), which gives its Kafka code and tells clients whether to retry;
+ * the one error mapper answers it as a Lambda error with errorType = that name.
  */
+import { ERROR_CATALOGUE, type ErrorName } from '../../protocol/errors.js';
+
 export abstract class DomainError extends Error {
-  abstract readonly code: string;
-  constructor(message: string) {
-    super(message);
-    this.name = new.target.name;
+  /** The class's own name, which must be in the catalogue: a class missing there does not compile. */
+  abstract override readonly name: ErrorName;
+
+  /** Kafka's code for it, from the catalogue. */
+  get code(): string {
+    return ERROR_CATALOGUE[this.name].code;
   }
 }
 
 /** Bad input: the message names the field and the problem. Nothing was written. */
 export class ValidationError extends DomainError {
-  readonly code = 'VALIDATION';
+  override readonly name: ErrorName = 'ValidationError';
 }
 
 export class UnknownTopicError extends DomainError {
-  readonly code = 'UNKNOWN_TOPIC_OR_PARTITION';
+  override readonly name: ErrorName = 'UnknownTopicError';
 }
 
 export class TopicExistsError extends DomainError {
-  readonly code = 'TOPIC_ALREADY_EXISTS';
+  override readonly name: ErrorName = 'TopicExistsError';
 }
 
 /** Kafka's INVALID_REPLICATION_FACTOR: more replicas asked than live brokers. */
 export class InvalidReplicationFactorError extends DomainError {
-  readonly code = 'INVALID_REPLICATION_FACTOR';
+  override readonly name: ErrorName = 'InvalidReplicationFactorError';
 }
 
 /** A conditional write lost: the partition's leader epoch (or version) moved on. */
 export class StaleEpochError extends DomainError {
-  readonly code = 'FENCED_LEADER_EPOCH';
+  override readonly name: ErrorName = 'StaleEpochError';
 }
 
 /**
@@ -38,28 +43,30 @@ export class StaleEpochError extends DomainError {
  * client's metadata is stale: it must look the leader up again and retry.
  * A StaleEpochError (the same FENCED_LEADER_EPOCH), so code that handles the one handles both.
  */
-export class FencedLeaderEpochError extends StaleEpochError {}
+export class FencedLeaderEpochError extends StaleEpochError {
+  override readonly name: ErrorName = 'FencedLeaderEpochError';
+}
 
 /**
  * KIP-320: the request named a leader epoch newer than the partition's (the client
  * saw metadata this store has not reached, or made one up): retry after a refresh.
  */
 export class UnknownLeaderEpochError extends DomainError {
-  readonly code = 'UNKNOWN_LEADER_EPOCH';
+  override readonly name: ErrorName = 'UnknownLeaderEpochError';
 }
 
 /** The request went to (or named) a broker that is not the partition's leader. */
 export class NotLeaderError extends DomainError {
-  readonly code = 'NOT_LEADER_OR_FOLLOWER';
+  override readonly name: ErrorName = 'NotLeaderError';
 }
 
 export class PartitionOfflineError extends DomainError {
-  readonly code = 'LEADER_NOT_AVAILABLE';
+  override readonly name: ErrorName = 'PartitionOfflineError';
 }
 
 /** Kafka's NOT_ENOUGH_REPLICAS: ISR smaller than min.insync.replicas. */
 export class NotEnoughReplicasError extends DomainError {
-  readonly code = 'NOT_ENOUGH_REPLICAS';
+  override readonly name: ErrorName = 'NotEnoughReplicasError';
 }
 
 /**
@@ -67,12 +74,12 @@ export class NotEnoughReplicasError extends DomainError {
  * fell below min.insync.replicas before they were committed, so they are not acknowledged.
  */
 export class NotEnoughReplicasAfterAppendError extends DomainError {
-  readonly code = 'NOT_ENOUGH_REPLICAS_AFTER_APPEND';
+  override readonly name: ErrorName = 'NotEnoughReplicasAfterAppendError';
 }
 
 /** Kafka's CONCURRENT_TRANSACTIONS, retriable: other producers kept winning the race for the partition's log end. */
 export class ConcurrentAppendError extends DomainError {
-  readonly code = 'CONCURRENT_TRANSACTIONS';
+  override readonly name: ErrorName = 'ConcurrentAppendError';
 }
 
 /**
@@ -82,7 +89,7 @@ export class ConcurrentAppendError extends DomainError {
  * a produce refused with it may have appended its records (as after REQUEST_TIMED_OUT).
  */
 export class WriteConflictError extends DomainError {
-  readonly code = 'CONCURRENT_TRANSACTIONS';
+  override readonly name: ErrorName = 'WriteConflictError';
 }
 
 /**
@@ -92,22 +99,23 @@ export class WriteConflictError extends DomainError {
  * lost, or the write's error.
  */
 export class BulkWriteError<T> extends Error {
+  override readonly name: ErrorName = 'BulkWriteError';
+
   constructor(readonly outcomes: ReadonlyArray<PromiseSettledResult<T>>) {
     const failed = outcomes.filter((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
     const first: unknown = failed[0]?.reason;
     super(`${failed.length} of ${outcomes.length} writes failed; the first: ${first instanceof Error ? `${first.name}: ${first.message}` : String(first)}`);
-    this.name = 'BulkWriteError';
   }
 }
 
 /** acks=all timed out waiting for the ISR: the write may or may not be committed later. */
 export class ReplicationTimeoutError extends DomainError {
-  readonly code = 'REQUEST_TIMED_OUT';
+  override readonly name: ErrorName = 'ReplicationTimeoutError';
 }
 
 /** The offset is not below the high watermark / beyond the log. */
 export class OffsetOutOfRangeError extends DomainError {
-  readonly code = 'OFFSET_OUT_OF_RANGE';
+  override readonly name: ErrorName = 'OffsetOutOfRangeError';
 }
 
 /**
@@ -117,11 +125,11 @@ export class OffsetOutOfRangeError extends DomainError {
  * old session expires.
  */
 export class FencedBrokerError extends DomainError {
-  readonly code = 'FENCED_BROKER';
+  override readonly name: ErrorName = 'FencedBrokerError';
 }
 
 export class BrokerNotRegisteredError extends DomainError {
-  readonly code = 'BROKER_NOT_AVAILABLE';
+  override readonly name: ErrorName = 'BrokerNotRegisteredError';
 }
 
 /**
@@ -131,7 +139,7 @@ export class BrokerNotRegisteredError extends DomainError {
  * broker needs its current credential.
  */
 export class BrokerAuthenticationError extends DomainError {
-  readonly code = 'SASL_AUTHENTICATION_FAILED';
+  override readonly name: ErrorName = 'BrokerAuthenticationError';
 }
 
 /**
@@ -140,7 +148,7 @@ export class BrokerAuthenticationError extends DomainError {
  * at 0). Nothing was written; not retriable as it is.
  */
 export class OutOfOrderSequenceError extends DomainError {
-  readonly code = 'OUT_OF_ORDER_SEQUENCE_NUMBER';
+  override readonly name: ErrorName = 'OutOfOrderSequenceError';
 }
 
 /**
@@ -148,12 +156,12 @@ export class OutOfOrderSequenceError extends DomainError {
  * that its offsets are no longer remembered. Nothing was written again.
  */
 export class DuplicateSequenceError extends DomainError {
-  readonly code = 'DUPLICATE_SEQUENCE_NUMBER';
+  override readonly name: ErrorName = 'DuplicateSequenceError';
 }
 
 /** Kafka's INVALID_PRODUCER_EPOCH / PRODUCER_FENCED: a newer epoch of this producer id has written. */
 export class InvalidProducerEpochError extends DomainError {
-  readonly code = 'INVALID_PRODUCER_EPOCH';
+  override readonly name: ErrorName = 'InvalidProducerEpochError';
 }
 
 /**
@@ -166,12 +174,12 @@ export class InvalidProducerEpochError extends DomainError {
  * max.in.flight batches). Nothing was written.
  */
 export class ProducerStateFullError extends DomainError {
-  readonly code = 'PRODUCER_STATE_FULL';
+  override readonly name: ErrorName = 'ProducerStateFullError';
 }
 
 /** Kafka's UNKNOWN_PRODUCER_ID: no InitProducerId ever handed this id out. */
 export class UnknownProducerIdError extends DomainError {
-  readonly code = 'UNKNOWN_PRODUCER_ID';
+  override readonly name: ErrorName = 'UnknownProducerIdError';
 }
 
 /**

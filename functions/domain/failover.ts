@@ -3,6 +3,7 @@
  * partitions get a new leader, and the ISRs it was in let go of it.
  */
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import { valuesOrFirstFailure } from '../concurrency.js';
 import { eligibilityAt, livenessAt, type Liveness } from './broker-lease.js';
 import { readLeases } from './cluster.js';
 import { electLeader, type ElectionOptions } from './election.js';
@@ -11,12 +12,11 @@ import type { BrokerHeartbeat, LeadershipEvent, PartitionMetadata } from './mode
 import {
   type ChangeOutcome,
   changeLeaderships,
-  describeChange,
   levelChanges,
   publishChanges,
   electionUpdate,
   isrChange,
-  valuesOrFirstFailure,
+  isrOnlyChange,
 } from './partition-change.js';
 import { isCausedBy, placedAfterLapse } from './partitions.js';
 import { partitionName } from './views.js';
@@ -139,18 +139,9 @@ async function decideAfterDeparture(
   // An offline partition keeps every ISR member it had: any of them may bring it back with all committed records.
   if (partition.leader !== null && partition.isr.includes(gone.brokerId)) {
     // Kafka bumps only the partition epoch (our version) here: the leader did not change, so its epoch must not.
-    return isrChange(
-      deps,
-      partition,
-      {
-        leader: partition.leader,
-        leaderEpoch: partition.leaderEpoch,
-        isr: partition.isr.filter((id) => id !== gone.brokerId),
-        state: partition.state,
-        lastChange: describeChange(departure === 'EXPIRED' ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK', partition.leader, gone, now),
-      },
-      minIsrOf,
-    );
+    const isr = partition.isr.filter((id) => id !== gone.brokerId);
+    const reason = departure === 'EXPIRED' ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK';
+    return isrChange(deps, partition, isrOnlyChange(partition, isr, reason, gone, now), minIsrOf);
   }
   return null;
 }

@@ -3,6 +3,7 @@
  * into REMOVE records on the heartbeat stream (what the failure detector reacts to).
  * Only the broker itself may hold its lease: every heartbeat carries its credential.
  */
+import type { HeartbeatResponse, SweepResponse, SweptBroker } from '../../protocol/messages.js';
 import type { Deps } from '../ports/index.js';
 import { authenticatedLease } from './broker-credentials.js';
 import { isLeaseAlive, leaseFor } from './broker-lease.js';
@@ -10,23 +11,6 @@ import { FencedBrokerError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS, SWEEP_LOOKAHEAD_MS } from './limits.js';
 import type { BrokerHeartbeat, BrokerId } from './model.js';
 import { parseHeartbeatRequest, type HeartbeatRequest } from './requests.js';
-
-export interface HeartbeatResult {
-  brokerId: BrokerId;
-  /** The incarnation to send with the next heartbeat. */
-  incarnation: number;
-  deadlineMs: number;
-  expiresAt: number;
-  /** A new incarnation was registered: the broker must catch up before it may lead again. */
-  rejoined: boolean;
-  /** Other brokers whose lapsed leases this heartbeat deleted. */
-  sweptBrokers: BrokerId[];
-}
-
-export interface SweptBroker {
-  brokerId: BrokerId;
-  incarnation: number;
-}
 
 interface Lease {
   heartbeat: BrokerHeartbeat;
@@ -44,7 +28,7 @@ interface LeaseRead {
  * when it has none. Then sweeps other brokers' lapsed leases: every live broker doing so
  * bounds failure detection by the heartbeat interval, however lazily DynamoDB's TTL deletes.
  */
-export async function heartbeat(deps: Deps, input: unknown): Promise<HeartbeatResult> {
+export async function heartbeat(deps: Deps, input: unknown): Promise<HeartbeatResponse> {
   const request = parseHeartbeatRequest(input);
   // The credential costs one strongly consistent read of the metadata table per heartbeat
   // (1 RCU), in the same request as the lease's. It is not cached: a rotation must refuse the
@@ -64,7 +48,7 @@ export async function heartbeat(deps: Deps, input: unknown): Promise<HeartbeatRe
 }
 
 /** The schedule's sweep: deletes every lapsed lease, so its REMOVE reaches the failure detector. */
-export async function sweepExpiredBrokers(deps: Deps): Promise<{ deleted: SweptBroker[] }> {
+export async function sweepExpiredBrokers(deps: Deps): Promise<SweepResponse> {
   return { deleted: await deleteLapsedLeases(deps, deps.clock.now()) };
 }
 

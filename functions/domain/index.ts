@@ -2,28 +2,17 @@
  * The domain's public API: the use cases the handlers call, the input parsers
  * they may run before any I/O, and the pure rules.
  */
-export { heartbeat, sweepExpiredBrokers, type HeartbeatResult, type SweptBroker } from './heartbeat.js';
-export { registerBroker, type RegisterBrokerResult } from './broker-credentials.js';
-export { createTopic, type TopicDescription } from './create-topic.js';
-export {
-  describe,
-  type BrokerSummary,
-  type ClusterDescription,
-  type TopicSummary,
-} from './describe.js';
+export { heartbeat, sweepExpiredBrokers } from './heartbeat.js';
+export { registerBroker } from './broker-credentials.js';
+export { createTopic } from './create-topic.js';
+export { describe } from './describe.js';
 export { onBrokerGone, type BrokerDeparture, type BrokerGoneOptions } from './failover.js';
 export { onBrokerRegistered } from './broker-return.js';
-export { reconcile, type ReconcileResult } from './reconcile.js';
-export {
-  autoRebalance,
-  electPreferredLeaders,
-  leaderImbalance,
-  type AutoRebalanceResult,
-  type BrokerImbalance,
-} from './preferred-leader.js';
-export { controlledShutdown, type ControlledShutdownResult } from './controlled-shutdown.js';
-export { produce, type ProduceResult } from './produce.js';
-export { initProducerId, parseInitProducerIdRequest, type InitProducerIdResult } from './init-producer-id.js';
+export { reconcile } from './reconcile.js';
+export { autoRebalance, electPreferredLeaders, leaderImbalance } from './preferred-leader.js';
+export { controlledShutdown } from './controlled-shutdown.js';
+export { produce } from './produce.js';
+export { initProducerId, parseInitProducerIdRequest } from './init-producer-id.js';
 export {
   clipToLogEnd,
   decideSequence,
@@ -34,18 +23,31 @@ export {
   type SequenceDecision,
 } from './idempotence.js';
 export { replicate, type PartitionReplication, type ReplicateResult } from './replicate.js';
-export {
-  consume,
-  fetch,
-  isFetchPartitionError,
-  offsetsForLeaderEpoch,
-  serveConsumer,
-  type ConsumedRecord,
-  type ConsumeResult,
-  type FetchPartitionError,
-  type FetchResult,
-  type OffsetsForLeaderEpochResult,
-} from './consume.js';
+export { consume, fetch, isFetchPartitionError, offsetsForLeaderEpoch, serveConsumer } from './consume.js';
+
+/** What the use cases answer: the functions' responses, declared once in the protocol. */
+export type {
+  AutoRebalanceResponse,
+  BrokerImbalance,
+  BrokerSummary,
+  ConsumedRecord,
+  ConsumeResponse,
+  ControlledShutdownResponse,
+  CreateTopicResponse,
+  DescribeResponse,
+  ElectLeadersResponse,
+  FetchPartitionError,
+  FetchResponse,
+  HeartbeatResponse,
+  InitProducerIdResponse,
+  OffsetsForLeaderEpochResponse,
+  ProduceResponse,
+  ReconcileResponse,
+  RegisterBrokerResponse,
+  SweepResponse,
+  SweptBroker,
+  TopicSummary,
+} from '../../protocol/messages.js';
 
 export {
   isFetchRequest,

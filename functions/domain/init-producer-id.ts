@@ -4,17 +4,13 @@
  * the leaders use (id, epoch, sequence) to write each batch once however often it
  * is retried.
  */
+import type { InitProducerIdRequest, InitProducerIdResponse } from '../../protocol/messages.js';
 import type { Deps } from '../ports/index.js';
 import { ValidationError } from './errors.js';
 import { expectObject } from './validation.js';
 
-export interface InitProducerIdResult {
-  producerId: number;
-  producerEpoch: number;
-}
-
 /** Takes no fields (Kafka's transactional id is not supported): `{}` or no payload. */
-export function parseInitProducerIdRequest(input: unknown): Record<string, never> {
+export function parseInitProducerIdRequest(input: unknown): InitProducerIdRequest {
   if (input === undefined || input === null) return {};
   const fields = expectObject(input, 'request');
   const unknown = Object.keys(fields);
@@ -26,7 +22,7 @@ export function parseInitProducerIdRequest(input: unknown): Record<string, never
   return {};
 }
 
-export async function initProducerId(deps: Deps, input: unknown): Promise<InitProducerIdResult> {
+export async function initProducerId(deps: Deps, input: unknown): Promise<InitProducerIdResponse> {
   parseInitProducerIdRequest(input);
   return { producerId: await deps.metadata.allocateProducerId(), producerEpoch: 0 };
 }

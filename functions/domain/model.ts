@@ -4,6 +4,7 @@
  * Partitions are numbered from 1 (the product's scenario speaks of partitions 1–4).
  * Broker ids are opaque strings ("A", "broker-7").
  */
+import type { LeadershipReason, PartitionState } from '../../protocol/leadership.js';
 
 export type BrokerId = string;
 
@@ -56,22 +57,9 @@ export interface TopicConfig {
   createdAt: number;
 }
 
-/** Values, not only types: the stores read these back and must know every one. */
-export const PARTITION_STATES = ['ONLINE', 'OFFLINE'] as const;
-export type PartitionState = (typeof PARTITION_STATES)[number];
-
-export const LEADERSHIP_REASONS = [
-  'CREATED',
-  'LEADER_FAILED',
-  'FOLLOWER_FAILED',
-  'UNCLEAN_ELECTION',
-  'LEADER_RETURNED',
-  'PREFERRED_LEADER',
-  'CONTROLLED_SHUTDOWN',
-  'ISR_EXPANDED',
-  'ISR_SHRUNK',
-] as const;
-export type LeadershipReason = (typeof LEADERSHIP_REASONS)[number];
+/** Values, not only types: the stores read these back and must know every one (declared in protocol/, which clients share). */
+export { LEADERSHIP_REASONS, PARTITION_STATES } from '../../protocol/leadership.js';
+export type { LeadershipEvent, LeadershipReason, PartitionState } from '../../protocol/leadership.js';
 
 /** What caused the partition's last leadership/ISR change; lets a retried detector re-publish its event. */
 export interface PartitionChange {
@@ -208,24 +196,4 @@ export interface LogRecord {
    * batches were recorded: such a record counts as a batch of its own (domain/record-batch).
    */
   batch?: BatchBounds;
-}
-
-/** Published on the leadership-events FIFO queue, one per partition change. */
-export interface LeadershipEvent {
-  topic: string;
-  partition: number;
-  previousLeader: BrokerId | null;
-  newLeader: BrokerId | null;
-  leaderEpoch: number;
-  isr: BrokerId[];
-  state: PartitionState;
-  reason: LeadershipReason;
-  unclean: boolean;
-  at: number;
-  /**
-   * The partition's metadata version after this change. Unlike leaderEpoch it
-   * moves on every ISR change too, so (topic, partition, version) names one
-   * change exactly: two ISR_EXPANDED at the same epoch are different events.
-   */
-  version: number;
 }

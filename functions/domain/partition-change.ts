@@ -6,7 +6,7 @@
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
 import { electLeader, type ElectionOptions, type LeaderElection } from './election.js';
-import { settleBounded } from '../concurrency.js';
+import { settleBounded, valuesOrFirstFailure } from '../concurrency.js';
 import { BulkWriteError, StaleEpochError } from './errors.js';
 import { MAX_CONDITIONAL_ATTEMPTS } from './limits.js';
 import { requirePartition } from './lookup.js';
@@ -346,6 +346,51 @@ export async function isrChange(
 }
 
 /**
+ * A change of the ISR alone (a member leaves or rejoins): the leader and its epoch stay,
+ * only the version moves, as Kafka bumps only the partition epoch there. Goes to isrChange
+ * like every other change.
+ */
+export function isrOnlyChange(
+  current: PartitionMetadata,
+  isr: BrokerId[],
+  reason: LeadershipReason,
+  cause: ChangeCause,
+  at: number,
+): IsrChange {
+  return {
+    leader: current.leader,
+    leaderEpoch: current.leaderEpoch,
+    isr,
+    state: current.state,
+    lastChange: describeChange(reason, current.leader, cause, at),
+  };
+}
+
+/**
+ * A move of the leader within an unchanged ISR (preferred-leader election): the epoch
+ * bumps; the ISR is unchanged, so is the ELR, and with a leader there is no last known
+ * one. These are the fields isrChange derives, written without its min.insync.replicas
+ * read, which an unchanged ISR does not need.
+ */
+export function leaderMoveUpdate(
+  partition: PartitionMetadata,
+  leader: BrokerId,
+  reason: LeadershipReason,
+  cause: ChangeCause,
+  at: number,
+): LeadershipUpdate {
+  return {
+    leader,
+    leaderEpoch: partition.leaderEpoch + 1,
+    isr: partition.isr,
+    elr: partition.elr,
+    lastKnownElr: [],
+    state: 'ONLINE',
+    lastChange: describeChange(reason, partition.leader, cause, at),
+  };
+}
+
+/**
  * The write for an election's outcome. Every outcome bumps the epoch: an offline
  * partition must fence its old leader too.
  */
@@ -405,10 +450,4 @@ export function settleEach<P, R>(
   limit = PARTITIONS_IN_FLIGHT,
 ): Promise<Array<PromiseSettledResult<R>>> {
   return settleBounded(items, limit, (item) => work(item));
-}
-
-export function valuesOrFirstFailure<R>(settled: ReadonlyArray<PromiseSettledResult<R>>): R[] {
-  const failure = settled.find((result): result is PromiseRejectedResult => result.status === 'rejected');
-  if (failure) throw failure.reason;
-  return settled.map((result) => (result as PromiseFulfilledResult<R>).value);
 }

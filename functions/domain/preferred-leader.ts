@@ -6,6 +6,7 @@
  * brokers whose imbalance exceeds leader.imbalance.per.broker.percentage
  * (Kafka's auto.leader.rebalance.enable).
  */
+import type { AutoRebalanceResponse, BrokerImbalance, ElectLeadersResponse } from '../../protocol/messages.js';
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
 import type { Liveness } from './broker-lease.js';
 import { readCluster } from './cluster.js';
@@ -13,10 +14,10 @@ import { preferredLeaderMove } from './election.js';
 import { UnknownTopicError } from './errors.js';
 import { requireTopic } from './lookup.js';
 import type { BrokerId, LeadershipEvent, PartitionMetadata } from './model.js';
-import { changeLeadership, completeChange, describeChange, forEachPartition } from './partition-change.js';
+import { changeLeadership, completeChange, forEachPartition, leaderMoveUpdate } from './partition-change.js';
 import { parsePreferredLeaderRequest } from './requests.js';
 
-export async function electPreferredLeaders(deps: Deps, input: unknown): Promise<LeadershipEvent[]> {
+export async function electPreferredLeaders(deps: Deps, input: unknown): Promise<ElectLeadersResponse> {
   const { topic, partitions } = parsePreferredLeaderRequest(input);
   if (topic !== undefined) {
     const config = await requireTopic(deps, topic);
@@ -44,34 +45,7 @@ async function electPreferred(deps: Deps, partitions: readonly PartitionMetadata
 function decidePreferred(partition: PartitionMetadata, isAlive: Liveness, now: number): LeadershipUpdate | null {
   const preferred = preferredLeaderMove(partition, isAlive);
   if (preferred === null) return null;
-  return {
-    leader: preferred,
-    leaderEpoch: partition.leaderEpoch + 1,
-    isr: partition.isr,
-    // The ISR is unchanged, so is the ELR; with a leader there is no last known one.
-    elr: partition.elr,
-    lastKnownElr: [],
-    state: 'ONLINE',
-    lastChange: describeChange('PREFERRED_LEADER', partition.leader, null, now),
-  };
-}
-
-export interface BrokerImbalance {
-  brokerId: BrokerId;
-  /** Partitions whose preferred replica (replicas[0]) is this broker. */
-  preferred: number;
-  /** Of those, the ones led by another broker (or by nobody). */
-  notLed: number;
-  /** notLed / preferred, in percent. */
-  percentage: number;
-}
-
-export interface AutoRebalanceResult {
-  /** false: auto.leader.rebalance.enable is off, nothing was read or written. */
-  enabled: boolean;
-  /** The brokers above leader.imbalance.per.broker.percentage. */
-  imbalanced: BrokerImbalance[];
-  events: LeadershipEvent[];
+  return leaderMoveUpdate(partition, preferred, 'PREFERRED_LEADER', null, now);
 }
 
 /**
@@ -80,7 +54,7 @@ export interface AutoRebalanceResult {
  * preferred-leader election runs for those partitions (which moves only to a
  * replicas[0] that is alive and in the ISR, and writes nothing otherwise).
  */
-export async function autoRebalance(deps: Deps): Promise<AutoRebalanceResult> {
+export async function autoRebalance(deps: Deps): Promise<AutoRebalanceResponse> {
   const { autoLeaderRebalanceEnable, leaderImbalancePerBrokerPercentage } = deps.settings;
   if (!autoLeaderRebalanceEnable) return { enabled: false, imbalanced: [], events: [] };
   const cluster = await readCluster(deps);

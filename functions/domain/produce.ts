@@ -2,6 +2,7 @@
  * Produce: append on the partition's leader, fenced by its epoch, and for
  * acks=all wait until the whole ISR has the records (the high watermark passed them).
  */
+import type { ProduceResponse } from '../../protocol/messages.js';
 import type { Deps } from '../ports/index.js';
 import {
   ConcurrentAppendError,
@@ -34,22 +35,6 @@ import { advanceHighWatermark, syncFollower } from './replica-sync.js';
 import { parseProduceRequest, type ProduceRequest, type ProducedRecord } from './requests.js';
 import { brokerList, partitionName } from './views.js';
 
-export interface ProduceResult {
-  topic: string;
-  partition: number;
-  leader: BrokerId;
-  leaderEpoch: number;
-  baseOffset: number;
-  lastOffset: number;
-  highWatermark: number;
-  /**
-   * True when an idempotent producer's batch was in the log already (a retry of a
-   * batch whose answer was lost): the offsets are those of the original append,
-   * and nothing was written again.
-   */
-  duplicate?: true;
-}
-
 /** One chunk's outcome: where its records are, and whether this call wrote them. */
 interface ChunkOutcome {
   /** The records this call appended (none for a duplicate): copied to the followers without a read. */
@@ -71,7 +56,7 @@ interface ChunkOutcome {
  * live in-sync followers and the HW advanced before the answer, through the same
  * fenced steps as the log-stream replication (which stays as the repair path).
  */
-export async function produce(deps: Deps, input: unknown): Promise<ProduceResult> {
+export async function produce(deps: Deps, input: unknown): Promise<ProduceResponse> {
   const request = parseProduceRequest(input);
   const [config, partition] = await Promise.all([requireTopic(deps, request.topic), requireLeader(deps, request)]);
   // Kafka applies min.insync.replicas to acks=all only: acks=1 never promised more than the leader's copy.

@@ -16,7 +16,9 @@
  * Every write is the same conditional write the triggers make, so the reconciler
  * racing them changes nothing twice.
  */
+import type { ReconcileResponse } from '../../protocol/messages.js';
 import type { Deps, LeadershipUpdate } from '../ports/index.js';
+import { valuesOrFirstFailure } from '../concurrency.js';
 import { isLeaseAlive } from './broker-lease.js';
 import { rejoinOutOfSyncReplicas } from './broker-return.js';
 import { readCluster, readLeases, type ClusterSnapshot, type LeaseSnapshot } from './cluster.js';
@@ -29,27 +31,20 @@ import type { BrokerHeartbeat, BrokerId, LeadershipEvent, PartitionMetadata, Rep
 import {
   changeLeadership,
   completeChange,
-  describeChange,
   electionUpdate,
   forEachPartition,
   isrChange,
+  isrOnlyChange,
   leaderlessElectionUpdate,
   levelInSyncFollowers,
   replicaStatesFor,
   settleEach,
-  valuesOrFirstFailure,
   type ChangeCause,
 } from './partition-change.js';
 import { minIsrReader, type MinIsrOf } from './min-isr.js';
 import { inSyncFollowers, isOnline, type OnlinePartition } from './partitions.js';
 
-export interface ReconcileResult {
-  partitions: number;
-  /** The changes this run made, as published on the leadership-events queue. */
-  events: LeadershipEvent[];
-}
-
-export async function reconcile(deps: Deps): Promise<ReconcileResult> {
+export async function reconcile(deps: Deps): Promise<ReconcileResponse> {
   const snapshot = await readLeases(deps);
   const cluster = await readCluster(deps, undefined, snapshot);
   const leases = new Map(snapshot.heartbeats.map((hb) => [hb.brokerId, hb]));
@@ -167,18 +162,9 @@ async function decideReconciled(
   const lagging = await laggingFollowers(deps, current, dead, now, believed);
   const leaving = [...dead, ...lagging];
   if (leaving.length === 0) return null;
-  return isrChange(deps, current, {
-    leader: current.leader,
-    leaderEpoch: current.leaderEpoch,
-    isr: current.isr.filter((id) => !leaving.includes(id)),
-    state: current.state,
-    lastChange: describeChange(
-      dead.length > 0 ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK',
-      current.leader,
-      causeOf(leases, leaving[0]),
-      now,
-    ),
-  }, minIsrOf);
+  const isr = current.isr.filter((id) => !leaving.includes(id));
+  const reason = dead.length > 0 ? 'FOLLOWER_FAILED' : 'ISR_SHRUNK';
+  return isrChange(deps, current, isrOnlyChange(current, isr, reason, causeOf(leases, leaving[0]), now), minIsrOf);
 }
 
 /**

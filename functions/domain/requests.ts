@@ -1,8 +1,11 @@
 /**
  * Parsers for every use case's input. They need no I/O, so a handler can refuse
  * a bad request before touching a table; the use cases call them first too, so
- * nothing is ever written on bad input.
+ * nothing is ever written on bad input. Each reads the fields of its request type in
+ * protocol/messages.ts and returns that type, with defaults filled in where the
+ * protocol makes a field optional.
  */
+import type * as wire from '../../protocol/messages.js';
 import { BrokerAuthenticationError, ValidationError } from './errors.js';
 import type { IdempotentBatch } from './idempotence.js';
 import type { BrokerId } from './model.js';
@@ -24,9 +27,12 @@ import {
   expectBoolean,
   expectInteger,
   expectObject,
+  expectRequest,
   expectString,
   invalid,
   optional,
+  type Fields,
+  type RequestFields,
   type StringRule,
 } from './validation.js';
 
@@ -61,7 +67,7 @@ const epochIn = (field: string) => (value: unknown): number => expectInteger(val
  * KIP-320's currentLeaderEpoch, also accepted under its older name `leaderEpoch`;
  * both given must agree. Each is checked under its own name.
  */
-function expectCurrentLeaderEpoch(fields: Readonly<Record<string, unknown>>): number | undefined {
+function expectCurrentLeaderEpoch(fields: Fields): number | undefined {
   const current = optional(fields.currentLeaderEpoch, epochIn('currentLeaderEpoch'));
   const alias = optional(fields.leaderEpoch, epochIn('leaderEpoch'));
   if (current !== undefined && alias !== undefined && current !== alias) {
@@ -103,16 +109,10 @@ function expectBrokerCredential(value: unknown, brokerId: BrokerId): string {
   return expectCredentialShape(value, 'credential');
 }
 
-export interface HeartbeatRequest {
-  brokerId: BrokerId;
-  /** The incarnation the broker was given by its last heartbeat; absent on its first. */
-  incarnation?: number;
-  /** The broker's registered credential (RegisterBroker). */
-  credential: string;
-}
+export type HeartbeatRequest = wire.HeartbeatRequest;
 
 export function parseHeartbeatRequest(input: unknown): HeartbeatRequest {
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<HeartbeatRequest>(input);
   const brokerId = expectString(fields.brokerId, 'brokerId', BROKER_ID);
   return {
     brokerId,
@@ -121,31 +121,21 @@ export function parseHeartbeatRequest(input: unknown): HeartbeatRequest {
   };
 }
 
-/** Kafka's AlterUserScramCredentials for one broker: create or rotate its credential. */
-export interface RegisterBrokerRequest {
-  brokerId: BrokerId;
-  /** The credential to register; absent, one is generated (256 random bits). */
-  credential?: string;
-}
+export type RegisterBrokerRequest = wire.RegisterBrokerRequest;
 
 export function parseRegisterBrokerRequest(input: unknown): RegisterBrokerRequest {
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<RegisterBrokerRequest>(input);
   return {
     brokerId: expectString(fields.brokerId, 'brokerId', BROKER_ID),
     credential: optional(fields.credential, (v) => expectCredentialShape(v, 'credential')),
   };
 }
 
-export interface CreateTopicRequest {
-  topic: string;
-  partitions: number;
-  replicationFactor: number;
-  minInsyncReplicas: number;
-  uncleanLeaderElection: boolean;
-}
+/** With min.insync.replicas and unclean election defaulted. */
+export type CreateTopicRequest = Required<wire.CreateTopicRequest>;
 
 export function parseCreateTopicRequest(input: unknown): CreateTopicRequest {
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<wire.CreateTopicRequest>(input);
   const replicationFactor = expectInteger(fields.replicationFactor, 'replicationFactor', POSITIVE);
   return {
     topic: expectTopicName(fields.topic),
@@ -159,29 +149,24 @@ export function parseCreateTopicRequest(input: unknown): CreateTopicRequest {
   };
 }
 
-/** describe and preferred-leader election act on one topic or, without one, on all. */
-export interface TopicFilterRequest {
-  topic?: string;
-}
+/** describe acts on one topic or, without one, on all. */
+export type TopicFilterRequest = wire.DescribeRequest;
 
 export function parseTopicFilterRequest(input: unknown): TopicFilterRequest {
   // A bare invoke (no payload) means "everything".
   if (input === undefined || input === null) return {};
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<TopicFilterRequest>(input);
   return { topic: optional(fields.topic, expectTopicName) };
 }
 
 export const parseDescribeRequest = parseTopicFilterRequest;
 
 /** Preferred-leader election: every partition, one topic's, or some partitions of one topic. */
-export interface PreferredLeaderRequest {
-  topic?: string;
-  partitions?: number[];
-}
+export type PreferredLeaderRequest = wire.ElectLeadersRequest;
 
 export function parsePreferredLeaderRequest(input: unknown): PreferredLeaderRequest {
   if (input === undefined || input === null) return {};
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<PreferredLeaderRequest>(input);
   const topic = optional(fields.topic, expectTopicName);
   const partitions = optional(fields.partitions, (v) =>
     expectArray(v, 'partitions', { min: 1, max: MAX_PARTITIONS }).map((p, i) =>
@@ -194,16 +179,10 @@ export function parsePreferredLeaderRequest(input: unknown): PreferredLeaderRequ
   return { topic, ...(partitions === undefined ? {} : { partitions: [...new Set(partitions)] }) };
 }
 
-export interface ControlledShutdownRequest {
-  brokerId: BrokerId;
-  /** The incarnation the broker's last heartbeat returned: only that incarnation may shut itself down. */
-  incarnation: number;
-  /** The broker's registered credential: the incarnation is public (describe), the credential is not. */
-  credential: string;
-}
+export type ControlledShutdownRequest = wire.ControlledShutdownRequest;
 
 export function parseControlledShutdownRequest(input: unknown): ControlledShutdownRequest {
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<ControlledShutdownRequest>(input);
   const brokerId = expectString(fields.brokerId, 'brokerId', BROKER_ID);
   return {
     brokerId,
@@ -212,18 +191,11 @@ export function parseControlledShutdownRequest(input: unknown): ControlledShutdo
   };
 }
 
-/** KIP-320's OffsetsForLeaderEpoch for one partition. */
-export interface OffsetsForLeaderEpochRequest {
-  topic: string;
-  partition: number;
-  /** The epoch whose end offset on the current leader is asked for. */
-  leaderEpoch: number;
-  /** The epoch the client believes current, fenced like a fetch's. */
-  currentLeaderEpoch?: number;
-}
+/** KIP-320's OffsetsForLeaderEpoch for one partition; `leaderEpoch` is the epoch asked about (the wire's offsetsForLeaderEpoch). */
+export type OffsetsForLeaderEpochRequest = Omit<wire.OffsetsForLeaderEpochRequest, 'offsetsForLeaderEpoch'> & { leaderEpoch: number };
 
 export function parseOffsetsForLeaderEpochRequest(input: unknown): OffsetsForLeaderEpochRequest {
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<wire.OffsetsForLeaderEpochRequest>(input);
   return {
     topic: expectTopicName(fields.topic),
     partition: expectPartitionNumber(fields.partition),
@@ -236,10 +208,8 @@ export function parseOffsetsForLeaderEpochRequest(input: unknown): OffsetsForLea
 export const isOffsetsForLeaderEpochRequest = (input: unknown): boolean =>
   typeof input === 'object' && input !== null && !Array.isArray(input) && 'offsetsForLeaderEpoch' in input;
 
-export interface ProducedRecord {
-  key: string | null;
-  value: string;
-}
+/** A record with its key made explicit (null: none). */
+export type ProducedRecord = Required<wire.ProducedRecord>;
 
 /**
  * 'all' waits until every ISR member has the records (Kafka's acks=all / -1, its
@@ -249,12 +219,9 @@ export interface ProducedRecord {
  */
 export type Acks = 'all' | 'leader' | 'none';
 
-export interface ProduceRequest {
-  topic: string;
-  partition: number;
+/** The wire's produce request normalized: its epoch alias resolved, acks named, the idempotence fields together. */
+export interface ProduceRequest extends Pick<wire.ProduceRequest, 'topic' | 'partition' | 'currentLeaderEpoch'> {
   records: ProducedRecord[];
-  /** The epoch the client believes current (KIP-320's currentLeaderEpoch, alias leaderEpoch); a stale one is refused. */
-  currentLeaderEpoch?: number;
   acks: Acks;
   /** Present for an idempotent producer: producerId, producerEpoch and baseSequence, given together. */
   idempotence?: IdempotentBatch;
@@ -262,7 +229,7 @@ export interface ProduceRequest {
 
 function expectRecord(value: unknown, index: number): ProducedRecord {
   const field = `records[${index}]`;
-  const fields = expectObject(value, field);
+  const fields: RequestFields<wire.ProducedRecord> = expectObject(value, field);
   const key = optional(fields.key, (v) => expectString(v, `${field}.key`)) ?? null;
   const recordValue = expectString(fields.value, `${field}.value`);
   const bytes = Buffer.byteLength(recordValue) + (key === null ? 0 : Buffer.byteLength(key));
@@ -282,7 +249,7 @@ function expectAcks(value: unknown): Acks {
 const IDEMPOTENCE_FIELDS = ['producerId', 'producerEpoch', 'baseSequence'] as const;
 
 /** The three idempotence fields come together or not at all: a batch without a sequence cannot be deduplicated. */
-function expectIdempotence(fields: Readonly<Record<string, unknown>>): IdempotentBatch | undefined {
+function expectIdempotence(fields: RequestFields<wire.ProduceRequest>): IdempotentBatch | undefined {
   const given = IDEMPOTENCE_FIELDS.filter((field) => fields[field] !== undefined);
   if (given.length === 0) return undefined;
   if (given.length < IDEMPOTENCE_FIELDS.length) {
@@ -300,7 +267,7 @@ function expectIdempotence(fields: Readonly<Record<string, unknown>>): Idempoten
 }
 
 export function parseProduceRequest(input: unknown): ProduceRequest {
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<wire.ProduceRequest>(input);
   const records = expectArray(fields.records, 'records', { min: 1, max: MAX_RECORDS_PER_PRODUCE }).map(expectRecord);
   const idempotence = expectIdempotence(fields);
   return {
@@ -313,19 +280,12 @@ export function parseProduceRequest(input: unknown): ProduceRequest {
   };
 }
 
-export interface ConsumeRequest {
-  topic: string;
-  partition: number;
-  offset: number;
-  maxRecords: number;
-  /** Kafka's max.partition.fetch.bytes: key and value bytes (as JSON) of the answer, past its first record. */
-  maxBytes: number;
-  /** KIP-320: the epoch the consumer believes current (alias leaderEpoch); a stale or unknown one is refused. */
-  currentLeaderEpoch?: number;
-}
+/** The wire's consume request with its limits defaulted and its epoch alias resolved. */
+export type ConsumeRequest = Pick<wire.ConsumeRequest, 'topic' | 'partition' | 'currentLeaderEpoch'> &
+  Required<Pick<wire.ConsumeRequest, 'offset' | 'maxRecords' | 'maxBytes'>>;
 
 export function parseConsumeRequest(input: unknown): ConsumeRequest {
-  const fields = expectObject(input, 'request');
+  const fields = expectRequest<wire.ConsumeRequest>(input);
   return {
     topic: expectTopicName(fields.topic),
     partition: expectPartitionNumber(fields.partition),
@@ -339,11 +299,9 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
   };
 }
 
-export interface FetchRequest {
-  /** In the order the answer keeps; each is a consume request of its own (epoch, offset, limits). */
+/** The wire's fetch with each partition's request parsed and fetch.max.bytes defaulted (counted as the JSON the answer carries). */
+export interface FetchRequest extends Required<Pick<wire.FetchRequest, 'maxBytes'>> {
   partitions: ConsumeRequest[];
-  /** Kafka's fetch.max.bytes: the records of all partitions together, each counted as the JSON the answer carries. */
-  maxBytes: number;
 }
 
 /** A consume of many partitions at once (Kafka's Fetch): `{ partitions: [...] }`. */
@@ -351,9 +309,10 @@ export const isFetchRequest = (input: unknown): boolean =>
   typeof input === 'object' && input !== null && !Array.isArray(input) && 'partitions' in input;
 
 export function parseFetchRequest(input: unknown): FetchRequest {
-  const fields = expectObject(input, 'request');
+  const raw = expectObject(input, 'request');
+  const fields: RequestFields<wire.FetchRequest> = raw;
   for (const single of ['topic', 'partition'] as const) {
-    if (fields[single] !== undefined) {
+    if (raw[single] !== undefined) {
       throw new ValidationError(`a fetch names its partitions in "partitions" only; "${single}" belongs to a consume of one partition`);
     }
   }

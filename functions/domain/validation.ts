@@ -42,6 +42,11 @@ export function expectObject(value: unknown, field: string): Fields {
   return value as Fields;
 }
 
+/** A request's fields, each still unchecked, named as its protocol type names them: reading any other does not compile. */
+export type RequestFields<Request> = { readonly [Field in keyof Request]?: unknown };
+
+export const expectRequest = <Request>(value: unknown): RequestFields<Request> => expectObject(value, 'request');
+
 export function expectString(value: unknown, field: string, rule?: StringRule): string {
   if (typeof value !== 'string') throw invalid(field, rule ? `a string of ${rule.description}` : 'a string', value);
   if (rule && !rule.pattern.test(value)) throw invalid(field, rule.description, value);

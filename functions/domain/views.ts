@@ -3,23 +3,10 @@
  * leadership event. Both are derived from the stored partition alone, which is
  * what lets a retried detector re-publish exactly the event it published before.
  */
-import type { BrokerId, LeadershipEvent, PartitionMetadata, PartitionState, ReplicaState } from './model.js';
+import type { PartitionView } from '../../protocol/leadership.js';
+import type { BrokerId, LeadershipEvent, PartitionMetadata, ReplicaState } from './model.js';
 
-export interface PartitionView {
-  Topic: string;
-  Partition: number;
-  Leader: BrokerId | null;
-  Replicas: BrokerId[];
-  Isr: BrokerId[];
-  /** KIP-966 eligible leader replicas and last known leader (kafka-topics' Elr and LastKnownElr), when there are any. */
-  Elr?: BrokerId[];
-  LastKnownElr?: BrokerId[];
-  LeaderEpoch: number;
-  HighWatermark: number;
-  State: PartitionState;
-  /** Each replica's log end offset (as kafka-log-dirs shows it), when the caller read the replica states. */
-  LogEndOffsets?: Record<BrokerId, number>;
-}
+export type { PartitionView } from '../../protocol/leadership.js';
 
 export function toPartitionView(partition: PartitionMetadata, states?: readonly ReplicaState[]): PartitionView {
   const logEnds = states?.filter((state) => state.topic === partition.topic && state.partition === partition.partition);

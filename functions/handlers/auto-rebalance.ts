@@ -10,4 +10,4 @@ const deps = wire(FUNCTIONS.autoRebalance);
  * preferred-leader election for the partitions of every broker whose imbalance exceeds
  * leader.imbalance.per.broker.percentage; nothing when auto.leader.rebalance.enable is off.
  */
-export const handler = invokeHandler(() => autoRebalance(deps));
+export const handler = invokeHandler('autoRebalance', () => autoRebalance(deps));

@@ -11,4 +11,4 @@ const deps = wire(FUNCTIONS.consume);
  * its own; or with `{ topic, partition, offsetsForLeaderEpoch, currentLeaderEpoch? }`: where that epoch ends on the
  * leader's log (KIP-320, truncation detection).
  */
-export const handler = invokeHandler((payload) => serveConsumer(deps, payload));
+export const handler = invokeHandler('consume', (payload) => serveConsumer(deps, payload));

@@ -10,4 +10,4 @@ const deps = wire(FUNCTIONS.controlledShutdown);
  * RegisterBroker gave it): moves the broker's leaderships to in-sync replicas, takes it out of the ISRs, then
  * deletes its lease.
  */
-export const handler = invokeHandler((payload) => controlledShutdown(deps, payload));
+export const handler = invokeHandler('controlledShutdown', (payload) => controlledShutdown(deps, payload));

@@ -6,4 +6,4 @@ import { invokeHandler } from './error-mapper.js';
 const deps = wire(FUNCTIONS.describe);
 
 /** Invoke with `{ topic? }`: topics, partitions (leader, ISR, epoch, high watermark) and brokers. */
-export const handler = invokeHandler((payload) => describe(deps, payload));
+export const handler = invokeHandler('describe', (payload) => describe(deps, payload));

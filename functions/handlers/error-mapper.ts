@@ -6,6 +6,7 @@
  * rethrown as it is.
  */
 import type { Context } from 'aws-lambda';
+import type { FunctionKey, ResponseOf } from '../../protocol/functions.js';
 import { DomainError } from '../domain/errors.js';
 import { logKeysOf, logger, withInvocationLogging } from '../logger.js';
 
@@ -34,8 +35,9 @@ export async function mapDomainErrors<T>(work: () => Promise<T>): Promise<T> {
  * A request/response (invoke or schedule) handler around one use case: request
  * keys on the log lines, errors mapped. The payload goes to the domain as
  * `unknown`, because validating it is a domain rule (ValidationError names the field).
+ * The use case must answer what the protocol says function `_function` answers.
  */
 export const invokeHandler =
-  <R>(useCase: (payload: unknown) => Promise<R>) =>
-  (payload: unknown, context?: Context): Promise<R> =>
+  <K extends FunctionKey>(_function: K, useCase: (payload: unknown) => Promise<ResponseOf<K>>) =>
+  (payload: unknown, context?: Context): Promise<ResponseOf<K>> =>
     withInvocationLogging(context, logKeysOf(payload), () => mapDomainErrors(() => useCase(payload)));

@@ -6,4 +6,4 @@ import { invokeHandler } from './error-mapper.js';
 const deps = wire(FUNCTIONS.heartbeat);
 
 /** Invoke with `{ brokerId, credential, incarnation? }`: authenticates the broker, registers it or renews its lease. */
-export const handler = invokeHandler((payload) => heartbeat(deps, payload));
+export const handler = invokeHandler('heartbeat', (payload) => heartbeat(deps, payload));

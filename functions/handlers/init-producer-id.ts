@@ -6,4 +6,4 @@ import { invokeHandler } from './error-mapper.js';
 const deps = wire(FUNCTIONS.initProducerId);
 
 /** Invoke with `{}`: returns `{ producerId, producerEpoch }` for an idempotent producer. */
-export const handler = invokeHandler((payload) => initProducerId(deps, payload));
+export const handler = invokeHandler('initProducerId', (payload) => initProducerId(deps, payload));

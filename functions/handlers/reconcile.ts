@@ -10,4 +10,4 @@ const deps = wire(FUNCTIONS.reconcile);
  * partition to where the stream triggers should have, so a dropped or failed
  * stream record never leaves a partition stuck.
  */
-export const handler = invokeHandler(() => reconcile(deps));
+export const handler = invokeHandler('reconcile', () => reconcile(deps));

@@ -9,4 +9,4 @@ const deps = wire(FUNCTIONS.registerBroker);
  * Invoke with `{ brokerId, credential? }` (an admin's call, Kafka's AlterUserScramCredentials): registers the
  * broker's credential, or rotates it; answers `{ brokerId, credential, rotated }`, the only time the credential is shown.
  */
-export const handler = invokeHandler((payload) => registerBroker(deps, payload));
+export const handler = invokeHandler('registerBroker', (payload) => registerBroker(deps, payload));

@@ -11,4 +11,4 @@ const deps = wire(FUNCTIONS.sweep);
  * lazily (minutes to days) and LocalStack's hourly: the REMOVE this produces is
  * what the failure detector reacts to.
  */
-export const handler = invokeHandler(() => sweepExpiredBrokers(deps));
+export const handler = invokeHandler('sweep', () => sweepExpiredBrokers(deps));

@@ -19,6 +19,7 @@ import {
   type Timeout,
 } from '../../functions/function-table.js';
 import type { LeadershipSettings } from '../../functions/ports/index.js';
+import { RESOURCE_OUTPUTS, type ResourceKey } from '../../protocol/functions.js';
 import type { ReservedConcurrency } from '../context.js';
 import { LeadershipFunction, type LeadershipFunctionProps } from '../constructs/leadership-function.js';
 import { LeadershipTables } from '../constructs/leadership-tables.js';
@@ -130,13 +131,14 @@ export class PartitionLeadershipStack extends Stack {
       });
     }
 
-    const outputs: Record<string, string> = {
-      BrokersTableName: tables.brokers.tableName,
-      MetadataTableName: tables.metadata.tableName,
-      LogTableName: tables.log.tableName,
-      LeadershipEventsQueueUrl: leadershipEvents.queueUrl,
+    // Named by the protocol, which the client reads them by.
+    const resources: Record<ResourceKey, string> = {
+      brokersTable: tables.brokers.tableName,
+      metadataTable: tables.metadata.tableName,
+      logTable: tables.log.tableName,
+      leadershipEventsQueue: leadershipEvents.queueUrl,
     };
-    for (const [name, value] of Object.entries(outputs)) new CfnOutput(this, name, { value });
+    for (const [key, value] of Object.entries(resources) as Array<[ResourceKey, string]>) new CfnOutput(this, RESOURCE_OUTPUTS[key], { value });
   }
 
   /** The function of `spec` under its table construct id, with its trigger (and, for a stream, its DLQ output). */

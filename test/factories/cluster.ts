@@ -18,9 +18,9 @@ import {
   produce,
   replicate,
   sweepExpiredBrokers,
-  type HeartbeatResult,
-  type ProduceResult,
-  type TopicDescription,
+  type HeartbeatResponse,
+  type ProduceResponse,
+  type CreateTopicResponse,
 } from '../../functions/domain/index.js';
 import type { BrokerId, LeadershipEvent, PartitionMetadata } from '../../functions/domain/model.js';
 import type { Deps, LeadershipSettings } from '../../functions/ports/index.js';
@@ -44,7 +44,7 @@ export const produceIdempotent = (
   baseSequence: number,
   values: string[],
   extra: object = {},
-): Promise<ProduceResult> =>
+): Promise<ProduceResponse> =>
   produce(deps, { topic: 'orders', partition: 1, records: values.map((value) => ({ value })), ...producer, baseSequence, ...extra });
 
 export const HEARTBEAT_INTERVAL_MS = 2_000;
@@ -84,7 +84,7 @@ export class ClusterHarness {
   }
 
   /** A heartbeat with the broker's credential (credentialFor) and the incarnation it last got. */
-  async heartbeat(brokerId: BrokerId): Promise<HeartbeatResult> {
+  async heartbeat(brokerId: BrokerId): Promise<HeartbeatResponse> {
     const credential = credentialFor(brokerId);
     const result = await heartbeat(this.deps, { brokerId, credential, incarnation: this.incarnations.get(brokerId) });
     this.incarnations.set(brokerId, result.incarnation);
@@ -147,11 +147,11 @@ export class ClusterHarness {
     }
   }
 
-  createTopic(topic: string, partitions: number, replicationFactor: number, extra: object = {}): Promise<TopicDescription> {
+  createTopic(topic: string, partitions: number, replicationFactor: number, extra: object = {}): Promise<CreateTopicResponse> {
     return createTopic(this.deps, { topic, partitions, replicationFactor, ...extra });
   }
 
-  produceValues(topic: string, partition: number, values: string[], extra: object = {}): Promise<ProduceResult> {
+  produceValues(topic: string, partition: number, values: string[], extra: object = {}): Promise<ProduceResponse> {
     return produce(this.deps, { topic, partition, records: values.map((value) => ({ value })), ...extra });
   }
 

@@ -25,6 +25,7 @@ import { PartitionLeadershipStack, invokePolicyOutput } from '../../infra/stacks
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 import { SETTINGS, SETTING_NAMES, defaultSettings } from '../../protocol/settings.js';
 import { anotherValue } from '../factories/settings-values.js';
+import { RESOURCE_OUTPUTS, STACK_OUTPUT_NAMES } from '../../protocol/functions.js';
 
 const STACK_NAME = 'LeadershipUnderTest';
 let template: Template;
@@ -515,11 +516,17 @@ describe('outputs', () => {
     expect(() => asLeadershipOutputs(STACK_NAME, outputs)).not.toThrow();
   });
 
+  it("has exactly the protocol's outputs, besides the DLQ URLs and the invoke policies' ARNs", () => {
+    const dlqOutputs = entriesTriggeredBy('stream').map(([, spec]) => spec.trigger.dlqOutput);
+    const policyOutputs = INVOKING_AUDIENCES.map(invokePolicyOutput);
+    expect(Object.keys(template.findOutputs('*')).sort()).toEqual([...STACK_OUTPUT_NAMES, ...dlqOutputs, ...policyOutputs].sort());
+  });
+
   it('names the tables and gives the queue URLs', () => {
-    template.hasOutput('BrokersTableName', { Value: ref(tableId('brokerId')) });
-    template.hasOutput('MetadataTableName', { Value: ref(tableId('pk')) });
-    template.hasOutput('LogTableName', { Value: ref(tableId('replica')) });
-    template.hasOutput('LeadershipEventsQueueUrl', { Value: ref(queueId()) });
+    template.hasOutput(RESOURCE_OUTPUTS.brokersTable, { Value: ref(tableId('brokerId')) });
+    template.hasOutput(RESOURCE_OUTPUTS.metadataTable, { Value: ref(tableId('pk')) });
+    template.hasOutput(RESOURCE_OUTPUTS.logTable, { Value: ref(tableId('replica')) });
+    template.hasOutput(RESOURCE_OUTPUTS.leadershipEventsQueue, { Value: ref(queueId()) });
   });
 });
 

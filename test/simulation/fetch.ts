@@ -1,12 +1,13 @@
 /** The simulation's consumers read through the consume function's fetch too. */
 import * as domain from '../../functions/domain/index.js';
+import type { ErrorName } from '../../protocol/errors.js';
 import type { Deps } from '../../functions/ports/index.js';
 
 /**
  * A consume of one partition made as a fetch, its refusal (an answer there) thrown again as
  * the domain error a consume would have thrown, so the consumers handle both alike.
  */
-export async function consumeThroughFetch(deps: Deps, request: domain.ConsumeRequest | Record<string, unknown>): Promise<domain.ConsumeResult> {
+export async function consumeThroughFetch(deps: Deps, request: domain.ConsumeRequest | Record<string, unknown>): Promise<domain.ConsumeResponse> {
   const {
     partitions: [answer],
   } = await domain.fetch(deps, { partitions: [request] });
@@ -16,7 +17,7 @@ export async function consumeThroughFetch(deps: Deps, request: domain.ConsumeReq
   throw new Refusal(answer.errorMessage);
 }
 
-const REFUSALS: Record<string, new (message: string) => domain.DomainError> = {
+const REFUSALS: Partial<Record<ErrorName, new (message: string) => domain.DomainError>> = {
   FencedLeaderEpochError: domain.FencedLeaderEpochError,
   UnknownLeaderEpochError: domain.UnknownLeaderEpochError,
   OffsetOutOfRangeError: domain.OffsetOutOfRangeError,

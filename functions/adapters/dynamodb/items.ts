@@ -17,6 +17,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
+import type { ErrorName } from '../../../protocol/errors.js';
 import { LEADERSHIP_REASONS, PARTITION_STATES } from '../../domain/model.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { LEADER_INDEX, brokerCredentialKey, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
@@ -25,7 +26,7 @@ export type Item = Record<string, NativeAttributeValue>;
 
 /** A stored item does not have the shape this code writes. */
 export class MalformedItemError extends Error {
-  override readonly name = 'MalformedItemError';
+  override readonly name: ErrorName = 'MalformedItemError';
 }
 
 type Fields = Record<string, unknown>;

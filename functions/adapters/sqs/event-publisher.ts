@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { LeadershipEvent } from '../../domain/model.js';
+import type { ErrorName } from '../../../protocol/errors.js';
 import type { EventPublisher } from '../../ports/index.js';
 
 /** SendMessageBatch's limit on entries per call. */
@@ -14,7 +15,7 @@ const MAX_BATCH_ENTRIES = 10;
 
 /** Some entries of a batch were refused; the caller's retry is safe thanks to the deduplication ids. */
 export class EventPublishError extends Error {
-  override readonly name = 'EventPublishError';
+  override readonly name: ErrorName = 'EventPublishError';
 }
 
 /** SQS's limit on MessageGroupId and MessageDeduplicationId. */

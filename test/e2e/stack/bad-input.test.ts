@@ -20,7 +20,7 @@ describe('bad input to the deployed functions', () => {
   }
 
   async function expectRefused(functionName: string, payload: unknown, errorType: string, messagePart: RegExp): Promise<void> {
-    const error = await errorOf(client.invoke(functionName, payload));
+    const error = await errorOf(client.invokeFunction(functionName, payload));
     expect(error.errorType).toBe(errorType);
     expect(error.message).toMatch(messagePart);
   }

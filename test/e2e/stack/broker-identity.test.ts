@@ -71,7 +71,7 @@ describe('broker identity and a malformed brokers row on the deployed stack', ()
     const other = simulator.credentialOf(brokers.find((id) => id !== leader)!);
 
     const fn = outputs.ControlledShutdownFunctionName;
-    const missing = await refusal(client.invoke(fn, { brokerId: leader, incarnation }));
+    const missing = await refusal(client.invokeFunction(fn, { brokerId: leader, incarnation }));
     expect(missing.errorType).toBe('BrokerAuthenticationError');
     expect(missing.message).toMatch(/carries no "credential"/);
     for (const credential of [other, (await client.registerBroker('bid-stranger')).credential]) {
@@ -96,7 +96,7 @@ describe('broker identity and a malformed brokers row on the deployed stack', ()
       description: 'the lease of bid-lapsed to lapse and be swept',
     });
     const fn = outputs.HeartbeatFunctionName;
-    expect((await refusal(client.invoke(fn, { brokerId: 'bid-lapsed' }))).errorType).toBe('BrokerAuthenticationError');
+    expect((await refusal(client.invokeFunction(fn, { brokerId: 'bid-lapsed' }))).errorType).toBe('BrokerAuthenticationError');
     expect((await refusal(client.heartbeat('bid-lapsed', simulator.credentialOf('bid-1')))).errorType).toBe('BrokerAuthenticationError');
     // An id nobody registered is refused alike.
     expect((await refusal(client.heartbeat('bid-never', simulator.credentialOf('bid-1')))).errorType).toBe('BrokerAuthenticationError');

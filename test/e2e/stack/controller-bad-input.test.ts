@@ -43,7 +43,7 @@ describe('bad input to ControlledShutdown, ElectLeaders and the KIP-320 epochs',
   }
 
   async function expectRefused(functionName: string, payload: unknown, errorType: string, messagePart: RegExp): Promise<void> {
-    const error = await client.invoke(functionName, payload).then(
+    const error = await client.invokeFunction(functionName, payload).then(
       () => undefined,
       (thrown: unknown) => thrown,
     );

@@ -28,7 +28,7 @@ describe('controller functions on the deployed stack', () => {
   };
 
   async function refusal(functionName: string, payload: unknown): Promise<RemoteFunctionError> {
-    const error = await client.invoke(functionName, payload).then(
+    const error = await client.invokeFunction(functionName, payload).then(
       () => undefined,
       (thrown: unknown) => thrown,
     );
@@ -37,10 +37,7 @@ describe('controller functions on the deployed stack', () => {
   }
 
   const controlledShutdown = (brokerId: string) =>
-    client.invoke<{ movedLeaderships: string[]; remainingLeaderships: string[]; deregistered: boolean }>(
-      outputs.ControlledShutdownFunctionName,
-      { brokerId, incarnation: incarnations.get(brokerId), credential: simulator.credentialOf(brokerId) },
-    );
+    client.invoke('controlledShutdown', { brokerId, incarnation: incarnations.get(brokerId)!, credential: simulator.credentialOf(brokerId) });
 
   beforeAll(async () => {
     await simulator.start(brokers);
@@ -86,7 +83,7 @@ describe('controller functions on the deployed stack', () => {
     expect((await refusal(consume, { topic, partition: 1, currentLeaderEpoch: 0 })).errorType).toBe('FencedLeaderEpochError');
     expect((await refusal(consume, { topic, partition: 1, currentLeaderEpoch: 7 })).errorType).toBe('UnknownLeaderEpochError');
     expect((await refusal(consume, { topic, partition: 1, currentLeaderEpoch: -1 })).errorType).toBe('ValidationError');
-    expect(await client.invoke(consume, { topic, partition: 1, offsetsForLeaderEpoch: 0 })).toMatchObject({
+    expect(await client.invoke('consume', { topic, partition: 1, offsetsForLeaderEpoch: 0 })).toMatchObject({
       currentLeaderEpoch: 1,
       leaderEpoch: 0,
       endOffset: 1,
@@ -97,11 +94,11 @@ describe('controller functions on the deployed stack', () => {
     const fn = outputs.ElectLeadersFunctionName;
     expect((await refusal(fn, { topic: `${topic}-missing` })).errorType).toBe('UnknownTopicError');
     expect((await refusal(fn, { topic, partitions: [9] })).errorType).toBe('UnknownTopicError');
-    expect(await client.invoke(fn, { topic, partitions: [1] })).toEqual([]);
+    expect(await client.invoke('electLeaders', { topic, partitions: [1] })).toEqual([]);
   });
 
   it('AutoRebalance runs on invoke with its settings (enabled by default)', async () => {
-    const result = await client.invoke<{ enabled: boolean; events: Array<{ topic: string }> }>(outputs.AutoRebalanceFunctionName, {});
+    const result = await client.invoke('autoRebalance', {});
     expect(result.enabled).toBe(true);
     expect(result.events.filter((event) => event.topic === topic)).toEqual([]);
   });

@@ -68,11 +68,11 @@ describe('idempotent produce on the deployed stack', () => {
       [{ producerId, baseSequence: 0 }, 'ValidationError', /missing "producerEpoch"/],
     ];
     for (const [fields, errorType, message] of cases) {
-      const error = await refusal(client.invoke(target.outputs.ProduceFunctionName, { topic, partition: 1, records, ...fields }));
+      const error = await refusal(client.invokeFunction(target.outputs.ProduceFunctionName, { topic, partition: 1, records, ...fields }));
       expect(error.errorType, JSON.stringify(fields)).toBe(errorType);
       expect(error.message).toMatch(message);
     }
-    const init = await refusal(client.invoke(target.outputs.InitProducerIdFunctionName, { transactionalId: 'tx' }));
+    const init = await refusal(client.invokeFunction(target.outputs.InitProducerIdFunctionName, { transactionalId: 'tx' }));
     expect(init.errorType).toBe('ValidationError');
     expect(await logValues()).toEqual(before);
   });

@@ -1,27 +1,20 @@
 import type { DescribeResponse, InvokeOutcome, LambdaTransport } from '../../../client/lambda-client.js';
 import type { Clock } from '../../../client/retry.js';
 import type { LeadershipStackOutputs } from '../../../client/stack-outputs.js';
+import { FUNCTION_PROTOCOL, type FunctionOutput } from '../../../protocol/functions.js';
 
-export const fakeOutputs = {
-  HeartbeatFunctionName: 'heartbeat-fn',
-  RegisterBrokerFunctionName: 'register-broker-fn',
-  CreateTopicFunctionName: 'create-topic-fn',
-  DescribeFunctionName: 'describe-fn',
-  ProduceFunctionName: 'produce-fn',
-  InitProducerIdFunctionName: 'init-producer-id-fn',
-  ConsumeFunctionName: 'consume-fn',
-  FailureDetectorFunctionName: 'failure-detector-fn',
-  ReplicateFunctionName: 'replicate-fn',
-  SweepFunctionName: 'sweep-fn',
-  ReconcileFunctionName: 'reconcile-fn',
-  ControlledShutdownFunctionName: 'controlled-shutdown-fn',
-  ElectLeadersFunctionName: 'elect-leaders-fn',
-  AutoRebalanceFunctionName: 'auto-rebalance-fn',
+/** "InitProducerIdFunctionName" -> "init-producer-id-fn". */
+const fakeFunctionName = (output: FunctionOutput): string =>
+  `${output.replace(/FunctionName$/, '').replace(/[a-z](?=[A-Z])/g, (letter) => `${letter}-`).toLowerCase()}-fn`;
+
+/** Every output the protocol derives: a function added there gets a fake name without an edit here. */
+export const fakeOutputs: LeadershipStackOutputs = {
+  ...(Object.fromEntries(Object.values(FUNCTION_PROTOCOL).map(({ output }) => [output, fakeFunctionName(output)])) as Record<FunctionOutput, string>),
   BrokersTableName: 'brokers',
   MetadataTableName: 'metadata',
   LogTableName: 'log',
   LeadershipEventsQueueUrl: 'http://queue',
-} satisfies LeadershipStackOutputs;
+};
 
 interface FakePartition {
   leader: string | null;
@@ -184,6 +177,8 @@ export class FakeLambda {
           topic: this.topic,
           partitionCount: this.partitions.size,
           replicationFactor: 2,
+          minInsyncReplicas: 1,
+          uncleanLeaderElection: false,
           partitions: [...this.partitions].map(([partition, state]) => ({
             Topic: this.topic,
             Partition: partition,

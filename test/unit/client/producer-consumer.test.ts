@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { Consumer } from '../../../client/consumer.js';
 import { LeadershipClient, RemoteFunctionError, type InvokeRecord } from '../../../client/lambda-client.js';
 import { incrementSequence, Producer } from '../../../client/producer.js';
-import { backoffMs, ClientError, ClientTimeoutError, isRetriable, RETRIABLE_ERROR_TYPES } from '../../../client/retry.js';
+import { backoffMs, ClientError, ClientTimeoutError, isRetriable } from '../../../client/retry.js';
+import { ERROR_CATALOGUE, ERROR_NAMES } from '../../../protocol/errors.js';
 import { FakeClock, FakeLambda, fakeOutputs, networkError } from './fake-lambda.js';
 
 const { DescribeFunctionName: DESCRIBE, ProduceFunctionName: PRODUCE, ConsumeFunctionName: CONSUME } = fakeOutputs;
@@ -54,8 +55,9 @@ describe('retry classification', () => {
     expect(isRetriable('a string')).toBe(false);
   });
 
-  it('keeps the retriable domain errors in one list', () => {
-    expect([...RETRIABLE_ERROR_TYPES]).toContain('FencedLeaderEpochError');
+  it('retries exactly the function errors the catalogue marks retriable', () => {
+    for (const name of ERROR_NAMES) expect(isRetriable(remote(name)), name).toBe(ERROR_CATALOGUE[name].retriable);
+    expect(isRetriable(remote('FencedLeaderEpochError'))).toBe(true);
   });
 
   it('backs off exponentially from retry.backoff.ms to retry.backoff.max.ms, with +-20 % jitter', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/domain/errors.js';
-import { consume, fetch, serveConsumer, type ConsumeResult, type FetchPartitionError } from '../../../functions/domain/index.js';
+import { consume, fetch, serveConsumer, type ConsumeResponse, type FetchPartitionError } from '../../../functions/domain/index.js';
 import { ClusterHarness } from '../../factories/cluster.js';
 
 /** Brokers A, B, C; "orders" with 3 partitions at RF 2 (A leads 1, B leads 2, C leads 3). */
@@ -11,7 +11,7 @@ async function threePartitions(): Promise<ClusterHarness> {
   return cluster;
 }
 
-const values = (answer: ConsumeResult | FetchPartitionError) => ('records' in answer ? answer.records.map((r) => r.value) : answer.errorType);
+const values = (answer: ConsumeResponse | FetchPartitionError) => ('records' in answer ? answer.records.map((r) => r.value) : answer.errorType);
 
 describe('fetch (many partitions in one consume call)', () => {
   it('answers every partition as a consume of it alone would, in the order asked, refusing some without failing the rest', async () => {

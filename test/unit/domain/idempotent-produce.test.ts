@@ -11,7 +11,7 @@ import {
   ValidationError,
 } from '../../../functions/domain/errors.js';
 import { clipToLogEnd, initProducerId, onBrokerGone, sweepExpiredBrokers, withRecords } from '../../../functions/domain/index.js';
-import type { ProduceResult } from '../../../functions/domain/index.js';
+import type { ProduceResponse } from '../../../functions/domain/index.js';
 import type { BrokerId, ProducerStates } from '../../../functions/domain/model.js';
 import { ClusterHarness, produceIdempotent } from '../../factories/cluster.js';
 
@@ -20,7 +20,7 @@ async function threeReplicaTopic(settings: ConstructorParameters<typeof ClusterH
   await cluster.start('A', 'B', 'C');
   await cluster.createTopic('orders', 1, 3, { minInsyncReplicas: 2 });
   const { producerId, producerEpoch } = await initProducerId(cluster.deps, {});
-  const send = (baseSequence: number, values: string[], extra: object = {}): Promise<ProduceResult> =>
+  const send = (baseSequence: number, values: string[], extra: object = {}): Promise<ProduceResponse> =>
     produceIdempotent(cluster.deps, { producerId, producerEpoch }, baseSequence, values, extra);
   return { cluster, producerId, producerEpoch, send };
 }

@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
+import { valuesOrFirstFailure } from '../../../functions/concurrency.js';
 import { settleEach } from '../../../functions/domain/partition-change.js';
 
 describe('settleEach', () => {
@@ -35,5 +36,20 @@ describe('settleEach', () => {
 
   it('handles no items', async () => {
     expect(await settleEach([], () => Promise.resolve(1))).toEqual([]);
+  });
+});
+
+describe('valuesOrFirstFailure', () => {
+  it('answers the values in order when everything succeeded', () => {
+    expect(valuesOrFirstFailure([{ status: 'fulfilled', value: 1 }, { status: 'fulfilled', value: 2 }])).toEqual([1, 2]);
+  });
+
+  it('throws the first failure, not a later one', () => {
+    const settled: Array<PromiseSettledResult<number>> = [
+      { status: 'fulfilled', value: 1 },
+      { status: 'rejected', reason: new Error('first') },
+      { status: 'rejected', reason: new Error('second') },
+    ];
+    expect(() => valuesOrFirstFailure(settled)).toThrow('first');
   });
 });

@@ -76,13 +76,14 @@ describe('mapDomainErrors', () => {
 
 describe('invokeHandler', () => {
   it('hands the payload to the use case and returns its result', async () => {
-    const handler = invokeHandler((payload: unknown) => Promise.resolve({ echoed: payload }));
+    const answer = { brokerId: 'A', credential: 'c', rotated: false };
+    const handler = invokeHandler('registerBroker', (payload: unknown) => Promise.resolve({ ...answer, brokerId: String((payload as { brokerId: string }).brokerId) }));
 
-    await expect(handler({ topic: 'orders' })).resolves.toEqual({ echoed: { topic: 'orders' } });
+    await expect(handler({ brokerId: 'B' })).resolves.toEqual({ ...answer, brokerId: 'B' });
   });
 
   it('maps what the use case throws', async () => {
-    const handler = invokeHandler(() => Promise.reject(new ValidationError('brokerId: required')));
+    const handler = invokeHandler('registerBroker', () => Promise.reject(new ValidationError('brokerId: required')));
 
     await expect(handler({})).rejects.toMatchObject({ name: 'ValidationError', message: 'brokerId: required' });
   });

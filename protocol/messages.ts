@@ -1,0 +1,307 @@
+/**
+ * What each deployed function takes and answers, as the JSON on the wire. A request type
+ * says what a caller may send (optional fields are defaulted by the function); the domain's
+ * parsers read exactly these fields and the handlers answer exactly these responses.
+ */
+import type { ErrorName } from './errors.js';
+import type { LeadershipEvent, PartitionView } from './leadership.js';
+
+/** A function that takes no fields: `{}` (or no payload at all). */
+export type EmptyRequest = Record<string, never>;
+
+// ---- brokers
+
+export interface HeartbeatRequest {
+  brokerId: string;
+  /** The incarnation the broker was given by its last heartbeat; absent on its first. */
+  incarnation?: number;
+  /** The broker's registered credential (RegisterBroker). */
+  credential: string;
+}
+
+export interface HeartbeatResponse {
+  brokerId: string;
+  /** The incarnation to send with the next heartbeat. */
+  incarnation: number;
+  deadlineMs: number;
+  expiresAt: number;
+  /** A new incarnation was registered: the broker must catch up before it may lead again. */
+  rejoined: boolean;
+  /** Other brokers whose lapsed leases this heartbeat deleted. */
+  sweptBrokers: string[];
+}
+
+/** Kafka's AlterUserScramCredentials for one broker: create or rotate its credential. */
+export interface RegisterBrokerRequest {
+  brokerId: string;
+  /** The credential to register; absent, one is generated (256 random bits). */
+  credential?: string;
+}
+
+export interface RegisterBrokerResponse {
+  brokerId: string;
+  /** The credential, answered this once: the table keeps only its salted hash. */
+  credential: string;
+  /** The broker had a credential, which this one replaced. */
+  rotated: boolean;
+}
+
+export interface ControlledShutdownRequest {
+  brokerId: string;
+  /** The incarnation the broker's last heartbeat returned: only that incarnation may shut itself down. */
+  incarnation: number;
+  /** The broker's registered credential: the incarnation is public (describe), the credential is not. */
+  credential: string;
+}
+
+export interface ControlledShutdownResponse {
+  brokerId: string;
+  incarnation: number;
+  /** Partitions whose leadership moved to another replica. */
+  movedLeaderships: string[];
+  /** Partitions whose ISR the broker left. */
+  leftIsrs: string[];
+  /**
+   * Partitions the broker still leads: no other replica was alive and in the ISR.
+   * As in Kafka, they stay led by it until it dies, which deleting its lease now means:
+   * the failure detector elects for them as for a failed leader (offline, or unclean if allowed).
+   */
+  remainingLeaderships: string[];
+  /** Whether the lease was deleted (false: the incarnation lapsed or was replaced meanwhile). */
+  deregistered: boolean;
+  /** The leadership changes made, as published on the leadership-events queue. */
+  events: LeadershipEvent[];
+}
+
+export interface SweptBroker {
+  brokerId: string;
+  incarnation: number;
+}
+
+export interface SweepResponse {
+  deleted: SweptBroker[];
+}
+
+// ---- topics and the cluster
+
+export interface CreateTopicRequest {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  /** Kafka's min.insync.replicas (default 1). */
+  minInsyncReplicas?: number;
+  /** Kafka's unclean.leader.election.enable (default false). */
+  uncleanLeaderElection?: boolean;
+}
+
+export interface CreateTopicResponse {
+  topic: string;
+  partitions: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
+  assignments: PartitionView[];
+  /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
+  eventsPublished: boolean;
+  /** Why they did not, when they did not. */
+  eventsError?: string;
+}
+
+/** describe acts on one topic or, without one, on all. */
+export interface DescribeRequest {
+  topic?: string;
+}
+
+export interface TopicSummary {
+  topic: string;
+  partitionCount: number;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  uncleanLeaderElection: boolean;
+  partitions: PartitionView[];
+}
+
+export interface BrokerSummary {
+  brokerId: string;
+  incarnation: number;
+  lastHeartbeatAt: number;
+  deadlineMs: number;
+  alive: boolean;
+  /** Present (true) while a controlled shutdown runs: alive, but no longer eligible to lead or join an ISR. */
+  shuttingDown?: true;
+}
+
+export interface DescribeResponse {
+  topics: TopicSummary[];
+  brokers: BrokerSummary[];
+}
+
+/** Preferred-leader election: every partition, one topic's, or some partitions of one topic. */
+export interface ElectLeadersRequest {
+  topic?: string;
+  /** Partition numbers of `topic` (which must then be given). */
+  partitions?: number[];
+}
+
+/** The leadership changes the election made. */
+export type ElectLeadersResponse = LeadershipEvent[];
+
+export interface BrokerImbalance {
+  brokerId: string;
+  /** Partitions whose preferred replica (replicas[0]) is this broker. */
+  preferred: number;
+  /** Of those, the ones led by another broker (or by nobody). */
+  notLed: number;
+  /** notLed / preferred, in percent. */
+  percentage: number;
+}
+
+export interface AutoRebalanceResponse {
+  /** false: auto.leader.rebalance.enable is off, nothing was read or written. */
+  enabled: boolean;
+  /** The brokers above leader.imbalance.per.broker.percentage. */
+  imbalanced: BrokerImbalance[];
+  events: LeadershipEvent[];
+}
+
+export interface ReconcileResponse {
+  partitions: number;
+  /** The changes this run made, as published on the leadership-events queue. */
+  events: LeadershipEvent[];
+}
+
+// ---- producing
+
+export interface ProducedRecord {
+  key?: string | null;
+  value: string;
+}
+
+/**
+ * "all" or -1 (the default): acknowledged once every ISR member has the records; 1: once the
+ * leader wrote them; 0: as 1 for the function, but the caller invokes asynchronously and
+ * never learns the answer.
+ */
+export type Acks = 'all' | -1 | 1 | 0;
+
+export interface ProduceRequest {
+  topic: string;
+  partition: number;
+  records: ProducedRecord[];
+  /** The epoch the caller believes current (KIP-320); a stale one is refused. */
+  currentLeaderEpoch?: number;
+  /** currentLeaderEpoch's older name; both given must agree. */
+  leaderEpoch?: number;
+  acks?: Acks;
+  /** An idempotent producer gives producerId, producerEpoch and baseSequence together. */
+  producerId?: number;
+  producerEpoch?: number;
+  baseSequence?: number;
+}
+
+export interface ProduceResponse {
+  topic: string;
+  partition: number;
+  leader: string;
+  leaderEpoch: number;
+  baseOffset: number;
+  lastOffset: number;
+  highWatermark: number;
+  /**
+   * True when an idempotent producer's batch was in the log already (a retry of a
+   * batch whose answer was lost): the offsets are those of the original append,
+   * and nothing was written again.
+   */
+  duplicate?: true;
+}
+
+/** Kafka's InitProducerId takes no fields here (transactional ids are not supported). */
+export type InitProducerIdRequest = EmptyRequest;
+
+export interface InitProducerIdResponse {
+  producerId: number;
+  producerEpoch: number;
+}
+
+// ---- consuming: the consume function answers three requests, told apart by their fields
+
+export interface ConsumeRequest {
+  topic: string;
+  partition: number;
+  /** Default 0. */
+  offset?: number;
+  maxRecords?: number;
+  /** Kafka's max.partition.fetch.bytes: key and value bytes, past the first record (default 1 MiB). */
+  maxBytes?: number;
+  /** KIP-320: the epoch the consumer believes current; a stale or unknown one is refused. */
+  currentLeaderEpoch?: number;
+  /** currentLeaderEpoch's older name; both given must agree. */
+  leaderEpoch?: number;
+  /** Its presence makes the request an OffsetsForLeaderEpoch. */
+  offsetsForLeaderEpoch?: never;
+}
+
+export interface ConsumedRecord {
+  offset: number;
+  leaderEpoch: number;
+  key: string | null;
+  value: string;
+  appendedAt: number;
+}
+
+export interface ConsumeResponse {
+  topic: string;
+  partition: number;
+  leader: string;
+  leaderEpoch: number;
+  highWatermark: number;
+  records: ConsumedRecord[];
+  /** Where the next request should start. */
+  nextOffset: number;
+}
+
+/** Kafka's Fetch: many partitions' consumes in one request. */
+export interface FetchRequest {
+  /** In the order the answer keeps; each is a consume request of its own (epoch, offset, limits). */
+  partitions: ConsumeRequest[];
+  /** Kafka's fetch.max.bytes: the records of all partitions together (default and at most 5 MiB). */
+  maxBytes?: number;
+}
+
+/**
+ * A partition of a fetch that was refused, with the error a consume of it alone would have
+ * failed with, so the caller treats it alike: e.g. FencedLeaderEpochError naming the current leader.
+ */
+export interface FetchPartitionError {
+  topic: string;
+  partition: number;
+  errorType: ErrorName;
+  errorMessage: string;
+}
+
+export interface FetchResponse {
+  /** One per partition asked for, in the order asked. */
+  partitions: Array<ConsumeResponse | FetchPartitionError>;
+}
+
+/** KIP-320's OffsetsForLeaderEpoch for one partition. */
+export interface OffsetsForLeaderEpochRequest {
+  topic: string;
+  partition: number;
+  /** The epoch whose end offset on the current leader is asked for. */
+  offsetsForLeaderEpoch: number;
+  /** The epoch the caller believes current, fenced like a fetch's. */
+  currentLeaderEpoch?: number;
+}
+
+export interface OffsetsForLeaderEpochResponse {
+  topic: string;
+  partition: number;
+  leader: string;
+  /** The partition's current leader epoch. */
+  currentLeaderEpoch: number;
+  /** The largest epoch at or below the one asked for that has records on the leader (or the one asked for, if none). */
+  leaderEpoch: number;
+  /** The first offset of the leader's log with a larger epoch than the one asked for, or its log end. */
+  endOffset: number;
+}

@@ -1,0 +1,223 @@
+/**
+ * The world of one run, passed explicitly to every part of it: the seeded PRNG and
+ * scheduler, the memory stores the real domain runs over, the brokers as the run knows
+ * them, the history being recorded, and the state each part keeps between its steps.
+ */
+import { createHash } from 'node:crypto';
+import {
+  createMemoryDeps,
+  type HeartbeatStreamRecord,
+  type MemoryDeps,
+  type MemoryPartitionLog,
+  type MemoryTables,
+} from '../../functions/adapters/memory/index.js';
+import { canConflict, conflictRefusal } from '../../functions/adapters/memory/conflicts.js';
+import type { BrokerId, LogRecord } from '../../functions/domain/model.js';
+import type { Deps, LeadershipSettings } from '../../functions/ports/index.js';
+import { emptyHistory, type History, type LivenessSample } from './history.js';
+import { FAULT_NAMES, RECONCILE_MS, TRACE_TAIL, type FaultCounts, type SimOptions, type SimParams, type Timing } from './params.js';
+import { Prng } from './prng.js';
+import { Scheduler, type Task } from './scheduler.js';
+import { BatchlessPartitionLog, recordingLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
+import { describeState } from './trace.js';
+
+/** Chance per write that a concurrent transaction refuses it past the store's retries (TransactionConflict). */
+const CONFLICT_CHANCE = 0.05;
+
+export interface Broker {
+  id: BrokerId;
+  /** What its heartbeats and its controlled shutdown carry; registered at setup. */
+  credential: string;
+  running: boolean;
+  incarnation?: number;
+  /** Bumped on death/return so a stale heartbeat timer chain stops. */
+  generation: number;
+  heartbeating: boolean;
+  /** A controlled shutdown is running: the broker keeps heartbeating until it ends. */
+  shuttingDown: boolean;
+  /** Lost with others (a rack): not brought back by the random returns before this (virtual ms). */
+  downUntil: number;
+}
+
+export interface StreamItem<R> {
+  record: R;
+  attempts: number;
+}
+
+export interface Shard<R> {
+  key: string;
+  queue: Array<StreamItem<R>>;
+  busy: boolean;
+  blockedUntil: number;
+  /** Remaining invocations that fail at their first store operation (an outage of the function). */
+  outage: number;
+}
+
+/** The two table streams, as the event source mappings' shards (streams.ts). */
+export interface Streams {
+  heartbeatShards: Map<string, Shard<HeartbeatStreamRecord>>;
+  logShards: Map<string, Shard<LogRecord>>;
+}
+
+/** Where tasks die at a gate (faults.ts crashPolicy). */
+export interface CrashPlan {
+  /** Tasks that die at their next store operation (a stream invocation during an outage). */
+  once: Set<Task>;
+  /** Follower copy writes each task has made: a copy of a lagging follower takes several. */
+  copyWrites: WeakMap<Task, number>;
+  /** Setup's topic creation dies before this transaction of it (1-based), if set. */
+  cutCreationAt: number | undefined;
+  creationSteps: number;
+  /** Controlled shutdowns that die at their first store operation after the mark (value: whether they marked). */
+  abandonAfterMark: Map<Task, boolean>;
+}
+
+/** What the clients (producers.ts, consumers.ts) count across all of them. */
+export interface ClientCounters {
+  /** Short-lived producers started so far (their ids follow CHURN_PRODUCER_BASE). */
+  churned: number;
+  /** Late copies not yet sent: the heal waits for them, they may still write. */
+  lateOnTheWay: number;
+  /** Consumers that found, through OffsetsForLeaderEpoch, their position truncated away. */
+  truncations: number;
+}
+
+/** The liveness sampling's memory between two samples (recording.ts). */
+export interface LivenessTracker {
+  /**
+   * Per partition: the records below the HW as its leaders showed them, each as its value and
+   * leader epoch (committed records never change).
+   */
+  committed: Map<number, { epoch: number; values: string[] }>;
+  lastSample: Map<number, LivenessSample>;
+}
+
+export interface World {
+  readonly seed: number;
+  readonly params: SimParams;
+  readonly options: SimOptions;
+  readonly timing: Timing;
+  /** The not-live rule's bound (see createWorld). */
+  readonly livenessBoundMs: number;
+  readonly rng: Prng;
+  readonly scheduler: Scheduler;
+  readonly memory: MemoryDeps;
+  readonly tables: MemoryTables;
+  /** The log beneath the recording wrapper: its leader appends feed the log stream, its replicas the final reads. */
+  readonly memLog: MemoryPartitionLog;
+  /** What the domain is given. */
+  readonly deps: Deps;
+  readonly brokers: Broker[];
+  readonly partitions: number[];
+  readonly history: History;
+  readonly faults: FaultCounts;
+  readonly idempotence: boolean;
+  /** Faults are drawn (off during setup and the heal). */
+  faultsOn: boolean;
+  /** Clients start new requests (off during the heal). */
+  clientsOn: boolean;
+  readonly streams: Streams;
+  readonly crashes: CrashPlan;
+  readonly clients: ClientCounters;
+  readonly liveness: LivenessTracker;
+  readonly now: () => number;
+}
+
+/** The world before anything ran; `settings` are the domain's for this run (run.ts chooses them). */
+export function createWorld(seed: number, params: SimParams, options: SimOptions, timing: Timing, settings: Partial<LeadershipSettings>): World {
+  const rng = new Prng(seed);
+  const faults = Object.fromEntries(FAULT_NAMES.map((name) => [name, 0])) as FaultCounts;
+  const idempotence = options.idempotence ?? true;
+  const history: History = { ...emptyHistory(params.acks === '1' ? ['all', '1'] : ['all']), idempotentProducers: options.judgeDuplicates ?? idempotence };
+  const memory = createMemoryDeps({
+    settings,
+    yieldPoint: async (operation) => {
+      await scheduler.yieldPoint(operation);
+      // Drawn as the write is released, inside its task's turn: a refusal the write's own retries did not outlast.
+      if (world.faultsOn && canConflict(operation) && rng.chance(CONFLICT_CHANCE)) {
+        faults.conflict++;
+        const refusal = conflictRefusal(operation);
+        scheduler.record(`conflict`, `${operation} refused: ${refusal.name}`);
+        throw refusal;
+      }
+    },
+    // The simulation's topic stands for a large one: one partition (with its replica states) per
+    // transaction, so its creation takes several, as a topic of over 100 items does on DynamoDB.
+    maxTransactionItems: 2 + params.rf,
+  });
+  const scheduler: Scheduler = new Scheduler(memory.clock, rng, {
+    maxLatencyMs: timing.maxLatencyMs,
+    timerBias: 0.3,
+    describeState: () => describeState(world),
+    keepFullTrace: true,
+    traceTail: TRACE_TAIL,
+  });
+  const tables = memory.tables;
+  const memLog: MemoryPartitionLog =
+    options.fencing === false
+      ? new UnfencedPartitionLog(tables, memory.clock)
+      : options.batches === false
+        ? new BatchlessPartitionLog(tables, memory.clock)
+        : memory.log;
+  const deps: Deps = {
+    ...memory,
+    ...(options.resumableCreation === false ? { metadata: new UnresumableMetadataStore(tables) } : {}),
+    log: recordingLog(memLog, tables, (seen) => {
+      history.appends.push({
+        partition: `${seen.append.topic}-${seen.append.partition}`,
+        replica: seen.append.leader,
+        leaderEpoch: seen.append.leaderEpoch,
+        offsets: seen.records.map((r) => r.offset),
+        tableLeader: seen.tableLeader,
+        tableEpoch: seen.tableEpoch,
+        step: scheduler.steps,
+      });
+    }),
+    sleep: (ms) => scheduler.sleep(ms),
+  };
+
+  const brokers: Broker[] = Array.from({ length: params.brokers }, (_, i) => ({
+    id: String.fromCharCode(65 + i),
+    // Chosen by the admin, derived from the seed without drawing from the PRNG: the same run, whatever the credentials.
+    credential: createHash('sha256').update(`simulated broker ${String.fromCharCode(65 + i)} of seed ${seed}`).digest('base64url'),
+    running: true,
+    generation: 0,
+    heartbeating: false,
+    shuttingDown: false,
+    downUntil: 0,
+  }));
+  const partitionCount = rng.between(1, 3);
+  const world: World = {
+    seed,
+    params,
+    options,
+    timing,
+    /**
+     * A session timeout and two reconciler periods (with their jitter): a lapsed lease
+     * to be seen as such, then the schedule's own repair, run twice.
+     */
+    livenessBoundMs: timing.livenessBoundMs ?? timing.sessionTimeoutMs + 2 * (RECONCILE_MS + 1_000),
+    rng,
+    scheduler,
+    memory,
+    tables,
+    memLog,
+    deps,
+    brokers,
+    partitions: Array.from({ length: partitionCount }, (_, i) => i + 1),
+    history,
+    faults,
+    idempotence,
+    faultsOn: true,
+    clientsOn: true,
+    streams: { heartbeatShards: new Map(), logShards: new Map() },
+    crashes: { once: new Set(), copyWrites: new WeakMap(), cutCreationAt: undefined, creationSteps: 0, abandonAfterMark: new Map() },
+    clients: { churned: 0, lateOnTheWay: 0, truncations: 0 },
+    liveness: { committed: new Map(), lastSample: new Map() },
+    now: () => memory.clock.now(),
+  };
+  return world;
+}
+
+/** Whether a broker's lease is live now, as the run sees the table. */
+export const leaseLive = (world: World, id: BrokerId): boolean => (world.tables.heartbeats.get(id)?.deadlineMs ?? -1) >= world.now();
