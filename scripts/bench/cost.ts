@@ -23,6 +23,8 @@ import { billFor, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFlo
 import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, HOURS_PER_MONTH } from '../../cost/prices.js';
 import type { UsageMeter, UsageReport } from '../../localcloud/index.js';
 import { startBenchCloud } from './lib/cloud.js';
+import { FUNCTIONS, scheduleRateMinutes } from '../../functions/function-table.js';
+import { defaultSettings } from '../../protocol/settings.js';
 import { drawBenchmark } from '../../web/bench-charts.js';
 import { readResult, startRun, writeResult, writeText } from './lib/results.js';
 
@@ -202,16 +204,18 @@ async function measureIdle() {
   const heartbeatsPerMonth = settings.brokers * (SECONDS_PER_MONTH / (settings.heartbeatIntervalMs / 1000));
 
   const schedules = [
-    { name: 'Sweep', functionName: names.SweepFunctionName, runsPerHour: 60 },
-    { name: 'Reconcile', functionName: names.ReconcileFunctionName, runsPerHour: 60 },
-    { name: 'AutoRebalance', functionName: names.AutoRebalanceFunctionName, runsPerHour: 12 },
-  ];
+    { name: 'Sweep', key: 'sweep', functionName: names.SweepFunctionName },
+    { name: 'Reconcile', key: 'reconcile', functionName: names.ReconcileFunctionName },
+    { name: 'AutoRebalance', key: 'autoRebalance', functionName: names.AutoRebalanceFunctionName },
+  ] as const;
+  // The deployed schedules' rates, under the stack's default settings.
+  const runsPerHour = (key: (typeof schedules)[number]['key']) => 60 / scheduleRateMinutes(FUNCTIONS[key].trigger, defaultSettings());
   const scheduled = [];
   for (const schedule of schedules) {
     meter.reset();
-    await admin.invoke(schedule.functionName, {});
+    await admin.invoke(schedule.key, {});
     const run = billFor(usageOf(meter.report(), [schedule.functionName])).total;
-    scheduled.push({ name: schedule.name, usdPerRun: run, usdPerMonth: round(run * schedule.runsPerHour * HOURS_PER_MONTH) });
+    scheduled.push({ name: schedule.name, usdPerRun: run, usdPerMonth: round(run * runsPerHour(schedule.key) * HOURS_PER_MONTH) });
   }
 
   const consumer = new Consumer(bench.newClient(), { maxPollRecords: 500 });
