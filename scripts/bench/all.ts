@@ -20,6 +20,7 @@ const benches: Array<{ name: string; script: string; args: string[] }> = [
   { name: 'latency', script: 'latency.ts', args: quick ? ['--quick'] : [] },
   { name: 'scale', script: 'scale.ts', args: quick ? ['--quick'] : [] },
   { name: 'clients', script: 'clients.ts', args: quick ? ['--quick'] : [] },
+  { name: 'cost', script: 'cost.ts', args: quick ? ['--quick'] : [] },
 ];
 const only = args.only?.split(',');
 const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
