@@ -41,7 +41,7 @@ export function billFor(usage: MeteredUsage, prices: Prices = PRICES): Bill {
 }
 
 export function scaleBill(bill: Bill, factor: number): Bill {
-  return Object.fromEntries(Object.entries(bill).map(([line, usd]) => [line, usd * factor])) as unknown as Bill;
+  return Object.fromEntries(Object.entries(bill as unknown as Record<string, number>).map(([line, usd]) => [line, usd * factor])) as unknown as Bill;
 }
 
 /**

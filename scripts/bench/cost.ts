@@ -19,7 +19,7 @@ import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
 import { Consumer } from '../../client/consumer.js';
 import { Producer } from '../../client/producer.js';
-import { billFor, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFloorPerRecord, type Bill, type MeteredUsage } from '../../cost/bill.js';
+import { billFor, scaleBill, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFloorPerRecord, type Bill, type MeteredUsage } from '../../cost/bill.js';
 import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, HOURS_PER_MONTH } from '../../cost/prices.js';
 import type { UsageMeter, UsageReport } from '../../localcloud/index.js';
 import { startBenchCloud } from './lib/cloud.js';
@@ -182,8 +182,8 @@ async function measureShape(replicationFactor: number, recordsPerCall: number) {
       totalWithoutLambdaDuration: round(total - ((produceBill.lambdaDuration / produced) * 1e6 + (consumeBill.lambdaDuration / consumed) * 1e6)),
     },
     billPerMillionRecords: {
-      produce: roundBill(scale(produceBill, 1e6 / produced)),
-      consume: roundBill(scale(consumeBill, 1e6 / consumed)),
+      produce: roundBill(scaleBill(produceBill, 1e6 / produced)),
+      consume: roundBill(scaleBill(consumeBill, 1e6 / consumed)),
     },
     floorPerMillionRecords: round(floor),
     ratioToFloor: round(total / floor, 2),
@@ -275,12 +275,8 @@ async function settle(): Promise<void> {
   while (Date.now() - lastBusyAt < quietMs && Date.now() < deadline) await sleep(250);
 }
 
-function scale(bill: Bill, factor: number): Bill {
-  return Object.fromEntries(Object.entries(bill).map(([line, usd]) => [line, usd * factor])) as unknown as Bill;
-}
-
 function roundBill(bill: Bill): Record<string, number> {
-  return Object.fromEntries(Object.entries(bill).map(([line, usd]) => [line, round(usd, 4)]));
+  return Object.fromEntries(Object.entries(bill as unknown as Record<string, number>).map(([line, usd]) => [line, round(usd, 4)]));
 }
 
 function round(value: number, digits = 2): number {
