@@ -45,6 +45,12 @@ export const MAX_RECORDS_PER_PRODUCE = 500;
 /** The most key and value bytes of one record (functions/domain/limits.ts MAX_RECORD_BYTES, which the function checks). */
 export const MAX_RECORD_BYTES = 32 * 1024;
 
+/**
+ * The largest batch.size: a gathered call stays well under the 6 MB a synchronous Lambda
+ * invocation may carry, JSON's quoting of the records included.
+ */
+export const MAX_BATCH_SIZE_BYTES = 4 * 1024 * 1024;
+
 /** Key and value bytes of a record, as the produce function counts them. */
 export const recordBytes = (record: ProducerRecord): number => Buffer.byteLength(record.value) + (record.key ? Buffer.byteLength(record.key) : 0);
 
@@ -178,6 +184,10 @@ export class Producer {
     this.idempotent = options.enableIdempotence ?? true;
     this.lingerMs = options.lingerMs ?? 5;
     this.batchSizeBytes = options.batchSizeBytes ?? 16_384;
+    if (!Number.isFinite(this.lingerMs) || this.lingerMs < 0) throw new ClientError(`lingerMs must be a number >= 0, got ${this.lingerMs}`);
+    if (!Number.isInteger(this.batchSizeBytes) || this.batchSizeBytes < 1 || this.batchSizeBytes > MAX_BATCH_SIZE_BYTES) {
+      throw new ClientError(`batchSizeBytes must be an integer from 1 to ${MAX_BATCH_SIZE_BYTES}, got ${this.batchSizeBytes}`);
+    }
   }
 
   /** The producer id and epoch in use (idempotent producers, after their first send). */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LeadershipClient, type LambdaTransport } from '../../../client/lambda-client.js';
-import { MAX_RECORD_BYTES, MAX_RECORDS_PER_PRODUCE, Producer, ProducerClosedError, type ProducerOptions, type RecordMetadata } from '../../../client/producer.js';
+import { MAX_BATCH_SIZE_BYTES, MAX_RECORD_BYTES, MAX_RECORDS_PER_PRODUCE, Producer, ProducerClosedError, type ProducerOptions, type RecordMetadata } from '../../../client/producer.js';
 import { ClientTimeoutError } from '../../../client/retry.js';
 import * as limits from '../../../functions/domain/limits.js';
 import { FakeClock, FakeLambda, fakeOutputs } from './fake-lambda.js';
@@ -212,6 +212,14 @@ describe('Producer batching (linger.ms, batch.size)', () => {
     expect(await last).toMatchObject({ baseOffset: 1 });
     await expect(producer.send('orders', 1, [{ value: 'd' }])).rejects.toBeInstanceOf(ProducerClosedError);
     expect(log()).toEqual(['a', 'c']);
+  });
+
+  it('refuses a negative linger.ms and a batch.size outside 1..MAX_BATCH_SIZE_BYTES', () => {
+    const client = new LeadershipClient(fakeOutputs, { transport: new FakeLambda('orders', 1).transport });
+    expect(() => new Producer(client, { lingerMs: -1 })).toThrow(/lingerMs/);
+    expect(() => new Producer(client, { batchSizeBytes: 0 })).toThrow(/batchSizeBytes/);
+    expect(() => new Producer(client, { batchSizeBytes: MAX_BATCH_SIZE_BYTES + 1 })).toThrow(/batchSizeBytes/);
+    expect(() => new Producer(client, { batchSizeBytes: MAX_BATCH_SIZE_BYTES, lingerMs: 0 })).not.toThrow();
   });
 
   it('lingerMs 0: one produce call per send, as given', async () => {
