@@ -81,7 +81,6 @@ export const incrementSequence = (sequence: number, increment: number): number =
  */
 const MAX_PRODUCER_EPOCH = 2 ** 15 - 1;
 
-/** Answers after which the producer's sequence cannot go on: it bumps its epoch and starts from sequence 0. */
 /** One caller's send, waiting in a batch for its share of the batch's answer. */
 interface PendingSend {
   /** Where its records start in the batch. */
@@ -122,6 +121,7 @@ const isWellFormed = (record: ProducerRecord): boolean =>
   (record.key === undefined || record.key === null || typeof record.key === 'string') &&
   recordBytes(record) <= MAX_RECORD_BYTES;
 
+/** Answers after which the producer's sequence cannot go on: it bumps its epoch and starts from sequence 0. */
 const SEQUENCE_FATAL: ReadonlySet<string> = new Set([
   'OutOfOrderSequenceError',
   'InvalidProducerEpochError',
