@@ -158,7 +158,8 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
 }
 
 async function produce(command: Extract<Command, { verb: 'produce' }>, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
-  const producer = new Producer(client, { deliveryTimeoutMs: connection.timeoutMs });
+  // The CLI gathers --batch-size lines into one send itself and awaits each: lingering would only delay it.
+  const producer = new Producer(client, { deliveryTimeoutMs: connection.timeoutMs, lingerMs: 0 });
   let batch: ProducerRecord[] = [];
   let lineNumber = 0;
   let total = 0;

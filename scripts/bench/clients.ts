@@ -252,7 +252,8 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
   const onPollRetry = () => void (pollRetries += 1);
 
   const producerLoop = async (client: LeadershipClient, partition: number) => {
-    const producer = new Producer(client, { onRetry: onSendRetry });
+    // lingerMs 0: one awaited record per send leaves nothing to gather, and each send's gap is timed as one call.
+    const producer = new Producer(client, { onRetry: onSendRetry, lingerMs: 0 });
     for (let i = 0; running; i += 1) {
       const started = Date.now();
       try {

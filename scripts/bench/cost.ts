@@ -124,7 +124,8 @@ async function measureShape(replicationFactor: number, recordsPerCall: number) {
   const topic = `cost-rf${replicationFactor}-b${recordsPerCall}-${Date.now()}`;
   await admin.createTopic({ topic, partitions: settings.partitions, replicationFactor, minInsyncReplicas: Math.max(1, replicationFactor - 1) });
   const value = 'x'.repeat(settings.recordBytes);
-  const producers = Array.from({ length: settings.partitions }, () => new Producer(bench.newClient()));
+  // lingerMs 0: each send is one produce call of exactly recordsPerCall records, the shape measured.
+  const producers = Array.from({ length: settings.partitions }, () => new Producer(bench.newClient(), { lingerMs: 0 }));
   // Producer ids and metadata are fetched once per producer: outside the measurement.
   await Promise.all(producers.map((producer, index) => producer.send(topic, index + 1, [{ value }])));
   await settle();

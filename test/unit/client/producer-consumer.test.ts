@@ -203,7 +203,8 @@ describe('Producer', () => {
   it('idempotent: concurrent sends to one partition go one at a time, in the order they were made', async () => {
     const { lambda, client, retry } = setup(2);
     lambda.failNext(PRODUCE, { errorType: 'NotLeaderError' });
-    const producer = new Producer(client, retry);
+    // Without lingering each send is a produce call of its own (batching: producer-linger.test.ts).
+    const producer = new Producer(client, { ...retry, lingerMs: 0 });
     const acks = await Promise.all(['a', 'b', 'c'].map((value) => producer.send('orders', 1, [{ value }])));
     expect(acks.map((ack) => ack.baseOffset)).toEqual([0, 1, 2]);
     expect(lambda.partitions.get(1)!.records.map((record) => record.value)).toEqual(['a', 'b', 'c']);
