@@ -566,6 +566,22 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.log.read(fresh('ghost'), 1, 'L', 0, 5)).toEqual([]);
       });
 
+      it('reads any range of a log of batches of every size whole: from inside, at and past their edges', async () => {
+        const sizes = [3, 1, 1, MAX_RECORDS_PER_WRITE, 2];
+        let end = 0;
+        for (const size of sizes) {
+          await stores.log.appendAsLeader(leaderAppend(end, values(size, `b${end}-`)));
+          end += size;
+        }
+        const all = await stores.log.read(topic, 1, 'L', 0, end);
+        expect(all.map((r) => r.offset)).toEqual(Array.from({ length: end }, (_, i) => i));
+        for (const from of [0, 1, 2, 3, 4, 5, 6, 50, end - 3, end - 2, end - 1, end, end + 1]) {
+          for (const to of [from + 1, from + 2, from + MAX_RECORDS_PER_WRITE, end + 100]) {
+            expect(await stores.log.read(topic, 1, 'L', from, to), `[${from}, ${to})`).toEqual(all.slice(from, to));
+          }
+        }
+      });
+
       describe('matchFollower', () => {
         /** L led epoch 0 and wrote 4 records, F copied them all; then F leads epoch 1 with `isr`, and L must be matched. */
         async function deposedLeader(isr: string[], highWatermark: number) {

@@ -220,8 +220,7 @@ export const brokerCredentialFromItem = (item: Fields): BrokerCredential => {
 
 /**
  * Most records one log item holds: an append is at most this many (one transaction),
- * and items are only ever cut shorter. A read finds the item holding an offset by
- * looking this far below it.
+ * and items are only ever cut shorter.
  */
 export const MAX_RECORDS_PER_LOG_ITEM = MAX_RECORDS_PER_WRITE;
 

@@ -11,7 +11,7 @@
  * transaction. Every write is fenced by a check on the partition item in the same
  * transaction.
  */
-import { paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import type { BrokerId, LogRecord, ProducerStates } from '../../domain/model.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
@@ -177,9 +177,8 @@ export class DynamoPartitionLog implements PartitionLog {
   }
 
   /**
-   * One Query for the batches that can hold [fromOffset, toOffset): an item holds at
-   * most MAX_RECORDS_PER_LOG_ITEM records, so the one holding `fromOffset` starts at
-   * most that many below it.
+   * At most two Queries, returning only the batches that hold [fromOffset, toOffset): the
+   * one holding `fromOffset`, then, only if the range goes past it, those after it.
    */
   async read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]> {
     if (toOffset <= fromOffset) return [];
@@ -262,7 +261,14 @@ export class DynamoPartitionLog implements PartitionLog {
     );
   }
 
-  /** The replica's stored batches holding any offset in [fromOffset, toOffset), in offset order. */
+  /**
+   * The replica's stored batches holding any offset in [fromOffset, toOffset), in offset
+   * order, and no others: DynamoDB bills a Query for every item it returns, so a look-back
+   * wide enough for the largest batch would pay for up to 97 batches that end below
+   * `fromOffset`. The batch holding `fromOffset` is the last one starting at or below it;
+   * the rest start above its end. The second Query starts right after the batch the first
+   * found, so the two together leave no offset between them unread.
+   */
   private async batchesOverlapping(
     topic: string,
     partition: number,
@@ -272,26 +278,36 @@ export class DynamoPartitionLog implements PartitionLog {
   ): Promise<StoredBatch[]> {
     if (toOffset <= fromOffset) return [];
     const { replica: key } = logKey(topic, partition, replica, fromOffset);
-    const pages = paginateQuery(
-      { client: this.client },
-      {
-        TableName: this.tables.logTable,
-        KeyConditionExpression: '#replica = :replica AND #offset BETWEEN :lowest AND :highest',
-        ExpressionAttributeNames: { '#replica': 'replica', '#offset': 'offset' },
-        ExpressionAttributeValues: {
-          ':replica': key,
-          ':lowest': Math.max(0, fromOffset - (MAX_RECORDS_PER_LOG_ITEM - 1)),
-          ':highest': toOffset - 1,
-        },
-        ConsistentRead: true,
-      },
-    );
+    const [holding] = await this.queryBatches(key, '#offset <= :from', { ':from': fromOffset }, { ScanIndexForward: false, Limit: 1 });
+    const batches = holding && holding.lastOffset >= fromOffset ? [holding] : [];
+    const next = holding ? holding.lastOffset + 1 : 0;
+    if (next >= toOffset) return batches;
+    const rest = await this.queryBatches(key, '#offset BETWEEN :next AND :highest', { ':next': next, ':highest': toOffset - 1 });
+    return [...batches, ...rest.filter((batch) => batch.lastOffset >= fromOffset)];
+  }
+
+  /** Strongly consistent, every page: a read must see every append acknowledged before it. */
+  private async queryBatches(
+    key: string,
+    offsetCondition: string,
+    values: Record<string, number>,
+    options: { ScanIndexForward?: boolean; Limit?: number } = {},
+  ): Promise<StoredBatch[]> {
+    const request = {
+      TableName: this.tables.logTable,
+      KeyConditionExpression: `#replica = :replica AND ${offsetCondition}`,
+      ExpressionAttributeNames: { '#replica': 'replica', '#offset': 'offset' },
+      ExpressionAttributeValues: { ':replica': key, ...values },
+      ConsistentRead: true,
+      ...options,
+    };
     const batches: StoredBatch[] = [];
+    // The paginator would take a Limit for a page size and read on to the partition's end.
+    const pages = options.Limit === undefined ? paginateQuery({ client: this.client }, request) : [await this.client.send(new QueryCommand(request))];
     for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const records = logRecordsFromItem(item);
-        const batch = { baseOffset: records[0].offset, lastOffset: records.at(-1)!.offset, records };
-        if (batch.lastOffset >= fromOffset) batches.push(batch);
+        batches.push({ baseOffset: records[0].offset, lastOffset: records.at(-1)!.offset, records });
       }
     }
     return batches;
