@@ -51,6 +51,14 @@ export const MAX_CONDITIONAL_ATTEMPTS = 5;
  */
 export const MAX_APPEND_ATTEMPTS = 20;
 export const APPEND_RETRY_BACKOFF_MS = 5;
+/**
+ * A batch found at a replica's log end, uncommitted, this long after it was written was
+ * left by a writer that died (or stalled) between the write and its commit: the next
+ * writer abandons it (domain/generations.ts). Younger, it is a concurrent writer's, about
+ * to commit: the next writer loses the race and retries. Only liveness depends on it: an
+ * abandoned writer's commit is refused whenever it comes.
+ */
+export const IN_DOUBT_BATCH_AGE_MS = 1_000;
 
 /**
  * A sweep also waits out a peer lease that lapses this soon, then deletes it: the peer

@@ -105,6 +105,12 @@ export interface PartitionMetadata {
 }
 
 /** A replica's progress, one per (topic, partition, broker). */
+/** A generation of a replica's log, holding its records from `from` up to the next generation's start. */
+export interface GenerationStart {
+  from: number;
+  generation: number;
+}
+
 export interface ReplicaState {
   topic: string;
   partition: number;
@@ -118,6 +124,19 @@ export interface ReplicaState {
    * and count toward the high watermark. The leader's own log is the truth in its epoch.
    */
   matchedEpoch: number;
+  /**
+   * The leader epoch of the last append or copy committed to this log (absent: none
+   * recorded). A copy or append of an older epoch is refused, so once the replica took a
+   * record of epoch E no record of an earlier epoch can follow it.
+   */
+  appendEpoch?: number;
+  /**
+   * Where this replica's log is stored (domain/generations.ts): the generation the next
+   * batch goes to, and from which offset each live generation holds the log. Absent:
+   * generation 0 from offset 0 (a log never cut nor abandoned by a crashed writer).
+   */
+  generation?: number;
+  generations?: GenerationStart[];
   updatedAt: number;
   /**
    * The idempotent producers whose records this replica's log holds (Kafka's producer

@@ -16,6 +16,7 @@ import {
   WriteConflictError,
 } from './errors.js';
 import { isLeaseAlive } from './broker-lease.js';
+import { currentGeneration } from './generations.js';
 import { logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import {
   clipToLogEnd,
@@ -118,11 +119,12 @@ async function appendChunk(
     if (attempt > 1) await deps.sleep(APPEND_RETRY_BACKOFF_MS * (attempt - 1));
     const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
     const logEnd = logEndOffsetOf(states, partition.leader);
+    const leaderState = replicaStateOf(states, partition.leader);
     const appendedAt = deps.clock.now();
     const { producerIdExpirationMs } = deps.settings;
     // Kafka's producer.id.expiration.ms, judged as of this append: the written state leaves the expired out too.
     const producersNow = unexpired(
-      clipToLogEnd(replicaStateOf(states, partition.leader)?.producers, logEnd),
+      clipToLogEnd(leaderState?.producers, logEnd),
       appendedAt,
       producerIdExpirationMs,
     );
@@ -150,6 +152,7 @@ async function appendChunk(
         leader: partition.leader,
         leaderEpoch: partition.leaderEpoch,
         startOffset: logEnd,
+        generation: currentGeneration(leaderState ?? {}),
         records: stamped,
         appendedAt,
         ...(batch

@@ -17,6 +17,7 @@
  */
 import type { Deps } from '../ports/index.js';
 import { StaleEpochError } from './errors.js';
+import { currentGeneration } from './generations.js';
 import { highWatermarkOf, logEndOffsetOf, replicaStateOf } from './high-watermark.js';
 import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { clipToLogEnd, withRecords } from './idempotence.js';
@@ -70,6 +71,7 @@ async function copyFromLeader(
   to: number,
   known: KnownRecords,
   producersAtFrom: ProducerStates,
+  generation: number,
 ): Promise<number> {
   let next = from;
   let producers = producersAtFrom;
@@ -89,6 +91,7 @@ async function copyFromLeader(
       follower,
       leaderEpoch: partition.leaderEpoch,
       records,
+      generation,
       producers,
     });
     next += records.length;
@@ -180,6 +183,7 @@ export async function syncFollower(
     if (!state) return null;
     try {
       let followerEnd = state.logEndOffset;
+      let generation = currentGeneration(state);
       if (state.matchedEpoch !== partition.leaderEpoch) {
         const agreed = await matchingPrefixLength(deps, partition, follower, followerEnd, leaderEnd);
         await deps.log.matchFollower({
@@ -189,13 +193,16 @@ export async function syncFollower(
           leader: partition.leader,
           leaderEpoch: partition.leaderEpoch,
           expectedLogEnd: followerEnd,
+          expectedGeneration: generation,
           truncateTo: agreed,
           producers: clipToLogEnd(state.producers, agreed),
         });
         followerEnd = agreed;
+        // The match starts the follower's next generation at the cut (domain/generations.ts).
+        generation += 1;
       }
       const producers = clipToLogEnd(state.producers, followerEnd);
-      const reached = await copyFromLeader(deps, partition, follower, followerEnd, leaderEnd, known, producers);
+      const reached = await copyFromLeader(deps, partition, follower, followerEnd, leaderEnd, known, producers, generation);
       if (reached >= leaderEnd) return reached;
     } catch (error) {
       if (!(error instanceof StaleEpochError)) throw error;

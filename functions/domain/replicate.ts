@@ -7,7 +7,7 @@ import { livenessAt, type Liveness } from './broker-lease.js';
 import type { BrokerId, LogRecord } from './model.js';
 import { forEachPartition } from './partition-change.js';
 import { inSyncFollowers, isOnline } from './partitions.js';
-import { advanceHighWatermark, syncFollower, type KnownRecords } from './replica-sync.js';
+import { advanceHighWatermark, syncFollower } from './replica-sync.js';
 import { partitionName } from './views.js';
 
 export interface PartitionReplication {
@@ -31,7 +31,10 @@ interface PartitionBatch {
 /**
  * Safe to redeliver: a follower only receives the records from its own log end
  * offset on, so a record it already has is never written twice. A follower not
- * yet matched in the leader's epoch is matched first (syncFollower).
+ * yet matched in the leader's epoch is matched first (syncFollower). The stream's
+ * records only say which partitions to look at: what is copied is read from the
+ * leader's committed log, since a stream record may be of a batch its writer never
+ * committed, which another batch then replaced at those offsets (domain/generations.ts).
  */
 export async function replicate(deps: Deps, records: LogRecord[]): Promise<ReplicateResult> {
   const batches = byPartition(records.filter((record) => record.copy === 'leader'));
@@ -73,25 +76,14 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, liveness: (
   // never cut below it), so there is nothing to copy; matching followers in a later epoch is
   // the election's completion's and the next append's business, not this batch's.
   if (partition.highWatermark >= batchEnd) return nothingDone;
-  const known = currentEpochRecords(fromLeader, partition.leaderEpoch);
   // A dead follower cannot receive data; it holds the HW back until it is dropped from the ISR.
   const followers = inSyncFollowers(partition).filter(await liveness());
   const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
-  const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, known, states)));
+  const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, undefined, states)));
   return {
     topic: partition.topic,
     partition: partition.partition,
     followerLogEnds: Object.fromEntries(followers.map((follower, i) => [follower, ends[i]!])),
     highWatermark: await advanceHighWatermark(deps, partition),
   };
-}
-
-/**
- * The stream records that can be copied as they are. Within its epoch a
- * leader's log is append-only, so those match its log; a record it appended in
- * an earlier term may since have been truncated and replaced (it was a follower
- * in between), so older ones are re-read from its log instead.
- */
-function currentEpochRecords(records: readonly LogRecord[], leaderEpoch: number): KnownRecords {
-  return new Map(records.filter((record) => record.leaderEpoch === leaderEpoch).map((record) => [record.offset, record]));
 }

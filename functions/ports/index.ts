@@ -174,6 +174,8 @@ export interface LeaderAppend {
   leaderEpoch: number;
   /** The leader's current log end offset; records get offsets startOffset, startOffset+1, ... */
   startOffset: number;
+  /** The leader's current generation (domain/generations.ts), read with `startOffset`. */
+  generation: number;
   records: Array<{ key: string | null; value: string; producer?: ProducerStamp }>;
   appendedAt: number;
   /**
@@ -191,6 +193,8 @@ export interface FollowerAppend {
   leaderEpoch: number;
   /** Leader-appended records, contiguous from the follower's log end offset. */
   records: LogRecord[];
+  /** The follower's current generation (domain/generations.ts), read with its log end. */
+  generation: number;
   /** When given, the follower's producer state after these records, written in the same transaction. */
   producers?: ProducerStates;
 }
@@ -205,39 +209,53 @@ export interface FollowerMatch {
   leaderEpoch: number;
   /** The follower's log end as it was when the two logs were compared; the write is refused if it moved. */
   expectedLogEnd: number;
+  /** The follower's generation, read with `expectedLogEnd`: the match starts the next one at `truncateTo`. */
+  expectedGeneration: number;
   /** The first offset at which the follower's log does not agree with the leader's (its new log end). */
   truncateTo: number;
   /** When given, the follower's producer state clipped to `truncateTo`, written with the match. */
   producers?: ProducerStates;
 }
 
+/**
+ * Each replica's log is written as generations of batch items (domain/generations.ts):
+ * an append or copy writes its batch once, at the log end of the current generation, and
+ * then commits it by moving the replica's log end past it. A writer that dies between
+ * the two leaves an uncommitted batch that no read returns; the next writer to find it
+ * there, older than IN_DOUBT_BATCH_AGE_MS, abandons it by starting a new generation at
+ * that offset (so a commit of it can never land), and writes its own batch there.
+ */
 export interface PartitionLog {
   /**
-   * One atomic write: the records at startOffset.. (each offset must be free), the
-   * leader's ReplicaState.logEndOffset from startOffset to startOffset + n, and a
-   * check that the partition's leader/leaderEpoch are still these. Throws
-   * StaleEpochError if the epoch/leader moved, NotLeaderError never (caller checks),
-   * and a StaleEpochError too if the offset was taken (a concurrent append won).
+   * The batch at startOffset of the leader's current generation, then its commit: the
+   * leader's ReplicaState.logEndOffset from startOffset to startOffset + n (and the
+   * producer state), only if it is still there in that generation, no later epoch
+   * appended to it, and the partition's leader/leaderEpoch are still these (one
+   * transaction). Throws StaleEpochError if the epoch/leader moved, or if the offset was
+   * taken (a concurrent append won, or its batch is younger than IN_DOUBT_BATCH_AGE_MS).
    */
   appendAsLeader(append: LeaderAppend): Promise<LogRecord[]>;
   /**
-   * One atomic write per call: copies into the follower's replica and advances its
-   * logEndOffset, only if the partition's leaderEpoch is `leaderEpoch`, the follower
-   * was matched in that epoch (so its log is a prefix of the leader's), and its
-   * logEndOffset equals records[0].offset. Throws StaleEpochError when a condition fails.
+   * The copy at the follower's log end in its current generation, then its commit (one
+   * conditional write of the follower's state): only if the follower was matched in
+   * `leaderEpoch` (so its log is a prefix of that epoch's leader's), no later epoch
+   * appended to it, and its logEndOffset and generation are still as read. Throws
+   * StaleEpochError when a condition fails.
    */
   appendAsFollower(append: FollowerAppend): Promise<void>;
-  /** Records of one replica with fromOffset <= offset < toOffset, in offset order (missing ones skipped). */
+  /**
+   * Committed records of one replica with fromOffset <= offset < toOffset, in offset order
+   * (nothing at or above its log end; missing ones skipped).
+   */
   read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]>;
   /**
-   * Deletes the follower's records from `truncateTo` on, sets its logEndOffset to
-   * `truncateTo` and its matchedEpoch to `leaderEpoch`. Every write of it is fenced:
-   * the partition is still led by `leader` at `leaderEpoch`, the follower is not yet
-   * matched in that epoch and its log end is still `expectedLogEnd` (so the comparison
-   * saw the log as it is), and an ISR member is never cut below the high watermark.
-   * May take several transactions (deletes from the top down, the match last); a crash
-   * between them leaves a shorter, still unmatched log. Throws StaleEpochError when a
-   * condition fails.
+   * Cuts the follower's log to `truncateTo` by starting a new generation there, and sets
+   * its logEndOffset to `truncateTo` and its matchedEpoch to `leaderEpoch`, in one write
+   * fenced on the partition still being led by `leader` at `leaderEpoch`, the follower not
+   * yet matched in that epoch and its log end and generation still as compared, and on
+   * an ISR member never being cut below the high watermark. Nothing is deleted: the cut
+   * records stay in the generation they were written to, which no read goes past the cut
+   * in. Throws StaleEpochError when a condition fails.
    */
   matchFollower(match: FollowerMatch): Promise<void>;
 }

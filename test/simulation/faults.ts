@@ -13,6 +13,12 @@ import { leaseLive, type World } from './world.js';
 const ELECT_CHANCE = 0.15;
 /** Chance that a task dies before a follower copy write after its first (a Lambda timing out in a long copy). */
 const MIDCOPY_CRASH_CHANCE = 0.5;
+/**
+ * How often a writer dies between writing a batch and committing it (the two writes of
+ * adapters/replica-append.ts), leaving an uncommitted batch at a log end for the next
+ * writer to find, abandon, or lose the race to.
+ */
+const UNCOMMITTED_CRASH_CHANCE = 0.04;
 const MAX_PAUSE_MS = 12_000;
 /** Chance per broker fault roll that several brokers are lost at the same moment (their REMOVEs then race). */
 const LOST_TOGETHER_CHANCE = 0.12;
@@ -52,6 +58,10 @@ export function installCrashPolicy(world: World): void {
         faults.midcopy++;
         return true;
       }
+    }
+    if (operation === 'log.commit' && rng.chance(UNCOMMITTED_CRASH_CHANCE)) {
+      faults.uncommitted++;
+      return true;
     }
     if (rng.chance(0.006)) {
       faults.crash++;

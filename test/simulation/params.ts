@@ -65,6 +65,7 @@ export const FAULT_NAMES = [
   'lost',
   'abandon',
   'midcopy',
+  'uncommitted',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultCounts = Record<FaultName, number>;

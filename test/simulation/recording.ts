@@ -64,7 +64,7 @@ function holderOf(world: World, p: number, replicas: readonly BrokerId[], values
     // Judged by what the run knows, not by the domain's own view: a broker whose shutdown died is not shutting down.
     const broker = world.brokers.find((b) => b.id === id);
     if (!broker?.running || broker.shuttingDown || !leaseLive(world, id)) continue;
-    const log = world.tables.logs.get(`${TOPIC}#${p}#${id}`) ?? new Map<number, LogRecord>();
+    const log = world.tables.committedLog(TOPIC, p, id);
     if (values.every((value, offset) => recordId(log.get(offset)) === value)) return id;
   }
   return null;
@@ -84,7 +84,7 @@ export function sampleLiveness(world: World): void {
       // An unclean election may replace what was committed (and lower the HW): its leader's log is the truth.
       if (seen.epoch !== m.leaderEpoch && params.unclean) seen = { epoch: m.leaderEpoch, values: [] };
       if (m.highWatermark !== seen.values.length) {
-        const log = tables.logs.get(`${TOPIC}#${p}#${m.leader}`) ?? new Map<number, LogRecord>();
+        const log = tables.committedLog(TOPIC, p, m.leader);
         seen = { epoch: m.leaderEpoch, values: Array.from({ length: m.highWatermark }, (_, offset) => recordId(log.get(offset))) };
       }
       seen.epoch = m.leaderEpoch;

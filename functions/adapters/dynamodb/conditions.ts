@@ -176,6 +176,30 @@ export const logEndOffsetIs = (logEndOffset: number): Condition => ({
   values: { ':expectedLogEndOffset': logEndOffset },
 });
 
+/** The replica's log is written in this generation (domain/generations.ts; an item without one is in generation 0). */
+export const generationIs = (generation: number): Condition =>
+  generation === 0
+    ? {
+        description: 'replica in generation 0',
+        expr: 'attribute_not_exists(#generation) OR #generation = :expectedGeneration',
+        names: { '#generation': 'generation' },
+        values: { ':expectedGeneration': 0 },
+      }
+    : {
+        description: `replica in generation ${generation}`,
+        expr: '#generation = :expectedGeneration',
+        names: { '#generation': 'generation' },
+        values: { ':expectedGeneration': generation },
+      };
+
+/** No write of a later leader epoch reached the replica: a record of an older epoch may not follow one of a newer. */
+export const appendEpochAtMost = (leaderEpoch: number): Condition => ({
+  description: `no write of an epoch after ${leaderEpoch} reached the replica`,
+  expr: 'attribute_not_exists(#appendEpoch) OR #appendEpoch <= :writeEpoch',
+  names: { '#appendEpoch': 'appendEpoch' },
+  values: { ':writeEpoch': leaderEpoch },
+});
+
 // ---- composition -----------------------------------------------------------
 
 export const allOf = (...conditions: Condition[]): Condition => ({

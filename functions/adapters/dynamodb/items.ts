@@ -15,6 +15,7 @@ import type {
   ProducerStamp,
   ProducerStates,
   ReplicaState,
+  GenerationStart,
   TopicConfig,
 } from '../../domain/model.js';
 import type { ErrorName } from '../../../protocol/errors.js';
@@ -186,8 +187,19 @@ export const replicaStateFromItem = (item: Fields): ReplicaState => ({
   logEndOffset: num(item, 'logEndOffset'),
   matchedEpoch: num(item, 'matchedEpoch'),
   updatedAt: num(item, 'updatedAt'),
+  ...(item.appendEpoch == null ? {} : { appendEpoch: num(item, 'appendEpoch') }),
+  ...(item.generation == null ? {} : { generation: num(item, 'generation') }),
+  ...(item.generations == null ? {} : { generations: generationsFromItem(item.generations) }),
   ...producersFromItem(item),
 });
+
+const generationsFromItem = (stored: unknown): GenerationStart[] => {
+  if (!Array.isArray(stored)) return fail('generations', 'a list', stored);
+  return stored.map((entry, i) => {
+    const fields = asFields(entry, `generations[${i}]`);
+    return { from: num(fields, 'from'), generation: num(fields, 'generation') };
+  });
+};
 
 /** Salt and hash are 32 bytes each, in canonical base64. */
 const CREDENTIAL_DIGEST_BYTES = 32;
@@ -233,7 +245,7 @@ export const MAX_RECORDS_PER_LOG_ITEM = MAX_RECORDS_PER_WRITE;
  * bounds are per record, because a follower's copy may span several of the leader's
  * appends, and a leader append larger than one item's bytes spans several items.
  */
-export const logBatchItem = (records: readonly LogRecord[]): Item => {
+export const logBatchItem = (records: readonly LogRecord[], generation = 0, writtenAt?: number): Item => {
   const first = records[0];
   if (!first) throw new Error('A log item holds at least one record.');
   if (records.length > MAX_RECORDS_PER_LOG_ITEM) throw new Error(`A log item holds at most ${MAX_RECORDS_PER_LOG_ITEM} records, got ${records.length}.`);
@@ -243,7 +255,8 @@ export const logBatchItem = (records: readonly LogRecord[]): Item => {
     }
   });
   return {
-    ...logKey(first.topic, first.partition, first.replica, first.offset),
+    ...logKey(first.topic, first.partition, first.replica, first.offset, generation),
+    ...(writtenAt === undefined ? {} : { writtenAt }),
     topic: first.topic,
     partition: first.partition,
     brokerId: first.replica,

@@ -22,7 +22,7 @@ export type MetadataKey = {
 };
 
 export type LogKey = {
-  /** `<topic>#<partition>#<brokerId>`: one DynamoDB partition per replica's copy of the log. */
+  /** `<topic>#<partition>#<brokerId>[#g<generation>]`: one DynamoDB partition per generation of a replica's copy of the log. */
   replica: string;
   offset: number;
 };
@@ -69,7 +69,11 @@ export const replicaStateKey = (topic: string, partition: number, brokerId: Brok
   sk: `${replicaStateSkPrefix(partition)}${brokerId}`,
 });
 
-export const logKey = (topic: string, partition: number, brokerId: BrokerId, offset: number): LogKey => ({
-  replica: `${topic}#${partition}#${brokerId}`,
+/**
+ * Generation 0 of a replica's log is `<topic>#<partition>#<brokerId>` (as logs were keyed
+ * before generations), generation g > 0 is that with `#g<g>` (domain/generations.ts).
+ */
+export const logKey = (topic: string, partition: number, brokerId: BrokerId, offset: number, generation = 0): LogKey => ({
+  replica: generation === 0 ? `${topic}#${partition}#${brokerId}` : `${topic}#${partition}#${brokerId}#g${generation}`,
   offset,
 });

@@ -1,24 +1,33 @@
 /**
- * PartitionLog over the log table (`replica` = `<topic>#<partition>#<brokerId>`,
- * `offset` N). Each replica's copy of the log is its own DynamoDB partition of
- * record batches: an item holds consecutive records and is keyed by the first one's
- * offset (items.ts logBatchItem), so an append costs one item write, not one per
- * record. The log end offset (LEO) lives in the metadata table's ReplicaState item.
+ * PartitionLog over the log table (`replica` = `<topic>#<partition>#<brokerId>`, with
+ * `#g<n>` for generation n > 0, `offset` N). Each generation of a replica's copy of the
+ * log is its own DynamoDB partition of record batches: an item holds consecutive records
+ * and is keyed by the first one's offset (items.ts logBatchItem), so an append costs one
+ * item write, not one per record. The log end offset (LEO), the generation and the
+ * generations' starts live in the metadata table's ReplicaState item.
  *
- * Invariant kept by every write here: a replica has no record at or above its
- * LEO. Appends write the batch + LEO in one transaction; a follower's match deletes
- * (or cuts short) batches from the top down, lowering the LEO in the same
- * transaction. Every write is fenced by a check on the partition item in the same
- * transaction.
+ * An append or copy is two writes (adapters/replica-append.ts): each batch item put where
+ * no item is, then the commit, a conditional update of the ReplicaState (in a transaction
+ * with a check of the partition's leader and epoch for a leader append). No batch is in a
+ * transaction, which DynamoDB would bill twice. Reads stop at the LEO and read each
+ * generation only where it is live (domain/generations.ts), so a batch that was never
+ * committed, or that a match cut off, is never returned. A match writes one transaction
+ * and deletes nothing.
  */
-import { QueryCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
-import type { BrokerId, LogRecord, ProducerStates } from '../../domain/model.js';
+import { generationsOf, segmentsOf } from '../../domain/generations.js';
+import type { BrokerId, LogRecord, ProducerStates, ReplicaState } from '../../domain/model.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { appendBatch } from '../../domain/record-batch.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import { writeThenCommit, type ReplicaAppendSteps } from '../replica-append.js';
 import {
   allOf,
+  appendEpochAtMost,
+  generationIs,
+  guardedBy,
+  guardedUpdate,
   itemAbsent,
   leaderEpochIs,
   leaderIs,
@@ -28,18 +37,8 @@ import {
   notMatchedInEpoch,
   type Condition,
 } from './conditions.js';
-import {
-  MAX_TRANSACT_ITEMS,
-  checkThat,
-  deleteItem,
-  describeLost,
-  put,
-  putIf,
-  transactWrite,
-  updateIf,
-  type TransactWrite,
-} from './conditional-writes.js';
-import { MAX_RECORDS_PER_LOG_ITEM, logBatchItem, logRecordsFromItem, type Item } from './items.js';
+import { checkThat, conditionally, describeLost, lostConditionIndexes, retryingConflicts, transactWrite, updateIf, type TransactWrite } from './conditional-writes.js';
+import { MAX_RECORDS_PER_LOG_ITEM, logBatchItem, logRecordsFromItem, replicaStateFromItem, type Item } from './items.js';
 import { logKey, partitionKey, replicaStateKey } from './keys.js';
 
 export interface PartitionLogTables {
@@ -49,28 +48,39 @@ export interface PartitionLogTables {
   metadataTable: string;
 }
 
-/** One append is one transaction and at most one item's worth of records (a record batch). */
+/** One append is at most one item's worth of records (a record batch). */
 export const MAX_RECORDS_PER_APPEND = MAX_RECORDS_PER_LOG_ITEM;
 
 /**
  * A DynamoDB item holds at most 400 KB; an append whose records are larger than this
- * (98 records of up to 32 KB) is stored as several consecutive items of one transaction.
+ * (98 records of up to 32 KB) is stored as several consecutive items, committed together.
  */
 const LOG_ITEM_BUDGET_BYTES = 300 * 1024;
 /** Attribute names and numbers of one stored record (epoch, time, producer stamp, batch bounds), generously. */
 const RECORD_OVERHEAD_BYTES = 192;
 
-/** Both appends are one transaction each, as the port promises: the caller splits longer runs. */
+/** Both appends are one batch each, as the port promises: the caller splits longer runs. */
 const requireOneTransaction = (count: number): void => {
   if (count > MAX_RECORDS_PER_APPEND) {
     throw new ValidationError(`records: at most ${MAX_RECORDS_PER_APPEND} per append (one DynamoDB transaction), got ${count}.`);
   }
 };
 
+/** Where one append or copy goes, and as which epoch's write. */
+interface ReplicaWrite {
+  topic: string;
+  partition: number;
+  replica: BrokerId;
+  offset: number;
+  generation: number;
+  leaderEpoch: number;
+  writtenAt: number;
+}
+
 /** The replica's producer state rides on its ReplicaState item, replaced whole (it was folded from what the condition guards). */
 const producersAttribute = (producers: ProducerStates | undefined): Item => (producers ? { producers } : {});
 
-const offsetFree = (offset: number) => itemAbsent('replica', `offset ${offset}`);
+const offsetFree = (offset: number) => itemAbsent('replica', `a batch at offset ${offset}`);
 
 const storedBytes = (record: LogRecord): number =>
   RECORD_OVERHEAD_BYTES + Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key));
@@ -125,18 +135,20 @@ export class DynamoPartitionLog implements PartitionLog {
       batch: appendBatch(startOffset, append.records.length),
     }));
     if (records.length === 0) return [];
-    await transactWrite(
-      this.client,
-      [
-        ...this.recordPuts(records),
-        this.advanceLogEndOffset(topic, partition, leader, startOffset, records.length, append.appendedAt, append.producers),
-        // Fencing: a deposed leader's append must not land, even if it raced the election.
-        checkThat(this.tables.metadataTable, partitionKey(topic, partition), allOf(leaderIs(leader), leaderEpochIs(leaderEpoch))),
-      ],
-      (lost) =>
-        new StaleEpochError(
-          `Append to ${topic}-${partition} by leader ${leader} at epoch ${leaderEpoch}, offset ${startOffset} was fenced; no longer true: ${describeLost(lost)}.`,
-        ),
+    const write = { topic, partition, replica: leader, offset: startOffset, generation: append.generation, leaderEpoch, writtenAt: append.appendedAt };
+    await this.writeThenCommit(write, records, (generation) =>
+      transactWrite(
+        this.client,
+        [
+          this.commitUpdate(write, generation, records.length, append.producers),
+          // Fencing: a deposed leader's append must not commit, even if it raced the election.
+          checkThat(this.tables.metadataTable, partitionKey(topic, partition), allOf(leaderIs(leader), leaderEpochIs(leaderEpoch))),
+        ],
+        (lost) =>
+          new StaleEpochError(
+            `Append to ${topic}-${partition} by leader ${leader} at epoch ${leaderEpoch}, offset ${startOffset} was fenced; no longer true: ${describeLost(lost)}.`,
+          ),
+      ),
     );
     return records;
   }
@@ -153,112 +165,160 @@ export class DynamoPartitionLog implements PartitionLog {
       }
       return { ...r, replica: follower, copy: 'follower' };
     });
-    await transactWrite(
-      this.client,
-      [
-        ...this.recordPuts(copies),
-        this.advanceLogEndOffset(
-          topic,
-          partition,
-          follower,
-          first.offset,
-          copies.length,
-          this.clock.now(),
-          append.producers,
-          matchedInEpoch(leaderEpoch),
-        ),
-        checkThat(this.tables.metadataTable, partitionKey(topic, partition), leaderEpochIs(leaderEpoch)),
-      ],
-      (lost) =>
-        new StaleEpochError(
-          `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} (epoch ${leaderEpoch}) was fenced; no longer true: ${describeLost(lost)}.`,
-        ),
-    );
+    const write = { topic, partition, replica: follower, offset: first.offset, generation: append.generation, leaderEpoch, writtenAt: this.clock.now() };
+    await this.writeThenCommit(write, copies, async (generation) => {
+      const commit = this.commitUpdate(write, generation, copies.length, append.producers, matchedInEpoch(leaderEpoch));
+      const outcome = await conditionally(() => this.client.send(new UpdateCommand(commit.item.Update)));
+      if (!outcome.held) {
+        throw new StaleEpochError(
+          `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} (epoch ${leaderEpoch}) was fenced; no longer true: ${commit.condition!.description}.`,
+        );
+      }
+    });
   }
 
   /**
-   * At most two Queries, returning only the batches that hold [fromOffset, toOffset): the
-   * one holding `fromOffset`, then, only if the range goes past it, those after it.
+   * One strongly consistent read of the replica's state (its log end and generations),
+   * then, per live generation in the range, at most two Queries, returning only the
+   * batches that hold that stretch: the one holding its start, then, only if the stretch
+   * goes past it, those after it.
    */
   async read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]> {
     if (toOffset <= fromOffset) return [];
-    const batches = await this.batchesOverlapping(topic, partition, replica, fromOffset, toOffset);
-    return batches.flatMap((batch) => batch.records).filter((record) => record.offset >= fromOffset && record.offset < toOffset);
+    const state = await this.replicaState(topic, partition, replica);
+    if (!state) return [];
+    const segments = segmentsOf(generationsOf(state), fromOffset, Math.min(toOffset, state.logEndOffset));
+    const records: LogRecord[] = [];
+    for (const segment of segments) {
+      const batches = await this.batchesOverlapping(topic, partition, replica, segment.generation, segment.from, segment.to);
+      records.push(...batches.flatMap((batch) => batch.records).filter((record) => record.offset >= segment.from && record.offset < segment.to));
+    }
+    return records;
   }
 
-  /**
-   * Deletes top-down in transactions of at most 98 deletes, each with the fencing
-   * check on the partition and a conditional LEO update, so a crash halfway leaves
-   * a shorter, still unmatched log; the last transaction also marks the match. A
-   * batch that straddles `truncateTo` is rewritten with only its records below it.
-   */
+  /** One transaction: the follower's state (cut, matched, a new generation at the cut) and the fencing check. */
   async matchFollower(match: FollowerMatch): Promise<void> {
     const { topic, partition, follower, leader, leaderEpoch, truncateTo } = match;
     requireTruncationWithinLog(match);
-    const fencing = checkThat(
-      this.tables.metadataTable,
-      partitionKey(topic, partition),
-      allOf(leaderIs(leader), leaderEpochIs(leaderEpoch), notInSyncBelowHighWatermark(follower, truncateTo)),
+    const generation = match.expectedGeneration + 1;
+    const state = replicaStateKey(topic, partition, follower);
+    const asCompared = allOf(logEndOffsetIs(match.expectedLogEnd), notMatchedInEpoch(leaderEpoch), generationIs(match.expectedGeneration));
+    const update = guardedUpdate(
+      {
+        logEndOffset: truncateTo,
+        matchedEpoch: leaderEpoch,
+        appendEpoch: leaderEpoch,
+        generation,
+        updatedAt: this.clock.now(),
+        ...producersAttribute(match.producers),
+      },
+      asCompared,
     );
-    // Top first. Read before the writes, which are conditional on the log end the
-    // comparison saw, so a log that changed since makes them fail rather than miss a batch.
-    const doomed = (await this.batchesOverlapping(topic, partition, follower, truncateTo, match.expectedLogEnd)).reverse();
-    let top = match.expectedLogEnd;
-    do {
-      const step = doomed.splice(0, MAX_TRANSACT_ITEMS - 2);
-      const bottom = step.at(-1);
-      const lowered = bottom ? Math.max(truncateTo, bottom.baseOffset) : truncateTo;
-      const last = doomed.length === 0;
-      await transactWrite(
-        this.client,
-        [
-          ...step.map((batch) =>
-            batch.baseOffset >= truncateTo
-              ? deleteItem(this.tables.logTable, logKey(topic, partition, follower, batch.baseOffset))
-              : put(this.tables.logTable, logBatchItem(batch.records.filter((record) => record.offset < truncateTo))),
-          ),
-          updateIf(
-            this.tables.metadataTable,
-            replicaStateKey(topic, partition, follower),
-            {
-              logEndOffset: lowered,
-              updatedAt: this.clock.now(),
-              ...(last ? { matchedEpoch: leaderEpoch, ...producersAttribute(match.producers) } : {}),
-            },
-            allOf(logEndOffsetIs(top), notMatchedInEpoch(leaderEpoch)),
-          ),
-          fencing,
-        ],
-        (lost) =>
-          new StaleEpochError(
-            `Matching ${topic}-${partition} on ${follower} with ${leader} (epoch ${leaderEpoch}) at offset ${truncateTo} refused; no longer true: ${describeLost(lost)}.`,
-          ),
+    await transactWrite(
+      this.client,
+      [
+        {
+          item: { Update: { TableName: this.tables.metadataTable, Key: state, ...withGenerationStarted(update, truncateTo, generation) } },
+          condition: asCompared,
+        },
+        checkThat(
+          this.tables.metadataTable,
+          partitionKey(topic, partition),
+          allOf(leaderIs(leader), leaderEpochIs(leaderEpoch), notInSyncBelowHighWatermark(follower, truncateTo)),
+        ),
+      ],
+      (lost) =>
+        new StaleEpochError(
+          `Matching ${topic}-${partition} on ${follower} with ${leader} (epoch ${leaderEpoch}) at offset ${truncateTo} refused; no longer true: ${describeLost(lost)}.`,
+        ),
+    );
+  }
+
+  /**
+   * The two writes of an append or copy (adapters/replica-append.ts): each batch item put
+   * where no item is, in order, then `commit` in the generation they went to.
+   */
+  private async writeThenCommit(write: ReplicaWrite, records: readonly LogRecord[], commit: (generation: number) => Promise<void>): Promise<void> {
+    const { topic, partition, replica, offset, generation } = write;
+    const steps: ReplicaAppendSteps = {
+      put: async (into) => {
+        for (const [i, batch] of recordBatches(records).entries()) {
+          const found = await this.putBatch(logBatchItem(batch, into, write.writtenAt));
+          if (found === null) continue;
+          // Past the first item the offset was free when this writer took it: only a writer that read a later log end gets here.
+          if (i > 0) throw new StaleEpochError(`Write to ${topic}-${partition} on ${replica} at offset ${batch[0].offset} lost: the offset was taken.`);
+          return found;
+        }
+        return null;
+      },
+      abandon: () => this.startGeneration(topic, partition, replica, offset, generation),
+      commit,
+    };
+    await writeThenCommit({ where: `${topic}-${partition} on ${replica}`, offset, generation }, steps, () => this.clock.now());
+  }
+
+  /** Puts one batch item where no item is; when one is, returns when it was written (0 when it does not say). */
+  private async putBatch(item: Item): Promise<{ writtenAt: number } | null> {
+    try {
+      await retryingConflicts(() =>
+        this.client.send(
+          new PutCommand({
+            TableName: this.tables.logTable,
+            Item: item,
+            ...guardedBy(offsetFree(item.offset as number)),
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          }),
+        ),
       );
-      top = lowered;
-    } while (doomed.length > 0);
+      return null;
+    } catch (error) {
+      if (lostConditionIndexes(error) === null) throw error;
+      // The old item comes back on the exception, in DynamoDB's own encoding ({ N: "..." }).
+      const writtenAt = (error as { Item?: Record<string, { N?: string } | number | undefined> }).Item?.writtenAt;
+      const at = typeof writtenAt === 'number' ? writtenAt : Number(writtenAt?.N);
+      return { writtenAt: Number.isFinite(at) ? at : 0 };
+    }
   }
 
-  private recordPuts(records: readonly LogRecord[]): TransactWrite[] {
-    return recordBatches(records).map((batch) => putIf(this.tables.logTable, logBatchItem(batch), offsetFree(batch[0].offset)));
+  /** Starts generation + 1 at `offset`, only if the replica's log end and generation are still those. */
+  private async startGeneration(topic: string, partition: number, replica: BrokerId, offset: number, generation: number): Promise<boolean> {
+    const update = guardedUpdate({ generation: generation + 1, updatedAt: this.clock.now() }, allOf(logEndOffsetIs(offset), generationIs(generation)));
+    const outcome = await conditionally(() =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tables.metadataTable,
+          Key: replicaStateKey(topic, partition, replica),
+          ...withGenerationStarted(update, offset, generation + 1),
+        }),
+      ),
+    );
+    return outcome.held;
   }
 
-  /** Moves a replica's LEO from `from` to `from + count`, only if nobody else moved it first. */
-  private advanceLogEndOffset(
-    topic: string,
-    partition: number,
-    brokerId: BrokerId,
-    from: number,
+  /**
+   * The commit of an append or copy: the replica's LEO from `offset` to `offset + count`,
+   * only if it is still there in `generation` and no later epoch wrote to it.
+   */
+  private commitUpdate(
+    write: ReplicaWrite,
+    generation: number,
     count: number,
-    at: number,
     producers: ProducerStates | undefined,
     ...alsoRequired: Condition[]
-  ): TransactWrite {
+  ): TransactWriteUpdate {
     return updateIf(
       this.tables.metadataTable,
-      replicaStateKey(topic, partition, brokerId),
-      { logEndOffset: from + count, updatedAt: at, ...producersAttribute(producers) },
-      allOf(logEndOffsetIs(from), ...alsoRequired),
+      replicaStateKey(write.topic, write.partition, write.replica),
+      { logEndOffset: write.offset + count, appendEpoch: write.leaderEpoch, updatedAt: write.writtenAt, ...producersAttribute(producers) },
+      allOf(logEndOffsetIs(write.offset), generationIs(generation), appendEpochAtMost(write.leaderEpoch), ...alsoRequired),
+    ) as TransactWriteUpdate;
+  }
+
+  private async replicaState(topic: string, partition: number, replica: BrokerId): Promise<ReplicaState | null> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tables.metadataTable, Key: replicaStateKey(topic, partition, replica), ConsistentRead: true }),
     );
+    return Item ? replicaStateFromItem(Item) : null;
   }
 
   /**
@@ -273,11 +333,12 @@ export class DynamoPartitionLog implements PartitionLog {
     topic: string,
     partition: number,
     replica: BrokerId,
+    generation: number,
     fromOffset: number,
     toOffset: number,
   ): Promise<StoredBatch[]> {
     if (toOffset <= fromOffset) return [];
-    const { replica: key } = logKey(topic, partition, replica, fromOffset);
+    const { replica: key } = logKey(topic, partition, replica, fromOffset, generation);
     const [holding] = await this.queryBatches(key, '#offset <= :from', { ':from': fromOffset }, { ScanIndexForward: false, Limit: 1 });
     const batches = holding && holding.lastOffset >= fromOffset ? [holding] : [];
     const next = holding ? holding.lastOffset + 1 : 0;
@@ -312,4 +373,27 @@ export class DynamoPartitionLog implements PartitionLog {
     }
     return batches;
   }
+}
+
+/** A transaction member that updates one item (what commitUpdate builds). */
+type TransactWriteUpdate = TransactWrite & { item: { Update: NonNullable<TransactWrite['item']['Update']> } };
+
+/**
+ * Adds to an update the start of `generation` at `at` to the replica's generations
+ * (appended: the live ones are worked out on reading, domain/generations.ts liveGenerations).
+ */
+function withGenerationStarted<T extends { UpdateExpression: string; ExpressionAttributeValues?: Item }>(update: T, at: number, generation: number): T {
+  return {
+    ...update,
+    UpdateExpression: update.UpdateExpression.replace(
+      /^SET /,
+      'SET #generations = list_append(if_not_exists(#generations, :firstGeneration), :startedGeneration), ',
+    ),
+    ExpressionAttributeNames: { ...(update as { ExpressionAttributeNames?: Record<string, string> }).ExpressionAttributeNames, '#generations': 'generations' },
+    ExpressionAttributeValues: {
+      ...update.ExpressionAttributeValues,
+      ':firstGeneration': [{ from: 0, generation: 0 }],
+      ':startedGeneration': [{ from: at, generation }],
+    },
+  };
 }

@@ -10,6 +10,8 @@ import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { appendBatch } from '../../domain/record-batch.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from '../../domain/model.js';
 import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import { currentGeneration, generationsOf, withGenerationAt } from '../../domain/generations.js';
+import { writeThenCommit, type ReplicaAppendSteps } from '../replica-append.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
 
 /** Each append is one DynamoDB transaction there (records + LEO update + epoch check): callers split longer runs. */
@@ -31,15 +33,8 @@ export class MemoryPartitionLog implements PartitionLog {
     await this.tables.yieldPoint('log.appendAsLeader');
     const { topic, partition, leader, leaderEpoch, startOffset } = append;
     requireOneTransaction(append.records.length);
-    // DynamoDB's adapter sends no transaction for nothing, so an empty append is neither fenced nor written.
+    // DynamoDB's adapter writes nothing for nothing, so an empty append is neither fenced nor written.
     if (append.records.length === 0) return [];
-    this.fenceLeaderAppend(append, this.tables.partitions.get(partitionKey(topic, partition)));
-    const state = this.replicaState(topic, partition, leader);
-    if (state.logEndOffset !== startOffset) {
-      throw new StaleEpochError(
-        `Append to ${topic}-${partition} at offset ${startOffset} lost: the log end is ${state.logEndOffset}.`,
-      );
-    }
     const records: LogRecord[] = append.records.map((record, i) => ({
       topic,
       partition,
@@ -53,8 +48,11 @@ export class MemoryPartitionLog implements PartitionLog {
       ...(record.producer ? { producer: { ...record.producer } } : {}),
       ...this.batchBounds(startOffset, append.records.length),
     }));
-    this.write(state, records, append.appendedAt, append.producers);
-    this.leaderAppends.push(...records.map(copyOf));
+    const write = { replica: leader, offset: startOffset, generation: append.generation, leaderEpoch, writtenAt: append.appendedAt };
+    await this.writeThenCommit(topic, partition, write, records, append.producers, () => {
+      this.fenceLeaderAppend(append, this.tables.partitions.get(partitionKey(topic, partition)));
+      return undefined;
+    });
     return records.map(copyOf);
   }
 
@@ -89,25 +87,11 @@ export class MemoryPartitionLog implements PartitionLog {
         throw new Error(`Follower append to ${topic}-${partition} got a non-contiguous or foreign record at index ${i}.`);
       }
     });
-    const stored = this.tables.partitions.get(partitionKey(topic, partition));
-    if (!stored || stored.leaderEpoch !== leaderEpoch) {
-      throw new StaleEpochError(`Replication of ${topic}-${partition} to ${follower} at epoch ${leaderEpoch} was fenced.`);
-    }
-    const state = this.replicaState(topic, partition, follower);
-    if (state.matchedEpoch !== leaderEpoch) {
-      throw new StaleEpochError(
-        `Replication of ${topic}-${partition} to ${follower} at epoch ${leaderEpoch} refused: ` +
-          `its log was last matched in epoch ${state.matchedEpoch}.`,
-      );
-    }
-    if (state.logEndOffset !== first.offset) {
-      throw new StaleEpochError(
-        `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} lost: ` +
-          `its log end is ${state.logEndOffset}.`,
-      );
-    }
     const copies = append.records.map((record): LogRecord => ({ ...copyOf(record), replica: follower, copy: 'follower' }));
-    this.write(state, copies, this.clock.now(), append.producers);
+    const write = { replica: follower, offset: first.offset, generation: append.generation, leaderEpoch, writtenAt: this.clock.now() };
+    await this.writeThenCommit(topic, partition, write, copies, append.producers, (state) =>
+      state.matchedEpoch === leaderEpoch ? undefined : `its log was last matched in epoch ${state.matchedEpoch}, not ${leaderEpoch}`,
+    );
   }
 
   async read(
@@ -118,8 +102,7 @@ export class MemoryPartitionLog implements PartitionLog {
     toOffset: number,
   ): Promise<LogRecord[]> {
     await this.tables.yieldPoint('log.read');
-    const log = this.tables.replicaLog(topic, partition, replica);
-    return [...log.values()]
+    return [...this.tables.committedLog(topic, partition, replica).values()]
       .filter((record) => record.offset >= fromOffset && record.offset < toOffset)
       .sort((a, b) => a.offset - b.offset)
       .map(copyOf);
@@ -137,15 +120,17 @@ export class MemoryPartitionLog implements PartitionLog {
         `Matching ${topic}-${partition} on ${follower} with ${leader} (epoch ${leaderEpoch}) at offset ${truncateTo} refused: ${refusal}.`,
       );
     }
-    const log = this.tables.replicaLog(topic, partition, follower);
-    for (const offset of [...log.keys()]) if (offset >= truncateTo) log.delete(offset);
+    const generation = currentGeneration(state) + 1;
+    state.generations = withGenerationAt(generationsOf(state), truncateTo, generation);
+    state.generation = generation;
     state.logEndOffset = truncateTo;
     state.matchedEpoch = leaderEpoch;
+    state.appendEpoch = leaderEpoch;
     state.updatedAt = this.clock.now();
     if (match.producers) state.producers = copyOf(match.producers);
   }
 
-  /** The leader appends written since the last drain, in order: what the log table's stream would deliver. */
+  /** The leader batches written since the last drain (committed or not), in order: what the log table's stream would deliver. */
   drainLeaderAppends(): LogRecord[] {
     const drained = this.leaderAppends;
     this.leaderAppends = [];
@@ -154,7 +139,7 @@ export class MemoryPartitionLog implements PartitionLog {
 
   /** One replica's whole copy of the log, for assertions. */
   replicaRecords(topic: string, partition: number, replica: BrokerId): LogRecord[] {
-    return [...this.tables.replicaLog(topic, partition, replica).values()].sort((a, b) => a.offset - b.offset).map(copyOf);
+    return [...this.tables.committedLog(topic, partition, replica).values()].sort((a, b) => a.offset - b.offset).map(copyOf);
   }
 
   private replicaState(topic: string, partition: number, brokerId: BrokerId): ReplicaState {
@@ -164,13 +149,70 @@ export class MemoryPartitionLog implements PartitionLog {
     return state;
   }
 
-  private write(state: ReplicaState, records: readonly LogRecord[], at: number, producers: ProducerStates | undefined): void {
-    const log = this.tables.replicaLog(state.topic, state.partition, state.brokerId);
-    for (const record of records) log.set(record.offset, record);
-    state.logEndOffset += records.length;
-    state.updatedAt = at;
-    if (producers) state.producers = copyOf(producers);
+  /**
+   * The two writes of an append or copy (adapters/replica-append.ts), each after a yield
+   * point, as the DynamoDB adapter makes them: the batch item, then the commit, conditional
+   * on the log end and generation written at, on no later epoch having written, and on
+   * what `refusal` judges (a message when it fails; it may also throw StaleEpochError).
+   */
+  private async writeThenCommit(
+    topic: string,
+    partition: number,
+    write: ReplicaWrite,
+    records: readonly LogRecord[],
+    producers: ProducerStates | undefined,
+    refusal: (state: ReplicaState) => string | undefined,
+  ): Promise<void> {
+    const { replica, offset, generation, leaderEpoch, writtenAt } = write;
+    const where = `${topic}-${partition} on ${replica}`;
+    const steps: ReplicaAppendSteps = {
+      put: async (into) => {
+        await this.tables.yieldPoint('log.putBatch');
+        const items = this.tables.generationItems(topic, partition, replica, into);
+        const there = items.get(offset);
+        if (there) return { writtenAt: there.writtenAt };
+        items.set(offset, { records: records.map(copyOf), writtenAt });
+        // The log table's stream shows every batch written, committed or not, as DynamoDB's would.
+        if (records[0].copy === 'leader') this.leaderAppends.push(...records.map(copyOf));
+        return null;
+      },
+      abandon: async () => {
+        await this.tables.yieldPoint('log.abandonBatch');
+        const state = this.replicaState(topic, partition, replica);
+        if (state.logEndOffset !== offset || currentGeneration(state) !== generation) return false;
+        state.generations = withGenerationAt(generationsOf(state), offset, generation + 1);
+        state.generation = generation + 1;
+        return true;
+      },
+      commit: async (into) => {
+        await this.tables.yieldPoint('log.commit');
+        const state = this.replicaState(topic, partition, replica);
+        const refused =
+          state.logEndOffset !== offset
+            ? `its log end is ${state.logEndOffset}`
+            : currentGeneration(state) !== into
+              ? `its generation is ${currentGeneration(state)}, not ${into}`
+              : (state.appendEpoch ?? 0) > leaderEpoch
+                ? `epoch ${state.appendEpoch} already wrote to it`
+                : refusal(state);
+        if (refused) throw new StaleEpochError(`Write to ${where} at offset ${offset} (epoch ${leaderEpoch}) refused: ${refused}.`);
+        state.logEndOffset = offset + records.length;
+        state.appendEpoch = leaderEpoch;
+        state.updatedAt = writtenAt;
+        if (producers) state.producers = copyOf(producers);
+      },
+    };
+    await writeThenCommit({ where, offset, generation }, steps, () => this.clock.now());
   }
+}
+
+/** Where one append or copy goes, and as which epoch's write. */
+interface ReplicaWrite {
+  replica: BrokerId;
+  offset: number;
+  generation: number;
+  leaderEpoch: number;
+  writtenAt: number;
 }
 
 /** The conditions of PartitionLog.matchFollower, as the DynamoDB adapter words them; undefined when all hold. */
@@ -180,6 +222,9 @@ function matchRefusal(match: FollowerMatch, stored: PartitionMetadata | undefine
   }
   if (state.matchedEpoch >= match.leaderEpoch) return `the follower was already matched in epoch ${state.matchedEpoch}`;
   if (state.logEndOffset !== match.expectedLogEnd) return `its log end is ${state.logEndOffset}, not ${match.expectedLogEnd}`;
+  if (currentGeneration(state) !== match.expectedGeneration) {
+    return `its generation is ${currentGeneration(state)}, not ${match.expectedGeneration}`;
+  }
   if (stored.isr.includes(match.follower) && stored.highWatermark > match.truncateTo) {
     return `an in-sync replica may not lose records below the high watermark ${stored.highWatermark}`;
   }

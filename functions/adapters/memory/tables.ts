@@ -15,6 +15,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
+import { generationsOf, segmentsOf } from '../../domain/generations.js';
 import { MAX_ITEMS_PER_TRANSACTION } from '../topic-creation-steps.js';
 
 /**
@@ -44,15 +45,39 @@ export class MemoryTables {
   readonly brokerCredentials = new Map<BrokerId, BrokerCredential>();
   /** The last producer id InitProducerId handed out (0: none yet). */
   lastProducerId = 0;
-  /** One map per replica's copy of a partition's log, by offset. */
-  readonly logs = new Map<string, Map<number, LogRecord>>();
+  /** The batch items of each generation of each replica's copy of a partition's log, by base offset (the log table's items). */
+  readonly logItems = new Map<string, Map<number, StoredBatch>>();
 
-  replicaLog(topic: string, partition: number, replica: BrokerId): Map<number, LogRecord> {
-    const key = replicaKey(topic, partition, replica);
-    const log = this.logs.get(key) ?? new Map<number, LogRecord>();
-    this.logs.set(key, log);
+  generationItems(topic: string, partition: number, replica: BrokerId, generation: number): Map<number, StoredBatch> {
+    const key = `${replicaKey(topic, partition, replica)}#${generation}`;
+    const items = this.logItems.get(key) ?? new Map<number, StoredBatch>();
+    this.logItems.set(key, items);
+    return items;
+  }
+
+  /**
+   * A replica's live log, by offset: each generation's records from where it starts to
+   * where the next one does, below the log end (domain/generations.ts). What reads see.
+   */
+  committedLog(topic: string, partition: number, replica: BrokerId): Map<number, LogRecord> {
+    const log = new Map<number, LogRecord>();
+    const state = this.replicaStates.get(replicaKey(topic, partition, replica));
+    if (!state) return log;
+    for (const segment of segmentsOf(generationsOf(state), 0, state.logEndOffset)) {
+      for (const item of this.generationItems(topic, partition, replica, segment.generation).values()) {
+        for (const record of item.records) {
+          if (record.offset >= segment.from && record.offset < segment.to) log.set(record.offset, record);
+        }
+      }
+    }
     return log;
   }
+}
+
+/** One batch item as stored: its records and when its writer wrote it (which tells an abandoned one). */
+export interface StoredBatch {
+  records: LogRecord[];
+  writtenAt: number;
 }
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}#${partition}`;

@@ -4,6 +4,8 @@ import { LeadershipClient } from '../../../client/lambda-client.js';
 import { Producer } from '../../../client/producer.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/index.js';
+import { itemSize, writeUnitsFor, type Item } from '../../../localcloud/billing/dynamodb-billing.js';
+import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { stackTarget, uniqueTopic } from './support.js';
 
 const REPLICATION_FACTOR = 2;
@@ -15,11 +17,13 @@ const SENDS = 5;
  * instead of once per send. Needs a metered cloud, so it starts its own from the same cloud
  * assembly (the shared target runs unmetered).
  *
- * The documented rules the units follow: a transactional write costs 2 WRU per item per
- * started KB, a standard conditional update 1 WRU per KB. A produce call of records this small
- * writes, per replica, one transaction of three items each under 1 KB (the log batch, the
- * replica state, the partition check), and then the partition's high watermark once, which
- * the ByLeader index projects: 1 index WRU more, counted in the write units as AWS bills it.
+ * The documented rules the units follow: a standard write costs 1 WRU per started KB of the
+ * item, a transactional one 2 WRU per item per started KB. A produce call writes, per replica,
+ * its batch item (a standard put) and then commits it: on the leader a transaction of the
+ * replica state and the partition check (two items under 1 KB), on each follower one
+ * conditional update of its replica state (under 1 KB); then the partition's high watermark
+ * once, which the ByLeader index projects: 1 index WRU more, counted in the write units as
+ * AWS bills it.
  */
 const target = stackTarget();
 describe.runIf(target.kind === 'embedded')('producer batching, metered', () => {
@@ -34,7 +38,7 @@ describe.runIf(target.kind === 'embedded')('producer batching, metered', () => {
     outputs = asLeadershipOutputs('PartitionLeadership', cloud.stacks[0]?.outputs);
     client = new LeadershipClient(outputs, { endpoint: cloud.endpoint, region: target.region });
     simulator = new BrokerSimulator(client, { heartbeatIntervalMs: 1000, credentials: registerCredentials(client) });
-    await simulator.start(['linger-1', 'linger-2']);
+    await simulator.start(['linger-1', 'linger-2', 'linger-3']);
     await client.createTopic({ topic, partitions: 1, replicationFactor: REPLICATION_FACTOR, minInsyncReplicas: REPLICATION_FACTOR });
   });
 
@@ -55,7 +59,10 @@ describe.runIf(target.kind === 'embedded')('producer batching, metered', () => {
     return produce![1];
   }
 
-  const oneCallUnits = 2 * 3 * REPLICATION_FACTOR + 1 + 1;
+  /** A produce call's write units when each replica's batch item costs `batchUnits`. */
+  const callUnits = (replicationFactor: number, batchUnits: number) =>
+    replicationFactor * batchUnits + 2 * 2 + (replicationFactor - 1) * 1 + 1 + 1;
+  const oneCallUnits = callUnits(REPLICATION_FACTOR, 1);
 
   it(`${SENDS} one-record sends made together cost one produce call's write units with the default linger, ${SENDS} calls' without`, async () => {
     const batched = new Producer(client);
@@ -72,5 +79,31 @@ describe.runIf(target.kind === 'embedded')('producer batching, metered', () => {
     expect(separate.writeUnits).toBe(SENDS * oneCallUnits);
     expect(together.writeUnits).toBe(oneCallUnits);
     expect(together.readUnits * SENDS).toBe(separate.readUnits);
+  });
+
+  it('a full batch of 16 x 1 KiB records at RF 3 costs RF times its batch item, plus a few units of commit and high watermark', async () => {
+    const rf3 = uniqueTopic('rf3-cost');
+    await client.createTopic({ topic: rf3, partitions: 1, replicationFactor: 3, minInsyncReplicas: 2 });
+    const producer = new Producer(client, { lingerMs: 0 });
+    await producer.send(rf3, 1, [{ value: 'warm' }]);
+    const records = Array.from({ length: 16 }, (_, i) => ({ value: String(i % 10).repeat(1024) }));
+    let sent: Awaited<ReturnType<Producer['send']>> | undefined;
+    const usage = await produceUsage(async () => (sent = await producer.send(rf3, 1, records)));
+    // The batch item as stored on the leader (the followers' copies are the same size but for the broker id).
+    const dynamodb = new DynamoDBClient({ endpoint: cloud.endpoint, region: target.region });
+    const { Items = [] } = await dynamodb.send(
+      new QueryCommand({
+        TableName: outputs.LogTableName,
+        KeyConditionExpression: '#r = :r AND #o = :o',
+        ExpressionAttributeNames: { '#r': 'replica', '#o': 'offset' },
+        ExpressionAttributeValues: { ':r': { S: `${rf3}#1#${sent!.leader}` }, ':o': { N: String(sent!.baseOffset) } },
+        ConsistentRead: true,
+      }),
+    );
+    dynamodb.destroy();
+    expect(Items).toHaveLength(1);
+    const batchUnits = writeUnitsFor(itemSize(Items[0] as unknown as Item));
+    console.log(`RF 3, 16 x 1 KiB in one call: ${usage.writeUnits} WRU (batch item ${batchUnits} WRU per replica; floor 3 x 16 = 48)`);
+    expect(usage.writeUnits).toBe(callUnits(3, batchUnits));
   });
 });

@@ -166,6 +166,7 @@ describe('the reconciler at scale', () => {
       leader: p2.leader!,
       leaderEpoch: p2.leaderEpoch,
       startOffset: 0,
+      generation: 0,
       records: [{ key: null, value: 'lonely' }],
       appendedAt: cluster.deps.clock.now(),
     });

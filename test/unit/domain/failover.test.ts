@@ -117,6 +117,7 @@ describe('failover of the seed scenario', () => {
         leader: 'A',
         leaderEpoch: 0,
         startOffset: 3,
+        generation: 0,
         records: [{ key: null, value: 'zombie' }],
         appendedAt: cluster.deps.clock.now(),
       }),
@@ -268,7 +269,7 @@ describe('failover with three replicas', () => {
     await cluster.produceValues('orders', 1, ['u4', 'u5'], { acks: 1 });
     cluster.deps.log.drainLeaderAppends();
     const uncommitted = await cluster.deps.log.read('orders', 1, 'A', 3, 5);
-    await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower: 'C', leaderEpoch: 0, records: uncommitted });
+    await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower: 'C', leaderEpoch: 0, records: uncommitted, generation: 0 });
 
     await cluster.kill('A');
 

@@ -103,7 +103,7 @@ describe('idempotent produce', () => {
     const appended = cluster.deps.log.drainLeaderAppends();
     // As the replicate handler would, had it reached C only before A died: with the producer state the records carry.
     const producers = withRecords(await producersOn(cluster, 'C'), appended, cluster.deps.settings.producerIdExpirationMs);
-    await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower: 'C', leaderEpoch: 0, records: appended, producers });
+    await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower: 'C', leaderEpoch: 0, records: appended, producers, generation: 0 });
     expect((await producersOn(cluster, 'C'))[String(producerId)].runs).toMatchObject([{ firstSequence: 0, firstOffset: 0, count: 2 }]);
     cluster.stop('A');
     await cluster.elapse(cluster.deps.settings.sessionTimeoutMs + 2_000);

@@ -150,7 +150,7 @@ describe('a truncation keeps the older producer epochs its log still holds', () 
     await send(producerId, 1, 0, ['b'], { acks: 1 });
     const appended = cluster.deps.log.drainLeaderAppends();
     const producers = withRecords(await producersOn(cluster, 'C'), appended, cluster.deps.settings.producerIdExpirationMs);
-    await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower: 'C', leaderEpoch: 0, records: appended, producers });
+    await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower: 'C', leaderEpoch: 0, records: appended, producers, generation: 0 });
     expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['a', 'b']);
 
     await cluster.kill('A');

@@ -3,6 +3,7 @@
  * or leaves a partition stuck, each as a scenario the fenced protocol must survive. Interleavings are forced by holding one store call of
  * one trigger while others run, as a slow Lambda would.
  */
+import { currentGeneration } from '../../../functions/domain/generations.js';
 import { describe, expect, it } from 'vitest';
 import { NotEnoughReplicasAfterAppendError } from '../../../functions/domain/errors.js';
 import {
@@ -40,7 +41,9 @@ async function lapse(cluster: ClusterHarness, ...brokerIds: BrokerId[]): Promise
 
 /** What the replicate handler would have copied to one follower before crashing. */
 async function copyOnlyTo(cluster: ClusterHarness, follower: BrokerId, records: LogRecord[], leaderEpoch = 0): Promise<void> {
-  await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower, leaderEpoch, records });
+  const states = await cluster.deps.metadata.getReplicaStates('orders', 1);
+  const generation = currentGeneration(states.find((state) => state.brokerId === follower) ?? {});
+  await cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 1, follower, leaderEpoch, records, generation });
 }
 
 /** Every record consumers can read from the current leader, as offset → value. */

@@ -115,7 +115,7 @@ describe('a follower copies whole leader batches', () => {
     await cluster.produceValues('orders', 2, values('b', 60), { acks: 1 });
     const appended = cluster.deps.log.drainLeaderAppends();
     const copy = (follower: BrokerId, records: LogRecord[]) =>
-      cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 2, follower, leaderEpoch: 0, records });
+      cluster.deps.log.appendAsFollower({ topic: 'orders', partition: 2, follower, leaderEpoch: 0, records, generation: 0 });
     await copy('C', appended);
     // What a match interrupted between its transactions leaves: a log cut at a storage item's boundary.
     await copy('A', appended.slice(0, 33));
