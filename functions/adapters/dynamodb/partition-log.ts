@@ -40,6 +40,8 @@ import {
   type TransactWrite,
 } from './conditional-writes.js';
 import { MAX_RECORDS_PER_LOG_ITEM, logBatchItem, logRecordsFromItem, type Item } from './items.js';
+import { DynamoMetadataStore } from './metadata-store.js';
+import { MAX_BATCH_HEADER_BYTES, MAX_RECORD_OVERHEAD_BYTES, type BatchCompression } from './record-batch-codec.js';
 import { logKey, partitionKey, replicaStateKey } from './keys.js';
 
 export interface PartitionLogTables {
@@ -55,10 +57,10 @@ export const MAX_RECORDS_PER_APPEND = MAX_RECORDS_PER_LOG_ITEM;
 /**
  * A DynamoDB item holds at most 400 KB; an append whose records are larger than this
  * (98 records of up to 32 KB) is stored as several consecutive items of one transaction.
+ * It bounds the encoded records uncompressed, so it holds for gzip too (the codec never
+ * stores a body larger than the uncompressed one), with room for the plain attributes.
  */
 const LOG_ITEM_BUDGET_BYTES = 300 * 1024;
-/** Attribute names and numbers of one stored record (epoch, time, producer stamp, batch bounds), generously. */
-const RECORD_OVERHEAD_BYTES = 192;
 
 /** Both appends are one transaction each, as the port promises: the caller splits longer runs. */
 const requireOneTransaction = (count: number): void => {
@@ -72,20 +74,21 @@ const producersAttribute = (producers: ProducerStates | undefined): Item => (pro
 
 const offsetFree = (offset: number) => itemAbsent('replica', `offset ${offset}`);
 
+/** At most what the record adds to its item's encoded batch. */
 const storedBytes = (record: LogRecord): number =>
-  RECORD_OVERHEAD_BYTES + Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key));
+  MAX_RECORD_OVERHEAD_BYTES + Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key));
 
 /** Consecutive records cut into record batches that each fit one item. */
 function recordBatches(records: readonly LogRecord[]): LogRecord[][] {
   const batches: LogRecord[][] = [];
   let current: LogRecord[] = [];
-  let bytes = 0;
+  let bytes = MAX_BATCH_HEADER_BYTES;
   for (const record of records) {
     const size = storedBytes(record);
     if (current.length > 0 && (bytes + size > LOG_ITEM_BUDGET_BYTES || current.length === MAX_RECORDS_PER_LOG_ITEM)) {
       batches.push(current);
       current = [];
-      bytes = 0;
+      bytes = MAX_BATCH_HEADER_BYTES;
     }
     current.push(record);
     bytes += size;
@@ -102,11 +105,21 @@ interface StoredBatch {
 }
 
 export class DynamoPartitionLog implements PartitionLog {
+  /**
+   * Each topic's compression.type, read once per instance: settings do not change while a
+   * topic exists, and a stale one (a topic deleted and created again under its name) only
+   * picks the codec of new items, each of which names its own.
+   */
+  private readonly compressions = new Map<string, Promise<BatchCompression>>();
+  private readonly topics: DynamoMetadataStore;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: PartitionLogTables,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.topics = new DynamoMetadataStore(client, tables.metadataTable);
+  }
 
   async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
     const { topic, partition, leader, leaderEpoch, startOffset } = append;
@@ -128,7 +141,7 @@ export class DynamoPartitionLog implements PartitionLog {
     await transactWrite(
       this.client,
       [
-        ...this.recordPuts(records),
+        ...(await this.recordPuts(records)),
         this.advanceLogEndOffset(topic, partition, leader, startOffset, records.length, append.appendedAt, append.producers),
         // Fencing: a deposed leader's append must not land, even if it raced the election.
         checkThat(this.tables.metadataTable, partitionKey(topic, partition), allOf(leaderIs(leader), leaderEpochIs(leaderEpoch))),
@@ -156,7 +169,7 @@ export class DynamoPartitionLog implements PartitionLog {
     await transactWrite(
       this.client,
       [
-        ...this.recordPuts(copies),
+        ...(await this.recordPuts(copies)),
         this.advanceLogEndOffset(
           topic,
           partition,
@@ -203,6 +216,7 @@ export class DynamoPartitionLog implements PartitionLog {
     // Top first. Read before the writes, which are conditional on the log end the
     // comparison saw, so a log that changed since makes them fail rather than miss a batch.
     const doomed = (await this.batchesOverlapping(topic, partition, follower, truncateTo, match.expectedLogEnd)).reverse();
+    const compression = await this.compressionOf(topic);
     let top = match.expectedLogEnd;
     do {
       const step = doomed.splice(0, MAX_TRANSACT_ITEMS - 2);
@@ -215,7 +229,7 @@ export class DynamoPartitionLog implements PartitionLog {
           ...step.map((batch) =>
             batch.baseOffset >= truncateTo
               ? deleteItem(this.tables.logTable, logKey(topic, partition, follower, batch.baseOffset))
-              : put(this.tables.logTable, logBatchItem(batch.records.filter((record) => record.offset < truncateTo))),
+              : put(this.tables.logTable, logBatchItem(batch.records.filter((record) => record.offset < truncateTo), compression)),
           ),
           updateIf(
             this.tables.metadataTable,
@@ -238,8 +252,21 @@ export class DynamoPartitionLog implements PartitionLog {
     } while (doomed.length > 0);
   }
 
-  private recordPuts(records: readonly LogRecord[]): TransactWrite[] {
-    return recordBatches(records).map((batch) => putIf(this.tables.logTable, logBatchItem(batch), offsetFree(batch[0].offset)));
+  private async recordPuts(records: readonly LogRecord[]): Promise<TransactWrite[]> {
+    const compression = await this.compressionOf(records[0].topic);
+    return recordBatches(records).map((batch) => putIf(this.tables.logTable, logBatchItem(batch, compression), offsetFree(batch[0].offset)));
+  }
+
+  /** Kafka's compression.type: `gzip` compresses; `producer` (records as sent, uncompressed here) and `uncompressed` do not. */
+  private compressionOf(topic: string): Promise<BatchCompression> {
+    let compression = this.compressions.get(topic);
+    if (!compression) {
+      compression = this.topics.getTopic(topic).then((config) => (config?.compressionType === 'gzip' ? 'gzip' : 'none'));
+      // A failed read is not remembered: the next write asks again.
+      compression.catch(() => this.compressions.delete(topic));
+      this.compressions.set(topic, compression);
+    }
+    return compression;
   }
 
   /** Moves a replica's LEO from `from` to `from + count`, only if nobody else moved it first. */
