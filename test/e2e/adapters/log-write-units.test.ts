@@ -11,6 +11,7 @@
 import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
+import { Prng } from '../../simulation/prng.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMetadataStore, DynamoPartitionLog } from '../../../functions/adapters/dynamodb/index.js';
 import type { CompressionType, LogRecord } from '../../../functions/domain/model.js';
@@ -26,17 +27,11 @@ const REPLICAS = ['L', 'F1', 'F2'];
 /** A transactional write is billed twice per item (two underlying writes). */
 const TRANSACTION_FACTOR = 2;
 
-/** Deterministic pseudo-random numbers (mulberry32). */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so a failure names a reproducible case. */
+const random = (seed: number): (() => number) => {
+  const prng = new Prng(seed);
+  return () => prng.next();
+};
 
 /** 1 KiB of random printable ASCII: one byte a character, which gzip cannot shrink to much less. */
 const randomKiB = (next: () => number): string => Array.from({ length: 1024 }, () => String.fromCharCode(33 + Math.floor(next() * 94))).join('');

@@ -6,6 +6,7 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as EventAttributeValue, DynamoDBRecord } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
+import { Prng } from '../../simulation/prng.js';
 import { MalformedItemError, decodeLogInsert } from '../../../functions/adapters/dynamodb/index.js';
 import { logBatchItem, logRecordsFromItem, type Item } from '../../../functions/adapters/dynamodb/items.js';
 import {
@@ -22,17 +23,11 @@ const CODECS: BatchCompression[] = ['none', 'gzip'];
 
 const base = { topic: 'orders', partition: 3, replica: 'broker-1', copy: 'follower' as const };
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure names a reproducible case. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Deterministic pseudo-random numbers, so a failure names a reproducible case. */
+const random = (seed: number): (() => number) => {
+  const prng = new Prng(seed);
+  return () => prng.next();
+};
 
 /** The item as a Lambda event carries it: DynamoDB JSON, binaries in base64. */
 function eventImage(item: Item): Record<string, EventAttributeValue> {
