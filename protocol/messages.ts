@@ -84,6 +84,15 @@ export interface SweepResponse {
 
 // ---- topics and the cluster
 
+/**
+ * Kafka's topic-level compression.type, as far as this log applies it: `producer` (the
+ * default: records stored as the producer sent them, which here is uncompressed),
+ * `uncompressed` and `gzip`. Kafka's snappy, lz4 and zstd are refused: the runtime has no
+ * codec for them.
+ */
+export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip'] as const;
+export type CompressionType = (typeof COMPRESSION_TYPES)[number];
+
 export interface CreateTopicRequest {
   topic: string;
   partitions: number;
@@ -92,6 +101,8 @@ export interface CreateTopicRequest {
   minInsyncReplicas?: number;
   /** Kafka's unclean.leader.election.enable (default false). */
   uncleanLeaderElection?: boolean;
+  /** Kafka's compression.type (default `producer`). */
+  compressionType?: CompressionType;
 }
 
 export interface CreateTopicResponse {
@@ -100,6 +111,7 @@ export interface CreateTopicResponse {
   replicationFactor: number;
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
+  compressionType: CompressionType;
   assignments: PartitionView[];
   /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
   eventsPublished: boolean;
@@ -118,6 +130,7 @@ export interface TopicSummary {
   replicationFactor: number;
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
+  compressionType: CompressionType;
   partitions: PartitionView[];
 }
 

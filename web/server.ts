@@ -284,6 +284,7 @@ class ConsoleActions {
     replicationFactor: numeric(body.replicationFactor),
     ...(blank(body.minInsyncReplicas) ? {} : { minInsyncReplicas: numeric(body.minInsyncReplicas) }),
     ...(body.uncleanLeaderElection === undefined ? {} : { uncleanLeaderElection: body.uncleanLeaderElection }),
+    ...(blank(body.compressionType) ? {} : { compressionType: body.compressionType }),
     };
     return this.logged(`create topic ${String(body.topic)}`, () => this.client.createTopic(request as Parameters<LeadershipClient['createTopic']>[0]));
   }

@@ -13,6 +13,8 @@ export interface TopicRow {
   partitionCount: number;
   replicationFactor: number;
   minInsyncReplicas?: number;
+  /** Kafka's compression.type. */
+  compressionType?: string;
   partitions: PartitionRow[];
 }
 

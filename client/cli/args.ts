@@ -3,6 +3,7 @@
  * reads nothing but argv and the environment it is given, so it is unit tested as it is.
  */
 import { parseArgs } from 'node:util';
+import { COMPRESSION_TYPES, type CompressionType } from '../../protocol/messages.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -22,7 +23,15 @@ export interface Connection {
 
 export type Command =
   | { verb: 'help'; text: string }
-  | { verb: 'topics create'; topic: string; partitions: number; replicationFactor: number; minInsyncReplicas?: number; uncleanLeaderElection: boolean }
+  | {
+      verb: 'topics create';
+      topic: string;
+      partitions: number;
+      replicationFactor: number;
+      minInsyncReplicas?: number;
+      uncleanLeaderElection: boolean;
+      compressionType?: CompressionType;
+    }
   | { verb: 'topics describe'; topic?: string }
   | { verb: 'topics list' }
   | { verb: 'produce'; topic: string; partition: number; keySeparator?: string; acks: 'all' | 1 | 0; batchSize: number }
@@ -43,6 +52,7 @@ export const USAGE = `Usage: npm run cli -- <verb> [flags]
 
 Verbs:
   topics create   --topic T --partitions N --replication-factor N [--min-insync-replicas N] [--unclean-leader-election]
+                  [--config compression.type=producer|uncompressed|gzip]
   topics describe [--topic T]                 partitions with leader, replicas, ISR, leader epoch, high watermark
   topics list                                 topic names, partition counts, replication factors
   produce         --topic T --partition N [--key-separator S] [--acks all|1|0] [--batch-size N]
@@ -82,7 +92,7 @@ Exit codes: 0 done, 1 the call failed (the error is printed), 2 bad arguments.`;
 
 const connectionFlags = ['endpoint', 'outputs', 'stack', 'region', 'timeout-ms', 'help'] as const;
 const verbFlags: Record<string, readonly string[]> = {
-  'topics create': ['topic', 'partitions', 'replication-factor', 'min-insync-replicas', 'unclean-leader-election'],
+  'topics create': ['topic', 'partitions', 'replication-factor', 'min-insync-replicas', 'unclean-leader-election', 'config'],
   'topics describe': ['topic'],
   'topics list': [],
   produce: ['topic', 'partition', 'key-separator', 'acks', 'batch-size'],
@@ -107,6 +117,7 @@ const options = {
   'replication-factor': { type: 'string' },
   'min-insync-replicas': { type: 'string' },
   'unclean-leader-election': { type: 'boolean' },
+  config: { type: 'string', multiple: true },
   'key-separator': { type: 'string' },
   acks: { type: 'string' },
   'batch-size': { type: 'string' },
@@ -174,6 +185,7 @@ function commandOf(verb: string, values: Values): Command {
         replicationFactor: required(integer(values['replication-factor'], 'replication-factor', 1), 'replication-factor'),
         minInsyncReplicas: integer(values['min-insync-replicas'], 'min-insync-replicas', 1),
         uncleanLeaderElection: values['unclean-leader-election'] ?? false,
+        ...topicConfigs(values.config ?? []),
       };
     case 'topics describe':
       return { verb, topic: values.topic };
@@ -244,6 +256,22 @@ function oneBroker(brokers: string[] | undefined): string {
 function single(raw: string[] | undefined, flag: string): string | undefined {
   if (raw !== undefined && raw.length > 1) throw new UsageError(`--${flag} may be given once`);
   return raw?.[0];
+}
+
+/** kafka-topics' --config key=value, for the topic configs this cluster has besides the flags above. */
+function topicConfigs(entries: string[]): { compressionType?: CompressionType } {
+  const configs: { compressionType?: CompressionType } = {};
+  for (const entry of entries) {
+    const split = entry.indexOf('=');
+    if (split < 0) throw new UsageError(`--config takes key=value, got "${entry}"`);
+    const [key, value] = [entry.slice(0, split), entry.slice(split + 1)];
+    if (key !== 'compression.type') throw new UsageError(`--config: unknown topic config "${key}" (supported: compression.type)`);
+    if (!(COMPRESSION_TYPES as readonly string[]).includes(value)) {
+      throw new UsageError(`--config compression.type must be one of ${COMPRESSION_TYPES.join(', ')}, got "${value}"`);
+    }
+    configs.compressionType = value as CompressionType;
+  }
+  return configs;
 }
 
 function required<T>(value: T | undefined, flag: string): T {

@@ -76,8 +76,9 @@ async function execute(command: Exclude<Command, { verb: 'help' }>, client: Lead
         replicationFactor: command.replicationFactor,
         ...(command.minInsyncReplicas === undefined ? {} : { minInsyncReplicas: command.minInsyncReplicas }),
         uncleanLeaderElection: command.uncleanLeaderElection,
+        ...(command.compressionType === undefined ? {} : { compressionType: command.compressionType }),
       });
-      io.out(`Created topic "${created.topic}": ${created.partitions} partition(s), replication factor ${created.replicationFactor}, min.insync.replicas ${created.minInsyncReplicas}.`);
+      io.out(`Created topic "${created.topic}": ${created.partitions} partition(s), replication factor ${created.replicationFactor}, min.insync.replicas ${created.minInsyncReplicas}, compression.type ${created.compressionType}.`);
       if (created.eventsPublished === false) io.err(`cli: the topic was created, but its leadership events were not published (${created.eventsError ?? 'no reason given'})`);
       for (const line of partitionLines(created.assignments)) io.out(line);
       return;

@@ -70,7 +70,8 @@ const sameSettings = (stored: TopicConfig, request: Omit<TopicConfig, 'createdAt
   stored.partitions === request.partitions &&
   stored.replicationFactor === request.replicationFactor &&
   stored.minInsyncReplicas === request.minInsyncReplicas &&
-  stored.uncleanLeaderElection === request.uncleanLeaderElection;
+  stored.uncleanLeaderElection === request.uncleanLeaderElection &&
+  stored.compressionType === request.compressionType;
 
 /** As Kafka's CreateTopics: once the metadata is written the topic was created, and a failed announcement is reported, not thrown. */
 const publishCreated = (deps: Deps, partitions: PartitionMetadata[]): Promise<{ eventsPublished: boolean; eventsError?: string }> =>
@@ -85,6 +86,7 @@ const describeCreated = (config: TopicConfig, { partitions, ...published }: Crea
   replicationFactor: config.replicationFactor,
   minInsyncReplicas: config.minInsyncReplicas,
   uncleanLeaderElection: config.uncleanLeaderElection,
+  compressionType: config.compressionType,
   assignments: partitions.map((partition) => toPartitionView(partition)),
   ...published,
 });

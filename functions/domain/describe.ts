@@ -43,6 +43,7 @@ function summarize(config: TopicConfig, partitions: readonly PartitionMetadata[]
     replicationFactor: config.replicationFactor,
     minInsyncReplicas: config.minInsyncReplicas,
     uncleanLeaderElection: config.uncleanLeaderElection,
+    compressionType: config.compressionType,
     partitions: partitions
       .filter((p) => p.topic === config.topic)
       .sort((a, b) => a.partition - b.partition)

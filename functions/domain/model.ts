@@ -5,6 +5,7 @@
  * Broker ids are opaque strings ("A", "broker-7").
  */
 import type { LeadershipReason, PartitionState } from '../../protocol/leadership.js';
+import type { CompressionType } from '../../protocol/messages.js';
 
 export type BrokerId = string;
 
@@ -54,11 +55,15 @@ export interface TopicConfig {
   minInsyncReplicas: number;
   /** Kafka's unclean.leader.election.enable (default false). */
   uncleanLeaderElection: boolean;
+  /** Kafka's compression.type (default `producer`): whether the log stores record batches gzipped. */
+  compressionType: CompressionType;
   createdAt: number;
 }
 
 /** Values, not only types: the stores read these back and must know every one (declared in protocol/, which clients share). */
 export { LEADERSHIP_REASONS, PARTITION_STATES } from '../../protocol/leadership.js';
+export { COMPRESSION_TYPES } from '../../protocol/messages.js';
+export type { CompressionType } from '../../protocol/messages.js';
 export type { LeadershipEvent, LeadershipReason, PartitionState } from '../../protocol/leadership.js';
 
 /** What caused the partition's last leadership/ISR change; lets a retried detector re-publish its event. */

@@ -6,6 +6,7 @@
  * protocol makes a field optional.
  */
 import type * as wire from '../../protocol/messages.js';
+import { COMPRESSION_TYPES, type CompressionType } from './model.js';
 import { BrokerAuthenticationError, ValidationError } from './errors.js';
 import type { IdempotentBatch } from './idempotence.js';
 import type { BrokerId } from './model.js';
@@ -146,7 +147,20 @@ export function parseCreateTopicRequest(input: unknown): CreateTopicRequest {
         expectInteger(v, 'minInsyncReplicas', { min: 1, max: replicationFactor }),
       ) ?? 1,
     uncleanLeaderElection: optional(fields.uncleanLeaderElection, (v) => expectBoolean(v, 'uncleanLeaderElection')) ?? false,
+    compressionType: optional(fields.compressionType, expectCompressionType) ?? 'producer',
   };
+}
+
+/** Kafka codecs the log cannot apply: the runtime has no codec for them, and none is bundled. */
+const UNSUPPORTED_CODECS: readonly string[] = ['snappy', 'lz4', 'zstd'];
+
+function expectCompressionType(value: unknown): CompressionType {
+  const supported = COMPRESSION_TYPES.join(', ');
+  if (typeof value === 'string' && (COMPRESSION_TYPES as readonly string[]).includes(value)) return value as CompressionType;
+  if (typeof value === 'string' && UNSUPPORTED_CODECS.includes(value)) {
+    throw invalid('compressionType', `one this log supports (${supported}): Kafka's ${value} has no codec here`, value);
+  }
+  throw invalid('compressionType', `one of ${supported}`, value);
 }
 
 /** describe acts on one topic or, without one, on all. */

@@ -532,6 +532,34 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.log.read(topic, 1, 'F', 5, 6)).toEqual([{ ...unbounded, replica: 'F', copy: 'follower' }]);
       });
 
+      it('keeps a topic\'s compression.type, and every field of its records exactly, through appends, copies and a cut inside a batch', async () => {
+        const gzipTopic = fresh('gzipped');
+        const fixture = topicFixture(gzipTopic, 1, ['L', 'F']);
+        const config = { ...fixture.config, compressionType: 'gzip' as const };
+        await stores.metadata.createTopic(config, fixture.partitions, fixture.replicas);
+        expect(await stores.metadata.getTopic(gzipTopic)).toEqual(config);
+        const json = (i: number) => JSON.stringify({ order: i, status: 'CONFIRMED', note: 'ünïcødé ✓ 𝄞' }).repeat(20);
+        const stamped = (from: number, n: number, sequence: number) =>
+          Array.from({ length: n }, (_, i) => ({
+            key: i % 3 === 0 ? null : `k-${from + i}`,
+            value: i === 1 ? '' : json(from + i),
+            producer: { producerId: 7, producerEpoch: 1, sequence: sequence + i },
+          }));
+        const append = { partition: 1, leader: 'L', leaderEpoch: 0, generation: 0, appendedAt: T0 + 5 };
+        const first = await stores.log.appendAsLeader({ ...append, topic: gzipTopic, startOffset: 0, records: stamped(0, 5, 0) });
+        const second = await stores.log.appendAsLeader({ ...append, topic: gzipTopic, startOffset: 5, records: stamped(5, 3, 5), appendedAt: T0 + 9 });
+        const leaders = [...first, ...second];
+        expect(await stores.log.read(gzipTopic, 1, 'L', 0, 10)).toEqual(leaders);
+        await stores.log.appendAsFollower({ topic: gzipTopic, partition: 1, follower: 'F', leaderEpoch: 0, records: leaders, generation: 0 });
+        const copies = leaders.map((r) => ({ ...r, replica: 'F', copy: 'follower' }));
+        expect(await stores.log.read(gzipTopic, 1, 'F', 0, 10)).toEqual(copies);
+        expect(await stores.log.read(gzipTopic, 1, 'F', 4, 6)).toEqual(copies.slice(4, 6));
+        // F leads epoch 1 with L deposed: L's log is cut inside its first batch, which is then read only up to the cut.
+        await moveLeadership(gzipTopic, 1, 0, { leader: 'F', leaderEpoch: 1, isr: ['F'] });
+        await stores.log.matchFollower({ topic: gzipTopic, partition: 1, follower: 'L', leader: 'F', leaderEpoch: 1, expectedLogEnd: 8, expectedGeneration: 0, truncateTo: 3 });
+        expect(await stores.log.read(gzipTopic, 1, 'L', 0, 10)).toEqual(leaders.slice(0, 3));
+      });
+
       it('fences a follower copy whose epoch moved, whose follower is unmatched in it, or not at its log end', async () => {
         const records = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
         await stores.log.appendAsFollower(followerAppend(records.slice(0, 1)));

@@ -104,6 +104,7 @@ export function aTopicFixture(
     replicationFactor: replicas.length,
     minInsyncReplicas: 1,
     uncleanLeaderElection: false,
+    compressionType: 'producer',
     createdAt: at,
   };
   const partitionItems = Array.from({ length: partitions }, (_, i) =>

@@ -19,9 +19,10 @@ import type {
   TopicConfig,
 } from '../../domain/model.js';
 import type { ErrorName } from '../../../protocol/errors.js';
-import { LEADERSHIP_REASONS, PARTITION_STATES } from '../../domain/model.js';
+import { COMPRESSION_TYPES, LEADERSHIP_REASONS, PARTITION_STATES } from '../../domain/model.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { LEADER_INDEX, brokerCredentialKey, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
+import { RecordBatchFormatError, decodeRecordBatch, encodeRecordBatch, type BatchCompression, type StoredRecord } from './record-batch-codec.js';
 
 export type Item = Record<string, NativeAttributeValue>;
 
@@ -113,6 +114,8 @@ export const topicFromItem = (item: Fields): TopicConfig => ({
   replicationFactor: num(item, 'replicationFactor'),
   minInsyncReplicas: num(item, 'minInsyncReplicas'),
   uncleanLeaderElection: bool(item, 'uncleanLeaderElection'),
+  // Topics created before compression.type was a setting have none: Kafka's default.
+  compressionType: item.compressionType == null ? 'producer' : oneOf(item, 'compressionType', COMPRESSION_TYPES),
   createdAt: num(item, 'createdAt'),
 });
 
@@ -244,8 +247,13 @@ export const MAX_RECORDS_PER_LOG_ITEM = MAX_RECORDS_PER_WRITE;
  * record of an item has the same `copy`; leader epoch, time, producer stamp and batch
  * bounds are per record, because a follower's copy may span several of the leader's
  * appends, and a leader append larger than one item's bytes spans several items.
+ *
+ * The records are one Binary attribute, `data` (record-batch-codec.ts), gzip-compressed
+ * when the topic's compression.type asks for it; what queries, the log stream's filter
+ * (`copy`) and its readers need stays plain. Items written before that hold the records
+ * as a list of maps, `records`, and are still read.
  */
-export const logBatchItem = (records: readonly LogRecord[], generation = 0, writtenAt?: number): Item => {
+export const logBatchItem = (records: readonly LogRecord[], compression: BatchCompression = 'none', generation = 0, writtenAt?: number): Item => {
   const first = records[0];
   if (!first) throw new Error('A log item holds at least one record.');
   if (records.length > MAX_RECORDS_PER_LOG_ITEM) throw new Error(`A log item holds at most ${MAX_RECORDS_PER_LOG_ITEM} records, got ${records.length}.`);
@@ -262,14 +270,7 @@ export const logBatchItem = (records: readonly LogRecord[], generation = 0, writ
     brokerId: first.replica,
     copy: first.copy,
     lastOffset: first.offset + records.length - 1,
-    records: records.map((r) => ({
-      leaderEpoch: r.leaderEpoch,
-      key: r.key,
-      value: r.value,
-      appendedAt: r.appendedAt,
-      ...(r.producer ? { producer: r.producer } : {}),
-      ...(r.batch ? { batch: { baseOffset: r.batch.baseOffset, lastOffset: r.batch.lastOffset } } : {}),
-    })),
+    data: encodeRecordBatch(records, first.offset, compression),
   };
 };
 
@@ -292,32 +293,42 @@ const batchFromItem = (item: Fields, field: string, offset: number): { batch?: B
   return { batch: { baseOffset, lastOffset } };
 };
 
-/** The records of one log item, in offset order. */
+/** Stored records of an item in the list-of-maps layout that preceded `data`. */
+const legacyRecordsFromItem = (stored: unknown, baseOffset: number): StoredRecord[] => {
+  if (!Array.isArray(stored) || stored.length === 0) return fail('records', 'a non-empty list', stored);
+  return stored.map((value, i): StoredRecord => {
+    const fields = asFields(value, `records[${i}]`);
+    return {
+      leaderEpoch: num(fields, 'leaderEpoch'),
+      key: strOrNull(fields, 'key'),
+      value: str(fields, 'value'),
+      appendedAt: num(fields, 'appendedAt'),
+      ...producerStampFromItem(fields, `records[${i}].producer`),
+      ...batchFromItem(fields, `records[${i}].batch`, baseOffset + i),
+    };
+  });
+};
+
+const encodedRecordsFromItem = (data: unknown, baseOffset: number): StoredRecord[] => {
+  if (!(data instanceof Uint8Array)) return fail('data', 'a binary', typeof data);
+  try {
+    return decodeRecordBatch(data, baseOffset);
+  } catch (error) {
+    if (!(error instanceof RecordBatchFormatError)) throw error;
+    throw new MalformedItemError(`item field "data" is not a stored record batch: it ${error.message}`);
+  }
+};
+
+/** The records of one log item, in offset order, from either layout. */
 export const logRecordsFromItem = (item: Fields): LogRecord[] => {
   const topic = str(item, 'topic');
   const partition = num(item, 'partition');
   const replica = str(item, 'brokerId');
   const baseOffset = num(item, 'offset');
   const copy = oneOf(item, 'copy', LOG_COPIES);
-  const stored = item.records;
-  if (!Array.isArray(stored) || stored.length === 0) return fail('records', 'a non-empty list', stored);
+  const stored = item.data == null ? legacyRecordsFromItem(item.records, baseOffset) : encodedRecordsFromItem(item.data, baseOffset);
   if (num(item, 'lastOffset') !== baseOffset + stored.length - 1) {
     return fail('lastOffset', `${baseOffset + stored.length - 1} (offset + records - 1)`, item.lastOffset);
   }
-  return stored.map((value, i): LogRecord => {
-    const fields = asFields(value, `records[${i}]`);
-    return {
-      topic,
-      partition,
-      replica,
-      offset: baseOffset + i,
-      leaderEpoch: num(fields, 'leaderEpoch'),
-      key: strOrNull(fields, 'key'),
-      value: str(fields, 'value'),
-      appendedAt: num(fields, 'appendedAt'),
-      copy,
-      ...producerStampFromItem(fields, `records[${i}].producer`),
-      ...batchFromItem(fields, `records[${i}].batch`, baseOffset + i),
-    };
-  });
+  return stored.map((record, i): LogRecord => ({ topic, partition, replica, offset: baseOffset + i, copy, ...record }));
 };

@@ -39,6 +39,8 @@ import {
 } from './conditions.js';
 import { checkThat, conditionally, describeLost, lostConditionIndexes, retryingConflicts, transactWrite, updateIf, type TransactWrite } from './conditional-writes.js';
 import { MAX_RECORDS_PER_LOG_ITEM, logBatchItem, logRecordsFromItem, replicaStateFromItem, type Item } from './items.js';
+import { DynamoMetadataStore } from './metadata-store.js';
+import { MAX_BATCH_HEADER_BYTES, MAX_RECORD_OVERHEAD_BYTES, type BatchCompression } from './record-batch-codec.js';
 import { logKey, partitionKey, replicaStateKey } from './keys.js';
 
 export interface PartitionLogTables {
@@ -54,10 +56,10 @@ export const MAX_RECORDS_PER_APPEND = MAX_RECORDS_PER_LOG_ITEM;
 /**
  * A DynamoDB item holds at most 400 KB; an append whose records are larger than this
  * (98 records of up to 32 KB) is stored as several consecutive items, committed together.
+ * It bounds the encoded records uncompressed, so it holds for gzip too (the codec never
+ * stores a body larger than the uncompressed one), with room for the plain attributes.
  */
 const LOG_ITEM_BUDGET_BYTES = 300 * 1024;
-/** Attribute names and numbers of one stored record (epoch, time, producer stamp, batch bounds), generously. */
-const RECORD_OVERHEAD_BYTES = 192;
 
 /** Both appends are one batch each, as the port promises: the caller splits longer runs. */
 const requireOneTransaction = (count: number): void => {
@@ -82,20 +84,21 @@ const producersAttribute = (producers: ProducerStates | undefined): Item => (pro
 
 const offsetFree = (offset: number) => itemAbsent('replica', `a batch at offset ${offset}`);
 
+/** At most what the record adds to its item's encoded batch. */
 const storedBytes = (record: LogRecord): number =>
-  RECORD_OVERHEAD_BYTES + Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key));
+  MAX_RECORD_OVERHEAD_BYTES + Buffer.byteLength(record.value) + (record.key === null ? 0 : Buffer.byteLength(record.key));
 
 /** Consecutive records cut into record batches that each fit one item. */
 function recordBatches(records: readonly LogRecord[]): LogRecord[][] {
   const batches: LogRecord[][] = [];
   let current: LogRecord[] = [];
-  let bytes = 0;
+  let bytes = MAX_BATCH_HEADER_BYTES;
   for (const record of records) {
     const size = storedBytes(record);
     if (current.length > 0 && (bytes + size > LOG_ITEM_BUDGET_BYTES || current.length === MAX_RECORDS_PER_LOG_ITEM)) {
       batches.push(current);
       current = [];
-      bytes = 0;
+      bytes = MAX_BATCH_HEADER_BYTES;
     }
     current.push(record);
     bytes += size;
@@ -112,11 +115,21 @@ interface StoredBatch {
 }
 
 export class DynamoPartitionLog implements PartitionLog {
+  /**
+   * Each topic's compression.type, read once per instance: settings do not change while a
+   * topic exists, and a stale one (a topic deleted and created again under its name) only
+   * picks the codec of new items, each of which names its own.
+   */
+  private readonly compressions = new Map<string, Promise<BatchCompression>>();
+  private readonly topics: DynamoMetadataStore;
+
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: PartitionLogTables,
     private readonly clock: Clock,
-  ) {}
+  ) {
+    this.topics = new DynamoMetadataStore(client, tables.metadataTable);
+  }
 
   async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
     const { topic, partition, leader, leaderEpoch, startOffset } = append;
@@ -242,8 +255,9 @@ export class DynamoPartitionLog implements PartitionLog {
     const { topic, partition, replica, offset, generation } = write;
     const steps: ReplicaAppendSteps = {
       put: async (into) => {
+        const compression = await this.compressionOf(topic);
         for (const [i, batch] of recordBatches(records).entries()) {
-          const found = await this.putBatch(logBatchItem(batch, into, write.writtenAt));
+          const found = await this.putBatch(logBatchItem(batch, compression, into, write.writtenAt));
           if (found === null) continue;
           // Past the first item the offset was free when this writer took it: only a writer that read a later log end gets here.
           if (i > 0) throw new StaleEpochError(`Write to ${topic}-${partition} on ${replica} at offset ${batch[0].offset} lost: the offset was taken.`);
@@ -312,6 +326,18 @@ export class DynamoPartitionLog implements PartitionLog {
       { logEndOffset: write.offset + count, appendEpoch: write.leaderEpoch, updatedAt: write.writtenAt, ...producersAttribute(producers) },
       allOf(logEndOffsetIs(write.offset), generationIs(generation), appendEpochAtMost(write.leaderEpoch), ...alsoRequired),
     ) as TransactWriteUpdate;
+  }
+
+  /** Kafka's compression.type: `gzip` compresses; `producer` (records as sent, uncompressed here) and `uncompressed` do not. */
+  private compressionOf(topic: string): Promise<BatchCompression> {
+    let compression = this.compressions.get(topic);
+    if (!compression) {
+      compression = this.topics.getTopic(topic).then((config) => (config?.compressionType === 'gzip' ? 'gzip' : 'none'));
+      // A failed read is not remembered: the next write asks again.
+      compression.catch(() => this.compressions.delete(topic));
+      this.compressions.set(topic, compression);
+    }
+    return compression;
   }
 
   private async replicaState(topic: string, partition: number, replica: BrokerId): Promise<ReplicaState | null> {

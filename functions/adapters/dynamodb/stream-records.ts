@@ -5,7 +5,7 @@
  */
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { DynamoDBRecord, StreamRecord } from 'aws-lambda';
+import type { AttributeValue as EventAttributeValue, DynamoDBRecord, StreamRecord } from 'aws-lambda';
 import type { BrokerHeartbeat, LogRecord } from '../../domain/model.js';
 import { heartbeatFromItem, logRecordsFromItem } from './items.js';
 
@@ -42,9 +42,22 @@ const image = (record: DynamoDBRecord, which: 'NewImage' | 'OldImage'): Record<s
   if (!attributes) {
     throw new MalformedStreamRecordError(`${record.eventName ?? 'Stream'} record ${record.eventID ?? '?'} has no ${which}.`);
   }
-  // aws-lambda's and the SDK's AttributeValue describe the same wire shape under two type names.
-  return unmarshall(attributes as Record<string, AttributeValue>);
+  return unmarshall(Object.fromEntries(Object.entries(attributes).map(([name, value]) => [name, sdkValue(value)])));
 };
+
+/**
+ * aws-lambda's and the SDK's AttributeValue describe the same shape under two type names,
+ * except binaries: a Lambda event carries them in base64, the SDK as bytes.
+ */
+const bytesOf = (binary: string | Uint8Array): Uint8Array => (typeof binary === 'string' ? Buffer.from(binary, 'base64') : binary);
+
+function sdkValue(value: EventAttributeValue): AttributeValue {
+  if (value.B !== undefined) return { B: bytesOf(value.B) };
+  if (value.BS !== undefined) return { BS: value.BS.map(bytesOf) };
+  if (value.L !== undefined) return { L: value.L.map(sdkValue) };
+  if (value.M !== undefined) return { M: Object.fromEntries(Object.entries(value.M).map(([name, v]) => [name, sdkValue(v)])) };
+  return value;
+}
 
 /** Heartbeat table stream (NEW_AND_OLD_IMAGES): INSERT = registered, REMOVE = gone, MODIFY = renewed. */
 export function decodeHeartbeatChange(record: DynamoDBRecord): HeartbeatChange {

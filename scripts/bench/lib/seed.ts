@@ -33,6 +33,7 @@ export async function seedTopic(
     replicationFactor: request.replicationFactor,
     minInsyncReplicas: request.minInsyncReplicas,
     uncleanLeaderElection: false,
+    compressionType: 'producer',
     createdAt: now,
   };
   const partitions: PartitionMetadata[] = assignReplicas(request.brokers, request.partitions, request.replicationFactor).map((replicas, index) => ({

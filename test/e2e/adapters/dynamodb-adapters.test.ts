@@ -9,7 +9,8 @@
  * dynamodb-store-contract.test.ts), which the memory adapters must pass too.
  */
 import { IN_DOUBT_BATCH_AGE_MS } from '../../../functions/domain/limits.js';
-import { DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { replicaStateKey } from '../../../functions/adapters/dynamodb/keys.js';
 import { beforeAll, describe, expect, it, vi } from 'vitest';
 import { aTopicFixture, leaseOf } from '../../factories/entities.js';
 import {
@@ -269,6 +270,61 @@ describe('DynamoPartitionLog', () => {
     expect((await log.read('many', 1, 'F', 0, end)).map((r) => r.value)).toEqual(leaderLog.slice(0, 6).map((r) => r.value));
     expect((await log.read('many', 1, 'F', 3, 5)).map((r) => r.offset)).toEqual([3, 4]);
   }, 60_000);
+});
+
+describe('a log table written in the list-of-maps layout (retained across an upgrade)', () => {
+  const topic = 'retained';
+  const legacy = (from: number, records: Array<Record<string, unknown>>) => ({
+    replica: `${topic}#1#L`,
+    offset: from,
+    topic,
+    partition: 1,
+    brokerId: 'L',
+    copy: 'leader',
+    lastOffset: from + records.length - 1,
+    records,
+  });
+  const stamp = (sequence: number) => ({ producerId: 11, producerEpoch: 2, sequence });
+  const expected = [
+    { offset: 0, leaderEpoch: 0, key: null, value: '', appendedAt: 10, producer: stamp(0), batch: { baseOffset: 0, lastOffset: 2 } },
+    { offset: 1, leaderEpoch: 0, key: 'ключ', value: 'ünïcødé ✓', appendedAt: 10, producer: stamp(1), batch: { baseOffset: 0, lastOffset: 2 } },
+    { offset: 2, leaderEpoch: 0, key: 'k', value: 'v', appendedAt: 10, producer: stamp(2), batch: { baseOffset: 0, lastOffset: 2 } },
+    // Stored before records carried their batch: a batch of its own.
+    { offset: 3, leaderEpoch: 0, key: null, value: 'old', appendedAt: 20 },
+  ].map((r) => ({ topic, partition: 1, replica: 'L', copy: 'leader' as const, ...r }));
+
+  it('reads it, copies from it, appends after it and cuts inside one of its batches', async () => {
+    await createTopic(topic, 1, ['L', 'F']);
+    const stored = ({ offset: _o, topic: _t, partition: _p, replica: _r, copy: _c, ...fields }: (typeof expected)[number]) => fields;
+    await documents.send(new PutCommand({ TableName: TABLES.log, Item: legacy(0, expected.slice(0, 3).map(stored)) }));
+    await documents.send(new PutCommand({ TableName: TABLES.log, Item: legacy(3, expected.slice(3).map(stored)) }));
+    await documents.send(
+      new UpdateCommand({
+        TableName: TABLES.metadata,
+        Key: replicaStateKey(topic, 1, 'L'),
+        UpdateExpression: 'SET logEndOffset = :end',
+        ExpressionAttributeValues: { ':end': 4 },
+      }),
+    );
+    expect(await log.read(topic, 1, 'L', 0, 10)).toEqual(expected);
+    expect(await log.read(topic, 1, 'L', 1, 4)).toEqual(expected.slice(1));
+    const appended = await log.appendAsLeader({ topic, partition: 1, leader: 'L', leaderEpoch: 0, startOffset: 4, generation: 0, records: values(2), appendedAt: 30 });
+    expect(await log.read(topic, 1, 'L', 2, 6)).toEqual([...expected.slice(2), ...appended]);
+    await log.appendAsFollower({ topic, partition: 1, follower: 'F', leaderEpoch: 0, records: [...expected, ...appended], generation: 0 });
+    expect(await log.read(topic, 1, 'F', 0, 10)).toEqual([...expected, ...appended].map((r) => ({ ...r, replica: 'F', copy: 'follower' })));
+    await metadata.updateLeadership(topic, 1, 0, {
+      leader: 'F',
+      leaderEpoch: 1,
+      isr: ['F'],
+      state: 'ONLINE',
+      lastChange: { reason: 'LEADER_FAILED', previousLeader: 'L', causeBrokerId: 'L', causeIncarnation: 1, unclean: false, at: 40 },
+    });
+    await log.matchFollower({ topic, partition: 1, follower: 'L', leader: 'F', leaderEpoch: 1, expectedLogEnd: 6, expectedGeneration: 0, truncateTo: 2 });
+    expect(await log.read(topic, 1, 'L', 0, 10)).toEqual(expected.slice(0, 2));
+    // The cut batch is left as it was written, in the old layout, and read only up to the cut.
+    const { Item } = await documents.send(new GetCommand({ TableName: TABLES.log, Key: { replica: `${topic}#1#L`, offset: 0 }, ConsistentRead: true }));
+    expect(Item).toHaveProperty('records');
+  }, 30_000);
 });
 
 describe('stream record decoding of real stream images', () => {

@@ -11,6 +11,9 @@ describe('CLI argument parser', () => {
       command: { verb: 'topics create', topic: 'orders', partitions: 4, replicationFactor: 2, minInsyncReplicas: undefined, uncleanLeaderElection: false },
       connection: { endpoint: 'http://localhost:4566', outputsFile: 'cdk-outputs.json', stack: 'PartitionLeadership', region: 'us-east-1', timeoutMs: 30_000 },
     });
+    expect(parseCli(['topics', 'create', '--topic', 'o', '--partitions', '1', '--replication-factor', '1', '--config', 'compression.type=gzip']).command).toMatchObject({
+      compressionType: 'gzip',
+    });
     expect(parseCli(['topics', 'describe']).command).toEqual({ verb: 'topics describe', topic: undefined });
     expect(parseCli(['topics', 'list']).command).toEqual({ verb: 'topics list' });
     expect(parseCli(['brokers', 'list']).command).toEqual({ verb: 'brokers list' });
@@ -86,6 +89,9 @@ describe('CLI argument parser', () => {
     [['elect-leaders', '--topic', 't', '--partition', 'x'], /--partition must be an integer >= 1/],
     [['produce', '--topic', 't', '--partition', '1', '--partition', '2'], /--partition may be given once/],
     [['topics', 'delete'], /unknown verb "topics delete"/],
+    [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'compression.type'], /--config takes key=value, got "compression.type"/],
+    [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'retention.ms=5'], /unknown topic config "retention.ms" \(supported: compression.type\)/],
+    [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'compression.type=zstd'], /compression.type must be one of producer, uncompressed, gzip, got "zstd"/],
     [['topics', 'list', 'extra'], /unexpected argument "extra"/],
     [['topics', 'list', '--bogus'], /Unknown option '--bogus'/],
     [['topics', 'list', '--topic', 't'], /topics list takes no --topic/],
@@ -159,7 +165,7 @@ describe('CLI commands (fake Lambda)', () => {
     expect((await cli(['topics', 'list'])).out).toEqual(['orders\tpartitions 2\treplication factor 2']);
     expect((await cli(['brokers', 'list'])).out[0]).toMatch(/^A\tincarnation 1\talive/);
     const created = await cli(['topics', 'create', '--topic', 'orders', '--partitions', '2', '--replication-factor', '2']);
-    expect(created.out[0]).toBe('Created topic "orders": 2 partition(s), replication factor 2, min.insync.replicas 1.');
+    expect(created.out[0]).toBe('Created topic "orders": 2 partition(s), replication factor 2, min.insync.replicas 1, compression.type producer.');
   });
 
   it('exits 1 naming the function error; 2 with usage advice on bad arguments; 0 with usage on --help', async () => {

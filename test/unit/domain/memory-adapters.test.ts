@@ -26,6 +26,7 @@ async function withPartition(partition: PartitionMetadata = aPartition({ replica
     replicationFactor: partition.replicas.length,
     minInsyncReplicas: 1,
     uncleanLeaderElection: false,
+    compressionType: 'producer' as const,
     createdAt: T0,
   };
   await deps.metadata.createTopic(config, [partition], states);

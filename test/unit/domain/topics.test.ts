@@ -90,6 +90,19 @@ suite('createTopic', () => {
     await expect(cluster.createTopic('orders', 2, 1)).rejects.toThrow(TopicExistsError);
     expect((await cluster.deps.metadata.getTopic('orders'))?.partitions).toBe(1);
   });
+
+  it('keeps compression.type (Kafka\'s default producer), in the answer, the stored config and describe', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A');
+    expect(await cluster.createTopic('zipped', 1, 1, { compressionType: 'gzip' })).toMatchObject({ compressionType: 'gzip' });
+    expect(await cluster.createTopic('plain', 1, 1)).toMatchObject({ compressionType: 'producer' });
+    expect(await cluster.deps.metadata.getTopic('zipped')).toMatchObject({ compressionType: 'gzip' });
+    const described = await describe(cluster.deps, {});
+    expect(described.topics.map((t) => [t.topic, t.compressionType])).toEqual([
+      ['plain', 'producer'],
+      ['zipped', 'gzip'],
+    ]);
+  });
 });
 
 suite('describe', () => {

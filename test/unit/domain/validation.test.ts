@@ -35,6 +35,14 @@ const cases: Array<[string, UseCase, unknown, RegExp]> = [
   ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 0 }, /"replicationFactor" must be an integer >= 1, got 0/],
   ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 2, minInsyncReplicas: 3 }, /"minInsyncReplicas" must be an integer between 1 and 2, got 3/],
   ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 1, uncleanLeaderElection: 'yes' }, /"uncleanLeaderElection" must be true or false, got "yes"/],
+  ...['snappy', 'lz4', 'zstd'].map((codec): [string, UseCase, unknown, RegExp] => [
+    'createTopic',
+    createTopic,
+    { topic: 't', partitions: 1, replicationFactor: 1, compressionType: codec },
+    new RegExp(`"compressionType" must be one this log supports \\(producer, uncompressed, gzip\\): Kafka's ${codec} has no codec here, got "${codec}"`),
+  ]),
+  ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 1, compressionType: 'GZIP' }, /"compressionType" must be one of producer, uncompressed, gzip, got "GZIP"/],
+  ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 1, compressionType: 1 }, /"compressionType" must be one of producer, uncompressed, gzip, got 1/],
 
   ['describe', describeCluster, { topic: 5 }, /"topic" must be a string/],
   ['describe', describeCluster, [], /"request" must be an object, got an array of 0/],
