@@ -43,8 +43,9 @@ export interface ConsumerOptions extends RetryOptions {
   fetchMinBytes?: number;
   /**
    * Where a poll waits (default false: here). Here, a fetch with nothing new is answered at
-   * once from one cheap read, and the next fetch goes fetchMaxWaitMs after it: an idle consumer
-   * costs a fetch per fetchMaxWaitMs, and a record waits up to fetchMaxWaitMs to be fetched.
+   * once from one cheap read, and the next fetch goes fetchMaxWaitMs after the answer: an idle
+   * consumer costs a fetch per fetchMaxWaitMs (and round trip), as Kafka's does, and a record
+   * waits up to that long to be fetched.
    * In the function (true, at most MAX_FETCH_WAIT_MS), it looks again every 200 ms and answers
    * as soon as the records are there, as Kafka's broker does, but every millisecond held is
    * billed as Lambda time (docs/functions.md, "Consume").
@@ -72,8 +73,12 @@ export class Consumer {
   private readonly assignments: Assignment[] = [];
   private readonly maxWaitMs: number;
   private readonly minBytes: number;
-  /** When the last fetch that brought fewer than fetchMinBytes began: the next waits until fetchMaxWaitMs after it. */
-  private thinFetchAt: number | undefined;
+  /**
+   * When the last fetch that brought fewer than fetchMinBytes was answered: the next goes
+   * fetchMaxWaitMs after it, as a Kafka consumer's next fetch goes when its broker answered one
+   * held for fetch.max.wait.ms.
+   */
+  private thinAnswerAt: number | undefined;
 
   constructor(
     private readonly client: LeadershipClient,
@@ -131,11 +136,10 @@ export class Consumer {
     const started = clock.now();
     const polled: ConsumerRecord[] = [];
     for (;;) {
-      if (this.thinFetchAt !== undefined) {
-        const pause = this.thinFetchAt + this.maxWaitMs - clock.now();
+      if (this.thinAnswerAt !== undefined) {
+        const pause = this.thinAnswerAt + this.maxWaitMs - clock.now();
         if (pause > 0) await clock.sleep(pause);
       }
-      const fetchedAt = clock.now();
       try {
         polled.push(...(await this.fetchAll()));
       } catch (error) {
@@ -144,7 +148,7 @@ export class Consumer {
         throw error;
       }
       const enough = polled.length > 0 && (this.minBytes === 1 || bytesOf(polled) >= this.minBytes);
-      this.thinFetchAt = enough ? undefined : fetchedAt;
+      this.thinAnswerAt = enough ? undefined : clock.now();
       if (enough || clock.now() - started >= this.maxWaitMs) return polled;
     }
   }

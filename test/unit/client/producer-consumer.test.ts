@@ -314,7 +314,7 @@ describe('Consumer', () => {
     // Nothing new: a fetch at once, another 500 ms later, then the poll returns empty.
     expect(await consumer.poll()).toEqual([]);
     expect(lambda.callsTo(CONSUME)).toHaveLength(2);
-    // The next idle polls: one fetch each, 500 ms after the previous one began.
+    // The next idle polls: one fetch each, 500 ms after the previous one was answered.
     for (let poll = 0; poll < 3; poll++) expect(await consumer.poll()).toEqual([]);
     expect(lambda.callsTo(CONSUME)).toHaveLength(5);
     expect(clock.now() - started).toBe(4 * 500);
