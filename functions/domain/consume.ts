@@ -160,8 +160,12 @@ async function answerFrom(deps: Deps, request: FetchRequest, seen: ReadonlyArray
   // unknown. Once created a topic stays so, and its configuration is cached (read once per container).
   const configs = await Promise.all(topics.map((topic) => deps.metadata.getTopic(topic)));
   const created = new Set(topics.filter((_, i) => configs[i] !== null));
-  const idle = request.partitions.map((asked, i) => created.has(asked.topic) && nothingNew(asked, seen[i]));
-  const toRead = request.partitions.filter((asked, i) => !idle[i] && created.has(asked.topic));
+  // Each partition's view when it has nothing new, so its answer comes from that view.
+  const idle = request.partitions.map((asked, i): OnlinePartition | null => {
+    const view = seen[i];
+    return created.has(asked.topic) && nothingNew(asked, view) ? view : null;
+  });
+  const toRead = request.partitions.filter((asked, i) => idle[i] === null && created.has(asked.topic));
   const read = toRead.length > 0 ? await deps.metadata.getPartitions(toRead) : [];
   const stored = new Map(toRead.map((asked, i) => [asked, read[i]]));
   const answers: Array<ConsumeResponse | FetchPartitionError> = [];
@@ -170,8 +174,8 @@ async function answerFrom(deps: Deps, request: FetchRequest, seen: ReadonlyArray
   let anyRecords = false;
   for (let start = 0; start < request.partitions.length; start += FETCH_READS_IN_FLIGHT) {
     const wave = request.partitions.slice(start, start + FETCH_READS_IN_FLIGHT).map((asked, i) => {
-      const view = seen[start + i];
-      if (idle[start + i] && view !== null && isOnline(view)) return Promise.resolve(emptyAnswer(asked, view));
+      const view = idle[start + i];
+      if (view) return Promise.resolve(emptyAnswer(asked, view));
       const partition = stored.get(asked) ?? null;
       // A spent budget reads nothing more, but still answers (epoch, HW) or refuses each partition.
       const limited = bytesLeft > 0 ? asked : { ...asked, maxRecords: 0 };
