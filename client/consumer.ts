@@ -1,9 +1,11 @@
 import { RemoteFunctionError, type ConsumeRequest, type ConsumeResponse, type LeadershipClient } from './lambda-client.js';
 import { MetadataCache } from './metadata.js';
-import { ClientError, isRetriable, leadershipMoved, withRetries, type RetryOptions } from './retry.js';
+import { ClientError, isRetriable, leadershipMoved, systemClock, withRetries, type RetryOptions } from './retry.js';
 
 /** The most partitions the consume function takes in one fetch (functions/domain/limits.ts MAX_PARTITIONS_PER_FETCH). */
 export const MAX_PARTITIONS_PER_FETCH = 1000;
+/** The longest the consume function holds a fetch (functions/domain/limits.ts MAX_FETCH_WAIT_MS). */
+export const MAX_FETCH_WAIT_MS = 5000;
 
 export interface TopicPartitionOffset {
   topic: string;
@@ -31,6 +33,24 @@ export interface ConsumerOptions extends RetryOptions {
   maxPartitionFetchBytes?: number;
   /** Kafka's fetch.max.bytes: all records of one fetch together, as the answer carries them (the function's default and most: 5 MiB). */
   fetchMaxBytes?: number;
+  /**
+   * Kafka's fetch.max.wait.ms (default 500): how long a poll waits for `fetchMinBytes` of records
+   * before it returns with fewer (or none). It returns as soon as a fetch brings them. Where the
+   * wait is spent: see `fetchWaitInFunction`.
+   */
+  fetchMaxWaitMs?: number;
+  /** Kafka's fetch.min.bytes (default 1): the records, as the fetch answers carry them, worth returning before the wait is up. */
+  fetchMinBytes?: number;
+  /**
+   * Where a poll waits (default false: here). Here, a fetch with nothing new is answered at
+   * once from one cheap read, and the next fetch goes fetchMaxWaitMs after the answer: an idle
+   * consumer costs a fetch per fetchMaxWaitMs (and round trip), as Kafka's does, and a record
+   * waits up to that long to be fetched.
+   * In the function (true, at most MAX_FETCH_WAIT_MS), it looks again every 200 ms and answers
+   * as soon as the records are there, as Kafka's broker does, but every millisecond held is
+   * billed as Lambda time (docs/functions.md, "Consume").
+   */
+  fetchWaitInFunction?: boolean;
 }
 
 interface Assignment {
@@ -51,12 +71,28 @@ interface Assignment {
 export class Consumer {
   readonly metadata: MetadataCache;
   private readonly assignments: Assignment[] = [];
+  private readonly maxWaitMs: number;
+  private readonly minBytes: number;
+  /**
+   * When the last fetch that brought fewer than fetchMinBytes was answered: the next goes
+   * fetchMaxWaitMs after it, as a Kafka consumer's next fetch goes when its broker answered one
+   * held for fetch.max.wait.ms.
+   */
+  private thinAnswerAt: number | undefined;
 
   constructor(
     private readonly client: LeadershipClient,
     private readonly options: ConsumerOptions = {},
   ) {
     this.metadata = new MetadataCache(client);
+    const { fetchMaxWaitMs = 500, fetchMinBytes = 1, fetchWaitInFunction = false } = options;
+    const mostWait = fetchWaitInFunction ? MAX_FETCH_WAIT_MS : Number.MAX_SAFE_INTEGER;
+    if (!Number.isSafeInteger(fetchMaxWaitMs) || fetchMaxWaitMs < 0 || fetchMaxWaitMs > mostWait) {
+      throw new ClientError(`fetchMaxWaitMs must be an integer from 0${fetchWaitInFunction ? ` to ${MAX_FETCH_WAIT_MS} when the function waits` : ''}, got ${fetchMaxWaitMs}`);
+    }
+    if (!Number.isSafeInteger(fetchMinBytes) || fetchMinBytes < 1) throw new ClientError(`fetchMinBytes must be an integer >= 1, got ${fetchMinBytes}`);
+    this.maxWaitMs = fetchMaxWaitMs;
+    this.minBytes = fetchMinBytes;
   }
 
   /** Replaces the assignment (Kafka's assign + seek). */
@@ -87,12 +123,38 @@ export class Consumer {
   }
 
   /**
-   * Fetches every assigned partition in one consume call (Kafka's Fetch; up to 1000 a call),
-   * returns the committed records each has from its position (in assignment order, each
-   * partition's in offset order; empty when none are new) and advances the positions past them.
+   * Fetches every assigned partition (Kafka's Fetch, one consume call per 1000 partitions),
+   * returns the committed records each has from its position (each partition's in offset
+   * order) and advances the positions past them. A long poll: it returns once the records
+   * come to fetchMinBytes, else after about fetchMaxWaitMs with what it has (empty when none
+   * are new), waiting where `fetchWaitInFunction` says.
    */
   async poll(): Promise<ConsumerRecord[]> {
     if (this.assignments.length === 0) throw new ClientError('poll: no partitions assigned');
+    const clock = this.options.clock ?? systemClock;
+    if (this.options.fetchWaitInFunction) return this.fetchAll();
+    const started = clock.now();
+    const polled: ConsumerRecord[] = [];
+    for (;;) {
+      if (this.thinAnswerAt !== undefined) {
+        const pause = this.thinAnswerAt + this.maxWaitMs - clock.now();
+        if (pause > 0) await clock.sleep(pause);
+      }
+      try {
+        polled.push(...(await this.fetchAll()));
+      } catch (error) {
+        // Their positions have moved past the records already fetched: they are this poll's to return.
+        if (polled.length > 0) return polled;
+        throw error;
+      }
+      const enough = polled.length > 0 && (this.minBytes === 1 || bytesOf(polled) >= this.minBytes);
+      this.thinAnswerAt = enough ? undefined : clock.now();
+      if (enough || clock.now() - started >= this.maxWaitMs) return polled;
+    }
+  }
+
+  /** One fetch of every assigned partition: their records (in assignment order), positions advanced past them. */
+  private async fetchAll(): Promise<ConsumerRecord[]> {
     const fetched = new Map<Assignment, ConsumerRecord[]>();
     for (let start = 0; start < this.assignments.length; start += MAX_PARTITIONS_PER_FETCH) {
       await this.fetch(this.assignments.slice(start, start + MAX_PARTITIONS_PER_FETCH), fetched);
@@ -120,6 +182,7 @@ export class Consumer {
         const answer = await this.client.fetch({
           partitions: asked,
           ...(this.options.fetchMaxBytes === undefined ? {} : { maxBytes: this.options.fetchMaxBytes }),
+          ...(this.options.fetchWaitInFunction ? { maxWaitMs: this.maxWaitMs, minBytes: this.minBytes } : {}),
         });
         if (!Array.isArray(answer?.partitions) || answer.partitions.length !== pending.length) {
           throw new ClientError(`a fetch of ${pending.length} partitions was answered with ${answer?.partitions?.length ?? 'no'} partitions`);
@@ -182,6 +245,12 @@ export class Consumer {
     if (!found) throw new ClientError(`${topic}-${partition} is not assigned`);
     return found;
   }
+}
+
+/** The records as a fetch answer carries them (what fetch.min.bytes counts in the function too). */
+function bytesOf(records: readonly ConsumerRecord[]): number {
+  const encoder = new TextEncoder();
+  return records.reduce((sum, { offset, leaderEpoch, key, value, appendedAt }) => sum + encoder.encode(JSON.stringify({ offset, leaderEpoch, key, value, appendedAt })).length, 0);
 }
 
 function describePositions(assignments: readonly Assignment[]): string {

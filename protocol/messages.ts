@@ -279,6 +279,15 @@ export interface FetchRequest {
   partitions: ConsumeRequest[];
   /** Kafka's fetch.max.bytes: the records of all partitions together (default and at most 5 MiB). */
   maxBytes?: number;
+  /**
+   * Kafka's fetch.max.wait.ms: how long the function may hold the fetch for `minBytes` of
+   * records to be there (default 0: answer at once; at most 5 000). It answers as soon as
+   * they are, or a partition is refused, and otherwise with what it has when the wait is up.
+   * The wait is billed as Lambda time: see docs/functions.md for where a consumer waits.
+   */
+  maxWaitMs?: number;
+  /** Kafka's fetch.min.bytes: the records, as the answer carries them, worth answering for before the wait is up (default 1). */
+  minBytes?: number;
 }
 
 /**

@@ -189,7 +189,8 @@ function recordOf(line: string, lineNumber: number, separator: string | undefine
 }
 
 async function consume(command: Extract<Command, { verb: 'consume' }>, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
-  const consumer = new Consumer(client, { defaultApiTimeoutMs: connection.timeoutMs, maxPollRecords: command.maxRecords });
+  // It paces its own empty polls (--poll-interval-ms, when following), so a poll need not wait.
+  const consumer = new Consumer(client, { defaultApiTimeoutMs: connection.timeoutMs, maxPollRecords: command.maxRecords, fetchMaxWaitMs: 0 });
   const partitions =
     command.partition !== undefined
       ? [command.partition]

@@ -12,9 +12,10 @@ import type {
 import type { Deps } from '../ports/index.js';
 import { DomainError, OffsetOutOfRangeError, UnknownLeaderEpochError } from './errors.js';
 import { logEndOffsetOf } from './high-watermark.js';
-import { FETCH_READS_IN_FLIGHT } from './limits.js';
+import { FETCH_READS_IN_FLIGHT, FETCH_WAIT_CHECK_MS } from './limits.js';
 import { leaderOf, requireLeader, requirePartition, requireTopic, unknownPartition } from './lookup.js';
 import type { LogRecord, PartitionMetadata } from './model.js';
+import { isOnline, type OnlinePartition } from './partitions.js';
 import {
   isFetchRequest,
   isOffsetsForLeaderEpochRequest,
@@ -22,6 +23,7 @@ import {
   parseFetchRequest,
   parseOffsetsForLeaderEpochRequest,
   type ConsumeRequest,
+  type FetchRequest,
 } from './requests.js';
 import { partitionName } from './views.js';
 
@@ -94,29 +96,87 @@ export const isFetchPartitionError = (answer: ConsumeResponse | FetchPartitionEr
 
 /**
  * Kafka's Fetch: many partitions' consumes in one call, each answered or refused on its own
- * exactly as a consume of it alone would be (leader, KIP-320 epoch, offset range, limits).
- * The partitions' metadata is read in bulk, strongly consistent item by item (not a snapshot:
- * each partition is fenced by its own epoch, as each is on its own leader in Kafka). Logs are
- * read a few partitions at a time, in the order asked, until `maxBytes` is spent; the first
- * records of the answer always fit, so a fetch makes progress. A request that fails
+ * exactly as a consume of it alone would be (leader, KIP-320 epoch, offset range, limits),
+ * and Kafka's long poll: with `maxWaitMs`, held until the answer carries `minBytes` of
+ * records or refuses a partition, or the wait is up.
+ *
+ * What it costs when there is nothing to read is what makes an idle consumer cheap: each
+ * look is one eventually consistent read of the partitions (`peekPartitions`). A partition
+ * whose request names the epoch seen there, whose high watermark seen there is the offset
+ * asked, is answered from that read alone, with no records: the answer only repeats the
+ * request back (its epoch, its offset, and the leader of that epoch, of which there is one),
+ * so a stale read can only delay a record, never show one or fence anyone. Every other
+ * partition is read strongly consistent and answered as before: refused or served below
+ * its high watermark, fenced by its own epoch as read (invariant 13). A request that fails
  * validation reads nothing; a fault (not a domain refusal) fails the whole fetch.
  */
 export async function fetch(deps: Deps, input: unknown): Promise<FetchResponse> {
   const request = parseFetchRequest(input);
+  const deadline = deps.clock.now() + request.maxWaitMs;
+  let answer: FetchResponse | undefined;
+  let lastSeen: ReadonlyArray<PartitionMetadata | null> = [];
+  for (;;) {
+    const seen = await deps.metadata.peekPartitions(request.partitions);
+    // Only what moved since the last look can change the answer.
+    if (answer === undefined || seen.some((partition, i) => !samePartitionView(partition, lastSeen[i]))) {
+      answer = await answerFrom(deps, request, seen);
+    }
+    lastSeen = seen;
+    const left = deadline - deps.clock.now();
+    if (left <= 0 || worthAnswering(answer, request.minBytes)) return answer;
+    await deps.sleep(Math.min(FETCH_WAIT_CHECK_MS, left));
+  }
+}
+
+/** Enough records for the caller, or a refusal it should hear of at once (Kafka answers errors without waiting). */
+const worthAnswering = (answer: FetchResponse, minBytes: number): boolean => {
+  let bytes = 0;
+  for (const partition of answer.partitions) {
+    if (isFetchPartitionError(partition)) return true;
+    for (const record of partition.records) bytes += answerBytes(record);
+  }
+  return bytes >= minBytes;
+};
+
+const samePartitionView = (a: PartitionMetadata | null, b: PartitionMetadata | null | undefined): boolean =>
+  a === null || b === null || b === undefined
+    ? a === b
+    : a.version === b.version && a.highWatermark === b.highWatermark && a.leaderEpoch === b.leaderEpoch && a.leader === b.leader;
+
+/** Nothing to read at this partition as `seen` shows it, and nothing to refuse to the epoch the request names. */
+const nothingNew = (asked: ConsumeRequest, seen: PartitionMetadata | null): seen is OnlinePartition =>
+  seen !== null && isOnline(seen) && asked.currentLeaderEpoch === seen.leaderEpoch && seen.highWatermark === asked.offset;
+
+/**
+ * One answer: the partitions with nothing new as `seen` shows them answered from it, the rest
+ * from their strongly consistent reads (in bulk, item by item: not a snapshot, each is fenced
+ * by its own epoch, as each is on its own leader in Kafka). Logs are read a few partitions at
+ * a time, in the order asked, until `maxBytes` is spent; the first records of the answer
+ * always fit, so a fetch makes progress.
+ */
+async function answerFrom(deps: Deps, request: FetchRequest, seen: ReadonlyArray<PartitionMetadata | null>): Promise<FetchResponse> {
   const topics = [...new Set(request.partitions.map((asked) => asked.topic))];
-  const [stored, configs] = await Promise.all([
-    deps.metadata.getPartitions(request.partitions),
-    Promise.all(topics.map((topic) => deps.metadata.getTopic(topic))),
-  ]);
-  // A topic whose creation has not finished has partitions but is not there yet: its partitions answer as unknown.
+  // A topic whose creation has not finished has partitions but is not there yet: its partitions answer as
+  // unknown. Once created a topic stays so, and its configuration is cached (read once per container).
+  const configs = await Promise.all(topics.map((topic) => deps.metadata.getTopic(topic)));
   const created = new Set(topics.filter((_, i) => configs[i] !== null));
+  // Each partition's view when it has nothing new, so its answer comes from that view.
+  const idle = request.partitions.map((asked, i): OnlinePartition | null => {
+    const view = seen[i];
+    return created.has(asked.topic) && nothingNew(asked, view) ? view : null;
+  });
+  const toRead = request.partitions.filter((asked, i) => idle[i] === null && created.has(asked.topic));
+  const read = toRead.length > 0 ? await deps.metadata.getPartitions(toRead) : [];
+  const stored = new Map(toRead.map((asked, i) => [asked, read[i]]));
   const answers: Array<ConsumeResponse | FetchPartitionError> = [];
   let bytesLeft = request.maxBytes;
   // Until some partition's records are in the answer, the next one's first record always fits.
   let anyRecords = false;
   for (let start = 0; start < request.partitions.length; start += FETCH_READS_IN_FLIGHT) {
     const wave = request.partitions.slice(start, start + FETCH_READS_IN_FLIGHT).map((asked, i) => {
-      const partition = created.has(asked.topic) ? stored[start + i] : null;
+      const view = idle[start + i];
+      if (view) return Promise.resolve(emptyAnswer(asked, view));
+      const partition = stored.get(asked) ?? null;
       // A spent budget reads nothing more, but still answers (epoch, HW) or refuses each partition.
       const limited = bytesLeft > 0 ? asked : { ...asked, maxRecords: 0 };
       return refusalAsAnswer(asked, () =>
@@ -137,6 +197,17 @@ export async function fetch(deps: Deps, input: unknown): Promise<FetchResponse> 
   }
   return { partitions: answers };
 }
+
+/** No records: the request's own offset, and its epoch's leader (one per epoch). */
+const emptyAnswer = (asked: ConsumeRequest, seen: OnlinePartition): ConsumeResponse => ({
+  topic: asked.topic,
+  partition: asked.partition,
+  leader: seen.leader,
+  leaderEpoch: seen.leaderEpoch,
+  highWatermark: seen.highWatermark,
+  records: [],
+  nextOffset: asked.offset,
+});
 
 async function refusalAsAnswer(
   asked: ConsumeRequest,

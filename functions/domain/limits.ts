@@ -37,6 +37,17 @@ export const MAX_BYTES_PER_FETCH = 5 * 1024 * 1024;
 export const FETCH_READS_IN_FLIGHT = 8;
 
 /**
+ * The longest a fetch may wait for records (Kafka's fetch.max.wait.ms; the function's
+ * timeout is 10 s, and the reads after the wait need time too).
+ */
+export const MAX_FETCH_WAIT_MS = 5_000;
+/**
+ * How often a waiting fetch looks again (one eventually consistent read of its partitions):
+ * the latency it adds to a record, against a read per check on top of the Lambda time.
+ */
+export const FETCH_WAIT_CHECK_MS = 200;
+
+/**
  * How often a conditional write is re-decided after losing a race. Each loss
  * means someone else changed the item, so a handful is plenty; past that the
  * trigger (stream record, client) retries with fresh state.

@@ -18,6 +18,7 @@ import {
   MAX_BYTES_PER_CONSUME,
   DEFAULT_BYTES_PER_CONSUME,
   MAX_BYTES_PER_FETCH,
+  MAX_FETCH_WAIT_MS,
   MAX_PARTITIONS_PER_FETCH,
   MAX_SEQUENCE,
   MAX_RECORDS_PER_CONSUME,
@@ -313,8 +314,11 @@ export function parseConsumeRequest(input: unknown): ConsumeRequest {
   };
 }
 
-/** The wire's fetch with each partition's request parsed and fetch.max.bytes defaulted (counted as the JSON the answer carries). */
-export interface FetchRequest extends Required<Pick<wire.FetchRequest, 'maxBytes'>> {
+/**
+ * The wire's fetch with each partition's request parsed, fetch.max.bytes and fetch.min.bytes
+ * defaulted (counted as the JSON the answer carries), and fetch.max.wait.ms (default 0).
+ */
+export interface FetchRequest extends Required<Pick<wire.FetchRequest, 'maxBytes' | 'maxWaitMs' | 'minBytes'>> {
   partitions: ConsumeRequest[];
 }
 
@@ -350,5 +354,7 @@ export function parseFetchRequest(input: unknown): FetchRequest {
   return {
     partitions,
     maxBytes: optional(fields.maxBytes, (v) => expectInteger(v, 'maxBytes', { min: 1, max: MAX_BYTES_PER_FETCH })) ?? MAX_BYTES_PER_FETCH,
+    maxWaitMs: optional(fields.maxWaitMs, (v) => expectInteger(v, 'maxWaitMs', { min: 0, max: MAX_FETCH_WAIT_MS })) ?? 0,
+    minBytes: optional(fields.minBytes, (v) => expectInteger(v, 'minBytes', { min: 1, max: MAX_BYTES_PER_FETCH })) ?? 1,
   };
 }

@@ -10,9 +10,12 @@
  * many records as a produce call carried). Per record: the usage of the functions on the
  * record path (Produce, Replicate, InitProducerId, Describe, Consume). The cluster's idle
  * floor separately: heartbeats measured over a window, each scheduled function run once,
- * and a consumer polling idle partitions. Months are 730 hours.
+ * and a consumer of idle partitions with the default long poll (the wait in the client, and
+ * once more held in the function). Months are 730 hours.
  *
- *   npm run bench:cost [-- --quick]
+ *   npm run bench:cost [-- --quick] [-- --only idle-consumer]
+ *
+ * `--only idle-consumer` measures the idle consumer alone and prints it (bench-results is left as it is).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -29,8 +32,9 @@ import { drawBenchmark } from '../../web/bench-charts.js';
 import { readResult, startRun, writeResult, writeText } from './lib/results.js';
 
 const provenance = startRun('cost');
-const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
+const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = args.quick;
+if (args.only !== undefined && args.only !== 'idle-consumer') fail(`--only takes idle-consumer (the one measurement that runs alone), got ${JSON.stringify(args.only)}`);
 const settings = {
   recordBytes: 1024,
   partitions: 8,
@@ -43,8 +47,8 @@ const settings = {
   idleSeconds: quick ? 10 : 30,
   idlePartitions: 100,
   idlePolls: quick ? 5 : 20,
-  /** Kafka's fetch.max.wait.ms: without a long poll, an idle consumer fetches this often. */
-  idlePollIntervalMs: 500,
+  /** Kafka's fetch.max.wait.ms, the consumer's default: an idle consumer fetches this often, or its fetch is held this long. */
+  idleFetchMaxWaitMs: 500,
   sessionTimeoutMs: 9000,
 };
 const MIB = 1024 * 1024;
@@ -62,6 +66,16 @@ const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.hea
 
 try {
   await simulator.start(Array.from({ length: settings.brokers }, (_, index) => `B${index + 1}`));
+  if (args.only === 'idle-consumer') {
+    const consumers = await measureIdleConsumers(await idleTopic());
+    console.log(JSON.stringify({ settings: { ...settings, quick }, ...consumers }, null, 2));
+  } else await measureAll();
+} finally {
+  await simulator.stop();
+  await bench.stop();
+}
+
+async function measureAll() {
   const shapes: Array<Awaited<ReturnType<typeof measureShape>>> = [];
   for (const replicationFactor of settings.replicationFactors) {
     for (const recordsPerCall of settings.recordsPerCall) {
@@ -115,9 +129,6 @@ try {
   for (const chart of drawBenchmark('cost', readResult('cost')).charts) writeText(chart.file, chart.svg);
   console.log(JSON.stringify({ shapes: shapes.map(({ usage: _, ...shape }) => shape), idle, monthly }, null, 2));
   console.log(`-> ${file}`);
-} finally {
-  await simulator.stop();
-  await bench.stop();
 }
 
 async function measureShape(replicationFactor: number, recordsPerCall: number) {
@@ -192,10 +203,15 @@ async function measureShape(replicationFactor: number, recordsPerCall: number) {
   };
 }
 
-async function measureIdle() {
+async function idleTopic(): Promise<string> {
   const topic = `cost-idle-${Date.now()}`;
   await admin.createTopic({ topic, partitions: settings.idlePartitions, replicationFactor: 3, minInsyncReplicas: 2 });
   await settle();
+  return topic;
+}
+
+async function measureIdle() {
+  const topic = await idleTopic();
   meter.reset();
   await sleep(settings.idleSeconds * 1000);
   const windowReport = meter.report();
@@ -219,14 +235,6 @@ async function measureIdle() {
     scheduled.push({ name: schedule.name, usdPerRun: run, usdPerMonth: round(run * runsPerHour(schedule.key) * HOURS_PER_MONTH) });
   }
 
-  const consumer = new Consumer(bench.newClient(), { maxPollRecords: 500 });
-  consumer.assign(Array.from({ length: settings.idlePartitions }, (_, index) => ({ topic, partition: index + 1, offset: 0 })));
-  await consumer.poll(); // metadata, outside the measurement
-  meter.reset();
-  for (let poll = 0; poll < settings.idlePolls; poll++) await consumer.poll();
-  const perPoll = billFor(usageOf(meter.report(), recordPath)).total / settings.idlePolls;
-  const pollsPerMonth = SECONDS_PER_MONTH / (settings.idlePollIntervalMs / 1000);
-
   const clusterPerMonth = perHeartbeat * heartbeatsPerMonth + scheduled.reduce((sum, run) => sum + run.usdPerMonth, 0);
   return {
     cluster: {
@@ -239,13 +247,42 @@ async function measureIdle() {
       scheduled,
       perMonth: round(clusterPerMonth),
     },
-    consumer: {
-      partitions: settings.idlePartitions,
-      pollIntervalMs: settings.idlePollIntervalMs,
-      usdPerPoll: perPoll,
-      perMonth: round(perPoll * pollsPerMonth),
-    },
+    ...(await measureIdleConsumers(topic)),
   };
+}
+
+/**
+ * A consumer of every partition of the idle topic, polling back to back with the default long
+ * poll (fetch.max.wait.ms 500): the wait in the client (the default: a cheap fetch every 500
+ * ms), and held in the function (a fetch held 500 ms, looking every 200 ms). What a month of it
+ * costs is what the polls cost per second of the window, over a month.
+ */
+async function measureIdleConsumers(topic: string) {
+  const measure = async (fetchWaitInFunction: boolean) => {
+    const consumer = new Consumer(bench.newClient(), { maxPollRecords: 500, fetchMaxWaitMs: settings.idleFetchMaxWaitMs, fetchWaitInFunction });
+    consumer.assign(Array.from({ length: settings.idlePartitions }, (_, index) => ({ topic, partition: index + 1, offset: 0 })));
+    await consumer.poll(); // metadata and the topic's configuration, outside the measurement
+    meter.reset();
+    const started = performance.now();
+    for (let poll = 0; poll < settings.idlePolls; poll++) {
+      if ((await consumer.poll()).length > 0) throw new Error(`the idle topic ${topic} had records`);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const usage = usageOf(meter.report(), recordPath);
+    const bill = billFor(usage);
+    return {
+      partitions: settings.idlePartitions,
+      fetchMaxWaitMs: settings.idleFetchMaxWaitMs,
+      waitsIn: fetchWaitInFunction ? 'function' : 'client',
+      seconds: round(seconds, 1),
+      fetches: usage.lambda.invocations,
+      readUnitsPerFetch: round(usage.dynamodb.readUnits / usage.lambda.invocations, 2),
+      usdPerFetch: bill.total / usage.lambda.invocations,
+      bill: roundBill(scaleBill(bill, SECONDS_PER_MONTH / seconds)),
+      perMonth: round((bill.total / seconds) * SECONDS_PER_MONTH),
+    };
+  };
+  return { consumer: await measure(false), consumerWaitingInFunction: await measure(true) };
 }
 
 /** The usage of the named functions: their invocations and the DynamoDB calls they made. */

@@ -246,6 +246,34 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stores.metadata.getPartitions([{ topic, partition: 151 }])).toEqual([null]);
       });
 
+      it('peeks at many partitions (a span of a topic, scattered ones, several topics) in the order asked, null where missing', async () => {
+        const topic = fresh('orders');
+        const other = fresh('logs');
+        const fixture = await createTopic(topic, 120, ['A', 'B']);
+        await createTopic(other, 3, ['A']);
+        const first = fixture.partitions[0];
+        await stores.metadata.advanceHighWatermark(topic, 1, first.version, 7);
+        // Eventually consistent: a store that shows writes at once (these do) answers as getPartitions.
+        const spans = [
+          ...Array.from({ length: 100 }, (_, i) => ({ topic, partition: 100 - i })),
+          { topic: other, partition: 3 },
+          { topic: other, partition: 4 },
+          { topic: fresh('ghost'), partition: 1 },
+        ];
+        const scattered = [
+          { topic, partition: 120 },
+          { topic, partition: 1 },
+          { topic: other, partition: 1 },
+        ];
+        for (const asked of [spans, scattered]) {
+          const peeked = await stores.metadata.peekPartitions(asked);
+          expect(peeked).toEqual(await stores.metadata.getPartitions(asked));
+          expect(peeked.filter((p) => p === null)).toHaveLength(asked === spans ? 2 : 0);
+        }
+        expect((await stores.metadata.peekPartitions([{ topic, partition: 1 }]))[0]?.highWatermark).toBe(7);
+        expect(await stores.metadata.peekPartitions([])).toEqual([]);
+      });
+
       it('lists topics by name and partitions by topic then number', async () => {
         const second = fresh('zz');
         const first = fresh('aa');

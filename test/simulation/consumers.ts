@@ -1,16 +1,17 @@
 /**
  * The consumers: one per partition in turn, each reading from its position with the
  * leader epoch it last saw (KIP-320), refreshing after a fence and validating its
- * position after a leader change; odd ones read through the fetch.
+ * position after a leader change; odd ones read through the fetch, most of them waiting there.
  */
 import * as domain from '../../functions/domain/index.js';
 import { OffsetOutOfRangeError, StaleEpochError, UnknownLeaderEpochError } from '../../functions/domain/errors.js';
 import { consumeThroughFetch } from './fetch.js';
 import { TOPIC } from './params.js';
+import { Prng } from './prng.js';
 import { recordRead } from './recording.js';
 import type { World } from './world.js';
 
-const CONSUMERS = 3;
+const CONSUMERS = 4;
 
 interface ConsumerState {
   offset: number;
@@ -24,17 +25,24 @@ interface ConsumerState {
   validate?: number;
 }
 
+/** How long a fetching consumer asks the function to wait for records (Kafka's fetch.max.wait.ms), drawn per fetch. */
+const FETCH_WAITS_MS = [0, 200, 500, 2_000];
+
 export function scheduleConsumers(world: World): void {
+  // Its own stream of draws, so the fetches' waits leave the run's other choices as they were.
+  const waits = new Prng(world.seed ^ FETCH_WAIT_STREAM);
   for (let i = 0; i < CONSUMERS; i++) {
-    scheduleConsumer(world, i, { offset: 0, session: 0, busy: false }, world.partitions[i % world.partitions.length]);
+    scheduleConsumer(world, i, { offset: 0, session: 0, busy: false }, world.partitions[i % world.partitions.length], waits);
   }
 }
 
-function scheduleConsumer(world: World, index: number, state: ConsumerState, partition: number): void {
+const FETCH_WAIT_STREAM = 0x10f9;
+
+function scheduleConsumer(world: World, index: number, state: ConsumerState, partition: number, waits: Prng): void {
   const { scheduler, rng, deps } = world;
   scheduler.after(rng.between(300, 1_500), `consumer-timer:c${index}`, async () => {
     if (!world.clientsOn) return;
-    scheduleConsumer(world, index, state, partition);
+    scheduleConsumer(world, index, state, partition, waits);
     if (state.busy) return;
     state.busy = true;
     if (state.validate !== undefined) {
@@ -50,8 +58,12 @@ function scheduleConsumer(world: World, index: number, state: ConsumerState, par
       'consume',
       () => {
         const request = { topic: TOPIC, partition, offset, maxRecords: rng.between(1, 8), currentLeaderEpoch };
-        // Odd consumers read through a fetch (many partitions' consume in one call), so it is judged too.
-        return index % 2 === 1 ? consumeThroughFetch(deps, request) : domain.consume(deps, request);
+        // Odd consumers read through a fetch (many partitions' consume in one call), so it is judged too,
+        // often a long poll (answered from eventually consistent looks while nothing is new), sometimes for minBytes.
+        // They take more records a call, so they catch up with the producers and wait at the end of the log.
+        if (index % 2 === 0) return domain.consume(deps, request);
+        const wait = { maxWaitMs: waits.pick(FETCH_WAITS_MS), ...(waits.chance(0.2) ? { minBytes: waits.between(50, 400) } : {}) };
+        return consumeThroughFetch(deps, { ...request, maxRecords: waits.between(1, 100) }, wait);
       },
       (outcome) => {
         state.busy = false;

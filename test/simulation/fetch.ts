@@ -7,10 +7,14 @@ import type { Deps } from '../../functions/ports/index.js';
  * A consume of one partition made as a fetch, its refusal (an answer there) thrown again as
  * the domain error a consume would have thrown, so the consumers handle both alike.
  */
-export async function consumeThroughFetch(deps: Deps, request: domain.ConsumeRequest | Record<string, unknown>): Promise<domain.ConsumeResponse> {
+export async function consumeThroughFetch(
+  deps: Deps,
+  request: domain.ConsumeRequest | Record<string, unknown>,
+  wait: { maxWaitMs?: number; minBytes?: number } = {},
+): Promise<domain.ConsumeResponse> {
   const {
     partitions: [answer],
-  } = await domain.fetch(deps, { partitions: [request] });
+  } = await domain.fetch(deps, { partitions: [request], ...wait });
   if (!domain.isFetchPartitionError(answer)) return answer;
   const Refusal = REFUSALS[answer.errorType];
   if (!Refusal) throw new Error(`fetch refused ${answer.topic}-${answer.partition} with an unexpected ${answer.errorType}: ${answer.errorMessage}`);

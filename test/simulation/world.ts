@@ -23,6 +23,9 @@ import { describeState } from './trace.js';
 
 /** Chance per write that a concurrent transaction refuses it past the store's retries (TransactionConflict). */
 const CONFLICT_CHANCE = 0.05;
+/** Chance per item that an eventually consistent read sees an earlier version of it; drawn from a stream of its own. */
+const STALE_READ_CHANCE = 0.3;
+const STALE_READ_STREAM = 0x57a1e;
 
 export interface Broker {
   id: BrokerId;
@@ -153,6 +156,9 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     traceTail: TRACE_TAIL,
   });
   const tables = memory.tables;
+  // Eventually consistent reads (a fetch's looks) see a partition item a write or a few behind, now and then.
+  const staleness = new Prng(seed ^ STALE_READ_STREAM);
+  tables.staleness = () => (staleness.chance(STALE_READ_CHANCE) ? staleness.between(1, 3) : 0);
   const memLog: MemoryPartitionLog =
     options.fencing === false
       ? new UnfencedPartitionLog(tables, memory.clock)

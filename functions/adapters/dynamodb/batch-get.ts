@@ -12,7 +12,16 @@ export type BatchGetKeys = Record<string, Item[]>;
  * after a short backoff; a batch that keeps coming back unserved is a fault. Answers the
  * items found, per table (in no particular order).
  */
-export async function batchGetConsistent(client: DynamoDBDocumentClient, keys: BatchGetKeys): Promise<Record<string, Item[]>> {
+export function batchGetConsistent(client: DynamoDBDocumentClient, keys: BatchGetKeys): Promise<Record<string, Item[]>> {
+  return batchGet(client, keys, true);
+}
+
+/** batchGetConsistent, eventually consistent: half the read units, and possibly stale items. */
+export function batchGetEventually(client: DynamoDBDocumentClient, keys: BatchGetKeys): Promise<Record<string, Item[]>> {
+  return batchGet(client, keys, false);
+}
+
+async function batchGet(client: DynamoDBDocumentClient, keys: BatchGetKeys, consistentRead: boolean): Promise<Record<string, Item[]>> {
   const found: Record<string, Item[]> = Object.fromEntries(Object.keys(keys).map((table) => [table, []]));
   let pending: BatchGetKeys = keys;
   for (let attempt = 1; Object.values(pending).some((tableKeys) => tableKeys.length > 0); attempt += 1) {
@@ -28,7 +37,7 @@ export async function batchGetConsistent(client: DynamoDBDocumentClient, keys: B
     const requestItems = Object.fromEntries(
       Object.entries(pending)
         .filter(([, tableKeys]) => tableKeys.length > 0)
-        .map(([table, tableKeys]) => [table, { Keys: tableKeys, ConsistentRead: true }]),
+        .map(([table, tableKeys]) => [table, { Keys: tableKeys, ConsistentRead: consistentRead }]),
     );
     const { Responses, UnprocessedKeys } = await client.send(new BatchGetCommand({ RequestItems: requestItems }));
     for (const [table, items] of Object.entries(Responses ?? {})) found[table].push(...(items as Item[]));

@@ -27,7 +27,7 @@ import {
   TOPIC_CREATING,
   topicCreationUnfinished,
 } from './conditions.js';
-import { batchGetConsistent } from './batch-get.js';
+import { batchGetConsistent, batchGetEventually } from './batch-get.js';
 import { MAX_TRANSACT_ITEMS, conditionally, putIf, transactWrite, updateIf } from './conditional-writes.js';
 import { finishingSteps, topicCreationSteps, type TopicCreationStep } from '../topic-creation-steps.js';
 import {
@@ -74,6 +74,15 @@ const MAX_BATCH_GET_KEYS = 100;
  * consumes back by seconds. Smaller pages cost the same in all and let other requests in.
  */
 const PAGE_ITEMS = 500;
+
+/**
+ * A peek reads a topic's partitions with one Query over the span from the lowest asked to the
+ * highest when that span holds at most this many partitions per one asked; else item by item
+ * (BatchGetItem). A Query is billed on the summed size of what it returns, rounded up to 4 KB
+ * (a partition item is about 300 bytes: some 13 to a unit), a BatchGetItem per item (one unit
+ * at least each): past this, the partitions between those asked would cost more than they save.
+ */
+const PEEK_SPAN_PER_PARTITION = 8;
 
 export interface MetadataStoreOptions {
   /**
@@ -174,8 +183,51 @@ export class DynamoMetadataStore implements MetadataStore {
   }
 
   /** One BatchGetItem of up to 100 keys of this table (batch-get.ts). */
-  private async batchGet(keys: Item[]): Promise<Item[]> {
-    return (await batchGetConsistent(this.client, { [this.tableName]: keys }))[this.tableName];
+  private async batchGet(keys: Item[], consistent = true): Promise<Item[]> {
+    const read = consistent ? batchGetConsistent : batchGetEventually;
+    return (await read(this.client, { [this.tableName]: keys }))[this.tableName];
+  }
+
+  /** Eventually consistent: per topic, one Query over the span of the partitions asked, or a BatchGetItem of them (PEEK_SPAN_PER_PARTITION). */
+  async peekPartitions(keys: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<PartitionMetadata | null>> {
+    const byTopic = new Map<string, Set<number>>();
+    for (const { topic, partition } of keys) byTopic.set(topic, (byTopic.get(topic) ?? new Set()).add(partition));
+    const found = new Map<string, PartitionMetadata>();
+    const itemByItem: Item[] = [];
+    const spans: Array<Promise<void>> = [];
+    for (const [topic, asked] of byTopic) {
+      const numbers = [...asked].sort((a, b) => a - b);
+      const [lowest, highest] = [numbers[0], numbers[numbers.length - 1]];
+      if (numbers.length > 1 && highest - lowest + 1 <= numbers.length * PEEK_SPAN_PER_PARTITION) {
+        spans.push(
+          this.queryAll({
+            KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lowest AND :highest',
+            ExpressionAttributeNames: { '#pk': 'pk', '#sk': 'sk' },
+            ExpressionAttributeValues: { ':pk': topicPk(topic), ':lowest': partitionKey(topic, lowest).sk, ':highest': partitionKey(topic, highest).sk },
+            ConsistentRead: false,
+          }).then((items) => {
+            for (const item of items) {
+              const partition = partitionFromItem(item);
+              if (asked.has(partition.partition)) found.set(`${topic}#${partition.partition}`, partition);
+            }
+          }),
+        );
+      } else {
+        itemByItem.push(...numbers.map((partition) => partitionKey(topic, partition)));
+      }
+    }
+    for (let start = 0; start < itemByItem.length; start += MAX_BATCH_GET_KEYS) {
+      spans.push(
+        this.batchGet(itemByItem.slice(start, start + MAX_BATCH_GET_KEYS), false).then((items) => {
+          for (const item of items) {
+            const partition = partitionFromItem(item);
+            found.set(`${partition.topic}#${partition.partition}`, partition);
+          }
+        }),
+      );
+    }
+    await Promise.all(spans);
+    return keys.map(({ topic, partition }) => found.get(`${topic}#${partition}`) ?? null);
   }
 
   async listPartitions(topic?: string): Promise<PartitionMetadata[]> {

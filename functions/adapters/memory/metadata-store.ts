@@ -68,7 +68,7 @@ export class MemoryMetadataStore implements MetadataStore {
       this.tables.topics.set(topic, copyOf(config));
       if (step.topic === 'CREATING') this.tables.unfinishedTopics.add(topic);
     }
-    step.partitions.forEach((partition, i) => this.tables.partitions.set(partitionKeys[i], copyOf(partition)));
+    step.partitions.forEach((partition, i) => this.tables.writePartition(partitionKeys[i], copyOf(partition)));
     step.replicas.forEach((state, i) => this.tables.replicaStates.set(replicaKeys[i], copyOf(state)));
     if (step.markCreated) this.tables.unfinishedTopics.delete(topic);
   }
@@ -84,6 +84,15 @@ export class MemoryMetadataStore implements MetadataStore {
     const partitions: Array<PartitionMetadata | null> = [];
     for (const { topic, partition } of keys) partitions.push(await this.getPartition(topic, partition));
     return partitions;
+  }
+
+  /** One read of them all (one yield point), each as `tables.staleness` says an eventually consistent read sees it. */
+  async peekPartitions(keys: ReadonlyArray<{ topic: string; partition: number }>): Promise<Array<PartitionMetadata | null>> {
+    await this.tables.yieldPoint('metadata.peekPartitions');
+    return keys.map(({ topic, partition }) => {
+      const seen = this.tables.eventualPartition(partitionKey(topic, partition));
+      return seen ? copyOf(seen) : null;
+    });
   }
 
   async listPartitions(topic?: string): Promise<PartitionMetadata[]> {
@@ -120,7 +129,7 @@ export class MemoryMetadataStore implements MetadataStore {
       highWatermark: highWatermark ?? stored.highWatermark,
       version: expectedVersion + 1,
     };
-    this.tables.partitions.set(key, written);
+    this.tables.writePartition(key, written);
     return copyOf(written);
   }
 
@@ -131,9 +140,10 @@ export class MemoryMetadataStore implements MetadataStore {
 
   async advanceHighWatermark(topic: string, partition: number, expectedVersion: number, hw: number): Promise<boolean> {
     await this.tables.yieldPoint('metadata.advanceHighWatermark');
-    const stored = this.tables.partitions.get(partitionKey(topic, partition));
+    const key = partitionKey(topic, partition);
+    const stored = this.tables.partitions.get(key);
     if (!stored || stored.version !== expectedVersion || stored.highWatermark >= hw) return false;
-    stored.highWatermark = hw;
+    this.tables.writePartition(key, { ...stored, highWatermark: hw });
     return true;
   }
 

@@ -41,12 +41,34 @@ export class MemoryTables {
   /** Topics whose creation has begun and not finished (stored in `topics`, read as absent). */
   readonly unfinishedTopics = new Set<string>();
   readonly partitions = new Map<string, PartitionMetadata>();
+  /** Earlier versions of each partition item, oldest first: what an eventually consistent read may still see. */
+  readonly partitionHistory = new Map<string, PartitionMetadata[]>();
+  /**
+   * How many versions back an eventually consistent read of a partition item sees (0: the
+   * latest; beyond the versions kept: the oldest kept). Tests and the simulation set it.
+   */
+  staleness: (key: string) => number = () => 0;
   readonly replicaStates = new Map<string, ReplicaState>();
   readonly brokerCredentials = new Map<BrokerId, BrokerCredential>();
   /** The last producer id InitProducerId handed out (0: none yet). */
   lastProducerId = 0;
   /** The batch items of each generation of each replica's copy of a partition's log, by base offset (the log table's items). */
   readonly logItems = new Map<string, Map<number, StoredBatch>>();
+
+  /** Every write of a partition item goes here, so eventually consistent reads have its earlier versions. */
+  writePartition(key: string, partition: PartitionMetadata): void {
+    const before = this.partitions.get(key);
+    if (before) this.partitionHistory.set(key, [...(this.partitionHistory.get(key) ?? []), before].slice(-STALE_VERSIONS_KEPT));
+    this.partitions.set(key, partition);
+  }
+
+  /** The partition item as an eventually consistent read sees it (see `staleness`). */
+  eventualPartition(key: string): PartitionMetadata | undefined {
+    const latest = this.partitions.get(key);
+    if (!latest) return undefined;
+    const versions = [...(this.partitionHistory.get(key) ?? []), latest];
+    return versions[Math.max(0, versions.length - 1 - this.staleness(key))];
+  }
 
   generationItems(topic: string, partition: number, replica: BrokerId, generation: number): Map<number, StoredBatch> {
     const key = `${replicaKey(topic, partition, replica)}#${generation}`;
@@ -79,6 +101,9 @@ export interface StoredBatch {
   records: LogRecord[];
   writtenAt: number;
 }
+
+/** Versions of a partition item an eventually consistent read may go back to (DynamoDB's replicas lag by about a second). */
+const STALE_VERSIONS_KEPT = 3;
 
 export const partitionKey = (topic: string, partition: number): string => `${topic}#${partition}`;
 

@@ -278,7 +278,8 @@ describe('Consumer', () => {
     const { lambda, client, retry } = setup(2);
     lambda.append(1, 'a', 'b', 'c');
     lambda.append(2, 'x');
-    const consumer = new Consumer(client, { ...retry, maxPollRecords: 2 });
+    // No long poll: a poll is one fetch, answered at once.
+    const consumer = new Consumer(client, { ...retry, maxPollRecords: 2, fetchMaxWaitMs: 0 });
     consumer.assign([
       { topic: 'orders', partition: 1, offset: 1 },
       { topic: 'orders', partition: 2 },
@@ -305,6 +306,71 @@ describe('Consumer', () => {
     ]);
   });
 
+  it('long-polls by default: an idle consumer fetches once per fetchMaxWaitMs, and a poll returns as soon as a fetch brings records', async () => {
+    const { lambda, client, clock, retry } = setup(2);
+    const consumer = new Consumer(client, retry);
+    consumer.assign([1, 2].map((partition) => ({ topic: 'orders', partition })));
+    const started = clock.now();
+    // Nothing new: a fetch at once, another 500 ms later, then the poll returns empty.
+    expect(await consumer.poll()).toEqual([]);
+    expect(lambda.callsTo(CONSUME)).toHaveLength(2);
+    // The next idle polls: one fetch each, 500 ms after the previous one was answered.
+    for (let poll = 0; poll < 3; poll++) expect(await consumer.poll()).toEqual([]);
+    expect(lambda.callsTo(CONSUME)).toHaveLength(5);
+    expect(clock.now() - started).toBe(4 * 500);
+    // The wait is the client's: the function is asked to answer at once.
+    expect(lambda.callsTo(CONSUME).every((call) => call.payload.maxWaitMs === undefined)).toBe(true);
+    lambda.append(2, 'x');
+    expect((await consumer.poll()).map((record) => record.value)).toEqual(['x']);
+    // After a fetch that brought records, the next poll fetches at once.
+    const before = clock.now();
+    lambda.append(1, 'y');
+    expect((await consumer.poll()).map((record) => record.value)).toEqual(['y']);
+    expect(clock.now()).toBe(before);
+  });
+
+  it('with fetchMinBytes, keeps fetching (from the new positions) until the records come to them or the wait is up', async () => {
+    const { lambda, client, clock, retry } = setup(1);
+    const sleep = clock.sleep.bind(clock);
+    // Meanwhile, a second record.
+    clock.sleep = (ms) => {
+      if (lambda.partitions.get(1)!.records.length === 1) lambda.append(1, 'b');
+      return sleep(ms);
+    };
+    const consumer = new Consumer(client, { ...retry, fetchMinBytes: 100, fetchMaxWaitMs: 1000 });
+    consumer.assign([{ topic: 'orders', partition: 1 }]);
+    lambda.append(1, 'a');
+    const started = clock.now();
+    // One record (60 to 70 bytes as the answer carries it) is not enough: the poll waits, fetches again, returns both.
+    expect((await consumer.poll()).map((record) => record.value)).toEqual(['a', 'b']);
+    expect(lambda.consumedPartitions().map((asked) => asked.offset)).toEqual([0, 1]);
+    expect(clock.now() - started).toBe(1000);
+    // Not enough by the end of the wait: what there is.
+    expect(await consumer.poll()).toEqual([]);
+    expect(clock.now() - started).toBe(2000);
+  });
+
+  it('with fetchWaitInFunction, asks the function to hold the fetch and does not wait itself', async () => {
+    const { lambda, client, clock, retry } = setup(1);
+    const consumer = new Consumer(client, { ...retry, fetchWaitInFunction: true, fetchMaxWaitMs: 2000, fetchMinBytes: 10 });
+    consumer.assign([{ topic: 'orders', partition: 1 }]);
+    const started = clock.now();
+    expect(await consumer.poll()).toEqual([]);
+    expect(lambda.callsTo(CONSUME).map((call) => [call.payload.maxWaitMs, call.payload.minBytes])).toEqual([[2000, 10]]);
+    expect(clock.now()).toBe(started);
+  });
+
+  it.each([
+    [{ fetchMaxWaitMs: -1 }, /fetchMaxWaitMs must be an integer from 0, got -1/],
+    [{ fetchMaxWaitMs: 0.5 }, /fetchMaxWaitMs must be an integer from 0, got 0.5/],
+    [{ fetchMaxWaitMs: 5001, fetchWaitInFunction: true }, /fetchMaxWaitMs must be an integer from 0 to 5000 when the function waits, got 5001/],
+    [{ fetchMinBytes: 0 }, /fetchMinBytes must be an integer >= 1, got 0/],
+  ])('refuses %o, naming it', (options, message) => {
+    const { client } = setup(1);
+    expect(() => new Consumer(client, options)).toThrow(ClientError);
+    expect(() => new Consumer(client, options)).toThrow(message);
+  });
+
   it('describes a topic once for all its partitions, however many a poll fetches', async () => {
     const { lambda, client, retry } = setup(3);
     const consumer = new Consumer(client, retry);
@@ -319,6 +385,7 @@ describe('Consumer', () => {
     const consumer = new Consumer(client, {
       ...retry,
       maxPollRecords: 3,
+      fetchMaxWaitMs: 0,
       // The partition is offline for three attempts, then B is elected with what A committed plus more.
       onRetry: () => {
         retries += 1;
@@ -422,7 +489,7 @@ describe('Consumer', () => {
     const lambda = new FakeLambda('orders', 1);
     const seen: InvokeRecord[] = [];
     const client = new LeadershipClient(fakeOutputs, { transport: lambda.transport, onInvoke: (record) => seen.push(record) });
-    const consumer = new Consumer(client, { clock: new FakeClock(), random: () => 0.5 });
+    const consumer = new Consumer(client, { clock: new FakeClock(), random: () => 0.5, fetchMaxWaitMs: 0 });
     consumer.assign([{ topic: 'orders', partition: 1 }]);
     lambda.append(1, 'a');
     await consumer.poll();

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ValidationError } from '../../../functions/domain/errors.js';
 import { consume, fetch, serveConsumer, type ConsumeResponse, type FetchPartitionError } from '../../../functions/domain/index.js';
+import { FETCH_WAIT_CHECK_MS, MAX_FETCH_WAIT_MS } from '../../../functions/domain/limits.js';
 import { ClusterHarness } from '../../factories/cluster.js';
 
 /** Brokers A, B, C; "orders" with 3 partitions at RF 2 (A leads 1, B leads 2, C leads 3). */
@@ -84,6 +85,10 @@ describe('fetch (many partitions in one consume call)', () => {
   });
 
   it.each([
+    ['maxWaitMs below 0', { partitions: [{ topic: 'orders', partition: 1 }], maxWaitMs: -1 }, /"maxWaitMs" must be an integer between 0 and 5000, got -1/],
+    ['maxWaitMs over the most', { partitions: [{ topic: 'orders', partition: 1 }], maxWaitMs: MAX_FETCH_WAIT_MS + 1 }, /"maxWaitMs" must be an integer between 0 and 5000/],
+    ['maxWaitMs not a number', { partitions: [{ topic: 'orders', partition: 1 }], maxWaitMs: '500' }, /"maxWaitMs" must be an integer/],
+    ['minBytes 0', { partitions: [{ topic: 'orders', partition: 1 }], minBytes: 0 }, /"minBytes" must be an integer between 1 and 5242880, got 0/],
     ['no partitions', { partitions: [] }, /"partitions" must be an array of 1 to 1000 items, got an array of 0/],
     ['partitions not an array', { partitions: 'orders-1' }, /"partitions" must be an array/],
     ['a partition twice', { partitions: [{ topic: 'orders', partition: 1 }, { topic: 'orders', partition: 1 }] }, /partitions\[1\] asks for orders-1 again \(as partitions\[0\] did\)/],
@@ -101,9 +106,130 @@ describe('fetch (many partitions in one consume call)', () => {
       batchReads += 1;
       return reads(keys);
     };
+    const peeks = reads.bind(null);
+    cluster.deps.metadata.peekPartitions = (keys) => {
+      batchReads += 1;
+      return peeks(keys);
+    };
     const refusal = fetch(cluster.deps, request);
     await expect(refusal).rejects.toThrow(ValidationError);
     await expect(refusal).rejects.toThrow(message);
     expect(batchReads).toBe(0);
+  });
+});
+
+/** Counts the metadata reads a fetch makes: eventually consistent looks, and strong reads of partitions (one each). */
+function countReads(cluster: ClusterHarness) {
+  const counts = { peeks: 0, strong: 0 };
+  const { metadata } = cluster.deps;
+  const peek = metadata.peekPartitions.bind(metadata);
+  const getPartition = metadata.getPartition.bind(metadata);
+  metadata.peekPartitions = (keys) => {
+    counts.peeks += 1;
+    return peek(keys);
+  };
+  // The memory store's getPartitions reads each partition with getPartition.
+  metadata.getPartition = (topic, partition) => {
+    counts.strong += 1;
+    return getPartition(topic, partition);
+  };
+  return counts;
+}
+
+describe('fetch long poll (maxWaitMs, minBytes) and its cheap empty answer', () => {
+  /** Each partition at its high watermark, naming the epoch the consumer knows: nothing new anywhere. */
+  const atTheEnd = (partitions: number[], offsets: Record<number, number> = {}) =>
+    partitions.map((partition) => ({ topic: 'orders', partition, offset: offsets[partition] ?? 0, currentLeaderEpoch: 0 }));
+
+  it('answers a fetch with nothing new from one eventually consistent look, reading no partition strongly', async () => {
+    const cluster = await threePartitions();
+    await cluster.produceValues('orders', 2, ['b0']);
+    const reads = countReads(cluster);
+    const answer = await fetch(cluster.deps, { partitions: atTheEnd([1, 2, 3], { 2: 1 }) });
+    expect(answer.partitions).toEqual([
+      { topic: 'orders', partition: 1, leader: 'A', leaderEpoch: 0, highWatermark: 0, records: [], nextOffset: 0 },
+      { topic: 'orders', partition: 2, leader: 'B', leaderEpoch: 0, highWatermark: 1, records: [], nextOffset: 1 },
+      { topic: 'orders', partition: 3, leader: 'C', leaderEpoch: 0, highWatermark: 0, records: [], nextOffset: 0 },
+    ]);
+    expect(reads).toEqual({ peeks: 1, strong: 0 });
+    // What a strong read of each would answer, too.
+    for (const [i, asked] of atTheEnd([1, 2, 3], { 2: 1 }).entries()) expect(answer.partitions[i]).toEqual(await consume(cluster.deps, asked));
+  });
+
+  it('reads strongly only the partitions the look shows something at, and fences them by their own read', async () => {
+    const cluster = await threePartitions();
+    await cluster.produceValues('orders', 2, ['b0']);
+    const reads = countReads(cluster);
+    // Partition 2 has a record; partition 3 is asked without an epoch, so it is not the request's to repeat back.
+    const answer = await fetch(cluster.deps, { partitions: [...atTheEnd([1, 2]), { topic: 'orders', partition: 3 }] });
+    expect(answer.partitions.map(values)).toEqual([[], ['b0'], []]);
+    expect(reads).toEqual({ peeks: 1, strong: 2 });
+  });
+
+  it('answers from a stale look only with nothing: a record or a new epoch it misses waits for a look that sees it', async () => {
+    const cluster = await threePartitions();
+    await cluster.produceValues('orders', 1, ['a0']);
+    await cluster.kill('A'); // partition 1: B leads at epoch 1
+    await cluster.produceValues('orders', 1, ['a1']);
+    const asked = { partitions: [{ topic: 'orders', partition: 1, offset: 1, currentLeaderEpoch: 0 }] };
+    // The look sees partition 1 as it was before the failover (epoch 0, HW 1): nothing new for a consumer at 1.
+    cluster.deps.tables.staleness = () => 2;
+    const stale = await cluster.deps.metadata.peekPartitions([{ topic: 'orders', partition: 1 }]);
+    expect(stale[0]).toMatchObject({ leader: 'A', leaderEpoch: 0, highWatermark: 1 });
+    expect(await fetch(cluster.deps, asked)).toEqual({
+      partitions: [{ topic: 'orders', partition: 1, leader: 'A', leaderEpoch: 0, highWatermark: 1, records: [], nextOffset: 1 }],
+    });
+    // The look sees the new high watermark but the failover not yet: the strong read fences the consumer.
+    cluster.deps.tables.staleness = () => 1;
+    expect((await cluster.deps.metadata.peekPartitions([{ topic: 'orders', partition: 1 }]))[0]).not.toMatchObject({ leaderEpoch: 0, highWatermark: 1 });
+    expect((await fetch(cluster.deps, asked)).partitions.map(values)).toEqual(['FencedLeaderEpochError']);
+    cluster.deps.tables.staleness = () => 0;
+    expect((await fetch(cluster.deps, asked)).partitions.map(values)).toEqual(['FencedLeaderEpochError']);
+    expect((await fetch(cluster.deps, { partitions: [{ ...asked.partitions[0], currentLeaderEpoch: 1 }] })).partitions.map(values)).toEqual([['a1']]);
+  });
+
+  it('holds a fetch with nothing new for maxWaitMs, looking again every check, and answers empty', async () => {
+    const cluster = await threePartitions();
+    const reads = countReads(cluster);
+    const start = cluster.deps.clock.now();
+    const answer = await fetch(cluster.deps, { partitions: atTheEnd([1, 2, 3]), maxWaitMs: 1_000 });
+    expect(answer.partitions.map(values)).toEqual([[], [], []]);
+    expect(cluster.deps.clock.now() - start).toBe(1_000);
+    expect(reads).toEqual({ peeks: 1_000 / FETCH_WAIT_CHECK_MS + 1, strong: 0 });
+  });
+
+  it('answers a waiting fetch at the first look after a record is committed, with the record', async () => {
+    let sleeps = 0;
+    const cluster = new ClusterHarness({
+      whileWaiting: async (harness) => {
+        sleeps += 1;
+        // The fetch's third sleep: a producer's record arrives (its own acks=all wait sleeps too).
+        if (sleeps === 3) await harness.produceValues('orders', 2, ['late']);
+        await harness.replicateAll();
+      },
+    });
+    await cluster.start('A', 'B', 'C');
+    await cluster.createTopic('orders', 3, 2);
+    const start = cluster.deps.clock.now();
+    const answer = await fetch(cluster.deps, { partitions: atTheEnd([1, 2, 3]), maxWaitMs: MAX_FETCH_WAIT_MS });
+    expect(answer.partitions.map(values)).toEqual([[], ['late'], []]);
+    expect(cluster.deps.clock.now() - start).toBeLessThan(MAX_FETCH_WAIT_MS);
+  });
+
+  it('waits for minBytes of records and answers with what it has when the wait is up; a refusal is answered at once', async () => {
+    const cluster = await threePartitions();
+    await cluster.produceValues('orders', 1, ['small']);
+    const start = cluster.deps.clock.now();
+    const few = await fetch(cluster.deps, { partitions: atTheEnd([1, 2]), maxWaitMs: 600, minBytes: 10_000 });
+    expect(few.partitions.map(values)).toEqual([['small'], []]);
+    expect(cluster.deps.clock.now() - start).toBe(600);
+
+    const enough = await fetch(cluster.deps, { partitions: atTheEnd([1, 2]), maxWaitMs: 600, minBytes: 10 });
+    expect(enough.partitions.map(values)).toEqual([['small'], []]);
+    expect(cluster.deps.clock.now() - start).toBe(600);
+
+    const refused = await fetch(cluster.deps, { partitions: [...atTheEnd([2]), { topic: 'orders', partition: 9 }], maxWaitMs: 600 });
+    expect(refused.partitions.map(values)).toEqual([[], 'UnknownTopicError']);
+    expect(cluster.deps.clock.now() - start).toBe(600);
   });
 });
