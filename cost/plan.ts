@@ -150,6 +150,8 @@ export interface Measurements {
   throughput?: { at?: string; recordsPerCall: number; runs: Array<{ replicationFactor: number; partitions: number; recordsPerSecond: number }> };
   /** bench:latency's one-record acks=all produce, per replication factor. */
   latency?: { at?: string; acksAll: Array<{ replicationFactor: number; p50: number; p99: number }> };
+  /** Results that could not be read, each said in the plan's notes. */
+  problems?: string[];
 }
 
 /** Reads bench-results' JSON as the benchmarks write them; throws PlanUnavailableError naming what is missing. */
@@ -188,7 +190,7 @@ export function measurementsFrom(results: { cost: unknown; throughput?: unknown;
   };
 }
 
-function throughputOf(raw: unknown): Measurements['throughput'] {
+export function throughputOf(raw: unknown): Measurements['throughput'] {
   const result = record(raw, 'throughput.json');
   const settings = record(result.settings, 'throughput.json settings');
   return {
@@ -206,7 +208,7 @@ function throughputOf(raw: unknown): Measurements['throughput'] {
   };
 }
 
-function latencyOf(raw: unknown): Measurements['latency'] {
+export function latencyOf(raw: unknown): Measurements['latency'] {
   const result = record(raw, 'latency.json');
   const series = record(result.latencyMs, 'latency.json latencyMs');
   const acksAll = Object.entries(series).flatMap(([name, value]) => {
@@ -319,7 +321,7 @@ export const AWS_ACKS_ALL_ESTIMATE: ReadonlyArray<{ replicationFactor: number; p
 const GB = 1024 ** 3;
 
 export function planCluster(request: PlanRequest, measured: Measurements, prices: Prices = PRICES): Plan {
-  const notes: string[] = [];
+  const notes: string[] = [...(measured.problems ?? [])];
   const shapes = measured.cost.shapes.filter((shape) => shape.storage === request.storage);
   if (shapes.length === 0) {
     throw new PlanUnavailableError(
@@ -352,7 +354,7 @@ export function planCluster(request: PlanRequest, measured: Measurements, prices
   const recordsPerMonth = request.recordsPerSecond * SECONDS_PER_MONTH;
   const measuredRecords = Math.min(...picked.shapes.map((shape) => shape.records));
   notes.push(`usage per record measured over ${measuredRecords.toLocaleString('en-US')} records of that shape, scaled linearly to ${formatCount(recordsPerMonth)} records a month.`);
-  notes.push('Lambda GB-s: billed durations as measured on the embedded cloud on the bench machine, not on AWS.');
+  notes.push('Lambda GB-s: billed durations measured on the embedded cloud (an emulator sharing two cores), so an upper bound; units, requests and bytes are what AWS would count.');
 
   // Retained bytes: every replica's copy in the table, or the one S3 copy of diskless batches.
   const copies = request.storage === 'replicated' ? request.replicationFactor : 1;

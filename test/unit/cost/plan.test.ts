@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { billFor, kinesisOnDemand, mskServerless, type MeteredUsage } from '../../../cost/bill.js';
@@ -12,6 +13,7 @@ import {
   PlanUnavailableError,
   type PlanFlag,
 } from '../../../cost/plan.js';
+import { readMeasurements } from '../../../cost/measurements.js';
 import { PRICES, SECONDS_PER_MONTH } from '../../../cost/prices.js';
 import { repoRoot } from '../../../tools/synth.js';
 
@@ -218,5 +220,22 @@ describe("plan: the repository's own results", () => {
     expect(formatPlan(planned)[0]).toBe(
       'Plan: 1,000 records/s of 1024 B (0.977 MiB/s), replicated, RF 3, min.insync.replicas 2, retention 7d, 16 records per produce call, 3 brokers',
     );
+  });
+});
+
+describe('plan: reading a bench-results folder', () => {
+  it('plans without throughput.json or latency.json when they are unreadable, saying so; not without cost.json', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'plan-results-'));
+    writeFileSync(join(dir, 'cost.json'), JSON.stringify(costJson()));
+    writeFileSync(join(dir, 'latency.json'), '{ not json');
+    writeFileSync(join(dir, 'throughput.json'), JSON.stringify({ settings: {} }));
+    const results = await readMeasurements(dir);
+    expect(results.latency).toBeUndefined();
+    expect(results.throughput).toBeUndefined();
+    const planned = planCluster(parsePlanRequest(flags()), results);
+    expect(planned.notes.join('\n')).toMatch(/latency\.json left out: .* is not JSON/);
+    expect(planned.notes.join('\n')).toContain('throughput.json left out: throughput.json settings.batch is not a number >= 0');
+    expect(planned.partitions.binding).toBe('aws-key-limit');
+    await expect(readMeasurements(mkdtempSync(join(tmpdir(), 'plan-empty-')))).rejects.toThrow(/no cost\.json in .*: run `npm run bench:cost` first/);
   });
 });
