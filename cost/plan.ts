@@ -9,7 +9,7 @@
  * inputs are the price table and AWS's documented per-key limit. Pure: the CLI and the console
  * read the results and pass them in, so both show the same plan.
  */
-import { MAX_RECORD_BYTES, MAX_RECORDS_PER_PRODUCE } from '../functions/domain/limits.js';
+import { MAX_PARTITIONS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PRODUCE } from '../functions/domain/limits.js';
 import { billFor, kinesisOnDemand, mskServerless, type MeteredUsage } from './bill.js';
 import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, type Prices } from './prices.js';
 
@@ -58,6 +58,8 @@ export class PlanUnavailableError extends Error {
 export const PRODUCER_BATCH_SIZE_BYTES = 16_384;
 /** AWS: "each partition ... limited to 1,000 write units per second" (DynamoDB service quotas, per partition key). */
 export const DYNAMODB_WCU_PER_KEY_PER_SECOND = 1000;
+/** AWS: an on-demand table's default maximum, 40,000 write request units per second (raised on request). */
+export const DYNAMODB_TABLE_WRU_PER_SECOND = 40_000;
 
 const RETENTION_UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86_400, w: 604_800 };
 
@@ -379,6 +381,13 @@ export function planCluster(request: PlanRequest, measured: Measurements, prices
   const total = Object.values(monthly).reduce((sum, usd) => sum + usd, 0);
 
   const partitions = partitionsNeeded(request, recordsPerCall, usage.dynamodb.writeUnits, measured, notes);
+  if (partitions.needed > MAX_PARTITIONS) notes.push(`partitions: a topic holds at most ${MAX_PARTITIONS.toLocaleString('en-US')}; spread the load over ${Math.ceil(partitions.needed / MAX_PARTITIONS)} topics.`);
+  const writeUnitsPerSecond = usage.dynamodb.writeUnits * request.recordsPerSecond;
+  if (writeUnitsPerSecond > DYNAMODB_TABLE_WRU_PER_SECOND) {
+    notes.push(
+      `DynamoDB quota: ${Math.round(writeUnitsPerSecond).toLocaleString('en-US')} write units/s is over an on-demand table's default ${DYNAMODB_TABLE_WRU_PER_SECOND.toLocaleString('en-US')}/s: ask AWS to raise it first.`,
+    );
+  }
   const kinesis = kinesisOnDemand(request.recordBytes, prices);
   const msk = mskServerless(request.recordBytes, partitions.needed, prices);
   notes.push(`Kinesis on-demand: one stream, 24 h retention; MSK Serverless: ${partitions.needed} ${partitions.needed === 1 ? 'partition' : 'partitions'}. Neither includes storage beyond what its base price covers.`);

@@ -123,6 +123,15 @@ describe('plan: the monthly cost from the measured usage per record', () => {
     expect(keyOnly.partitions).toMatchObject({ needed: 3, binding: 'aws-key-limit', measured: undefined });
   });
 
+  it("says when a load needs more than one topic's partitions, or more than a table's default write quota", () => {
+    // 100/s per partition measured; 9 write units per record.
+    const big = plan({ 'records-per-second': '150000', 'records-per-call': '16' });
+    expect(big.partitions.needed).toBe(1500);
+    expect(big.notes.join('\n')).toContain('a topic holds at most 1,000; spread the load over 2 topics');
+    expect(big.notes.join('\n')).toContain("1,350,000 write units/s is over an on-demand table's default 40,000/s");
+    expect(plan().notes.join('\n')).not.toMatch(/quota|spread the load/);
+  });
+
   it('gives the measured acks=all latency for the RF and the AWS estimate, labelled apart', () => {
     const planned = plan({ rf: '2' });
     expect(planned.latency.measured).toEqual({ replicationFactor: 2, p50Ms: 25, p99Ms: 50 });
