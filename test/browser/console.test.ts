@@ -3,10 +3,10 @@
  * own embedded cloud on a free port, its own console server on another, a short session
  * timeout, and every wait a poll against a deadline.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeadershipClient } from '../../client/lambda-client.js';
 import { pollUntil } from '../../client/poll.js';
@@ -14,8 +14,8 @@ import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../client/s
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
 import { repoRoot, synthesize } from '../../tools/synth.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
-import { chromiumPath } from '../../scripts/lib/chromium.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
+import { launchChromium, requireChromium, type Browser } from './support.js';
 
 const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;
@@ -28,9 +28,8 @@ let cloudPort: number;
 let outputs: LeadershipStackOutputs;
 let client: LeadershipClient;
 let server: ConsoleServer;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profileDir: string;
 let benchDir: string;
 
 async function startCloud(port: number): Promise<LocalCloud> {
@@ -38,7 +37,7 @@ async function startCloud(port: number): Promise<LocalCloud> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: \`npm test\` installs Debian's chromium (scripts/lib/chromium.ts), or apt-get install -y chromium`);
+  requireChromium();
   useDummyCredentialsIfUnset();
   mkdirSync(artifactsDir, { recursive: true });
   mkdirSync(assemblyDir, { recursive: true });
@@ -59,23 +58,16 @@ beforeAll(async () => {
   writeFileSync(join(benchDir, 'latency.json'), '{ not json');
   server = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, port: 0, benchResultsDir: benchDir, pollIntervalMs: 250 });
 
-  profileDir = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1280, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1280, height: 1000 } });
+  page = browser.page;
   await page.goto(server.url);
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.stop();
   client?.close();
   await cloud?.stop();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   if (benchDir) rmSync(benchDir, { recursive: true, force: true });
 });
 

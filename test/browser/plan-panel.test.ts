@@ -3,18 +3,17 @@
  * the produce rate the console observed, from the repository's bench-results/, and refusals
  * for bad input and the storage mode not built.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeadershipClient } from '../../client/lambda-client.js';
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
-import { chromiumPath } from '../../scripts/lib/chromium.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
 import { repoRoot, synthesize } from '../../tools/synth.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
+import { launchChromium, requireChromium, type Browser } from './support.js';
 
 const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;
@@ -24,12 +23,11 @@ const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.web-plan');
 let cloud: LocalCloud;
 let client: LeadershipClient;
 let server: ConsoleServer;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profileDir: string;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: \`npm test\` installs Debian's chromium (scripts/lib/chromium.ts), or apt-get install -y chromium`);
+  requireChromium();
   useDummyCredentialsIfUnset();
   mkdirSync(artifactsDir, { recursive: true });
   mkdirSync(assemblyDir, { recursive: true });
@@ -38,23 +36,16 @@ beforeAll(async () => {
   const outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
   client = new LeadershipClient(outputs, { endpoint: cloud.endpoint, region: 'us-east-1' });
   server = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs: 1000, port: 0, pollIntervalMs: 250 });
-  profileDir = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1280, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1280, height: 1000 } });
+  page = browser.page;
   await page.goto(server.url);
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.stop();
   client?.close();
   await cloud?.stop();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
 });
 
 async function plan(fields: Record<string, string>): Promise<string> {
