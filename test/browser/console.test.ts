@@ -10,14 +10,12 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeadershipClient } from '../../client/lambda-client.js';
 import { pollUntil } from '../../client/poll.js';
-import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../client/stack-outputs.js';
-import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
-import { repoRoot, synthesize } from '../../tools/synth.js';
-import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
+import type { LeadershipStackOutputs } from '../../client/stack-outputs.js';
+import type { LocalCloud } from '../../localcloud/index.js';
+import { repoRoot } from '../../tools/synth.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
-import { launchChromium, requireChromium, type Browser } from './support.js';
+import { launchChromium, requireChromium, startStackCloud, type Browser } from './support.js';
 
-const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;
 const heartbeatIntervalMs = 1000;
 const artifactsDir = join(repoRoot, 'test-results', 'web-console');
@@ -32,20 +30,16 @@ let browser: Browser;
 let page: Page;
 let benchDir: string;
 
-async function startCloud(port: number): Promise<LocalCloud> {
-  return startLocalCloud({ port, assemblyDir, ttlPeriodMs: 0, region: 'us-east-1' });
-}
+/** Starts the stack on a cloud again (the same port after a stop). */
+let startCloud: (port: number) => Promise<LocalCloud>;
 
 beforeAll(async () => {
   requireChromium();
-  useDummyCredentialsIfUnset();
   mkdirSync(artifactsDir, { recursive: true });
-  mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
-  cloud = await startCloud(0);
+  const stack = await startStackCloud(assemblyDir, sessionTimeoutMs);
+  ({ cloud, outputs, client } = stack);
+  startCloud = stack.start;
   cloudPort = Number(new URL(cloud.endpoint).port);
-  outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
-  client = new LeadershipClient(outputs, { endpoint: cloud.endpoint, region: 'us-east-1' });
 
   benchDir = mkdtempSync(join(tmpdir(), 'bench-results-'));
   writeFileSync(

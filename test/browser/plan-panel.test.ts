@@ -7,15 +7,12 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LeadershipClient } from '../../client/lambda-client.js';
-import { asLeadershipOutputs } from '../../client/stack-outputs.js';
-import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
-import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
-import { repoRoot, synthesize } from '../../tools/synth.js';
+import type { LeadershipClient } from '../../client/lambda-client.js';
+import type { LocalCloud } from '../../localcloud/index.js';
+import { repoRoot } from '../../tools/synth.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
-import { launchChromium, requireChromium, type Browser } from './support.js';
+import { launchChromium, requireChromium, startStackCloud, type Browser } from './support.js';
 
-const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;
 const artifactsDir = join(repoRoot, 'test-results', 'web-console');
 const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.web-plan');
@@ -28,13 +25,10 @@ let page: Page;
 
 beforeAll(async () => {
   requireChromium();
-  useDummyCredentialsIfUnset();
   mkdirSync(artifactsDir, { recursive: true });
-  mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
-  cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs: 0, region: 'us-east-1' });
-  const outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
-  client = new LeadershipClient(outputs, { endpoint: cloud.endpoint, region: 'us-east-1' });
+  const stack = await startStackCloud(assemblyDir, sessionTimeoutMs);
+  ({ cloud, client } = stack);
+  const { outputs } = stack;
   server = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs: 1000, port: 0, pollIntervalMs: 250 });
   browser = await launchChromium({ viewport: { width: 1280, height: 1000 } });
   page = browser.page;
