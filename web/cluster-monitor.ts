@@ -4,7 +4,8 @@ import { type DescribeResponse, type LeadershipClient, RemoteFunctionError } fro
 import { MAX_PARTITIONS_PER_FETCH } from '../client/consumer.js';
 import { drainLeadershipEvents, type LeadershipEventMessage } from '../client/leadership-events.js';
 import { pollUntil } from '../client/poll.js';
-import type { BrokerRow, ConsoleSnapshot, TimelineEntry } from './snapshot.js';
+import { CommitRateObserver } from './produce-rate.js';
+import type { BrokerRow, ConsoleSnapshot, TimelineEntry, TopicRow } from './snapshot.js';
 
 /** How long a failover's first read is looked for before the entry says "not served". */
 const firstReadTimeoutMs = 30_000;
@@ -48,6 +49,7 @@ export class ClusterMonitor {
   private running = false;
   private actionCount = 0;
   private refreshing?: Promise<void>;
+  private readonly commitRates = new CommitRateObserver();
 
   constructor(private readonly options: ClusterMonitorOptions) {}
 
@@ -86,6 +88,7 @@ export class ClusterMonitor {
     ]);
     if (described.status === 'fulfilled') {
       this.description = described.value;
+      this.commitRates.observe(checkedAt, described.value.topics);
       for (const broker of this.description.brokers) {
         this.lastHeartbeat.set(broker.brokerId, Math.max(broker.lastHeartbeatAt, this.lastHeartbeat.get(broker.brokerId) ?? 0));
       }
@@ -121,9 +124,22 @@ export class ClusterMonitor {
       sessionTimeoutMs: this.options.sessionTimeoutMs,
       cloud: this.cloud,
       brokers,
-      topics: this.description.topics,
+      topics: this.topics(),
       timeline: this.timeline,
     };
+  }
+
+  /** The topics as last described, each with the rate its high watermarks moved. */
+  topics(): TopicRow[] {
+    return this.description.topics.map((topic) => {
+      const rate = this.commitRates.recordsPerSecond(topic.topic);
+      return rate === undefined ? topic : { ...topic, committedRecordsPerSecond: rate };
+    });
+  }
+
+  /** Brokers whose lease was alive at the last describe. */
+  liveBrokerCount(): number {
+    return this.description.brokers.filter((broker) => broker.alive).length;
   }
 
   /** Records something the console did (or failed to do) on the timeline. */

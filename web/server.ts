@@ -16,6 +16,8 @@ import { LeadershipClient, RemoteFunctionError } from '../client/lambda-client.j
 import type { LeadershipStackOutputs } from '../client/stack-outputs.js';
 import { BENCHMARKS, CHART_FILES, describeProvenance, drawBenchmark, type BenchEntry, type BenchmarkName, type DrawnBenchmark } from './bench-charts.js';
 import { ClusterMonitor } from './cluster-monitor.js';
+import { PlanInputError, PlanUnavailableError } from '../cost/plan.js';
+import { planTopic, TopicPlanError } from './topic-plan.js';
 import { BodyTooLargeError, ForbiddenRequestError, isLoopbackHost, newConsoleToken, readBodyCapped, RemoteConsoleRefusedError, RequestGuard } from './request-guard.js';
 
 const pageDir = fileURLToPath(new URL('./page/', import.meta.url));
@@ -134,6 +136,7 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       const chartPath = /^\/bench\/([\w.-]+\.svg)$/.exec(path);
       if (chartPath) return sendBenchChart(response, benchDir, chartPath[1]);
       if (path === '/api/bench') return sendJson(response, 200, await Promise.all(BENCHMARKS.map((name) => benchEntry(benchDir, name))));
+      if (path === '/api/plan') return sendJson(response, 200, { ok: true, result: await planFor(url.searchParams) });
       return sendJson(response, 404, { ok: false, error: `no such page: ${path}` });
     }
     if (request.method === 'POST') {
@@ -150,6 +153,15 @@ export async function startConsoleServer(options: ConsoleServerOptions): Promise
       return sendJson(response, 200, { ok: true, result });
     }
     sendJson(response, 405, { ok: false, error: `${request.method} is not supported` });
+  }
+
+  async function planFor(query: URLSearchParams) {
+    try {
+      return await planTopic(query, monitor.topics(), monitor.liveBrokerCount(), benchDir);
+    } catch (error) {
+      if (error instanceof PlanInputError || error instanceof PlanUnavailableError || error instanceof TopicPlanError) throw new BadRequest(error.message);
+      throw error;
+    }
   }
 
   function openStream(request: IncomingMessage, response: ServerResponse): void {

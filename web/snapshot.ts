@@ -16,6 +16,8 @@ export interface TopicRow {
   /** Kafka's compression.type. */
   compressionType?: string;
   partitions: PartitionRow[];
+  /** How fast its high watermarks moved over the last 10 s (records/s), once the console has seen that long. */
+  committedRecordsPerSecond?: number;
 }
 
 /** A leadership event as published on the FIFO queue (client/leadership-events.ts). */
@@ -58,4 +60,17 @@ export interface ConsoleSnapshot {
   brokers: BrokerRow[];
   topics: TopicRow[];
   timeline: TimelineEntry[];
+}
+
+/** The planner's answer for one of the running cluster's topics (GET /api/plan). */
+export interface TopicPlanAnswer {
+  topic: string;
+  replicationFactor: number;
+  minInsyncReplicas: number;
+  brokers: number;
+  recordsPerSecond: number;
+  /** Whether the rate was the one the console observed or the one entered. */
+  rateSource: 'observed' | 'entered';
+  /** The plan as the CLI prints it. */
+  lines: string[];
 }

@@ -4,6 +4,7 @@
  */
 import { parseArgs } from 'node:util';
 import { COMPRESSION_TYPES, type CompressionType } from '../../protocol/messages.js';
+import { parsePlanRequest, PlanInputError, PLAN_FLAGS, type PlanRequest } from '../../cost/plan.js';
 
 export class UsageError extends Error {
   constructor(message: string) {
@@ -41,7 +42,9 @@ export type Command =
   /** `credentials`, when given, one per broker in the same order; otherwise each broker is registered afresh. */
   | { verb: 'brokers run'; brokers: string[]; credentials?: string[]; heartbeatIntervalMs: number }
   | { verb: 'brokers shutdown'; broker: string; incarnation: number; credential: string }
-  | { verb: 'elect-leaders'; topic?: string; partitions?: number[] };
+  | { verb: 'elect-leaders'; topic?: string; partitions?: number[] }
+  /** Offline: reads the benchmark results in `benchResults` (default the repository's bench-results/). */
+  | { verb: 'plan'; request: PlanRequest; json: boolean; benchResults?: string };
 
 export interface ParsedCli {
   command: Command;
@@ -79,6 +82,13 @@ Verbs:
   elect-leaders   [--topic T [--partition N ...]]
                   preferred-leader election (replicas[0], only if alive and in the ISR), as
                   kafka-leader-election --election-type PREFERRED
+  plan            --records-per-second N --record-bytes B --rf R --retention 7d [--min-insync M]
+                  [--storage replicated|diskless] [--records-per-call K] [--brokers N] [--json]
+                  [--bench-results DIR]
+                  a cluster for that load: the monthly cost line by line beside Kinesis on-demand
+                  and MSK Serverless, partitions needed, acks=all latency, broker failures survived;
+                  drawn from the measured results in bench-results/ (cost, throughput, latency);
+                  retention in ms, s, m, h, d or w; needs no cluster
 
 Connection (every verb):
   --endpoint URL       Lambda endpoint (default $AWS_ENDPOINT_URL, else http://localhost:4566)
@@ -102,6 +112,7 @@ const verbFlags: Record<string, readonly string[]> = {
   'brokers run': ['broker', 'credential', 'heartbeat-interval-ms'],
   'brokers shutdown': ['broker', 'incarnation', 'credential'],
   'elect-leaders': ['topic', 'partition'],
+  plan: [...PLAN_FLAGS, 'json', 'bench-results'],
 };
 
 const options = {
@@ -129,6 +140,16 @@ const options = {
   'heartbeat-interval-ms': { type: 'string' },
   incarnation: { type: 'string' },
   credential: { type: 'string', multiple: true },
+  'records-per-second': { type: 'string' },
+  'record-bytes': { type: 'string' },
+  rf: { type: 'string' },
+  'min-insync': { type: 'string' },
+  retention: { type: 'string' },
+  storage: { type: 'string' },
+  'records-per-call': { type: 'string' },
+  brokers: { type: 'string' },
+  json: { type: 'boolean' },
+  'bench-results': { type: 'string' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>['values'];
@@ -138,7 +159,10 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (error) {
-    throw new UsageError((error as Error).message.split('\n')[0]);
+    const [first, ...rest] = (error as Error).message.split('\n');
+    // "--rf -1" reads as a flag, not a value: say how to pass one that starts with a dash.
+    const dashed = rest.find((line) => line.startsWith('To specify an option argument starting with a dash'));
+    throw new UsageError(dashed ? `${first} ${dashed}` : first);
   }
   const { values, positionals } = parsed;
   const connection: Connection = {
@@ -160,7 +184,7 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 
 function verbOf(positionals: string[]): string {
   if (positionals.length === 0) {
-    throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list|register|run|shutdown, elect-leaders');
+    throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list|register|run|shutdown, elect-leaders, plan');
   }
   const [first, second, ...rest] = positionals;
   const twoWords = first === 'topics' || first === 'brokers';
@@ -241,6 +265,16 @@ function commandOf(verb: string, values: Values): Command {
       if (values.partition !== undefined && values.topic === undefined) throw new UsageError('--partition needs --topic');
       const partitions = values.partition?.map((raw) => integer(raw, 'partition', 1)!);
       return { verb, topic: values.topic, partitions };
+    }
+    case 'plan': {
+      const raw = Object.fromEntries(PLAN_FLAGS.map((flag) => [flag, values[flag]]));
+      if (values['bench-results'] === '') throw new UsageError('--bench-results must not be empty');
+      try {
+        return { verb, request: parsePlanRequest(raw), json: values.json ?? false, benchResults: values['bench-results'] };
+      } catch (error) {
+        if (error instanceof PlanInputError) throw new UsageError(error.message);
+        throw error;
+      }
     }
     default:
       throw new UsageError(`unknown verb "${verb}"`);

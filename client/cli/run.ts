@@ -3,6 +3,8 @@
  * through Producer, consume through Consumer. `scripts/cli.ts` is its entry point.
  */
 import { createInterface } from 'node:readline';
+import { readMeasurements } from '../../cost/measurements.js';
+import { formatPlan, planCluster, PlanUnavailableError } from '../../cost/plan.js';
 import type { Readable } from 'node:stream';
 import { BrokerSimulator, registerCredentials } from '../broker-simulator.js';
 import { Consumer } from '../consumer.js';
@@ -39,6 +41,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     io.out(command.text);
     return 0;
   }
+  if (command.verb === 'plan') return plan(command, io);
   let client: LeadershipClient;
   try {
     client = (io.connect ?? defaultConnect)(connection);
@@ -67,7 +70,21 @@ function describeError(error: unknown): string {
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
-async function execute(command: Exclude<Command, { verb: 'help' }>, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
+/** Needs no cluster: the plan is drawn from the benchmark results alone. */
+async function plan(command: Extract<Command, { verb: 'plan' }>, io: CliIo): Promise<number> {
+  try {
+    const planned = planCluster(command.request, await readMeasurements(command.benchResults));
+    if (command.json) io.out(JSON.stringify(planned, null, 2));
+    else for (const line of formatPlan(planned)) io.out(line);
+    return 0;
+  } catch (error) {
+    if (!(error instanceof PlanUnavailableError)) throw error;
+    io.err(`cli: ${error.message}`);
+    return 1;
+  }
+}
+
+async function execute(command: Exclude<Command, { verb: 'help' | 'plan' }>, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
   switch (command.verb) {
     case 'topics create': {
       const created = await client.createTopic({

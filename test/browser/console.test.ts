@@ -3,21 +3,19 @@
  * own embedded cloud on a free port, its own console server on another, a short session
  * timeout, and every wait a poll against a deadline.
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeadershipClient } from '../../client/lambda-client.js';
 import { pollUntil } from '../../client/poll.js';
-import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../client/stack-outputs.js';
-import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
-import { repoRoot, synthesize } from '../../tools/synth.js';
-import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
-import { chromiumPath } from '../../scripts/lib/chromium.js';
+import type { LeadershipStackOutputs } from '../../client/stack-outputs.js';
+import type { LocalCloud } from '../../localcloud/index.js';
+import { repoRoot } from '../../tools/synth.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
+import { launchChromium, requireChromium, startStackCloud, type Browser } from './support.js';
 
-const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;
 const heartbeatIntervalMs = 1000;
 const artifactsDir = join(repoRoot, 'test-results', 'web-console');
@@ -28,25 +26,20 @@ let cloudPort: number;
 let outputs: LeadershipStackOutputs;
 let client: LeadershipClient;
 let server: ConsoleServer;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profileDir: string;
 let benchDir: string;
 
-async function startCloud(port: number): Promise<LocalCloud> {
-  return startLocalCloud({ port, assemblyDir, ttlPeriodMs: 0, region: 'us-east-1' });
-}
+/** Starts the stack on a cloud again (the same port after a stop). */
+let startCloud: (port: number) => Promise<LocalCloud>;
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: \`npm test\` installs Debian's chromium (scripts/lib/chromium.ts), or apt-get install -y chromium`);
-  useDummyCredentialsIfUnset();
+  requireChromium();
   mkdirSync(artifactsDir, { recursive: true });
-  mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
-  cloud = await startCloud(0);
+  const stack = await startStackCloud(assemblyDir, sessionTimeoutMs);
+  ({ cloud, outputs, client } = stack);
+  startCloud = stack.start;
   cloudPort = Number(new URL(cloud.endpoint).port);
-  outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
-  client = new LeadershipClient(outputs, { endpoint: cloud.endpoint, region: 'us-east-1' });
 
   benchDir = mkdtempSync(join(tmpdir(), 'bench-results-'));
   writeFileSync(
@@ -59,23 +52,16 @@ beforeAll(async () => {
   writeFileSync(join(benchDir, 'latency.json'), '{ not json');
   server = await startConsoleServer({ endpoint: cloud.endpoint, outputs, sessionTimeoutMs, heartbeatIntervalMs, port: 0, benchResultsDir: benchDir, pollIntervalMs: 250 });
 
-  profileDir = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    viewport: { width: 1280, height: 1000 },
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  browser = await launchChromium({ viewport: { width: 1280, height: 1000 } });
+  page = browser.page;
   await page.goto(server.url);
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await server?.stop();
   client?.close();
   await cloud?.stop();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   if (benchDir) rmSync(benchDir, { recursive: true, force: true });
 });
 

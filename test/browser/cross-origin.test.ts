@@ -16,17 +16,17 @@ import { join } from 'node:path';
 import { CloudFormationClient, DescribeStacksCommand, type Stack } from '@aws-sdk/client-cloudformation';
 import { DeleteItemCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { ListQueuesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LeadershipClient } from '../../client/lambda-client.js';
 import { pollUntil } from '../../client/poll.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../client/stack-outputs.js';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
-import { chromiumPath } from '../../scripts/lib/chromium.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
 import { repoRoot, synthesize } from '../../tools/synth.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
 import { testClientConfig } from '../../localcloud/testing/aws.js';
+import { launchChromium, requireChromium, type Browser } from './support.js';
 
 const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;
@@ -41,9 +41,8 @@ let outputs: LeadershipStackOutputs;
 let client: LeadershipClient;
 let server: ConsoleServer;
 let attacker: AttackerSite;
-let context: BrowserContext;
+let browser: Browser;
 let page: Page;
-let profileDir: string;
 let markerDir: string;
 let edgePort: number;
 let consolePort: number;
@@ -270,7 +269,7 @@ async function highWatermark(): Promise<number> {
 }
 
 beforeAll(async () => {
-  if (!existsSync(chromiumPath)) throw new Error(`${chromiumPath} is missing: \`npm test\` installs Debian's chromium (scripts/lib/chromium.ts), or apt-get install -y chromium`);
+  requireChromium();
   useDummyCredentialsIfUnset();
   mkdirSync(assemblyDir, { recursive: true });
   await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
@@ -289,26 +288,17 @@ beforeAll(async () => {
   attacker = new AttackerSite(scripts({ console: `http://127.0.0.1:${consolePort}`, edge: `http://127.0.0.1:${edgePort}` }, join(markerDir, 'ran-from-another-origin.txt')));
   await attacker.start();
 
-  profileDir = mkdtempSync(join(tmpdir(), 'chromium-profile-'));
-  context = await chromium.launchPersistentContext(profileDir, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: [
-      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // DNS rebinding without a DNS server: evil.test's address is loopback.
-      '--host-resolver-rules=MAP evil.test 127.0.0.1',
-    ],
-  });
-  page = context.pages()[0] ?? (await context.newPage());
+  // DNS rebinding without a DNS server: evil.test's address is loopback.
+  browser = await launchChromium({ extraArgs: ['--host-resolver-rules=MAP evil.test 127.0.0.1'] });
+  page = browser.page;
 });
 
 afterAll(async () => {
-  await context?.close();
+  await browser?.close();
   await attacker?.stop();
   await server?.stop();
   client?.close();
   await cloud?.stop();
-  if (profileDir) rmSync(profileDir, { recursive: true, force: true });
   if (markerDir) rmSync(markerDir, { recursive: true, force: true });
 });
 

@@ -3,7 +3,7 @@
  * posts the forms' and buttons' actions back. No framework: a few tables rebuilt per push.
  */
 import type { BenchEntry } from '../bench-charts.js';
-import type { BrokerRow, ConsoleSnapshot, PartitionRow, TimelineEntry, TopicRow } from '../snapshot.js';
+import type { BrokerRow, ConsoleSnapshot, PartitionRow, TimelineEntry, TopicPlanAnswer, TopicRow } from '../snapshot.js';
 
 let latest: ConsoleSnapshot | undefined;
 /** Server clock minus page clock, so countdowns use the judge's time. */
@@ -66,6 +66,7 @@ function render(snapshot: ConsoleSnapshot): void {
   renderStatus();
   renderBrokers(snapshot.brokers);
   renderTopics(snapshot.topics);
+  renderPlanTopics(snapshot.topics);
   renderTimeline(snapshot.timeline);
 }
 
@@ -169,6 +170,54 @@ function partitionRow(partition: PartitionRow): HTMLElement {
     ),
   );
 }
+
+/** The plan form's topic list follows the cluster; the chosen topic stays chosen while it exists. */
+function renderPlanTopics(topics: TopicRow[]): void {
+  const select = $<HTMLSelectElement>('#plan select[name="topic"]');
+  const names = topics.map((topic) => topic.topic);
+  if ([...select.options].map((option) => option.value).join('\n') !== names.join('\n')) {
+    const chosen = select.value;
+    select.replaceChildren(...names.map((name) => el('option', { value: name }, name)));
+    if (names.includes(chosen)) select.value = chosen;
+  }
+  const topic = topics.find((candidate) => candidate.topic === select.value);
+  $('#plan-topic-settings').textContent = topic ? `RF ${topic.replicationFactor}, min ISR ${topic.minInsyncReplicas ?? 1}` : 'no topics yet';
+  const rate = topic?.committedRecordsPerSecond;
+  $('#plan-observed').textContent = !topic
+    ? ''
+    : rate === undefined
+      ? `No produce rate observed for ${topic.topic} yet (the console needs 10 s of high watermarks); enter one.`
+      : `Observed: ${rate.toFixed(1)} records/s committed to ${topic.topic} over the last 10 s (its high watermarks); a blank records/s plans for that.`;
+}
+
+async function plan(form: HTMLFormElement): Promise<void> {
+  const output = $('#plan-result');
+  output.className = 'plan-result';
+  output.textContent = '…';
+  const query = new URLSearchParams();
+  for (const [name, value] of new FormData(form).entries()) if (typeof value === 'string' && value.trim() !== '') query.set(name, value.trim());
+  try {
+    const response = await fetch(`/api/plan?${query.toString()}`);
+    const answer = (await response.json()) as { ok: boolean; result?: TopicPlanAnswer; error?: string };
+    if (!answer.ok || !answer.result) {
+      output.className = 'plan-result error';
+      output.textContent = `Refused: ${answer.error ?? 'unknown error'}`;
+      return;
+    }
+    const { result } = answer;
+    const source = result.rateSource === 'observed' ? 'the observed rate' : 'the rate entered';
+    output.textContent = [`${result.topic}: RF ${result.replicationFactor}, min ISR ${result.minInsyncReplicas}, ${result.brokers} brokers, at ${source}`, '', ...result.lines].join('\n');
+  } catch (error) {
+    output.className = 'plan-result error';
+    output.textContent = `The console server did not answer: ${(error as Error).message}`;
+  }
+}
+
+$<HTMLFormElement>('#plan').addEventListener('submit', (event) => {
+  event.preventDefault();
+  void plan(event.target as HTMLFormElement);
+});
+$<HTMLSelectElement>('#plan select[name="topic"]').addEventListener('change', () => latest && renderPlanTopics(latest.topics));
 
 function renderTimeline(timeline: TimelineEntry[]): void {
   $('#timeline-body').replaceChildren(...timeline.map(timelineRow));

@@ -65,6 +65,16 @@ describe('CLI argument parser', () => {
     expect(parseCli(['topics', 'list', '--endpoint', 'http://flag:1'], { AWS_ENDPOINT_URL: 'http://env:4566' }).connection.endpoint).toBe('http://flag:1');
   });
 
+  it('parses plan: the planner reads its flags, --json and --bench-results', () => {
+    const { command } = parseCli(['plan', '--records-per-second', '2000', '--record-bytes', '512', '--rf', '3', '--min-insync', '2', '--retention', '36h', '--json', '--bench-results', '/tmp/r']);
+    expect(command).toEqual({
+      verb: 'plan',
+      request: { recordsPerSecond: 2000, recordBytes: 512, replicationFactor: 3, minInsyncReplicas: 2, retention: '36h', retentionSeconds: 36 * 3600, storage: 'replicated', recordsPerCall: undefined, brokers: undefined },
+      json: true,
+      benchResults: '/tmp/r',
+    });
+  });
+
   it('answers --help with the usage text, whatever the verb', () => {
     expect(parseCli(['--help']).command).toEqual({ verb: 'help', text: USAGE });
     expect(parseCli(['produce', '-h']).command.verb).toBe('help');
@@ -112,6 +122,15 @@ describe('CLI argument parser', () => {
     [['consume', '--topic'], /argument missing/],
     [['brokers', 'run'], /--broker ID is required/],
     [['brokers', 'run', '--broker', 'A', '--heartbeat-interval-ms', '0'], /--heartbeat-interval-ms must be an integer >= 1/],
+    [['plan', '--record-bytes', '1024', '--rf', '3', '--retention', '7d'], /--records-per-second is required/],
+    [['plan', '--records-per-second', '-5', '--record-bytes', '1024', '--rf', '3', '--retention', '7d'], /use '--records-per-second=-XYZ'/],
+    [['plan', '--records-per-second=-5', '--record-bytes', '1024', '--rf', '3', '--retention', '7d'], /--records-per-second must be a number > 0, got "-5"/],
+    [['plan', '--records-per-second', '5', '--record-bytes', '1024', '--rf', '0', '--retention', '7d'], /--rf must be an integer from 1 to 100, got "0"/],
+    [['plan', '--records-per-second', '5', '--record-bytes', '1024', '--rf', '2', '--min-insync', '3', '--retention', '7d'], /--min-insync must not exceed --rf \(2\)/],
+    [['plan', '--records-per-second', '5', '--record-bytes', '1024', '--rf', '2', '--retention', '7y'], /--retention has an unknown unit "y"/],
+    [['plan', '--records-per-second', '5', '--record-bytes', '1024', '--rf', '2', '--retention', '7d', '--storage', 'tape'], /--storage must be replicated or diskless, got "tape"/],
+    [['plan', '--records-per-second', '5', '--record-bytes', '1024', '--rf', '2', '--retention', '7d', '--topic', 't'], /plan takes no --topic/],
+    [['topics', 'list', '--rf', '3'], /topics list takes no --rf/],
   ])('refuses %j', (argv, message) => {
     expect(() => parseCli(argv)).toThrow(UsageError);
     expect(() => parseCli(argv)).toThrow(message);
