@@ -107,8 +107,8 @@ export function costOf(usage: MeteredUsage, per: CostUnit, counted: readonly str
     ...base,
     operation: per.operation,
     operations: per.operations,
-    usdPerOperation: round(bill.total / per.operations, 8),
-    withoutLambdaDuration: { usdPerOperation: round(withoutDuration / per.operations, 8) },
+    usdPerOperation: significant(bill.total / per.operations),
+    withoutLambdaDuration: { usdPerOperation: significant(withoutDuration / per.operations) },
   };
 }
 
@@ -166,8 +166,13 @@ export function startCostPhase(cloud: LocalCloud, options: CostPhaseOptions = {}
   };
 }
 
+/** Significant digits, not decimals: a cost per operation may be millionths of a dollar. */
+function significant(usd: number, digits = 3): number {
+  return usd === 0 ? 0 : Number(usd.toPrecision(digits));
+}
+
 function roundBill(bill: Bill): Bill {
-  return Object.fromEntries(Object.entries(bill as unknown as Record<string, number>).map(([line, usd]) => [line, round(usd, 8)])) as unknown as Bill;
+  return Object.fromEntries(Object.entries(bill as unknown as Record<string, number>).map(([line, usd]) => [line, significant(usd, 6)])) as unknown as Bill;
 }
 
 function round(value: number, digits: number): number {
