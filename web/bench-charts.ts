@@ -93,11 +93,33 @@ export function describeProvenance(result: unknown): string {
 
 type Summary = { n: number; p50: number; p95: number; p99: number; max: number };
 
+/** A benchmark's `cost` block (scripts/bench/lib/cost.ts), as far as the summaries read it. */
+export interface CostBlock {
+  pricesReadOn?: string;
+  usdPerMillionRecords?: number;
+  usdPerOperation?: number;
+  operation?: string;
+}
+
+/** A cost block as a few words: "$4.1 per million records", "$0.000012 per failover"; older results have none. */
+export function costSummary(cost: CostBlock | undefined): string {
+  if (!isRecord(cost)) return 'cost not measured';
+  if (typeof cost.usdPerMillionRecords === 'number') return `$${formatUsd(cost.usdPerMillionRecords)} per million records`;
+  if (typeof cost.usdPerOperation === 'number') return `$${formatUsd(cost.usdPerOperation)} per ${typeof cost.operation === 'string' ? cost.operation : 'operation'}`;
+  return 'cost not measured';
+}
+
+/** Dollars with two decimals, or two significant digits below a cent. */
+export function formatUsd(usd: number): string {
+  return usd >= 0.01 || usd === 0 ? usd.toFixed(2) : usd.toPrecision(2);
+}
+
 interface FailoverResult {
   at?: string;
   settings: { sessionTimeoutMs: number; heartbeatIntervalMs?: number };
   runs: Array<{ promotedMs: number; firstReadMs: number }>;
   target?: { excessP99Ms: number };
+  cost?: CostBlock;
 }
 
 interface ThroughputResult {
@@ -109,6 +131,7 @@ interface ThroughputResult {
     rawPutItemPerSecond: number;
     produce: { recordsPerSecond: number; ratioToRawPut: number };
     consume: { recordsPerSecond: number; ratioToRawPut: number };
+    cost?: CostBlock;
   }>;
 }
 
@@ -116,6 +139,7 @@ interface LatencyResult {
   at: string;
   latencyMs: Record<string, Summary>;
   target?: { acksAllP50Ms: number; measured: number };
+  cost?: Record<string, CostBlock>;
 }
 
 interface ScaleResult {
@@ -128,6 +152,8 @@ interface ScaleResult {
     rawIndexedNConditionalWritesMs?: number;
     ratioToRaw: number;
     servedCurve: Array<{ fraction: number; ms: number }>;
+    cost?: CostBlock;
+    reconcileCost?: CostBlock;
   }>;
 }
 
@@ -143,6 +169,7 @@ interface ClientsResult {
     sendAcrossMoveMs?: Summary;
     sendMs?: Summary;
     readCadenceMs?: Summary;
+    cost?: CostBlock;
   }>;
 }
 
@@ -158,12 +185,19 @@ interface CostResult {
   }>;
   references: { kinesisOnDemand: { usdPerMillionRecords: number }; mskServerless: { usdPerMillionRecords: number } };
   idle: { cluster: { perMonth: number }; consumer: { perMonth: number; partitions: number } };
+  /** The replicated mode's target shapes, default client settings (older results lack them). */
+  doneWhen?: {
+    replicationFactor: number;
+    target?: { maxUsdPerMillionRecords: number };
+    shapes: Array<{ name: string; usdPerMillionRecords: number; ratioToFloor: number; ratioToKinesisOnDemand: number; recordsPerProduceCall: number; met: boolean }>;
+  };
 }
 
 interface RuntimeResult {
   invokeOverheadMs: { sdk: Summary; http?: Summary; inProcess?: Summary };
   streamDeliveryMs: Summary;
   targets?: { invokeOverheadP50Ms?: { target: number }; streamDeliveryP99Ms?: { target: number } };
+  cost?: CostBlock;
 }
 
 interface ChaosResult {
@@ -196,7 +230,7 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
       note: `${result.at ? `${result.at}; ` : ''}${runs.length} runs; session timeout ${sessionTimeoutMs} ms${result.settings.heartbeatIntervalMs ? `, heartbeats every ${result.settings.heartbeatIntervalMs} ms` : ''}`,
     });
     return {
-      summary: `${runs.length} runs: first read served ${p50} ms (median) and at most ${firstReads[firstReads.length - 1]} ms after the last heartbeat; session timeout ${sessionTimeoutMs} ms`,
+      summary: `${runs.length} runs: first read served ${p50} ms (median) and at most ${firstReads[firstReads.length - 1]} ms after the last heartbeat; session timeout ${sessionTimeoutMs} ms; ${costSummary(result.cost)}`,
       charts: [{ file: 'failover.svg', title: 'single-partition failover, run by run', svg }],
     };
   },
@@ -218,7 +252,9 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
       note: `${result.at}; ${result.settings.producers} producers, batches of ${result.settings.batch}; raw mean ${result.raw.meanPerSecond}/s`,
     });
     return {
-      summary: result.runs.map((run) => `RF ${run.replicationFactor}: produce ${run.produce.ratioToRawPut}x, consume ${run.consume.ratioToRawPut}x the raw PutItem rate`).join('; '),
+      summary: result.runs
+        .map((run) => `RF ${run.replicationFactor}: produce ${run.produce.ratioToRawPut}x, consume ${run.consume.ratioToRawPut}x the raw PutItem rate, ${costSummary(run.cost)}`)
+        .join('; '),
       charts: [{ file: 'throughput.svg', title: 'throughput vs the raw PutItem rate', svg }],
     };
   },
@@ -240,8 +276,11 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
       note: `${result.at}; Producer.send / Consumer.poll through the embedded cloud`,
     });
     const acksAll = result.latencyMs['produce rf3 acks=all'];
+    const acksAllCost = result.cost?.['produce rf3 acks=all'];
     return {
-      summary: acksAll ? `acks=all produce at RF 3: p50 ${acksAll.p50} ms, p99 ${acksAll.p99} ms (target p50 <= 50 ms)` : `${Object.keys(result.latencyMs).length} calls timed`,
+      summary: acksAll
+        ? `acks=all produce at RF 3: p50 ${acksAll.p50} ms, p99 ${acksAll.p99} ms (target p50 <= 50 ms), ${costSummary(acksAllCost)} (one a call)`
+        : `${Object.keys(result.latencyMs).length} calls timed`,
       charts: [{ file: 'latency.svg', title: 'latency of one call', svg }],
     };
   },
@@ -277,7 +316,9 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
       note: `${result.at}; 5 brokers, RF 3`,
     });
     return {
-      summary: points.map((p) => `N = ${p.n}: last served ${p.detectionToLastServedMs} ms (${p.ratioToRaw}x N raw writes)`).join('; '),
+      summary: points
+        .map((p) => `N = ${p.n}: last served ${p.detectionToLastServedMs} ms (${p.ratioToRaw}x N raw writes), ${costSummary(p.cost)}${p.reconcileCost ? `, reconciler ${costSummary(p.reconcileCost)}` : ''}`)
+        .join('; '),
       charts: [
         { file: 'scale.svg', title: 'failover at scale: the last of N partitions served', svg: scaleSvg },
         { file: 'scale-served.svg', title: 'failover at scale: share served over time', svg: servedSvg },
@@ -307,7 +348,7 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
       note: `${result.at}; "no move": two reads in a row by one leader; "moved send": across the move; failed calls: ${result.scenarios.map((s) => `${s.name} ${s.failedSends + s.failedPolls}`).join(', ')}`,
     });
     return {
-      summary: result.scenarios.map((s) => `${s.name}: read gap p99 ${s.readUnavailabilityMs.p99} ms, ${s.failedSends + s.failedPolls} failed calls`).join('; '),
+      summary: result.scenarios.map((s) => `${s.name}: read gap p99 ${s.readUnavailabilityMs.p99} ms, ${s.failedSends + s.failedPolls} failed calls, ${costSummary(s.cost)}`).join('; '),
       charts: [{ file: 'clients.svg', title: 'unavailability seen by clients', svg }],
     };
   },
@@ -321,10 +362,18 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
     const svg = barChart({
       title: 'Cost per million 1 KiB records, produced (acks=all) and consumed once ($)',
       yLabel: '$ per million records',
-      groups: recordsPerCall.map((perCall) => ({
-        label: `${perCall} per call`,
-        bars: result.shapes.filter((shape) => shape.recordsPerCall === perCall).map((shape) => ({ name: `RF ${shape.replicationFactor}`, value: shape.perMillionRecords.total })),
-      })),
+      groups: [
+        ...recordsPerCall.map((perCall) => ({
+          label: `${perCall} per call`,
+          bars: result.shapes.filter((shape) => shape.recordsPerCall === perCall).map((shape) => ({ name: `RF ${shape.replicationFactor}`, value: shape.perMillionRecords.total })),
+        })),
+        // The target shapes, with the clients' default settings (their records per call are what the linger gathered).
+        ...(result.doneWhen?.shapes ?? []).map((shape) => ({
+          label: `default clients:\n${shape.name}`,
+          bars: [{ name: `RF ${result.doneWhen!.replicationFactor}`, value: shape.usdPerMillionRecords }],
+        })),
+      ],
+      referenceLines: result.doneWhen?.target ? [{ value: result.doneWhen.target.maxUsdPerMillionRecords, label: `target $${result.doneWhen.target.maxUsdPerMillionRecords}` }] : [],
       // Kinesis, MSK and the floors sit near zero on this scale: named in the note, not drawn.
       note: `${result.at}; us-east-1 prices read ${result.prices.readOn}; per million: Kinesis on-demand $${kinesisOnDemand.usdPerMillionRecords}, MSK Serverless $${mskServerless.usdPerMillionRecords}, ${floors.join(', ')}`,
     });
@@ -333,7 +382,8 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
       summary:
         `${result.shapes.map((shape) => `RF ${shape.replicationFactor} x ${shape.recordsPerCall}/call $${shape.perMillionRecords.total}`).join(', ')} per million records` +
         ` (best ${cheapest ? `${cheapest.ratioToFloor}x its floor` : 'n/a'}, Kinesis on-demand $${kinesisOnDemand.usdPerMillionRecords});` +
-        ` idle cluster $${result.idle.cluster.perMonth}/month, idle consumer of ${result.idle.consumer.partitions} partitions $${result.idle.consumer.perMonth}/month`,
+        ` idle cluster $${result.idle.cluster.perMonth}/month, idle consumer of ${result.idle.consumer.partitions} partitions $${result.idle.consumer.perMonth}/month` +
+        (result.doneWhen ? `; target at RF ${result.doneWhen.replicationFactor}, default clients: ${doneWhenSummary(result.doneWhen.shapes)}` : ''),
       charts: [{ file: 'cost.svg', title: 'cost per million records', svg }],
     };
   },
@@ -366,7 +416,7 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
       note: 'invoke overhead: round trip minus the handler\'s own time, warm',
     });
     return {
-      summary: `invoke overhead p50 ${overhead.sdk.p50} ms (target < ${invokeTarget} ms); stream write to handler p99 ${result.streamDeliveryMs.p99} ms (target < ${streamTarget} ms)`,
+      summary: `invoke overhead p50 ${overhead.sdk.p50} ms (target < ${invokeTarget} ms); stream write to handler p99 ${result.streamDeliveryMs.p99} ms (target < ${streamTarget} ms); ${costSummary(result.cost)}`,
       charts: [{ file: 'runtime.svg', title: 'what the embedded cloud adds', svg }],
     };
   },
@@ -393,6 +443,13 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
     };
   },
 };
+
+/** Each target shape: $ per million, against its floor and Kinesis, and whether the target is met. */
+function doneWhenSummary(shapes: NonNullable<CostResult['doneWhen']>['shapes']): string {
+  return shapes
+    .map((shape) => `${shape.name} $${shape.usdPerMillionRecords} (${shape.ratioToFloor}x floor, ${shape.ratioToKinesisOnDemand}x Kinesis, ${shape.recordsPerProduceCall}/call) ${shape.met ? 'met' : 'not met'}`)
+    .join(', ');
+}
 
 function requireList(name: string, result: object, field: string, keys: string[]): void {
   const list = (result as Record<string, unknown>)[field];

@@ -35,6 +35,11 @@
  * DynamoDB statistics (per caller: requests/s, time queued for DynamoDB Local, time served)
  * are taken over the scenario, which shows how much of each call is queueing.
  *
+ * Cost (each scenario's `cost`): from the act to the end of the loops, what the record path,
+ * the failure detector and the controlled shutdown would bill on AWS, per million records
+ * sent in that time (each also read back by the consumer loops; lib/cost.ts). The brokers'
+ * heartbeats are left out: they are the idle floor bench:cost reports.
+ *
  * `--empty-poll-pause-ms N` (default 0) makes each consumer loop sleep N ms after an empty
  * poll: an experiment on poll pacing, not the measured configuration. `--out NAME` writes
  * bench-results/NAME.json instead of clients.json, for experiments such as the load sweep
@@ -56,6 +61,8 @@ import { Producer } from '../../client/producer.js';
 import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { startRun, writeResult } from './lib/results.js';
+import { recordPathFunctions, startCostPhase } from './lib/cost.js';
+import { costSummary } from '../../web/bench-charts.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -95,7 +102,7 @@ for (const [flag, value, min] of [
 }
 if (settings.consumers > settings.partitions) throw new Error(`--consumers (${settings.consumers}) must not exceed --partitions (${settings.partitions}): a consumer reads at least one partition`);
 
-const bench = await startBenchCloud({ name: 'clients', sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: true });
+const bench = await startBenchCloud({ name: 'clients', sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: true, meterUsage: true });
 const admin = bench.newClient();
 const incarnations = new Map<string, number>();
 const simulator = new BrokerSimulator(admin, {
@@ -137,7 +144,7 @@ function summaryLine(s: Awaited<ReturnType<typeof scenario>>): string {
   return (
     `${s.name}: load ${s.load.sendsPerSecond} sends/s, ${s.load.readsPerSecond} partition reads/s in ${s.load.consumeCallsPerSecond} consume calls/s; ` +
     `${s.sends} sends (${s.failedSends} failed, ${s.sendRetries} retries), ${s.polls} polls (${s.failedPolls} failed, ${s.pollRetries} retries); ` +
-    `${s.moved.length} partitions moved; read unavailability p50 ${s.readUnavailabilityMs.p50} ms p99 ${s.readUnavailabilityMs.p99} ms; ` +
+    `${s.moved.length} partitions moved; ${costSummary(s.cost)}; read unavailability p50 ${s.readUnavailabilityMs.p50} ms p99 ${s.readUnavailabilityMs.p99} ms; ` +
     `send unavailability p50 ${s.sendUnavailabilityMs.p50} ms p99 ${s.sendUnavailabilityMs.p99} ms; ` +
     `the send across the move p50 ${s.sendAcrossMoveMs.p50} ms p99 ${s.sendAcrossMoveMs.p99} ms (other sends p50 ${s.sendMs.p50} ms p99 ${s.sendMs.p99} ms)\n` +
     `  read cadence away from moves p50 ${s.readCadenceMs.p50} ms p99 ${s.readCadenceMs.p99} ms; consume call p50 ${s.consumeCallMs.ok.p50} ms p99 ${s.consumeCallMs.ok.p99} ms ` +
@@ -312,6 +319,9 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
   ];
   await sleep(settings.warmMs);
   const statsBefore = bench.cloud.dynamodbStats();
+  const costPhase = startCostPhase(bench.cloud, {
+    functions: [...recordPathFunctions(bench.outputs), bench.outputs.FailureDetectorFunctionName, bench.outputs.ControlledShutdownFunctionName],
+  });
   const actedAt = Date.now();
   const outcome = await act();
   const answeredAt = Date.now();
@@ -323,6 +333,8 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
   const dynamodb = dynamodbWindow(statsBefore, bench.cloud.dynamodbStats(), windowEnd - actedAt);
   running = false;
   await Promise.all(loops);
+  const sentSinceAct = [...writes.values()].flat().filter((write) => write.at >= actedAt).length;
+  const cost = await costPhase.finish({ records: sentSinceAct });
 
   const moved = partitions.filter((p) => {
     const seen = new Set(reads.get(p)!.map((read) => read.leader));
@@ -462,5 +474,6 @@ async function scenario(bench: BenchCloud, name: string, victim: string, act: ()
       dynamodbRequestsPerCall: consumeCaller && consumeCalls.length > 0 ? round1((100 * consumeCaller.requests) / consumeCalls.length) / 100 : null,
     },
     dynamodb,
+    cost,
   };
 }

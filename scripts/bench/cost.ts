@@ -13,19 +13,27 @@
  * and a consumer of idle partitions with the default long poll (the wait in the client, and
  * once more held in the function). Months are 730 hours.
  *
- *   npm run bench:cost [-- --quick] [-- --only idle-consumer]
+ * The shapes above fix the records per produce call (lingerMs 0). `doneWhen` measures the
+ * replicated mode's target at RF 3 with the producer's DEFAULT settings (linger 5 ms, batch
+ * 16 KiB): full 16 KiB batches (sends of 16 records of 1 KiB), one record per send (each
+ * awaited), and 1,000 records/s offered over 8 partitions by a paced open-loop producer
+ * (sends of one record on a clock, not awaited: the linger and the call in flight gather
+ * them). Each with the records per produce call achieved, its $ per million against its
+ * floor and Kinesis on-demand, and whether it meets the target (<= 1.3x floor, <= $2.45).
  *
- * `--only idle-consumer` measures the idle consumer alone and prints it (bench-results is left as it is).
+ *   npm run bench:cost [-- --quick] [-- --only idle-consumer]
+ *   (--quick: fewer records per shape and a shorter idle window; --only idle-consumer measures
+ *   the idle consumer alone and prints it, leaving bench-results as it is)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { BrokerSimulator, registerCredentials } from '../../client/broker-simulator.js';
-import { Consumer } from '../../client/consumer.js';
-import { Producer } from '../../client/producer.js';
-import { billFor, scaleBill, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFloorPerRecord, type Bill, type MeteredUsage } from '../../cost/bill.js';
+import { Consumer, type ConsumerOptions } from '../../client/consumer.js';
+import { Producer, type ProducerOptions } from '../../client/producer.js';
+import { billFor, scaleBill, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFloorPerRecord, type Bill } from '../../cost/bill.js';
 import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, HOURS_PER_MONTH } from '../../cost/prices.js';
-import type { UsageMeter, UsageReport } from '../../localcloud/index.js';
 import { startBenchCloud } from './lib/cloud.js';
+import { judgeAgainstTarget, meterOf, recordPathFunctions, REPLICATED_TARGET, usageOf } from './lib/cost.js';
 import { FUNCTIONS, scheduleRateMinutes } from '../../functions/function-table.js';
 import { defaultSettings } from '../../protocol/settings.js';
 import { drawBenchmark } from '../../web/bench-charts.js';
@@ -40,7 +48,9 @@ const settings = {
   partitions: 8,
   recordsPerCall: [1, 16, 100],
   /** Records produced per partition for each shape (a few calls of the big shapes, more of the small). */
-  recordsPerPartition: quick ? { 1: 10, 16: 32, 100: 100 } : { 1: 120, 16: 320, 100: 500 },
+  // Sized so that the whole run takes about 15-20 minutes on a loaded 2-core machine (a metered
+  // acks=all call of one record took seconds there): the units per record do not depend on it.
+  recordsPerPartition: quick ? { 1: 10, 16: 32, 100: 100 } : { 1: 30, 16: 96, 100: 300 },
   replicationFactors: [2, 3],
   brokers: 4,
   heartbeatIntervalMs: 2000,
@@ -50,13 +60,21 @@ const settings = {
   /** Kafka's fetch.max.wait.ms, the consumer's default: an idle consumer fetches this often, or its fetch is held this long. */
   idleFetchMaxWaitMs: 500,
   sessionTimeoutMs: 9000,
+  doneWhen: {
+    replicationFactor: 3,
+    /** Sends of 16 records of 1 KiB: each fills the producer's default 16 KiB batch. */
+    fullBatchRecordsPerPartition: quick ? 32 : 96,
+    oneRecordPerPartition: quick ? 10 : 30,
+    pacedRecordsPerSecond: 1000,
+    pacedSeconds: quick ? 2 : 3,
+  },
 };
 const MIB = 1024 * 1024;
 
 const bench = await startBenchCloud({ name: 'cost', sessionTimeoutMs: settings.sessionTimeoutMs, meterUsage: true });
-const meter: UsageMeter = bench.cloud.usage ?? fail('the bench cloud was started without its usage meter');
+const meter = meterOf(bench.cloud);
 const names = bench.outputs;
-const recordPath = [names.ProduceFunctionName, names.ReplicateFunctionName, names.InitProducerIdFunctionName, names.DescribeFunctionName, names.ConsumeFunctionName];
+const recordPath = recordPathFunctions(names);
 let lastBusyAt = Date.now();
 bench.onLog = (at, line) => {
   if (!line.includes('Heartbeat')) lastBusyAt = at;
@@ -79,7 +97,12 @@ async function measureAll() {
   const shapes: Array<Awaited<ReturnType<typeof measureShape>>> = [];
   for (const replicationFactor of settings.replicationFactors) {
     for (const recordsPerCall of settings.recordsPerCall) {
-      const shape = await measureShape(replicationFactor, recordsPerCall);
+      const shape = await measureShape(replicationFactor, {
+        recordsPerSend: recordsPerCall,
+        recordsPerPartition: settings.recordsPerPartition[recordsPerCall as 1 | 16 | 100],
+        // lingerMs 0: each send is one produce call of exactly recordsPerCall records, the shape measured.
+        producer: { lingerMs: 0 },
+      });
       shapes.push(shape);
       console.log(
         `RF ${replicationFactor}, ${recordsPerCall} per call: $${shape.perMillionRecords.total.toFixed(3)} per million ` +
@@ -87,6 +110,7 @@ async function measureAll() {
       );
     }
   }
+  const doneWhen = await measureDoneWhen();
   const idle = await measureIdle();
   console.log(`idle: $${idle.cluster.perMonth.toFixed(2)} a month for the cluster, $${idle.consumer.perMonth.toFixed(2)} for a consumer of ${settings.idlePartitions} idle partitions`);
 
@@ -118,6 +142,7 @@ async function measureAll() {
     // machine's (an emulator sharing its cores), so the Lambda duration line is an upper bound.
     lambdaDurations: 'measured on the embedded cloud on this machine',
     shapes,
+    doneWhen,
     idle,
     references: {
       kinesisOnDemand: { usdPerMillionRecords: round(kinesis.perRecord * 1e6), usdPerStreamMonth: round(kinesis.perStreamMonth) },
@@ -127,37 +152,62 @@ async function measureAll() {
   };
   const file = writeResult('cost', provenance, result);
   for (const chart of drawBenchmark('cost', readResult('cost')).charts) writeText(chart.file, chart.svg);
-  console.log(JSON.stringify({ shapes: shapes.map(({ usage: _, ...shape }) => shape), idle, monthly }, null, 2));
+  console.log(JSON.stringify({ shapes: shapes.map(({ usage: _, ...shape }) => shape), doneWhen: { ...doneWhen, shapes: doneWhen.shapes.map(({ usage: _, ...shape }) => shape) }, idle, monthly }, null, 2));
   console.log(`-> ${file}`);
 }
 
-async function measureShape(replicationFactor: number, recordsPerCall: number) {
-  const topic = `cost-rf${replicationFactor}-b${recordsPerCall}-${Date.now()}`;
+interface Shape {
+  /** Records per send (with lingerMs 0, per produce call). */
+  recordsPerSend: number;
+  recordsPerPartition: number;
+  producer: ProducerOptions;
+  /** Default: each poll asks for as many records as a send carried. */
+  consumer?: ConsumerOptions;
+  /** Sends on a clock at this many records/s over all partitions, not awaited (an open-loop producer); else each send awaited. */
+  pacedRecordsPerSecond?: number;
+}
+
+async function measureShape(replicationFactor: number, shape: Shape) {
+  const { recordsPerSend, recordsPerPartition: perPartition } = shape;
+  const topic = `cost-rf${replicationFactor}-b${recordsPerSend}${shape.pacedRecordsPerSecond ? `-paced${shape.pacedRecordsPerSecond}` : ''}-${Date.now()}`;
   await admin.createTopic({ topic, partitions: settings.partitions, replicationFactor, minInsyncReplicas: Math.max(1, replicationFactor - 1) });
   const value = 'x'.repeat(settings.recordBytes);
-  // lingerMs 0: each send is one produce call of exactly recordsPerCall records, the shape measured.
-  const producers = Array.from({ length: settings.partitions }, () => new Producer(bench.newClient(), { lingerMs: 0 }));
+  const producers = Array.from({ length: settings.partitions }, () => new Producer(bench.newClient(), shape.producer));
   // Producer ids and metadata are fetched once per producer: outside the measurement.
   await Promise.all(producers.map((producer, index) => producer.send(topic, index + 1, [{ value }])));
   await settle();
-  const perPartition = settings.recordsPerPartition[recordsPerCall as 1 | 16 | 100];
   meter.reset();
+  const produceStarted = performance.now();
   await Promise.all(
     producers.map(async (producer, index) => {
-      for (let sent = 0; sent < perPartition; sent += recordsPerCall) {
-        await producer.send(topic, index + 1, Array.from({ length: Math.min(recordsPerCall, perPartition - sent) }, () => ({ value })));
+      const sends: Array<Promise<unknown>> = [];
+      const perPartitionPerSecond = (shape.pacedRecordsPerSecond ?? 0) / settings.partitions;
+      for (let sent = 0; sent < perPartition; sent += recordsPerSend) {
+        const records = Array.from({ length: Math.min(recordsPerSend, perPartition - sent) }, () => ({ value }));
+        if (perPartitionPerSecond > 0) {
+          const dueAt = produceStarted + (sent / perPartitionPerSecond) * 1000;
+          await sleep(Math.max(0, dueAt - performance.now()));
+          sends.push(producer.send(topic, index + 1, records));
+        } else {
+          await producer.send(topic, index + 1, records);
+        }
       }
+      await Promise.all(sends);
     }),
   );
+  const produceSeconds = (performance.now() - produceStarted) / 1000;
   await settle(); // replication the stream triggers finishes after the acks
   const produced = settings.partitions * perPartition;
-  const produceUsage = usageOf(meter.report(), recordPath);
+  const produceReport = meter.report();
+  const produceUsage = usageOf(produceReport, recordPath);
+  const produceRuns = produceReport.lambda.byFunction[names.ProduceFunctionName];
+  const produceCalls = produceRuns?.invocations ?? 0;
 
   meter.reset();
   let consumed = 0;
   await Promise.all(
     Array.from({ length: settings.partitions }, async (_, index) => {
-      const consumer = new Consumer(bench.newClient(), { maxPollRecords: recordsPerCall });
+      const consumer = new Consumer(bench.newClient(), shape.consumer ?? { maxPollRecords: recordsPerSend });
       consumer.assign([{ topic, partition: index + 1, offset: 1 }]);
       let mine = 0;
       for (let empty = 0; mine < perPartition && empty < 20; ) {
@@ -169,7 +219,7 @@ async function measureShape(replicationFactor: number, recordsPerCall: number) {
     }),
   );
   const consumeUsage = usageOf(meter.report(), recordPath);
-  if (consumed !== produced) throw new Error(`RF ${replicationFactor}, ${recordsPerCall} per call: consumed ${consumed} of ${produced} records`);
+  if (consumed !== produced) throw new Error(`RF ${replicationFactor}, ${recordsPerSend} per send: consumed ${consumed} of ${produced} records`);
 
   const produceBill = billFor(produceUsage);
   const consumeBill = billFor(consumeUsage);
@@ -178,8 +228,15 @@ async function measureShape(replicationFactor: number, recordsPerCall: number) {
   const floor = replicatedFloorPerRecord(settings.recordBytes, replicationFactor) * 1e6;
   return {
     replicationFactor,
-    recordsPerCall,
+    recordsPerCall: recordsPerSend,
     records: produced,
+    // Produce invocations in the phase (retries included): with linger, how many records a call carried.
+    produceCalls,
+    recordsPerProduceCall: round(produced / Math.max(1, produceCalls), 2),
+    produceRecordsPerSecond: Math.round(produced / produceSeconds),
+    // The produce function's mean billed duration here: with linger, a partition gathers what
+    // arrives while its call is in flight, so slower calls make fuller batches.
+    produceCallMs: produceRuns && produceCalls > 0 ? Math.round(produceRuns.billedMs / produceCalls) : null,
     perRecord: {
       produceWriteUnits: round(produceUsage.dynamodb.writeUnits / produced, 3),
       produceReadUnits: round(produceUsage.dynamodb.readUnits / produced, 3),
@@ -200,6 +257,39 @@ async function measureShape(replicationFactor: number, recordsPerCall: number) {
     floorPerMillionRecords: round(floor),
     ratioToFloor: round(total / floor, 2),
     usage: { produce: produceUsage, consume: consumeUsage },
+  };
+}
+
+/** The replicated mode's target shapes at RF 3 with the producer's default settings (see the head of the file). */
+async function measureDoneWhen() {
+  const { replicationFactor, fullBatchRecordsPerPartition, oneRecordPerPartition, pacedRecordsPerSecond, pacedSeconds } = settings.doneWhen;
+  const kinesis = kinesisOnDemand(settings.recordBytes).perRecord * 1e6;
+  // The client's defaults on both sides: the producer's linger and batch size, the consumer's max.poll.records.
+  const defaults = { producer: {}, consumer: {} };
+  const cases: Array<{ name: string; shape: Shape }> = [
+    { name: 'full 16 KiB batches', shape: { recordsPerSend: 16, recordsPerPartition: fullBatchRecordsPerPartition, ...defaults } },
+    { name: 'one record per send', shape: { recordsPerSend: 1, recordsPerPartition: oneRecordPerPartition, ...defaults } },
+    {
+      name: `${pacedRecordsPerSecond} records/s offered over ${settings.partitions} partitions`,
+      shape: { recordsPerSend: 1, recordsPerPartition: (pacedRecordsPerSecond * pacedSeconds) / settings.partitions, ...defaults, pacedRecordsPerSecond },
+    },
+  ];
+  const shapes = [];
+  for (const { name, shape } of cases) {
+    const measured = await measureShape(replicationFactor, shape);
+    const verdict = judgeAgainstTarget(measured.perMillionRecords.total, measured.floorPerMillionRecords, kinesis);
+    shapes.push({ name, offeredRecordsPerSecond: shape.pacedRecordsPerSecond ?? null, ...measured, ...verdict });
+    console.log(
+      `done-when RF ${replicationFactor}, ${name}: ${measured.recordsPerProduceCall} records per produce call, $${verdict.usdPerMillionRecords} per million, ` +
+        `${verdict.ratioToFloor}x its floor, ${verdict.ratioToKinesisOnDemand}x Kinesis on-demand: target ${verdict.met ? 'met' : 'not met'}`,
+    );
+  }
+  return {
+    replicationFactor,
+    clients: 'defaults: producer lingerMs 5 and batchSizeBytes 16384, consumer maxPollRecords 100',
+    target: REPLICATED_TARGET,
+    kinesisOnDemandPerMillionRecords: round(kinesis),
+    shapes,
   };
 }
 
@@ -283,26 +373,6 @@ async function measureIdleConsumers(topic: string) {
     };
   };
   return { consumer: await measure(false), consumerWaitingInFunction: await measure(true) };
-}
-
-/** The usage of the named functions: their invocations and the DynamoDB calls they made. */
-function usageOf(report: UsageReport, functionNames: string[]): MeteredUsage {
-  const usage: MeteredUsage = {
-    dynamodb: { readUnits: 0, writeUnits: 0 },
-    lambda: { invocations: 0, gbSeconds: 0, logBytes: 0 },
-    sqs: { billedRequests: report.sqs.total.billedRequests },
-    s3: { tier1Requests: report.s3.tier1.billedRequests, tier2Requests: report.s3.tier2.billedRequests },
-  };
-  for (const name of functionNames) {
-    const calls = report.dynamodb.byCaller[`lambda:${name}`];
-    usage.dynamodb.readUnits += calls?.readUnits ?? 0;
-    usage.dynamodb.writeUnits += calls?.writeUnits ?? 0;
-    const runs = report.lambda.byFunction[name];
-    usage.lambda.invocations += runs?.invocations ?? 0;
-    usage.lambda.gbSeconds += runs?.gbSeconds ?? 0;
-    usage.lambda.logBytes += runs?.logBytes ?? 0;
-  }
-  return usage;
 }
 
 /** Waits until no function but the heartbeats has logged for 2 s (stream-triggered replication runs after the acks), at most 60 s. */

@@ -6,6 +6,10 @@
  * excess over the session timeout as JSON in bench-results/failover.json. "A's last
  * heartbeat" is the moment the heartbeat function accepted it (its lease deadline minus
  * the session timeout), on the judge's clock, as Kafka's controller counts it.
+ * It moves no records (20 per run, before the kill): its `cost` is the failover's own, what
+ * the failure detector's elections (its invocations, DynamoDB writes and leadership events)
+ * would bill on AWS, per failover (lib/cost.ts). The brokers' heartbeats are the idle floor
+ * (bench:cost), the benchmark's own reads its probe.
  *
  *   npm run bench:failover -- --iterations 20 --session-timeout-ms 3000 --heartbeat-interval-ms 1000
  */
@@ -24,6 +28,9 @@ import { summarize } from '../../tools/stats.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
 import { drawBenchmark } from '../../web/bench-charts.js';
 import { readResult, startRun, writeResult, writeText } from './lib/results.js';
+import { addUsage, costOf, startCostPhase } from './lib/cost.js';
+import type { MeteredUsage } from '../../cost/bill.js';
+import { costSummary } from '../../web/bench-charts.js';
 
 useDummyCredentialsIfUnset();
 const { values: args } = parseArgs({
@@ -49,13 +56,14 @@ await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs }
 mkdirSync(join(repoRoot, 'bench-results'), { recursive: true });
 // Every Lambda log line, for looking into an outlier afterwards.
 const lambdaLog = createWriteStream(join(repoRoot, 'bench-results', 'failover-lambda.log'));
-const cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs, logSink: (line) => lambdaLog.write(`${Date.now()} ${line}\n`) });
+const cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs, meterUsage: true, logSink: (line) => lambdaLog.write(`${Date.now()} ${line}\n`) });
 const outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);
 const client = new LeadershipClient(outputs, { endpoint: cloud.endpoint });
 const sqs = new SQSClient({ endpoint: cloud.endpoint });
 const simulator = new BrokerSimulator(client, { heartbeatIntervalMs, credentials: registerCredentials(client) });
 
 const runs: Array<{ promotedMs: number; firstReadMs: number }> = [];
+const electionUsage: MeteredUsage[] = [];
 // A run can fail for a reason outside the failover under test: the emulator stalling for
 // longer than the session timeout makes healthy brokers' leases lapse. Such a run is
 // counted and reported, not averaged in, and the benchmark goes on.
@@ -82,6 +90,8 @@ try {
 
 if (runs.length === 0) throw new Error(`every run failed: ${failedRuns.map((run) => run.error).join('; ')}`);
 const firstRead = summarize(runs.map((run) => run.firstReadMs));
+const cost = costOf(addUsage(...electionUsage), { operations: electionUsage.length, operation: 'failover' }, [outputs.FailureDetectorFunctionName]);
+console.log(`cost: ${costSummary(cost)}`);
 const result = {
   benchmark: 'failover',
   settings: { iterations, sessionTimeoutMs, heartbeatIntervalMs, ttlPeriodMs },
@@ -90,6 +100,7 @@ const result = {
   excessOverSessionTimeoutMs: summarize(runs.map((run) => run.firstReadMs - sessionTimeoutMs)),
   target: { excessP99Ms: 1000, met: firstRead.p99 - sessionTimeoutMs <= 1000 },
   failedRuns,
+  cost,
   runs,
 };
 writeResult('failover', provenance, result);
@@ -107,6 +118,7 @@ async function seedFailover(iteration: number): Promise<{ promotedMs: number; fi
   const topic = `bench-${iteration}`;
   await client.createTopic({ topic, partitions: 4, replicationFactor: 2 });
   await client.produce({ topic, partition: 1, records: Array.from({ length: 20 }, (_, index) => ({ value: `r${index}` })) });
+  const costPhase = startCostPhase(cloud, { functions: [outputs.FailureDetectorFunctionName] });
   const { leaseDeadlineMs } = await simulator.kill(victim);
   const lastHeartbeatAt = leaseDeadlineMs - sessionTimeoutMs;
   const firstReadAt = await pollUntil(
@@ -117,6 +129,7 @@ async function seedFailover(iteration: number): Promise<{ promotedMs: number; fi
     { timeoutMs: sessionTimeoutMs * 5, intervalMs: 20, description: `a read of ${topic} partition 1 served by B` },
   );
   const promotedAt = await promotionTime(topic);
+  electionUsage.push(await costPhase.usage());
   return { promotedMs: promotedAt - lastHeartbeatAt, firstReadMs: firstReadAt - lastHeartbeatAt };
 }
 

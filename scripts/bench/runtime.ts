@@ -11,6 +11,9 @@
  *    sequential and with 16 in flight, and contended conditional TransactWriteItems/s
  *    (8 clients appending to one counter). Every other ratio is bounded by these.
  *
+ * It runs no records and no stack: its `cost` is what AWS would bill per invocation of the
+ * trivial function (request, billed duration, logs) over part 1's invocations (lib/cost.ts).
+ *
  * Writes bench-results/runtime.json and prints it.
  *
  *   npm run bench:runtime -- --invocations 2000 --stream-writes 200 --write-interval-ms 20 --poll-interval-ms 100
@@ -19,6 +22,8 @@ import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import { startRun, writeResult } from './lib/results.js';
+import { costOf, startCostPhase } from './lib/cost.js';
+import { costSummary } from '../../web/bench-charts.js';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
@@ -49,7 +54,7 @@ const settings = {
 const WARMUP = 200;
 const credentials = { accessKeyId: 'test', secretAccessKey: 'test' };
 
-const cloud = await startLocalCloud({ port: 0, ttlPeriodMs: 0, pollIntervalMs: settings.pollIntervalMs });
+const cloud = await startLocalCloud({ port: 0, ttlPeriodMs: 0, pollIntervalMs: settings.pollIntervalMs, meterUsage: true });
 try {
   const invoke = await benchInvoke(cloud);
   const streamDeliveryMs = await benchStreamDelivery(cloud);
@@ -80,6 +85,7 @@ interface Sample {
 async function benchInvoke(cloud: LocalCloud) {
   const functionName = 'bench-noop';
   cloud.runtime.register(fixtureFunction(functionName, 'noop', { codeDir: BENCH_CODE_DIR }));
+  const costPhase = startCostPhase(cloud, { functions: [functionName], quietMs: 0 });
   const lambda = new LambdaClient({ endpoint: cloud.endpoint, region: cloud.region, credentials });
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   try {
@@ -102,7 +108,11 @@ async function benchInvoke(cloud: LocalCloud) {
       }
     }
     const overhead = (way: string) => summarize((samples[way] ?? []).map((s) => round(s.roundTripMs - s.handlerMs)));
+    const usage = await costPhase.usage();
+    const cost = costOf(usage, { operations: usage.lambda.invocations, operation: 'invocation' }, [functionName]);
+    console.log(`cost: ${costSummary(cost)}`);
     return {
+      cost,
       coldStartMs: round(coldStart.ms),
       invokeRoundTripMs: { sdk: summarize((samples.sdk ?? []).map((s) => round(s.roundTripMs))) },
       invokeOverheadMs: { sdk: overhead('sdk'), http: overhead('http'), inProcess: overhead('inProcess') },

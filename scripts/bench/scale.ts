@@ -15,6 +15,9 @@
  * partitions cannot beat; also on a table with a leader index like the metadata table's
  * (each election moves its partition in that index, which DynamoDB Local charges for). Reports T(N), the ratio T(N) / (N / rate), and the growth.
  * Target: no worse than linear growth, within 2x of the raw ratio.
+ * It moves no records: per N its `cost` is the failover's (the failure detector's invocation:
+ * N elections and the ISR shrinks of the 2N partitions A followed), per partition A led, and
+ * `reconcileCost` the one reconciler run over the 5N partitions (lib/cost.ts).
  *
  *   npm run bench:scale -- --sizes 10,100,1000 [--quick]
  */
@@ -31,6 +34,8 @@ import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { edgeConfig, rawBatchedConditionalUpdateRate, rawConditionalUpdateRate } from './lib/raw.js';
 import { seedTopic } from './lib/seed.js';
 import { ratio, startRun, writeResult } from './lib/results.js';
+import { startCostPhase } from './lib/cost.js';
+import { costSummary } from '../../web/bench-charts.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -71,7 +76,8 @@ for (const n of sizes) {
     `N=${n}: last of ${n} served ${point.detectionToLastServedMs} ms after detection (${point.expiryToLastServedMs} ms after lease expiry); ` +
       `N conditional writes at the raw rate: ${point.rawNConditionalWritesMs} ms; ratio ${point.ratioToRaw}; ` +
       `N consumes on the quiet cloud: ${point.consumeFloorMs} ms (ratio ${point.ratioToConsumeFloor}); detector ${point.detectorInvocationMs} ms; ` +
-      `reconciler ${point.reconcileMs} ms${point.reconcileError ? ` (${point.reconcileError})` : ''}`,
+      `reconciler ${point.reconcileMs} ms${point.reconcileError ? ` (${point.reconcileError})` : ''}; ` +
+      `cost ${costSummary(point.cost)}, reconciler ${costSummary(point.reconcileCost)}`,
   );
 }
 const first = points[0];
@@ -111,7 +117,7 @@ function marginal(all: ScalePoint[]) {
 }
 
 async function failoverAtScale(n: number) {
-  const bench = await startBenchCloud({ name: `scale${n}`, sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: true });
+  const bench = await startBenchCloud({ name: `scale${n}`, sessionTimeoutMs: settings.sessionTimeoutMs, keepLambdaLog: true, meterUsage: true });
   const detectorLines: Array<{ at: number; line: string }> = [];
   bench.onLog = (at, line) => {
     if (
@@ -195,6 +201,8 @@ async function failoverAtScale(n: number) {
       }
     })();
     detectorLines.length = 0;
+    // The detector's invocation only: the brokers' heartbeats are the idle floor, the observer's reads the benchmark's.
+    const failoverCost = startCostPhase(bench.cloud, { functions: [bench.outputs.FailureDetectorFunctionName], quietMs: 0 });
     const { leaseDeadlineMs } = await simulator.kill(settings.victim);
     const served = await waitUntilServed(bench, led, leaseDeadlineMs + settings.sessionTimeoutMs * 10 + n * 100);
     // Let the detector's invocation finish (it goes on with ISR shrinks after the elections).
@@ -212,6 +220,7 @@ async function failoverAtScale(n: number) {
     draining = false;
     await drained;
     sqs.destroy();
+    const cost = await failoverCost.finish({ operations: n, operation: 'partition failed over' });
     const eventCounts = { LEADER_FAILED: 0, FOLLOWER_FAILED: 0, other: 0 };
     for (const reason of events.values()) {
       if (reason === 'LEADER_FAILED' || reason === 'FOLLOWER_FAILED') eventCounts[reason] += 1;
@@ -221,10 +230,12 @@ async function failoverAtScale(n: number) {
     // timeout is 50 s; before it read the replica states partition by partition, 5,000
     // partitions took it past that on every run).
     const lambda = new LambdaClient({ endpoint: bench.cloud.endpoint, region: bench.cloud.region });
+    const reconcilePhase = startCostPhase(bench.cloud, { functions: [bench.outputs.ReconcileFunctionName], quietMs: 0 });
     const reconcileStarted = Date.now();
     const reconciled = await lambda.send(new InvokeCommand({ FunctionName: bench.outputs.ReconcileFunctionName, Payload: new TextEncoder().encode('{}') }));
     const reconcileMs = Date.now() - reconcileStarted;
     const reconcileError = reconciled.FunctionError ? new TextDecoder().decode(reconciled.Payload) : null;
+    const reconcileCost = await reconcilePhase.finish({ operations: 1, operation: `reconciler run over ${total} partitions` });
     lambda.destroy();
     const removeAt = detectorLines.find((l) => l.line.includes('heartbeat stream record') && l.line.includes('REMOVE') && l.line.includes(`"brokerId":"${settings.victim}"`))?.at;
     const lastServedAt = Math.max(...served.map((s) => s.servedAt));
@@ -260,6 +271,8 @@ async function failoverAtScale(n: number) {
       eventsReceived: eventCounts,
       reconcileMs,
       reconcileError,
+      cost,
+      reconcileCost,
       ratioToRaw: ratio(detectionToLast, rawNMs),
       // N consumes on the quiet cloud, the observer's lanes (see consumeFloorMs above).
       consumeFloorMs,

@@ -8,6 +8,8 @@
  * (max.poll.records 1000). Records/s = acknowledged (read) records / wall time.
  * The raw rate: PutItem/s of 1 KiB items, `producers` in flight, through the edge.
  * Targets: produce >= 0.5x raw, consume >= 1x raw.
+ * Cost (each run's `cost`): what the record path (produce, replicate, consume...) would bill
+ * on AWS for the run's produce and consume, per million records (lib/cost.ts).
  *
  *   npm run bench:throughput -- --producers 8 --batch 98 --seconds 20 [--quick]
  */
@@ -20,6 +22,8 @@ import { summarize } from '../../tools/stats.js';
 import { startBenchCloud, type BenchCloud } from './lib/cloud.js';
 import { rawPutItemRate, type RawRate } from './lib/raw.js';
 import { ratio, startRun, writeResult } from './lib/results.js';
+import { recordPathFunctions, startCostPhase } from './lib/cost.js';
+import { costSummary } from '../../web/bench-charts.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -42,7 +46,7 @@ const settings = {
   heartbeatIntervalMs: 1000,
 };
 
-const bench = await startBenchCloud({ name: 'throughput', sessionTimeoutMs: settings.sessionTimeoutMs });
+const bench = await startBenchCloud({ name: 'throughput', sessionTimeoutMs: settings.sessionTimeoutMs, meterUsage: true });
 // When a function other than the heartbeat last logged: the data plane is busy until a while after.
 let lastBusyAt = Date.now();
 let settleFrom = Date.now();
@@ -67,7 +71,7 @@ try {
     await settle();
     const run = await produceAndConsume(bench, rf);
     runs.push({ ...run, rawPutItemPerSecond: rawRate.perSecond });
-    console.log(`RF ${rf}: produce ${run.produce.recordsPerSecond} records/s, consume ${run.consume.recordsPerSecond} records/s`);
+    console.log(`RF ${rf}: produce ${run.produce.recordsPerSecond} records/s, consume ${run.consume.recordsPerSecond} records/s; ${costSummary(run.cost)}`);
   }
   await settle();
   const rawAfter = await rawPutItemRate(bench.cloud, { ops: quick ? 500 : 2000, inFlight: settings.producers, valueBytes: settings.valueBytes });
@@ -116,6 +120,7 @@ async function produceAndConsume(bench: BenchCloud, rf: number) {
   // Warm every producer's path (metadata, sandboxes) outside the measurement.
   await Promise.all(producers.map((producer, index) => producer.send(topic, index + 1, [{ value }])));
   const warmRecords = 1;
+  const costPhase = startCostPhase(bench.cloud, { functions: recordPathFunctions(bench.outputs) });
   const sendMs: number[] = [];
   let acknowledged = 0;
   let failed = 0;
@@ -162,6 +167,8 @@ async function produceAndConsume(bench: BenchCloud, rf: number) {
     }),
   );
   const consumeSeconds = (performance.now() - consumeStarted) / 1000;
+  // Produced with acks=all and consumed once: the records the produce phase acknowledged.
+  const cost = await costPhase.finish({ records: acknowledged });
   return {
     replicationFactor: rf,
     partitions: settings.producers,
@@ -183,6 +190,7 @@ async function produceAndConsume(bench: BenchCloud, rf: number) {
       recordsPerSecond: Math.round(read / consumeSeconds),
       pollMs: summarize(pollMs.map(Math.round)),
     },
+    cost,
   };
 }
 

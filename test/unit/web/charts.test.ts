@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { repoRoot } from '../../../tools/synth.js';
-import { BENCHMARKS, BenchResultShapeError, CHART_FILES, describeProvenance, drawBenchmark } from '../../../web/bench-charts.js';
+import { BENCHMARKS, BenchResultShapeError, CHART_FILES, costSummary, describeProvenance, drawBenchmark, formatUsd } from '../../../web/bench-charts.js';
 import { barChart, lineChart, ticks } from '../../../web/svg-chart.js';
 
 const committed = (name: string): unknown => JSON.parse(readFileSync(join(repoRoot, 'bench-results', `${name}.json`), 'utf8'));
@@ -79,12 +79,63 @@ describe("each benchmark's own chart", () => {
 
   it('draws the failover runs against the session timeout and the target, with a headline', () => {
     const drawn = drawBenchmark('failover', { settings: { sessionTimeoutMs: 3000 }, runs: [{ promotedMs: 3095, firstReadMs: 3123 }, { promotedMs: 3072, firstReadMs: 3100 }] });
-    expect(drawn.summary).toBe('2 runs: first read served 3100 ms (median) and at most 3123 ms after the last heartbeat; session timeout 3000 ms');
+    expect(drawn.summary).toBe('2 runs: first read served 3100 ms (median) and at most 3123 ms after the last heartbeat; session timeout 3000 ms; cost not measured');
     expect(drawn.charts.map((chart) => chart.file)).toEqual(['failover.svg']);
     expect(drawn.charts[0].svg).toContain('session timeout 3000 ms');
     expect(drawn.charts[0].svg).toContain('first-read p99 target 4000 ms');
     // Only the measured series: no timestamps, settings or counts drawn as if they were times.
     expect(drawn.charts[0].svg.match(/<path /g)).toHaveLength(2);
+  });
+
+  it("puts each benchmark's cost beside its speed in the headline", () => {
+    const failover = drawBenchmark('failover', {
+      settings: { sessionTimeoutMs: 3000 },
+      runs: [{ promotedMs: 3095, firstReadMs: 3123 }],
+      cost: { pricesReadOn: '2026-12-07', usdPerOperation: 0.0000123, operation: 'failover' },
+    });
+    expect(failover.summary).toMatch(/session timeout 3000 ms; \$0\.000012 per failover$/);
+    const throughput = drawBenchmark('throughput', {
+      at: 't',
+      raw: { meanPerSecond: 1000 },
+      settings: { producers: 8, batch: 98 },
+      runs: [{ replicationFactor: 3, rawPutItemPerSecond: 1000, produce: { recordsPerSecond: 600, ratioToRawPut: 0.6 }, consume: { recordsPerSecond: 2000, ratioToRawPut: 2 }, cost: { usdPerMillionRecords: 4.123 } }],
+    });
+    expect(throughput.summary).toBe('RF 3: produce 0.6x, consume 2x the raw PutItem rate, $4.12 per million records');
+    const latency = drawBenchmark('latency', { at: 't', latencyMs: { 'produce rf3 acks=all': { n: 1, p50: 20, p95: 30, p99: 40, max: 40 } }, cost: { 'produce rf3 acks=all': { usdPerMillionRecords: 31.5 } } });
+    expect(latency.summary).toContain('$31.50 per million records (one a call)');
+  });
+
+  it('formats small dollar amounts by their significant digits', () => {
+    expect(formatUsd(2.456)).toBe('2.46');
+    expect(formatUsd(0.00012345)).toBe('0.00012');
+    expect(formatUsd(0)).toBe('0.00');
+    expect(costSummary(undefined)).toBe('cost not measured');
+    expect(costSummary({ usdPerOperation: 0.5 })).toBe('$0.50 per operation');
+  });
+
+  it("draws the cost benchmark's target shapes beside the fixed ones, and says whether each meets the target", () => {
+    const drawn = drawBenchmark('cost', {
+      at: 't',
+      prices: { readOn: '2026-12-07' },
+      shapes: [{ replicationFactor: 3, recordsPerCall: 100, perMillionRecords: { total: 5.84 }, floorPerMillionRecords: 1.91, ratioToFloor: 3.06 }],
+      references: { kinesisOnDemand: { usdPerMillionRecords: 0.114 }, mskServerless: { usdPerMillionRecords: 0.14 } },
+      idle: { cluster: { perMonth: 8 }, consumer: { perMonth: 68, partitions: 100 } },
+      doneWhen: {
+        replicationFactor: 3,
+        target: { maxRatioToFloor: 1.3, maxUsdPerMillionRecords: 2.45 },
+        shapes: [
+          { name: 'full 16 KiB batches', usdPerMillionRecords: 2.3, ratioToFloor: 1.2, ratioToKinesisOnDemand: 20.2, recordsPerProduceCall: 16, met: true },
+          { name: 'one record per send', usdPerMillionRecords: 30, ratioToFloor: 15.7, ratioToKinesisOnDemand: 263, recordsPerProduceCall: 1, met: false },
+        ],
+      },
+    });
+    expect(drawn.summary).toContain(
+      'target at RF 3, default clients: full 16 KiB batches $2.3 (1.2x floor, 20.2x Kinesis, 16/call) met, one record per send $30 (15.7x floor, 263x Kinesis, 1/call) not met',
+    );
+    const svg = drawn.charts[0].svg;
+    expect(svg).toContain('<title>RF 3: 2.3</title>');
+    expect(svg).toContain('<title>RF 3: 30</title>');
+    expect(svg).toContain('>target $2.45</text>');
   });
 
   it('refuses a result that lacks what its chart needs, naming the file and the field', () => {
