@@ -51,6 +51,9 @@ export function recordingLog(inner: PartitionLog, tables: MemoryTables, observe:
  */
 export class UnfencedPartitionLog extends MemoryPartitionLog {
   protected override fenceLeaderAppend(): void {}
+  protected override fenceByAppendEpoch(): undefined {
+    return undefined;
+  }
 }
 
 /**

@@ -66,6 +66,15 @@ export class MemoryPartitionLog implements PartitionLog {
   }
 
   /**
+   * The commit's check that no later epoch wrote to the replica (protected, like
+   * fenceLeaderAppend, so that the simulation can prove its checker notices stale-epoch
+   * writes when a test-only subclass leaves the epoch fencing out).
+   */
+  protected fenceByAppendEpoch(state: ReplicaState, leaderEpoch: number): string | undefined {
+    return (state.appendEpoch ?? 0) > leaderEpoch ? `epoch ${state.appendEpoch} already wrote to it` : undefined;
+  }
+
+  /**
    * The leader/epoch check of a leader append (protected so that the simulation can
    * prove its checker notices when a test-only subclass leaves it out).
    */
@@ -192,9 +201,7 @@ export class MemoryPartitionLog implements PartitionLog {
             ? `its log end is ${state.logEndOffset}`
             : currentGeneration(state) !== into
               ? `its generation is ${currentGeneration(state)}, not ${into}`
-              : (state.appendEpoch ?? 0) > leaderEpoch
-                ? `epoch ${state.appendEpoch} already wrote to it`
-                : refusal(state);
+              : (this.fenceByAppendEpoch(state, leaderEpoch) ?? refusal(state));
         if (refused) throw new StaleEpochError(`Write to ${where} at offset ${offset} (epoch ${leaderEpoch}) refused: ${refused}.`);
         state.logEndOffset = offset + records.length;
         state.appendEpoch = leaderEpoch;
