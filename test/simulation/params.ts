@@ -13,7 +13,7 @@ export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', uncle
 export interface SimOptions {
   /** false: leader appends skip the leader/epoch check (test-only store), to prove the checker notices. */
   fencing?: boolean;
-  /** false: leader appends record no batch bounds (test-only store), so copies may tear batches, to prove the checker notices. */
+  /** false: follower copies may stop inside a batch (test-only store), to prove the checker notices torn batches. */
   batches?: boolean;
   /** false: topics are written by a test-only store that cannot resume a creation cut short, to prove the checker notices. */
   resumableCreation?: boolean;

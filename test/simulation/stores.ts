@@ -4,6 +4,7 @@
  * and test-only logs without fencing or without batch bounds, to prove the
  * checker notices.
  */
+import type { FollowerAppend } from '../../functions/ports/index.js';
 import {
   MemoryMetadataStore,
   MemoryPartitionLog,
@@ -57,14 +58,16 @@ export class UnfencedPartitionLog extends MemoryPartitionLog {
 }
 
 /**
- * TEST ONLY: a MemoryPartitionLog whose leader appends record no batch bounds, as
- * records stored before they were recorded: the domain then counts every record as a
- * batch of its own, so a copy may end inside a producer's batch, which the checker
- * must report once a follower leads with it.
+ * TEST ONLY: a MemoryPartitionLog whose follower copies of more than one record stop
+ * halfway: the first half is committed and the copy dies, as a copy written record by
+ * record would. A follower may then end inside a batch, which the checker must report once
+ * it leads with it (the real stores write and commit a copy's whole batches at once).
  */
-export class BatchlessPartitionLog extends MemoryPartitionLog {
-  protected override batchBounds(): Pick<LogRecord, 'batch'> {
-    return {};
+export class TornCopyPartitionLog extends MemoryPartitionLog {
+  override async appendAsFollower(append: FollowerAppend): Promise<void> {
+    if (append.records.length < 2) return super.appendAsFollower(append);
+    await super.appendAsFollower({ ...append, records: append.records.slice(0, Math.ceil(append.records.length / 2)) });
+    throw new Error('test-only torn copy: died after committing half of it');
   }
 }
 

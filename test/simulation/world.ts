@@ -18,7 +18,7 @@ import { emptyHistory, type History, type LivenessSample } from './history.js';
 import { FAULT_NAMES, RECONCILE_MS, TRACE_TAIL, type FaultCounts, type SimOptions, type SimParams, type Timing } from './params.js';
 import { Prng } from './prng.js';
 import { Scheduler, type Task } from './scheduler.js';
-import { BatchlessPartitionLog, recordingLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
+import { recordingLog, TornCopyPartitionLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
 import { describeState } from './trace.js';
 
 /** Chance per write that a concurrent transaction refuses it past the store's retries (TransactionConflict). */
@@ -163,7 +163,7 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     options.fencing === false
       ? new UnfencedPartitionLog(tables, memory.clock)
       : options.batches === false
-        ? new BatchlessPartitionLog(tables, memory.clock)
+        ? new TornCopyPartitionLog(tables, memory.clock)
         : memory.log;
   const deps: Deps = {
     ...memory,
