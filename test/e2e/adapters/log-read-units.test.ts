@@ -12,9 +12,10 @@ import { DynamoMetadataStore, DynamoPartitionLog, MAX_RECORDS_PER_APPEND } from 
 import { consume } from '../../../functions/domain/consume.js';
 import type { Deps } from '../../../functions/ports/index.js';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
-import { itemSize, type Item } from '../../../localcloud/billing/dynamodb-billing.js';
+import { itemSize } from '../../../localcloud/billing/dynamodb-billing.js';
 import { testAws } from '../../../localcloud/testing/aws.js';
 import { aTopicFixture } from '../../factories/entities.js';
+import { eventShape } from '../../support/dynamodb-items.js';
 import { LEADERSHIP_TABLES as TABLES, createLeadershipTables } from '../../support/leadership-tables.js';
 
 const READ_UNIT_BYTES = 4096;
@@ -78,7 +79,7 @@ describe('read units of the DynamoDB log', () => {
         Items.map((item: Record<string, AttributeValue>) => ({
           base: Number(item.offset?.N),
           last: Number(item.lastOffset?.N),
-          bytes: itemSize(item as unknown as Item),
+          bytes: itemSize(eventShape(item)),
         })),
       );
     }

@@ -9,7 +9,7 @@
  * for six attribute names per record: it is measured alongside, by writing the same records
  * in it, for the before and after figures.
  */
-import { GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Prng } from '../../simulation/prng.js';
@@ -21,6 +21,7 @@ import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
 import { itemSize, writeUnitsFor, type Item } from '../../../localcloud/billing/dynamodb-billing.js';
 import { testAws } from '../../../localcloud/testing/aws.js';
 import { aTopicFixture } from '../../factories/entities.js';
+import { eventShape } from '../../support/dynamodb-items.js';
 import { LEADERSHIP_TABLES as TABLES, createLeadershipTables } from '../../support/leadership-tables.js';
 
 const RECORDS = 16;
@@ -159,13 +160,3 @@ describe('write units of the DynamoDB log', () => {
   }, 60_000);
 });
 
-/** DynamoDB JSON as the billing helpers size it: binaries in base64, as on the wire. */
-function eventShape(item: Record<string, AttributeValue>): Item {
-  const convert = (value: AttributeValue): Record<string, unknown> => {
-    if (value.B !== undefined) return { B: Buffer.from(value.B).toString('base64') };
-    if (value.L !== undefined) return { L: value.L.map(convert) };
-    if (value.M !== undefined) return { M: Object.fromEntries(Object.entries(value.M).map(([k, v]) => [k, convert(v)])) };
-    return value as unknown as Record<string, unknown>;
-  };
-  return Object.fromEntries(Object.entries(item).map(([name, value]): [string, Item[string]] => [name, convert(value)]));
-}

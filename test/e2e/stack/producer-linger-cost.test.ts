@@ -4,7 +4,8 @@ import { LeadershipClient } from '../../../client/lambda-client.js';
 import { Producer } from '../../../client/producer.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 import { startLocalCloud, type LocalCloud } from '../../../localcloud/index.js';
-import { itemSize, writeUnitsFor, type Item } from '../../../localcloud/billing/dynamodb-billing.js';
+import { itemSize, writeUnitsFor } from '../../../localcloud/billing/dynamodb-billing.js';
+import { eventShape } from '../../support/dynamodb-items.js';
 import { DynamoDBClient, QueryCommand } from '@aws-sdk/client-dynamodb';
 import { stackTarget, uniqueTopic } from './support.js';
 
@@ -102,7 +103,7 @@ describe.runIf(target.kind === 'embedded')('producer batching, metered', () => {
     );
     dynamodb.destroy();
     expect(Items).toHaveLength(1);
-    const batchUnits = writeUnitsFor(itemSize(Items[0] as unknown as Item));
+    const batchUnits = writeUnitsFor(itemSize(eventShape(Items[0])));
     console.log(`RF 3, 16 x 1 KiB in one call: ${usage.writeUnits} WRU (batch item ${batchUnits} WRU per replica; floor 3 x 16 = 48)`);
     expect(usage.writeUnits).toBe(callUnits(3, batchUnits));
   });
