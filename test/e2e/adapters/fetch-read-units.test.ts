@@ -7,18 +7,18 @@
  * pays for one eventually consistent Query of about 30 KB per look instead of 100 strong items.
  */
 import { QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMetadataStore, DynamoPartitionLog } from '../../../functions/adapters/dynamodb/index.js';
 import { fetch } from '../../../functions/domain/consume.js';
 import { isFetchPartitionError } from '../../../functions/domain/index.js';
 import { FETCH_WAIT_CHECK_MS } from '../../../functions/domain/limits.js';
 import type { Deps } from '../../../functions/ports/index.js';
-import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
+import type { LocalCloud } from '../../../localcloud/cloud.js';
+import type { TestAws } from '../../../localcloud/testing/aws.js';
+import { startMeteredStores, type MeteredStores } from '../../support/metered-stores.js';
 import { itemSize, type Item } from '../../../localcloud/billing/dynamodb-billing.js';
-import { testAws } from '../../../localcloud/testing/aws.js';
 import { aTopicFixture } from '../../factories/entities.js';
-import { LEADERSHIP_TABLES as TABLES, createLeadershipTables } from '../../support/leadership-tables.js';
+import { LEADERSHIP_TABLES as TABLES } from '../../support/leadership-tables.js';
 
 const READ_UNIT_BYTES = 4096;
 const TOPIC = 'idle';
@@ -27,7 +27,8 @@ const LEADER = 'A';
 
 describe('read units of a fetch with nothing new (DynamoDB)', () => {
   let cloud: LocalCloud;
-  let aws: ReturnType<typeof testAws>;
+  let aws: TestAws;
+  let stores: MeteredStores | undefined;
   let metadata: DynamoMetadataStore;
   let log: DynamoPartitionLog;
   let deps: Deps;
@@ -48,13 +49,8 @@ describe('read units of a fetch with nothing new (DynamoDB)', () => {
     Array.from({ length: PARTITIONS }, (_, i) => ({ topic: TOPIC, partition: i + 1, offset: offsets[i + 1] ?? 0, currentLeaderEpoch: 0 }));
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({ port: 0, ttlPeriodMs: 0, meterUsage: true });
-    aws = testAws(cloud.endpoint);
-    await createLeadershipTables(aws);
-    const documents = DynamoDBDocumentClient.from(aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-    // As the consume function is wired: a topic's configuration is read once per container.
-    metadata = new DynamoMetadataStore(documents, TABLES.metadata, { cacheTopicConfigs: true });
-    log = new DynamoPartitionLog(documents, { logTable: TABLES.log, metadataTable: TABLES.metadata }, { now: () => Date.now() });
+    stores = await startMeteredStores({ now: () => Date.now() });
+    ({ cloud, aws, metadata, log } = stores);
     const fixture = aTopicFixture(TOPIC, PARTITIONS, [LEADER, 'B', 'C']);
     await metadata.createTopic(fixture.config, fixture.partitions, fixture.replicas);
     const { Items = [] } = await aws.dynamodb.send(
@@ -83,8 +79,7 @@ describe('read units of a fetch with nothing new (DynamoDB)', () => {
   }, 120_000);
 
   afterAll(async () => {
-    aws?.destroy();
-    await cloud?.stop();
+    await stores?.stop();
   });
 
   /** One eventually consistent Query of the 100 partition items: their summed size in 4 KB units, halved. */

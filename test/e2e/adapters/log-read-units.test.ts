@@ -6,17 +6,17 @@
  * batches below it that an item of 98 records could otherwise reach back over.
  */
 import { QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DynamoMetadataStore, DynamoPartitionLog, MAX_RECORDS_PER_APPEND } from '../../../functions/adapters/dynamodb/index.js';
 import { consume } from '../../../functions/domain/consume.js';
 import type { Deps } from '../../../functions/ports/index.js';
-import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
+import type { LocalCloud } from '../../../localcloud/cloud.js';
+import type { TestAws } from '../../../localcloud/testing/aws.js';
+import { startMeteredStores, type MeteredStores } from '../../support/metered-stores.js';
 import { itemSize } from '../../../localcloud/billing/dynamodb-billing.js';
-import { testAws } from '../../../localcloud/testing/aws.js';
 import { aTopicFixture } from '../../factories/entities.js';
 import { eventShape } from '../../support/dynamodb-items.js';
-import { LEADERSHIP_TABLES as TABLES, createLeadershipTables } from '../../support/leadership-tables.js';
+import { LEADERSHIP_TABLES as TABLES } from '../../support/leadership-tables.js';
 
 const READ_UNIT_BYTES = 4096;
 /** The cost model's record: 1 KiB of value. */
@@ -31,7 +31,8 @@ const STATE_READ = 1;
 
 describe('read units of the DynamoDB log', () => {
   let cloud: LocalCloud;
-  let aws: ReturnType<typeof testAws>;
+  let aws: TestAws;
+  let stores: MeteredStores | undefined;
   let log: DynamoPartitionLog;
   let metadata: DynamoMetadataStore;
   /** Every stored item of the leader's log, as DynamoDB sizes it, by first offset. */
@@ -52,12 +53,8 @@ describe('read units of the DynamoDB log', () => {
     (stored.get(topic) ?? []).filter((item) => item.base < to && item.last >= from);
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({ port: 0, ttlPeriodMs: 0, meterUsage: true });
-    aws = testAws(cloud.endpoint);
-    await createLeadershipTables(aws);
-    const documents = DynamoDBDocumentClient.from(aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-    metadata = new DynamoMetadataStore(documents, TABLES.metadata, { cacheTopicConfigs: true });
-    log = new DynamoPartitionLog(documents, { logTable: TABLES.log, metadataTable: TABLES.metadata }, { now: () => 1 });
+    stores = await startMeteredStores({ now: () => 1 });
+    ({ cloud, aws, metadata, log } = stores);
     for (const { topic, batch, records } of [ONES, FULL]) {
       const fixture = aTopicFixture(topic, 1, ['L'], { at: 1 });
       await metadata.createTopic(fixture.config, fixture.partitions, fixture.replicas);
@@ -88,8 +85,7 @@ describe('read units of the DynamoDB log', () => {
   }, 120_000);
 
   afterAll(async () => {
-    aws?.destroy();
-    await cloud?.stop();
+    await stores?.stop();
   });
 
   // [topic, from, to]: one record, then 100 records (on the full batches, aligned to a batch and not).

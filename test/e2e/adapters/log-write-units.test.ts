@@ -10,19 +10,19 @@
  * in it, for the before and after figures.
  */
 import { GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { Prng } from '../../simulation/prng.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DynamoMetadataStore, DynamoPartitionLog } from '../../../functions/adapters/dynamodb/index.js';
+import type { DynamoPartitionLog } from '../../../functions/adapters/dynamodb/index.js';
 import type { CompressionType, LogRecord } from '../../../functions/domain/model.js';
 import type { LeaderAppend } from '../../../functions/ports/index.js';
-import { startLocalCloud, type LocalCloud } from '../../../localcloud/cloud.js';
+import type { LocalCloud } from '../../../localcloud/cloud.js';
+import type { TestAws } from '../../../localcloud/testing/aws.js';
+import { startMeteredStores, type MeteredStores } from '../../support/metered-stores.js';
 import { itemSize, writeUnitsFor, type Item } from '../../../localcloud/billing/dynamodb-billing.js';
-import { testAws } from '../../../localcloud/testing/aws.js';
 import { aTopicFixture } from '../../factories/entities.js';
 import { eventShape } from '../../support/dynamodb-items.js';
-import { LEADERSHIP_TABLES as TABLES, createLeadershipTables } from '../../support/leadership-tables.js';
+import { LEADERSHIP_TABLES as TABLES } from '../../support/leadership-tables.js';
 
 const RECORDS = 16;
 const REPLICAS = ['L', 'F1', 'F2'];
@@ -53,7 +53,8 @@ const batchOf = (values: string[]): LeaderAppend['records'] =>
 
 describe('write units of the DynamoDB log', () => {
   let cloud: LocalCloud;
-  let aws: ReturnType<typeof testAws>;
+  let aws: TestAws;
+  let stores: MeteredStores | undefined;
   let log: DynamoPartitionLog;
 
   const meter = () => cloud.usage!;
@@ -74,8 +75,7 @@ describe('write units of the DynamoDB log', () => {
 
   async function createTopic(topic: string, compressionType: CompressionType): Promise<void> {
     const fixture = aTopicFixture(topic, 1, REPLICAS, { at: 1 });
-    const metadata = new DynamoMetadataStore(DynamoDBDocumentClient.from(aws.dynamodb), TABLES.metadata);
-    await metadata.createTopic({ ...fixture.config, compressionType }, fixture.partitions, fixture.replicas);
+    await stores!.metadata.createTopic({ ...fixture.config, compressionType }, fixture.partitions, fixture.replicas);
   }
 
   /** Leader append then both follower copies; the log table's units of each, and the items' billed sizes. */
@@ -111,16 +111,12 @@ describe('write units of the DynamoDB log', () => {
   }
 
   beforeAll(async () => {
-    cloud = await startLocalCloud({ port: 0, ttlPeriodMs: 0, meterUsage: true });
-    aws = testAws(cloud.endpoint);
-    await createLeadershipTables(aws);
-    const documents = DynamoDBDocumentClient.from(aws.dynamodb, { marshallOptions: { removeUndefinedValues: true } });
-    log = new DynamoPartitionLog(documents, { logTable: TABLES.log, metadataTable: TABLES.metadata }, { now: () => 1 });
+    stores = await startMeteredStores({ now: () => 1 });
+    ({ cloud, aws, log } = stores);
   }, 60_000);
 
   afterAll(async () => {
-    aws?.destroy();
-    await cloud?.stop();
+    await stores?.stop();
   });
 
   it(`bills a replica's append of ${RECORDS} x 1 KiB random records the item's size in write units, at most 17 a replica where the list of maps took more`, async () => {
