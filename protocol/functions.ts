@@ -26,6 +26,8 @@ import type {
   InitProducerIdResponse,
   OffsetsForLeaderEpochRequest,
   OffsetsForLeaderEpochResponse,
+  ProduceBatchesRequest,
+  ProduceBatchesResponse,
   ProduceRequest,
   ProduceResponse,
   ReconcileResponse,
@@ -68,7 +70,11 @@ export const FUNCTION_PROTOCOL = {
   registerBroker: { output: 'RegisterBrokerFunctionName', audience: 'admin', ...answers<RegisterBrokerRequest, RegisterBrokerResponse>() },
   createTopic: { output: 'CreateTopicFunctionName', audience: 'admin', ...answers<CreateTopicRequest, CreateTopicResponse>() },
   describe: { output: 'DescribeFunctionName', audience: 'client', ...answers<DescribeRequest, DescribeResponse>() },
-  produce: { output: 'ProduceFunctionName', audience: 'client', ...answers<ProduceRequest, ProduceResponse>() },
+  produce: {
+    output: 'ProduceFunctionName',
+    audience: 'client',
+    ...answersEach<Exchange<ProduceRequest, ProduceResponse> | Exchange<ProduceBatchesRequest, ProduceBatchesResponse>>(),
+  },
   initProducerId: { output: 'InitProducerIdFunctionName', audience: 'client', ...answers<InitProducerIdRequest, InitProducerIdResponse>() },
   consume: {
     output: 'ConsumeFunctionName',

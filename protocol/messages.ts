@@ -82,6 +82,20 @@ export interface SweepResponse {
   deleted: SweptBroker[];
 }
 
+/**
+ * The diskless orphan sweep: objects old enough that no live writer can still be
+ * committing them, each either kept (a committed batch in some replica's log points into
+ * it) or, once every batch it held is fenced from ever committing, deleted.
+ */
+export interface SweepObjectsResponse {
+  /** Objects looked at this run. */
+  examined: number;
+  /** Keys of the orphans deleted. */
+  deleted: string[];
+  /** Objects left for a later run: a leadership moved while they were checked. */
+  deferred: number;
+}
+
 // ---- topics and the cluster
 
 /**
@@ -93,6 +107,16 @@ export interface SweepResponse {
 export const COMPRESSION_TYPES = ['producer', 'uncompressed', 'gzip'] as const;
 export type CompressionType = (typeof COMPRESSION_TYPES)[number];
 
+/**
+ * Where a topic's record bytes live. `replicated` (the default): every replica's log items
+ * hold the records. `diskless` (Kafka's KIP-1150 direction, WarpStream's design): a
+ * produce call's batches are written once, together, as one object in S3; the log items
+ * of every replica hold only each batch's coordinates in that object, so followers copy
+ * coordinates, not bytes. Leaders, ISR, epochs, fencing and the high watermark are the same.
+ */
+export const STORAGE_MODES = ['replicated', 'diskless'] as const;
+export type StorageMode = (typeof STORAGE_MODES)[number];
+
 export interface CreateTopicRequest {
   topic: string;
   partitions: number;
@@ -103,6 +127,8 @@ export interface CreateTopicRequest {
   uncleanLeaderElection?: boolean;
   /** Kafka's compression.type (default `producer`). */
   compressionType?: CompressionType;
+  /** Where the record bytes live (default `replicated`). */
+  storage?: StorageMode;
 }
 
 export interface CreateTopicResponse {
@@ -112,6 +138,7 @@ export interface CreateTopicResponse {
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
   compressionType: CompressionType;
+  storage: StorageMode;
   assignments: PartitionView[];
   /** Whether the partitions' CREATED leadership events reached the queue; the topic exists either way. */
   eventsPublished: boolean;
@@ -131,6 +158,7 @@ export interface TopicSummary {
   minInsyncReplicas: number;
   uncleanLeaderElection: boolean;
   compressionType: CompressionType;
+  storage: StorageMode;
   partitions: PartitionView[];
 }
 
@@ -226,6 +254,33 @@ export interface ProduceResponse {
    * and nothing was written again.
    */
   duplicate?: true;
+}
+
+/**
+ * Kafka's ProduceRequest: batches for several partitions (of any topics) in one call, as a
+ * producer sends each broker what it has for the partitions that broker leads. For a
+ * diskless topic the call's batches share one object in S3 (one PUT for all of them).
+ * Each batch is appended, fenced and acknowledged on its own, as a ProduceRequest of its
+ * own would be; at most one batch per partition.
+ */
+export interface ProduceBatchesRequest {
+  acks?: Acks;
+  batches: Array<Omit<ProduceRequest, 'acks'>>;
+}
+
+/** A batch the call did not append: the error it would have been refused with on its own. */
+export interface ProduceBatchRefusal {
+  topic: string;
+  partition: number;
+  errorType: ErrorName;
+  errorMessage: string;
+}
+
+export type ProduceBatchOutcome = ProduceResponse | ProduceBatchRefusal;
+
+export interface ProduceBatchesResponse {
+  /** One per batch, in the request's order. */
+  results: ProduceBatchOutcome[];
 }
 
 /** Kafka's InitProducerId takes no fields here (transactional ids are not supported). */

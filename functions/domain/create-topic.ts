@@ -71,7 +71,8 @@ const sameSettings = (stored: TopicConfig, request: Omit<TopicConfig, 'createdAt
   stored.replicationFactor === request.replicationFactor &&
   stored.minInsyncReplicas === request.minInsyncReplicas &&
   stored.uncleanLeaderElection === request.uncleanLeaderElection &&
-  stored.compressionType === request.compressionType;
+  stored.compressionType === request.compressionType &&
+  stored.storage === request.storage;
 
 /** As Kafka's CreateTopics: once the metadata is written the topic was created, and a failed announcement is reported, not thrown. */
 const publishCreated = (deps: Deps, partitions: PartitionMetadata[]): Promise<{ eventsPublished: boolean; eventsError?: string }> =>
@@ -87,6 +88,7 @@ const describeCreated = (config: TopicConfig, { partitions, ...published }: Crea
   minInsyncReplicas: config.minInsyncReplicas,
   uncleanLeaderElection: config.uncleanLeaderElection,
   compressionType: config.compressionType,
+  storage: config.storage,
   assignments: partitions.map((partition) => toPartitionView(partition)),
   ...published,
 });

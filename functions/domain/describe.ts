@@ -44,6 +44,7 @@ function summarize(config: TopicConfig, partitions: readonly PartitionMetadata[]
     minInsyncReplicas: config.minInsyncReplicas,
     uncleanLeaderElection: config.uncleanLeaderElection,
     compressionType: config.compressionType,
+    storage: config.storage,
     partitions: partitions
       .filter((p) => p.topic === config.topic)
       .sort((a, b) => a.partition - b.partition)

@@ -5,7 +5,7 @@
  * Broker ids are opaque strings ("A", "broker-7").
  */
 import type { LeadershipReason, PartitionState } from '../../protocol/leadership.js';
-import type { CompressionType } from '../../protocol/messages.js';
+import type { CompressionType, StorageMode } from '../../protocol/messages.js';
 
 export type BrokerId = string;
 
@@ -57,13 +57,15 @@ export interface TopicConfig {
   uncleanLeaderElection: boolean;
   /** Kafka's compression.type (default `producer`): whether the log stores record batches gzipped. */
   compressionType: CompressionType;
+  /** Where the record bytes live (protocol/messages StorageMode; default `replicated`). */
+  storage: StorageMode;
   createdAt: number;
 }
 
 /** Values, not only types: the stores read these back and must know every one (declared in protocol/, which clients share). */
 export { LEADERSHIP_REASONS, PARTITION_STATES } from '../../protocol/leadership.js';
-export { COMPRESSION_TYPES } from '../../protocol/messages.js';
-export type { CompressionType } from '../../protocol/messages.js';
+export { COMPRESSION_TYPES, STORAGE_MODES } from '../../protocol/messages.js';
+export type { CompressionType, StorageMode } from '../../protocol/messages.js';
 export type { LeadershipEvent, LeadershipReason, PartitionState } from '../../protocol/leadership.js';
 
 /** What caused the partition's last leadership/ISR change; lets a retried detector re-publish its event. */
@@ -199,6 +201,17 @@ export interface BatchBounds {
   lastOffset: number;
 }
 
+/**
+ * Where a diskless topic's batch lives: a byte range of one object (an S3 key), written
+ * once by the leader's append and pointed at by every replica's copy.
+ */
+export interface StoredBatchRef {
+  object: string;
+  /** First byte of the batch in the object, and its length. */
+  start: number;
+  length: number;
+}
+
 export interface LogRecord {
   topic: string;
   partition: number;
@@ -220,4 +233,6 @@ export interface LogRecord {
    * batches were recorded: such a record counts as a batch of its own (domain/record-batch).
    */
   batch?: BatchBounds;
+  /** A diskless topic's record: the object range holding its batch (the same for every record of the batch); copies carry it. */
+  stored?: StoredBatchRef;
 }

@@ -6,7 +6,7 @@
  * protocol makes a field optional.
  */
 import type * as wire from '../../protocol/messages.js';
-import { COMPRESSION_TYPES, type CompressionType } from './model.js';
+import { COMPRESSION_TYPES, STORAGE_MODES, type CompressionType, type StorageMode } from './model.js';
 import { BrokerAuthenticationError, ValidationError } from './errors.js';
 import type { IdempotentBatch } from './idempotence.js';
 import type { BrokerId } from './model.js';
@@ -149,6 +149,7 @@ export function parseCreateTopicRequest(input: unknown): CreateTopicRequest {
       ) ?? 1,
     uncleanLeaderElection: optional(fields.uncleanLeaderElection, (v) => expectBoolean(v, 'uncleanLeaderElection')) ?? false,
     compressionType: optional(fields.compressionType, expectCompressionType) ?? 'producer',
+    storage: optional(fields.storage, expectStorageMode) ?? 'replicated',
   };
 }
 
@@ -162,6 +163,11 @@ function expectCompressionType(value: unknown): CompressionType {
     throw invalid('compressionType', `one this log supports (${supported}): Kafka's ${value} has no codec here`, value);
   }
   throw invalid('compressionType', `one of ${supported}`, value);
+}
+
+function expectStorageMode(value: unknown): StorageMode {
+  if (typeof value === 'string' && (STORAGE_MODES as readonly string[]).includes(value)) return value as StorageMode;
+  throw invalid('storage', `one of ${STORAGE_MODES.join(', ')}`, value);
 }
 
 /** describe acts on one topic or, without one, on all. */

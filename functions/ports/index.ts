@@ -14,6 +14,7 @@ import type {
   ProducerStamp,
   ProducerStates,
   ReplicaState,
+  StoredBatchRef,
   TopicConfig,
 } from '../domain/model.js';
 import type { LeadershipSettings } from '../../protocol/settings.js';
@@ -187,6 +188,12 @@ export interface LeaderAppend {
   records: Array<{ key: string | null; value: string; producer?: ProducerStamp }>;
   appendedAt: number;
   /**
+   * A diskless topic's batch, already written to the object store (ObjectStore.write, as
+   * these records at these offsets): the log items hold this reference instead of the
+   * records' bytes, and every record returned carries it.
+   */
+  stored?: StoredBatchRef;
+  /**
    * When given, the leader's producer state after these records, written in the same
    * transaction (it was computed from the state read with `startOffset`).
    */
@@ -266,6 +273,48 @@ export interface PartitionLog {
    * in. Throws StaleEpochError when a condition fails.
    */
   matchFollower(match: FollowerMatch): Promise<void>;
+}
+
+/** Where the writer of a diskless object meant one of its batches to go: the leader's log at that offset. */
+export interface ObjectManifestEntry {
+  topic: string;
+  partition: number;
+  /** The leader whose append the batch was written for (the origin of every copy). */
+  replica: BrokerId;
+  offset: number;
+}
+
+export interface StoredObject {
+  key: string;
+  /** When the object store took it (S3's LastModified), epoch ms. */
+  writtenAt: number;
+}
+
+/**
+ * The object store of diskless topics (S3): each object holds the batches of one produce
+ * call, several partitions' at once, and names them in its manifest. Objects are written
+ * once and never changed; an object no committed batch points into is an orphan, which
+ * only the sweep (domain/object-sweep) deletes, once it has fenced every batch the object
+ * held from ever committing.
+ */
+export interface ObjectStore {
+  /**
+   * Writes one new object holding these batches, each the records of one partition as its
+   * leader is about to append them (from records[0].offset, in that leader's log; the
+   * manifest records where). Returns each batch's location, in the order given.
+   */
+  write(batches: ReadonlyArray<readonly LogRecord[]>): Promise<StoredBatchRef[]>;
+  /**
+   * The records of one stored batch, as written (replica, copy and offsets as the leader
+   * appended them). Throws StoredObjectMissingError (domain/errors) when the object is gone.
+   */
+  read(ref: StoredBatchRef): Promise<LogRecord[]>;
+  /** The objects the store took in [from, to), epoch ms, oldest first. */
+  listWritten(from: number, to: number): Promise<StoredObject[]>;
+  /** An object's manifest, or null when the object is gone. */
+  manifest(key: string): Promise<ObjectManifestEntry[] | null>;
+  /** Deletes the object (nothing if already gone). */
+  delete(key: string): Promise<void>;
 }
 
 export interface EventPublisher {

@@ -105,6 +105,7 @@ export function aTopicFixture(
     minInsyncReplicas: 1,
     uncleanLeaderElection: false,
     compressionType: 'producer',
+    storage: 'replicated',
     createdAt: at,
   };
   const partitionItems = Array.from({ length: partitions }, (_, i) =>

@@ -19,7 +19,7 @@ import type {
   TopicConfig,
 } from '../../domain/model.js';
 import type { ErrorName } from '../../../protocol/errors.js';
-import { COMPRESSION_TYPES, LEADERSHIP_REASONS, PARTITION_STATES } from '../../domain/model.js';
+import { COMPRESSION_TYPES, LEADERSHIP_REASONS, PARTITION_STATES, STORAGE_MODES } from '../../domain/model.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { LEADER_INDEX, brokerCredentialKey, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
 import { RecordBatchFormatError, decodeRecordBatch, encodeRecordBatch, type BatchCompression, type StoredRecord } from './record-batch-codec.js';
@@ -116,6 +116,8 @@ export const topicFromItem = (item: Fields): TopicConfig => ({
   uncleanLeaderElection: bool(item, 'uncleanLeaderElection'),
   // Topics created before compression.type was a setting have none: Kafka's default.
   compressionType: item.compressionType == null ? 'producer' : oneOf(item, 'compressionType', COMPRESSION_TYPES),
+  // Topics created before the storage mode was a setting keep their records in the log items.
+  storage: item.storage == null ? 'replicated' : oneOf(item, 'storage', STORAGE_MODES),
   createdAt: num(item, 'createdAt'),
 });
 

@@ -34,6 +34,7 @@ export async function seedTopic(
     minInsyncReplicas: request.minInsyncReplicas,
     uncleanLeaderElection: false,
     compressionType: 'producer',
+    storage: 'replicated',
     createdAt: now,
   };
   const partitions: PartitionMetadata[] = assignReplicas(request.brokers, request.partitions, request.replicationFactor).map((replicas, index) => ({

@@ -137,7 +137,7 @@ export class FakeLambda {
         if (typeof payload.credential !== 'string') throw named('BrokerAuthenticationError', 'the request carries no "credential"');
         return { brokerId: payload.brokerId, incarnation: 1, deadlineMs: 6000, expiresAt: 6, rejoined: false, sweptBrokers: [] };
       case fakeOutputs.CreateTopicFunctionName:
-        return { topic: payload.topic, partitions: payload.partitions, replicationFactor: payload.replicationFactor, minInsyncReplicas: 1, uncleanLeaderElection: false, compressionType: 'producer', assignments: this.describe(this.topic).topics[0].partitions };
+        return { topic: payload.topic, partitions: payload.partitions, replicationFactor: payload.replicationFactor, minInsyncReplicas: 1, uncleanLeaderElection: false, compressionType: 'producer', storage: 'replicated', assignments: this.describe(this.topic).topics[0].partitions };
       default:
         throw named('ResourceNotFoundException', `Function not found: ${functionName}`);
     }
@@ -180,6 +180,7 @@ export class FakeLambda {
           minInsyncReplicas: 1,
           uncleanLeaderElection: false,
           compressionType: 'producer',
+          storage: 'replicated',
           partitions: [...this.partitions].map(([partition, state]) => ({
             Topic: this.topic,
             Partition: partition,

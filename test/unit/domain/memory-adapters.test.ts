@@ -27,6 +27,7 @@ async function withPartition(partition: PartitionMetadata = aPartition({ replica
     minInsyncReplicas: 1,
     uncleanLeaderElection: false,
     compressionType: 'producer' as const,
+    storage: 'replicated' as const,
     createdAt: T0,
   };
   await deps.metadata.createTopic(config, [partition], states);

@@ -103,6 +103,19 @@ suite('createTopic', () => {
       ['zipped', 'gzip'],
     ]);
   });
+
+  it('keeps the storage mode (replicated by default), in the answer, the stored config and describe', async () => {
+    const cluster = new ClusterHarness();
+    await cluster.start('A');
+    expect(await cluster.createTopic('objects', 1, 1, { storage: 'diskless' })).toMatchObject({ storage: 'diskless' });
+    expect(await cluster.createTopic('items', 1, 1)).toMatchObject({ storage: 'replicated' });
+    expect(await cluster.deps.metadata.getTopic('objects')).toMatchObject({ storage: 'diskless' });
+    const described = await describe(cluster.deps, {});
+    expect(described.topics.map((t) => [t.topic, t.storage])).toEqual([
+      ['items', 'replicated'],
+      ['objects', 'diskless'],
+    ]);
+  });
 });
 
 suite('describe', () => {

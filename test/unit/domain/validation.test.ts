@@ -43,6 +43,7 @@ const cases: Array<[string, UseCase, unknown, RegExp]> = [
   ]),
   ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 1, compressionType: 'GZIP' }, /"compressionType" must be one of producer, uncompressed, gzip, got "GZIP"/],
   ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 1, compressionType: 1 }, /"compressionType" must be one of producer, uncompressed, gzip, got 1/],
+  ['createTopic', createTopic, { topic: 't', partitions: 1, replicationFactor: 1, storage: 'tiered' }, /"storage" must be one of replicated, diskless, got "tiered"/],
 
   ['describe', describeCluster, { topic: 5 }, /"topic" must be a string/],
   ['describe', describeCluster, [], /"request" must be an object, got an array of 0/],

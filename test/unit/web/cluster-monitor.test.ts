@@ -131,7 +131,7 @@ describe('ClusterMonitor', () => {
       State: 'ONLINE' as const,
     });
     state.cluster = {
-      topics: [{ topic: 'orders', partitionCount: 3, replicationFactor: 2, minInsyncReplicas: 1, uncleanLeaderElection: false, compressionType: 'producer', partitions: [view(1, 'A'), view(2, 'C'), view(3, 'A')] }],
+      topics: [{ topic: 'orders', partitionCount: 3, replicationFactor: 2, minInsyncReplicas: 1, uncleanLeaderElection: false, compressionType: 'producer', storage: 'replicated', partitions: [view(1, 'A'), view(2, 'C'), view(3, 'A')] }],
       brokers: [],
     };
     await monitor.refresh();
