@@ -16,6 +16,7 @@ import type {
   ProducerStates,
   ReplicaState,
   GenerationStart,
+  StoredBatchRef,
   TopicConfig,
 } from '../../domain/model.js';
 import type { ErrorName } from '../../../protocol/errors.js';
@@ -321,8 +322,78 @@ const encodedRecordsFromItem = (data: unknown, baseOffset: number): StoredRecord
   }
 };
 
+const sameRef = (a: StoredBatchRef | undefined, b: StoredBatchRef | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.object === b.object && a.start === b.start && a.length === b.length);
+
+/**
+ * A diskless topic's log item: where its records' batch lies in an object
+ * (`stored`: object key, start, length), not the records. The item names the offsets
+ * it holds (`offset` to `lastOffset`), which may be part of the stored batch: a follower's
+ * copy may begin or end inside one of the leader's batches. Each record's fields but the
+ * replica and copy come from the object; with no bytes of records, one such item is
+ * about 200 bytes: a write unit, whatever the batch's size.
+ */
+export const logRefItem = (records: readonly LogRecord[], generation = 0, writtenAt?: number): Item => {
+  const first = records[0];
+  if (!first?.stored) throw new Error('A reference log item holds at least one record, stored in an object.');
+  records.forEach((r, i) => {
+    if (r.topic !== first.topic || r.partition !== first.partition || r.replica !== first.replica || r.copy !== first.copy || r.offset !== first.offset + i || !sameRef(r.stored, first.stored)) {
+      throw new Error(`A reference log item holds consecutive records of one replica from one stored batch; record ${i} (offset ${r.offset}) does not follow.`);
+    }
+  });
+  const { object, start, length } = first.stored;
+  return {
+    ...logKey(first.topic, first.partition, first.replica, first.offset, generation),
+    ...(writtenAt === undefined ? {} : { writtenAt }),
+    topic: first.topic,
+    partition: first.partition,
+    brokerId: first.replica,
+    copy: first.copy,
+    lastOffset: first.offset + records.length - 1,
+    stored: { object, start, length },
+  };
+};
+
+/** The stored batch a diskless item points into, or undefined for an item that holds its records. */
+export const storedRefOfItem = (item: Fields): StoredBatchRef | undefined => {
+  if (item.stored == null) return undefined;
+  const ref = asFields(item.stored, 'stored');
+  return { object: str(ref, 'object'), start: num(ref, 'start'), length: num(ref, 'length') };
+};
+
+/** The offsets an item holds (either kind), without decoding its records. */
+export const logItemRange = (item: Fields): { baseOffset: number; lastOffset: number } => {
+  const baseOffset = num(item, 'offset');
+  const lastOffset = num(item, 'lastOffset');
+  return lastOffset >= baseOffset ? { baseOffset, lastOffset } : fail('lastOffset', `at least offset ${baseOffset}`, lastOffset);
+};
+
+/**
+ * The records of a diskless item, from its stored batch's records (ObjectStore.read): the
+ * item's offsets of them, as this item's replica and copy, each carrying the reference.
+ */
+export const logRecordsFromRefItem = (item: Fields, batch: readonly LogRecord[]): LogRecord[] => {
+  const ref = storedRefOfItem(item);
+  if (!ref) return fail('stored', 'a stored batch reference', item.stored);
+  const { baseOffset, lastOffset } = logItemRange(item);
+  const topic = str(item, 'topic');
+  const partition = num(item, 'partition');
+  const held = batch.filter((record) => record.offset >= baseOffset && record.offset <= lastOffset);
+  if (held.length !== lastOffset - baseOffset + 1 || batch.some((record) => record.topic !== topic || record.partition !== partition)) {
+    throw new MalformedItemError(
+      `log item ${topic}-${partition} offsets ${baseOffset}..${lastOffset} points into ${ref.object} bytes ${ref.start}+${ref.length}, which holds ${batch[0]?.topic}-${batch[0]?.partition} offsets ${batch[0]?.offset}..${batch.at(-1)?.offset}`,
+    );
+  }
+  const replica = str(item, 'brokerId');
+  const copy = oneOf(item, 'copy', LOG_COPIES);
+  return held.map((record) => ({ ...record, replica, copy, stored: { ...ref } }));
+};
+
 /** The records of one log item, in offset order, from either layout. */
 export const logRecordsFromItem = (item: Fields): LogRecord[] => {
+  if (item.stored != null && item.data == null) {
+    throw new MalformedItemError(`log item at offset ${JSON.stringify(item.offset)} holds a diskless batch reference ("stored"), not records: its records are read through the object store.`);
+  }
   const topic = str(item, 'topic');
   const partition = num(item, 'partition');
   const replica = str(item, 'brokerId');
