@@ -21,7 +21,7 @@ import {
   partitionLogConfig,
 } from './config.js';
 import { dependenciesOf, type Dependency, type FunctionSpec } from './function-table.js';
-import type { Clock, Deps } from './ports/index.js';
+import type { Clock, Deps, ObjectStore } from './ports/index.js';
 
 const systemClock: Clock = { now: () => Date.now() };
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -36,6 +36,18 @@ const dynamo = (): DynamoDBDocumentClient =>
 
 let sqsClient: SQSClient | undefined;
 const sqs = (): SQSClient => (sqsClient ??= new SQSClient({}));
+
+/**
+ * Diskless topics' object store (S3) is not wired yet: any use fails, naming it, so a
+ * diskless produce or sweep never runs without it.
+ */
+const unwiredObjects: ObjectStore = {
+  write: () => Promise.reject(new ConfigError('diskless storage is not wired')),
+  read: () => Promise.reject(new ConfigError('diskless storage is not wired')),
+  listWritten: () => Promise.reject(new ConfigError('diskless storage is not wired')),
+  manifest: () => Promise.reject(new ConfigError('diskless storage is not wired')),
+  delete: () => Promise.reject(new ConfigError('diskless storage is not wired')),
+};
 
 /** Stands in for a dependency the function was not wired with; any use names the omission. */
 function notWired<T extends object>(dependency: Dependency): T {
@@ -69,5 +81,6 @@ export function wire(spec: Pick<FunctionSpec, 'uses'>): Deps {
         : notWired(needed.has('brokers') ? 'metadata' : 'brokers'),
     log: build('log', () => new DynamoPartitionLog(dynamo(), partitionLogConfig(), systemClock)),
     events: build('events', () => new SqsEventPublisher(sqs(), leadershipEventsConfig().queueUrl)),
+    objects: unwiredObjects,
   };
 }
