@@ -376,10 +376,6 @@ export class DynamoPartitionLog implements PartitionLog {
     }
   }
 
-  fenceLogEnd(topic: string, partition: number, replica: BrokerId, offset: number, generation: number): Promise<boolean> {
-    return this.startGeneration(topic, partition, replica, offset, generation);
-  }
-
   /** Starts generation + 1 at `offset`, only if the replica's log end and generation are still those. */
   private async startGeneration(topic: string, partition: number, replica: BrokerId, offset: number, generation: number): Promise<boolean> {
     const update = guardedUpdate({ generation: generation + 1, updatedAt: this.clock.now() }, allOf(logEndOffsetIs(offset), generationIs(generation)));
