@@ -257,13 +257,22 @@ export const MAX_RECORDS_PER_LOG_ITEM = MAX_RECORDS_PER_WRITE;
  * as a list of maps, `records`, and are still read.
  */
 export const logBatchItem = (records: readonly LogRecord[], compression: BatchCompression = 'none', generation = 0, writtenAt?: number): Item => {
+  if (records.length > MAX_RECORDS_PER_LOG_ITEM) throw new Error(`A log item holds at most ${MAX_RECORDS_PER_LOG_ITEM} records, got ${records.length}.`);
+  const first = records[0];
+  return { ...logItemHead(records, generation, writtenAt, 'A log item holds consecutive records of one replica'), data: encodeRecordBatch(records, first.offset, compression) };
+};
+
+/**
+ * The attributes every log item has (key, time, topic, partition, broker, copy, last
+ * offset), once its records are checked to be consecutive records of one replica, of one
+ * stored batch too when they have one (`holds` says what the item holds, for the error).
+ */
+function logItemHead(records: readonly LogRecord[], generation: number, writtenAt: number | undefined, holds: string): Item {
   const first = records[0];
   if (!first) throw new Error('A log item holds at least one record.');
-  if (records.length > MAX_RECORDS_PER_LOG_ITEM) throw new Error(`A log item holds at most ${MAX_RECORDS_PER_LOG_ITEM} records, got ${records.length}.`);
   records.forEach((r, i) => {
-    if (r.topic !== first.topic || r.partition !== first.partition || r.replica !== first.replica || r.copy !== first.copy || r.offset !== first.offset + i) {
-      throw new Error(`A log item holds consecutive records of one replica; record ${i} (offset ${r.offset}) does not follow.`);
-    }
+    const follows = r.topic === first.topic && r.partition === first.partition && r.replica === first.replica && r.copy === first.copy && r.offset === first.offset + i;
+    if (!follows || !sameRef(r.stored, first.stored)) throw new Error(`${holds}; record ${i} (offset ${r.offset}) does not follow.`);
   });
   return {
     ...logKey(first.topic, first.partition, first.replica, first.offset, generation),
@@ -273,9 +282,8 @@ export const logBatchItem = (records: readonly LogRecord[], compression: BatchCo
     brokerId: first.replica,
     copy: first.copy,
     lastOffset: first.offset + records.length - 1,
-    data: encodeRecordBatch(records, first.offset, compression),
   };
-};
+}
 
 const producerStampFromItem = (item: Fields, field: string): { producer?: ProducerStamp } => {
   if (item.producer == null) return {};
@@ -334,24 +342,10 @@ const sameRef = (a: StoredBatchRef | undefined, b: StoredBatchRef | undefined): 
  * about 200 bytes: a write unit, whatever the batch's size.
  */
 export const logRefItem = (records: readonly LogRecord[], generation = 0, writtenAt?: number): Item => {
-  const first = records[0];
-  if (!first?.stored) throw new Error('A reference log item holds at least one record, stored in an object.');
-  records.forEach((r, i) => {
-    if (r.topic !== first.topic || r.partition !== first.partition || r.replica !== first.replica || r.copy !== first.copy || r.offset !== first.offset + i || !sameRef(r.stored, first.stored)) {
-      throw new Error(`A reference log item holds consecutive records of one replica from one stored batch; record ${i} (offset ${r.offset}) does not follow.`);
-    }
-  });
-  const { object, start, length } = first.stored;
-  return {
-    ...logKey(first.topic, first.partition, first.replica, first.offset, generation),
-    ...(writtenAt === undefined ? {} : { writtenAt }),
-    topic: first.topic,
-    partition: first.partition,
-    brokerId: first.replica,
-    copy: first.copy,
-    lastOffset: first.offset + records.length - 1,
-    stored: { object, start, length },
-  };
+  const stored = records[0]?.stored;
+  if (!stored) throw new Error('A reference log item holds at least one record, stored in an object.');
+  const head = logItemHead(records, generation, writtenAt, 'A reference log item holds consecutive records of one replica from one stored batch');
+  return { ...head, stored: { object: stored.object, start: stored.start, length: stored.length } };
 };
 
 /** The stored batch a diskless item points into, or undefined for an item that holds its records. */
