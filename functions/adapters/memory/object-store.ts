@@ -24,6 +24,8 @@ export class MemoryObjectStore implements ObjectStore {
   private written = 0;
   /** Keys of every object deleted, in order (the simulation counts orphans by them). */
   readonly deletedKeys: string[] = [];
+  /** Keys of every object written, in order (deleted ones too): the n-th write's key is writtenKeys[n - 1]. */
+  readonly writtenKeys: string[] = [];
 
   constructor(
     private readonly clock: Clock,
@@ -52,6 +54,7 @@ export class MemoryObjectStore implements ObjectStore {
       offset: first.offset,
     }));
     this.objects.set(key, { key, writtenAt, manifest, records });
+    this.writtenKeys.push(key);
     return refs;
   }
 

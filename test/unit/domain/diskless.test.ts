@@ -8,6 +8,7 @@ import { consume, initProducerId, produceBatches, sweepObjects } from '../../../
 import { StoredObjectMissingError, ValidationError } from '../../../functions/domain/errors.js';
 import type { ProduceBatchRefusal, ProduceResponse } from '../../../protocol/messages.js';
 import { ClusterHarness } from '../../factories/cluster.js';
+import { sweepDepsOf } from '../../simulation/stores.js';
 
 const AGE = 60_000;
 
@@ -141,21 +142,35 @@ describe('sweepObjects', () => {
     expect(await stateOf(cluster, 'logs', 2, leader)).toMatchObject({ logEndOffset: 0, generation: 1 });
   });
 
-  it('fences a stalled writer: its commit after the sweep fails and its retry writes a new object', async () => {
+  /** A writer that stalls past the orphan age between its batch put and its commit, while the sweep (or a variant of it) runs. */
+  async function stalledWriter(sweepDeps: (cluster: ClusterHarness) => ClusterHarness['deps'] = (cluster) => cluster.deps) {
     let stalled = false;
     let swept: Awaited<ReturnType<typeof sweepObjects>> | undefined;
     const cluster: ClusterHarness = await disklessCluster({
       yieldPoint: async (operation) => {
         if (operation === 'log.commit' && cluster && !stalled && cluster.deps.objects.writtenCount === 1) {
-          // The writer's batch item is put; it stalls past the orphan age, and the sweep runs meanwhile.
           stalled = true;
           cluster.deps.clock.advance(AGE + 1);
-          swept = await sweepObjects(cluster.deps);
+          swept = await sweepObjects(sweepDeps(cluster));
         }
         await new Promise((resolve) => setImmediate(resolve));
       },
     });
+    return { cluster, swept: () => swept };
+  }
+
+  it("without its fence, the sweep deletes a stalled writer's object and the writer's commit then points into nothing", async () => {
+    const { cluster, swept } = await stalledWriter((c) => sweepDepsOf(c.deps, 'unfenced') as ClusterHarness['deps']);
+    await cluster.produceValues('logs', 1, ['late']);
+    const [record] = cluster.deps.log.replicaRecords('logs', 1, 'A');
+    expect(record.stored?.object).toBe(swept()!.deleted[0]);
+    await expect(consume(cluster.deps, { topic: 'logs', partition: 1, offset: 0 })).rejects.toThrow(StoredObjectMissingError);
+  });
+
+  it('fences a stalled writer: its commit after the sweep fails and its retry writes a new object', async () => {
+    const { cluster, swept: sweptNow } = await stalledWriter();
     const answer = await cluster.produceValues('logs', 1, ['late']);
+    const swept = sweptNow();
     expect(swept?.deleted).toHaveLength(1);
     expect(cluster.deps.objects.has(swept!.deleted[0])).toBe(false);
     expect(answer).toMatchObject({ baseOffset: 0, lastOffset: 0 });
