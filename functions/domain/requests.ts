@@ -302,6 +302,31 @@ export function parseProduceRequest(input: unknown): ProduceRequest {
   };
 }
 
+/**
+ * The entries of a request of several partitions, each parsed by `parse` (its bad input named
+ * as `field[i]`), at most one per partition.
+ */
+function perPartition<T extends { topic: string; partition: number }>(entries: unknown[], field: string, parse: (entry: unknown) => T): T[] {
+  const parsed = entries.map((entry, index) => {
+    try {
+      return parse(entry);
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ValidationError(`${field}[${index}]: ${error.message}`);
+      throw error;
+    }
+  });
+  const seen = new Map<string, number>();
+  parsed.forEach(({ topic, partition }, index) => {
+    const key = `${topic}#${partition}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new ValidationError(`${field}[${index}] asks for ${topic}-${partition} again (as ${field}[${earlier}] did); name each partition once`);
+    }
+    seen.set(key, index);
+  });
+  return parsed;
+}
+
 /** Kafka's ProduceRequest: batches for several partitions, acknowledged under one `acks`. */
 export interface ProduceBatchesRequest {
   acks: Acks;
@@ -322,25 +347,11 @@ export function parseProduceBatchesRequest(input: unknown): ProduceBatchesReques
     }
   }
   const acks = optional(fields.acks, expectAcks) ?? 'all';
-  const batches = expectArray(fields.batches, 'batches', { min: 1, max: MAX_BATCHES_PER_PRODUCE }).map((entry, index) => {
-    try {
-      if (typeof entry === 'object' && entry !== null && 'acks' in entry) {
-        throw new ValidationError('"acks" is the call\'s, not a batch\'s: give it once, beside "batches"');
-      }
-      return { ...parseProduceRequest(entry), acks };
-    } catch (error) {
-      if (error instanceof ValidationError) throw new ValidationError(`batches[${index}]: ${error.message}`);
-      throw error;
+  const batches = perPartition(expectArray(fields.batches, 'batches', { min: 1, max: MAX_BATCHES_PER_PRODUCE }), 'batches', (entry) => {
+    if (typeof entry === 'object' && entry !== null && 'acks' in entry) {
+      throw new ValidationError('"acks" is the call\'s, not a batch\'s: give it once, beside "batches"');
     }
-  });
-  const seen = new Map<string, number>();
-  batches.forEach(({ topic, partition }, index) => {
-    const key = `${topic}#${partition}`;
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      throw new ValidationError(`batches[${index}] is for ${topic}-${partition} again (as batches[${earlier}] is); at most one batch per partition`);
-    }
-    seen.set(key, index);
+    return { ...parseProduceRequest(entry), acks };
   });
   return { acks, batches };
 }
@@ -384,23 +395,7 @@ export function parseFetchRequest(input: unknown): FetchRequest {
       throw new ValidationError(`a fetch names its partitions in "partitions" only; "${single}" belongs to a consume of one partition`);
     }
   }
-  const partitions = expectArray(fields.partitions, 'partitions', { min: 1, max: MAX_PARTITIONS_PER_FETCH }).map((entry, index) => {
-    try {
-      return parseConsumeRequest(entry);
-    } catch (error) {
-      if (error instanceof ValidationError) throw new ValidationError(`partitions[${index}]: ${error.message}`);
-      throw error;
-    }
-  });
-  const seen = new Map<string, number>();
-  partitions.forEach(({ topic, partition }, index) => {
-    const key = `${topic}#${partition}`;
-    const earlier = seen.get(key);
-    if (earlier !== undefined) {
-      throw new ValidationError(`partitions[${index}] asks for ${topic}-${partition} again (as partitions[${earlier}] did); name each partition once`);
-    }
-    seen.set(key, index);
-  });
+  const partitions = perPartition(expectArray(fields.partitions, 'partitions', { min: 1, max: MAX_PARTITIONS_PER_FETCH }), 'partitions', parseConsumeRequest);
   return {
     partitions,
     maxBytes: optional(fields.maxBytes, (v) => expectInteger(v, 'maxBytes', { min: 1, max: MAX_BYTES_PER_FETCH })) ?? MAX_BYTES_PER_FETCH,

@@ -34,7 +34,7 @@ test('with unclean elections allowed, consumers detect truncation through Offset
   // A rare interleaving (a consumer positioned past what an unclean election kept): searched
   // for, up to a bound, rather than expected in a fixed number of seeds that every change to
   // the simulation's draws reshuffles.
-  const params: SimParams = { ...DEFAULT_PARAMS, acks: '1', unclean: true, minInsync: 1 };
+  const params: SimParams = { ...DEFAULT_PARAMS, storage: 'replicated', acks: '1', unclean: true, minInsync: 1 };
   let firstSeed: number | undefined;
   for (let seed = 1; seed <= 3_000 && firstSeed === undefined; seed++) {
     if ((await runSimulation(seed, params)).stats.truncations > 0) firstSeed = seed;

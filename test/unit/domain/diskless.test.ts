@@ -98,6 +98,22 @@ describe('produceBatches on diskless topics', () => {
     expect(manifest).toEqual([{ topic: 'logs', partition: 1, replica: 'A', offset: 1 }]);
   });
 
+  it('writes a batch of more than one append as its appends: the first in the call\'s object, each later one in an object of its own', async () => {
+    const cluster = await disklessCluster();
+    const values = Array.from({ length: 150 }, (_, i) => `v${i}`);
+    const { results } = await produceBatches(cluster.deps, { batches: [batch('logs', 1, values), batch('logs', 2, ['w'])] });
+    expect(results[0]).toMatchObject({ baseOffset: 0, lastOffset: 149, highWatermark: 150 });
+    expect(cluster.deps.objects.writtenCount).toBe(2);
+    const records = cluster.deps.log.replicaRecords('logs', 1, 'C');
+    expect(records.map((r) => r.value)).toEqual(values);
+    const [shared, own] = [records[0].stored!.object, records[149].stored!.object];
+    expect((await cluster.deps.objects.manifest(shared))?.map((e) => [e.partition, e.offset])).toEqual([
+      [1, 0],
+      [2, 0],
+    ]);
+    expect((await cluster.deps.objects.manifest(own))?.map((e) => [e.partition, e.offset])).toEqual([[1, 98]]);
+  });
+
   it('writes nothing for a duplicate', async () => {
     const cluster = await disklessCluster();
     const { producerId, producerEpoch } = await initProducerId(cluster.deps, {});
@@ -110,7 +126,7 @@ describe('produceBatches on diskless topics', () => {
 
   it.each([
     [{ batches: [] }, /"batches"/],
-    [{ batches: [batch('logs', 1, ['a']), batch('logs', 1, ['b'])] }, /batches\[1\] is for logs-1 again/],
+    [{ batches: [batch('logs', 1, ['a']), batch('logs', 1, ['b'])] }, /batches\[1\] asks for logs-1 again/],
     [{ batches: [batch('logs', 1, ['a']), batch('logs', 2, [])] }, /batches\[1\]: "records"/],
     [{ batches: [batch('logs', 1, ['a'], { acks: 1 })] }, /batches\[0\]: "acks" is the call's/],
     [{ batches: [batch('logs', 1, ['a'])], topic: 'logs' }, /"topic" belongs to a produce of one partition/],
