@@ -1,6 +1,8 @@
 /**
  * Produce: append on the partition's leader, fenced by its epoch, and for
  * acks=all wait until the whole ISR has the records (the high watermark passed them).
+ * A diskless topic's records are first written as an object (ObjectStore), and the log
+ * holds their range in it; everything else is the same.
  */
 import type { ProduceResponse } from '../../protocol/messages.js';
 import type { Deps, LeaderAppend } from '../ports/index.js';

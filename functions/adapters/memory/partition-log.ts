@@ -9,7 +9,8 @@ import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { appendBatch } from '../../domain/record-batch.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from '../../domain/model.js';
-import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, ObjectStore, PartitionLog } from '../../ports/index.js';
+import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import type { MemoryObjectStore } from './object-store.js';
 import { currentGeneration, generationsOf, withGenerationAt } from '../../domain/generations.js';
 import { writeThenCommit, type ReplicaAppendSteps } from '../replica-append.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
@@ -28,7 +29,7 @@ export class MemoryPartitionLog implements PartitionLog {
     private readonly tables: MemoryTables,
     private readonly clock: Clock,
     /** Where diskless records' bytes are: reads resolve each stored record there. */
-    private readonly objects?: ObjectStore,
+    private readonly objects?: MemoryObjectStore,
   ) {}
 
   async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
@@ -51,12 +52,31 @@ export class MemoryPartitionLog implements PartitionLog {
       ...this.batchBounds(startOffset, append.records.length),
       ...(append.stored ? { stored: { ...append.stored } } : {}),
     }));
+    if (append.stored) this.requireStoredAsAppended(append);
     const write = { replica: leader, offset: startOffset, generation: append.generation, leaderEpoch, writtenAt: append.appendedAt };
     await this.writeThenCommit(topic, partition, write, records, append.producers, () => {
       this.fenceLeaderAppend(append, this.tables.partitions.get(partitionKey(topic, partition)));
       return undefined;
     });
     return records.map(copyOf);
+  }
+
+  /**
+   * A diskless batch is appended exactly where its object says it was meant to go (the
+   * sweep judges an object by the offsets its manifest names): a domain bug otherwise. An
+   * object already gone is left to the append's own fate (its writer was fenced).
+   */
+  private requireStoredAsAppended(append: LeaderAppend): void {
+    const { stored, topic, partition, leader, startOffset } = append;
+    if (!stored || !this.objects?.has(stored.object)) return;
+    const held = this.objects.peek(stored);
+    const first = held[0];
+    if (held.length !== append.records.length || first.topic !== topic || first.partition !== partition || first.replica !== leader || first.offset !== startOffset) {
+      throw new Error(
+        `Leader append to ${topic}-${partition} on ${leader} at ${startOffset} (${append.records.length} records) carries the range of ` +
+          `${first.topic}-${first.partition} on ${first.replica} at ${first.offset} (${held.length}) in ${stored.object}.`,
+      );
+    }
   }
 
   /**
