@@ -58,6 +58,9 @@ export interface ProducerOptions extends RetryOptions {
   disklessCallBytes?: number;
 }
 
+/** disklessLingerMs's default: WarpStream's batch timeout, the diskless mode's flush bound. */
+export const DEFAULT_DISKLESS_LINGER_MS = 250;
+
 /** The most records one produce call carries (functions/domain/limits.ts MAX_RECORDS_PER_PRODUCE, which the function checks). */
 export const MAX_RECORDS_PER_PRODUCE = 500;
 /** The most key and value bytes of one record (functions/domain/limits.ts MAX_RECORD_BYTES, which the function checks). */
@@ -265,7 +268,7 @@ export class Producer {
     this.idempotent = options.enableIdempotence ?? true;
     this.lingerMs = options.lingerMs ?? 5;
     this.batchSizeBytes = options.batchSizeBytes ?? 16_384;
-    this.disklessLingerMs = options.disklessLingerMs ?? 250;
+    this.disklessLingerMs = options.disklessLingerMs ?? DEFAULT_DISKLESS_LINGER_MS;
     this.disklessCallBytes = options.disklessCallBytes ?? MAX_CALL_BYTES;
     if (!Number.isFinite(this.lingerMs) || this.lingerMs < 0) throw new ClientError(`lingerMs must be a number >= 0, got ${this.lingerMs}`);
     if (!Number.isInteger(this.batchSizeBytes) || this.batchSizeBytes < 1 || this.batchSizeBytes > MAX_BATCH_SIZE_BYTES) {

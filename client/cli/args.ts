@@ -86,12 +86,14 @@ Verbs:
                   preferred-leader election (replicas[0], only if alive and in the ISR), as
                   kafka-leader-election --election-type PREFERRED
   plan            --records-per-second N --record-bytes B --rf R --retention 7d [--min-insync M]
-                  [--storage replicated|diskless] [--records-per-call K] [--brokers N] [--json]
-                  [--bench-results DIR]
+                  [--storage replicated|diskless] [--records-per-call K] [--brokers N] [--partitions P]
+                  [--json] [--bench-results DIR]
                   a cluster for that load: the monthly cost line by line beside Kinesis on-demand
                   and MSK Serverless, partitions needed, acks=all latency, broker failures survived;
                   drawn from the measured results in bench-results/ (cost, throughput, latency);
-                  retention in ms, s, m, h, d or w; needs no cluster
+                  retention in ms, s, m, h, d or w; needs no cluster. Diskless, until bench:cost has
+                  measured it: a model of the design, labelled so (each flush carries a batch per
+                  partition: --partitions)
 
 Connection (every verb):
   --endpoint URL       Lambda endpoint (default $AWS_ENDPOINT_URL, else http://localhost:4566)
