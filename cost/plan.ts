@@ -168,21 +168,26 @@ export interface Measurements {
 export function measurementsFrom(results: { cost: unknown; throughput?: unknown; latency?: unknown }): Measurements {
   const cost = record(results.cost, 'cost.json');
   const settings = record(cost.settings, 'cost.json settings');
-  const shapes = array(cost.shapes, 'cost.json shapes').map((raw, index) => {
-    const shape = record(raw, `cost.json shapes[${index}]`);
-    const usage = record(shape.usage, `cost.json shapes[${index}].usage`);
+  const shapeOf = (raw: unknown, what: string): MeasuredShape => {
+    const shape = record(raw, what);
+    const usage = record(shape.usage, `${what}.usage`);
     const storage = shape.storage === undefined ? 'replicated' : shape.storage;
-    if (!STORAGE_MODES.includes(storage as Storage)) throw new PlanUnavailableError(`cost.json shapes[${index}] has an unknown storage ${JSON.stringify(storage)}`);
+    if (!STORAGE_MODES.includes(storage as Storage)) throw new PlanUnavailableError(`${what} has an unknown storage ${JSON.stringify(storage)}`);
     const latency = isRecord(shape.acksAllLatencyMs) ? shape.acksAllLatencyMs : undefined;
     return {
       storage: storage as Storage,
-      ...(latency ? { acksAllLatencyMs: { p50: amount(latency.p50, `cost.json shapes[${index}].acksAllLatencyMs.p50`), p99: amount(latency.p99, `cost.json shapes[${index}].acksAllLatencyMs.p99`) } } : {}),
-      replicationFactor: count(shape.replicationFactor, `cost.json shapes[${index}].replicationFactor`),
-      recordsPerCall: count(shape.recordsPerCall, `cost.json shapes[${index}].recordsPerCall`),
-      records: count(shape.records, `cost.json shapes[${index}].records`),
-      usage: { produce: usageOf(usage.produce, `cost.json shapes[${index}].usage.produce`), consume: usageOf(usage.consume, `cost.json shapes[${index}].usage.consume`) },
+      ...(latency ? { acksAllLatencyMs: { p50: amount(latency.p50, `${what}.acksAllLatencyMs.p50`), p99: amount(latency.p99, `${what}.acksAllLatencyMs.p99`) } } : {}),
+      replicationFactor: count(shape.replicationFactor, `${what}.replicationFactor`),
+      recordsPerCall: count(shape.recordsPerCall, `${what}.recordsPerCall`),
+      records: count(shape.records, `${what}.records`),
+      usage: { produce: usageOf(usage.produce, `${what}.usage.produce`), consume: usageOf(usage.consume, `${what}.usage.consume`) },
     };
-  });
+  };
+  // bench:cost writes the diskless mode's target shape apart from the replicated ones (its own block), storage included.
+  const shapes = [
+    ...array(cost.shapes, 'cost.json shapes').map((raw, index) => shapeOf(raw, `cost.json shapes[${index}]`)),
+    ...(isRecord(cost.diskless) ? [shapeOf({ ...cost.diskless, storage: 'diskless' }, 'cost.json diskless')] : []),
+  ];
   if (shapes.length === 0) throw new PlanUnavailableError('cost.json has no measured shapes: run `npm run bench:cost`');
   const idleCluster = isRecord(cost.idle) && isRecord(cost.idle.cluster) ? cost.idle.cluster : undefined;
   const idle = idleCluster && {

@@ -197,6 +197,11 @@ describe('plan: storage modes', () => {
     // With its acks=all latency measured, that is the diskless plan's measured latency.
     const timed = measurementsFrom({ cost: costJson([{ ...diskless, acksAllLatencyMs: { p50: 260, p99: 410 } }]) });
     expect(planCluster(parsePlanRequest(flags({ storage: 'diskless' })), timed).latency.measured).toMatchObject({ p50Ms: 260, p99Ms: 410, source: 'bench:cost, diskless shape' });
+    // bench:cost writes the diskless shape as its own block: read as a diskless shape.
+    const block = measurementsFrom({ cost: { ...costJson(), diskless: { ...diskless, storage: undefined, acksAllLatencyMs: { p50: 250, p99: 400 } } } });
+    expect(block.cost.shapes.at(-1)).toMatchObject({ storage: 'diskless', recordsPerCall: 16, acksAllLatencyMs: { p50: 250, p99: 400 } });
+    expect(planCluster(parsePlanRequest(flags({ storage: 'diskless' })), block).basis).toBe('measured');
+    expect(() => measurementsFrom({ cost: { ...costJson(), diskless: { records: 5 } } })).toThrow(/cost.json diskless.usage is missing/);
     // A cost.json with only diskless shapes cannot plan the replicated mode.
     const onlyDiskless = measurementsFrom({ cost: { ...costJson(), shapes: [diskless] } });
     expect(() => planCluster(parsePlanRequest(flags()), onlyDiskless)).toThrow(PlanUnavailableError);
