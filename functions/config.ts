@@ -16,6 +16,7 @@ export const ENV = {
   metadataTable: 'METADATA_TABLE',
   logTable: 'LOG_TABLE',
   leadershipEventsQueueUrl: 'LEADERSHIP_EVENTS_QUEUE_URL',
+  objectsBucket: 'OBJECTS_BUCKET',
   ...(Object.fromEntries(SETTING_NAMES.map((name) => [name, SETTINGS[name].env])) as Record<SettingName, string>),
 } as const;
 
@@ -42,6 +43,9 @@ export const partitionLogConfig = (env?: Env) => ({
   logTable: requireEnv(ENV.logTable, env),
   ...metadataTableConfig(env),
 });
+
+/** Diskless topics' objects: the bucket. Path-style addressing, when an endpoint needs it, is the SDK's choice (an IP endpoint gets it). */
+export const objectStoreConfig = (env?: Env) => ({ bucket: requireEnv(ENV.objectsBucket, env) });
 
 export const leadershipEventsConfig = (env?: Env) => ({
   queueUrl: requireEnv(ENV.leadershipEventsQueueUrl, env),

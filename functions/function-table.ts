@@ -17,6 +17,13 @@ import type { LeadershipSettings, NumericSetting } from './ports/index.js';
 
 export type TableAccess = 'read' | 'readWrite';
 
+/**
+ * The diskless topics' bucket: `read` gets byte ranges of objects (every function that
+ * reads a log: a diskless log item points into an object); `write` also puts new objects
+ * (produce); `sweep` lists and deletes them (the orphan sweep, the only deleter).
+ */
+export type ObjectAccess = 'read' | 'write' | 'sweep';
+
 /** The AWS resources behind the ports, with the access a function is granted; the settings are always given. */
 export interface Uses {
   readonly brokers?: TableAccess;
@@ -24,12 +31,13 @@ export interface Uses {
   readonly log?: TableAccess;
   /** Send-only: the functions publish; whoever consumes the events gets its own grant. */
   readonly events?: 'send';
+  readonly objects?: ObjectAccess;
 }
 
 export type Dependency = keyof Uses;
 
 /** In this order, so grants and variables come out the same however an entry lists them. */
-export const DEPENDENCIES: readonly Dependency[] = ['brokers', 'metadata', 'log', 'events'];
+export const DEPENDENCIES: readonly Dependency[] = ['brokers', 'metadata', 'log', 'events', 'objects'];
 
 /** The variable through which a dependency's resource reaches the function's wiring (see config.ts). */
 export const DEPENDENCY_ENV: Readonly<Record<Dependency, string>> = {
@@ -37,6 +45,7 @@ export const DEPENDENCY_ENV: Readonly<Record<Dependency, string>> = {
   metadata: ENV.metadataTable,
   log: ENV.logTable,
   events: ENV.leadershipEventsQueueUrl,
+  objects: ENV.objectsBucket,
 };
 
 /** The tables that have a stream. */
@@ -58,7 +67,7 @@ export type Trigger =
       /** The rate; with `rateSetting`, its default (the setting decides). */
       readonly rateMinutes: number;
       /** A setting in seconds (whole minutes) that gives the rate, resolved by the stack from its settings. */
-      readonly rateSetting?: 'leaderImbalanceCheckIntervalSeconds';
+      readonly rateSetting?: 'leaderImbalanceCheckIntervalSeconds' | 'disklessSweepIntervalSeconds';
       /** A boolean setting that switches the schedule (the rule) off; the function also does nothing then. */
       readonly enabledSetting?: 'autoLeaderRebalanceEnable';
       readonly ruleDescription: string;
@@ -111,6 +120,7 @@ export interface FunctionSpec {
 
 const invoke: Trigger = { kind: 'invoke' };
 
+
 export const FUNCTIONS = {
   heartbeat: {
     ...FUNCTION_PROTOCOL.heartbeat,
@@ -154,9 +164,10 @@ export const FUNCTIONS = {
     ...FUNCTION_PROTOCOL.produce,
     id: 'Produce',
     handlerFile: 'produce',
-    description: 'Appends records on the partition leader (idempotent producers deduplicated) and, for acks=all, replicates to the ISR before answering (invoke).',
+    description:
+      'Appends records on the partition leader (idempotent producers deduplicated) and, for acks=all, replicates to the ISR before answering; several partitions at once, a diskless topic\'s batches written to S3 as one object (invoke).',
     // The heartbeats are read because acks=all copies only to live followers (a dead one cannot fetch).
-    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', objects: 'write' },
     trigger: invoke,
     // Must outlive the acks=all wait, so a timeout is reported as REQUEST_TIMED_OUT, not as a Lambda timeout.
     timeout: { outlives: 'produceAckTimeoutMs', bySeconds: 10 },
@@ -175,7 +186,7 @@ export const FUNCTIONS = {
     id: 'Consume',
     handlerFile: 'consume',
     description: 'Reads a partition from its leader below the high watermark (invoke).',
-    uses: { metadata: 'read', log: 'read' },
+    uses: { metadata: 'read', log: 'read', objects: 'read' },
     trigger: invoke,
     timeout: { seconds: 10 },
   },
@@ -194,9 +205,21 @@ export const FUNCTIONS = {
     handlerFile: 'reconcile',
     description:
       'Repairs what no stream record may be left to do: elects for dead leaders, shrinks and expands ISRs, finishes replication (schedule).',
-    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send', objects: 'read' },
     trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the partition reconciler.' },
     timeout: { seconds: 50 },
+  },
+  sweepObjects: {
+    ...FUNCTION_PROTOCOL.sweepObjects,
+    id: 'SweepObjects',
+    handlerFile: 'sweep-objects',
+    description:
+      "Deletes diskless topics' orphan objects (written to S3 by a produce that never committed), after fencing their batches from ever committing (schedule).",
+    // The log is written because fencing a batch from committing starts a new generation of its origin replica's log.
+    uses: { metadata: 'read', log: 'readWrite', objects: 'sweep' },
+    // Each run looks at the objects written in a window of two intervals, ending the orphan age ago.
+    trigger: { kind: 'schedule', rateMinutes: 5, rateSetting: 'disklessSweepIntervalSeconds', ruleDescription: 'Runs the diskless orphan-object sweep.' },
+    timeout: { seconds: 120 },
   },
   controlledShutdown: {
     ...FUNCTION_PROTOCOL.controlledShutdown,
@@ -205,7 +228,7 @@ export const FUNCTIONS = {
     description:
       "A broker's controlled shutdown: moves its leaderships, leaves its ISRs, deletes its lease (invoke).",
     // The log is written because a new leader's followers are levelled with it (truncate + copy), as after any election.
-    uses: { brokers: 'readWrite', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    uses: { brokers: 'readWrite', metadata: 'readWrite', log: 'readWrite', events: 'send', objects: 'read' },
     trigger: invoke,
     timeout: { seconds: 60 },
   },
@@ -214,7 +237,7 @@ export const FUNCTIONS = {
     id: 'ElectLeaders',
     handlerFile: 'elect-leaders',
     description: 'Preferred-leader election for every partition, a topic, or some of its partitions (invoke).',
-    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send', objects: 'read' },
     trigger: invoke,
     timeout: { seconds: 60 },
   },
@@ -224,7 +247,7 @@ export const FUNCTIONS = {
     handlerFile: 'auto-rebalance',
     description:
       'Moves leadership back to preferred replicas where a broker is imbalanced beyond leader.imbalance.per.broker.percentage (schedule).',
-    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send', objects: 'read' },
     trigger: {
       kind: 'schedule',
       rateMinutes: 5,
@@ -240,7 +263,7 @@ export const FUNCTIONS = {
     handlerFile: 'failure-detector',
     description: 'Elects new leaders when a broker is gone, restores it when it returns (heartbeat stream).',
     // The log is written because after an election the followers are levelled with the new leader (truncate + copy), as in Kafka.
-    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send' },
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', events: 'send', objects: 'read' },
     trigger: {
       kind: 'stream',
       table: 'brokers',
@@ -259,7 +282,7 @@ export const FUNCTIONS = {
     id: 'Replicate',
     handlerFile: 'replicate',
     description: 'Copies leader appends to the followers and advances the high watermark (log stream).',
-    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite' },
+    uses: { brokers: 'read', metadata: 'readWrite', log: 'readWrite', objects: 'read' },
     trigger: {
       kind: 'stream',
       table: 'log',

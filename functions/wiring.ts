@@ -8,9 +8,12 @@
  * use, naming itself, instead of running with an empty table name.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBrokerIdentityReader, DynamoBrokerRegistry, DynamoMetadataStore, DynamoPartitionLog } from './adapters/dynamodb/index.js';
+import type { BatchCompression } from './adapters/dynamodb/record-batch-codec.js';
+import { S3ObjectStore } from './adapters/s3/object-store.js';
 import { SqsEventPublisher } from './adapters/sqs/index.js';
 import {
   ConfigError,
@@ -18,6 +21,7 @@ import {
   leadershipEventsConfig,
   leadershipSettings,
   metadataTableConfig,
+  objectStoreConfig,
   partitionLogConfig,
 } from './config.js';
 import { dependenciesOf, type Dependency, type FunctionSpec } from './function-table.js';
@@ -37,6 +41,21 @@ const dynamo = (): DynamoDBDocumentClient =>
 let sqsClient: SQSClient | undefined;
 const sqs = (): SQSClient => (sqsClient ??= new SQSClient({}));
 
+let s3Client: S3Client | undefined;
+// No endpoint nor addressing style here: SDK v3 takes AWS_ENDPOINT_URL from the environment, and path style for an IP endpoint.
+const s3 = (): S3Client => (s3Client ??= new S3Client({}));
+
+/**
+ * A topic's compression.type for the objects a produce writes, read once per container
+ * (settings do not change while a topic exists), from the metadata table only when a
+ * write needs it.
+ */
+let topicReader: DynamoMetadataStore | undefined;
+const compressionOf = async (topic: string): Promise<BatchCompression> => {
+  topicReader ??= new DynamoMetadataStore(dynamo(), metadataTableConfig().metadataTable, { cacheTopicConfigs: true });
+  return (await topicReader.getTopic(topic))?.compressionType === 'gzip' ? 'gzip' : 'none';
+};
+
 /** Stands in for a dependency the function was not wired with; any use names the omission. */
 function notWired<T extends object>(dependency: Dependency): T {
   return new Proxy({} as T, {
@@ -54,6 +73,8 @@ export function wire(spec: Pick<FunctionSpec, 'uses'>): Deps {
   const needed = new Set(dependenciesOf(spec));
   const build = <T extends object>(dependency: Dependency, create: () => T): T =>
     needed.has(dependency) ? create() : notWired<T>(dependency);
+  let objectStore: S3ObjectStore | undefined;
+  const objects = (): S3ObjectStore => (objectStore ??= new S3ObjectStore(s3(), { ...objectStoreConfig(), compressionOf }, systemClock));
 
   return {
     clock: systemClock,
@@ -67,7 +88,9 @@ export function wire(spec: Pick<FunctionSpec, 'uses'>): Deps {
       needed.has('brokers') && needed.has('metadata')
         ? new DynamoBrokerIdentityReader(dynamo(), brokersTableConfig().brokersTable, metadataTableConfig().metadataTable)
         : notWired(needed.has('brokers') ? 'metadata' : 'brokers'),
-    log: build('log', () => new DynamoPartitionLog(dynamo(), partitionLogConfig(), systemClock)),
+    // A log that reads diskless items needs the object store: every function with the log has it.
+    log: build('log', () => new DynamoPartitionLog(dynamo(), partitionLogConfig(), systemClock, needed.has('objects') ? objects() : undefined)),
     events: build('events', () => new SqsEventPublisher(sqs(), leadershipEventsConfig().queueUrl)),
+    objects: build('objects', objects),
   };
 }

@@ -60,6 +60,11 @@ export const ERROR_CATALOGUE = {
   EventPublishError: fault,
   /** The function was deployed without a variable it needs, or with a malformed one. */
   ConfigError: fault,
+  /**
+   * A diskless record's object is gone from the object store. Never expected: only the
+   * sweep deletes objects, and only objects no committed record points into.
+   */
+  StoredObjectMissingError: fault,
 } as const satisfies Record<string, ErrorEntry>;
 
 export type ErrorName = keyof typeof ERROR_CATALOGUE;

@@ -33,6 +33,7 @@ import type {
   ReconcileResponse,
   RegisterBrokerRequest,
   RegisterBrokerResponse,
+  SweepObjectsResponse,
   SweepResponse,
 } from './messages.js';
 
@@ -87,6 +88,7 @@ export const FUNCTION_PROTOCOL = {
   },
   sweep: { output: 'SweepFunctionName', audience: 'internal', ...answers<EmptyRequest, SweepResponse>() },
   reconcile: { output: 'ReconcileFunctionName', audience: 'internal', ...answers<EmptyRequest, ReconcileResponse>() },
+  sweepObjects: { output: 'SweepObjectsFunctionName', audience: 'internal', ...answers<EmptyRequest, SweepObjectsResponse>() },
   controlledShutdown: {
     output: 'ControlledShutdownFunctionName',
     audience: 'broker',
@@ -112,12 +114,13 @@ export type ResponseOf<K extends FunctionKey, R extends RequestOf<K> = RequestOf
 /** The output naming function K. */
 export type FunctionOutput<K extends FunctionKey = FunctionKey> = (typeof FUNCTION_PROTOCOL)[K]['output'];
 
-/** The stack's outputs for its tables and its queue. */
+/** The stack's outputs for its tables, its queue and its bucket. */
 export const RESOURCE_OUTPUTS = {
   brokersTable: 'BrokersTableName',
   metadataTable: 'MetadataTableName',
   logTable: 'LogTableName',
   leadershipEventsQueue: 'LeadershipEventsQueueUrl',
+  objectsBucket: 'ObjectsBucketName',
 } as const;
 
 export type ResourceKey = keyof typeof RESOURCE_OUTPUTS;

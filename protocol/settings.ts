@@ -187,6 +187,29 @@ export const SETTINGS = {
     doc: 'KIP-966 eligible leader replicas (version 1); false: the last ISR member is kept in the ISR, as Kafka before 3.7',
     kafka: 'eligible.leader.replicas.version',
   }),
+  /**
+   * How old a diskless object must be before the sweep judges it (domain/object-sweep): a
+   * writer that has not committed its batches by then is fenced off by the sweep, and its
+   * produce is refused. Much longer than any produce call, so live writers are not fenced.
+   */
+  disklessOrphanAgeMs: setting({
+    env: 'DISKLESS_ORPHAN_AGE_MS',
+    context: 'disklessOrphanAgeMs',
+    kind: POSITIVE_INTEGER,
+    default: 900_000,
+    doc: 'how old an object of a diskless topic must be before the sweep may delete it as an orphan',
+  }),
+  /**
+   * How often the diskless sweep runs (whole minutes): each run looks at the objects
+   * written in a window twice this long, so every object is looked at about twice.
+   */
+  disklessSweepIntervalSeconds: setting({
+    env: 'DISKLESS_SWEEP_INTERVAL_SECONDS',
+    context: 'disklessSweepIntervalSeconds',
+    kind: WHOLE_MINUTES_IN_SECONDS,
+    default: 300,
+    doc: 'the diskless orphan sweep schedule, whole minutes in seconds (each run looks back twice as far)',
+  }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -108,6 +108,15 @@ export class BulkWriteError<T> extends Error {
   }
 }
 
+/**
+ * A diskless record points into an object the object store no longer holds (ObjectStore.read).
+ * A fault, not a refusal: the sweep deletes only objects no committed record points into,
+ * so this means that rule was broken (or the bucket was changed by hand).
+ */
+export class StoredObjectMissingError extends Error {
+  override readonly name: ErrorName = 'StoredObjectMissingError';
+}
+
 /** acks=all timed out waiting for the ISR: the write may or may not be committed later. */
 export class ReplicationTimeoutError extends DomainError {
   override readonly name: ErrorName = 'ReplicationTimeoutError';

@@ -12,6 +12,8 @@ export { reconcile } from './reconcile.js';
 export { autoRebalance, electPreferredLeaders, leaderImbalance } from './preferred-leader.js';
 export { controlledShutdown } from './controlled-shutdown.js';
 export { produce } from './produce.js';
+export { produceBatches } from './produce-batches.js';
+export { sweepObjects } from './object-sweep.js';
 export { initProducerId, parseInitProducerIdRequest } from './init-producer-id.js';
 export {
   clipToLogEnd,
@@ -41,9 +43,11 @@ export type {
   HeartbeatResponse,
   InitProducerIdResponse,
   OffsetsForLeaderEpochResponse,
+  ProduceBatchesResponse,
   ProduceResponse,
   ReconcileResponse,
   RegisterBrokerResponse,
+  SweepObjectsResponse,
   SweepResponse,
   SweptBroker,
   TopicSummary,
@@ -60,6 +64,8 @@ export {
   parseDescribeRequest,
   parseHeartbeatRequest,
   parsePreferredLeaderRequest,
+  isProduceBatchesRequest,
+  parseProduceBatchesRequest,
   parseProduceRequest,
   parseRegisterBrokerRequest,
   parseTopicFilterRequest,
@@ -71,6 +77,7 @@ export {
   type PreferredLeaderRequest,
   type CreateTopicRequest,
   type HeartbeatRequest,
+  type ProduceBatchesRequest,
   type ProduceRequest,
   type ProducedRecord,
   type RegisterBrokerRequest,

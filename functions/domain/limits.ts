@@ -13,6 +13,8 @@ export const MAX_RECORD_BYTES = 32 * 1024;
 
 export const MAX_PARTITIONS = 1000;
 export const MAX_RECORDS_PER_PRODUCE = 500;
+/** Batches in one ProduceBatches call: one per partition, as many as a fetch may name. */
+export const MAX_BATCHES_PER_PRODUCE = 1000;
 export const MAX_RECORDS_PER_CONSUME = 1000;
 export const DEFAULT_RECORDS_PER_CONSUME = 100;
 

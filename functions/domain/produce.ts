@@ -3,7 +3,7 @@
  * acks=all wait until the whole ISR has the records (the high watermark passed them).
  */
 import type { ProduceResponse } from '../../protocol/messages.js';
-import type { Deps } from '../ports/index.js';
+import type { Deps, LeaderAppend } from '../ports/index.js';
 import {
   ConcurrentAppendError,
   currentLeaderHint,
@@ -30,14 +30,15 @@ import {
 } from './idempotence.js';
 import { APPEND_RETRY_BACKOFF_MS, MAX_APPEND_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { requireLeader, requirePartition, requireTopic } from './lookup.js';
-import type { BrokerId, LogRecord, PartitionMetadata, ProducerStamp, ReplicaState } from './model.js';
+import type { BrokerId, LogRecord, PartitionMetadata, ProducerStamp, ReplicaState, StoredBatchRef, TopicConfig } from './model.js';
+import { appendBatch } from './record-batch.js';
 import { inSyncFollowers, type OnlinePartition } from './partitions.js';
 import { advanceHighWatermark, syncFollower } from './replica-sync.js';
 import { parseProduceRequest, type ProduceRequest, type ProducedRecord } from './requests.js';
 import { brokerList, partitionName } from './views.js';
 
 /** One chunk's outcome: where its records are, and whether this call wrote them. */
-interface ChunkOutcome {
+export interface ChunkOutcome {
   /** The records this call appended (none for a duplicate): copied to the followers without a read. */
   records: LogRecord[];
   baseOffset: number;
@@ -58,7 +59,25 @@ interface ChunkOutcome {
  * fenced steps as the log-stream replication (which stays as the repair path).
  */
 export async function produce(deps: Deps, input: unknown): Promise<ProduceResponse> {
-  const request = parseProduceRequest(input);
+  return produceParsed(deps, parseProduceRequest(input));
+}
+
+/** produce, of a request already parsed (produceBatches runs its replicated batches through it). */
+export async function produceParsed(deps: Deps, request: ProduceRequest): Promise<ProduceResponse> {
+  const admitted = await admit(deps, request);
+  const chunks = await appendAll(deps, admitted, request);
+  return acknowledge(deps, admitted, request, chunks);
+}
+
+/** A produce let through to its partition's leader: the topic, the partition as read, and its live followers (looked up meanwhile). */
+export interface Admitted {
+  config: TopicConfig;
+  partition: OnlinePartition;
+  liveFollowers: Promise<BrokerId[]>;
+}
+
+/** The checks before anything is written: the leader and epoch the request names, and min.insync.replicas for acks=all. */
+export async function admit(deps: Deps, request: ProduceRequest): Promise<Admitted> {
   const [config, partition] = await Promise.all([requireTopic(deps, request.topic), requireLeader(deps, request)]);
   // Kafka applies min.insync.replicas to acks=all only: acks=1 never promised more than the leader's copy.
   if (request.acks === 'all' && partition.isr.length < config.minInsyncReplicas) {
@@ -71,12 +90,18 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceRespon
   // Looked up while the records are appended: only live followers are copied to.
   const liveFollowers = inline ? liveInSyncFollowers(deps, partition) : Promise.resolve([]);
   liveFollowers.catch(() => undefined);
-  const chunks = await appendAll(deps, partition, request);
+  return { config, partition, liveFollowers };
+}
+
+/** The answer once the chunks are appended: for acks=all, after the ISR has them (copied inline, or waited for). */
+export async function acknowledge(deps: Deps, admitted: Admitted, request: ProduceRequest, chunks: ChunkOutcome[]): Promise<ProduceResponse> {
+  const { config, partition } = admitted;
+  const inline = request.acks === 'all' && deps.settings.replicateOnProduce;
   const last = chunks[chunks.length - 1];
   const target = last.lastOffset + 1;
   let highWatermark = partition.highWatermark;
   if (request.acks === 'all') {
-    const committed = inline ? await replicateNow(deps, partition, chunks, await liveFollowers, target) : false;
+    const committed = inline ? await replicateNow(deps, partition, chunks, await admitted.liveFollowers, target) : false;
     highWatermark = committed ? target : await awaitCommit(deps, partition, target, config.minInsyncReplicas);
   }
   return {
@@ -91,13 +116,32 @@ export async function produce(deps: Deps, input: unknown): Promise<ProduceRespon
   };
 }
 
-async function appendAll(deps: Deps, partition: OnlinePartition, request: ProduceRequest): Promise<ChunkOutcome[]> {
-  const outcomes: ChunkOutcome[] = [];
+/** The records of a request cut into appends of at most MAX_RECORDS_PER_WRITE, each with its idempotent batch. */
+export function chunksOf(request: ProduceRequest): Array<{ records: ProducedRecord[]; batch: IdempotentBatch | undefined }> {
   const { records, idempotence } = request;
+  const chunks: Array<{ records: ProducedRecord[]; batch: IdempotentBatch | undefined }> = [];
   for (let start = 0; start < records.length; start += MAX_RECORDS_PER_WRITE) {
-    const chunk = records.slice(start, start + MAX_RECORDS_PER_WRITE);
     const batch = idempotence ? { ...idempotence, baseSequence: incrementSequence(idempotence.baseSequence, start) } : undefined;
-    outcomes.push(await appendChunk(deps, partition, chunk, batch));
+    chunks.push({ records: records.slice(start, start + MAX_RECORDS_PER_WRITE), batch });
+  }
+  return chunks;
+}
+
+/**
+ * Appends the request's chunks in order. `firstTry`, when given, is the first attempt at
+ * the first chunk (produceBatches: its append with the call's shared object); a lost race
+ * retries that chunk alone, as any other.
+ */
+export async function appendAll(
+  deps: Deps,
+  admitted: Admitted,
+  request: ProduceRequest,
+  firstTry?: () => Promise<ChunkOutcome>,
+): Promise<ChunkOutcome[]> {
+  const outcomes: ChunkOutcome[] = [];
+  const diskless = admitted.config.storage === 'diskless';
+  for (const [i, chunk] of chunksOf(request).entries()) {
+    outcomes.push(await appendChunk(deps, admitted.partition, diskless, chunk.records, chunk.batch, i === 0 ? firstTry : undefined));
   }
   return outcomes;
 }
@@ -106,68 +150,27 @@ async function appendAll(deps: Deps, partition: OnlinePartition, request: Produc
  * Appends at the leader's current log end. A concurrent producer that took those
  * offsets first means: retry at the new end. An idempotent batch is checked against
  * the producer state read with that log end, and the new state is written with the
- * records, so the check and the append are one atomic decision.
+ * records, so the check and the append are one atomic decision. A diskless topic's
+ * chunk is first written to a new object, meant for that log end; a retry writes
+ * another (an object's manifest never changes, so it always names where its batch went).
  */
 async function appendChunk(
   deps: Deps,
   partition: OnlinePartition,
+  diskless: boolean,
   records: ProducedRecord[],
   batch: IdempotentBatch | undefined,
+  firstTry?: () => Promise<ChunkOutcome>,
 ): Promise<ChunkOutcome> {
-  let producerIdKnown = false;
+  const known = { producerId: false };
   for (let attempt = 1; ; attempt++) {
     if (attempt > 1) await deps.sleep(APPEND_RETRY_BACKOFF_MS * (attempt - 1));
-    const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
-    const logEnd = logEndOffsetOf(states, partition.leader);
-    const leaderState = replicaStateOf(states, partition.leader);
-    const appendedAt = deps.clock.now();
-    const { producerIdExpirationMs } = deps.settings;
-    // Kafka's producer.id.expiration.ms, judged as of this append: the written state leaves the expired out too.
-    const producersNow = unexpired(
-      clipToLogEnd(leaderState?.producers, logEnd),
-      appendedAt,
-      producerIdExpirationMs,
-    );
-    let stamped: Array<ProducedRecord & { producer?: ProducerStamp }> = records;
-    if (batch) {
-      const where = `${partitionName(partition)} (leader ${partition.leader})`;
-      const decision = decideSequence(producersNow, batch, records.length, where);
-      if (decision.kind === 'duplicate') return duplicateOf(decision.baseOffset, records.length, states);
-      requireRoomFor(producersNow, batch, logEnd, partition.highWatermark, where);
-      if (decision.firstOfProducer && !producerIdKnown) {
-        producerIdKnown = await deps.metadata.isProducerIdAllocated(batch.producerId);
-        if (!producerIdKnown) {
-          throw new UnknownProducerIdError(
-            `producer id ${batch.producerId} was never handed out by InitProducerId; nothing was written`,
-          );
-        }
-      }
-      const stamps = stampsOf(batch, records.length);
-      stamped = records.map((record, i) => ({ ...record, producer: stamps[i] }));
-    }
     try {
-      const appended = await deps.log.appendAsLeader({
-        topic: partition.topic,
-        partition: partition.partition,
-        leader: partition.leader,
-        leaderEpoch: partition.leaderEpoch,
-        startOffset: logEnd,
-        generation: currentGeneration(leaderState ?? {}),
-        records: stamped,
-        appendedAt,
-        ...(batch
-          ? {
-              producers: withRecords(
-                producersNow,
-                stamped.map(({ producer }, i) => ({ offset: logEnd + i, appendedAt, producer })),
-                producerIdExpirationMs,
-              ),
-            }
-          : {}),
-      });
-      const end = logEnd + appended.length;
-      const statesAfter = states.map((state) => (state.brokerId === partition.leader ? { ...state, logEndOffset: end } : state));
-      return { records: appended, baseOffset: logEnd, lastOffset: end - 1, duplicate: false, statesAfter };
+      if (attempt === 1 && firstTry) return await firstTry();
+      const prepared = await prepareChunk(deps, partition, records, batch, known);
+      if (prepared.kind === 'duplicate') return prepared.outcome;
+      const [stored] = diskless ? await deps.objects.write([leaderRecordsOf(prepared.append)]) : [undefined];
+      return await commitChunk(deps, prepared, stored);
     } catch (error) {
       if (!(error instanceof StaleEpochError)) throw error;
       // The same error covers a lost offset race and a lost leadership; only the first is worth retrying.
@@ -181,6 +184,96 @@ async function appendChunk(
     }
   }
 }
+
+/** A chunk decided at the log end read: already in the log (a duplicate), or the leader append to make. */
+export type PreparedChunk =
+  | { kind: 'duplicate'; outcome: ChunkOutcome }
+  | { kind: 'append'; append: LeaderAppend; states: ReplicaState[] };
+
+/**
+ * Reads the leader's log end and producer state and decides the chunk's append there
+ * (or that it is a duplicate). `known` remembers across attempts that the producer id
+ * was handed out.
+ */
+export async function prepareChunk(
+  deps: Deps,
+  partition: OnlinePartition,
+  records: ProducedRecord[],
+  batch: IdempotentBatch | undefined,
+  known: { producerId: boolean },
+): Promise<PreparedChunk> {
+  const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
+  const logEnd = logEndOffsetOf(states, partition.leader);
+  const leaderState = replicaStateOf(states, partition.leader);
+  const appendedAt = deps.clock.now();
+  const { producerIdExpirationMs } = deps.settings;
+  // Kafka's producer.id.expiration.ms, judged as of this append: the written state leaves the expired out too.
+  const producersNow = unexpired(clipToLogEnd(leaderState?.producers, logEnd), appendedAt, producerIdExpirationMs);
+  let stamped: Array<ProducedRecord & { producer?: ProducerStamp }> = records;
+  if (batch) {
+    const where = `${partitionName(partition)} (leader ${partition.leader})`;
+    const decision = decideSequence(producersNow, batch, records.length, where);
+    if (decision.kind === 'duplicate') return { kind: 'duplicate', outcome: duplicateOf(decision.baseOffset, records.length, states) };
+    requireRoomFor(producersNow, batch, logEnd, partition.highWatermark, where);
+    if (decision.firstOfProducer && !known.producerId) {
+      known.producerId = await deps.metadata.isProducerIdAllocated(batch.producerId);
+      if (!known.producerId) {
+        throw new UnknownProducerIdError(`producer id ${batch.producerId} was never handed out by InitProducerId; nothing was written`);
+      }
+    }
+    const stamps = stampsOf(batch, records.length);
+    stamped = records.map((record, i) => ({ ...record, producer: stamps[i] }));
+  }
+  const append: LeaderAppend = {
+    topic: partition.topic,
+    partition: partition.partition,
+    leader: partition.leader,
+    leaderEpoch: partition.leaderEpoch,
+    startOffset: logEnd,
+    generation: currentGeneration(leaderState ?? {}),
+    records: stamped,
+    appendedAt,
+    ...(batch
+      ? {
+          producers: withRecords(
+            producersNow,
+            stamped.map(({ producer }, i) => ({ offset: logEnd + i, appendedAt, producer })),
+            producerIdExpirationMs,
+          ),
+        }
+      : {}),
+  };
+  return { kind: 'append', append, states };
+}
+
+/** The prepared append, made (with `stored`: a diskless chunk already in its object). Throws StaleEpochError on a lost race or leadership. */
+export async function commitChunk(
+  deps: Deps,
+  prepared: Extract<PreparedChunk, { kind: 'append' }>,
+  stored: StoredBatchRef | undefined,
+): Promise<ChunkOutcome> {
+  const { append, states } = prepared;
+  const appended = await deps.log.appendAsLeader(stored ? { ...append, stored } : append);
+  const end = append.startOffset + appended.length;
+  const statesAfter = states.map((state) => (state.brokerId === append.leader ? { ...state, logEndOffset: end } : state));
+  return { records: appended, baseOffset: append.startOffset, lastOffset: end - 1, duplicate: false, statesAfter };
+}
+
+/** The records of a leader append as the leader's log will hold them: what its object stores. */
+export const leaderRecordsOf = (append: LeaderAppend): LogRecord[] =>
+  append.records.map((record, i) => ({
+    topic: append.topic,
+    partition: append.partition,
+    replica: append.leader,
+    offset: append.startOffset + i,
+    leaderEpoch: append.leaderEpoch,
+    key: record.key,
+    value: record.value,
+    appendedAt: append.appendedAt,
+    copy: 'leader',
+    ...(record.producer ? { producer: { ...record.producer } } : {}),
+    batch: appendBatch(append.startOffset, append.records.length),
+  }));
 
 /**
  * A batch already in the leader's log: nothing is written, and acks=all still waits for

@@ -23,6 +23,7 @@ import {
   MAX_SEQUENCE,
   MAX_RECORDS_PER_CONSUME,
   MAX_RECORDS_PER_PRODUCE,
+  MAX_BATCHES_PER_PRODUCE,
 } from './limits.js';
 import {
   expectArray,
@@ -299,6 +300,49 @@ export function parseProduceRequest(input: unknown): ProduceRequest {
     acks: optional(fields.acks, expectAcks) ?? 'all',
     ...(idempotence ? { idempotence } : {}),
   };
+}
+
+/** Kafka's ProduceRequest: batches for several partitions, acknowledged under one `acks`. */
+export interface ProduceBatchesRequest {
+  acks: Acks;
+  /** Each parsed as a ProduceRequest, with the call's acks. */
+  batches: ProduceRequest[];
+}
+
+/** A produce of several partitions' batches at once (`{ batches: [...] }`). */
+export const isProduceBatchesRequest = (input: unknown): boolean =>
+  typeof input === 'object' && input !== null && !Array.isArray(input) && 'batches' in input;
+
+export function parseProduceBatchesRequest(input: unknown): ProduceBatchesRequest {
+  const raw = expectObject(input, 'request');
+  const fields: RequestFields<wire.ProduceBatchesRequest> = raw;
+  for (const single of ['topic', 'partition', 'records'] as const) {
+    if (raw[single] !== undefined) {
+      throw new ValidationError(`a produce of several batches names them in "batches" only; "${single}" belongs to a produce of one partition`);
+    }
+  }
+  const acks = optional(fields.acks, expectAcks) ?? 'all';
+  const batches = expectArray(fields.batches, 'batches', { min: 1, max: MAX_BATCHES_PER_PRODUCE }).map((entry, index) => {
+    try {
+      if (typeof entry === 'object' && entry !== null && 'acks' in entry) {
+        throw new ValidationError('"acks" is the call\'s, not a batch\'s: give it once, beside "batches"');
+      }
+      return { ...parseProduceRequest(entry), acks };
+    } catch (error) {
+      if (error instanceof ValidationError) throw new ValidationError(`batches[${index}]: ${error.message}`);
+      throw error;
+    }
+  });
+  const seen = new Map<string, number>();
+  batches.forEach(({ topic, partition }, index) => {
+    const key = `${topic}#${partition}`;
+    const earlier = seen.get(key);
+    if (earlier !== undefined) {
+      throw new ValidationError(`batches[${index}] is for ${topic}-${partition} again (as batches[${earlier}] is); at most one batch per partition`);
+    }
+    seen.set(key, index);
+  });
+  return { acks, batches };
 }
 
 /** The wire's consume request with its limits defaulted and its epoch alias resolved. */

@@ -1,6 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { decodeLogInsert, sequenceNumberOf, type LogStreamRecord } from '../adapters/dynamodb/index.js';
+import { readLogInsert, sequenceNumberOf, type LogStreamRecord } from '../adapters/dynamodb/index.js';
 import { replicate } from '../domain/index.js';
+import { StoredObjectMissingError } from '../domain/errors.js';
 import { loggable, logger, withInvocationLogging } from '../logger.js';
 import { FUNCTIONS } from '../function-table.js';
 import { wire } from '../wiring.js';
@@ -25,7 +26,7 @@ interface Failure {
  */
 export const handler = (event: DynamoDBStreamEvent, context?: Context): Promise<DynamoDBBatchResponse> =>
   withInvocationLogging(context, {}, async () => {
-    const { runs, decodeFailure } = decodePartitionRuns(event);
+    const { runs, decodeFailure } = await decodePartitionRuns(event);
     const failures = await Promise.all(runs.map(replicateRun));
     const earliest = [...failures, decodeFailure]
       .filter((failure): failure is Failure => failure !== undefined)
@@ -38,17 +39,26 @@ interface PartitionRun {
   records: LogStreamRecord[];
 }
 
-/** Groups the batch by partition in shard order, up to the first record that cannot be decoded. */
-function decodePartitionRuns(event: DynamoDBStreamEvent): { runs: PartitionRun[]; decodeFailure?: Failure } {
+/**
+ * Groups the batch by partition in shard order, up to the first record that cannot be
+ * decoded. Diskless items are read from their objects, all at once. An item whose object
+ * is gone was never committed (the sweep deletes only objects no committed batch points
+ * into): there is nothing of it to copy, so it is passed over.
+ */
+async function decodePartitionRuns(event: DynamoDBStreamEvent): Promise<{ runs: PartitionRun[]; decodeFailure?: Failure }> {
   const runs = new Map<string, PartitionRun>();
+  const reads = await Promise.allSettled(event.Records.map((raw) => readLogInsert(raw, deps.objects)));
   for (const [position, raw] of event.Records.entries()) {
-    let decoded: LogStreamRecord;
-    try {
-      decoded = decodeLogInsert(raw);
-    } catch (error) {
-      logger.error('undecodable log stream record', { error: loggable(error) });
+    const read = reads[position];
+    if (read.status === 'rejected' && read.reason instanceof StoredObjectMissingError) {
+      logger.warn('log stream record of a batch whose object is gone: an uncommitted batch, passed over', { error: loggable(read.reason) });
+      continue;
+    }
+    if (read.status === 'rejected') {
+      logger.error('undecodable log stream record', { error: loggable(read.reason) });
       return { runs: [...runs.values()], decodeFailure: { position, sequenceNumber: sequenceNumberOf(raw) } };
     }
+    const decoded: LogStreamRecord = read.value;
     const [first] = decoded.records;
     if (!first) continue;
     const key = `${first.topic}-${first.partition}`;

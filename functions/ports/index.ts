@@ -273,6 +273,13 @@ export interface PartitionLog {
    * in. Throws StaleEpochError when a condition fails.
    */
   matchFollower(match: FollowerMatch): Promise<void>;
+  /**
+   * Starts a new generation of the replica's log at `offset`, only if its log end is
+   * `offset` and its generation is still `generation` (the write that abandons a dead
+   * writer's batch). Returns whether it wrote. After it, no batch put at that log end
+   * before it can commit: the diskless sweep's fence (domain/object-sweep).
+   */
+  fenceLogEnd(topic: string, partition: number, replica: BrokerId, offset: number, generation: number): Promise<boolean>;
 }
 
 /** Where the writer of a diskless object meant one of its batches to go: the leader's log at that offset. */
@@ -358,6 +365,8 @@ export interface Deps {
   metadata: MetadataStore;
   log: PartitionLog;
   events: EventPublisher;
+  /** Where diskless topics keep their record bytes (S3). */
+  objects: ObjectStore;
   settings: LeadershipSettings;
   /** Sleep used by acks=all polling; injectable so unit tests need not wait. */
   sleep(ms: number): Promise<void>;

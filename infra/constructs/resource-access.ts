@@ -5,9 +5,12 @@
  */
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { Stack, Validations } from 'aws-cdk-lib';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { TableAccess } from '../../functions/function-table.js';
+import { OBJECT_PREFIX } from '../../functions/adapters/s3/keys.js';
+import type { ObjectAccess, TableAccess } from '../../functions/function-table.js';
 
 /**
  * `indexNames`: the table's secondary indexes, which a function with any access to the
@@ -41,4 +44,38 @@ export function useTable(
 export function useQueue(fn: lambda.Function, queue: sqs.IQueue, envName: string): void {
   queue.grantSendMessages(fn);
   fn.addEnvironment(envName, queue.queueUrl);
+}
+
+/** The S3 actions of each access to the diskless objects (function-table.ts ObjectAccess). */
+export const OBJECT_ACTIONS: Readonly<Record<ObjectAccess, readonly string[]>> = {
+  read: ['s3:GetObject'],
+  write: ['s3:GetObject', 's3:PutObject'],
+  sweep: ['s3:GetObject', 's3:DeleteObject'],
+};
+
+/**
+ * Object actions on the objects' prefix alone; the sweep also lists the bucket, only
+ * under that prefix (ListBucket is a bucket action, narrowed by its `s3:prefix` key).
+ */
+export function useBucket(fn: lambda.Function, bucket: s3.Bucket, envName: string, access: ObjectAccess): void {
+  iam.Grant.addToPrincipal({
+    grantee: fn,
+    actions: [...OBJECT_ACTIONS[access]],
+    resourceArns: [bucket.arnForObjects(`${OBJECT_PREFIX}/*`)],
+  });
+  if (access === 'sweep') {
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:ListBucket'],
+        resources: [bucket.bucketArn],
+        conditions: { StringLike: { 's3:prefix': [`${OBJECT_PREFIX}/*`] } },
+      }),
+    );
+  }
+  const bucketId = Stack.of(bucket).resolve((bucket.node.defaultChild as s3.CfnBucket).logicalId) as string;
+  Validations.of(fn.role!).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${bucketId}.Arn>/${OBJECT_PREFIX}/*]`,
+    reason: `Object keys of diskless topics are made per produce call (${OBJECT_PREFIX}/<minute>/<time>-<random>), so a grant on them names their prefix with a wildcard; the actions are listed one by one and the bucket is the stack's own.`,
+  });
+  fn.addEnvironment(envName, bucket.bucketName);
 }

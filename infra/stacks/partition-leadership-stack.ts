@@ -23,7 +23,8 @@ import { RESOURCE_OUTPUTS, type ResourceKey } from '../../protocol/functions.js'
 import type { ReservedConcurrency } from '../context.js';
 import { LeadershipFunction, type LeadershipFunctionProps } from '../constructs/leadership-function.js';
 import { LeadershipTables } from '../constructs/leadership-tables.js';
-import { useQueue, useTable } from '../constructs/resource-access.js';
+import { ObjectsBucket } from '../constructs/objects-bucket.js';
+import { useBucket, useQueue, useTable } from '../constructs/resource-access.js';
 import { StreamTriggeredFunction } from '../constructs/stream-triggered-function.js';
 
 export interface PartitionLeadershipStackProps extends StackProps {
@@ -31,7 +32,7 @@ export interface PartitionLeadershipStackProps extends StackProps {
   readonly settings: LeadershipSettings;
   /** POWERTOOLS_LOG_LEVEL of every function. */
   readonly logLevel: string;
-  /** Keep the Log and Metadata tables (deletion protection on) and the log groups when the stack goes. */
+  /** Keep the Log and Metadata tables (deletion protection on), the objects bucket and the log groups when the stack goes. */
   readonly retainData: boolean;
   /** Retention of each function's log group, in days (a value CloudWatch Logs accepts). */
   readonly logRetentionDays: number;
@@ -64,6 +65,7 @@ export class PartitionLeadershipStack extends Stack {
     super(scope, id, props);
     const { settings } = props;
     const tables = new LeadershipTables(this, 'Tables', { retainData: props.retainData });
+    const objects = new ObjectsBucket(this, 'Objects', { retainData: props.retainData });
 
     // The publisher sets the deduplication ids (topic-partition-epoch-reason-version), so content-based dedup stays off.
     // Explicit name: a FIFO queue needs one ending in .fifo (moto's CloudFormation insists).
@@ -100,6 +102,7 @@ export class PartitionLeadershipStack extends Stack {
       const fn = this.addTriggeredFunction(spec, fnProps, tables);
       for (const dependency of dependenciesOf(spec)) {
         if (dependency === 'events') useQueue(fn, leadershipEvents, DEPENDENCY_ENV.events);
+        else if (dependency === 'objects') useBucket(fn, objects.bucket, DEPENDENCY_ENV.objects, spec.uses.objects!);
         else useTable(fn, tables[dependency], tables.indexNames[dependency], DEPENDENCY_ENV[dependency], spec.uses[dependency]!);
       }
       invokable.set(spec.audience, [...(invokable.get(spec.audience) ?? []), fn]);
@@ -137,6 +140,7 @@ export class PartitionLeadershipStack extends Stack {
       metadataTable: tables.metadata.tableName,
       logTable: tables.log.tableName,
       leadershipEventsQueue: leadershipEvents.queueUrl,
+      objectsBucket: objects.bucket.bucketName,
     };
     for (const [key, value] of Object.entries(resources) as Array<[ResourceKey, string]>) new CfnOutput(this, RESOURCE_OUTPUTS[key], { value });
   }

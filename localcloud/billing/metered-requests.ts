@@ -87,6 +87,8 @@ export function meterMotoRequest(meter: UsageMeter, method: string, url: URL, he
     return;
   }
   if (service === 's3') {
+    // S3 does not bill DELETE requests (its pricing page: "DELETE and CANCEL requests are free").
+    if (method === 'DELETE') return;
     const objectKey = url.pathname.split('/').slice(2).join('/');
     // A GET of a bucket (no object key) is a LIST, billed at the first tier.
     const tier1 = method === 'PUT' || method === 'POST' || method === 'COPY' || (method === 'GET' && objectKey === '');

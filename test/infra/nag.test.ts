@@ -96,6 +96,14 @@ describe('cdk-nag AwsSolutions checks', () => {
     // The accepted findings, by rule: the runtime (every function), the DLQs and the event queue
     // without DLQs of their own, ListStreams on '*' (stream functions), no PITR on the leases.
     const rules = [...new Set(acks.map(([, id]) => id))].sort();
-    expect(rules).toEqual(['AwsSolutions-DDB3', 'AwsSolutions-IAM5[Resource::*]', 'AwsSolutions-L1', 'AwsSolutions-SQS3']);
+    // And the diskless objects: object keys under their prefix, and no access logs for the bucket.
+    expect(rules).toEqual([
+      'AwsSolutions-DDB3',
+      'AwsSolutions-IAM5[Resource::*]',
+      expect.stringMatching(/^AwsSolutions-IAM5\[Resource::<ObjectsBucket[0-9A-F]+\.Arn>\/objects\/\*\]$/),
+      'AwsSolutions-L1',
+      'AwsSolutions-S1',
+      'AwsSolutions-SQS3',
+    ]);
   });
 });

@@ -16,12 +16,14 @@ import {
   scheduleRateMinutes,
   type Dependency,
   type FunctionSpec,
+  type ObjectAccess,
   type StreamFilter,
 } from '../../functions/function-table.js';
 import { leadershipSettings } from '../../functions/config.js';
 import type { LeadershipSettings } from '../../functions/ports/index.js';
 import { readLeadershipContext } from '../../infra/context.js';
 import { PartitionLeadershipStack, invokePolicyOutput } from '../../infra/stacks/partition-leadership-stack.js';
+import { OBJECT_ACTIONS } from '../../infra/constructs/resource-access.js';
 import { asLeadershipOutputs } from '../../client/stack-outputs.js';
 import { SETTINGS, SETTING_NAMES, defaultSettings } from '../../protocol/settings.js';
 import { anotherValue } from '../factories/settings-values.js';
@@ -66,10 +68,15 @@ const ref = (logicalId: string) => ({ Ref: logicalId });
 const tableId = (partitionKey: string) =>
   logicalIdOf('AWS::DynamoDB::Table', { KeySchema: Match.arrayWith([{ AttributeName: partitionKey, KeyType: 'HASH' }]) });
 const queueId = () => logicalIdOf('AWS::SQS::Queue', { FifoQueue: true });
+const bucketId = () => {
+  const ids = Object.keys(template.findResources('AWS::S3::Bucket'));
+  expect(ids).toHaveLength(1);
+  return ids[0];
+};
 
 /** Each dependency's resource, found by its own shape in the template (not by anything the stack names). */
 const resourceId = (dependency: Dependency): string =>
-  ({ brokers: () => tableId('brokerId'), metadata: () => tableId('pk'), log: () => tableId('replica'), events: queueId })[dependency]();
+  ({ brokers: () => tableId('brokerId'), metadata: () => tableId('pk'), log: () => tableId('replica'), events: queueId, objects: bucketId })[dependency]();
 
 /** The entries with a trigger of `kind`, as [name, entry] rows for it.each. */
 function entriesTriggeredBy<K extends FunctionSpec['trigger']['kind']>(kind: K) {
@@ -270,6 +277,7 @@ describe('IAM grants', () => {
       const access = spec.uses[dependency];
       if (access === undefined) expect(actions, dependency).toEqual([]);
       else if (access === 'send') expect(actions, dependency).toContain('sqs:SendMessage');
+      else if (dependency === 'objects') expect(actions.filter((action) => action !== 's3:ListBucket').sort(), dependency).toEqual([...OBJECT_ACTIONS[access as ObjectAccess]].sort());
       else if (access === 'readWrite') expect(actions, dependency).toEqual(expect.arrayContaining(['dynamodb:GetItem', ...WRITES]));
       else {
         expect(actions, dependency).toContain('dynamodb:GetItem');
@@ -328,10 +336,12 @@ describe('IAM grants', () => {
     ]);
   });
 
-  it.each(ENTRIES)('%s is granted no wildcard resource but dynamodb:ListStreams (which takes none), and indexes by name', (_name, spec) => {
+  it.each(ENTRIES)('%s is granted no wildcard resource but dynamodb:ListStreams (which takes none) and the diskless objects\' keys, and indexes by name', (_name, spec) => {
+    const objectKeys = JSON.stringify({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId(), 'Arn'] }, '/objects/*']] });
     for (const statement of statementsOf(spec)) {
       const resources = JSON.stringify(statement.Resource);
       if (resources === '"*"') expect(statement.Action).toBe('dynamodb:ListStreams');
+      else if (resources === objectKeys) expect(spec.uses.objects).toBeDefined();
       else expect(resources).not.toContain('*');
     }
     const indexStatements = statementsOf(spec).filter((statement) => JSON.stringify(statement.Resource).includes('/index/'));
@@ -577,3 +587,58 @@ describe('settings: every row of the table travels from its context key to every
     expect(leadershipSettings(strings)).toEqual(tuned);
   });
 });
+
+describe('diskless objects bucket', () => {
+  it('is private, S3-encrypted, TLS only, unversioned, and kept with the data tables', () => {
+    const bucket = template.findResources('AWS::S3::Bucket')[bucketId()];
+    template.hasResource('AWS::S3::Bucket', {
+      Properties: Match.objectLike({
+        PublicAccessBlockConfiguration: { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true },
+        BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+      }),
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+    expect((bucket as { Properties: Record<string, unknown> }).Properties.VersioningConfiguration).toBeUndefined();
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      Bucket: ref(bucketId()),
+      PolicyDocument: Match.objectLike({
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 's3:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      }),
+    });
+    template.hasOutput(RESOURCE_OUTPUTS.objectsBucket, { Value: ref(bucketId()) });
+  });
+
+  it('with retainData=false goes with the stack (no auto-delete custom resource: CloudFormation deletes it once empty)', () => {
+    const throwaway = synthStack({ retainData: 'false' }, { bundle: false }).template;
+    const buckets = Object.values(throwaway.findResources('AWS::S3::Bucket'));
+    expect(buckets).toHaveLength(1);
+    expect(buckets[0]).toMatchObject({ DeletionPolicy: 'Delete' });
+    expect(Object.keys(throwaway.findResources('AWS::Lambda::Function'))).toHaveLength(FUNCTION_SPECS.length);
+  });
+
+  it('only the sweep lists (under the objects prefix) and deletes; produce alone puts; every log reader gets', () => {
+    const s3Statements = (spec: FunctionSpec) =>
+      statementsOfRole(spec).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('s3:')));
+    for (const [, spec] of ENTRIES) {
+      const actions = s3Statements(spec).flatMap((statement) => [statement.Action].flat());
+      expect(actions.includes('s3:DeleteObject'), spec.id).toBe(spec === FUNCTIONS.sweepObjects);
+      expect(actions.includes('s3:ListBucket'), spec.id).toBe(spec === FUNCTIONS.sweepObjects);
+      expect(actions.includes('s3:PutObject'), spec.id).toBe(spec === FUNCTIONS.produce);
+      if (spec.uses.log !== undefined) expect(actions, spec.id).toContain('s3:GetObject');
+    }
+    expect(s3Statements(FUNCTIONS.sweepObjects)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Action: 's3:ListBucket', Resource: { 'Fn::GetAtt': [bucketId(), 'Arn'] }, Condition: { StringLike: { 's3:prefix': ['objects/*'] } } }),
+      ]),
+    );
+  });
+});
+
+function statementsOfRole(spec: FunctionSpec): Array<{ Action: string | string[]; Resource: unknown; Condition?: unknown }> {
+  const roleId = functionProps<{ Role: { 'Fn::GetAtt': [string, string] } }>(spec).Role['Fn::GetAtt'][0];
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .map((policy) => (policy as { Properties: { Roles: unknown; PolicyDocument: { Statement: Array<{ Action: string | string[]; Resource: unknown }> } } }).Properties)
+    .filter((policy) => JSON.stringify(policy.Roles).includes(roleId))
+    .flatMap((policy) => policy.PolicyDocument.Statement);
+}

@@ -16,7 +16,24 @@ export function check(history: History): Violation[] {
     ...notLive(history),
     ...(history.idempotentProducers ? duplicatesAndReorders(history) : []),
     ...tornBatches(history),
+    ...storedObjectsMissing(history),
   ];
+}
+
+/**
+ * (diskless) A committed record in some replica's live log pointing into an object that is
+ * gone: every consumer, and every follower copying it, is stuck at that offset, which is as
+ * bad as losing it. Only the sweep deletes objects, so it deleted one it must have kept.
+ */
+function storedObjectsMissing(history: History): Violation[] {
+  return history.missingObjects.map((missing) => ({
+    kind: 'stored object missing' as const,
+    partition: missing.partition,
+    detail:
+      `${missing.replica}'s committed record ${missing.partition}@${missing.offset} points into object ${missing.object}, ` +
+      `which was deleted (seen at step ${missing.step}): a read of it fails with StoredObjectMissingError`,
+    step: missing.step,
+  }));
 }
 
 /**

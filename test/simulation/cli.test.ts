@@ -8,15 +8,15 @@ const root = join(import.meta.dirname, '..', '..');
 describe('sim arguments', () => {
   test('defaults, and every flag', () => {
     expect(parseSimArgs([])).toEqual({
-      params: { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300 },
+      params: { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300, storage: 'mixed' },
       firstSeed: 1,
       seeds: 100,
       verbose: false,
     });
     expect(
-      parseSimArgs(['--seeds', '5', '--seed=9', '--brokers', '5', '--rf', '2', '--acks', '1', '--unclean', '--min-insync', '1', '--steps', '50', '--verbose']),
+      parseSimArgs(['--seeds', '5', '--seed=9', '--brokers', '5', '--rf', '2', '--acks', '1', '--unclean', '--min-insync', '1', '--steps', '50', '--storage', 'diskless', '--verbose']),
     ).toEqual({
-      params: { brokers: 5, rf: 2, acks: '1', unclean: true, minInsync: 1, steps: 50 },
+      params: { brokers: 5, rf: 2, acks: '1', unclean: true, minInsync: 1, steps: 50, storage: 'diskless' },
       firstSeed: 9,
       seeds: 5,
       verbose: true,
@@ -37,6 +37,7 @@ describe('sim arguments', () => {
     [['--brokers', '3', '--rf', '3', '--min-insync', '4'], /--min-insync: 4 exceeds the replication factor 3/],
     [['--acks', '0'], /--acks: expected "all" or "1"/],
     [['--steps', 'x'], /--steps: expected an integer/],
+    [['--storage', 'tiered'], /--storage: expected "replicated", "diskless", "mixed", got "tiered"/],
     [['--unclean=yes'], /--unclean: takes no value/],
     [['--seed', '1', '--seed', '2'], /--seed: given twice/],
   ])('%j is refused', (argv, message) => {

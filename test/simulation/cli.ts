@@ -2,6 +2,7 @@
  * `npm run sim` as a library: argument parsing (bad input is refused before
  * anything runs), the seed loop, and the report.
  */
+import { STORAGE_CHOICES } from './params.js';
 import { FAULT_NAMES, DEFAULT_PARAMS, runSimulation, type FaultCounts, type SimOptions, type SimParams, type SimResult } from './run.js';
 
 export interface SimCommand {
@@ -20,9 +21,9 @@ export class UsageError extends Error {
 
 export const USAGE =
   'usage: npm run sim -- [--seeds N] [--seed S] [--brokers 3..5] [--rf 2|3] [--acks all|1] [--unclean] ' +
-  '[--min-insync N] [--steps N] [--verbose]';
+  '[--min-insync N] [--steps N] [--storage replicated|diskless|mixed] [--verbose]';
 
-const VALUE_FLAGS = ['--seeds', '--seed', '--brokers', '--rf', '--acks', '--min-insync', '--steps'] as const;
+const VALUE_FLAGS = ['--seeds', '--seed', '--brokers', '--rf', '--acks', '--min-insync', '--steps', '--storage'] as const;
 const SWITCHES = ['--unclean', '--verbose'] as const;
 
 function integer(flag: string, raw: string, min: number, max: number): number {
@@ -63,11 +64,14 @@ export function parseSimArgs(argv: readonly string[]): SimCommand {
     get('--min-insync') === undefined ? Math.min(DEFAULT_PARAMS.minInsync, rf) : integer('--min-insync', get('--min-insync')!, 1, 5);
   if (minInsync > rf) throw new UsageError(`--min-insync: ${minInsync} exceeds the replication factor ${rf}`);
   const steps = get('--steps') === undefined ? DEFAULT_PARAMS.steps : integer('--steps', get('--steps')!, 1, 1_000_000);
+  const storageRaw = get('--storage') ?? DEFAULT_PARAMS.storage;
+  const storage = STORAGE_CHOICES.find((choice) => choice === storageRaw);
+  if (!storage) throw new UsageError(`--storage: expected ${STORAGE_CHOICES.map((c) => `"${c}"`).join(', ')}, got "${storageRaw}"`);
   const hasSeed = get('--seed') !== undefined;
   const firstSeed = hasSeed ? integer('--seed', get('--seed')!, 0, 2 ** 32 - 1) : 1;
   const seeds = get('--seeds') === undefined ? (hasSeed ? 1 : 100) : integer('--seeds', get('--seeds')!, 1, 100_000_000);
   return {
-    params: { brokers, rf, acks: acksRaw, unclean: switches.has('--unclean'), minInsync, steps },
+    params: { brokers, rf, acks: acksRaw, unclean: switches.has('--unclean'), minInsync, steps, storage },
     firstSeed,
     seeds,
     verbose: switches.has('--verbose'),
@@ -75,7 +79,7 @@ export function parseSimArgs(argv: readonly string[]): SimCommand {
 }
 
 export const describeParams = (p: SimParams): string =>
-  `--brokers ${p.brokers} --rf ${p.rf} --acks ${p.acks}${p.unclean ? ' --unclean' : ''} --min-insync ${p.minInsync} --steps ${p.steps}`;
+  `--brokers ${p.brokers} --rf ${p.rf} --acks ${p.acks}${p.unclean ? ' --unclean' : ''} --min-insync ${p.minInsync} --steps ${p.steps} --storage ${p.storage}`;
 
 export function formatFailure(result: SimResult): string {
   const lines = [`FAIL seed ${result.seed} (replay: npm run sim -- --seed ${result.seed} ${describeParams(result.params)})`];
@@ -97,6 +101,8 @@ export interface SimSummary {
   byKind: Record<string, number>;
   faults: FaultCounts;
   seedsPerSecond: number;
+  /** Seeds whose topic was diskless, and their objects: written, orphans (deleted or left unreferenced), deleted. */
+  diskless: { seeds: number; written: number; orphans: number; deleted: number };
 }
 
 /** Runs the seeds; `print` gets every line the command shows. */
@@ -107,11 +113,18 @@ export async function runSeeds(
 ): Promise<SimSummary> {
   const started = performance.now();
   const faults = Object.fromEntries(FAULT_NAMES.map((n) => [n, 0])) as FaultCounts;
-  const summary: SimSummary = { seeds: command.seeds, failedSeeds: [], violations: 0, byKind: {}, faults, seedsPerSecond: 0 };
+  const diskless = { seeds: 0, written: 0, orphans: 0, deleted: 0 };
+  const summary: SimSummary = { seeds: command.seeds, failedSeeds: [], violations: 0, byKind: {}, faults, seedsPerSecond: 0, diskless };
   for (let seed = command.firstSeed; seed < command.firstSeed + command.seeds; seed++) {
     // --verbose prints a failing seed's whole trace, not only the steps before its first violation.
     const result = await runSimulation(seed, command.params, { fullTrace: command.verbose, ...options });
     for (const name of FAULT_NAMES) faults[name] += result.faults[name];
+    if (result.stats.diskless) {
+      diskless.seeds++;
+      diskless.written += result.stats.objects.written;
+      diskless.orphans += result.stats.objects.orphans;
+      diskless.deleted += result.stats.objects.deleted;
+    }
     if (command.verbose) {
       print(
         `seed ${seed}: ${result.violations.length} violation(s), ${result.stats.steps} steps, ` +
@@ -134,5 +147,9 @@ export async function runSeeds(
       `${summary.seedsPerSecond.toFixed(1)} seeds/s [${describeParams(command.params)}]`,
   );
   print(`faults injected: ${faultList}`);
+  print(
+    `diskless seeds ${diskless.seeds}: objects written ${diskless.written}, orphans ${diskless.orphans}, ` +
+      `deleted by the sweep ${diskless.deleted}`,
+  );
   return summary;
 }

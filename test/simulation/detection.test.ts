@@ -41,3 +41,11 @@ test('without eligible leader replicas, brokers lost together leave a partition 
   expect(withElr).toEqual([]);
 }, 300_000);
 
+
+test('a diskless sweep without its fence deletes objects that committed records then point into, and the checker reports them', async () => {
+  const diskless = { ...DEFAULT_PARAMS, storage: 'diskless' as const };
+  const seed = await firstSeedWith((v) => v.kind === 'stored object missing', 200, diskless, { objectSweep: 'unfenced' });
+  expect(seed, 'no seed up to 200 caught a sweep that fences nothing').toBeDefined();
+  const { violations: withFence } = await runSeedRange(seed!, 1, diskless);
+  expect(withFence).toEqual([]);
+}, 300_000);

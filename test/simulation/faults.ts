@@ -5,7 +5,7 @@
  * lost together, paused tasks and on-demand preferred elections.
  */
 import { abandonedShutdownOf, controlledShutdownOf, reviveBroker } from './brokers.js';
-import { electOnDemand } from './controller.js';
+import { OBJECT_SWEEP_TASK, electOnDemand } from './controller.js';
 import { SWEEP_MS, TOPIC } from './params.js';
 import { leaseLive, type World } from './world.js';
 
@@ -20,6 +20,16 @@ const MIDCOPY_CRASH_CHANCE = 0.5;
  */
 const UNCOMMITTED_CRASH_CHANCE = 0.04;
 const MAX_PAUSE_MS = 12_000;
+/** Chance that a produce dies right after its diskless object write, before any of its appends: an orphan. */
+const ORPHAN_CRASH_CHANCE = 0.12;
+/**
+ * Chance that a produce that wrote a diskless object stalls, before one of its batch puts or
+ * commits, past the orphan age until a sweep run has judged the object (world.ts stallUntilJudged),
+ * while it still means to commit.
+ */
+const STALL_CHANCE = 0.15;
+/** Chance per store operation that the diskless sweep dies there (between any two of its steps). */
+const SWEEP_CRASH_CHANCE = 0.02;
 /** Chance per broker fault roll that several brokers are lost at the same moment (their REMOVEs then race). */
 const LOST_TOGETHER_CHANCE = 0.12;
 /** Chance that a controlled shutdown's Lambda dies right after marking its broker, which runs on. */
@@ -50,6 +60,28 @@ export function installCrashPolicy(world: World): void {
       return false;
     }
     if (!world.faultsOn || task.kind === 'setup' || task.kind === 'heartbeat') return false;
+    if (task.name === OBJECT_SWEEP_TASK && rng.chance(SWEEP_CRASH_CHANCE)) {
+      faults['sweep-crash']++;
+      return true;
+    }
+    if (crashes.justWroteObject.has(task)) {
+      crashes.justWroteObject.delete(task);
+      if (rng.chance(ORPHAN_CRASH_CHANCE)) {
+        faults.orphan++;
+        return true;
+      }
+    }
+    if (operation === 'objects.write' && task.kind === 'produce') {
+      crashes.wroteObject.add(task);
+      crashes.justWroteObject.add(task);
+      // Written as soon as this operation is released, before anyone else's: the next object.
+      crashes.lastObjectOf.set(task, world.objects.writtenCount + 1);
+    }
+    if ((operation === 'log.putBatch' || operation === 'log.commit') && crashes.wroteObject.has(task) && rng.chance(STALL_CHANCE)) {
+      faults.stall++;
+      crashes.stallOn = crashes.lastObjectOf.get(task);
+      return false;
+    }
     if (operation === 'log.appendAsFollower') {
       const earlier = crashes.copyWrites.get(task) ?? 0;
       crashes.copyWrites.set(task, earlier + 1);

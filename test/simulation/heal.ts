@@ -4,7 +4,7 @@
  * every lease live, every partition online with its HW at its leader's log end) or a bound passes.
  */
 import { reviveBroker } from './brokers.js';
-import { finalState, sampleLiveness } from './recording.js';
+import { afterStep, finalState } from './recording.js';
 import { allShards, drainStores } from './streams.js';
 import { leaseLive, type World } from './world.js';
 
@@ -38,7 +38,7 @@ export async function heal(world: World): Promise<boolean> {
       break;
     }
     if (!(await scheduler.step())) break;
-    sampleLiveness(world);
+    afterStep(world);
   }
   if (!healed) healed = quiescent(world);
   scheduler.record('heal', healed ? 'quiescent' : 'heal bound reached');

@@ -13,7 +13,8 @@ export type ViolationKind =
   | 'not-live'
   | 'duplicate'
   | 'reordered'
-  | 'torn batch';
+  | 'torn batch'
+  | 'stored object missing';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'acknowledged record lost',
@@ -27,6 +28,7 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'duplicate',
   'reordered',
   'torn batch',
+  'stored object missing',
 ];
 
 export interface Violation {
@@ -111,6 +113,15 @@ export interface LivenessSample {
   holder: string | null;
 }
 
+/** A committed record seen pointing into an object the object store no longer holds. */
+export interface MissingObject {
+  partition: string;
+  replica: string;
+  offset: number;
+  object: string;
+  step: number;
+}
+
 export interface History {
   /** Which acknowledgements count for loss: acks=all always; acks=1 too in an acks=1 run. */
   lossCheckedAcks: ReadonlyArray<'all' | '1'>;
@@ -127,6 +138,8 @@ export interface History {
   liveness: LivenessSample[];
   /** How long (virtual ms) a partition may stay leaderless while a holder exists: the not-live rule's bound. */
   livenessBoundMs: number;
+  /** Diskless topics: committed records whose object was gone, as seen after a step. */
+  missingObjects: MissingObject[];
 }
 
 export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all']): History => ({
@@ -140,4 +153,5 @@ export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all
   endStep: 0,
   liveness: [],
   livenessBoundMs: Number.POSITIVE_INFINITY,
+  missingObjects: [],
 });

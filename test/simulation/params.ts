@@ -6,9 +6,16 @@ export interface SimParams {
   unclean: boolean;
   minInsync: number;
   steps: number;
+  /**
+   * The topic's storage mode: `mixed` (the default) makes it diskless in about half the
+   * seeds (drawn from a stream of its own, so a replicated run is the run it always was).
+   */
+  storage: 'replicated' | 'diskless' | 'mixed';
 }
 
-export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300 };
+export const STORAGE_CHOICES: ReadonlyArray<SimParams['storage']> = ['replicated', 'diskless', 'mixed'];
+
+export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300, storage: 'mixed' };
 
 export interface SimOptions {
   /** false: leader appends skip the leader/epoch check (test-only store), to prove the checker notices. */
@@ -30,6 +37,12 @@ export interface SimOptions {
   timing?: Partial<Timing>;
   /** KIP-966 eligible leader replicas (the deployed default: on). */
   eligibleLeaderReplicas?: boolean;
+  /**
+   * A test-only diskless sweep, to prove the checker notices a deleted object that a
+   * committed record points into: `unfenced` fences nothing, `no-epoch-check` does not
+   * look at the leader epoch around its check.
+   */
+  objectSweep?: 'unfenced' | 'no-epoch-check';
 }
 
 export interface Timing {
@@ -66,6 +79,9 @@ export const FAULT_NAMES = [
   'abandon',
   'midcopy',
   'uncommitted',
+  'orphan',
+  'stall',
+  'sweep-crash',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultCounts = Record<FaultName, number>;
@@ -73,6 +89,9 @@ export type FaultCounts = Record<FaultName, number>;
 /** The one topic every run creates and its clients use. */
 export const TOPIC = 't';
 export const SWEEP_MS = 3_000;
+/** The diskless orphan sweep's period, and the orphan age it runs with: small, so that it races live and stalled writers. */
+export const OBJECT_SWEEP_MS = 1_000;
+export const ORPHAN_AGE_MS = 300;
 export const RECONCILE_MS = 4_000;
 export const TRACE_TAIL = 40;
 /**

@@ -55,12 +55,15 @@ interface SentBatch {
   baseSequence: number;
 }
 
-/** Starts the long-lived producers and, when idempotent, the churn of short-lived ones. */
+/** Starts the long-lived producers and, when idempotent, the churn of short-lived ones; on a diskless topic, a producer of several partitions at once too. */
 export function scheduleProducers(world: World): void {
   for (let i = 0; i < PRODUCERS; i++) {
     scheduleProducer(world, i, { sent: 0, busy: false, epochs: new Map(), producerEpoch: 0, nextSequence: new Map() });
   }
   if (world.idempotence) scheduleChurn(world);
+  if (world.diskless && world.idempotence) {
+    scheduleMultiProducer(world, { sent: 0, busy: false, epochs: new Map(), producerEpoch: 0, nextSequence: new Map(), pending: new Map() });
+  }
 }
 
 /**
@@ -76,7 +79,7 @@ function batchSize(world: World): number {
   return roll < 0.6 ? rng.between(4, 30) : rng.between(31, MAX_RECORDS_PER_WRITE);
 }
 
-function newBatch(world: World, index: number, state: ProducerState, partition: number): string[] {
+function newBatch(world: World, index: number, state: { sent: number }, partition: number): string[] {
   const values = Array.from({ length: batchSize(world) }, () => `p${index}-${state.sent++}`);
   recordSent(world, `p${index}`, partition, values);
   return values;
@@ -318,4 +321,106 @@ function flood(world: World, partition: number): void {
       { atomic: true },
     );
   });
+}
+
+/** The producer that sends batches for several partitions in one call (Kafka's ProduceRequest: produceBatches). */
+const MULTI_PRODUCER = 9;
+const FATAL_NAMES = new Set<string>(PRODUCER_FATAL.map((fatal) => fatal.name));
+const MOVED_NAMES = new Set(['StaleEpochError', 'FencedLeaderEpochError', 'UnknownLeaderEpochError', 'NotLeaderError']);
+
+interface MultiProducerState extends Omit<ProducerState, 'pending'> {
+  /** Per partition, the batch that failed and is retried (as it was) before any new one there. */
+  pending: Map<number, { values: string[]; baseSequence: number; firstSentAt: number }>;
+}
+
+/**
+ * Idempotent, like the long-lived producers, but each call carries a batch for each of
+ * several partitions (those with a batch to retry, and some others); each batch is
+ * acknowledged or refused on its own, and a refused one is retried as it was.
+ */
+function scheduleMultiProducer(world: World, state: MultiProducerState): void {
+  const { scheduler, rng, deps, params } = world;
+  const now = world.now;
+  const who = `p${MULTI_PRODUCER}`;
+  scheduler.after(rng.between(200, 2_000), `producer-timer:${who}`, async () => {
+    if (!world.clientsOn) return;
+    scheduleMultiProducer(world, state);
+    if (state.busy) return;
+    state.busy = true;
+    if (state.producerId === undefined) {
+      await scheduler.spawn(`init-producer:${who}`, 'produce', () => domain.initProducerId(deps, {}), (outcome) => {
+        state.busy = false;
+        if (outcome.ok) state.producerId = outcome.value.producerId;
+      });
+      return;
+    }
+    if ([...state.pending.values()].some((batch) => now() - batch.firstSentAt > DELIVERY_TIMEOUT_MS)) {
+      state.busy = false;
+      startOverMulti(world, state, 'delivery timeout');
+      return;
+    }
+    const partitions = world.partitions.filter((p) => state.pending.has(p) || rng.chance(0.6));
+    if (partitions.length === 0) partitions.push(rng.pick(world.partitions));
+    const batches = partitions.map((partition) => {
+      const pending = state.pending.get(partition) ?? {
+        values: newBatch(world, MULTI_PRODUCER, state, partition),
+        baseSequence: state.nextSequence.get(partition) ?? 0,
+        firstSentAt: now(),
+      };
+      state.pending.set(partition, pending);
+      return { partition, ...pending };
+    });
+    const { producerId, producerEpoch } = state;
+    const sentAtStep = scheduler.steps;
+    await scheduler.spawn(
+      `produce-batches:${who}:${batches.map((b) => `${TOPIC}-${b.partition}:${labelOf(b.values)}#${b.baseSequence}`).join('+')}`,
+      'produce',
+      () =>
+        domain.produceBatches(deps, {
+          acks: params.acks === 'all' ? 'all' : 1,
+          batches: batches.map((b) => ({
+            topic: TOPIC,
+            partition: b.partition,
+            records: b.values.map((value) => ({ value })),
+            currentLeaderEpoch: state.epochs.get(b.partition),
+            producerId,
+            producerEpoch,
+            baseSequence: b.baseSequence,
+          })),
+        }),
+      (outcome) => {
+        state.busy = false;
+        // A failed call: every batch stays pending, retried as it was.
+        if (!outcome.ok) return;
+        let fatal: string | undefined;
+        outcome.value.results.forEach((result, i) => {
+          const { partition, values, baseSequence } = batches[i];
+          if ('errorType' in result) {
+            if (MOVED_NAMES.has(result.errorType)) state.epochs.delete(partition);
+            if (FATAL_NAMES.has(result.errorType)) fatal = result.errorType;
+            return;
+          }
+          state.pending.delete(partition);
+          state.nextSequence.set(partition, domain.incrementSequence(baseSequence, values.length));
+          state.epochs.set(partition, result.leaderEpoch);
+          recordAck(world, who, partition, values, result, sentAtStep);
+          scheduler.record(`produce:${who}`, `ACK ${labelOf(values)} @${TOPIC}-${partition}:${result.baseOffset} e${result.leaderEpoch}${result.duplicate ? ' (duplicate)' : ''}`);
+        });
+        if (fatal) startOverMulti(world, state, `FATAL ${fatal}`);
+      },
+    );
+  });
+}
+
+/** As startOver: the next producer epoch (or a new id once spent), every partition's sequence from 0, the pending batches given up. */
+function startOverMulti(world: World, state: MultiProducerState, why: string): void {
+  if (state.producerId !== undefined && state.producerEpoch < MAX_PRODUCER_EPOCH) {
+    state.producerEpoch++;
+  } else {
+    state.producerId = undefined;
+    state.producerEpoch = 0;
+  }
+  world.scheduler.record(`produce:p${MULTI_PRODUCER}`, `${why}: starts over (producer epoch ${state.producerEpoch})`);
+  state.nextSequence.clear();
+  state.pending.clear();
 }

@@ -18,7 +18,15 @@ export function recordAck(
   partition: number,
   values: string[],
   result: { leader: BrokerId; leaderEpoch: number; baseOffset: number },
+  /** For a batch of a several-partition call: the step the call started, so the ISR is judged when the batch was committed. */
+  sentAtStep?: number,
 ): void {
+  const committedWith =
+    sentAtStep === undefined
+      ? undefined
+      : world.commits
+          .get(partition)
+          ?.find((c) => c.step >= sentAtStep && c.leaderEpoch === result.leaderEpoch && c.hw >= result.baseOffset + values.length)?.isr;
   world.history.acks.push({
     producer,
     partition: `${TOPIC}-${partition}`,
@@ -27,7 +35,7 @@ export function recordAck(
     leaderEpoch: result.leaderEpoch,
     baseOffset: result.baseOffset,
     values,
-    isrAtReturn: [...(world.tables.partitions.get(`${TOPIC}#${partition}`)?.isr ?? [])],
+    isrAtReturn: [...(committedWith ?? world.tables.partitions.get(`${TOPIC}#${partition}`)?.isr ?? [])],
     minInsync: world.params.minInsync,
     step: world.scheduler.steps,
   });
@@ -146,4 +154,54 @@ export function closeHistory(world: World): void {
   // The end closes every open episode.
   for (const sample of world.liveness.lastSample.values()) history.liveness.push({ ...sample, at: world.now(), step: world.scheduler.steps });
   history.livenessBoundMs = world.livenessBoundMs;
+}
+
+/** After every step: the high watermarks that moved (world.commits), and the stored objects' check. */
+export function afterStep(world: World): void {
+  sampleLiveness(world);
+  for (const p of world.partitions) {
+    const m = world.tables.partitions.get(`${TOPIC}#${p}`);
+    if (!m) continue;
+    const seen = world.commits.get(p) ?? [];
+    const last = seen[seen.length - 1];
+    if (!last || last.hw !== m.highWatermark || last.leaderEpoch !== m.leaderEpoch || last.isr.join() !== m.isr.join()) {
+      seen.push({ hw: m.highWatermark, leaderEpoch: m.leaderEpoch, isr: [...m.isr], step: world.scheduler.steps });
+      world.commits.set(p, seen);
+    }
+  }
+  checkStoredObjects(world);
+}
+
+/**
+ * After every step of a diskless run: each committed record of every replica's live log
+ * points into an object the store still holds (each record reported once). Deletions are
+ * the only way an object goes, so nothing can go wrong before the first.
+ */
+export function checkStoredObjects(world: World): void {
+  const { objects, tables, history } = world;
+  if (!world.diskless || objects.deletedKeys.length === 0) return;
+  for (const p of world.partitions) {
+    const replicas = tables.partitions.get(`${TOPIC}#${p}`)?.replicas ?? [];
+    for (const replica of replicas) {
+      for (const record of tables.committedLog(TOPIC, p, replica).values()) {
+        if (!record.stored || objects.has(record.stored.object)) continue;
+        const partition = `${TOPIC}-${p}`;
+        if (history.missingObjects.some((m) => m.partition === partition && m.replica === replica && m.offset === record.offset)) continue;
+        history.missingObjects.push({ partition, replica, offset: record.offset, object: record.stored.object, step: world.scheduler.steps });
+      }
+    }
+  }
+}
+
+/** The run's objects: written, orphans (deleted, or left with no committed record pointing into them at the end), deleted. */
+export function objectCounts(world: World): { written: number; orphans: number; deleted: number } {
+  const { objects, tables } = world;
+  const referenced = new Set<string>();
+  for (const p of world.partitions) {
+    for (const replica of tables.partitions.get(`${TOPIC}#${p}`)?.replicas ?? []) {
+      for (const record of tables.committedLog(TOPIC, p, replica).values()) if (record.stored) referenced.add(record.stored.object);
+    }
+  }
+  const leftOver = objects.keys().filter((key) => !referenced.has(key)).length;
+  return { written: objects.writtenCount, orphans: objects.deletedKeys.length + leftOver, deleted: objects.deletedKeys.length };
 }

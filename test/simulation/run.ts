@@ -9,8 +9,8 @@ import { check } from './checker.js';
 import { injectBrokerFault, installCrashPolicy } from './faults.js';
 import { heal } from './heal.js';
 import type { Violation } from './history.js';
-import { DEFAULT_TIMING, PRODUCER_ID_EXPIRATION_MS, TOPIC, type FaultCounts, type SimOptions, type SimParams, type Timing } from './params.js';
-import { closeHistory, sampleLiveness } from './recording.js';
+import { DEFAULT_TIMING, OBJECT_SWEEP_MS, ORPHAN_AGE_MS, PRODUCER_ID_EXPIRATION_MS, TOPIC, type FaultCounts, type SimOptions, type SimParams, type Timing } from './params.js';
+import { afterStep, closeHistory, objectCounts } from './recording.js';
 import { setUpCluster, startActors } from './setup.js';
 import { traceBefore } from './trace.js';
 import { createWorld } from './world.js';
@@ -41,6 +41,9 @@ export interface SimResult {
     elections: number;
     /** Consumers that found, through OffsetsForLeaderEpoch, their position truncated away (unclean elections only). */
     truncations: number;
+    /** Whether the topic was diskless, and its objects: written, orphans (deleted or left unreferenced), deleted by the sweep. */
+    diskless: boolean;
+    objects: { written: number; orphans: number; deleted: number };
   };
 }
 
@@ -57,6 +60,9 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     // Mostly the deployed default; every fourth seed leaves replication to the log stream alone, so both paths stay judged.
     replicateOnProduce: seed % 4 !== 0,
     eligibleLeaderReplicasEnabled: options.eligibleLeaderReplicas ?? true,
+    // A small orphan age, so the sweep races live and stalled writers; each run looks back two periods.
+    disklessOrphanAgeMs: ORPHAN_AGE_MS,
+    disklessSweepIntervalSeconds: OBJECT_SWEEP_MS / 1_000,
   });
   const { scheduler, rng, history, tables } = world;
   installCrashPolicy(world);
@@ -69,7 +75,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   while (scheduler.steps - stepsAtStart < params.steps) {
     if (rng.chance(timing.brokerFaultChance)) injectBrokerFault(world);
     if (!(await scheduler.step())) break;
-    sampleLiveness(world);
+    afterStep(world);
   }
 
   const healed = await heal(world);
@@ -90,6 +96,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       healed,
       elections: world.partitions.reduce((sum, p) => sum + (tables.partitions.get(`${TOPIC}#${p}`)?.leaderEpoch ?? 0), 0),
       truncations: world.clients.truncations,
+      diskless: world.diskless,
+      objects: objectCounts(world),
     },
   };
 }

@@ -43,6 +43,7 @@ export async function setUpCluster(world: World): Promise<void> {
     replicationFactor: params.rf,
     minInsyncReplicas: params.minInsync,
     uncleanLeaderElection: params.unclean,
+    storage: world.diskless ? ('diskless' as const) : ('replicated' as const),
   };
   // A topic of several transactions (more than one partition) may be cut short between two of
   // them; then either the admin retries at once or the creation is left to the reconciler,

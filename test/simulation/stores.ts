@@ -12,7 +12,7 @@ import {
 } from '../../functions/adapters/memory/index.js';
 import { topicAlreadyStored } from '../../functions/domain/errors.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ReplicaState, TopicConfig } from '../../functions/domain/model.js';
-import type { LeaderAppend, PartitionLog } from '../../functions/ports/index.js';
+import type { Deps, LeaderAppend, MetadataStore, PartitionLog } from '../../functions/ports/index.js';
 
 const key = (topic: string, partition: number) => `${topic}#${partition}`;
 
@@ -97,4 +97,35 @@ export class UnresumableMetadataStore extends MemoryMetadataStore {
     if (this.store.topics.has(config.topic)) throw topicAlreadyStored(config.topic);
     this.store.topics.set(config.topic, structuredClone(config));
   }
+}
+
+/**
+ * What the diskless sweep is given: the run's stores, or, TEST ONLY, stores that make it
+ * a sweep without its fence (fenceLogEnd writes nothing and reports success) or without
+ * its epoch check (each partition reads as it was first read in this run of the sweep),
+ * to prove the checker notices an object deleted under a committed record.
+ */
+export function sweepDepsOf(deps: Deps, variant: 'unfenced' | 'no-epoch-check' | undefined): Deps {
+  if (variant === 'unfenced') return { ...deps, log: withMethod(deps.log, 'fenceLogEnd', () => Promise.resolve(true)) };
+  if (variant === 'no-epoch-check') {
+    const firstRead = new Map<string, Promise<PartitionMetadata | null>>();
+    const getPartition = (topic: string, partition: number): Promise<PartitionMetadata | null> => {
+      const k = key(topic, partition);
+      if (!firstRead.has(k)) firstRead.set(k, deps.metadata.getPartition(topic, partition));
+      return firstRead.get(k)!;
+    };
+    return { ...deps, metadata: withMethod(deps.metadata, 'getPartition', getPartition) };
+  }
+  return deps;
+}
+
+/** The store behind a proxy, with one method replaced (a proxy, so it follows the port as it changes). */
+function withMethod<T extends PartitionLog | MetadataStore, K extends keyof T>(inner: T, name: K, replacement: T[K]): T {
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === name) return replacement;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }

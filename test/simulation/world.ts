@@ -8,6 +8,7 @@ import {
   createMemoryDeps,
   type HeartbeatStreamRecord,
   type MemoryDeps,
+  type MemoryObjectStore,
   type MemoryPartitionLog,
   type MemoryTables,
 } from '../../functions/adapters/memory/index.js';
@@ -26,6 +27,8 @@ const CONFLICT_CHANCE = 0.05;
 /** Chance per item that an eventually consistent read sees an earlier version of it; drawn from a stream of its own. */
 const STALE_READ_CHANCE = 0.3;
 const STALE_READ_STREAM = 0x57a1e;
+/** Whether a `mixed` run's topic is diskless: drawn from a stream of its own, so a replicated run is unchanged by the choice. */
+const STORAGE_STREAM = 0xd15c;
 
 export interface Broker {
   id: BrokerId;
@@ -73,6 +76,14 @@ export interface CrashPlan {
   creationSteps: number;
   /** Controlled shutdowns that die at their first store operation after the mark (value: whether they marked). */
   abandonAfterMark: Map<Task, boolean>;
+  /** Produce tasks that have written a diskless object: they may die or stall before its batches are appended. */
+  wroteObject: WeakSet<Task>;
+  /** Produce tasks whose next store operation is the first after their object write. */
+  justWroteObject: WeakSet<Task>;
+  /** Per produce task, the number (1-based, ObjectStore write order) of the last object it wrote. */
+  lastObjectOf: WeakMap<Task, number>;
+  /** The object whose writer was just released into a stall (faults.ts), until the sweep has judged it. */
+  stallOn: number | undefined;
 }
 
 /** What the clients (producers.ts, consumers.ts) count across all of them. */
@@ -108,6 +119,9 @@ export interface World {
   readonly tables: MemoryTables;
   /** The log beneath the recording wrapper: its leader appends feed the log stream, its replicas the final reads. */
   readonly memLog: MemoryPartitionLog;
+  /** The topic keeps its record bytes in objects (SimParams.storage). */
+  readonly diskless: boolean;
+  readonly objects: MemoryObjectStore;
   /** What the domain is given. */
   readonly deps: Deps;
   readonly brokers: Broker[];
@@ -123,6 +137,14 @@ export interface World {
   readonly crashes: CrashPlan;
   readonly clients: ClientCounters;
   readonly liveness: LivenessTracker;
+  /**
+   * Per partition, each high watermark its item showed after a step, with the leader epoch
+   * and ISR beside it: when a batch of a several-partition produce was committed (its call
+   * answers only once every batch is done), so its acknowledgement is judged as of then.
+   */
+  readonly commits: Map<number, Array<{ hw: number; leaderEpoch: number; isr: BrokerId[]; step: number }>>;
+  /** When each diskless sweep run that has ended (or died) started. */
+  readonly objectSweepStarts: number[];
   readonly now: () => number;
 }
 
@@ -136,6 +158,12 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     settings,
     yieldPoint: async (operation) => {
       await scheduler.yieldPoint(operation);
+      // A writer stalled between its object write and this operation (faults.ts), as a Lambda frozen mid-call.
+      if (world.crashes.stallOn !== undefined) {
+        const number = world.crashes.stallOn;
+        world.crashes.stallOn = undefined;
+        await stallUntilJudged(world, number, operation);
+      }
       // Drawn as the write is released, inside its task's turn: a refusal the write's own retries did not outlast.
       if (world.faultsOn && canConflict(operation) && rng.chance(CONFLICT_CHANCE)) {
         faults.conflict++;
@@ -161,9 +189,9 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
   tables.staleness = () => (staleness.chance(STALE_READ_CHANCE) ? staleness.between(1, 3) : 0);
   const memLog: MemoryPartitionLog =
     options.fencing === false
-      ? new UnfencedPartitionLog(tables, memory.clock)
+      ? new UnfencedPartitionLog(tables, memory.clock, memory.objects)
       : options.batches === false
-        ? new TornCopyPartitionLog(tables, memory.clock)
+        ? new TornCopyPartitionLog(tables, memory.clock, memory.objects)
         : memory.log;
   const deps: Deps = {
     ...memory,
@@ -208,6 +236,8 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     memory,
     tables,
     memLog,
+    diskless: params.storage === 'diskless' || (params.storage === 'mixed' && new Prng(seed ^ STORAGE_STREAM).chance(0.5)),
+    objects: memory.objects,
     deps,
     brokers,
     partitions: Array.from({ length: partitionCount }, (_, i) => i + 1),
@@ -217,12 +247,35 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     faultsOn: true,
     clientsOn: true,
     streams: { heartbeatShards: new Map(), logShards: new Map() },
-    crashes: { once: new Set(), copyWrites: new WeakMap(), cutCreationAt: undefined, creationSteps: 0, abandonAfterMark: new Map() },
+    crashes: { once: new Set(), copyWrites: new WeakMap(), cutCreationAt: undefined, creationSteps: 0, abandonAfterMark: new Map(), wroteObject: new WeakSet(), justWroteObject: new WeakSet(), lastObjectOf: new WeakMap(), stallOn: undefined },
     clients: { churned: 0, lateOnTheWay: 0, truncations: 0 },
     liveness: { committed: new Map(), lastSample: new Map() },
+    commits: new Map(),
+    objectSweepStarts: [],
     now: () => memory.clock.now(),
   };
   return world;
+}
+
+/** Longest a stalled writer waits for the sweep to judge its object. */
+const MAX_STALL_MS = 8_000;
+const STALL_POLL_MS = 250;
+
+/**
+ * Holds the current task (a writer between its object write and an append step) until a
+ * sweep run that began once the object was old enough has ended, or the object is gone:
+ * the writer then goes on as if it had stalled just past the orphan age.
+ */
+async function stallUntilJudged(world: World, number: number, operation: string): Promise<void> {
+  const key = world.objects.writtenKeys[number - 1];
+  const writtenAt = Number(key.slice(key.lastIndexOf('/') + 1).split('-')[0]);
+  const oldEnough = writtenAt + world.deps.settings.disklessOrphanAgeMs;
+  const started = world.now();
+  while (world.now() - started < MAX_STALL_MS) {
+    if (!world.objects.has(key) || world.objectSweepStarts.some((at) => at >= oldEnough)) break;
+    await world.scheduler.sleep(STALL_POLL_MS);
+  }
+  world.scheduler.record('stall', `${operation} held for ${world.now() - started} ms (object ${number}${world.objects.has(key) ? '' : ' deleted'})`);
 }
 
 /** Whether a broker's lease is live now, as the run sees the table. */

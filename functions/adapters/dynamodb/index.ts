@@ -7,6 +7,7 @@ export {
   brokerIdOf,
   decodeHeartbeatChange,
   decodeLogInsert,
+  readLogInsert,
   sequenceNumberOf,
   type HeartbeatChange,
   type LogStreamRecord,

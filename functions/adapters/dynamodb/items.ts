@@ -16,6 +16,7 @@ import type {
   ProducerStates,
   ReplicaState,
   GenerationStart,
+  StoredBatchRef,
   TopicConfig,
 } from '../../domain/model.js';
 import type { ErrorName } from '../../../protocol/errors.js';
@@ -256,13 +257,22 @@ export const MAX_RECORDS_PER_LOG_ITEM = MAX_RECORDS_PER_WRITE;
  * as a list of maps, `records`, and are still read.
  */
 export const logBatchItem = (records: readonly LogRecord[], compression: BatchCompression = 'none', generation = 0, writtenAt?: number): Item => {
+  if (records.length > MAX_RECORDS_PER_LOG_ITEM) throw new Error(`A log item holds at most ${MAX_RECORDS_PER_LOG_ITEM} records, got ${records.length}.`);
+  const first = records[0];
+  return { ...logItemHead(records, generation, writtenAt, 'A log item holds consecutive records of one replica'), data: encodeRecordBatch(records, first.offset, compression) };
+};
+
+/**
+ * The attributes every log item has (key, time, topic, partition, broker, copy, last
+ * offset), once its records are checked to be consecutive records of one replica, of one
+ * stored batch too when they have one (`holds` says what the item holds, for the error).
+ */
+function logItemHead(records: readonly LogRecord[], generation: number, writtenAt: number | undefined, holds: string): Item {
   const first = records[0];
   if (!first) throw new Error('A log item holds at least one record.');
-  if (records.length > MAX_RECORDS_PER_LOG_ITEM) throw new Error(`A log item holds at most ${MAX_RECORDS_PER_LOG_ITEM} records, got ${records.length}.`);
   records.forEach((r, i) => {
-    if (r.topic !== first.topic || r.partition !== first.partition || r.replica !== first.replica || r.copy !== first.copy || r.offset !== first.offset + i) {
-      throw new Error(`A log item holds consecutive records of one replica; record ${i} (offset ${r.offset}) does not follow.`);
-    }
+    const follows = r.topic === first.topic && r.partition === first.partition && r.replica === first.replica && r.copy === first.copy && r.offset === first.offset + i;
+    if (!follows || !sameRef(r.stored, first.stored)) throw new Error(`${holds}; record ${i} (offset ${r.offset}) does not follow.`);
   });
   return {
     ...logKey(first.topic, first.partition, first.replica, first.offset, generation),
@@ -272,9 +282,8 @@ export const logBatchItem = (records: readonly LogRecord[], compression: BatchCo
     brokerId: first.replica,
     copy: first.copy,
     lastOffset: first.offset + records.length - 1,
-    data: encodeRecordBatch(records, first.offset, compression),
   };
-};
+}
 
 const producerStampFromItem = (item: Fields, field: string): { producer?: ProducerStamp } => {
   if (item.producer == null) return {};
@@ -321,8 +330,64 @@ const encodedRecordsFromItem = (data: unknown, baseOffset: number): StoredRecord
   }
 };
 
+const sameRef = (a: StoredBatchRef | undefined, b: StoredBatchRef | undefined): boolean =>
+  a === b || (a !== undefined && b !== undefined && a.object === b.object && a.start === b.start && a.length === b.length);
+
+/**
+ * A diskless topic's log item: where its records' batch lies in an object
+ * (`stored`: object key, start, length), not the records. The item names the offsets
+ * it holds (`offset` to `lastOffset`), which may be part of the stored batch: a follower's
+ * copy may begin or end inside one of the leader's batches. Each record's fields but the
+ * replica and copy come from the object; with no bytes of records, one such item is
+ * about 200 bytes: a write unit, whatever the batch's size.
+ */
+export const logRefItem = (records: readonly LogRecord[], generation = 0, writtenAt?: number): Item => {
+  const stored = records[0]?.stored;
+  if (!stored) throw new Error('A reference log item holds at least one record, stored in an object.');
+  const head = logItemHead(records, generation, writtenAt, 'A reference log item holds consecutive records of one replica from one stored batch');
+  return { ...head, stored: { object: stored.object, start: stored.start, length: stored.length } };
+};
+
+/** The stored batch a diskless item points into, or undefined for an item that holds its records. */
+export const storedRefOfItem = (item: Fields): StoredBatchRef | undefined => {
+  if (item.stored == null) return undefined;
+  const ref = asFields(item.stored, 'stored');
+  return { object: str(ref, 'object'), start: num(ref, 'start'), length: num(ref, 'length') };
+};
+
+/** The offsets an item holds (either kind), without decoding its records. */
+export const logItemRange = (item: Fields): { baseOffset: number; lastOffset: number } => {
+  const baseOffset = num(item, 'offset');
+  const lastOffset = num(item, 'lastOffset');
+  return lastOffset >= baseOffset ? { baseOffset, lastOffset } : fail('lastOffset', `at least offset ${baseOffset}`, lastOffset);
+};
+
+/**
+ * The records of a diskless item, from its stored batch's records (ObjectStore.read): the
+ * item's offsets of them, as this item's replica and copy, each carrying the reference.
+ */
+export const logRecordsFromRefItem = (item: Fields, batch: readonly LogRecord[]): LogRecord[] => {
+  const ref = storedRefOfItem(item);
+  if (!ref) return fail('stored', 'a stored batch reference', item.stored);
+  const { baseOffset, lastOffset } = logItemRange(item);
+  const topic = str(item, 'topic');
+  const partition = num(item, 'partition');
+  const held = batch.filter((record) => record.offset >= baseOffset && record.offset <= lastOffset);
+  if (held.length !== lastOffset - baseOffset + 1 || batch.some((record) => record.topic !== topic || record.partition !== partition)) {
+    throw new MalformedItemError(
+      `log item ${topic}-${partition} offsets ${baseOffset}..${lastOffset} points into ${ref.object} bytes ${ref.start}+${ref.length}, which holds ${batch[0]?.topic}-${batch[0]?.partition} offsets ${batch[0]?.offset}..${batch.at(-1)?.offset}`,
+    );
+  }
+  const replica = str(item, 'brokerId');
+  const copy = oneOf(item, 'copy', LOG_COPIES);
+  return held.map((record) => ({ ...record, replica, copy, stored: { ...ref } }));
+};
+
 /** The records of one log item, in offset order, from either layout. */
 export const logRecordsFromItem = (item: Fields): LogRecord[] => {
+  if (item.stored != null && item.data == null) {
+    throw new MalformedItemError(`log item at offset ${JSON.stringify(item.offset)} holds a diskless batch reference ("stored"), not records: its records are read through the object store.`);
+  }
   const topic = str(item, 'topic');
   const partition = num(item, 'partition');
   const replica = str(item, 'brokerId');

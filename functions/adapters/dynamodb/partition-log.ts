@@ -13,14 +13,20 @@
  * generation only where it is live (domain/generations.ts), so a batch that was never
  * committed, or that a match cut off, is never returned. A match writes one transaction
  * and deletes nothing.
+ *
+ * A diskless topic's records (they carry `stored`: their batch was written to the object
+ * store first) are items that hold the batch's place in its object instead of the records
+ * (items.ts logRefItem): one small item per stored batch, a follower's copy too, so an
+ * append costs a write unit whatever its size. Reads fetch each batch's bytes with one
+ * ranged read of the object store, in parallel.
  */
 import { GetCommand, PutCommand, QueryCommand, UpdateCommand, paginateQuery, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { StaleEpochError, ValidationError } from '../../domain/errors.js';
 import { generationsOf, segmentsOf } from '../../domain/generations.js';
-import type { BrokerId, LogRecord, ProducerStates, ReplicaState } from '../../domain/model.js';
+import type { BrokerId, LogRecord, ProducerStates, ReplicaState, StoredBatchRef } from '../../domain/model.js';
 import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { appendBatch } from '../../domain/record-batch.js';
-import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, ObjectStore, PartitionLog } from '../../ports/index.js';
 import { writeThenCommit, type ReplicaAppendSteps } from '../replica-append.js';
 import {
   allOf,
@@ -38,7 +44,18 @@ import {
   type Condition,
 } from './conditions.js';
 import { checkThat, conditionally, describeLost, lostConditionIndexes, retryingConflicts, transactWrite, updateIf, type TransactWrite } from './conditional-writes.js';
-import { MAX_RECORDS_PER_LOG_ITEM, logBatchItem, logRecordsFromItem, replicaStateFromItem, type Item } from './items.js';
+import {
+  MAX_RECORDS_PER_LOG_ITEM,
+  MalformedItemError,
+  logBatchItem,
+  logItemRange,
+  logRecordsFromItem,
+  logRecordsFromRefItem,
+  logRefItem,
+  replicaStateFromItem,
+  storedRefOfItem,
+  type Item,
+} from './items.js';
 import { DynamoMetadataStore } from './metadata-store.js';
 import { MAX_BATCH_HEADER_BYTES, MAX_RECORD_OVERHEAD_BYTES, type BatchCompression } from './record-batch-codec.js';
 import { logKey, partitionKey, replicaStateKey } from './keys.js';
@@ -107,11 +124,35 @@ function recordBatches(records: readonly LogRecord[]): LogRecord[][] {
   return batches;
 }
 
-/** A stored record batch: its items' first and last offsets, and its records. */
+/**
+ * The items one append or copy writes: runs of records that point into one stored batch
+ * (a diskless topic's) are one small item each, whatever their size; the rest are
+ * record batches that each fit one item.
+ */
+function logItems(records: readonly LogRecord[], compression: BatchCompression, generation: number, writtenAt: number): Item[] {
+  const items: Item[] = [];
+  let run: LogRecord[] = [];
+  const flush = () => {
+    if (run.length === 0) return;
+    if (run[0].stored) items.push(logRefItem(run, generation, writtenAt));
+    else items.push(...recordBatches(run).map((batch) => logBatchItem(batch, compression, generation, writtenAt)));
+    run = [];
+  };
+  for (const record of records) {
+    if (run.length > 0 && refKey(run[0].stored) !== refKey(record.stored)) flush();
+    run.push(record);
+  }
+  flush();
+  return items;
+}
+
+const refKey = (ref: StoredBatchRef | undefined): string => (ref ? `${ref.object}\u0000${ref.start}\u0000${ref.length}` : '');
+
+/** A stored log item (either kind): its first and last offsets, read before its records are. */
 interface StoredBatch {
   baseOffset: number;
   lastOffset: number;
-  records: LogRecord[];
+  item: Item;
 }
 
 export class DynamoPartitionLog implements PartitionLog {
@@ -123,10 +164,15 @@ export class DynamoPartitionLog implements PartitionLog {
   private readonly compressions = new Map<string, Promise<BatchCompression>>();
   private readonly topics: DynamoMetadataStore;
 
+  /**
+   * `objects`: where a diskless topic's batches are (its items hold references into
+   * them); without it, reading such an item fails naming the omission.
+   */
   constructor(
     private readonly client: DynamoDBDocumentClient,
     private readonly tables: PartitionLogTables,
     private readonly clock: Clock,
+    private readonly objects?: ObjectStore,
   ) {
     this.topics = new DynamoMetadataStore(client, tables.metadataTable);
   }
@@ -146,6 +192,7 @@ export class DynamoPartitionLog implements PartitionLog {
       copy: 'leader',
       ...(r.producer ? { producer: r.producer } : {}),
       batch: appendBatch(startOffset, append.records.length),
+      ...(append.stored ? { stored: { ...append.stored } } : {}),
     }));
     if (records.length === 0) return [];
     const write = { topic, partition, replica: leader, offset: startOffset, generation: append.generation, leaderEpoch, writtenAt: append.appendedAt };
@@ -204,9 +251,43 @@ export class DynamoPartitionLog implements PartitionLog {
     const records: LogRecord[] = [];
     for (const segment of segments) {
       const batches = await this.batchesOverlapping(topic, partition, replica, segment.generation, segment.from, segment.to);
-      records.push(...batches.flatMap((batch) => batch.records).filter((record) => record.offset >= segment.from && record.offset < segment.to));
+      const held = await this.recordsOf(batches);
+      records.push(...held.flat().filter((record) => record.offset >= segment.from && record.offset < segment.to));
     }
     return records;
+  }
+
+  /**
+   * Starts a new generation of the replica's log at `offset`, only if its log end is
+   * `offset` and its generation still `generation`: no batch put at that log end before
+   * can commit after it (the same write as an append's abandon step). Whether it wrote.
+   */
+  fenceLogEnd(topic: string, partition: number, replica: BrokerId, offset: number, generation: number): Promise<boolean> {
+    return this.startGeneration(topic, partition, replica, offset, generation);
+  }
+
+  /**
+   * The records of each item, in order: a diskless item's from its stored batch, the
+   * batches fetched in parallel, once each however many items point into them.
+   */
+  private recordsOf(batches: readonly StoredBatch[]): Promise<LogRecord[][]> {
+    const fetches = new Map<string, Promise<LogRecord[]>>();
+    return Promise.all(
+      batches.map(async ({ item }) => {
+        const ref = storedRefOfItem(item);
+        if (!ref) return logRecordsFromItem(item);
+        const objects = this.objects;
+        if (!objects) {
+          throw new MalformedItemError(`log item at offset ${String(item.offset)} points into ${ref.object}, and this partition log was built without an object store.`);
+        }
+        let fetch = fetches.get(refKey(ref));
+        if (!fetch) {
+          fetch = objects.read(ref);
+          fetches.set(refKey(ref), fetch);
+        }
+        return logRecordsFromRefItem(item, await fetch);
+      }),
+    );
   }
 
   /** One transaction: the follower's state (cut, matched, a new generation at the cut) and the fencing check. */
@@ -255,12 +336,13 @@ export class DynamoPartitionLog implements PartitionLog {
     const { topic, partition, replica, offset, generation } = write;
     const steps: ReplicaAppendSteps = {
       put: async (into) => {
-        const compression = await this.compressionOf(topic);
-        for (const [i, batch] of recordBatches(records).entries()) {
-          const found = await this.putBatch(logBatchItem(batch, compression, into, write.writtenAt));
+        // A diskless topic's items hold no records to compress: no need to read the topic.
+        const compression = records.every((record) => record.stored) ? 'none' : await this.compressionOf(topic);
+        for (const [i, item] of logItems(records, compression, into, write.writtenAt).entries()) {
+          const found = await this.putBatch(item);
           if (found === null) continue;
           // Past the first item the offset was free when this writer took it: only a writer that read a later log end gets here.
-          if (i > 0) throw new StaleEpochError(`Write to ${topic}-${partition} on ${replica} at offset ${batch[0].offset} lost: the offset was taken.`);
+          if (i > 0) throw new StaleEpochError(`Write to ${topic}-${partition} on ${replica} at offset ${String(item.offset)} lost: the offset was taken.`);
           return found;
         }
         return null;
@@ -392,10 +474,7 @@ export class DynamoPartitionLog implements PartitionLog {
     // The paginator would take a Limit for a page size and read on to the partition's end.
     const pages = options.Limit === undefined ? paginateQuery({ client: this.client }, request) : [await this.client.send(new QueryCommand(request))];
     for await (const page of pages) {
-      for (const item of page.Items ?? []) {
-        const records = logRecordsFromItem(item);
-        batches.push({ baseOffset: records[0].offset, lastOffset: records.at(-1)!.offset, records });
-      }
+      for (const item of page.Items ?? []) batches.push({ ...logItemRange(item), item });
     }
     return batches;
   }

@@ -7,7 +7,8 @@ import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue as EventAttributeValue, DynamoDBRecord, StreamRecord } from 'aws-lambda';
 import type { BrokerHeartbeat, LogRecord } from '../../domain/model.js';
-import { heartbeatFromItem, logRecordsFromItem } from './items.js';
+import type { ObjectStore } from '../../ports/index.js';
+import { heartbeatFromItem, logRecordsFromItem, logRecordsFromRefItem, storedRefOfItem } from './items.js';
 
 /** The stream record lacks what its table's stream view type promises. */
 export class MalformedStreamRecordError extends Error {
@@ -74,7 +75,19 @@ export function decodeHeartbeatChange(record: DynamoDBRecord): HeartbeatChange {
   }
 }
 
-/** Log table stream (NEW_IMAGE): an inserted record batch. */
+/** Log table stream (NEW_IMAGE): an inserted record batch that holds its records (see readLogInsert for either kind). */
 export function decodeLogInsert(record: DynamoDBRecord): LogStreamRecord {
   return { sequenceNumber: sequenceNumberOf(record), records: logRecordsFromItem(image(record, 'NewImage')) };
+}
+
+/**
+ * Log table stream (NEW_IMAGE): an inserted item of either kind. A diskless topic's item
+ * holds only its batch's place in an object: its records are read from `objects` (one
+ * ranged read; StoredObjectMissingError when the object is gone).
+ */
+export async function readLogInsert(record: DynamoDBRecord, objects: Pick<ObjectStore, 'read'>): Promise<LogStreamRecord> {
+  const item = image(record, 'NewImage');
+  const ref = storedRefOfItem(item);
+  const records = ref ? logRecordsFromRefItem(item, await objects.read(ref)) : logRecordsFromItem(item);
+  return { sequenceNumber: sequenceNumberOf(record), records };
 }

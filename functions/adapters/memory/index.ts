@@ -10,6 +10,7 @@ import { MemoryBrokerRegistry } from './broker-registry.js';
 import { ManualClock } from './clock.js';
 import { MemoryEventPublisher } from './event-publisher.js';
 import { MemoryMetadataStore } from './metadata-store.js';
+import { MemoryObjectStore } from './object-store.js';
 import { MemoryPartitionLog } from './partition-log.js';
 import { MemoryTables, type YieldPoint } from './tables.js';
 
@@ -18,6 +19,7 @@ export { MemoryBrokerRegistry, type HeartbeatStreamRecord } from './broker-regis
 export { ManualClock } from './clock.js';
 export { MemoryEventPublisher, deduplicationId } from './event-publisher.js';
 export { MemoryMetadataStore } from './metadata-store.js';
+export { MemoryObjectStore } from './object-store.js';
 export { MemoryPartitionLog } from './partition-log.js';
 export { MemoryTables, type YieldPoint } from './tables.js';
 
@@ -49,6 +51,7 @@ export interface MemoryDeps extends Deps {
   metadata: MemoryMetadataStore;
   log: MemoryPartitionLog;
   events: MemoryEventPublisher;
+  objects: MemoryObjectStore;
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1);
@@ -58,13 +61,15 @@ export function createMemoryDeps(options: MemoryDepsOptions = {}): MemoryDeps {
   const clock = new ManualClock(options.startAt ?? DEFAULT_START);
   const brokers = new MemoryBrokerRegistry(tables);
   const metadata = new MemoryMetadataStore(tables);
+  const objects = new MemoryObjectStore(clock, tables.yieldPoint);
   return {
     tables,
     clock,
     brokers,
     metadata,
     identity: new MemoryBrokerIdentityReader(brokers, metadata),
-    log: new MemoryPartitionLog(tables, clock),
+    log: new MemoryPartitionLog(tables, clock, objects),
+    objects,
     events: new MemoryEventPublisher(clock, options.yieldPoint),
     settings: { ...DEFAULT_MEMORY_SETTINGS, ...options.settings },
     sleep: async (ms) => {

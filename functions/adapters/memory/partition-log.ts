@@ -9,7 +9,7 @@ import { requireTruncationWithinLog } from '../../domain/partitions.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
 import { appendBatch } from '../../domain/record-batch.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ProducerStates, ReplicaState } from '../../domain/model.js';
-import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, PartitionLog } from '../../ports/index.js';
+import type { Clock, FollowerAppend, FollowerMatch, LeaderAppend, ObjectStore, PartitionLog } from '../../ports/index.js';
 import { currentGeneration, generationsOf, withGenerationAt } from '../../domain/generations.js';
 import { writeThenCommit, type ReplicaAppendSteps } from '../replica-append.js';
 import { copyOf, partitionKey, replicaKey, type MemoryTables } from './tables.js';
@@ -27,6 +27,8 @@ export class MemoryPartitionLog implements PartitionLog {
   constructor(
     private readonly tables: MemoryTables,
     private readonly clock: Clock,
+    /** Where diskless records' bytes are: reads resolve each stored record there. */
+    private readonly objects?: ObjectStore,
   ) {}
 
   async appendAsLeader(append: LeaderAppend): Promise<LogRecord[]> {
@@ -47,6 +49,7 @@ export class MemoryPartitionLog implements PartitionLog {
       copy: 'leader',
       ...(record.producer ? { producer: { ...record.producer } } : {}),
       ...this.batchBounds(startOffset, append.records.length),
+      ...(append.stored ? { stored: { ...append.stored } } : {}),
     }));
     const write = { replica: leader, offset: startOffset, generation: append.generation, leaderEpoch, writtenAt: append.appendedAt };
     await this.writeThenCommit(topic, partition, write, records, append.producers, () => {
@@ -111,10 +114,35 @@ export class MemoryPartitionLog implements PartitionLog {
     toOffset: number,
   ): Promise<LogRecord[]> {
     await this.tables.yieldPoint('log.read');
-    return [...this.tables.committedLog(topic, partition, replica).values()]
+    const records = [...this.tables.committedLog(topic, partition, replica).values()]
       .filter((record) => record.offset >= fromOffset && record.offset < toOffset)
       .sort((a, b) => a.offset - b.offset)
       .map(copyOf);
+    return this.resolveStored(records);
+  }
+
+  /**
+   * A diskless record's key and value are read from its object, as the DynamoDB adapter
+   * reads the byte range its item points at (one read per batch); a record whose object is
+   * gone fails the read with StoredObjectMissingError.
+   */
+  private async resolveStored(records: LogRecord[]): Promise<LogRecord[]> {
+    if (!records.some((record) => record.stored)) return records;
+    if (!this.objects) throw new Error('MemoryPartitionLog: a stored (diskless) record, but no object store to read it from.');
+    const batches = new Map<string, Promise<LogRecord[]>>();
+    const resolved = await Promise.all(
+      records.map(async (record) => {
+        const { stored } = record;
+        if (!stored) return record;
+        const refKey = `${stored.object}#${stored.start}#${stored.length}`;
+        let batch = batches.get(refKey);
+        if (!batch) batches.set(refKey, (batch = this.objects!.read(stored)));
+        const original = (await batch).find((candidate) => candidate.offset === record.offset);
+        if (!original) throw new Error(`Object ${stored.object} holds no record at offset ${record.offset} of ${record.topic}-${record.partition}.`);
+        return { ...record, key: original.key, value: original.value };
+      }),
+    );
+    return resolved;
   }
 
   async matchFollower(match: FollowerMatch): Promise<void> {
@@ -137,6 +165,20 @@ export class MemoryPartitionLog implements PartitionLog {
     state.appendEpoch = leaderEpoch;
     state.updatedAt = this.clock.now();
     if (match.producers) state.producers = copyOf(match.producers);
+  }
+
+  async fenceLogEnd(topic: string, partition: number, replica: BrokerId, offset: number, generation: number): Promise<boolean> {
+    await this.tables.yieldPoint('log.fenceLogEnd');
+    return this.startGeneration(topic, partition, replica, offset, generation);
+  }
+
+  /** Starts generation + 1 at `offset`, only if the replica's log end and generation are still those. */
+  private startGeneration(topic: string, partition: number, replica: BrokerId, offset: number, generation: number): boolean {
+    const state = this.replicaState(topic, partition, replica);
+    if (state.logEndOffset !== offset || currentGeneration(state) !== generation) return false;
+    state.generations = withGenerationAt(generationsOf(state), offset, generation + 1);
+    state.generation = generation + 1;
+    return true;
   }
 
   /** The leader batches written since the last drain (committed or not), in order: what the log table's stream would deliver. */
@@ -187,11 +229,7 @@ export class MemoryPartitionLog implements PartitionLog {
       },
       abandon: async () => {
         await this.tables.yieldPoint('log.abandonBatch');
-        const state = this.replicaState(topic, partition, replica);
-        if (state.logEndOffset !== offset || currentGeneration(state) !== generation) return false;
-        state.generations = withGenerationAt(generationsOf(state), offset, generation + 1);
-        state.generation = generation + 1;
-        return true;
+        return this.startGeneration(topic, partition, replica, offset, generation);
       },
       commit: async (into) => {
         await this.tables.yieldPoint('log.commit');

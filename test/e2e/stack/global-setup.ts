@@ -13,6 +13,12 @@ import { deployWithCdkLocal } from '../../../tools/cdklocal.js';
  * healthy broker's lease lapse.
  */
 export const E2E_SESSION_TIMEOUT_MS = 6000;
+
+/**
+ * How old a diskless object must be before the sweep judges it, in the e2e stack: seconds,
+ * so a test can watch an orphan go (15 minutes on AWS; any produce call here ends sooner).
+ */
+export const E2E_DISKLESS_ORPHAN_AGE_MS = 10_000;
 const stackName = process.env.STACK_NAME ?? 'PartitionLeadership';
 
 export interface StackTarget {
@@ -69,7 +75,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.e2e');
   mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs: E2E_SESSION_TIMEOUT_MS, produceAckTimeoutMs: 15000 } });
+  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs: E2E_SESSION_TIMEOUT_MS, produceAckTimeoutMs: 15000, disklessOrphanAgeMs: E2E_DISKLESS_ORPHAN_AGE_MS } });
   const cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs: 0, region });
   const stack = cloud.stacks.find((deployed) => deployed.stackName === stackName);
   const target: StackTarget = {

@@ -6,7 +6,10 @@ import {
   brokerIdOf,
   decodeHeartbeatChange,
   decodeLogInsert,
+  readLogInsert,
 } from '../../../functions/adapters/dynamodb/index.js';
+import { StoredObjectMissingError } from '../../../functions/domain/errors.js';
+import type { LogRecord, StoredBatchRef } from '../../../functions/domain/model.js';
 
 const heartbeatImage = {
   brokerId: { S: 'A' },
@@ -122,5 +125,36 @@ describe('decodeLogInsert', () => {
     expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, lastOffset: { N: '9' } } }))).toThrow(/lastOffset/);
     expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, records: { L: [] } } }))).toThrow(/records/);
     expect(() => decodeLogInsert(record('INSERT', { NewImage: { ...logImage, lastOffset: { N: '7' }, records: { L: [{ M: {} }] } } }))).toThrow(/leaderEpoch/);
+  });
+});
+
+describe('readLogInsert', () => {
+  const ref: StoredBatchRef = { object: 'objects/202612071723/1-ab', start: 40, length: 300 };
+  const refImage = {
+    replica: { S: 'orders#2#B' },
+    offset: { N: '7' },
+    topic: { S: 'orders' },
+    partition: { N: '2' },
+    brokerId: { S: 'B' },
+    copy: { S: 'leader' },
+    lastOffset: { N: '8' },
+    stored: { M: { object: { S: ref.object }, start: { N: '40' }, length: { N: '300' } } },
+  };
+  const stored: LogRecord[] = [7, 8].map((offset) => ({ topic: 'orders', partition: 2, replica: 'B', offset, leaderEpoch: 4, key: null, value: `v${offset}`, appendedAt: 1, copy: 'leader' }));
+
+  it("reads a diskless item's records from its stored batch, one read, each record carrying the reference", async () => {
+    const reads: StoredBatchRef[] = [];
+    const objects = { read: (at: StoredBatchRef) => (reads.push(at), Promise.resolve(stored)) };
+    expect(await readLogInsert(record('INSERT', { SequenceNumber: '9', NewImage: refImage }), objects)).toEqual({
+      sequenceNumber: '9',
+      records: stored.map((r) => ({ ...r, stored: ref })),
+    });
+    expect(reads).toEqual([ref]);
+    expect(() => decodeLogInsert(record('INSERT', { NewImage: refImage }))).toThrow(/read through the object store/);
+  });
+
+  it('passes on a missing object as StoredObjectMissingError (the handler passes over such an uncommitted batch)', async () => {
+    const objects = { read: () => Promise.reject(new StoredObjectMissingError('gone')) };
+    await expect(readLogInsert(record('INSERT', { NewImage: refImage }), objects)).rejects.toThrow(StoredObjectMissingError);
   });
 });

@@ -14,6 +14,7 @@ export const fakeOutputs: LeadershipStackOutputs = {
   MetadataTableName: 'metadata',
   LogTableName: 'log',
   LeadershipEventsQueueUrl: 'http://queue',
+  ObjectsBucketName: 'objects-bucket',
 };
 
 interface FakePartition {

@@ -43,4 +43,13 @@ describe('wire(entry)', () => {
     vi.stubEnv(ENV.logTable, undefined);
     expect(() => wire(FUNCTIONS.consume)).toThrow(ENV.logTable);
   });
+
+  it('every function that reads a log can read diskless batches: it uses the objects bucket, and its wiring needs the bucket\'s variable', () => {
+    for (const spec of Object.values(FUNCTIONS as Record<string, FunctionSpec>)) {
+      if (spec.uses.log !== undefined) expect(spec.uses.objects, spec.id).toBeDefined();
+    }
+    stubEnvOf(FUNCTIONS.consume);
+    vi.stubEnv(ENV.objectsBucket, undefined);
+    expect(() => wire(FUNCTIONS.consume)).toThrow(ENV.objectsBucket);
+  });
 });

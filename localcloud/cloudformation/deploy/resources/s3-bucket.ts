@@ -1,7 +1,8 @@
 /**
  * AWS::S3::Bucket → a moto bucket: the CDK bootstrap stack's staging bucket, which the
- * CDK CLI then uploads assets to. Properties beyond the name (encryption, versioning,
- * lifecycle, public access block) are control plane only here and not applied.
+ * CDK CLI then uploads assets to, and a stack's own buckets (this project's diskless
+ * objects). Properties beyond the name (encryption, versioning, lifecycle, public access
+ * block) are control plane only here and not applied; so is a bucket policy (ignored).
  */
 import { errorCodeOf, rawAwsRequest } from '../../../shared/raw-aws.js';
 import { physicalName } from '../physical-name.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { itemSize, numberSize, planBilling, valueSize, wasRefusedByCondition, writeUnitsFor } from '../../../billing/dynamodb-billing.js';
+import { meterMotoRequest } from '../../../billing/metered-requests.js';
 import { chargesOf, UsageMeter } from '../../../billing/usage-meter.js';
 
 describe("DynamoDB's item size rules", () => {
@@ -130,5 +131,23 @@ describe('UsageMeter', () => {
     expect(report.sqs.total).toEqual({ requests: 2, billedRequests: 3, bytesIn: 64 * 1024 + 11 });
     expect(report.s3.tier1.requests).toBe(1);
     expect(report.s3.tier2.requests).toBe(2);
+  });
+});
+
+describe('S3 requests on their way to moto', () => {
+  const signed = { authorization: 'AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00' };
+  const request = (meter: UsageMeter, method: string, path: string, bytes = 0) =>
+    meterMotoRequest(meter, method, new URL(`http://127.0.0.1:4566${path}`), { ...signed, 'content-length': String(bytes) });
+
+  it('bill PUT and LIST (a GET of the bucket) at the first tier, GET and HEAD of an object at the second, DELETE not at all', () => {
+    const meter = new UsageMeter();
+    request(meter, 'PUT', '/objects-bucket/objects/202612071723/1-ab', 2048);
+    request(meter, 'GET', '/objects-bucket?list-type=2&prefix=objects%2F202612071723%2F');
+    request(meter, 'GET', '/objects-bucket/objects/202612071723/1-ab');
+    request(meter, 'HEAD', '/objects-bucket/objects/202612071723/1-ab');
+    request(meter, 'DELETE', '/objects-bucket/objects/202612071723/1-ab');
+    const { s3 } = meter.report();
+    expect(s3.tier1).toEqual({ requests: 2, billedRequests: 2, bytesIn: 2048 });
+    expect(s3.tier2).toEqual({ requests: 2, billedRequests: 2, bytesIn: 0 });
   });
 });
