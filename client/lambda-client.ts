@@ -6,6 +6,7 @@ import type {
   CreateTopicRequest,
   ElectLeadersRequest,
   FetchRequest,
+  ProduceBatchesRequest,
   ProduceRequest,
 } from '../protocol/messages.js';
 
@@ -158,6 +159,16 @@ export class LeadershipClient {
    * adds producerId, producerEpoch and baseSequence.
    */
   produce(request: ProduceRequest) {
+    return this.invoke('produce', request);
+  }
+  /**
+   * Kafka's ProduceRequest: batches for several partitions (any topics, at most one batch per
+   * partition) in one invocation, answered in the order sent, each with its offsets or with the
+   * error a produce of it alone would have failed with (a ProduceBatchRefusal). A fault (the
+   * invocation failed, a malformed request) fails the whole call. For diskless topics the
+   * batches share one object in S3.
+   */
+  produceBatches(request: ProduceBatchesRequest) {
     return this.invoke('produce', request);
   }
   /** acks=0: the produce is queued (an asynchronous invocation) and nothing is learned of it. */

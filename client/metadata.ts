@@ -1,5 +1,6 @@
 import type { ErrorName } from '../protocol/errors.js';
 import type { PartitionState } from '../protocol/leadership.js';
+import type { StorageMode } from '../protocol/messages.js';
 import type { LeadershipClient, PartitionView } from './lambda-client.js';
 import { RemoteFunctionError } from './lambda-client.js';
 import { leadershipMoved } from './retry.js';
@@ -20,6 +21,8 @@ export interface PartitionLeadership {
 export class MetadataCache {
   private readonly partitions = new Map<string, PartitionLeadership>();
   private readonly refreshing = new Map<string, Promise<void>>();
+  /** Each described topic's storage mode: a topic keeps the one it was created with. */
+  private readonly storages = new Map<string, StorageMode>();
   /** How many times describe was called: the unit tests count refreshes. */
   refreshes = 0;
 
@@ -35,6 +38,21 @@ export class MetadataCache {
       // Worded as the functions word it, so callers treat both alike (not retriable).
       throw new RemoteFunctionError(this.client.functionName('describe'), 'UnknownTopicError' satisfies ErrorName, `partition ${partition} does not exist in topic "${topic}"`);
     }
+    return fresh;
+  }
+
+  /** The topic's storage mode if a describe of it was seen, else undefined (no call made). */
+  cachedStorage(topic: string): StorageMode | undefined {
+    return this.storages.get(topic);
+  }
+
+  /** The topic's storage mode, described (with its partitions) when not known yet. */
+  async storage(topic: string): Promise<StorageMode> {
+    const cached = this.storages.get(topic);
+    if (cached) return cached;
+    await this.refresh(topic);
+    const fresh = this.storages.get(topic);
+    if (!fresh) throw new RemoteFunctionError(this.client.functionName('describe'), 'UnknownTopicError' satisfies ErrorName, `topic "${topic}" does not exist`);
     return fresh;
   }
 
@@ -54,6 +72,8 @@ export class MetadataCache {
     this.refreshes += 1;
     const description = await this.client.describe(topic);
     for (const described of description.topics) {
+      // Answers of functions older than storage modes carry none: their topics are replicated.
+      this.storages.set(described.topic, described.storage ?? 'replicated');
       for (const view of described.partitions) this.remember(view);
     }
   }

@@ -1,5 +1,6 @@
 import type { ErrorName } from '../protocol/errors.js';
-import { RemoteFunctionError, type LeadershipClient, type ProduceResponse } from './lambda-client.js';
+import type { StorageMode } from '../protocol/messages.js';
+import { isFunctionError, RemoteFunctionError, type LeadershipClient, type ProduceRequest, type ProduceResponse } from './lambda-client.js';
 import { MetadataCache } from './metadata.js';
 import { ClientError, withRetries, type RetryOptions } from './retry.js';
 
@@ -38,7 +39,27 @@ export interface ProducerOptions extends RetryOptions {
    * this goes in a call of its own; a send's records are never split across calls.
    */
   batchSizeBytes?: number;
+  /**
+   * How long a batch for a diskless topic gathers (default 250, WarpStream's batch timeout):
+   * the diskless mode's flush bound. Each flush writes one object to S3 (one PUT for all the
+   * diskless partitions' batches it carries), so it sets what a record costs against the
+   * acks=all latency it adds. When one diskless batch is due, every diskless partition's
+   * gathered batch goes with it, in one call. lingerMs and batchSizeBytes apply to
+   * replicated topics only.
+   */
+  disklessLingerMs?: number;
+  /**
+   * The most one produce call carries for diskless topics (default and at most
+   * MAX_CALL_BYTES, 4 MiB: under the 6 MB a synchronous Lambda invocation may carry): the
+   * object's size bound. Once the diskless batches gathered reach it they are sent without
+   * waiting for disklessLingerMs. Counted as key and value bytes plus RECORD_CALL_OVERHEAD_BYTES
+   * a record.
+   */
+  disklessCallBytes?: number;
 }
+
+/** disklessLingerMs's default: WarpStream's batch timeout, the diskless mode's flush bound. */
+export const DEFAULT_DISKLESS_LINGER_MS = 250;
 
 /** The most records one produce call carries (functions/domain/limits.ts MAX_RECORDS_PER_PRODUCE, which the function checks). */
 export const MAX_RECORDS_PER_PRODUCE = 500;
@@ -50,6 +71,19 @@ export const MAX_RECORD_BYTES = 32 * 1024;
  * invocation may carry, JSON's quoting of the records included.
  */
 export const MAX_BATCH_SIZE_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The most one produce call of several batches carries: their key and value bytes plus
+ * RECORD_CALL_OVERHEAD_BYTES a record, under the 6 MB of a synchronous invocation.
+ */
+export const MAX_CALL_BYTES = 4 * 1024 * 1024;
+/** What a record adds to a call besides its key and value (its JSON's names and quotes, about). */
+export const RECORD_CALL_OVERHEAD_BYTES = 64;
+/**
+ * The most batches (partitions) one produce call carries (as the consume function's
+ * MAX_PARTITIONS_PER_FETCH bounds a fetch).
+ */
+export const MAX_BATCHES_PER_CALL = 1000;
 
 /** Key and value bytes of a record, as the produce function counts them. */
 export const recordBytes = (record: ProducerRecord): number => Buffer.byteLength(record.value) + (record.key ? Buffer.byteLength(record.key) : 0);
@@ -90,11 +124,13 @@ interface PendingSend {
   reject: (error: unknown) => void;
 }
 
-/** Sends to one partition gathered into one produce call (Kafka's ProducerBatch). */
+/** Sends to one partition gathered into one batch of a produce call (Kafka's ProducerBatch). */
 interface Batch {
   acks: 'all' | 1;
   records: ProducerRecord[];
   bytes: number;
+  /** A send the function would refuse: it goes in a call of its own. */
+  alone: boolean;
   sends: PendingSend[];
   /** Takes no more sends: full, followed by another batch, or flushed. */
   closed: boolean;
@@ -109,9 +145,39 @@ interface Batch {
 interface PartitionQueue {
   topic: string;
   partition: number;
+  diskless: boolean;
   batches: Batch[];
   sending: boolean;
 }
+
+/** A send waiting for its topic's storage mode (the first sends to a topic), in the order made. */
+interface WaitingSend {
+  partition: number;
+  records: ProducerRecord[];
+  acks: 'all' | 1;
+  resolve: (ack: RecordMetadata) => void;
+  reject: (error: unknown) => void;
+}
+
+/** One batch's attempt, waiting for the produce call it goes in. */
+interface CallEntry {
+  batch: Omit<ProduceRequest, 'acks'>;
+  bytes: number;
+  /** The most bytes a call carrying this batch may hold. */
+  bound: number;
+  resolve: (ack: ProduceResponse) => void;
+  reject: (error: unknown) => void;
+}
+
+/** Attempts gathered into the next produce call, of one acks (a call names one for all its batches). */
+interface PendingCall {
+  acks: 'all' | 1;
+  entries: CallEntry[];
+  bytes: number;
+}
+
+/** A batch's size in a call: its key and value bytes and each record's share of the JSON around them. */
+const callBytes = (records: number, bytes: number): number => bytes + records * RECORD_CALL_OVERHEAD_BYTES;
 
 /** What the produce function accepts of one record (functions/domain/requests.ts expectRecord). */
 const isWellFormed = (record: ProducerRecord): boolean =>
@@ -155,10 +221,17 @@ const SEQUENCE_FATAL: ReadonlySet<string> = new Set([
  * appends the records again.
  *
  * Batching (Kafka's RecordAccumulator): sends to a partition within `lingerMs` of each other,
- * or made while its previous batch is in flight, share one produce call of up to
- * `batchSizeBytes`, because each call pays the log's write transactions on every replica
- * whatever it carries. A batch is one unit for everything above: it takes its sequence when
- * it is sent, is retried whole, and its answer or error goes to every send in it.
+ * or made while its previous batch is in flight, share one batch of up to `batchSizeBytes`,
+ * because each batch pays the log's writes on every replica whatever it carries. A batch is
+ * one unit for everything above: it takes its sequence when it is sent, is retried whole, and
+ * its answer or error goes to every send in it.
+ *
+ * Calls (Kafka's Sender, one ProduceRequest per broker): the batches of several partitions
+ * that are ready at once go in one produce call (a ProduceBatchesRequest), each acknowledged or
+ * refused on its own; a refusal is handled exactly as the error a produce of that batch alone
+ * would have thrown, so retries, the leader hint, idempotence and the one batch in flight are
+ * per partition as before. A diskless topic's batches gather for `disklessLingerMs` (or until
+ * `disklessCallBytes`) and then all go together, so one flush is one object in S3.
  */
 export class Producer {
   readonly metadata: MetadataCache;
@@ -171,8 +244,19 @@ export class Producer {
   private readonly inFlight = new Map<string, Promise<unknown>>();
   private readonly lingerMs: number;
   private readonly batchSizeBytes: number;
+  private readonly disklessLingerMs: number;
+  private readonly disklessCallBytes: number;
   /** Per partition: the batches gathering or waiting for the one in flight (lingerMs > 0). */
   private readonly accumulator = new Map<string, PartitionQueue>();
+  /** Per topic whose storage mode is being looked up: the sends waiting for it, and the lookup. */
+  private readonly awaitingStorage = new Map<string, { sends: WaitingSend[]; done: Promise<void> }>();
+  /** Set while every partition's next batch of one storage mode is being sent at once. */
+  private drainingAll = false;
+  /** Per acks: the attempts gathered for the next produce call, sent once the current turn of the event loop is over. */
+  private readonly pendingCalls = new Map<'all' | 1, PendingCall>();
+  private callsScheduled = false;
+  /** The produce function refused a call of several batches as malformed: it predates them, so each batch goes alone. */
+  private singleBatchCalls = false;
   private closed = false;
 
   constructor(
@@ -184,9 +268,15 @@ export class Producer {
     this.idempotent = options.enableIdempotence ?? true;
     this.lingerMs = options.lingerMs ?? 5;
     this.batchSizeBytes = options.batchSizeBytes ?? 16_384;
+    this.disklessLingerMs = options.disklessLingerMs ?? DEFAULT_DISKLESS_LINGER_MS;
+    this.disklessCallBytes = options.disklessCallBytes ?? MAX_CALL_BYTES;
     if (!Number.isFinite(this.lingerMs) || this.lingerMs < 0) throw new ClientError(`lingerMs must be a number >= 0, got ${this.lingerMs}`);
     if (!Number.isInteger(this.batchSizeBytes) || this.batchSizeBytes < 1 || this.batchSizeBytes > MAX_BATCH_SIZE_BYTES) {
       throw new ClientError(`batchSizeBytes must be an integer from 1 to ${MAX_BATCH_SIZE_BYTES}, got ${this.batchSizeBytes}`);
+    }
+    if (!Number.isFinite(this.disklessLingerMs) || this.disklessLingerMs < 0) throw new ClientError(`disklessLingerMs must be a number >= 0, got ${this.disklessLingerMs}`);
+    if (!Number.isInteger(this.disklessCallBytes) || this.disklessCallBytes < 1 || this.disklessCallBytes > MAX_CALL_BYTES) {
+      throw new ClientError(`disklessCallBytes must be an integer from 1 to ${MAX_CALL_BYTES}, got ${this.disklessCallBytes}`);
     }
   }
 
@@ -197,19 +287,21 @@ export class Producer {
 
   /**
    * Sends records to a partition and answers with their offsets once acknowledged. With
-   * lingerMs > 0 (Kafka's default) the records may share a produce call with other sends to
-   * the partition; the answer still names only these records' offsets.
+   * lingerMs > 0 (Kafka's default) the records may share a batch with other sends to the
+   * partition, and the batch a produce call with other partitions' batches; the answer still
+   * names only these records' offsets.
    */
   async send(topic: string, partition: number, records: ProducerRecord[], sendOptions: SendOptions = {}): Promise<RecordMetadata> {
     if (this.closed) throw new ProducerClosedError();
     const acks = sendOptions.acks ?? 'all';
     if (acks === 0) return this.sendWithoutAck(topic, partition, records);
-    if (this.lingerMs <= 0) return this.sendBatch(topic, partition, records, acks);
-    return new Promise<RecordMetadata>((resolve, reject) => this.accumulate(topic, partition, records, acks, resolve, reject));
+    if (this.lingerMs <= 0) return this.sendBatch(topic, partition, records, acks, undefined);
+    return new Promise<RecordMetadata>((resolve, reject) => this.enqueue(topic, { partition, records, acks, resolve, reject }));
   }
 
   /** Sends everything gathered so far at once and resolves when all of it is answered (its errors go to the sends). */
   async flush(): Promise<void> {
+    await Promise.all([...this.awaitingStorage.values()].map(({ done }) => done));
     const pending: Array<Promise<void>> = [];
     for (const [key, queue] of this.accumulator) {
       for (const batch of queue.batches) {
@@ -227,11 +319,15 @@ export class Producer {
     await this.flush();
   }
 
-  /** One produce call's records, after the partition's previous call was answered (one in flight per partition). */
-  private async sendBatch(topic: string, partition: number, records: ProducerRecord[], acks: 'all' | 1): Promise<RecordMetadata> {
+  /**
+   * One batch's records, after the partition's previous batch was answered (one in flight per
+   * partition). `gathered`: the batch goes in a produce call with the other partitions' batches
+   * ready with it (its storage mode says how large that call may be); undefined: in a call of its own.
+   */
+  private async sendBatch(topic: string, partition: number, records: ProducerRecord[], acks: 'all' | 1, gathered: { callBound: number } | undefined): Promise<RecordMetadata> {
     const key = `${topic}-${partition}`;
     const previous = this.inFlight.get(key) ?? Promise.resolve();
-    const sent = previous.catch(() => undefined).then(() => this.sendInOrder(topic, partition, records, acks));
+    const sent = previous.catch(() => undefined).then(() => this.sendInOrder(topic, partition, records, acks, gathered));
     this.inFlight.set(key, sent);
     try {
       return await sent;
@@ -240,60 +336,99 @@ export class Producer {
     }
   }
 
+  /**
+   * Into the accumulator once the topic's storage mode is known (it sets the linger and the
+   * batch's bound); the first sends to a topic wait, in order, for one describe of it.
+   */
+  private enqueue(topic: string, send: WaitingSend): void {
+    const waiting = this.awaitingStorage.get(topic);
+    if (waiting) {
+      waiting.sends.push(send);
+      return;
+    }
+    const storage = this.metadata.cachedStorage(topic);
+    if (storage) {
+      this.accumulate(topic, storage, send);
+      return;
+    }
+    const sends = [send];
+    const lookup = withRetries(`describe ${topic}`, this.deliveryTimeoutMs, this.options, () => this.metadata.storage(topic));
+    const done = lookup.then(
+      (found) => {
+        this.awaitingStorage.delete(topic);
+        for (const waiter of sends) this.accumulate(topic, found, waiter);
+      },
+      (error: unknown) => {
+        this.awaitingStorage.delete(topic);
+        for (const waiter of sends) waiter.reject(error);
+      },
+    );
+    this.awaitingStorage.set(topic, { sends, done });
+  }
+
   /** Kafka's RecordAccumulator.append: into the partition's last open batch if the send fits whole, else a new batch. */
-  private accumulate(
-    topic: string,
-    partition: number,
-    records: ProducerRecord[],
-    acks: 'all' | 1,
-    resolve: (ack: RecordMetadata) => void,
-    reject: (error: unknown) => void,
-  ): void {
+  private accumulate(topic: string, storage: StorageMode, { partition, records, acks, resolve, reject }: WaitingSend): void {
     const key = `${topic}-${partition}`;
+    const diskless = storage === 'diskless';
     let queue = this.accumulator.get(key);
     if (!queue) {
-      queue = { topic, partition, batches: [], sending: false };
+      queue = { topic, partition, diskless, batches: [], sending: false };
       this.accumulator.set(key, queue);
     }
     // A send the function would refuse goes alone, so its refusal reaches only its caller, as without batching.
     const alone = records.length === 0 || !records.every(isWellFormed);
     const bytes = alone ? 0 : records.reduce((sum, record) => sum + recordBytes(record), 0);
+    // A diskless batch is bounded by the call (the object) it goes in, not by batch.size: each batch costs its own log items.
+    const full = (count: number, size: number) =>
+      count >= MAX_RECORDS_PER_PRODUCE || (diskless ? callBytes(count, size) >= this.disklessCallBytes : size >= this.batchSizeBytes);
+    const fitsIn = (batch: Batch) =>
+      batch.records.length + records.length <= MAX_RECORDS_PER_PRODUCE &&
+      (diskless ? callBytes(batch.records.length + records.length, batch.bytes + bytes) <= this.disklessCallBytes : batch.bytes + bytes <= this.batchSizeBytes);
     const last = queue.batches.at(-1);
-    const fits =
-      last !== undefined &&
-      !last.closed &&
-      !alone &&
-      last.acks === acks &&
-      last.records.length + records.length <= MAX_RECORDS_PER_PRODUCE &&
-      last.bytes + bytes <= this.batchSizeBytes;
     let batch: Batch;
-    if (fits) {
+    if (last !== undefined && !last.closed && !alone && last.acks === acks && fitsIn(last)) {
       batch = last;
     } else {
       if (last) last.closed = true;
-      batch = this.newBatch(key, acks);
+      batch = this.newBatch(key, acks, alone, diskless ? this.disklessLingerMs : this.lingerMs);
       queue.batches.push(batch);
-      if (alone) batch.closed = true;
     }
     batch.sends.push({ index: batch.records.length, count: records.length, resolve, reject });
     batch.records.push(...records);
     batch.bytes += bytes;
-    if (batch.records.length >= MAX_RECORDS_PER_PRODUCE || batch.bytes >= this.batchSizeBytes) batch.closed = true;
+    if (batch.alone || full(batch.records.length, batch.bytes)) batch.closed = true;
+    if (diskless && !batch.closed && this.disklessGatheredBytes() >= this.disklessCallBytes) batch.closed = true;
     this.drain(key);
   }
 
-  private newBatch(key: string, acks: 'all' | 1): Batch {
+  /** What the diskless partitions' next batches hold together: what a flush now would send. */
+  private disklessGatheredBytes(): number {
+    let total = 0;
+    for (const queue of this.accumulator.values()) {
+      const head = queue.batches[0];
+      if (queue.diskless && !queue.sending && head) total += callBytes(head.records.length, head.bytes);
+    }
+    return total;
+  }
+
+  private newBatch(key: string, acks: 'all' | 1, alone: boolean, lingerMs: number): Batch {
     let settle = (): void => undefined;
     const done = new Promise<void>((resolve) => (settle = resolve));
-    const batch: Batch = { acks, records: [], bytes: 0, sends: [], closed: false, expired: false, done, settle };
+    const batch: Batch = { acks, records: [], bytes: 0, alone, sends: [], closed: alone, expired: false, done, settle };
     batch.timer = setTimeout(() => {
       batch.expired = true;
       this.drain(key);
-    }, this.lingerMs);
+    }, lingerMs);
     return batch;
   }
 
-  /** Sends the partition's oldest batch once it is ready (full, lingered or flushed) and none of the partition's is in flight. */
+  /**
+   * Sends the partition's oldest batch once it is ready (full, lingered or flushed) and none of
+   * the partition's is in flight, and with it the next batch of every other partition of the
+   * same storage mode not in flight (Kafka's Sender drains every partition of a ready broker
+   * into one request): one call, and for diskless topics one object. The modes drain apart, so
+   * a replicated batch never cuts a diskless flush short.
+   */
   private drain(key: string): void {
     const queue = this.accumulator.get(key);
     if (!queue || queue.sending) return;
@@ -303,11 +438,16 @@ export class Producer {
       return;
     }
     if (!batch.closed && !batch.expired) return;
+    if (!this.drainingAll) {
+      this.drainAll(queue.diskless);
+      return;
+    }
     queue.batches.shift();
     queue.sending = true;
     clearTimeout(batch.timer);
+    const callBound = queue.diskless ? this.disklessCallBytes : MAX_CALL_BYTES;
     // The batch gets its sequence now, when it is sent; its retries resend it whole under that sequence.
-    this.sendBatch(queue.topic, queue.partition, batch.records, batch.acks)
+    this.sendBatch(queue.topic, queue.partition, batch.records, batch.acks, batch.alone ? undefined : { callBound })
       .then(
         (ack) => {
           for (const send of batch.sends) {
@@ -325,12 +465,28 @@ export class Producer {
       });
   }
 
-  private async sendInOrder(topic: string, partition: number, records: ProducerRecord[], acks: 'all' | 1): Promise<RecordMetadata> {
+  /** Every partition of the storage mode with a batch gathered and none in flight sends it now. */
+  private drainAll(diskless: boolean): void {
+    this.drainingAll = true;
+    try {
+      for (const [key, queue] of this.accumulator) {
+        const head = queue.batches[0];
+        if (queue.diskless !== diskless || queue.sending || !head) continue;
+        head.closed = true;
+        this.drain(key);
+      }
+    } finally {
+      this.drainingAll = false;
+    }
+  }
+
+  private async sendInOrder(topic: string, partition: number, records: ProducerRecord[], acks: 'all' | 1, gathered: { callBound: number } | undefined): Promise<RecordMetadata> {
     const key = `${topic}-${partition}`;
     const idempotent = this.idempotent && acks === 'all';
     const current = idempotent ? this.currentIdentity() : undefined;
     const identity = current ? await current : undefined;
     const baseSequence = identity ? (this.nextSequence.get(key) ?? 0) : undefined;
+    const bytes = callBytes(records.length, records.reduce((sum, record) => sum + (isWellFormed(record) ? recordBytes(record) : 0), 0));
     try {
       const ack = await withRetries(
         `produce to ${key}`,
@@ -338,14 +494,8 @@ export class Producer {
         this.options,
         async () => {
           const leadership = await this.leaderOf(topic, partition);
-          const ack = await this.client.produce({
-            topic,
-            partition,
-            records,
-            leaderEpoch: leadership.leaderEpoch,
-            acks,
-            ...(identity ? { ...identity, baseSequence } : {}),
-          });
+          const batch = { topic, partition, records, leaderEpoch: leadership.leaderEpoch, ...(identity ? { ...identity, baseSequence } : {}) };
+          const ack = gathered ? await this.produceInCall(acks, batch, bytes, gathered.callBound) : await this.client.produce({ ...batch, acks });
           this.metadata.observe(topic, partition, ack.leader, ack.leaderEpoch);
           return ack;
         },
@@ -364,6 +514,79 @@ export class Producer {
       }
       throw error;
     }
+  }
+
+  /**
+   * One attempt of a batch, in the produce call the attempts made in this turn of the event
+   * loop share (Kafka's Sender drains every ready partition into one request). A call is cut
+   * where the next batch would take it past its byte bound or MAX_BATCHES_PER_CALL.
+   */
+  private produceInCall(acks: 'all' | 1, batch: Omit<ProduceRequest, 'acks'>, bytes: number, bound: number): Promise<ProduceResponse> {
+    return new Promise<ProduceResponse>((resolve, reject) => {
+      let call = this.pendingCalls.get(acks);
+      if (
+        call &&
+        (call.entries.length >= MAX_BATCHES_PER_CALL ||
+          call.bytes + bytes > Math.min(bound, ...call.entries.map((entry) => entry.bound)) ||
+          call.entries.some((entry) => entry.batch.topic === batch.topic && entry.batch.partition === batch.partition))
+      ) {
+        this.pendingCalls.delete(acks);
+        this.sendCall(call);
+        call = undefined;
+      }
+      if (!call) {
+        call = { acks, entries: [], bytes: 0 };
+        this.pendingCalls.set(acks, call);
+      }
+      call.entries.push({ batch, bytes, bound, resolve, reject });
+      call.bytes += bytes;
+      if (!this.callsScheduled) {
+        this.callsScheduled = true;
+        // After every attempt started in this turn (their awaits are resolved promises) has joined.
+        setImmediate(() => {
+          this.callsScheduled = false;
+          const calls = [...this.pendingCalls.values()];
+          this.pendingCalls.clear();
+          for (const pending of calls) this.sendCall(pending);
+        });
+      }
+    });
+  }
+
+  /**
+   * A call of one batch is a plain produce; of several, a ProduceBatchesRequest whose answers
+   * go to each batch's attempt. A produce function older than ProduceBatchesRequest refuses
+   * one as malformed (ValidationError, before it writes anything): then every batch is sent
+   * alone, now and from then on (as a Kafka client falls back to the API versions its broker has).
+   */
+  private sendCall({ acks, entries }: PendingCall): void {
+    if (entries.length === 1 || this.singleBatchCalls) {
+      for (const entry of entries) this.client.produce({ ...entry.batch, acks }).then(entry.resolve, entry.reject);
+      return;
+    }
+    this.client.produceBatches({ acks, batches: entries.map((entry) => entry.batch) }).then(
+      (answer) => {
+        if (!Array.isArray(answer?.results) || answer.results.length !== entries.length) {
+          const error = new ClientError(`a produce call of ${entries.length} batches was answered with ${answer?.results?.length ?? 'no'} results`);
+          for (const entry of entries) entry.reject(error);
+          return;
+        }
+        entries.forEach((entry, index) => {
+          const result = answer.results[index];
+          if (result.topic !== entry.batch.topic || result.partition !== entry.batch.partition) {
+            entry.reject(new ClientError(`a produce call answered ${result.topic}-${result.partition} where ${entry.batch.topic}-${entry.batch.partition} was sent`));
+          } else if ('errorType' in result) {
+            entry.reject(new RemoteFunctionError(this.client.functionName('produce'), result.errorType, result.errorMessage));
+          } else entry.resolve(result);
+        });
+      },
+      (error: unknown) => {
+        if (isFunctionError(error, 'ValidationError')) {
+          this.singleBatchCalls = true;
+          this.sendCall({ acks, entries, bytes: 0 });
+        } else for (const entry of entries) entry.reject(error);
+      },
+    );
   }
 
   private async sendWithoutAck(topic: string, partition: number, records: ProducerRecord[]): Promise<RecordMetadata> {

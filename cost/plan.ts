@@ -6,18 +6,21 @@
  *
  * Every per-record figure comes from the benchmarks' measured results (bench-results/cost.json,
  * throughput.json, latency.json), picked or scaled as the plan's notes say; the only other
- * inputs are the price table and AWS's documented per-key limit. Pure: the CLI and the console
+ * inputs are the price table and AWS's documented per-key limit. The diskless mode, until
+ * bench:cost has measured it, is planned from a model of its design (cost/diskless-model.ts),
+ * labelled as such wherever it shows. Pure: the CLI and the console
  * read the results and pass them in, so both show the same plan.
  */
 import { MAX_PARTITIONS, MAX_RECORD_BYTES, MAX_RECORDS_PER_PRODUCE } from '../functions/domain/limits.js';
 import { billFor, kinesisOnDemand, mskServerless, type MeteredUsage } from './bill.js';
+import { DISKLESS_MODEL, disklessAcksAllLatency, disklessModel, type DisklessModel } from './diskless-model.js';
 import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, type Prices } from './prices.js';
 
 export type Storage = 'replicated' | 'diskless';
 export const STORAGE_MODES: readonly Storage[] = ['replicated', 'diskless'];
 
 /** The planner's inputs, named as the CLI's flags so an error names the flag to fix. */
-export const PLAN_FLAGS = ['records-per-second', 'record-bytes', 'rf', 'min-insync', 'retention', 'storage', 'records-per-call', 'brokers'] as const;
+export const PLAN_FLAGS = ['records-per-second', 'record-bytes', 'rf', 'min-insync', 'retention', 'storage', 'records-per-call', 'brokers', 'partitions'] as const;
 export type PlanFlag = (typeof PLAN_FLAGS)[number];
 
 export interface PlanRequest {
@@ -33,6 +36,8 @@ export interface PlanRequest {
   recordsPerCall?: number;
   /** Brokers heartbeating; absent: as many as the replication factor needs. */
   brokers?: number;
+  /** Partitions the load is spread over (diskless: a flush carries one batch per partition); absent: as many as needed. */
+  partitions?: number;
 }
 
 /** A bad input, named by its flag. */
@@ -89,6 +94,7 @@ export function parsePlanRequest(raw: Partial<Record<PlanFlag, string | undefine
     storage: storage as Storage,
     recordsPerCall: integerFlag(raw['records-per-call'], 'records-per-call', 1, MAX_RECORDS_PER_PRODUCE),
     brokers,
+    partitions: integerFlag(raw.partitions, 'partitions', 1, MAX_PARTITIONS),
   };
 }
 
@@ -131,6 +137,8 @@ export interface MeasuredShape {
   recordsPerCall: number;
   records: number;
   usage: { produce: MeteredUsage; consume: MeteredUsage };
+  /** acks=all latency measured with the shape (bench:cost's diskless shape reports it). */
+  acksAllLatencyMs?: { p50: number; p99: number };
 }
 
 export interface Measurements {
@@ -160,19 +168,26 @@ export interface Measurements {
 export function measurementsFrom(results: { cost: unknown; throughput?: unknown; latency?: unknown }): Measurements {
   const cost = record(results.cost, 'cost.json');
   const settings = record(cost.settings, 'cost.json settings');
-  const shapes = array(cost.shapes, 'cost.json shapes').map((raw, index) => {
-    const shape = record(raw, `cost.json shapes[${index}]`);
-    const usage = record(shape.usage, `cost.json shapes[${index}].usage`);
+  const shapeOf = (raw: unknown, what: string): MeasuredShape => {
+    const shape = record(raw, what);
+    const usage = record(shape.usage, `${what}.usage`);
     const storage = shape.storage === undefined ? 'replicated' : shape.storage;
-    if (!STORAGE_MODES.includes(storage as Storage)) throw new PlanUnavailableError(`cost.json shapes[${index}] has an unknown storage ${JSON.stringify(storage)}`);
+    if (!STORAGE_MODES.includes(storage as Storage)) throw new PlanUnavailableError(`${what} has an unknown storage ${JSON.stringify(storage)}`);
+    const latency = isRecord(shape.acksAllLatencyMs) ? shape.acksAllLatencyMs : undefined;
     return {
       storage: storage as Storage,
-      replicationFactor: count(shape.replicationFactor, `cost.json shapes[${index}].replicationFactor`),
-      recordsPerCall: count(shape.recordsPerCall, `cost.json shapes[${index}].recordsPerCall`),
-      records: count(shape.records, `cost.json shapes[${index}].records`),
-      usage: { produce: usageOf(usage.produce, `cost.json shapes[${index}].usage.produce`), consume: usageOf(usage.consume, `cost.json shapes[${index}].usage.consume`) },
+      ...(latency ? { acksAllLatencyMs: { p50: amount(latency.p50, `${what}.acksAllLatencyMs.p50`), p99: amount(latency.p99, `${what}.acksAllLatencyMs.p99`) } } : {}),
+      replicationFactor: count(shape.replicationFactor, `${what}.replicationFactor`),
+      recordsPerCall: count(shape.recordsPerCall, `${what}.recordsPerCall`),
+      records: count(shape.records, `${what}.records`),
+      usage: { produce: usageOf(usage.produce, `${what}.usage.produce`), consume: usageOf(usage.consume, `${what}.usage.consume`) },
     };
-  });
+  };
+  // bench:cost writes the diskless mode's target shape apart from the replicated ones (its own block), storage included.
+  const shapes = [
+    ...array(cost.shapes, 'cost.json shapes').map((raw, index) => shapeOf(raw, `cost.json shapes[${index}]`)),
+    ...(isRecord(cost.diskless) ? [shapeOf({ ...cost.diskless, storage: 'diskless' }, 'cost.json diskless')] : []),
+  ];
   if (shapes.length === 0) throw new PlanUnavailableError('cost.json has no measured shapes: run `npm run bench:cost`');
   const idleCluster = isRecord(cost.idle) && isRecord(cost.idle.cluster) ? cost.idle.cluster : undefined;
   const idle = idleCluster && {
@@ -284,6 +299,10 @@ export interface MonthlyCost {
 
 export interface Plan {
   request: PlanRequest;
+  /** Where the usage per record came from: bench:cost's measured shapes, or (diskless, not measured yet) the design's model. */
+  basis: 'measured' | 'model';
+  /** The diskless model's flushes, when the plan is drawn from it. */
+  disklessModel?: Omit<DisklessModel, 'usagePerRecord'> & { partitions: number; flushMs: number };
   recordsPerCall: number;
   brokers: number;
   recordsPerMonth: number;
@@ -295,12 +314,14 @@ export interface Plan {
   references: { kinesisOnDemand: number; mskServerless: number };
   partitions: {
     needed: number;
-    binding: 'measured' | 'aws-key-limit';
+    binding: 'measured' | 'aws-key-limit' | 'flush-batch-limit';
     measured?: { recordsPerSecond: number; replicationFactor: number; recordsPerCall: number; partitions: number };
     awsKeyLimit: { recordsPerSecond: number; writeUnitsPerRecordPerKey: number };
   };
   latency: {
-    measured?: { replicationFactor: number; p50Ms: number; p99Ms: number };
+    measured?: { replicationFactor: number; p50Ms: number; p99Ms: number; source?: string };
+    /** Diskless: the flush bound + an S3 PUT + the replicated path's commit, a model. */
+    disklessEstimate?: { flushMs: number; s3PutP50Ms: number; s3PutP99Ms: number; p50Ms: number; p99Ms: number };
     awsEstimate?: { replicationFactor: number; p50Ms: number; p99Ms: number; conflictP50Ms?: number; conflictP99Ms?: number };
   };
   failures: { writesContinueThrough: number; acknowledgedSurvive: number; acknowledgedSurviveWorstCase: number };
@@ -325,52 +346,77 @@ const GB = 1024 ** 3;
 export function planCluster(request: PlanRequest, measured: Measurements, prices: Prices = PRICES): Plan {
   const notes: string[] = [...(measured.problems ?? [])];
   const shapes = measured.cost.shapes.filter((shape) => shape.storage === request.storage);
-  if (shapes.length === 0) {
-    throw new PlanUnavailableError(
-      request.storage === 'diskless'
-        ? '--storage diskless is not built yet: the diskless storage mode (batches written once to S3, DynamoDB holding their coordinates) does not exist, and bench-results/cost.json has no diskless measurements to plan from. Plan --storage replicated.'
-        : `bench-results/cost.json has no ${request.storage} measurements: run \`npm run bench:cost\``,
-    );
-  }
-  const defaultCall = Math.min(MAX_RECORDS_PER_PRODUCE, Math.max(1, Math.floor(PRODUCER_BATCH_SIZE_BYTES / request.recordBytes)));
-  const recordsPerCall = request.recordsPerCall ?? defaultCall;
-  if (request.recordsPerCall === undefined) {
-    notes.push(`records per call: ${recordsPerCall}, full ${PRODUCER_BATCH_SIZE_BYTES / 1024} KiB batches (the producer's default batch.size); at a low rate per partition its 5 ms linger sends fewer, so pass --records-per-call for your producers' real batches.`);
+  if (shapes.length === 0 && request.storage !== 'diskless') {
+    throw new PlanUnavailableError(`bench-results/cost.json has no ${request.storage} measurements: run \`npm run bench:cost\``);
   }
   const brokers = request.brokers ?? request.replicationFactor;
-
-  const picked = perRecordUsage(shapes, request.replicationFactor, recordsPerCall, notes);
-  let usage = picked.usage;
-  if (request.recordBytes > measured.cost.recordBytes) {
-    const factor = request.recordBytes / measured.cost.recordBytes;
-    usage = { ...usage, dynamodb: { readUnits: usage.dynamodb.readUnits * factor, writeUnits: usage.dynamodb.writeUnits * factor } };
+  const modelled = shapes.length === 0;
+  // Diskless: the design's model, for the records each flush carries by default and, until measured, for the usage.
+  const modelPartitions = request.partitions ?? disklessModel({ ...request, partitions: 1 }).partitionsForBatchLimit;
+  const model = request.storage === 'diskless' ? disklessModel({ ...request, partitions: modelPartitions }) : undefined;
+  let usage: MeteredUsage;
+  let recordsPerCall: number;
+  let usedShapes: MeasuredShape[] = [];
+  if (modelled && model) {
+    usage = model.usagePerRecord;
+    recordsPerCall = Math.max(1, Math.round(model.recordsPerCall));
     notes.push(
-      `record size: measured at ${measured.cost.recordBytes} B; DynamoDB units scaled linearly by ${round(factor, 3)} to ${request.recordBytes} B (errs high: the fixed items of each call do not grow with the record).`,
+      `diskless: a MODEL of the design (cost/diskless-model.ts), not a measurement: bench-results/cost.json has no diskless shape yet (\`npm run bench:cost\` measures it). ` +
+        `A flush every ${DISKLESS_MODEL.flushMs} ms (the producer's disklessLingerMs) is one produce call and one S3 PUT of ${formatCount(model.recordsPerCall)} records, one batch for each of ${modelPartitions} partitions ` +
+        `(${round(model.recordsPerBatch, 1)} records a batch); each batch writes RF ref items and commits (${DISKLESS_MODEL.refItemWriteUnits} + ${DISKLESS_MODEL.commitWriteUnits} write units each) and a high watermark; ` +
+        `the consumer fetches once a flush and reads each batch with one ranged GET; Lambda durations assumed (${DISKLESS_MODEL.produceCallMs} ms a produce call, ${DISKLESS_MODEL.fetchCallMs} ms a fetch).`,
     );
-  } else if (request.recordBytes < measured.cost.recordBytes) {
-    notes.push(
-      `record size: measured at ${measured.cost.recordBytes} B; ${request.recordBytes} B records are planned at the measured units (errs high for batches; DynamoDB bills each item by the whole KB, so a small record alone costs the same).`,
-    );
+    if (request.partitions === undefined) notes.push(`partitions: none given; the model spreads the load over ${modelPartitions} (the fewest whose batches stay within ${MAX_RECORDS_PER_PRODUCE} records a flush); --partitions for your topic's (more partitions, more batches, more write units).`);
+    if (request.recordsPerCall !== undefined) notes.push('records per call: a diskless producer sends what a flush gathers; --records-per-call is not used by the model.');
+  } else {
+    const defaultCall = model
+      ? Math.max(1, Math.round(model.recordsPerCall))
+      : Math.min(MAX_RECORDS_PER_PRODUCE, Math.max(1, Math.floor(PRODUCER_BATCH_SIZE_BYTES / request.recordBytes)));
+    recordsPerCall = request.recordsPerCall ?? defaultCall;
+    if (request.recordsPerCall === undefined) {
+      notes.push(
+        model
+          ? `records per call: ${recordsPerCall}, what a flush every ${DISKLESS_MODEL.flushMs} ms gathers at this rate (the producer's disklessLingerMs).`
+          : `records per call: ${recordsPerCall}, full ${PRODUCER_BATCH_SIZE_BYTES / 1024} KiB batches (the producer's default batch.size); at a low rate per partition its 5 ms linger sends fewer, so pass --records-per-call for your producers' real batches.`,
+      );
+    }
+    const picked = perRecordUsage(shapes, request.replicationFactor, recordsPerCall, notes);
+    usage = picked.usage;
+    usedShapes = picked.shapes;
+    if (request.recordBytes > measured.cost.recordBytes) {
+      const factor = request.recordBytes / measured.cost.recordBytes;
+      usage = { ...usage, dynamodb: { readUnits: usage.dynamodb.readUnits * factor, writeUnits: usage.dynamodb.writeUnits * factor } };
+      notes.push(
+        `record size: measured at ${measured.cost.recordBytes} B; DynamoDB units scaled linearly by ${round(factor, 3)} to ${request.recordBytes} B (errs high: the fixed items of each call do not grow with the record).`,
+      );
+    } else if (request.recordBytes < measured.cost.recordBytes) {
+      notes.push(
+        `record size: measured at ${measured.cost.recordBytes} B; ${request.recordBytes} B records are planned at the measured units (errs high for batches; DynamoDB bills each item by the whole KB, so a small record alone costs the same).`,
+      );
+    }
   }
   const perRecord = billFor(usage, prices);
   const recordsPerMonth = request.recordsPerSecond * SECONDS_PER_MONTH;
-  const measuredRecords = Math.min(...picked.shapes.map((shape) => shape.records));
-  notes.push(`usage per record measured over ${measuredRecords.toLocaleString('en-US')} records of that shape, scaled linearly to ${formatCount(recordsPerMonth)} records a month.`);
-  notes.push('Lambda GB-s: billed durations measured on the embedded cloud (an emulator sharing two cores), so an upper bound; units, requests and bytes are what AWS would count.');
+  if (!modelled) {
+    const measuredRecords = Math.min(...usedShapes.map((shape) => shape.records));
+    notes.push(`usage per record measured over ${measuredRecords.toLocaleString('en-US')} records of that shape, scaled linearly to ${formatCount(recordsPerMonth)} records a month.`);
+    notes.push('Lambda GB-s: billed durations measured on the embedded cloud (an emulator sharing two cores), so an upper bound; units, requests and bytes are what AWS would count.');
+  }
 
-  // Retained bytes: every replica's copy in the table, or the one S3 copy of diskless batches.
+  // Retained bytes: every replica's copy in the table, or the one S3 copy of diskless batches (and their ref items in the table).
   const copies = request.storage === 'replicated' ? request.replicationFactor : 1;
   const storedGb = (request.recordsPerSecond * request.recordBytes * request.retentionSeconds * copies) / GB;
-  const storagePrice = request.storage === 'replicated' ? prices.dynamodbStorageGbMonth.usd : prices.s3StorageGbMonth.usd;
+  const refItemsGb = model ? (request.recordsPerSecond * model.refItemBytesPerRecord * request.retentionSeconds) / GB : 0;
+  const storageUsd = request.storage === 'replicated' ? storedGb * prices.dynamodbStorageGbMonth.usd : storedGb * prices.s3StorageGbMonth.usd + refItemsGb * prices.dynamodbStorageGbMonth.usd;
   notes.push(
-    `storage: ${request.storage === 'replicated' ? `${copies} copies of the record bytes in DynamoDB` : 'one copy of the record bytes in S3'} for ${request.retention} (item overhead not counted). The log is not trimmed yet: until retention is enforced, stored bytes keep growing.`,
+    `storage: ${request.storage === 'replicated' ? `${copies} copies of the record bytes in DynamoDB` : `one copy of the record bytes in S3, and each batch's ${request.replicationFactor} ref items in DynamoDB (${round(refItemsGb, 2)} GB)`} for ${request.retention} (item overhead not counted). The log is not trimmed yet: until retention is enforced, stored bytes keep growing.`,
   );
 
   const idleCluster = idleFloor(measured, brokers, request, notes);
   const monthly: Omit<MonthlyCost, 'total'> = {
     dynamodbWrites: perRecord.dynamodbWrites * recordsPerMonth,
     dynamodbReads: perRecord.dynamodbReads * recordsPerMonth,
-    storage: storedGb * storagePrice,
+    storage: storageUsd,
     lambdaRequests: perRecord.lambdaRequests * recordsPerMonth,
     lambdaDuration: perRecord.lambdaDuration * recordsPerMonth,
     logs: perRecord.logs * recordsPerMonth,
@@ -380,7 +426,7 @@ export function planCluster(request: PlanRequest, measured: Measurements, prices
   };
   const total = Object.values(monthly).reduce((sum, usd) => sum + usd, 0);
 
-  const partitions = partitionsNeeded(request, recordsPerCall, usage.dynamodb.writeUnits, measured, notes);
+  const partitions = partitionsNeeded(request, recordsPerCall, usage.dynamodb.writeUnits, measured, notes, model);
   if (partitions.needed > MAX_PARTITIONS) notes.push(`partitions: a topic holds at most ${MAX_PARTITIONS.toLocaleString('en-US')}; spread the load over ${Math.ceil(partitions.needed / MAX_PARTITIONS)} topics.`);
   const writeUnitsPerSecond = usage.dynamodb.writeUnits * request.recordsPerSecond;
   if (writeUnitsPerSecond > DYNAMODB_TABLE_WRU_PER_SECOND) {
@@ -394,11 +440,13 @@ export function planCluster(request: PlanRequest, measured: Measurements, prices
 
   return {
     request,
+    basis: modelled ? 'model' : 'measured',
+    ...(model && modelled ? { disklessModel: { ...withoutUsage(model), partitions: modelPartitions, flushMs: DISKLESS_MODEL.flushMs } } : {}),
     recordsPerCall,
     brokers,
     recordsPerMonth,
     usage: {
-      shapes: picked.shapes.map(({ replicationFactor, recordsPerCall: calls, records }) => ({ replicationFactor, recordsPerCall: calls, records })),
+      shapes: usedShapes.map(({ replicationFactor, recordsPerCall: calls, records }) => ({ replicationFactor, recordsPerCall: calls, records })),
       writeUnitsPerRecord: usage.dynamodb.writeUnits,
       readUnitsPerRecord: usage.dynamodb.readUnits,
       measuredAt: measured.cost.at,
@@ -411,7 +459,7 @@ export function planCluster(request: PlanRequest, measured: Measurements, prices
       mskServerless: msk.perRecord * recordsPerMonth + msk.perMonth,
     },
     partitions,
-    latency: latencyPlan(request.replicationFactor, measured, notes),
+    latency: latencyPlan(request, measured, usedShapes, notes),
     failures: {
       writesContinueThrough: request.replicationFactor - request.minInsyncReplicas,
       acknowledgedSurvive: request.replicationFactor - 1,
@@ -469,9 +517,9 @@ function idleFloor(measured: Measurements, brokers: number, request: PlanRequest
   return heartbeats + idle.scheduledUsdPerMonth;
 }
 
-function partitionsNeeded(request: PlanRequest, recordsPerCall: number, writeUnitsPerRecord: number, measured: Measurements, notes: string[]): Plan['partitions'] {
-  // Each replica's log has its own partition key, so the leader's key takes one copy's share of the record's writes.
-  const writeUnitsPerRecordPerKey = writeUnitsPerRecord / (request.storage === 'replicated' ? request.replicationFactor : 1);
+function partitionsNeeded(request: PlanRequest, recordsPerCall: number, writeUnitsPerRecord: number, measured: Measurements, notes: string[], model?: DisklessModel): Plan['partitions'] {
+  // Each replica's log has its own partition key (in both modes), so the leader's key takes one copy's share of the record's writes.
+  const writeUnitsPerRecordPerKey = writeUnitsPerRecord / request.replicationFactor;
   const awsKeyLimit = { recordsPerSecond: DYNAMODB_WCU_PER_KEY_PER_SECOND / writeUnitsPerRecordPerKey, writeUnitsPerRecordPerKey };
   const runs = measured.throughput?.runs ?? [];
   const run = nearestBy(runs, (candidate) => Math.abs(candidate.replicationFactor - request.replicationFactor));
@@ -487,20 +535,41 @@ function partitionsNeeded(request: PlanRequest, recordsPerCall: number, writeUni
       notes.push(`partitions: the measured per-partition rate is for calls of ${measuredCeiling.recordsPerCall} records; calls of ${recordsPerCall} append fewer records per second to a partition.`);
     }
   }
-  return { needed: Math.max(1, Math.ceil(request.recordsPerSecond / ceiling)), binding, measured: measuredCeiling, awsKeyLimit };
+  const byRate = Math.max(1, Math.ceil(request.recordsPerSecond / ceiling));
+  const needed = Math.max(byRate, model?.partitionsForBatchLimit ?? 1);
+  if (request.partitions !== undefined && request.partitions < needed) notes.push(`partitions: --partitions ${request.partitions} is fewer than the ${needed} this load needs.`);
+  return { needed, binding: needed > byRate ? 'flush-batch-limit' : binding, measured: measuredCeiling, awsKeyLimit };
 }
 
-function latencyPlan(replicationFactor: number, measured: Measurements, notes: string[]): Plan['latency'] {
+function latencyPlan(request: PlanRequest, measured: Measurements, usedShapes: MeasuredShape[], notes: string[]): Plan['latency'] {
+  const { replicationFactor } = request;
+  const estimate = nearestBy(AWS_ACKS_ALL_ESTIMATE, (candidate) => Math.abs(candidate.replicationFactor - replicationFactor));
+  if (estimate && estimate.replicationFactor !== replicationFactor) notes.push(`latency: the AWS estimate is for RF ${estimate.replicationFactor}, the nearest to RF ${replicationFactor}.`);
+  if (request.storage === 'diskless') {
+    // bench:latency measures the replicated path; a diskless figure comes from bench:cost's diskless shape only.
+    const shape = usedShapes.find((candidate) => candidate.acksAllLatencyMs);
+    const disklessEstimate = estimate && {
+      flushMs: DISKLESS_MODEL.flushMs,
+      s3PutP50Ms: DISKLESS_MODEL.s3PutP50Ms,
+      s3PutP99Ms: DISKLESS_MODEL.s3PutP99Ms,
+      ...disklessAcksAllLatency({ p50Ms: estimate.p50Ms, p99Ms: estimate.p99Ms }),
+    };
+    return {
+      measured: shape?.acksAllLatencyMs && { replicationFactor: shape.replicationFactor, p50Ms: shape.acksAllLatencyMs.p50, p99Ms: shape.acksAllLatencyMs.p99, source: 'bench:cost, diskless shape' },
+      awsEstimate: estimate && { ...estimate },
+      disklessEstimate,
+    };
+  }
   const series = measured.latency?.acksAll ?? [];
   const point = nearestBy(series, (candidate) => Math.abs(candidate.replicationFactor - replicationFactor));
-  const estimate = nearestBy(AWS_ACKS_ALL_ESTIMATE, (candidate) => Math.abs(candidate.replicationFactor - replicationFactor));
   if (point && point.replicationFactor !== replicationFactor) notes.push(`latency: measured at RF ${point.replicationFactor}, the nearest to RF ${replicationFactor}.`);
-  if (estimate && estimate.replicationFactor !== replicationFactor) notes.push(`latency: the AWS estimate is for RF ${estimate.replicationFactor}, the nearest to RF ${replicationFactor}.`);
   return {
     measured: point && { replicationFactor: point.replicationFactor, p50Ms: point.p50, p99Ms: point.p99 },
     awsEstimate: estimate && { ...estimate },
   };
 }
+
+const withoutUsage = ({ usagePerRecord: _, ...rest }: DisklessModel): Omit<DisklessModel, 'usagePerRecord'> => rest;
 
 function nearestBy<T>(items: readonly T[], distance: (item: T) => number): T | undefined {
   return items.reduce<T | undefined>((best, item) => (best === undefined || distance(item) < distance(best) ? item : best), undefined);
@@ -557,7 +626,11 @@ export function formatPlan(plan: Plan): string[] {
     `Plan: ${request.recordsPerSecond.toLocaleString('en-US')} records/s of ${request.recordBytes} B (${round(mib, 3)} MiB/s), ${request.storage}, RF ${request.replicationFactor}, min.insync.replicas ${request.minInsyncReplicas}, retention ${request.retention}, ${plan.recordsPerCall} ${plural(plan.recordsPerCall, 'record')} per produce call, ${plan.brokers} brokers`,
   );
   lines.push('');
-  lines.push(`Monthly cost (us-east-1 list prices read ${plan.pricesReadOn}; usage measured by bench:cost${plan.usage.measuredAt ? ` at ${plan.usage.measuredAt}` : ''}):`);
+  lines.push(
+    plan.basis === 'model'
+      ? `Monthly cost (us-east-1 list prices read ${plan.pricesReadOn}; usage MODELLED from the diskless design, not measured: bench:cost has no diskless shape yet):`
+      : `Monthly cost (us-east-1 list prices read ${plan.pricesReadOn}; usage measured by bench:cost${plan.usage.measuredAt ? ` at ${plan.usage.measuredAt}` : ''}):`,
+  );
   for (const [key, label] of COST_LINES) {
     const detail = key === 'storage' ? ` (${round(plan.storedGb, plan.storedGb < 10 ? 2 : 0).toLocaleString('en-US')} GB)` : '';
     lines.push(`  ${`${label}${detail}`.padEnd(34)} ${usd(plan.monthly[key]).padStart(12)}`);
@@ -565,9 +638,16 @@ export function formatPlan(plan: Plan): string[] {
   lines.push(`  ${'total'.padEnd(34)} ${usd(plan.monthly.total).padStart(12)}   ($${plan.perMillionRecords.toFixed(2)} per million records produced and consumed once)`);
   lines.push(`  ${'Kinesis Data Streams on-demand'.padEnd(34)} ${usd(plan.references.kinesisOnDemand).padStart(12)}   (${ratio(plan.monthly.total, plan.references.kinesisOnDemand)})`);
   lines.push(`  ${'MSK Serverless'.padEnd(34)} ${usd(plan.references.mskServerless).padStart(12)}   (${ratio(plan.monthly.total, plan.references.mskServerless)})`);
+  const flushes = plan.disklessModel;
+  if (flushes) {
+    lines.push(
+      `  model: a flush every ${flushes.flushMs} ms: ${round(flushes.callsPerSecond, 2)} produce calls and S3 PUTs/s of ${formatCount(flushes.recordsPerCall)} records, ${round(flushes.batchesPerSecond, 1)} batches/s over ${flushes.partitions} ${plural(flushes.partitions, 'partition')} (${round(flushes.recordsPerBatch, 1)} records a batch)`,
+    );
+  }
   lines.push('');
   const { partitions } = plan;
-  lines.push(`Partitions needed: ${partitions.needed} (bound by the ${partitions.binding === 'measured' ? 'measured rate' : 'AWS per-key write limit'}, the lower ceiling)`);
+  const bound = { measured: 'measured rate, the lower ceiling', 'aws-key-limit': 'AWS per-key write limit, the lower ceiling', 'flush-batch-limit': `${MAX_RECORDS_PER_PRODUCE} records a produce's batch carries, per partition and flush` };
+  lines.push(`Partitions needed: ${partitions.needed} (bound by the ${bound[partitions.binding]})`);
   if (partitions.measured) {
     const m = partitions.measured;
     lines.push(
@@ -575,13 +655,24 @@ export function formatPlan(plan: Plan): string[] {
     );
   }
   lines.push(
-    `  AWS bound: ${round(partitions.awsKeyLimit.recordsPerSecond, 1)} records/s per partition (1,000 write units/s per DynamoDB partition key; the leader's log key takes ${round(partitions.awsKeyLimit.writeUnitsPerRecordPerKey, 2)} of the measured ${round(plan.usage.writeUnitsPerRecord, 2)} write units per record)`,
+    `  AWS bound: ${round(partitions.awsKeyLimit.recordsPerSecond, 1)} records/s per partition (1,000 write units/s per DynamoDB partition key; the leader's log key takes ${round(partitions.awsKeyLimit.writeUnitsPerRecordPerKey, 2)} of the ${plan.basis === 'model' ? 'modelled' : 'measured'} ${round(plan.usage.writeUnitsPerRecord, 2)} write units per record)`,
   );
   lines.push('');
   lines.push('acks=all produce latency, one record:');
-  const { measured, awsEstimate } = plan.latency;
-  lines.push(measured ? `  measured (embedded cloud, bench:latency, RF ${measured.replicationFactor}): p50 ${measured.p50Ms} ms, p99 ${measured.p99Ms} ms` : '  measured: no latency.json result (run `npm run bench:latency`)');
-  if (awsEstimate) {
+  const { measured, awsEstimate, disklessEstimate } = plan.latency;
+  if (request.storage === 'diskless') {
+    lines.push(
+      measured
+        ? `  measured (embedded cloud, ${measured.source ?? 'bench:cost'}, RF ${measured.replicationFactor}): p50 ${measured.p50Ms} ms, p99 ${measured.p99Ms} ms`
+        : '  measured: not yet (bench:cost measures the diskless shape once the mode is deployed)',
+    );
+    if (disklessEstimate) {
+      lines.push(
+        `  AWS estimate (a MODEL, not measured: the wait for the ${disklessEstimate.flushMs} ms flush + an S3 PUT (p50 ${disklessEstimate.s3PutP50Ms}, p99 ${disklessEstimate.s3PutP99Ms} ms, assumed) + the replicated path's commit): p50 ${disklessEstimate.p50Ms} ms, p99 ${disklessEstimate.p99Ms} ms`,
+      );
+    }
+  } else lines.push(measured ? `  measured (embedded cloud, bench:latency, RF ${measured.replicationFactor}): p50 ${measured.p50Ms} ms, p99 ${measured.p99Ms} ms` : '  measured: no latency.json result (run `npm run bench:latency`)');
+  if (awsEstimate && request.storage !== 'diskless') {
     const conflict = awsEstimate.conflictP50Ms ? `; ${awsEstimate.conflictP50Ms} / ${awsEstimate.conflictP99Ms} ms if the parallel follower copies conflict` : '';
     lines.push(`  AWS estimate (not measured; warm, one region, RF ${awsEstimate.replicationFactor}): p50 ${awsEstimate.p50Ms} ms, p99 ${awsEstimate.p99Ms} ms${conflict}; a cold start adds about 0.5 s`);
   }

@@ -185,6 +185,8 @@ interface CostResult {
   }>;
   references: { kinesisOnDemand: { usdPerMillionRecords: number }; mskServerless: { usdPerMillionRecords: number } };
   idle: { cluster: { perMonth: number }; consumer: { perMonth: number; partitions: number } };
+  /** The diskless mode's target shape, default client settings (older results lack it). */
+  diskless?: { replicationFactor: number; partitions: number; offeredRecordsPerSecond: number; usdPerMillionRecords: number; ratioToKinesisOnDemand: number; acksAllLatencyMs: { p50: number; p99: number }; met: boolean };
   /** The replicated mode's target shapes, default client settings (older results lack them). */
   doneWhen?: {
     replicationFactor: number;
@@ -372,6 +374,9 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
           label: `default clients:\n${shape.name}`,
           bars: [{ name: `RF ${result.doneWhen!.replicationFactor}`, value: shape.usdPerMillionRecords }],
         })),
+        ...(result.diskless
+          ? [{ label: `diskless, default clients:\n${result.diskless.offeredRecordsPerSecond}/s over ${result.diskless.partitions} partitions`, bars: [{ name: `RF ${result.diskless.replicationFactor}`, value: result.diskless.usdPerMillionRecords }] }]
+          : []),
       ],
       referenceLines: result.doneWhen?.target ? [{ value: result.doneWhen.target.maxUsdPerMillionRecords, label: `target $${result.doneWhen.target.maxUsdPerMillionRecords}` }] : [],
       // Kinesis, MSK and the floors sit near zero on this scale: named in the note, not drawn.
@@ -383,7 +388,10 @@ const DRAW: { [name in BenchmarkName]: (result: never, name: BenchmarkName) => D
         `${result.shapes.map((shape) => `RF ${shape.replicationFactor} x ${shape.recordsPerCall}/call $${shape.perMillionRecords.total}`).join(', ')} per million records` +
         ` (best ${cheapest ? `${cheapest.ratioToFloor}x its floor` : 'n/a'}, Kinesis on-demand $${kinesisOnDemand.usdPerMillionRecords});` +
         ` idle cluster $${result.idle.cluster.perMonth}/month, idle consumer of ${result.idle.consumer.partitions} partitions $${result.idle.consumer.perMonth}/month` +
-        (result.doneWhen ? `; target at RF ${result.doneWhen.replicationFactor}, default clients: ${doneWhenSummary(result.doneWhen.shapes)}` : ''),
+        (result.doneWhen ? `; target at RF ${result.doneWhen.replicationFactor}, default clients: ${doneWhenSummary(result.doneWhen.shapes)}` : '') +
+        (result.diskless
+          ? `; diskless RF ${result.diskless.replicationFactor}, ${result.diskless.offeredRecordsPerSecond}/s over ${result.diskless.partitions} partitions: $${result.diskless.usdPerMillionRecords} per million (${result.diskless.ratioToKinesisOnDemand}x Kinesis), acks=all p50 ${result.diskless.acksAllLatencyMs.p50} ms, p99 ${result.diskless.acksAllLatencyMs.p99} ms, target ${result.diskless.met ? 'met' : 'not met'}`
+          : ''),
       charts: [{ file: 'cost.svg', title: 'cost per million records', svg }],
     };
   },

@@ -297,6 +297,7 @@ class ConsoleActions {
     ...(blank(body.minInsyncReplicas) ? {} : { minInsyncReplicas: numeric(body.minInsyncReplicas) }),
     ...(body.uncleanLeaderElection === undefined ? {} : { uncleanLeaderElection: body.uncleanLeaderElection }),
     ...(blank(body.compressionType) ? {} : { compressionType: body.compressionType }),
+    ...(blank(body.storage) ? {} : { storage: body.storage }),
     };
     return this.logged(`create topic ${String(body.topic)}`, () => this.client.createTopic(request as Parameters<LeadershipClient['createTopic']>[0]));
   }

@@ -15,6 +15,8 @@ export interface TopicRow {
   minInsyncReplicas?: number;
   /** Kafka's compression.type. */
   compressionType?: string;
+  /** Where its record bytes live: replicated (each replica's log) or diskless (S3). */
+  storage?: string;
   partitions: PartitionRow[];
   /** How fast its high watermarks moved over the last 10 s (records/s), once the console has seen that long. */
   committedRecordsPerSecond?: number;

@@ -1,7 +1,7 @@
 /**
  * The planner for a topic of the running cluster: its replication factor and
- * min.insync.replicas as described, its brokers as alive, the produce rate the console
- * observed unless one is entered; the rest as `npm run cli -- plan` takes it.
+ * min.insync.replicas, partitions and storage mode as described, its brokers as alive, the
+ * produce rate the console observed unless one is entered; the rest as `npm run cli -- plan` takes it.
  */
 import { readMeasurements } from '../cost/measurements.js';
 import { formatPlan, parsePlanRequest, planCluster, type PlanFlag } from '../cost/plan.js';
@@ -37,7 +37,9 @@ export async function planTopic(query: URLSearchParams, topics: TopicRow[], live
   const replicationFactor = topic.replicationFactor;
   const minInsyncReplicas = topic.minInsyncReplicas ?? 1;
   const brokers = Math.max(replicationFactor, liveBrokers);
-  const request = parsePlanRequest({ ...given, rf: String(replicationFactor), 'min-insync': String(minInsyncReplicas), brokers: String(brokers) });
+  // The topic's own storage mode unless another is asked for; its partitions (a diskless flush carries one batch for each).
+  given.storage ??= topic.storage;
+  const request = parsePlanRequest({ ...given, rf: String(replicationFactor), 'min-insync': String(minInsyncReplicas), brokers: String(brokers), partitions: String(topic.partitionCount) });
   const plan = planCluster(request, await readMeasurements(benchDir));
   return { topic: name, replicationFactor, minInsyncReplicas, brokers, recordsPerSecond: request.recordsPerSecond, rateSource, lines: formatPlan(plan) };
 }

@@ -3,7 +3,7 @@
  * reads nothing but argv and the environment it is given, so it is unit tested as it is.
  */
 import { parseArgs } from 'node:util';
-import { COMPRESSION_TYPES, type CompressionType } from '../../protocol/messages.js';
+import { COMPRESSION_TYPES, STORAGE_MODES, type CompressionType, type StorageMode } from '../../protocol/messages.js';
 import { parsePlanRequest, PlanInputError, PLAN_FLAGS, type PlanRequest } from '../../cost/plan.js';
 
 export class UsageError extends Error {
@@ -32,6 +32,7 @@ export type Command =
       minInsyncReplicas?: number;
       uncleanLeaderElection: boolean;
       compressionType?: CompressionType;
+      storage?: StorageMode;
     }
   | { verb: 'topics describe'; topic?: string }
   | { verb: 'topics list' }
@@ -55,8 +56,10 @@ export const USAGE = `Usage: npm run cli -- <verb> [flags]
 
 Verbs:
   topics create   --topic T --partitions N --replication-factor N [--min-insync-replicas N] [--unclean-leader-election]
-                  [--config compression.type=producer|uncompressed|gzip]
-  topics describe [--topic T]                 partitions with leader, replicas, ISR, leader epoch, high watermark
+                  [--config compression.type=producer|uncompressed|gzip] [--config storage=replicated|diskless]
+                  (storage=diskless: record bytes written once to S3, the replicas' logs hold
+                  their coordinates; fixed when the topic is created)
+  topics describe [--topic T]                 configs, and partitions with leader, replicas, ISR, leader epoch, high watermark
   topics list                                 topic names, partition counts, replication factors
   produce         --topic T --partition N [--key-separator S] [--acks all|1|0] [--batch-size N]
                   one record per line of stdin; with --key-separator, "key<S>value" (split at the first S)
@@ -83,12 +86,14 @@ Verbs:
                   preferred-leader election (replicas[0], only if alive and in the ISR), as
                   kafka-leader-election --election-type PREFERRED
   plan            --records-per-second N --record-bytes B --rf R --retention 7d [--min-insync M]
-                  [--storage replicated|diskless] [--records-per-call K] [--brokers N] [--json]
-                  [--bench-results DIR]
+                  [--storage replicated|diskless] [--records-per-call K] [--brokers N] [--partitions P]
+                  [--json] [--bench-results DIR]
                   a cluster for that load: the monthly cost line by line beside Kinesis on-demand
                   and MSK Serverless, partitions needed, acks=all latency, broker failures survived;
                   drawn from the measured results in bench-results/ (cost, throughput, latency);
-                  retention in ms, s, m, h, d or w; needs no cluster
+                  retention in ms, s, m, h, d or w; needs no cluster. Diskless, until bench:cost has
+                  measured it: a model of the design, labelled so (each flush carries a batch per
+                  partition: --partitions)
 
 Connection (every verb):
   --endpoint URL       Lambda endpoint (default $AWS_ENDPOINT_URL, else http://localhost:4566)
@@ -292,18 +297,26 @@ function single(raw: string[] | undefined, flag: string): string | undefined {
   return raw?.[0];
 }
 
+/** The topic configs `--config` sets, with the values each takes (kafka-topics' names). */
+const TOPIC_CONFIGS = {
+  'compression.type': { field: 'compressionType', values: COMPRESSION_TYPES },
+  storage: { field: 'storage', values: STORAGE_MODES },
+} as const;
+
 /** kafka-topics' --config key=value, for the topic configs this cluster has besides the flags above. */
-function topicConfigs(entries: string[]): { compressionType?: CompressionType } {
-  const configs: { compressionType?: CompressionType } = {};
+function topicConfigs(entries: string[]): { compressionType?: CompressionType; storage?: StorageMode } {
+  const configs: { compressionType?: CompressionType; storage?: StorageMode } = {};
+  const given = new Set<string>();
   for (const entry of entries) {
     const split = entry.indexOf('=');
     if (split < 0) throw new UsageError(`--config takes key=value, got "${entry}"`);
     const [key, value] = [entry.slice(0, split), entry.slice(split + 1)];
-    if (key !== 'compression.type') throw new UsageError(`--config: unknown topic config "${key}" (supported: compression.type)`);
-    if (!(COMPRESSION_TYPES as readonly string[]).includes(value)) {
-      throw new UsageError(`--config compression.type must be one of ${COMPRESSION_TYPES.join(', ')}, got "${value}"`);
-    }
-    configs.compressionType = value as CompressionType;
+    if (!Object.hasOwn(TOPIC_CONFIGS, key)) throw new UsageError(`--config: unknown topic config "${key}" (supported: ${Object.keys(TOPIC_CONFIGS).join(', ')})`);
+    const config = TOPIC_CONFIGS[key as keyof typeof TOPIC_CONFIGS];
+    if (given.has(key)) throw new UsageError(`--config ${key} may be given once`);
+    given.add(key);
+    if (!(config.values as readonly string[]).includes(value)) throw new UsageError(`--config ${key} must be one of ${config.values.join(', ')}, got "${value}"`);
+    Object.assign(configs, { [config.field]: value });
   }
   return configs;
 }

@@ -94,8 +94,11 @@ async function execute(command: Exclude<Command, { verb: 'help' | 'plan' }>, cli
         ...(command.minInsyncReplicas === undefined ? {} : { minInsyncReplicas: command.minInsyncReplicas }),
         uncleanLeaderElection: command.uncleanLeaderElection,
         ...(command.compressionType === undefined ? {} : { compressionType: command.compressionType }),
+        ...(command.storage === undefined ? {} : { storage: command.storage }),
       });
-      io.out(`Created topic "${created.topic}": ${created.partitions} partition(s), replication factor ${created.replicationFactor}, min.insync.replicas ${created.minInsyncReplicas}, compression.type ${created.compressionType}.`);
+      io.out(
+        `Created topic "${created.topic}": ${created.partitions} partition(s), replication factor ${created.replicationFactor}, min.insync.replicas ${created.minInsyncReplicas}, compression.type ${created.compressionType}, storage ${created.storage ?? 'replicated'}.`,
+      );
       if (created.eventsPublished === false) io.err(`cli: the topic was created, but its leadership events were not published (${created.eventsError ?? 'no reason given'})`);
       for (const line of partitionLines(created.assignments)) io.out(line);
       return;
@@ -103,7 +106,9 @@ async function execute(command: Exclude<Command, { verb: 'help' | 'plan' }>, cli
     case 'topics describe': {
       const description = await client.describe(command.topic);
       for (const topic of description.topics) {
-        io.out(`Topic: ${topic.topic}\tPartitionCount: ${topic.partitionCount}\tReplicationFactor: ${topic.replicationFactor}`);
+        // As kafka-topics --describe: the topic's configs after its counts.
+        const configs = `min.insync.replicas=${topic.minInsyncReplicas},unclean.leader.election.enable=${topic.uncleanLeaderElection},compression.type=${topic.compressionType},storage=${topic.storage ?? 'replicated'}`;
+        io.out(`Topic: ${topic.topic}\tPartitionCount: ${topic.partitionCount}\tReplicationFactor: ${topic.replicationFactor}\tConfigs: ${configs}`);
         for (const line of partitionLines(topic.partitions)) io.out(line);
       }
       return;

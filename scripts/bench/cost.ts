@@ -21,9 +21,18 @@
  * them). Each with the records per produce call achieved, its $ per million against its
  * floor and Kinesis on-demand, and whether it meets the target (<= 1.3x floor, <= $2.45).
  *
- *   npm run bench:cost [-- --quick] [-- --only idle-consumer]
- *   (--quick: fewer records per shape and a shorter idle window; --only idle-consumer measures
- *   the idle consumer alone and prints it, leaving bench-results as it is)
+ * `diskless` measures the diskless mode's target shape: a topic created with storage
+ * diskless, RF 3 (min.insync 2), 16 partitions; one producer with the DEFAULT settings (its
+ * diskless flush every 250 ms carries every partition's batch: one call, one S3 object)
+ * offered 5,000 records/s of 1 KiB open-loop, round-robin over the partitions, acks=all; then
+ * one default consumer reads them all once. It reports $ per million records against Kinesis
+ * on-demand and the target (<= $0.23, <= 2x Kinesis), each send's acks=all latency (p50, p99,
+ * send to ack, the flush's wait included) and the S3 requests (PUTs per produce call and per
+ * million records, ranged GETs).
+ *
+ *   npm run bench:cost [-- --quick] [-- --only idle-consumer|diskless]
+ *   (--quick: fewer records per shape and a shorter idle window; --only measures that one
+ *   alone and prints it, leaving bench-results as it is)
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -33,7 +42,8 @@ import { Producer, type ProducerOptions } from '../../client/producer.js';
 import { billFor, scaleBill, kinesisOnDemand, mskServerless, recordsPerMonth, replicatedFloorPerRecord, type Bill } from '../../cost/bill.js';
 import { PRICES, PRICES_READ_ON, SECONDS_PER_MONTH, HOURS_PER_MONTH } from '../../cost/prices.js';
 import { startBenchCloud } from './lib/cloud.js';
-import { judgeAgainstTarget, meterOf, recordPathFunctions, REPLICATED_TARGET, usageOf } from './lib/cost.js';
+import { judgeAgainstTarget, judgeDiskless, meterOf, pacedSends, recordPathFunctions, REPLICATED_TARGET, s3RequestsOf, usageOf } from './lib/cost.js';
+import { summarize } from '../../tools/stats.js';
 import { FUNCTIONS, scheduleRateMinutes } from '../../functions/function-table.js';
 import { defaultSettings } from '../../protocol/settings.js';
 import { drawBenchmark } from '../../web/bench-charts.js';
@@ -42,7 +52,7 @@ import { readResult, startRun, writeResult, writeText } from './lib/results.js';
 const provenance = startRun('cost');
 const { values: args } = parseArgs({ options: { quick: { type: 'boolean', default: false }, only: { type: 'string' } } });
 const quick = args.quick;
-if (args.only !== undefined && args.only !== 'idle-consumer') fail(`--only takes idle-consumer (the one measurement that runs alone), got ${JSON.stringify(args.only)}`);
+if (args.only !== undefined && args.only !== 'idle-consumer' && args.only !== 'diskless') fail(`--only takes idle-consumer or diskless (the measurements that run alone), got ${JSON.stringify(args.only)}`);
 const settings = {
   recordBytes: 1024,
   partitions: 8,
@@ -68,6 +78,13 @@ const settings = {
     pacedRecordsPerSecond: 1000,
     pacedSeconds: quick ? 2 : 3,
   },
+  diskless: {
+    replicationFactor: 3,
+    minInsyncReplicas: 2,
+    partitions: 16,
+    offeredRecordsPerSecond: 5000,
+    seconds: quick ? 2 : 4,
+  },
 };
 const MIB = 1024 * 1024;
 
@@ -87,6 +104,9 @@ try {
   if (args.only === 'idle-consumer') {
     const consumers = await measureIdleConsumers(await idleTopic());
     console.log(JSON.stringify({ settings: { ...settings, quick }, ...consumers }, null, 2));
+  } else if (args.only === 'diskless') {
+    const { usage: _, ...diskless } = await measureDiskless();
+    console.log(JSON.stringify({ settings: { ...settings, quick }, diskless }, null, 2));
   } else await measureAll();
 } finally {
   await simulator.stop();
@@ -111,6 +131,7 @@ async function measureAll() {
     }
   }
   const doneWhen = await measureDoneWhen();
+  const diskless = await measureDiskless();
   const idle = await measureIdle();
   console.log(`idle: $${idle.cluster.perMonth.toFixed(2)} a month for the cluster, $${idle.consumer.perMonth.toFixed(2)} for a consumer of ${settings.idlePartitions} idle partitions`);
 
@@ -130,6 +151,7 @@ async function measureAll() {
         recordsPerCall: shape.recordsPerCall,
         usdPerMonth: round((shape.perMillionRecords.total / 1e6) * records + idle.cluster.perMonth),
       })),
+      diskless: { replicationFactor: diskless.replicationFactor, usdPerMonth: round((diskless.perMillionRecords.total / 1e6) * records + idle.cluster.perMonth) },
       kinesisOnDemand: round(kinesis.perRecord * records + kinesis.perStreamMonth),
       mskServerless: round(msk.perRecord * records + msk.perMonth),
     };
@@ -143,6 +165,8 @@ async function measureAll() {
     lambdaDurations: 'measured on the embedded cloud on this machine',
     shapes,
     doneWhen,
+    // storage 'diskless' with its usage: the planner (cost/plan.ts) plans the diskless mode from it.
+    diskless,
     idle,
     references: {
       kinesisOnDemand: { usdPerMillionRecords: round(kinesis.perRecord * 1e6), usdPerStreamMonth: round(kinesis.perStreamMonth) },
@@ -152,7 +176,10 @@ async function measureAll() {
   };
   const file = writeResult('cost', provenance, result);
   for (const chart of drawBenchmark('cost', readResult('cost')).charts) writeText(chart.file, chart.svg);
-  console.log(JSON.stringify({ shapes: shapes.map(({ usage: _, ...shape }) => shape), doneWhen: { ...doneWhen, shapes: doneWhen.shapes.map(({ usage: _, ...shape }) => shape) }, idle, monthly }, null, 2));
+  const { usage: _, ...disklessShown } = diskless;
+  console.log(
+    JSON.stringify({ shapes: shapes.map(({ usage: _, ...shape }) => shape), doneWhen: { ...doneWhen, shapes: doneWhen.shapes.map(({ usage: _, ...shape }) => shape) }, diskless: disklessShown, idle, monthly }, null, 2),
+  );
   console.log(`-> ${file}`);
 }
 
@@ -290,6 +317,91 @@ async function measureDoneWhen() {
     target: REPLICATED_TARGET,
     kinesisOnDemandPerMillionRecords: round(kinesis),
     shapes,
+  };
+}
+
+/** The diskless mode's target shape (see the head of the file). */
+async function measureDiskless() {
+  const { replicationFactor, minInsyncReplicas, partitions, offeredRecordsPerSecond, seconds } = settings.diskless;
+  const topic = `cost-diskless-rf${replicationFactor}-${Date.now()}`;
+  const created = await admin.createTopic({ topic, partitions, replicationFactor, minInsyncReplicas, storage: 'diskless' });
+  if (created.storage !== 'diskless') throw new Error(`${topic} was created ${created.storage}: the deployed functions do not have the diskless mode`);
+  const value = 'x'.repeat(settings.recordBytes);
+  // The client's defaults on both sides: the producer's diskless flush (250 ms), the consumer's long poll and max.poll.records.
+  const producer = new Producer(bench.newClient());
+  // Producer id and metadata, outside the measurement: one record to each partition (offset 0).
+  await Promise.all(Array.from({ length: partitions }, (_, index) => producer.send(topic, index + 1, [{ value }])));
+  await settle();
+  meter.reset();
+  const latencies: number[] = [];
+  const sends: Array<Promise<unknown>> = [];
+  const started = performance.now();
+  for (const { atMs, partition } of pacedSends(offeredRecordsPerSecond, seconds, partitions)) {
+    const wait = started + atMs - performance.now();
+    if (wait > 1) await sleep(wait);
+    const sentAt = performance.now();
+    sends.push(producer.send(topic, partition, [{ value }]).then(() => latencies.push(performance.now() - sentAt)));
+  }
+  await Promise.all(sends);
+  const produceSeconds = (performance.now() - started) / 1000;
+  await settle();
+  const produced = latencies.length;
+  const produceReport = meter.report();
+  const produceUsage = usageOf(produceReport, recordPath);
+  const produceCalls = produceReport.lambda.byFunction[names.ProduceFunctionName]?.invocations ?? 0;
+  if (produceUsage.s3.tier1Requests === 0) throw new Error(`diskless: ${produced} records produced to ${topic} wrote no S3 object: the deployed functions lack the diskless write path`);
+
+  meter.reset();
+  const consumer = new Consumer(bench.newClient());
+  consumer.assign(Array.from({ length: partitions }, (_, index) => ({ topic, partition: index + 1, offset: 1 })));
+  let consumed = 0;
+  for (let empty = 0; consumed < produced && empty < 20; ) {
+    const records = await consumer.poll();
+    consumed += records.length;
+    empty = records.length === 0 ? empty + 1 : 0;
+  }
+  const consumeUsage = usageOf(meter.report(), recordPath);
+  if (consumed !== produced) throw new Error(`diskless: consumed ${consumed} of ${produced} records`);
+
+  const produceBill = billFor(produceUsage);
+  const consumeBill = billFor(consumeUsage);
+  const total = ((produceBill.total + consumeBill.total) / produced) * 1e6;
+  const kinesis = kinesisOnDemand(settings.recordBytes).perRecord * 1e6;
+  const verdict = judgeDiskless(round(total, 3), kinesis);
+  const latency = summarize(latencies);
+  const s3 = s3RequestsOf(produceUsage, consumeUsage, produced, produceCalls);
+  console.log(
+    `diskless RF ${replicationFactor}, ${offeredRecordsPerSecond} records/s offered over ${partitions} partitions: $${verdict.usdPerMillionRecords} per million, ` +
+      `${verdict.ratioToKinesisOnDemand}x Kinesis on-demand, acks=all p50 ${Math.round(latency.p50)} ms p99 ${Math.round(latency.p99)} ms, ` +
+      `${s3.putsPerProduceCall} PUTs per produce call (${s3.putsPerMillionRecords} per million records): target ${verdict.met ? 'met' : 'not met'}`,
+  );
+  return {
+    storage: 'diskless' as const,
+    replicationFactor,
+    partitions,
+    offeredRecordsPerSecond,
+    clients: 'defaults: producer disklessLingerMs 250 and disklessCallBytes 4 MiB, consumer fetchMaxWaitMs 500 and maxPollRecords 100',
+    records: produced,
+    produceCalls,
+    // What the planner's call shape is: the records one flush carried.
+    recordsPerCall: Math.max(1, Math.round(produced / Math.max(1, produceCalls))),
+    produceRecordsPerSecond: Math.round(produced / produceSeconds),
+    acksAllLatencyMs: { p50: Math.round(latency.p50), p99: Math.round(latency.p99) },
+    s3Requests: s3,
+    perRecord: {
+      produceWriteUnits: round(produceUsage.dynamodb.writeUnits / produced, 4),
+      produceReadUnits: round(produceUsage.dynamodb.readUnits / produced, 4),
+      consumeReadUnits: round(consumeUsage.dynamodb.readUnits / produced, 4),
+    },
+    perMillionRecords: {
+      produce: round((produceBill.total / produced) * 1e6, 3),
+      consume: round((consumeBill.total / produced) * 1e6, 3),
+      total: round(total, 3),
+      totalWithoutLambdaDuration: round(total - ((produceBill.lambdaDuration + consumeBill.lambdaDuration) / produced) * 1e6, 3),
+    },
+    billPerMillionRecords: { produce: roundBill(scaleBill(produceBill, 1e6 / produced)), consume: roundBill(scaleBill(consumeBill, 1e6 / produced)) },
+    ...verdict,
+    usage: { produce: produceUsage, consume: consumeUsage },
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The console's plan panel in headless Chromium: a topic of the running cluster planned at
  * the produce rate the console observed, from the repository's bench-results/, and refusals
- * for bad input and the storage mode not built.
+ * for bad input, and the diskless mode's modelled plan.
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -88,7 +88,9 @@ describe('the console plan panel', () => {
     expect(await plan({ 'records-per-second': '-1' })).toMatch(/^Refused: --records-per-second must be a number > 0, got "-1"/);
     expect(await plan({ 'records-per-second': '10', retention: '7y' })).toMatch(/^Refused: --retention has an unknown unit "y"/);
     await page.getByTestId('plan-form').locator('select[name="storage"]').selectOption('diskless');
-    expect(await plan({ retention: '7d' })).toMatch(/^Refused: --storage diskless is not built yet/);
-    await expect.poll(() => page.getByTestId('plan-result').getAttribute('class')).toBe('plan-result error');
+    const diskless = await plan({ retention: '7d' });
+    expect(diskless).toMatch(/Plan: .*, diskless, RF 3/);
+    expect(diskless).toContain('usage MODELLED from the diskless design, not measured');
+    await expect.poll(() => page.getByTestId('plan-result').getAttribute('class')).toBe('plan-result');
   });
 });

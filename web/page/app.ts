@@ -130,7 +130,7 @@ function renderTopics(topics: TopicRow[]): void {
       el(
         'div',
         { 'data-testid': `topic-${topic.topic}` },
-        el('h3', {}, `${topic.topic}`, el('span', { class: 'sub' }, ` ${topic.partitionCount} partitions, replication factor ${topic.replicationFactor}${topic.minInsyncReplicas ? `, min ISR ${topic.minInsyncReplicas}` : ''}${topic.compressionType && topic.compressionType !== 'producer' ? `, compression ${topic.compressionType}` : ''}`)),
+        el('h3', {}, `${topic.topic}`, el('span', { class: 'sub' }, ` ${topic.partitionCount} partitions, replication factor ${topic.replicationFactor}${topic.minInsyncReplicas ? `, min ISR ${topic.minInsyncReplicas}` : ''}${topic.compressionType && topic.compressionType !== 'producer' ? `, compression ${topic.compressionType}` : ''}${topic.storage === 'diskless' ? ', diskless (record bytes in S3)' : ''}`)),
         el(
           'table',
           { class: 'grid' },

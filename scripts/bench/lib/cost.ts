@@ -198,3 +198,45 @@ export function judgeAgainstTarget(usdPerMillionRecords: number, floorPerMillion
     met: usdPerMillionRecords / floorPerMillionRecords <= REPLICATED_TARGET.maxRatioToFloor && usdPerMillionRecords <= REPLICATED_TARGET.maxUsdPerMillionRecords,
   };
 }
+
+/** The diskless mode's cost target: at most this many dollars per million records, and at most this many times Kinesis on-demand. */
+export const DISKLESS_TARGET = { maxUsdPerMillionRecords: 0.23, maxRatioToKinesisOnDemand: 2 } as const;
+
+/** The diskless shape's $ per million records against Kinesis on-demand and its target. */
+export function judgeDiskless(usdPerMillionRecords: number, kinesisPerMillionRecords: number) {
+  if (!(kinesisPerMillionRecords > 0)) throw new Error(`the Kinesis figure must be positive dollars per million, got ${kinesisPerMillionRecords}`);
+  const ratio = usdPerMillionRecords / kinesisPerMillionRecords;
+  return {
+    usdPerMillionRecords,
+    ratioToKinesisOnDemand: round(ratio, 2),
+    target: DISKLESS_TARGET,
+    met: usdPerMillionRecords <= DISKLESS_TARGET.maxUsdPerMillionRecords && ratio <= DISKLESS_TARGET.maxRatioToKinesisOnDemand,
+  };
+}
+
+/**
+ * An open-loop producer's sends: `recordsPerSecond` one-record sends for `seconds`, spread
+ * evenly in time and round-robin over partitions 1..`partitions` (so every partition gets an
+ * equal share), each with the millisecond it is due at from the start.
+ */
+export function pacedSends(recordsPerSecond: number, seconds: number, partitions: number): Array<{ atMs: number; partition: number }> {
+  if (!(recordsPerSecond > 0) || !(seconds > 0) || !Number.isInteger(partitions) || partitions < 1) {
+    throw new Error(`paced sends need a positive rate and duration and an integer number of partitions >= 1, got ${recordsPerSecond}/s for ${seconds} s over ${partitions}`);
+  }
+  const count = Math.round(recordsPerSecond * seconds);
+  return Array.from({ length: count }, (_, index) => ({ atMs: (index * 1000) / recordsPerSecond, partition: (index % partitions) + 1 }));
+}
+
+/** What the diskless shape's S3 requests were: PUTs (objects written) and GETs (ranged reads), in all, per produce call and per million records. */
+export function s3RequestsOf(produce: MeteredUsage, consume: MeteredUsage, records: number, produceCalls: number) {
+  if (!(records > 0)) throw new Error(`S3 requests are counted per record: the shape needs records, got ${records}`);
+  const puts = produce.s3.tier1Requests + consume.s3.tier1Requests;
+  const gets = produce.s3.tier2Requests + consume.s3.tier2Requests;
+  return {
+    puts,
+    gets,
+    putsPerProduceCall: produceCalls > 0 ? round(produce.s3.tier1Requests / produceCalls, 2) : null,
+    putsPerMillionRecords: round((puts / records) * 1e6, 1),
+    getsPerMillionRecords: round((gets / records) * 1e6, 1),
+  };
+}

@@ -50,11 +50,16 @@ describe('npm run cli -- plan', () => {
     expect(plan.failures).toEqual({ writesContinueThrough: 2, acknowledgedSurvive: 2, acknowledgedSurviveWorstCase: 0 });
   });
 
-  it('refuses --storage diskless while it is not built: exit 1, nothing on stdout', async () => {
-    const run = await cli(['plan', ...load, '--storage', 'diskless']);
-    expect(run.code).toBe(1);
-    expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(/^cli: --storage diskless is not built yet/);
+  it("plans --storage diskless from the design's model while bench-results has no diskless measurement, saying so", async () => {
+    const run = await cli(['plan', '--records-per-second', '5000', '--record-bytes', '1024', '--rf', '3', '--min-insync', '2', '--retention', '7d', '--storage', 'diskless', '--partitions', '16']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Plan: 5,000 records\/s of 1024 B .*, diskless, RF 3/);
+    expect(run.stdout).toContain('usage MODELLED from the diskless design, not measured');
+    expect(run.stdout).toContain('model: a flush every 250 ms: 4 produce calls and S3 PUTs/s of 1,250 records, 64 batches/s over 16 partitions');
+    expect(run.stdout).toMatch(/AWS estimate \(a MODEL, not measured: .*\): p50 \d+ ms, p99 \d+ ms/);
+    const perMillion = Number(/\(\$([\d.]+) per million records produced and consumed once\)/.exec(run.stdout)?.[1]);
+    expect(perMillion).toBeGreaterThan(0);
+    expect(perMillion).toBeLessThanOrEqual(0.23);
   });
 
   it('plans diskless from a cost.json that has diskless measurements (--bench-results)', async () => {

@@ -87,12 +87,25 @@ describe('CLI round trip on the deployed stack', () => {
     const described = await cli(['topics', 'describe', '--topic', topic, ...connection]);
     expect(described.code).toBe(0);
     const lines = described.stdout.trim().split('\n');
-    expect(lines[0]).toBe(`Topic: ${topic}\tPartitionCount: 2\tReplicationFactor: 2`);
+    expect(lines[0]).toBe(`Topic: ${topic}\tPartitionCount: 2\tReplicationFactor: 2\tConfigs: min.insync.replicas=1,unclean.leader.election.enable=false,compression.type=producer,storage=replicated`);
     expect(lines.slice(1)).toHaveLength(2);
     expect(lines[1]).toMatch(/Partition: 1\tLeader: cli-\d\tReplicas: cli-\d,cli-\d\tIsr: cli-\d,cli-\d\tLeaderEpoch: 0\tHighWatermark: 0\tONLINE/);
 
     const brokers = await cli(['brokers', 'list', ...connection]);
     expect(brokers.stdout).toMatch(/^cli-1\tincarnation \d+\talive/m);
+  });
+
+  it('creates a diskless topic with --config storage=diskless, and describe says so', async () => {
+    const diskless = `${topic}-diskless`;
+    const created = await cli(['topics', 'create', '--topic', diskless, '--partitions', '1', '--replication-factor', '2', '--config', 'storage=diskless', ...connection]);
+    expect(created, created.stderr).toMatchObject({ code: 0, stderr: '' });
+    expect(created.stdout).toMatch(new RegExp(`Created topic "${diskless}": .*, storage diskless\\.`));
+    const described = await cli(['topics', 'describe', '--topic', diskless, ...connection]);
+    expect(described.code).toBe(0);
+    expect(described.stdout.split('\n')[0]).toMatch(/\tConfigs: .*,storage=diskless$/);
+    const refused = await cli(['topics', 'create', '--topic', `${diskless}-2`, '--partitions', '1', '--replication-factor', '2', '--config', 'storage=tape', ...connection]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/--config storage must be one of replicated, diskless, got "tape"/);
   });
 
   it('produces stdin lines as key:value records and consumes them back from an offset', async () => {

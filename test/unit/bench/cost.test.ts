@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { billFor, type MeteredUsage } from '../../../cost/bill.js';
 import { PRICES, PRICES_READ_ON } from '../../../cost/prices.js';
 import { UsageMeter, type LocalCloud } from '../../../localcloud/index.js';
-import { addUsage, costOf, judgeAgainstTarget, meterOf, startCostPhase, usageOf } from '../../../scripts/bench/lib/cost.js';
+import { addUsage, costOf, judgeAgainstTarget, judgeDiskless, meterOf, pacedSends, s3RequestsOf, startCostPhase, usageOf } from '../../../scripts/bench/lib/cost.js';
 
 const usage = (writeUnits: number, readUnits = 0, invocations = 0): MeteredUsage => ({
   dynamodb: { readUnits, writeUnits },
@@ -128,5 +128,37 @@ describe("the replicated mode's target (lib/cost.ts judgeAgainstTarget)", () => 
     expect(judgeAgainstTarget(2.5, floor, 0.114).met).toBe(false);
     expect(judgeAgainstTarget(2.4, 1.5, 0.114).met).toBe(false); // 1.6x its floor, though under $2.45
     expect(() => judgeAgainstTarget(2.4, 0, 0.114)).toThrow(/must be positive/);
+  });
+});
+
+describe("the diskless shape's pure parts (lib/cost.ts)", () => {
+  it('judges $ per million against Kinesis on-demand and the target: at most $0.23 and 2x Kinesis', () => {
+    expect(judgeDiskless(0.08, 0.114)).toMatchObject({ ratioToKinesisOnDemand: 0.7, met: true, target: { maxUsdPerMillionRecords: 0.23, maxRatioToKinesisOnDemand: 2 } });
+    expect(judgeDiskless(0.24, 0.114).met).toBe(false);
+    expect(judgeDiskless(0.2, 0.09).met).toBe(false); // under $0.23, but 2.2x a cheaper Kinesis
+    expect(() => judgeDiskless(0.1, 0)).toThrow(/must be positive/);
+  });
+
+  it('paces an open-loop producer: evenly in time, round-robin over the partitions', () => {
+    const sends = pacedSends(5000, 2, 16);
+    expect(sends).toHaveLength(10_000);
+    expect(sends.slice(0, 3)).toEqual([
+      { atMs: 0, partition: 1 },
+      { atMs: 0.2, partition: 2 },
+      { atMs: 0.4, partition: 3 },
+    ]);
+    expect(sends[16]).toEqual({ atMs: 3.2, partition: 1 });
+    const perPartition = new Map<number, number>();
+    for (const { partition } of sends) perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
+    expect([...perPartition.values()].every((count) => count === 625)).toBe(true);
+    expect(() => pacedSends(5000, 2, 0)).toThrow(/partitions >= 1/);
+    expect(() => pacedSends(0, 2, 16)).toThrow(/positive rate/);
+  });
+
+  it('counts S3 PUTs and GETs in all, per produce call and per million records', () => {
+    const withS3 = (puts: number, gets: number): MeteredUsage => ({ ...usage(0), s3: { tier1Requests: puts, tier2Requests: gets } });
+    expect(s3RequestsOf(withS3(12, 0), withS3(0, 192), 15_000, 12)).toEqual({ puts: 12, gets: 192, putsPerProduceCall: 1, putsPerMillionRecords: 800, getsPerMillionRecords: 12_800 });
+    expect(s3RequestsOf(withS3(0, 0), withS3(0, 0), 10, 0).putsPerProduceCall).toBeNull();
+    expect(() => s3RequestsOf(withS3(1, 1), withS3(0, 0), 0, 1)).toThrow(/needs records/);
   });
 });

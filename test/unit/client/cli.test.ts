@@ -14,6 +14,10 @@ describe('CLI argument parser', () => {
     expect(parseCli(['topics', 'create', '--topic', 'o', '--partitions', '1', '--replication-factor', '1', '--config', 'compression.type=gzip']).command).toMatchObject({
       compressionType: 'gzip',
     });
+    expect(
+      parseCli(['topics', 'create', '--topic', 'o', '--partitions', '1', '--replication-factor', '1', '--config', 'storage=diskless', '--config', 'compression.type=gzip']).command,
+    ).toMatchObject({ storage: 'diskless', compressionType: 'gzip' });
+    expect(parseCli(['topics', 'create', '--topic', 'o', '--partitions', '1', '--replication-factor', '1', '--config', 'storage=replicated']).command).toMatchObject({ storage: 'replicated' });
     expect(parseCli(['topics', 'describe']).command).toEqual({ verb: 'topics describe', topic: undefined });
     expect(parseCli(['topics', 'list']).command).toEqual({ verb: 'topics list' });
     expect(parseCli(['brokers', 'list']).command).toEqual({ verb: 'brokers list' });
@@ -100,7 +104,9 @@ describe('CLI argument parser', () => {
     [['produce', '--topic', 't', '--partition', '1', '--partition', '2'], /--partition may be given once/],
     [['topics', 'delete'], /unknown verb "topics delete"/],
     [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'compression.type'], /--config takes key=value, got "compression.type"/],
-    [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'retention.ms=5'], /unknown topic config "retention.ms" \(supported: compression.type\)/],
+    [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'retention.ms=5'], /unknown topic config "retention.ms" \(supported: compression.type, storage\)/],
+    [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'storage=s3'], /--config storage must be one of replicated, diskless, got "s3"/],
+    [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'storage=diskless', '--config', 'storage=replicated'], /--config storage may be given once/],
     [['topics', 'create', '--topic', 't', '--partitions', '1', '--replication-factor', '1', '--config', 'compression.type=zstd'], /compression.type must be one of producer, uncompressed, gzip, got "zstd"/],
     [['topics', 'list', 'extra'], /unexpected argument "extra"/],
     [['topics', 'list', '--bogus'], /Unknown option '--bogus'/],
@@ -179,12 +185,17 @@ describe('CLI commands (fake Lambda)', () => {
 
   it('prints topics, partitions and brokers', async () => {
     const described = await cli(['topics', 'describe', '--topic', 'orders']);
-    expect(described.out[0]).toBe('Topic: orders\tPartitionCount: 2\tReplicationFactor: 2');
+    expect(described.out[0]).toBe('Topic: orders\tPartitionCount: 2\tReplicationFactor: 2\tConfigs: min.insync.replicas=1,unclean.leader.election.enable=false,compression.type=producer,storage=replicated');
     expect(described.out[1]).toMatch(/Partition: 1\tLeader: A\tReplicas: A,B\tIsr: A\tLeaderEpoch: 0\tHighWatermark: 0\tONLINE/);
     expect((await cli(['topics', 'list'])).out).toEqual(['orders\tpartitions 2\treplication factor 2']);
     expect((await cli(['brokers', 'list'])).out[0]).toMatch(/^A\tincarnation 1\talive/);
     const created = await cli(['topics', 'create', '--topic', 'orders', '--partitions', '2', '--replication-factor', '2']);
-    expect(created.out[0]).toBe('Created topic "orders": 2 partition(s), replication factor 2, min.insync.replicas 1, compression.type producer.');
+    expect(created.out[0]).toBe('Created topic "orders": 2 partition(s), replication factor 2, min.insync.replicas 1, compression.type producer, storage replicated.');
+    const diskless = await cli(['topics', 'create', '--topic', 'orders', '--partitions', '2', '--replication-factor', '2', '--config', 'storage=diskless']);
+    expect(diskless.out[0]).toMatch(/, storage diskless\.$/);
+    expect(diskless.lambda.callsTo(fakeOutputs.CreateTopicFunctionName)[0].payload).toMatchObject({ storage: 'diskless' });
+    const disklessTopic = new FakeLambda('orders', 1, 'A', 'diskless');
+    expect((await cli(['topics', 'describe'], '', disklessTopic)).out[0]).toMatch(/\tConfigs: .*,storage=diskless$/);
   });
 
   it('exits 1 naming the function error; 2 with usage advice on bad arguments; 0 with usage on --help', async () => {

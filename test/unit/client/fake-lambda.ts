@@ -1,4 +1,4 @@
-import type { DescribeResponse, InvokeOutcome, LambdaTransport } from '../../../client/lambda-client.js';
+import type { DescribeResponse, InvokeOutcome, LambdaTransport, StorageMode } from '../../../client/lambda-client.js';
 import type { Clock } from '../../../client/retry.js';
 import type { LeadershipStackOutputs } from '../../../client/stack-outputs.js';
 import { FUNCTION_PROTOCOL, type FunctionOutput } from '../../../protocol/functions.js';
@@ -26,10 +26,15 @@ interface FakePartition {
 /** What the next call to a function does instead of its normal answer. */
 export type Fault = { errorType: string; message?: string } | { throws: Error } | { afterAppend: { errorType: string } };
 
+/** What the next batch for a partition gets instead of its normal answer, inside a call that goes on for the others. */
+export type BatchFault = { errorType: string; message?: string } | { afterAppend: { errorType: string } };
+
 /**
  * A fake Lambda API over one in-memory topic: describe, produce (epoch-checked, as the
- * functions check it) and consume, of one partition or a fetch of many (below the high watermark = every appended record).
- * Faults are queued per function; every call is recorded. No network.
+ * functions check it) of one batch or of several partitions' batches in one call (each
+ * answered or refused on its own), and consume, of one partition or a fetch of many (below
+ * the high watermark = every appended record). Faults are queued per function (a whole call)
+ * and per partition (one batch); every call is recorded. No network.
  */
 export class FakeLambda {
   readonly calls: Array<{ functionName: string; payload: Record<string, unknown>; invocationType?: string }> = [];
@@ -37,12 +42,14 @@ export class FakeLambda {
   /** Per producer id and partition: the offsets of each batch by base sequence, and the next sequence expected. */
   private readonly sequences = new Map<string, { epoch: number; next: number; batches: Map<number, { baseOffset: number; lastOffset: number }> }>();
   private readonly faults = new Map<string, Fault[]>();
+  private readonly batchFaults = new Map<number, BatchFault[]>();
   readonly partitions = new Map<number, FakePartition>();
 
   constructor(
     readonly topic: string,
     partitionCount: number,
     leader = 'A',
+    readonly storage: StorageMode = 'replicated',
   ) {
     for (let partition = 1; partition <= partitionCount; partition += 1) this.partitions.set(partition, { leader, leaderEpoch: 0, records: [] });
   }
@@ -54,6 +61,11 @@ export class FakeLambda {
 
   failNext(functionName: string, ...faults: Fault[]): void {
     this.faults.set(functionName, [...(this.faults.get(functionName) ?? []), ...faults]);
+  }
+
+  /** The next batches produced to the partition (alone or in a call of several) get these answers instead. */
+  failNextBatch(partition: number, ...faults: BatchFault[]): void {
+    this.batchFaults.set(partition, [...(this.batchFaults.get(partition) ?? []), ...faults]);
   }
 
   /** A failover: a new leader, epoch + 1 (null = offline, epoch + 1 too). */
@@ -96,27 +108,18 @@ export class FakeLambda {
         this.lastProducerId += 1;
         return { producerId: this.lastProducerId, producerEpoch: 0 };
       case fakeOutputs.ProduceFunctionName: {
-        const state = this.requireLeader(payload);
-        const records = payload.records as Array<{ key?: string | null; value: string }>;
-        const baseOffset = state.records.length;
-        if (typeof payload.producerId === 'number') {
-          // The leader's sequence check, as the produce function applies it: an older epoch is
-          // fenced, a newer one starts over from sequence 0.
-          const key = `${payload.producerId}/${String(payload.partition)}`;
-          const epoch = payload.producerEpoch as number;
-          const known = this.sequences.get(key);
-          if (known && epoch < known.epoch) throw named('InvalidProducerEpochError', `epoch ${epoch} is older than ${known.epoch}`);
-          const producer = known && epoch === known.epoch ? known : { epoch, next: 0, batches: new Map() };
-          const sequence = payload.baseSequence as number;
-          const original = producer.batches.get(sequence);
-          if (original) return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, ...original, highWatermark: state.records.length, duplicate: true };
-          if (sequence !== producer.next) throw named('OutOfOrderSequenceError', `expected sequence ${producer.next}, got ${sequence}`);
-          producer.batches.set(sequence, { baseOffset, lastOffset: baseOffset + records.length - 1 });
-          producer.next = (producer.next + records.length) % 2 ** 31;
-          this.sequences.set(key, producer);
-        }
-        for (const record of records) state.records.push({ key: record.key ?? null, value: record.value, leaderEpoch: state.leaderEpoch });
-        return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, baseOffset, lastOffset: state.records.length - 1, highWatermark: state.records.length };
+        if (!Array.isArray(payload.batches)) return this.produceOne(payload);
+        // Kafka's ProduceRequest: each batch answered or refused on its own, as the produce function does.
+        return {
+          results: (payload.batches as Array<Record<string, unknown>>).map((batch) => {
+            try {
+              return this.produceOne({ ...batch, acks: payload.acks });
+            } catch (error) {
+              const refusal = error as Error;
+              return { topic: batch.topic, partition: batch.partition, errorType: refusal.name, errorMessage: refusal.message };
+            }
+          }),
+        };
       }
       case fakeOutputs.ConsumeFunctionName: {
         if (!Array.isArray(payload.partitions)) return this.consumeOne(payload);
@@ -138,10 +141,42 @@ export class FakeLambda {
         if (typeof payload.credential !== 'string') throw named('BrokerAuthenticationError', 'the request carries no "credential"');
         return { brokerId: payload.brokerId, incarnation: 1, deadlineMs: 6000, expiresAt: 6, rejoined: false, sweptBrokers: [] };
       case fakeOutputs.CreateTopicFunctionName:
-        return { topic: payload.topic, partitions: payload.partitions, replicationFactor: payload.replicationFactor, minInsyncReplicas: 1, uncleanLeaderElection: false, compressionType: 'producer', storage: 'replicated', assignments: this.describe(this.topic).topics[0].partitions };
+        return { topic: payload.topic, partitions: payload.partitions, replicationFactor: payload.replicationFactor, minInsyncReplicas: 1, uncleanLeaderElection: false, compressionType: payload.compressionType ?? 'producer', storage: payload.storage ?? 'replicated', assignments: this.describe(this.topic).topics[0].partitions };
       default:
         throw named('ResourceNotFoundException', `Function not found: ${functionName}`);
     }
+  }
+
+  private produceOne(payload: Record<string, unknown>): Record<string, unknown> {
+    const fault = typeof payload.partition === 'number' ? this.batchFaults.get(payload.partition)?.shift() : undefined;
+    if (fault && 'errorType' in fault) throw named(fault.errorType, fault.message ?? 'injected');
+    const ack = this.appendBatch(payload);
+    if (fault) throw named(fault.afterAppend.errorType, 'after append');
+    return ack;
+  }
+
+  private appendBatch(payload: Record<string, unknown>): Record<string, unknown> {
+    const state = this.requireLeader(payload);
+    const records = payload.records as Array<{ key?: string | null; value: string }>;
+    const baseOffset = state.records.length;
+    if (typeof payload.producerId === 'number') {
+      // The leader's sequence check, as the produce function applies it: an older epoch is
+      // fenced, a newer one starts over from sequence 0.
+      const key = `${payload.producerId}/${String(payload.partition)}`;
+      const epoch = payload.producerEpoch as number;
+      const known = this.sequences.get(key);
+      if (known && epoch < known.epoch) throw named('InvalidProducerEpochError', `epoch ${epoch} is older than ${known.epoch}`);
+      const producer = known && epoch === known.epoch ? known : { epoch, next: 0, batches: new Map<number, { baseOffset: number; lastOffset: number }>() };
+      const sequence = payload.baseSequence as number;
+      const original = producer.batches.get(sequence);
+      if (original) return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, ...original, highWatermark: state.records.length, duplicate: true };
+      if (sequence !== producer.next) throw named('OutOfOrderSequenceError', `expected sequence ${producer.next}, got ${sequence}`);
+      producer.batches.set(sequence, { baseOffset, lastOffset: baseOffset + records.length - 1 });
+      producer.next = (producer.next + records.length) % 2 ** 31;
+      this.sequences.set(key, producer);
+    }
+    for (const record of records) state.records.push({ key: record.key ?? null, value: record.value, leaderEpoch: state.leaderEpoch });
+    return { topic: this.topic, partition: payload.partition, leader: state.leader, leaderEpoch: state.leaderEpoch, baseOffset, lastOffset: state.records.length - 1, highWatermark: state.records.length };
   }
 
   private consumeOne(payload: Record<string, unknown>) {
@@ -181,7 +216,7 @@ export class FakeLambda {
           minInsyncReplicas: 1,
           uncleanLeaderElection: false,
           compressionType: 'producer',
-          storage: 'replicated',
+          storage: this.storage,
           partitions: [...this.partitions].map(([partition, state]) => ({
             Topic: this.topic,
             Partition: partition,

@@ -154,10 +154,31 @@ describe('plan: the monthly cost from the measured usage per record', () => {
 });
 
 describe('plan: storage modes', () => {
-  it('refuses --storage diskless while cost.json has no diskless measurements, naming that it is not built', () => {
-    const request = parsePlanRequest(flags({ storage: 'diskless' }));
-    expect(() => planCluster(request, measured)).toThrow(PlanUnavailableError);
-    expect(() => planCluster(request, measured)).toThrow(/--storage diskless is not built yet/);
+  it("plans diskless from the design's model while cost.json has no diskless measurements, and says so in the figures and the text", () => {
+    // bench:cost's diskless shape: RF 3, 5,000 records/s of 1 KiB over 16 partitions, flushed every 250 ms.
+    const planned = planCluster(parsePlanRequest(flags({ storage: 'diskless', 'records-per-second': '5000', partitions: '16', 'min-insync': '2' })), measured);
+    expect(planned.basis).toBe('model');
+    expect(planned.usage.shapes).toEqual([]);
+    expect(planned.disklessModel).toMatchObject({ flushMs: 250, partitions: 16, callsPerSecond: 4, recordsPerCall: 1250, batchesPerSecond: 64 });
+    // Per batch: 3 ref items and 3 commits of 1 unit and the high watermark; 64 batches/s over 5,000 records/s.
+    expect(planned.usage.writeUnitsPerRecord).toBeCloseTo((64 * 7) / 5000, 9);
+    const recordsPerMonth = 5000 * SECONDS_PER_MONTH;
+    // One PUT per flush, one ranged GET per batch consumed.
+    expect(planned.monthly.s3Requests).toBeCloseTo(((4 * PRICES.s3PutRequest.usd + 64 * PRICES.s3GetRequest.usd) / 5000) * recordsPerMonth, 3);
+    expect(planned.monthly.storage).toBeGreaterThan(planned.storedGb * PRICES.s3StorageGbMonth.usd);
+    // The target for this shape: at most $0.23 per million, 2x Kinesis on-demand.
+    expect(planned.perMillionRecords).toBeLessThan(0.23);
+    expect(planned.latency.disklessEstimate).toEqual({ flushMs: 250, s3PutP50Ms: 30, s3PutP99Ms: 150, p50Ms: 125 + 30 + 86, p99Ms: Math.round(247.5 + 150 + 169) });
+    expect(planned.latency.measured).toBeUndefined();
+    const text = formatPlan(planned).join('\n');
+    expect(text).toContain('usage MODELLED from the diskless design, not measured');
+    expect(text).toContain('model: a flush every 250 ms: 4 produce calls and S3 PUTs/s of 1,250 records, 64 batches/s over 16 partitions');
+    expect(text).toMatch(/AWS estimate \(a MODEL, not measured: .*\): p50 241 ms, p99 567 ms/);
+    expect(text).toContain('diskless: a MODEL of the design');
+    // Without --partitions: the fewest whose batches a flush can carry (1,250 records a flush, 500 a batch).
+    const fewest = planCluster(parsePlanRequest(flags({ storage: 'diskless', 'records-per-second': '5000' })), measured);
+    expect(fewest.disklessModel?.partitions).toBe(3);
+    expect(fewest.partitions.needed).toBe(3);
   });
 
   it('plans diskless from its measured shapes when cost.json has them: one S3 copy of the bytes', () => {
@@ -167,9 +188,23 @@ describe('plan: storage modes', () => {
     expect(planned.usage.writeUnitsPerRecord).toBeCloseTo(0.5, 9);
     expect(planned.monthly.s3Requests).toBeCloseTo(0.1 * PRICES.s3PutRequest.usd * 1000 * SECONDS_PER_MONTH, 3);
     expect(planned.storedGb).toBeCloseTo((1000 * 1024 * 7 * 86_400) / 1024 ** 3, 6);
-    expect(planned.monthly.storage).toBeCloseTo(planned.storedGb * PRICES.s3StorageGbMonth.usd, 6);
+    expect(planned.basis).toBe('measured');
+    // The bytes once in S3; each batch's ref items (one per replica) in the table.
+    expect(planned.monthly.storage).toBeGreaterThan(planned.storedGb * PRICES.s3StorageGbMonth.usd);
+    expect(planned.monthly.storage).toBeLessThan(planned.storedGb * PRICES.s3StorageGbMonth.usd * 1.1);
     // The replicated plan ignores the diskless shape.
     expect(planCluster(parsePlanRequest(flags()), withDiskless).usage.writeUnitsPerRecord).toBeCloseTo(9, 9);
+    // With its acks=all latency measured, that is the diskless plan's measured latency.
+    const timed = measurementsFrom({ cost: costJson([{ ...diskless, acksAllLatencyMs: { p50: 260, p99: 410 } }]) });
+    expect(planCluster(parsePlanRequest(flags({ storage: 'diskless' })), timed).latency.measured).toMatchObject({ p50Ms: 260, p99Ms: 410, source: 'bench:cost, diskless shape' });
+    // bench:cost writes the diskless shape as its own block: read as a diskless shape.
+    const block = measurementsFrom({ cost: { ...costJson(), diskless: { ...diskless, storage: undefined, acksAllLatencyMs: { p50: 250, p99: 400 } } } });
+    expect(block.cost.shapes.at(-1)).toMatchObject({ storage: 'diskless', recordsPerCall: 16, acksAllLatencyMs: { p50: 250, p99: 400 } });
+    expect(planCluster(parsePlanRequest(flags({ storage: 'diskless' })), block).basis).toBe('measured');
+    expect(() => measurementsFrom({ cost: { ...costJson(), diskless: { records: 5 } } })).toThrow(/cost.json diskless.usage is missing/);
+    // A cost.json with only diskless shapes cannot plan the replicated mode.
+    const onlyDiskless = measurementsFrom({ cost: { ...costJson(), shapes: [diskless] } });
+    expect(() => planCluster(parsePlanRequest(flags()), onlyDiskless)).toThrow(PlanUnavailableError);
   });
 });
 
@@ -188,6 +223,7 @@ describe('plan: bad input names the flag', () => {
     [{ retention: 'a week' }, 'retention', '--retention must be a number and a unit'],
     [{ retention: '0d' }, 'retention', '--retention must be more than 0'],
     [{ storage: 'tiered' }, 'storage', '--storage must be replicated or diskless, got "tiered"'],
+    [{ partitions: '0' }, 'partitions', '--partitions must be an integer from 1 to 1000, got "0"'],
     [{ 'records-per-call': '501' }, 'records-per-call', '--records-per-call must be an integer from 1 to 500'],
     [{ rf: '3', brokers: '2' }, 'brokers', '--brokers must be at least --rf (3)'],
     [{ rf: undefined }, 'rf', '--rf is required'],

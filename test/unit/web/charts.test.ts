@@ -138,6 +138,19 @@ describe("each benchmark's own chart", () => {
     expect(svg).toContain('>target $2.45</text>');
   });
 
+  it("draws the diskless shape beside them when the result has it, with its latency and verdict", () => {
+    const drawn = drawBenchmark('cost', {
+      at: 't',
+      prices: { readOn: '2026-12-07' },
+      shapes: [{ replicationFactor: 3, recordsPerCall: 100, perMillionRecords: { total: 5.84 }, floorPerMillionRecords: 1.91, ratioToFloor: 3.06 }],
+      references: { kinesisOnDemand: { usdPerMillionRecords: 0.114 }, mskServerless: { usdPerMillionRecords: 0.14 } },
+      idle: { cluster: { perMonth: 8 }, consumer: { perMonth: 68, partitions: 100 } },
+      diskless: { replicationFactor: 3, partitions: 16, offeredRecordsPerSecond: 5000, usdPerMillionRecords: 0.09, ratioToKinesisOnDemand: 0.79, acksAllLatencyMs: { p50: 260, p99: 420 }, met: true },
+    });
+    expect(drawn.summary).toContain('diskless RF 3, 5000/s over 16 partitions: $0.09 per million (0.79x Kinesis), acks=all p50 260 ms, p99 420 ms, target met');
+    expect(drawn.charts[0].svg).toContain('<title>RF 3: 0.09</title>');
+  });
+
   it('refuses a result that lacks what its chart needs, naming the file and the field', () => {
     expect(() => drawBenchmark('scale', { samples: [{ p99Ms: 120 }] })).toThrow(new BenchResultShapeError('scale.json has no "points" to draw'));
     expect(() => drawBenchmark('failover', { runs: [{ promotedMs: 1 }] })).toThrow('failover.json: not every entry of "runs" has "firstReadMs"');

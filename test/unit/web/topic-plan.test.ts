@@ -61,6 +61,17 @@ describe("the plan for a running cluster's topic", () => {
     await expect(planTopic(query({ topic: 'ghosts' }), [topic([0])], 3, DEFAULT_BENCH_RESULTS_DIR)).rejects.toThrow(TopicPlanError);
     await expect(planTopic(query({ 'records-per-second': '-3' }), [topic([0])], 3, DEFAULT_BENCH_RESULTS_DIR)).rejects.toThrow(PlanInputError);
     await expect(planTopic(query({ 'records-per-second': '5', retention: '3 years' }), [topic([0])], 3, DEFAULT_BENCH_RESULTS_DIR)).rejects.toThrow(/^--retention/);
-    await expect(planTopic(query({ 'records-per-second': '5', storage: 'diskless' }), [topic([0])], 3, DEFAULT_BENCH_RESULTS_DIR)).rejects.toThrow(PlanUnavailableError);
+    await expect(planTopic(query({ 'records-per-second': '5' }), [topic([0])], 3, '/nonexistent-bench-results')).rejects.toThrow(PlanUnavailableError);
+  });
+
+  it("plans a diskless topic as diskless over its partitions (the design's model until bench:cost measures it)", async () => {
+    const diskless = topic([0, 0, 0, 0], { storage: 'diskless' });
+    const answer = await planTopic(query({ 'records-per-second': '5000' }), [diskless], 3, DEFAULT_BENCH_RESULTS_DIR);
+    const text = answer.lines.join('\n');
+    expect(text).toMatch(/^Plan: 5,000 records\/s of 1024 B .*, diskless, RF 3/);
+    expect(text).toMatch(/batches\/s over 4 partitions|partitions: 4/);
+    // A storage mode entered in the form wins over the topic's.
+    const replicated = await planTopic(query({ 'records-per-second': '5000', storage: 'replicated' }), [diskless], 3, DEFAULT_BENCH_RESULTS_DIR);
+    expect(replicated.lines[0]).toMatch(/, replicated, RF 3/);
   });
 });
