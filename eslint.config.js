@@ -2,7 +2,8 @@
 /**
  * typescript-eslint's type-aware recommended rules over every TypeScript file of the
  * project (product, local cloud, scripts, tests), and the import directions between its
- * folders (docs/architecture.md). `npm test` runs it first.
+ * folders (docs/architecture.md). `npm test` runs it through scripts/check.ts (`npm run check`),
+ * which hands it programs built once instead of the project service.
  */
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';

@@ -1,4 +1,12 @@
+import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+
+/**
+ * The unit, simulation and infra files run on every core: they only compute, and vitest's
+ * default (one core fewer, for itself) leaves a 2-core CI machine running them one at a time.
+ * The three share one worker count, as vitest requires of projects that run together.
+ */
+const cpuBoundWorkers = availableParallelism();
 
 /**
  * Six projects: pure unit tests, the deterministic simulation, CDK template assertions, end-to-end tests of the
@@ -12,13 +20,14 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     projects: [
-      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'localcloud/test/unit/**/*.test.ts'] } },
+      { test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'localcloud/test/unit/**/*.test.ts'], maxWorkers: cpuBoundWorkers } },
       // The deterministic simulation (test/simulation): seeded runs of the real domain over the memory stores.
-      { test: { name: 'simulation', include: ['test/simulation/**/*.test.ts'], testTimeout: 120_000 } },
+      { test: { name: 'simulation', include: ['test/simulation/**/*.test.ts'], testTimeout: 120_000, maxWorkers: cpuBoundWorkers } },
       {
         test: {
           name: 'infra',
           include: ['test/infra/**/*.test.ts'],
+          maxWorkers: cpuBoundWorkers,
           testTimeout: 120_000,
           hookTimeout: 180_000,
         },

@@ -1,15 +1,16 @@
 /**
- * `npm test`: the linter (`npm run lint`) and the type checker (`npm run build`: tsc over the
- * project and the console page; vitest strips types without checking them), then unit, simulation and infra tests in parallel,
- * then the end-to-end projects one after the other (they share two cores with the data
- * planes), then the live console's browser test (Debian's chromium installed first if
- * missing), then one closing line that totals them: "tests: N passed, N failed, N skipped".
- * Every phase runs even if an earlier one failed.
+ * `npm test`: the linter and the type checker (scripts/check.ts, the same checks as `npm run
+ * lint` and `npm run build`; vitest strips types without checking them) beside the unit,
+ * simulation and infra tests (all CPU: together they keep both cores of a CI machine busy,
+ * and none of them times anything), then the end-to-end projects one after the other (they
+ * share two cores with the data planes), then the live console's browser test (Debian's
+ * chromium installed first if missing), then one closing line that totals them: "tests: N
+ * passed, N failed, N skipped". Every phase runs even if an earlier one failed.
  */
 import { spawn } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot } from '../tools/synth.js';
+import { repoRoot, SYNTH_CACHE_ENV } from '../tools/synth.js';
 import { ensureChromium } from './lib/chromium.js';
 
 interface Phase {
@@ -17,10 +18,12 @@ interface Phase {
   projects: string[];
   /** Installs what the phase needs first (a clean CI machine has no browser). */
   prepare?: () => void;
+  /** Runs while scripts/check.ts lints and type-checks; their report follows the phase's. */
+  besideChecks?: boolean;
 }
 
 const phases: Phase[] = [
-  { name: 'unit+infra', projects: ['unit', 'simulation', 'infra'] },
+  { name: 'unit+infra', projects: ['unit', 'simulation', 'infra'], besideChecks: true },
   { name: 'e2e', projects: ['e2e'] },
   { name: 'e2e-stack', projects: ['e2e-stack'] },
   { name: 'browser', projects: ['browser'], prepare: () => void ensureChromium() },
@@ -38,20 +41,24 @@ const resultsDir = join(repoRoot, '.localcloud', 'test-results');
 rmSync(resultsDir, { recursive: true, force: true });
 mkdirSync(resultsDir, { recursive: true });
 
+const childEnv = {
+  ...process.env,
+  // The SDK warns that releases after January 2027 need Node 22; the lock file pins older ones.
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  // Files and phases that synthesize the stack with the same context share one synth (tools/synth.ts).
+  [SYNTH_CACHE_ENV]: join(repoRoot, '.localcloud', 'test-synth'),
+  // CDK's built-in CloudFormation schema check only warns (no feature flag here makes it fail a
+  // synth) and no test reads its warnings, yet it took half of every synth; cdk-nag's checks
+  // (test/infra/nag.test.ts) are plugins of their own and still run.
+  CDK_VALIDATION: 'false',
+};
+rmSync(childEnv[SYNTH_CACHE_ENV], { recursive: true, force: true });
+
 const extraArgs = process.argv.slice(2);
 const totals = { passed: 0, failed: 0, skipped: 0, failedPhases: [] as string[] };
 
-console.log('\n=== lint ===');
-if ((await run(join(repoRoot, 'node_modules', '.bin', 'eslint'), ['.'])) === 0) console.log('lint: no problems');
-else totals.failedPhases.push('lint');
-
-console.log('\n=== typecheck ===');
-const tsc = join(repoRoot, 'node_modules', '.bin', 'tsc');
-const typecheck = [['-p', 'tsconfig.json', '--noEmit'], ['-p', join('web', 'page'), '--noEmit']];
-let typeErrors = false;
-for (const args of typecheck) if ((await run(tsc, args)) !== 0) typeErrors = true;
-if (typeErrors) totals.failedPhases.push('typecheck');
-else console.log('typecheck: no errors');
+console.log('\n=== lint + typecheck (beside unit+infra; printed when both are done) ===');
+const checks = runQuietly(join(repoRoot, 'node_modules', '.bin', 'tsx'), [join('scripts', 'check.ts')]);
 
 for (const phase of phases) {
   const reportFile = join(resultsDir, `${phase.name}.json`);
@@ -72,11 +79,21 @@ for (const phase of phases) {
     totals.skipped += report.numPendingTests + report.numTodoTests;
   }
   if (exitCode !== 0 || !report || report.numFailedTests > 0 || report.numFailedTestSuites > 0) totals.failedPhases.push(phase.name);
+  if (phase.besideChecks) await reportChecks();
 }
 
 if (totals.failedPhases.length > 0) console.log(`\nFailed phases: ${totals.failedPhases.join(', ')}`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failedPhases.length > 0 ? 1 : 0);
+
+async function reportChecks(): Promise<void> {
+  const { code, output } = await checks;
+  console.log('\n=== lint + typecheck ===');
+  process.stdout.write(output);
+  // 1: lint errors, 2: type errors, 3: both; anything else: the checks did not finish.
+  if (code !== 0 && code !== 2) totals.failedPhases.push('lint');
+  if (code !== 0 && code !== 1) totals.failedPhases.push('typecheck');
+}
 
 function runVitest(args: string[]): Promise<number> {
   return run(join(repoRoot, 'node_modules', '.bin', 'vitest'), args);
@@ -84,10 +101,20 @@ function runVitest(args: string[]): Promise<number> {
 
 function run(command: string, args: string[]): Promise<number> {
   return new Promise((resolve) => {
-    // The SDK warns that releases after January 2027 need Node 22; the lock file pins older ones.
-    const env = { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' };
-    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env });
+    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env: childEnv });
     child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0)));
+  });
+}
+
+/** Runs a command with its output kept for later, so that it does not interleave with the phase running meanwhile. */
+function runQuietly(command: string, args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe'], env: childEnv });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.on('error', (err) => resolve({ code: -1, output: `${output}${String(err)}\n` }));
+    child.on('close', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), output }));
   });
 }
 

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 
@@ -11,8 +13,33 @@ export interface SynthOptions {
   context?: Record<string, string | number>;
 }
 
+/**
+ * Where `npm test` keeps the assemblies it synthesized, one per context, so that the test
+ * files (and the phases) that synthesize the same stack share one synth: the sources do not
+ * change during a run. `npm test` names a new folder each run; unset, every call synthesizes.
+ */
+export const SYNTH_CACHE_ENV = 'SYNTH_CACHE_DIR';
+
 /** Synthesizes the project's CDK app with the real CDK CLI, as `cdk deploy` would. */
-export function synthesize(options: SynthOptions): Promise<string> {
+export async function synthesize(options: SynthOptions): Promise<string> {
+  const cacheRoot = process.env[SYNTH_CACHE_ENV];
+  if (!cacheRoot) return runSynth(options);
+  const key = createHash('sha256').update(JSON.stringify(Object.entries(options.context ?? {}).sort())).digest('hex').slice(0, 16);
+  const cached = join(cacheRoot, key);
+  if (!existsSync(cached)) {
+    mkdirSync(cacheRoot, { recursive: true });
+    const partial = `${cached}.${process.pid}.partial`;
+    rmSync(partial, { recursive: true, force: true });
+    await runSynth({ ...options, outdir: partial });
+    // Another process may have finished the same synth meanwhile: either copy will do.
+    if (existsSync(cached)) rmSync(partial, { recursive: true, force: true });
+    else renameSync(partial, cached);
+  }
+  cpSync(cached, options.outdir, { recursive: true });
+  return options.outdir;
+}
+
+function runSynth(options: SynthOptions): Promise<string> {
   const contextArgs = Object.entries(options.context ?? {}).flatMap(([key, value]) => ['-c', `${key}=${value}`]);
   const args = ['synth', '--quiet', '--output', options.outdir, ...contextArgs];
   return new Promise((resolve, reject) => {

@@ -8,7 +8,7 @@
  * Chromium resolves evil.test to 127.0.0.1 (--host-resolver-rules), so a page of evil.test
  * on the console's or the edge's port is same-origin with it as far as the browser knows.
  */
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -23,10 +23,10 @@ import { pollUntil } from '../../client/poll.js';
 import { asLeadershipOutputs, type LeadershipStackOutputs } from '../../client/stack-outputs.js';
 import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
-import { repoRoot, synthesize } from '../../tools/synth.js';
+import { repoRoot } from '../../tools/synth.js';
 import { startConsoleServer, type ConsoleServer } from '../../web/server.js';
 import { testClientConfig } from '../../localcloud/testing/aws.js';
-import { launchChromium, requireChromium, type Browser } from './support.js';
+import { launchChromium, requireChromium, synthesizeStack, type Browser } from './support.js';
 
 const stackName = 'PartitionLeadership';
 const sessionTimeoutMs = 6000;
@@ -271,8 +271,7 @@ async function highWatermark(): Promise<number> {
 beforeAll(async () => {
   requireChromium();
   useDummyCredentialsIfUnset();
-  mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
+  await synthesizeStack(assemblyDir, sessionTimeoutMs);
   cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs: 0, region: 'us-east-1' });
   edgePort = Number(new URL(cloud.endpoint).port);
   outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);

@@ -12,6 +12,7 @@ import { startLocalCloud, type LocalCloud } from '../../localcloud/index.js';
 import { chromiumPath } from '../../scripts/lib/chromium.js';
 import { useDummyCredentialsIfUnset } from '../../tools/local-env.js';
 import { synthesize } from '../../tools/synth.js';
+import { E2E_STACK_CONTEXT } from '../e2e/stack/global-setup.js';
 
 const stackName = 'PartitionLeadership';
 
@@ -23,11 +24,19 @@ export interface StackCloud {
   start: (port: number) => Promise<LocalCloud>;
 }
 
-/** The stack synthesized into `assemblyDir` with the test's session timeout, started on an embedded cloud on a free port. */
+/**
+ * The stack synthesized with the test's session timeout, and otherwise as the e2e stack is (so that
+ * `npm test` reuses that synth when the session timeouts agree), into `assemblyDir`.
+ */
+export async function synthesizeStack(assemblyDir: string, sessionTimeoutMs: number): Promise<void> {
+  mkdirSync(assemblyDir, { recursive: true });
+  await synthesize({ outdir: assemblyDir, context: { stackName, ...E2E_STACK_CONTEXT, sessionTimeoutMs } });
+}
+
+/** The stack synthesized into `assemblyDir` (synthesizeStack), started on an embedded cloud on a free port. */
 export async function startStackCloud(assemblyDir: string, sessionTimeoutMs: number): Promise<StackCloud> {
   useDummyCredentialsIfUnset();
-  mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs } });
+  await synthesizeStack(assemblyDir, sessionTimeoutMs);
   const start = (port: number) => startLocalCloud({ port, assemblyDir, ttlPeriodMs: 0, region: 'us-east-1' });
   const cloud = await start(0);
   const outputs = asLeadershipOutputs(stackName, cloud.stacks.find((stack) => stack.stackName === stackName)?.outputs);

@@ -110,7 +110,22 @@ export const partitionKey = (topic: string, partition: number): string => `${top
 export const replicaKey = (topic: string, partition: number, brokerId: BrokerId): string =>
   `${topic}#${partition}#${brokerId}`;
 
-/** Callers get copies, never the stored objects: mutating a result must not change the "table". */
-export const copyOf = <T>(value: T): T => structuredClone(value);
+/**
+ * Callers get copies, never the stored objects: mutating a result must not change the "table".
+ * Items are plain objects, arrays and primitives, copied here directly; anything else goes to
+ * structuredClone, which copies such items several times slower (the simulation copies every
+ * item it reads, and spent a third of its time in structuredClone).
+ */
+export const copyOf = <T>(value: T): T => copyValue(value) as T;
+
+function copyValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return value.map(copyValue);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
+  const copy: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) copy[key] = copyValue(field);
+  return copy;
+}
 
 export const yieldToOtherCallers = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));

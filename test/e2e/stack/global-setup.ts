@@ -19,6 +19,12 @@ export const E2E_SESSION_TIMEOUT_MS = 6000;
  * so a test can watch an orphan go (15 minutes on AWS; any produce call here ends sooner).
  */
 export const E2E_DISKLESS_ORPHAN_AGE_MS = 10_000;
+/** The context the stack is synthesized with (besides its name); the browser tests use it too, so `npm test` synthesizes it once (tools/synth.ts). */
+export const E2E_STACK_CONTEXT = {
+  sessionTimeoutMs: E2E_SESSION_TIMEOUT_MS,
+  produceAckTimeoutMs: 15000,
+  disklessOrphanAgeMs: E2E_DISKLESS_ORPHAN_AGE_MS,
+};
 const stackName = process.env.STACK_NAME ?? 'PartitionLeadership';
 
 export interface StackTarget {
@@ -75,7 +81,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   const assemblyDir = join(repoRoot, '.localcloud', 'cdk.out.e2e');
   mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outdir: assemblyDir, context: { stackName, sessionTimeoutMs: E2E_SESSION_TIMEOUT_MS, produceAckTimeoutMs: 15000, disklessOrphanAgeMs: E2E_DISKLESS_ORPHAN_AGE_MS } });
+  await synthesize({ outdir: assemblyDir, context: { stackName, ...E2E_STACK_CONTEXT } });
   const cloud = await startLocalCloud({ port: 0, assemblyDir, ttlPeriodMs: 0, region });
   const stack = cloud.stacks.find((deployed) => deployed.stackName === stackName);
   const target: StackTarget = {
