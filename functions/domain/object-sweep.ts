@@ -5,6 +5,7 @@
  * and no replica holds one committed (the argument is in README.md, "Diskless storage").
  */
 import type { SweepObjectsResponse } from '../../protocol/messages.js';
+import { settleBounded, valuesOrFirstFailure } from '../concurrency.js';
 import type { Deps, ObjectManifestEntry } from '../ports/index.js';
 import { currentGeneration } from './generations.js';
 import { replicaStateOf } from './high-watermark.js';
@@ -12,6 +13,8 @@ import type { BrokerId } from './model.js';
 
 /** Fences lost to concurrent writers in a row before the object is left for a later run. */
 const MAX_FENCE_ATTEMPTS = 5;
+/** Objects judged at once: each is a few reads (and an object read each); few are orphans, whose fences write. */
+const OBJECTS_IN_FLIGHT = 8;
 
 type Verdict = 'keep' | 'delete' | 'defer' | 'gone';
 
@@ -25,19 +28,19 @@ export async function sweepObjects(deps: Deps): Promise<SweepObjectsResponse> {
   const to = deps.clock.now() - disklessOrphanAgeMs;
   const from = to - 2 * disklessSweepIntervalSeconds * 1_000;
   const objects = await deps.objects.listWritten(from, to);
-  const deleted: string[] = [];
-  let deferred = 0;
-  // One at a time: a sweep is a background chore, and its fences must not crowd live writers.
-  for (const { key } of objects) {
-    const verdict = await judge(deps, key);
-    if (verdict === 'delete') {
-      await deps.objects.delete(key);
-      deleted.push(key);
-    } else if (verdict === 'defer') {
-      deferred += 1;
-    }
-  }
-  return { examined: objects.length, deleted, deferred };
+  // Each object is judged on its own; a failure leaves it (and the run's answer) to a later run once the others settled.
+  const verdicts = valuesOrFirstFailure(
+    await settleBounded(objects, OBJECTS_IN_FLIGHT, async ({ key }) => {
+      const verdict = await judge(deps, key);
+      if (verdict === 'delete') await deps.objects.delete(key);
+      return verdict;
+    }),
+  );
+  return {
+    examined: objects.length,
+    deleted: objects.filter((_, i) => verdicts[i] === 'delete').map(({ key }) => key),
+    deferred: verdicts.filter((verdict) => verdict === 'defer').length,
+  };
 }
 
 async function judge(deps: Deps, key: string): Promise<Verdict> {

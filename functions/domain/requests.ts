@@ -302,6 +302,15 @@ export function parseProduceRequest(input: unknown): ProduceRequest {
   };
 }
 
+/** Whether the input is an object with this field: how a request of several partitions is told from one of one. */
+const isRequestWith = (input: unknown, field: string): boolean =>
+  typeof input === 'object' && input !== null && !Array.isArray(input) && field in input;
+
+/** A request of several partitions must not carry the fields of a request of one. */
+function refuseSingleFields(raw: Fields, singles: readonly string[], message: (single: string) => string): void {
+  for (const single of singles) if (raw[single] !== undefined) throw new ValidationError(message(single));
+}
+
 /**
  * The entries of a request of several partitions, each parsed by `parse` (its bad input named
  * as `field[i]`), at most one per partition.
@@ -335,17 +344,12 @@ export interface ProduceBatchesRequest {
 }
 
 /** A produce of several partitions' batches at once (`{ batches: [...] }`). */
-export const isProduceBatchesRequest = (input: unknown): boolean =>
-  typeof input === 'object' && input !== null && !Array.isArray(input) && 'batches' in input;
+export const isProduceBatchesRequest = (input: unknown): boolean => isRequestWith(input, 'batches');
 
 export function parseProduceBatchesRequest(input: unknown): ProduceBatchesRequest {
   const raw = expectObject(input, 'request');
   const fields: RequestFields<wire.ProduceBatchesRequest> = raw;
-  for (const single of ['topic', 'partition', 'records'] as const) {
-    if (raw[single] !== undefined) {
-      throw new ValidationError(`a produce of several batches names them in "batches" only; "${single}" belongs to a produce of one partition`);
-    }
-  }
+  refuseSingleFields(raw, ['topic', 'partition', 'records'], (single) => `a produce of several batches names them in "batches" only; "${single}" belongs to a produce of one partition`);
   const acks = optional(fields.acks, expectAcks) ?? 'all';
   const batches = perPartition(expectArray(fields.batches, 'batches', { min: 1, max: MAX_BATCHES_PER_PRODUCE }), 'batches', (entry) => {
     if (typeof entry === 'object' && entry !== null && 'acks' in entry) {
@@ -384,17 +388,12 @@ export interface FetchRequest extends Required<Pick<wire.FetchRequest, 'maxBytes
 }
 
 /** A consume of many partitions at once (Kafka's Fetch): `{ partitions: [...] }`. */
-export const isFetchRequest = (input: unknown): boolean =>
-  typeof input === 'object' && input !== null && !Array.isArray(input) && 'partitions' in input;
+export const isFetchRequest = (input: unknown): boolean => isRequestWith(input, 'partitions');
 
 export function parseFetchRequest(input: unknown): FetchRequest {
   const raw = expectObject(input, 'request');
   const fields: RequestFields<wire.FetchRequest> = raw;
-  for (const single of ['topic', 'partition'] as const) {
-    if (raw[single] !== undefined) {
-      throw new ValidationError(`a fetch names its partitions in "partitions" only; "${single}" belongs to a consume of one partition`);
-    }
-  }
+  refuseSingleFields(raw, ['topic', 'partition'], (single) => `a fetch names its partitions in "partitions" only; "${single}" belongs to a consume of one partition`);
   const partitions = perPartition(expectArray(fields.partitions, 'partitions', { min: 1, max: MAX_PARTITIONS_PER_FETCH }), 'partitions', parseConsumeRequest);
   return {
     partitions,
