@@ -74,6 +74,14 @@ export const APPEND_RETRY_BACKOFF_MS = 5;
 export const IN_DOUBT_BATCH_AGE_MS = 1_000;
 
 /**
+ * How soon a copier that found another writer's copy in flight at a follower's log end
+ * (replica-sync.ts) first looks at the follower's state again while it waits for that
+ * copy's commit (then twice as long each time): each look is one small read, where racing
+ * the copy costs a refused put billed at the whole batch's size.
+ */
+export const COPY_IN_FLIGHT_POLL_MS = 25;
+
+/**
  * A sweep also waits out a peer lease that lapses this soon, then deletes it: the peer
  * has already missed heartbeats (a live one's deadline is a whole session away), and
  * the wait takes up to a heartbeat interval off its detection. A renewal meanwhile

@@ -19,7 +19,7 @@ import type { Deps } from '../ports/index.js';
 import { StaleEpochError } from './errors.js';
 import { currentGeneration } from './generations.js';
 import { highWatermarkOf, logEndOffsetOf, replicaStateOf } from './high-watermark.js';
-import { MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
+import { COPY_IN_FLIGHT_POLL_MS, IN_DOUBT_BATCH_AGE_MS, MAX_CONDITIONAL_ATTEMPTS, MAX_RECORDS_PER_WRITE } from './limits.js';
 import { clipToLogEnd, withRecords } from './idempotence.js';
 import { highWatermarkMayAdvance } from './min-isr.js';
 import { batchBoundaryAtOrBelow, wholeBatches } from './record-batch.js';
@@ -55,13 +55,21 @@ async function leaderRecords(
   return deps.log.read(partition.topic, partition.partition, partition.leader, from, to);
 }
 
+/** A batch found where a copy was about to go: another writer's, committed since the follower's state was read, or not (yet). */
+interface BatchInTheWay {
+  offset: number;
+  generation: number;
+  writtenAt: number;
+}
+
 /**
  * Copies the leader's records [from, to) to a follower matched in this epoch, as
  * many whole leader batches per write as one transaction holds (a batch always fits
  * one), so that the follower never ends inside a batch, wherever the copying stops.
  * Returns the follower's log end after the copy (short of `to` where the leader's
  * log ends). A fenced write throws StaleEpochError: the caller re-reads and decides
- * whether to go on.
+ * whether to go on. With `lookFirst`, each put is preceded by a look at the offset:
+ * a batch another writer put there is returned instead of raced.
  */
 async function copyFromLeader(
   deps: Deps,
@@ -72,13 +80,20 @@ async function copyFromLeader(
   known: KnownRecords,
   producersAtFrom: ProducerStates,
   generation: number,
-): Promise<number> {
+  lookFirst: boolean,
+): Promise<number | BatchInTheWay> {
   let next = from;
   let producers = producersAtFrom;
   while (next < to) {
     const end = Math.min(next + MAX_RECORDS_PER_WRITE, to);
     const run = contiguousFrom(next, await leaderRecords(deps, partition, next, end, known));
     if (run.length === 0) break;
+    // Looked at after the leader's records are read, not before: a writer that started with
+    // this copier has put its batch by then, so the look finds it rather than just missing it.
+    if (lookFirst) {
+      const writtenAt = await deps.log.batchWrittenAt(partition.topic, partition.partition, follower, generation, next);
+      if (writtenAt !== null) return { offset: next, generation, writtenAt };
+    }
     // No whole batch in a full run only where the leader's own log ends inside one (a copy
     // made before copies ended at batch ends): the follower still follows its leader.
     const whole = wholeBatches(run);
@@ -160,6 +175,38 @@ async function sameLeadership(deps: Deps, partition: OnlinePartition): Promise<O
 }
 
 /**
+ * Whether the follower's state has moved from where a batch was found in the way (a commit
+ * moved its log end, or a match its generation): at once when the batch was committed
+ * before the look, else once the copy in flight commits. False once the batch is old enough
+ * to be in doubt (IN_DOUBT_BATCH_AGE_MS: its writer died, and a put takes the offset over),
+ * a wait bounded by that age from now, whatever the writer's clock said.
+ */
+async function followerMovedPast(deps: Deps, partition: OnlinePartition, follower: BrokerId, batch: BatchInTheWay): Promise<boolean> {
+  const deadline = Math.min(batch.writtenAt, deps.clock.now()) + IN_DOUBT_BATCH_AGE_MS;
+  // Backing off: a live writer commits within a few calls, and each look is a read.
+  for (let pause = COPY_IN_FLIGHT_POLL_MS; ; pause *= 2) {
+    const state = replicaStateOf(await deps.metadata.getReplicaStates(partition.topic, partition.partition), follower);
+    if (!state || state.logEndOffset !== batch.offset || currentGeneration(state) !== batch.generation) return true;
+    const now = deps.clock.now();
+    if (now >= deadline) return false;
+    await deps.sleep(Math.min(pause, deadline - now));
+  }
+}
+
+export interface SyncOptions {
+  /**
+   * Look at the follower's log end before each put, and wait for a copy another writer has
+   * in flight there instead of racing it (DynamoDB bills a refused put at the whole item's
+   * size). For copiers that expect company: the log stream's replicate, which runs while the
+   * produce call that appended the records copies them itself. Every copier looks once a
+   * race was lost.
+   */
+  yieldToCopiesInFlight?: boolean;
+  /** Told each time a copy in flight is taken over, its writer not having committed it within IN_DOUBT_BATCH_AGE_MS. */
+  onTakeOver?: () => void;
+}
+
+/**
  * Brings a follower level with the leader's log end as read at the start: matches
  * it in this epoch first if nobody has (cutting off what the leader never had),
  * then copies what it lacks. A lost race (a concurrent copier, a concurrent match)
@@ -173,7 +220,10 @@ export async function syncFollower(
   follower: BrokerId,
   known: KnownRecords = NONE_KNOWN,
   believed?: readonly ReplicaState[],
+  options: SyncOptions = {},
 ): Promise<number | null> {
+  // Set when a batch in the way is in doubt: the next put takes its offset over (replica-append.ts).
+  let takeOver = false;
   for (let attempt = 1; attempt <= MAX_CONDITIONAL_ATTEMPTS; attempt++) {
     // A caller that just read the replica states (produce) saves the read: if they moved since, the
     // fenced writes below refuse, and the next attempt reads them afresh.
@@ -202,8 +252,14 @@ export async function syncFollower(
         generation += 1;
       }
       const producers = clipToLogEnd(state.producers, followerEnd);
-      const reached = await copyFromLeader(deps, partition, follower, followerEnd, leaderEnd, known, producers, generation);
-      if (reached >= leaderEnd) return reached;
+      const lookFirst = !takeOver && (options.yieldToCopiesInFlight === true || attempt > 1);
+      takeOver = false;
+      const reached = await copyFromLeader(deps, partition, follower, followerEnd, leaderEnd, known, producers, generation, lookFirst);
+      if (typeof reached !== 'number') {
+        takeOver = !(await followerMovedPast(deps, partition, follower, reached));
+        if (takeOver) options.onTakeOver?.();
+      }
+      else if (reached >= leaderEnd) return reached;
     } catch (error) {
       if (!(error instanceof StaleEpochError)) throw error;
       if ((await sameLeadership(deps, partition)) === null) return null;

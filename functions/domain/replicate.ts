@@ -16,6 +16,12 @@ export interface PartitionReplication {
   /** Each live in-sync follower's log end after this call; null where leadership moved on meanwhile. */
   followerLogEnds: Record<BrokerId, number | null>;
   highWatermark: number;
+  /**
+   * Copies another writer had in flight that this call took over once in doubt (its writer had not
+   * committed within IN_DOUBT_BATCH_AGE_MS): a dead writer's, or a stalled one's, whose commit then
+   * refuses this call's put (billed at the batch's size). Left out when none.
+   */
+  copiesTakenOver?: number;
 }
 
 export interface ReplicateResult {
@@ -79,11 +85,20 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, liveness: (
   // A dead follower cannot receive data; it holds the HW back until it is dropped from the ISR.
   const followers = inSyncFollowers(partition).filter(await liveness());
   const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
-  const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, undefined, states)));
-  return {
-    topic: partition.topic,
-    partition: partition.partition,
-    followerLogEnds: Object.fromEntries(followers.map((follower, i) => [follower, ends[i]!])),
-    highWatermark: await advanceHighWatermark(deps, partition),
-  };
+  // With acks=all replicated in the produce path, the produce call that appended these records
+  // is most likely copying them at this moment: racing its copies would only have DynamoDB bill
+  // the loser's refused put of the whole batch. So this path waits for a copy it finds in flight
+  // (a dead writer's is taken over once in doubt).
+  const yieldToCopiesInFlight = deps.settings.replicateOnProduce;
+  let copiesTakenOver = 0;
+  const options = { yieldToCopiesInFlight, onTakeOver: () => void copiesTakenOver++ };
+  const ends = await Promise.all(followers.map((follower) => syncFollower(deps, partition, follower, undefined, states, options)));
+  const followerLogEnds = Object.fromEntries(followers.map((follower, i) => [follower, ends[i]!]));
+  const tookOver = copiesTakenOver > 0 ? { copiesTakenOver } : {};
+  // The copier it waited for records the HW itself: read again rather than race that write.
+  const current = yieldToCopiesInFlight ? await deps.metadata.getPartition(partition.topic, partition.partition) : partition;
+  const same = current !== null && isOnline(current) && current.leader === partition.leader && current.leaderEpoch === partition.leaderEpoch;
+  if (!same) return { ...nothingDone, followerLogEnds, highWatermark: current?.highWatermark ?? partition.highWatermark, ...tookOver };
+  const highWatermark = current.highWatermark >= batchEnd ? current.highWatermark : await advanceHighWatermark(deps, current);
+  return { topic: partition.topic, partition: partition.partition, followerLogEnds, highWatermark, ...tookOver };
 }

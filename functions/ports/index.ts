@@ -264,6 +264,14 @@ export interface PartitionLog {
    */
   read(topic: string, partition: number, replica: BrokerId, fromOffset: number, toOffset: number): Promise<LogRecord[]>;
   /**
+   * When the batch item at `offset` of the replica's log in `generation` was written (0 when
+   * it does not say), or null when none is there. At the replica's log end such a batch is
+   * a write not (yet) committed: a concurrent writer's about to commit, or, older than
+   * IN_DOUBT_BATCH_AGE_MS, a dead one's. One strongly consistent read of one item: far
+   * cheaper than the refused put of a whole batch that finds the same.
+   */
+  batchWrittenAt(topic: string, partition: number, replica: BrokerId, generation: number, offset: number): Promise<number | null>;
+  /**
    * Cuts the follower's log to `truncateTo` by starting a new generation there, and sets
    * its logEndOffset to `truncateTo` and its matchedEpoch to `leaderEpoch`, in one write
    * fenced on the partition still being led by `leader` at `leaderEpoch`, the follower not

@@ -499,6 +499,14 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect(await stateOf(topic, 1, 'L')).toMatchObject({ logEndOffset: 3, updatedAt: T0 + 42 });
       });
 
+      it('tells when the batch item at an offset of a generation was written, committed or not, and null where none is', async () => {
+        await stores.log.appendAsLeader(leaderAppend(0, values(2)));
+        expect(await stores.log.batchWrittenAt(topic, 1, 'L', 0, 0)).toBe(T0 + 42);
+        expect(await stores.log.batchWrittenAt(topic, 1, 'L', 0, 2)).toBeNull();
+        expect(await stores.log.batchWrittenAt(topic, 1, 'L', 1, 0)).toBeNull();
+        expect(await stores.log.batchWrittenAt(topic, 1, 'F', 0, 0)).toBeNull();
+      });
+
       it('fences a leader append whose leader, epoch or log end moved, or whose partition does not exist: StaleEpochError, nothing written', async () => {
         await stores.log.appendAsLeader(leaderAppend(0, values(2)));
         await expect(stores.log.appendAsLeader(leaderAppend(2, undefined, { leader: 'F' }))).rejects.toThrow(StaleEpochError);

@@ -290,6 +290,19 @@ export class DynamoPartitionLog implements PartitionLog {
     );
   }
 
+  async batchWrittenAt(topic: string, partition: number, replica: BrokerId, generation: number, offset: number): Promise<number | null> {
+    const { Item } = await this.client.send(
+      new GetCommand({
+        TableName: this.tables.logTable,
+        Key: logKey(topic, partition, replica, offset, generation),
+        ConsistentRead: true,
+        ProjectionExpression: 'writtenAt',
+      }),
+    );
+    if (!Item) return null;
+    return typeof Item.writtenAt === 'number' ? Item.writtenAt : 0;
+  }
+
   /** One transaction: the follower's state (cut, matched, a new generation at the cut) and the fencing check. */
   async matchFollower(match: FollowerMatch): Promise<void> {
     const { topic, partition, follower, leader, leaderEpoch, truncateTo } = match;

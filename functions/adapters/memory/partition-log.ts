@@ -165,6 +165,11 @@ export class MemoryPartitionLog implements PartitionLog {
     return resolved;
   }
 
+  async batchWrittenAt(topic: string, partition: number, replica: BrokerId, generation: number, offset: number): Promise<number | null> {
+    await this.tables.yieldPoint('log.batchWrittenAt');
+    return this.tables.generationItems(topic, partition, replica, generation).get(offset)?.writtenAt ?? null;
+  }
+
   async matchFollower(match: FollowerMatch): Promise<void> {
     await this.tables.yieldPoint('log.matchFollower');
     const { topic, partition, follower, leader, leaderEpoch, truncateTo } = match;
