@@ -48,7 +48,7 @@ const childEnv = {
   // Files and phases that synthesize the stack with the same context share one synth (tools/synth.ts).
   [SYNTH_CACHE_ENV]: join(repoRoot, '.localcloud', 'test-synth'),
   // CDK's built-in CloudFormation schema check only warns (no feature flag here makes it fail a
-  // synth) and no test reads its warnings, yet it took half of every synth; cdk-nag's checks
+  // synth) and no test reads its warnings, yet it took a quarter of every synth; cdk-nag's checks
   // (test/infra/nag.test.ts) are plugins of their own and still run.
   CDK_VALIDATION: 'false',
 };
