@@ -234,6 +234,34 @@ export class FakeLambda {
   }
 }
 
+/**
+ * A transport over the fake whose produce answers can be held back (to keep batches in flight),
+ * recording every produce payload as it was invoked, held back or not.
+ */
+export function holdableProduce(lambda: FakeLambda) {
+  let gate: Promise<void> | undefined;
+  let open = (): void => undefined;
+  const invoked: Array<Record<string, unknown>> = [];
+  const transport: LambdaTransport = async (functionName, payload, invokeOptions) => {
+    if (functionName === fakeOutputs.ProduceFunctionName) {
+      invoked.push(JSON.parse(payload) as Record<string, unknown>);
+      if (gate) await gate;
+    }
+    return lambda.transport(functionName, payload, invokeOptions);
+  };
+  return {
+    transport,
+    invoked,
+    hold: () => {
+      gate = new Promise((resolve) => (open = resolve));
+    },
+    release: () => {
+      gate = undefined;
+      open();
+    },
+  };
+}
+
 function failure(errorType: string, errorMessage: string): InvokeOutcome {
   return { functionError: 'Unhandled', payload: JSON.stringify({ errorType, errorMessage }) };
 }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { LeadershipClient, RemoteFunctionError, type LambdaTransport, type StorageMode } from '../../../client/lambda-client.js';
 import { MAX_CALL_BYTES, MAX_RECORDS_PER_PRODUCE, Producer, RECORD_CALL_OVERHEAD_BYTES, type ProducerOptions } from '../../../client/producer.js';
 import { ClientError } from '../../../client/retry.js';
-import { FakeClock, FakeLambda, fakeOutputs } from './fake-lambda.js';
+import { FakeClock, FakeLambda, fakeOutputs, holdableProduce } from './fake-lambda.js';
 
 const { ProduceFunctionName: PRODUCE, DescribeFunctionName: DESCRIBE } = fakeOutputs;
 
@@ -11,14 +11,7 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A fake Lambda over `partitions` partitions of one topic of the given storage, whose produce answers can be held back. */
 function setup(options: ProducerOptions = {}, partitions = 3, storage: StorageMode = 'replicated') {
   const lambda = new FakeLambda('orders', partitions, 'A', storage);
-  let gate: Promise<void> | undefined;
-  let open = (): void => undefined;
-  const invoked: Array<Record<string, unknown>> = [];
-  const transport: LambdaTransport = async (functionName, payload, invokeOptions) => {
-    if (functionName === PRODUCE) invoked.push(JSON.parse(payload) as Record<string, unknown>);
-    if (functionName === PRODUCE && gate) await gate;
-    return lambda.transport(functionName, payload, invokeOptions);
-  };
+  const { transport, invoked, hold, release } = holdableProduce(lambda);
   const producer = new Producer(new LeadershipClient(fakeOutputs, { transport }), { clock: new FakeClock(), random: () => 0.5, ...options });
   /** Each produce call as the partitions (and values) of its batches. */
   const calls = () =>
@@ -31,13 +24,8 @@ function setup(options: ProducerOptions = {}, partitions = 3, storage: StorageMo
     producer,
     invoked,
     calls,
-    hold: () => {
-      gate = new Promise((resolve) => (open = resolve));
-    },
-    release: () => {
-      gate = undefined;
-      open();
-    },
+    hold,
+    release,
     log: (partition: number) => lambda.partitions.get(partition)!.records.map((record) => record.value),
   };
 }

@@ -3,7 +3,7 @@ import { LeadershipClient, type LambdaTransport } from '../../../client/lambda-c
 import { MAX_BATCH_SIZE_BYTES, MAX_RECORD_BYTES, MAX_RECORDS_PER_PRODUCE, Producer, ProducerClosedError, type ProducerOptions, type RecordMetadata } from '../../../client/producer.js';
 import { ClientTimeoutError } from '../../../client/retry.js';
 import * as limits from '../../../functions/domain/limits.js';
-import { FakeClock, FakeLambda, fakeOutputs } from './fake-lambda.js';
+import { FakeClock, FakeLambda, fakeOutputs, holdableProduce } from './fake-lambda.js';
 
 const { ProduceFunctionName: PRODUCE } = fakeOutputs;
 
@@ -12,28 +12,15 @@ const wait = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A fake Lambda whose produce answers can be held back, to keep a batch in flight. */
 function setup(options: ProducerOptions = {}, partitions = 1) {
   const lambda = new FakeLambda('orders', partitions);
-  let gate: Promise<void> | undefined;
-  let open = (): void => undefined;
-  /** Every produce invoked, held back or not. */
-  const invoked: Array<Record<string, unknown>> = [];
-  const transport: LambdaTransport = async (functionName, payload, invokeOptions) => {
-    if (functionName === PRODUCE) invoked.push(JSON.parse(payload) as Record<string, unknown>);
-    if (functionName === PRODUCE && gate) await gate;
-    return lambda.transport(functionName, payload, invokeOptions);
-  };
+  const { transport, invoked, hold, release } = holdableProduce(lambda);
   const client = new LeadershipClient(fakeOutputs, { transport });
   const clock = new FakeClock();
   const producer = new Producer(client, { clock, random: () => 0.5, ...options });
   return {
     lambda,
     producer,
-    hold: () => {
-      gate = new Promise((resolve) => (open = resolve));
-    },
-    release: () => {
-      gate = undefined;
-      open();
-    },
+    hold,
+    release,
     /** Every produce call invoked, as sent. */
     calls: () => invoked,
     /** Every batch sent, in call order: a call of several batches gives each, with the call's acks. */

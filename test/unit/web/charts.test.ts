@@ -113,13 +113,18 @@ describe("each benchmark's own chart", () => {
     expect(costSummary({ usdPerOperation: 0.5 })).toBe('$0.50 per operation');
   });
 
+  /** A cost.json's fixed part: one measured shape, the references, the idle floor. */
+  const costResult = {
+    at: 't',
+    prices: { readOn: '2026-12-07' },
+    shapes: [{ replicationFactor: 3, recordsPerCall: 100, perMillionRecords: { total: 5.84 }, floorPerMillionRecords: 1.91, ratioToFloor: 3.06 }],
+    references: { kinesisOnDemand: { usdPerMillionRecords: 0.114 }, mskServerless: { usdPerMillionRecords: 0.14 } },
+    idle: { cluster: { perMonth: 8 }, consumer: { perMonth: 68, partitions: 100 } },
+  };
+
   it("draws the cost benchmark's target shapes beside the fixed ones, and says whether each meets the target", () => {
     const drawn = drawBenchmark('cost', {
-      at: 't',
-      prices: { readOn: '2026-12-07' },
-      shapes: [{ replicationFactor: 3, recordsPerCall: 100, perMillionRecords: { total: 5.84 }, floorPerMillionRecords: 1.91, ratioToFloor: 3.06 }],
-      references: { kinesisOnDemand: { usdPerMillionRecords: 0.114 }, mskServerless: { usdPerMillionRecords: 0.14 } },
-      idle: { cluster: { perMonth: 8 }, consumer: { perMonth: 68, partitions: 100 } },
+      ...costResult,
       doneWhen: {
         replicationFactor: 3,
         target: { maxRatioToFloor: 1.3, maxUsdPerMillionRecords: 2.45 },
@@ -140,11 +145,7 @@ describe("each benchmark's own chart", () => {
 
   it("draws the diskless shape beside them when the result has it, with its latency and verdict", () => {
     const drawn = drawBenchmark('cost', {
-      at: 't',
-      prices: { readOn: '2026-12-07' },
-      shapes: [{ replicationFactor: 3, recordsPerCall: 100, perMillionRecords: { total: 5.84 }, floorPerMillionRecords: 1.91, ratioToFloor: 3.06 }],
-      references: { kinesisOnDemand: { usdPerMillionRecords: 0.114 }, mskServerless: { usdPerMillionRecords: 0.14 } },
-      idle: { cluster: { perMonth: 8 }, consumer: { perMonth: 68, partitions: 100 } },
+      ...costResult,
       diskless: { replicationFactor: 3, partitions: 16, offeredRecordsPerSecond: 5000, usdPerMillionRecords: 0.09, ratioToKinesisOnDemand: 0.79, acksAllLatencyMs: { p50: 260, p99: 420 }, met: true },
     });
     expect(drawn.summary).toContain('diskless RF 3, 5000/s over 16 partitions: $0.09 per million (0.79x Kinesis), acks=all p50 260 ms, p99 420 ms, target met');
