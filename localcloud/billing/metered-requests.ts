@@ -74,7 +74,7 @@ function signedService(headers: IncomingMessage['headers']): string | undefined 
 }
 
 /** Counts an SQS or S3 request on its way to moto; other services are not billed per request here. */
-export function meterMotoRequest(meter: UsageMeter, method: string, url: URL, headers: IncomingMessage['headers']): void {
+export function meterMotoRequest(meter: UsageMeter, caller: string, method: string, url: URL, headers: IncomingMessage['headers']): void {
   const bytes = Number(headers['content-length'] ?? 0) || 0;
   const target = headers['x-amz-target'];
   if (typeof target === 'string' && target.startsWith('AmazonSQS.')) {
@@ -92,6 +92,6 @@ export function meterMotoRequest(meter: UsageMeter, method: string, url: URL, he
     const objectKey = url.pathname.split('/').slice(2).join('/');
     // A GET of a bucket (no object key) is a LIST, billed at the first tier.
     const tier1 = method === 'PUT' || method === 'POST' || method === 'COPY' || (method === 'GET' && objectKey === '');
-    meter.recordS3(tier1 ? 1 : 2, bytes);
+    meter.recordS3(caller, tier1 ? 1 : 2, bytes);
   }
 }

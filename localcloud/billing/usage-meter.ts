@@ -60,11 +60,22 @@ export interface UsageReport {
   };
   lambda: { total: LambdaUsage; byFunction: Record<string, LambdaUsage> };
   sqs: { total: RequestUsage; byAction: Record<string, RequestUsage> };
-  s3: { tier1: RequestUsage; tier2: RequestUsage };
+  s3: {
+    tier1: RequestUsage;
+    tier2: RequestUsage;
+    /** By who called, as for DynamoDB: a benchmark charges a workload only its own functions' requests. */
+    byCaller: Record<string, { tier1: RequestUsage; tier2: RequestUsage }>;
+  };
 }
 
 /** Callers whose DynamoDB traffic AWS does not bill: Lambda's stream pollers and TTL expiry. */
 export const UNBILLED_CALLERS: ReadonlySet<string> = new Set(['event-source-mappings', 'ttl-reaper']);
+
+const emptyS3 = () => ({
+  tier1: emptyRequests(),
+  tier2: emptyRequests(),
+  byCaller: new Map<string, { tier1: RequestUsage; tier2: RequestUsage }>(),
+});
 
 const SQS_BILLING_CHUNK_BYTES = 64 * 1024;
 
@@ -125,7 +136,7 @@ export class UsageMeter {
   private dynamodb = { total: emptyCapacity(), byTable: new Map<string, CapacityUsage>(), byOperation: new Map<string, CapacityUsage>(), byCaller: new Map<string, CapacityUsage>() };
   private lambda = new Map<string, LambdaUsage>();
   private sqs = new Map<string, RequestUsage>();
-  private s3 = { tier1: emptyRequests(), tier2: emptyRequests() };
+  private s3 = emptyS3();
 
   constructor(private readonly now: () => number = Date.now) {
     this.startedAt = now();
@@ -170,11 +181,13 @@ export class UsageMeter {
   }
 
   /** S3 bills PUT, COPY, POST and LIST at the first tier, GET and the rest at the second. */
-  recordS3(tier: 1 | 2, requestBytes: number): void {
-    const usage = tier === 1 ? this.s3.tier1 : this.s3.tier2;
-    usage.requests += 1;
-    usage.billedRequests += 1;
-    usage.bytesIn += requestBytes;
+  recordS3(caller: string, tier: 1 | 2, requestBytes: number): void {
+    const byCaller = at(this.s3.byCaller, caller, () => ({ tier1: emptyRequests(), tier2: emptyRequests() }));
+    for (const usage of tier === 1 ? [this.s3.tier1, byCaller.tier1] : [this.s3.tier2, byCaller.tier2]) {
+      usage.requests += 1;
+      usage.billedRequests += 1;
+      usage.bytesIn += requestBytes;
+    }
   }
 
   report(): UsageReport {
@@ -201,7 +214,7 @@ export class UsageMeter {
       },
       lambda: { total: lambdaTotal, byFunction: Object.fromEntries(this.lambda) },
       sqs: { total: sqsTotal, byAction: Object.fromEntries(this.sqs) },
-      s3: this.s3,
+      s3: { tier1: this.s3.tier1, tier2: this.s3.tier2, byCaller: Object.fromEntries(this.s3.byCaller) },
     });
   }
 
@@ -211,7 +224,7 @@ export class UsageMeter {
     this.dynamodb = { total: emptyCapacity(), byTable: new Map(), byOperation: new Map(), byCaller: new Map() };
     this.lambda = new Map();
     this.sqs = new Map();
-    this.s3 = { tier1: emptyRequests(), tier2: emptyRequests() };
+    this.s3 = emptyS3();
   }
 }
 

@@ -291,7 +291,7 @@ export class Edge {
       return;
     }
     if (!isDynamoDbRequest(req.headers)) {
-      if (this.meter) meterMotoRequest(this.meter, method, url, req.headers);
+      if (this.meter) meterMotoRequest(this.meter, named.caller, method, url, req.headers);
       this.proxy.forward(req, res);
       return;
     }

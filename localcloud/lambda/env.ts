@@ -44,6 +44,8 @@ export function lambdaEnvironment(
     // between functions (see fair-share.ts): one function's burst cannot starve another.
     AWS_ENDPOINT_URL_DYNAMODB: callerEndpoint(settings.awsEndpoint, `lambda:${spec.name}`),
     AWS_ENDPOINT_URL_DYNAMODB_STREAMS: callerEndpoint(settings.awsEndpoint, `lambda:${spec.name}`),
+    // S3 calls name it too, so that the usage meter charges them to their function.
+    AWS_ENDPOINT_URL_S3: callerEndpoint(settings.awsEndpoint, `lambda:${spec.name}`),
     AWS_ACCESS_KEY_ID: 'test',
     AWS_SECRET_ACCESS_KEY: 'test',
     AWS_REGION: settings.region,

@@ -1,9 +1,9 @@
 /**
  * The console's plan panel in headless Chromium: a topic of the running cluster planned at
  * the produce rate the console observed, from the repository's bench-results/, and refusals
- * for bad input, and the diskless mode's modelled plan.
+ * for bad input, and the diskless mode's plan (measured once bench:cost has its shape, else modelled).
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,7 +90,9 @@ describe('the console plan panel', () => {
     await page.getByTestId('plan-form').locator('select[name="storage"]').selectOption('diskless');
     const diskless = await plan({ retention: '7d' });
     expect(diskless).toMatch(/Plan: .*, diskless, RF 3/);
-    expect(diskless).toContain('usage MODELLED from the diskless design, not measured');
+    const measured = (JSON.parse(readFileSync(join(repoRoot, 'bench-results', 'cost.json'), 'utf8')) as { diskless?: unknown }).diskless;
+    if (measured) expect(diskless).toMatch(/measured \(embedded cloud, bench:cost, diskless shape, RF 3\)/);
+    else expect(diskless).toContain('usage MODELLED from the diskless design, not measured');
     await expect.poll(() => page.getByTestId('plan-result').getAttribute('class')).toBe('plan-result');
   });
 });

@@ -46,10 +46,10 @@ export function recordPathFunctions(outputs: LeadershipStackOutputs): string[] {
 const SQS_SENDS = new Set(['SendMessage', 'SendMessageBatch']);
 
 /**
- * The usage of the named functions (their invocations and the DynamoDB calls they made), or
- * of every function. SQS and S3 are metered per request, not per caller: with functions
+ * The usage of the named functions (their invocations and the DynamoDB and S3 calls they
+ * made), or of every function. SQS is metered per request, not per caller: with functions
  * named, SQS counts only the messages sent (the functions publish; readers of the queue are
- * the benchmark's), S3 every request.
+ * the benchmark's).
  */
 export function usageOf(report: UsageReport, functionNames?: readonly string[]): MeteredUsage {
   const names = functionNames ?? Object.keys(report.lambda.byFunction);
@@ -60,7 +60,7 @@ export function usageOf(report: UsageReport, functionNames?: readonly string[]):
     dynamodb: { readUnits: 0, writeUnits: 0 },
     lambda: { invocations: 0, gbSeconds: 0, logBytes: 0 },
     sqs: { billedRequests: sqs },
-    s3: { tier1Requests: report.s3.tier1.billedRequests, tier2Requests: report.s3.tier2.billedRequests },
+    s3: { tier1Requests: 0, tier2Requests: 0 },
   };
   for (const name of names) {
     const calls = report.dynamodb.byCaller[`lambda:${name}`];
@@ -70,6 +70,9 @@ export function usageOf(report: UsageReport, functionNames?: readonly string[]):
     usage.lambda.invocations += runs?.invocations ?? 0;
     usage.lambda.gbSeconds += runs?.gbSeconds ?? 0;
     usage.lambda.logBytes += runs?.logBytes ?? 0;
+    const s3 = report.s3.byCaller[`lambda:${name}`];
+    usage.s3.tier1Requests += s3?.tier1.billedRequests ?? 0;
+    usage.s3.tier2Requests += s3?.tier2.billedRequests ?? 0;
   }
   return usage;
 }

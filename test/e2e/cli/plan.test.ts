@@ -51,7 +51,10 @@ describe('npm run cli -- plan', () => {
   });
 
   it("plans --storage diskless from the design's model while bench-results has no diskless measurement, saying so", async () => {
-    const run = await cli(['plan', '--records-per-second', '5000', '--record-bytes', '1024', '--rf', '3', '--min-insync', '2', '--retention', '7d', '--storage', 'diskless', '--partitions', '16']);
+    const dir = mkdtempSync(join(tmpdir(), 'plan-results-'));
+    const { diskless: _measured, ...cost } = JSON.parse(readFileSync(join(repoRoot, 'bench-results', 'cost.json'), 'utf8')) as Record<string, unknown>;
+    writeFileSync(join(dir, 'cost.json'), JSON.stringify(cost));
+    const run = await cli(['plan', '--records-per-second', '5000', '--record-bytes', '1024', '--rf', '3', '--min-insync', '2', '--retention', '7d', '--storage', 'diskless', '--partitions', '16', '--bench-results', dir]);
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/^Plan: 5,000 records\/s of 1024 B .*, diskless, RF 3/);
     expect(run.stdout).toContain('usage MODELLED from the diskless design, not measured');
@@ -60,6 +63,14 @@ describe('npm run cli -- plan', () => {
     const perMillion = Number(/\(\$([\d.]+) per million records produced and consumed once\)/.exec(run.stdout)?.[1]);
     expect(perMillion).toBeGreaterThan(0);
     expect(perMillion).toBeLessThanOrEqual(0.23);
+  });
+
+  it("plans --storage diskless from bench:cost's diskless shape once it is measured", async () => {
+    const run = await cli(['plan', '--records-per-second', '5000', '--record-bytes', '1024', '--rf', '3', '--min-insync', '2', '--retention', '7d', '--storage', 'diskless']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^Plan: 5,000 records\/s of 1024 B .*, diskless, RF 3/);
+    expect(run.stdout).toMatch(/measured \(embedded cloud, bench:cost, diskless shape, RF 3\): p50 \d+ ms/);
+    expect(run.stdout).not.toContain('usage MODELLED');
   });
 
   it('plans diskless from a cost.json that has diskless measurements (--bench-results)', async () => {

@@ -22,6 +22,9 @@ function meteredTraffic(meter: UsageMeter): void {
   meter.recordLambda('Heartbeat', 128, 10, 0);
   meter.recordSqs('SendMessage', 100);
   meter.recordSqs('ReceiveMessage', 10);
+  meter.recordS3('lambda:Produce', 1, 2048);
+  meter.recordS3('lambda:Heartbeat', 2, 0);
+  meter.recordS3('clients', 1, 10); // the benchmark's own object
 }
 
 describe('a benchmark phase usage (lib/cost.ts usageOf)', () => {
@@ -33,6 +36,7 @@ describe('a benchmark phase usage (lib/cost.ts usageOf)', () => {
     expect(produce.lambda.invocations).toBe(1);
     expect(produce.lambda.gbSeconds).toBeCloseTo(0.1);
     expect(produce.sqs.billedRequests).toBe(1);
+    expect(produce.s3).toEqual({ tier1Requests: 1, tier2Requests: 0 });
   });
 
   it('counts every function and every SQS request when none is named, never the callers outside the functions', () => {
@@ -42,6 +46,7 @@ describe('a benchmark phase usage (lib/cost.ts usageOf)', () => {
     expect(all.dynamodb.writeUnits).toBe(7);
     expect(all.lambda.invocations).toBe(2);
     expect(all.sqs.billedRequests).toBe(2);
+    expect(all.s3).toEqual({ tier1Requests: 1, tier2Requests: 1 });
   });
 
   it('adds phases line by line', () => {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { PlanInputError, PlanUnavailableError } from '../../../cost/plan.js';
 import { DEFAULT_BENCH_RESULTS_DIR } from '../../../cost/measurements.js';
@@ -64,12 +66,14 @@ describe("the plan for a running cluster's topic", () => {
     await expect(planTopic(query({ 'records-per-second': '5' }), [topic([0])], 3, '/nonexistent-bench-results')).rejects.toThrow(PlanUnavailableError);
   });
 
-  it("plans a diskless topic as diskless over its partitions (the design's model until bench:cost measures it)", async () => {
+  it("plans a diskless topic as diskless: from bench:cost's diskless shape once measured, else the design's model over its partitions", async () => {
     const diskless = topic([0, 0, 0, 0], { storage: 'diskless' });
     const answer = await planTopic(query({ 'records-per-second': '5000' }), [diskless], 3, DEFAULT_BENCH_RESULTS_DIR);
     const text = answer.lines.join('\n');
     expect(text).toMatch(/^Plan: 5,000 records\/s of 1024 B .*, diskless, RF 3/);
-    expect(text).toMatch(/batches\/s over 4 partitions|partitions: 4/);
+    const costs = JSON.parse(readFileSync(join(DEFAULT_BENCH_RESULTS_DIR, 'cost.json'), 'utf8')) as { diskless?: unknown };
+    if (costs.diskless) expect(text).toMatch(/measured \(embedded cloud, bench:cost, diskless shape, RF 3\)/);
+    else expect(text).toMatch(/batches\/s over 4 partitions|partitions: 4/);
     // A storage mode entered in the form wins over the topic's.
     const replicated = await planTopic(query({ 'records-per-second': '5000', storage: 'replicated' }), [diskless], 3, DEFAULT_BENCH_RESULTS_DIR);
     expect(replicated.lines[0]).toMatch(/, replicated, RF 3/);

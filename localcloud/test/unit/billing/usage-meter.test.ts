@@ -124,20 +124,24 @@ describe('UsageMeter', () => {
     const meter = new UsageMeter();
     meter.recordSqs('SendMessageBatch', 10);
     meter.recordSqs('SendMessageBatch', 64 * 1024 + 1);
-    meter.recordS3(1, 100);
-    meter.recordS3(2, 0);
-    meter.recordS3(2, 0);
+    meter.recordS3('lambda:Produce', 1, 100);
+    meter.recordS3('lambda:Consume', 2, 0);
+    meter.recordS3('lambda:Consume', 2, 0);
     const report = meter.report();
     expect(report.sqs.total).toEqual({ requests: 2, billedRequests: 3, bytesIn: 64 * 1024 + 11 });
     expect(report.s3.tier1.requests).toBe(1);
     expect(report.s3.tier2.requests).toBe(2);
+    // Each caller's own requests, so that a workload is charged only what its functions asked.
+    expect(report.s3.byCaller['lambda:Produce'].tier1.requests).toBe(1);
+    expect(report.s3.byCaller['lambda:Produce'].tier2.requests).toBe(0);
+    expect(report.s3.byCaller['lambda:Consume'].tier2.requests).toBe(2);
   });
 });
 
 describe('S3 requests on their way to moto', () => {
   const signed = { authorization: 'AWS4-HMAC-SHA256 Credential=test/20261207/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=00' };
   const request = (meter: UsageMeter, method: string, path: string, bytes = 0) =>
-    meterMotoRequest(meter, method, new URL(`http://127.0.0.1:4566${path}`), { ...signed, 'content-length': String(bytes) });
+    meterMotoRequest(meter, 'clients', method, new URL(`http://127.0.0.1:4566${path}`), { ...signed, 'content-length': String(bytes) });
 
   it('bill PUT and LIST (a GET of the bucket) at the first tier, GET and HEAD of an object at the second, DELETE not at all', () => {
     const meter = new UsageMeter();
