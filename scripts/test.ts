@@ -30,6 +30,7 @@ const phases: Phase[] = [
 ];
 
 interface JsonReport {
+  testResults?: { name: string; status: string; message?: string; assertionResults?: { status: string; fullName: string; failureMessages?: string[] }[] }[];
   numPassedTests: number;
   numFailedTests: number;
   numPendingTests: number;
@@ -55,7 +56,7 @@ const childEnv = {
 rmSync(childEnv[SYNTH_CACHE_ENV], { recursive: true, force: true });
 
 const extraArgs = process.argv.slice(2);
-const totals = { passed: 0, failed: 0, skipped: 0, failedPhases: [] as string[] };
+const totals = { passed: 0, failed: 0, skipped: 0, failedPhases: [] as string[], failures: [] as string[] };
 
 console.log('\n=== lint + typecheck (beside unit+infra; printed when both are done) ===');
 const checks = runQuietly(join(repoRoot, 'node_modules', '.bin', 'tsx'), [join('scripts', 'check.ts')]);
@@ -77,11 +78,14 @@ for (const phase of phases) {
     totals.passed += report.numPassedTests;
     totals.failed += report.numFailedTests;
     totals.skipped += report.numPendingTests + report.numTodoTests;
+    totals.failures.push(...failuresIn(phase.name, report));
   }
   if (exitCode !== 0 || !report || report.numFailedTests > 0 || report.numFailedTestSuites > 0) totals.failedPhases.push(phase.name);
   if (phase.besideChecks) await reportChecks();
 }
 
+// CI shows only the tail of the output: what failed is repeated here, where it is seen.
+if (totals.failures.length > 0) console.log(`\n=== failures ===\n${totals.failures.join('\n\n')}`);
 if (totals.failedPhases.length > 0) console.log(`\nFailed phases: ${totals.failedPhases.join(', ')}`);
 console.log(`\ntests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`);
 process.exit(totals.failedPhases.length > 0 ? 1 : 0);
@@ -116,6 +120,21 @@ function runQuietly(command: string, args: string[]): Promise<{ code: number; ou
     child.on('error', (err) => resolve({ code: -1, output: `${output}${String(err)}\n` }));
     child.on('close', (code, signal) => resolve({ code: code ?? (signal ? -1 : 0), output }));
   });
+}
+
+function failuresIn(phase: string, report: JsonReport): string[] {
+  const failures: string[] = [];
+  for (const file of report.testResults ?? []) {
+    const where = file.name.startsWith(repoRoot) ? file.name.slice(repoRoot.length + 1) : file.name;
+    const failedTests = (file.assertionResults ?? []).filter((test) => test.status === 'failed');
+    for (const test of failedTests) failures.push(`[${phase}] ${where} > ${test.fullName}\n${firstLines((test.failureMessages ?? []).join('\n'))}`);
+    if (failedTests.length === 0 && file.status === 'failed') failures.push(`[${phase}] ${where}\n${firstLines(file.message ?? '')}`);
+  }
+  return failures;
+}
+
+function firstLines(text: string, count = 12): string {
+  return text.split('\n').slice(0, count).map((line) => `  ${line}`).join('\n');
 }
 
 function readReport(file: string): JsonReport | undefined {

@@ -7,7 +7,9 @@
  * acks=all for `seconds`; then one Consumer per partition reads everything back
  * (max.poll.records 1000). Records/s = acknowledged (read) records / wall time.
  * The raw rate: PutItem/s of 1 KiB items, `producers` in flight, through the edge.
- * Targets: produce >= 0.5x raw, consume >= 1x raw.
+ * Targets: produce >= 0.5x raw, consume >= 1x raw; the brokers' heartbeat round trips during
+ * the produce phase at p99 <= 10 % of the session timeout (the edge serves heartbeats ahead of
+ * the burst: a starved heartbeat is a false failover).
  * Cost (each run's `cost`): what the record path (produce, replicate, consume...) would bill
  * on AWS for the run's produce and consume, per million records (lib/cost.ts).
  *
@@ -56,7 +58,14 @@ bench.onLog = (at, line) => {
   if (!line.includes('Heartbeat')) lastBusyAt = at;
 };
 const admin = bench.newClient();
-const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: settings.heartbeatIntervalMs, credentials: registerCredentials(admin) });
+// Each heartbeat round trip, timed: the produce phase reports those made while it ran.
+const heartbeats: Array<{ at: number; ms: number }> = [];
+const heartbeatClient = bench.newClient({
+  onInvoke: ({ functionName, startedAt, endedAt }) => {
+    if (functionName === admin.functionName('heartbeat')) heartbeats.push({ at: endedAt, ms: endedAt - startedAt });
+  },
+});
+const simulator = new BrokerSimulator(heartbeatClient, { heartbeatIntervalMs: settings.heartbeatIntervalMs, credentials: registerCredentials(admin) });
 try {
   await simulator.start(['B1', 'B2', 'B3']);
   // The raw rate is measured before each run, once the previous run's stream backlog has
@@ -144,6 +153,8 @@ async function produceAndConsume(bench: BenchCloud, rf: number) {
     }),
   );
   const produceSeconds = (performance.now() - started) / 1000;
+  const produceWindow = { from: Date.now() - produceSeconds * 1000, to: Date.now() };
+  const heartbeatMs = summarize(heartbeats.filter(({ at }) => at >= produceWindow.from && at <= produceWindow.to).map(({ ms }) => ms));
 
   // Consume: one consumer per partition, from offset 0 to the end.
   const expected = acknowledged + warmRecords * settings.producers;
@@ -180,6 +191,7 @@ async function produceAndConsume(bench: BenchCloud, rf: number) {
       seconds: Math.round(produceSeconds * 1000) / 1000,
       recordsPerSecond: Math.round(acknowledged / produceSeconds),
       sendMs: summarize(sendMs.map(Math.round)),
+      heartbeatMs: { ...heartbeatMs, target: { p99AtMost: settings.sessionTimeoutMs / 10 }, met: heartbeatMs.p99 <= settings.sessionTimeoutMs / 10 },
     },
     consume: {
       consumers: settings.producers,
