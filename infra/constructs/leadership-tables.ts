@@ -77,7 +77,8 @@ export class LeadershipTables extends Construct {
     this.metadata.addGlobalSecondaryIndex({
       indexName: LEADER_INDEX.indexName,
       partitionKey: { name: LEADER_INDEX.keyAttribute, type: dynamodb.AttributeType.STRING },
-      projectionType: dynamodb.ProjectionType.ALL,
+      // Keys only: a projected partition would be rewritten in the index by every high-watermark move.
+      projectionType: dynamodb.ProjectionType.KEYS_ONLY,
     });
     this.log = new dynamodb.Table(this, 'Log', {
       ...durable,

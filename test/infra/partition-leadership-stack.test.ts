@@ -142,7 +142,7 @@ describe('tables', () => {
         Match.objectLike({
           IndexName: 'ByLeader',
           KeySchema: [{ AttributeName: 'leaderKey', KeyType: 'HASH' }],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'KEYS_ONLY' },
         }),
       ],
       BillingMode: 'PAY_PER_REQUEST',

@@ -41,7 +41,7 @@ const definitions = (tables: LeadershipTables): CreateTableCommandInput[] => [
       {
         IndexName: LEADER_INDEX.indexName,
         KeySchema: [{ AttributeName: LEADER_INDEX.keyAttribute, KeyType: 'HASH' }],
-        Projection: { ProjectionType: 'ALL' },
+        Projection: { ProjectionType: 'KEYS_ONLY' },
       },
     ],
   },

@@ -241,15 +241,26 @@ export class DynamoMetadataStore implements MetadataStore {
   /**
    * A GSI read, so eventually consistent: a leader elected a moment ago may be missing.
    * The failure detector uses it to elect first and follows with a full listing.
+   * The index holds keys only (an index that projected the partition would be rewritten by
+   * every high-watermark move, a write unit per produce): the partitions are read after it,
+   * as eventually consistent as the index, and one that no longer names the broker is left out.
    */
   async listPartitionsLedBy(brokerId: string): Promise<PartitionMetadata[]> {
-    const items = await this.queryAll({
+    const keys = await this.queryAll({
       IndexName: LEADER_INDEX.indexName,
       KeyConditionExpression: '#leaderKey = :brokerId',
       ExpressionAttributeNames: { '#leaderKey': LEADER_INDEX.keyAttribute },
       ExpressionAttributeValues: { ':brokerId': brokerId },
     });
-    return items.map(partitionFromItem).sort(byTopicAndPartition);
+    const items: Item[] = [];
+    for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
+      const chunk = keys.slice(start, start + MAX_BATCH_GET_KEYS).map(({ pk, sk }) => ({ pk, sk }));
+      items.push(...(await this.batchGet(chunk, false)));
+    }
+    return items
+      .map(partitionFromItem)
+      .filter((partition) => partition.leader === brokerId)
+      .sort(byTopicAndPartition);
   }
 
   async updateLeadership(
