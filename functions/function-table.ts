@@ -58,6 +58,8 @@ export interface StreamFilter {
   readonly eventNames: readonly StreamEventName[];
   /** String attributes the record's new image must hold with exactly these values. */
   readonly newImageEquals?: Readonly<Record<string, string>>;
+  /** Boolean attributes the record's new image must not hold at all. */
+  readonly newImageWithout?: readonly string[];
 }
 
 export type Trigger =
@@ -286,8 +288,9 @@ export const FUNCTIONS = {
     trigger: {
       kind: 'stream',
       table: 'log',
-      // Only the leader's appends: the followers' copies are themselves INSERTs on this stream.
-      filters: [{ eventNames: ['INSERT'], newImageEquals: { copy: 'leader' } }],
+      // Only the leader's appends (the followers' copies are themselves INSERTs on this stream),
+      // and of those only the ones their writer does not copy itself (acks=all: LogRecord.writerCopies).
+      filters: [{ eventNames: ['INSERT'], newImageEquals: { copy: 'leader' }, newImageWithout: ['writerCopies'] }],
       batchSize: 100,
       retryAttempts: 5,
       dlqOutput: 'ReplicateDlqUrl',

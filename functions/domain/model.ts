@@ -235,4 +235,9 @@ export interface LogRecord {
   batch?: BatchBounds;
   /** A diskless topic's record: the object range holding its batch (the same for every record of the batch); copies carry it. */
   stored?: StoredBatchRef;
+  /**
+   * On a leader's record only: the append's writer copies its batch to the followers itself
+   * (an acks=all produce), so the log stream's replication leaves the batch alone.
+   */
+  writerCopies?: true;
 }

@@ -67,7 +67,7 @@ export async function produceBatches(deps: Deps, input: unknown): Promise<Produc
 async function prepare(deps: Deps, batch: ProduceRequest): Promise<Prepared> {
   const admitted = await admit(deps, batch);
   const [first] = chunksOf(batch);
-  return { admitted, first: await prepareChunk(deps, admitted.partition, first.records, first.batch, { producerId: false }) };
+  return { admitted, first: await prepareChunk(deps, admitted.partition, first.records, first.batch, { producerId: false }, admitted.writerCopies) };
 }
 
 /** The batch appended (its first chunk with the call's object, unless a duplicate) and acknowledged as produce would. */

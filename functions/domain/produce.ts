@@ -36,6 +36,7 @@ import type { BrokerId, LogRecord, PartitionMetadata, ProducerStamp, ReplicaStat
 import { appendBatch } from './record-batch.js';
 import { inSyncFollowers, type OnlinePartition } from './partitions.js';
 import { advanceHighWatermark, syncFollower } from './replica-sync.js';
+import { replicateUpTo } from './replicate.js';
 import { parseProduceRequest, type ProduceRequest, type ProducedRecord } from './requests.js';
 import { brokerList, partitionName } from './views.js';
 
@@ -76,6 +77,13 @@ export interface Admitted {
   config: TopicConfig;
   partition: OnlinePartition;
   liveFollowers: Promise<BrokerId[]>;
+  /**
+   * acks=all replicated in the request: this call copies its records to the followers and
+   * commits them itself (driving the commit while it waits), so its batches are marked for the
+   * log stream to leave alone (LogRecord.writerCopies). A writer that dies midway leaves the
+   * copy to the next append's (which copies whatever a follower lacks) or to the reconciler.
+   */
+  writerCopies: boolean;
 }
 
 /** The checks before anything is written: the leader and epoch the request names, and min.insync.replicas for acks=all. */
@@ -92,7 +100,7 @@ export async function admit(deps: Deps, request: ProduceRequest): Promise<Admitt
   // Looked up while the records are appended: only live followers are copied to.
   const liveFollowers = inline ? liveInSyncFollowers(deps, partition) : Promise.resolve([]);
   liveFollowers.catch(() => undefined);
-  return { config, partition, liveFollowers };
+  return { config, partition, liveFollowers, writerCopies: inline };
 }
 
 /** The answer once the chunks are appended: for acks=all, after the ISR has them (copied inline, or waited for). */
@@ -104,7 +112,7 @@ export async function acknowledge(deps: Deps, admitted: Admitted, request: Produ
   let highWatermark = partition.highWatermark;
   if (request.acks === 'all') {
     const committed = inline ? await replicateNow(deps, partition, chunks, await admitted.liveFollowers, target) : false;
-    highWatermark = committed ? target : await awaitCommit(deps, partition, target, config.minInsyncReplicas);
+    highWatermark = committed ? target : await awaitCommit(deps, partition, target, config.minInsyncReplicas, admitted.writerCopies);
   }
   return {
     topic: partition.topic,
@@ -143,7 +151,7 @@ export async function appendAll(
   const outcomes: ChunkOutcome[] = [];
   const diskless = admitted.config.storage === 'diskless';
   for (const [i, chunk] of chunksOf(request).entries()) {
-    outcomes.push(await appendChunk(deps, admitted.partition, diskless, chunk.records, chunk.batch, i === 0 ? firstTry : undefined));
+    outcomes.push(await appendChunk(deps, admitted, diskless, chunk.records, chunk.batch, i === 0 ? firstTry : undefined));
   }
   return outcomes;
 }
@@ -158,7 +166,7 @@ export async function appendAll(
  */
 async function appendChunk(
   deps: Deps,
-  partition: OnlinePartition,
+  { partition, writerCopies }: Admitted,
   diskless: boolean,
   records: ProducedRecord[],
   batch: IdempotentBatch | undefined,
@@ -169,7 +177,7 @@ async function appendChunk(
     if (attempt > 1) await deps.sleep(APPEND_RETRY_BACKOFF_MS * (attempt - 1));
     try {
       if (attempt === 1 && firstTry) return await firstTry();
-      const prepared = await prepareChunk(deps, partition, records, batch, known);
+      const prepared = await prepareChunk(deps, partition, records, batch, known, writerCopies);
       if (prepared.kind === 'duplicate') return prepared.outcome;
       const [stored] = diskless ? await deps.objects.write([leaderRecordsOf(prepared.append)]) : [undefined];
       return await commitChunk(deps, prepared, stored);
@@ -203,6 +211,7 @@ export async function prepareChunk(
   records: ProducedRecord[],
   batch: IdempotentBatch | undefined,
   known: { producerId: boolean },
+  writerCopies: boolean,
 ): Promise<PreparedChunk> {
   const states = await deps.metadata.getReplicaStates(partition.topic, partition.partition);
   const logEnd = logEndOffsetOf(states, partition.leader);
@@ -235,6 +244,7 @@ export async function prepareChunk(
     generation: currentGeneration(leaderState ?? {}),
     records: stamped,
     appendedAt,
+    ...(writerCopies ? { writerCopies: true as const } : {}),
     ...(batch
       ? {
           producers: withRecords(
@@ -328,6 +338,15 @@ async function replicateNow(
   return false;
 }
 
+/** Runs `work`, whose lost races (a write refused by a concurrent one, or fenced) the caller's next look judges. */
+async function unlessRaced(work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (error) {
+    if (!(error instanceof WriteConflictError) && !(error instanceof StaleEpochError)) throw error;
+  }
+}
+
 /** `write`'s result, or `otherwise` when a concurrent transaction refused it (WriteConflictError): nothing was written. */
 async function unlessConflicted<T>(write: () => Promise<T>, otherwise: T): Promise<T> {
   try {
@@ -342,12 +361,22 @@ async function unlessConflicted<T>(write: () => Promise<T>, otherwise: T): Promi
  * Polls the partition until the high watermark passes `target`, as long as the
  * leadership the records went to lasts. Like Kafka's delayed produce, the ISR is
  * judged when the records are committed: one that shrank below min.insync.replicas
- * meanwhile is NOT_ENOUGH_REPLICAS_AFTER_APPEND, not success.
+ * meanwhile is NOT_ENOUGH_REPLICAS_AFTER_APPEND, not success. A writer that copies its
+ * batches itself (`drive`: the log stream leaves them alone) also copies and advances
+ * while it waits, as the stream would, less often each time (each try reads the partition,
+ * the leases and the replica states).
  */
-async function awaitCommit(deps: Deps, partition: OnlinePartition, target: number, minInsyncReplicas: number): Promise<number> {
+async function awaitCommit(deps: Deps, partition: OnlinePartition, target: number, minInsyncReplicas: number, drive: boolean): Promise<number> {
   const { produceAckTimeoutMs, produceAckPollMs } = deps.settings;
   const deadline = deps.clock.now() + produceAckTimeoutMs;
+  let driveAt = deps.clock.now();
+  let driveEvery = produceAckPollMs;
   for (;;) {
+    if (drive && deps.clock.now() >= driveAt) {
+      await unlessRaced(() => replicateUpTo(deps, partition, target));
+      driveAt = deps.clock.now() + driveEvery;
+      driveEvery *= 2;
+    }
     const current = await requireSameLeadership(deps, partition);
     // With eligible leader replicas the HW does not move below min.insync.replicas (KIP-966): waiting is pointless.
     const belowMinIsr = deps.settings.eligibleLeaderReplicasEnabled && current.isr.length < minInsyncReplicas;

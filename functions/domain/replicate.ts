@@ -4,7 +4,7 @@
  */
 import type { Deps } from '../ports/index.js';
 import { livenessAt, type Liveness } from './broker-lease.js';
-import type { BrokerId, LogRecord } from './model.js';
+import type { BrokerId, LogRecord, PartitionMetadata } from './model.js';
 import { forEachPartition } from './partition-change.js';
 import { inSyncFollowers, isOnline } from './partitions.js';
 import { advanceHighWatermark, syncFollower } from './replica-sync.js';
@@ -43,7 +43,8 @@ interface PartitionBatch {
  * committed, which another batch then replaced at those offsets (domain/generations.ts).
  */
 export async function replicate(deps: Deps, records: LogRecord[]): Promise<ReplicateResult> {
-  const batches = byPartition(records.filter((record) => record.copy === 'leader'));
+  // A batch its writer copies (acks=all) is that writer's to replicate (domain/produce.ts).
+  const batches = byPartition(records.filter((record) => record.copy === 'leader' && !record.writerCopies));
   if (batches.length === 0) return { partitions: [] };
   // Read once, and only if some partition still needs copying: most batches were
   // replicated in the produce path already, and then need nothing but the partition read.
@@ -65,18 +66,40 @@ function byPartition(records: readonly LogRecord[]): PartitionBatch[] {
 
 async function replicatePartition(deps: Deps, batch: PartitionBatch, liveness: () => Promise<Liveness>): Promise<PartitionReplication> {
   const partition = await deps.metadata.getPartition(batch.topic, batch.partition);
+  // A deposed leader's records are fenced: only the current leader's copy of the log is the truth.
+  const fromLeader = batch.records.filter((record) => record.replica === partition?.leader);
+  const batchEnd = fromLeader.length === 0 ? 0 : Math.max(...fromLeader.map((record) => record.offset)) + 1;
+  return replicateTo(deps, batch, partition, batchEnd, liveness);
+}
+
+/**
+ * What the log stream does for a batch, done by the writer of a batch it copies itself
+ * (LogRecord.writerCopies) whose own copy fell short (a race lost, a follower that was
+ * behind): the live in-sync followers brought up to the leader's log end, then the HW moved.
+ */
+export function replicateUpTo(deps: Deps, expected: { topic: string; partition: number; leader: BrokerId; leaderEpoch: number }, end: number): Promise<PartitionReplication> {
+  const liveness = (): Promise<Liveness> => deps.brokers.list().then((heartbeats) => livenessAt(heartbeats, deps.clock.now()));
+  return deps.metadata.getPartition(expected.topic, expected.partition).then((partition) => {
+    const same = partition !== null && partition.leader === expected.leader && partition.leaderEpoch === expected.leaderEpoch;
+    return replicateTo(deps, expected, same ? partition : null, end, liveness);
+  });
+}
+
+async function replicateTo(
+  deps: Deps,
+  where: { topic: string; partition: number },
+  partition: PartitionMetadata | null,
+  batchEnd: number,
+  liveness: () => Promise<Liveness>,
+): Promise<PartitionReplication> {
   const nothingDone: PartitionReplication = {
-    topic: batch.topic,
-    partition: batch.partition,
+    topic: where.topic,
+    partition: where.partition,
     followerLogEnds: {},
     highWatermark: partition?.highWatermark ?? 0,
   };
-  if (!partition || !isOnline(partition)) return nothingDone;
-  // A deposed leader's records are fenced: only the current leader's copy of the log is the truth.
-  const fromLeader = batch.records.filter((record) => record.replica === partition.leader);
-  if (fromLeader.length === 0) return nothingDone;
+  if (!partition || !isOnline(partition) || batchEnd === 0) return nothingDone;
 
-  const batchEnd = Math.max(...fromLeader.map((record) => record.offset)) + 1;
   // Committed already (the usual case since acks=all replicates in the produce path): every
   // ISR member holds offsets below the HW (a member joins only once it reached the HW, and is
   // never cut below it), so there is nothing to copy; matching followers in a later epoch is

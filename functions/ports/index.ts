@@ -198,6 +198,8 @@ export interface LeaderAppend {
    * transaction (it was computed from the state read with `startOffset`).
    */
   producers?: ProducerStates;
+  /** The writer copies these records to the followers itself: they carry LogRecord.writerCopies. */
+  writerCopies?: true;
 }
 
 export interface FollowerAppend {

@@ -185,19 +185,18 @@ function resolveTimeout(timeout: Timeout, settings: LeadershipSettings): Duratio
 }
 
 function filterCriteria(filter: StreamFilter): Record<string, unknown> {
-  const newImage = filter.newImageEquals;
+  // FilterRule's helpers are typed `any`; the pattern they build is plain JSON.
+  const equal = Object.entries(filter.newImageEquals ?? {}).map(([attribute, value]): [string, unknown] => {
+    const equals: unknown = lambda.FilterRule.isEqual(value);
+    return [attribute, { S: equals }];
+  });
+  const absent = (filter.newImageWithout ?? []).map((attribute): [string, unknown] => {
+    const notExists: unknown = lambda.FilterRule.notExists();
+    return [attribute, { BOOL: notExists }];
+  });
+  const newImage = [...equal, ...absent];
   return lambda.FilterCriteria.filter({
     eventName: lambda.FilterRule.or(...filter.eventNames),
-    ...(newImage && {
-      dynamodb: {
-        NewImage: Object.fromEntries(
-          Object.entries(newImage).map(([attribute, value]) => {
-            // FilterRule's helpers are typed `any`; the pattern they build is plain JSON.
-            const equals: unknown = lambda.FilterRule.isEqual(value);
-            return [attribute, { S: equals }];
-          }),
-        ),
-      },
-    }),
+    ...(newImage.length > 0 && { dynamodb: { NewImage: Object.fromEntries(newImage) } }),
   });
 }

@@ -2,8 +2,9 @@
  * Lambda event filtering (FilterCriteria), as far as this project's mappings use it:
  * a record passes when any filter matches; within a filter every key must match,
  * nested objects included; a leaf is a list of literal alternatives (string, number,
- * boolean or null; "" matches the empty string). The content operators (prefix,
- * anything-but, numeric, exists...) are rejected rather than half-emulated. Patterns
+ * boolean or null; "" matches the empty string), or `{"exists": true|false}` (the
+ * field is there, or is not: a missing field matches only `exists: false`). The other
+ * content operators (prefix, anything-but, numeric...) are rejected rather than half-emulated. Patterns
  * are compiled once, at upsert, so a bad pattern is reported when the mapping is
  * created, as Lambda does.
  */
@@ -23,12 +24,22 @@ const ABSENT = Symbol('absent');
 type Matcher = (value: unknown) => boolean;
 
 function compileLeaf(alternatives: unknown[], fail: (problem: string) => never): Matcher {
+  const values: unknown[] = [];
+  const existence: boolean[] = [];
   for (const alternative of alternatives) {
-    if (alternative === null || ['string', 'number', 'boolean'].includes(typeof alternative)) continue;
+    if (alternative === null || ['string', 'number', 'boolean'].includes(typeof alternative)) {
+      values.push(alternative);
+      continue;
+    }
     const operator = isRecord(alternative) ? Object.keys(alternative)[0] : undefined;
+    if (operator === 'exists' && isRecord(alternative) && Object.keys(alternative).length === 1) {
+      if (typeof alternative.exists !== 'boolean') fail(`"exists" takes true or false, got ${JSON.stringify(alternative.exists)}`);
+      existence.push(alternative.exists);
+      continue;
+    }
     fail(operator === undefined ? `unsupported matcher ${JSON.stringify(alternative)}` : `operator "${operator}" is not emulated`);
   }
-  return (value) => value !== ABSENT && alternatives.includes(value);
+  return (value) => existence.includes(value !== ABSENT) || (value !== ABSENT && values.includes(value));
 }
 
 function compileObject(pattern: Record<string, unknown>, fail: (problem: string) => never): Matcher {

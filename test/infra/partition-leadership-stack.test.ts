@@ -412,8 +412,13 @@ describe('stream triggers', () => {
   const pattern = (filter: StreamFilter) =>
     JSON.stringify({
       eventName: filter.eventNames,
-      ...(filter.newImageEquals && {
-        dynamodb: { NewImage: Object.fromEntries(Object.entries(filter.newImageEquals).map(([name, value]) => [name, { S: [value] }])) },
+      ...((filter.newImageEquals || filter.newImageWithout) && {
+        dynamodb: {
+          NewImage: {
+            ...Object.fromEntries(Object.entries(filter.newImageEquals ?? {}).map(([name, value]) => [name, { S: [value] }])),
+            ...Object.fromEntries((filter.newImageWithout ?? []).map((name) => [name, { BOOL: [{ exists: false }] }])),
+          },
+        },
       }),
     });
   const streamKey = { brokers: 'brokerId', log: 'replica' } as const;
@@ -445,10 +450,12 @@ describe('stream triggers', () => {
     expect(trigger.maxRecordAgeSeconds).toBe(60);
   });
 
-  it("replicate hears only of INSERTs of leader copies on the log (the followers' copies are INSERTs too)", () => {
+  it("replicate hears only of INSERTs of leader copies on the log (the followers' copies are INSERTs too) that their writer does not copy itself", () => {
     const { trigger } = FUNCTIONS.replicate;
     expect(trigger.table).toBe('log');
-    expect(trigger.filters).toEqual([expect.objectContaining({ eventNames: ['INSERT'], newImageEquals: { copy: 'leader' } })]);
+    expect(trigger.filters).toEqual([
+      expect.objectContaining({ eventNames: ['INSERT'], newImageEquals: { copy: 'leader' }, newImageWithout: ['writerCopies'] }),
+    ]);
   });
 });
 

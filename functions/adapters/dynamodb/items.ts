@@ -271,7 +271,13 @@ function logItemHead(records: readonly LogRecord[], generation: number, writtenA
   const first = records[0];
   if (!first) throw new Error('A log item holds at least one record.');
   records.forEach((r, i) => {
-    const follows = r.topic === first.topic && r.partition === first.partition && r.replica === first.replica && r.copy === first.copy && r.offset === first.offset + i;
+    const follows =
+      r.topic === first.topic &&
+      r.partition === first.partition &&
+      r.replica === first.replica &&
+      r.copy === first.copy &&
+      r.writerCopies === first.writerCopies &&
+      r.offset === first.offset + i;
     if (!follows || !sameRef(r.stored, first.stored)) throw new Error(`${holds}; record ${i} (offset ${r.offset}) does not follow.`);
   });
   return {
@@ -282,6 +288,8 @@ function logItemHead(records: readonly LogRecord[], generation: number, writtenA
     brokerId: first.replica,
     copy: first.copy,
     lastOffset: first.offset + records.length - 1,
+    // Plain, for the log stream's filter: the replicate function is not invoked for a batch its writer copies.
+    ...(first.writerCopies ? { writerCopies: true } : {}),
   };
 }
 
@@ -380,7 +388,8 @@ export const logRecordsFromRefItem = (item: Fields, batch: readonly LogRecord[])
   }
   const replica = str(item, 'brokerId');
   const copy = oneOf(item, 'copy', LOG_COPIES);
-  return held.map((record) => ({ ...record, replica, copy, stored: { ...ref } }));
+  // The object's records are the leader's as appended: a follower's item says what it holds.
+  return held.map(({ writerCopies: _, ...record }) => ({ ...record, replica, copy, stored: { ...ref }, ...writerMarkOf(item) }));
 };
 
 /** The records of one log item, in offset order, from either layout. */
@@ -397,5 +406,10 @@ export const logRecordsFromItem = (item: Fields): LogRecord[] => {
   if (num(item, 'lastOffset') !== baseOffset + stored.length - 1) {
     return fail('lastOffset', `${baseOffset + stored.length - 1} (offset + records - 1)`, item.lastOffset);
   }
-  return stored.map((record, i): LogRecord => ({ topic, partition, replica, offset: baseOffset + i, copy, ...record }));
+  return stored.map((record, i): LogRecord => ({ topic, partition, replica, offset: baseOffset + i, copy, ...record, ...writerMarkOf(item) }));
+};
+
+const writerMarkOf = (item: Fields): Pick<LogRecord, 'writerCopies'> => {
+  if (item.writerCopies == null) return {};
+  return item.writerCopies === true ? { writerCopies: true } : fail('writerCopies', 'true', item.writerCopies);
 };

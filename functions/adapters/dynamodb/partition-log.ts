@@ -193,6 +193,7 @@ export class DynamoPartitionLog implements PartitionLog {
       ...(r.producer ? { producer: r.producer } : {}),
       batch: appendBatch(startOffset, append.records.length),
       ...(append.stored ? { stored: { ...append.stored } } : {}),
+      ...(append.writerCopies ? { writerCopies: true as const } : {}),
     }));
     if (records.length === 0) return [];
     const write = { topic, partition, replica: leader, offset: startOffset, generation: append.generation, leaderEpoch, writtenAt: append.appendedAt };
@@ -223,7 +224,8 @@ export class DynamoPartitionLog implements PartitionLog {
         // A caller bug, not a race: copying it would leave a hole in the follower's log.
         throw new Error(`Follower append to ${topic}-${partition} got a non-contiguous or foreign record at index ${i}.`);
       }
-      return { ...r, replica: follower, copy: 'follower' };
+      const { writerCopies: _, ...record } = r;
+      return { ...record, replica: follower, copy: 'follower' };
     });
     const write = { topic, partition, replica: follower, offset: first.offset, generation: append.generation, leaderEpoch, writtenAt: this.clock.now() };
     await this.writeThenCommit(write, copies, async (generation) => {

@@ -51,6 +51,7 @@ export class MemoryPartitionLog implements PartitionLog {
       ...(record.producer ? { producer: { ...record.producer } } : {}),
       ...this.batchBounds(startOffset, append.records.length),
       ...(append.stored ? { stored: { ...append.stored } } : {}),
+      ...(append.writerCopies ? { writerCopies: true as const } : {}),
     }));
     if (append.stored) this.requireStoredAsAppended(append);
     const write = { replica: leader, offset: startOffset, generation: append.generation, leaderEpoch, writtenAt: append.appendedAt };
@@ -119,7 +120,7 @@ export class MemoryPartitionLog implements PartitionLog {
         throw new Error(`Follower append to ${topic}-${partition} got a non-contiguous or foreign record at index ${i}.`);
       }
     });
-    const copies = append.records.map((record): LogRecord => ({ ...copyOf(record), replica: follower, copy: 'follower' }));
+    const copies = append.records.map((record): LogRecord => ({ ...withoutWriterMark(copyOf(record)), replica: follower, copy: 'follower' }));
     const write = { replica: follower, offset: first.offset, generation: append.generation, leaderEpoch, writtenAt: this.clock.now() };
     await this.writeThenCommit(topic, partition, write, copies, append.producers, (state) =>
       state.matchedEpoch === leaderEpoch ? undefined : `its log was last matched in epoch ${state.matchedEpoch}, not ${leaderEpoch}`,
@@ -301,3 +302,8 @@ function matchRefusal(match: FollowerMatch, stored: PartitionMetadata | undefine
   return undefined;
 }
 
+/** A follower's copy of a leader's record: the leader's note about who copies it is not the follower's. */
+function withoutWriterMark(record: LogRecord): LogRecord {
+  const { writerCopies: _, ...copy } = record;
+  return copy;
+}

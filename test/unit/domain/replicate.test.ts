@@ -27,6 +27,22 @@ describe('replicate', () => {
     expect(cluster.valuesOn('orders', 2, 'A')).toEqual(['c']);
   });
 
+  it('leaves a batch its writer copies (an acks=all produce) to that writer, reading nothing', async () => {
+    const cluster = await rf3();
+    await cluster.produceValues('orders', 1, ['a'], { acks: 'all' });
+    const stream = cluster.deps.log.drainLeaderAppends();
+    expect(stream.map((record) => record.writerCopies)).toEqual([true]);
+
+    const reads = vi.spyOn(cluster.deps.metadata, 'getPartition');
+    const result = await replicate(cluster.deps, stream);
+
+    expect(result.partitions).toEqual([]);
+    expect(reads).not.toHaveBeenCalled();
+    // The produce call copied it before it answered.
+    expect(cluster.valuesOn('orders', 1, 'B')).toEqual(['a']);
+    expect(cluster.valuesOn('orders', 1, 'C')).toEqual(['a']);
+  });
+
   it('is harmless when a batch is delivered again', async () => {
     const cluster = await rf3();
     await cluster.produceValues('orders', 1, ['a'], { acks: 1 });

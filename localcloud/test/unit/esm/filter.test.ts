@@ -36,6 +36,16 @@ describe('Lambda event filter patterns', () => {
     expect(matches({ eventName: [null] })).toBe(false);
   });
 
+  it('matches a field that is there with exists: true, and one that is not with exists: false', () => {
+    expect(matches({ dynamodb: { NewImage: { status: { S: [{ exists: true }] } } } })).toBe(true);
+    expect(matches({ dynamodb: { NewImage: { status: { S: [{ exists: false }] } } } })).toBe(false);
+    expect(matches({ dynamodb: { NewImage: { mark: { BOOL: [{ exists: false }] } } } })).toBe(true);
+    expect(matches({ dynamodb: { NewImage: { mark: { BOOL: [{ exists: true }] } } } })).toBe(false);
+    expect(matches({ nothing: [{ exists: true }] })).toBe(true);
+    expect(matches({ eventName: ['INSERT', { exists: false }] })).toBe(false);
+    expect(matches({ missing: ['INSERT', { exists: false }] })).toBe(true);
+  });
+
   it('does not match an array field (array matching is not emulated)', () => {
     expect(matches({ list: ['y'] })).toBe(false);
   });
@@ -55,7 +65,7 @@ describe('Lambda event filter patterns', () => {
     ['{"n": [{"prefix": "a"}]}', 'operator "prefix" is not emulated'],
     ['{"n": [{"anything-but": "a"}]}', 'operator "anything-but" is not emulated'],
     ['{"n": [{"numeric": [">", 1]}]}', 'operator "numeric" is not emulated'],
-    ['{"n": [{"exists": true}]}', 'operator "exists" is not emulated'],
+    ['{"n": [{"exists": "yes"}]}', '"exists" takes true or false'],
     ['{"n": [[1]]}', 'unsupported matcher [1]'],
   ])('rejects the invalid pattern %s', (pattern, problem) => {
     expect(() => compileFilterPattern(pattern)).toThrow(FilterPatternError);
