@@ -154,6 +154,11 @@ async function measureAll() {
         usdPerMonth: round((shape.perMillionRecords.total / 1e6) * records + idle.cluster.perMonth),
       })),
       diskless: { replicationFactor: diskless.replicationFactor, usdPerMonth: round((diskless.perMillionRecords.total / 1e6) * records + idle.cluster.perMonth) },
+      // The replicated target's shapes, with the clients' default settings.
+      replicatedDefaultClients: doneWhen.shapes.map((shape) => ({
+        name: shape.name,
+        usdPerMonth: round((shape.perMillionRecords.total / 1e6) * records + idle.cluster.perMonth),
+      })),
       kinesisOnDemand: round(kinesis.perRecord * records + kinesis.perStreamMonth),
       mskServerless: round(msk.perRecord * records + msk.perMonth),
     };

@@ -254,7 +254,7 @@ export class DynamoMetadataStore implements MetadataStore {
     });
     const items: Item[] = [];
     for (let start = 0; start < keys.length; start += MAX_BATCH_GET_KEYS) {
-      const chunk = keys.slice(start, start + MAX_BATCH_GET_KEYS).map(({ pk, sk }) => ({ pk, sk }));
+      const chunk = keys.slice(start, start + MAX_BATCH_GET_KEYS).map((key): Item => ({ pk: String(key.pk), sk: String(key.sk) }));
       items.push(...(await this.batchGet(chunk, false)));
     }
     return items
