@@ -34,10 +34,16 @@ test('with unclean elections allowed, consumers detect truncation through Offset
   // A rare interleaving (a consumer positioned past what an unclean election kept): searched
   // for, up to a bound, rather than expected in a fixed number of seeds that every change to
   // the simulation's draws reshuffles.
+  // Seeds that had one when the search last ran are tried first: usually one run instead of a
+  // thousand; after a change that reshuffles the draws, the search finds another.
   const params: SimParams = { ...DEFAULT_PARAMS, storage: 'replicated', acks: '1', unclean: true, minInsync: 1 };
+  const lastFound = [1099, 2679, 2796];
   let firstSeed: number | undefined;
-  for (let seed = 1; seed <= 3_000 && firstSeed === undefined; seed++) {
-    if ((await runSimulation(seed, params)).stats.truncations > 0) firstSeed = seed;
+  for (const seed of [...lastFound, ...Array.from({ length: 3_000 }, (_, i) => i + 1)]) {
+    if ((await runSimulation(seed, params)).stats.truncations > 0) {
+      firstSeed = seed;
+      break;
+    }
   }
   expect(firstSeed, 'no seed up to 3,000 had a consumer detect a truncation').toBeDefined();
 }, 300_000);
