@@ -611,6 +611,23 @@ export function describeStoreContract(name: string, open: () => Promise<Contract
         expect((await stores.log.read(topic, 1, 'F', 0, 10)).map((r) => r.offset)).toEqual([0]);
       });
 
+      it('fences a diskless follower copy once its epoch no longer leads the partition, though the follower is matched in it; a replicated copy only by the follower', async () => {
+        // The records as a diskless leader's log would hold them (a leader append of them would need the object).
+        const stored = { object: `objects/contract/${topic}`, start: 0, length: 64 };
+        const disklessRecords = (await stores.log.appendAsLeader(leaderAppend(0, values(2)))).map((record) => ({ ...record, stored }));
+        const other = fresh('events');
+        await createTopic(other, 1, ['L', 'F']);
+        const replicatedRecords = await stores.log.appendAsLeader({ ...leaderAppend(0, values(2)), topic: other });
+        await moveLeadership(topic, 1, 0, { leader: 'L', leaderEpoch: 1, isr: ['L', 'F'] });
+        await moveLeadership(other, 1, 0, { leader: 'L', leaderEpoch: 1, isr: ['L', 'F'] });
+
+        await expect(stores.log.appendAsFollower(followerAppend(disklessRecords, 0))).rejects.toThrow(StaleEpochError);
+        expect(await stateOf(topic, 1, 'F')).toMatchObject({ logEndOffset: 0 });
+        // F was matched in epoch 0 and nothing of a later epoch wrote to it: its own state lets the copy in.
+        await stores.log.appendAsFollower({ ...followerAppend(replicatedRecords, 0), topic: other });
+        expect(await stateOf(other, 1, 'F')).toMatchObject({ logEndOffset: 2 });
+      });
+
       it('refuses a non-contiguous or foreign follower copy as a caller bug (a plain Error), and an empty one is a no-op', async () => {
         const records = await stores.log.appendAsLeader(leaderAppend(0, values(3)));
         const gap = stores.log.appendAsFollower(followerAppend([records[0], records[2]]));

@@ -43,6 +43,8 @@ export interface SimOptions {
    * look at the leader epoch around its check.
    */
   objectSweep?: 'unfenced' | 'no-epoch-check';
+  /** false: diskless follower copies commit without the partition's epoch check (test-only store), to prove the checker notices. */
+  disklessCopyFence?: boolean;
 }
 
 export interface Timing {

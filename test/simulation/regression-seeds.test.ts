@@ -43,3 +43,15 @@ test.each(found)('%o: seeds %j stay clean', async (overrides, seeds) => {
     expect(violations, `npm run sim -- --seed ${seed} ${describeParams(params)}`).toEqual([]);
   }
 }, 60_000);
+
+test('mixed storage: a copier of a deposed epoch committing a reference to an object the sweep had deleted (seeds 8005565, 8011844) stays caught and fixed', async () => {
+  // A diskless follower copy, read from the old leader's log before an election, committed on the
+  // new leader after the sweep found nothing pointing into the object and deleted it. The copy now
+  // commits only while its epoch leads the partition; without that check these seeds lose objects.
+  for (const seed of [8005565, 8011844]) {
+    const unfenced = await runSimulation(seed, DEFAULT_PARAMS, { disklessCopyFence: false });
+    expect(unfenced.violations.map((v) => v.kind)).toContain('stored object missing');
+    const { violations } = await runSimulation(seed, DEFAULT_PARAMS);
+    expect(violations, `npm run sim -- --seed ${seed} ${describeParams(DEFAULT_PARAMS)}`).toEqual([]);
+  }
+}, 60_000);

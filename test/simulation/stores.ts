@@ -58,6 +58,17 @@ export class UnfencedPartitionLog extends MemoryPartitionLog {
 }
 
 /**
+ * TEST ONLY: a MemoryPartitionLog whose diskless follower copies commit on the follower's
+ * own state alone, as replicated copies do. A copier of a deposed epoch may then commit a
+ * reference to an object the sweep judged unreferenced and deleted, which the checker must report.
+ */
+export class UnfencedDisklessCopyLog extends MemoryPartitionLog {
+  protected override disklessCopyFence(): undefined {
+    return undefined;
+  }
+}
+
+/**
  * TEST ONLY: a MemoryPartitionLog whose follower copies of more than one record stop
  * halfway: the first half is committed and the copy dies, as a copy written record by
  * record would. A follower may then end inside a batch, which the checker must report once

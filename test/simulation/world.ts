@@ -19,7 +19,7 @@ import { emptyHistory, type History, type LivenessSample } from './history.js';
 import { FAULT_NAMES, RECONCILE_MS, TRACE_TAIL, type FaultCounts, type SimOptions, type SimParams, type Timing } from './params.js';
 import { Prng } from './prng.js';
 import { Scheduler, type Task } from './scheduler.js';
-import { recordingLog, TornCopyPartitionLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
+import { recordingLog, TornCopyPartitionLog, UnfencedDisklessCopyLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
 import { describeState } from './trace.js';
 
 /** Chance per write that a concurrent transaction refuses it past the store's retries (TransactionConflict). */
@@ -192,7 +192,9 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
       ? new UnfencedPartitionLog(tables, memory.clock, memory.objects)
       : options.batches === false
         ? new TornCopyPartitionLog(tables, memory.clock, memory.objects)
-        : memory.log;
+        : options.disklessCopyFence === false
+          ? new UnfencedDisklessCopyLog(tables, memory.clock, memory.objects)
+          : memory.log;
   const deps: Deps = {
     ...memory,
     ...(options.resumableCreation === false ? { metadata: new UnresumableMetadataStore(tables) } : {}),

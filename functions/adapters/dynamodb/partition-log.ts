@@ -230,6 +230,15 @@ export class DynamoPartitionLog implements PartitionLog {
     const write = { topic, partition, replica: follower, offset: first.offset, generation: append.generation, leaderEpoch, writtenAt: this.clock.now() };
     await this.writeThenCommit(write, copies, async (generation) => {
       const commit = this.commitUpdate(write, generation, copies.length, append.producers, matchedInEpoch(leaderEpoch));
+      if (first.stored) {
+        // A diskless copy also checks that its epoch still leads the partition: a copier of a deposed
+        // epoch must not commit a reference the object sweep judged unreferenced (its check holds only
+        // while the epoch stands; functions/domain/object-sweep.ts).
+        await transactWrite(this.client, [commit, checkThat(this.tables.metadataTable, partitionKey(topic, partition), leaderEpochIs(leaderEpoch))], (lost) =>
+          new StaleEpochError(`Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} (epoch ${leaderEpoch}) was fenced; no longer true: ${describeLost(lost)}.`),
+        );
+        return;
+      }
       const outcome = await conditionally(() => this.client.send(new UpdateCommand(commit.item.Update)));
       if (!outcome.held) {
         throw new StaleEpochError(

@@ -109,6 +109,16 @@ export class MemoryPartitionLog implements PartitionLog {
     }
   }
 
+  /**
+   * The partition check of a diskless follower copy (protected so that the simulation can prove
+   * its checker notices a deleted object a stale copy still points into, when a test-only subclass
+   * leaves it out).
+   */
+  protected disklessCopyFence(topic: string, partition: number, leaderEpoch: number): string | undefined {
+    const stored = this.tables.partitions.get(partitionKey(topic, partition));
+    return stored?.leaderEpoch === leaderEpoch ? undefined : `the partition is at epoch ${stored?.leaderEpoch}, not ${leaderEpoch}`;
+  }
+
   async appendAsFollower(append: FollowerAppend): Promise<void> {
     await this.tables.yieldPoint('log.appendAsFollower');
     const { topic, partition, follower, leaderEpoch } = append;
@@ -122,9 +132,11 @@ export class MemoryPartitionLog implements PartitionLog {
     });
     const copies = append.records.map((record): LogRecord => ({ ...withoutWriterMark(copyOf(record)), replica: follower, copy: 'follower' }));
     const write = { replica: follower, offset: first.offset, generation: append.generation, leaderEpoch, writtenAt: this.clock.now() };
-    await this.writeThenCommit(topic, partition, write, copies, append.producers, (state) =>
-      state.matchedEpoch === leaderEpoch ? undefined : `its log was last matched in epoch ${state.matchedEpoch}, not ${leaderEpoch}`,
-    );
+    await this.writeThenCommit(topic, partition, write, copies, append.producers, (state) => {
+      if (state.matchedEpoch !== leaderEpoch) return `its log was last matched in epoch ${state.matchedEpoch}, not ${leaderEpoch}`;
+      // As DynamoDB's adapter: a diskless copy commits only while its epoch leads the partition.
+      return first.stored ? this.disklessCopyFence(topic, partition, leaderEpoch) : undefined;
+    });
   }
 
   async read(

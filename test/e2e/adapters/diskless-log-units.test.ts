@@ -3,7 +3,10 @@
  * does, against DynamoDB's documented rules: a standard put costs a write unit per started
  * KB of the item (attribute names plus values), so a log item that holds a batch's place in
  * an object (object key, start, length) instead of its records costs one unit, whatever
- * the batch's size. The commit is the same write as a replicated topic's. The records'
+ * the batch's size. Every replica's commit is the transaction a replicated topic's leader
+ * commits with (its replica state and a check of the partition's epoch, each under 1 KB: 2 x 2
+ * units): a diskless copy, unlike a replicated one, is fenced by the partition's epoch, so that a
+ * copier of a deposed epoch cannot commit a reference the object sweep saw nothing point to. The records'
  * bytes go to S3 once (one PUT, first request tier) and every read of them is a ranged GET
  * (second tier), one per stored batch.
  */
@@ -84,7 +87,7 @@ describe('write units of a diskless log', () => {
     await stores?.stop();
   });
 
-  it(`bills a leader append of ${RECORDS} x 1 KiB one write unit on the log (the reference item) plus the commit, and each follower copy the same, where a replicated topic pays the records' KBs per replica`, async () => {
+  it(`bills a leader append of ${RECORDS} x 1 KiB one write unit on the log (the reference item) plus the commit, and each follower copy the same (its commit fenced by the partition's epoch), where a replicated topic pays the records' KBs per replica`, async () => {
     await createTopic('replicated', 'replicated');
     await createTopic('diskless', 'diskless');
     const replicated: Array<{ log: number; metadata: number }> = [];
@@ -113,8 +116,9 @@ describe('write units of a diskless log', () => {
       expect(size).toBeLessThanOrEqual(1024);
       expect(diskless[i].log, `replica ${replica}`).toBe(writeUnitsFor(size));
       expect(diskless[i].log).toBe(1);
-      // The commit is the replicated topic's, unchanged.
-      expect(diskless[i].metadata, `replica ${replica}`).toBe(replicated[i].metadata);
+      // Every replica commits as a replicated topic's leader does: its state and the partition check in one transaction.
+      expect(diskless[i].metadata, `replica ${replica}`).toBe(replicated[0].metadata);
+      expect(diskless[i].metadata).toBe(2 * 2);
       expect(replicated[i].log).toBe(writeUnitsFor(itemSize(await storedItem('replicated', replica, 0))));
       expect(replicated[i].log).toBeGreaterThanOrEqual(RECORDS);
     }

@@ -53,12 +53,12 @@ beforeAll(async () => {
     clock: { set: (ms) => void (now = ms) },
     streams: {
       heartbeatChanges: async () => (await heartbeatRecords()).map(withoutSequenceNumber),
-      // As the replicate mapping's filter does: only INSERTs of leader copies reach the handler.
+      // As the replicate mapping's filter does: only INSERTs of leader copies reach the handler,
+      // judged on the new image before anything is decoded.
       leaderAppends: async () =>
         (await logRecords())
-          .filter((r) => r.eventName === 'INSERT')
-          .flatMap((r) => decodeLogInsert(r).records)
-          .filter((record) => record.copy === 'leader'),
+          .filter((r) => r.eventName === 'INSERT' && r.dynamodb?.NewImage?.copy?.S === 'leader')
+          .flatMap((r) => decodeLogInsert(r).records),
     },
   };
 }, 30_000);
