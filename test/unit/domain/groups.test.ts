@@ -191,7 +191,10 @@ describe('joining a group', () => {
     const [a, b, c] = ids;
     const started = deps.clock.now();
     const rejoined = await Promise.all([a, b].map((id) => joinUntilDone(deps, id, { rebalanceTimeoutMs: 10_000, protocols: [{ name: 'range', metadata: 'v2' }] })));
-    expect(deps.clock.now() - started).toBeGreaterThanOrEqual(10_000);
+    // Completed at the deadline (the late member's session had 35 s left), noticed by a call within a back-off.
+    const completedAfter = (deps.tables.groups.get(GROUP)?.stateSince ?? 0) - started;
+    expect(completedAfter).toBeGreaterThanOrEqual(10_000);
+    expect(completedAfter).toBeLessThanOrEqual(10_000 + GROUP_REJOIN_BACKOFF_MS);
     expect(rejoined[0]).toMatchObject({ generationId: 2 });
     expect(deps.tables.groups.get(GROUP)?.members.map((m) => m.memberId)).toEqual([a, b]);
     await expect(groupHeartbeat(deps, { groupId: GROUP, memberId: c, generationId: 1 })).rejects.toThrow(UnknownMemberIdError);
@@ -394,5 +397,31 @@ describe('bad input', () => {
     await Promise.all([a, b].map((memberId) => groupHeartbeat(deps, { groupId: GROUP, memberId, generationId: 1 })));
     expect(deps.groups.rejectedWrites).toBeGreaterThan(rejected);
     expect(GroupChangedError).toBeDefined();
+  });
+});
+
+describe('the memory GroupStore', () => {
+  it('writes only at the version read and under the coordinator read, and commits only for a member of the generation outside a completion', async () => {
+    const { deps } = await groupCluster();
+    const [member] = await rebalance(deps, [await memberIdFor(deps)]);
+    const found = await findCoordinator(deps, { groupId: GROUP });
+    const fence = { topic: found.topic, partition: found.partition, leader: found.coordinator, leaderEpoch: found.coordinatorEpoch };
+    const group = await deps.groups.getGroup(GROUP);
+    if (group === null) throw new Error('no group');
+    const offset = { groupId: GROUP, topic: 'orders', partition: 1, offset: 3, committedLeaderEpoch: -1, metadata: '', committedAt: 0 };
+    const before = groupTables(deps);
+    await expect(deps.groups.writeGroup({ fence, groupId: GROUP, expectedVersion: group.version - 1, next: group })).rejects.toThrow(GroupChangedError);
+    await expect(deps.groups.writeGroup({ fence: { ...fence, leaderEpoch: fence.leaderEpoch + 1 }, groupId: GROUP, expectedVersion: group.version, next: group })).rejects.toThrow(NotCoordinatorError);
+    await expect(deps.groups.writeGroup({ fence: { ...fence, leader: 'elsewhere' }, groupId: GROUP, expectedVersion: group.version, next: group })).rejects.toThrow(NotCoordinatorError);
+    const commitAs = (generationId: number, memberId: string, at = fence) => deps.groups.commitMemberOffsets({ fence: at, groupId: GROUP, generationId, memberId, offsets: [offset] });
+    await expect(commitAs(2, member.memberId)).rejects.toThrow(GroupChangedError);
+    await expect(commitAs(1, 'consumer-other-7')).rejects.toThrow(GroupChangedError);
+    await expect(commitAs(1, member.memberId, { ...fence, leaderEpoch: fence.leaderEpoch + 1 })).rejects.toThrow(NotCoordinatorError);
+    deps.tables.groups.set(GROUP, { ...group, state: 'CompletingRebalance' });
+    await expect(commitAs(1, member.memberId)).rejects.toThrow(GroupChangedError);
+    deps.tables.groups.set(GROUP, group);
+    expect(groupTables(deps)).toBe(before);
+    await commitAs(1, member.memberId);
+    expect(await deps.groups.getOffsets(GROUP)).toEqual([offset]);
   });
 });
