@@ -408,13 +408,22 @@ export interface GroupRequest {
   coordinatorEpoch?: number;
 }
 
+/**
+ * A static member's (KIP-345) requests carry its group.instance.id: a restarted instance
+ * joins without a member id and takes its old place, and the member id it replaced is
+ * answered FENCED_INSTANCE_ID from then on.
+ */
+export interface MemberRequest extends GroupRequest {
+  groupInstanceId?: string;
+}
+
 /** One assignment strategy a member offers, with its subscription as the strategy encodes it. */
 export interface GroupProtocol {
   name: string;
   metadata: string;
 }
 
-export interface JoinGroupRequest extends GroupRequest {
+export interface JoinGroupRequest extends MemberRequest {
   /** Absent or "" for a new member: it is given one with MEMBER_ID_REQUIRED (KIP-394) and joins again with it. */
   memberId?: string;
   /** Kafka's client.id, the prefix of a member id the group gives (default "consumer"). */
@@ -463,7 +472,7 @@ export interface GroupAssignment {
   assignment: string;
 }
 
-export interface SyncGroupRequest extends GroupRequest {
+export interface SyncGroupRequest extends MemberRequest {
   memberId: string;
   generationId: number;
   protocolType?: string;
@@ -484,7 +493,7 @@ export interface SyncedGroup {
 export type SyncGroupResponse = SyncedGroup | GroupCallPending;
 
 /** Kafka's Heartbeat of a group member (the broker heartbeat is HeartbeatRequest). */
-export interface GroupHeartbeatRequest extends GroupRequest {
+export interface GroupHeartbeatRequest extends MemberRequest {
   memberId: string;
   generationId: number;
 }
@@ -494,7 +503,7 @@ export interface GroupHeartbeatResponse {
   generationId: number;
 }
 
-export interface LeaveGroupRequest extends GroupRequest {
+export interface LeaveGroupRequest extends MemberRequest {
   memberId: string;
 }
 
@@ -512,7 +521,7 @@ export interface OffsetCommitPartition {
   metadata?: string;
 }
 
-export interface OffsetCommitRequest extends GroupRequest {
+export interface OffsetCommitRequest extends MemberRequest {
   /** -1 (the default) with no member id: a commit outside the group protocol, for an empty group only. */
   generationId?: number;
   memberId?: string;

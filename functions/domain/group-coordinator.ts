@@ -10,6 +10,7 @@ import type { GroupDeps } from '../ports/index.js';
 import { createTopic } from './create-topic.js';
 import {
   CoordinatorNotAvailableError,
+  FencedInstanceIdError,
   GroupChangedError,
   GroupIdNotFoundError,
   IllegalGenerationError,
@@ -50,6 +51,7 @@ import {
   parseOffsetFetchRequest,
   parseSyncGroupRequest,
   type JoinGroupRequest,
+  type OffsetCommitRequest,
   type SyncGroupRequest,
 } from './requests.js';
 
@@ -110,6 +112,8 @@ type Outcome<T> = { done: T } | { wait: number } | { refuse: DomainError };
 interface Decision<T> {
   /** The group to write (null: delete it), or undefined: nothing to write. */
   write?: Group | null;
+  /** Runs once `write` landed. */
+  written?: () => void;
   putOffsets?: CommittedOffset[];
   outcome: Outcome<T>;
 }
@@ -135,6 +139,7 @@ async function coordinate<T>(
     if (decision.write !== undefined) {
       try {
         await deps.groups.writeGroup({ fence, groupId, expectedVersion: group?.version ?? null, next: decision.write, putOffsets: decision.putOffsets });
+        decision.written?.();
       } catch (error) {
         conflicts += 1;
         if (error instanceof GroupChangedError && conflicts < MAX_GROUP_ATTEMPTS) continue;
@@ -155,7 +160,10 @@ function tidied(group: Group, now: number, deps: GroupDeps): { group: Group; cha
   return { group, changed: tidy(group, now, deps.settings).changed };
 }
 
-function requireMember(group: Group | null, memberId: string, groupId: string): { group: Group; member: GroupMember } {
+function requireMember(group: Group | null, request: { groupId: string; memberId: string; groupInstanceId?: string }): { group: Group; member: GroupMember } {
+  const { groupId, memberId, groupInstanceId } = request;
+  const instance = groupInstanceId === undefined ? undefined : group?.members.find((m) => m.groupInstanceId === groupInstanceId);
+  if (group !== null && instance !== undefined && instance.memberId !== memberId) throw fencedInstance(group, instance, memberId);
   const member = group === null ? undefined : findMember(group, memberId);
   if (group === null || member === undefined) {
     throw new UnknownMemberIdError(`group "${groupId}" has no member ${memberId}${group === null ? ' (no such group)' : ''}; join with no member id`);
@@ -172,62 +180,77 @@ function requireGeneration(group: Group, generationId: number, memberId: string)
 // ---- JoinGroup
 
 export async function joinGroup(deps: GroupDeps, input: unknown): Promise<wire.JoinGroupResponse> {
-  const request = parseJoinGroupRequest(input);
+  let request = parseJoinGroupRequest(input);
   const { groupMinSessionTimeoutMs: min, groupMaxSessionTimeoutMs: max } = deps.settings;
   if (request.sessionTimeoutMs < min || request.sessionTimeoutMs > max) {
     throw new InvalidSessionTimeoutError(`"sessionTimeoutMs" must be between ${min} and ${max} (group.min/max.session.timeout.ms), got ${request.sessionTimeoutMs}`);
   }
   const fence = await coordinatorOf(deps, request.groupId, request.coordinatorEpoch);
-  const answer = await coordinate(deps, fence, request.groupId, (group, now) => decideJoin(deps, group, request, now), deps.settings.groupJoinWaitMs);
+  const answer = await coordinate(
+    deps,
+    fence,
+    request.groupId,
+    (group, now) => {
+      const decision = decideJoin(deps, group, request, now);
+      // A static member given its id joins under it from then on (once the write holding it landed).
+      return { ...decision, written: () => (request = { ...request, memberId: decision.memberId }) };
+    },
+    deps.settings.groupJoinWaitMs,
+  );
   return answer === 'pending' ? pendingAnswer(request.memberId) : answer;
 }
 
 const pendingAnswer = (memberId: string): wire.GroupCallPending => ({ memberId, pending: true, retryAfterMs: GROUP_REJOIN_BACKOFF_MS });
 
-function decideJoin(deps: GroupDeps, stored: Group | null, request: JoinGroupRequest, now: number): Decision<wire.JoinedGroup> {
+const nextMemberId = (group: Group, clientId: string): string => {
+  const memberId = `${clientId}-${group.incarnation.toString(36)}-${group.nextMemberNumber}`;
+  group.nextMemberNumber += 1;
+  return memberId;
+};
+
+function decideJoin(deps: GroupDeps, stored: Group | null, request: JoinGroupRequest, now: number): Decision<wire.JoinedGroup> & { memberId: string } {
   if (stored === null && request.memberId !== '') {
     throw new UnknownMemberIdError(`group "${request.groupId}" does not exist; join with no member id`);
   }
   const { group, changed } = stored === null ? { group: newGroup(request.groupId, now), changed: true } : tidied(stored, now, deps);
-  requireConsistentProtocols(group, request.memberId, request.protocolType, request.protocols);
-  if (request.memberId === '') {
-    // KIP-394: the id is recorded (until a session passes) before the member may use it.
-    const memberId = `${request.clientId}-${group.incarnation.toString(36)}-${group.nextMemberNumber}`;
-    group.nextMemberNumber += 1;
-    group.pending.push({ memberId, deadlineMs: now + request.sessionTimeoutMs });
-    return { write: group, outcome: { refuse: new MemberIdRequiredError(memberId) } };
-  }
+  const instance = request.groupInstanceId === undefined ? undefined : group.members.find((m) => m.groupInstanceId === request.groupInstanceId);
+  if (instance !== undefined && request.memberId !== '' && instance.memberId !== request.memberId) throw fencedInstance(group, instance, request.memberId);
+  requireConsistentProtocols(group, instance?.memberId ?? request.memberId, request.protocolType, request.protocols);
+  let memberId = request.memberId;
   let write = changed;
-  let member = findMember(group, request.memberId);
-  if (member === undefined) {
-    const pending = group.pending.findIndex((p) => p.memberId === request.memberId);
-    if (pending < 0) throw new UnknownMemberIdError(`group "${request.groupId}" has no member ${request.memberId}; join with no member id`);
-    group.pending.splice(pending, 1);
-    member = {
-      memberId: request.memberId,
-      clientId: request.clientId,
-      protocols: request.protocols,
-      sessionTimeoutMs: request.sessionTimeoutMs,
-      rebalanceTimeoutMs: request.rebalanceTimeoutMs,
-      sessionDeadlineMs: now + request.sessionTimeoutMs,
-      joined: true,
-      assignment: null,
-    };
-    group.members.push(member);
+  if (memberId === '' && request.groupInstanceId === undefined) {
+    // KIP-394: the id is recorded (until a session passes) before the member may use it.
+    memberId = nextMemberId(group, request.clientId);
+    group.pending.push({ memberId, deadlineMs: now + request.sessionTimeoutMs });
+    return { write: group, memberId, outcome: { refuse: new MemberIdRequiredError(memberId) } };
+  }
+  if (memberId === '' && instance !== undefined) {
+    // KIP-345: the restarted instance takes its old place under a new id, which fences the old one; no rebalance unless its subscriptions changed.
+    memberId = nextMemberId(group, request.clientId);
+    if (group.leader === instance.memberId) group.leader = memberId;
+    const newProtocols = !sameProtocols(instance.protocols, request.protocols);
+    Object.assign(instance, memberFields(request, memberId, now), { joined: group.state === 'PreparingRebalance' || newProtocols });
+    if (newProtocols && group.state !== 'PreparingRebalance') startRebalance(group, now, deps.settings, memberId);
+    advanceBarrier(group, now);
+    write = true;
+  } else if (findMember(group, memberId) === undefined) {
+    if (memberId === '') {
+      memberId = nextMemberId(group, request.clientId);
+    } else {
+      const pending = group.pending.findIndex((p) => p.memberId === memberId);
+      if (pending < 0) throw new UnknownMemberIdError(`group "${request.groupId}" has no member ${memberId}; join with no member id`);
+      group.pending.splice(pending, 1);
+    }
+    group.members.push({ ...memberFields(request, memberId, now), joined: true, assignment: null });
     group.protocolType ??= request.protocolType;
-    if (group.state !== 'PreparingRebalance') startRebalance(group, now, deps.settings, member.memberId);
+    if (group.state !== 'PreparingRebalance') startRebalance(group, now, deps.settings, memberId);
     advanceBarrier(group, now);
     write = true;
   } else {
+    const member = findMember(group, memberId) as GroupMember;
     const newProtocols = !sameProtocols(member.protocols, request.protocols);
     const rejoin = () => {
-      Object.assign(member as GroupMember, {
-        protocols: request.protocols,
-        sessionTimeoutMs: request.sessionTimeoutMs,
-        rebalanceTimeoutMs: request.rebalanceTimeoutMs,
-        sessionDeadlineMs: now + request.sessionTimeoutMs,
-        joined: true,
-      });
+      Object.assign(member, memberFields(request, memberId, now), { joined: true });
       write = true;
     };
     if (group.state === 'PreparingRebalance') {
@@ -240,15 +263,29 @@ function decideJoin(deps: GroupDeps, stored: Group | null, request: JoinGroupReq
       advanceBarrier(group, now);
     }
   }
-  const joined = findMember(group, request.memberId);
-  if (joined === undefined) throw new UnknownMemberIdError(`group "${request.groupId}" removed member ${request.memberId}; join with no member id`);
+  const joined = findMember(group, memberId);
+  if (joined === undefined) throw new UnknownMemberIdError(`group "${request.groupId}" removed member ${memberId}; join with no member id`);
   const barrier = group.rebalance;
   const outcome: Outcome<wire.JoinedGroup> =
     group.state === 'PreparingRebalance' && barrier !== null
       ? { wait: Math.max(barrier.notBeforeMs, barrier.startedAt + deps.settings.groupJoinWaitMs) }
       : { done: joinedAnswer(group, joined) };
-  return write ? { write: group, outcome } : { outcome };
+  return write ? { write: group, memberId, outcome } : { memberId, outcome };
 }
+
+/** What a JoinGroup sets on its member: the subscriptions, timeouts and a fresh session. */
+const memberFields = (request: JoinGroupRequest, memberId: string, now: number): Omit<GroupMember, 'joined' | 'assignment'> => ({
+  memberId,
+  groupInstanceId: request.groupInstanceId ?? null,
+  clientId: request.clientId,
+  protocols: request.protocols,
+  sessionTimeoutMs: request.sessionTimeoutMs,
+  rebalanceTimeoutMs: request.rebalanceTimeoutMs,
+  sessionDeadlineMs: now + request.sessionTimeoutMs,
+});
+
+const fencedInstance = (group: Group, instance: GroupMember, memberId: string): FencedInstanceIdError =>
+  new FencedInstanceIdError(`group "${group.groupId}": instance ${instance.groupInstanceId ?? ''} is member ${instance.memberId} now, not ${memberId}`);
 
 // ---- SyncGroup
 
@@ -260,7 +297,7 @@ export async function syncGroup(deps: GroupDeps, input: unknown): Promise<wire.S
 }
 
 function decideSync(deps: GroupDeps, stored: Group | null, request: SyncGroupRequest, now: number): Decision<wire.SyncedGroup> {
-  const { group, member } = requireMember(stored && tidied(stored, now, deps).group, request.memberId, request.groupId);
+  const { group, member } = requireMember(stored && tidied(stored, now, deps).group, request);
   requireGeneration(group, request.generationId, request.memberId);
   if (group.state === 'PreparingRebalance') throw new RebalanceInProgressError(`group "${group.groupId}" is rebalancing; join again`);
   for (const [field, given, actual] of [
@@ -296,7 +333,7 @@ export async function groupHeartbeat(deps: GroupDeps, input: unknown): Promise<w
   const request = parseGroupHeartbeatRequest(input);
   const fence = await coordinatorOf(deps, request.groupId, request.coordinatorEpoch);
   const answer = await coordinate(deps, fence, request.groupId, (stored, now): Decision<wire.GroupHeartbeatResponse> => {
-    const { group, member } = requireMember(stored && tidied(stored, now, deps).group, request.memberId, request.groupId);
+    const { group, member } = requireMember(stored && tidied(stored, now, deps).group, request);
     requireGeneration(group, request.generationId, request.memberId);
     member.sessionDeadlineMs = now + member.sessionTimeoutMs;
     const outcome: Outcome<wire.GroupHeartbeatResponse> =
@@ -318,7 +355,7 @@ export async function leaveGroup(deps: GroupDeps, input: unknown): Promise<wire.
     if (group !== null && pending >= 0) {
       group.pending.splice(pending, 1);
     } else {
-      const known = requireMember(group, request.memberId, request.groupId).group;
+      const known = requireMember(group, request).group;
       known.members = known.members.filter((member) => member.memberId !== request.memberId);
       afterMembersLeft(known, now, deps.settings);
     }
@@ -340,7 +377,7 @@ export async function offsetCommit(deps: GroupDeps, input: unknown): Promise<wir
     .map((offset) => ({ groupId: request.groupId, ...offset, committedAt: now }));
   if (offsets.length > 0) {
     if (request.generationId === -1) await commitOutsideGroup(deps, fence, request.groupId, offsets);
-    else await commitAsMember(deps, fence, request.groupId, request.generationId, request.memberId, offsets);
+    else await commitAsMember(deps, fence, request, offsets);
   }
   return {
     partitions: request.offsets.map(({ topic, partition }, index) => {
@@ -375,18 +412,12 @@ async function commitOutsideGroup(deps: GroupDeps, fence: CoordinatorFence, grou
   });
 }
 
-async function commitAsMember(
-  deps: GroupDeps,
-  fence: CoordinatorFence,
-  groupId: string,
-  generationId: number,
-  memberId: string,
-  offsets: CommittedOffset[],
-): Promise<void> {
+async function commitAsMember(deps: GroupDeps, fence: CoordinatorFence, request: OffsetCommitRequest, offsets: CommittedOffset[]): Promise<void> {
+  const { groupId, generationId, memberId } = request;
   for (let attempt = 1; ; attempt += 1) {
     const stored = await deps.groups.getGroup(groupId);
     if (stored === null) throw new GroupIdNotFoundError(`group "${groupId}" does not exist`);
-    const { group } = requireMember(tidied(stored, deps.clock.now(), deps).group, memberId, groupId);
+    const { group } = requireMember(tidied(stored, deps.clock.now(), deps).group, request);
     requireGeneration(group, generationId, memberId);
     if (group.state === 'CompletingRebalance') {
       throw new RebalanceInProgressError(`group "${groupId}" is completing a rebalance: generation ${generationId}'s assignment is not out yet`);

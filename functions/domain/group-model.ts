@@ -11,6 +11,8 @@ export type GroupStateName = (typeof GROUP_STATES)[number];
 
 export interface GroupMember {
   memberId: string;
+  /** A static member's group.instance.id (KIP-345), else null. */
+  groupInstanceId: string | null;
   clientId: string;
   /** As the member offered them in its last JoinGroup, in its order of preference. */
   protocols: GroupProtocol[];

@@ -438,11 +438,12 @@ function expectBoundedString(value: unknown, field: string, maxBytes: number): s
   return text;
 }
 
-/** The fields every request to a group's coordinator has. */
-function expectGroupFields(fields: RequestFields<wire.GroupRequest>): wire.GroupRequest {
+/** The fields every request of a group member has. */
+function expectGroupFields(fields: RequestFields<wire.MemberRequest>): wire.MemberRequest {
   return {
     groupId: expectString(fields.groupId, 'groupId', GROUP_ID),
     coordinatorEpoch: optional(fields.coordinatorEpoch, epochIn('coordinatorEpoch')),
+    groupInstanceId: optional(fields.groupInstanceId, (v) => expectString(v, 'groupInstanceId', GROUP_ID)),
   };
 }
 
@@ -454,7 +455,7 @@ export function parseFindCoordinatorRequest(input: unknown): FindCoordinatorRequ
 }
 
 /** With its member id ("" for a new member), client id and timeouts defaulted. */
-export type JoinGroupRequest = wire.GroupRequest & Required<Omit<wire.JoinGroupRequest, 'coordinatorEpoch'>>;
+export type JoinGroupRequest = wire.MemberRequest & Required<Omit<wire.JoinGroupRequest, 'coordinatorEpoch' | 'groupInstanceId'>>;
 
 export function parseJoinGroupRequest(input: unknown): JoinGroupRequest {
   const fields = expectRequest<wire.JoinGroupRequest>(input);
@@ -531,7 +532,7 @@ export function parseLeaveGroupRequest(input: unknown): LeaveGroupRequest {
 }
 
 /** With generation -1 and member id "" for a commit outside the group protocol, and each partition's epoch and metadata defaulted. */
-export interface OffsetCommitRequest extends wire.GroupRequest {
+export interface OffsetCommitRequest extends wire.MemberRequest {
   generationId: number;
   memberId: string;
   offsets: Array<Required<wire.OffsetCommitPartition>>;

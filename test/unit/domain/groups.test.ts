@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
+  FencedInstanceIdError,
   GroupChangedError,
   IllegalGenerationError,
   InconsistentGroupProtocolError,
@@ -253,6 +254,36 @@ describe('a member that dies', () => {
     await leaveGroup(deps, { groupId: GROUP, memberId: a });
     expect(deps.tables.groups.get(GROUP)).toMatchObject({ state: 'Empty', generationId: 3, members: [] });
     await expect(leaveGroup(deps, { groupId: GROUP, memberId: a })).rejects.toThrow(UnknownMemberIdError);
+  });
+});
+
+describe('a static member (group.instance.id)', () => {
+  it('joins without the MEMBER_ID_REQUIRED round; restarted, it takes its old place and assignment without a rebalance, and its old id is fenced', async () => {
+    const { deps } = await groupCluster();
+    const joinAs = (instance: string) => joinUntilDone(deps, '', { groupInstanceId: instance });
+    const joined = await Promise.all([joinAs('i-a'), joinAs('i-b')]);
+    expect(joined.map((j) => j.generationId)).toEqual([1, 1]);
+    const synced = await Promise.all(joined.map((j) => syncUntilDone(deps, j, j.leader === j.memberId ? rangeAssign : undefined)));
+    const [zombie] = synced;
+    const restarted = await join(deps, '', { groupInstanceId: 'i-a' });
+    if ('pending' in restarted) throw new Error('a restart in a stable group waits for nothing');
+    expect(restarted.memberId).not.toBe(zombie.memberId);
+    expect(restarted.generationId).toBe(1);
+    expect(deps.tables.groups.get(GROUP)?.state).toBe('Stable');
+    expect(await syncUntilDone(deps, restarted)).toMatchObject({ generationId: 1, assignment: zombie.assignment });
+    await groupHeartbeat(deps, { groupId: GROUP, memberId: synced[1].memberId, generationId: 1, groupInstanceId: 'i-b' });
+
+    const before = groupTables(deps);
+    const asZombie = { groupId: GROUP, memberId: zombie.memberId, generationId: 1, groupInstanceId: 'i-a' };
+    await expect(groupHeartbeat(deps, asZombie)).rejects.toThrow(FencedInstanceIdError);
+    await expect(syncGroup(deps, asZombie)).rejects.toThrow(FencedInstanceIdError);
+    await expect(join(deps, zombie.memberId, { groupInstanceId: 'i-a' })).rejects.toThrow(FencedInstanceIdError);
+    await expect(commit(deps, zombie, [[1, 10]], { groupInstanceId: 'i-a' })).rejects.toThrow(FencedInstanceIdError);
+    await expect(commit(deps, zombie, [[1, 10]])).rejects.toThrow(UnknownMemberIdError);
+    await expect(leaveGroup(deps, { groupId: GROUP, memberId: zombie.memberId, groupInstanceId: 'i-a' })).rejects.toThrow(FencedInstanceIdError);
+    expect(groupTables(deps)).toBe(before);
+    await commit(deps, restarted, [[1, 10]], { groupInstanceId: 'i-a' });
+    expect(await fetchOffsets(deps)).toEqual([[1, 10, 1], [2, -1, -1], [3, -1, -1]]);
   });
 });
 
