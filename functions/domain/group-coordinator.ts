@@ -458,19 +458,18 @@ export async function offsetFetch(deps: GroupDeps, input: unknown): Promise<wire
  * rebalance timeouts (tidy), and an empty group's offsets offsets.retention.minutes after
  * both their commit and the group's emptying (KIP-211); an empty group with nothing left is
  * deleted. Each group is written by its coordinator as of the sweep (fenced like any
- * request); a group whose coordinator is unavailable is left for the next run.
+ * request); a group whose coordinator is unavailable or moves meanwhile is left for the next run.
  */
 export async function sweepGroups(deps: GroupDeps): Promise<wire.SweepGroupsResponse> {
   const result: wire.SweepGroupsResponse = { expiredMembers: [], expiredOffsets: 0, deletedGroups: [] };
   for (const { groupId } of await deps.groups.listGroups()) {
-    let fence: CoordinatorFence;
     try {
-      fence = await coordinatorOf(deps, groupId, undefined);
+      await sweepGroup(deps, await coordinatorOf(deps, groupId, undefined), groupId, result);
     } catch (error) {
-      if (error instanceof CoordinatorNotAvailableError) continue;
+      // This group's coordinator is moving, or its members keep writing: the next run sweeps it.
+      if (error instanceof CoordinatorNotAvailableError || error instanceof NotCoordinatorError || error instanceof GroupChangedError) continue;
       throw error;
     }
-    await sweepGroup(deps, fence, groupId, result);
   }
   return result;
 }

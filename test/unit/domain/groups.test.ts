@@ -28,6 +28,7 @@ import {
   type SyncedGroup,
 } from '../../../functions/domain/index.js';
 import type { MemoryDeps } from '../../../functions/adapters/memory/index.js';
+import { conflictRefusal } from '../../../functions/adapters/memory/conflicts.js';
 import { GROUP_REJOIN_BACKOFF_MS, GROUP_WAIT_POLL_MS } from '../../../functions/domain/limits.js';
 import { ClusterHarness, type HarnessOptions } from '../../factories/cluster.js';
 
@@ -418,6 +419,24 @@ describe('bad input', () => {
       syncGroup(deps, { groupId: GROUP, memberId: joined.memberId, generationId: 1, assignments: [{ memberId: 'consumer-nobody-9', assignment: '[]' }] }),
     ).rejects.toThrow(/assignments\[0\]\.memberId/);
     expect(groupTables(deps)).toBe(before);
+  });
+
+  it('re-decides a write refused by a concurrent transaction', async () => {
+    let refuse = 0;
+    const { deps } = await groupCluster({
+      yieldPoint: (operation) => {
+        if (operation !== 'groups.writeGroup' || refuse === 0) return Promise.resolve();
+        refuse -= 1;
+        return Promise.reject(conflictRefusal(operation));
+      },
+    });
+    const [member] = await rebalance(deps, [await memberIdFor(deps)]);
+    const deadline = deps.tables.groups.get(GROUP)?.members[0].sessionDeadlineMs ?? 0;
+    deps.clock.advance(1_000);
+    refuse = 3;
+    await groupHeartbeat(deps, { groupId: GROUP, memberId: member.memberId, generationId: 1 });
+    expect(refuse).toBe(0);
+    expect(deps.tables.groups.get(GROUP)?.members[0].sessionDeadlineMs).toBe(deadline + 1_000);
   });
 
   it('re-decides a write that lost its race to another member', async () => {
