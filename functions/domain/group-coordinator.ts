@@ -155,6 +155,13 @@ async function coordinate<T>(
   }
 }
 
+/** `coordinate` for a request that never waits: its decisions are done or refused. */
+async function coordinateAtOnce<T>(deps: GroupDeps, fence: CoordinatorFence, groupId: string, decide: (group: Group | null, now: number) => Decision<T>): Promise<T> {
+  const answer = await coordinate(deps, fence, groupId, decide);
+  if (answer === 'pending') throw new Error(`a request to group "${groupId}" that never waits was answered pending`);
+  return answer;
+}
+
 /** The group with what time alone changed applied; `changed` says whether that needs writing. */
 function tidied(group: Group, now: number, deps: GroupDeps): { group: Group; changed: boolean } {
   return { group, changed: tidy(group, now, deps.settings).changed };
@@ -332,7 +339,7 @@ function decideSync(deps: GroupDeps, stored: Group | null, request: SyncGroupReq
 export async function groupHeartbeat(deps: GroupDeps, input: unknown): Promise<wire.GroupHeartbeatResponse> {
   const request = parseGroupHeartbeatRequest(input);
   const fence = await coordinatorOf(deps, request.groupId, request.coordinatorEpoch);
-  const answer = await coordinate(deps, fence, request.groupId, (stored, now): Decision<wire.GroupHeartbeatResponse> => {
+  return coordinateAtOnce(deps, fence, request.groupId, (stored, now): Decision<wire.GroupHeartbeatResponse> => {
     const { group, member } = requireMember(stored && tidied(stored, now, deps).group, request);
     requireGeneration(group, request.generationId, request.memberId);
     member.sessionDeadlineMs = now + member.sessionTimeoutMs;
@@ -342,14 +349,12 @@ export async function groupHeartbeat(deps: GroupDeps, input: unknown): Promise<w
         : { done: { memberId: member.memberId, generationId: group.generationId } };
     return { write: group, outcome };
   });
-  if (answer === 'pending') throw new Error('a heartbeat never waits');
-  return answer;
 }
 
 export async function leaveGroup(deps: GroupDeps, input: unknown): Promise<wire.LeaveGroupResponse> {
   const request = parseLeaveGroupRequest(input);
   const fence = await coordinatorOf(deps, request.groupId, request.coordinatorEpoch);
-  const answer = await coordinate(deps, fence, request.groupId, (stored, now): Decision<wire.LeaveGroupResponse> => {
+  return coordinateAtOnce(deps, fence, request.groupId, (stored, now): Decision<wire.LeaveGroupResponse> => {
     const group = stored && tidied(stored, now, deps).group;
     const pending = group?.pending.findIndex((p) => p.memberId === request.memberId) ?? -1;
     if (group !== null && pending >= 0) {
@@ -361,8 +366,6 @@ export async function leaveGroup(deps: GroupDeps, input: unknown): Promise<wire.
     }
     return { write: group, outcome: { done: { memberId: request.memberId } } };
   });
-  if (answer === 'pending') throw new Error('a leave never waits');
-  return answer;
 }
 
 // ---- offsets
@@ -402,7 +405,7 @@ async function missingPartitions(deps: GroupDeps, offsets: ReadonlyArray<{ topic
 
 /** Generation -1: Kafka's commit for a group with no members (e.g. an admin resetting offsets); it creates the group. */
 async function commitOutsideGroup(deps: GroupDeps, fence: CoordinatorFence, groupId: string, offsets: CommittedOffset[]): Promise<void> {
-  await coordinate(deps, fence, groupId, (stored, now): Decision<true> => {
+  await coordinateAtOnce(deps, fence, groupId, (stored, now): Decision<true> => {
     const group = stored === null ? newGroup(groupId, now) : tidied(stored, now, deps).group;
     if (group.members.length > 0) {
       throw new UnknownMemberIdError(`group "${groupId}" has members: a commit with generation -1 is for an empty group only; commit as a member`);
