@@ -412,11 +412,8 @@ export function parseFetchRequest(input: unknown): FetchRequest {
 
 // ---- consumer groups
 
-/** Group ids end up in table keys next to topic names, so they get the same alphabet. */
-const GROUP_ID: StringRule = {
-  pattern: /^[a-zA-Z0-9._-]{1,249}$/,
-  description: "1 to 249 characters of a-z, A-Z, 0-9, '.', '_' or '-'",
-};
+/** Group ids end up in table keys next to topic names, so they get the same rule. */
+const GROUP_ID = TOPIC_NAME;
 
 /** A member id is one the group gave (client id, incarnation, number). */
 const MEMBER_ID: StringRule = {
