@@ -202,6 +202,23 @@ describe('joining a group', () => {
     await expect(groupHeartbeat(deps, { groupId: GROUP, memberId: c, generationId: 1 })).rejects.toThrow(UnknownMemberIdError);
   });
 
+  it('does not expire a member waiting in a rebalance it joined: the barrier bounds it, not its session', async () => {
+    const { deps } = await groupCluster();
+    const short = { sessionTimeoutMs: 6_000, rebalanceTimeoutMs: 60_000 };
+    const [a, b] = [await memberIdFor(deps, short), await memberIdFor(deps, short)];
+    await rebalance(deps, [a, b], short);
+    const changed = { ...short, protocols: [{ name: 'range', metadata: 'v2' }] };
+    // b heartbeats on for 20 s before it rejoins; a waits in the rebalance, calling again after each pending answer.
+    for (let answer = await join(deps, a, changed); 'pending' in answer; answer = await join(deps, a, changed)) {
+      if (deps.clock.now() - (deps.tables.groups.get(GROUP)?.rebalance?.startedAt ?? 0) >= 20_000) break;
+      deps.clock.advance(answer.retryAfterMs);
+      await expect(groupHeartbeat(deps, { groupId: GROUP, memberId: b, generationId: 1 })).rejects.toThrow(RebalanceInProgressError);
+    }
+    const [again] = await Promise.all([joinUntilDone(deps, a, changed), joinUntilDone(deps, b, short)]);
+    expect(again.generationId).toBe(2);
+    expect(deps.tables.groups.get(GROUP)?.members.map((m) => m.memberId)).toEqual([a, b]);
+  });
+
   it('refuses a member whose protocol type or protocols the group does not share, and writes nothing', async () => {
     const { deps } = await groupCluster();
     await joinUntilDone(deps, await memberIdFor(deps));
