@@ -52,6 +52,26 @@ export const ERROR_CATALOGUE = {
   /** Nothing was written: the same batch may go again once the leader can remember it. */
   ProducerStateFullError: transient('PRODUCER_STATE_FULL'),
   UnknownProducerIdError: refusal('UNKNOWN_PRODUCER_ID'),
+  /** The group's coordinator moved (its offsets partition has another leader or epoch): FindCoordinator again and retry. */
+  NotCoordinatorError: transient('NOT_COORDINATOR'),
+  /** The group's offsets partition has no leader (or the offsets topic cannot be created yet). */
+  CoordinatorNotAvailableError: transient('COORDINATOR_NOT_AVAILABLE'),
+  /** A group write lost its race to a concurrent one more often than the coordinator re-decides: retry. */
+  GroupChangedError: transient('CONCURRENT_TRANSACTIONS'),
+  /** The member's generation is not the group's: rejoin. */
+  IllegalGenerationError: refusal('ILLEGAL_GENERATION'),
+  /** The group does not know the member (it left, expired, or never joined): rejoin with no member id. */
+  UnknownMemberIdError: refusal('UNKNOWN_MEMBER_ID'),
+  /** KIP-394: a new member was given its member id (in the message), and joins again with it. */
+  MemberIdRequiredError: refusal('MEMBER_ID_REQUIRED'),
+  /** The group is rebalancing: the member joins again. */
+  RebalanceInProgressError: refusal('REBALANCE_IN_PROGRESS'),
+  FencedInstanceIdError: refusal('FENCED_INSTANCE_ID'),
+  /** The member's protocol type, or every protocol it offers, differs from the group's. */
+  InconsistentGroupProtocolError: refusal('INCONSISTENT_GROUP_PROTOCOL'),
+  GroupIdNotFoundError: refusal('GROUP_ID_NOT_FOUND'),
+  /** session.timeout.ms outside group.min.session.timeout.ms .. group.max.session.timeout.ms. */
+  InvalidSessionTimeoutError: refusal('INVALID_SESSION_TIMEOUT'),
   /** Some writes of a bulk leadership write failed for reasons other than a lost condition. */
   BulkWriteError: fault,
   /** A stored item does not have the shape the functions write. */

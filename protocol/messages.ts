@@ -382,3 +382,188 @@ export interface OffsetsForLeaderEpochResponse {
   /** The first offset of the leader's log with a larger epoch than the one asked for, or its log end. */
   endOffset: number;
 }
+
+// ---- consumer groups: Kafka's classic group protocol, coordinated by the leader of the group's offsets partition
+
+/** Kafka's FindCoordinator for one group (key type GROUP). */
+export interface FindCoordinatorRequest {
+  groupId: string;
+}
+
+export interface FindCoordinatorResponse {
+  groupId: string;
+  /** The group's partition of the internal offsets topic, and its leader and epoch: the coordinator. */
+  topic: string;
+  partition: number;
+  coordinator: string;
+  coordinatorEpoch: number;
+}
+
+/**
+ * What every request to a group's coordinator carries. `coordinatorEpoch`, when given, is the
+ * one FindCoordinator answered: an older one (the coordinator moved since) is NOT_COORDINATOR.
+ */
+export interface GroupRequest {
+  groupId: string;
+  coordinatorEpoch?: number;
+}
+
+/**
+ * A static member's (KIP-345) requests carry its group.instance.id: a restarted instance
+ * joins without a member id and takes its old place, and the member id it replaced is
+ * answered FENCED_INSTANCE_ID from then on.
+ */
+export interface MemberRequest extends GroupRequest {
+  groupInstanceId?: string;
+}
+
+/** One assignment strategy a member offers, with its subscription as the strategy encodes it. */
+export interface GroupProtocol {
+  name: string;
+  metadata: string;
+}
+
+export interface JoinGroupRequest extends MemberRequest {
+  /** Absent or "" for a new member: it is given one with MEMBER_ID_REQUIRED (KIP-394) and joins again with it. */
+  memberId?: string;
+  /** Kafka's client.id, the prefix of a member id the group gives (default "consumer"). */
+  clientId?: string;
+  /** "consumer" for consumers; every member of a group must give the same. */
+  protocolType: string;
+  /** In the member's order of preference. */
+  protocols: GroupProtocol[];
+  /** Kafka's session.timeout.ms (default 45 000). */
+  sessionTimeoutMs?: number;
+  /** Kafka's rebalance timeout, max.poll.interval.ms for consumers (default 300 000). */
+  rebalanceTimeoutMs?: number;
+}
+
+export interface JoinGroupMember {
+  memberId: string;
+  metadata: string;
+}
+
+/** The rebalance completed: the member is in this generation. */
+export interface JoinedGroup {
+  memberId: string;
+  generationId: number;
+  protocolType: string;
+  protocolName: string;
+  leader: string;
+  /** Every member's subscription (for the chosen protocol), to the leader only; [] to the others. */
+  members: JoinGroupMember[];
+}
+
+/**
+ * The rebalance phase had not completed when this call's wait was up (groupJoinWaitMs, and
+ * only in the phase's first groupJoinWaitMs): the member is counted as joined and sends the
+ * same request again after `retryAfterMs`.
+ */
+export interface GroupCallPending {
+  memberId: string;
+  pending: true;
+  retryAfterMs: number;
+}
+
+export type JoinGroupResponse = JoinedGroup | GroupCallPending;
+
+export interface GroupAssignment {
+  memberId: string;
+  assignment: string;
+}
+
+export interface SyncGroupRequest extends MemberRequest {
+  memberId: string;
+  generationId: number;
+  protocolType?: string;
+  protocolName?: string;
+  /** The leader's: each member's assignment for this generation. Followers send none. */
+  assignments?: GroupAssignment[];
+}
+
+export interface SyncedGroup {
+  memberId: string;
+  generationId: number;
+  protocolType: string;
+  protocolName: string;
+  /** This member's assignment ("" when the leader gave it none). */
+  assignment: string;
+}
+
+export type SyncGroupResponse = SyncedGroup | GroupCallPending;
+
+/** Kafka's Heartbeat of a group member (the broker heartbeat is HeartbeatRequest). */
+export interface GroupHeartbeatRequest extends MemberRequest {
+  memberId: string;
+  generationId: number;
+}
+
+export interface GroupHeartbeatResponse {
+  memberId: string;
+  generationId: number;
+}
+
+export interface LeaveGroupRequest extends MemberRequest {
+  memberId: string;
+}
+
+export interface LeaveGroupResponse {
+  memberId: string;
+}
+
+export interface OffsetCommitPartition {
+  topic: string;
+  partition: number;
+  /** The next offset to consume. */
+  offset: number;
+  /** KIP-320: the leader epoch of the last record consumed (default -1: unknown). */
+  committedLeaderEpoch?: number;
+  metadata?: string;
+}
+
+export interface OffsetCommitRequest extends MemberRequest {
+  /** -1 (the default) with no member id: a commit outside the group protocol, for an empty group only. */
+  generationId?: number;
+  memberId?: string;
+  offsets: OffsetCommitPartition[];
+}
+
+export interface CommittedPartition {
+  topic: string;
+  partition: number;
+}
+
+/** A partition of a commit that was not written, with its error (e.g. UnknownTopicError for a missing partition). */
+export interface OffsetCommitPartitionError extends CommittedPartition {
+  errorType: ErrorName;
+  errorMessage: string;
+}
+
+export interface OffsetCommitResponse {
+  /** One per partition, in the request's order. */
+  partitions: Array<CommittedPartition | OffsetCommitPartitionError>;
+}
+
+export interface OffsetFetchRequest extends GroupRequest {
+  /** Absent: every partition the group committed. */
+  partitions?: CommittedPartition[];
+}
+
+export interface FetchedOffset extends CommittedPartition {
+  /** -1 where the group committed none. */
+  offset: number;
+  committedLeaderEpoch: number;
+  metadata: string;
+}
+
+export interface OffsetFetchResponse {
+  partitions: FetchedOffset[];
+}
+
+export interface SweepGroupsResponse {
+  /** Members removed for a lapsed session, and rebalances ended by their timeout. */
+  expiredMembers: Array<{ groupId: string; memberId: string }>;
+  expiredOffsets: number;
+  /** Empty groups with no offsets left, deleted. */
+  deletedGroups: string[];
+}

@@ -210,6 +210,77 @@ export const SETTINGS = {
     default: 300,
     doc: 'the diskless orphan sweep schedule, whole minutes in seconds (each run looks back twice as far)',
   }),
+  /** Kafka's group.min.session.timeout.ms: the shortest session.timeout.ms a group member may ask for. */
+  groupMinSessionTimeoutMs: setting({
+    env: 'GROUP_MIN_SESSION_TIMEOUT_MS',
+    context: 'groupMinSessionTimeoutMs',
+    kind: POSITIVE_INTEGER,
+    default: 6_000,
+    doc: 'the shortest session a group member may ask for',
+    kafka: 'group.min.session.timeout.ms',
+  }),
+  /** Kafka's group.max.session.timeout.ms: the longest session.timeout.ms a group member may ask for. */
+  groupMaxSessionTimeoutMs: setting({
+    env: 'GROUP_MAX_SESSION_TIMEOUT_MS',
+    context: 'groupMaxSessionTimeoutMs',
+    kind: POSITIVE_INTEGER,
+    default: 1_800_000,
+    doc: 'the longest session a group member may ask for',
+    kafka: 'group.max.session.timeout.ms',
+  }),
+  /**
+   * Kafka's group.initial.rebalance.delay.ms: the first rebalance of an empty group does not
+   * complete before this, so members starting together land in one generation rather than
+   * one rebalance each. Kafka's 3000 kept: here the wait costs no Lambda time (a joining
+   * member's call ends after groupJoinWaitMs and the member joins again).
+   */
+  groupInitialRebalanceDelayMs: setting({
+    env: 'GROUP_INITIAL_REBALANCE_DELAY_MS',
+    context: 'groupInitialRebalanceDelayMs',
+    kind: POSITIVE_INTEGER,
+    default: 3_000,
+    doc: "how long an empty group's first rebalance waits for more members",
+    kafka: 'group.initial.rebalance.delay.ms',
+  }),
+  /**
+   * How long one JoinGroup or SyncGroup call waits for the rebalance barrier before it
+   * answers `pending` and the member calls again: the Lambda time a member pays per call,
+   * whatever the rebalance timeout.
+   */
+  groupJoinWaitMs: setting({
+    env: 'GROUP_JOIN_WAIT_MS',
+    context: 'groupJoinWaitMs',
+    kind: POSITIVE_INTEGER,
+    default: 3_000,
+    doc: 'how long one JoinGroup or SyncGroup call waits for the rebalance before it answers `pending` (the member calls again)',
+  }),
+  /** Kafka's offsets.retention.minutes: an empty group's committed offsets are kept this long. */
+  offsetsRetentionMinutes: setting({
+    env: 'OFFSETS_RETENTION_MINUTES',
+    context: 'offsetsRetentionMinutes',
+    kind: POSITIVE_INTEGER,
+    default: 10_080,
+    doc: "how long an empty group's committed offsets are kept",
+    kafka: 'offsets.retention.minutes',
+  }),
+  /** Kafka's offsets.topic.num.partitions: fixed once groups exist (it decides each group's coordinator). */
+  offsetsTopicNumPartitions: setting({
+    env: 'OFFSETS_TOPIC_NUM_PARTITIONS',
+    context: 'offsetsTopicNumPartitions',
+    kind: POSITIVE_INTEGER,
+    default: 50,
+    doc: 'partitions of the internal offsets topic (fixed once groups exist: it decides their coordinators)',
+    kafka: 'offsets.topic.num.partitions',
+  }),
+  /** Kafka's offsets.topic.replication.factor. */
+  offsetsTopicReplicationFactor: setting({
+    env: 'OFFSETS_TOPIC_REPLICATION_FACTOR',
+    context: 'offsetsTopicReplicationFactor',
+    kind: POSITIVE_INTEGER,
+    default: 3,
+    doc: 'replicas of each partition of the internal offsets topic',
+    kafka: 'offsets.topic.replication.factor',
+  }),
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;

@@ -191,6 +191,63 @@ export class UnknownProducerIdError extends DomainError {
   override readonly name: ErrorName = 'UnknownProducerIdError';
 }
 
+// ---- consumer groups (Kafka's classic group protocol)
+
+/** The coordinator partition's leader or epoch is not the one the request was served under (or named). Nothing was written. */
+export class NotCoordinatorError extends DomainError {
+  override readonly name: ErrorName = 'NotCoordinatorError';
+}
+
+/** The group's offsets partition has no leader, or the offsets topic cannot be created yet. */
+export class CoordinatorNotAvailableError extends DomainError {
+  override readonly name: ErrorName = 'CoordinatorNotAvailableError';
+}
+
+/** A GroupStore write whose group condition (version, or generation and member) no longer held. Nothing was written. */
+export class GroupChangedError extends DomainError {
+  override readonly name: ErrorName = 'GroupChangedError';
+}
+
+export class IllegalGenerationError extends DomainError {
+  override readonly name: ErrorName = 'IllegalGenerationError';
+}
+
+export class UnknownMemberIdError extends DomainError {
+  override readonly name: ErrorName = 'UnknownMemberIdError';
+}
+
+/**
+ * KIP-394: a member joined without a member id and was given one, which it must send in its
+ * next JoinGroup. One fixed wording carries it, which a client parses: "[member id M]".
+ */
+export class MemberIdRequiredError extends DomainError {
+  override readonly name: ErrorName = 'MemberIdRequiredError';
+
+  constructor(readonly memberId: string) {
+    super(`join again with the member id the group gave you [member id ${memberId}]`);
+  }
+}
+
+export class RebalanceInProgressError extends DomainError {
+  override readonly name: ErrorName = 'RebalanceInProgressError';
+}
+
+export class FencedInstanceIdError extends DomainError {
+  override readonly name: ErrorName = 'FencedInstanceIdError';
+}
+
+export class InconsistentGroupProtocolError extends DomainError {
+  override readonly name: ErrorName = 'InconsistentGroupProtocolError';
+}
+
+export class GroupIdNotFoundError extends DomainError {
+  override readonly name: ErrorName = 'GroupIdNotFoundError';
+}
+
+export class InvalidSessionTimeoutError extends DomainError {
+  override readonly name: ErrorName = 'InvalidSessionTimeoutError';
+}
+
 /**
  * KIP-951: a refusal because leadership moved names the current leader, so the client
  * can retry there at once instead of looking it up first. One fixed wording, which the

@@ -25,6 +25,18 @@ export {
   type SequenceDecision,
 } from './idempotence.js';
 export { replicate, type PartitionReplication, type ReplicateResult } from './replicate.js';
+export {
+  findCoordinator,
+  groupHeartbeat,
+  joinGroup,
+  leaveGroup,
+  offsetCommit,
+  offsetFetch,
+  sweepGroups,
+  syncGroup,
+} from './group-coordinator.js';
+export { OFFSETS_TOPIC, coordinatorPartitionOf, javaStringHashCode } from './group-rules.js';
+export type * from './group-model.js';
 export { consume, fetch, isFetchPartitionError, offsetsForLeaderEpoch, serveConsumer } from './consume.js';
 
 /** What the use cases answer: the functions' responses, declared once in the protocol. */
@@ -38,6 +50,17 @@ export type {
   CreateTopicResponse,
   DescribeResponse,
   ElectLeadersResponse,
+  FindCoordinatorResponse,
+  GroupHeartbeatResponse,
+  JoinGroupResponse,
+  JoinedGroup,
+  SyncedGroup,
+  GroupCallPending,
+  LeaveGroupResponse,
+  OffsetCommitResponse,
+  OffsetFetchResponse,
+  SweepGroupsResponse,
+  SyncGroupResponse,
   FetchPartitionError,
   FetchResponse,
   HeartbeatResponse,
@@ -57,6 +80,13 @@ export {
   isFetchRequest,
   isOffsetsForLeaderEpochRequest,
   parseConsumeRequest,
+  parseFindCoordinatorRequest,
+  parseGroupHeartbeatRequest,
+  parseJoinGroupRequest,
+  parseLeaveGroupRequest,
+  parseOffsetCommitRequest,
+  parseOffsetFetchRequest,
+  parseSyncGroupRequest,
   parseFetchRequest,
   parseControlledShutdownRequest,
   parseCreateTopicRequest,

@@ -133,3 +133,29 @@ export const TOPIC_CREATION_GRACE_MS = 30_000;
  * would otherwise leave it unelectable for good.
  */
 export const CONTROLLED_SHUTDOWN_MARK_MS = 60_000;
+
+/** Kafka's session.timeout.ms default for a group member. */
+export const DEFAULT_GROUP_SESSION_TIMEOUT_MS = 45_000;
+/** Kafka's max.poll.interval.ms default, a consumer's rebalance timeout. */
+export const DEFAULT_GROUP_REBALANCE_TIMEOUT_MS = 300_000;
+/** An int32 of milliseconds, as Kafka's request fields. */
+export const MAX_GROUP_TIMEOUT_MS = 2 ** 31 - 1;
+/** Protocols (assignment strategies) one member may offer. */
+export const MAX_GROUP_PROTOCOLS = 16;
+/**
+ * A subscription's or an assignment's bytes: the group item holds every member's (DynamoDB's
+ * 400 KB item), so a group of N members with large subscriptions is bounded by N x this.
+ */
+export const MAX_GROUP_METADATA_BYTES = 16 * 1024;
+/** Kafka's offset.metadata.max.bytes. */
+export const MAX_OFFSET_METADATA_BYTES = 4096;
+/** A commit is one transaction: its offsets plus the checks of the group item and the coordinator partition (DynamoDB's 100). */
+export const MAX_OFFSETS_PER_COMMIT = 98;
+/** How often a JoinGroup or SyncGroup call waiting for the rebalance reads the group item again. */
+export const GROUP_WAIT_POLL_MS = 250;
+/**
+ * How long a member whose JoinGroup or SyncGroup answered `pending` waits, on its own side,
+ * before it calls again: past the first groupJoinWaitMs of a rebalance phase a call waits
+ * for nothing, so a long rebalance costs a member a read per this, not Lambda time.
+ */
+export const GROUP_REJOIN_BACKOFF_MS = 1_000;

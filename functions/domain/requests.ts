@@ -24,6 +24,13 @@ import {
   MAX_RECORDS_PER_CONSUME,
   MAX_RECORDS_PER_PRODUCE,
   MAX_BATCHES_PER_PRODUCE,
+  DEFAULT_GROUP_REBALANCE_TIMEOUT_MS,
+  DEFAULT_GROUP_SESSION_TIMEOUT_MS,
+  MAX_GROUP_METADATA_BYTES,
+  MAX_GROUP_PROTOCOLS,
+  MAX_GROUP_TIMEOUT_MS,
+  MAX_OFFSET_METADATA_BYTES,
+  MAX_OFFSETS_PER_COMMIT,
 } from './limits.js';
 import {
   expectArray,
@@ -401,4 +408,170 @@ export function parseFetchRequest(input: unknown): FetchRequest {
     maxWaitMs: optional(fields.maxWaitMs, (v) => expectInteger(v, 'maxWaitMs', { min: 0, max: MAX_FETCH_WAIT_MS })) ?? 0,
     minBytes: optional(fields.minBytes, (v) => expectInteger(v, 'minBytes', { min: 1, max: MAX_BYTES_PER_FETCH })) ?? 1,
   };
+}
+
+// ---- consumer groups
+
+/** Group ids end up in table keys next to topic names, so they get the same rule. */
+const GROUP_ID = TOPIC_NAME;
+
+/** A member id is one the group gave (client id, incarnation, number). */
+const MEMBER_ID: StringRule = {
+  pattern: /^[a-zA-Z0-9._-]{1,128}$/,
+  description: "1 to 128 characters of a-z, A-Z, 0-9, '.', '_' or '-' (as the group gave it)",
+};
+
+const PROTOCOL_NAME: StringRule = {
+  pattern: /^[\x21-\x7e]{1,255}$/,
+  description: '1 to 255 printable ASCII characters, no spaces',
+};
+
+const GENERATION = { min: 0, max: 2 ** 31 - 1 };
+
+function expectBoundedString(value: unknown, field: string, maxBytes: number): string {
+  const text = expectString(value, field);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > maxBytes) throw new ValidationError(`"${field}" must hold at most ${maxBytes} bytes, got ${bytes}`);
+  return text;
+}
+
+/** The fields every request of a group member has. */
+function expectGroupFields(fields: RequestFields<wire.MemberRequest>): wire.MemberRequest {
+  return {
+    groupId: expectString(fields.groupId, 'groupId', GROUP_ID),
+    coordinatorEpoch: optional(fields.coordinatorEpoch, epochIn('coordinatorEpoch')),
+    groupInstanceId: optional(fields.groupInstanceId, (v) => expectString(v, 'groupInstanceId', GROUP_ID)),
+  };
+}
+
+export type FindCoordinatorRequest = wire.FindCoordinatorRequest;
+
+export function parseFindCoordinatorRequest(input: unknown): FindCoordinatorRequest {
+  const fields = expectRequest<FindCoordinatorRequest>(input);
+  return { groupId: expectString(fields.groupId, 'groupId', GROUP_ID) };
+}
+
+/** With its member id ("" for a new member), client id and timeouts defaulted. */
+export type JoinGroupRequest = wire.MemberRequest & Required<Omit<wire.JoinGroupRequest, 'coordinatorEpoch' | 'groupInstanceId'>>;
+
+export function parseJoinGroupRequest(input: unknown): JoinGroupRequest {
+  const fields = expectRequest<wire.JoinGroupRequest>(input);
+  const protocols = expectArray(fields.protocols, 'protocols', { min: 1, max: MAX_GROUP_PROTOCOLS }).map((entry, index) => {
+    const protocol: RequestFields<wire.GroupProtocol> = expectObject(entry, `protocols[${index}]`);
+    return {
+      name: expectString(protocol.name, `protocols[${index}].name`, PROTOCOL_NAME),
+      metadata: expectBoundedString(protocol.metadata, `protocols[${index}].metadata`, MAX_GROUP_METADATA_BYTES),
+    };
+  });
+  protocols.forEach(({ name }, index) => {
+    const earlier = protocols.findIndex((protocol) => protocol.name === name);
+    if (earlier !== index) throw new ValidationError(`protocols[${index}] names "${name}" again (as protocols[${earlier}] did); offer each protocol once`);
+  });
+  const memberId = fields.memberId === '' ? '' : (optional(fields.memberId, (v) => expectString(v, 'memberId', MEMBER_ID)) ?? '');
+  return {
+    ...expectGroupFields(fields),
+    memberId,
+    clientId: optional(fields.clientId, (v) => expectString(v, 'clientId', BROKER_ID)) ?? 'consumer',
+    protocolType: expectString(fields.protocolType, 'protocolType', PROTOCOL_NAME),
+    protocols,
+    sessionTimeoutMs:
+      optional(fields.sessionTimeoutMs, (v) => expectInteger(v, 'sessionTimeoutMs', { min: 1, max: MAX_GROUP_TIMEOUT_MS })) ??
+      DEFAULT_GROUP_SESSION_TIMEOUT_MS,
+    rebalanceTimeoutMs:
+      optional(fields.rebalanceTimeoutMs, (v) => expectInteger(v, 'rebalanceTimeoutMs', { min: 1, max: MAX_GROUP_TIMEOUT_MS })) ??
+      DEFAULT_GROUP_REBALANCE_TIMEOUT_MS,
+  };
+}
+
+export type SyncGroupRequest = wire.SyncGroupRequest;
+
+export function parseSyncGroupRequest(input: unknown): SyncGroupRequest {
+  const fields = expectRequest<SyncGroupRequest>(input);
+  const assignments = optional(fields.assignments, (v) =>
+    expectArray(v, 'assignments', { min: 0, max: MAX_PARTITIONS }).map((entry, index) => {
+      const assignment: RequestFields<wire.GroupAssignment> = expectObject(entry, `assignments[${index}]`);
+      return {
+        memberId: expectString(assignment.memberId, `assignments[${index}].memberId`, MEMBER_ID),
+        assignment: expectBoundedString(assignment.assignment, `assignments[${index}].assignment`, MAX_GROUP_METADATA_BYTES),
+      };
+    }),
+  );
+  assignments?.forEach(({ memberId }, index) => {
+    const earlier = assignments.findIndex((assignment) => assignment.memberId === memberId);
+    if (earlier !== index) throw new ValidationError(`assignments[${index}] names member ${memberId} again (as assignments[${earlier}] did)`);
+  });
+  return {
+    ...expectGroupFields(fields),
+    memberId: expectString(fields.memberId, 'memberId', MEMBER_ID),
+    generationId: expectInteger(fields.generationId, 'generationId', GENERATION),
+    protocolType: optional(fields.protocolType, (v) => expectString(v, 'protocolType', PROTOCOL_NAME)),
+    protocolName: optional(fields.protocolName, (v) => expectString(v, 'protocolName', PROTOCOL_NAME)),
+    ...(assignments === undefined ? {} : { assignments }),
+  };
+}
+
+export type GroupHeartbeatRequest = wire.GroupHeartbeatRequest;
+
+export function parseGroupHeartbeatRequest(input: unknown): GroupHeartbeatRequest {
+  const fields = expectRequest<GroupHeartbeatRequest>(input);
+  return {
+    ...expectGroupFields(fields),
+    memberId: expectString(fields.memberId, 'memberId', MEMBER_ID),
+    generationId: expectInteger(fields.generationId, 'generationId', GENERATION),
+  };
+}
+
+export type LeaveGroupRequest = wire.LeaveGroupRequest;
+
+export function parseLeaveGroupRequest(input: unknown): LeaveGroupRequest {
+  const fields = expectRequest<LeaveGroupRequest>(input);
+  return { ...expectGroupFields(fields), memberId: expectString(fields.memberId, 'memberId', MEMBER_ID) };
+}
+
+/** With generation -1 and member id "" for a commit outside the group protocol, and each partition's epoch and metadata defaulted. */
+export interface OffsetCommitRequest extends wire.MemberRequest {
+  generationId: number;
+  memberId: string;
+  offsets: Array<Required<wire.OffsetCommitPartition>>;
+}
+
+function parseCommittedOffset(input: unknown): Required<wire.OffsetCommitPartition> {
+  const fields = expectRequest<wire.OffsetCommitPartition>(input);
+  return {
+    topic: expectTopicName(fields.topic),
+    partition: expectPartitionNumber(fields.partition),
+    offset: expectInteger(fields.offset, 'offset', NON_NEGATIVE),
+    committedLeaderEpoch: optional(fields.committedLeaderEpoch, (v) => expectInteger(v, 'committedLeaderEpoch', { min: -1 })) ?? -1,
+    metadata: optional(fields.metadata, (v) => expectBoundedString(v, 'metadata', MAX_OFFSET_METADATA_BYTES)) ?? '',
+  };
+}
+
+export function parseOffsetCommitRequest(input: unknown): OffsetCommitRequest {
+  const fields = expectRequest<wire.OffsetCommitRequest>(input);
+  const generationId = optional(fields.generationId, (v) => expectInteger(v, 'generationId', { min: -1, max: GENERATION.max })) ?? -1;
+  const memberId = fields.memberId === '' ? '' : (optional(fields.memberId, (v) => expectString(v, 'memberId', MEMBER_ID)) ?? '');
+  if ((generationId === -1) !== (memberId === '')) {
+    throw new ValidationError(
+      `"generationId" ${generationId} with "memberId" ${JSON.stringify(memberId)}: a member commits with both, a commit outside the group protocol with neither`,
+    );
+  }
+  return {
+    ...expectGroupFields(fields),
+    generationId,
+    memberId,
+    offsets: perPartition(expectArray(fields.offsets, 'offsets', { min: 1, max: MAX_OFFSETS_PER_COMMIT }), 'offsets', parseCommittedOffset),
+  };
+}
+
+export type OffsetFetchRequest = wire.OffsetFetchRequest;
+
+export function parseOffsetFetchRequest(input: unknown): OffsetFetchRequest {
+  const fields = expectRequest<OffsetFetchRequest>(input);
+  const partitions = optional(fields.partitions, (v) =>
+    perPartition(expectArray(v, 'partitions', { min: 1, max: MAX_PARTITIONS_PER_FETCH }), 'partitions', (entry) => {
+      const partition = expectRequest<wire.CommittedPartition>(entry);
+      return { topic: expectTopicName(partition.topic), partition: expectPartitionNumber(partition.partition) };
+    }),
+  );
+  return { ...expectGroupFields(fields), ...(partitions === undefined ? {} : { partitions }) };
 }

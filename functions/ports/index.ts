@@ -18,6 +18,7 @@ import type {
   TopicConfig,
 } from '../domain/model.js';
 import type { LeadershipSettings } from '../../protocol/settings.js';
+import type { CommittedOffset, CoordinatorFence, Group } from '../domain/group-model.js';
 
 export interface Clock {
   now(): number;
@@ -380,4 +381,58 @@ export interface Deps {
   settings: LeadershipSettings;
   /** Sleep used by acks=all polling; injectable so unit tests need not wait. */
   sleep(ms: number): Promise<void>;
+}
+
+/** A write of a group item, in one transaction with the offsets it puts or deletes. */
+export interface GroupWrite {
+  fence: CoordinatorFence;
+  groupId: string;
+  /** The version the decision read; null: the group had no item. */
+  expectedVersion: number | null;
+  /** The item as decided (its version is written as expectedVersion + 1), or null to delete it. */
+  next: Group | null;
+  putOffsets?: CommittedOffset[];
+  deleteOffsets?: Array<{ topic: string; partition: number }>;
+}
+
+/** A commit of a group member: written only while the member is in this generation and the group not completing a rebalance. */
+export interface MemberOffsetCommit {
+  fence: CoordinatorFence;
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  offsets: CommittedOffset[];
+}
+
+/**
+ * Consumer groups' durable state, in the metadata table (DynamoDB: a group item and an item
+ * per committed partition, one transaction per write). Every write is fenced on the
+ * coordinator: it applies only if the offsets partition `fence` names still has that leader
+ * and leader epoch (a ConditionCheck on the partition item, as a leader append checks its
+ * partition), else it throws NotCoordinatorError; a lost group condition throws
+ * GroupChangedError. Either way nothing is written.
+ */
+export interface GroupStore {
+  /** Strongly consistent. */
+  getGroup(groupId: string): Promise<Group | null>;
+  /** Every group item (the sweep's listing). */
+  listGroups(): Promise<Group[]>;
+  /** The group's committed offsets, strongly consistent, by topic then partition. */
+  getOffsets(groupId: string): Promise<CommittedOffset[]>;
+  /** The group item only if its version is `expectedVersion` (absent for null), with the offsets it puts or deletes. */
+  writeGroup(write: GroupWrite): Promise<void>;
+  /**
+   * The offsets (the group item unchanged) only if the group is at `generationId`, holds
+   * `memberId`, and is Stable or PreparingRebalance (a member of the ending generation may
+   * still commit what it processed before it rejoins, as Kafka allows). DynamoDB: a
+   * ConditionCheck on the group item (`generationId = :g AND contains(memberIds, :m) AND
+   * #state IN (:stable, :preparing)`, with the member ids kept as a string set beside the
+   * members), one on the coordinator partition, and at most 98 offset puts.
+   */
+  commitMemberOffsets(commit: MemberOffsetCommit): Promise<void>;
+}
+
+/** The ports the group coordinator needs besides the cluster's. */
+export interface GroupDeps extends Deps {
+  groups: GroupStore;
 }

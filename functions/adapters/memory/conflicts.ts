@@ -6,7 +6,7 @@
  * touches (the heartbeat table, the producer-id counter, credentials) cannot conflict.
  * For fault injection (the simulation): the memory stores never conflict on their own.
  */
-import { StaleEpochError, TopicExistsError, WriteConflictError } from '../../domain/errors.js';
+import { GroupChangedError, StaleEpochError, TopicExistsError, WriteConflictError } from '../../domain/errors.js';
 
 const LOST_RACE = 'no longer true: no concurrent transaction on the same items (TransactionConflict)';
 
@@ -18,6 +18,8 @@ const REFUSALS: Readonly<Record<string, () => Error>> = {
   'log.matchFollower': () => new StaleEpochError(`a follower match was refused; ${LOST_RACE}`),
   'metadata.createTopic': () => new TopicExistsError(`a topic creation step was refused; ${LOST_RACE}`),
   'metadata.finishTopicCreation': () => new TopicExistsError(`a topic creation step was refused; ${LOST_RACE}`),
+  'groups.writeGroup': () => new GroupChangedError(`a group write was refused; ${LOST_RACE}`),
+  'groups.commitMemberOffsets': () => new GroupChangedError(`an offset commit was refused; ${LOST_RACE}`),
 };
 
 /** Whether `operation` is a write that a concurrent transaction can refuse. */

@@ -4,11 +4,12 @@
  * moves only when told, and the two table streams as drainable queues.
  */
 import { defaultSettings } from '../../../protocol/settings.js';
-import type { Deps, LeadershipSettings } from '../../ports/index.js';
+import type { GroupDeps, LeadershipSettings } from '../../ports/index.js';
 import { MemoryBrokerIdentityReader } from './broker-identity-reader.js';
 import { MemoryBrokerRegistry } from './broker-registry.js';
 import { ManualClock } from './clock.js';
 import { MemoryEventPublisher } from './event-publisher.js';
+import { MemoryGroupStore } from './group-store.js';
 import { MemoryMetadataStore } from './metadata-store.js';
 import { MemoryObjectStore } from './object-store.js';
 import { MemoryPartitionLog } from './partition-log.js';
@@ -18,6 +19,7 @@ export { MemoryBrokerIdentityReader } from './broker-identity-reader.js';
 export { MemoryBrokerRegistry, type HeartbeatStreamRecord } from './broker-registry.js';
 export { ManualClock } from './clock.js';
 export { MemoryEventPublisher, deduplicationId } from './event-publisher.js';
+export { MemoryGroupStore } from './group-store.js';
 export { MemoryMetadataStore } from './metadata-store.js';
 export { MemoryObjectStore } from './object-store.js';
 export { MemoryPartitionLog } from './partition-log.js';
@@ -43,7 +45,7 @@ export interface MemoryDepsOptions {
 }
 
 /** A full Deps whose parts keep their memory types, so tests can reach the clock, the streams and the counters. */
-export interface MemoryDeps extends Deps {
+export interface MemoryDeps extends GroupDeps {
   /** What every store reads and writes: for checks that must see the state between two operations. */
   tables: MemoryTables;
   clock: ManualClock;
@@ -52,6 +54,7 @@ export interface MemoryDeps extends Deps {
   log: MemoryPartitionLog;
   events: MemoryEventPublisher;
   objects: MemoryObjectStore;
+  groups: MemoryGroupStore;
 }
 
 const DEFAULT_START = Date.UTC(2026, 0, 1);
@@ -70,6 +73,7 @@ export function createMemoryDeps(options: MemoryDepsOptions = {}): MemoryDeps {
     identity: new MemoryBrokerIdentityReader(brokers, metadata),
     log: new MemoryPartitionLog(tables, clock, objects),
     objects,
+    groups: new MemoryGroupStore(tables),
     events: new MemoryEventPublisher(clock, options.yieldPoint),
     settings: { ...DEFAULT_MEMORY_SETTINGS, ...options.settings },
     sleep: async (ms) => {

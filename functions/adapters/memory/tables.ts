@@ -15,6 +15,7 @@ import type {
   ReplicaState,
   TopicConfig,
 } from '../../domain/model.js';
+import type { CommittedOffset, Group } from '../../domain/group-model.js';
 import { generationsOf, segmentsOf } from '../../domain/generations.js';
 import { MAX_ITEMS_PER_TRANSACTION } from '../topic-creation-steps.js';
 
@@ -52,6 +53,10 @@ export class MemoryTables {
   readonly brokerCredentials = new Map<BrokerId, BrokerCredential>();
   /** The last producer id InitProducerId handed out (0: none yet). */
   lastProducerId = 0;
+  /** Consumer groups' items, by group id (GroupStore). */
+  readonly groups = new Map<string, Group>();
+  /** Each group's committed offsets, by `topic#partition`. */
+  readonly groupOffsets = new Map<string, Map<string, CommittedOffset>>();
   /** The batch items of each generation of each replica's copy of a partition's log, by base offset (the log table's items). */
   readonly logItems = new Map<string, Map<number, StoredBatch>>();
 
