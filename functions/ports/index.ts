@@ -426,8 +426,8 @@ export interface GroupStore {
    * `memberId`, and is Stable or PreparingRebalance (a member of the ending generation may
    * still commit what it processed before it rejoins, as Kafka allows). DynamoDB: a
    * ConditionCheck on the group item (`generationId = :g AND contains(memberIds, :m) AND
-   * #state IN (:stable, :preparing)`, with the member ids kept as a string set beside the
-   * members), one on the coordinator partition, and at most 98 offset puts.
+   * #state IN (:stable, :preparing)`, with the member ids kept as a list beside the members:
+   * a string set could not be empty), one on the coordinator partition, and at most 98 offset puts.
    */
   commitMemberOffsets(commit: MemberOffsetCommit): Promise<void>;
 }

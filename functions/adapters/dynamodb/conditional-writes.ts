@@ -102,6 +102,11 @@ export const checkThat = (TableName: string, Key: Item, condition: Condition): T
   condition,
 });
 
+export const deleteIf = (TableName: string, Key: Item, condition: Condition): TransactWrite => ({
+  item: { Delete: { TableName, Key, ...guardedBy(condition) } },
+  condition,
+});
+
 export const deleteItem = (TableName: string, Key: Item): TransactWrite => ({ item: { Delete: { TableName, Key } } });
 
 /** An unconditional Put: for a member whose transaction is already guarded by its other members' conditions. */

@@ -200,6 +200,27 @@ export const appendEpochAtMost = (leaderEpoch: number): Condition => ({
   values: { ':writeEpoch': leaderEpoch },
 });
 
+// ---- consumer groups (metadata table) ----------------------------------------
+
+/** The group item's optimistic-concurrency token: the version the coordinator's decision read. */
+export const groupVersionIs = (version: number): Condition => ({
+  description: `group version is ${version}`,
+  expr: '#groupVersion = :expectedGroupVersion',
+  names: { '#groupVersion': 'version' },
+  values: { ':expectedGroupVersion': version },
+});
+
+/**
+ * A member's offset commit: the group is at its generation, still holds it, and is not completing
+ * a rebalance (a member of the ending generation may commit what it processed before rejoining).
+ */
+export const groupHoldsMember = (generationId: number, memberId: string): Condition => ({
+  description: `group at generation ${generationId} holding member ${memberId}, Stable or PreparingRebalance`,
+  expr: '#generationId = :memberGeneration AND contains(#memberIds, :committingMember) AND #groupState IN (:stableState, :preparingState)',
+  names: { '#generationId': 'generationId', '#memberIds': 'memberIds', '#groupState': 'state' },
+  values: { ':memberGeneration': generationId, ':committingMember': memberId, ':stableState': 'Stable', ':preparingState': 'PreparingRebalance' },
+});
+
 // ---- composition -----------------------------------------------------------
 
 export const allOf = (...conditions: Condition[]): Condition => ({

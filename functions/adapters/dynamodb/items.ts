@@ -22,7 +22,9 @@ import type {
 import type { ErrorName } from '../../../protocol/errors.js';
 import { COMPRESSION_TYPES, LEADERSHIP_REASONS, PARTITION_STATES, STORAGE_MODES } from '../../domain/model.js';
 import { MAX_RECORDS_PER_WRITE } from '../../domain/limits.js';
-import { LEADER_INDEX, brokerCredentialKey, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
+import type { CommittedOffset, Group, GroupMember, PendingMember, RebalanceBarrier } from '../../domain/group-model.js';
+import { GROUP_STATES } from '../../domain/group-model.js';
+import { LEADER_INDEX, brokerCredentialKey, groupKey, groupOffsetKey, logKey, partitionKey, replicaStateKey, topicKey } from './keys.js';
 import { RecordBatchFormatError, decodeRecordBatch, encodeRecordBatch, type BatchCompression, type StoredRecord } from './record-batch-codec.js';
 
 export type Item = Record<string, NativeAttributeValue>;
@@ -413,3 +415,69 @@ const writerMarkOf = (item: Fields): Pick<LogRecord, 'writerCopies'> => {
   if (item.writerCopies == null) return {};
   return item.writerCopies === true ? { writerCopies: true } : fail('writerCopies', 'true', item.writerCopies);
 };
+
+// ---- consumer groups (metadata table) ----------------------------------------
+
+/**
+ * The group as the domain keeps it, plus `memberIds` (the member ids as a list): the attribute
+ * the member-commit condition tests with `contains` (conditions.ts groupHoldsMember). A list, not
+ * a string set, because a group without members would need an empty set, which DynamoDB refuses.
+ */
+export const groupItem = (group: Group): Item => ({
+  ...groupKey(group.groupId),
+  ...group,
+  memberIds: group.members.map((member) => member.memberId),
+});
+
+const listOf = <T>(item: Fields, field: string, read: (fields: Fields, at: string) => T): T[] => {
+  const value = item[field];
+  return Array.isArray(value) ? value.map((entry, i) => read(asFields(entry, `${field}[${i}]`), `${field}[${i}]`)) : fail(field, 'a list', value);
+};
+
+const memberFromFields = (member: Fields): GroupMember => ({
+  memberId: str(member, 'memberId'),
+  groupInstanceId: strOrNull(member, 'groupInstanceId'),
+  clientId: str(member, 'clientId'),
+  protocols: listOf(member, 'protocols', (protocol) => ({ name: str(protocol, 'name'), metadata: str(protocol, 'metadata') })),
+  sessionTimeoutMs: num(member, 'sessionTimeoutMs'),
+  rebalanceTimeoutMs: num(member, 'rebalanceTimeoutMs'),
+  sessionDeadlineMs: num(member, 'sessionDeadlineMs'),
+  joined: bool(member, 'joined'),
+  assignment: strOrNull(member, 'assignment'),
+});
+
+const pendingFromFields = (pending: Fields): PendingMember => ({ memberId: str(pending, 'memberId'), deadlineMs: num(pending, 'deadlineMs') });
+
+const rebalanceFromItem = (item: Fields): RebalanceBarrier | null => {
+  if (item.rebalance == null) return null;
+  const barrier = asFields(item.rebalance, 'rebalance');
+  return { startedAt: num(barrier, 'startedAt'), notBeforeMs: num(barrier, 'notBeforeMs'), deadlineMs: num(barrier, 'deadlineMs') };
+};
+
+export const groupFromItem = (item: Fields): Group => ({
+  groupId: str(item, 'groupId'),
+  version: num(item, 'version'),
+  incarnation: num(item, 'incarnation'),
+  nextMemberNumber: num(item, 'nextMemberNumber'),
+  state: oneOf(item, 'state', GROUP_STATES),
+  stateSince: num(item, 'stateSince'),
+  generationId: num(item, 'generationId'),
+  protocolType: strOrNull(item, 'protocolType'),
+  protocolName: strOrNull(item, 'protocolName'),
+  leader: strOrNull(item, 'leader'),
+  members: listOf(item, 'members', memberFromFields),
+  pending: listOf(item, 'pending', pendingFromFields),
+  rebalance: rebalanceFromItem(item),
+});
+
+export const groupOffsetItem = (offset: CommittedOffset): Item => ({ ...groupOffsetKey(offset.groupId, offset.topic, offset.partition), ...offset });
+
+export const groupOffsetFromItem = (item: Fields): CommittedOffset => ({
+  groupId: str(item, 'groupId'),
+  topic: str(item, 'topic'),
+  partition: num(item, 'partition'),
+  offset: num(item, 'offset'),
+  committedLeaderEpoch: num(item, 'committedLeaderEpoch'),
+  metadata: str(item, 'metadata'),
+  committedAt: num(item, 'committedAt'),
+});

@@ -7,7 +7,9 @@
  * - `topic#<topic>` / `partition#<6 digits>`: a partition's leadership;
  * - `topic#<topic>` / `replica#<6 digits>#<brokerId>`: a replica's log end and producer state;
  * - `producer-ids` / `counter`: InitProducerId's counter;
- * - `broker#<brokerId>` / `credential`: a broker's credential (salted hash).
+ * - `broker#<brokerId>` / `credential`: a broker's credential (salted hash);
+ * - `group#<groupId>` / `group`: a consumer group (membership, generation, rebalance);
+ * - `group#<groupId>` / `offset#<topic>#<6 digits>`: one committed offset of the group.
  * A topic and everything about it share one partition key, so one Query fetches a
  * topic's partitions or one partition's replica states. Partition numbers are
  * zero-padded to 6 digits so sort-key order is numeric order. The listings filter
@@ -68,6 +70,23 @@ export const replicaStateKey = (topic: string, partition: number, brokerId: Brok
   pk: topicPk(topic),
   sk: `${replicaStateSkPrefix(partition)}${brokerId}`,
 });
+
+/** Sort key of a consumer group's item; its pk (`group#`) matches no topic, so no topic listing sees it. */
+export const GROUP_SK = 'group';
+/** Sort-key prefix shared by a group's committed offsets: one Query under the group's pk reads them all. */
+export const GROUP_OFFSET_SK_PREFIX = 'offset#';
+
+const groupPk = (groupId: string): string => `group#${groupId}`;
+
+export const groupKey = (groupId: string): MetadataKey => ({ pk: groupPk(groupId), sk: GROUP_SK });
+
+/** Topic names cannot hold `#` (Kafka's legal characters), so the sort key splits back unambiguously. */
+export const groupOffsetKey = (groupId: string, topic: string, partition: number): MetadataKey => ({
+  pk: groupPk(groupId),
+  sk: `${GROUP_OFFSET_SK_PREFIX}${topic}#${padPartition(partition)}`,
+});
+
+export const groupOffsetsPk = groupPk;
 
 /**
  * Generation 0 of a replica's log is `<topic>#<partition>#<brokerId>` (as logs were keyed
