@@ -228,23 +228,20 @@ export class DynamoPartitionLog implements PartitionLog {
       return { ...record, replica: follower, copy: 'follower' };
     });
     const write = { topic, partition, replica: follower, offset: first.offset, generation: append.generation, leaderEpoch, writtenAt: this.clock.now() };
+    const fenced = (why: string) =>
+      new StaleEpochError(`Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} (epoch ${leaderEpoch}) was fenced; no longer true: ${why}.`);
     await this.writeThenCommit(write, copies, async (generation) => {
       const commit = this.commitUpdate(write, generation, copies.length, append.producers, matchedInEpoch(leaderEpoch));
       if (first.stored) {
         // A diskless copy also checks that its epoch still leads the partition: a copier of a deposed
         // epoch must not commit a reference the object sweep judged unreferenced (its check holds only
         // while the epoch stands; functions/domain/object-sweep.ts).
-        await transactWrite(this.client, [commit, checkThat(this.tables.metadataTable, partitionKey(topic, partition), leaderEpochIs(leaderEpoch))], (lost) =>
-          new StaleEpochError(`Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} (epoch ${leaderEpoch}) was fenced; no longer true: ${describeLost(lost)}.`),
-        );
+        const epochLeads = checkThat(this.tables.metadataTable, partitionKey(topic, partition), leaderEpochIs(leaderEpoch));
+        await transactWrite(this.client, [commit, epochLeads], (lost) => fenced(describeLost(lost)));
         return;
       }
       const outcome = await conditionally(() => this.client.send(new UpdateCommand(commit.item.Update)));
-      if (!outcome.held) {
-        throw new StaleEpochError(
-          `Replication of ${topic}-${partition} to ${follower} at offset ${first.offset} (epoch ${leaderEpoch}) was fenced; no longer true: ${commit.condition!.description}.`,
-        );
-      }
+      if (!outcome.held) throw fenced(commit.condition!.description);
     });
   }
 
