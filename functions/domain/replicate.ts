@@ -77,12 +77,15 @@ async function replicatePartition(deps: Deps, batch: PartitionBatch, liveness: (
  * (LogRecord.writerCopies) whose own copy fell short (a race lost, a follower that was
  * behind): the live in-sync followers brought up to the leader's log end, then the HW moved.
  */
-export function replicateUpTo(deps: Deps, expected: { topic: string; partition: number; leader: BrokerId; leaderEpoch: number }, end: number): Promise<PartitionReplication> {
-  const liveness = (): Promise<Liveness> => deps.brokers.list().then((heartbeats) => livenessAt(heartbeats, deps.clock.now()));
-  return deps.metadata.getPartition(expected.topic, expected.partition).then((partition) => {
-    const same = partition !== null && partition.leader === expected.leader && partition.leaderEpoch === expected.leaderEpoch;
-    return replicateTo(deps, expected, same ? partition : null, end, liveness);
-  });
+export async function replicateUpTo(
+  deps: Deps,
+  expected: { topic: string; partition: number; leader: BrokerId; leaderEpoch: number },
+  end: number,
+): Promise<PartitionReplication> {
+  const liveness = async (): Promise<Liveness> => livenessAt(await deps.brokers.list(), deps.clock.now());
+  const partition = await deps.metadata.getPartition(expected.topic, expected.partition);
+  const same = partition !== null && partition.leader === expected.leader && partition.leaderEpoch === expected.leaderEpoch;
+  return replicateTo(deps, expected, same ? partition : null, end, liveness);
 }
 
 async function replicateTo(
