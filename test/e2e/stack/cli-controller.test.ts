@@ -109,13 +109,13 @@ describe('CLI: batches, every partition, and the controller verbs on the deploye
     const other = simulator.credentialOf(brokers.find((id) => id !== leader)!);
     const nobody = (await client.registerBroker('clx-nobody')).credential;
     const refusals: Array<{ args: string[]; code: number; stderr: RegExp }> = [
-      { args: ['brokers', 'shutdown', '--broker', leader, '--credential', credential], code: 2, stderr: /--incarnation is required/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, `--credential=${credential}`], code: 2, stderr: /--incarnation is required/ },
       { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation)], code: 2, stderr: /--credential is required/ },
-      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', '0', '--credential', credential], code: 2, stderr: /--incarnation must be an integer >= 1, got "0"/ },
-      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', 'latest', '--credential', credential], code: 2, stderr: /--incarnation must be an integer/ },
-      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation), '--credential', other], code: 1, stderr: /BrokerAuthenticationError/ },
-      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation - 1), '--credential', credential], code: 1, stderr: /FencedBrokerError/ },
-      { args: ['brokers', 'shutdown', '--broker', 'clx-nobody', '--incarnation', '1', '--credential', nobody], code: 1, stderr: /BrokerNotRegisteredError/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', '0', `--credential=${credential}`], code: 2, stderr: /--incarnation must be an integer >= 1, got "0"/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', 'latest', `--credential=${credential}`], code: 2, stderr: /--incarnation must be an integer/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation), `--credential=${other}`], code: 1, stderr: /BrokerAuthenticationError/ },
+      { args: ['brokers', 'shutdown', '--broker', leader, '--incarnation', String(incarnation - 1), `--credential=${credential}`], code: 1, stderr: /FencedBrokerError/ },
+      { args: ['brokers', 'shutdown', '--broker', 'clx-nobody', '--incarnation', '1', `--credential=${nobody}`], code: 1, stderr: /BrokerNotRegisteredError/ },
       { args: ['elect-leaders', '--partition', '1'], code: 2, stderr: /--partition needs --topic/ },
       { args: ['elect-leaders', '--topic', topic, '--partition', '0'], code: 2, stderr: /--partition must be an integer >= 1/ },
       { args: ['elect-leaders', '--topic', topic, '--partition', '1', '--partition', '9'], code: 1, stderr: /UnknownTopicError.*9/ },
@@ -141,7 +141,7 @@ describe('CLI: batches, every partition, and the controller verbs on the deploye
     const listed = await cli(['brokers', 'list', ...connection]);
     const incarnation = new RegExp(`^${preferred}\\tincarnation (\\d+)\\talive`, 'm').exec(listed.stdout)?.[1];
     expect(incarnation, listed.stdout).toBe(String(incarnations.get(preferred)));
-    const shutdown = await cli(['brokers', 'shutdown', '--broker', preferred, '--incarnation', incarnation!, '--credential', simulator.credentialOf(preferred), ...connection]);
+    const shutdown = await cli(['brokers', 'shutdown', '--broker', preferred, '--incarnation', incarnation!, `--credential=${simulator.credentialOf(preferred)}`, ...connection]);
     expect(shutdown, shutdown.stderr).toMatchObject({ code: 0, stderr: '' });
     expect(shutdown.stdout).toContain(`Broker ${preferred} shut down: leaderships moved ${topic}-1`);
     const moved = partitionOf(await describeTopic(), 1);

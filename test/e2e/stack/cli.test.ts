@@ -54,8 +54,8 @@ describe('CLI round trip on the deployed stack', () => {
     }
     brokersProcess = start([
       'brokers', 'run',
-      '--broker', 'cli-1', '--credential', credentials.get('cli-1')!,
-      '--broker', 'cli-2', '--credential', credentials.get('cli-2')!,
+      '--broker', 'cli-1', `--credential=${credentials.get('cli-1')!}`,
+      '--broker', 'cli-2', `--credential=${credentials.get('cli-2')!}`,
       '--heartbeat-interval-ms', String(Math.floor(target.sessionTimeoutMs / 6)),
       ...connection,
     ]);
@@ -147,7 +147,7 @@ describe('CLI round trip on the deployed stack', () => {
     const electGhost = await cli(['elect-leaders', '--topic', uniqueTopic('ghost'), ...connection]);
     expect(electGhost.code).toBe(1);
     expect(electGhost.stderr).toMatch(/UnknownTopicError/);
-    const shutdownNobody = await cli(['brokers', 'shutdown', '--broker', 'cli-nobody', '--incarnation', '1', '--credential', credentials.get('cli-1')!, ...connection]);
+    const shutdownNobody = await cli(['brokers', 'shutdown', '--broker', 'cli-nobody', '--incarnation', '1', `--credential=${credentials.get('cli-1')!}`, ...connection]);
     expect(shutdownNobody.code).toBe(1);
     expect(shutdownNobody.stderr).toMatch(/BrokerAuthenticationError/);
     const noCredential = await cli(['brokers', 'shutdown', '--broker', 'cli-2', '--incarnation', '1', ...connection]);
@@ -162,7 +162,7 @@ describe('CLI round trip on the deployed stack', () => {
     const listed = await cli(['brokers', 'list', ...connection]);
     const incarnation = /^cli-2\tincarnation (\d+)\talive/m.exec(listed.stdout)?.[1];
     expect(incarnation, listed.stdout).toBeDefined();
-    const shutdown = await cli(['brokers', 'shutdown', '--broker', 'cli-2', '--incarnation', incarnation!, '--credential', credentials.get('cli-2')!, ...connection]);
+    const shutdown = await cli(['brokers', 'shutdown', '--broker', 'cli-2', '--incarnation', incarnation!, `--credential=${credentials.get('cli-2')!}`, ...connection]);
     expect(shutdown.stderr).toBe('');
     expect(shutdown.code).toBe(0);
     expect(shutdown.stdout).toMatch(/^Broker cli-2 shut down: leaderships moved .*, ISRs left .*\./m);
