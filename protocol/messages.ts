@@ -560,6 +560,89 @@ export interface OffsetFetchResponse {
   partitions: FetchedOffset[];
 }
 
+/** A group's state, as Kafka's coordinator names it (ListGroups, DescribeGroups). */
+export const GROUP_STATES = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable'] as const;
+export type GroupStateName = (typeof GROUP_STATES)[number];
+
+/** Kafka's ListGroups: every group the cluster's coordinators hold. */
+export interface ListGroupsRequest {
+  /** Only groups in these states (Kafka's states filter); absent: all. */
+  states?: GroupStateName[];
+}
+
+export interface ListedGroup {
+  groupId: string;
+  /** "" while no member has joined (a group made by an admin's offset commit). */
+  protocolType: string;
+  state: GroupStateName;
+}
+
+export interface ListGroupsResponse {
+  groups: ListedGroup[];
+}
+
+/** Kafka's DescribeGroups. */
+export interface DescribeGroupsRequest {
+  groupIds: string[];
+}
+
+export interface DescribedMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  clientId: string;
+  /** The member's assignment in the current generation, as its leader encoded it ("" before SyncGroup). */
+  assignment: string;
+}
+
+export interface DescribedGroup {
+  groupId: string;
+  /** Absent for a group that does not exist: Kafka answers it state Dead, with no members. */
+  state: GroupStateName | 'Dead';
+  protocolType: string;
+  protocolName: string;
+  generationId: number;
+  /** The leader member, null when there is none. */
+  leader: string | null;
+  members: DescribedMember[];
+  /** The coordinator that answered: the leader of the group's offsets partition, and its epoch. */
+  coordinator: string | null;
+  coordinatorEpoch: number;
+}
+
+export interface DescribeGroupsResponse {
+  groups: DescribedGroup[];
+}
+
+/**
+ * Every request to the groups function names its API, as a Kafka request header does; the
+ * function answers each with that API's response.
+ */
+export type GroupsRequest =
+  | ({ api: 'FindCoordinator' } & FindCoordinatorRequest)
+  | ({ api: 'JoinGroup' } & JoinGroupRequest)
+  | ({ api: 'SyncGroup' } & SyncGroupRequest)
+  | ({ api: 'Heartbeat' } & GroupHeartbeatRequest)
+  | ({ api: 'LeaveGroup' } & LeaveGroupRequest)
+  | ({ api: 'OffsetCommit' } & OffsetCommitRequest)
+  | ({ api: 'OffsetFetch' } & OffsetFetchRequest)
+  | ({ api: 'ListGroups' } & ListGroupsRequest)
+  | ({ api: 'DescribeGroups' } & DescribeGroupsRequest);
+
+export type GroupsApi = GroupsRequest['api'];
+
+/** The response to each API of the groups function. */
+export interface GroupsResponses {
+  FindCoordinator: FindCoordinatorResponse;
+  JoinGroup: JoinGroupResponse;
+  SyncGroup: SyncGroupResponse;
+  Heartbeat: GroupHeartbeatResponse;
+  LeaveGroup: LeaveGroupResponse;
+  OffsetCommit: OffsetCommitResponse;
+  OffsetFetch: OffsetFetchResponse;
+  ListGroups: ListGroupsResponse;
+  DescribeGroups: DescribeGroupsResponse;
+}
+
 export interface SweepGroupsResponse {
   /** Members removed for a lapsed session, and rebalances ended by their timeout. */
   expiredMembers: Array<{ groupId: string; memberId: string }>;

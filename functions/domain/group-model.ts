@@ -3,11 +3,10 @@
  * rebalance) and one item per committed partition, behind the GroupStore port. Pure types.
  */
 import type { BrokerId } from './model.js';
-import type { GroupProtocol } from '../../protocol/messages.js';
+import type { GroupProtocol, GroupStateName } from '../../protocol/messages.js';
 
 /** Kafka's classic group states (Dead: deleted, which the store shows as no item). */
-export const GROUP_STATES = ['Empty', 'PreparingRebalance', 'CompletingRebalance', 'Stable'] as const;
-export type GroupStateName = (typeof GROUP_STATES)[number];
+export { GROUP_STATES, type GroupStateName } from '../../protocol/messages.js';
 
 export interface GroupMember {
   memberId: string;
