@@ -259,6 +259,28 @@ export const FUNCTIONS = {
     },
     timeout: { seconds: 60 },
   },
+  groups: {
+    ...FUNCTION_PROTOCOL.groups,
+    id: 'Groups',
+    handlerFile: 'groups',
+    description:
+      "Kafka's group coordinator: FindCoordinator, JoinGroup, SyncGroup, Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups, fenced on the leader of the group's offsets partition (invoke).",
+    // The brokers are read (and the events sent) when FindCoordinator creates the offsets topic on first use.
+    uses: { brokers: 'read', metadata: 'readWrite', events: 'send' },
+    trigger: invoke,
+    // Must outlive a JoinGroup or SyncGroup held for the rebalance, so the member is answered `pending`, not a timeout.
+    timeout: { outlives: 'groupJoinWaitMs', bySeconds: 10 },
+  },
+  sweepGroups: {
+    ...FUNCTION_PROTOCOL.sweepGroups,
+    id: 'SweepGroups',
+    handlerFile: 'sweep-groups',
+    description:
+      "Removes group members whose session lapsed and ends rebalances past their timeout in groups no member calls, and expires empty groups' offsets after offsets.retention.minutes (schedule).",
+    uses: { metadata: 'readWrite' },
+    trigger: { kind: 'schedule', rateMinutes: 1, ruleDescription: 'Runs the consumer-group sweep.' },
+    timeout: { seconds: 50 },
+  },
   failureDetector: {
     ...FUNCTION_PROTOCOL.failureDetector,
     id: 'FailureDetector',

@@ -12,6 +12,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DynamoBrokerIdentityReader, DynamoBrokerRegistry, DynamoMetadataStore, DynamoPartitionLog } from './adapters/dynamodb/index.js';
+import { DynamoGroupStore } from './adapters/dynamodb/group-store.js';
 import type { BatchCompression } from './adapters/dynamodb/record-batch-codec.js';
 import { S3ObjectStore } from './adapters/s3/object-store.js';
 import { SqsEventPublisher } from './adapters/sqs/index.js';
@@ -25,7 +26,7 @@ import {
   partitionLogConfig,
 } from './config.js';
 import { dependenciesOf, type Dependency, type FunctionSpec } from './function-table.js';
-import type { Clock, Deps } from './ports/index.js';
+import type { Clock, Deps, GroupDeps } from './ports/index.js';
 
 const systemClock: Clock = { now: () => Date.now() };
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
@@ -93,4 +94,10 @@ export function wire(spec: Pick<FunctionSpec, 'uses'>): Deps {
     events: build('events', () => new SqsEventPublisher(sqs(), leadershipEventsConfig().queueUrl)),
     objects: build('objects', objects),
   };
+}
+
+/** `wire` plus the group store, which lives in the metadata table: for the functions of the group coordinator. */
+export function wireGroups(spec: Pick<FunctionSpec, 'uses'>): GroupDeps {
+  if (spec.uses.metadata !== 'readWrite') throw new ConfigError("The group coordinator's functions need `metadata: 'readWrite'` in functions/function-table.ts.");
+  return { ...wire(spec), groups: new DynamoGroupStore(dynamo(), metadataTableConfig().metadataTable) };
 }

@@ -19,6 +19,9 @@ import type {
   ElectLeadersResponse,
   EmptyRequest,
   FetchRequest,
+  GroupsApi,
+  GroupsRequest,
+  GroupsResponses,
   FetchResponse,
   HeartbeatRequest,
   HeartbeatResponse,
@@ -33,6 +36,7 @@ import type {
   ReconcileResponse,
   RegisterBrokerRequest,
   RegisterBrokerResponse,
+  SweepGroupsResponse,
   SweepObjectsResponse,
   SweepResponse,
 } from './messages.js';
@@ -66,6 +70,9 @@ const answersEach = <Exchanges extends Exchange<unknown, unknown>>(): { readonly
 /** A function driven by a stream: nothing invokes it with a request of its own. */
 const streamTriggered: { readonly exchanges?: never } = {};
 
+/** The groups function's exchanges: each API's request (named by its `api`) with that API's response. */
+type GroupsExchanges = { [A in GroupsApi]: Exchange<Extract<GroupsRequest, { api: A }>, GroupsResponses[A]> }[GroupsApi];
+
 export const FUNCTION_PROTOCOL = {
   heartbeat: { output: 'HeartbeatFunctionName', audience: 'broker', ...answers<HeartbeatRequest, HeartbeatResponse>() },
   registerBroker: { output: 'RegisterBrokerFunctionName', audience: 'admin', ...answers<RegisterBrokerRequest, RegisterBrokerResponse>() },
@@ -96,6 +103,8 @@ export const FUNCTION_PROTOCOL = {
   },
   electLeaders: { output: 'ElectLeadersFunctionName', audience: 'admin', ...answers<ElectLeadersRequest, ElectLeadersResponse>() },
   autoRebalance: { output: 'AutoRebalanceFunctionName', audience: 'internal', ...answers<EmptyRequest, AutoRebalanceResponse>() },
+  groups: { output: 'GroupsFunctionName', audience: 'client', ...answersEach<GroupsExchanges>() },
+  sweepGroups: { output: 'SweepGroupsFunctionName', audience: 'internal', ...answers<EmptyRequest, SweepGroupsResponse>() },
   failureDetector: { output: 'FailureDetectorFunctionName', audience: 'internal', ...streamTriggered },
   replicate: { output: 'ReplicateFunctionName', audience: 'internal', ...streamTriggered },
 } as const satisfies Record<string, FunctionContract>;

@@ -87,7 +87,7 @@ async function createOffsetsTopic(deps: GroupDeps): Promise<void> {
 }
 
 /** The group's coordinator as of now: its offsets partition's leader and epoch, which every write of this request is fenced on. */
-async function coordinatorOf(deps: GroupDeps, groupId: string, coordinatorEpoch: number | undefined): Promise<CoordinatorFence> {
+export async function coordinatorOf(deps: GroupDeps, groupId: string, coordinatorEpoch: number | undefined): Promise<CoordinatorFence> {
   const partitionNumber = coordinatorPartitionOf(groupId, deps.settings.offsetsTopicNumPartitions);
   const partition = await deps.metadata.getPartition(OFFSETS_TOPIC, partitionNumber);
   if (partition === null) {

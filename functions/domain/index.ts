@@ -35,6 +35,7 @@ export {
   sweepGroups,
   syncGroup,
 } from './group-coordinator.js';
+export { describeGroups, listGroups, serveGroups } from './groups-api.js';
 export { OFFSETS_TOPIC, coordinatorPartitionOf, javaStringHashCode } from './group-rules.js';
 export type * from './group-model.js';
 export { consume, fetch, isFetchPartitionError, offsetsForLeaderEpoch, serveConsumer } from './consume.js';

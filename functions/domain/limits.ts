@@ -151,6 +151,8 @@ export const MAX_GROUP_METADATA_BYTES = 16 * 1024;
 export const MAX_OFFSET_METADATA_BYTES = 4096;
 /** A commit is one transaction: its offsets plus the checks of the group item and the coordinator partition (DynamoDB's 100). */
 export const MAX_OFFSETS_PER_COMMIT = 98;
+/** Groups one DescribeGroups names: each costs a strong read of its group item and of its coordinator partition. */
+export const MAX_GROUPS_PER_DESCRIBE = 100;
 /** How often a JoinGroup or SyncGroup call waiting for the rebalance reads the group item again. */
 export const GROUP_WAIT_POLL_MS = 250;
 /**

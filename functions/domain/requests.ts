@@ -6,6 +6,7 @@
  * protocol makes a field optional.
  */
 import type * as wire from '../../protocol/messages.js';
+import { GROUP_STATES } from '../../protocol/messages.js';
 import { COMPRESSION_TYPES, STORAGE_MODES, type CompressionType, type StorageMode } from './model.js';
 import { BrokerAuthenticationError, ValidationError } from './errors.js';
 import type { IdempotentBatch } from './idempotence.js';
@@ -31,6 +32,7 @@ import {
   MAX_GROUP_TIMEOUT_MS,
   MAX_OFFSET_METADATA_BYTES,
   MAX_OFFSETS_PER_COMMIT,
+  MAX_GROUPS_PER_DESCRIBE,
 } from './limits.js';
 import {
   expectArray,
@@ -574,4 +576,45 @@ export function parseOffsetFetchRequest(input: unknown): OffsetFetchRequest {
     }),
   );
   return { ...expectGroupFields(fields), ...(partitions === undefined ? {} : { partitions }) };
+}
+
+/** The groups function's envelope: which API a request is for (its other fields are that API's). */
+export function parseGroupsApi(input: unknown): wire.GroupsApi {
+  const { api } = expectRequest<wire.GroupsRequest>(input);
+  if (typeof api !== 'string' || !(GROUPS_APIS as readonly string[]).includes(api)) throw invalid('api', `one of ${GROUPS_APIS.join(', ')}`, api);
+  return api as wire.GroupsApi;
+}
+
+const GROUPS_APIS = [
+  'FindCoordinator',
+  'JoinGroup',
+  'SyncGroup',
+  'Heartbeat',
+  'LeaveGroup',
+  'OffsetCommit',
+  'OffsetFetch',
+  'ListGroups',
+  'DescribeGroups',
+] as const satisfies readonly wire.GroupsApi[];
+
+export function parseListGroupsRequest(input: unknown): Required<wire.ListGroupsRequest> {
+  const fields = expectRequest<wire.ListGroupsRequest>(input);
+  const states =
+    optional(fields.states, (v) =>
+      expectArray(v, 'states', { min: 0, max: GROUP_STATES.length }).map((state, index) => {
+        if (typeof state !== 'string' || !(GROUP_STATES as readonly string[]).includes(state)) {
+          throw invalid(`states[${index}]`, `one of ${GROUP_STATES.join(', ')}`, state);
+        }
+        return state as wire.GroupStateName;
+      }),
+    ) ?? [];
+  return { states };
+}
+
+export function parseDescribeGroupsRequest(input: unknown): wire.DescribeGroupsRequest {
+  const fields = expectRequest<wire.DescribeGroupsRequest>(input);
+  const groupIds = expectArray(fields.groupIds, 'groupIds', { min: 1, max: MAX_GROUPS_PER_DESCRIBE }).map((groupId, index) =>
+    expectString(groupId, `groupIds[${index}]`, GROUP_ID),
+  );
+  return { groupIds };
 }
