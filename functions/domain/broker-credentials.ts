@@ -23,9 +23,21 @@ import { parseRegisterBrokerRequest } from './requests.js';
 const CREDENTIAL_BYTES = 32;
 const SALT_BYTES = 32;
 
+/**
+ * 256 random bits in base64url, drawn again while it starts with '-': such a credential
+ * reads as an option on a command line (`--credential -x…`), so one in 64 would need
+ * `--credential=…`. The redraw leaves 6 bits of the first character 63 values: 255.98 bits.
+ */
+export function generatedCredential(): string {
+  for (;;) {
+    const credential = randomBytes(CREDENTIAL_BYTES).toString('base64url');
+    if (!credential.startsWith('-')) return credential;
+  }
+}
+
 export async function registerBroker(deps: Deps, input: unknown): Promise<RegisterBrokerResponse> {
   const request = parseRegisterBrokerRequest(input);
-  const credential = request.credential ?? randomBytes(CREDENTIAL_BYTES).toString('base64url');
+  const credential = request.credential ?? generatedCredential();
   const salt = randomBytes(SALT_BYTES);
   const rotated = await deps.metadata.putBrokerCredential({
     brokerId: request.brokerId,

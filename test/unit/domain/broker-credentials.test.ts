@@ -13,6 +13,7 @@ import {
   heartbeat,
   registerBroker,
 } from '../../../functions/domain/index.js';
+import { generatedCredential } from '../../../functions/domain/broker-credentials.js';
 import { ClusterHarness, credentialFor, observableState } from '../../factories/cluster.js';
 import { T0 } from '../../factories/entities.js';
 
@@ -33,6 +34,13 @@ async function expectNothingWritten(deps: MemoryDeps, before: string): Promise<v
 const wrongCredential = credentialFor('someone else');
 
 describe('RegisterBroker', () => {
+  it('never generates a credential that starts with a dash, which a command line would read as an option', () => {
+    // A dash is 1 of base64url's 64 first characters: 2,000 draws all miss it by chance with probability (63/64)^2000, about 2e-14.
+    const firstCharacters = new Set(Array.from({ length: 2_000 }, () => generatedCredential()[0]));
+    expect(firstCharacters.has('-')).toBe(false);
+    expect(firstCharacters.size).toBeGreaterThan(50);
+  });
+
   it('generates a 256-bit credential, answers it once and stores only a salted SHA-256 of it', async () => {
     const deps = createMemoryDeps({ startAt: T0 });
     const result = await registerBroker(deps, { brokerId: 'A' });
