@@ -21,6 +21,7 @@ const benches: Array<{ name: string; script: string; args: string[] }> = [
   { name: 'scale', script: 'scale.ts', args: quick ? ['--quick'] : [] },
   { name: 'clients', script: 'clients.ts', args: quick ? ['--quick'] : [] },
   { name: 'cost', script: 'cost.ts', args: quick ? ['--quick'] : [] },
+  { name: 'groups', script: 'groups.ts', args: quick ? ['--quick'] : [] },
 ];
 const only = args.only?.split(',');
 const tsx = join(repoRoot, 'node_modules', '.bin', 'tsx');
