@@ -137,6 +137,25 @@ describe('the groups function routes each request by its api', () => {
   });
 });
 
+describe('FindCoordinator', () => {
+  it('made by several consumers at once (the offsets topic in several transactions): each is answered or told to retry, and the topic is whole', async () => {
+    const { deps } = await groupCluster({ maxTransactionItems: 100 });
+    const groupIds = ['first', 'second', 'third', 'fourth'];
+    const answers = await Promise.all(groupIds.map((groupId) => refusalOf(serve(deps, 'FindCoordinator', { groupId }))));
+    for (const refusal of answers) {
+      if (refusal !== undefined) expect(refusal).toMatchObject({ name: 'CoordinatorNotAvailableError' });
+    }
+    // Retried as a client retries COORDINATOR_NOT_AVAILABLE, every one is answered.
+    for (const groupId of groupIds) await serve(deps, 'FindCoordinator', { groupId });
+    const partitions = await deps.metadata.listPartitions('__consumer_offsets');
+    expect(partitions.map((p) => p.partition)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(partitions.every((p) => p.leader !== null && p.replicas.length === 3 && new Set(p.replicas).size === 3)).toBe(true);
+    const replicaStates = await Promise.all(partitions.map((p) => deps.metadata.getReplicaStates(p.topic, p.partition)));
+    expect(replicaStates.map((states) => states.length)).toEqual(partitions.map(() => 3));
+    expect(await deps.metadata.getTopic('__consumer_offsets')).toMatchObject({ partitions: 50, replicationFactor: 3, minInsyncReplicas: 2 });
+  });
+});
+
 describe('ListGroups', () => {
   it('lists every group sorted by id, with its protocol type and state, and filters by states', async () => {
     // A long initial delay keeps a new group's first rebalance open across calls.
