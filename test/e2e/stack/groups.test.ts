@@ -1,4 +1,4 @@
-import { DynamoDBClient, GetItemCommand, QueryCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, QueryCommand, ScanCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BrokerSimulator, registerCredentials } from '../../../client/broker-simulator.js';
 import { LeadershipClient, isFunctionError, type JoinedGroup, type SyncedGroup } from '../../../client/lambda-client.js';
@@ -251,7 +251,7 @@ describe.runIf(target.kind === 'embedded')('consumer groups on the deployed stac
     expect(refused).toMatchObject({ statusCode: 200, functionError: 'Unhandled', body: { errorType: 'ValidationError', errorMessage: expect.stringMatching(/"api"/) } });
   });
 
-  it("costs what DynamoDB's rules say: a heartbeat, a commit, a fetch", async () => {
+  it("costs what DynamoDB's rules say: a heartbeat, a commit, a fetch, a ListGroups", async () => {
     const partitionBytes = await itemBytes(partitionKey(OFFSETS_TOPIC, found.partition));
     const heartbeat = await groupsUsage(() => client.invoke('groups', { api: 'Heartbeat', groupId: GROUP, memberId: member.memberId, generationId: member.generationId }));
     const groupBytes = await itemBytes(groupKey(GROUP));
@@ -274,6 +274,20 @@ describe.runIf(target.kind === 'embedded')('consumer groups on the deployed stac
     const fetch = await groupsUsage(() => client.invoke('groups', { api: 'OffsetFetch', groupId: GROUP }));
     // The coordinator partition, and one Query of the group's offsets (their sizes summed, then rounded up to 4 KB).
     expect(fetch).toMatchObject({ readUnits: strongReadUnits(partitionBytes) + strongReadUnits(offsetBytes.reduce((sum, bytes) => sum + bytes, 0)), writeUnits: 0 });
+
+    // ListGroups: a strong Scan of the whole metadata table, billed on every item it reads (in pages of 500 items).
+    const list = await groupsUsage(() => client.invoke('groups', { api: 'ListGroups' }));
+    const pages: number[] = [];
+    let startKey: Record<string, AttributeValue> | undefined;
+    do {
+      const page = await dynamodb.send(new ScanCommand({ TableName: outputs.MetadataTableName, Limit: 500, ConsistentRead: true, ExclusiveStartKey: startKey }));
+      pages.push((page.Items ?? []).reduce((sum, item) => sum + itemSize(eventShape(item)), 0));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined);
+    expect(list).toMatchObject({ readUnits: pages.reduce((sum, bytes) => sum + strongReadUnits(bytes), 0), writeUnits: 0 });
+    console.log(
+      `[groups] ListGroups: ${list.readUnits} RRU for a metadata table of ${pages.reduce((sum, bytes) => sum + bytes, 0)} B in ${pages.length} page(s)`,
+    );
     console.log(
       `[groups] by DynamoDB's rules, metered: heartbeat ${heartbeat.readUnits} RRU + ${heartbeat.writeUnits} WRU (group item ${groupBytes} B, partition item ${partitionBytes} B); ` +
         `commit of 1 offset ${commit.readUnits} RRU + ${commit.writeUnits} WRU; fetch of ${offsetBytes.length} offsets ${fetch.readUnits} RRU`,
