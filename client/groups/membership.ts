@@ -242,6 +242,7 @@ export class GroupMembership {
         return null;
       }
       this.noteRefusal(error);
+      this.throwIfFatal();
       if (isFunctionError(error, 'UnknownMemberIdError') || isFunctionError(error, 'IllegalGenerationError')) return null;
       throw error;
     }
@@ -270,6 +271,7 @@ export class GroupMembership {
         return decodeAssignment(answer.assignment).partitions;
       } catch (error) {
         this.noteRefusal(error);
+        this.throwIfFatal();
         if (isFunctionError(error, 'RebalanceInProgressError')) {
           this.rejoinNeeded = false;
           return null;
