@@ -366,4 +366,25 @@ describe('Consumer group options and calls', () => {
     await Promise.all([c1, c2].map((m) => run(m, () => balanced([c1, c2]))));
     expect(c2.lost.flat().sort()).toEqual(stuck.sort());
   });
+
+  it('a member at rest makes one Heartbeat per heartbeatIntervalMs and one fetch per fetchMaxWaitMs, and auto-commits nothing that did not move', async () => {
+    resetTracking();
+    await startWorld(1);
+    const c1 = member('c1', { enableAutoCommit: true });
+    await run(c1, () => ownedBy(c1).length === PARTITIONS && everyRecordDelivered(1));
+    await processRecords(await c1.consumer.poll()); // the auto-commit of what the first polls moved
+    const calls = () => ({ groups: [...c1.link.groupCalls], fetches: c1.link.fetches });
+    const before = calls();
+    const start = world.clock.now();
+    while (world.clock.now() - start < 60_000) await processRecords(await c1.consumer.poll());
+    const after = calls();
+    const made = after.groups.slice(before.groups.length);
+    const elapsed = world.clock.now() - start;
+    expect(made.filter((api) => api === 'Heartbeat').length).toBeGreaterThanOrEqual(Math.floor(elapsed / 3_000) - 1);
+    expect(made.filter((api) => api === 'Heartbeat').length).toBeLessThanOrEqual(Math.ceil(elapsed / 3_000));
+    expect(made.filter((api) => api !== 'Heartbeat')).toEqual([]);
+    // Each poll of an idle member is one fetch of all 12 partitions, then fetchMaxWaitMs (500) of waiting.
+    expect(after.fetches - before.fetches).toBeLessThanOrEqual(Math.ceil(elapsed / 500));
+    expect(after.fetches - before.fetches).toBeGreaterThanOrEqual(Math.floor(elapsed / 500) - 1);
+  });
 });

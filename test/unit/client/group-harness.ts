@@ -94,6 +94,8 @@ export interface Link {
   releaseHeartbeats(): void;
   /** Group API calls made, in order. */
   groupCalls: string[];
+  /** Consume function calls made. */
+  fetches: number;
 }
 
 export class GroupWorld {
@@ -163,6 +165,7 @@ export class GroupWorld {
       client: undefined as unknown as LeadershipClient,
       cut: false,
       groupCalls: [],
+      fetches: 0,
       holdHeartbeats: () => {
         gate = new Promise((resolve) => (open = resolve));
       },
@@ -177,6 +180,7 @@ export class GroupWorld {
         link.groupCalls.push(api);
         if (api === 'Heartbeat' && gate) await gate;
       }
+      if (functionName === fakeOutputs.ConsumeFunctionName) link.fetches += 1;
       if (link.cut) throw networkError('ECONNREFUSED');
       return this.dispatch(functionName, payload);
     };
