@@ -379,7 +379,7 @@ export class Consumer {
   private hooks() {
     return {
       topics: () => this.subscribed(),
-      owned: () => fromKeys(this.assignments.map(({ topic, partition }) => keysOf([{ topic, partitions: [partition] }])[0])),
+      owned: () => this.ownedPartitions(),
       lost: async () => {
         const lost = this.ownedPartitions();
         this.assignments.length = 0;
@@ -404,7 +404,7 @@ export class Consumer {
 
   /** The partitions this member owns now, per topic. */
   ownedPartitions(): TopicPartitions[] {
-    return fromKeys(this.assignments.flatMap(({ topic, partition }) => keysOf([{ topic, partitions: [partition] }])));
+    return fromKeys(keysOf(this.assignments.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
   }
 
   /**
