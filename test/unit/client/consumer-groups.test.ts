@@ -209,6 +209,27 @@ describe('Consumer groups over the real coordinator', () => {
     expect(overlaps).toEqual([]);
   });
 
+  it('a follower heartbeats while it waits for the assignment: a leader that dies before its SyncGroup costs only the leader its place', async () => {
+    resetTracking();
+    await startWorld(2);
+    const [c1, c2] = ['c1', 'c2'].map((name) => member(name));
+    await Promise.all([c1, c2].map((m) => run(m, () => balanced([c1, c2]) && everyRecordDelivered(2))));
+    const leader = [c1, c2].find((m) => m.consumer.group?.leader) as Member;
+    const follower = [c1, c2].find((m) => m !== leader) as Member;
+    const followerId = follower.consumer.group?.memberId;
+    // A third member's join starts a rebalance; the leader dies as it would send the assignment.
+    leader.link.cutAt = 'SyncGroup';
+    const c3 = member('c3');
+    const survivors = [follower, c3];
+    await Promise.all([...survivors.map((m) => run(m, () => balanced(survivors))), run(leader, () => leader.link.cut).catch(() => undefined)]);
+    leader.stopped = true;
+    // The follower waited a whole session for the dead leader's assignment and kept its place: same member id, one generation on.
+    expect(follower.consumer.group?.memberId).toBe(followerId);
+    const members = (await world.domain(() => world.cluster.deps.groups.getGroup(GROUP)))?.members.map((m) => m.memberId);
+    expect(members).toContain(followerId);
+    expect(members).toHaveLength(2);
+  });
+
   it("a zombie's commit is refused (its heartbeats stalled past its session) and it rejoins, its partitions lost", async () => {
     resetTracking();
     await startWorld(2);

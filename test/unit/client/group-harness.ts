@@ -90,6 +90,8 @@ const failure = (errorType: string, errorMessage: string): InvokeOutcome => ({ f
 export interface Link {
   client: LeadershipClient;
   cut: boolean;
+  /** Cut as this group API is called: the process dies at that point of the protocol. */
+  cutAt?: string;
   holdHeartbeats(): void;
   releaseHeartbeats(): void;
   /** Group API calls made, in order. */
@@ -178,6 +180,7 @@ export class GroupWorld {
       if (functionName === fakeOutputs.GroupsFunctionName) {
         const { api } = JSON.parse(payload) as { api: string };
         link.groupCalls.push(api);
+        if (api === link.cutAt) link.cut = true;
         if (api === 'Heartbeat' && gate) await gate;
       }
       if (functionName === fakeOutputs.ConsumeFunctionName) link.fetches += 1;
