@@ -150,6 +150,7 @@ export class Consumer {
   private readonly committedPositions = new Map<string, number>();
   private lastAutoCommitAt: number | undefined;
   private closed = false;
+  private closing: Promise<void> | undefined;
 
   constructor(
     private readonly client: LeadershipClient,
@@ -224,7 +225,7 @@ export class Consumer {
    * are new), waiting where `fetchWaitInFunction` says.
    */
   async poll(): Promise<ConsumerRecord[]> {
-    if (this.closed) throw new ClientError('poll: the consumer is closed');
+    if (this.closed || this.closing) throw new ClientError('poll: the consumer is closed');
     if (this.subscription !== null) return this.pollGroup();
     if (this.assignments.length === 0) throw new ClientError('poll: no partitions assigned');
     return this.pollAssigned();
@@ -358,7 +359,13 @@ export class Consumer {
     // Kafka commits before it rejoins (onJoinPrepare), so the partitions that move are handed over at their positions.
     await this.maybeAutoCommit(group.rejoining);
     for (let assigned = await group.ensureActive(this.hooks()); assigned !== undefined; assigned = await group.ensureActive(this.hooks())) {
-      await this.takeAssignment(assigned);
+      try {
+        await this.takeAssignment(assigned);
+      } catch (error) {
+        // Partitions the group gave and this member never took would sit unread: join again, and take them then.
+        group.requestRejoin();
+        throw error;
+      }
     }
     if (this.assignments.length === 0) {
       await clock.sleep(this.maxWaitMs);
@@ -372,7 +379,7 @@ export class Consumer {
   private hooks() {
     return {
       topics: () => this.subscribed(),
-      owned: () => fromKeys(this.assignments.map(({ topic, partition }) => keysOf([{ topic, partitions: [partition] }])[0])),
+      owned: () => this.ownedPartitions(),
       lost: async () => {
         const lost = this.ownedPartitions();
         this.assignments.length = 0;
@@ -397,7 +404,7 @@ export class Consumer {
 
   /** The partitions this member owns now, per topic. */
   ownedPartitions(): TopicPartitions[] {
-    return fromKeys(this.assignments.flatMap(({ topic, partition }) => keysOf([{ topic, partitions: [partition] }])));
+    return fromKeys(keysOf(this.assignments.map(({ topic, partition }) => ({ topic, partitions: [partition] }))));
   }
 
   /**
@@ -466,6 +473,7 @@ export class Consumer {
     const group = this.group;
     if (!group) throw new ClientError('commitSync needs a groupId (Kafka\'s group.id)');
     group.throwIfFatal();
+    if (this.closed) throw new ClientError('commitSync: the consumer is closed');
     const chosen: readonly OffsetToCommit[] = offsets ?? this.assignments.map(({ topic, partition, position, leaderEpoch }) => ({ topic, partition, offset: position, ...(leaderEpoch === undefined ? {} : { leaderEpoch }) }));
     for (const [index, { topic, partition, offset, leaderEpoch }] of chosen.entries()) {
       if (typeof topic !== 'string' || topic === '' || !Number.isInteger(partition) || partition < 1) throw new ClientError(`commitSync: offsets[${index}] must name a topic and a partition >= 1`);
@@ -528,18 +536,25 @@ export class Consumer {
    * Kafka's close: with a group, auto-commits (if on), tells the listener the partitions are
    * revoked, stops the heartbeats and leaves the group (a static member stays for its session).
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
+  close(): Promise<void> {
+    this.closing ??= this.leave();
+    return this.closing;
+  }
+
+  private async leave(): Promise<void> {
     const group = this.group;
-    if (!group) return;
-    if (this.subscription !== null && group.inGeneration) {
-      await this.maybeAutoCommit(true);
-      const owned = this.ownedPartitions();
-      if (owned.length > 0) await this.options.rebalanceListener?.onPartitionsRevoked?.(owned);
+    try {
+      if (group && this.subscription !== null && group.inGeneration) {
+        await this.maybeAutoCommit(true);
+        const owned = this.ownedPartitions();
+        // The listener may still commit what it processed.
+        if (owned.length > 0) await this.options.rebalanceListener?.onPartitionsRevoked?.(owned);
+      }
+    } finally {
+      this.closed = true;
+      this.assignments.length = 0;
+      await group?.close();
     }
-    this.assignments.length = 0;
-    await group.close();
   }
 
   private find(topic: string, partition: number): Assignment {

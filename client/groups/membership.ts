@@ -72,6 +72,8 @@ export class GroupMembership {
   private coordinator: GroupsResponses['FindCoordinator'] | null = null;
   private finding: Promise<GroupsResponses['FindCoordinator']> | null = null;
   private active = false;
+  /** Between JoinGroup's answer and SyncGroup's: heartbeats go on, as Kafka's client sends them in CompletingRebalance. */
+  private syncing = false;
   private rejoinNeeded = true;
   private lostPending = false;
   private fatal: FatalGroupError | undefined;
@@ -242,6 +244,7 @@ export class GroupMembership {
         return null;
       }
       this.noteRefusal(error);
+      this.throwIfFatal();
       if (isFunctionError(error, 'UnknownMemberIdError') || isFunctionError(error, 'IllegalGenerationError')) return null;
       throw error;
     }
@@ -252,6 +255,18 @@ export class GroupMembership {
     this.generationId = joined.generationId;
     this.protocolName = joined.protocolName;
     this.leader = joined.leader === joined.memberId;
+    // A slow leader's assignment must not cost the others their sessions while they wait for it.
+    this.syncing = true;
+    this.lastHeartbeatOkAt = this.clock.now();
+    this.startHeartbeats();
+    try {
+      return await this.syncUntilAssigned(joined, hooks);
+    } finally {
+      this.syncing = false;
+    }
+  }
+
+  private async syncUntilAssigned(joined: Exclude<GroupsResponses['JoinGroup'], { pending: true }>, hooks: MembershipHooks): Promise<TopicPartitions[] | null> {
     const assignments = this.leader ? await this.assign(joined, hooks) : undefined;
     for (;;) {
       try {
@@ -270,6 +285,7 @@ export class GroupMembership {
         return decodeAssignment(answer.assignment).partitions;
       } catch (error) {
         this.noteRefusal(error);
+        this.throwIfFatal();
         if (isFunctionError(error, 'RebalanceInProgressError')) {
           this.rejoinNeeded = false;
           return null;
@@ -314,10 +330,10 @@ export class GroupMembership {
     })();
   }
 
-  /** One tick of the heartbeat timer: a heartbeat when the member is in a stable generation, and the client-side timeouts. */
+  /** One tick of the heartbeat timer: a heartbeat when the member is in a generation (or waiting for its assignment in one), and the client-side timeouts. */
   async heartbeatOnce(): Promise<void> {
     const now = this.clock.now();
-    if (!this.active || this.fatal) return;
+    if (!(this.active || this.syncing) || this.fatal) return;
     if (now - this.lastPollAt > this.options.rebalanceTimeoutMs && this.lastPollAt > 0) {
       // Kafka's max.poll.interval.ms: a member that stopped polling leaves, so its partitions move on.
       const memberId = this.memberId;
@@ -334,7 +350,7 @@ export class GroupMembership {
       });
       if (generationId === this.generationId) this.lastHeartbeatOkAt = this.clock.now();
     } catch (error) {
-      if (generationId !== this.generationId || !this.active) return;
+      if (generationId !== this.generationId || !(this.active || this.syncing)) return;
       if (isFunctionError(error, 'RebalanceInProgressError')) this.lastHeartbeatOkAt = this.clock.now();
       this.noteRefusal(error);
     }

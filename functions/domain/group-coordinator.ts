@@ -320,8 +320,14 @@ function decideSync(deps: GroupDeps, stored: Group | null, request: SyncGroupReq
     protocolName: group.protocolName ?? '',
     assignment: findMember(group, member.memberId)?.assignment ?? '',
   });
-  if (group.state === 'Stable') return { outcome: { done: answer() } };
+  // Kafka's coordinator renews a member's session on its SyncGroup: the wait for the leader's assignment is not silence.
+  const renewed = (): void => void (member.sessionDeadlineMs = now + member.sessionTimeoutMs);
+  if (group.state === 'Stable') {
+    renewed();
+    return { write: group, outcome: { done: answer() } };
+  }
   if (group.leader !== member.memberId) return { outcome: { wait: group.stateSince + deps.settings.groupJoinWaitMs } };
+  renewed();
   const assignments = request.assignments ?? [];
   assignments.forEach(({ memberId }, index) => {
     if (findMember(group, memberId) === undefined) {

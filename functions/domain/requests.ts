@@ -585,17 +585,18 @@ export function parseGroupsApi(input: unknown): wire.GroupsApi {
   return api as wire.GroupsApi;
 }
 
-const GROUPS_APIS = [
-  'FindCoordinator',
-  'JoinGroup',
-  'SyncGroup',
-  'Heartbeat',
-  'LeaveGroup',
-  'OffsetCommit',
-  'OffsetFetch',
-  'ListGroups',
-  'DescribeGroups',
-] as const satisfies readonly wire.GroupsApi[];
+/** Every api of the envelope, each once: an api added to GroupsRequest and not here does not compile. */
+const GROUPS_APIS = Object.keys({
+  FindCoordinator: true,
+  JoinGroup: true,
+  SyncGroup: true,
+  Heartbeat: true,
+  LeaveGroup: true,
+  OffsetCommit: true,
+  OffsetFetch: true,
+  ListGroups: true,
+  DescribeGroups: true,
+} satisfies Record<wire.GroupsApi, true>) as readonly wire.GroupsApi[];
 
 export function parseListGroupsRequest(input: unknown): Required<wire.ListGroupsRequest> {
   const fields = expectRequest<wire.ListGroupsRequest>(input);

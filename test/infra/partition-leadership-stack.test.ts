@@ -217,6 +217,40 @@ describe('functions', () => {
     expect(functionProps<{ Timeout: number }>(FUNCTIONS.produce).Timeout).toBeGreaterThan(15);
   });
 
+  it("groups outlives a JoinGroup or SyncGroup held for the rebalance (groupJoinWaitMs), at its default and as the context sets it", () => {
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.groups.description,
+      Timeout: Math.ceil(settings.groupJoinWaitMs / 1000) + 10,
+    });
+    const longWait = synthStack({ groupJoinWaitMs: '20000' }, { bundle: false }).template;
+    longWait.hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.groups.description,
+      Timeout: 30,
+      Environment: { Variables: Match.objectLike({ GROUP_JOIN_WAIT_MS: '20000' }) },
+    });
+  });
+
+  it("groups and the group sweep get the metadata table (the groups' items live there) and the group settings", () => {
+    const metadata = { [DEPENDENCY_ENV.metadata]: ref(resourceId('metadata')) };
+    const groupSettings = Object.fromEntries(
+      (['groupMinSessionTimeoutMs', 'groupMaxSessionTimeoutMs', 'groupJoinWaitMs', 'offsetsRetentionMinutes', 'offsetsTopicNumPartitions'] as const).map((name) => [
+        SETTINGS[name].env,
+        String(settings[name]),
+      ]),
+    );
+    for (const spec of [FUNCTIONS.groups, FUNCTIONS.sweepGroups]) {
+      template.hasResourceProperties('AWS::Lambda::Function', {
+        Description: spec.description,
+        Environment: { Variables: Match.objectLike({ ...metadata, ...groupSettings }) },
+      });
+    }
+    // FindCoordinator creates the offsets topic on first use: over the live brokers, announced on the queue.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: FUNCTIONS.groups.description,
+      Environment: { Variables: Match.objectLike({ [DEPENDENCY_ENV.brokers]: ref(resourceId('brokers')), [DEPENDENCY_ENV.events]: ref(resourceId('events')) }) },
+    });
+  });
+
   it.each(ENTRIES)('%s logs to a log group of its own, made by the stack with the retention of the context, kept by default', (_name, spec) => {
     const { LoggingConfig } = functionProps<{ LoggingConfig?: { LogGroup?: { Ref: string } } }>(spec);
     const groupId = LoggingConfig?.LogGroup?.Ref;
@@ -349,6 +383,17 @@ describe('IAM grants', () => {
     else expect(indexStatements).toEqual([expect.objectContaining({ Action: 'dynamodb:Query' })]);
   });
 
+  it('groups and the group sweep write the metadata table in transactions fenced on the coordinator partition; only groups reads the brokers', () => {
+    for (const spec of [FUNCTIONS.groups, FUNCTIONS.sweepGroups]) {
+      expect(actionsOn(spec, tableId('pk')), spec.id).toEqual(expect.arrayContaining(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', ...WRITES, 'dynamodb:ConditionCheckItem']));
+      expect(actionsOn(spec, tableId('replica')), spec.id).toEqual([]);
+    }
+    expect(actionsOn(FUNCTIONS.groups, tableId('brokerId'))).toContain('dynamodb:GetItem');
+    expect(actionsOn(FUNCTIONS.groups, tableId('brokerId'))).not.toEqual(expect.arrayContaining(['dynamodb:PutItem']));
+    expect(actionsOn(FUNCTIONS.sweepGroups, tableId('brokerId'))).toEqual([]);
+    expect(actionsOn(FUNCTIONS.sweepGroups, queueId())).toEqual([]);
+  });
+
   it('produce may append to the log and check the partition in the same transaction', () => {
     expect(actionsOn(FUNCTIONS.produce, tableId('replica'))).toEqual(expect.arrayContaining(WRITES));
     expect(actionsOn(FUNCTIONS.produce, tableId('pk'))).toEqual(expect.arrayContaining(['dynamodb:ConditionCheckItem', 'dynamodb:UpdateItem']));
@@ -379,6 +424,13 @@ describe('invoke permissions by audience', () => {
     const expected = ENTRIES.filter(([, spec]) => spec.audience === audience).map(([, spec]) => functionId(spec));
     expect(expected.length).toBeGreaterThan(0);
     expect(invocableThrough(invokePolicyOutput(audience))).toEqual(expected.sort());
+  });
+
+  it("clients may invoke the groups function (every consumer is a group member); the group sweep is internal, in no policy", () => {
+    expect(FUNCTIONS.groups.audience).toBe('client');
+    expect(invocableThrough(invokePolicyOutput('client'))).toContain(functionId(FUNCTIONS.groups));
+    expect(FUNCTIONS.sweepGroups.audience).toBe('internal');
+    for (const audience of INVOKING_AUDIENCES) expect(invocableThrough(invokePolicyOutput(audience))).not.toContain(functionId(FUNCTIONS.sweepGroups));
   });
 
   it('one managed policy per audience, and none names an internal function', () => {
@@ -476,6 +528,14 @@ describe('schedules', () => {
 
   it('one rule per schedule entry, none for the rest', () => {
     expect(Object.keys(template.findResources('AWS::Events::Rule'))).toHaveLength(entriesTriggeredBy('schedule').length);
+  });
+
+  it('the group sweep runs every minute, as the broker sweep does: a lapsed member of a group nobody calls goes within a minute of its session', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [functionId(FUNCTIONS.sweepGroups), 'Arn'] } })],
+    });
   });
 
   it('the sweep and the reconciler run every minute', () => {

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { inject } from 'vitest';
-import { LeadershipClient, type PartitionView } from '../../../client/lambda-client.js';
+import { expect, inject } from 'vitest';
+import { LeadershipClient, RemoteFunctionError, type PartitionView } from '../../../client/lambda-client.js';
 import { pollUntil } from '../../../client/poll.js';
 import { drainLeadershipEvents as drainQueue, type LeadershipEventMessage } from '../../../client/leadership-events.js';
 import type { StackTarget } from './global-setup.js';
@@ -29,6 +29,16 @@ export function partitionOf(partitions: PartitionView[], partition: number): Par
   const view = partitions.find((candidate) => candidate.Partition === partition);
   if (!view) throw new Error(`partition ${partition} missing from describe output`);
   return view;
+}
+
+/** The error a call to a deployed function was refused with, as the client sees it. */
+export async function refusalOf(call: Promise<unknown>): Promise<RemoteFunctionError> {
+  const error = await call.then(
+    () => undefined,
+    (thrown: unknown) => thrown,
+  );
+  expect(error, 'expected the call to be refused').toBeInstanceOf(RemoteFunctionError);
+  return error as RemoteFunctionError;
 }
 
 /** `aws lambda invoke` with the real AWS CLI, as a user would type it. */

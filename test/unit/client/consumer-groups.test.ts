@@ -5,6 +5,10 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { CommitFailedError, Consumer, type ConsumerOptions, type ConsumerRecord } from '../../../client/consumer.js';
+import { FatalGroupError } from '../../../client/groups/membership.js';
+import { ClientError } from '../../../client/retry.js';
+import { LeadershipClient } from '../../../client/lambda-client.js';
+import { fakeOutputs } from './fake-lambda.js';
 import type { TopicPartitions } from '../../../protocol/consumer-protocol.js';
 import { controlledShutdown, findCoordinator } from '../../../functions/domain/index.js';
 import { credentialFor } from '../../factories/cluster.js';
@@ -39,7 +43,7 @@ async function startWorld(recordsPerPartition: number): Promise<GroupWorld> {
 
 async function produceWave(perPartition: number, tag: string): Promise<void> {
   for (let partition = 1; partition <= PARTITIONS; partition += 1) {
-    await world.cluster.produceValues(TOPIC, partition, Array.from({ length: perPartition }, (_, i) => `${tag}${partition}.${i}`));
+    await world.domain(() => world.cluster.produceValues(TOPIC, partition, Array.from({ length: perPartition }, (_, i) => `${tag}${partition}.${i}`)));
   }
 }
 
@@ -88,7 +92,7 @@ function member(name: string, options: ConsumerOptions = {}): Member {
 
 /** What a commit-after-process application does with a poll's records: checks none was committed already, then counts it. */
 async function processRecords(records: ConsumerRecord[]): Promise<void> {
-  const committed = new Map((await world.cluster.deps.groups.getOffsets(GROUP)).map((o) => [keyOf(o.topic, o.partition), o.offset]));
+  const committed = new Map((await world.domain(() => world.cluster.deps.groups.getOffsets(GROUP))).map((o) => [keyOf(o.topic, o.partition), o.offset]));
   for (const { topic, partition, offset } of records) {
     if (offset < (committed.get(keyOf(topic, partition)) ?? 0)) redeliveredCommitted.push(`${keyOf(topic, partition)}@${offset}`);
     const key = `${keyOf(topic, partition)}@${offset}`;
@@ -205,6 +209,27 @@ describe('Consumer groups over the real coordinator', () => {
     expect(overlaps).toEqual([]);
   });
 
+  it('a follower heartbeats while it waits for the assignment: a leader that dies before its SyncGroup costs only the leader its place', async () => {
+    resetTracking();
+    await startWorld(2);
+    const [c1, c2] = ['c1', 'c2'].map((name) => member(name));
+    await Promise.all([c1, c2].map((m) => run(m, () => balanced([c1, c2]) && everyRecordDelivered(2))));
+    const leader = [c1, c2].find((m) => m.consumer.group?.leader) as Member;
+    const follower = [c1, c2].find((m) => m !== leader) as Member;
+    const followerId = follower.consumer.group?.memberId;
+    // A third member's join starts a rebalance; the leader dies as it would send the assignment.
+    leader.link.cutAt = 'SyncGroup';
+    const c3 = member('c3');
+    const survivors = [follower, c3];
+    await Promise.all([...survivors.map((m) => run(m, () => balanced(survivors))), run(leader, () => leader.link.cut).catch(() => undefined)]);
+    leader.stopped = true;
+    // The follower waited a whole session for the dead leader's assignment and kept its place: same member id, one generation on.
+    expect(follower.consumer.group?.memberId).toBe(followerId);
+    const members = (await world.domain(() => world.cluster.deps.groups.getGroup(GROUP)))?.members.map((m) => m.memberId);
+    expect(members).toContain(followerId);
+    expect(members).toHaveLength(2);
+  });
+
   it("a zombie's commit is refused (its heartbeats stalled past its session) and it rejoins, its partitions lost", async () => {
     resetTracking();
     await startWorld(2);
@@ -230,10 +255,10 @@ describe('Consumer groups over the real coordinator', () => {
     await startWorld(3);
     const [c1, c2] = ['c1', 'c2'].map((name) => member(name));
     await Promise.all([c1, c2].map((m) => run(m, () => balanced([c1, c2]) && everyRecordDelivered(3))));
-    const { coordinator, coordinatorEpoch } = await findCoordinator(world.cluster.deps, { groupId: GROUP });
-    await controlledShutdown(world.cluster.deps, { brokerId: coordinator, incarnation: world.cluster.incarnationOf(coordinator), credential: credentialFor(coordinator) });
+    const { coordinator, coordinatorEpoch } = await world.domain(() => findCoordinator(world.cluster.deps, { groupId: GROUP }));
+    await world.domain(() => controlledShutdown(world.cluster.deps, { brokerId: coordinator, incarnation: world.cluster.incarnationOf(coordinator), credential: credentialFor(coordinator) }));
     world.beating.delete(coordinator);
-    const moved = await findCoordinator(world.cluster.deps, { groupId: GROUP });
+    const moved = await world.domain(() => findCoordinator(world.cluster.deps, { groupId: GROUP }));
     expect(moved.coordinatorEpoch).toBeGreaterThan(coordinatorEpoch);
     await produceWave(2, 'b');
     await Promise.all([c1, c2].map((m) => run(m, () => everyRecordDelivered(5) && balanced([c1, c2]))));
@@ -241,5 +266,146 @@ describe('Consumer groups over the real coordinator', () => {
     const committed = await world.cluster.deps.groups.getOffsets(GROUP);
     expect(committed.map((o) => o.offset)).toEqual(Array(PARTITIONS).fill(5));
     expect(redeliveredCommitted).toEqual([]);
+  });
+});
+
+describe('Consumer group options and calls', () => {
+  it('refuses bad group options with an error naming the option, and group options without a groupId', () => {
+    const client = new LeadershipClient(fakeOutputs, { transport: () => Promise.reject(new Error('no call expected')) });
+    const refusals: Array<[ConsumerOptions, RegExp]> = [
+      [{ groupId: '' }, /groupId must be/],
+      [{ groupId: 'g g' }, /groupId must be/],
+      [{ groupId: 'g', groupInstanceId: '' }, /groupInstanceId must be/],
+      [{ groupId: 'g', clientId: 'a b' }, /clientId must be/],
+      [{ groupId: 'g', sessionTimeoutMs: 0 }, /sessionTimeoutMs must be a positive integer/],
+      [{ groupId: 'g', heartbeatIntervalMs: 1.5 }, /heartbeatIntervalMs must be a positive integer/],
+      [{ groupId: 'g', maxPollIntervalMs: -1 }, /maxPollIntervalMs must be a positive integer/],
+      [{ groupId: 'g', autoCommitIntervalMs: 2 ** 31 }, /autoCommitIntervalMs must be a positive integer/],
+      [{ groupId: 'g', sessionTimeoutMs: 6000, heartbeatIntervalMs: 6000 }, /heartbeatIntervalMs \(6000\) must be lower than sessionTimeoutMs/],
+      [{ groupId: 'g', partitionAssignmentStrategy: [] }, /partitionAssignmentStrategy must be a list/],
+      [{ groupId: 'g', partitionAssignmentStrategy: ['sticky' as never] }, /partitionAssignmentStrategy must be a list/],
+      [{ groupId: 'g', partitionAssignmentStrategy: ['range', 'range'] }, /partitionAssignmentStrategy must be a list of distinct/],
+      [{ groupId: 'g', autoOffsetReset: 'smallest' as never }, /autoOffsetReset must be 'earliest', 'latest' or 'none'/],
+      [{ groupId: 'g', enableAutoCommit: 'yes' as never }, /enableAutoCommit must be true or false/],
+      [{ enableAutoCommit: true }, /enableAutoCommit is a consumer group option: it needs a groupId/],
+      [{ sessionTimeoutMs: 10_000 }, /sessionTimeoutMs is a consumer group option/],
+    ];
+    for (const [options, message] of refusals) {
+      expect(() => new Consumer(client, options), JSON.stringify(options)).toThrow(ClientError);
+      expect(() => new Consumer(client, options), JSON.stringify(options)).toThrow(message);
+    }
+    expect(() => new Consumer(client).subscribe(['t'])).toThrow(/subscribe needs a groupId/);
+    const grouped = new Consumer(client, { groupId: 'g' });
+    expect(() => grouped.subscribe([])).toThrow(/non-empty array of topic names/);
+    grouped.subscribe(['t']);
+    expect(() => grouped.assign([{ topic: 't', partition: 1 }])).toThrow(/either assigns or subscribes/);
+  });
+
+  it("joins as Kafka's client does: FindCoordinator, JoinGroup for a member id (MEMBER_ID_REQUIRED), JoinGroup again (pending while the initial rebalance delay runs), SyncGroup, OffsetFetch; every call names the coordinator epoch", async () => {
+    resetTracking();
+    await startWorld(1);
+    const c1 = member('c1');
+    await run(c1, () => ownedBy(c1).length === PARTITIONS && everyRecordDelivered(1));
+    const calls = c1.link.groupCalls;
+    expect(calls.slice(0, 3)).toEqual(['FindCoordinator', 'JoinGroup', 'JoinGroup']);
+    const firstSync = calls.indexOf('SyncGroup');
+    expect(calls.slice(3, firstSync).every((api) => api === 'JoinGroup')).toBe(true);
+    expect(calls[firstSync + 1]).toBe('OffsetFetch');
+    expect(c1.consumer.group?.memberId).toMatch(/^c1-/);
+    expect(c1.consumer.group?.calls.get('FindCoordinator')).toBe(1);
+  });
+
+  it("autoOffsetReset 'latest' starts a partition with no committed offset at its high watermark", async () => {
+    resetTracking();
+    await startWorld(3);
+    const c1 = member('c1', { autoOffsetReset: 'latest' });
+    await run(c1, () => ownedBy(c1).length === PARTITIONS);
+    await produceWave(2, 'b');
+    await run(c1, () => deliveries.size === 2 * PARTITIONS);
+    expect([...deliveries.keys()].every((key) => /@(3|4)$/.test(key))).toBe(true);
+  });
+
+  it('auto-commit commits the positions on its interval with the leader epoch of the last record, and at close', async () => {
+    resetTracking();
+    await startWorld(2);
+    const c1 = member('c1', { enableAutoCommit: true, autoCommitIntervalMs: 5_000 });
+    // Poll only (no commitSync): the commits are the auto-commit's.
+    const deadline = world.clock.now() + 120_000;
+    while (!(everyRecordDelivered(2) && world.clock.now() > deadline - 100_000)) await processRecords(await c1.consumer.poll());
+    const committed = await world.cluster.deps.groups.getOffsets(GROUP);
+    expect(committed.map((o) => o.offset)).toEqual(Array(PARTITIONS).fill(2));
+    for (const o of committed) expect(o.committedLeaderEpoch).toBe((await world.cluster.partition(TOPIC, o.partition)).leaderEpoch);
+    await produceWave(1, 'b');
+    while (!everyRecordDelivered(3)) await processRecords(await c1.consumer.poll());
+    await c1.consumer.close();
+    expect((await world.cluster.deps.groups.getOffsets(GROUP)).map((o) => o.offset)).toEqual(Array(PARTITIONS).fill(3));
+    expect(c1.link.groupCalls.at(-1)).toBe('LeaveGroup');
+    await expect(c1.consumer.poll()).rejects.toThrow(/closed/);
+  });
+
+  it('a static member (groupInstanceId) closes without LeaveGroup, comes back under a new member id to its own partitions with no rebalance; the instance it replaced is fenced for good', async () => {
+    resetTracking();
+    await startWorld(1);
+    const s1 = member('s1', { groupInstanceId: 'instance-1' });
+    const c2 = member('c2');
+    await Promise.all([s1, c2].map((m) => run(m, () => balanced([s1, c2]) && everyRecordDelivered(1))));
+    const had = ownedBy(s1);
+    const generation = c2.consumer.group?.generationId;
+    await s1.consumer.close();
+    expect(s1.link.groupCalls).not.toContain('LeaveGroup');
+    const again = member('s1', { groupInstanceId: 'instance-1' });
+    await run(again, () => ownedBy(again).length === had.length);
+    expect(ownedBy(again).sort()).toEqual(had.sort());
+    expect(again.consumer.group?.generationId).toBe(generation);
+    expect(c2.consumer.group?.generationId).toBe(generation);
+    // A second process with the same instance id takes the place: the one it replaced is fenced at its next call.
+    const usurper = member('s1', { groupInstanceId: 'instance-1' });
+    await run(usurper, () => ownedBy(usurper).length > 0);
+    const fenced = await (async () => {
+      for (let polls = 0; polls < 100; polls += 1) {
+        try {
+          await again.consumer.poll();
+        } catch (error) {
+          return error;
+        }
+      }
+      return undefined;
+    })();
+    expect(fenced).toBeInstanceOf(FatalGroupError);
+    await expect(again.consumer.poll()).rejects.toBeInstanceOf(FatalGroupError);
+  });
+
+  it('a member that does not poll within maxPollIntervalMs leaves the group (its heartbeats go on meanwhile), and the others take its partitions', async () => {
+    resetTracking();
+    await startWorld(1);
+    const [c1, c2] = ['c1', 'c2'].map((name) => member(name, { maxPollIntervalMs: 60_000 }));
+    await Promise.all([c1, c2].map((m) => run(m, () => balanced([c1, c2]) && everyRecordDelivered(1))));
+    const stuck = ownedBy(c2);
+    await run(c1, () => ownedBy(c1).length === PARTITIONS);
+    expect(c2.link.groupCalls).toContain('LeaveGroup');
+    // Back from its long processing: it finds its partitions lost and joins again.
+    await Promise.all([c1, c2].map((m) => run(m, () => balanced([c1, c2]))));
+    expect(c2.lost.flat().sort()).toEqual(stuck.sort());
+  });
+
+  it('a member at rest makes one Heartbeat per heartbeatIntervalMs and one fetch per fetchMaxWaitMs, and auto-commits nothing that did not move', async () => {
+    resetTracking();
+    await startWorld(1);
+    const c1 = member('c1', { enableAutoCommit: true });
+    await run(c1, () => ownedBy(c1).length === PARTITIONS && everyRecordDelivered(1));
+    await processRecords(await c1.consumer.poll()); // the auto-commit of what the first polls moved
+    const calls = () => ({ groups: [...c1.link.groupCalls], fetches: c1.link.fetches });
+    const before = calls();
+    const start = world.clock.now();
+    while (world.clock.now() - start < 60_000) await processRecords(await c1.consumer.poll());
+    const after = calls();
+    const made = after.groups.slice(before.groups.length);
+    const elapsed = world.clock.now() - start;
+    expect(made.filter((api) => api === 'Heartbeat').length).toBeGreaterThanOrEqual(Math.floor(elapsed / 3_000) - 1);
+    expect(made.filter((api) => api === 'Heartbeat').length).toBeLessThanOrEqual(Math.ceil(elapsed / 3_000));
+    expect(made.filter((api) => api !== 'Heartbeat')).toEqual([]);
+    // Each poll of an idle member is one fetch of all 12 partitions, then fetchMaxWaitMs (500) of waiting.
+    expect(after.fetches - before.fetches).toBeLessThanOrEqual(Math.ceil(elapsed / 500));
+    expect(after.fetches - before.fetches).toBeGreaterThanOrEqual(Math.floor(elapsed / 500) - 1);
   });
 });

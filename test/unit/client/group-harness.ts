@@ -13,17 +13,41 @@ import { ClusterHarness } from '../../factories/cluster.js';
 import { fakeOutputs, networkError } from './fake-lambda.js';
 
 /**
- * Sleepers wake in time order, one per turn of the event loop: a timer fires only once
- * every promise chain that could run has run to its next sleep (setImmediate comes after
- * the microtasks), so concurrent sleepers share time as they would on a real clock.
+ * Sleepers wake in time order, one per turn of the event loop, and only while no domain
+ * call is running (`busy`: the memory stores yield to the event loop between operations,
+ * which must take no virtual time): a timer fires once every promise chain that could run
+ * has run to its next sleep, so concurrent sleepers share time as they would on a real clock.
  */
 export class VirtualClock implements Clock {
   private timers: Array<{ at: number; seq: number; wake: () => void }> = [];
   private seq = 0;
   private scheduled = false;
   private stopped = false;
+  private busyCount = 0;
 
   constructor(private readonly manual: ManualClock) {}
+
+  /** Domain work: time stands still while it runs, except while it sleeps (`sleepWithin`). */
+  async busy<T>(work: () => Promise<T>): Promise<T> {
+    this.busyCount += 1;
+    try {
+      return await work();
+    } finally {
+      this.busyCount -= 1;
+      this.schedule();
+    }
+  }
+
+  /** A sleep of domain work (a JoinGroup at the barrier): time may pass meanwhile. */
+  async sleepWithin(ms: number): Promise<void> {
+    const within = this.busyCount > 0;
+    if (within) this.busyCount -= 1;
+    try {
+      await this.sleep(ms);
+    } finally {
+      if (within) this.busyCount += 1;
+    }
+  }
 
   now(): number {
     return this.manual.now();
@@ -51,7 +75,7 @@ export class VirtualClock implements Clock {
 
   private tick(): void {
     this.scheduled = false;
-    if (this.stopped || this.timers.length === 0) return;
+    if (this.stopped || this.timers.length === 0 || this.busyCount > 0) return;
     this.timers.sort((a, b) => a.at - b.at || a.seq - b.seq);
     const next = this.timers.shift() as { at: number; wake: () => void };
     if (next.at > this.now()) this.manual.advance(next.at - this.now());
@@ -66,10 +90,14 @@ const failure = (errorType: string, errorMessage: string): InvokeOutcome => ({ f
 export interface Link {
   client: LeadershipClient;
   cut: boolean;
+  /** Cut as this group API is called: the process dies at that point of the protocol. */
+  cutAt?: string;
   holdHeartbeats(): void;
   releaseHeartbeats(): void;
   /** Group API calls made, in order. */
   groupCalls: string[];
+  /** Consume function calls made. */
+  fetches: number;
 }
 
 export class GroupWorld {
@@ -83,7 +111,7 @@ export class GroupWorld {
     this.clock = new VirtualClock(this.cluster.deps.clock);
     // The domain's own waits (a JoinGroup at the barrier, an acks=all produce) sleep on the same clock.
     this.cluster.deps.sleep = async (ms) => {
-      await this.clock.sleep(ms);
+      await this.clock.sleepWithin(ms);
       await this.cluster.replicateAll();
     };
   }
@@ -97,10 +125,15 @@ export class GroupWorld {
       void (async () => {
         while (this.brokersBeating) {
           await this.clock.sleep(1_000);
-          if (this.beating.has(broker)) await this.cluster.heartbeat(broker).catch(() => undefined);
+          if (this.beating.has(broker)) await this.domain(() => this.cluster.heartbeat(broker)).catch(() => undefined);
         }
       })();
     }
+  }
+
+  /** A direct call of the domain (setup, checks, a controlled shutdown), which takes no virtual time but its sleeps. */
+  domain<T>(work: () => Promise<T>): Promise<T> {
+    return this.clock.busy(work);
   }
 
   stop(): void {
@@ -112,6 +145,7 @@ export class GroupWorld {
   private readonly dispatch = async (functionName: string, payloadText: string): Promise<InvokeOutcome> => {
     const payload = JSON.parse(payloadText) as unknown;
     const deps = this.cluster.deps;
+    return this.clock.busy(async () => {
     try {
       let answer: unknown;
       if (functionName === fakeOutputs.DescribeFunctionName) answer = await describeTopics(deps, payload);
@@ -123,6 +157,7 @@ export class GroupWorld {
       if (error instanceof DomainError) return failure(error.name, error.message);
       throw error;
     }
+    });
   };
 
   link(): Link {
@@ -132,6 +167,7 @@ export class GroupWorld {
       client: undefined as unknown as LeadershipClient,
       cut: false,
       groupCalls: [],
+      fetches: 0,
       holdHeartbeats: () => {
         gate = new Promise((resolve) => (open = resolve));
       },
@@ -144,8 +180,10 @@ export class GroupWorld {
       if (functionName === fakeOutputs.GroupsFunctionName) {
         const { api } = JSON.parse(payload) as { api: string };
         link.groupCalls.push(api);
+        if (api === link.cutAt) link.cut = true;
         if (api === 'Heartbeat' && gate) await gate;
       }
+      if (functionName === fakeOutputs.ConsumeFunctionName) link.fetches += 1;
       if (link.cut) throw networkError('ECONNREFUSED');
       return this.dispatch(functionName, payload);
     };

@@ -262,6 +262,23 @@ describe('a member that dies', () => {
     expect(await fetchOffsets(deps)).toEqual([[1, 10, 1], [2, -1, -1], [3, -1, -1]]);
   });
 
+  it('is not a follower that waited for the leader\'s assignment: its SyncGroup renews its session, as Kafka\'s coordinator does', async () => {
+    const { deps } = await groupCluster();
+    const [a, b] = [await memberIdFor(deps), await memberIdFor(deps)];
+    const joined = await Promise.all([a, b].map((id) => joinUntilDone(deps, id)));
+    const leader = joined.find((j) => j.leader === j.memberId) as JoinedGroup;
+    const follower = joined.find((j) => j.leader !== j.memberId) as JoinedGroup;
+    // The leader takes most of a session (45 s) to assign; the follower asks for its part meanwhile and is answered pending.
+    deps.clock.advance(40_000);
+    expect(await syncGroup(deps, { groupId: GROUP, memberId: follower.memberId, generationId: follower.generationId })).toMatchObject({ pending: true });
+    await syncUntilDone(deps, leader, rangeAssign);
+    const synced = await syncUntilDone(deps, follower);
+    // Both heartbeat their first a session after the barrier: neither has lapsed, since each synced.
+    deps.clock.advance(10_000);
+    for (const { memberId, generationId } of [leader, synced]) await groupHeartbeat(deps, { groupId: GROUP, memberId, generationId });
+    expect(deps.tables.groups.get(GROUP)?.members.map((m) => m.memberId).sort()).toEqual([a, b].sort());
+  });
+
   it('leaves: the others rebalance, and the last to leave empties the group', async () => {
     const { deps } = await groupCluster();
     const [a, b] = [await memberIdFor(deps), await memberIdFor(deps)];
