@@ -95,7 +95,7 @@ function ownedOnce(members: Member[], partitions: number): boolean {
 const rebalance = { afterJoinMs: [] as number[], afterDeathMs: [] as number[], deathExcessMs: [] as number[] };
 const commitMs: number[] = [];
 const rawMs: number[] = [];
-let rest: Record<string, unknown> = {};
+let rest: Record<string, unknown> | undefined;
 try {
   await simulator.start(['gb-1', 'gb-2', 'gb-3']);
   await pollUntil(async () => (await admin.describe()).brokers.filter((b) => b.alive).length >= 3 || undefined, { timeoutMs: 30_000, description: '3 live brokers' });

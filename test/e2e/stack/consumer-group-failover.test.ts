@@ -101,8 +101,7 @@ describe('consumer group: a member dies, then the coordinator broker dies', () =
       const name = `member-${index + 1}`;
       const killable = killableClient(client.outputs, { endpoint, region: target.region });
       memberClients.push(killable);
-      const { client: own, kill } = killable;
-      const consumer = new Consumer(own, {
+      const consumer = new Consumer(killable.client, {
         groupId,
         clientId: name,
         sessionTimeoutMs: SESSION_TIMEOUT_MS,
@@ -113,7 +112,7 @@ describe('consumer group: a member dies, then the coordinator broker dies', () =
         fetchMaxWaitMs: 100,
       });
       consumer.subscribe([topic]);
-      return { name, consumer, kill, running: true, dead: false, dieAfterProcessing: false, killedAt: 0, loop: Promise.resolve() };
+      return { name, consumer, kill: () => killable.kill(), running: true, dead: false, dieAfterProcessing: false, killedAt: 0, loop: Promise.resolve() };
     });
 
     // Process, then commit what was processed (commit-after-process), with the generation.
