@@ -50,6 +50,8 @@ const PROCESS_MS = [50, 500] as const;
 const FAULT_ROLL_MS = 2_000;
 const FAULT_CHANCE = 0.3;
 const MAX_MEMBERS = 4;
+/** Chance that a commit is held past the member's session. */
+const HELD_COMMIT_CHANCE = 0.08;
 /** Retries of an out-of-range position before the member resets to the high watermark (the log was cut below it: unclean elections). */
 const OUT_OF_RANGE_PATIENCE = 20;
 /** How long (virtual ms) the members go on with their faults after the heal. */
@@ -75,6 +77,8 @@ interface Member {
   /** Died, left, or fenced: it makes no request again. */
   stopped: boolean;
   busy: boolean;
+  /** Between a consume that returned records and the answer to their commit. */
+  working: boolean;
   pausedUntil: number;
   task?: Task;
   /** The member that drains the topic after the heal: it runs while clients are off. */
@@ -127,6 +131,7 @@ function newMember(group: GroupState, isStatic: boolean, final = false): Member 
     lastHeartbeat: 0,
     stopped: false,
     busy: false,
+    working: false,
     pausedUntil: 0,
     final,
   };
@@ -294,7 +299,8 @@ function heartbeat(world: World, member: Member): Promise<void> {
   const input = { ...base(member), memberId: member.memberId, generationId: member.generation };
   return request(world, member, 'group-heartbeat', (deps) => domain.groupHeartbeat(deps, input), () => {
     member.lastHeartbeat = world.now();
-    return member.assigned.length === 0 ? 300 : undefined;
+    // A member with nothing to consume only heartbeats.
+    return member.assigned.length === 0 ? HEARTBEAT_MS : undefined;
   });
 }
 
@@ -316,6 +322,7 @@ function consume(world: World, member: Member): Promise<void> {
       const records = answer.records.map((r) => ({ offset: r.offset, value: r.value }));
       const commit = { partition, offset: answer.nextOffset, epoch: answer.records[answer.records.length - 1].leaderEpoch };
       member.busy = true;
+      member.working = true;
       if (world.options.groupMember === 'commit-before-process') {
         // The faulty member: commits what it read, then processes it while reading on.
         commitThen(world, member, generation, commit, () => {
@@ -373,6 +380,7 @@ function commitThen(world: World, member: Member, generation: number, commit: { 
   const group = world.group!;
   if (!running(world, member) || member.generation !== generation) {
     member.busy = false;
+    member.working = false;
     tick(world, member, group.rng.between(10, 200));
     return;
   }
@@ -397,6 +405,7 @@ function commitThen(world: World, member: Member, generation: number, commit: { 
   void scheduler
     .spawn(`offset-commit:${member.name}:${TOPIC}-${commit.partition}@${commit.offset}`, 'group', () => commitCall(group.deps, input), (outcome) => {
       member.busy = false;
+      member.working = false;
       member.task = undefined;
       record.step = scheduler.steps;
       const refused = outcome.ok ? outcome.value.partitions.some((p) => 'errorType' in p) : outcome.error instanceof DomainError;
@@ -406,7 +415,14 @@ function commitThen(world: World, member: Member, generation: number, commit: { 
       tick(world, member, group.rng.between(10, 200));
     })
     .then((task) => {
-      if (!task.settled) member.task = task;
+      if (task.settled) return;
+      member.task = task;
+      // A commit held past the member's session (a frozen call): it arrives from a zombie.
+      if (group.faults && group.rng.chance(HELD_COMMIT_CHANCE)) {
+        world.faults['member-zombie']++;
+        member.pausedUntil = world.now() + group.rng.between(SESSION_MS + 500, SESSION_MS * 3);
+        scheduler.pause(task, member.pausedUntil);
+      }
     });
 }
 
@@ -438,8 +454,8 @@ function scheduleGroupFaults(world: World, group: GroupState): void {
       return;
     }
     // A pause hurts most in the middle of processing or committing: it is aimed at such a member when there is one.
-    const busy = live.filter((m) => m.busy);
-    const member = group.rng.pick(roll >= 0.4 && roll < 0.8 && busy.length > 0 ? busy : live);
+    const working = live.filter((m) => m.working);
+    const member = group.rng.pick(roll >= 0.4 && roll < 0.8 && working.length > 0 ? working : live);
     if (roll < 0.3) {
       world.faults['member-die']++;
       member.stopped = true;

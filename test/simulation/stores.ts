@@ -136,7 +136,7 @@ export function sweepDepsOf(deps: Deps, variant: 'unfenced' | 'no-epoch-check' |
 }
 
 /** The store behind a proxy, with one method replaced (a proxy, so it follows the port as it changes). */
-function withMethod<T extends PartitionLog | MetadataStore, K extends keyof T>(inner: T, name: K, replacement: T[K]): T {
+function withMethod<T extends PartitionLog | MetadataStore | GroupStore, K extends keyof T>(inner: T, name: K, replacement: T[K]): T {
   return new Proxy(inner, {
     get(target, property) {
       if (property === name) return replacement;
@@ -182,13 +182,7 @@ export function recordingGroupStore(tables: MemoryTables, variant: GroupStoreVar
       });
     }
   };
-  return new Proxy(inner, {
-    get(target, property) {
-      if (property === 'commitMemberOffsets') return commitMemberOffsets;
-      const value: unknown = Reflect.get(target, property, target);
-      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
-    },
-  });
+  return withMethod<GroupStore, 'commitMemberOffsets'>(inner, 'commitMemberOffsets', commitMemberOffsets);
 }
 
 /** TEST ONLY: a group store under which a completed rebalance keeps the generation it started from. */
