@@ -141,20 +141,31 @@ export async function describeConsumerGroups(client: LeadershipClient, groupIds:
 }
 
 async function readGroups(client: LeadershipClient, groupIds: string[], timeoutMs: number): Promise<{ views: ConsumerGroupView[]; logEnds: Map<string, Map<number, number>> }> {
-  if (groupIds.length === 0) return { views: [], logEnds: new Map() };
-  const [described, cluster] = await Promise.all([
-    withRetries('DescribeGroups', timeoutMs, {}, () => client.invoke('groups', { api: 'DescribeGroups', groupIds })),
-    withRetries('describe', timeoutMs, {}, () => client.describe()),
-  ]);
+  const cluster = await withRetries('describe', timeoutMs, {}, () => client.describe());
   const logEnds = highWatermarks(cluster.topics);
-  const views = await Promise.all(
+  return { views: await groupViews(client, groupIds, logEnds, { timeoutMs }), logEnds };
+}
+
+/** The groups against log ends the caller already has (the console's last describe): one DescribeGroups, an OffsetFetch per group that exists. */
+export async function groupViews(client: LeadershipClient, groupIds: string[], logEnds: Map<string, Map<number, number>>, options: GroupCallOptions = {}): Promise<ConsumerGroupView[]> {
+  if (groupIds.length === 0) return [];
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const described = await withRetries('DescribeGroups', timeoutMs, {}, () => client.invoke('groups', { api: 'DescribeGroups', groupIds }));
+  return Promise.all(
     described.groups.map(async (group) => {
       const committed =
         group.state === 'Dead' ? [] : (await withRetries('OffsetFetch', timeoutMs, {}, () => client.invoke('groups', { api: 'OffsetFetch', groupId: group.groupId }))).partitions;
       return buildGroupView(group, committed, logEnds);
     }),
   );
-  return { views, logEnds };
+}
+
+/** "orders(1,2),payments(3)", Kafka's verbose ASSIGNMENT column. */
+export function formatAssignment(partitions: readonly TopicPartitions[]): string {
+  return partitions
+    .filter((entry) => entry.partitions.length > 0)
+    .map((entry) => `${entry.topic}(${entry.partitions.join(',')})`)
+    .join(',');
 }
 
 // ---- reset-offsets

@@ -2,9 +2,8 @@
  * How `consumer-groups` prints, as kafka-consumer-groups.sh does: space-padded columns under
  * a header row, "-" for what is unknown or absent. Pure, so it is unit tested as it is.
  */
-import type { TopicPartitions } from '../../protocol/consumer-protocol.js';
 import type { ListedGroup } from '../../protocol/messages.js';
-import type { ConsumerGroupView, PlannedOffsetReset } from '../consumer-groups.js';
+import { formatAssignment, type ConsumerGroupView, type PlannedOffsetReset } from '../consumer-groups.js';
 
 type Cell = string | number | null | undefined;
 
@@ -18,14 +17,6 @@ export function table(header: string[], rows: Cell[][]): string[] {
 export function formatGroupList(groups: readonly ListedGroup[], showState: boolean): string[] {
   if (!showState) return groups.map((group) => group.groupId);
   return table(['GROUP', 'STATE'], groups.map((group) => [group.groupId, group.state]));
-}
-
-/** "orders(1,2),payments(3)", Kafka's verbose ASSIGNMENT column. */
-export function formatAssignment(partitions: readonly TopicPartitions[]): string {
-  return partitions
-    .filter((entry) => entry.partitions.length > 0)
-    .map((entry) => `${entry.topic}(${entry.partitions.join(',')})`)
-    .join(',');
 }
 
 export function formatGroupOffsets(view: ConsumerGroupView): string[] {
