@@ -1,120 +1,17 @@
 /**
- * The operator's view of consumer groups, shared by the CLI (`consumer-groups`) and the
- * console: who owns which partition, the committed offset beside the log end (the lag), and
- * Kafka's offset reset for a group with no members. Built from the groups function's
- * DescribeGroups and OffsetFetch, the embedded consumer protocol (a member's assignment) and
- * describe's high watermarks; nothing here writes but `resetConsumerGroupOffsets`.
+ * The operator's calls on consumer groups, shared by the CLI (`consumer-groups`) and the
+ * console: the groups function's ListGroups, DescribeGroups and OffsetFetch with describe's
+ * high watermarks, read into the view of consumer-group-view.ts; and Kafka's offset reset for
+ * a group with no members, the one thing here that writes.
  */
-import { ConsumerProtocolError, decodeAssignment, type TopicPartitions } from '../protocol/consumer-protocol.js';
-import type { DescribedGroup, FetchedOffset, GroupStateName, ListedGroup, TopicSummary } from '../protocol/messages.js';
+import type { GroupStateName, ListedGroup } from '../protocol/messages.js';
+import { buildGroupView, highWatermarks, type ConsumerGroupView } from './consumer-group-view.js';
 import { RemoteFunctionError, type LeadershipClient } from './lambda-client.js';
 import { ClientError, withRetries } from './retry.js';
-
-export interface GroupMemberView {
-  memberId: string;
-  clientId: string;
-  groupInstanceId: string | null;
-  /** What the member holds in the current generation (none before its SyncGroup). */
-  partitions: TopicPartitions[];
-  /** Set when its assignment is not the consumer protocol's (another protocol type, or bytes we cannot read). */
-  assignmentError?: string;
-}
-
-/** One partition a group owns or has committed, as kafka-consumer-groups --describe prints it. */
-export interface GroupPartitionView {
-  topic: string;
-  partition: number;
-  /** The group's committed offset; null where it committed none. */
-  currentOffset: number | null;
-  /** The partition's high watermark; null when describe does not know the topic. */
-  logEndOffset: number | null;
-  lag: number | null;
-  /** The member that owns it in the current generation; null for a commit no member owns. */
-  memberId: string | null;
-  clientId: string | null;
-}
-
-export interface ConsumerGroupView {
-  groupId: string;
-  state: GroupStateName | 'Dead';
-  protocolType: string;
-  protocolName: string;
-  generationId: number;
-  leader: string | null;
-  coordinator: string | null;
-  coordinatorEpoch: number;
-  members: GroupMemberView[];
-  /** By topic, then partition. */
-  partitions: GroupPartitionView[];
-}
 
 /** A group's state refuses what was asked (a reset of a group with members, a group that does not exist). */
 export class ConsumerGroupStateError extends Error {
   override readonly name = 'ConsumerGroupStateError';
-}
-
-/** Log end minus committed offset, never below 0 (a commit past a truncated log end reads as no lag); null when either is unknown. */
-export function lagOf(currentOffset: number | null, logEndOffset: number | null): number | null {
-  if (currentOffset === null || logEndOffset === null) return null;
-  return Math.max(0, logEndOffset - currentOffset);
-}
-
-/** Each topic's high watermarks by partition, from describe's answer. */
-export function highWatermarks(topics: readonly TopicSummary[]): Map<string, Map<number, number>> {
-  return new Map(topics.map((topic) => [topic.topic, new Map(topic.partitions.map((view) => [view.Partition, view.HighWatermark]))]));
-}
-
-function membersOf(described: DescribedGroup): GroupMemberView[] {
-  return described.members.map((member) => {
-    const base = { memberId: member.memberId, clientId: member.clientId, groupInstanceId: member.groupInstanceId };
-    try {
-      return { ...base, partitions: decodeAssignment(member.assignment).partitions };
-    } catch (error) {
-      if (!(error instanceof ConsumerProtocolError)) throw error;
-      return { ...base, partitions: [], assignmentError: error.message };
-    }
-  });
-}
-
-const byTopicPartition = (a: { topic: string; partition: number }, b: { topic: string; partition: number }): number =>
-  a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition;
-
-/**
- * The group as an operator reads it: every partition a member owns or the group committed,
- * with its owner, committed offset, log end and lag. Pure: the caller fetched the three answers.
- */
-export function buildGroupView(described: DescribedGroup, committed: readonly FetchedOffset[], logEnds: Map<string, Map<number, number>>): ConsumerGroupView {
-  const members = membersOf(described);
-  const rows = new Map<string, GroupPartitionView>();
-  const row = (topic: string, partition: number): GroupPartitionView => {
-    const key = `${topic}\u0000${partition}`;
-    let found = rows.get(key);
-    if (!found) {
-      const logEndOffset = logEnds.get(topic)?.get(partition) ?? null;
-      found = { topic, partition, currentOffset: null, logEndOffset, lag: null, memberId: null, clientId: null };
-      rows.set(key, found);
-    }
-    return found;
-  };
-  for (const member of members) {
-    for (const { topic, partitions } of member.partitions) {
-      for (const partition of partitions) Object.assign(row(topic, partition), { memberId: member.memberId, clientId: member.clientId });
-    }
-  }
-  for (const offset of committed) if (offset.offset >= 0) row(offset.topic, offset.partition).currentOffset = offset.offset;
-  const partitions = [...rows.values()].sort(byTopicPartition).map((view) => ({ ...view, lag: lagOf(view.currentOffset, view.logEndOffset) }));
-  return {
-    groupId: described.groupId,
-    state: described.state,
-    protocolType: described.protocolType,
-    protocolName: described.protocolName,
-    generationId: described.generationId,
-    leader: described.leader,
-    coordinator: described.coordinator,
-    coordinatorEpoch: described.coordinatorEpoch,
-    members,
-    partitions,
-  };
 }
 
 export interface GroupCallOptions {
@@ -158,14 +55,6 @@ export async function groupViews(client: LeadershipClient, groupIds: string[], l
       return buildGroupView(group, committed, logEnds);
     }),
   );
-}
-
-/** "orders(1,2),payments(3)", Kafka's verbose ASSIGNMENT column. */
-export function formatAssignment(partitions: readonly TopicPartitions[]): string {
-  return partitions
-    .filter((entry) => entry.partitions.length > 0)
-    .map((entry) => `${entry.topic}(${entry.partitions.join(',')})`)
-    .join(',');
 }
 
 // ---- reset-offsets

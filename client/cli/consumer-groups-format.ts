@@ -3,7 +3,8 @@
  * a header row, "-" for what is unknown or absent. Pure, so it is unit tested as it is.
  */
 import type { ListedGroup } from '../../protocol/messages.js';
-import { formatAssignment, type ConsumerGroupView, type PlannedOffsetReset } from '../consumer-groups.js';
+import { formatAssignment, type ConsumerGroupView } from '../consumer-group-view.js';
+import type { PlannedOffsetReset } from '../consumer-groups.js';
 
 type Cell = string | number | null | undefined;
 
