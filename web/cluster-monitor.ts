@@ -168,8 +168,8 @@ export class ClusterMonitor {
 
   /**
    * The rebalance timeline: an entry when a group is first seen, when its generation changes,
-   * and when it is gone. Polls see a generation once it is complete or completing, so a later
-   * poll of the same generation completes its entry (assignments arrive with SyncGroup).
+   * and when it is gone. A generation first seen completing (its assignments not out yet) is
+   * completed by the poll that sees it Stable.
    */
   private noteGenerations(views: ConsumerGroupView[], at: number): void {
     const entryOf = (view: ConsumerGroupView, previous?: GroupTimelineEntry): GroupTimelineEntry => ({
@@ -186,8 +186,12 @@ export class ClusterMonitor {
     for (const view of views) {
       const last = this.lastGroupEntry.get(view.groupId);
       if (last && last.generationId === view.generationId) {
-        const { id, at: seenAt, previousGenerationId } = last;
-        Object.assign(last, entryOf(view), { id, at: seenAt }, previousGenerationId === undefined ? {} : { previousGenerationId });
+        // The generation's assignments arrived (SyncGroup): the entry shows them. A rebalance
+        // that starts within a generation (Stable or Empty to PreparingRebalance) leaves it be: the next generation gets its own.
+        if (last.state === 'CompletingRebalance' && view.state === 'Stable') {
+          const { id, at: seenAt, previousGenerationId } = last;
+          Object.assign(last, entryOf(view), { id, at: seenAt }, previousGenerationId === undefined ? {} : { previousGenerationId });
+        }
         continue;
       }
       const entry = entryOf(view, last);

@@ -78,6 +78,8 @@ export async function joinAsLeader(
     if (stopped) return;
     void client.invoke('groups', { api: 'Heartbeat', groupId, memberId, generationId: joined.generationId }).catch(() => undefined);
   }, options.heartbeatIntervalMs ?? Math.floor(sessionTimeoutMs / 3));
+  // A test that fails before leaving must not be kept alive by its member.
+  timer.unref();
   return {
     memberId,
     generationId: joined.generationId,
