@@ -85,7 +85,7 @@ describe('the console groups panel', () => {
       await expect.poll(() => block.locator('[data-field="summary"]').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`generation ${first.generationId}, 1 member, assignor range, coordinator [ABC] \\(epoch \\d+\\), total lag 4`));
       const member = page.getByTestId(`group-member-${first.memberId}`);
       expect(await member.locator('td').nth(1).textContent()).toBe('billing-app');
-      expect(await member.locator('[data-field="owned"]').textContent()).toBe(`${topic}-1, 2, 3`);
+      expect(await member.locator('[data-field="owned"]').textContent()).toBe(`${topic}(1,2,3)`);
       await expect.poll(() => cells(group, 1), { timeout: 10_000 }).toEqual({ owner: first.memberId, committed: '2', logEnd: '6', lag: '4' });
       expect(await cells(group, 2)).toEqual({ owner: first.memberId, committed: '4', logEnd: '4', lag: '0' });
       expect(await cells(group, 3)).toEqual({ owner: first.memberId, committed: '-', logEnd: '0', lag: '-' });

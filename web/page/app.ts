@@ -2,6 +2,7 @@
  * The console page: renders the snapshots the server pushes over server-sent events and
  * posts the forms' and buttons' actions back. No framework: a few tables rebuilt per push.
  */
+import { formatAssignment } from '../../client/consumer-group-view.js';
 import type { BenchEntry } from '../bench-charts.js';
 import type { BrokerRow, ConsoleSnapshot, GroupRow, GroupTimelineEntry, PartitionRow, TimelineEntry, TopicPlanAnswer, TopicRow } from '../snapshot.js';
 
@@ -208,7 +209,7 @@ function groupBlock(group: GroupRow): HTMLElement {
               el(
                 'td',
                 { 'data-field': 'owned' },
-                member.assignmentError ? `unreadable: ${member.assignmentError}` : member.partitions.map((entry) => `${entry.topic}-${entry.partitions.join(', ')}`).join('; ') || 'none yet',
+                member.assignmentError ? `unreadable: ${member.assignmentError}` : formatAssignment(member.partitions) || 'none yet',
               ),
             ),
           )),
