@@ -5,7 +5,7 @@
  * console's page imports its types too; client/consumer-groups.ts makes the calls.
  */
 import { ConsumerProtocolError, decodeAssignment, type TopicPartitions } from '../protocol/consumer-protocol.js';
-import type { DescribedGroup, FetchedOffset, GroupStateName, TopicSummary } from '../protocol/messages.js';
+import type { DescribedGroup, FetchedOffset, TopicSummary } from '../protocol/messages.js';
 
 export interface GroupMemberView {
   memberId: string;
@@ -31,15 +31,8 @@ export interface GroupPartitionView {
   clientId: string | null;
 }
 
-export interface ConsumerGroupView {
-  groupId: string;
-  state: GroupStateName | 'Dead';
-  protocolType: string;
-  protocolName: string;
-  generationId: number;
-  leader: string | null;
-  coordinator: string | null;
-  coordinatorEpoch: number;
+/** DescribeGroups' answer for the group, its members' assignments read, and its partitions. */
+export interface ConsumerGroupView extends Omit<DescribedGroup, 'members'> {
   members: GroupMemberView[];
   /** By topic, then partition. */
   partitions: GroupPartitionView[];
@@ -95,18 +88,7 @@ export function buildGroupView(described: DescribedGroup, committed: readonly Fe
   }
   for (const offset of committed) if (offset.offset >= 0) row(offset.topic, offset.partition).currentOffset = offset.offset;
   const partitions = [...rows.values()].sort(byTopicPartition).map((view) => ({ ...view, lag: lagOf(view.currentOffset, view.logEndOffset) }));
-  return {
-    groupId: described.groupId,
-    state: described.state,
-    protocolType: described.protocolType,
-    protocolName: described.protocolName,
-    generationId: described.generationId,
-    leader: described.leader,
-    coordinator: described.coordinator,
-    coordinatorEpoch: described.coordinatorEpoch,
-    members,
-    partitions,
-  };
+  return { ...described, members, partitions };
 }
 
 /** "orders(1,2),payments(3)", Kafka's verbose ASSIGNMENT column. */
