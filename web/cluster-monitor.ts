@@ -108,7 +108,6 @@ export class ClusterMonitor {
       }
     }
     if (drained.status === 'fulfilled') for (const event of drained.value) this.addEvent(event);
-    if (described.status === 'fulfilled' && checkedAt - this.groupsReadAt >= (this.options.groupsPollIntervalMs ?? 1000)) await this.refreshGroups(checkedAt);
     this.cloud =
       described.status === 'rejected'
         ? { ok: false, error: this.explain('the describe function', described.reason), lastOkAt: this.cloud.lastOkAt, checkedAt }
@@ -116,6 +115,11 @@ export class ClusterMonitor {
           ? { ok: false, error: this.explain('the leadership-event queue', drained.reason), lastOkAt: this.cloud.lastOkAt, checkedAt }
           : { ok: true, lastOkAt: Date.now(), checkedAt };
     this.emit();
+    // After the leadership picture is out: a slow groups function must not delay a failover on the page.
+    if (described.status === 'fulfilled' && checkedAt - this.groupsReadAt >= (this.options.groupsPollIntervalMs ?? 1000)) {
+      await this.refreshGroups(checkedAt);
+      this.emit();
+    }
   }
 
   snapshot(): ConsoleSnapshot {
