@@ -2,10 +2,12 @@ import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { BrokerSimulator } from '../client/broker-simulator.js';
 import { type DescribeResponse, type LeadershipClient, RemoteFunctionError } from '../client/lambda-client.js';
 import { MAX_PARTITIONS_PER_FETCH } from '../client/consumer.js';
+import { formatAssignment, highWatermarks, type ConsumerGroupView } from '../client/consumer-group-view.js';
+import { groupViews, listConsumerGroups } from '../client/consumer-groups.js';
 import { drainLeadershipEvents, type LeadershipEventMessage } from '../client/leadership-events.js';
 import { pollUntil } from '../client/poll.js';
 import { CommitRateObserver } from './produce-rate.js';
-import type { BrokerRow, ConsoleSnapshot, TimelineEntry, TopicRow } from './snapshot.js';
+import type { BrokerRow, ConsoleSnapshot, GroupTimelineEntry, TimelineEntry, TopicRow } from './snapshot.js';
 
 /** How long a failover's first read is looked for before the entry says "not served". */
 const firstReadTimeoutMs = 30_000;
@@ -13,6 +15,9 @@ const firstReadIntervalMs = 50;
 /** How long before a killed leader's lease lapses its partitions start being read. */
 const probeLeadMs = 300;
 const timelineLimit = 300;
+const groupTimelineLimit = 200;
+/** One attempt per poll: a group call that fails is shown, and the next poll tries again. */
+const groupCallTimeoutMs = 1000;
 
 export interface ClusterMonitorOptions {
   client: LeadershipClient;
@@ -24,6 +29,8 @@ export interface ClusterMonitorOptions {
   sessionTimeoutMs: number;
   /** How often describe is called and the leadership-event queue drained (≤ 1 s). */
   pollIntervalMs?: number;
+  /** How often the consumer groups are read (ListGroups, DescribeGroups, an OffsetFetch per group); default 1 s. */
+  groupsPollIntervalMs?: number;
 }
 
 /**
@@ -50,6 +57,13 @@ export class ClusterMonitor {
   private actionCount = 0;
   private refreshing?: Promise<void>;
   private readonly commitRates = new CommitRateObserver();
+  private groups: ConsumerGroupView[] = [];
+  private groupsError?: string;
+  private groupsReadAt = 0;
+  private readonly groupTimeline: GroupTimelineEntry[] = [];
+  /** Each group's latest timeline entry, which a later poll of the same generation completes (its assignments, its state). */
+  private readonly lastGroupEntry = new Map<string, GroupTimelineEntry>();
+  private groupEntryCount = 0;
 
   constructor(private readonly options: ClusterMonitorOptions) {}
 
@@ -101,6 +115,11 @@ export class ClusterMonitor {
           ? { ok: false, error: this.explain('the leadership-event queue', drained.reason), lastOkAt: this.cloud.lastOkAt, checkedAt }
           : { ok: true, lastOkAt: Date.now(), checkedAt };
     this.emit();
+    // After the leadership picture is out: a slow groups function must not delay a failover on the page.
+    if (described.status === 'fulfilled' && checkedAt - this.groupsReadAt >= (this.options.groupsPollIntervalMs ?? 1000)) {
+      await this.refreshGroups(checkedAt);
+      this.emit();
+    }
   }
 
   snapshot(): ConsoleSnapshot {
@@ -126,7 +145,70 @@ export class ClusterMonitor {
       brokers,
       topics: this.topics(),
       timeline: this.timeline,
+      groups: this.groups,
+      ...(this.groupsError === undefined ? {} : { groupsError: this.groupsError }),
+      groupTimeline: this.groupTimeline,
     };
+  }
+
+  /** Every group with its owners and lag, against the log ends of the describe just made; a failure keeps the last picture and says why. */
+  private async refreshGroups(at: number): Promise<void> {
+    this.groupsReadAt = at;
+    try {
+      const listed = await listConsumerGroups(this.options.client, undefined, { timeoutMs: groupCallTimeoutMs });
+      const views = await groupViews(
+        this.options.client,
+        listed.map((group) => group.groupId),
+        highWatermarks(this.description.topics),
+        { timeoutMs: groupCallTimeoutMs },
+      );
+      this.groups = views.filter((view) => view.state !== 'Dead');
+      this.groupsError = undefined;
+      this.noteGenerations(this.groups, at);
+    } catch (error) {
+      this.groupsError = this.explain('the groups function', error);
+    }
+  }
+
+  /**
+   * The rebalance timeline: an entry when a group is first seen, when its generation changes,
+   * and when it is gone. A generation first seen completing (its assignments not out yet) is
+   * completed by the poll that sees it Stable.
+   */
+  private noteGenerations(views: ConsumerGroupView[], at: number): void {
+    const entryOf = (view: ConsumerGroupView, previous?: GroupTimelineEntry): GroupTimelineEntry => ({
+      id: `group-${++this.groupEntryCount}`,
+      at,
+      groupId: view.groupId,
+      generationId: view.generationId,
+      ...(previous ? { previousGenerationId: previous.generationId } : {}),
+      state: view.state,
+      protocolName: view.protocolName,
+      leader: view.leader,
+      members: view.members.map((member) => ({ memberId: member.memberId, clientId: member.clientId, partitions: formatAssignment(member.partitions) })),
+    });
+    for (const view of views) {
+      const last = this.lastGroupEntry.get(view.groupId);
+      if (last && last.generationId === view.generationId) {
+        // The generation's assignments arrived (SyncGroup): the entry shows them. A rebalance
+        // that starts within a generation (Stable or Empty to PreparingRebalance) leaves it be: the next generation gets its own.
+        if (last.state === 'CompletingRebalance' && view.state === 'Stable') {
+          const { id, at: seenAt, previousGenerationId } = last;
+          Object.assign(last, entryOf(view), { id, at: seenAt }, previousGenerationId === undefined ? {} : { previousGenerationId });
+        }
+        continue;
+      }
+      const entry = entryOf(view, last);
+      this.lastGroupEntry.set(view.groupId, entry);
+      this.groupTimeline.unshift(entry);
+    }
+    const present = new Set(views.map((view) => view.groupId));
+    for (const [groupId, last] of this.lastGroupEntry) {
+      if (present.has(groupId)) continue;
+      this.lastGroupEntry.delete(groupId);
+      this.groupTimeline.unshift({ ...last, id: `group-${++this.groupEntryCount}`, at, previousGenerationId: last.generationId, state: 'Dead', leader: null, members: [] });
+    }
+    if (this.groupTimeline.length > groupTimelineLimit) this.groupTimeline.length = groupTimelineLimit;
   }
 
   /** The topics as last described, each with the rate its high watermarks moved. */

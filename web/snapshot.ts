@@ -3,6 +3,7 @@
  * SDK types: the page's TypeScript (DOM only) imports it too.
  */
 
+import type { ConsumerGroupView } from '../client/consumer-group-view.js';
 import type { LeadershipEvent, PartitionView } from '../protocol/leadership.js';
 
 /** A partition as describe reports it. */
@@ -54,6 +55,28 @@ export interface BrokerRow {
   simulated?: { status: 'running' | 'paused' | 'dead' | 'stopped'; incarnation?: number };
 }
 
+/** A consumer group as the groups function describes it, with each partition's owner, committed offset, log end and lag. */
+export type GroupRow = ConsumerGroupView;
+
+/**
+ * A change of a group's generation (or its first sight, or its end) as the console saw it by
+ * polling DescribeGroups: a rebalance that completed between two polls shows as one step.
+ */
+export interface GroupTimelineEntry {
+  id: string;
+  /** When the console saw it (the poll's time). */
+  at: number;
+  groupId: string;
+  generationId: number;
+  /** The generation it replaced; absent the first time the console saw the group. */
+  previousGenerationId?: number;
+  state: GroupRow['state'];
+  protocolName: string;
+  leader: string | null;
+  /** Each member with what it holds: "orders(1,2)". */
+  members: Array<{ memberId: string; clientId: string; partitions: string }>;
+}
+
 export interface ConsoleSnapshot {
   serverNow: number;
   endpoint: string;
@@ -62,6 +85,11 @@ export interface ConsoleSnapshot {
   brokers: BrokerRow[];
   topics: TopicRow[];
   timeline: TimelineEntry[];
+  groups: GroupRow[];
+  /** Why the groups could not be read at the last poll (the rest of the page is unaffected). */
+  groupsError?: string;
+  /** Newest first. */
+  groupTimeline: GroupTimelineEntry[];
 }
 
 /** The planner's answer for one of the running cluster's topics (GET /api/plan). */

@@ -3,7 +3,8 @@
  * reads nothing but argv and the environment it is given, so it is unit tested as it is.
  */
 import { parseArgs } from 'node:util';
-import { COMPRESSION_TYPES, STORAGE_MODES, type CompressionType, type StorageMode } from '../../protocol/messages.js';
+import { COMPRESSION_TYPES, GROUP_STATES, STORAGE_MODES, type CompressionType, type GroupStateName, type StorageMode } from '../../protocol/messages.js';
+import type { OffsetResetScope, OffsetResetSpec } from '../consumer-groups.js';
 import { parsePlanRequest, PlanInputError, PLAN_FLAGS, type PlanRequest } from '../../cost/plan.js';
 
 export class UsageError extends Error {
@@ -44,6 +45,11 @@ export type Command =
   | { verb: 'brokers run'; brokers: string[]; credentials?: string[]; heartbeatIntervalMs: number }
   | { verb: 'brokers shutdown'; broker: string; incarnation: number; credential: string }
   | { verb: 'elect-leaders'; topic?: string; partitions?: number[] }
+  /** `showState`: print each group's state beside it (Kafka's --list --state); `states`: only those. */
+  | { verb: 'consumer-groups list'; states?: GroupStateName[]; showState: boolean; json: boolean }
+  /** `view`: per partition (Kafka's default, --offsets), per member (--members), or the group itself (--state). */
+  | { verb: 'consumer-groups describe'; group: string; view: 'offsets' | 'members' | 'state'; json: boolean }
+  | { verb: 'consumer-groups reset-offsets'; group: string; scope: OffsetResetScope; spec: OffsetResetSpec; execute: boolean; json: boolean }
   /** Offline: reads the benchmark results in `benchResults` (default the repository's bench-results/). */
   | { verb: 'plan'; request: PlanRequest; json: boolean; benchResults?: string };
 
@@ -85,6 +91,19 @@ Verbs:
   elect-leaders   [--topic T [--partition N ...]]
                   preferred-leader election (replicas[0], only if alive and in the ISR), as
                   kafka-leader-election --election-type PREFERRED
+  consumer-groups list [--state [S,S...]] [--json]
+                  group ids; with --state, each with its state (and only those in the states given:
+                  Empty, PreparingRebalance, CompletingRebalance, Stable)
+  consumer-groups describe --group G [--members | --state] [--json]
+                  per partition: GROUP TOPIC PARTITION CURRENT-OFFSET LOG-END-OFFSET LAG CONSUMER-ID
+                  CLIENT-ID (a commit no member owns shows "-"); --members: each member and the
+                  partitions it holds; --state: state, coordinator, generation, protocol
+  consumer-groups reset-offsets --group G (--topic T[:P,P...] | --all-topics)
+                  (--to-earliest | --to-latest | --to-offset N | --shift-by N) [--dry-run | --execute] [--json]
+                  as kafka-consumer-groups: prints the plan and commits nothing unless --execute;
+                  only for a group with no members (Empty): the coordinator refuses a commit
+                  outside the group protocol otherwise. An offset past either end of the log is
+                  set to that end; --shift-by=-N moves back
   plan            --records-per-second N --record-bytes B --rf R --retention 7d [--min-insync M]
                   [--storage replicated|diskless] [--records-per-call K] [--brokers N] [--partitions P]
                   [--json] [--bench-results DIR]
@@ -117,6 +136,9 @@ const verbFlags: Record<string, readonly string[]> = {
   'brokers run': ['broker', 'credential', 'heartbeat-interval-ms'],
   'brokers shutdown': ['broker', 'incarnation', 'credential'],
   'elect-leaders': ['topic', 'partition'],
+  'consumer-groups list': ['state', 'json'],
+  'consumer-groups describe': ['group', 'members', 'state', 'json'],
+  'consumer-groups reset-offsets': ['group', 'topic', 'all-topics', 'to-earliest', 'to-latest', 'to-offset', 'shift-by', 'dry-run', 'execute', 'json'],
   plan: [...PLAN_FLAGS, 'json', 'bench-results'],
 };
 
@@ -155,6 +177,17 @@ const options = {
   brokers: { type: 'string' },
   json: { type: 'boolean' },
   'bench-results': { type: 'string' },
+  group: { type: 'string' },
+  members: { type: 'boolean' },
+  /** A value for list (the states to keep), none for describe: a bare --state reaches here as "" (see withBareState). */
+  state: { type: 'string' },
+  'all-topics': { type: 'boolean' },
+  'to-earliest': { type: 'boolean' },
+  'to-latest': { type: 'boolean' },
+  'to-offset': { type: 'string' },
+  'shift-by': { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  execute: { type: 'boolean' },
 } as const;
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true; strict: true }>>['values'];
@@ -162,7 +195,7 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositi
 export function parseCli(argv: string[], env: Record<string, string | undefined> = {}): ParsedCli {
   let parsed: { values: Values; positionals: string[] };
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args: withBareState(argv), options, allowPositionals: true, strict: true });
   } catch (error) {
     const [first, ...rest] = (error as Error).message.split('\n');
     // "--rf -1" reads as a flag, not a value: say how to pass one that starts with a dash.
@@ -189,10 +222,12 @@ export function parseCli(argv: string[], env: Record<string, string | undefined>
 
 function verbOf(positionals: string[]): string {
   if (positionals.length === 0) {
-    throw new UsageError('a verb is required: topics create|describe|list, produce, consume, brokers list|register|run|shutdown, elect-leaders, plan');
+    throw new UsageError(
+      'a verb is required: topics create|describe|list, produce, consume, brokers list|register|run|shutdown, elect-leaders, consumer-groups list|describe|reset-offsets, plan',
+    );
   }
   const [first, second, ...rest] = positionals;
-  const twoWords = first === 'topics' || first === 'brokers';
+  const twoWords = first === 'topics' || first === 'brokers' || first === 'consumer-groups';
   const verb = twoWords ? `${first} ${second ?? ''}`.trim() : first;
   const extra = twoWords ? rest : positionals.slice(1);
   if (!(verb in verbFlags)) {
@@ -271,6 +306,10 @@ function commandOf(verb: string, values: Values): Command {
       const partitions = values.partition?.map((raw) => integer(raw, 'partition', 1)!);
       return { verb, topic: values.topic, partitions };
     }
+    case 'consumer-groups list':
+    case 'consumer-groups describe':
+    case 'consumer-groups reset-offsets':
+      return consumerGroupsCommand(verb, values);
     case 'plan': {
       const raw = Object.fromEntries(PLAN_FLAGS.map((flag) => [flag, values[flag]]));
       if (values['bench-results'] === '') throw new UsageError('--bench-results must not be empty');
@@ -284,6 +323,66 @@ function commandOf(verb: string, values: Values): Command {
     default:
       throw new UsageError(`unknown verb "${verb}"`);
   }
+}
+
+/**
+ * kafka-consumer-groups takes --state with a value (list: the states to keep) or without one
+ * (list: show states; describe: the group's state): parseArgs has no optional values, so a
+ * --state followed by nothing or by another flag is passed on as --state= (an empty value).
+ */
+function withBareState(argv: string[]): string[] {
+  return argv.map((arg, index) => (arg === '--state' && (index + 1 === argv.length || argv[index + 1].startsWith('-')) ? '--state=' : arg));
+}
+
+function consumerGroupsCommand(verb: 'consumer-groups list' | 'consumer-groups describe' | 'consumer-groups reset-offsets', values: Values): Command {
+  const json = values.json ?? false;
+  if (verb === 'consumer-groups list') {
+    if (values.state === undefined || values.state === '') return { verb, showState: values.state !== undefined, json };
+    const states = values.state.split(',').map((raw) => {
+      const state = GROUP_STATES.find((name) => name.toLowerCase() === raw.trim().toLowerCase());
+      if (!state) throw new UsageError(`--state must be one or more of ${GROUP_STATES.join(', ')} (comma-separated), got "${raw}"`);
+      return state;
+    });
+    return { verb, states: [...new Set(states)], showState: true, json };
+  }
+  const group = required(values.group, 'group');
+  if (verb === 'consumer-groups describe') {
+    if (values.state !== undefined && values.state !== '') throw new UsageError(`consumer-groups describe takes --state without a value, got "${values.state}"`);
+    if (values.members && values.state !== undefined) throw new UsageError('--members and --state are exclusive: describe shows one view at a time');
+    return { verb, group, view: values.members ? 'members' : values.state !== undefined ? 'state' : 'offsets', json };
+  }
+  if (values['dry-run'] && values.execute) throw new UsageError('--dry-run and --execute are exclusive');
+  if ((values.topic === undefined) === (values['all-topics'] === undefined)) throw new UsageError('reset-offsets needs one of --topic T[:P,P...] or --all-topics');
+  return { verb, group, scope: values.topic === undefined ? { allTopics: true } : resetTopic(values.topic), spec: resetSpec(values), execute: values.execute ?? false, json };
+}
+
+/** kafka-consumer-groups' --topic T or T:P,P (partitions numbered from 1, as everywhere here). */
+function resetTopic(raw: string): OffsetResetScope {
+  const at = raw.indexOf(':');
+  const topic = at < 0 ? raw : raw.slice(0, at);
+  if (topic === '') throw new UsageError(`--topic needs a topic name, got "${raw}"`);
+  if (at < 0) return { topic };
+  const partitions = raw.slice(at + 1).split(',').map((part) => {
+    if (!/^\d+$/.test(part.trim()) || Number(part) < 1) throw new UsageError(`--topic ${topic}: partitions must be integers >= 1, comma-separated, got "${part}"`);
+    return Number(part);
+  });
+  const unique = [...new Set(partitions)];
+  if (unique.length !== partitions.length) throw new UsageError(`--topic ${topic}: a partition is listed twice in "${raw}"`);
+  return { topic, partitions: unique.sort((a, b) => a - b) };
+}
+
+function resetSpec(values: Values): OffsetResetSpec {
+  const given = (['to-earliest', 'to-latest', 'to-offset', 'shift-by'] as const).filter((flag) => values[flag] !== undefined);
+  if (given.length !== 1) {
+    throw new UsageError(`reset-offsets needs exactly one of --to-earliest, --to-latest, --to-offset N, --shift-by N${given.length > 1 ? `, got ${given.map((flag) => `--${flag}`).join(' and ')}` : ''}`);
+  }
+  if (values['to-earliest']) return { to: 'earliest' };
+  if (values['to-latest']) return { to: 'latest' };
+  if (values['to-offset'] !== undefined) return { to: 'offset', offset: integer(values['to-offset'], 'to-offset', 0)! };
+  const raw = values['shift-by']!;
+  const by = /^-?\d+$/.test(raw.trim()) ? Number(raw) : Number.NaN;
+  if (!Number.isSafeInteger(by)) throw new UsageError(`--shift-by must be an integer (negative moves back: --shift-by=-5), got "${raw}"`);
+  return { to: 'shift', by };
 }
 
 function oneBroker(brokers: string[] | undefined): string {

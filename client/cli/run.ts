@@ -8,11 +8,13 @@ import { formatPlan, planCluster, PlanUnavailableError } from '../../cost/plan.j
 import type { Readable } from 'node:stream';
 import { BrokerSimulator, registerCredentials } from '../broker-simulator.js';
 import { Consumer } from '../consumer.js';
+import { ConsumerGroupStateError, describeConsumerGroups, listConsumerGroups, resetConsumerGroupOffsets } from '../consumer-groups.js';
 import { LeadershipClient, RemoteFunctionError, type PartitionView } from '../lambda-client.js';
 import { Producer, type ProducerRecord } from '../producer.js';
 import { ClientError, ClientTimeoutError, systemClock } from '../retry.js';
 import { readOutputsFile } from '../stack-outputs.js';
 import { parseCli, UsageError, type Command, type Connection } from './args.js';
+import { formatGroupList, formatGroupMembers, formatGroupOffsets, formatGroupState, formatResetPlan, groupNotes } from './consumer-groups-format.js';
 
 export interface CliIo {
   stdin: Readable;
@@ -66,7 +68,7 @@ function defaultConnect(connection: Connection): LeadershipClient {
 }
 
 function describeError(error: unknown): string {
-  if (error instanceof RemoteFunctionError || error instanceof ClientTimeoutError || error instanceof ClientError) return error.message;
+  if (error instanceof RemoteFunctionError || error instanceof ClientTimeoutError || error instanceof ClientError || error instanceof ConsumerGroupStateError) return error.message;
   return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
 
@@ -173,6 +175,10 @@ async function execute(command: Exclude<Command, { verb: 'help' | 'plan' }>, cli
       }
       return;
     }
+    case 'consumer-groups list':
+    case 'consumer-groups describe':
+    case 'consumer-groups reset-offsets':
+      return consumerGroups(command, client, connection, io);
     case 'produce':
       return produce(command, client, connection, io);
     case 'consume':
@@ -227,6 +233,41 @@ async function consume(command: Extract<Command, { verb: 'consume' }>, client: L
     if (records.length > 0) continue;
     if (!command.follow) return;
     await Promise.race([systemClock.sleep(command.pollIntervalMs), aborted(io.signal)]);
+  }
+}
+
+type ConsumerGroupsCommand = Extract<Command, { verb: 'consumer-groups list' | 'consumer-groups describe' | 'consumer-groups reset-offsets' }>;
+
+/** kafka-consumer-groups: tables on stdout (or JSON with --json), what Kafka's tool warns about on stderr. */
+async function consumerGroups(command: ConsumerGroupsCommand, client: LeadershipClient, connection: Connection, io: CliIo): Promise<void> {
+  const options = { timeoutMs: connection.timeoutMs };
+  const print = (value: unknown, lines: () => string[]) => {
+    if (command.json) io.out(JSON.stringify(value, null, 2));
+    else for (const line of lines()) io.out(line);
+  };
+  switch (command.verb) {
+    case 'consumer-groups list': {
+      const groups = await listConsumerGroups(client, command.states, options);
+      print({ groups }, () => formatGroupList(groups, command.showState));
+      return;
+    }
+    case 'consumer-groups describe': {
+      const [view] = await describeConsumerGroups(client, [command.group], options);
+      if (view.state === 'Dead') throw new ConsumerGroupStateError(`Consumer group "${command.group}" does not exist.`);
+      if (!command.json) for (const note of groupNotes(view)) io.err(`cli: ${note}`);
+      const format = { offsets: formatGroupOffsets, members: formatGroupMembers, state: formatGroupState }[command.view];
+      print(view, () => format(view));
+      return;
+    }
+    case 'consumer-groups reset-offsets': {
+      const result = await resetConsumerGroupOffsets(client, command.group, command.scope, command.spec, command.execute, options);
+      if (!command.json) {
+        for (const row of result.partitions) if (row.clamped) io.err(`cli: ${row.clamped}`);
+        if (!result.executed) io.err('cli: dry run: nothing was committed; add --execute to commit these offsets.');
+      }
+      print(result, () => formatResetPlan(result.groupId, result.partitions));
+      return;
+    }
   }
 }
 

@@ -2,7 +2,7 @@
  * Jepsen's Kafka categories over a recorded history. Pure: a history in,
  * violations out (each kind reported once per partition and offset/epoch).
  */
-import type { History, LivenessSample, ProducerBatch, Violation } from './history.js';
+import type { GroupCommit, History, LivenessSample, ProducerBatch, Violation } from './history.js';
 
 export function check(history: History): Violation[] {
   return [
@@ -17,7 +17,141 @@ export function check(history: History): Violation[] {
     ...(history.idempotentProducers ? duplicatesAndReorders(history) : []),
     ...tornBatches(history),
     ...storedObjectsMissing(history),
+    ...(history.group
+      ? [...partitionsOwnedTwice(history), ...lostCommits(history), ...commitsBackwards(history), ...zombieCommits(history), ...skippedRecords(history)]
+      : []),
   ];
+}
+
+/** (27) Two owners (member ids, or a static member's instance id) of one partition in one generation, from the SyncGroup answers they received. */
+function partitionsOwnedTwice(history: History): Violation[] {
+  const owners = new Map<string, { owner: string; member: string; step: number }>();
+  const violations: Violation[] = [];
+  for (const answer of history.groupAssignments) {
+    for (const partition of answer.partitions) {
+      const key = `${answer.incarnation}/${answer.generation}/${partition}`;
+      const earlier = owners.get(key);
+      if (!earlier) owners.set(key, { owner: answer.owner, member: answer.member, step: answer.step });
+      else if (earlier.owner !== answer.owner) {
+        violations.push({
+          kind: 'partition owned twice',
+          partition,
+          detail: `generation ${answer.generation}: ${earlier.member} (${earlier.owner}, step ${earlier.step}) and ${answer.member} (${answer.owner}, step ${answer.step}) were both given ${partition}`,
+          step: answer.step,
+        });
+      }
+    }
+  }
+  return violations;
+}
+
+/**
+ * (29) An OffsetFetch (or the committed offset after the drain) below the last commit
+ * acknowledged before it was sent, unless a commit that may have landed after that one (sent
+ * before the fetch was answered, answered after that one was sent, and not refused) set it so.
+ */
+function lostCommits(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const seen = [
+    ...history.groupFetches.map((f) => ({ ...f, who: `${f.member}'s OffsetFetch` })),
+    ...history.groupFinal.map((f) => ({ ...f, sentStep: f.step, who: 'the store after the drain' })),
+  ];
+  for (const fetch of seen) {
+    const commits = history.groupCommits.filter((c) => c.partition === fetch.partition);
+    let last: GroupCommit | undefined;
+    for (const c of commits) if (c.outcome === 'acked' && c.step < fetch.sentStep && (!last || c.step > last.step)) last = c;
+    if (!last || fetch.offset >= last.offset) continue;
+    const since = last;
+    const explained = commits.some((c) => c.outcome !== 'refused' && c.offset === fetch.offset && c.sentStep < fetch.step && c.step > since.sentStep);
+    if (explained) continue;
+    violations.push({
+      kind: 'acknowledged commit lost',
+      partition: fetch.partition,
+      detail:
+        `${fetch.who} (step ${fetch.step}) shows ${fetch.offset}, below ${since.offset} that ${since.member} committed in generation ${since.generation} ` +
+        `(acknowledged at step ${since.step}), and no later commit set it there`,
+      step: fetch.step,
+    });
+  }
+  return violations;
+}
+
+/** (28) A written commit that lowers the partition's committed offset while the group stays in one generation. */
+function commitsBackwards(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const last = new Map<string, (typeof history.groupWrites)[number]>();
+  for (const write of history.groupWrites) {
+    const previous = last.get(write.partition);
+    last.set(write.partition, write);
+    const sameGeneration = previous?.tableIncarnation === write.tableIncarnation && previous.tableGeneration === write.tableGeneration;
+    if (!previous || !sameGeneration || write.offset >= previous.offset) continue;
+    violations.push({
+      kind: 'commit went backwards',
+      partition: write.partition,
+      detail:
+        `generation ${write.tableGeneration}: ${write.memberId}'s commit of ${write.offset} (generation ${write.generation}, step ${write.step}) ` +
+        `was written after ${previous.memberId}'s of ${previous.offset} (step ${previous.step})`,
+      step: write.step,
+    });
+  }
+  return violations;
+}
+
+/** (28) A commit written for a generation the group was not at, or for a member it did not hold. */
+function zombieCommits(history: History): Violation[] {
+  return history.groupWrites
+    .filter((write) => write.generation !== write.tableGeneration || !write.tableHasMember)
+    .map((write) => ({
+      kind: 'zombie commit accepted' as const,
+      partition: write.partition,
+      detail:
+        `${write.memberId}'s commit of ${write.offset} for generation ${write.generation} was written while the group was at generation ` +
+        `${write.tableGeneration}${write.tableHasMember ? '' : ' without that member'} (step ${write.step})`,
+      step: write.step,
+    }));
+}
+
+/**
+ * (31) A commit-after-process group that drained the topic after the heal: every record below
+ * each partition's final high watermark was processed by a member at least once, and every
+ * acknowledged record with its value.
+ */
+function skippedRecords(history: History): Violation[] {
+  const violations: Violation[] = [];
+  const processed = new Map<string, Set<string>>();
+  for (const p of history.groupProcessed) {
+    const key = `${p.partition}@${p.offset}`;
+    processed.set(key, (processed.get(key) ?? new Set()).add(p.value));
+  }
+  const drain = new Map(history.groupDrain.map((d) => [d.partition, d]));
+  for (const final of history.final) {
+    const reached = drain.get(final.partition);
+    const where = reached ? ` (the drain left its committed offset at ${reached.committed} of ${reached.highWatermark})` : '';
+    const gap = final.log.find((record) => !processed.has(`${final.partition}@${record.offset}`));
+    if (gap) {
+      violations.push({
+        kind: 'record skipped by group',
+        partition: final.partition,
+        detail: `${final.partition}@${gap.offset} (${gap.value}) was never processed by the group${where}`,
+        step: history.endStep,
+      });
+      continue;
+    }
+    const byOffset = new Map(final.log.map((r) => [r.offset, r.value]));
+    for (const ack of history.acks) {
+      if (ack.partition !== final.partition || !history.lossCheckedAcks.includes(ack.acks)) continue;
+      const missed = ack.values.findIndex((value, i) => byOffset.get(ack.baseOffset + i) === value && !processed.get(`${final.partition}@${ack.baseOffset + i}`)?.has(value));
+      if (missed < 0) continue;
+      violations.push({
+        kind: 'record skipped by group',
+        partition: final.partition,
+        detail: `acknowledged ${ack.values[missed]} at ${final.partition}@${ack.baseOffset + missed} was processed only with another value${where}`,
+        step: history.endStep,
+      });
+      break;
+    }
+  }
+  return violations;
 }
 
 /**

@@ -8,15 +8,15 @@ const root = join(import.meta.dirname, '..', '..');
 describe('sim arguments', () => {
   test('defaults, and every flag', () => {
     expect(parseSimArgs([])).toEqual({
-      params: { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300, storage: 'mixed' },
+      params: { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300, storage: 'mixed', groups: true },
       firstSeed: 1,
       seeds: 100,
       verbose: false,
     });
     expect(
-      parseSimArgs(['--seeds', '5', '--seed=9', '--brokers', '5', '--rf', '2', '--acks', '1', '--unclean', '--min-insync', '1', '--steps', '50', '--storage', 'diskless', '--verbose']),
+      parseSimArgs(['--seeds', '5', '--seed=9', '--brokers', '5', '--rf', '2', '--acks', '1', '--unclean', '--min-insync', '1', '--steps', '50', '--storage', 'diskless', '--groups', 'off', '--verbose']),
     ).toEqual({
-      params: { brokers: 5, rf: 2, acks: '1', unclean: true, minInsync: 1, steps: 50, storage: 'diskless' },
+      params: { brokers: 5, rf: 2, acks: '1', unclean: true, minInsync: 1, steps: 50, storage: 'diskless', groups: false },
       firstSeed: 9,
       seeds: 5,
       verbose: true,
@@ -39,6 +39,8 @@ describe('sim arguments', () => {
     [['--steps', 'x'], /--steps: expected an integer/],
     [['--storage', 'tiered'], /--storage: expected "replicated", "diskless", "mixed", got "tiered"/],
     [['--unclean=yes'], /--unclean: takes no value/],
+    [['--groups', 'yes'], /--groups: expected "on" or "off", got "yes"/],
+    [['--groups'], /--groups: missing value/],
     [['--seed', '1', '--seed', '2'], /--seed: given twice/],
   ])('%j is refused', (argv, message) => {
     expect(() => parseSimArgs(argv)).toThrow(UsageError);
@@ -65,6 +67,7 @@ describe('sim arguments', () => {
     });
     expect(run.stdout).toMatch(/3 seeds, 0 violations, [\d.]+ seeds\/s/);
     expect(run.stdout).toMatch(/faults injected: kill \d+/);
+    expect(run.stdout).toMatch(/group: \d+ generations, commits acknowledged \d+, refused \d+, records processed \d+/);
     expect(run.status).toBe(0);
   }, 30_000);
 });

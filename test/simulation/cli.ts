@@ -21,9 +21,9 @@ export class UsageError extends Error {
 
 export const USAGE =
   'usage: npm run sim -- [--seeds N] [--seed S] [--brokers 3..5] [--rf 2|3] [--acks all|1] [--unclean] ' +
-  '[--min-insync N] [--steps N] [--storage replicated|diskless|mixed] [--verbose]';
+  '[--min-insync N] [--steps N] [--storage replicated|diskless|mixed] [--groups on|off] [--verbose]';
 
-const VALUE_FLAGS = ['--seeds', '--seed', '--brokers', '--rf', '--acks', '--min-insync', '--steps', '--storage'] as const;
+const VALUE_FLAGS = ['--seeds', '--seed', '--brokers', '--rf', '--acks', '--min-insync', '--steps', '--storage', '--groups'] as const;
 const SWITCHES = ['--unclean', '--verbose'] as const;
 
 function integer(flag: string, raw: string, min: number, max: number): number {
@@ -67,11 +67,13 @@ export function parseSimArgs(argv: readonly string[]): SimCommand {
   const storageRaw = get('--storage') ?? DEFAULT_PARAMS.storage;
   const storage = STORAGE_CHOICES.find((choice) => choice === storageRaw);
   if (!storage) throw new UsageError(`--storage: expected ${STORAGE_CHOICES.map((c) => `"${c}"`).join(', ')}, got "${storageRaw}"`);
+  const groupsRaw = get('--groups') ?? (DEFAULT_PARAMS.groups ? 'on' : 'off');
+  if (groupsRaw !== 'on' && groupsRaw !== 'off') throw new UsageError(`--groups: expected "on" or "off", got "${groupsRaw}"`);
   const hasSeed = get('--seed') !== undefined;
   const firstSeed = hasSeed ? integer('--seed', get('--seed')!, 0, 2 ** 32 - 1) : 1;
   const seeds = get('--seeds') === undefined ? (hasSeed ? 1 : 100) : integer('--seeds', get('--seeds')!, 1, 100_000_000);
   return {
-    params: { brokers, rf, acks: acksRaw, unclean: switches.has('--unclean'), minInsync, steps, storage },
+    params: { brokers, rf, acks: acksRaw, unclean: switches.has('--unclean'), minInsync, steps, storage, groups: groupsRaw === 'on' },
     firstSeed,
     seeds,
     verbose: switches.has('--verbose'),
@@ -79,7 +81,7 @@ export function parseSimArgs(argv: readonly string[]): SimCommand {
 }
 
 export const describeParams = (p: SimParams): string =>
-  `--brokers ${p.brokers} --rf ${p.rf} --acks ${p.acks}${p.unclean ? ' --unclean' : ''} --min-insync ${p.minInsync} --steps ${p.steps} --storage ${p.storage}`;
+  `--brokers ${p.brokers} --rf ${p.rf} --acks ${p.acks}${p.unclean ? ' --unclean' : ''} --min-insync ${p.minInsync} --steps ${p.steps} --storage ${p.storage} --groups ${p.groups ? 'on' : 'off'}`;
 
 export function formatFailure(result: SimResult): string {
   const lines = [`FAIL seed ${result.seed} (replay: npm run sim -- --seed ${result.seed} ${describeParams(result.params)})`];
@@ -103,6 +105,8 @@ export interface SimSummary {
   seedsPerSecond: number;
   /** Seeds whose topic was diskless, and their objects: written, orphans (deleted or left unreferenced), deleted. */
   diskless: { seeds: number; written: number; orphans: number; deleted: number };
+  /** Over the seeds with a consumer group: generations, commits acknowledged and refused, records processed. */
+  group: { generations: number; acked: number; refused: number; processed: number };
 }
 
 /** Runs the seeds; `print` gets every line the command shows. */
@@ -114,7 +118,8 @@ export async function runSeeds(
   const started = performance.now();
   const faults = Object.fromEntries(FAULT_NAMES.map((n) => [n, 0])) as FaultCounts;
   const diskless = { seeds: 0, written: 0, orphans: 0, deleted: 0 };
-  const summary: SimSummary = { seeds: command.seeds, failedSeeds: [], violations: 0, byKind: {}, faults, seedsPerSecond: 0, diskless };
+  const group = { generations: 0, acked: 0, refused: 0, processed: 0 };
+  const summary: SimSummary = { seeds: command.seeds, failedSeeds: [], violations: 0, byKind: {}, faults, seedsPerSecond: 0, diskless, group };
   for (let seed = command.firstSeed; seed < command.firstSeed + command.seeds; seed++) {
     // --verbose prints a failing seed's whole trace, not only the steps before its first violation.
     const result = await runSimulation(seed, command.params, { fullTrace: command.verbose, ...options });
@@ -125,6 +130,7 @@ export async function runSeeds(
       diskless.orphans += result.stats.objects.orphans;
       diskless.deleted += result.stats.objects.deleted;
     }
+    for (const key of ['generations', 'acked', 'refused', 'processed'] as const) group[key] += result.stats.group[key];
     if (command.verbose) {
       print(
         `seed ${seed}: ${result.violations.length} violation(s), ${result.stats.steps} steps, ` +
@@ -151,5 +157,10 @@ export async function runSeeds(
     `diskless seeds ${diskless.seeds}: objects written ${diskless.written}, orphans ${diskless.orphans}, ` +
       `deleted by the sweep ${diskless.deleted}`,
   );
+  if (command.params.groups) {
+    print(
+      `group: ${group.generations} generations, commits acknowledged ${group.acked}, refused ${group.refused}, records processed ${group.processed}`,
+    );
+  }
   return summary;
 }

@@ -36,7 +36,8 @@ test('with unclean elections allowed, consumers detect truncation through Offset
   // the simulation's draws reshuffles.
   // Seeds that had one when the search last ran are tried first: usually one run instead of a
   // thousand; after a change that reshuffles the draws, the search finds another.
-  const params: SimParams = { ...DEFAULT_PARAMS, storage: 'replicated', acks: '1', unclean: true, minInsync: 1 };
+  // Without a group, as the seeds below were found.
+  const params: SimParams = { ...DEFAULT_PARAMS, storage: 'replicated', acks: '1', unclean: true, minInsync: 1, groups: false };
   const lastFound = [1099, 2679, 2796];
   let firstSeed: number | undefined;
   for (const seed of [...lastFound, ...Array.from({ length: 3_000 }, (_, i) => i + 1)]) {

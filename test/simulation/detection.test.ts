@@ -6,8 +6,11 @@ import { expect, test } from 'vitest';
 import { DEFAULT_PARAMS } from './run.js';
 import { firstSeedWith, runSeedRange } from './seed-range.js';
 
-/** The runs these tests were written against: a replicated topic (a replicated run is unchanged by diskless topics). */
-const REPLICATED = { ...DEFAULT_PARAMS, storage: 'replicated' as const };
+/**
+ * The runs these tests were written against: a replicated topic (a replicated run is unchanged
+ * by diskless topics), without a consumer group (a group's steps reshuffle the others').
+ */
+const REPLICATED = { ...DEFAULT_PARAMS, storage: 'replicated' as const, groups: false };
 
 test('acks=1 with unclean election: acknowledged records get lost (or change value)', async () => {
   const lost = (v: { kind: string }) => v.kind === 'acknowledged record lost' || v.kind === 'value changed';
@@ -46,9 +49,37 @@ test('without eligible leader replicas, brokers lost together leave a partition 
 
 
 test('a diskless sweep without its fence deletes objects that committed records then point into, and the checker reports them', async () => {
-  const diskless = { ...DEFAULT_PARAMS, storage: 'diskless' as const };
+  const diskless = { ...DEFAULT_PARAMS, storage: 'diskless' as const, groups: false };
   const seed = await firstSeedWith((v) => v.kind === 'stored object missing', 200, diskless, { objectSweep: 'unfenced' });
   expect(seed, 'no seed up to 200 caught a sweep that fences nothing').toBeDefined();
   const { violations: withFence } = await runSeedRange(seed!, 1, diskless);
   expect(withFence).toEqual([]);
 }, 300_000);
+
+// ---- the group rules: each must catch a coordinator, or a member, that breaks the rule it judges
+
+test('a coordinator that keeps the generation across a rebalance gives a partition to two members of one generation, and the checker reports it', async () => {
+  const seed = await firstSeedWith((v) => v.kind === 'partition owned twice', 30, DEFAULT_PARAMS, { groupStore: 'kept-generation' });
+  expect(seed, 'no seed up to 30 gave a partition to two members of one generation').toBeDefined();
+  expect((await runSeedRange(seed!, 1)).violations).toEqual([]);
+}, 120_000);
+
+test('a coordinator that serves only the offsets committed under its own epoch loses acknowledged commits at a failover, and the checker reports it', async () => {
+  const seed = await firstSeedWith((v) => v.kind === 'acknowledged commit lost', 40, DEFAULT_PARAMS, { groupStore: 'coordinator-memory' });
+  expect(seed, 'no seed up to 40 lost an acknowledged commit at a coordinator failover').toBeDefined();
+  expect((await runSeedRange(seed!, 1)).violations).toEqual([]);
+}, 120_000);
+
+test("a coordinator that checks no generation or member on a commit takes a zombie's commit, which goes backwards, and the checker reports both", async () => {
+  const seed = await firstSeedWith((v) => v.kind === 'commit went backwards', 40, DEFAULT_PARAMS, { groupStore: 'unfenced-commits' });
+  expect(seed, 'no seed up to 40 wrote a commit that went backwards').toBeDefined();
+  const unfenced = await runSeedRange(seed!, 1, DEFAULT_PARAMS, { groupStore: 'unfenced-commits' });
+  expect(unfenced.violations.map((v) => v.kind)).toContain('zombie commit accepted');
+  expect((await runSeedRange(seed!, 1)).violations).toEqual([]);
+}, 120_000);
+
+test('a member that commits what it read before processing it skips records when it dies in between, and the checker reports it', async () => {
+  const seed = await firstSeedWith((v) => v.kind === 'record skipped by group', 40, DEFAULT_PARAMS, { groupMember: 'commit-before-process' });
+  expect(seed, 'no seed up to 40 skipped a record with commit-before-process').toBeDefined();
+  expect((await runSeedRange(seed!, 1)).violations).toEqual([]);
+}, 120_000);

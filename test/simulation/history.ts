@@ -14,7 +14,12 @@ export type ViolationKind =
   | 'duplicate'
   | 'reordered'
   | 'torn batch'
-  | 'stored object missing';
+  | 'stored object missing'
+  | 'partition owned twice'
+  | 'acknowledged commit lost'
+  | 'commit went backwards'
+  | 'zombie commit accepted'
+  | 'record skipped by group';
 
 export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'acknowledged record lost',
@@ -29,6 +34,11 @@ export const VIOLATION_KINDS: readonly ViolationKind[] = [
   'reordered',
   'torn batch',
   'stored object missing',
+  'partition owned twice',
+  'acknowledged commit lost',
+  'commit went backwards',
+  'zombie commit accepted',
+  'record skipped by group',
 ];
 
 export interface Violation {
@@ -122,6 +132,64 @@ export interface MissingObject {
   step: number;
 }
 
+/** A SyncGroup answer a member received: its partitions in that generation. */
+export interface GroupAssignment {
+  member: string;
+  /** Who owns them: a static member's instance id (its restarts are the same owner), else the member id. */
+  owner: string;
+  /** The group's incarnation, from the member id it gave: a group deleted and created again counts its generations from 0. */
+  incarnation: string;
+  generation: number;
+  partitions: string[];
+  step: number;
+}
+
+/** An OffsetCommit a member sent, and how it was answered. */
+export interface GroupCommit {
+  member: string;
+  memberId: string;
+  generation: number;
+  partition: string;
+  offset: number;
+  sentStep: number;
+  /** acked: written; refused: a domain refusal, nothing written; unknown: the call died (it may have written); pending: never answered. */
+  outcome: 'pending' | 'acked' | 'refused' | 'unknown';
+  /** When it was answered (Infinity while pending). */
+  step: number;
+}
+
+/** One partition of an OffsetFetch answer (-1: nothing committed). */
+export interface GroupFetch {
+  member: string;
+  partition: string;
+  offset: number;
+  sentStep: number;
+  step: number;
+}
+
+/** A member's commit as the store wrote it, beside the group as the table held it right after. */
+export interface GroupOffsetWrite {
+  memberId: string;
+  generation: number;
+  partition: string;
+  offset: number;
+  /** The group's incarnation and generation in the table right after the write. */
+  tableIncarnation: number;
+  tableGeneration: number;
+  tableHasMember: boolean;
+  step: number;
+}
+
+/** A record the group's application processed. */
+export interface GroupProcessed {
+  member: string;
+  generation: number;
+  partition: string;
+  offset: number;
+  value: string;
+  step: number;
+}
+
 export interface History {
   /** Which acknowledgements count for loss: acks=all always; acks=1 too in an acks=1 run. */
   lossCheckedAcks: ReadonlyArray<'all' | '1'>;
@@ -140,6 +208,17 @@ export interface History {
   livenessBoundMs: number;
   /** Diskless topics: committed records whose object was gone, as seen after a step. */
   missingObjects: MissingObject[];
+  /** Whether the run had a consumer group (the group rules judge only then). */
+  group: boolean;
+  groupAssignments: GroupAssignment[];
+  groupCommits: GroupCommit[];
+  groupFetches: GroupFetch[];
+  groupWrites: GroupOffsetWrite[];
+  groupProcessed: GroupProcessed[];
+  /** After the drain: each partition's committed offset as the store holds it (-1: none). */
+  groupFinal: Array<{ partition: string; offset: number; step: number }>;
+  /** Where the drain left each partition's committed offset, against its high watermark. */
+  groupDrain: Array<{ partition: string; committed: number; highWatermark: number }>;
 }
 
 export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all']): History => ({
@@ -154,4 +233,12 @@ export const emptyHistory = (lossCheckedAcks: ReadonlyArray<'all' | '1'> = ['all
   liveness: [],
   livenessBoundMs: Number.POSITIVE_INFINITY,
   missingObjects: [],
+  group: false,
+  groupAssignments: [],
+  groupCommits: [],
+  groupFetches: [],
+  groupWrites: [],
+  groupProcessed: [],
+  groupFinal: [],
+  groupDrain: [],
 });

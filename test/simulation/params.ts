@@ -11,11 +11,13 @@ export interface SimParams {
    * seeds (drawn from a stream of its own, so a replicated run is the run it always was).
    */
   storage: 'replicated' | 'diskless' | 'mixed';
+  /** A consumer group of two to four members consumes the topic (groups.ts); its choices draw from a stream of their own. */
+  groups: boolean;
 }
 
 export const STORAGE_CHOICES: ReadonlyArray<SimParams['storage']> = ['replicated', 'diskless', 'mixed'];
 
-export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300, storage: 'mixed' };
+export const DEFAULT_PARAMS: SimParams = { brokers: 3, rf: 3, acks: 'all', unclean: false, minInsync: 2, steps: 300, storage: 'mixed', groups: true };
 
 export interface SimOptions {
   /** false: leader appends skip the leader/epoch check (test-only store), to prove the checker notices. */
@@ -45,6 +47,15 @@ export interface SimOptions {
   objectSweep?: 'unfenced' | 'no-epoch-check';
   /** false: diskless follower copies commit without the partition's epoch check (test-only store), to prove the checker notices. */
   disklessCopyFence?: boolean;
+  /**
+   * A test-only group coordinator, to prove the group rules can fail: `kept-generation` keeps
+   * the generation across a rebalance; `unfenced-commits` writes a member's commit whatever
+   * its generation and membership; `coordinator-memory` serves only the offsets committed
+   * under the current coordinator epoch (stores.ts).
+   */
+  groupStore?: 'kept-generation' | 'unfenced-commits' | 'coordinator-memory';
+  /** A test-only member that commits what it read before it processes it. */
+  groupMember?: 'commit-before-process';
 }
 
 export interface Timing {
@@ -84,6 +95,11 @@ export const FAULT_NAMES = [
   'orphan',
   'stall',
   'sweep-crash',
+  'member-late',
+  'member-die',
+  'member-leave',
+  'member-zombie',
+  'static-restart',
 ] as const;
 export type FaultName = (typeof FAULT_NAMES)[number];
 export type FaultCounts = Record<FaultName, number>;

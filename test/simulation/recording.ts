@@ -9,6 +9,7 @@ import { TOPIC } from './params.js';
 import { leaseLive, type World } from './world.js';
 
 export function recordSent(world: World, producer: string, partition: number, values: string[]): void {
+  if (world.historyClosed) return;
   world.history.sent.push({ producer, partition: `${TOPIC}-${partition}`, values, step: world.scheduler.steps });
 }
 
@@ -27,6 +28,7 @@ export function recordAck(
       : world.commits
           .get(partition)
           ?.find((c) => c.step >= sentAtStep && c.leaderEpoch === result.leaderEpoch && c.hw >= result.baseOffset + values.length)?.isr;
+  if (world.historyClosed) return;
   world.history.acks.push({
     producer,
     partition: `${TOPIC}-${partition}`,
@@ -49,6 +51,7 @@ export function recordRead(
   offset: number,
   records: ReadonlyArray<Pick<LogRecord, 'offset' | 'value'>>,
 ): void {
+  if (world.historyClosed) return;
   world.history.reads.push({
     consumer,
     session,
@@ -146,9 +149,13 @@ export function finalState(world: World): FinalPartition[] {
   });
 }
 
-/** The end of the history: the final reads, and every open liveness episode closed. */
+/**
+ * The end of the cluster's history: the final reads, and every open liveness episode closed.
+ * What the cluster does after it (while the group drains the topic) is not recorded.
+ */
 export function closeHistory(world: World): void {
   const { history } = world;
+  world.historyClosed = true;
   history.final = finalState(world);
   history.endStep = world.scheduler.steps;
   // The end closes every open episode.

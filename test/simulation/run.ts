@@ -7,6 +7,7 @@
  */
 import { check } from './checker.js';
 import { injectBrokerFault, installCrashPolicy } from './faults.js';
+import { GROUP_SETTINGS, drainGroup } from './groups.js';
 import { heal } from './heal.js';
 import type { Violation } from './history.js';
 import { DEFAULT_TIMING, OBJECT_SWEEP_MS, ORPHAN_AGE_MS, PRODUCER_ID_EXPIRATION_MS, TOPIC, type FaultCounts, type SimOptions, type SimParams, type Timing } from './params.js';
@@ -44,6 +45,8 @@ export interface SimResult {
     /** Whether the topic was diskless, and its objects: written, orphans (deleted or left unreferenced), deleted by the sweep. */
     diskless: boolean;
     objects: { written: number; orphans: number; deleted: number };
+    /** The consumer group: generations it went through, commits acknowledged and refused, records processed. */
+    group: { generations: number; acked: number; refused: number; processed: number };
   };
 }
 
@@ -63,6 +66,8 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
     // A small orphan age, so the sweep races live and stalled writers; each run looks back two periods.
     disklessOrphanAgeMs: ORPHAN_AGE_MS,
     disklessSweepIntervalSeconds: OBJECT_SWEEP_MS / 1_000,
+    ...GROUP_SETTINGS,
+    offsetsTopicReplicationFactor: params.rf,
   });
   const { scheduler, rng, history, tables } = world;
   installCrashPolicy(world);
@@ -81,6 +86,7 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
   const healed = await heal(world);
 
   closeHistory(world);
+  await drainGroup(world);
   const violations = check(history);
   return {
     seed,
@@ -98,6 +104,12 @@ export async function runSimulation(seed: number, params: SimParams, options: Si
       truncations: world.clients.truncations,
       diskless: world.diskless,
       objects: objectCounts(world),
+      group: {
+        generations: new Set(history.groupAssignments.map((a) => a.generation)).size,
+        acked: history.groupCommits.filter((c) => c.outcome === 'acked').length,
+        refused: history.groupCommits.filter((c) => c.outcome === 'refused').length,
+        processed: history.groupProcessed.length,
+      },
     },
   };
 }

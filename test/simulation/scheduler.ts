@@ -27,6 +27,7 @@ export type TaskKind =
   | 'reconcile'
   | 'produce'
   | 'consume'
+  | 'group'
   | 'shutdown'
   | 'elect';
 

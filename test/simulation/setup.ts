@@ -8,6 +8,7 @@ import type { BrokerId } from '../../functions/domain/model.js';
 import { scheduleHeartbeats, startHeartbeat } from './brokers.js';
 import { scheduleConsumers } from './consumers.js';
 import { scheduleController } from './controller.js';
+import { GROUP_ID, scheduleGroup } from './groups.js';
 import { TOPIC } from './params.js';
 import { scheduleProducers } from './producers.js';
 import { schedulePolls } from './streams.js';
@@ -57,6 +58,11 @@ export async function setUpCluster(world: World): Promise<void> {
     await scheduler.spawn('create-topic-retry', 'setup', () => domain.createTopic(deps, createTopicRequest));
     await runToIdle();
   }
+  // The group's first FindCoordinator creates the offsets topic; done here, the group starts with a coordinator to find.
+  if (world.group) {
+    await scheduler.spawn('offsets-topic', 'setup', () => domain.findCoordinator(world.group!.deps, { groupId: GROUP_ID }));
+    await runToIdle();
+  }
   world.faultsOn = true;
 }
 
@@ -67,4 +73,5 @@ export function startActors(world: World): void {
   scheduleController(world);
   scheduleProducers(world);
   scheduleConsumers(world);
+  scheduleGroup(world);
 }

@@ -6,13 +6,18 @@
  */
 import type { FollowerAppend } from '../../functions/ports/index.js';
 import {
+  MemoryGroupStore,
   MemoryMetadataStore,
   MemoryPartitionLog,
   type MemoryTables,
 } from '../../functions/adapters/memory/index.js';
 import { topicAlreadyStored } from '../../functions/domain/errors.js';
+import type { CommittedOffset } from '../../functions/domain/group-model.js';
+import { OFFSETS_TOPIC, findCoordinator } from '../../functions/domain/index.js';
 import type { BrokerId, LogRecord, PartitionMetadata, ReplicaState, TopicConfig } from '../../functions/domain/model.js';
-import type { Deps, LeaderAppend, MetadataStore, PartitionLog } from '../../functions/ports/index.js';
+import type { OffsetCommitResponse } from '../../protocol/messages.js';
+import type { Deps, GroupDeps, GroupStore, GroupWrite, LeaderAppend, MemberOffsetCommit, MetadataStore, PartitionLog } from '../../functions/ports/index.js';
+import type { GroupOffsetWrite } from './history.js';
 
 const key = (topic: string, partition: number) => `${topic}#${partition}`;
 
@@ -131,7 +136,7 @@ export function sweepDepsOf(deps: Deps, variant: 'unfenced' | 'no-epoch-check' |
 }
 
 /** The store behind a proxy, with one method replaced (a proxy, so it follows the port as it changes). */
-function withMethod<T extends PartitionLog | MetadataStore, K extends keyof T>(inner: T, name: K, replacement: T[K]): T {
+function withMethod<T extends PartitionLog | MetadataStore | GroupStore, K extends keyof T>(inner: T, name: K, replacement: T[K]): T {
   return new Proxy(inner, {
     get(target, property) {
       if (property === name) return replacement;
@@ -139,4 +144,111 @@ function withMethod<T extends PartitionLog | MetadataStore, K extends keyof T>(i
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+export type GroupStoreVariant = 'kept-generation' | 'unfenced-commits' | 'coordinator-memory';
+
+/**
+ * The group store the run's coordinator writes through: the memory one, or, TEST ONLY, one
+ * that keeps the generation across a rebalance (`kept-generation`), one that writes a
+ * member's commit whatever its generation and membership (`unfenced-commits`, the coordinator
+ * fence kept), or one whose coordinator serves the offsets committed under its own epoch
+ * only, as a broker that kept them in memory would (`coordinator-memory`); either way every
+ * commit written is recorded beside the group as the table holds it.
+ */
+export function recordingGroupStore(tables: MemoryTables, variant: GroupStoreVariant | undefined, observe: (write: GroupOffsetWrite) => void): GroupStore {
+  const inner =
+    variant === 'kept-generation'
+      ? new KeptGenerationGroupStore(tables)
+      : variant === 'unfenced-commits'
+        ? new UnfencedCommitGroupStore(tables)
+        : variant === 'coordinator-memory'
+          ? new CoordinatorMemoryGroupStore(tables)
+          : new MemoryGroupStore(tables);
+  const commitMemberOffsets = async (commit: MemberOffsetCommit): Promise<void> => {
+    await inner.commitMemberOffsets(commit);
+    // Same microtask run as the store's atomic write: every other task is parked at a gate.
+    const group = tables.groups.get(commit.groupId);
+    for (const offset of commit.offsets) {
+      observe({
+        memberId: commit.memberId,
+        generation: commit.generationId,
+        partition: `${offset.topic}-${offset.partition}`,
+        offset: offset.offset,
+        tableIncarnation: group?.incarnation ?? -1,
+        tableGeneration: group?.generationId ?? -1,
+        tableHasMember: group?.members.some((m) => m.memberId === commit.memberId) ?? false,
+        step: -1,
+      });
+    }
+  };
+  return withMethod<GroupStore, 'commitMemberOffsets'>(inner, 'commitMemberOffsets', commitMemberOffsets);
+}
+
+/** TEST ONLY: a group store under which a completed rebalance keeps the generation it started from. */
+class KeptGenerationGroupStore extends MemoryGroupStore {
+  constructor(private readonly memoryTables: MemoryTables) {
+    super(memoryTables);
+  }
+
+  override async writeGroup(write: GroupWrite): Promise<void> {
+    const stored = this.memoryTables.groups.get(write.groupId);
+    const next = write.next !== null && stored !== undefined && write.next.generationId > stored.generationId ? { ...write.next, generationId: stored.generationId } : write.next;
+    return super.writeGroup({ ...write, next });
+  }
+}
+
+/** TEST ONLY: offsets visible only while the coordinator that took them leads: a failover loses them. */
+class CoordinatorMemoryGroupStore extends MemoryGroupStore {
+  private readonly takenUnder = new Map<string, { partition: number; epoch: number }>();
+
+  constructor(private readonly memoryTables: MemoryTables) {
+    super(memoryTables);
+  }
+
+  override async commitMemberOffsets(commit: MemberOffsetCommit): Promise<void> {
+    await super.commitMemberOffsets(commit);
+    for (const o of commit.offsets) this.takenUnder.set(`${commit.groupId}#${o.topic}#${o.partition}`, { partition: commit.fence.partition, epoch: commit.fence.leaderEpoch });
+  }
+
+  override async getOffsets(groupId: string): Promise<CommittedOffset[]> {
+    return (await super.getOffsets(groupId)).filter((o) => {
+      const taken = this.takenUnder.get(`${groupId}#${o.topic}#${o.partition}`);
+      return taken !== undefined && this.memoryTables.partitions.get(key(OFFSETS_TOPIC, taken.partition))?.leaderEpoch === taken.epoch;
+    });
+  }
+}
+
+/** TEST ONLY: a group store that writes a member's commit with no check of its generation or membership (see unfencedOffsetCommit). */
+class UnfencedCommitGroupStore extends MemoryGroupStore {
+  constructor(private readonly memoryTables: MemoryTables) {
+    super(memoryTables);
+  }
+
+  override async commitMemberOffsets(commit: MemberOffsetCommit): Promise<void> {
+    const group = this.memoryTables.groups.get(commit.groupId);
+    if (group === undefined) return super.commitMemberOffsets(commit);
+    // The fence on the coordinator stays (a write with an empty offset list checks only it); the group's condition goes.
+    await super.writeGroup({ fence: commit.fence, groupId: commit.groupId, expectedVersion: group.version, next: group, putOffsets: commit.offsets }).catch(async (error: unknown) => {
+      if (error instanceof Error && error.name === 'GroupChangedError') return this.commitMemberOffsets(commit);
+      throw error;
+    });
+  }
+}
+
+/**
+ * TEST ONLY: an OffsetCommit that checks only that it reached the coordinator (its fence),
+ * not the member's generation or membership, written through a store that does not check
+ * them either: a zombie's commit lands.
+ */
+export async function unfencedOffsetCommit(
+  deps: GroupDeps,
+  request: { groupId: string; memberId: string; generationId: number; offsets: Array<{ topic: string; partition: number; offset: number; committedLeaderEpoch: number }> },
+): Promise<OffsetCommitResponse> {
+  const found = await findCoordinator(deps, { groupId: request.groupId });
+  const fence = { topic: found.topic, partition: found.partition, leader: found.coordinator, leaderEpoch: found.coordinatorEpoch };
+  const committedAt = deps.clock.now();
+  const offsets = request.offsets.map((o) => ({ groupId: request.groupId, ...o, metadata: '', committedAt }));
+  await deps.groups.commitMemberOffsets({ fence, groupId: request.groupId, generationId: request.generationId, memberId: request.memberId, offsets });
+  return { partitions: request.offsets.map(({ topic, partition }) => ({ topic, partition })) };
 }

@@ -21,6 +21,7 @@ import { Prng } from './prng.js';
 import { Scheduler, type Task } from './scheduler.js';
 import { recordingLog, TornCopyPartitionLog, UnfencedDisklessCopyLog, UnfencedPartitionLog, UnresumableMetadataStore } from './stores.js';
 import { describeState } from './trace.js';
+import { createGroupState, type GroupState } from './groups.js';
 
 /** Chance per write that a concurrent transaction refuses it past the store's retries (TransactionConflict). */
 const CONFLICT_CHANCE = 0.05;
@@ -131,6 +132,8 @@ export interface World {
   readonly idempotence: boolean;
   /** Faults are drawn (off during setup and the heal). */
   faultsOn: boolean;
+  /** The cluster's history is closed (closeHistory): what happens while the group drains the topic is not recorded. */
+  historyClosed: boolean;
   /** Clients start new requests (off during the heal). */
   clientsOn: boolean;
   readonly streams: Streams;
@@ -145,6 +148,8 @@ export interface World {
   readonly commits: Map<number, Array<{ hw: number; leaderEpoch: number; isr: BrokerId[]; step: number }>>;
   /** When each diskless sweep run that has ended (or died) started. */
   readonly objectSweepStarts: number[];
+  /** The consumer group's members and their stream of draws (groups.ts), when the run has a group. */
+  group?: GroupState;
   readonly now: () => number;
 }
 
@@ -199,6 +204,7 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     ...memory,
     ...(options.resumableCreation === false ? { metadata: new UnresumableMetadataStore(tables) } : {}),
     log: recordingLog(memLog, tables, (seen) => {
+      if (world.historyClosed) return;
       history.appends.push({
         partition: `${seen.append.topic}-${seen.append.partition}`,
         replica: seen.append.leader,
@@ -247,6 +253,7 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     faults,
     idempotence,
     faultsOn: true,
+    historyClosed: false,
     clientsOn: true,
     streams: { heartbeatShards: new Map(), logShards: new Map() },
     crashes: { once: new Set(), copyWrites: new WeakMap(), cutCreationAt: undefined, creationSteps: 0, abandonAfterMark: new Map(), wroteObject: new WeakSet(), justWroteObject: new WeakSet(), lastObjectOf: new WeakMap(), stallOn: undefined },
@@ -256,6 +263,8 @@ export function createWorld(seed: number, params: SimParams, options: SimOptions
     objectSweepStarts: [],
     now: () => memory.clock.now(),
   };
+  history.group = params.groups;
+  if (params.groups) world.group = createGroupState(world);
   return world;
 }
 

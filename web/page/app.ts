@@ -2,8 +2,9 @@
  * The console page: renders the snapshots the server pushes over server-sent events and
  * posts the forms' and buttons' actions back. No framework: a few tables rebuilt per push.
  */
+import { formatAssignment } from '../../client/consumer-group-view.js';
 import type { BenchEntry } from '../bench-charts.js';
-import type { BrokerRow, ConsoleSnapshot, PartitionRow, TimelineEntry, TopicPlanAnswer, TopicRow } from '../snapshot.js';
+import type { BrokerRow, ConsoleSnapshot, GroupRow, GroupTimelineEntry, PartitionRow, TimelineEntry, TopicPlanAnswer, TopicRow } from '../snapshot.js';
 
 let latest: ConsoleSnapshot | undefined;
 /** Server clock minus page clock, so countdowns use the judge's time. */
@@ -68,6 +69,8 @@ function render(snapshot: ConsoleSnapshot): void {
   renderTopics(snapshot.topics);
   renderPlanTopics(snapshot.topics);
   renderTimeline(snapshot.timeline);
+  renderGroups(snapshot.groups, snapshot.groupsError);
+  renderGroupTimeline(snapshot.groupTimeline);
 }
 
 function now(): number {
@@ -167,6 +170,109 @@ function partitionRow(partition: PartitionRow): HTMLElement {
       'td',
       { 'data-field': 'log-ends' },
       partition.Replicas.map((replica) => `${replica} ${partition.LogEndOffsets?.[replica] ?? '?'}`).join(', '),
+    ),
+  );
+}
+
+const dash = (value: number | string | null | undefined): string => (value === null || value === undefined || value === '' ? '-' : String(value));
+
+function renderGroups(groups: GroupRow[], error: string | undefined): void {
+  const banner = $('#groups-error');
+  banner.hidden = error === undefined;
+  banner.textContent = error === undefined ? '' : `${error} (what is shown below may be stale)`;
+  const container = $('#groups');
+  if (groups.length === 0) {
+    container.replaceChildren(el('p', { class: 'note' }, 'No consumer groups yet: a consumer with a group.id, or an offset commit, creates one.'));
+    return;
+  }
+  container.replaceChildren(...groups.map(groupBlock));
+}
+
+function groupBlock(group: GroupRow): HTMLElement {
+  const totalLag = group.partitions.reduce((sum, row) => sum + (row.lag ?? 0), 0);
+  const coordinator = group.coordinator === null ? 'no coordinator' : `coordinator ${group.coordinator} (epoch ${group.coordinatorEpoch})`;
+  const members = el(
+    'table',
+    { class: 'grid', 'data-testid': `group-members-${group.groupId}` },
+    el('thead', {}, el('tr', {}, ...['member', 'client', 'partitions owned'].map((name) => el('th', {}, name)))),
+    el(
+      'tbody',
+      {},
+      ...(group.members.length === 0
+        ? [el('tr', {}, el('td', { colspan: '3', class: 'note' }, 'no active members'))]
+        : group.members.map((member) =>
+            el(
+              'tr',
+              { 'data-testid': `group-member-${member.memberId}` },
+              el('td', { class: member.memberId === group.leader ? 'leader' : undefined, title: member.memberId === group.leader ? 'the group leader: it computed the assignment' : undefined }, member.memberId),
+              el('td', {}, member.groupInstanceId ? `${member.clientId} (static: ${member.groupInstanceId})` : member.clientId),
+              el(
+                'td',
+                { 'data-field': 'owned' },
+                member.assignmentError ? `unreadable: ${member.assignmentError}` : formatAssignment(member.partitions) || 'none yet',
+              ),
+            ),
+          )),
+    ),
+  );
+  const partitions = el(
+    'table',
+    { class: 'grid', 'data-testid': `group-partitions-${group.groupId}` },
+    el(
+      'thead',
+      {},
+      el('tr', {}, el('th', {}, 'topic'), el('th', {}, 'partition'), el('th', {}, 'owner'), el('th', { class: 'num' }, 'committed'), el('th', { class: 'num' }, 'log end'), el('th', { class: 'num' }, 'lag')),
+    ),
+    el(
+      'tbody',
+      {},
+      ...(group.partitions.length === 0
+        ? [el('tr', {}, el('td', { colspan: '6', class: 'note' }, 'nothing owned or committed yet'))]
+        : group.partitions.map((row) =>
+            el(
+              'tr',
+              { 'data-testid': `group-partition-${group.groupId}-${row.topic}-${row.partition}` },
+              el('td', {}, row.topic),
+              el('td', {}, String(row.partition)),
+              el('td', { 'data-field': 'owner' }, dash(row.memberId)),
+              el('td', { 'data-field': 'committed', class: 'num' }, dash(row.currentOffset)),
+              el('td', { 'data-field': 'log-end', class: 'num' }, dash(row.logEndOffset)),
+              el('td', { 'data-field': 'lag', class: `num${(row.lag ?? 0) > 0 ? ' lag-high' : ''}` }, dash(row.lag)),
+            ),
+          )),
+    ),
+  );
+  return el(
+    'div',
+    { class: 'group', 'data-testid': `group-${group.groupId}`, 'data-state': group.state, 'data-generation': String(group.generationId) },
+    el(
+      'h3',
+      {},
+      `${group.groupId} `,
+      el('span', { class: `state ${group.state}`, 'data-field': 'state' }, group.state),
+      el(
+        'span',
+        { class: 'sub', 'data-field': 'summary' },
+        ` generation ${group.generationId}, ${group.members.length} member${group.members.length === 1 ? '' : 's'}${group.protocolName ? `, assignor ${group.protocolName}` : ''}, ${coordinator}, total lag ${totalLag}`,
+      ),
+    ),
+    el('div', { class: 'group-tables' }, members, partitions),
+  );
+}
+
+function renderGroupTimeline(entries: GroupTimelineEntry[]): void {
+  $('#group-timeline-body').replaceChildren(
+    ...entries.map((entry) =>
+      el(
+        'tr',
+        { 'data-testid': 'group-timeline-entry', 'data-group': entry.groupId, 'data-generation': String(entry.generationId), 'data-state': entry.state },
+        el('td', {}, new Date(entry.at).toISOString().slice(11, 23)),
+        el('td', {}, entry.groupId),
+        el('td', {}, entry.previousGenerationId === undefined ? `${entry.generationId} (first seen)` : `${entry.previousGenerationId} → ${entry.generationId}`),
+        el('td', { class: `state ${entry.state}` }, entry.state),
+        el('td', {}, dash(entry.leader)),
+        el('td', { 'data-field': 'members' }, entry.members.map((member) => `${member.memberId}: ${member.partitions || 'none'}`).join('; ') || 'no members'),
+      ),
     ),
   );
 }
