@@ -171,103 +171,103 @@ describe('consumer group: a member dies, then the coordinator broker dies', () =
       await Promise.allSettled([watcher, producerLoop, ...members.map((member) => member.loop)]);
     };
     try {
-    const owners = () => {
-      const owned = new Map<number, string[]>();
-      for (const member of members.filter((m) => !m.dead)) {
-        for (const { partition } of member.consumer.assignment()) owned.set(partition, [...(owned.get(partition) ?? []), member.name]);
+      const owners = () => {
+        const owned = new Map<number, string[]>();
+        for (const member of members.filter((m) => !m.dead)) {
+          for (const { partition } of member.consumer.assignment()) owned.set(partition, [...(owned.get(partition) ?? []), member.name]);
+        }
+        return owned;
+      };
+      const everyPartitionOwnedOnce = () => {
+        const owned = owners();
+        return owned.size === PARTITIONS && [...owned.values()].every((names) => names.length === 1);
+      };
+
+      // 1. The three share the twelve partitions, and have processed and committed some work.
+      await pollUntil(() => everyPartitionOwnedOnce() && members.every((m) => m.consumer.assignment().length > 0) && commits.length > 3 * MEMBERS, {
+        timeoutMs: 60_000,
+        description: 'three members owning every partition once, with commits made',
+      });
+
+      // 2. A member dies after processing records it never commits: it stops answering, and never leaves the group.
+      const victim = members[0];
+      victim.dieAfterProcessing = true;
+      const killedAt = await pollUntil(() => victim.killedAt || undefined, { timeoutMs: 60_000, description: 'the victim processing records' });
+      const uncommitted = processed.filter((p) => p.member === victim.name && p.pollStartedAt >= Math.max(...commits.filter((c) => c.member === victim.name).map((c) => c.ackedAt)));
+      expect(uncommitted.length, 'records the victim processed and never committed').toBeGreaterThan(0);
+      const reassignedAt = await pollUntil(() => (everyPartitionOwnedOnce() && members.slice(1).every((m) => m.consumer.assignment().length > 0) ? Date.now() : undefined), {
+        timeoutMs: REASSIGNMENT_BOUND_MS * 3,
+        intervalMs: 20,
+        description: "the dead member's partitions owned by the others",
+      });
+      const reassignmentMs = reassignedAt - killedAt;
+      expect(reassignmentMs, `reassigned ${reassignmentMs} ms after the kill`).toBeLessThanOrEqual(REASSIGNMENT_BOUND_MS);
+
+      // 3. The coordinator's broker dies: the leader of the group's offsets partition.
+      const before = await client.invoke('groups', { api: 'FindCoordinator', groupId });
+      const commitsBeforeCoordinatorKill = commits.length;
+      await simulator.kill(before.coordinator);
+      const after = await pollUntil(
+        async () => {
+          const found = await client.invoke('groups', { api: 'FindCoordinator', groupId }).catch(() => undefined);
+          return found && found.coordinator !== before.coordinator ? found : undefined;
+        },
+        { timeoutMs: SESSION_TIMEOUT_MS * 6, description: 'a new coordinator' },
+      );
+      expect(after.coordinatorEpoch).toBeGreaterThan(before.coordinatorEpoch);
+      const failedOverAt = Date.now();
+      // Commits go on after the failover.
+      await pollUntil(() => commits.some((commit) => commit.ackedAt > failedOverAt && commit.member !== victim.name), {
+        timeoutMs: SESSION_TIMEOUT_MS * 6,
+        description: 'a commit acknowledged by the new coordinator',
+      });
+      expect(commits.length).toBeGreaterThan(commitsBeforeCoordinatorKill);
+
+      // 4. Stop producing; the survivors read to the end of every acknowledged record.
+      producing = false;
+      await producerLoop;
+      await pollUntil(() => [...acked.keys()].every((key) => processed.some((p) => `${p.partition}/${p.offset}` === key)), {
+        timeoutMs: 60_000,
+        description: 'every acknowledged record processed by the group',
+      });
+      for (const member of members.slice(1)) member.running = false;
+      await Promise.all(members.slice(1).map((member) => member.loop));
+
+      // Nothing skipped, nothing changed.
+      for (const [key, value] of acked) {
+        const seen = processed.filter((p) => `${p.partition}/${p.offset}` === key);
+        expect(seen.length, `record ${key} processed`).toBeGreaterThan(0);
+        expect(seen.every((p) => p.value === value), `record ${key} unchanged`).toBe(true);
       }
-      return owned;
-    };
-    const everyPartitionOwnedOnce = () => {
-      const owned = owners();
-      return owned.size === PARTITIONS && [...owned.values()].every((names) => names.length === 1);
-    };
 
-    // 1. The three share the twelve partitions, and have processed and committed some work.
-    await pollUntil(() => everyPartitionOwnedOnce() && members.every((m) => m.consumer.assignment().length > 0) && commits.length > 3 * MEMBERS, {
-      timeoutMs: 60_000,
-      description: 'three members owning every partition once, with commits made',
-    });
-
-    // 2. A member dies after processing records it never commits: it stops answering, and never leaves the group.
-    const victim = members[0];
-    victim.dieAfterProcessing = true;
-    const killedAt = await pollUntil(() => victim.killedAt || undefined, { timeoutMs: 60_000, description: 'the victim processing records' });
-    const uncommitted = processed.filter((p) => p.member === victim.name && p.pollStartedAt >= Math.max(...commits.filter((c) => c.member === victim.name).map((c) => c.ackedAt)));
-    expect(uncommitted.length, 'records the victim processed and never committed').toBeGreaterThan(0);
-    const reassignedAt = await pollUntil(() => (everyPartitionOwnedOnce() && members.slice(1).every((m) => m.consumer.assignment().length > 0) ? Date.now() : undefined), {
-      timeoutMs: REASSIGNMENT_BOUND_MS * 3,
-      intervalMs: 20,
-      description: "the dead member's partitions owned by the others",
-    });
-    const reassignmentMs = reassignedAt - killedAt;
-    expect(reassignmentMs, `reassigned ${reassignmentMs} ms after the kill`).toBeLessThanOrEqual(REASSIGNMENT_BOUND_MS);
-
-    // 3. The coordinator's broker dies: the leader of the group's offsets partition.
-    const before = await client.invoke('groups', { api: 'FindCoordinator', groupId });
-    const commitsBeforeCoordinatorKill = commits.length;
-    await simulator.kill(before.coordinator);
-    const after = await pollUntil(
-      async () => {
-        const found = await client.invoke('groups', { api: 'FindCoordinator', groupId }).catch(() => undefined);
-        return found && found.coordinator !== before.coordinator ? found : undefined;
-      },
-      { timeoutMs: SESSION_TIMEOUT_MS * 6, description: 'a new coordinator' },
-    );
-    expect(after.coordinatorEpoch).toBeGreaterThan(before.coordinatorEpoch);
-    const failedOverAt = Date.now();
-    // Commits go on after the failover.
-    await pollUntil(() => commits.some((commit) => commit.ackedAt > failedOverAt && commit.member !== victim.name), {
-      timeoutMs: SESSION_TIMEOUT_MS * 6,
-      description: 'a commit acknowledged by the new coordinator',
-    });
-    expect(commits.length).toBeGreaterThan(commitsBeforeCoordinatorKill);
-
-    // 4. Stop producing; the survivors read to the end of every acknowledged record.
-    producing = false;
-    await producerLoop;
-    await pollUntil(() => [...acked.keys()].every((key) => processed.some((p) => `${p.partition}/${p.offset}` === key)), {
-      timeoutMs: 60_000,
-      description: 'every acknowledged record processed by the group',
-    });
-    for (const member of members.slice(1)) member.running = false;
-    await Promise.all(members.slice(1).map((member) => member.loop));
-
-    // Nothing skipped, nothing changed.
-    for (const [key, value] of acked) {
-      const seen = processed.filter((p) => `${p.partition}/${p.offset}` === key);
-      expect(seen.length, `record ${key} processed`).toBeGreaterThan(0);
-      expect(seen.every((p) => p.value === value), `record ${key} unchanged`).toBe(true);
-    }
-
-    // A record processed again was not covered by an acknowledged commit when the poll that re-delivered it began.
-    const firstSeen = new Set<string>();
-    let duplicates = 0;
-    for (const p of processed) {
-      const key = `${p.partition}/${p.offset}`;
-      if (!firstSeen.has(key)) {
-        firstSeen.add(key);
-        continue;
+      // A record processed again was not covered by an acknowledged commit when the poll that re-delivered it began.
+      const firstSeen = new Set<string>();
+      let duplicates = 0;
+      for (const p of processed) {
+        const key = `${p.partition}/${p.offset}`;
+        if (!firstSeen.has(key)) {
+          firstSeen.add(key);
+          continue;
+        }
+        duplicates += 1;
+        expect(uncommitted.some((u) => u.partition === p.partition && u.offset === p.offset), `record ${key} processed twice, not one the victim left uncommitted`).toBe(true);
+        const committedBefore = Math.max(-1, ...commits.filter((c) => c.partition === p.partition && c.ackedAt < p.pollStartedAt).map((c) => c.offset));
+        expect(p.offset, `record ${key} re-delivered to ${p.member} below the committed offset ${committedBefore}`).toBeGreaterThanOrEqual(committedBefore);
       }
-      duplicates += 1;
-      expect(uncommitted.some((u) => u.partition === p.partition && u.offset === p.offset), `record ${key} processed twice, not one the victim left uncommitted`).toBe(true);
-      const committedBefore = Math.max(-1, ...commits.filter((c) => c.partition === p.partition && c.ackedAt < p.pollStartedAt).map((c) => c.offset));
-      expect(p.offset, `record ${key} re-delivered to ${p.member} below the committed offset ${committedBefore}`).toBeGreaterThanOrEqual(committedBefore);
-    }
 
-    // Every acknowledged commit survived both failures: the group holds the last one of each partition.
-    const survivors = members.slice(1);
-    await Promise.all(survivors.map((member) => member.consumer.close()));
-    const stored = await client.invoke('groups', { api: 'OffsetFetch', groupId });
-    for (let partition = 1; partition <= PARTITIONS; partition += 1) {
-      const last = commits.filter((c) => c.partition === partition).sort((a, b) => a.ackedAt - b.ackedAt).at(-1);
-      const fetched = stored.partitions.find((p) => p.topic === topic && p.partition === partition);
-      expect(fetched?.offset, `partition ${partition}'s committed offset`).toBe(last?.offset);
-    }
-    // The victim's uncommitted work was done again, by the partitions' new owners.
-    expect(uncommitted.every((u) => processed.some((p) => p.member !== victim.name && p.partition === u.partition && p.offset === u.offset))).toBe(true);
-    console.log(`group failover: reassigned ${reassignmentMs} ms after the kill (bound ${REASSIGNMENT_BOUND_MS}); ${acked.size} records, ${duplicates} processed twice; ${commits.length} commits`);
-    await victim.consumer.close().catch(() => undefined);
+      // Every acknowledged commit survived both failures: the group holds the last one of each partition.
+      const survivors = members.slice(1);
+      await Promise.all(survivors.map((member) => member.consumer.close()));
+      const stored = await client.invoke('groups', { api: 'OffsetFetch', groupId });
+      for (let partition = 1; partition <= PARTITIONS; partition += 1) {
+        const last = commits.filter((c) => c.partition === partition).sort((a, b) => a.ackedAt - b.ackedAt).at(-1);
+        const fetched = stored.partitions.find((p) => p.topic === topic && p.partition === partition);
+        expect(fetched?.offset, `partition ${partition}'s committed offset`).toBe(last?.offset);
+      }
+      // The victim's uncommitted work was done again, by the partitions' new owners.
+      expect(uncommitted.every((u) => processed.some((p) => p.member !== victim.name && p.partition === u.partition && p.offset === u.offset))).toBe(true);
+      console.log(`group failover: reassigned ${reassignmentMs} ms after the kill (bound ${REASSIGNMENT_BOUND_MS}); ${acked.size} records, ${duplicates} processed twice; ${commits.length} commits`);
+      await victim.consumer.close().catch(() => undefined);
     } finally {
       await stopAll();
       console.log(`group timeline (the kill at ${members[0].killedAt}):\n${timeline.join('\n')}`);
