@@ -1,9 +1,11 @@
 /**
  * DynamoDB's billing rules where the data plane's ConsumedCapacity falls short of AWS:
- * DynamoDB Local reports no units for a transaction's ConditionCheck (AWS bills "two
- * underlying reads or writes of every item in the transaction") and none for a write its
- * condition refused (AWS bills a failed conditional write too). The edge sizes those items
- * by DynamoDB's documented item-size rules.
+ * DynamoDB Local adds up a TransactWriteItems' item sizes before rounding to the KB and
+ * reports nothing for its ConditionChecks, where AWS bills "two underlying reads or writes of
+ * every item in the transaction", each item rounded up on its own (a Put or an Update on the
+ * larger of the item before and after, a Delete or a ConditionCheck on the item as it stood);
+ * and it reports nothing for a write its condition refused (AWS bills a failed conditional
+ * write too). The edge sizes those items by DynamoDB's documented item-size rules.
  */
 
 /** A DynamoDB JSON attribute value (`{"S": "x"}`, `{"M": {...}}`, ...). */
@@ -76,25 +78,44 @@ export const CAPACITY_OPERATIONS: ReadonlySet<string> = new Set([
   'ExecuteTransaction',
 ]);
 
-/** An item a refused write or a ConditionCheck names: sized after the fact by reading it. */
+/** An item a refused write names: sized after the fact by reading it. */
 export interface KeyedItem {
   table: string;
   key: Item;
-  /** Transactions bill every item twice. */
-  transactional: boolean;
+}
+
+/**
+ * One member of a TransactWriteItems, billed on its own. `key` names the item to size before
+ * the transaction runs (absent for a Put: the edge finds it from the item and the table's key
+ * schema); `put` is the item a Put writes.
+ */
+export interface TransactionMember {
+  kind: 'Put' | 'Update' | 'Delete' | 'ConditionCheck';
+  table: string;
+  key?: Item;
+  put?: Item;
 }
 
 /** What the edge must know of one request to bill it as AWS would. */
 export interface BillingPlan {
   /** The request to forward: ReturnConsumedCapacity set to INDEXES. */
   body: Buffer;
-  /** TransactWriteItems' ConditionChecks, which DynamoDB Local does not bill. */
-  conditionChecks: KeyedItem[];
-  /** What to bill if the data plane refuses the write for its condition. */
-  ifRefused: { puts: Array<{ table: string; item: Item; transactional: boolean }>; keyed: KeyedItem[] };
+  /** A TransactWriteItems' members, which the edge bills item by item instead of the data plane's table units. */
+  transaction: TransactionMember[];
+  /** What to bill if the data plane refuses a single-item write for its condition. */
+  ifRefused: { puts: Array<{ table: string; item: Item }>; keyed: KeyedItem[] };
   /** PartiQL statements that write (their capacity is reported without saying read or write). */
   statementWrites: boolean;
 }
+
+/** Transactions bill every item twice: "two underlying reads or writes". */
+export const TRANSACTION_FACTOR = 2;
+
+/**
+ * A transaction member's write units, from the item's size before the transaction and after
+ * it (0 where there is no item): the larger of the two, rounded up to the KB on its own.
+ */
+export const memberWriteUnits = (before: number, after: number): number => TRANSACTION_FACTOR * writeUnitsFor(Math.max(before, after));
 
 interface TransactWriteEntry {
   Put?: { TableName: string; Item: Item };
@@ -114,27 +135,24 @@ export function planBilling(operation: string, raw: Buffer): BillingPlan | undef
   }
   const plan: BillingPlan = {
     body: Buffer.from(JSON.stringify({ ...request, ReturnConsumedCapacity: 'INDEXES' })),
-    conditionChecks: [],
+    transaction: [],
     ifRefused: { puts: [], keyed: [] },
     statementWrites: false,
   };
   const table = typeof request.TableName === 'string' ? request.TableName : 'unknown';
   if (operation === 'PutItem' && request.ConditionExpression !== undefined) {
-    plan.ifRefused.puts.push({ table, item: request.Item as Item, transactional: false });
+    plan.ifRefused.puts.push({ table, item: request.Item as Item });
   }
   if ((operation === 'UpdateItem' || operation === 'DeleteItem') && request.ConditionExpression !== undefined) {
-    plan.ifRefused.keyed.push({ table, key: request.Key as Item, transactional: false });
+    plan.ifRefused.keyed.push({ table, key: request.Key as Item });
   }
   if (operation === 'TransactWriteItems') {
     for (const entry of (request.TransactItems ?? []) as TransactWriteEntry[]) {
-      if (entry.ConditionCheck) {
-        const keyed = { table: entry.ConditionCheck.TableName, key: entry.ConditionCheck.Key, transactional: true };
-        plan.conditionChecks.push(keyed);
-        plan.ifRefused.keyed.push(keyed);
+      if (entry.Put) plan.transaction.push({ kind: 'Put', table: entry.Put.TableName, put: entry.Put.Item });
+      for (const kind of ['Update', 'Delete', 'ConditionCheck'] as const) {
+        const keyed = entry[kind];
+        if (keyed) plan.transaction.push({ kind, table: keyed.TableName, key: keyed.Key });
       }
-      if (entry.Put) plan.ifRefused.puts.push({ table: entry.Put.TableName, item: entry.Put.Item, transactional: true });
-      const keyedWrite = entry.Update ?? entry.Delete;
-      if (keyedWrite) plan.ifRefused.keyed.push({ table: keyedWrite.TableName, key: keyedWrite.Key, transactional: true });
     }
   }
   if (operation === 'ExecuteStatement' || operation === 'BatchExecuteStatement' || operation === 'ExecuteTransaction') {

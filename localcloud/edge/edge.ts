@@ -14,7 +14,7 @@ import { readBody, sendAwsError, sendJson, sendRefusal } from './http-util.js';
 import { callerOf } from '../shared/caller.js';
 import { UpstreamProxy } from './proxy.js';
 import { billAnswer, ItemSizer, meterMotoRequest } from '../billing/metered-requests.js';
-import { planBilling, writeUnitsFor } from '../billing/dynamodb-billing.js';
+import { planBilling } from '../billing/dynamodb-billing.js';
 import type { UsageMeter } from '../billing/usage-meter.js';
 
 /**
@@ -326,7 +326,7 @@ export class Edge {
 
   /**
    * Forwards a DynamoDB request asking for its ConsumedCapacity, and bills the answer's units
-   * plus what DynamoDB Local leaves out (dynamodb-billing.ts): ConditionChecks, refused writes.
+   * plus what DynamoDB Local leaves out or sums (dynamodb-billing.ts): transactions item by item, refused writes.
    */
   private async forwardMetered(
     meter: UsageMeter,
@@ -344,11 +344,11 @@ export class Edge {
       return;
     }
     const sizer = this.itemSizer;
-    // Sized before the transaction runs: a ConditionCheck bills the item as it stood.
-    const checkUnits = await Promise.all(plan.conditionChecks.map(async (check) => 2 * writeUnitsFor(await sizer.size(check.table, check.key))));
+    // Sized before the transaction runs: a member bills the larger of its item before and after.
+    const sizesBefore = await Promise.all(plan.transaction.map((member) => sizer.sizeBefore(member)));
     this.dynamodbProxy.forward(req, res, replaceAnswer, {
       body: plan.body,
-      onAnswer: (status, answer) => void billAnswer(meter, sizer, { caller, operation, plan, checkUnits, status, answer }),
+      onAnswer: (status, answer) => billAnswer(meter, sizer, { caller, operation, plan, sizesBefore, status, answer }),
     });
   }
 }

@@ -35,7 +35,8 @@ function endToEndHeaders(rawHeaders: string[]): string[] {
 
 export interface ProxyTap {
   body?: Buffer;
-  onAnswer?: (status: number, answer: Buffer) => void;
+  /** Sees the whole answer before the caller does: the answer waits for it to settle. */
+  onAnswer?: (status: number, answer: Buffer) => Promise<void>;
 }
 
 function withContentLength(rawHeaders: string[], length: number): string[] {
@@ -46,10 +47,16 @@ function withContentLength(rawHeaders: string[], length: number): string[] {
   return [...kept, 'content-length', String(length)];
 }
 
-function collectAnswer(upstreamRes: IncomingMessage, onAnswer: (status: number, answer: Buffer) => void): void {
+/** Reads the whole answer, lets `onAnswer` see it, then calls `then` with it (whatever `onAnswer` made of it). */
+function collectAnswer(upstreamRes: IncomingMessage, onAnswer: (status: number, answer: Buffer) => Promise<void>, then: (answer: Buffer) => void): void {
   const chunks: Buffer[] = [];
   upstreamRes.on('data', (chunk: Buffer) => chunks.push(chunk));
-  upstreamRes.on('end', () => onAnswer(upstreamRes.statusCode ?? 502, Buffer.concat(chunks)));
+  upstreamRes.on('end', () => {
+    const answer = Buffer.concat(chunks);
+    void onAnswer(upstreamRes.statusCode ?? 502, answer)
+      .catch(() => undefined)
+      .then(() => then(answer));
+  });
 }
 
 export class UpstreamProxy {
@@ -77,7 +84,15 @@ export class UpstreamProxy {
         agent: this.agent,
       },
       (upstreamRes) => {
-        if (tap?.onAnswer) collectAnswer(upstreamRes, tap.onAnswer);
+        if (tap?.onAnswer) {
+          upstreamRes.on('error', () => res.destroy());
+          collectAnswer(upstreamRes, tap.onAnswer, (answer) => {
+            if (replaceAnswer) return replaceAnswer();
+            res.writeHead(upstreamRes.statusCode ?? 502, upstreamRes.statusMessage, endToEndHeaders(upstreamRes.rawHeaders));
+            res.end(answer);
+          });
+          return;
+        }
         if (replaceAnswer) {
           upstreamRes.resume();
           upstreamRes.on('end', replaceAnswer);

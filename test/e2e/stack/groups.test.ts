@@ -261,15 +261,23 @@ describe.runIf(target.kind === 'embedded')('consumer groups on the deployed stac
       writeUnits: 2 * writeUnitsFor(partitionBytes) + 2 * writeUnitsFor(groupBytes),
     });
 
-    // One offset: DynamoDB Local reports a transaction's puts summed before rounding to the KB (AWS rounds each item), so a
-    // commit of several small offsets would be under-billed here; one put in the transaction is billed as AWS bills it.
-    const offsets = [{ topic, partition: 1, offset: 101, committedLeaderEpoch: 0, metadata: '' }];
+    // Two small offsets: each item of the transaction is rounded up to the KB on its own, not their sizes together.
+    const offsets = [1, 2].map((partition) => ({ topic, partition, offset: 100 + partition, committedLeaderEpoch: 0, metadata: '' }));
     const commit = await groupsUsage(() => client.invoke('groups', { api: 'OffsetCommit', groupId: GROUP, memberId: member.memberId, generationId: member.generationId, offsets }));
     for (const { partition, offset } of offsets) committed.set(partition, offset);
     const stored = await storedGroup(GROUP);
-    const offsetBytes = stored.filter((item) => item.sk.S?.startsWith('offset#')).map((item) => itemSize(eventShape(item)));
+    const offsetItems = stored.filter((item) => item.sk.S?.startsWith('offset#'));
+    const offsetBytes = offsetItems.map((item) => itemSize(eventShape(item)));
+    const committedBytes = offsets.map(({ partition }) => {
+      const stored = offsetItems.find((item) => item.sk.S === `offset#${topic}#${String(partition).padStart(6, '0')}`);
+      if (!stored) throw new Error(`offset of ${topic}/${partition} not stored`);
+      return itemSize(eventShape(stored));
+    });
+    expect(committedBytes.every((bytes) => bytes < 512)).toBe(true);
     // The transaction: ConditionChecks of the group item (member, generation) and the coordinator partition, and a put per offset.
-    expect(commit.writeUnits).toBe(2 * writeUnitsFor(groupBytes) + 2 * writeUnitsFor(partitionBytes) + 2 * writeUnitsFor(offsetBytes[0]));
+    expect(commit.writeUnits).toBe(
+      2 * writeUnitsFor(groupBytes) + 2 * writeUnitsFor(partitionBytes) + committedBytes.reduce((sum, bytes) => sum + 2 * writeUnitsFor(bytes), 0),
+    );
 
     const fetch = await groupsUsage(() => client.invoke('groups', { api: 'OffsetFetch', groupId: GROUP }));
     // The coordinator partition, and one Query of the group's offsets (their sizes summed, then rounded up to 4 KB).
@@ -290,7 +298,7 @@ describe.runIf(target.kind === 'embedded')('consumer groups on the deployed stac
     );
     console.log(
       `[groups] by DynamoDB's rules, metered: heartbeat ${heartbeat.readUnits} RRU + ${heartbeat.writeUnits} WRU (group item ${groupBytes} B, partition item ${partitionBytes} B); ` +
-        `commit of 1 offset ${commit.readUnits} RRU + ${commit.writeUnits} WRU; fetch of ${offsetBytes.length} offsets ${fetch.readUnits} RRU`,
+        `commit of 2 offsets ${commit.readUnits} RRU + ${commit.writeUnits} WRU; fetch of ${offsetBytes.length} offsets ${fetch.readUnits} RRU`,
     );
   });
 

@@ -4,11 +4,15 @@
  * summed then rounded to 4 KB), Lambda's billed duration and memory, SQS requests per 64 KiB.
  */
 import {
+  BatchGetItemCommand,
+  BatchWriteItemCommand,
   CreateTableCommand,
   DynamoDBClient,
   PutItemCommand,
   QueryCommand,
+  TransactGetItemsCommand,
   TransactWriteItemsCommand,
+  UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
@@ -98,6 +102,100 @@ describe('usage meter', () => {
     );
     // The checked item is 3 KB: 2 x 3; the small put 2 x 1. DynamoDB Local itself reports only the put.
     expect(checkAndPut.writeUnits).toBe(2 * 3 + 2 * 1);
+  });
+
+  describe('rounds each item of a multi-item call up on its own, as AWS does', () => {
+    const key = (pk: string, sk: number) => ({ pk: { S: pk }, sk: { N: String(sk) } });
+    const put = (pk: string, sk: number, bytes: number) => ({ Put: { TableName: TABLE, Item: item(pk, sk, bytes) } });
+    const transact = (TransactItems: NonNullable<ConstructorParameters<typeof TransactWriteItemsCommand>[0]['TransactItems']>) =>
+      unitsOf(() => dynamodb.send(new TransactWriteItemsCommand({ TransactItems })));
+    const grow = (pk: string, sk: number, bytes: number) => ({
+      TableName: TABLE,
+      Key: key(pk, sk),
+      UpdateExpression: 'SET v = :v',
+      ExpressionAttributeValues: { ':v': { S: 'y'.repeat(bytes) } },
+    });
+
+    it('bills two 100-byte transactional puts 2 units each, not 2 for their 200 bytes together', async () => {
+      expect((await transact([put('t', 1, 100), put('t', 2, 100)])).writeUnits).toBe(2 * 1 + 2 * 1);
+    });
+
+    it('bills a transaction of mixed sizes item by item', async () => {
+      // 100 B, 1.5 KB and 600 B: 1 + 2 + 1 KB started, twice; summed first they would be 3 KB.
+      expect((await transact([put('m', 1, 100), put('m', 2, 1500), put('m', 3, 600)])).writeUnits).toBe(2 * (1 + 2 + 1));
+    });
+
+    it('bills a transactional update on the larger of the item before and after it, a delete on the item it removes', async () => {
+      await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('u', 1, 500) }));
+      await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('u', 2, 1500) }));
+      // 500 B grown to 1.5 KB: 2 KB; the 100 B put 1 KB.
+      expect((await transact([{ Update: grow('u', 1, 1500) }, put('u', 3, 100)])).writeUnits).toBe(2 * 2 + 2 * 1);
+      // 1.5 KB shrunk to 100 B is still billed at 1.5 KB; the 1.5 KB item deleted at 2 KB.
+      expect((await transact([{ Update: grow('u', 1, 100) }, { Delete: { TableName: TABLE, Key: key('u', 2) } }])).writeUnits).toBe(2 * 2 + 2 * 2);
+    });
+
+    it('bills a transactional put over a larger item on the larger of the two', async () => {
+      await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('o', 1, 2500) }));
+      expect((await transact([put('o', 1, 100), put('o', 2, 100)])).writeUnits).toBe(2 * 3 + 2 * 1);
+    });
+
+    it('bills a cancelled transaction item by item too, as the writes it would have been', async () => {
+      await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('x', 1, 1500) }));
+      const refused = await unitsOf(() =>
+        dynamodb
+          .send(
+            new TransactWriteItemsCommand({
+              TransactItems: [
+                { ConditionCheck: { TableName: TABLE, Key: key('x', 1), ConditionExpression: 'attribute_not_exists(pk)' } },
+                put('x', 2, 100),
+                put('x', 3, 100),
+              ],
+            }),
+          )
+          .then(
+            () => expect.fail('the transaction should have been cancelled'),
+            (error: Error) => expect(error.name).toBe('TransactionCanceledException'),
+          ),
+      );
+      expect(refused).toMatchObject({ refusedWrites: 3, refusedWriteUnits: 2 * 2 + 2 * 1 + 2 * 1 });
+    });
+
+    it('bills a plain update and a plain put on the larger of the item before and after', async () => {
+      await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('p', 1, 500) }));
+      expect((await unitsOf(() => dynamodb.send(new UpdateItemCommand(grow('p', 1, 1500))))).writeUnits).toBe(2);
+      expect((await unitsOf(() => dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('p', 1, 100) })))).writeUnits).toBe(2);
+    });
+
+    it('bills each put and delete of a BatchWriteItem on its own item', async () => {
+      await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('w', 9, 1500) }));
+      const batch = await unitsOf(() =>
+        dynamodb.send(
+          new BatchWriteItemCommand({
+            RequestItems: {
+              [TABLE]: [
+                { PutRequest: { Item: item('w', 1, 100) } },
+                { PutRequest: { Item: item('w', 2, 100) } },
+                { PutRequest: { Item: item('w', 3, 100) } },
+                { DeleteRequest: { Key: key('w', 9) } },
+              ],
+            },
+          }),
+        ),
+      );
+      expect(batch.writeUnits).toBe(1 + 1 + 1 + 2);
+    });
+
+    it('bills each item a TransactGetItems or BatchGetItem reads on its own 4 KB', async () => {
+      for (const [sk, bytes] of [[1, 100], [2, 100], [3, 3000]] as const) await dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: item('r', sk, bytes) }));
+      const transactGet = await unitsOf(() =>
+        dynamodb.send(new TransactGetItemsCommand({ TransactItems: [1, 2, 3].map((sk) => ({ Get: { TableName: TABLE, Key: key('r', sk) } })) })),
+      );
+      expect(transactGet.readUnits).toBe(2 * 3);
+      const batchGet = (ConsistentRead: boolean) =>
+        unitsOf(() => dynamodb.send(new BatchGetItemCommand({ RequestItems: { [TABLE]: { ConsistentRead, Keys: [1, 2, 3].map((sk) => key('r', sk)) } } })));
+      expect((await batchGet(true)).readUnits).toBe(3);
+      expect((await batchGet(false)).readUnits).toBe(1.5);
+    });
   });
 
   it('bills a write its condition refused as the write it would have been', async () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { itemSize, numberSize, planBilling, valueSize, wasRefusedByCondition, writeUnitsFor } from '../../../billing/dynamodb-billing.js';
+import { itemSize, memberWriteUnits, numberSize, planBilling, valueSize, wasRefusedByCondition, writeUnitsFor } from '../../../billing/dynamodb-billing.js';
 import { meterMotoRequest } from '../../../billing/metered-requests.js';
 import { chargesOf, UsageMeter } from '../../../billing/usage-meter.js';
 
@@ -31,6 +31,12 @@ describe("DynamoDB's item size rules", () => {
     expect(writeUnitsFor(1025)).toBe(2);
   });
 
+  it('bills a transaction member twice, on the larger of its item before and after', () => {
+    expect(memberWriteUnits(100, 0)).toBe(2);
+    expect(memberWriteUnits(500, 1500)).toBe(4);
+    expect(memberWriteUnits(2500, 100)).toBe(6);
+  });
+
   it('refuses an attribute type DynamoDB does not have', () => {
     expect(() => valueSize({ X: 1 })).toThrow(/unknown DynamoDB attribute type "X"/);
   });
@@ -44,7 +50,7 @@ describe('planBilling', () => {
     expect(JSON.parse(plan?.body.toString() ?? '{}')).toMatchObject({ ReturnConsumedCapacity: 'INDEXES' });
   });
 
-  it("notes a transaction's ConditionChecks and every item a refusal would bill", () => {
+  it("notes every member of a transaction, to be billed item by item", () => {
     const plan = planBilling(
       'TransactWriteItems',
       body({
@@ -55,9 +61,12 @@ describe('planBilling', () => {
         ],
       }),
     );
-    expect(plan?.conditionChecks).toEqual([{ table: 'meta', key: { pk: { S: 'p' } }, transactional: true }]);
-    expect(plan?.ifRefused.puts).toHaveLength(1);
-    expect(plan?.ifRefused.keyed.map((keyed) => keyed.key)).toEqual([{ pk: { S: 'p' } }, { pk: { S: 's' } }]);
+    expect(plan?.transaction).toEqual([
+      { kind: 'ConditionCheck', table: 'meta', key: { pk: { S: 'p' } } },
+      { kind: 'Put', table: 'log', put: { pk: { S: 'r' } } },
+      { kind: 'Update', table: 'meta', key: { pk: { S: 's' } } },
+    ]);
+    expect(plan?.ifRefused).toEqual({ puts: [], keyed: [] });
   });
 
   it('leaves alone what has no capacity to report, and a body that is not JSON', () => {
