@@ -13,7 +13,12 @@ const PARTITIONS = 12;
 const MEMBERS = 3;
 /** The shortest session the coordinator accepts (group.min.session.timeout.ms). */
 const SESSION_TIMEOUT_MS = 6_000;
-const HEARTBEAT_INTERVAL_MS = 500;
+/**
+ * A member learns of a rebalance from its next heartbeat, as in Kafka, so the reassignment
+ * takes up to two heartbeat intervals past the session (the first survivor's, then the
+ * other's) before the rejoin: a 2 s bound asks for intervals well under a second.
+ */
+const HEARTBEAT_INTERVAL_MS = 300;
 /** The bound on moving a dead member's partitions: its session, and 2 s. */
 const REASSIGNMENT_BOUND_MS = SESSION_TIMEOUT_MS + 2_000;
 
