@@ -69,6 +69,16 @@ export interface InvokeRecord {
   error?: unknown;
 }
 
+/** The AWS SDK's Lambda Invoke as a transport (what a client uses unless given another). */
+export function sdkTransport(lambda: LambdaClient): LambdaTransport {
+  return async (functionName, payload, invokeOptions) => {
+    const response = await lambda.send(
+      new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(payload), InvocationType: invokeOptions?.invocationType }),
+    );
+    return { payload: response.Payload ? Buffer.from(response.Payload).toString('utf8') : 'null', functionError: response.FunctionError };
+  };
+}
+
 /** Invokes the project's functions by their deployed names (endpoint from AWS_ENDPOINT_URL or explicit). */
 export class LeadershipClient {
   private readonly lambda?: LambdaClient;
@@ -89,12 +99,7 @@ export class LeadershipClient {
         maxAttempts: 1,
       });
       this.lambda = lambda;
-      this.transport = async (functionName, payload, invokeOptions) => {
-        const response = await lambda.send(
-          new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(payload), InvocationType: invokeOptions?.invocationType }),
-        );
-        return { payload: response.Payload ? Buffer.from(response.Payload).toString('utf8') : 'null', functionError: response.FunctionError };
-      };
+      this.transport = sdkTransport(lambda);
     }
   }
 

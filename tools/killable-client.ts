@@ -3,8 +3,8 @@
  * benchmarks of consumer groups kill a member this way (it stops heartbeating and never
  * leaves the group), without stopping the cloud or the other members.
  */
-import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { LeadershipClient, type LambdaTransport, type LeadershipClientOptions } from '../client/lambda-client.js';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { LeadershipClient, sdkTransport, type LambdaTransport, type LeadershipClientOptions } from '../client/lambda-client.js';
 import type { LeadershipStackOutputs } from '../client/stack-outputs.js';
 
 export interface KillableClient {
@@ -17,10 +17,10 @@ export interface KillableClient {
 export function killableClient(outputs: LeadershipStackOutputs, options: { endpoint: string; region?: string } & Pick<LeadershipClientOptions, 'onInvoke'>): KillableClient {
   const lambda = new LambdaClient({ endpoint: options.endpoint, region: options.region ?? process.env.AWS_REGION ?? 'us-east-1', maxAttempts: 1 });
   let killed = false;
-  const transport: LambdaTransport = async (functionName, payload) => {
+  const invoke = sdkTransport(lambda);
+  const transport: LambdaTransport = async (functionName, payload, invokeOptions) => {
     if (killed) throw new Error('this process was killed');
-    const response = await lambda.send(new InvokeCommand({ FunctionName: functionName, Payload: Buffer.from(payload) }));
-    return { payload: response.Payload ? Buffer.from(response.Payload).toString('utf8') : 'null', functionError: response.FunctionError };
+    return invoke(functionName, payload, invokeOptions);
   };
   return {
     client: new LeadershipClient(outputs, { transport, onInvoke: options.onInvoke }),

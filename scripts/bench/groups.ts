@@ -56,7 +56,7 @@ if (settings.sessionTimeoutMs < 6000) throw new Error('--session-timeout-ms must
 const bench = await startBenchCloud({ name: 'groups', sessionTimeoutMs: 6000, meterUsage: true });
 const admin = bench.newClient();
 const simulator = new BrokerSimulator(admin, { heartbeatIntervalMs: 1000, credentials: registerCredentials(admin) });
-const processes: KillableClient[] = [];
+const memberProcesses: KillableClient[] = [];
 
 interface Member {
   name: string;
@@ -68,11 +68,11 @@ interface Member {
 
 /** A member polling in a loop, as an application's consumer thread does; killing it cuts its calls off. */
 function startMember(groupId: string, topic: string, name: string, options: ConstructorParameters<typeof Consumer>[1]): Member {
-  const process = killableClient(bench.outputs, { endpoint: bench.cloud.endpoint });
-  processes.push(process);
-  const consumer = new Consumer(process.client, { groupId, clientId: name, autoOffsetReset: 'earliest', ...options });
+  const memberProcess = killableClient(bench.outputs, { endpoint: bench.cloud.endpoint });
+  memberProcesses.push(memberProcess);
+  const consumer = new Consumer(memberProcess.client, { groupId, clientId: name, autoOffsetReset: 'earliest', ...options });
   consumer.subscribe([topic]);
-  const member: Member = { name, consumer, process, running: true, loop: Promise.resolve() };
+  const member: Member = { name, consumer, process: memberProcess, running: true, loop: Promise.resolve() };
   member.loop = (async () => {
     while (member.running) await consumer.poll().catch(() => undefined);
   })();
@@ -166,7 +166,7 @@ try {
   console.log(`at rest: ${costSummary(everything)}`);
 } finally {
   await simulator.stop();
-  for (const process of processes) process.close();
+  for (const memberProcess of memberProcesses) memberProcess.close();
   await bench.stop();
 }
 
